@@ -1,0 +1,62 @@
+# Every target bootstraps what it needs from a fresh clone: .venv, the package and,
+# when root, Debian's rendering (EGL/OSMesa) and browser (chromium) packages.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+EXTRAS := mujoco,metaworld,text,web,llm,vlm,hf,sb3,dev
+export MUJOCO_GL ?= egl
+export PYOPENGL_PLATFORM ?= egl
+# Tests that need Chromium run in the default suite when it is installed.
+BROWSER_MARK := $(shell command -v chromium >/dev/null 2>&1 && echo "" || echo "and not browser")
+PYTEST := $(PY) -m pytest
+
+.PHONY: help venv sysdeps demo test test-slow test-gpu test-llm test-browser test-all bench lint clean
+
+help:
+	@echo "make demo | test | test-slow | test-gpu | test-llm | test-browser | bench | lint"
+
+$(VENV)/.installed: pyproject.toml setup.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	@# torch first, exactly: a range with no torch present would pull a multi-GB CUDA build.
+	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[$(EXTRAS)]"
+	@touch $@
+
+venv: $(VENV)/.installed sysdeps
+
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+demo: venv
+	$(VENV)/bin/agentgym demo
+
+test: venv
+	$(PYTEST) -m "not slow and not gpu and not llm $(BROWSER_MARK)"
+
+test-slow: venv
+	$(PYTEST) -m slow
+
+test-gpu: venv
+	$(PYTEST) -m gpu
+
+test-llm: venv
+	$(PYTEST) -m llm
+
+test-browser: venv
+	$(PYTEST) -m browser
+
+test-all: venv
+	$(PYTEST)
+
+bench: venv
+	$(PY) -m bench
+
+lint: venv
+	$(VENV)/bin/ruff check agentgym envs reward_designers tests bench
+	$(VENV)/bin/ruff format --check agentgym envs reward_designers tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

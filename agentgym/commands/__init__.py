@@ -1,0 +1,1 @@
+"""Subcommands of the ``agentgym`` CLI, one module each (see agentgym.cli)."""

@@ -1,0 +1,41 @@
+"""List every agentgym env: id, family, spaces and success criterion."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+HELP = "list the registered agentgym envs"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    parser.add_argument("--family", default=None, help="only envs of this family (robotics, text, web, ...)")
+    parser.add_argument("--no-spaces", action="store_true", help="skip building envs to read their spaces")
+
+
+def run(args: argparse.Namespace) -> int:
+    from agentgym.catalog import describe, env_ids
+
+    rows = []
+    for env_id in env_ids():
+        try:
+            row = describe(env_id, build=not args.no_spaces)
+        except Exception as err:  # one broken env (a missing extra) must not hide the others
+            row = {"id": env_id, "family": "?", "error": f"{type(err).__name__}: {err}"}
+        if args.family is None or row.get("family") == args.family:
+            rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"agentgym envs ({len(rows)})")
+    for col in ("id", "family", "action space", "success"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(row["id"], row.get("family", ""), row.get("action_space", row.get("error", "")),
+                      row.get("success", ""))
+    Console().print(table)
+    return 0

@@ -1,0 +1,99 @@
+"""``TaskEnv``: the base of every agentgym env, which keeps the env-reward contract.
+
+A subclass implements ``_reset`` and ``_step``; each returns Gymnasium's tuple with
+``info["reward_state"]`` (the TaskSpec's variables) and ``info["success"]``, and
+``_step`` also ``info["env_reward_terms"]`` (the env's own reward components, which sum
+to its reward). ``step`` then applies the reward model chosen by ``reward=`` and
+publishes ``info["env_reward"]`` and ``info["reward_terms"]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+
+from agentgym.rewards import RewardModel, make_input, resolve_reward, stack_one
+from agentgym.spec import TaskSpec
+
+
+def apply_reward(
+    model: RewardModel | None,
+    spec: TaskSpec | None,
+    action: Any,
+    env_reward: float,
+    info: dict[str, Any],
+    frame: np.ndarray | None = None,
+) -> tuple[float, dict[str, float]]:
+    """Score one transition of one env; ``info`` holds reward_state, success, env terms."""
+    env_terms = info.get("env_reward_terms") or {"env": env_reward}
+    if model is None:
+        return float(env_reward), {k: float(v) for k, v in env_terms.items()}
+    batch = make_input(
+        stack_one(info["reward_state"]),
+        np.asarray(action)[None],
+        [env_reward],
+        {k: [v] for k, v in env_terms.items()},
+        [bool(info.get("success", False))],
+        spec,
+        frames=None if frame is None else frame[None],
+    )
+    out = model(batch)
+    return float(out.reward[0]), {k: float(v[0]) for k, v in out.terms.items()}
+
+
+class TaskEnv(gym.Env):
+    """A Gymnasium env that describes its task to reward designers.
+
+    Subclasses set ``task_spec`` and call ``super().__init__(reward=..., render_mode=...)``.
+    They should also call ``gymnasium.utils.EzPickle.__init__`` with their constructor
+    arguments so that the env pickles by re-construction.
+    """
+
+    task_spec: ClassVar[TaskSpec]
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
+
+    def __init__(self, *, reward: Any = None, render_mode: str | None = None) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"{type(self).__name__}: render_mode must be one of "
+                f"{self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        self.reward_model: RewardModel | None = resolve_reward(reward, self.task_spec)
+
+    # -- what subclasses implement ------------------------------------------------
+    def _reset(self, *, seed: int | None, options: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+        raise NotImplementedError  # abstract: every TaskEnv defines its own reset
+
+    def _step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        raise NotImplementedError  # abstract: every TaskEnv defines its own dynamics
+
+    # -- the contract -------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        obs, info = self._reset(seed=seed, options=options)
+        info.setdefault("success", False)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, env_reward, terminated, truncated, info = self._step(action)
+        frame = None
+        if self.reward_model is not None and getattr(self.reward_model, "needs_frames", False):
+            frame = self.render_frame()
+        reward, terms = apply_reward(
+            self.reward_model, self.task_spec, action, float(env_reward), info, frame
+        )
+        info.pop("env_reward_terms", None)
+        info["env_reward"] = float(env_reward)
+        info["reward_terms"] = terms
+        return obs, reward, terminated, truncated, info
+
+    def render_frame(self) -> np.ndarray:
+        """An RGB frame for reward models that look at pixels, whatever render_mode is."""
+        if self.render_mode != "rgb_array":
+            raise RuntimeError(
+                f"{type(self).__name__}: this reward needs frames; make the env with render_mode='rgb_array'"
+            )
+        return self.render()  # type: ignore[return-value]

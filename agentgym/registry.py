@@ -1,0 +1,74 @@
+"""A small registry per extension point, with lazy "module:attr" targets.
+
+Reward designers, learners, LLM backends and reward-spec kinds each have one
+``Registry``; Gymnasium's own registry holds the envs. A lookup of an unknown name
+raises ``UnknownNameError`` with a did-you-mean suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownNameError(KeyError):
+    """A name that no registry entry matches; the message suggests the closest ones."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly.
+        return str(self.args[0])
+
+
+def suggest(name: str, choices: list[str] | set[str] | tuple[str, ...]) -> str:
+    """Return " Did you mean 'x'?" for the closest choice, or "" when none is close."""
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+    return f" Did you mean '{lowered[close[0]]}'?" if close else ""
+
+
+def load_target(target: str) -> object:
+    """Import ``"package.module:attr"`` and return the attribute."""
+    module_name, _, attr = target.partition(":")
+    if not attr:
+        raise ValueError(f"target {target!r} must have the form 'module:attr'")
+    obj: object = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class Registry(Generic[T]):
+    """Names mapped to objects or to lazy ``"module:attr"`` strings."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, T | str] = {}
+
+    def register(self, name: str, target: T | str) -> None:
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._entries[name] = target
+
+    def get(self, name: str) -> T:
+        if name not in self._entries:
+            known = sorted(self._entries)
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}.{suggest(name, known)} Known: {', '.join(known)}"
+            )
+        target = self._entries[name]
+        if isinstance(target, str):
+            target = load_target(target)  # type: ignore[assignment]
+            self._entries[name] = target
+        return target  # type: ignore[return-value]
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())

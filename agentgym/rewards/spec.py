@@ -1,0 +1,129 @@
+"""Reward specs: the strings ``gym.make(..., reward=SPEC)`` and ``--reward`` accept.
+
+    SPEC  := TERM ("+" TERM)*
+    TERM  := [WEIGHT "*"] ATOM
+    ATOM  := "env" | "sparse" | PATH.py | RUN_DIR (holding best_reward.py) | KIND ":" ARGS
+
+``KIND:ARGS`` atoms (``clip:goal=...;baseline=...``) are looked up in ``REWARD_KINDS``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Protocol
+
+from agentgym.registry import Registry, UnknownNameError, suggest
+from agentgym.rewards.base import RewardModel
+from agentgym.rewards.builtin import EnvReward, SparseSuccessReward, WeightedSum
+from agentgym.rewards.program import ProgramReward, RewardProgramError
+from agentgym.spec import TaskSpec
+
+
+class RewardFactory(Protocol):
+    def __call__(self, args: str, spec: TaskSpec | None) -> RewardModel: ...
+
+
+REWARD_KINDS: Registry[RewardFactory] = Registry("reward kind")
+"""``KIND:ARGS`` reward atoms. One registration site: this module."""
+# Issues that add a kind register it here, e.g.
+# REWARD_KINDS.register("clip", "agentgym.reward_designers.clip:reward_from_spec")
+
+BEST_PROGRAM = "best_reward.py"
+_WEIGHTED = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*\s*(.+?)\s*$")
+_KIND = re.compile(r"^([A-Za-z][\w-]*):(.*)$", re.S)
+
+
+class RewardSpecError(ValueError):
+    """A reward spec that cannot be parsed; the message names the bad part."""
+
+
+def _expected() -> str:
+    kinds = ", ".join(REWARD_KINDS.names()) or "none registered"
+    return (
+        "expected 'env', 'sparse', a path to a .py reward program, a synthesis run folder "
+        f"holding {BEST_PROGRAM}, or KIND:ARGS with KIND one of [{kinds}], each optionally "
+        "as WEIGHT*PART and joined by '+'"
+    )
+
+
+def _atom(text: str, spec_text: str, task: TaskSpec | None) -> RewardModel:
+    if text == "env":
+        return EnvReward()
+    if text == "sparse":
+        return SparseSuccessReward()
+    path = Path(text).expanduser()
+    if text.endswith(".py"):
+        if not path.is_file():
+            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: no such program file")
+        try:
+            return ProgramReward.from_file(path)
+        except RewardProgramError as err:
+            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
+    if path.is_dir():
+        program = path / BEST_PROGRAM
+        if not program.is_file():
+            raise RewardSpecError(
+                f"reward spec {spec_text!r}: part {text!r} is a folder without {BEST_PROGRAM}"
+            )
+        return ProgramReward.from_file(program)
+    match = _KIND.match(text)
+    if match and not (len(match.group(1)) == 1 and text[1:3] in (":\\", ":/")):
+        kind, args = match.groups()
+        try:
+            factory = REWARD_KINDS.get(kind)
+        except UnknownNameError as err:
+            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
+        try:
+            return factory(args, task)
+        except (ValueError, KeyError) as err:
+            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
+    hint = suggest(text, ["env", "sparse"])
+    raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r} is not a reward;{hint} {_expected()}")
+
+
+_TERM_START = re.compile(
+    r"^\s*(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\*\s*)?"
+    r"(?:env\s*$|sparse\s*$|[A-Za-z][\w-]*:|\S+\.py\s*$|[./~])"
+)
+
+
+def _split_terms(spec: str) -> list[str]:
+    """Split on '+', except inside a KIND:ARGS atom whose text holds a '+' (a prompt)."""
+    pieces: list[str] = []
+    for piece in spec.split("+"):
+        inside_kind = pieces and _KIND.match(_WEIGHTED.sub(r"\2", pieces[-1]).strip())
+        if inside_kind and piece.strip() and not _TERM_START.match(piece):
+            pieces[-1] += "+" + piece
+        else:
+            pieces.append(piece)
+    return pieces
+
+
+def parse_reward_spec(spec: str, task: TaskSpec | None = None) -> RewardModel:
+    """Parse a reward spec string into a RewardModel."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise RewardSpecError(f"reward spec must be a non-empty string; {_expected()}")
+    parts: list[tuple[float, RewardModel]] = []
+    for piece in _split_terms(spec):
+        if not piece.strip():
+            raise RewardSpecError(f"reward spec {spec!r}: empty part around '+'; {_expected()}")
+        match = _WEIGHTED.match(piece)
+        weight, atom = (float(match.group(1)), match.group(2)) if match else (1.0, piece.strip())
+        parts.append((weight, _atom(atom, spec, task)))
+    if len(parts) == 1 and parts[0][0] == 1.0:
+        return parts[0][1]
+    return WeightedSum(parts)
+
+
+def resolve_reward(reward: Any, task: TaskSpec | None = None) -> RewardModel | None:
+    """``reward=`` as given to gym.make: None/"env" (the env's reward), a spec, or a model."""
+    if reward is None or reward == "env":
+        return None
+    if isinstance(reward, (str, Path)):
+        return parse_reward_spec(str(reward), task)
+    if callable(reward) and hasattr(reward, "name"):
+        return reward  # type: ignore[return-value]
+    raise RewardSpecError(
+        f"reward must be a spec string or a RewardModel, got {type(reward).__name__}; {_expected()}"
+    )

@@ -1,0 +1,120 @@
+"""Apply a reward model to one env or to a Gymnasium vector env.
+
+``RewardWrapper`` scores each step of one env. ``VectorRewardWrapper`` scores a whole
+vector step in one call of the model on a torch device, reading the stacked
+``info["reward_state"]`` that Gymnasium's vector envs deliver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
+
+from agentgym.env import apply_reward
+from agentgym.rewards import RewardModel, RewardOutput, make_input, resolve_reward
+from agentgym.spec import TaskSpec
+
+
+def task_spec_of(env: gym.Env | VectorEnv) -> TaskSpec | None:
+    """The TaskSpec of an env or of a vector env's sub-envs, when it has one."""
+    if isinstance(env, VectorEnv):
+        spec = env.get_attr("task_spec") if hasattr(env, "get_attr") else None
+        return spec[0] if spec else None
+    return getattr(env.unwrapped, "task_spec", None)
+
+
+class RewardWrapper(gym.Wrapper):
+    """Replace an env's reward with a reward model's, keeping the env's in info."""
+
+    def __init__(self, env: gym.Env, reward: RewardModel | str) -> None:
+        super().__init__(env)
+        self.task_spec = task_spec_of(env)
+        model = resolve_reward(reward, self.task_spec)
+        if model is None:
+            raise ValueError("RewardWrapper: reward 'env' needs no wrapper")
+        self.reward_model = model
+
+    def step(self, action: Any):
+        obs, env_reward, terminated, truncated, info = self.env.step(action)
+        if "reward_state" not in info:
+            raise KeyError(
+                "RewardWrapper: the env put no 'reward_state' in info; only envs that follow the "
+                "agentgym contract (TaskEnv) can be scored by a reward model"
+            )
+        env_info = dict(info)
+        env_info["env_reward_terms"] = info.get("reward_terms")
+        env_reward = float(info.get("env_reward", env_reward))
+        frame = self.env.render() if self.reward_model.needs_frames else None
+        reward, terms = apply_reward(self.reward_model, self.task_spec, action, env_reward, env_info, frame)
+        info["env_reward"] = env_reward
+        info["reward_terms"] = terms
+        return obs, reward, terminated, truncated, info
+
+
+class VectorRewardWrapper(VectorWrapper):
+    """Evaluate a reward model once per vector step on ``device``.
+
+    The sub-envs should be made with their own reward (``reward="env"``); this wrapper
+    reads their stacked ``reward_state``, ``success`` and ``reward_terms``. Sub-envs that
+    are resetting this step (Gymnasium's next-step autoreset) get reward 0, exactly as
+    they would with the model applied inside each env.
+    """
+
+    def __init__(self, env: VectorEnv, reward: RewardModel | str, device: str | torch.device = "cpu") -> None:
+        super().__init__(env)
+        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        if mode != AutoresetMode.NEXT_STEP:
+            raise ValueError(
+                f"VectorRewardWrapper: autoreset_mode must be NEXT_STEP, got {mode}; rewards of "
+                "final steps would otherwise be scored on reset states"
+            )
+        self.task_spec = task_spec_of(env)
+        model = resolve_reward(reward, self.task_spec)
+        if model is None:
+            raise ValueError("VectorRewardWrapper: reward 'env' needs no wrapper")
+        if model.needs_frames:
+            raise ValueError(
+                f"VectorRewardWrapper: {model.name} scores frames; apply it per rollout in the learner"
+            )
+        self.reward_model = model
+        self.device = torch.device(device)
+        self._resetting = np.zeros(self.num_envs, dtype=bool)
+        self.last_output: RewardOutput | None = None
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        self._resetting[:] = False
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, actions: Any):
+        obs, env_reward, terminated, truncated, infos = self.env.step(actions)
+        n = self.num_envs
+        terms_in = infos.get("reward_terms", {})
+        env_terms = {
+            k: np.where(terms_in.get(f"_{k}", np.ones(n, bool)), v, 0.0)
+            for k, v in terms_in.items()
+            if not k.startswith("_")
+        }
+        batch = make_input(
+            infos["reward_state"],
+            actions,
+            infos.get("env_reward", env_reward),
+            env_terms,
+            infos.get("success", np.zeros(n, bool)),
+            self.task_spec,
+            self.device,
+        )
+        out = self.reward_model(batch)
+        live = torch.as_tensor(~self._resetting, device=self.device)
+        out = RewardOutput(
+            torch.where(live, out.reward, 0.0),
+            {k: torch.where(live, v, 0.0) for k, v in out.terms.items()},
+        )
+        self.last_output = out
+        self._resetting = np.logical_or(terminated, truncated)
+        infos["env_reward"] = np.asarray(infos.get("env_reward", env_reward))
+        infos["reward_terms"] = {k: v.cpu().numpy() for k, v in out.terms.items()}
+        return obs, out.reward.cpu().numpy().astype(np.float64), terminated, truncated, infos

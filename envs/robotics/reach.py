@@ -1,0 +1,143 @@
+"""agentgym/Reach-v0: a planar two-link arm reaching a target. The demo and test workhorse.
+
+## Description
+A two-link arm (links of 0.12 m) on a table moves its fingertip to a red target. The arm
+is driven kinematically by joint-velocity commands, so an episode costs a few
+microseconds of arithmetic and PPO learns the task on a 2-core CPU in about a minute.
+MuJoCo holds the model and renders it.
+
+## Action space
+`Box(-1, 1, (2,), float32)`: shoulder and elbow angular velocity, scaled by 2 rad/s.
+
+## Observation space
+`Box(10,)`, bounded: cos and sin of both joint angles (4), joint velocities
+(2), target position (2), fingertip minus target (2).
+
+## Rewards (the human reward, also `reward_designers/library/reach.py`)
+- `distance`: minus the fingertip-target distance in metres;
+- `control`: minus 0.01 times the squared action norm.
+
+## Success
+The fingertip is within 0.02 m of the target (`info["success"]`, judged at the last step
+of an episode).
+
+## Episode end
+Truncated after 50 steps (`max_episode_steps`); never terminated.
+
+## Version history
+- v0: first release.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import EzPickle
+
+from agentgym.env import TaskEnv
+from agentgym.spec import StateVar, TaskSpec
+
+LINK = 0.12
+MAX_SPEED = 2.0  # rad/s at |action| = 1
+DT = 0.05
+SUCCESS_RADIUS = 0.02
+CTRL_COST = 0.01
+TARGET_RADII = (0.05, 0.22)
+
+
+def fingertip(q: np.ndarray) -> np.ndarray:
+    """Forward kinematics of the two-link arm."""
+    a, b = q[0], q[0] + q[1]
+    return np.array([LINK * (np.cos(a) + np.cos(b)), LINK * (np.sin(a) + np.sin(b))])
+
+
+class ReachEnv(TaskEnv, EzPickle):
+    task_spec = TaskSpec(
+        name="Reach",
+        instruction="Move the fingertip of the two-link arm to the red target on the table.",
+        success="The fingertip is within 0.02 m of the target at the end of the episode.",
+        action_meaning="2 floats in [-1, 1]: shoulder and elbow angular velocity, times 2 rad/s.",
+        family="robotics",
+        tags=("reach", "arm", "planar", "goal", "position"),
+        state=(
+            StateVar("fingertip_pos", (2,), "float32", "m", "x, y position of the fingertip"),
+            StateVar("target_pos", (2,), "float32", "m", "x, y position of the target"),
+            StateVar("joint_pos", (2,), "float32", "rad", "shoulder and elbow angles"),
+            StateVar("joint_vel", (2,), "float32", "rad/s", "shoulder and elbow angular velocities"),
+        ),
+    )
+    metadata = {"render_modes": ["rgb_array"], "render_fps": int(1 / DT)}
+
+    def __init__(self, reward: Any = None, render_mode: str | None = None,
+                 width: int = 224, height: int = 224) -> None:
+        EzPickle.__init__(self, reward=reward, render_mode=render_mode, width=width, height=height)
+        super().__init__(reward=reward, render_mode=render_mode)
+        self.action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+        reach = 2 * LINK
+        high = np.array([1, 1, 1, 1, MAX_SPEED, MAX_SPEED, reach, reach, 2 * reach, 2 * reach],
+                        dtype=np.float32)
+        self.observation_space = spaces.Box(-high, high, dtype=np.float32)
+        self.width, self.height = width, height
+        self.q = np.zeros(2)
+        self.qdot = np.zeros(2)
+        self.target = np.zeros(2)
+        self._mj = None  # (model, data, renderer), built on the first render
+
+    def _sample_target(self) -> np.ndarray:
+        radius = self.np_random.uniform(*TARGET_RADII)
+        angle = self.np_random.uniform(-np.pi, np.pi)
+        return np.array([radius * np.cos(angle), radius * np.sin(angle)])
+
+    def _observe(self) -> tuple[np.ndarray, dict[str, Any]]:
+        tip = fingertip(self.q)
+        obs = np.concatenate(
+            [np.cos(self.q), np.sin(self.q), self.qdot, self.target, tip - self.target]
+        ).astype(np.float32)
+        state = {
+            "fingertip_pos": tip.astype(np.float32),
+            "target_pos": self.target.astype(np.float32),
+            "joint_pos": self.q.astype(np.float32),
+            "joint_vel": self.qdot.astype(np.float32),
+        }
+        dist = float(np.linalg.norm(tip - self.target))
+        return obs, {"reward_state": state, "success": dist < SUCCESS_RADIUS, "distance": dist}
+
+    def _reset(self, *, seed, options):
+        self.q = self.np_random.uniform(-np.pi, np.pi, 2)
+        self.qdot = np.zeros(2)
+        self.target = self._sample_target()
+        return self._observe()
+
+    def _step(self, action):
+        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        self.qdot = a * MAX_SPEED
+        self.q = (self.q + self.qdot * DT + np.pi) % (2 * np.pi) - np.pi
+        obs, info = self._observe()
+        terms = {"distance": -info["distance"], "control": -CTRL_COST * float(np.sum(a * a))}
+        info["env_reward_terms"] = terms
+        return obs, sum(terms.values()), False, False, info
+
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        import mujoco
+
+        from agentgym.assets import asset_path
+        from agentgym.envs.robotics.rendering import FrameRenderer
+
+        if self._mj is None:
+            model = mujoco.MjModel.from_xml_path(str(asset_path("mjcf", "reach.xml")))
+            data = mujoco.MjData(model)
+            self._mj = (model, data, FrameRenderer(model, self.width, self.height, camera="top"))
+        model, data, renderer = self._mj
+        data.qpos[:] = self.q
+        data.mocap_pos[0, :2] = self.target
+        mujoco.mj_forward(model, data)  # also places cameras and lights (mj_camlight)
+        return renderer.render(data)
+
+    def close(self) -> None:
+        if self._mj is not None:
+            self._mj[2].close()
+            self._mj = None

@@ -1,0 +1,22 @@
+"""Every registered agentgym id, with no hand-kept list: check_env without unexpected
+warnings, 50-step seeded determinism, pickle round trip, observations in space,
+reward == sum of terms and reward_state == TaskSpec (agentgym.checks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentgym.catalog import env_ids
+from agentgym.checks import CHECKS
+
+IDS = env_ids()
+
+
+def test_registry_is_not_empty():
+    assert "agentgym/Reach-v0" in IDS
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+@pytest.mark.parametrize("env_id", IDS)
+def test_contract(env_id: str, check_name: str):
+    CHECKS[check_name](env_id)
