@@ -1,0 +1,23 @@
+"""Text games: BabyAI levels with text observations and commands, and a household text
+world in the spirit of ALFWorld. Every register() call of the family is here.
+
+Both keep the conventions of ``agentgym.agent_env.TextTaskEnv`` (Text actions,
+``info["action_valid"]``, ``info["admissible_actions"]``, ``expert_action()``).
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register
+
+# BabyAI levels: the minigrid level sets its own step limit (truncation), so no TimeLimit.
+BABYAI_LEVELS = {
+    "GoToLocal": "BabyAIGoToLocalEnv",
+    "GoTo": "BabyAIGoToEnv",
+    "Pickup": "BabyAIPickupEnv",
+    "Open": "BabyAIOpenEnv",
+    "PutNext": "BabyAIPutNextEnv",
+    "Unlock": "BabyAIUnlockEnv",
+    "SynthSeq": "BabyAISynthSeqEnv",
+}
+for _name, _cls in BABYAI_LEVELS.items():
+    register(id=f"agentgym/BabyAI-{_name}-v0", entry_point=f"agentgym.envs.text.babyai:{_cls}")
