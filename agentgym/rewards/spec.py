@@ -28,6 +28,7 @@ REWARD_KINDS: Registry[RewardFactory] = Registry("reward kind")
 """``KIND:ARGS`` reward atoms. One registration site: this module."""
 # Issues that add a kind register it here, e.g.
 # REWARD_KINDS.register("clip", "agentgym.reward_designers.clip:reward_from_spec")
+REWARD_KINDS.register("clip", "agentgym.reward_designers.clip:reward_from_spec")
 
 BEST_PROGRAM = "best_reward.py"
 _WEIGHTED = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*\s*(.+?)\s*$")
