@@ -1,5 +1,6 @@
-"""Robotics tasks: a fast planar Reach, MuJoCo locomotion, MetaWorld manipulation and
-VLM-RM pose tasks. Every register() call of the family is here."""
+"""Robotics tasks: a fast planar Reach, MuJoCo locomotion, MetaWorld manipulation, VLM-RM
+pose tasks and the classic-control tasks VLM-RM scores from frames. Every register()
+call of the family is here."""
 
 from __future__ import annotations
 
@@ -9,9 +10,27 @@ from gymnasium.envs.registration import register
 
 # Headless rendering: EGL works out of the box with Mesa (FACTS.md); glfw needs a display.
 os.environ.setdefault("MUJOCO_GL", "egl")
+# Classic control renders with pygame; without a display it needs SDL's dummy driver.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+_ROBOTICS = "agentgym.envs.robotics"
 
 register(
     id="agentgym/Reach-v0",
-    entry_point="agentgym.envs.robotics.reach:ReachEnv",
+    entry_point=f"{_ROBOTICS}.reach:ReachEnv",
     max_episode_steps=50,
 )
+
+# Locomotion: Gymnasium's v5 MuJoCo robots inside, Gymnasium's episode length.
+for _name, _module in (
+    ("Ant", "ant"),
+    ("HalfCheetah", "half_cheetah"),
+    ("Hopper", "hopper"),
+    ("Walker2d", "walker2d"),
+    ("Humanoid", "humanoid"),
+):
+    register(
+        id=f"agentgym/{_name}-v0",
+        entry_point=f"{_ROBOTICS}.{_module}:{_name}Env",
+        max_episode_steps=1000,
+    )

@@ -1,0 +1,91 @@
+"""agentgym/Ant-v0: Gymnasium's Ant-v5, with a task to succeed at.
+
+## Description
+The quadruped ant of Gymnasium's `Ant-v5` (a torso with four legs of two links each, 8
+actuated joints) walks forward. The Gymnasium env runs inside this one unchanged
+(observation, action, dynamics, reward, termination); agentgym adds a success criterion
+and a named state for reward designers.
+
+## Action space
+`Box(-1, 1, (8,), float32)`: hip and ankle torques of the four legs.
+
+## Observation space
+Gymnasium's: `Box(-inf, inf, (105,), float64)`: torso z, orientation and joint angles
+(13), velocities (14), clipped external contact forces of the 13 bodies (78).
+
+## Reward state (`info["reward_state"]`)
+| name | shape | units | meaning |
+|---|---|---|---|
+| `xy_position` | (2,) | m | torso x, y position |
+| `forward_velocity` | () | m/s | torso x velocity over the last step |
+| `lateral_velocity` | () | m/s | torso y velocity over the last step |
+| `torso_height` | () | m | torso z coordinate |
+| `torso_orientation` | (4,) | - | torso quaternion (w, x, y, z) |
+| `torso_velocity` | (6,) | m/s, rad/s | torso linear and angular velocity |
+| `joint_pos` | (8,) | rad | hip and ankle angles, in action order |
+| `joint_vel` | (8,) | rad/s | their angular velocities |
+| `contact_forces` | (13, 6) | N, N m | external contact force and torque on each body, clipped to [-1, 1] |
+
+## Rewards (the human reward, also `reward_designers/library/ant.py`)
+Gymnasium's, by component: `forward` = forward velocity; `ctrl` = -0.5 |a|^2;
+`contact` = -5e-4 |contact_forces|^2; `survive` = 1 while healthy (all state finite and
+0.2 <= torso height <= 1).
+
+## Success
+The forward velocity averaged over the last 2 s of simulation (40 steps) is at least
+1 m/s.
+
+## Episode end
+Terminated when unhealthy (Gymnasium's rule); truncated after 1000 steps.
+
+## Version history
+- v0: first release (Gymnasium Ant-v5 inside).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+from agentgym.spec import StateVar, TaskSpec
+
+
+class AntEnv(ForwardLocomotionTask):
+    gym_class = "gymnasium.envs.mujoco.ant_v5:AntEnv"
+    target_speed = 1.0
+    task_spec = TaskSpec(
+        name="Ant",
+        instruction="Make the four-legged ant walk forward (along +x) without flipping over.",
+        success="The forward velocity averaged over the last 2 s is at least 1 m/s.",
+        action_meaning="8 floats in [-1, 1]: hip and ankle torques of the four legs.",
+        family="robotics",
+        tags=("locomotion", "walk", "quadruped", "mujoco", "forward"),
+        state=(
+            StateVar("xy_position", (2,), "float32", "m", "torso x, y position"),
+            StateVar("forward_velocity", (), "float32", "m/s", "torso velocity along +x over the last step"),
+            StateVar("lateral_velocity", (), "float32", "m/s", "torso velocity along +y over the last step"),
+            StateVar("torso_height", (), "float32", "m", "torso z coordinate; about 0.55 standing"),
+            StateVar("torso_orientation", (4,), "float32", "-", "torso orientation quaternion (w, x, y, z)"),
+            StateVar("torso_velocity", (6,), "float32", "m/s, rad/s", "torso linear (3) and angular (3) velocity"),
+            StateVar("joint_pos", (8,), "float32", "rad", "hip and ankle angles of the four legs"),
+            StateVar("joint_vel", (8,), "float32", "rad/s", "hip and ankle angular velocities"),
+            StateVar("contact_forces", (13, 6), "float32", "N, N*m",
+                     "external contact torque (3) and force (3) on each of the 13 bodies, clipped to [-1, 1]"),
+        ),
+    )
+
+    def _state(self, info: dict[str, Any]) -> dict[str, np.ndarray]:
+        q, v = self.data.qpos, self.data.qvel
+        return {
+            "xy_position": f32(q[:2]),
+            "forward_velocity": f32(info["x_velocity"]),
+            "lateral_velocity": f32(info["y_velocity"]),
+            "torso_height": f32(q[2]),
+            "torso_orientation": f32(q[3:7]),
+            "torso_velocity": f32(v[:6]),
+            "joint_pos": f32(q[7:]),
+            "joint_vel": f32(v[6:]),
+            "contact_forces": f32(self.inner.contact_forces[1:]),
+        }
