@@ -34,3 +34,21 @@ for _name, _module in (
         entry_point=f"{_ROBOTICS}.{_module}:{_name}Env",
         max_episode_steps=1000,
     )
+
+# VLM-RM: humanoid poses (instruction only) and classic control scored from frames.
+for _pose in ("Kneel", "Splits", "Lotus"):
+    register(
+        id=f"agentgym/Humanoid{_pose}-v0",
+        entry_point=f"{_ROBOTICS}.humanoid_poses:Humanoid{_pose}Env",
+        max_episode_steps=1000,
+    )
+register(
+    id="agentgym/CartPole-v0",
+    entry_point=f"{_ROBOTICS}.classic_control:CartPoleEnv",
+    max_episode_steps=500,
+)
+register(
+    id="agentgym/MountainCar-v0",
+    entry_point=f"{_ROBOTICS}.classic_control:MountainCarEnv",
+    max_episode_steps=200,
+)
