@@ -1,0 +1,480 @@
+"""stable-baselines3 on agentgym rewards: a VecEnv adapter and ``train_sb3_ppo``.
+
+``AgentgymRewardVecEnv`` applies any per-step agentgym reward spec to an SB3 VecEnv,
+one batched call of the reward model per vector step (SB3 hands back a list of info
+dicts; their ``reward_state`` entries are stacked into the batch a reward program
+expects). ``train_sb3_ppo`` trains SB3's PPO with the hyper-parameters of a
+``PPOConfig`` (same rollout length, minibatch size, epochs, network, normalisation)
+and writes the same run folder as ``agentgym.learners.ppo.PPO``: logs/metrics.jsonl
+with the same rows, checkpoints, evaluation videos. It is both the door for people who
+live in SB3 and the speed and quality baseline of our own PPO.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+from agentgym.rewards import RewardModel, RewardOutput, make_input, resolve_reward
+from agentgym.spec import TaskSpec
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+
+class AgentgymRewardVecEnv(VecEnvWrapper):
+    """Replace the reward of an SB3 VecEnv of agentgym envs with an agentgym reward.
+
+    The sub-envs should be made with their own reward (``reward="env"``, the default);
+    this wrapper reads each step's ``info["reward_state"]``, ``info["success"]`` and
+    ``info["reward_terms"]``, scores all envs in one call on ``device``, and writes the
+    new components to ``info["reward_terms"]`` (the env's own reward stays in
+    ``info["env_reward"]``). SB3 resets a finished env inside ``step_wait`` but keeps
+    the final step's info, so a final step is scored on its own state.
+    """
+
+    def __init__(self, venv: VecEnv, reward: RewardModel | str, task_spec: TaskSpec | None = None,
+                 device: str | torch.device = "cpu") -> None:
+        super().__init__(venv)
+        if task_spec is None:
+            try:
+                task_spec = venv.get_attr("task_spec", [0])[0]
+            except AttributeError as err:
+                raise ValueError(
+                    "AgentgymRewardVecEnv: the sub-envs have no task_spec; only agentgym envs "
+                    "(TaskEnv) describe the state a reward reads"
+                ) from err
+        self.task_spec = task_spec
+        model = resolve_reward(reward, task_spec)
+        if model is None:
+            raise ValueError("AgentgymRewardVecEnv: reward 'env' needs no wrapper")
+        if model.needs_frames:
+            raise ValueError(
+                f"AgentgymRewardVecEnv: {model.name} scores frames; SB3 cannot relabel rollouts, "
+                "train it with agentgym's PPO (--learner ppo)"
+            )
+        self.reward_model = model
+        self.device = torch.device(device)
+        self._actions: np.ndarray | None = None
+        self.last_output: RewardOutput | None = None
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions)
+        self.venv.step_async(actions)
+
+    def step_wait(self) -> tuple[Any, np.ndarray, np.ndarray, list[dict[str, Any]]]:
+        obs, env_rewards, dones, infos = self.venv.step_wait()
+        if any("reward_state" not in info for info in infos):
+            raise KeyError(
+                "AgentgymRewardVecEnv: a sub-env put no 'reward_state' in info; only envs that "
+                "follow the agentgym contract (TaskEnv) can be scored by a reward model"
+            )
+        batch = make_input(
+            _stack([info["reward_state"] for info in infos]),
+            self._actions,
+            [info.get("env_reward", r) for info, r in zip(infos, env_rewards)],
+            _stack_terms([info.get("reward_terms") or {} for info in infos]),
+            [bool(info.get("success", False)) for info in infos],
+            self.task_spec,
+            self.device,
+        )
+        out = self.reward_model(batch)
+        self.last_output = out
+        terms = {k: v.detach().cpu().numpy() for k, v in out.terms.items()}
+        for i, (info, env_reward) in enumerate(zip(infos, env_rewards)):
+            info["env_reward"] = float(info.get("env_reward", env_reward))
+            info["reward_terms"] = {k: float(v[i]) for k, v in terms.items()}
+        return obs, out.reward.detach().cpu().numpy().astype(np.float32), dones, infos
+
+
+def _stack(states: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in states[0]:
+        values = [s[key] for s in states]
+        out[key] = values if isinstance(values[0], str) else np.stack([np.asarray(v) for v in values])
+    return out
+
+
+def _stack_terms(terms: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    keys = dict.fromkeys(k for t in terms for k in t)
+    return {k: np.asarray([t.get(k, 0.0) for t in terms], dtype=np.float32) for k in keys}
+
+
+# -- training -------------------------------------------------------------------------
+
+
+def is_agentgym_env(env_id: str) -> bool:
+    """Whether ``env_id`` makes a TaskEnv (which accepts ``reward=`` and has a TaskSpec)."""
+    from gymnasium.envs.registration import load_env_creator
+
+    from agentgym.env import TaskEnv
+
+    entry = gym.spec(env_id).entry_point
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    return isinstance(creator, type) and issubclass(creator, TaskEnv)
+
+
+def make_sb3_vec_env(config: Any, device: str = "cpu") -> VecEnv:
+    """The training VecEnv of a PPOConfig: sub-envs, the agentgym reward, normalisation."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize
+
+    env_id = config.env_id
+    if config.reward != "env" and not is_agentgym_env(env_id):
+        raise ValueError(
+            f"reward: {env_id!r} is not an agentgym env, so it only takes reward 'env', got "
+            f"{config.reward!r}"
+        )
+    fns = [lambda: gym.make(env_id) for _ in range(config.num_envs)]
+    if config.vectorization == "async":
+        # spawn, not fork: fork deadlocks when the parent holds an EGL context (FACTS.md).
+        venv: VecEnv = SubprocVecEnv(fns, start_method="spawn")
+    else:
+        venv = DummyVecEnv(fns)
+    venv.seed(config.seed)
+    if config.reward != "env":
+        venv = AgentgymRewardVecEnv(venv, config.reward, device=device)
+    if config.norm_obs or config.norm_reward:
+        venv = VecNormalize(venv, norm_obs=config.norm_obs, norm_reward=config.norm_reward,
+                            gamma=config.gamma)
+    return venv
+
+
+def sb3_ppo_kwargs(config: Any, device: str) -> dict[str, Any]:
+    """SB3 PPO arguments equal to a PPOConfig's hyper-parameters."""
+    batch = config.num_envs * config.num_steps
+    if batch % config.num_minibatches:
+        raise ValueError(
+            f"num_minibatches: {config.num_minibatches} must divide num_envs * num_steps = {batch}"
+        )
+    lr = float(config.learning_rate)
+    hidden = list(config.hidden_sizes)
+    return {
+        "n_steps": config.num_steps,
+        "batch_size": batch // config.num_minibatches,
+        "n_epochs": config.update_epochs,
+        # SB3 schedules take progress_remaining (1 -> 0): linear anneal to 0 like ours.
+        "learning_rate": (lambda progress: progress * lr) if config.anneal_lr else lr,
+        "gamma": config.gamma,
+        "gae_lambda": config.gae_lambda,
+        "clip_range": config.clip_coef,
+        "clip_range_vf": config.clip_coef if config.clip_vloss else None,
+        "ent_coef": config.ent_coef,
+        "vf_coef": config.vf_coef,
+        "max_grad_norm": config.max_grad_norm,
+        "target_kl": config.target_kl,
+        "seed": config.seed,
+        "device": device,
+        "policy_kwargs": {
+            "net_arch": {"pi": hidden, "vf": hidden},
+            "activation_fn": torch.nn.Tanh,
+            "ortho_init": True,
+            "log_std_init": 0.0,
+        },
+        "verbose": 0,
+    }
+
+
+class _EpisodeTracker:
+    """Per-env running returns of the training reward; rollout-level means of its terms."""
+
+    def __init__(self, num_envs: int) -> None:
+        self.returns = np.zeros(num_envs)
+        self.lengths = np.zeros(num_envs, dtype=np.int64)
+        self.clear()
+
+    def clear(self) -> None:
+        self.finished_returns: list[float] = []
+        self.finished_lengths: list[int] = []
+        self.finished_success: list[bool] = []
+        self.term_sums: dict[str, float] = defaultdict(float)
+        self.env_reward_sum = 0.0
+        self.steps = 0
+
+    def add(self, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        self.returns += rewards
+        self.lengths += 1
+        for i, info in enumerate(infos):
+            for key, value in (info.get("reward_terms") or {}).items():
+                self.term_sums[key] += float(value)
+            self.env_reward_sum += float(info.get("env_reward", rewards[i]))
+            self.steps += 1
+            if dones[i]:
+                self.finished_returns.append(float(self.returns[i]))
+                self.finished_lengths.append(int(self.lengths[i]))
+                if "success" in info:
+                    self.finished_success.append(bool(info["success"]))
+                self.returns[i] = 0.0
+                self.lengths[i] = 0
+
+    def row(self) -> Row:
+        row: Row = {}
+        if self.finished_returns:
+            row["episode_return"] = float(np.mean(self.finished_returns))
+            row["episode_length"] = float(np.mean(self.finished_lengths))
+        if self.finished_success:
+            row["success_rate"] = float(np.mean(self.finished_success))
+        for key, total in self.term_sums.items():
+            row[f"reward_terms/{key}"] = total / max(self.steps, 1)
+        row["env_reward"] = self.env_reward_sum / max(self.steps, 1)
+        return row
+
+
+# SB3's logger keys -> the metrics.jsonl names of agentgym's PPO.
+_SB3_KEYS = {
+    "train/policy_gradient_loss": "loss/policy",
+    "train/value_loss": "loss/value",
+    "train/entropy_loss": "loss/entropy",
+    "train/approx_kl": "approx_kl",
+    "train/clip_fraction": "clipfrac",
+    "train/learning_rate": "learning_rate",
+}
+
+STATE_FILE = "sb3_state.json"
+CHECKPOINT = "latest.zip"
+VECNORMALIZE = "vecnormalize.pkl"
+
+
+def _run_logger_class() -> type:
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class RunLogger(BaseCallback):
+        """Writes agentgym's metrics.jsonl rows, evaluations and checkpoints during SB3 PPO."""
+
+        def __init__(self, trainer: SB3Trainer) -> None:
+            super().__init__(verbose=0)
+            self.trainer = trainer
+            self.pending: Row | None = None
+            self.stop = False
+
+        def _on_training_start(self) -> None:
+            self.tracker = _EpisodeTracker(self.training_env.num_envs)
+            self.session_start = time.perf_counter()
+            self.session_steps0 = self.model.num_timesteps
+            self.paused = 0.0  # evaluation and checkpoint time, left out of steps/s
+
+        def _on_step(self) -> bool:
+            normalizer = self.model.get_vec_normalize_env()
+            rewards = normalizer.get_original_reward() if normalizer is not None else self.locals["rewards"]
+            self.tracker.add(np.asarray(rewards, dtype=np.float64), self.locals["dones"], self.locals["infos"])
+            return not self.stop
+
+        def _on_rollout_end(self) -> None:
+            row = {"step": int(self.model.num_timesteps), **self.tracker.row()}
+            self.tracker.clear()
+            self.pending = row
+
+        def _on_rollout_start(self) -> None:
+            self._flush()
+
+        def _on_training_end(self) -> None:
+            self._flush()
+
+        def _flush(self) -> None:
+            """Complete the last rollout's row with the losses of the update after it."""
+            if self.pending is None:
+                return
+            row, self.pending = self.pending, None
+            values = self.model.logger.name_to_value
+            for sb3_key, key in _SB3_KEYS.items():
+                if sb3_key in values:
+                    row[key] = float(values[sb3_key])
+            elapsed = time.perf_counter() - self.session_start
+            steps = self.model.num_timesteps - self.session_steps0
+            row["time"] = self.trainer.elapsed_before + elapsed
+            row["steps_per_s"] = steps / max(elapsed - self.paused, 1e-9)
+            ordered = {"step": row.pop("step"), "time": row.pop("time"),
+                       "steps_per_s": row.pop("steps_per_s"), **row}
+            if self.trainer.emit(ordered) is False:
+                self.stop = True
+            pause = time.perf_counter()
+            self.trainer.maybe_evaluate()
+            self.trainer.maybe_checkpoint(elapsed)
+            self.paused += time.perf_counter() - pause
+
+    return RunLogger
+
+
+class SB3Trainer:
+    """SB3 PPO trained from a PPOConfig into an agentgym run folder."""
+
+    def __init__(self, config: Any, run_dir: str | Path, callback: Callable[[Row], bool | None] | None = None,
+                 resume: bool = False) -> None:
+        from stable_baselines3 import PPO as SB3PPO
+        from stable_baselines3.common.logger import configure as configure_logger
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        from agentgym.runs.manifest import resolve_device
+        from agentgym.runs.metrics import MetricsWriter
+
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.callback = callback
+        self.device = resolve_device(config.device)
+        if self.device == "cpu" and config.torch_threads > 0:
+            torch.set_num_threads(config.torch_threads)  # the same threads as agentgym's PPO
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        venv = make_sb3_vec_env(config, self.device)
+        state: dict[str, Any] = {}
+        if resume:
+            if not (self.ckpt_dir / CHECKPOINT).is_file():
+                raise FileNotFoundError(f"{self.ckpt_dir / CHECKPOINT}: no SB3 checkpoint to resume from")
+            state = json.loads((self.ckpt_dir / STATE_FILE).read_text())
+            if isinstance(venv, VecNormalize):
+                saved = VecNormalize.load(str(self.ckpt_dir / VECNORMALIZE), venv.venv)
+                venv = saved
+            self.model = SB3PPO.load(self.ckpt_dir / CHECKPOINT, env=venv, device=self.device)
+        else:
+            self.model = SB3PPO("MlpPolicy", venv, **sb3_ppo_kwargs(config, self.device))
+        self.model.set_logger(configure_logger(str(self.run_dir / "logs" / "tb"), ["tensorboard"]))
+        self.elapsed_before = float(state.get("elapsed", 0.0))
+        self.next_eval = int(state.get("next_eval", config.eval_every))
+        self.next_checkpoint = int(state.get("next_checkpoint", config.checkpoint_every))
+        self.metrics = MetricsWriter(self.run_dir / "logs" / "metrics.jsonl")
+        self.last_eval: dict[str, float] = {}
+
+    def emit(self, row: Row) -> bool | None:
+        self.metrics.write(row)
+        return self.callback(row) if self.callback is not None else None
+
+    def learn(self) -> dict[str, float]:
+        """Train to config.total_steps (from the checkpoint when resumed); final metrics."""
+        remaining = self.config.total_steps - self.model.num_timesteps
+        logger = _run_logger_class()(self)
+        if remaining > 0:
+            self.model.learn(total_timesteps=remaining, callback=logger, log_interval=1,
+                             reset_num_timesteps=False, progress_bar=False)
+        elapsed = self.elapsed_before + (time.perf_counter() - logger.session_start
+                                         if hasattr(logger, "session_start") else 0.0)
+        if self.config.eval_episodes > 0 and self.last_eval.get("step") != self.model.num_timesteps:
+            self.evaluate_and_log()
+        self.save(elapsed)
+        self.metrics.close()
+        return {"step": float(self.model.num_timesteps), "time": elapsed,
+                **{k: v for k, v in self.last_eval.items() if k != "step"}}
+
+    # -- evaluation and checkpoints -------------------------------------------------
+    def maybe_evaluate(self) -> None:
+        every = self.config.eval_every
+        if every and self.config.eval_episodes > 0 and self.model.num_timesteps >= self.next_eval:
+            self.evaluate_and_log()
+            while self.next_eval <= self.model.num_timesteps:
+                self.next_eval += every
+
+    def evaluate_and_log(self) -> None:
+        step = int(self.model.num_timesteps)
+        video = self.run_dir / "videos" / f"eval_{step}.mp4" if self.config.video else None
+        result = self.evaluate(self.config.eval_episodes, seed=self.config.seed + 10_000, video_path=video)
+        row: Row = {"step": step, "eval/success_rate": result.get("success_rate"),
+                    "eval/mean_return": result["mean_return"], "eval/mean_length": result["mean_length"]}
+        if video is not None and video.is_file():
+            row["eval/video"] = video.relative_to(self.run_dir).as_posix()
+        row = {k: v for k, v in row.items() if v is not None}
+        self.last_eval = {"step": step, **{k: v for k, v in row.items() if isinstance(v, float)}}
+        self.emit(row)
+
+    def maybe_checkpoint(self, session_elapsed: float) -> None:
+        every = self.config.checkpoint_every
+        if every and self.model.num_timesteps >= self.next_checkpoint:
+            while self.next_checkpoint <= self.model.num_timesteps:
+                self.next_checkpoint += every
+            self.save(self.elapsed_before + session_elapsed)
+
+    def save(self, elapsed: float) -> None:
+        """latest.zip (policy, optimiser, step), the VecNormalize statistics, the schedule."""
+        self.model.save(self.ckpt_dir / CHECKPOINT)
+        normalizer = self.model.get_vec_normalize_env()
+        if normalizer is not None:
+            normalizer.save(str(self.ckpt_dir / VECNORMALIZE))
+        state = {"elapsed": elapsed, "next_eval": self.next_eval, "next_checkpoint": self.next_checkpoint,
+                 "step": int(self.model.num_timesteps)}
+        tmp = self.ckpt_dir / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.ckpt_dir / STATE_FILE)
+
+    def evaluate(self, episodes: int, seed: int, video_path: Path | None = None) -> dict[str, float]:
+        """Deterministic episodes on the training reward: success_rate, mean_return, mean_length."""
+        from agentgym.runs.video import write_video
+
+        kwargs: dict[str, Any] = {}
+        if is_agentgym_env(self.config.env_id):
+            kwargs["reward"] = self.config.reward
+        if video_path is not None:
+            kwargs["render_mode"] = "rgb_array"
+            kwargs.update(_frame_size_kwargs(self.config))
+        env = gym.make(self.config.env_id, **kwargs)
+        normalizer = self.model.get_vec_normalize_env()
+        returns, lengths, successes, frames = [], [], [], []
+        try:
+            for episode in range(episodes):
+                obs, info = env.reset(seed=seed + episode)
+                done, total, length = False, 0.0, 0
+                while not done:
+                    if video_path is not None and episode < 2:
+                        frames.append(env.render())
+                    if normalizer is not None:
+                        obs = normalizer.normalize_obs(obs)
+                    action, _ = self.model.predict(obs, deterministic=True)
+                    obs, reward, terminated, truncated, info = env.step(action)
+                    total += float(reward)
+                    length += 1
+                    done = terminated or truncated
+                returns.append(total)
+                lengths.append(length)
+                if "success" in info:
+                    successes.append(bool(info["success"]))
+            if video_path is not None and frames:
+                write_video(video_path, frames, fps=int(env.metadata.get("render_fps", 20)))
+        finally:
+            env.close()
+        result = {"mean_return": float(np.mean(returns)), "mean_length": float(np.mean(lengths))}
+        if successes:
+            result["success_rate"] = float(np.mean(successes))
+        return result
+
+
+def _frame_size_kwargs(config: Any) -> dict[str, int]:
+    """width/height for envs whose constructor takes them (agentgym's MuJoCo envs)."""
+    import inspect
+
+    from gymnasium.envs.registration import load_env_creator
+
+    entry = gym.spec(config.env_id).entry_point
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    try:
+        params = inspect.signature(creator).parameters
+    except (TypeError, ValueError):
+        return {}
+    if "width" in params and "height" in params:
+        return {"width": config.render_width, "height": config.render_height}
+    return {}
+
+
+def train_sb3_ppo(config: Any, run_dir: str | Path,
+                  callback: Callable[[Row], bool | None] | None = None) -> dict[str, float]:
+    """Train SB3's PPO with a PPOConfig's hyper-parameters into ``run_dir``; final metrics."""
+    return SB3Trainer(config, run_dir, callback).learn()
+
+
+def resume_sb3_ppo(config: Any, run_dir: str | Path,
+                   callback: Callable[[Row], bool | None] | None = None) -> dict[str, float]:
+    """Continue an SB3 run from run_dir/checkpoints/latest.zip to config.total_steps.
+
+    Not bit-identical to an uninterrupted run (SB3 does not checkpoint its RNG and env
+    states); agentgym's PPO is, for that.
+    """
+    return SB3Trainer(config, run_dir, callback, resume=True).learn()

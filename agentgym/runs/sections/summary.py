@@ -1,0 +1,30 @@
+"""Summary: what ran, for how long, and how well it ended."""
+
+from __future__ import annotations
+
+from agentgym.runs.metrics import last_value
+from agentgym.runs.report import ReportContext, Section
+
+
+def build(ctx: ReportContext) -> Section:
+    config, manifest, rows = ctx.config, ctx.manifest, ctx.rows
+    learner_config = config.get("config", {})
+    steps = max((r["step"] for r in rows if isinstance(r.get("step"), (int, float))), default=0)
+    git = manifest.get("git") or {}
+    items = [
+        ("env", config.get("env_id", learner_config.get("env_id"))),
+        ("learner", config.get("learner")),
+        ("reward", config.get("rewards") or learner_config.get("reward")),
+        ("steps", f"{int(steps):,} of {int(learner_config.get('total_steps', 0)):,}"),
+        ("wall time (s)", last_value(rows, "time")),
+        ("steps/s (last)", last_value(rows, "steps_per_s")),
+        ("training episode return (last)", last_value(rows, "episode_return")),
+        ("training success rate (last)", last_value(rows, "success_rate")),
+        ("eval success rate (last)", last_value(rows, "eval/success_rate")),
+        ("eval mean return (last)", last_value(rows, "eval/mean_return")),
+        ("status", manifest.get("status")),
+        ("seeds", ", ".join(str(s) for s in manifest.get("seeds", []))),
+        ("device", manifest.get("device")),
+        ("git", f"{git.get('commit', '')[:12]}{' (dirty)' if git.get('dirty') else ''}" if git else None),
+    ]
+    return Section("Summary", ctx.table([(k, v) for k, v in items if v not in (None, "")]), order=10)
