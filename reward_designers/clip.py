@@ -246,13 +246,11 @@ class ClipReward:
             bs = self.config.batch_size
             for start in range(0, len(firsts), bs):
                 chunk = firsts[start : start + bs]
-                pixels = torch.from_numpy(arr[chunk])
-                emb = self.encoder.encode_frames(pixels)
-                for row, i in enumerate(chunk):
-                    out[i] = emb[row]
+                emb = self.encoder.encode_frames(torch.from_numpy(arr[chunk]))
+                out[torch.as_tensor(chunk, device=out.device)] = emb.to(out.dtype)
             for key, idx in todo.items():
                 if len(idx) > 1:
-                    out[idx[1:]] = out[idx[0]]
+                    out[idx[1:]] = out[idx[0]].clone()
                 if self.config.cache_size:
                     self._cache[key] = out[idx[0]].clone()
             while len(self._cache) > self.config.cache_size:
