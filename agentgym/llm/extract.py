@@ -1,0 +1,224 @@
+"""Code extraction from real LLM replies.
+
+Replies hold prose around the code, several code blocks (a helper block, the function,
+a usage example), a fence the model forgot to close, or no fence at all. The order of
+preference:
+
+1. the last fenced ``python`` block that parses and defines the function (a model that
+   revises itself puts the revision last);
+2. the last fenced block of any language that parses and defines it;
+3. the longest run of lines outside fences that parses and defines it;
+4. a fenced block that mentions ``def FUNCTION`` but does not parse: returned as is,
+   so vetting reports the syntax error to the model instead of "no code".
+
+Imports and helper functions are kept; definitions the chosen code uses but other
+blocks define (a helper in its own block) are added; ``if __name__ == "__main__":``
+demo blocks and bare expressions left over from prose are removed.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from agentgym.llm.completion import Completion
+
+# An opening fence (``` or ~~~, with an optional language), its body, and its closing
+# fence or the end of the reply (a fence the model never closed).
+_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+.-]*)[^\n]*\n"
+                    r"(?P<body>.*?)(?:^[ \t]*(?P=fence)[ \t]*$|\Z)", re.M | re.S)
+_PY_LANGS = {"python", "py", "python3", "py3"}
+_CODE_START = re.compile(r"^(import |from |def |class |@|async def |[A-Za-z_]\w*\s*(:[^=]+)?=[^=])")
+
+KINDS = ("fenced_python", "fenced", "unfenced", "unparsed", "no_code")
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The outcome of extracting one function's code from a reply."""
+
+    code: str | None
+    """The program source, or None when the reply holds none."""
+    kind: str
+    """Where it came from: fenced_python, fenced, unfenced, unparsed (a block that
+    mentions the function but does not parse), or no_code."""
+    message: str
+    """One line for logs, and for the LLM when there is no code."""
+
+    @property
+    def ok(self) -> bool:
+        return self.code is not None
+
+    @property
+    def code_name(self) -> str | None:
+        """"NO_CODE" when nothing was found (a rejection code like the sandbox's)."""
+        return "NO_CODE" if self.code is None else None
+
+
+@dataclass(frozen=True)
+class _Block:
+    body: str
+    lang: str
+    start: int
+    end: int
+
+
+def _blocks(reply: str) -> list[_Block]:
+    return [_Block(m.group("body"), m.group("lang").lower(), m.start(), m.end())
+            for m in _FENCE.finditer(reply)]
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _defines(tree: ast.Module, function: str) -> bool:
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function
+               for n in tree.body)
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    parts = [node.test.left, *node.test.comparators]
+    names = {p.id for p in parts if isinstance(p, ast.Name)}
+    consts = {p.value for p in parts if isinstance(p, ast.Constant)}
+    return "__name__" in names and "__main__" in consts
+
+
+def _is_leftover(node: ast.stmt, index: int) -> bool:
+    """A top-level expression that is no call: a word of prose, or a stray docstring."""
+    if not isinstance(node, ast.Expr):
+        return False
+    if index == 0 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        return False  # a module docstring
+    return not isinstance(node.value, (ast.Call, ast.Await))
+
+
+def _clean(source: str) -> str:
+    """Drop ``__main__`` blocks and leftover bare expressions; keep everything else."""
+    tree = _parse(source)
+    if tree is None:
+        return source.strip("\n") + "\n"
+    lines = source.splitlines()
+    drop: set[int] = set()
+    for i, node in enumerate(tree.body):
+        if _is_main_guard(node) or _is_leftover(node, i):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            drop.update(range(first - 1, (node.end_lineno or node.lineno)))
+    kept = [line for i, line in enumerate(lines) if i not in drop]
+    return "\n".join(kept).strip("\n") + "\n"
+
+
+def _top_level_names(tree: ast.Module) -> dict[str, ast.stmt]:
+    out: dict[str, ast.stmt] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out[node.name] = node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                out[(alias.asname or alias.name).split(".")[0]] = node
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    out[t.id] = node
+    return out
+
+
+def _used_names(tree: ast.Module) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _with_helpers(code: str, others: list[str]) -> str:
+    """Prepend definitions from other blocks that ``code`` uses but does not define."""
+    tree = _parse(code)
+    if tree is None:
+        return code
+    defined = set(_top_level_names(tree))
+    wanted = _used_names(tree) - defined
+    pieces: list[str] = []
+    for other in others:
+        other_tree = _parse(other)
+        if other_tree is None:
+            continue
+        for name, node in _top_level_names(other_tree).items():
+            if name in wanted:
+                segment = ast.get_source_segment(other, node, padded=False)
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.decorator_list:
+                    first = min(d.lineno for d in node.decorator_list)
+                    segment = "\n".join(other.splitlines()[first - 1:node.end_lineno])
+                if segment and segment not in pieces:
+                    pieces.append(segment)
+                wanted.discard(name)
+    if not pieces:
+        return code
+    imports = [p for p in pieces if p.startswith(("import ", "from "))]
+    defs = [p for p in pieces if p not in imports]
+    return "\n".join(imports) + ("\n" if imports else "") + "\n\n".join(defs) + "\n\n\n" + code
+
+
+def _longest_unfenced(text: str, function: str) -> str | None:
+    """The longest run of lines that parses and defines ``function``."""
+    lines = text.splitlines()
+    def_lines = [i for i, line in enumerate(lines) if re.match(rf"\s*(async\s+)?def\s+{function}\b", line)]
+    if not def_lines:
+        return None
+    best: str | None = None
+    starts = [i for i, line in enumerate(lines) if _CODE_START.match(line) and i <= def_lines[-1]]
+    for start in starts:
+        if best is not None and len(lines) - start <= best.count("\n"):
+            break  # nothing starting here can be longer
+        for end in range(len(lines), start, -1):
+            if not any(start <= d < end for d in def_lines):
+                break
+            candidate = "\n".join(lines[start:end])
+            tree = _parse(candidate)
+            if tree is not None and _defines(tree, function):
+                if best is None or candidate.count("\n") > best.count("\n"):
+                    best = candidate
+                break
+    return best
+
+
+def extract_code(reply: str, function: str = "compute_reward") -> Extraction:
+    """Extract the program that defines ``function`` from an LLM reply."""
+    blocks = _blocks(reply)
+    parsed = [(b, _parse(b.body)) for b in blocks]
+    defining = [(b, t) for b, t in parsed if t is not None and _defines(t, function)]
+    others = [b.body for b, t in parsed if t is not None]
+    for kind, pool in (("fenced_python", [d for d in defining if d[0].lang in _PY_LANGS]),
+                       ("fenced", defining)):
+        if pool:
+            block = pool[-1][0]
+            code = _with_helpers(_clean(block.body), [o for o in others if o is not block.body])
+            return Extraction(code, kind, f"{function} from a fenced {block.lang or 'plain'} block "
+                                          f"({len(blocks)} block(s) in the reply)")
+    # Outside fences: mask the fenced parts so prose + code around them is searched.
+    outside = reply
+    for b in reversed(blocks):
+        outside = outside[:b.start] + "\n" * reply[b.start:b.end].count("\n") + outside[b.end:]
+    found = _longest_unfenced(outside, function)
+    if found is not None:
+        return Extraction(_with_helpers(_clean(found), others), "unfenced",
+                          f"{function} from unfenced lines of the reply")
+    mentioning = [b for b in blocks if re.search(rf"\bdef\s+{function}\b", b.body)]
+    if mentioning:
+        return Extraction(mentioning[-1].body.strip("\n") + "\n", "unparsed",
+                          f"a block defines {function} but does not parse as Python")
+    return Extraction(None, "no_code",
+                      f"NO_CODE: the reply holds no Python code defining {function}(...); "
+                      f"answer with one ```python block that defines it")
+
+
+def require_code(function: str = "compute_reward"):
+    """A content check for ``LLMClient.chat(check=...)``: re-sample replies with no code."""
+
+    def check(completion: Completion) -> str | None:
+        return None if extract_code(completion.text, function).ok else "NO_CODE"
+
+    check.__name__ = f"require_code_{function}"
+    return check
