@@ -21,3 +21,20 @@ BABYAI_LEVELS = {
 }
 for _name, _cls in BABYAI_LEVELS.items():
     register(id=f"agentgym/BabyAI-{_name}-v0", entry_point=f"agentgym.envs.text.babyai:{_cls}")
+
+# The household world: one id with the task type drawn from the seed, one per task type.
+HOUSEHOLD_TASKS = {
+    "": "HouseholdEnv",
+    "PickPlace": "HouseholdPickPlaceEnv",
+    "PickTwo": "HouseholdPickTwoEnv",
+    "Clean": "HouseholdCleanEnv",
+    "Heat": "HouseholdHeatEnv",
+    "Cool": "HouseholdCoolEnv",
+    "Examine": "HouseholdExamineEnv",
+}
+for _name, _cls in HOUSEHOLD_TASKS.items():
+    register(
+        id=f"agentgym/Household{'-' + _name if _name else ''}-v0",
+        entry_point=f"agentgym.envs.text.household.env:{_cls}",
+        max_episode_steps=80,
+    )
