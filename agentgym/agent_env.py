@@ -230,3 +230,65 @@ class TextTaskEnv(TaskEnv):
         if self.render_mode == "ansi":
             return self.last_feedback
         return None
+
+
+# -- demonstrations -------------------------------------------------------------------
+def observation_text(obs: Any) -> str:
+    """The text view of an observation: the observation itself, or its ``"text"`` key."""
+    if isinstance(obs, dict):
+        if "text" not in obs:
+            raise KeyError(f"observation dict has no 'text' view; keys: {sorted(obs)}")
+        return str(obs["text"])
+    return str(obs)
+
+
+def expert_of(env: Any) -> Any:
+    """The ``expert_action`` method of a (wrapped) env, or a TypeError naming the env."""
+    expert = getattr(env.unwrapped, "expert_action", None)
+    if expert is None:
+        spec = getattr(env, "spec", None)
+        name = spec.id if spec is not None else type(env.unwrapped).__name__
+        raise TypeError(
+            f"{name} has no expert: demonstrations need an env with expert_action() "
+            "(a TextTaskEnv family: text, web, tools)"
+        )
+    return expert
+
+
+def expert_episode(env: Any, seed: int | None, max_steps: int = 10_000) -> dict[str, Any]:
+    """Run the env's expert for one episode; return the episode as a JSON-able record.
+
+    The record holds ``env_id``, ``seed``, ``instruction``, ``steps`` (each with the
+    ``observation`` the expert acted on, its ``action``, the ``reward``, ``action_valid``
+    and the ``admissible_actions`` it chose from), ``final_observation``, ``success``,
+    ``return``, ``length`` and ``truncated``. This is the format behaviour cloning reads.
+    """
+    expert = expert_of(env)
+    obs, info = env.reset(seed=seed)
+    spec = getattr(env, "spec", None)
+    record: dict[str, Any] = {
+        "env_id": spec.id if spec is not None else type(env.unwrapped).__name__,
+        "seed": seed,
+        "instruction": info.get("mission", getattr(env.unwrapped, "mission", "")),
+        "steps": [],
+    }
+    total, terminated, truncated = 0.0, False, False
+    for _ in range(max_steps):
+        action = expert()
+        step: dict[str, Any] = {"observation": observation_text(obs), "action": action}
+        if "admissible_actions" in info:
+            step["admissible_actions"] = list(info["admissible_actions"])
+        obs, reward, terminated, truncated, info = env.step(action)
+        step.update(reward=float(reward), action_valid=bool(info.get("action_valid", True)))
+        record["steps"].append(step)
+        total += float(reward)
+        if terminated or truncated:
+            break
+    record.update(
+        final_observation=observation_text(obs),
+        success=bool(info.get("success", False)),
+        length=len(record["steps"]),
+        truncated=bool(truncated and not terminated),
+        **{"return": total},
+    )
+    return record
