@@ -189,7 +189,7 @@ def sb3_ppo_kwargs(config: Any, device: str) -> dict[str, Any]:
 
 
 class _EpisodeTracker:
-    """Per-env running returns of the training reward; rollout-level means of its terms."""
+    """Per-env running returns (env reward); rollout-level means of the reward terms."""
 
     def __init__(self, num_envs: int) -> None:
         self.returns = np.zeros(num_envs)
@@ -205,12 +205,15 @@ class _EpisodeTracker:
         self.steps = 0
 
     def add(self, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
-        self.returns += rewards
+        # Returns are of the env's own reward, as agentgym's PPO logs them, so that runs
+        # on different rewards compare on one scale.
+        env_rewards = np.asarray([float(info.get("env_reward", r)) for info, r in zip(infos, rewards)])
+        self.returns += env_rewards
         self.lengths += 1
         for i, info in enumerate(infos):
             for key, value in (info.get("reward_terms") or {}).items():
                 self.term_sums[key] += float(value)
-            self.env_reward_sum += float(info.get("env_reward", rewards[i]))
+            self.env_reward_sum += env_rewards[i]
             self.steps += 1
             if dones[i]:
                 self.finished_returns.append(float(self.returns[i]))
@@ -407,61 +410,20 @@ class SB3Trainer:
         tmp.replace(self.ckpt_dir / STATE_FILE)
 
     def evaluate(self, episodes: int, seed: int, video_path: Path | None = None) -> dict[str, float]:
-        """Deterministic episodes on the training reward: success_rate, mean_return, mean_length."""
-        from agentgym.runs.video import write_video
+        """Deterministic episodes, scored like agentgym's PPO (learners/evaluate.py):
+        success_rate, mean_return (the env's own reward), mean_length."""
+        from agentgym.learners.evaluate import run_episodes
 
-        kwargs: dict[str, Any] = {}
-        if is_agentgym_env(self.config.env_id):
-            kwargs["reward"] = self.config.reward
-        if video_path is not None:
-            kwargs["render_mode"] = "rgb_array"
-            kwargs.update(_frame_size_kwargs(self.config))
-        env = gym.make(self.config.env_id, **kwargs)
         normalizer = self.model.get_vec_normalize_env()
-        returns, lengths, successes, frames = [], [], [], []
-        try:
-            for episode in range(episodes):
-                obs, info = env.reset(seed=seed + episode)
-                done, total, length = False, 0.0, 0
-                while not done:
-                    if video_path is not None and episode < 2:
-                        frames.append(env.render())
-                    if normalizer is not None:
-                        obs = normalizer.normalize_obs(obs)
-                    action, _ = self.model.predict(obs, deterministic=True)
-                    obs, reward, terminated, truncated, info = env.step(action)
-                    total += float(reward)
-                    length += 1
-                    done = terminated or truncated
-                returns.append(total)
-                lengths.append(length)
-                if "success" in info:
-                    successes.append(bool(info["success"]))
-            if video_path is not None and frames:
-                write_video(video_path, frames, fps=int(env.metadata.get("render_fps", 20)))
-        finally:
-            env.close()
-        result = {"mean_return": float(np.mean(returns)), "mean_length": float(np.mean(lengths))}
-        if successes:
-            result["success_rate"] = float(np.mean(successes))
-        return result
 
+        def policy(obs: np.ndarray) -> np.ndarray:
+            if normalizer is not None:
+                obs = normalizer.normalize_obs(obs)
+            return self.model.predict(obs, deterministic=True)[0]
 
-def _frame_size_kwargs(config: Any) -> dict[str, int]:
-    """width/height for envs whose constructor takes them (agentgym's MuJoCo envs)."""
-    import inspect
-
-    from gymnasium.envs.registration import load_env_creator
-
-    entry = gym.spec(config.env_id).entry_point
-    creator = load_env_creator(entry) if isinstance(entry, str) else entry
-    try:
-        params = inspect.signature(creator).parameters
-    except (TypeError, ValueError):
-        return {}
-    if "width" in params and "height" in params:
-        return {"width": config.render_width, "height": config.render_height}
-    return {}
+        result = run_episodes(self.config.env_id, policy, episodes, seed, video_path,
+                              self.config.render_width, self.config.render_height)
+        return {k: v for k, v in result.items() if v is not None}
 
 
 def train_sb3_ppo(config: Any, run_dir: str | Path,

@@ -1,0 +1,162 @@
+"""Train a policy on an env and a reward, into a run folder with a report.
+
+    agentgym train --env agentgym/Reach-v0 --reward reward_designers/library/reach.py \\
+                   --learner ppo --steps 100000 --seed 0
+    agentgym train --learner population --reward a.py --reward b.py --reward c.py ...
+    agentgym train --learner sb3-ppo ...          # stable-baselines3's PPO, same settings
+    agentgym train --resume runs/20261122-101500-train-Reach
+
+The run folder (runs/<date>-train-<env>/ or --out) holds config.yaml, manifest.json,
+logs/metrics.jsonl, logs/tb/, checkpoints/, videos/ and report.html. Every PPOConfig
+field is an option below; its help is the field's docstring.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+HELP = "train PPO (ours, a population, or SB3's) on an env and reward; writes a run folder"
+
+# --env, --steps and --reward stand for these PPOConfig fields.
+ALIASES = {"env_id": "--env", "total_steps": "--steps", "reward": "--reward"}
+
+
+def _config_options() -> list[Any]:
+    import agentgym
+    from agentgym.runs.options import dataclass_options
+
+    source = Path(agentgym.__file__).parent / "learners" / "config.py"
+    return dataclass_options(source, "PPOConfig")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from agentgym.runs.options import add_options
+
+    main = parser.add_argument_group("run")
+    main.add_argument("--env", dest="env_id", default=argparse.SUPPRESS,
+                      help="Gymnasium env id, e.g. agentgym/Reach-v0 or CartPole-v1 (default: agentgym/Reach-v0)")
+    main.add_argument("--reward", action="append", default=None, metavar="SPEC",
+                      help="reward spec: env, sparse, a .py program, a weighted sum, KIND:ARGS; "
+                           "give it once per member with --learner population (default: env)")
+    main.add_argument("--learner", default="ppo", help="ppo | population | sb3-ppo (default: ppo)")
+    main.add_argument("--steps", dest="total_steps", type=int, default=argparse.SUPPRESS,
+                      help="env steps to train for (PPOConfig.total_steps; default: 100000)")
+    main.add_argument("--seeds", type=int, nargs="+", default=None,
+                      help="population: one seed per member (default: --seed for every member)")
+    main.add_argument("--out", default=None, help="run folder (default: runs/<date>-train-<env>)")
+    main.add_argument("--overwrite", action="store_true",
+                      help="replace the run already in --out instead of refusing")
+    main.add_argument("--resume", default=None, metavar="RUN_DIR",
+                      help="continue the run in RUN_DIR from its last checkpoint")
+    group = parser.add_argument_group("PPOConfig (every field; help from its docstring)")
+    add_options(group, _config_options(), skip=ALIASES)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    import gymnasium as gym
+    from rich.console import Console
+
+    from agentgym.registry import UnknownNameError
+    from agentgym.rewards import RewardSpecError
+    from agentgym.runs.options import given_values
+    from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError
+    from agentgym.runs.training import renders, start_training_run, train_run
+
+    console = Console()
+    err_console = Console(stderr=True)
+    values = given_values(args, _config_options())
+    for name in ("env_id", "total_steps"):
+        if hasattr(args, name):
+            values[name] = getattr(args, name)
+    try:
+        if args.resume:
+            extra = sorted(set(values) | ({"reward"} if args.reward else set()))
+            if extra:
+                raise ValueError(
+                    f"--resume continues a run with its stored config; drop {', '.join(extra)} "
+                    "(start a new run to change them)"
+                )
+            run_dir = RunDir.open(args.resume)
+            resume = True
+        else:
+            values.setdefault("env_id", "agentgym/Reach-v0")
+            if "video" not in values:  # a report shows an evaluation video when the env renders
+                values["video"] = renders(values["env_id"])
+            run_dir = start_training_run(learner=args.learner, values=values,
+                                         rewards=args.reward or [], seeds=args.seeds or [],
+                                         out=args.out, overwrite=args.overwrite, argv=sys.argv)
+            resume = False
+    except (ValueError, TypeError, UnknownNameError, RewardSpecError, gym.error.Error,
+            RunExistsError, RunNotFoundError) as err:
+        err_console.print(f"[red]error:[/red] {_escape(err)}")
+        return 2
+    console.print(f"run folder: {run_dir.path}")
+    total = int(run_dir.read_config()["config"]["total_steps"])
+    try:
+        with TrainProgress(console, total) as progress:
+            final = train_run(run_dir, progress.update, resume=resume)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted; continue with: agentgym train --resume {run_dir.path}")
+        return 130
+    except (ValueError, FileNotFoundError, NotImplementedError) as err:
+        err_console.print(f"[red]error:[/red] {_escape(err)}")
+        return 2
+    shown = {k: v for k, v in final.items() if k.startswith(("eval/", "best")) or k == "step"}
+    if shown:
+        console.print(", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()), highlight=False)
+    console.print(f"report: {run_dir.report_path}")
+    return 0
+
+
+def _escape(err: BaseException) -> str:
+    from rich.markup import escape
+
+    return escape(str(err))
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+class TrainProgress:
+    """A rich progress bar fed by the learners' log rows: steps, steps/s, return, success."""
+
+    def __init__(self, console: Any, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[speed]} steps/s"), TextColumn("return {task.fields[ret]}"),
+            TextColumn("success {task.fields[success]}"), TimeElapsedColumn(),
+            console=console,
+        )
+        self.total = total
+        self.tasks: dict[Any, Any] = {}
+
+    def __enter__(self) -> TrainProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, row: dict[str, Any]) -> None:
+        """The learners' callback: one log row (population rows carry ``member``)."""
+        key = row.get("member", "train")
+        if key not in self.tasks:
+            name = "train" if key == "train" else f"member {key}"
+            self.tasks[key] = self.progress.add_task(name, total=self.total, speed="-", ret="-",
+                                                     success="-")
+        fields: dict[str, Any] = {}
+        if "steps_per_s" in row:
+            fields["speed"] = f"{row['steps_per_s']:,.0f}"
+        if row.get("episode_return") is not None:
+            fields["ret"] = f"{row['episode_return']:.3g}"
+        success = row.get("eval/success_rate", row.get("success_rate"))
+        if success is not None:
+            fields["success"] = f"{success:.0%}"
+        self.progress.update(self.tasks[key], completed=min(int(row.get("step", 0)), self.total), **fields)
