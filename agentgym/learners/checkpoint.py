@@ -1,0 +1,55 @@
+"""Checkpoint files: written atomically, read back with ``weights_only=True``.
+
+A checkpoint holds only tensors, numbers, strings, lists and dicts, so the safe
+unpickler of ``torch.load(weights_only=True)`` reads it: loading a checkpoint never
+runs code from the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+LATEST = "latest.pt"
+
+
+def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
+    """Write ``state`` to ``path`` atomically: a temp file in the same folder, fsync, rename.
+
+    A process killed at any moment leaves either the previous file or the new one, never
+    a torn one (``os.replace`` is atomic on POSIX within a file system).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by ``save_checkpoint`` (safe unpickler only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def generator_states(generators: list[torch.Generator]) -> list[torch.Tensor]:
+    return [g.get_state() for g in generators]
+
+
+def restore_generators(generators: list[torch.Generator], states: list[torch.Tensor]) -> None:
+    for gen, state in zip(generators, states, strict=True):
+        gen.set_state(state.cpu() if gen.device.type == "cpu" else state)

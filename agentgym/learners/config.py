@@ -1,0 +1,161 @@
+"""``PPOConfig``: every hyper-parameter of the PPO and population learners.
+
+Each field carries a one-line docstring (a string literal under it); ``field_help``
+reads them, so the CLI's ``--help`` and the docs come from this one place.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+from dataclasses import dataclass, fields
+from typing import Any
+
+from agentgym.registry import suggest
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Hyper-parameters of a PPO run (defaults suit agentgym/Reach-v0)."""
+
+    env_id: str = "agentgym/Reach-v0"
+    """Gymnasium env id: an agentgym/ id or any registered Gymnasium id (CartPole-v1, ...)."""
+    reward: str = "env"
+    """Reward spec (agentgym.rewards.parse_reward_spec); non-agentgym envs need 'env'."""
+    total_steps: int = 100_000
+    """Env steps to train for (summed over the vector env's sub-envs)."""
+    num_envs: int = 8
+    """Sub-envs in the vector env."""
+    num_steps: int = 64
+    """Rollout length per sub-env between updates."""
+    vectorization: str = "sync"
+    """Vector env kind: sync (one process) or async (one process per sub-env, shared memory)."""
+    seed: int = 0
+    """Seed of parameters, action sampling, minibatch order and env resets."""
+    device: str = "auto"
+    """Torch device: auto (cuda when present, else cpu), cpu or cuda[:i]."""
+    torch_threads: int = 1
+    """torch.set_num_threads on CPU; small matrices run fastest on one thread (0 = torch's default)."""
+    learning_rate: float = 3e-4
+    """Adam learning rate (start value when annealed)."""
+    anneal_lr: bool = True
+    """Linearly anneal the learning rate to 0 over total_steps."""
+    gamma: float = 0.99
+    """Discount factor."""
+    gae_lambda: float = 0.95
+    """GAE lambda."""
+    num_minibatches: int = 4
+    """Minibatches per epoch (minibatch size = num_envs * num_steps / num_minibatches)."""
+    update_epochs: int = 10
+    """Passes over each rollout."""
+    norm_adv: bool = True
+    """Normalise advantages within each minibatch."""
+    clip_coef: float = 0.2
+    """PPO clip range of the probability ratio."""
+    clip_vloss: bool = True
+    """Clip the value loss around the rollout's values, with clip_coef."""
+    ent_coef: float = 0.0
+    """Entropy bonus coefficient."""
+    vf_coef: float = 0.5
+    """Value loss coefficient."""
+    max_grad_norm: float = 0.5
+    """Gradient-norm clip (per population member)."""
+    target_kl: float | None = None
+    """Stop a rollout's epochs early when the approximate KL exceeds this (None: never)."""
+    norm_obs: bool = True
+    """Normalise observations with running statistics."""
+    norm_reward: bool = True
+    """Scale rewards by the running std of the discounted return."""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the actor and of the critic MLPs (tanh)."""
+    init_log_std: float = 0.0
+    """Initial log standard deviation of Gaussian policies."""
+    eval_every: int = 0
+    """Env steps between evaluations (0: only at the end when eval_episodes > 0)."""
+    eval_episodes: int = 10
+    """Episodes per evaluation (deterministic policy)."""
+    video: bool = False
+    """Record a video of the first episode of each evaluation (envs that render)."""
+    render_width: int = 224
+    """Frame width for videos and frame-based rewards (envs that accept a width)."""
+    render_height: int = 224
+    """Frame height for videos and frame-based rewards (envs that accept a height)."""
+    checkpoint_every: int = 50_000
+    """Env steps between checkpoints (0: only at the end). Each checkpoint is also a reset
+    point of the envs, which makes a resumed run bit-identical to an uninterrupted one."""
+    keep_checkpoints: bool = False
+    """Keep a step_<N>.pt copy of every checkpoint besides latest.pt."""
+    log_every: int = 1
+    """Iterations (rollout + update) between log rows."""
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> ValueError:
+            return ValueError(f"PPOConfig.{name}: expected {expected}, got {getattr(self, name)!r}")
+
+        if self.vectorization not in ("sync", "async"):
+            hint = suggest(str(self.vectorization), ["sync", "async"])
+            raise ValueError(f"PPOConfig.vectorization: expected 'sync' or 'async', got {self.vectorization!r}.{hint}")
+        if not (self.device in ("auto", "cpu", "cuda") or str(self.device).startswith("cuda:")):
+            raise bad("device", "'auto', 'cpu', 'cuda' or 'cuda:<index>'")
+        for name in ("total_steps", "num_envs", "num_steps", "num_minibatches", "update_epochs"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
+                raise bad(name, "a positive int")
+        for name in ("eval_every", "eval_episodes", "checkpoint_every", "torch_threads"):
+            if getattr(self, name) < 0:
+                raise bad(name, "an int >= 0")
+        if self.log_every <= 0:
+            raise bad("log_every", "a positive int")
+        if (self.num_envs * self.num_steps) % self.num_minibatches:
+            raise ValueError(
+                f"PPOConfig.num_minibatches: num_envs * num_steps = {self.num_envs * self.num_steps} "
+                f"must divide evenly into {self.num_minibatches} minibatches"
+            )
+        if not (0.0 <= self.gamma <= 1.0):
+            raise bad("gamma", "a float in [0, 1]")
+        if not (0.0 <= self.gae_lambda <= 1.0):
+            raise bad("gae_lambda", "a float in [0, 1]")
+        if not self.hidden_sizes or any(int(h) <= 0 for h in self.hidden_sizes):
+            raise bad("hidden_sizes", "a non-empty tuple of positive ints")
+        object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
+        if not isinstance(self.reward, str) or not self.reward.strip():
+            raise bad("reward", "a reward spec string such as 'env'")
+
+    @property
+    def batch_size(self) -> int:
+        """Transitions per rollout: num_envs * num_steps."""
+        return self.num_envs * self.num_steps
+
+    @property
+    def minibatch_size(self) -> int:
+        return self.batch_size // self.num_minibatches
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only (lists for tuples), as stored in checkpoints and run folders."""
+        out = dataclasses.asdict(self)
+        out["hidden_sizes"] = list(self.hidden_sizes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PPOConfig:
+        """Build a config from ``to_dict`` output; unknown keys are an error with a suggestion."""
+        names = [f.name for f in fields(cls)]
+        unknown = [k for k in data if k not in names]
+        if unknown:
+            raise ValueError(f"PPOConfig: unknown field {unknown[0]!r}.{suggest(unknown[0], names)}")
+        data = dict(data)
+        if "hidden_sizes" in data:
+            data["hidden_sizes"] = tuple(data["hidden_sizes"])
+        return cls(**data)
+
+
+def field_help(cls: type = PPOConfig) -> dict[str, str]:
+    """Field name -> its one-line docstring (the string literal under the field)."""
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    helps: dict[str, str] = {}
+    for node, after in zip(body, body[1:]):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+                helps[node.target.id] = " ".join(str(after.value.value).split())
+    return helps

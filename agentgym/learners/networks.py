@@ -1,0 +1,126 @@
+"""Actor-critic MLPs for K population members held in one flat parameter tensor.
+
+Row ``k`` of ``flat`` ([2K, P]) holds member k's actor, row ``K + k`` its critic. Both
+have the same layer shapes (the critic's output layer is padded to the actor's width and
+reads column 0), so one ``torch.baddbmm`` per layer runs every actor and every critic of
+every member. A single learner is the case K = 1. Holding all parameters in one tensor
+makes the optimiser step, the per-member gradient-norm clip and checkpointing a handful
+of tensor ops instead of a Python loop over modules; this is where most of PPO's time
+goes at SB3's minibatch sizes (see ../shared/FACTS.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+class StackedActorCritic(nn.Module):
+    """K actor-critic MLPs (tanh hidden layers, orthogonal init as in CleanRL/SB3)."""
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        discrete: bool,
+        hidden_sizes: Sequence[int],
+        seeds: Sequence[int],
+        device: torch.device | str = "cpu",
+        init_log_std: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.members = len(seeds)
+        self.obs_dim, self.act_dim, self.discrete = obs_dim, act_dim, discrete
+        sizes = [obs_dim, *hidden_sizes, act_dim]
+        self.layer_shapes = list(zip(sizes[:-1], sizes[1:]))
+        # Per row: W_l (in*out), b_l (out) for each layer, then act_dim log-std slots
+        # (used by actor rows of continuous policies, zero and unused elsewhere).
+        self.split_sizes = [n for i, o in self.layer_shapes for n in (i * o, o)] + [act_dim]
+        flat = torch.zeros(2 * self.members, sum(self.split_sizes))
+        for k, seed in enumerate(seeds):
+            gen = torch.Generator().manual_seed(int(seed))
+            for row, out_gain in ((k, 0.01), (self.members + k, 1.0)):
+                flat[row] = self._init_row(gen, out_gain, critic=row >= self.members)
+        if not discrete:
+            flat[: self.members, -act_dim:] = init_log_std
+        self.flat = nn.Parameter(flat.to(device))
+        # Which member each row belongs to, for per-member clipping and optimiser masks.
+        self.register_buffer("row_member", torch.arange(2 * self.members, device=device) % self.members)
+
+    def _init_row(self, gen: torch.Generator, out_gain: float, critic: bool) -> torch.Tensor:
+        pieces = []
+        last = len(self.layer_shapes) - 1
+        for i, (fan_in, fan_out) in enumerate(self.layer_shapes):
+            width = 1 if (critic and i == last) else fan_out
+            weight = torch.empty(width, fan_in)  # nn.Linear layout, then transposed for x @ W
+            nn.init.orthogonal_(weight, gain=out_gain if i == last else math.sqrt(2), generator=gen)
+            full = torch.zeros(fan_in, fan_out)
+            full[:, :width] = weight.T
+            pieces += [full.reshape(-1), torch.zeros(fan_out)]
+        pieces.append(torch.zeros(self.act_dim))
+        return torch.cat(pieces)
+
+    def layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(W [2K, in, out], b [2K, 1, out]) views of ``flat`` for each layer."""
+        chunks = torch.split(self.flat, self.split_sizes, dim=1)
+        rows = self.flat.shape[0]
+        return [
+            (chunks[2 * j].view(rows, fan_in, fan_out), chunks[2 * j + 1].view(rows, 1, fan_out))
+            for j, (fan_in, fan_out) in enumerate(self.layer_shapes)
+        ]
+
+    def log_std(self) -> torch.Tensor:
+        """[K, act_dim] log standard deviations of the Gaussian policies."""
+        return self.flat[: self.members, -self.act_dim :]
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``obs`` [K, B, obs_dim] -> (actor output [K, B, act_dim], value [K, B])."""
+        x = torch.cat([obs, obs], dim=0)
+        layers = self.layers()
+        for j, (weight, bias) in enumerate(layers):
+            x = torch.baddbmm(bias, x, weight)
+            if j < len(layers) - 1:
+                x = torch.tanh(x)
+        return x[: self.members], x[self.members :, :, 0]
+
+
+def sample_actions(
+    net: StackedActorCritic, out: torch.Tensor, generators: Sequence[torch.Generator]
+) -> torch.Tensor:
+    """Draw one action per row of ``out`` [K, B, A], member k from its own generator."""
+    k, b, a = out.shape
+    if net.discrete:
+        # Gumbel-max: argmax(logits + G) is a draw from softmax(logits).
+        u = torch.stack([torch.rand((b, a), generator=g, device=out.device) for g in generators])
+        return torch.argmax(out - torch.log(-torch.log(u.clamp_min(1e-20))), dim=-1)
+    noise = torch.stack([torch.randn((b, a), generator=g, device=out.device) for g in generators])
+    return out + noise * net.log_std().exp().unsqueeze(1)
+
+
+def log_prob_entropy(
+    net: StackedActorCritic, out: torch.Tensor, actions: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-probability of ``actions`` and the policy entropy, each [K, B].
+
+    Written out instead of torch.distributions: its argument validation and object
+    construction cost more than the arithmetic at these sizes.
+    """
+    if net.discrete:
+        logp = torch.log_softmax(out, dim=-1)
+        chosen = torch.gather(logp, -1, actions.long().unsqueeze(-1)).squeeze(-1)
+        return chosen, -(logp.exp() * logp).sum(-1)
+    log_std = net.log_std().unsqueeze(1)  # [K, 1, A]
+    z = (actions - out) * torch.exp(-log_std)
+    logp = (-0.5 * z * z - log_std - 0.5 * LOG_2PI).sum(-1)
+    entropy = (0.5 + 0.5 * LOG_2PI + log_std).sum(-1).expand_as(logp)
+    return logp, entropy
+
+
+def deterministic_actions(net: StackedActorCritic, out: torch.Tensor) -> torch.Tensor:
+    """The mode of each policy: argmax for discrete, the mean for continuous actions."""
+    return torch.argmax(out, dim=-1) if net.discrete else out

@@ -1,0 +1,123 @@
+"""Running observation and reward normalisation, batched over population members.
+
+Every statistic has a leading member dimension ``K`` so that K learners normalise with
+their own statistics in one set of tensor ops. Updates use Chan et al.'s parallel
+mean/variance combination, with a mask so that Gymnasium's autoreset steps (no real
+transition) do not count.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class RunningMeanStd:
+    """Mean and variance of a stream of ``[K, N, *shape]`` batches, one per member."""
+
+    def __init__(self, members: int, shape: tuple[int, ...], device: torch.device, epsilon: float = 1e-4):
+        self.mean = torch.zeros((members, *shape), dtype=torch.float64, device=device)
+        self.var = torch.ones((members, *shape), dtype=torch.float64, device=device)
+        # A small prior count as in SB3/Gymnasium, so the first update is well defined.
+        self.count = torch.full((members,), epsilon, dtype=torch.float64, device=device)
+
+    def update(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> None:
+        """Fold in ``x`` [K, N, *shape]; ``mask`` [K, N] selects the samples that count."""
+        x = x.to(torch.float64)
+        extra = x.dim() - 2
+        if mask is None:
+            weight = torch.ones(x.shape[:2], dtype=torch.float64, device=x.device)
+        else:
+            weight = mask.to(torch.float64)
+        w = weight.reshape(*weight.shape, *([1] * extra))
+        batch_count = weight.sum(1)  # [K]
+        safe = batch_count.clamp(min=1.0).reshape(-1, *([1] * extra))
+        batch_mean = (w * x).sum(1) / safe
+        batch_var = (w * (x - batch_mean.unsqueeze(1)) ** 2).sum(1) / safe
+        delta = batch_mean - self.mean
+        total = self.count + batch_count
+        ratio = (batch_count / total).reshape(-1, *([1] * extra))
+        m2 = (
+            self.var * self.count.reshape(-1, *([1] * extra))
+            + batch_var * batch_count.reshape(-1, *([1] * extra))
+            + delta**2 * (self.count * batch_count / total).reshape(-1, *([1] * extra))
+        )
+        self.mean = self.mean + delta * ratio
+        self.var = m2 / total.reshape(-1, *([1] * extra))
+        self.count = total
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"mean": self.mean, "var": self.var, "count": self.count}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        device = self.mean.device
+        self.mean = state["mean"].to(device)
+        self.var = state["var"].to(device)
+        self.count = state["count"].to(device)
+
+
+class ObsNormalizer:
+    """``clip((obs - mean) / sqrt(var + eps))``, statistics updated on every observation."""
+
+    def __init__(self, members: int, shape: tuple[int, ...], device: torch.device,
+                 enabled: bool = True, clip: float = 10.0, eps: float = 1e-8):
+        self.enabled, self.clip, self.eps = enabled, clip, eps
+        self.rms = RunningMeanStd(members, shape, device)
+
+    def __call__(self, obs: torch.Tensor, update: bool = True) -> torch.Tensor:
+        """Normalise ``obs`` [K, N, *shape] (float32), first folding it into the statistics."""
+        if not self.enabled:
+            return obs
+        if update:
+            self.rms.update(obs)
+        mean = self.rms.mean.to(obs.dtype).unsqueeze(1)
+        std = torch.sqrt(self.rms.var.to(obs.dtype) + self.eps).unsqueeze(1)
+        return ((obs - mean) / std).clamp(-self.clip, self.clip)
+
+    def member(self, k: int, obs: torch.Tensor) -> torch.Tensor:
+        """Normalise one member's observations [B, *shape] with frozen statistics."""
+        if not self.enabled:
+            return obs
+        mean = self.rms.mean[k].to(obs.dtype)
+        std = torch.sqrt(self.rms.var[k].to(obs.dtype) + self.eps)
+        return ((obs - mean) / std).clamp(-self.clip, self.clip)
+
+
+class RewardNormalizer:
+    """Scale rewards by the running std of the discounted return (SB3 VecNormalize style).
+
+    Applied to a whole rollout after any relabelling: the discounted returns are
+    accumulated step by step (carried across rollouts), the statistics are updated once
+    with all of them, and the rollout's rewards are divided by the new std.
+    """
+
+    def __init__(self, members: int, num_envs: int, gamma: float, device: torch.device,
+                 enabled: bool = True, clip: float = 10.0, eps: float = 1e-8):
+        self.enabled, self.gamma, self.clip, self.eps = enabled, gamma, clip, eps
+        self.rms = RunningMeanStd(members, (), device)
+        self.returns = torch.zeros((members, num_envs), dtype=torch.float64, device=device)
+
+    def __call__(self, rewards: torch.Tensor, dones: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Normalise ``rewards`` [T, K, N]; ``dones`` ends episodes, ``valid`` masks reset steps."""
+        if not self.enabled:
+            return rewards
+        seen = torch.empty(rewards.shape, dtype=torch.float64, device=rewards.device)
+        ret = self.returns
+        r64 = rewards.to(torch.float64)
+        keep = (~dones).to(torch.float64)
+        for t in range(rewards.shape[0]):
+            ret = ret * self.gamma + r64[t]
+            seen[t] = ret
+            ret = ret * keep[t]
+        self.returns = ret
+        # [T, K, N] -> [K, T*N] so each member's statistics see only its own returns.
+        k = rewards.shape[1]
+        self.rms.update(seen.permute(1, 0, 2).reshape(k, -1), valid.permute(1, 0, 2).reshape(k, -1))
+        std = torch.sqrt(self.rms.var + self.eps).to(rewards.dtype).reshape(1, k, 1)
+        return (rewards / std).clamp(-self.clip, self.clip)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {**self.rms.state_dict(), "returns": self.returns}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.rms.load_state_dict(state)
+        self.returns = state["returns"].to(self.returns.device)

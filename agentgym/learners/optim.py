@@ -1,0 +1,60 @@
+"""Adam over a stacked parameter, with per-member gradient clipping and step masks.
+
+Adam is elementwise, so one Adam over the [2K, P] tensor of ``StackedActorCritic`` is
+K independent Adams, provided two things stay per member: the gradient-norm clip (a
+member's norm sums its actor and critic rows) and the step count, because a member that
+has stopped (target-KL early stop, a non-finite reward) must not move at all, not even
+by its momentum.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class StackedAdam:
+    """Adam (Kingma & Ba 2015) for ``param`` [R, P] whose rows belong to members."""
+
+    def __init__(self, param: torch.Tensor, row_member: torch.Tensor, members: int,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-5) -> None:
+        self.param, self.row_member, self.members = param, row_member, members
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+        self.exp_avg = torch.zeros_like(param, requires_grad=False)
+        self.exp_avg_sq = torch.zeros_like(param, requires_grad=False)
+        self.steps = torch.zeros(members, dtype=param.dtype, device=param.device)
+
+    def clip_grad_norm(self, max_norm: float) -> torch.Tensor:
+        """Scale each member's gradient to norm <= ``max_norm``; returns the norms [K]."""
+        grad = self.param.grad
+        sq = torch.zeros(self.members, dtype=grad.dtype, device=grad.device)
+        sq.index_add_(0, self.row_member, grad.pow(2).sum(1))
+        norms = sq.sqrt()
+        # Same rule as torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6).
+        scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+        grad.mul_(scale[self.row_member].unsqueeze(1))
+        return norms
+
+    @torch.no_grad()
+    def step(self, lr: float, active: torch.Tensor) -> None:
+        """One Adam step at learning rate ``lr`` for the members where ``active`` [K] holds."""
+        grad = self.param.grad
+        self.steps += active.to(self.steps.dtype)
+        rows = active[self.row_member].unsqueeze(1)
+        m = torch.where(rows, self.exp_avg * self.beta1 + grad * (1 - self.beta1), self.exp_avg)
+        v = torch.where(rows, self.exp_avg_sq * self.beta2 + grad * grad * (1 - self.beta2), self.exp_avg_sq)
+        self.exp_avg, self.exp_avg_sq = m, v
+        steps = self.steps.clamp(min=1.0)[self.row_member].unsqueeze(1)
+        bias1 = 1 - self.beta1**steps
+        bias2 = 1 - self.beta2**steps
+        update = (m / bias1) / ((v / bias2).sqrt() + self.eps)
+        self.param.sub_(torch.where(rows, lr * update, 0.0))
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"exp_avg": self.exp_avg, "exp_avg_sq": self.exp_avg_sq, "steps": self.steps}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        device = self.param.device
+        self.exp_avg = state["exp_avg"].to(device)
+        self.exp_avg_sq = state["exp_avg_sq"].to(device)
+        self.steps = state["steps"].to(device)

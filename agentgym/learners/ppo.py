@@ -1,0 +1,501 @@
+"""PPO (Schulman et al. 2017): one readable learner, discrete and continuous actions.
+
+Read top to bottom: ``learn`` alternates ``_collect`` (a rollout of ``num_steps`` vector
+steps, every tensor on the device), ``_advantages`` (rollout relabelling, reward
+normalisation, GAE) and ``ppo_update`` (update.py), then logs, checkpoints and evaluates.
+
+The learner is written for K members at once (``population.py`` trains K reward programs
+in one process); the single learner is K = 1, so both share every line of the algorithm.
+
+Checkpoints are reset points: right after one is written every sub-env is reset with
+seeds derived from (seed, reset count). A run resumed from that checkpoint therefore
+starts from exactly the state the uninterrupted run continues from, and on CPU the two
+are bit-identical. Episodes in progress at a checkpoint are cut there (they are neither
+counted nor bootstrapped through), so ``checkpoint_every`` should be many episodes long.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from agentgym.learners.checkpoint import LATEST, load_checkpoint, save_checkpoint
+from agentgym.learners.config import PPOConfig, field_help
+from agentgym.learners.envs import MemberEnvs, check_spaces
+from agentgym.learners.evaluate import run_episodes
+from agentgym.learners.gae import compute_gae
+from agentgym.learners.logger import RunLogger
+from agentgym.learners.networks import (
+    StackedActorCritic,
+    deterministic_actions,
+    log_prob_entropy,
+    sample_actions,
+)
+from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
+from agentgym.learners.optim import StackedAdam
+from agentgym.learners.rollout import Rollout, RolloutRewardModel
+from agentgym.learners.update import Batch, ppo_update
+
+__all__ = ["PPO", "PPOConfig", "field_help", "resolve_device"]
+
+log = logging.getLogger(__name__)
+CHECKPOINT_FORMAT = 1
+Callback = Callable[[dict[str, Any]], "bool | None"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> cuda when available, else cpu; anything else as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"PPOConfig.device: {name!r} asked for, but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def reset_seeds(seed: int, resets: int, num_envs: int) -> list[int]:
+    """Seeds of the sub-envs for the ``resets``-th reset of a run seeded ``seed``."""
+    return [int(s) for s in np.random.SeedSequence([seed, resets]).generate_state(num_envs)]
+
+
+def _sampling_seed(seed: int) -> int:
+    # Parameters are initialised from a generator seeded with `seed`; sampling and
+    # minibatch order use a different stream derived from the same seed.
+    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+
+
+class PPO:
+    """Proximal policy optimisation on a Gymnasium vector env.
+
+    >>> agent = PPO(PPOConfig(env_id="CartPole-v1", total_steps=50_000), run_dir="runs/cp")
+    >>> final = agent.learn()          # {'eval/success_rate': ..., 'episode_return': ...}
+    >>> agent = PPO.resume("runs/cp")  # after a crash: continues from checkpoints/latest.pt
+    """
+
+    isolate_failures = False  # a population stops only the failing member; PPO raises
+
+    def __init__(self, config: PPOConfig, run_dir: str | Path | None = None,
+                 relabel: RolloutRewardModel | None = None) -> None:
+        self._setup([config], [run_dir], [relabel])
+
+    # -- construction ---------------------------------------------------------------
+    def _setup(self, configs: Sequence[PPOConfig], run_dirs: Sequence[str | Path | None],
+               relabels: Sequence[RolloutRewardModel | None], resume_step: int | None = None) -> None:
+        base = configs[0]
+        for cfg in configs[1:]:
+            if cfg.env_id != base.env_id or cfg.batch_size != base.batch_size:
+                raise ValueError("population members must share env_id, num_envs and num_steps")
+        self.configs = list(configs)
+        self.k = len(configs)
+        self.device = resolve_device(base.device)
+        if self.device.type == "cpu" and base.torch_threads:
+            torch.set_num_threads(base.torch_threads)
+        self.run_dirs = [Path(d) if d is not None else None for d in run_dirs]
+        self.members = [MemberEnvs(cfg, self.device, rl) for cfg, rl in zip(configs, relabels)]
+        envs = self.members[0].envs
+        self.obs_shape = tuple(envs.single_observation_space.shape)
+        self.obs_dim, self.act_dim, discrete = check_spaces(
+            envs.single_observation_space, envs.single_action_space, base.env_id)
+        self.act_shape = () if discrete else tuple(envs.single_action_space.shape)
+        self.net = StackedActorCritic(self.obs_dim, self.act_dim, discrete, base.hidden_sizes,
+                                      [c.seed for c in configs], self.device, base.init_log_std)
+        self.optimizer = StackedAdam(self.net.flat, self.net.row_member, self.k, eps=1e-5)
+        self.generators = [torch.Generator(device=self.device).manual_seed(_sampling_seed(c.seed))
+                           for c in configs]
+        self.obs_norm = ObsNormalizer(self.k, (self.obs_dim,), self.device, enabled=base.norm_obs)
+        self.reward_norm = RewardNormalizer(self.k, base.num_envs, base.gamma, self.device,
+                                            enabled=base.norm_reward)
+        self.global_step = 0
+        self.resets = 0
+        self.elapsed = 0.0
+        self.status = ["RUNNING"] * self.k
+        self.stopped_at: list[int | None] = [None] * self.k
+        self.errors: list[str | None] = [None] * self.k
+        self.last_rows: list[dict[str, Any]] = [{} for _ in range(self.k)]
+        self.last_eval: list[dict[str, Any]] = [{} for _ in range(self.k)]
+        self._resume_step = resume_step
+        self._loggers: list[RunLogger | None] | None = None
+        self._needs_reset = True
+        self._next_obs: torch.Tensor | None = None
+        self._valid = np.ones((self.k, base.num_envs), dtype=bool)
+
+    @property
+    def config(self) -> PPOConfig:
+        """The (first member's) configuration."""
+        return self.configs[0]
+
+    @property
+    def alive(self) -> list[bool]:
+        return [s == "RUNNING" for s in self.status]
+
+    # -- the training loop ----------------------------------------------------------
+    def learn(self, callback: Callback | None = None) -> dict[str, Any]:
+        """Train to config.total_steps (continuing from the loaded checkpoint if resumed);
+        callback gets each log row, returning False stops. Returns the final metrics."""
+        return self._learn(callback)[0]
+
+    def _learn(self, callback: Callback | None) -> list[dict[str, Any]]:
+        base = self.config
+        if self._loggers is None:
+            self._loggers = [RunLogger(d, self._resume_step) if d is not None else None
+                             for d in self.run_dirs]
+        start_step, session_start = self.global_step, time.perf_counter()
+        elapsed_before = self.elapsed
+        stop = False
+        while self.global_step < base.total_steps and any(self.alive) and not stop:
+            if self._needs_reset:
+                self._reset_envs()
+            frac = 1.0 - self.global_step / base.total_steps if base.anneal_lr else 1.0
+            lr = base.learning_rate * frac
+            batch = self._collect()
+            stats = ppo_update(self.net, self.optimizer, batch, base, lr,
+                               torch.tensor(self.alive, device=self.device), self.generators)
+            previous, self.global_step = self.global_step, self.global_step + base.batch_size
+            session = time.perf_counter() - session_start
+            self.elapsed = elapsed_before + session
+            speed = (self.global_step - start_step) / max(session, 1e-9)
+            iteration = self.global_step // base.batch_size
+            if iteration % base.log_every == 0 or self.global_step >= base.total_steps:
+                for k in range(self.k):
+                    row = self._row(k, stats, lr, speed)
+                    self._log(k, row)
+                    if callback is not None and callback(row) is False:
+                        stop = True
+            if self._crossed(previous, base.checkpoint_every):
+                self._checkpoint_all()
+            if base.eval_episodes and self._crossed(previous, base.eval_every):
+                self._evaluate_all(callback)
+        self._checkpoint_all()
+        if base.eval_episodes and self.last_eval[0].get("step") != self.global_step:
+            self._evaluate_all(callback)
+        for logger in self._loggers:
+            if logger is not None:
+                logger.close()
+        self._loggers = None
+        self._resume_step = self.global_step
+        return [self._final(k) for k in range(self.k)]
+
+    def _crossed(self, previous: int, every: int) -> bool:
+        return bool(every) and self.global_step // every > previous // every
+
+    def _reset_envs(self) -> None:
+        raw = np.zeros((self.k, self.config.num_envs, self.obs_dim), dtype=np.float32)
+        for k, member in enumerate(self.members):
+            if self.alive[k]:
+                seeds = reset_seeds(self.configs[k].seed, self.resets, self.config.num_envs)
+                raw[k] = member.reset(seeds).reshape(self.config.num_envs, -1)
+        self.resets += 1
+        self._valid[:] = True
+        self.reward_norm.returns.zero_()
+        self._raw_obs = raw
+        self._next_obs = self.obs_norm(torch.from_numpy(raw).to(self.device))
+        self._needs_reset = False
+
+    # -- one rollout ------------------------------------------------------------------
+    def _collect(self) -> Batch:
+        """Step every live member's envs ``num_steps`` times; return the update's batch."""
+        cfg, dev = self.config, self.device
+        T, K, N = cfg.num_steps, self.k, cfg.num_envs
+        obs_buf = torch.empty((T, K, N, self.obs_dim), device=dev)
+        act_buf = torch.empty((T, K, N, *self.act_shape), device=dev,
+                              dtype=torch.long if self.net.discrete else torch.float32)
+        logp_buf = torch.empty((T, K, N), device=dev)
+        value_buf = torch.empty((T, K, N), device=dev)
+        # Values returned by the envs stay on the host until the rollout ends: one copy
+        # per rollout instead of several per step.
+        rewards = np.zeros((T, K, N), dtype=np.float32)
+        env_rewards = np.zeros((T, K, N), dtype=np.float32)
+        terms = np.zeros((T, K, N), dtype=bool)
+        truncs = np.zeros((T, K, N), dtype=bool)
+        success = np.zeros((T, K, N), dtype=bool)
+        valid = np.zeros((T, K, N), dtype=bool)
+        relabeled = [k for k, m in enumerate(self.members) if m.relabel is not None and self.alive[k]]
+        raw_obs = np.zeros((T, K, N, self.obs_dim), dtype=np.float32) if relabeled else None
+        frames: dict[int, list[np.ndarray]] = {k: [] for k in relabeled if self.members[k].needs_frames}
+        states: dict[int, list[dict[str, Any]]] = {k: [] for k in relabeled}
+        infos: dict[int, list[dict[str, Any]]] = {k: [] for k in relabeled if self.members[k].needs_infos}
+        next_raw = np.zeros((K, N, self.obs_dim), dtype=np.float32)
+        live = [k for k in range(K) if self.alive[k]]
+
+        for t in range(T):
+            obs = self._next_obs
+            obs_buf[t] = obs
+            if raw_obs is not None:
+                raw_obs[t] = self._raw_obs
+            valid[t] = self._valid
+            with torch.no_grad():
+                out, value = self.net(obs)
+                action = sample_actions(self.net, out, self.generators)
+                logp, _ = log_prob_entropy(self.net, out, action)
+            act_buf[t] = action
+            logp_buf[t] = logp
+            value_buf[t] = value
+            actions = action.cpu().numpy()  # the env boundary
+            for k in live:
+                member = self.members[k]
+                if not self.alive[k]:
+                    continue
+                try:
+                    o, r, er, te, tr, su, info = member.step(actions[k], self._valid[k])
+                except Exception as err:
+                    if not self.isolate_failures:
+                        raise
+                    self._stop(k, "ERROR", self.global_step + (t + 1) * N, f"{type(err).__name__}: {err}")
+                    continue
+                next_raw[k] = o.reshape(N, -1)
+                rewards[t, k], env_rewards[t, k], terms[t, k], truncs[t, k], success[t, k] = r, er, te, tr, su
+                self._valid[k] = ~(te | tr)
+                if k in states:
+                    states[k].append(info.get("reward_state", {}))
+                    if k in frames:
+                        frames[k].append(member.render())
+                    if k in infos:
+                        infos[k].append(info)
+            self._raw_obs = next_raw.copy()
+            self._next_obs = self.obs_norm(torch.from_numpy(next_raw).to(dev))
+        with torch.no_grad():
+            last_value = self.net(self._next_obs)[1]
+
+        to = lambda a: torch.from_numpy(a).to(dev)  # noqa: E731
+        rewards_t, valid_t = to(rewards), to(valid)
+        terms_t, truncs_t = to(terms), to(truncs)
+        for k in relabeled:
+            if not self.alive[k]:
+                continue
+            rollout = Rollout(
+                obs=to(raw_obs[:, k]), actions=act_buf[:, k], logprobs=logp_buf[:, k],
+                values=value_buf[:, k], rewards=rewards_t[:, k], terminations=terms_t[:, k],
+                truncations=truncs_t[:, k], env_rewards=to(env_rewards[:, k]), success=to(success[:, k]),
+                frames=to(np.stack(frames[k])) if k in frames else None,
+                reward_state=_stack_states(states[k], dev), infos=infos.get(k), valid=valid_t[:, k],
+            )
+            rewards_t[:, k] = self._relabel(k, rollout)
+        for k in np.flatnonzero(~torch.isfinite(rewards_t).all(0).all(-1).cpu().numpy()):
+            if self.alive[k]:
+                bad_t = int(np.flatnonzero(~np.isfinite(rewards_t[:, k].cpu().numpy()).all(-1))[0])
+                self._stop(int(k), "NONFINITE", self.global_step + (bad_t + 1) * N,
+                           f"the reward was not finite at step {self.global_step + (bad_t + 1) * N}")
+        dead = torch.tensor([not a for a in self.alive], device=dev)
+        # Stopped members get zeros, so their NaNs cannot reach the shared backward pass.
+        rewards_t = torch.where(dead.view(1, K, 1), 0.0, torch.nan_to_num(rewards_t))
+        valid_t = valid_t & ~dead.view(1, K, 1)
+        rewards_t = self.reward_norm(rewards_t, terms_t | truncs_t, valid_t)
+        advantages, returns = compute_gae(rewards_t, value_buf, last_value, terms_t, truncs_t,
+                                          cfg.gamma, cfg.gae_lambda)
+        flat = lambda x: x.transpose(0, 1).reshape(K, T * N, *x.shape[3:])  # noqa: E731
+        return Batch(flat(obs_buf), flat(act_buf), flat(logp_buf), flat(advantages),
+                     flat(returns), flat(value_buf), flat(valid_t))
+
+    def _relabel(self, k: int, rollout: Rollout) -> torch.Tensor:
+        """Member k's rewards from its rollout-level reward model (logged by term)."""
+        model = self.members[k].relabel
+        out = model.relabel(rollout)
+        if "reward" not in out:
+            raise ValueError(f"{model.name}.relabel must return a dict with 'reward' [T, N]; got keys {sorted(out)}")
+        reward = out["reward"].to(self.device, torch.float32)
+        if reward.shape != rollout.rewards.shape:
+            raise ValueError(f"{model.name}.relabel: 'reward' must have shape "
+                             f"{list(rollout.rewards.shape)}, got {list(reward.shape)}")
+        mask = rollout.valid.float()
+        n = mask.sum().clamp(min=1.0)
+        member = self.members[k]
+        for name, value in out.items():
+            if name != "reward":
+                total = float((value.to(self.device, torch.float32) * mask).sum() / n) * float(n)
+                member.term_sums[name] = member.term_sums.get(name, 0.0) + total
+        return reward * mask
+
+    def _stop(self, k: int, status: str, step: int, message: str) -> None:
+        self.status[k], self.stopped_at[k], self.errors[k] = status, step, message
+        log.warning("member %d (%s) stopped: %s", k, self.configs[k].reward, message)
+
+    # -- logs ---------------------------------------------------------------------------
+    def _row(self, k: int, stats: dict[str, torch.Tensor], lr: float, speed: float) -> dict[str, Any]:
+        row: dict[str, Any] = {"step": self.global_step, "time": round(self.elapsed, 3),
+                               "steps_per_s": speed}
+        if self.k > 1:
+            row["member"] = k
+        row.update(self.members[k].take_stats())
+        for name, value in stats.items():
+            row[name] = float(value[k])
+        row["learning_rate"] = lr
+        row["status"] = self.status[k]
+        self.last_rows[k] = {**self.last_rows[k], **row}
+        return row
+
+    def _log(self, k: int, row: dict[str, Any]) -> None:
+        logger = self._loggers[k] if self._loggers else None
+        if logger is not None:
+            logger.write(row)
+
+    def _final(self, k: int) -> dict[str, Any]:
+        out = {key: value for key, value in self.last_rows[k].items() if key != "time"}
+        out.update({f"eval/{key}": value for key, value in self.last_eval[k].items() if key != "step"})
+        out["step"] = self.global_step if self.stopped_at[k] is None else self.stopped_at[k]
+        out["status"] = "DONE" if self.status[k] == "RUNNING" else self.status[k]
+        if self.errors[k]:
+            out["error"] = self.errors[k]
+        return out
+
+    # -- evaluation -------------------------------------------------------------------
+    def _policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+        def act(obs: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                x = torch.as_tensor(obs, device=self.device).reshape(1, -1)
+                x = self.obs_norm.member(k, x)
+                out, _ = self.net(x.unsqueeze(0).expand(self.k, -1, -1))
+                action = deterministic_actions(self.net, out[k])
+            action_np = action.cpu().numpy()
+            return action_np if self.net.discrete else action_np.reshape(1, *self.act_shape)
+        return act
+
+    def _evaluate_member(self, k: int, episodes: int, seed: int, video_path: Path | None) -> dict[str, Any]:
+        cfg = self.configs[k]
+        return run_episodes(cfg.env_id, self._policy(k), episodes, seed, video_path,
+                            cfg.render_width, cfg.render_height)
+
+    def evaluate(self, episodes: int, seed: int, video_path: Path | None = None) -> dict[str, float]:
+        """Run deterministic episodes; success_rate (envs with a success flag), mean_return
+        (the env's own reward), mean_length, and video (when ``video_path`` is given)."""
+        return self._evaluate_member(0, episodes, seed, video_path)
+
+    def _evaluate_all(self, callback: Callback | None) -> None:
+        for k in range(self.k):
+            if not self.alive[k]:
+                continue
+            cfg, run_dir = self.configs[k], self.run_dirs[k]
+            video = None
+            if cfg.video and run_dir is not None:
+                video = run_dir / "videos" / f"eval_{self.global_step}.mp4"
+            result = self._evaluate_member(k, cfg.eval_episodes, cfg.seed + 1_000_003, video)
+            self.last_eval[k] = {**result, "step": self.global_step}
+            row: dict[str, Any] = {"step": self.global_step, "time": round(self.elapsed, 3)}
+            if self.k > 1:
+                row["member"] = k
+            row.update({f"eval/{key}": value for key, value in result.items() if key != "video"})
+            if "video" in result and run_dir is not None:
+                row["eval/video"] = str(Path(result["video"]).relative_to(run_dir))
+            self._log(k, row)
+            if callback is not None:
+                callback(row)
+
+    # -- checkpoints ------------------------------------------------------------------
+    def member_state(self, k: int) -> dict[str, Any]:
+        """Member k's checkpoint: a single-learner checkpoint that PPO.resume can read."""
+        rows = torch.tensor([k, self.k + k], device=self.device)
+        sl = slice(k, k + 1)
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.configs[k].to_dict(),
+            "global_step": self.global_step,
+            "resets": self.resets,
+            "elapsed": self.elapsed,
+            "status": self.status[k],
+            "params": self.net.flat.detach()[rows].clone(),
+            "adam": {"exp_avg": self.optimizer.exp_avg[rows].clone(),
+                     "exp_avg_sq": self.optimizer.exp_avg_sq[rows].clone(),
+                     "steps": self.optimizer.steps[sl].clone()},
+            "obs_norm": {key: v[sl].clone() for key, v in self.obs_norm.rms.state_dict().items()},
+            "reward_norm": {key: v[sl].clone() for key, v in self.reward_norm.state_dict().items()},
+            "rng": {"sampling": self.generators[k].get_state(), "torch": torch.get_rng_state()},
+            # Env state at resume is reset_seeds(seed, resets): stored for inspection.
+            "env_seeds": reset_seeds(self.configs[k].seed, self.resets, self.configs[k].num_envs),
+        }
+
+    def _load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
+        dev = self.device
+        with torch.no_grad():
+            self.net.flat.copy_(torch.cat([torch.cat([s["params"][0:1] for s in states]),
+                                           torch.cat([s["params"][1:2] for s in states])]).to(dev))
+        cat_rows = lambda key: torch.cat([torch.cat([s["adam"][key][0:1] for s in states]),  # noqa: E731
+                                          torch.cat([s["adam"][key][1:2] for s in states])]).to(dev)
+        self.optimizer.load_state_dict({"exp_avg": cat_rows("exp_avg"), "exp_avg_sq": cat_rows("exp_avg_sq"),
+                                        "steps": torch.cat([s["adam"]["steps"] for s in states])})
+        self.obs_norm.rms.load_state_dict({key: torch.cat([s["obs_norm"][key] for s in states])
+                                           for key in ("mean", "var", "count")})
+        self.reward_norm.load_state_dict({key: torch.cat([s["reward_norm"][key] for s in states])
+                                          for key in ("mean", "var", "count", "returns")})
+        for gen, s in zip(self.generators, states, strict=True):
+            gen.set_state(s["rng"]["sampling"].cpu() if gen.device.type == "cpu" else s["rng"]["sampling"])
+        torch.set_rng_state(states[0]["rng"]["torch"].cpu())
+        self.global_step = int(states[0]["global_step"])
+        self.resets = int(states[0]["resets"])
+        self.elapsed = float(states[0]["elapsed"])
+        self.status = [str(s["status"]) for s in states]
+        self._needs_reset = True
+
+    def _checkpoint_all(self) -> None:
+        for k, run_dir in enumerate(self.run_dirs):
+            if run_dir is None:
+                continue
+            folder = run_dir / "checkpoints"
+            save_checkpoint(self.member_state(k), folder / LATEST)
+            if self.configs[k].keep_checkpoints:
+                save_checkpoint(self.member_state(k), folder / f"step_{self.global_step}.pt")
+        # Every checkpoint is a reset point, written or not, so that a run behaves the
+        # same with and without a run folder (see the module docstring).
+        self._needs_reset = True
+
+    def save(self, path: Path) -> None:
+        """Write this learner's checkpoint to ``path`` (atomic; PPO.resume reads its folder)."""
+        save_checkpoint(self.member_state(0), path)
+
+    @classmethod
+    def load(cls, path: str | Path, run_dir: str | Path | None = None,
+             relabel: RolloutRewardModel | None = None, device: str | None = None) -> PPO:
+        """A learner restored from a checkpoint file (config included)."""
+        state = load_checkpoint(path)
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path}: checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}")
+        config = PPOConfig.from_dict(state["config"])
+        if device is not None:
+            config = PPOConfig.from_dict({**config.to_dict(), "device": device})
+        agent = cls.__new__(cls)
+        agent._setup([config], [run_dir], [relabel], resume_step=int(state["global_step"]))
+        agent._load_member_states([state])
+        return agent
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, relabel: RolloutRewardModel | None = None) -> PPO:
+        """Continue a run from ``run_dir/checkpoints/latest.pt`` (config is stored inside)."""
+        run_dir = Path(run_dir)
+        return cls.load(run_dir / "checkpoints" / LATEST, run_dir=run_dir, relabel=relabel)
+
+    def parameters_digest(self, k: int = 0) -> str:
+        """SHA-256 of member k's parameters (bitwise; for reproducibility checks)."""
+        import hashlib
+
+        rows = self.net.flat.detach()[[k, self.k + k]].cpu().contiguous()
+        return hashlib.sha256(rows.numpy().tobytes()).hexdigest()
+
+    def close(self) -> None:
+        """Close the envs (and any open logs)."""
+        for member in self.members:
+            member.close()
+        for logger in self._loggers or []:
+            if logger is not None:
+                logger.close()
+        self._loggers = None
+
+    def __enter__(self) -> PPO:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _stack_states(steps: list[dict[str, Any]], device: torch.device) -> dict[str, torch.Tensor] | None:
+    """Per-step stacked reward_state dicts -> {name: [T, N, ...]} tensors (numbers only)."""
+    if not steps or not steps[0]:
+        return None
+    out = {}
+    for name, first in steps[0].items():
+        if name.startswith("_") or not isinstance(first, np.ndarray) or first.dtype.kind not in "biuf":
+            continue
+        out[name] = torch.as_tensor(np.stack([s[name] for s in steps]), device=device)
+    return out

@@ -1,0 +1,58 @@
+"""The rollout a learner collected, and the hook for rewards computed over whole rollouts.
+
+Reward models that need a whole batch or whole episodes (CLIP scoring rendered frames in
+large batches, SPA spreading an episode's outcome over its steps) implement
+``RolloutRewardModel``; the learner calls ``relabel`` after each rollout, before reward
+normalisation and GAE, and trains on the ``"reward"`` it returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import torch
+
+
+class Rollout(NamedTuple):
+    """One member's rollout; every tensor is ``[T, N, ...]`` on the learner's device."""
+
+    obs: torch.Tensor
+    """Observations as the env returned them (before normalisation), [T, N, *obs_shape]."""
+    actions: torch.Tensor
+    """Actions taken (unclipped samples of the policy), [T, N, *act_shape]."""
+    logprobs: torch.Tensor
+    """Log-probability of each action under the rollout policy, [T, N]."""
+    values: torch.Tensor
+    """Value estimates V(obs), [T, N] (in normalised-reward units when norm_reward)."""
+    rewards: torch.Tensor
+    """Per-step rewards from the env or the reward wrapper, [T, N] float32."""
+    terminations: torch.Tensor
+    """Step t ended its episode in a terminal state, [T, N] bool."""
+    truncations: torch.Tensor
+    """Step t ended its episode by a time limit, [T, N] bool."""
+    env_rewards: torch.Tensor
+    """The env's own reward, [T, N] float32."""
+    success: torch.Tensor
+    """The task's success flag after step t, [T, N] bool (False for envs without one)."""
+    frames: torch.Tensor | None = None
+    """Rendered frames after step t, [T, N, H, W, 3] uint8, when the relabeler needs_frames."""
+    reward_state: dict[str, torch.Tensor] | None = None
+    """The TaskSpec's state variables after step t, each [T, N, ...], for agentgym envs."""
+    infos: list[dict[str, Any]] | None = None
+    """The raw vector-env info dict of every step, only when the relabeler needs_infos."""
+    valid: torch.Tensor | None = None
+    """False on Gymnasium's autoreset steps (the step after an episode end carries no
+    transition: its action is ignored and its reward is 0), [T, N] bool."""
+
+
+@runtime_checkable
+class RolloutRewardModel(Protocol):
+    """A reward computed over a whole rollout (CLIP on frames, SPA on trajectories)."""
+
+    name: str
+    needs_frames: bool
+
+    def relabel(self, rollout: Rollout) -> dict[str, torch.Tensor]:
+        """Return {"reward": [T, N] float, <term>: [T, N]...}; the learner uses "reward"
+        before GAE and logs the terms (mean per valid step)."""
+        ...

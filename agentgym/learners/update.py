@@ -1,0 +1,136 @@
+"""The PPO update (Schulman et al. 2017): clipped policy and value losses, entropy bonus.
+
+All K members of a population update together: each minibatch is one batched forward and
+one backward over the stacked networks, and the loss is the sum of the members' losses,
+so each member's gradient is exactly its own. Per-minibatch Python work is kept to a few
+tensor ops: the samples live in one [K*B, F] table, so a minibatch is one index op, and
+all minibatch indices of the update are drawn up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+
+from agentgym.learners.config import PPOConfig
+from agentgym.learners.networks import StackedActorCritic, log_prob_entropy
+from agentgym.learners.optim import StackedAdam
+
+
+class Batch(NamedTuple):
+    """A flattened rollout, every tensor [K, B, ...] with B = num_steps * num_envs."""
+
+    obs: torch.Tensor
+    actions: torch.Tensor
+    logprobs: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    values: torch.Tensor
+    valid: torch.Tensor
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``x`` [K, M] over the masked entries of each row -> [K]."""
+    return (x * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def policy_loss(advantages: torch.Tensor, ratio: torch.Tensor, clip_coef: float) -> torch.Tensor:
+    """Per-sample clipped surrogate loss, ``max(-A r, -A clip(r, 1 - c, 1 + c))``."""
+    return torch.max(-advantages * ratio, -advantages * ratio.clamp(1 - clip_coef, 1 + clip_coef))
+
+
+def value_loss(new: torch.Tensor, old: torch.Tensor, returns: torch.Tensor,
+               clip_coef: float | None) -> torch.Tensor:
+    """Per-sample value loss, ``0.5 (V - R)^2``, clipped around the rollout's values if asked."""
+    unclipped = (new - returns) ** 2
+    if clip_coef is None:
+        return 0.5 * unclipped
+    clipped = (old + (new - old).clamp(-clip_coef, clip_coef) - returns) ** 2
+    return 0.5 * torch.max(unclipped, clipped)
+
+
+def ppo_update(
+    net: StackedActorCritic,
+    optimizer: StackedAdam,
+    batch: Batch,
+    config: PPOConfig,
+    lr: float,
+    active: torch.Tensor,
+    generators: Sequence[torch.Generator],
+) -> dict[str, torch.Tensor]:
+    """Run ``update_epochs`` epochs of minibatch updates; returns per-member stats [K].
+
+    ``active`` [K] marks members that train; a member whose approximate KL passes
+    ``target_kl`` stops for the rest of this update (CleanRL's rule, per member).
+    """
+    k, b = batch.logprobs.shape
+    device = batch.logprobs.device
+    mb = config.minibatch_size
+    act_shape = batch.actions.shape[2:]
+    act_width = int(torch.tensor(act_shape).prod()) if act_shape else 1
+    obs_width = batch.obs[0, 0].numel()
+    # One table [K*B, F]: obs | action | logprob | advantage | return | value | valid.
+    table = torch.cat(
+        [
+            batch.obs.reshape(k, b, obs_width).float(),
+            batch.actions.reshape(k, b, act_width).float(),
+            torch.stack([batch.logprobs, batch.advantages, batch.returns, batch.values,
+                         batch.valid.float()], dim=-1),
+        ],
+        dim=-1,
+    ).reshape(k * b, -1)
+    # Minibatch order: each member draws its own permutations from its own generator.
+    perms = torch.stack(
+        [torch.stack([torch.randperm(b, generator=g, device=device) for g in generators])
+         for _ in range(config.update_epochs)]
+    )  # [E, K, B]
+    perms = perms + (torch.arange(k, device=device) * b).view(1, k, 1)
+    perms = perms.view(config.update_epochs, k, config.num_minibatches, mb).transpose(1, 2)
+
+    active = active.clone()
+    clip_v = config.clip_coef if config.clip_vloss else None
+    stats = {name: torch.zeros(k, device=device) for name in
+             ("loss/policy", "loss/value", "loss/entropy", "approx_kl", "clipfrac", "grad_norm")}
+    count = torch.zeros(k, device=device)
+    for epoch in range(config.update_epochs):
+        for start in range(config.num_minibatches):
+            rows = table[perms[epoch, start].reshape(-1)].view(k, mb, -1)
+            obs = rows[..., :obs_width].reshape(k, mb, *batch.obs.shape[2:])
+            actions = rows[..., obs_width : obs_width + act_width]
+            actions = actions.squeeze(-1).long() if net.discrete else actions.reshape(k, mb, *act_shape)
+            old_logp, adv, ret, old_v, valid = rows[..., obs_width + act_width :].unbind(-1)
+
+            out, new_v = net(obs)
+            new_logp, entropy = log_prob_entropy(net, out, actions)
+            logratio = new_logp - old_logp
+            ratio = logratio.exp()
+            if config.norm_adv:
+                mean = masked_mean(adv, valid).unsqueeze(1)
+                n = valid.sum(1, keepdim=True)
+                var = (((adv - mean) ** 2) * valid).sum(1, keepdim=True) / (n - 1).clamp(min=1.0)
+                adv = (adv - mean) / (var.sqrt() + 1e-8)
+            pg = masked_mean(policy_loss(adv, ratio, config.clip_coef), valid)
+            vl = masked_mean(value_loss(new_v, old_v, ret, clip_v), valid)
+            ent = masked_mean(entropy, valid)
+            member_loss = pg - config.ent_coef * ent + config.vf_coef * vl
+            net.flat.grad = None
+            (member_loss * active).sum().backward()
+            norms = optimizer.clip_grad_norm(config.max_grad_norm)
+            optimizer.step(lr, active)
+
+            with torch.no_grad():
+                # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
+                approx_kl = masked_mean((ratio - 1) - logratio, valid)
+                live = active.float()
+                count += live
+                for name, value in (("loss/policy", pg), ("loss/value", vl), ("loss/entropy", ent),
+                                    ("approx_kl", approx_kl), ("grad_norm", norms),
+                                    ("clipfrac", masked_mean(((ratio - 1).abs() > config.clip_coef).float(), valid))):
+                    stats[name] += value.detach() * live
+        if config.target_kl is not None:
+            active &= ~(approx_kl > config.target_kl)
+            if not bool(active.any()):
+                break
+    return {name: value / count.clamp(min=1.0) for name, value in stats.items()}
