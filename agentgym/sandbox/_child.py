@@ -1,0 +1,154 @@
+"""The first code a sandbox worker runs: ``python -m agentgym.sandbox._child REQUEST.json``.
+
+It applies the resource limits, drops root to an unprivileged uid (so RLIMIT_NPROC
+bites), caps what Python writes to stdout/stderr, imports the ``module:function``
+target, calls it with the request's kwargs and writes ``result.json`` beside the
+request. Everything that can go wrong is turned into a code here; what cannot be caught
+(a signal, a kill at the deadline) the parent reads from the exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+MB = 1024 * 1024
+
+
+class OutputLimitExceeded(BaseException):
+    """Raised by a write past the output cap; a BaseException so ``except Exception`` lets it pass."""
+
+
+class BoundedStream:
+    """A text stream that forwards at most ``limit`` characters, then refuses."""
+
+    def __init__(self, inner: TextIO, limit: int) -> None:
+        self._inner = inner
+        self._left = limit
+        self.limit = limit
+
+    def write(self, text: str) -> int:
+        if len(text) > self._left:
+            self._inner.write(text[: max(self._left, 0)])
+            self._left = -1
+            self._inner.flush()
+            raise OutputLimitExceeded(f"more than {self.limit} characters written to the output")
+        self._left -= len(text)
+        return self._inner.write(text)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _count_processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if os.stat(f"/proc/{entry.name}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def apply_limits(limits: dict[str, Any]) -> None:
+    """RLIMIT_AS, CPU, FSIZE, NOFILE, CORE now; NPROC relative to the uid we will run as."""
+    def cap(res: int, soft: int, hard: int | None = None) -> None:
+        _, old_hard = resource.getrlimit(res)
+        hard = soft if hard is None else hard
+        if old_hard != resource.RLIM_INFINITY:
+            soft, hard = min(soft, old_hard), min(hard, old_hard)
+        resource.setrlimit(res, (soft, hard))
+
+    cap(resource.RLIMIT_AS, int(limits["memory_mb"]) * MB)
+    # SIGXCPU at the soft limit, SIGKILL a little later if it is ignored.
+    cap(resource.RLIMIT_CPU, int(limits["cpu_s"]), int(limits["cpu_s"]) + 5)
+    cap(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * MB)
+    cap(resource.RLIMIT_NOFILE, int(limits["open_files"]))
+    cap(resource.RLIMIT_CORE, 0)
+    uid = limits.get("run_as_uid")
+    target_uid = os.getuid() if uid is None else int(uid)
+    # NPROC counts every task (threads too) of the real uid, machine-wide.
+    cap(resource.RLIMIT_NPROC, _count_processes_of(target_uid) + int(limits["max_processes"]))
+
+
+def drop_privileges(uid: int | None) -> None:
+    if uid is None or os.getuid() != 0:
+        return
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    if os.getuid() == 0 or os.geteuid() == 0:
+        raise RuntimeError("could not drop root privileges")
+
+
+def _failure(code: str, message: str, detail: str) -> dict[str, Any]:
+    return {"ok": False, "code": code, "message": message, "detail": detail}
+
+
+def _classify(err: BaseException, limits: dict[str, Any]) -> dict[str, Any]:
+    detail = "".join(traceback.format_exception(err))[-8000:]
+    from_rejection = getattr(err, "code", None)
+    if from_rejection is not None and hasattr(err, "message") and isinstance(from_rejection, str):
+        return _failure(str(from_rejection), err.message, getattr(err, "detail", "") or detail)
+    text = f"{type(err).__name__}: {err}"
+    if isinstance(err, MemoryError) or (
+        isinstance(err, RuntimeError) and ("can't allocate memory" in str(err)
+                                           or "out of memory" in str(err).lower())
+    ):
+        return _failure("MEMORY", f"ran out of memory (limit {limits['memory_mb']} MB): {text[:200]}",
+                        detail)
+    if isinstance(err, OutputLimitExceeded):
+        return _failure("OUTPUT_LIMIT", f"wrote more than {limits['output_chars']} characters "
+                        "to stdout/stderr; remove the prints", detail)
+    return _failure("RUNTIME_ERROR", f"raised {text[:300]}", detail)
+
+
+def _write_result(path: Path, result: dict[str, Any]) -> None:
+    try:
+        data = json.dumps(result)
+    except (TypeError, ValueError) as err:
+        data = json.dumps(_failure("WORKER_ERROR", f"the target returned a value that is not JSON: {err}",
+                                   repr(result.get("value"))[:2000]))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(data)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str]) -> int:
+    request_path = Path(argv[1]).resolve()
+    request = json.loads(request_path.read_text())
+    limits = request["limits"]
+    result_path = request_path.parent / "result.json"
+    apply_limits(limits)
+    drop_privileges(limits.get("run_as_uid"))
+    sys.stdout = BoundedStream(sys.stdout, int(limits["output_chars"]))  # type: ignore[assignment]
+    sys.stderr = BoundedStream(sys.stderr, int(limits["output_chars"]))  # type: ignore[assignment]
+    try:
+        from agentgym.registry import load_target
+
+        target = load_target(request["target"])
+        value = target(**request["kwargs"])  # type: ignore[operator]
+        result = {"ok": True, "value": value}
+    except BaseException as err:  # noqa: B036 - untrusted code may raise SystemExit and worse
+        result = _classify(err, limits)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: B036 - a closed or capped stream must not lose the result
+        pass
+    _write_result(result_path, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,283 @@
+"""Isolated execution: run ``module:function(**kwargs)`` in a confined worker process.
+
+The worker is a fresh Python started with a scrubbed environment (no API keys or
+tokens), in its run folder, under resource limits, confined by bubblewrap or a network
+namespace where the machine allows (``agentgym.sandbox.isolation``), killed with its
+whole process group at a wall-clock deadline, and checked afterwards for anything left
+running. Output goes to files in the run folder, so a flood can neither hang nor bloat
+the parent; only their tails come back.
+
+Reward vetting dry-runs programs this way; reward synthesis trains candidates this way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from agentgym.sandbox import isolation as iso
+from agentgym.sandbox.codes import Code
+from agentgym.sandbox.procs import (
+    MARKER_VAR,
+    kill_worker_processes,
+    make_pids_cgroup,
+    remove_pids_cgroup,
+)
+from agentgym.sandbox.results import WorkerResult
+
+log = logging.getLogger(__name__)
+
+UNPRIVILEGED_UID = 65534  # "nobody" on Debian and most Linux distributions
+TAIL_BYTES = 4000
+
+KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "MUJOCO_GL", "PYOPENGL_PLATFORM",
+            "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
+            "LD_LIBRARY_PATH", "TZ")
+"""The only variables a worker inherits; everything else (keys, tokens, proxies) is dropped."""
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.I)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker. Defaults fit a reward dry run; training needs more."""
+
+    memory_mb: int = 4096
+    """RLIMIT_AS: address space in MiB (torch alone maps ~1 GiB)."""
+    cpu_s: int = 60
+    """RLIMIT_CPU: CPU seconds summed over all threads (SIGXCPU past it)."""
+    max_processes: int = 64
+    """RLIMIT_NPROC above what the worker's uid already runs (threads count)."""
+    file_size_mb: int = 64
+    """RLIMIT_FSIZE: the largest file the worker may write."""
+    open_files: int = 256
+    """RLIMIT_NOFILE."""
+    output_chars: int = 200_000
+    """What Python code may print to stdout/stderr before OUTPUT_LIMIT."""
+    threads: int | None = None
+    """Intra-op threads for torch/OpenMP/MKL; None leaves the library default."""
+    gpu: bool = False
+    """Give the worker the real /dev (CUDA devices) under bubblewrap."""
+    isolation: str | None = None
+    """Force "bwrap", "netns" or "rlimits"; None takes the strongest available."""
+    drop_root: bool = True
+    """When the parent is root, run the worker as uid 65534 so RLIMIT_NPROC applies."""
+
+    @classmethod
+    def for_training(cls, **overrides: Any) -> Limits:
+        """Limits for training a candidate: more memory, CPU, files and threads."""
+        base = dict(memory_mb=16384, cpu_s=3600, max_processes=256, file_size_mb=1024,
+                    open_files=1024, output_chars=5_000_000)
+        base.update(overrides)
+        return cls(**base)
+
+
+def _agentgym_root() -> str:
+    import agentgym
+
+    return str(Path(agentgym.__file__).resolve().parent.parent)
+
+
+def scrubbed_env(run_dir: Path, limits: Limits, worker_id: str, isolation: str) -> dict[str, str]:
+    """The worker's environment: KEEP_ENV, HOME and caches inside the run folder, the marker."""
+    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV and not SECRET_NAME.search(k)}
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env.setdefault("LANG", "C.UTF-8")
+    home = run_dir / "home"
+    env["HOME"] = str(home)
+    env["XDG_CACHE_HOME"] = str(home / ".cache")
+    env["MPLCONFIGDIR"] = str(home / ".config" / "matplotlib")
+    env["TMPDIR"] = "/tmp" if isolation == "bwrap" else str(run_dir / "tmp")
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    root = _agentgym_root()
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([root, *paths]))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    # glibc reserves 64 MiB of address space per thread arena: bound it so RLIMIT_AS
+    # measures memory rather than core count.
+    env["MALLOC_ARENA_MAX"] = "2"
+    if limits.threads is not None:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[var] = str(limits.threads)
+    env[MARKER_VAR] = worker_id
+    return env
+
+
+def _secret_values() -> list[str]:
+    return [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 8]
+
+
+def redact(text: str) -> str:
+    """Replace the values of the parent's secret-looking variables (defence in depth)."""
+    for value in _secret_values():
+        text = text.replace(value, "[redacted]")
+    return text
+
+
+def _tail(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - TAIL_BYTES))
+            data = fh.read()
+    except OSError:
+        return ""
+    return redact(data.decode("utf-8", errors="replace"))
+
+
+def _reachable_by_others(path: Path, isolation: str) -> bool:
+    """Whether an unprivileged uid can reach ``path`` (bwrap recreates /tmp's parents)."""
+    for parent in [path, *path.parents]:
+        if isolation == "bwrap" and (parent == Path("/tmp") or Path("/tmp") in parent.parents) \
+                and parent != path:
+            continue
+        try:
+            mode = parent.stat().st_mode
+        except OSError:
+            return False
+        if not mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def _chown_tree(path: Path, uid: int) -> None:
+    for root, dirs, files in os.walk(path):
+        os.chown(root, uid, uid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
+
+
+def _signal_of(returncode: int, isolation: str) -> int | None:
+    if returncode < 0:
+        return -returncode
+    # bubblewrap reports a child killed by a signal as 128 + the signal number.
+    if isolation == "bwrap" and returncode > 128:
+        return returncode - 128
+    return None
+
+
+def _diagnose_exit(returncode: int, isolation: str, limits: Limits, stderr: str) -> tuple[Code, str]:
+    sig = _signal_of(returncode, isolation)
+    lowered = stderr.lower()
+    if "memoryerror" in lowered or "bad_alloc" in lowered or "cannot allocate memory" in lowered:
+        return Code.MEMORY, f"ran out of memory (limit {limits.memory_mb} MB)"
+    if sig == signal.SIGXCPU:
+        return Code.TIMEOUT, f"used more than {limits.cpu_s} CPU seconds"
+    if sig == signal.SIGXFSZ:
+        return Code.OUTPUT_LIMIT, f"wrote a file or output larger than {limits.file_size_mb} MB"
+    if sig is not None:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return Code.CRASHED, f"the worker was killed by {name}"
+    return Code.WORKER_ERROR, f"the worker exited with status {returncode} without a result"
+
+
+def run_in_worker(
+    target: str,
+    kwargs: dict[str, Any],
+    *,
+    run_dir: Path,
+    limits: Limits | None = None,
+    deadline_s: float = 60.0,
+) -> WorkerResult:
+    """Call ``target`` ("module:function") with ``kwargs`` in a confined worker process.
+
+    ``kwargs`` and the return value travel as JSON. The worker's cwd is ``run_dir`` (the
+    only folder it may write under bubblewrap); it can import agentgym and torch and use
+    ``limits.threads`` threads. Never raises for anything the target does: the result
+    says how it ended, with a ``Code`` when it did not return normally.
+    """
+    limits = limits or Limits()
+    run_dir = Path(run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    isolation = limits.isolation or iso.available()
+    worker_id = uuid.uuid4().hex
+    for sub in ("home", "tmp"):
+        (run_dir / sub).mkdir(exist_ok=True)
+
+    cgroup = make_pids_cgroup(worker_id, limits.max_processes)
+    run_as: int | None = None
+    if limits.drop_root and os.geteuid() == 0:
+        needed = [run_dir, Path(sys.base_prefix), Path(sys.prefix), Path(_agentgym_root())]
+        if all(_reachable_by_others(p, isolation) for p in needed):
+            run_as = UNPRIVILEGED_UID
+        elif cgroup is None:
+            log.warning("the worker keeps root (uid %d cannot reach %s) and no pids cgroup "
+                        "can be made: the number of processes is bounded by the deadline only",
+                        UNPRIVILEGED_UID, ", ".join(map(str, needed)))
+    request = {
+        "target": target,
+        "kwargs": kwargs,
+        "limits": {**asdict(limits), "run_as_uid": run_as},
+    }
+    request_path = run_dir / "request.json"
+    request_path.write_text(json.dumps(request))
+    result_path = run_dir / "result.json"
+    result_path.unlink(missing_ok=True)
+    stdout_path, stderr_path = run_dir / "stdout.log", run_dir / "stderr.log"
+    if run_as is not None:
+        _chown_tree(run_dir, run_as)
+
+    argv = [sys.executable, "-m", "agentgym.sandbox._child", str(request_path)]
+    cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu)
+    if cgroup is not None:
+        # The shell joins the cgroup and then becomes the worker: nothing it starts can
+        # run outside the group, with no preexec_fn (unsafe in a threaded parent).
+        cmd = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs"), *cmd]
+    env = scrubbed_env(run_dir, limits, worker_id, isolation)
+    start = time.monotonic()
+    timed_out = False
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        proc = subprocess.Popen(cmd, cwd=run_dir, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=err, start_new_session=True, close_fds=True)
+        try:
+            proc.wait(timeout=deadline_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    wall = time.monotonic() - start
+    leftover = kill_worker_processes(worker_id, proc.pid)
+    if cgroup is not None:
+        leftover += remove_pids_cgroup(cgroup)
+    if leftover:
+        log.warning("worker %s left %d process(es) running; killed", worker_id, leftover)
+
+    process_limit = "cgroup" if cgroup is not None else "nproc" if run_as is not None or os.geteuid() else "none"
+    result = WorkerResult(ok=False, isolation=isolation, process_limit=process_limit,
+                          wall_s=wall, returncode=proc.returncode,
+                          stdout_tail=_tail(stdout_path), stderr_tail=_tail(stderr_path),
+                          leftover=leftover)
+    if timed_out:
+        return replace(result, code=Code.TIMEOUT,
+                       message=f"did not finish within {deadline_s:g} s (wall clock); "
+                               "avoid unbounded loops and keep the computation small",
+                       detail=f"killed at the {deadline_s:g} s deadline")
+    if result_path.is_file():
+        try:
+            data = json.loads(result_path.read_text())
+        except (OSError, ValueError) as exc:
+            return replace(result, code=Code.WORKER_ERROR, message="the worker wrote an unreadable result",
+                           detail=str(exc))
+        if data.get("ok"):
+            return replace(result, ok=True, value=data.get("value"), message="ok")
+        code = data.get("code", "WORKER_ERROR")
+        return replace(result, code=Code(code) if code in Code.__members__ else Code.WORKER_ERROR,
+                       message=redact(str(data.get("message", ""))),
+                       detail=redact(str(data.get("detail", ""))))
+    code, message = _diagnose_exit(proc.returncode, isolation, limits, result.stderr_tail)
+    return replace(result, code=code, message=message,
+                   detail=f"exit status {proc.returncode}; stderr tail:\n{result.stderr_tail}")
