@@ -19,3 +19,13 @@ register(
     entry_point="agentgym.envs.web.shop.env:ShopBrowserEnv",
     max_episode_steps=50,
 )
+
+# MiniWoB++ in Chromium: one id per task, e.g. agentgym/MiniWoB-click-button-v0.
+from agentgym.envs.web.miniwob.tasks import TASKS, class_name  # noqa: E402 (light module)
+
+for _task in TASKS:
+    register(
+        id=f"agentgym/MiniWoB-{_task}-v0",
+        entry_point=f"agentgym.envs.web.miniwob.env:{class_name(_task)}",
+        max_episode_steps=10,
+    )
