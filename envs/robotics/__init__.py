@@ -52,3 +52,14 @@ register(
     entry_point=f"{_ROBOTICS}.classic_control:MountainCarEnv",
     max_episode_steps=200,
 )
+
+# Manipulation: MetaWorld v3 (MT1 configurations); MetaWorld truncates at 500 steps.
+for _task in (
+    "Reach", "Push", "PickPlace", "DoorOpen", "DrawerOpen", "DrawerClose",
+    "ButtonPress", "WindowOpen", "WindowClose", "LeverPull",
+):
+    register(
+        id=f"agentgym/MetaWorld-{_task}-v0",
+        entry_point=f"{_ROBOTICS}.metaworld_tasks:MetaWorld{_task}Env",
+        max_episode_steps=500,
+    )
