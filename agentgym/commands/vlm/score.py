@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         reward = ClipReward(config)
         scores = reward.score_frames(frames).cpu().numpy()
     except (ValueError, ClipLoadError) as err:
-        console.print(f"[red]error:[/red] {err}")
+        console.print(f"[red]error:[/red] {err}", soft_wrap=True)
         return 2
     table = Table(title=f"CLIP reward, alpha={config.alpha}: {source.name} ({len(scores)} frames)")
     table.add_column("#", justify="right")
