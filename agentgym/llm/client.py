@@ -79,6 +79,12 @@ class LLMClient:
     def __repr__(self) -> str:
         return f"LLMClient({self.backend.name}:{self.backend.model}, cache={self.cache!r})"
 
+    @property
+    def one_choice_per_request(self) -> bool:
+        """True once the server answered n > 1 with fewer choices (llama.cpp does): the
+        missing samples are then asked for one per request, concurrently."""
+        return self._single_choice
+
     # -- the interface ---------------------------------------------------------------
     def chat(self, messages: str | Sequence[Message], *, n: int = 1, temperature: float = 1.0,
              max_tokens: int = 1024, stop: str | Sequence[str] | None = None,

@@ -23,13 +23,12 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from email.utils import formatdate
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAULT_KINDS = ("timeout", "reset", "status_429", "status_429_retry_after", "status_500",
-               "status_503", "malformed", "empty_choices", "truncated")
+               "status_503", "malformed", "empty_choices", "truncated", "fewer_choices")
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,11 @@ class Fault:
         return Fault("empty_choices")
 
     @staticmethod
+    def fewer_choices() -> Fault:
+        """One choice whatever ``n`` was asked (what llama.cpp's server does)."""
+        return Fault("fewer_choices")
+
+    @staticmethod
     def truncated(text: str = "def compute_reward(state, action):\n    return") -> Fault:
         """One choice cut off by max_tokens (``finish_reason: "length"``)."""
         return Fault("truncated", text=text)
@@ -103,13 +107,15 @@ class FaultPlan:
             "timeout": Fault.timeout(self.timeout_s),
             "reset": Fault.reset(),
             "status_429": Fault.status(429, message="Rate limit reached"),
-            "status_429_retry_after": Fault.status(429, retry_after=self.retry_after,
-                                                   message="Rate limit reached"),
+            "status_429_retry_after": replace(Fault.status(429, retry_after=self.retry_after,
+                                                           message="Rate limit reached"),
+                                              kind="status_429_retry_after"),
             "status_500": Fault.status(500, message="internal error"),
             "status_503": Fault.status(503, message="overloaded"),
             "malformed": Fault.malformed(),
             "empty_choices": Fault.empty_choices(),
             "truncated": Fault.truncated(),
+            "fewer_choices": Fault.fewer_choices(),
         }[kind]
 
 
@@ -118,6 +124,18 @@ Script = Sequence["str | Fault"] | Callable[[dict[str, Any]], "str | Fault"]
 
 class ScriptExhausted(Exception):
     pass
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out or a scripted reset leaves a dead socket behind;
+        # that is the point of the fault, not an error worth a traceback.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class ScriptedOpenAIServer:
@@ -144,8 +162,7 @@ class ScriptedOpenAIServer:
         self.model_list_calls = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -205,16 +222,22 @@ class ScriptedOpenAIServer:
                     and isinstance(self._script[self._pos], Fault))
 
     def _reply_for(self, request: dict[str, Any]) -> Fault | list[str]:
-        if self.faults is not None:
-            fault = self.faults.draw()
-            if fault is not None:
-                return fault
-        first = self._next(request)
-        if isinstance(first, Fault):
-            return first
         n = int(request.get("n") or 1)
         if self.max_choices is not None:
             n = min(n, self.max_choices)
+        if self.faults is not None:
+            fault = self.faults.draw()
+            if fault is not None and fault.kind == "fewer_choices":
+                request["fault"] = fault.kind if n > 1 else None
+                n = 1
+            elif fault is not None:
+                return fault
+        first = self._next(request)
+        if isinstance(first, Fault) and first.kind == "fewer_choices":
+            request["fault"] = first.kind
+            n, first = 1, self._next(request)
+        if isinstance(first, Fault):
+            return first
         texts = [first]
         while len(texts) < n and not self._peek_is_fault():
             try:
@@ -278,14 +301,17 @@ class ScriptedOpenAIServer:
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._error(404, f"no route {self.path}", "not_found")
                     return
-                if not self._authorized():
-                    return
                 body = json.loads(raw or b"{}")
                 record = {"messages": body.get("messages"), "n": body.get("n", 1),
                           "temperature": body.get("temperature"),
                           "max_tokens": body.get("max_tokens", body.get("max_completion_tokens")),
                           "stop": body.get("stop"), "model": body.get("model"), "fault": None,
                           "time": time.time()}
+                if not self._authorized():
+                    record["fault"] = "unauthorized"
+                    with server._lock:
+                        server.requests.append(record)
+                    return
                 if not server.accept_any_model and body.get("model") not in server.models:
                     record["fault"] = "unknown_model"
                     with server._lock:
@@ -301,7 +327,8 @@ class ScriptedOpenAIServer:
                         server.requests.append(record)
                     self._error(400, f"ScriptedOpenAIServer: {err}", "script_exhausted")
                     return
-                record["fault"] = reply.kind if isinstance(reply, Fault) else None
+                if isinstance(reply, Fault):
+                    record["fault"] = reply.kind
                 with server._lock:
                     server.requests.append(record)
                 if isinstance(reply, Fault):
