@@ -29,3 +29,14 @@ for _task in TASKS:
         entry_point=f"agentgym.envs.web.miniwob.env:{class_name(_task)}",
         max_episode_steps=10,
     )
+
+# Tool use: questions answered with JSON function calls (ToolRL-style reward).
+register(id="agentgym/Tools-v0", entry_point="agentgym.envs.web.tools.env:ToolsEnv", max_episode_steps=8)
+for _kind, _name in (("calculator", "Calculator"), ("units", "Units"), ("kb", "KB"),
+                     ("sql", "SQL"), ("multi", "Multi")):
+    register(
+        id=f"agentgym/Tools-{_name}-v0",
+        entry_point="agentgym.envs.web.tools.env:ToolsEnv",
+        max_episode_steps=8,
+        kwargs={"kinds": (_kind,)},
+    )

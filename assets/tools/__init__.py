@@ -1,0 +1,1 @@
+"""Data for the tool-use tasks: the knowledge base of facts."""
