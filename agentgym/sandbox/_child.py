@@ -9,6 +9,7 @@ request. Everything that can go wrong is turned into a code here; what cannot be
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -107,9 +108,11 @@ def _classify(err: BaseException, limits: dict[str, Any]) -> dict[str, Any]:
     ):
         return _failure("MEMORY", f"ran out of memory (limit {limits['memory_mb']} MB): {text[:200]}",
                         detail)
-    if isinstance(err, OutputLimitExceeded):
-        return _failure("OUTPUT_LIMIT", f"wrote more than {limits['output_chars']} characters "
-                        "to stdout/stderr; remove the prints", detail)
+    # Python ignores SIGXFSZ, so RLIMIT_FSIZE arrives as OSError(EFBIG).
+    if isinstance(err, OutputLimitExceeded) or (isinstance(err, OSError) and err.errno == errno.EFBIG):
+        return _failure("OUTPUT_LIMIT", f"wrote more than {limits['output_chars']} characters to "
+                        f"stdout/stderr or a file over {limits['file_size_mb']} MB; remove the prints",
+                        detail)
     return _failure("RUNTIME_ERROR", f"raised {text[:300]}", detail)
 
 

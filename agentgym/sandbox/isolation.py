@@ -46,23 +46,37 @@ def _bwrap_namespaces() -> list[str]:
     return ["--unshare-all"]
 
 
-def bwrap_prefix(run_dir: Path, *, gpu: bool = False, hide: list[Path] | None = None) -> list[str]:
-    """The bubblewrap command line that confines a worker to ``run_dir``."""
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def bwrap_prefix(run_dir: Path, *, gpu: bool = False, hide: list[Path] | None = None,
+                 keep: list[Path] | None = None) -> list[str]:
+    """The bubblewrap command line that confines a worker to ``run_dir``.
+
+    ``hide`` folders (the parent's home: API keys in dotfiles) are replaced by empty
+    ones; ``keep`` paths under them (the Python installation) are bound back read-only.
+    """
     bwrap = shutil.which("bwrap") or "bwrap"
     cmd = [bwrap, "--ro-bind", "/", "/"]
     # --dev gives a minimal /dev without GPUs; a training worker on CUDA needs the real one.
     cmd += ["--dev-bind", "/dev", "/dev"] if gpu else ["--dev", "/dev"]
-    cmd += ["--proc", "/proc", "--tmpfs", "/tmp"]
-    for path in hide or []:
-        cmd += ["--tmpfs", str(path)]
-    # bubblewrap creates the parents of a bind inside the fresh /tmp as 0700; the worker
-    # may run as another uid, so create them 0755 first.
-    tmp = Path("/tmp")
-    if tmp in run_dir.parents:
-        for parent in reversed(run_dir.parents):
-            if tmp in parent.parents:
-                cmd += ["--perms", "0755", "--dir", str(parent)]
-    cmd += ["--bind", str(run_dir), str(run_dir), "--chdir", str(run_dir)]
+    cmd += ["--proc", "/proc"]
+    roots = [Path("/tmp")] + [h for h in hide or [] if h != Path("/")]
+    for root in roots:
+        cmd += ["--tmpfs", str(root)]
+    binds = [("--ro-bind", p) for p in keep or [] if any(_under(p, r) for r in roots)]
+    binds.append(("--bind", run_dir))
+    for flag, path in binds:
+        root = next((r for r in roots if _under(path, r)), None)
+        if root is not None:
+            # bubblewrap creates the parents of a bind inside a tmpfs as 0700; the worker
+            # may run as another uid, so create them 0755 first.
+            for parent in reversed(path.parents):
+                if root in parent.parents:
+                    cmd += ["--perms", "0755", "--dir", str(parent)]
+        cmd += [flag, str(path), str(path)]
+    cmd += ["--chdir", str(run_dir)]
     cmd += _bwrap_namespaces() + ["--die-with-parent"]
     return cmd
 
@@ -96,10 +110,10 @@ def available() -> str:
 
 
 def wrap(argv: list[str], run_dir: Path, isolation: str, *, gpu: bool = False,
-         hide: list[Path] | None = None) -> list[str]:
+         hide: list[Path] | None = None, keep: list[Path] | None = None) -> list[str]:
     """``argv`` prefixed with the command that applies ``isolation``."""
     if isolation == "bwrap":
-        return bwrap_prefix(run_dir, gpu=gpu, hide=hide) + argv
+        return bwrap_prefix(run_dir, gpu=gpu, hide=hide, keep=keep) + argv
     if isolation == "netns":
         return netns_prefix() + argv
     if isolation == "rlimits":

@@ -50,6 +50,10 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     "savez_compressed", "memmap", "open_memmap", "ctypeslib", "lib", "f2py",
     "distutils", "DataSource", "dump", "dumps", "loads", "ctypes", "get_type_hints",
     "ForwardRef",
+    # frames, code objects and generators: f_builtins["eval"] needs no double underscore
+    "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame",
+    "ag_code", "f_globals", "f_builtins", "f_locals", "f_back", "f_code", "tb_frame",
+    "tb_next", "co_code", "co_consts", "func_globals", "mro",
 })
 """Attribute names a reward never needs and an escape often does."""
 

@@ -68,6 +68,8 @@ class Limits:
     """Intra-op threads for torch/OpenMP/MKL; None leaves the library default."""
     gpu: bool = False
     """Give the worker the real /dev (CUDA devices) under bubblewrap."""
+    hide_home: bool = True
+    """Under bubblewrap, replace the parent's home folder (dotfiles with API keys) by an empty one."""
     isolation: str | None = None
     """Force "bwrap", "netns" or "rlimits"; None takes the strongest available."""
     drop_root: bool = True
@@ -88,6 +90,11 @@ def _agentgym_root() -> str:
     return str(Path(agentgym.__file__).resolve().parent.parent)
 
 
+def env_paths() -> list[str]:
+    """The parent's PYTHONPATH entries (tests and plugins a target may live in)."""
+    return [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+
+
 def scrubbed_env(run_dir: Path, limits: Limits, worker_id: str, isolation: str) -> dict[str, str]:
     """The worker's environment: KEEP_ENV, HOME and caches inside the run folder, the marker."""
     env = {k: v for k, v in os.environ.items() if k in KEEP_ENV and not SECRET_NAME.search(k)}
@@ -98,9 +105,7 @@ def scrubbed_env(run_dir: Path, limits: Limits, worker_id: str, isolation: str) 
     env["XDG_CACHE_HOME"] = str(home / ".cache")
     env["MPLCONFIGDIR"] = str(home / ".config" / "matplotlib")
     env["TMPDIR"] = "/tmp" if isolation == "bwrap" else str(run_dir / "tmp")
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    root = _agentgym_root()
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([root, *paths]))
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([_agentgym_root(), *env_paths()]))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     # glibc reserves 64 MiB of address space per thread arena: bound it so RLIMIT_AS
@@ -229,7 +234,10 @@ def run_in_worker(
         _chown_tree(run_dir, run_as)
 
     argv = [sys.executable, "-m", "agentgym.sandbox._child", str(request_path)]
-    cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu)
+    keep = [Path(p).resolve() for p in (sys.base_prefix, sys.prefix, _agentgym_root(),
+                                        *env_paths()) if p]
+    hide = [Path.home().resolve()] if limits.hide_home else []
+    cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu, hide=hide, keep=keep)
     if cgroup is not None:
         # The shell joins the cgroup and then becomes the worker: nothing it starts can
         # run outside the group, with no preexec_fn (unsafe in a threaded parent).

@@ -1,0 +1,6 @@
+"""Reward programs: vet a program before it runs (and, with the reward designers,
+synthesize and evaluate them)."""
+
+from __future__ import annotations
+
+HELP = "work with reward programs: vet (synthesize, eval come with the reward designers)"

@@ -1,0 +1,143 @@
+"""Canaries for the sandbox tests: a loopback TCP server that counts what it receives, a
+file that must not change, a secret in the environment and one in a file under $HOME."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+class CanaryServer:
+    """Accepts connections on 127.0.0.1 and counts every byte received."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.received = 0
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            conn.settimeout(0.5)
+            try:
+                while data := conn.recv(65536):
+                    self.received += len(data)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Recorded states go to a temp cache, not the user's ~/.cache."""
+    path = tmp_path_factory.mktemp("agentgym-cache")
+    old = os.environ.get("AGENTGYM_CACHE")
+    os.environ["AGENTGYM_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("AGENTGYM_CACHE", None)
+    else:
+        os.environ["AGENTGYM_CACHE"] = old
+
+
+@pytest.fixture(scope="module")
+def canary_server() -> Iterator[CanaryServer]:
+    server = CanaryServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def secret() -> Iterator[str]:
+    """A fake API key in the parent's environment; it must never reach a worker."""
+    value = f"sk-canary-{uuid.uuid4().hex}"
+    old = {k: os.environ.get(k) for k in ("OPENAI_API_KEY", "HF_TOKEN")}
+    os.environ["OPENAI_API_KEY"] = value
+    os.environ["HF_TOKEN"] = value
+    yield value
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def secret_file(secret: str) -> Iterator[Path]:
+    """The secret in a dotfile-like place under $HOME, where real credentials live."""
+    folder = Path(tempfile.mkdtemp(prefix=".agentgym-canary-", dir=Path.home()))
+    path = folder / "credentials"
+    path.write_text(secret)
+    yield path
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def canary_file() -> Iterator[Path]:
+    """A file outside /tmp (visible, read-only, under bubblewrap) that must not change."""
+    folder = Path(tempfile.mkdtemp(prefix="agentgym-canary-", dir="/var/tmp"))
+    path = folder / "canary.txt"
+    path.write_text("canary\n")
+    yield path
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def processes_mentioning(token: str) -> list[int]:
+    """Live pids whose command line or cwd contains ``token`` (independent of the sandbox's own scan)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+            if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+                continue
+            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace")
+            try:
+                cwd = os.readlink(f"/proc/{entry.name}/cwd")
+            except OSError:
+                cwd = ""
+        except OSError:
+            continue
+        if token in cmdline or token in cwd:
+            found.append(int(entry.name))
+    return found
+
+
+def files_text(folder: Path) -> str:
+    """Everything the worker left in its folder, as text (for secret searches)."""
+    chunks = []
+    for path in folder.rglob("*"):
+        if path.is_file():
+            try:
+                chunks.append(path.read_bytes()[:5_000_000].decode(errors="replace"))
+            except OSError:
+                pass
+    return "\n".join(chunks)
