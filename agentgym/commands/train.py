@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.runs.training import renders, start_training_run, train_run
 
     console = Console()
-    err_console = Console(stderr=True)
-    values = given_values(args, _config_options())
+    err_console = Console(stderr=True, soft_wrap=True)  # no wrapping inside paths and names
+    values = given_values(args, [o for o in _config_options() if o.name not in ALIASES])
     for name in ("env_id", "total_steps"):
         if hasattr(args, name):
             values[name] = getattr(args, name)

@@ -265,7 +265,6 @@ def _run_logger_class() -> type:
 
         def _on_training_start(self) -> None:
             self.tracker = _EpisodeTracker(self.training_env.num_envs)
-            self.session_start = time.perf_counter()
             self.session_steps0 = self.model.num_timesteps
             self.paused = 0.0  # evaluation and checkpoint time, left out of steps/s
 
@@ -295,7 +294,7 @@ def _run_logger_class() -> type:
             for sb3_key, key in _SB3_KEYS.items():
                 if sb3_key in values:
                     row[key] = float(values[sb3_key])
-            elapsed = time.perf_counter() - self.session_start
+            elapsed = self.trainer.session_time()
             steps = self.model.num_timesteps - self.session_steps0
             row["time"] = self.trainer.elapsed_before + elapsed
             row["steps_per_s"] = steps / max(elapsed - self.paused, 1e-9)
@@ -348,27 +347,36 @@ class SB3Trainer:
         self.next_eval = int(state.get("next_eval", config.eval_every))
         self.next_checkpoint = int(state.get("next_checkpoint", config.checkpoint_every))
         self.metrics = MetricsWriter(self.run_dir / "logs" / "metrics.jsonl")
-        self.last_eval: dict[str, float] = {}
+        self.last_eval: dict[str, Any] = {}
+        self.last_row: Row = {}
+        self.session_start = time.perf_counter()
 
     def emit(self, row: Row) -> bool | None:
         self.metrics.write(row)
+        if not any(k.startswith("eval/") for k in row):
+            self.last_row = row
         return self.callback(row) if self.callback is not None else None
 
     def learn(self) -> dict[str, float]:
         """Train to config.total_steps (from the checkpoint when resumed); final metrics."""
         remaining = self.config.total_steps - self.model.num_timesteps
         logger = _run_logger_class()(self)
+        self.session_start = time.perf_counter()
         if remaining > 0:
             self.model.learn(total_timesteps=remaining, callback=logger, log_interval=1,
                              reset_num_timesteps=False, progress_bar=False)
-        elapsed = self.elapsed_before + (time.perf_counter() - logger.session_start
-                                         if hasattr(logger, "session_start") else 0.0)
         if self.config.eval_episodes > 0 and self.last_eval.get("step") != self.model.num_timesteps:
             self.evaluate_and_log()
-        self.save(elapsed)
+        self.save(self.elapsed_before + self.session_time())
         self.metrics.close()
-        return {"step": float(self.model.num_timesteps), "time": elapsed,
-                **{k: v for k, v in self.last_eval.items() if k != "step"}}
+        final = {k: v for k, v in self.last_row.items() if k != "time"}
+        final.update(self.last_eval)
+        final["step"] = int(self.model.num_timesteps)
+        final["status"] = "STOPPED" if logger.stop else "DONE"
+        return final
+
+    def session_time(self) -> float:
+        return time.perf_counter() - self.session_start
 
     # -- evaluation and checkpoints -------------------------------------------------
     def maybe_evaluate(self) -> None:
@@ -381,13 +389,13 @@ class SB3Trainer:
     def evaluate_and_log(self) -> None:
         step = int(self.model.num_timesteps)
         video = self.run_dir / "videos" / f"eval_{step}.mp4" if self.config.video else None
-        result = self.evaluate(self.config.eval_episodes, seed=self.config.seed + 10_000, video_path=video)
-        row: Row = {"step": step, "eval/success_rate": result.get("success_rate"),
-                    "eval/mean_return": result["mean_return"], "eval/mean_length": result["mean_length"]}
-        if video is not None and video.is_file():
-            row["eval/video"] = video.relative_to(self.run_dir).as_posix()
-        row = {k: v for k, v in row.items() if v is not None}
-        self.last_eval = {"step": step, **{k: v for k, v in row.items() if isinstance(v, float)}}
+        # The evaluation seed of agentgym's PPO, so both learners face the same episodes.
+        result = self.evaluate(self.config.eval_episodes, seed=self.config.seed + 1_000_003, video_path=video)
+        row: Row = {"step": step, "time": round(self.elapsed_before + self.session_time(), 3)}
+        row.update({f"eval/{k}": v for k, v in result.items() if k != "video"})
+        if "video" in result:
+            row["eval/video"] = Path(result["video"]).relative_to(self.run_dir).as_posix()
+        self.last_eval = {k: v for k, v in row.items() if k != "time"}
         self.emit(row)
 
     def maybe_checkpoint(self, session_elapsed: float) -> None:

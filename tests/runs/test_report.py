@@ -1,0 +1,174 @@
+"""report.html: every section from a real training run, rebuilt from the folder alone,
+escaped text, sections added without editing the core, and a broken section contained."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agentgym.runs import RunDir, build_report
+from agentgym.runs.config import dump_yaml
+from agentgym.runs.metrics import MetricsWriter
+
+REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
+SECTIONS = ["Summary", "Learning curve", "Success rate", "Reward terms", "Losses and KL",
+            "Evaluation video", "Config and manifest"]
+
+
+def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "agentgym", *args], capture_output=True, text=True,
+                          timeout=600, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def ppo_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ppo") / "run"
+    done = agentgym("train", "--env", "agentgym/Reach-v0", "--reward", REACH, "--learner", "ppo",
+                    "--steps", "3072", "--num-envs", "4", "--num-steps", "128", "--eval-every", "1536",
+                    "--eval-episodes", "2", "--seed", "7", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"report: {out / 'report.html'}" in done.stdout
+    return out
+
+
+def sections(html: str) -> list[str]:
+    return re.findall(r"<h2>(.*?)</h2>", html)
+
+
+def pngs(html: str) -> list[np.ndarray]:
+    import imageio.v2 as imageio
+
+    return [imageio.imread(io.BytesIO(base64.b64decode(b)))
+            for b in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
+
+
+def test_run_folder_is_complete(ppo_run):
+    run = RunDir.open(ppo_run)
+    config = run.read_config()
+    assert config["learner"] == "ppo" and config["config"]["seed"] == 7
+    assert config["config"]["reward"] == REACH and config["config"]["video"] is True
+    manifest = run.read_manifest()
+    assert manifest["status"] == "done" and manifest["seeds"] == [7]
+    assert manifest["packages"]["torch"] and manifest["packages"]["mujoco"]
+    rows = run.metrics()
+    train = [r for r in rows if "loss/policy" in r]
+    assert [r["step"] for r in train] == [512 * i for i in range(1, 7)]
+    assert {"reward_terms/distance", "reward_terms/control", "episode_return", "success_rate",
+            "steps_per_s", "approx_kl"} <= set(train[-1])
+    evals = [r for r in rows if "eval/success_rate" in r]
+    assert [r["step"] for r in evals] == [1536, 3072]
+    assert (run.path / evals[-1]["eval/video"]).is_file()
+    assert (run.path / "checkpoints" / "latest.pt").is_file()
+    assert (run.path / "rewards" / "reach.py").read_text() == Path(REACH).read_text()
+
+
+def test_report_has_every_section_with_real_plots_and_video(ppo_run):
+    html = (ppo_run / "report.html").read_text()
+    assert sections(html) == SECTIONS
+    images = pngs(html)
+    # learning curve, success, 2 reward terms + env reward, 6 loss panels
+    assert len(images) == 11
+    for image in images:
+        assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+        assert image[..., :3].std() > 5  # drawn, not blank
+    video = re.search(r'<video[^>]*src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', html)
+    assert video, "the evaluation video is embedded"
+    data = base64.b64decode(video.group(1))
+    assert data[4:8] == b"ftyp"
+    assert data == (ppo_run / "videos" / "eval_3072.mp4").read_bytes()
+    assert "<td>7</td>" in html  # the seed, in the summary table
+
+
+def test_agentgym_report_rebuilds_the_same_sections_from_the_folder_alone(ppo_run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "moved"
+    shutil.copytree(ppo_run, copy)
+    (copy / "report.html").unlink()
+    done = agentgym("report", str(copy), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (copy / "report.html").read_text()
+    assert sections(html) == SECTIONS
+    assert len(pngs(html)) == 11 and "data:video/mp4;base64," in html
+    bad = agentgym("report", str(tmp_path))
+    assert bad.returncode == 2 and "is not a run folder" in bad.stderr
+
+
+def _hand_run(tmp_path: Path, reward: str) -> RunDir:
+    run = RunDir.create(command="train", env_id="agentgym/Reach-v0", out=tmp_path / "run",
+                        config={"command": "train", "learner": "ppo", "env_id": "agentgym/Reach-v0",
+                                "config": {"reward": reward, "total_steps": 200}})
+    with MetricsWriter(run.metrics_path) as writer:
+        for step in (100, 200):
+            writer.write({"step": step, "episode_return": -step / 100, "success_rate": step / 200})
+    return run
+
+
+def test_text_from_the_run_is_escaped(tmp_path):
+    run = _hand_run(tmp_path, "<script>alert('x')</script>.py")
+    html = build_report(run).read_text()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;.py" in html
+    # only the sections the folder has material for
+    assert sections(html) == ["Summary", "Learning curve", "Success rate", "Config and manifest"]
+
+
+def test_a_command_adds_a_section_through_the_manifest(tmp_path, monkeypatch):
+    package = tmp_path / "plugin"
+    package.mkdir()
+    (package / "vlm_diagnostics.py").write_text(
+        "from agentgym.runs.report import Section\n"
+        "def section(ctx):\n"
+        "    n = len(ctx.rows)\n"
+        "    return Section('VLM reward diagnostics', f'<p>{n} rows & <b>{ctx.escape(\"<x>\")}</b></p>', order=45)\n"
+        "def nothing(ctx):\n"
+        "    return None\n"
+    )
+    monkeypatch.syspath_prepend(str(package))
+    run = _hand_run(tmp_path, "sparse")
+    run.add_report_section("vlm_diagnostics:section")
+    run.add_report_section("vlm_diagnostics:nothing")
+    html = build_report(run).read_text()
+    titles = sections(html)
+    assert titles.index("VLM reward diagnostics") == titles.index("Reward terms") + 1  # order 45
+    assert "<p>2 rows & <b>&lt;x&gt;</b></p>" in html
+    assert 'href="#vlm-reward-diagnostics"' in html
+
+
+def test_a_failing_section_is_shown_and_the_rest_still_render(tmp_path, monkeypatch):
+    (tmp_path / "broken_section.py").write_text(
+        "def section(ctx):\n    raise RuntimeError('no frames in <run>')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run = _hand_run(tmp_path, "sparse")
+    run.add_report_section("broken_section:section")
+    html = build_report(run).read_text()
+    assert "broken_section:section (failed)" in sections(html)
+    assert "RuntimeError: no frames in &lt;run&gt;" in html
+    assert "Learning curve" in sections(html)
+
+
+def test_population_top_report_compares_members(tmp_path):
+    top = RunDir.create(command="train", env_id="agentgym/Reach-v0", out=tmp_path / "pop",
+                        config={"command": "train", "learner": "population", "env_id": "agentgym/Reach-v0",
+                                "rewards": ["a.py", "b.py"], "config": {"total_steps": 200}})
+    for i, name in enumerate(["00-a", "01-b"]):
+        member = RunDir.create(command="train", env_id="agentgym/Reach-v0", out=top.members_dir / name,
+                               config={"command": "train", "learner": "ppo",
+                                       "config": {"reward": f"{name}.py", "seed": i}})
+        member.write_manifest({"status": "done" if i == 0 else "nonfinite"})
+        with MetricsWriter(member.metrics_path) as writer:
+            writer.write({"step": 100, "episode_return": float(i), "success_rate": 0.5 * i})
+            writer.write({"step": 200, "eval/success_rate": 0.25 + 0.5 * i, "eval/mean_return": 1.0})
+        build_report(member)
+    html = build_report(top).read_text()
+    assert sections(html)[:2] == ["Summary", "Population"]
+    assert '<a href="members/00-a/report.html">00-a</a>' in html
+    assert "<td>nonfinite</td>" in html and "<td>0.75</td>" in html
+    assert len(pngs(html)) >= 2
