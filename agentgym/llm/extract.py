@@ -134,31 +134,35 @@ def _used_names(tree: ast.Module) -> set[str]:
 
 
 def _with_helpers(code: str, others: list[str]) -> str:
-    """Prepend definitions from other blocks that ``code`` uses but does not define."""
-    tree = _parse(code)
-    if tree is None:
+    """Prepend definitions from other blocks that ``code`` uses but does not define
+    (and, in turn, what those use: a helper's own imports)."""
+    if _parse(code) is None:
         return code
-    defined = set(_top_level_names(tree))
-    wanted = _used_names(tree) - defined
+    sources = [(o, t) for o in others if (t := _parse(o)) is not None]
     pieces: list[str] = []
-    for other in others:
-        other_tree = _parse(other)
-        if other_tree is None:
-            continue
-        for name, node in _top_level_names(other_tree).items():
-            if name in wanted:
-                segment = ast.get_source_segment(other, node, padded=False)
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.decorator_list:
-                    first = min(d.lineno for d in node.decorator_list)
-                    segment = "\n".join(other.splitlines()[first - 1:node.end_lineno])
-                if segment and segment not in pieces:
+    while True:
+        tree = _parse("\n\n".join([*pieces, code]))
+        assert tree is not None  # whole statements from parsed sources
+        wanted = _used_names(tree) - set(_top_level_names(tree))
+        added = False
+        for other, other_tree in sources:
+            for name, node in _top_level_names(other_tree).items():
+                if name not in wanted:
+                    continue
+                first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                segment = "\n".join(other.splitlines()[first - 1:node.end_lineno])
+                if segment not in pieces:
                     pieces.append(segment)
+                    added = True
                 wanted.discard(name)
+        if not added:
+            break
     if not pieces:
         return code
     imports = [p for p in pieces if p.startswith(("import ", "from "))]
     defs = [p for p in pieces if p not in imports]
-    return "\n".join(imports) + ("\n" if imports else "") + "\n\n".join(defs) + "\n\n\n" + code
+    head = "\n".join(imports) + ("\n\n\n" if imports and defs else "") + "\n\n\n".join(defs)
+    return head + "\n\n\n" + code
 
 
 def _longest_unfenced(text: str, function: str) -> str | None:
