@@ -186,7 +186,6 @@ class ShopEnv(WebTaskEnv, EzPickle):
             "reward_state": state,
             "success": bool(self.purchase is not None and self.purchase["reward"] >= 1.0 - 1e-9),
             "admissible_actions": admissible,
-            "url": self._nav.url if self._nav else "",
         }
         if self.purchase is not None:
             info["purchase"] = dict(self.purchase)
