@@ -8,6 +8,7 @@ ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1' || need+=(libegl1 libgl1 libgles
 ldconfig -p 2>/dev/null | grep -q 'libOSMesa.so' || need+=(libosmesa6)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian packages: ${need[*]}"

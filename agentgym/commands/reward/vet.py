@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     from agentgym.sandbox import vet
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     if not args.file.is_file():
         err.print(f"[red]error:[/red] FILE: {escape(str(args.file))} does not exist")
         return 2
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict()) + "\n")
         return 0 if result.ok else 1
-    out = Console()
+    out = Console(soft_wrap=True)
     if result.ok:
         out.print(f"[green]PASS[/green] {escape(str(args.file))} on {escape(args.env)} "
                   f"(isolation: {result.isolation}, {result.wall_s:.1f} s)")
