@@ -37,15 +37,23 @@ def make_vector_env(config: PPOConfig, render: bool = False) -> gym.vector.Vecto
     """``gym.make_vec`` with the config's size and mode; frames when ``render``."""
     kwargs: dict[str, Any] = {}
     if render:
-        kwargs["render_mode"] = "rgb_array"
+        kwargs = {"render_mode": "rgb_array", "width": config.render_width, "height": config.render_height}
     vector_kwargs: dict[str, Any] = {}
     if config.vectorization == "async":
         # spawn, not fork: a forked child deadlocks when the parent holds an EGL context
         # (eval videos, frame rewards); see ../shared/FACTS.md.
         vector_kwargs = {"shared_memory": True, "context": "spawn"}
+    make = lambda **kw: gym.make_vec(config.env_id, num_envs=config.num_envs,  # noqa: E731
+                                     vectorization_mode=config.vectorization,
+                                     vector_kwargs=vector_kwargs, **kw)
     try:
-        return gym.make_vec(config.env_id, num_envs=config.num_envs,
-                            vectorization_mode=config.vectorization, vector_kwargs=vector_kwargs, **kwargs)
+        try:
+            return make(**kwargs)
+        except TypeError:
+            if not render:
+                raise
+            # Envs with a fixed frame size (CartPole) take no width/height.
+            return make(render_mode="rgb_array")
     except gym.error.Error as err:
         raise ValueError(f"PPOConfig.env_id {config.env_id!r}: {err}") from err
 

@@ -89,6 +89,12 @@ class StackedActorCritic(nn.Module):
         return x[: self.members], x[self.members :, :, 0]
 
 
+def _draw(fn, shape: tuple[int, int], generators: Sequence[torch.Generator], device: torch.device) -> torch.Tensor:
+    if len(generators) == 1:
+        return fn(shape, generator=generators[0], device=device).unsqueeze(0)
+    return torch.stack([fn(shape, generator=g, device=device) for g in generators])
+
+
 def sample_actions(
     net: StackedActorCritic, out: torch.Tensor, generators: Sequence[torch.Generator]
 ) -> torch.Tensor:
@@ -96,9 +102,9 @@ def sample_actions(
     k, b, a = out.shape
     if net.discrete:
         # Gumbel-max: argmax(logits + G) is a draw from softmax(logits).
-        u = torch.stack([torch.rand((b, a), generator=g, device=out.device) for g in generators])
+        u = _draw(torch.rand, (b, a), generators, out.device)
         return torch.argmax(out - torch.log(-torch.log(u.clamp_min(1e-20))), dim=-1)
-    noise = torch.stack([torch.randn((b, a), generator=g, device=out.device) for g in generators])
+    noise = _draw(torch.randn, (b, a), generators, out.device)
     return out + noise * net.log_std().exp().unsqueeze(1)
 
 

@@ -56,30 +56,47 @@ class RunningMeanStd:
 
 
 class ObsNormalizer:
-    """``clip((obs - mean) / sqrt(var + eps))``, statistics updated on every observation."""
+    """``clip((obs - mean) / sqrt(var + eps))`` with running statistics.
+
+    The learner folds a rollout's observations into the statistics once per rollout
+    (and the reset observations at each reset), so within a rollout the policy sees one
+    fixed normalisation and each step costs three tensor ops.
+    """
 
     def __init__(self, members: int, shape: tuple[int, ...], device: torch.device,
                  enabled: bool = True, clip: float = 10.0, eps: float = 1e-8):
         self.enabled, self.clip, self.eps = enabled, clip, eps
         self.rms = RunningMeanStd(members, shape, device)
+        self._refresh()
 
-    def __call__(self, obs: torch.Tensor, update: bool = True) -> torch.Tensor:
-        """Normalise ``obs`` [K, N, *shape] (float32), first folding it into the statistics."""
+    def _refresh(self) -> None:
+        self._mean = self.rms.mean.to(torch.float32).unsqueeze(1)
+        self._std = torch.sqrt(self.rms.var + self.eps).to(torch.float32).unsqueeze(1)
+
+    def update(self, obs: torch.Tensor) -> None:
+        """Fold ``obs`` [K, B, *shape] into the statistics."""
+        if self.enabled:
+            self.rms.update(obs)
+            self._refresh()
+
+    def __call__(self, obs: torch.Tensor) -> torch.Tensor:
+        """Normalise ``obs`` [K, B, *shape] (float32) with the current statistics."""
         if not self.enabled:
             return obs
-        if update:
-            self.rms.update(obs)
-        mean = self.rms.mean.to(obs.dtype).unsqueeze(1)
-        std = torch.sqrt(self.rms.var.to(obs.dtype) + self.eps).unsqueeze(1)
-        return ((obs - mean) / std).clamp(-self.clip, self.clip)
+        return ((obs - self._mean) / self._std).clamp(-self.clip, self.clip)
 
     def member(self, k: int, obs: torch.Tensor) -> torch.Tensor:
-        """Normalise one member's observations [B, *shape] with frozen statistics."""
+        """Normalise one member's observations [B, *shape]."""
         if not self.enabled:
             return obs
-        mean = self.rms.mean[k].to(obs.dtype)
-        std = torch.sqrt(self.rms.var[k].to(obs.dtype) + self.eps)
-        return ((obs - mean) / std).clamp(-self.clip, self.clip)
+        return ((obs - self._mean[k]) / self._std[k]).clamp(-self.clip, self.clip)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return self.rms.state_dict()
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.rms.load_state_dict(state)
+        self._refresh()
 
 
 class RewardNormalizer:

@@ -39,15 +39,23 @@ class StackedAdam:
     def step(self, lr: float, active: torch.Tensor) -> None:
         """One Adam step at learning rate ``lr`` for the members where ``active`` [K] holds."""
         grad = self.param.grad
+        b1, b2 = self.beta1, self.beta2
+        if bool(active.all()) and bool((self.steps == self.steps[0]).all()):
+            # The common case, every member stepping in lockstep: plain in-place Adam.
+            self.steps += 1
+            t = float(self.steps[0])
+            self.exp_avg.mul_(b1).add_(grad, alpha=1 - b1)
+            self.exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+            denom = (self.exp_avg_sq / (1 - b2**t)).sqrt_().add_(self.eps)
+            self.param.addcdiv_(self.exp_avg, denom, value=-lr / (1 - b1**t))
+            return
         self.steps += active.to(self.steps.dtype)
         rows = active[self.row_member].unsqueeze(1)
-        m = torch.where(rows, self.exp_avg * self.beta1 + grad * (1 - self.beta1), self.exp_avg)
-        v = torch.where(rows, self.exp_avg_sq * self.beta2 + grad * grad * (1 - self.beta2), self.exp_avg_sq)
+        m = torch.where(rows, self.exp_avg * b1 + grad * (1 - b1), self.exp_avg)
+        v = torch.where(rows, self.exp_avg_sq * b2 + grad * grad * (1 - b2), self.exp_avg_sq)
         self.exp_avg, self.exp_avg_sq = m, v
         steps = self.steps.clamp(min=1.0)[self.row_member].unsqueeze(1)
-        bias1 = 1 - self.beta1**steps
-        bias2 = 1 - self.beta2**steps
-        update = (m / bias1) / ((v / bias2).sqrt() + self.eps)
+        update = (m / (1 - b1**steps)) / ((v / (1 - b2**steps)).sqrt() + self.eps)
         self.param.sub_(torch.where(rows, lr * update, 0.0))
 
     def state_dict(self) -> dict[str, torch.Tensor]:

@@ -121,7 +121,7 @@ class PPO:
         self._resume_step = resume_step
         self._loggers: list[RunLogger | None] | None = None
         self._needs_reset = True
-        self._next_obs: torch.Tensor | None = None
+        self._raw_obs = np.zeros((self.k, base.num_envs, self.obs_dim), dtype=np.float32)
         self._valid = np.ones((self.k, base.num_envs), dtype=bool)
 
     @property
@@ -193,7 +193,7 @@ class PPO:
         self._valid[:] = True
         self.reward_norm.returns.zero_()
         self._raw_obs = raw
-        self._next_obs = self.obs_norm(torch.from_numpy(raw).to(self.device))
+        self.obs_norm.update(torch.from_numpy(raw).to(self.device))
         self._needs_reset = False
 
     # -- one rollout ------------------------------------------------------------------
@@ -215,7 +215,7 @@ class PPO:
         success = np.zeros((T, K, N), dtype=bool)
         valid = np.zeros((T, K, N), dtype=bool)
         relabeled = [k for k, m in enumerate(self.members) if m.relabel is not None and self.alive[k]]
-        raw_obs = np.zeros((T, K, N, self.obs_dim), dtype=np.float32) if relabeled else None
+        raw_buf = torch.empty((T, K, N, self.obs_dim), device=dev)
         frames: dict[int, list[np.ndarray]] = {k: [] for k in relabeled if self.members[k].needs_frames}
         states: dict[int, list[dict[str, Any]]] = {k: [] for k in relabeled}
         infos: dict[int, list[dict[str, Any]]] = {k: [] for k in relabeled if self.members[k].needs_infos}
@@ -223,10 +223,9 @@ class PPO:
         live = [k for k in range(K) if self.alive[k]]
 
         for t in range(T):
-            obs = self._next_obs
+            raw_buf[t] = torch.from_numpy(self._raw_obs).to(dev)
+            obs = self.obs_norm(raw_buf[t])
             obs_buf[t] = obs
-            if raw_obs is not None:
-                raw_obs[t] = self._raw_obs
             valid[t] = self._valid
             with torch.no_grad():
                 out, value = self.net(obs)
@@ -257,9 +256,9 @@ class PPO:
                     if k in infos:
                         infos[k].append(info)
             self._raw_obs = next_raw.copy()
-            self._next_obs = self.obs_norm(torch.from_numpy(next_raw).to(dev))
         with torch.no_grad():
-            last_value = self.net(self._next_obs)[1]
+            last_value = self.net(self.obs_norm(torch.from_numpy(self._raw_obs).to(dev)))[1]
+        self.obs_norm.update(raw_buf.transpose(0, 1).reshape(K, T * N, -1))
 
         to = lambda a: torch.from_numpy(a).to(dev)  # noqa: E731
         rewards_t, valid_t = to(rewards), to(valid)
@@ -268,7 +267,7 @@ class PPO:
             if not self.alive[k]:
                 continue
             rollout = Rollout(
-                obs=to(raw_obs[:, k]), actions=act_buf[:, k], logprobs=logp_buf[:, k],
+                obs=raw_buf[:, k], actions=act_buf[:, k], logprobs=logp_buf[:, k],
                 values=value_buf[:, k], rewards=rewards_t[:, k], terminations=terms_t[:, k],
                 truncations=truncs_t[:, k], env_rewards=to(env_rewards[:, k]), success=to(success[:, k]),
                 frames=to(np.stack(frames[k])) if k in frames else None,
@@ -416,7 +415,7 @@ class PPO:
                                           torch.cat([s["adam"][key][1:2] for s in states])]).to(dev)
         self.optimizer.load_state_dict({"exp_avg": cat_rows("exp_avg"), "exp_avg_sq": cat_rows("exp_avg_sq"),
                                         "steps": torch.cat([s["adam"]["steps"] for s in states])})
-        self.obs_norm.rms.load_state_dict({key: torch.cat([s["obs_norm"][key] for s in states])
+        self.obs_norm.load_state_dict({key: torch.cat([s["obs_norm"][key] for s in states])
                                            for key in ("mean", "var", "count")})
         self.reward_norm.load_state_dict({key: torch.cat([s["reward_norm"][key] for s in states])
                                           for key in ("mean", "var", "count", "returns")})

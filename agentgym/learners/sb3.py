@@ -228,6 +228,7 @@ class _EpisodeTracker:
         if self.finished_returns:
             row["episode_return"] = float(np.mean(self.finished_returns))
             row["episode_length"] = float(np.mean(self.finished_lengths))
+            row["episodes"] = float(len(self.finished_returns))
         if self.finished_success:
             row["success_rate"] = float(np.mean(self.finished_success))
         for key, total in self.term_sums.items():
@@ -294,6 +295,8 @@ def _run_logger_class() -> type:
             for sb3_key, key in _SB3_KEYS.items():
                 if sb3_key in values:
                     row[key] = float(values[sb3_key])
+            if "loss/entropy" in row:
+                row["loss/entropy"] = -row["loss/entropy"]  # SB3 logs -entropy; ours the entropy
             elapsed = self.trainer.session_time()
             steps = self.model.num_timesteps - self.session_steps0
             row["time"] = self.trainer.elapsed_before + elapsed

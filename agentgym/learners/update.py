@@ -31,11 +31,6 @@ class Batch(NamedTuple):
     valid: torch.Tensor
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``x`` [K, M] over the masked entries of each row -> [K]."""
-    return (x * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-
-
 def policy_loss(advantages: torch.Tensor, ratio: torch.Tensor, clip_coef: float) -> torch.Tensor:
     """Per-sample clipped surrogate loss, ``max(-A r, -A clip(r, 1 - c, 1 + c))``."""
     return torch.max(-advantages * ratio, -advantages * ratio.clamp(1 - clip_coef, 1 + clip_coef))
@@ -91,9 +86,7 @@ def ppo_update(
 
     active = active.clone()
     clip_v = config.clip_coef if config.clip_vloss else None
-    stats = {name: torch.zeros(k, device=device) for name in
-             ("loss/policy", "loss/value", "loss/entropy", "approx_kl", "clipfrac", "grad_norm")}
-    count = torch.zeros(k, device=device)
+    stats: dict[str, torch.Tensor] = {}
     for epoch in range(config.update_epochs):
         for start in range(config.num_minibatches):
             rows = table[perms[epoch, start].reshape(-1)].view(k, mb, -1)
@@ -101,36 +94,44 @@ def ppo_update(
             actions = rows[..., obs_width : obs_width + act_width]
             actions = actions.squeeze(-1).long() if net.discrete else actions.reshape(k, mb, *act_shape)
             old_logp, adv, ret, old_v, valid = rows[..., obs_width + act_width :].unbind(-1)
+            count = valid.sum(1, keepdim=True).clamp(min=1.0)
 
             out, new_v = net(obs)
             new_logp, entropy = log_prob_entropy(net, out, actions)
             logratio = new_logp - old_logp
             ratio = logratio.exp()
             if config.norm_adv:
-                mean = masked_mean(adv, valid).unsqueeze(1)
-                n = valid.sum(1, keepdim=True)
-                var = (((adv - mean) ** 2) * valid).sum(1, keepdim=True) / (n - 1).clamp(min=1.0)
+                mean = (adv * valid).sum(1, keepdim=True) / count
+                var = ((adv - mean) ** 2 * valid).sum(1, keepdim=True) / (count - 1).clamp(min=1.0)
                 adv = (adv - mean) / (var.sqrt() + 1e-8)
-            pg = masked_mean(policy_loss(adv, ratio, config.clip_coef), valid)
-            vl = masked_mean(value_loss(new_v, old_v, ret, clip_v), valid)
-            ent = masked_mean(entropy, valid)
-            member_loss = pg - config.ent_coef * ent + config.vf_coef * vl
+            pg = policy_loss(adv, ratio, config.clip_coef)
+            vl = value_loss(new_v, old_v, ret, clip_v)
+            per_sample = pg + config.vf_coef * vl - config.ent_coef * entropy
+            # Each member's loss is its mean over valid samples; their sum has each
+            # member's own gradient. Stopped members weigh 0.
+            weight = valid * (active.unsqueeze(1) / count)
             net.flat.grad = None
-            (member_loss * active).sum().backward()
+            (per_sample * weight).sum().backward()
             norms = optimizer.clip_grad_norm(config.max_grad_norm)
             optimizer.step(lr, active)
-
-            with torch.no_grad():
-                # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
-                approx_kl = masked_mean((ratio - 1) - logratio, valid)
-                live = active.float()
-                count += live
-                for name, value in (("loss/policy", pg), ("loss/value", vl), ("loss/entropy", ent),
-                                    ("approx_kl", approx_kl), ("grad_norm", norms),
-                                    ("clipfrac", masked_mean(((ratio - 1).abs() > config.clip_coef).float(), valid))):
-                    stats[name] += value.detach() * live
+        # Statistics of the epoch's last minibatch (CleanRL's choice), which also drive
+        # the target-KL early stop; computing them per minibatch would cost more than
+        # the update itself at small minibatch sizes.
+        with torch.no_grad():
+            w = valid / count
+            # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
+            approx_kl = (((ratio - 1) - logratio) * w).sum(1)
+            stats = {
+                "loss/policy": (pg * w).sum(1),
+                "loss/value": (vl * w).sum(1),
+                "loss/entropy": (entropy * w).sum(1),
+                "approx_kl": approx_kl,
+                "clipfrac": (((ratio - 1).abs() > config.clip_coef).float() * w).sum(1),
+                "grad_norm": norms,
+                "epochs": torch.full((k,), float(epoch + 1), device=device) * active,
+            }
         if config.target_kl is not None:
             active &= ~(approx_kl > config.target_kl)
             if not bool(active.any()):
                 break
-    return {name: value / count.clamp(min=1.0) for name, value in stats.items()}
+    return stats

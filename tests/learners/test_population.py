@@ -1,0 +1,92 @@
+"""The population learner: K=1 is the single learner, members never share data, a bad
+reward program stops only its own member."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from agentgym.learners.ppo import PPO, PPOConfig
+from agentgym.learners.population import Population, train_population
+from agentgym.reward_designers.library import program_path
+
+BASE = PPOConfig(total_steps=1024, num_envs=4, num_steps=64, num_minibatches=4, update_epochs=2,
+                 eval_episodes=0, checkpoint_every=0, seed=5)
+
+NAN_AFTER_A_WHILE = """
+import torch
+
+def compute_reward(state, action):
+    d = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    bad = state["joint_vel"].abs().sum(-1) > 3.0  # happens within a few steps of random actions
+    return torch.where(bad, torch.full_like(d, float("nan")), -d), {"distance": -d}
+"""
+
+RAISES = """
+import torch
+
+def compute_reward(state, action):
+    return state["no_such_variable"].sum(-1), {}
+"""
+
+
+def _params(agent: PPO, k: int) -> torch.Tensor:
+    return agent.net.flat.detach()[[k, agent.k + k]].clone()
+
+
+def test_population_of_one_equals_the_single_learner():
+    single = PPO(BASE)
+    single.learn()
+    pop = Population(BASE, ["env"], seeds=[BASE.seed])
+    results = pop.learn_all()
+    torch.testing.assert_close(_params(pop, 0), _params(single, 0), atol=1e-6, rtol=0)
+    assert results[0]["status"] == "DONE" and results[0]["step"] == single.global_step
+    single.close()
+    pop.close()
+
+
+def test_members_are_independent_and_a_nonfinite_reward_stops_only_its_member(tmp_path):
+    nan_program = tmp_path / "nan_reward.py"
+    nan_program.write_text(NAN_AFTER_A_WHILE)
+    broken = tmp_path / "broken.py"
+    broken.write_text(RAISES)
+    rewards = ["env", str(nan_program), str(program_path("Reach")), str(broken)]
+    pop = Population(BASE, rewards, seeds=[5, 6, 7, 8])
+    results = pop.learn_all()
+    pop.close()
+    assert [r["status"] for r in results] == ["DONE", "NONFINITE", "DONE", "ERROR"]
+    assert 0 < results[1]["step"] <= BASE.batch_size  # the first rollout already hits it
+    assert "no_such_variable" in results[3]["error"]
+    # Member 0 trained exactly as a lone learner with its seed: no data crossed over from
+    # the failing members (a NaN anywhere in a shared buffer or gradient would show here).
+    alone = PPO(dataclasses.replace(BASE, seed=5))
+    alone.learn()
+    torch.testing.assert_close(_params(pop, 0), _params(alone, 0), atol=1e-5, rtol=0)
+    alone.close()
+    assert torch.isfinite(pop.net.flat).all()
+    # The library program equals the env's reward, but member 2 has its own seed: it
+    # must differ from member 0 (its own envs, init and sampling).
+    assert not torch.allclose(_params(pop, 2), _params(pop, 0))
+
+
+def test_train_population_validates_its_arguments():
+    with pytest.raises(ValueError, match="seeds has 1 entries, expected 2"):
+        train_population(BASE, ["env", "env"], seeds=[1])
+    with pytest.raises(ValueError, match="at least one"):
+        train_population(BASE, [])
+
+
+@pytest.mark.slow
+def test_population_of_four_all_learn_reach(tmp_path):
+    from tests.learners.test_learning import REACH
+
+    rewards = ["env", "env", str(program_path("Reach")), str(program_path("Reach"))]
+    results = train_population(dataclasses.replace(REACH, eval_episodes=20), rewards,
+                               seeds=[0, 1, 2, 3], run_dirs=[tmp_path / f"m{i}" for i in range(4)])
+    rates = [r["eval/success_rate"] for r in results]
+    assert all(r["status"] == "DONE" for r in results)
+    assert min(rates) >= 0.8, rates
+    for i in range(4):
+        assert (tmp_path / f"m{i}" / "checkpoints" / "latest.pt").is_file()
