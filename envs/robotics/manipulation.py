@@ -128,7 +128,20 @@ class MetaWorldTask(TaskEnv, EzPickle):
     env_name: ClassVar[str]
     """MetaWorld's name of the task, e.g. "push-v3"."""
     dense_reward: ClassVar[bool] = True
+    expert_policy: ClassVar[str | None] = None
+    """Name of MetaWorld's scripted policy class, when it does not follow the task name."""
     metadata = {"render_modes": ["rgb_array"], "render_fps": 80}
+
+    @classmethod
+    def expert(cls) -> Any:
+        """MetaWorld's scripted expert for this task: ``expert().get_action(obs) -> action``.
+
+        Useful for demonstrations and for checking a reward: it solves the task from
+        MetaWorld's observation (the env's ``obs``)."""
+        import metaworld.policies as policies
+
+        camel = "".join(p.capitalize() for p in cls.env_name.removesuffix("-v3").split("-"))
+        return getattr(policies, cls.expert_policy or f"Sawyer{camel}V3Policy")()
 
     def __init__(self, reward: Any = None, render_mode: str | None = None, width: int = 224,
                  height: int = 224, camera: str = "corner", task_set_seed: int = TASK_SET_SEED) -> None:

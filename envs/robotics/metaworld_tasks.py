@@ -12,6 +12,13 @@ from agentgym.envs.robotics.manipulation import MetaWorldTask, f32, manual, task
 from agentgym.spec import StateVar
 
 DOOR_ANGLE = StateVar("door_angle", (), "float32", "rad", "door opening angle: 0 closed, about 1.6 wide open")
+PEG = (
+    StateVar("peg_head_pos", (3,), "float32", "m", "position of the peg's head (the end that goes into the hole)"),
+    StateVar("peg_head_init_pos", (3,), "float32", "m", "the peg head's reference start position used by MetaWorld's reward"),
+    StateVar("hole_clearance_boxes", (2, 2, 3), "float32", "m",
+             "two boxes in front of the hole, each as (bottom-right, top-left) corner; the peg head "
+             "scores less the deeper it is inside them (it should pass through the hole, not the wall)"),
+)
 PAD_INIT = (
     StateVar("left_pad_init_pos", (3,), "float32", "m", "left finger pad position at the start of the episode"),
     StateVar("right_pad_init_pos", (3,), "float32", "m", "right finger pad position at the start of the episode"),
@@ -227,3 +234,41 @@ class MetaWorldLeverPullEnv(MetaWorldTask):
 
     def _obj_init_pos(self, obs: np.ndarray) -> np.ndarray:
         return self.inner._lever_pos_init
+
+
+class MetaWorldPegInsertSideEnv(MetaWorldTask):
+    env_name = "peg-insert-side-v3"
+    expert_policy = "SawyerPegInsertionSideV3Policy"
+    __doc__ = manual(
+        "PegInsertSide", env_name, "the peg",
+        "Pick up a peg and insert it sideways into a hole in a box.",
+        "One term `dense`: grasping the peg times closeness of its head to the hole (scaled "
+        "1, 2, 2 in x, y, z, and discounted inside the clearance boxes in front of the hole), "
+        "plus 1 + 5 * that closeness once the peg is lifted in the gripper; 10 when the head "
+        "is within 7 cm of the goal.",
+        "the peg head is within 7 cm (scaled distance) of the goal inside the hole.",
+        extra_rows=(
+            "| `peg_head_pos`, `peg_head_init_pos` | (3,) | m | the peg's head, now and as reference |\n"
+            "| `hole_clearance_boxes` | (2, 2, 3) | m | corners of two boxes in front of the hole |\n"
+        ),
+    )
+    task_spec = task_spec(
+        "PegInsertSide", "Pick up the peg and insert it sideways into the hole in the box.",
+        "The peg head is within 0.07 m (distance scaled 1, 2, 2 in x, y, z) of the goal inside the hole.",
+        "the peg (its grasp point)", ("peg", "insert", "pick", "grasp", "precision"), PEG,
+    )
+
+    def _obj_init_pos(self, obs: np.ndarray) -> np.ndarray:
+        return self.inner.obj_init_pos
+
+    def _extra_state(self) -> dict[str, np.ndarray]:
+        site = self.inner._get_site_pos
+        boxes = [
+            [site(f"bottom_right_corner_collision_box_{i}"), site(f"top_left_corner_collision_box_{i}")]
+            for i in (1, 2)
+        ]
+        return {
+            "peg_head_pos": f32(site("pegHead")),
+            "peg_head_init_pos": f32(self.inner.peg_head_pos_init),
+            "hole_clearance_boxes": f32(boxes),
+        }

@@ -16,14 +16,6 @@ MODULE = "agentgym.envs.robotics.metaworld_tasks:"
 IDS = [i for i in env_ids() if str(gym.spec(i).entry_point).startswith(MODULE)]
 
 
-def _expert(env_name: str):
-    """MetaWorld's scripted policy for a task: "pick-place-v3" -> SawyerPickPlaceV3Policy."""
-    import metaworld.policies as policies
-
-    camel = "".join(part.capitalize() for part in env_name.removesuffix("-v3").split("-"))
-    return getattr(policies, f"Sawyer{camel}V3Policy")()
-
-
 def test_at_least_ten_metaworld_tasks():
     assert len(IDS) >= 10, IDS
 
@@ -31,7 +23,7 @@ def test_at_least_ten_metaworld_tasks():
 @pytest.mark.parametrize("env_id", IDS)
 def test_expert_succeeds_and_program_matches(env_id: str):
     cls = load_target(gym.spec(env_id).entry_point)
-    policy = _expert(cls.env_name)
+    policy = cls.expert()
     own = gym.make(env_id)
     prog = gym.make(env_id, reward=str(program_path(cls.task_spec.name)))
     try:
