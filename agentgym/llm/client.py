@@ -133,13 +133,19 @@ class LLMClient:
                                    response.completion_tokens, attempts)
         return response
 
-    def _round_trips(self, msgs: list[Message], params: SamplingParams,
-                     sizes: list[int]) -> list[BackendResponse]:
-        if len(sizes) == 1:
-            return [self._round_trip(msgs, params, sizes[0])]
-        workers = min(len(sizes), max(1, self.backend.max_concurrency))
+    def _round_trips(self, msgs: list[Message], params: SamplingParams, sizes: list[int],
+                     first_request: int) -> list[BackendResponse]:
+        # With a seed, request j of a call uses seed + j: a fill-in or a re-sample with
+        # the seed of the first request would only repeat its sample.
+        def params_for(j: int) -> SamplingParams:
+            return params if params.seed is None or j == 0 else replace(params, seed=params.seed + j)
+
+        jobs = [(params_for(first_request + j), k) for j, k in enumerate(sizes)]
+        if len(jobs) == 1:
+            return [self._round_trip(msgs, *jobs[0])]
+        workers = min(len(jobs), max(1, self.backend.max_concurrency))
         with ThreadPoolExecutor(workers, thread_name_prefix="agentgym-llm") as pool:
-            return list(pool.map(lambda k: self._round_trip(msgs, params, k), sizes))
+            return list(pool.map(lambda job: self._round_trip(msgs, *job), jobs))
 
     def _sample(self, msgs: list[Message], params: SamplingParams, k: int,
                 checks: Sequence[ContentCheck]) -> list[Completion]:
@@ -147,10 +153,13 @@ class LLMClient:
         rejected: list[Completion] = []
         budget = self.max_resamples * k  # content failures we are willing to pay for
         failures = 0
+        sent = 0
         while len(accepted) < k:
             need = k - len(accepted)
             sizes = [1] * need if (self._single_choice or need == 1) else [need]
-            for size, response in zip(sizes, self._round_trips(msgs, params, sizes), strict=True):
+            responses = self._round_trips(msgs, params, sizes, first_request=sent)
+            sent += len(sizes)
+            for size, response in zip(sizes, responses, strict=True):
                 got = response.completions[:size]
                 if not got:
                     failures += 1

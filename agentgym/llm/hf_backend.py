@@ -118,9 +118,9 @@ class HFBackend:
             if params.top_p is not None:
                 gen["top_p"] = params.top_p
         else:
-            gen.update(do_sample=False, num_beams=1)
-            if n > 1:  # greedy decoding gives n equal samples; transformers wants sampling for n>1
-                gen.update(do_sample=True, temperature=1e-5)
+            # Greedy decoding gives n equal samples; transformers refuses
+            # num_return_sequences > 1 without sampling, so decode once and repeat.
+            gen.update(do_sample=False, num_beams=1, num_return_sequences=1)
         if params.stop:
             gen.update(stop_strings=list(params.stop), tokenizer=tokenizer)
         start = time.perf_counter()
@@ -128,8 +128,12 @@ class HFBackend:
             if params.seed is not None:
                 torch.manual_seed(params.seed)
             out = model.generate(**inputs, **gen)
+        if out.shape[0] < n:
+            out = out.repeat(n, 1)
         latency = time.perf_counter() - start
-        eos = {tokenizer.eos_token_id} | set(getattr(model.generation_config, "eos_token_id", None) or [])
+        config_eos = getattr(model.generation_config, "eos_token_id", None)
+        config_eos = [config_eos] if isinstance(config_eos, int) else list(config_eos or [])
+        eos = {tokenizer.eos_token_id, *config_eos}
         completions = []
         total = 0
         for i, row in enumerate(out[:, prompt_len:].tolist()):

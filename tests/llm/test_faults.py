@@ -170,3 +170,12 @@ def test_server_receives_the_prompt_and_sampling_params():
     req = srv.requests[-1]
     assert req["messages"] == msgs and req["n"] == 2 and req["temperature"] == 0.3
     assert req["max_tokens"] == 77 and req["stop"] == ["```\n\n"]
+
+
+def test_seeded_fill_in_requests_get_distinct_seeds():
+    with ScriptedOpenAIServer(["a", "b", "c"], max_choices=1) as srv:
+        client = make_client(f"openai:scripted-model@{srv.base_url}", cache=None)
+        client.chat("hi", n=3, seed=10)
+    # one try at n=3 with the seed, then the two missing samples with seeds of their own
+    assert [r["n"] for r in srv.requests] == [3, 1, 1]
+    assert sorted(r["seed"] for r in srv.requests) == [10, 11, 12]

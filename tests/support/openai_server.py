@@ -305,8 +305,8 @@ class ScriptedOpenAIServer:
                 record = {"messages": body.get("messages"), "n": body.get("n", 1),
                           "temperature": body.get("temperature"),
                           "max_tokens": body.get("max_tokens", body.get("max_completion_tokens")),
-                          "stop": body.get("stop"), "model": body.get("model"), "fault": None,
-                          "time": time.time()}
+                          "stop": body.get("stop"), "seed": body.get("seed"),
+                          "model": body.get("model"), "fault": None, "time": time.time()}
                 if not self._authorized():
                     record["fault"] = "unauthorized"
                     with server._lock:
