@@ -157,7 +157,7 @@ class ShopEnv(WebTaskEnv, EzPickle):
         return CommandResult(self.page.text, True)
 
     def _invalid(self, message: str) -> CommandResult:
-        return CommandResult(f"{message}\n\n{self.page.text}", False)
+        return CommandResult(message, False)
 
     def _finish(self) -> CommandResult:
         assert self._server is not None and self.goal is not None
@@ -171,7 +171,10 @@ class ShopEnv(WebTaskEnv, EzPickle):
 
     # -- observation --------------------------------------------------------------
     def _observe(self, feedback: str) -> tuple[str, dict[str, Any]]:
-        obs = fit_text(feedback, MAX_OBS)
+        # A valid command answers with the new page; anything else (an invalid or
+        # malformed command) with its message above the unchanged page.
+        text = self.page.text if feedback in ("", self.page.text) else f"{feedback}\n\n{self.page.text}"
+        obs = fit_text(text, MAX_OBS)
         state = self.text_state(obs)
         state.update({
             "page": self.page.kind,
