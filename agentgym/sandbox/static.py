@@ -48,7 +48,7 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     # numpy: pickles, files, raw memory
     "fromfile", "tofile", "loadtxt", "savetxt", "genfromtxt", "fromregex", "savez",
     "savez_compressed", "memmap", "open_memmap", "ctypeslib", "lib", "f2py",
-    "distutils", "DataSource", "dump", "dumps", "loads", "ctypes", "get_type_hints",
+    "distutils", "DataSource", "dump", "dumps", "loads", "get_type_hints",
     "ForwardRef",
     # frames, code objects and generators: f_builtins["eval"] needs no double underscore
     "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame",

@@ -68,7 +68,7 @@ def test_benign_program_passes(benign, index):
 
 def test_benign_corpus_size_and_terms(benign):
     assert len(BENIGN) >= 20 and sum(v.ok for v in benign) == len(BENIGN)
-    names = dict(zip([n for n, _ in BENIGN], benign))
+    names = dict(zip([n for n, _ in BENIGN], benign, strict=True))
     assert names["eureka_temperature"].terms == ["action_penalty", "dist_reward", "residual"]
     assert names["text2reward_helpers"].terms == ["control", "distance"]
     assert names["eureka_no_components"].terms == ["residual"]  # the whole reward, unexplained
