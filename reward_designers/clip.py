@@ -294,6 +294,16 @@ class ClipReward:
             reward = reward.to(frames.device)
         return {"reward": reward, TERM: reward}
 
+    def diagnose(self, env_id: str, policy: Any, run_dir: Any, *, step: int | None = None,
+                 seed: int = 0, episodes: int = 4, env_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The learner's evaluation hook: run ``episodes`` rendered episodes of ``policy``,
+        score their frames, and write ``vlm/diagnostics.json`` and ``vlm/strip.png`` (the
+        correlation panel of the report) into ``run_dir``. Returns the diagnostics."""
+        from agentgym.reward_designers.clip_report import evaluate_clip_reward
+
+        return evaluate_clip_reward(self, env_id, policy, run_dir, episodes=episodes, seed=seed,
+                                    step=step, env_kwargs=env_kwargs)
+
     # -- pickling: the weights are shared per process, not copied -----------------
     def __getstate__(self) -> dict[str, Any]:
         return {"config": self.config}

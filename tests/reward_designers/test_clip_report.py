@@ -126,3 +126,27 @@ def test_vlm_score_errors(tiny_clip: str, tmp_path, capsys) -> None:
     assert "holds no" in capsys.readouterr().out
     assert main(["vlm", "score", "--model", tiny_clip, "--goal", "x", str(empty)]) == 2
     assert "baseline= is required" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_train_cartpole_with_clip_reward_end_to_end(tiny_clip: str, tmp_path) -> None:
+    """`agentgym train --env agentgym/CartPole-v0 --reward clip:...` relabels rollouts of
+    rendered frames; the evaluation hook then writes the correlation panel of the report."""
+    from agentgym.learners.ppo import PPO
+    from agentgym.runs import build_report, read_metrics
+
+    run = tmp_path / "run"
+    spec = f"clip:model={tiny_clip};goal=the pole is upright;baseline=the pole is fallen;alpha=0.5"
+    assert main(["train", "--env", "agentgym/CartPole-v0", "--reward", spec, "--steps", "1024",
+                 "--num-envs", "4", "--num-steps", "64", "--eval-every", "1024", "--eval-episodes", "1",
+                 "--no-video", "--out", str(run)]) == 0
+    rows = read_metrics(run / "logs" / "metrics.jsonl")
+    clip_terms = [r["reward_terms/clip"] for r in rows if "reward_terms/clip" in r]
+    assert clip_terms and all(0.0 < v < 1.5 for v in clip_terms)
+    agent = PPO.resume(run)
+    reward = reward_from_spec(spec.removeprefix("clip:"))
+    entry = reward.diagnose("agentgym/CartPole-v0", agent._policy(0), run, step=1024, episodes=2)
+    agent.close()
+    assert entry["episodes"] == 2 and entry["steps"] > 2
+    html = build_report(run).read_text()
+    assert "VLM reward diagnostics" in html and "Spearman" in html
