@@ -9,7 +9,6 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-
 from agentgym.reward_designers.clip import (
     ClipReward,
     parse_clip_args,
@@ -17,6 +16,7 @@ from agentgym.reward_designers.clip import (
     reward_from_spec,
 )
 from agentgym.reward_designers.clip_backends import TransformersEncoder, load_encoder
+
 from agentgym.rewards import RewardSpecError, WeightedSum, parse_reward_spec
 from tests.support.tiny_clip import build_tiny_clip
 

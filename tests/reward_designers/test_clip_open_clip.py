@@ -14,7 +14,6 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from agentgym.reward_designers.clip import reward_from_spec
 from agentgym.reward_designers.clip_backends import ClipLoadError, OpenClipEncoder, resolve_backend
 

@@ -7,8 +7,6 @@ import json
 import imageio.v3 as iio
 import numpy as np
 import pytest
-
-from agentgym.cli import main
 from agentgym.reward_designers.clip import reward_from_spec
 from agentgym.reward_designers.clip_report import (
     DIAGNOSTICS,
@@ -19,6 +17,8 @@ from agentgym.reward_designers.clip_report import (
     spearman,
     write_diagnostics,
 )
+
+from agentgym.cli import main
 from tests.support.tiny_clip import build_tiny_clip
 
 

@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", default=None, help="also write the rewards as JSON here")
 
 
-def read_frames(source: Path, every: int = 1) -> tuple[list[str], "np.ndarray"]:  # noqa: F821
+def read_frames(source: Path, every: int = 1) -> tuple[list[str], np.ndarray]:  # noqa: F821
     """(names, frames uint8 [B, H, W, 3]) from a folder of images or a video."""
     import imageio.v3 as iio
     import numpy as np
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     table.add_column("#", justify="right")
     table.add_column("frame")
     table.add_column("reward", justify="right")
-    for i, (name, score) in enumerate(zip(names, scores)):
+    for i, (name, score) in enumerate(zip(names, scores, strict=True)):
         table.add_row(str(i), name, f"{score:.5f}")
     console.print(table)
     console.print(f"mean {scores.mean():.5f}  std {scores.std():.5f}  "
