@@ -211,7 +211,9 @@ def train_run(run: RunDir, callback: Callback | None = None, *, resume: bool = F
             except Exception as report_err:  # keep the training error as the one raised
                 log.warning("could not write the report of %s: %s", run.path, report_err)
         raise
-    run.update_manifest(status="done", finished=_now(),
+    total = int(spec["config"]["total_steps"])
+    status = "done" if int(final.get("step", total)) >= total else "stopped"  # a callback stopped it
+    run.update_manifest(status=status, finished=_now(),
                         final={k: v for k, v in final.items() if isinstance(v, (int, float, str))})
     if report:
         write_reports(run)

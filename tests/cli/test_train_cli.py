@@ -1,0 +1,137 @@
+"""``agentgym train``: options from PPOConfig, clear errors, complete run folders for
+every learner, and --resume."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentgym.learners.config import PPOConfig, field_help
+from agentgym.runs import RunDir
+from agentgym.runs.training import start_training_run, train_run
+
+REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
+TINY = ["--num-envs", "4", "--num-steps", "128", "--eval-episodes", "2"]
+DOCUMENTED_ROW = {"step", "time", "steps_per_s", "episode_return", "episode_length", "success_rate",
+                  "reward_terms/distance", "reward_terms/control", "env_reward", "loss/policy",
+                  "loss/value", "loss/entropy", "approx_kl", "clipfrac", "learning_rate"}
+
+
+def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "agentgym", *args], capture_output=True, text=True,
+                          timeout=600, cwd=cwd)
+
+
+def test_help_has_every_ppoconfig_field_with_its_docstring():
+    out = agentgym("train", "--help")
+    assert out.returncode == 0
+    text = " ".join(out.stdout.split())
+    helps = field_help(PPOConfig)
+    for name in PPOConfig.__dataclass_fields__:
+        if name in ("env_id", "total_steps", "reward"):
+            continue  # --env, --steps, --reward
+        assert f"--{name.replace('_', '-')}" in text, name
+        assert helps[name].split(".")[0] in text, name
+    assert "--no-norm-obs" in text and "--hidden-sizes INT [INT ...]" in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--num-envs", "0"], "PPOConfig.num_envs: expected a positive int, got 0"),
+    (["--num-minibatches", "3"], "PPOConfig.num_minibatches"),
+    (["--gamma", "1.5"], "PPOConfig.gamma: expected a float in [0, 1], got 1.5"),
+    (["--learner", "sb3"], "unknown learner 'sb3'. Did you mean 'sb3-ppo'?"),
+    (["--env", "agentgym/Reech-v0"], "Did you mean: `Reach`?"),
+    (["--reward", "sparce"], "part 'sparce' is not a reward; Did you mean 'sparse'?"),
+    (["--reward", "missing.py"], "no such program file"),
+    (["--env", "CartPole-v1", "--reward", "sparse"], "'CartPole-v1' is not an agentgym env"),
+    (["--reward", "env", "--reward", "sparse"], "only --learner population trains several rewards"),
+    (["--vectorization", "asink"], "Did you mean 'async'?"),
+    (["--resume", "."], "is not a run folder: expected config.yaml"),
+])
+def test_bad_options_give_an_error_naming_the_field_and_write_nothing(tmp_path, args, message):
+    out = agentgym("train", *args, cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []  # no half-made run folder
+
+
+def test_argparse_rejects_a_bad_type_naming_the_option():
+    out = agentgym("train", "--num-envs", "many")
+    assert out.returncode == 2 and "argument --num-envs: invalid int value: 'many'" in out.stderr
+
+
+@pytest.fixture(scope="module")
+def sb3_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("sb3") / "run"
+    done = agentgym("train", "--learner", "sb3-ppo", "--reward", REACH, "--steps", "1536", "--seed", "2",
+                    *TINY, "--out", str(out))
+    return out, done
+
+
+def test_sb3_ppo_through_the_cli_writes_a_complete_run_folder(sb3_run):
+    out, done = sb3_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = RunDir.open(out)
+    config = run.read_config()
+    assert config["learner"] == "sb3-ppo" and config["config"]["num_steps"] == 128
+    assert run.read_manifest()["status"] == "done"
+    assert run.read_manifest()["packages"]["stable-baselines3"]
+    rows = run.metrics()
+    train = [r for r in rows if "loss/policy" in r]
+    assert [r["step"] for r in train] == [512, 1024, 1536]
+    assert DOCUMENTED_ROW <= set(train[-1])  # the rows of agentgym's PPO, so the same report
+    assert train[-1]["loss/entropy"] > 0  # the entropy, not SB3's negated entropy loss
+    final_eval = [r for r in rows if "eval/success_rate" in r][-1]
+    assert final_eval["step"] == 1536 and (out / final_eval["eval/video"]).is_file()
+    assert (out / "checkpoints" / "latest.zip").is_file()
+    assert (out / "logs" / "tb").is_dir()
+    html = run.report_path.read_text()
+    assert re.findall(r"<h2>(.*?)</h2>", html) == [
+        "Summary", "Learning curve", "Success rate", "Reward terms", "Losses and KL",
+        "Evaluation video", "Config and manifest"]
+
+
+def test_refuses_to_overwrite_a_run_unless_asked(sb3_run):
+    out, _ = sb3_run
+    again = agentgym("train", "--learner", "sb3-ppo", "--steps", "1024", *TINY, "--out", str(out))
+    assert again.returncode == 2
+    assert "already holds a different run" in again.stderr and "total_steps: 1536 -> 1024" in again.stderr
+
+
+@pytest.mark.parametrize("learner", ["ppo", "sb3-ppo"])
+def test_resume_continues_a_stopped_run_to_its_budget(tmp_path, learner):
+    run = start_training_run(learner=learner, values={"total_steps": 2048, "num_envs": 4, "num_steps": 128,
+                                                      "eval_episodes": 1, "reward": REACH},
+                             out=tmp_path / "run")
+    first = train_run(run, callback=lambda row: False, report=False)  # stop after the first row
+    assert first["step"] < 2048
+    assert run.read_manifest()["status"] == "stopped"
+    stopped_at = max(r["step"] for r in run.metrics())
+    done = agentgym("train", "--resume", str(run.path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = run.read_manifest()
+    assert manifest["status"] == "done" and manifest["resumed"] is True
+    steps = [r["step"] for r in run.metrics() if "loss/policy" in r]
+    assert steps == sorted(set(steps))  # continued, not restarted
+    assert steps[0] <= stopped_at < steps[1]
+    # SB3 can only stop a rollout after its first vector step, so it ends one step later.
+    assert steps[-1] == (2048 if learner == "ppo" else 2048 + 4)
+    assert "report:" in done.stdout and run.report_path.is_file()
+    refused = agentgym("train", "--resume", str(run.path), "--steps", "4096")
+    assert refused.returncode == 2 and "drop total_steps" in refused.stderr
+
+
+def test_default_run_folder_goes_under_runs(tmp_path):
+    done = agentgym("train", "--steps", "512", *TINY, "--no-video", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [folder] = (tmp_path / "runs").iterdir()
+    assert re.fullmatch(r"\d{8}-\d{6}-train-Reach", folder.name)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["learner"] == "ppo" and manifest["device"] == "cpu"
+    assert f"report: runs/{folder.name}/report.html" in done.stdout
