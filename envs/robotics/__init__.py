@@ -55,8 +55,17 @@ register(
 
 # Manipulation: MetaWorld v3 (MT1 configurations); MetaWorld truncates at 500 steps.
 for _task in (
-    "Reach", "Push", "PickPlace", "DoorOpen", "DrawerOpen", "DrawerClose",
-    "ButtonPress", "WindowOpen", "WindowClose", "LeverPull", "PegInsertSide",
+    "Reach",
+    "Push",
+    "PickPlace",
+    "DoorOpen",
+    "DrawerOpen",
+    "DrawerClose",
+    "ButtonPress",
+    "WindowOpen",
+    "WindowClose",
+    "LeverPull",
+    "PegInsertSide",
 ):
     register(
         id=f"agentgym/MetaWorld-{_task}-v0",

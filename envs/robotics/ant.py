@@ -47,8 +47,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -64,15 +64,44 @@ class AntEnv(ForwardLocomotionTask):
         tags=("locomotion", "walk", "quadruped", "mujoco", "forward"),
         state=(
             StateVar("xy_position", (2,), "float32", "m", "torso x, y position"),
-            StateVar("forward_velocity", (), "float32", "m/s", "torso velocity along +x over the last step"),
-            StateVar("lateral_velocity", (), "float32", "m/s", "torso velocity along +y over the last step"),
+            StateVar(
+                "forward_velocity",
+                (),
+                "float32",
+                "m/s",
+                "torso velocity along +x over the last step",
+            ),
+            StateVar(
+                "lateral_velocity",
+                (),
+                "float32",
+                "m/s",
+                "torso velocity along +y over the last step",
+            ),
             StateVar("torso_height", (), "float32", "m", "torso z coordinate; about 0.55 standing"),
-            StateVar("torso_orientation", (4,), "float32", "-", "torso orientation quaternion (w, x, y, z)"),
-            StateVar("torso_velocity", (6,), "float32", "m/s, rad/s", "torso linear (3) and angular (3) velocity"),
+            StateVar(
+                "torso_orientation",
+                (4,),
+                "float32",
+                "-",
+                "torso orientation quaternion (w, x, y, z)",
+            ),
+            StateVar(
+                "torso_velocity",
+                (6,),
+                "float32",
+                "m/s, rad/s",
+                "torso linear (3) and angular (3) velocity",
+            ),
             StateVar("joint_pos", (8,), "float32", "rad", "hip and ankle angles of the four legs"),
             StateVar("joint_vel", (8,), "float32", "rad/s", "hip and ankle angular velocities"),
-            StateVar("contact_forces", (13, 6), "float32", "N, N*m",
-                     "external contact torque (3) and force (3) on each of the 13 bodies, clipped to [-1, 1]"),
+            StateVar(
+                "contact_forces",
+                (13, 6),
+                "float32",
+                "N, N*m",
+                "external contact torque (3) and force (3) on each of the 13 bodies, clipped to [-1, 1]",
+            ),
         ),
     )
 

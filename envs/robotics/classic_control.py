@@ -24,8 +24,13 @@ class ClassicControlTask(TaskEnv, EzPickle):
     dense_reward: ClassVar[bool] = True
     term_name: ClassVar[str]
 
-    def __init__(self, reward: Any = None, render_mode: str | None = None,
-                 width: int = 600, height: int = 400) -> None:
+    def __init__(
+        self,
+        reward: Any = None,
+        render_mode: str | None = None,
+        width: int = 600,
+        height: int = 400,
+    ) -> None:
         EzPickle.__init__(self, reward=reward, render_mode=render_mode, width=width, height=height)
         super().__init__(reward=reward, render_mode=render_mode)
         from agentgym.registry import load_target
@@ -35,7 +40,10 @@ class ClassicControlTask(TaskEnv, EzPickle):
         self.inner.screen_width, self.inner.screen_height = int(width), int(height)
         self.observation_space = self.inner.observation_space
         self.action_space = self.inner.action_space
-        self.metadata = {"render_modes": ["rgb_array"], "render_fps": self.inner.metadata["render_fps"]}
+        self.metadata = {
+            "render_modes": ["rgb_array"],
+            "render_fps": self.inner.metadata["render_fps"],
+        }
 
     def _state(self) -> dict[str, np.ndarray]:
         raise NotImplementedError  # abstract: each task names its state
@@ -120,9 +128,21 @@ class CartPoleEnv(ClassicControlTask):
         family="vlm",
         tags=("cartpole", "balance", "classic-control", "vlm-rm", "discrete"),
         state=(
-            StateVar("cart_position", (), "float32", "m", "cart position, 0 at the centre; the track ends at +-2.4"),
+            StateVar(
+                "cart_position",
+                (),
+                "float32",
+                "m",
+                "cart position, 0 at the centre; the track ends at +-2.4",
+            ),
             StateVar("cart_velocity", (), "float32", "m/s", "cart velocity"),
-            StateVar("pole_angle", (), "float32", "rad", "pole angle from vertical; the pole falls beyond +-0.21"),
+            StateVar(
+                "pole_angle",
+                (),
+                "float32",
+                "rad",
+                "pole angle from vertical; the pole falls beyond +-0.21",
+            ),
             StateVar("pole_angular_velocity", (), "float32", "rad/s", "pole angular velocity"),
         ),
     )
@@ -192,9 +212,23 @@ class MountainCarEnv(ClassicControlTask):
         family="vlm",
         tags=("mountain-car", "momentum", "classic-control", "vlm-rm", "discrete"),
         state=(
-            StateVar("position", (), "float32", "-", "car position along the track, from -1.2 (left) to 0.6 (right)"),
-            StateVar("velocity", (), "float32", "-", "car velocity, from -0.07 to 0.07 (positive is to the right)"),
-            StateVar("goal_position", (), "float32", "-", "position of the flag on the right hill (0.5)"),
+            StateVar(
+                "position",
+                (),
+                "float32",
+                "-",
+                "car position along the track, from -1.2 (left) to 0.6 (right)",
+            ),
+            StateVar(
+                "velocity",
+                (),
+                "float32",
+                "-",
+                "car velocity, from -0.07 to 0.07 (positive is to the right)",
+            ),
+            StateVar(
+                "goal_position", (), "float32", "-", "position of the flag on the right hill (0.5)"
+            ),
         ),
     )
 

@@ -44,8 +44,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -61,11 +61,25 @@ class HalfCheetahEnv(ForwardLocomotionTask):
         tags=("locomotion", "run", "planar", "mujoco", "forward"),
         state=(
             StateVar("x_position", (), "float32", "m", "torso x position"),
-            StateVar("forward_velocity", (), "float32", "m/s", "torso velocity along +x over the last step"),
+            StateVar(
+                "forward_velocity",
+                (),
+                "float32",
+                "m/s",
+                "torso velocity along +x over the last step",
+            ),
             StateVar("torso_height", (), "float32", "m", "torso (root) z coordinate"),
             StateVar("torso_angle", (), "float32", "rad", "torso pitch angle"),
-            StateVar("torso_velocity", (3,), "float32", "m/s, rad/s", "root x, z and pitch velocities"),
-            StateVar("joint_pos", (6,), "float32", "rad", "joint angles: bthigh, bshin, bfoot, fthigh, fshin, ffoot"),
+            StateVar(
+                "torso_velocity", (3,), "float32", "m/s, rad/s", "root x, z and pitch velocities"
+            ),
+            StateVar(
+                "joint_pos",
+                (6,),
+                "float32",
+                "rad",
+                "joint angles: bthigh, bshin, bfoot, fthigh, fshin, ffoot",
+            ),
             StateVar("joint_vel", (6,), "float32", "rad/s", "joint angular velocities, same order"),
         ),
     )

@@ -45,8 +45,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -62,12 +62,24 @@ class HopperEnv(ForwardLocomotionTask):
         tags=("locomotion", "hop", "planar", "mujoco", "forward", "balance"),
         state=(
             StateVar("x_position", (), "float32", "m", "torso x position"),
-            StateVar("forward_velocity", (), "float32", "m/s", "torso velocity along +x over the last step"),
-            StateVar("torso_height", (), "float32", "m", "torso (root) z coordinate; about 1.25 standing"),
+            StateVar(
+                "forward_velocity",
+                (),
+                "float32",
+                "m/s",
+                "torso velocity along +x over the last step",
+            ),
+            StateVar(
+                "torso_height", (), "float32", "m", "torso (root) z coordinate; about 1.25 standing"
+            ),
             StateVar("torso_angle", (), "float32", "rad", "torso pitch angle, 0 when upright"),
-            StateVar("torso_velocity", (3,), "float32", "m/s, rad/s", "root x, z and pitch velocities"),
+            StateVar(
+                "torso_velocity", (3,), "float32", "m/s, rad/s", "root x, z and pitch velocities"
+            ),
             StateVar("joint_pos", (3,), "float32", "rad", "thigh, leg and foot joint angles"),
-            StateVar("joint_vel", (3,), "float32", "rad/s", "thigh, leg and foot angular velocities"),
+            StateVar(
+                "joint_vel", (3,), "float32", "rad/s", "thigh, leg and foot angular velocities"
+            ),
         ),
     )
 

@@ -48,14 +48,28 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+
 from agentgym.spec import StateVar, TaskSpec
 
 JOINTS = (
-    "abdomen_z", "abdomen_y", "abdomen_x", "right_hip_x", "right_hip_z", "right_hip_y",
-    "right_knee", "left_hip_x", "left_hip_z", "left_hip_y", "left_knee", "right_shoulder1",
-    "right_shoulder2", "right_elbow", "left_shoulder1", "left_shoulder2", "left_elbow",
+    "abdomen_z",
+    "abdomen_y",
+    "abdomen_x",
+    "right_hip_x",
+    "right_hip_z",
+    "right_hip_y",
+    "right_knee",
+    "left_hip_x",
+    "left_hip_z",
+    "left_hip_y",
+    "left_knee",
+    "right_shoulder1",
+    "right_shoulder2",
+    "right_elbow",
+    "left_shoulder1",
+    "left_shoulder2",
+    "left_elbow",
 )
 """Humanoid joint order (qpos[7:], qvel[6:], the action)."""
 
@@ -65,16 +79,42 @@ def humanoid_state_vars(forward_meaning: str) -> tuple[StateVar, ...]:
     return (
         StateVar("xy_position", (2,), "float32", "m", "torso x, y position"),
         StateVar("forward_velocity", (), "float32", "m/s", forward_meaning),
-        StateVar("lateral_velocity", (), "float32", "m/s", "centre-of-mass velocity along +y over the last step"),
+        StateVar(
+            "lateral_velocity",
+            (),
+            "float32",
+            "m/s",
+            "centre-of-mass velocity along +y over the last step",
+        ),
         StateVar("torso_height", (), "float32", "m", "torso z coordinate; about 1.4 standing"),
-        StateVar("torso_orientation", (4,), "float32", "-", "torso orientation quaternion (w, x, y, z)"),
-        StateVar("torso_upright", (), "float32", "-",
-                 "z component of the torso's up axis: 1 upright, 0 lying, -1 upside down"),
-        StateVar("torso_velocity", (6,), "float32", "m/s, rad/s", "torso linear (3) and angular (3) velocity"),
-        StateVar("joint_pos", (17,), "float32", "rad", "joint angles in order: " + ", ".join(JOINTS)),
+        StateVar(
+            "torso_orientation", (4,), "float32", "-", "torso orientation quaternion (w, x, y, z)"
+        ),
+        StateVar(
+            "torso_upright",
+            (),
+            "float32",
+            "-",
+            "z component of the torso's up axis: 1 upright, 0 lying, -1 upside down",
+        ),
+        StateVar(
+            "torso_velocity",
+            (6,),
+            "float32",
+            "m/s, rad/s",
+            "torso linear (3) and angular (3) velocity",
+        ),
+        StateVar(
+            "joint_pos", (17,), "float32", "rad", "joint angles in order: " + ", ".join(JOINTS)
+        ),
         StateVar("joint_vel", (17,), "float32", "rad/s", "joint angular velocities, same order"),
-        StateVar("contact_forces", (13, 6), "float32", "N, N*m",
-                 "external contact torque (3) and force (3) on each of the 13 bodies"),
+        StateVar(
+            "contact_forces",
+            (13, 6),
+            "float32",
+            "N, N*m",
+            "external contact torque (3) and force (3) on each of the 13 bodies",
+        ),
     )
 
 

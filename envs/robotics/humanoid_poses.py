@@ -47,9 +47,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-
 from agentgym.envs.robotics.humanoid import JOINTS, humanoid_state, humanoid_state_vars
 from agentgym.envs.robotics.locomotion import GymnasiumMujocoTask
+
 from agentgym.spec import TaskSpec
 
 RIGHT_HIP_Y, RIGHT_KNEE = JOINTS.index("right_hip_y"), JOINTS.index("right_knee")
@@ -128,7 +128,8 @@ class HumanoidKneelEnv(HumanoidPoseEnv):
     __doc__ = __doc__
     pose_success = staticmethod(kneeling)
     task_spec = _spec(
-        "HumanoidKneel", "kneel on the ground",
+        "HumanoidKneel",
+        "kneel on the ground",
         "Torso height in [0.7, 1.15] m, torso upright, both knees bent beyond 1.2 rad",
     )
 
@@ -137,7 +138,8 @@ class HumanoidSplitsEnv(HumanoidPoseEnv):
     __doc__ = __doc__
     pose_success = staticmethod(splits)
     task_spec = _spec(
-        "HumanoidSplits", "do the splits",
+        "HumanoidSplits",
+        "do the splits",
         "Torso height <= 1.0 m, hip pitch angles at least 1.2 rad apart, both knees straight",
     )
 
@@ -146,6 +148,7 @@ class HumanoidLotusEnv(HumanoidPoseEnv):
     __doc__ = __doc__
     pose_success = staticmethod(lotus)
     task_spec = _spec(
-        "HumanoidLotus", "sit in the lotus position (seated, cross-legged)",
+        "HumanoidLotus",
+        "sit in the lotus position (seated, cross-legged)",
         "Torso height <= 0.75 m, torso upright, both knees bent beyond 1.8 rad, both hips flexed",
     )

@@ -39,10 +39,24 @@ class GymnasiumMujocoTask(TaskEnv, EzPickle):
     dense_reward: ClassVar[bool] = True
     """False for instruction-only tasks (no human reward program exists for them)."""
 
-    def __init__(self, reward: Any = None, render_mode: str | None = None, width: int = 224,
-                 height: int = 224, camera: str | int | None = None, **gym_kwargs: Any) -> None:
-        EzPickle.__init__(self, reward=reward, render_mode=render_mode, width=width,
-                          height=height, camera=camera, **gym_kwargs)
+    def __init__(
+        self,
+        reward: Any = None,
+        render_mode: str | None = None,
+        width: int = 224,
+        height: int = 224,
+        camera: str | int | None = None,
+        **gym_kwargs: Any,
+    ) -> None:
+        EzPickle.__init__(
+            self,
+            reward=reward,
+            render_mode=render_mode,
+            width=width,
+            height=height,
+            camera=camera,
+            **gym_kwargs,
+        )
         super().__init__(reward=reward, render_mode=render_mode)
         from agentgym.registry import load_target
 
@@ -51,7 +65,10 @@ class GymnasiumMujocoTask(TaskEnv, EzPickle):
         self.inner = load_target(self.gym_class)(**kwargs)
         self.observation_space = self.inner.observation_space
         self.action_space = self.inner.action_space
-        self.metadata = {"render_modes": ["rgb_array"], "render_fps": int(round(1.0 / self.inner.dt))}
+        self.metadata = {
+            "render_modes": ["rgb_array"],
+            "render_fps": int(round(1.0 / self.inner.dt)),
+        }
         self.width, self.height, self.camera = width, height, camera
         self._renderer = None
 
@@ -107,7 +124,9 @@ class GymnasiumMujocoTask(TaskEnv, EzPickle):
 
             camera = self.camera
             if camera is None:
-                camera = free_camera(self.model, self.inner.mujoco_renderer.default_cam_config or {})
+                camera = free_camera(
+                    self.model, self.inner.mujoco_renderer.default_cam_config or {}
+                )
             self._renderer = FrameRenderer(self.model, self.width, self.height, camera=camera)
         return self._renderer.render(self.data)
 
@@ -139,4 +158,3 @@ class ForwardLocomotionTask(GymnasiumMujocoTask):
 def f32(value: Any) -> np.ndarray:
     """A copy of ``value`` as float32 (reward_state values are float32 by convention)."""
     return np.array(value, dtype=np.float32)
-

@@ -32,7 +32,7 @@ MAX_STEPS = 500
 """MetaWorld truncates every episode at 500 steps (``max_path_length``)."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def mt1_tasks(env_name: str, seed: int = TASK_SET_SEED) -> tuple[Any, ...]:
     """The MT1 task configurations of ``env_name``, exactly as gym.make gives them."""
     import gymnasium as gym
@@ -56,18 +56,47 @@ def f32(value: Any) -> np.ndarray:
 def metaworld_state_vars(obj: str, extra: tuple[StateVar, ...] = ()) -> tuple[StateVar, ...]:
     """The state abstraction shared by the MetaWorld tasks; ``obj`` names the object."""
     return (
-        StateVar("hand_pos", (3,), "float32", "m", "x, y, z position of the gripper (end effector)"),
-        StateVar("gripper_opening", (), "float32", "-",
-                 "distance between the two fingers, normalised: 0 closed, 1 fully open"),
-        StateVar("tcp_pos", (3,), "float32", "m", "tool centre point: midpoint between the two fingertips"),
+        StateVar(
+            "hand_pos", (3,), "float32", "m", "x, y, z position of the gripper (end effector)"
+        ),
+        StateVar(
+            "gripper_opening",
+            (),
+            "float32",
+            "-",
+            "distance between the two fingers, normalised: 0 closed, 1 fully open",
+        ),
+        StateVar(
+            "tcp_pos",
+            (3,),
+            "float32",
+            "m",
+            "tool centre point: midpoint between the two fingertips",
+        ),
         StateVar("left_pad_pos", (3,), "float32", "m", "position of the left finger pad"),
         StateVar("right_pad_pos", (3,), "float32", "m", "position of the right finger pad"),
         StateVar("obj_pos", (3,), "float32", "m", f"position of {obj}"),
-        StateVar("obj_quat", (4,), "float32", "-", f"orientation quaternion of {obj} (zeros if it has none)"),
+        StateVar(
+            "obj_quat",
+            (4,),
+            "float32",
+            "-",
+            f"orientation quaternion of {obj} (zeros if it has none)",
+        ),
         StateVar("goal_pos", (3,), "float32", "m", "the goal position of this episode"),
-        StateVar("obj_init_pos", (3,), "float32", "m", f"position of {obj} at the start of the episode"),
-        StateVar("tcp_init_pos", (3,), "float32", "m", "tool centre point at the start of the episode"),
-        StateVar("hand_init_pos", (3,), "float32", "m", "commanded gripper position at the start of the episode"),
+        StateVar(
+            "obj_init_pos", (3,), "float32", "m", f"position of {obj} at the start of the episode"
+        ),
+        StateVar(
+            "tcp_init_pos", (3,), "float32", "m", "tool centre point at the start of the episode"
+        ),
+        StateVar(
+            "hand_init_pos",
+            (3,),
+            "float32",
+            "m",
+            "commanded gripper position at the start of the episode",
+        ),
         *extra,
     )
 
@@ -114,12 +143,26 @@ Truncated after 500 steps (MetaWorld's `max_path_length`); never terminated.
 """
 
 
-def manual(cls_name: str, env_name: str, obj: str, description: str, reward: str, success: str,
-           extra_rows: str = "") -> str:
+def manual(
+    cls_name: str,
+    env_name: str,
+    obj: str,
+    description: str,
+    reward: str,
+    success: str,
+    extra_rows: str = "",
+) -> str:
     """The Markdown manual of one MetaWorld task (the docstring of its class)."""
-    return MANUAL.format(name=cls_name, env_name=env_name, obj=obj, description=description,
-                         reward=reward, success=success, extra_rows=extra_rows,
-                         lower=cls_name.lower())
+    return MANUAL.format(
+        name=cls_name,
+        env_name=env_name,
+        obj=obj,
+        description=description,
+        reward=reward,
+        success=success,
+        extra_rows=extra_rows,
+        lower=cls_name.lower(),
+    )
 
 
 class MetaWorldTask(TaskEnv, EzPickle):
@@ -143,10 +186,24 @@ class MetaWorldTask(TaskEnv, EzPickle):
         camel = "".join(p.capitalize() for p in cls.env_name.removesuffix("-v3").split("-"))
         return getattr(policies, cls.expert_policy or f"Sawyer{camel}V3Policy")()
 
-    def __init__(self, reward: Any = None, render_mode: str | None = None, width: int = 224,
-                 height: int = 224, camera: str = "corner", task_set_seed: int = TASK_SET_SEED) -> None:
-        EzPickle.__init__(self, reward=reward, render_mode=render_mode, width=width, height=height,
-                          camera=camera, task_set_seed=task_set_seed)
+    def __init__(
+        self,
+        reward: Any = None,
+        render_mode: str | None = None,
+        width: int = 224,
+        height: int = 224,
+        camera: str = "corner",
+        task_set_seed: int = TASK_SET_SEED,
+    ) -> None:
+        EzPickle.__init__(
+            self,
+            reward=reward,
+            render_mode=render_mode,
+            width=width,
+            height=height,
+            camera=camera,
+            task_set_seed=task_set_seed,
+        )
         super().__init__(reward=reward, render_mode=render_mode)
         from metaworld.env_dict import ALL_V3_ENVIRONMENTS
 
@@ -201,7 +258,9 @@ class MetaWorldTask(TaskEnv, EzPickle):
         return obs, {"reward_state": self._state(obs), "success": False}
 
     def _step(self, action):
-        obs, reward, terminated, truncated, info = self.inner.step(np.asarray(action, dtype=np.float32))
+        obs, reward, terminated, truncated, info = self.inner.step(
+            np.asarray(action, dtype=np.float32)
+        )
         out = {
             "reward_state": self._state(obs),
             "success": bool(info["success"]),
@@ -218,8 +277,9 @@ class MetaWorldTask(TaskEnv, EzPickle):
 
             # MetaWorld's "corner" cameras look at the table upside down (FACTS.md).
             flip = self.camera.startswith("corner")
-            self._renderer = FrameRenderer(self.inner.model, self.width, self.height,
-                                           camera=self.camera, flip=flip)
+            self._renderer = FrameRenderer(
+                self.inner.model, self.width, self.height, camera=self.camera, flip=flip
+            )
         return self._renderer.render(self.inner.data)
 
     def close(self) -> None:
@@ -229,8 +289,14 @@ class MetaWorldTask(TaskEnv, EzPickle):
         self.inner.close()
 
 
-def task_spec(name: str, instruction: str, success: str, obj: str, tags: tuple[str, ...],
-              extra: tuple[StateVar, ...] = ()) -> TaskSpec:
+def task_spec(
+    name: str,
+    instruction: str,
+    success: str,
+    obj: str,
+    tags: tuple[str, ...],
+    extra: tuple[StateVar, ...] = (),
+) -> TaskSpec:
     """The TaskSpec of a MetaWorld task."""
     return TaskSpec(
         name=f"MetaWorld-{name}",

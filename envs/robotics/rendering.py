@@ -42,8 +42,15 @@ class FrameRenderer:
     cameras whose up axis points down (MetaWorld's "corner" camera, FACTS.md).
     """
 
-    def __init__(self, model, width: int = 224, height: int = 224, camera: Any = -1,
-                 fast: bool = True, flip: bool = False) -> None:
+    def __init__(
+        self,
+        model,
+        width: int = 224,
+        height: int = 224,
+        camera: Any = -1,
+        fast: bool = True,
+        flip: bool = False,
+    ) -> None:
         self.model = model
         self.width, self.height = int(width), int(height)
         self.camera = camera

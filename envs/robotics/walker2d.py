@@ -44,8 +44,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -61,11 +61,27 @@ class Walker2dEnv(ForwardLocomotionTask):
         tags=("locomotion", "walk", "biped", "planar", "mujoco", "forward", "balance"),
         state=(
             StateVar("x_position", (), "float32", "m", "torso x position"),
-            StateVar("forward_velocity", (), "float32", "m/s", "torso velocity along +x over the last step"),
-            StateVar("torso_height", (), "float32", "m", "torso (root) z coordinate; about 1.25 standing"),
+            StateVar(
+                "forward_velocity",
+                (),
+                "float32",
+                "m/s",
+                "torso velocity along +x over the last step",
+            ),
+            StateVar(
+                "torso_height", (), "float32", "m", "torso (root) z coordinate; about 1.25 standing"
+            ),
             StateVar("torso_angle", (), "float32", "rad", "torso pitch angle, 0 when upright"),
-            StateVar("torso_velocity", (3,), "float32", "m/s, rad/s", "root x, z and pitch velocities"),
-            StateVar("joint_pos", (6,), "float32", "rad", "right thigh, leg, foot, left thigh, leg, foot angles"),
+            StateVar(
+                "torso_velocity", (3,), "float32", "m/s, rad/s", "root x, z and pitch velocities"
+            ),
+            StateVar(
+                "joint_pos",
+                (6,),
+                "float32",
+                "rad",
+                "right thigh, leg, foot, left thigh, leg, foot angles",
+            ),
             StateVar("joint_vel", (6,), "float32", "rad/s", "angular velocities, same order"),
         ),
     )

@@ -9,8 +9,10 @@ def compute_reward(state, action):
     contact = -5e-4 * torch.sum(state["contact_forces"] ** 2, dim=(-2, -1))
     height = state["torso_height"]
     finite = torch.stack(
-        [torch.isfinite(state[k]).flatten(1).all(dim=-1) for k in ("torso_orientation", "joint_pos",
-                                                                 "torso_velocity", "joint_vel")]
+        [
+            torch.isfinite(state[k]).flatten(1).all(dim=-1)
+            for k in ("torso_orientation", "joint_pos", "torso_velocity", "joint_vel")
+        ]
     ).all(dim=0)
     healthy = finite & torch.isfinite(height) & (height >= 0.2) & (height <= 1.0)
     survive = healthy.float() * 1.0

@@ -8,7 +8,12 @@ def compute_reward(state, action):
     ctrl = -1e-3 * torch.sum(action * action, dim=-1)
     # Healthy: torso high and upright, and no runaway state value (Gymnasium's rule).
     rest = torch.cat(
-        [state["torso_angle"][:, None], state["joint_pos"], state["torso_velocity"], state["joint_vel"]],
+        [
+            state["torso_angle"][:, None],
+            state["joint_pos"],
+            state["torso_velocity"],
+            state["joint_vel"],
+        ],
         dim=-1,
     )
     healthy = (

@@ -25,11 +25,14 @@ def tolerance(x, lower, upper, margin, sigmoid="long_tail", value_at_margin=0.1)
 def hamacher(a, b):
     """Hamacher t-norm: a * b / (a + b - a * b), 0 when both are 0."""
     denom = a + b - a * b
-    return torch.where(denom > 0, a * b / torch.where(denom > 0, denom, torch.ones_like(denom)), 0.0 * a)
+    return torch.where(
+        denom > 0, a * b / torch.where(denom > 0, denom, torch.ones_like(denom)), 0.0 * a
+    )
 
 
 def norm(v):
     return torch.linalg.vector_norm(v, dim=-1)
+
 
 def compute_reward(state, action):
     obj, goal = state["obj_pos"], state["goal_pos"]

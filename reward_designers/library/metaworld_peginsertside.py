@@ -25,11 +25,14 @@ def tolerance(x, lower, upper, margin, sigmoid="long_tail", value_at_margin=0.1)
 def hamacher(a, b):
     """Hamacher t-norm: a * b / (a + b - a * b), 0 when both are 0."""
     denom = a + b - a * b
-    return torch.where(denom > 0, a * b / torch.where(denom > 0, denom, torch.ones_like(denom)), 0.0 * a)
+    return torch.where(
+        denom > 0, a * b / torch.where(denom > 0, denom, torch.ones_like(denom)), 0.0 * a
+    )
 
 
 def norm(v):
     return torch.linalg.vector_norm(v, dim=-1)
+
 
 def caging(state, action, obj_radius=0.0075, pad_thresh=0.03, xz_thresh=0.005):
     """MetaWorld's gripper caging reward (high density): fingers around the peg."""
@@ -63,12 +66,18 @@ def compute_reward(state, action):
     scale = torch.tensor([1.0, 2.0, 2.0])
     tcp_to_obj = norm(obj - state["tcp_pos"])
     obj_to_target = norm((head - goal) * scale)
-    in_place = tolerance(obj_to_target, 0.0, 0.07, norm((state["peg_head_init_pos"] - goal) * scale))
+    in_place = tolerance(
+        obj_to_target, 0.0, 0.07, norm((state["peg_head_init_pos"] - goal) * scale)
+    )
     boxes = state["hole_clearance_boxes"]  # [N, box, (bottom-right, top-left), xyz]
-    clearance = hamacher(inside_box(head, boxes[:, 1, 0], boxes[:, 1, 1]),
-                         inside_box(head, boxes[:, 0, 0], boxes[:, 0, 1]))
+    clearance = hamacher(
+        inside_box(head, boxes[:, 1, 0], boxes[:, 1, 1]),
+        inside_box(head, boxes[:, 0, 0], boxes[:, 0, 1]),
+    )
     in_place = hamacher(in_place, clearance)
-    lifted = (tcp_to_obj < 0.08) & (state["gripper_opening"] > 0) & (obj[:, 2] - 0.01 > obj_init[:, 2])
+    lifted = (
+        (tcp_to_obj < 0.08) & (state["gripper_opening"] > 0) & (obj[:, 2] - 0.01 > obj_init[:, 2])
+    )
     grasped = torch.where(lifted, torch.ones_like(tcp_to_obj), caging(state, action))
     reward = hamacher(grasped, in_place)
     reward = torch.where(lifted, reward + 1.0 + 5 * in_place, reward)

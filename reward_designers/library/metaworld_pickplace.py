@@ -25,11 +25,14 @@ def tolerance(x, lower, upper, margin, sigmoid="long_tail", value_at_margin=0.1)
 def hamacher(a, b):
     """Hamacher t-norm: a * b / (a + b - a * b), 0 when both are 0."""
     denom = a + b - a * b
-    return torch.where(denom > 0, a * b / torch.where(denom > 0, denom, torch.ones_like(denom)), 0.0 * a)
+    return torch.where(
+        denom > 0, a * b / torch.where(denom > 0, denom, torch.ones_like(denom)), 0.0 * a
+    )
 
 
 def norm(v):
     return torch.linalg.vector_norm(v, dim=-1)
+
 
 def grasp(state, action, obj_radius=0.015, pad_margin=0.05, xz_margin=0.005):
     """pick-place-v3's own caging reward: pads either side of the puck, tcp over it."""
@@ -38,8 +41,10 @@ def grasp(state, action, obj_radius=0.015, pad_margin=0.05, xz_margin=0.005):
     right_delta = obj[:, 1] - state["right_pad_pos"][:, 1]
     right_m = ((obj[:, 1] - state["right_pad_init_pos"][:, 1]).abs() - pad_margin).abs()
     left_m = ((obj[:, 1] - state["left_pad_init_pos"][:, 1]).abs() - pad_margin).abs()
-    y_caging = hamacher(tolerance(left_delta, obj_radius, pad_margin, left_m),
-                        tolerance(right_delta, obj_radius, pad_margin, right_m))
+    y_caging = hamacher(
+        tolerance(left_delta, obj_radius, pad_margin, left_m),
+        tolerance(right_delta, obj_radius, pad_margin, right_m),
+    )
     xz = [0, 2]
     tcp_obj_xz = norm(state["tcp_pos"][:, xz] - obj[:, xz])
     margin = norm(obj_init[:, xz] - state["tcp_init_pos"][:, xz]) - xz_margin
@@ -56,7 +61,9 @@ def compute_reward(state, action):
     tcp_to_obj = norm(obj - state["tcp_pos"])
     in_place = tolerance(obj_to_target, 0.0, 0.05, norm(obj_init - goal))
     reward = hamacher(grasp(state, action), in_place)
-    lifted = (tcp_to_obj < 0.02) & (state["gripper_opening"] > 0) & (obj[:, 2] - 0.01 > obj_init[:, 2])
+    lifted = (
+        (tcp_to_obj < 0.02) & (state["gripper_opening"] > 0) & (obj[:, 2] - 0.01 > obj_init[:, 2])
+    )
     reward = torch.where(lifted, reward + 1.0 + 5.0 * in_place, reward)
     dense = torch.where(obj_to_target < 0.05, torch.full_like(reward, 10.0), reward)
     return dense, {"dense": dense}

@@ -8,12 +8,11 @@ and tasks without a dense reward are skipped by their ``dense_reward`` flag.
 from __future__ import annotations
 
 import gymnasium as gym
-import numpy as np
 import pytest
+from agentgym.reward_designers.library import program_path
 
 from agentgym.catalog import env_ids
 from agentgym.registry import load_target
-from agentgym.reward_designers.library import program_path
 
 ROBOTICS = "agentgym.envs.robotics."
 
@@ -65,7 +64,9 @@ def test_library_program_matches_env_reward(env_id: str):
             # the program's components are the env's components, by name and value
             assert info_prog["reward_terms"].keys() == info_own["reward_terms"].keys()
             for name, value in info_own["reward_terms"].items():
-                assert info_prog["reward_terms"][name] == pytest.approx(value, abs=1e-5, rel=1e-5), name
+                assert info_prog["reward_terms"][name] == pytest.approx(
+                    value, abs=1e-5, rel=1e-5
+                ), name
             compared += 1
             if term or trunc:
                 own.reset()

@@ -9,7 +9,6 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
-
 from agentgym.envs.robotics.humanoid_poses import kneeling, lotus, splits
 from agentgym.envs.robotics.locomotion import WINDOW_SECONDS
 
@@ -32,9 +31,13 @@ def test_locomotion_is_gymnasium_v5_inside(name: str):
             o1, r1, te1, tr1, i1 = ours.step(action)
             o2, r2, te2, tr2, i2 = theirs.step(action)
             assert np.array_equal(o1, o2) and r1 == r2 and (te1, tr1) == (te2, tr2)
-            expected = {k.removeprefix("reward_"): v for k, v in i2.items() if k.startswith("reward_")}
+            expected = {
+                k.removeprefix("reward_"): v for k, v in i2.items() if k.startswith("reward_")
+            }
             assert i1["reward_terms"] == pytest.approx(expected)
-            assert i1["reward_state"]["forward_velocity"] == pytest.approx(i2["x_velocity"], rel=1e-6)
+            assert i1["reward_state"]["forward_velocity"] == pytest.approx(
+                i2["x_velocity"], rel=1e-6
+            )
             if te1:
                 saw_termination = True
                 break
@@ -76,7 +79,11 @@ def _state(height: float, upright: float, **joints: float) -> dict:
     q = np.zeros(17, np.float32)
     for name, value in joints.items():
         q[JOINTS.index(name)] = value
-    return {"torso_height": np.float32(height), "torso_upright": np.float32(upright), "joint_pos": q}
+    return {
+        "torso_height": np.float32(height),
+        "torso_upright": np.float32(upright),
+        "joint_pos": q,
+    }
 
 
 def test_pose_proxies():
@@ -146,10 +153,15 @@ def test_mountain_car_success_at_the_flag():
 def test_cli_lists_the_robotics_suite():
     out = subprocess.run(
         [sys.executable, "-m", "agentgym", "envs", "--json", "--no-spaces"],
-        capture_output=True, text=True, timeout=300, check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     rows = json.loads(out.stdout)
     ours = [r for r in rows if r.get("family") in ("robotics", "manipulation", "vlm")]
     assert len(ours) >= 20, [r["id"] for r in ours]
     assert not [r for r in ours if "error" in r]
-    assert {"agentgym/CartPole-v0", "agentgym/MetaWorld-PickPlace-v0", "agentgym/Ant-v0"} <= {r["id"] for r in ours}
+    assert {"agentgym/CartPole-v0", "agentgym/MetaWorld-PickPlace-v0", "agentgym/Ant-v0"} <= {
+        r["id"] for r in ours
+    }
