@@ -23,6 +23,11 @@ from agentgym.llm.errors import LLMSpecError
 from agentgym.registry import Registry, UnknownNameError, suggest
 
 ENV_VAR = "AGENTGYM_LLM"
+# Servers people name as a backend but which speak the OpenAI API: their default URLs.
+OPENAI_COMPATIBLE_SERVERS = {"ollama": "http://127.0.0.1:11434/v1",
+                             "llamacpp": "http://127.0.0.1:8080/v1",
+                             "lmstudio": "http://127.0.0.1:1234/v1",
+                             "tgi": "http://127.0.0.1:8080/v1"}
 
 
 class BackendFactory(Protocol):
@@ -84,6 +89,15 @@ def parse_spec(text: str | None = None) -> LLMSpec:
         raise LLMSpecError(f"LLM spec {text!r} must have the form BACKEND:MODEL "
                            f"(BACKEND one of {', '.join(BACKENDS.names())})")
     if backend not in BACKENDS:
+        server = backend.lower().replace(".", "").replace("-", "").replace("_", "")
+        if server not in OPENAI_COMPATIBLE_SERVERS:
+            close = suggest(server, list(OPENAI_COMPATIBLE_SERVERS))
+            server = close.split("'")[1] if close else server
+        if server in OPENAI_COMPATIBLE_SERVERS:
+            model = rest.split("@")[0].split(";")[0]
+            raise LLMSpecError(
+                f"LLM spec {text!r}: unknown backend {backend!r}; {server} speaks the OpenAI API, "
+                f"so use openai:{model}@{OPENAI_COMPATIBLE_SERVERS[server]}")
         raise LLMSpecError(f"LLM spec {text!r}: unknown backend {backend!r}."
                            f"{suggest(backend, BACKENDS.names())} Known: {', '.join(BACKENDS.names())}")
     main, *opts = rest.split(";")

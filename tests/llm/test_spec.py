@@ -25,6 +25,9 @@ def test_unknown_backend_suggests_the_closest():
     with pytest.raises(LLMSpecError, match="unknown backend 'opneai'. Did you mean 'openai'"):
         parse_spec("opneai:gpt-4o")
     assert BACKENDS.names() == ["hf", "openai", "vllm"]
+    with pytest.raises(LLMSpecError, match="ollama speaks the OpenAI API, so use "
+                                           "openai:llama3@http://127.0.0.1:11434/v1"):
+        parse_spec("ollama:llama3")
 
 
 @pytest.mark.parametrize("bad, says", [

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.llm import LLMError, LLMSpecError, RetryPolicy, make_backend, parse_spec
     from agentgym.llm.client import LLMClient
 
-    console = Console()
+    console = Console(soft_wrap=True)
     try:
         spec = parse_spec(args.llm)
         backend = make_backend(spec)
