@@ -1,0 +1,104 @@
+"""Checkpoints: a training process killed with SIGKILL at a random moment resumes to the
+bit-identical result of an uninterrupted run (CPU)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from agentgym.learners.checkpoint import load_checkpoint
+from agentgym.learners.logger import read_metrics
+from agentgym.learners.ppo import PPO, PPOConfig
+
+CONFIG = PPOConfig(total_steps=8192, num_envs=4, num_steps=64, num_minibatches=4, update_epochs=4,
+                   checkpoint_every=512, eval_episodes=0, seed=3)
+
+TRAIN = """
+import sys
+from pathlib import Path
+from agentgym.learners.ppo import PPO, PPOConfig
+config = PPOConfig.from_dict(__import__("json").loads(sys.argv[1]))
+run = Path(sys.argv[2])
+agent = PPO.resume(run) if (run / "checkpoints" / "latest.pt").exists() else PPO(config, run)
+agent.learn()
+print(agent.parameters_digest())
+"""
+
+
+def _spawn(run: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.Popen([sys.executable, "-c", TRAIN, json.dumps(CONFIG.to_dict()), str(run)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_sigkill_at_a_random_moment_then_resume_is_bit_identical(tmp_path):
+    reference = PPO(CONFIG, tmp_path / "reference")
+    reference.learn()
+    expected = reference.parameters_digest()
+    reference.close()
+
+    run = tmp_path / "killed"
+    rng = random.Random()  # a different moment every run; printed on failure
+    kills = []
+    for _attempt in range(4):
+        proc = _spawn(run)
+        latest = run / "checkpoints" / "latest.pt"
+        deadline = time.monotonic() + 300
+        start_step = load_checkpoint(latest)["global_step"] if latest.exists() else -1
+        while time.monotonic() < deadline and proc.poll() is None:
+            if latest.exists() and load_checkpoint(latest)["global_step"] > start_step:
+                break
+            time.sleep(0.02)
+        delay = rng.uniform(0.0, 1.5)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills.append((delay, load_checkpoint(latest)["global_step"]))
+            if len(kills) >= 2:
+                break
+        else:
+            proc.wait()
+    assert kills, "the training process always finished before the kill; lower the delays"
+    step_at_kill = kills[0][1]
+    assert step_at_kill < CONFIG.total_steps, kills
+
+    proc = _spawn(run)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    assert out.strip().splitlines()[-1] == expected, f"kills (delay s, checkpoint step): {kills}"
+
+    # The log of the resumed run has each step once, in order (rows past the checkpoint
+    # that the killed process had written are dropped on resume).
+    steps = [row["step"] for row in read_metrics(run) if "loss/policy" in row]
+    assert steps == sorted(set(steps)) == [s for s in range(CONFIG.batch_size, CONFIG.total_steps + 1,
+                                                           CONFIG.batch_size)]
+
+
+def test_checkpoint_round_trip_and_safe_loading(tmp_path):
+    agent = PPO(CONFIG.__class__(**{**CONFIG.to_dict(), "hidden_sizes": (32,), "total_steps": 512}))
+    agent.learn()
+    path = tmp_path / "ckpt.pt"
+    agent.save(path)
+    state = torch.load(path, weights_only=True)  # only tensors and plain containers inside
+    assert state["global_step"] == 512 and state["config"]["hidden_sizes"] == [32]
+    assert set(state["rng"]) == {"sampling", "torch"} and len(state["env_seeds"]) == CONFIG.num_envs
+    loaded = PPO.load(path)
+    assert loaded.parameters_digest() == agent.parameters_digest()
+    torch.testing.assert_close(loaded.obs_norm.rms.mean, agent.obs_norm.rms.mean, atol=0, rtol=0)
+    torch.testing.assert_close(loaded.optimizer.exp_avg_sq, agent.optimizer.exp_avg_sq, atol=0, rtol=0)
+    assert torch.equal(loaded.generators[0].get_state(), agent.generators[0].get_state())
+    obs = torch.randn(1, 3, loaded.obs_dim)
+    torch.testing.assert_close(loaded.net(obs)[0], agent.net(obs)[0], atol=1e-6, rtol=0)
+    agent.close()
+    loaded.close()
+    # No temp files are left next to the checkpoint.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
