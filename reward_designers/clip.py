@@ -278,7 +278,8 @@ class ClipReward:
     def relabel(self, rollout: Any) -> dict[str, torch.Tensor]:
         """The rollout path: ``rollout.frames`` [T, N, H, W, 3] uint8 -> {"reward": [T, N],
         "clip": [T, N]}, on the device of the frames. Any T and N: frames are flattened and
-        scored in chunks of ``batch_size`` (the last chunk may be short)."""
+        scored in chunks of ``batch_size`` (the last chunk may be short). Steps where
+        ``rollout.valid`` is False (Gymnasium's autoreset steps) get 0 unscored."""
         frames = getattr(rollout, "frames", None)
         if frames is None:
             raise ValueError(
@@ -289,7 +290,19 @@ class ClipReward:
             raise ValueError(f"clip reward: rollout.frames must be [T, N, H, W, 3], got {list(frames.shape)}")
         t, n = int(frames.shape[0]), int(frames.shape[1])
         flat = frames.reshape(t * n, *frames.shape[2:])
-        reward = self.score_frames(flat).reshape(t, n)
+        reward = torch.zeros(t * n, dtype=torch.float32, device=self.device)
+        valid = getattr(rollout, "valid", None)
+        if valid is None:
+            reward = self.score_frames(flat)
+        else:
+            # Autoreset steps carry no transition (their reward is 0 in the learner), so
+            # their frames are not worth a forward pass.
+            keep = torch.as_tensor(valid).reshape(-1).to(torch.bool).cpu().numpy()
+            if keep.any():
+                index = np.flatnonzero(keep)
+                kept = _as_uint8_frames(flat)[index]
+                reward[torch.from_numpy(index).to(reward.device)] = self.score_frames(kept)
+        reward = reward.reshape(t, n)
         if isinstance(frames, torch.Tensor):
             reward = reward.to(frames.device)
         return {"reward": reward, TERM: reward}

@@ -256,3 +256,20 @@ def test_per_step_without_frames_says_how_to_fix(tiny_clip: str) -> None:
     with pytest.raises(RuntimeError, match="render_mode='rgb_array'"):
         env.step(env.action_space.sample())
     env.close()
+
+
+class RolloutWithValid(NamedTuple):
+    frames: torch.Tensor
+    valid: torch.Tensor
+
+
+def test_relabel_skips_autoreset_steps(tiny_clip: str) -> None:
+    frames = torch.from_numpy(_frames(12, seed=4).reshape(4, 3, 48, 48, 3))
+    valid = torch.ones(4, 3, dtype=torch.bool)
+    valid[1, 0] = valid[3, 2] = False
+    model = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0))
+    out = model.relabel(RolloutWithValid(frames, valid))["reward"]
+    assert model.cache_stats.misses == 10  # the two autoreset frames were never encoded
+    assert out[1, 0] == 0 and out[3, 2] == 0
+    full = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0)).relabel(FakeFreeRollout(frames))["reward"]
+    torch.testing.assert_close(out[valid], full[valid], atol=1e-5, rtol=0)
