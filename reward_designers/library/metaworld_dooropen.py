@@ -36,7 +36,7 @@ def norm(v):
 
 def compute_reward(state, action):
     hand = state["hand_pos"]
-    door = state["obj_pos"] - torch.tensor([0.05, 0.0, 0.0])
+    door = state["obj_pos"] - hand.new_tensor([0.05, 0.0, 0.0])
     theta = -state["door_angle"]
     grab = (action[:, 3].clamp(-1.0, 1.0) + 1.0) / 2.0
     # Stay above a floor that rises away from the handle, so the arm comes from above.
@@ -51,7 +51,7 @@ def compute_reward(state, action):
         torch.ones_like(floor),
         tolerance(floor - hand[:, 2], 0.0, 0.01, floor / 2.0),
     )
-    in_place = tolerance(norm(hand - door - torch.tensor([0.05, 0.03, -0.01])), 0.0, 0.06, 0.5)
+    in_place = tolerance(norm(hand - door - hand.new_tensor([0.05, 0.03, -0.01])), 0.0, 0.06, 0.5)
     ready = hamacher(above_floor, in_place)
     opened = 0.2 * (theta < -math.pi / 90.0).float() + 0.8 * tolerance(
         math.pi / 2.0 + math.pi / 6 - state["door_angle"], 0.0, 0.5, math.pi / 3.0

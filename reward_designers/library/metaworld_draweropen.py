@@ -40,9 +40,9 @@ MAX_DIST = 0.2  # how far the drawer opens
 def compute_reward(state, action):
     handle, goal = state["obj_pos"], state["goal_pos"]
     opening = tolerance(norm(handle - goal), 0.0, 0.02, MAX_DIST)
-    handle_init = goal + torch.tensor([0.0, MAX_DIST, 0.0])
+    handle_init = goal + goal.new_tensor([0.0, MAX_DIST, 0.0])
     # x, y errors weigh 3x so the gripper can come down over the handle.
-    scale = torch.tensor([3.0, 3.0, 1.0])
+    scale = goal.new_tensor([3.0, 3.0, 1.0])
     gripper_error = norm((handle - state["hand_pos"]) * scale)
     gripper_error_init = norm((handle_init - state["tcp_init_pos"]) * scale)
     caging = tolerance(gripper_error, 0.0, 0.01, gripper_error_init)

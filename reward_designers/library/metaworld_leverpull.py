@@ -37,8 +37,8 @@ def norm(v):
 def compute_reward(state, action):
     lever, goal, lever_init = state["obj_pos"], state["goal_pos"], state["obj_init_pos"]
     # The gripper's "shoulder" (hand + offset) goes under the lever end to lift it.
-    scale = torch.tensor([4.0, 1.0, 4.0])
-    offset = torch.tensor([0.0, 0.055, 0.07])
+    scale = lever.new_tensor([4.0, 1.0, 4.0])
+    offset = lever.new_tensor([0.0, 0.055, 0.07])
     shoulder_to_lever = norm((state["hand_pos"] + offset - lever) * scale)
     shoulder_to_lever_init = norm((state["tcp_init_pos"] + offset - lever_init) * scale)
     ready_to_lift = tolerance(shoulder_to_lever, 0.0, 0.02, shoulder_to_lever_init)

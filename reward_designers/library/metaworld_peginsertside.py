@@ -63,7 +63,7 @@ def inside_box(point, zero, one):
 def compute_reward(state, action):
     obj, obj_init, goal = state["obj_pos"], state["obj_init_pos"], state["goal_pos"]
     head = state["peg_head_pos"]
-    scale = torch.tensor([1.0, 2.0, 2.0])
+    scale = head.new_tensor([1.0, 2.0, 2.0])
     tcp_to_obj = norm(obj - state["tcp_pos"])
     obj_to_target = norm((head - goal) * scale)
     in_place = tolerance(

@@ -8,6 +8,7 @@ and tasks without a dense reward are skipped by their ``dense_reward`` flag.
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 import pytest
 from agentgym.reward_designers.library import program_path
 
@@ -75,3 +76,35 @@ def test_library_program_matches_env_reward(env_id: str):
     finally:
         own.close()
         prog.close()
+
+
+def _devices() -> list:
+    import torch
+
+    cuda = pytest.param("cuda", marks=pytest.mark.gpu)
+    return ["cpu", cuda] if torch.cuda.is_available() else ["cpu"]
+
+
+@pytest.mark.parametrize("device", _devices())
+def test_library_programs_run_batched_on_the_learners_device(device: str):
+    """Each program scores a whole vector step at once (Gymnasium stacks reward_state)
+    on the learner's device, and gives every sub-env its own env reward."""
+    from agentgym.wrappers import VectorRewardWrapper
+
+    dense = [i for i in IDS if getattr(_env_class(i), "dense_reward", True)]
+    for env_id in dense:
+        path = program_path(_env_class(env_id).task_spec.name)
+        envs = gym.make_vec(env_id, num_envs=3, vectorization_mode="sync")
+        scored = VectorRewardWrapper(envs, str(path), device=device)
+        try:
+            scored.reset(seed=[1, 2, 3])
+            scored.action_space.seed(1)
+            for _ in range(8):
+                _, reward, _, _, infos = scored.step(scored.action_space.sample())
+                assert reward.shape == (3,)
+                np.testing.assert_allclose(
+                    reward, infos["env_reward"], atol=1e-5, rtol=1e-5, err_msg=env_id
+                )
+            assert scored.last_output.reward.device.type == device
+        finally:
+            scored.close()
