@@ -100,7 +100,7 @@ def _unquote(arg: str) -> str:
 def parse_command(raw: str) -> WebCommand:
     """Parse ``click(4)``, ``type(5, "hi")``, ``select(4, "Bob")`` or their JSON form."""
     raw = raw.strip()
-    if raw.startswith("{"):
+    if raw.startswith(("{", "[")):
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as err:

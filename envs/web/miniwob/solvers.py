@@ -150,13 +150,14 @@ def use_autocomplete(utterance: str, elements: list[Element], selects: SelectInf
     start, end = parts[0], (parts[1] if len(parts) > 1 else "")
     field = _find(elements, lambda e: e.tag == "input_text")
     value = str(field.value or "")
-    if value.startswith(start) and value.endswith(end) and len(value) > len(start):
-        return _submit(elements)
     by_ref = {e.ref: e for e in elements}
-    for el in elements:  # the suggestion menu, once the prefix is typed
-        parent = by_ref.get(el.parent) if el.parent is not None else None
+    menu = [el for el in elements
+            if el.parent in by_ref and by_ref[el.parent].tag == "li" and _text_of(el, by_ref)]
+    if value.startswith(start) and value.endswith(end) and (not menu or value in {_text_of(m, by_ref) for m in menu}):
+        return _submit(elements)
+    for el in menu:  # the suggestion menu, once the prefix is typed
         text = _text_of(el, by_ref)
-        if parent is not None and parent.tag == "li" and text.startswith(start) and text.endswith(end):
+        if text.startswith(start) and text.endswith(end):
             return WebCommand("click", el.ref)
     return WebCommand("type", field.ref, start)
 
