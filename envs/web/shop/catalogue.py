@@ -105,7 +105,7 @@ class Catalogue:
         q = set(tokens(query))
         n = len(self.products)
         scored = []
-        for product, doc in zip(self.products, self._docs):
+        for product, doc in zip(self.products, self._docs, strict=True):
             score = sum(math.log(1 + n / self._df[t]) * min(doc[t], 1) for t in q if t in doc)
             if score > 0:
                 scored.append((-score, product.id, product))

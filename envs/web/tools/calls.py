@@ -100,7 +100,7 @@ def argument_score(name: str, args: dict[str, Any], gold: dict[str, Any],
 
 def same_value_deep(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_value_deep(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_value_deep(x, y) for x, y in zip(a, b, strict=True))
     return same_value(a, b)
 
 
