@@ -273,3 +273,37 @@ def test_relabel_skips_autoreset_steps(tiny_clip: str) -> None:
     assert out[1, 0] == 0 and out[3, 2] == 0
     full = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0)).relabel(FakeFreeRollout(frames))["reward"]
     torch.testing.assert_close(out[valid], full[valid], atol=1e-5, rtol=0)
+
+
+def test_weighted_mix_relabels_a_whole_rollout(tiny_clip: str, tmp_path) -> None:
+    """0.5*clip + 1*env + 2*sparse + 1*program over a [T, N] rollout equals its parts
+    computed by hand (the program reads the rollout's reward_state)."""
+    from agentgym.learners.rollout import Rollout
+    from agentgym.reward_designers.clip_mix import RolloutWeightedSum
+
+    program = tmp_path / "speed.py"
+    program.write_text("def compute_reward(state, action):\n"
+                       "    r = -state['speed'].abs()\n"
+                       "    return r, {'speed': r}\n")
+    t, n = 6, 2
+    rng = torch.Generator().manual_seed(0)
+    frames = torch.from_numpy(_frames(t * n, seed=8).reshape(t, n, 48, 48, 3))
+    env_rewards = torch.randn(t, n, generator=rng)
+    success = torch.rand(t, n, generator=rng) > 0.5
+    speed = torch.randn(t, n, generator=rng)
+    zeros = torch.zeros(t, n)
+    rollout = Rollout(obs=torch.zeros(t, n, 4), actions=torch.zeros(t, n, 2, dtype=torch.float32),
+                      logprobs=zeros, values=zeros, rewards=zeros, terminations=zeros.bool(),
+                      truncations=zeros.bool(), env_rewards=env_rewards, success=success, frames=frames,
+                      reward_state={"speed": speed}, valid=torch.ones(t, n, dtype=torch.bool))
+    mixed = parse_reward_spec(f"0.5*clip:{_spec(tiny_clip, 0.5)} + 1.0*env + 2*sparse + 1.0*{program}")
+    mix = RolloutWeightedSum.from_weighted_sum(mixed)
+    assert mix.needs_frames
+    out = mix.relabel(rollout)
+    clip = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0)).relabel(FakeFreeRollout(frames))["reward"]
+    want = 0.5 * clip + env_rewards + 2 * success.float() - speed.abs()
+    torch.testing.assert_close(out["reward"], want, atol=1e-5, rtol=0)
+    torch.testing.assert_close(out["clip/clip"], 0.5 * clip, atol=1e-5, rtol=0)
+    torch.testing.assert_close(out["speed/speed"], -speed.abs())
+    components = sum(v for k, v in out.items() if k != "reward")
+    torch.testing.assert_close(components, out["reward"], atol=1e-5, rtol=0)
