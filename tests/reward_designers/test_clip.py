@@ -278,8 +278,9 @@ def test_relabel_skips_autoreset_steps(tiny_clip: str) -> None:
 def test_weighted_mix_relabels_a_whole_rollout(tiny_clip: str, tmp_path) -> None:
     """0.5*clip + 1*env + 2*sparse + 1*program over a [T, N] rollout equals its parts
     computed by hand (the program reads the rollout's reward_state)."""
-    from agentgym.learners.rollout import Rollout
     from agentgym.reward_designers.clip_mix import RolloutWeightedSum
+
+    from agentgym.learners.rollout import Rollout
 
     program = tmp_path / "speed.py"
     program.write_text("def compute_reward(state, action):\n"
