@@ -165,3 +165,23 @@ def test_sql_database_is_read_only_and_per_episode():
     finally:
         env.close()
     assert not tmp.exists()
+
+
+def test_a_reward_program_reads_the_tool_state(tmp_path):
+    program = tmp_path / "tool_reward.py"
+    program.write_text(
+        "def compute_reward(state, action):\n"
+        "    calls = state['num_tool_calls'].float()\n"
+        "    answered = state['answered'].float()\n"
+        "    return answered - 0.1 * calls, {'answered': answered, 'calls': -0.1 * calls}\n"
+    )
+    env = gym.make("agentgym/Tools-KB-v0", reward=str(program))
+    try:
+        env.reset(seed=0)
+        _, r1, _, _, info1 = env.step(env.unwrapped.expert_action())
+        _, r2, terminated, _, info2 = env.step(env.unwrapped.expert_action())
+        assert terminated and info2["success"]
+        assert r1 == pytest.approx(-0.1) and r2 == pytest.approx(0.9)
+        assert info2["env_reward"] == pytest.approx(0.05 + 0.1 + 1.0)  # the env's own reward
+    finally:
+        env.close()
