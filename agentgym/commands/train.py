@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, NotImplementedError) as err:
         err_console.print(f"[red]error:[/red] {_escape(err)}")
         return 2
-    shown = {k: v for k, v in final.items() if k.startswith(("eval/", "best")) or k == "step"}
+    shown = {k: v for k, v in final.items()
+             if k.startswith(("eval/", "best/eval/")) or k in ("step", "best_member", "status")}
     if shown:
         console.print(", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()), highlight=False)
     console.print(f"report: {run_dir.report_path}")
@@ -152,6 +153,9 @@ class TrainProgress:
             self.tasks[key] = self.progress.add_task(name, total=self.total, speed="-", ret="-",
                                                      success="-")
         fields: dict[str, Any] = {}
+        if row.get("status") not in (None, "RUNNING"):
+            name = "train" if key == "train" else f"member {key}"
+            fields["description"] = f"{name} ({str(row['status']).lower()})"
         if "steps_per_s" in row:
             fields["speed"] = f"{row['steps_per_s']:,.0f}"
         if row.get("episode_return") is not None:

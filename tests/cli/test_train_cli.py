@@ -135,3 +135,42 @@ def test_default_run_folder_goes_under_runs(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["learner"] == "ppo" and manifest["device"] == "cpu"
     assert f"report: runs/{folder.name}/report.html" in done.stdout
+
+
+NAN_PROGRAM = '''import torch
+
+
+def compute_reward(state, action):
+    broken = state["fingertip_pos"][:, 0] * float("nan")
+    return broken, {"broken": broken}
+'''
+
+
+def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path):
+    nan_program = tmp_path / "nan_reward.py"
+    nan_program.write_text(NAN_PROGRAM)
+    out = tmp_path / "pop"
+    done = agentgym("train", "--learner", "population", "--reward", REACH, "--reward", "sparse",
+                    "--reward", str(nan_program), "--seeds", "1", "2", "3", "--steps", "1024", *TINY,
+                    "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    top = RunDir.open(out)
+    assert top.read_config()["rewards"] == [REACH, "sparse", str(nan_program)]
+    members = top.members()
+    assert [m.path.name for m in members] == ["00-reach", "01-sparse", "02-nan_reward"]
+    for member, reward, seed in zip(members, [REACH, "sparse", str(nan_program)], [1, 2, 3]):
+        config = member.read_config()["config"]
+        assert (config["reward"], config["seed"]) == (reward, seed)
+        assert member.report_path.is_file() and member.metrics()
+    statuses = [m.read_manifest()["status"] for m in members]
+    assert statuses == ["done", "done", "nonfinite"]  # the broken member stopped alone
+    assert max(r["step"] for r in members[0].metrics()) == 1024
+    html = top.report_path.read_text()
+    titles = re.findall(r"<h2>(.*?)</h2>", html)
+    assert titles[:2] == ["Summary", "Population"]
+    for member in members:
+        assert f'<a href="members/{member.path.name}/report.html">' in html
+    assert "<td>nonfinite</td>" in html
+    mismatch = agentgym("train", "--learner", "population", "--reward", "env", "--reward", "sparse",
+                        "--seeds", "1", cwd=tmp_path)
+    assert mismatch.returncode == 2 and "--seeds: expected one seed per reward (2), got 1" in mismatch.stderr

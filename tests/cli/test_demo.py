@@ -1,0 +1,38 @@
+"""``agentgym demo``: PPO on Reach with the human reward, evaluated, with a report."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from agentgym.commands.demo import human_reward, run_demo
+from agentgym.runs import RunDir
+
+
+def test_human_reward_is_the_library_program():
+    assert human_reward("agentgym/Reach-v0").endswith("reward_designers/library/reach.py")
+    with pytest.raises(FileNotFoundError, match="no human reward program for task 'Reech'. Did you mean 'reach'?"):
+        human_reward("agentgym/Reech-v0")
+
+
+def test_run_demo_trains_evaluates_and_reports(tmp_path):
+    run, final = run_demo(steps=1024, out=tmp_path / "demo", num_envs=4, num_steps=128, eval_episodes=2)
+    assert isinstance(run, RunDir) and final["step"] == 1024
+    config = run.read_config()
+    assert config["command"] == "demo" and config["rewards"] == [human_reward("agentgym/Reach-v0")]
+    html = run.report_path.read_text()
+    assert "Evaluation video" in re.findall(r"<h2>(.*?)</h2>", html)
+    assert "eval/success_rate" in final
+
+
+@pytest.mark.slow
+def test_make_demo_reaches_high_success_and_prints_the_report(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "agentgym", "demo", "--out", str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"report: {tmp_path / 'd' / 'report.html'}" in done.stdout
+    rate = float(re.search(r"evaluation success rate: (\d+)%", done.stdout).group(1)) / 100
+    assert rate >= 0.9
