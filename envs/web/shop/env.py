@@ -117,6 +117,8 @@ class ShopEnv(WebTaskEnv, EzPickle):
         self._ensure_running()
         assert self._server is not None and self._nav is not None
         self.goal = self.catalogue.sample_goal(self.np_random)
+        if self._episode:
+            self._server.end_session(self._sid)
         self._episode += 1
         self._sid = f"e{self._episode}"
         self._begin_episode(self.goal.instruction)

@@ -193,6 +193,11 @@ class ShopServer(ThreadingHTTPServer):
             self.state.sessions[sid] = Session(goal)
         return f"{self.base_url}/{sid}/"
 
+    def end_session(self, sid: str) -> None:
+        """Forget a finished episode's session (its pages then answer 404)."""
+        with self.state.lock:
+            self.state.sessions.pop(sid, None)
+
     def session(self, sid: str) -> Session:
         return self.state.sessions[sid]
 
