@@ -132,6 +132,9 @@ class CommandResult:
     """The env's own reward components for this step; they sum to its reward."""
     terminated: bool = False
     truncated: bool = False
+    command: str | None = None
+    """The canonical form of an understood command ("turn right" for "right"); it becomes
+    ``last_action``. None keeps the normalised command as given."""
 
 
 class TextTaskEnv(TaskEnv):
@@ -199,7 +202,7 @@ class TextTaskEnv(TaskEnv):
             self.last_action = ""
         else:
             result = self._execute(command)
-            self.last_action = command
+            self.last_action = result.command or command
         self.steps_taken += 1
         self.last_action_valid = result.valid
         self.invalid_actions += 0 if result.valid else 1

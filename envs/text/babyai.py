@@ -303,7 +303,8 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
         feedback = problem or self._feedback(action, before_front, before_carrying)
         if self._success:
             feedback += " Mission accomplished!"
-        return CommandResult(feedback, not problem, {"task": float(reward)}, bool(terminated), bool(truncated))
+        return CommandResult(feedback, not problem, {"task": float(reward)}, bool(terminated), bool(truncated),
+                             command=canonical if action is not None else None)
 
     def _observe(self, feedback: str) -> tuple[dict[str, Any], dict[str, Any]]:
         env = self._inner
