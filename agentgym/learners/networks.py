@@ -1,6 +1,6 @@
 """Actor-critic MLPs for K population members held in one flat parameter tensor.
 
-Row ``k`` of ``flat`` ([2K, P]) holds member k's actor, row ``K + k`` its critic. Both
+Row ``k`` of ``flat`` ([2K, P], a buffer; ``grad`` holds its gradient) holds member k's actor, row ``K + k`` its critic. Both
 have the same layer shapes (the critic's output layer is padded to the actor's width and
 reads column 0), so one ``torch.baddbmm`` per layer runs every actor and every critic of
 every member. A single learner is the case K = 1. Holding all parameters in one tensor
@@ -12,12 +12,16 @@ goes at SB3's minibatch sizes (see ../shared/FACTS.md).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 LOG_2PI = math.log(2 * math.pi)
+# The per-layer parameters are strided views of the [2K, P] buffer by design (see
+# StackedActorCritic); autograd warns about that layout once and still accumulates in place.
+warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
 
 
 class StackedActorCritic(nn.Module):
@@ -48,9 +52,36 @@ class StackedActorCritic(nn.Module):
                 flat[row] = self._init_row(gen, out_gain, critic=row >= self.members)
         if not discrete:
             flat[: self.members, -act_dim:] = init_log_std
-        self.flat = nn.Parameter(flat.to(device))
+        # The data and gradients live in two flat tensors; the per-layer parameters are
+        # leaf views into them, and autograd accumulates into their preassigned ``.grad``
+        # views (in place), so ``grad`` is filled without a copy and the forward pass
+        # creates no view ops. Never move this module with ``.to()``: build it on its device.
+        self.register_buffer("flat", flat.to(device))
+        self.register_buffer("grad", torch.zeros_like(self.flat))
+        rows = 2 * self.members
+        self._layers = []
+        offset = 0
+        for fan_in, fan_out in self.layer_shapes:
+            weight = self._leaf(slice(None), slice(offset, offset + fan_in * fan_out), (rows, fan_in, fan_out))
+            offset += fan_in * fan_out
+            bias = self._leaf(slice(None), slice(offset, offset + fan_out), (rows, 1, fan_out))
+            offset += fan_out
+            self._layers.append((weight, bias))
+        self._log_std = self._leaf(slice(0, self.members), slice(offset, offset + act_dim))
         # Which member each row belongs to, for per-member clipping and optimiser masks.
         self.register_buffer("row_member", torch.arange(2 * self.members, device=device) % self.members)
+
+    def _leaf(self, rows: slice, cols: slice, shape: tuple[int, ...] | None = None) -> torch.Tensor:
+        data, grad = self.flat[rows, cols], self.grad[rows, cols]
+        if shape is not None:
+            data, grad = data.view(shape), grad.view(shape)
+        leaf = data.requires_grad_(True)
+        leaf.grad = grad
+        return leaf
+
+    def zero_grad_(self) -> None:
+        """Zero the gradients in place (keeping the views autograd accumulates into)."""
+        self.grad.zero_()
 
     def _init_row(self, gen: torch.Generator, out_gain: float, critic: bool) -> torch.Tensor:
         pieces = []
@@ -66,25 +97,20 @@ class StackedActorCritic(nn.Module):
         return torch.cat(pieces)
 
     def layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(W [2K, in, out], b [2K, 1, out]) views of ``flat`` for each layer."""
-        chunks = torch.split(self.flat, self.split_sizes, dim=1)
-        rows = self.flat.shape[0]
-        return [
-            (chunks[2 * j].view(rows, fan_in, fan_out), chunks[2 * j + 1].view(rows, 1, fan_out))
-            for j, (fan_in, fan_out) in enumerate(self.layer_shapes)
-        ]
+        """(W [2K, in, out], b [2K, 1, out]) for each layer: views of ``flat``."""
+        return self._layers
 
     def log_std(self) -> torch.Tensor:
         """[K, act_dim] log standard deviations of the Gaussian policies."""
-        return self.flat[: self.members, -self.act_dim :]
+        return self._log_std
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``obs`` [K, B, obs_dim] -> (actor output [K, B, act_dim], value [K, B])."""
         x = torch.cat([obs, obs], dim=0)
-        layers = self.layers()
-        for j, (weight, bias) in enumerate(layers):
+        last = len(self._layers) - 1
+        for j, (weight, bias) in enumerate(self._layers):
             x = torch.baddbmm(bias, x, weight)
-            if j < len(layers) - 1:
+            if j < last:
                 x = torch.tanh(x)
         return x[: self.members], x[self.members :, :, 0]
 

@@ -13,34 +13,40 @@ import torch
 
 
 class StackedAdam:
-    """Adam (Kingma & Ba 2015) for ``param`` [R, P] whose rows belong to members."""
+    """Adam (Kingma & Ba 2015) for ``param`` [R, P] (gradient in ``grad``) whose rows
+    belong to members: row r to member ``row_member[r]``, actors first, then critics."""
 
-    def __init__(self, param: torch.Tensor, row_member: torch.Tensor, members: int,
+    def __init__(self, param: torch.Tensor, grad: torch.Tensor, row_member: torch.Tensor, members: int,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-5) -> None:
-        self.param, self.row_member, self.members = param, row_member, members
+        self.param, self.grad, self.row_member, self.members = param, grad, row_member, members
         self.beta1, self.beta2 = betas
         self.eps = eps
         self.exp_avg = torch.zeros_like(param, requires_grad=False)
         self.exp_avg_sq = torch.zeros_like(param, requires_grad=False)
         self.steps = torch.zeros(members, dtype=param.dtype, device=param.device)
+        self._lockstep = True  # every member has taken the same number of steps
 
     def clip_grad_norm(self, max_norm: float) -> torch.Tensor:
         """Scale each member's gradient to norm <= ``max_norm``; returns the norms [K]."""
-        grad = self.param.grad
-        sq = torch.zeros(self.members, dtype=grad.dtype, device=grad.device)
-        sq.index_add_(0, self.row_member, grad.pow(2).sum(1))
-        norms = sq.sqrt()
+        grad = self.grad
+        # Rows are ordered [actors of members 0..K-1, critics of members 0..K-1].
+        norms = grad.pow(2).sum(1).view(-1, self.members).sum(0).sqrt()
         # Same rule as torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6).
         scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
-        grad.mul_(scale[self.row_member].unsqueeze(1))
+        grad.mul_(scale.repeat(grad.shape[0] // self.members).unsqueeze(1))
         return norms
 
     @torch.no_grad()
-    def step(self, lr: float, active: torch.Tensor) -> None:
-        """One Adam step at learning rate ``lr`` for the members where ``active`` [K] holds."""
-        grad = self.param.grad
+    def step(self, lr: float, active: torch.Tensor, all_active: bool | None = None) -> None:
+        """One Adam step at learning rate ``lr`` for the members where ``active`` [K] holds.
+
+        ``all_active`` may say (without a device sync) that every member steps.
+        """
+        grad = self.grad
         b1, b2 = self.beta1, self.beta2
-        if bool(active.all()) and bool((self.steps == self.steps[0]).all()):
+        if all_active is None:
+            all_active = bool(active.all())
+        if all_active and self._lockstep:
             # The common case, every member stepping in lockstep: plain in-place Adam.
             self.steps += 1
             t = float(self.steps[0])
@@ -50,6 +56,7 @@ class StackedAdam:
             self.param.addcdiv_(self.exp_avg, denom, value=-lr / (1 - b1**t))
             return
         self.steps += active.to(self.steps.dtype)
+        self._lockstep = bool((self.steps == self.steps[0]).all())
         rows = active[self.row_member].unsqueeze(1)
         m = torch.where(rows, self.exp_avg * b1 + grad * (1 - b1), self.exp_avg)
         v = torch.where(rows, self.exp_avg_sq * b2 + grad * grad * (1 - b2), self.exp_avg_sq)
@@ -66,3 +73,4 @@ class StackedAdam:
         self.exp_avg = state["exp_avg"].to(device)
         self.exp_avg_sq = state["exp_avg_sq"].to(device)
         self.steps = state["steps"].to(device)
+        self._lockstep = bool((self.steps == self.steps[0]).all())

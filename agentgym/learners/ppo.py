@@ -104,7 +104,7 @@ class PPO:
         self.act_shape = () if discrete else tuple(envs.single_action_space.shape)
         self.net = StackedActorCritic(self.obs_dim, self.act_dim, discrete, base.hidden_sizes,
                                       [c.seed for c in configs], self.device, base.init_log_std)
-        self.optimizer = StackedAdam(self.net.flat, self.net.row_member, self.k, eps=1e-5)
+        self.optimizer = StackedAdam(self.net.flat, self.net.grad, self.net.row_member, self.k, eps=1e-5)
         self.generators = [torch.Generator(device=self.device).manual_seed(_sampling_seed(c.seed))
                            for c in configs]
         self.obs_norm = ObsNormalizer(self.k, (self.obs_dim,), self.device, enabled=base.norm_obs)

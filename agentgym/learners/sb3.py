@@ -44,8 +44,13 @@ class AgentgymRewardVecEnv(VecEnvWrapper):
     the final step's info, so a final step is scored on its own state.
     """
 
-    def __init__(self, venv: VecEnv, reward: RewardModel | str, task_spec: TaskSpec | None = None,
-                 device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        venv: VecEnv,
+        reward: RewardModel | str,
+        task_spec: TaskSpec | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
         super().__init__(venv)
         if task_spec is None:
             try:
@@ -86,7 +91,7 @@ class AgentgymRewardVecEnv(VecEnvWrapper):
         batch = make_input(
             _stack([info["reward_state"] for info in infos]),
             self._actions,
-            [info.get("env_reward", r) for info, r in zip(infos, env_rewards)],
+            [info.get("env_reward", r) for info, r in zip(infos, env_rewards, strict=True)],
             _stack_terms([info.get("reward_terms") or {} for info in infos]),
             [bool(info.get("success", False)) for info in infos],
             self.task_spec,
@@ -95,7 +100,7 @@ class AgentgymRewardVecEnv(VecEnvWrapper):
         out = self.reward_model(batch)
         self.last_output = out
         terms = {k: v.detach().cpu().numpy() for k, v in out.terms.items()}
-        for i, (info, env_reward) in enumerate(zip(infos, env_rewards)):
+        for i, (info, env_reward) in enumerate(zip(infos, env_rewards, strict=True)):
             info["env_reward"] = float(info.get("env_reward", env_reward))
             info["reward_terms"] = {k: float(v[i]) for k, v in terms.items()}
         return obs, out.reward.detach().cpu().numpy().astype(np.float32), dones, infos
@@ -105,7 +110,9 @@ def _stack(states: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in states[0]:
         values = [s[key] for s in states]
-        out[key] = values if isinstance(values[0], str) else np.stack([np.asarray(v) for v in values])
+        out[key] = (
+            values if isinstance(values[0], str) else np.stack([np.asarray(v) for v in values])
+        )
     return out
 
 
@@ -148,8 +155,9 @@ def make_sb3_vec_env(config: Any, device: str = "cpu") -> VecEnv:
     if config.reward != "env":
         venv = AgentgymRewardVecEnv(venv, config.reward, device=device)
     if config.norm_obs or config.norm_reward:
-        venv = VecNormalize(venv, norm_obs=config.norm_obs, norm_reward=config.norm_reward,
-                            gamma=config.gamma)
+        venv = VecNormalize(
+            venv, norm_obs=config.norm_obs, norm_reward=config.norm_reward, gamma=config.gamma
+        )
     return venv
 
 
@@ -207,7 +215,9 @@ class _EpisodeTracker:
     def add(self, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
         # Returns are of the env's own reward, as agentgym's PPO logs them, so that runs
         # on different rewards compare on one scale.
-        env_rewards = np.asarray([float(info.get("env_reward", r)) for info, r in zip(infos, rewards)])
+        env_rewards = np.asarray(
+            [float(info.get("env_reward", r)) for info, r in zip(infos, rewards, strict=True)]
+        )
         self.returns += env_rewards
         self.lengths += 1
         for i, info in enumerate(infos):
@@ -271,8 +281,14 @@ def _run_logger_class() -> type:
 
         def _on_step(self) -> bool:
             normalizer = self.model.get_vec_normalize_env()
-            rewards = normalizer.get_original_reward() if normalizer is not None else self.locals["rewards"]
-            self.tracker.add(np.asarray(rewards, dtype=np.float64), self.locals["dones"], self.locals["infos"])
+            rewards = (
+                normalizer.get_original_reward()
+                if normalizer is not None
+                else self.locals["rewards"]
+            )
+            self.tracker.add(
+                np.asarray(rewards, dtype=np.float64), self.locals["dones"], self.locals["infos"]
+            )
             return not self.stop
 
         def _on_rollout_end(self) -> None:
@@ -301,8 +317,12 @@ def _run_logger_class() -> type:
             steps = self.model.num_timesteps - self.session_steps0
             row["time"] = self.trainer.elapsed_before + elapsed
             row["steps_per_s"] = steps / max(elapsed - self.paused, 1e-9)
-            ordered = {"step": row.pop("step"), "time": row.pop("time"),
-                       "steps_per_s": row.pop("steps_per_s"), **row}
+            ordered = {
+                "step": row.pop("step"),
+                "time": row.pop("time"),
+                "steps_per_s": row.pop("steps_per_s"),
+                **row,
+            }
             if self.trainer.emit(ordered) is False:
                 self.stop = True
             pause = time.perf_counter()
@@ -316,8 +336,13 @@ def _run_logger_class() -> type:
 class SB3Trainer:
     """SB3 PPO trained from a PPOConfig into an agentgym run folder."""
 
-    def __init__(self, config: Any, run_dir: str | Path, callback: Callable[[Row], bool | None] | None = None,
-                 resume: bool = False) -> None:
+    def __init__(
+        self,
+        config: Any,
+        run_dir: str | Path,
+        callback: Callable[[Row], bool | None] | None = None,
+        resume: bool = False,
+    ) -> None:
         from stable_baselines3 import PPO as SB3PPO
         from stable_baselines3.common.logger import configure as configure_logger
         from stable_baselines3.common.vec_env import VecNormalize
@@ -337,7 +362,9 @@ class SB3Trainer:
         state: dict[str, Any] = {}
         if resume:
             if not (self.ckpt_dir / CHECKPOINT).is_file():
-                raise FileNotFoundError(f"{self.ckpt_dir / CHECKPOINT}: no SB3 checkpoint to resume from")
+                raise FileNotFoundError(
+                    f"{self.ckpt_dir / CHECKPOINT}: no SB3 checkpoint to resume from"
+                )
             state = json.loads((self.ckpt_dir / STATE_FILE).read_text())
             if isinstance(venv, VecNormalize):
                 saved = VecNormalize.load(str(self.ckpt_dir / VECNORMALIZE), venv.venv)
@@ -366,8 +393,13 @@ class SB3Trainer:
         logger = _run_logger_class()(self)
         self.session_start = time.perf_counter()
         if remaining > 0:
-            self.model.learn(total_timesteps=remaining, callback=logger, log_interval=1,
-                             reset_num_timesteps=False, progress_bar=False)
+            self.model.learn(
+                total_timesteps=remaining,
+                callback=logger,
+                log_interval=1,
+                reset_num_timesteps=False,
+                progress_bar=False,
+            )
         if self.config.eval_episodes > 0 and self.last_eval.get("step") != self.model.num_timesteps:
             self.evaluate_and_log()
         self.save(self.elapsed_before + self.session_time())
@@ -393,7 +425,9 @@ class SB3Trainer:
         step = int(self.model.num_timesteps)
         video = self.run_dir / "videos" / f"eval_{step}.mp4" if self.config.video else None
         # The evaluation seed of agentgym's PPO, so both learners face the same episodes.
-        result = self.evaluate(self.config.eval_episodes, seed=self.config.seed + 1_000_003, video_path=video)
+        result = self.evaluate(
+            self.config.eval_episodes, seed=self.config.seed + 1_000_003, video_path=video
+        )
         row: Row = {"step": step, "time": round(self.elapsed_before + self.session_time(), 3)}
         row.update({f"eval/{k}": v for k, v in result.items() if k != "video"})
         if "video" in result:
@@ -414,13 +448,19 @@ class SB3Trainer:
         normalizer = self.model.get_vec_normalize_env()
         if normalizer is not None:
             normalizer.save(str(self.ckpt_dir / VECNORMALIZE))
-        state = {"elapsed": elapsed, "next_eval": self.next_eval, "next_checkpoint": self.next_checkpoint,
-                 "step": int(self.model.num_timesteps)}
+        state = {
+            "elapsed": elapsed,
+            "next_eval": self.next_eval,
+            "next_checkpoint": self.next_checkpoint,
+            "step": int(self.model.num_timesteps),
+        }
         tmp = self.ckpt_dir / (STATE_FILE + ".tmp")
         tmp.write_text(json.dumps(state))
         tmp.replace(self.ckpt_dir / STATE_FILE)
 
-    def evaluate(self, episodes: int, seed: int, video_path: Path | None = None) -> dict[str, float]:
+    def evaluate(
+        self, episodes: int, seed: int, video_path: Path | None = None
+    ) -> dict[str, float]:
         """Deterministic episodes, scored like agentgym's PPO (learners/evaluate.py):
         success_rate, mean_return (the env's own reward), mean_length."""
         from agentgym.learners.evaluate import run_episodes
@@ -432,19 +472,28 @@ class SB3Trainer:
                 obs = normalizer.normalize_obs(obs)
             return self.model.predict(obs, deterministic=True)[0]
 
-        result = run_episodes(self.config.env_id, policy, episodes, seed, video_path,
-                              self.config.render_width, self.config.render_height)
+        result = run_episodes(
+            self.config.env_id,
+            policy,
+            episodes,
+            seed,
+            video_path,
+            self.config.render_width,
+            self.config.render_height,
+        )
         return {k: v for k, v in result.items() if v is not None}
 
 
-def train_sb3_ppo(config: Any, run_dir: str | Path,
-                  callback: Callable[[Row], bool | None] | None = None) -> dict[str, float]:
+def train_sb3_ppo(
+    config: Any, run_dir: str | Path, callback: Callable[[Row], bool | None] | None = None
+) -> dict[str, float]:
     """Train SB3's PPO with a PPOConfig's hyper-parameters into ``run_dir``; final metrics."""
     return SB3Trainer(config, run_dir, callback).learn()
 
 
-def resume_sb3_ppo(config: Any, run_dir: str | Path,
-                   callback: Callable[[Row], bool | None] | None = None) -> dict[str, float]:
+def resume_sb3_ppo(
+    config: Any, run_dir: str | Path, callback: Callable[[Row], bool | None] | None = None
+) -> dict[str, float]:
     """Continue an SB3 run from run_dir/checkpoints/latest.zip to config.total_steps.
 
     Not bit-identical to an uninterrupted run (SB3 does not checkpoint its RNG and env

@@ -82,43 +82,46 @@ def ppo_update(
          for _ in range(config.update_epochs)]
     )  # [E, K, B]
     perms = perms + (torch.arange(k, device=device) * b).view(1, k, 1)
-    perms = perms.view(config.update_epochs, k, config.num_minibatches, mb).transpose(1, 2)
+    perms = perms.view(config.update_epochs, k, config.num_minibatches, mb).transpose(1, 2)  # [E, NM, K, M]
 
     active = active.clone()
+    all_active = bool(active.all())
     clip_v = config.clip_coef if config.clip_vloss else None
+    nm = config.num_minibatches
     stats: dict[str, torch.Tensor] = {}
     for epoch in range(config.update_epochs):
-        for start in range(config.num_minibatches):
-            rows = table[perms[epoch, start].reshape(-1)].view(k, mb, -1)
-            obs = rows[..., :obs_width].reshape(k, mb, *batch.obs.shape[2:])
-            actions = rows[..., obs_width : obs_width + act_width]
-            actions = actions.squeeze(-1).long() if net.discrete else actions.reshape(k, mb, *act_shape)
-            old_logp, adv, ret, old_v, valid = rows[..., obs_width + act_width :].unbind(-1)
-            count = valid.sum(1, keepdim=True).clamp(min=1.0)
-
-            out, new_v = net(obs)
-            new_logp, entropy = log_prob_entropy(net, out, actions)
-            logratio = new_logp - old_logp
+        # Gather and prepare every minibatch of the epoch at once ([NM, K, M, ...]); the
+        # loop below then only selects, so its per-minibatch Python work is the model.
+        rows = table[perms[epoch].reshape(-1)].view(nm, k, mb, -1)
+        obs_e = rows[..., :obs_width].reshape(nm, k, mb, *batch.obs.shape[2:])
+        act_e = rows[..., obs_width : obs_width + act_width]
+        act_e = act_e.squeeze(-1).long() if net.discrete else act_e.reshape(nm, k, mb, *act_shape)
+        old_logp_e, adv_e, ret_e, old_v_e, valid_e = rows[..., obs_width + act_width :].unbind(-1)
+        count_e = valid_e.sum(-1, keepdim=True).clamp(min=1.0)
+        if config.norm_adv:
+            mean = (adv_e * valid_e).sum(-1, keepdim=True) / count_e
+            var = ((adv_e - mean) ** 2 * valid_e).sum(-1, keepdim=True) / (count_e - 1).clamp(min=1.0)
+            adv_e = (adv_e - mean) / (var.sqrt() + 1e-8)
+        # Each member's loss is its mean over valid samples; their sum has each member's
+        # own gradient. Stopped members weigh 0.
+        weight_e = valid_e * (active.view(1, k, 1) / count_e)
+        for j in range(nm):
+            out, new_v = net(obs_e[j])
+            new_logp, entropy = log_prob_entropy(net, out, act_e[j])
+            logratio = new_logp - old_logp_e[j]
             ratio = logratio.exp()
-            if config.norm_adv:
-                mean = (adv * valid).sum(1, keepdim=True) / count
-                var = ((adv - mean) ** 2 * valid).sum(1, keepdim=True) / (count - 1).clamp(min=1.0)
-                adv = (adv - mean) / (var.sqrt() + 1e-8)
-            pg = policy_loss(adv, ratio, config.clip_coef)
-            vl = value_loss(new_v, old_v, ret, clip_v)
+            pg = policy_loss(adv_e[j], ratio, config.clip_coef)
+            vl = value_loss(new_v, old_v_e[j], ret_e[j], clip_v)
             per_sample = pg + config.vf_coef * vl - config.ent_coef * entropy
-            # Each member's loss is its mean over valid samples; their sum has each
-            # member's own gradient. Stopped members weigh 0.
-            weight = valid * (active.unsqueeze(1) / count)
-            net.flat.grad = None
-            (per_sample * weight).sum().backward()
+            net.zero_grad_()
+            (per_sample * weight_e[j]).sum().backward()
             norms = optimizer.clip_grad_norm(config.max_grad_norm)
-            optimizer.step(lr, active)
+            optimizer.step(lr, active, all_active)
         # Statistics of the epoch's last minibatch (CleanRL's choice), which also drive
         # the target-KL early stop; computing them per minibatch would cost more than
         # the update itself at small minibatch sizes.
         with torch.no_grad():
-            w = valid / count
+            w = valid_e[-1] / count_e[-1]
             # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
             approx_kl = (((ratio - 1) - logratio) * w).sum(1)
             stats = {
@@ -132,6 +135,7 @@ def ppo_update(
             }
         if config.target_kl is not None:
             active &= ~(approx_kl > config.target_kl)
+            all_active = bool(active.all())
             if not bool(active.any()):
                 break
     return stats

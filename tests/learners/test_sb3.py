@@ -46,7 +46,9 @@ def test_adapter_rewards_equal_per_env_evaluation(spec):
             if dones[i]:
                 ends += 1
                 env.reset()  # DummyVecEnv resets without a seed: the env's RNG continues
-                np.testing.assert_allclose(infos[i]["terminal_observation"], final_obs, rtol=0, atol=0)
+                np.testing.assert_allclose(
+                    infos[i]["terminal_observation"], final_obs, rtol=0, atol=0
+                )
     assert ends == 2 * n
 
 
@@ -60,16 +62,35 @@ def test_adapter_refuses_what_it_cannot_score():
 
 
 def test_sb3_ppo_gets_ppoconfig_hyper_parameters():
-    config = PPOConfig(reward=REACH, num_envs=4, num_steps=32, num_minibatches=8, update_epochs=3,
-                       hidden_sizes=(32, 16), clip_coef=0.3, ent_coef=0.01, learning_rate=1e-3,
-                       gamma=0.98, gae_lambda=0.9, target_kl=0.05, seed=3)
+    config = PPOConfig(
+        reward=REACH,
+        num_envs=4,
+        num_steps=32,
+        num_minibatches=8,
+        update_epochs=3,
+        hidden_sizes=(32, 16),
+        clip_coef=0.3,
+        ent_coef=0.01,
+        learning_rate=1e-3,
+        gamma=0.98,
+        gae_lambda=0.9,
+        target_kl=0.05,
+        seed=3,
+    )
     venv = make_sb3_vec_env(config)
     assert isinstance(venv, VecNormalize) and isinstance(venv.venv, AgentgymRewardVecEnv)
     model = SB3PPO("MlpPolicy", venv, **sb3_ppo_kwargs(config, "cpu"))
     assert (model.n_steps, model.batch_size, model.n_epochs) == (32, 16, 3)
-    assert (model.gamma, model.gae_lambda, model.ent_coef, model.target_kl) == (0.98, 0.9, 0.01, 0.05)
+    assert (model.gamma, model.gae_lambda, model.ent_coef, model.target_kl) == (
+        0.98,
+        0.9,
+        0.01,
+        0.05,
+    )
     assert model.clip_range(1.0) == 0.3 and model.clip_range_vf(1.0) == 0.3
-    assert model.lr_schedule(1.0) == pytest.approx(1e-3) and model.lr_schedule(0.25) == pytest.approx(2.5e-4)
+    assert model.lr_schedule(1.0) == pytest.approx(1e-3) and model.lr_schedule(
+        0.25
+    ) == pytest.approx(2.5e-4)
     linears = [m for m in model.policy.mlp_extractor.policy_net if isinstance(m, torch.nn.Linear)]
     assert [m.out_features for m in linears] == [32, 16]
     assert all(isinstance(m, torch.nn.Tanh) for m in model.policy.mlp_extractor.value_net[1::2])
