@@ -23,9 +23,14 @@ DEMO_STEPS = 120_000
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default=DEMO_ENV, help=f"env id (default: {DEMO_ENV})")
-    parser.add_argument("--reward", default=None,
-                        help="reward spec (default: the env's human reward program from the library)")
-    parser.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"env steps (default: {DEMO_STEPS})")
+    parser.add_argument(
+        "--reward",
+        default=None,
+        help="reward spec (default: the env's human reward program from the library)",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=DEMO_STEPS, help=f"env steps (default: {DEMO_STEPS})"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     parser.add_argument("--out", default=None, help="run folder (default: runs/<date>-demo-<env>)")
 
@@ -38,40 +43,71 @@ def human_reward(env_id: str) -> str:
     return str(program_path(env_short_name(env_id)))
 
 
-def run_demo(*, env_id: str = DEMO_ENV, reward: str | None = None, steps: int = DEMO_STEPS,
-             seed: int = 0, out: str | Path | None = None, callback: Any = None,
-             **overrides: Any) -> tuple[Any, dict[str, Any]]:
+def run_demo(
+    *,
+    env_id: str = DEMO_ENV,
+    reward: str | None = None,
+    steps: int = DEMO_STEPS,
+    seed: int = 0,
+    out: str | Path | None = None,
+    callback: Any = None,
+    **overrides: Any,
+) -> tuple[Any, dict[str, Any]]:
     """Train, evaluate and report; returns (RunDir, final metrics).
 
     ``overrides`` are further PPOConfig fields (tests use a tiny budget).
     """
     from agentgym.runs.training import renders, start_training_run, train_run
 
-    values = {"env_id": env_id, "total_steps": steps, "seed": seed, "eval_episodes": 20,
-              "video": renders(env_id), **overrides}
-    run = start_training_run(learner="ppo", values=values, rewards=[reward or human_reward(env_id)],
-                             out=out, command="demo")
+    values = {
+        "env_id": env_id,
+        "total_steps": steps,
+        "seed": seed,
+        "eval_episodes": 20,
+        "video": renders(env_id),
+        **overrides,
+    }
+    run = start_training_run(
+        learner="ppo",
+        values=values,
+        rewards=[reward or human_reward(env_id)],
+        out=out,
+        command="demo",
+    )
     final = train_run(run, callback)
     return run, final
 
 
 def run(args: argparse.Namespace) -> int:
+    import gymnasium as gym
     from rich.console import Console
     from rich.markup import escape
-
-    import gymnasium as gym
 
     from agentgym.commands.train import TrainProgress
     from agentgym.registry import UnknownNameError
 
     console = Console(soft_wrap=True)
-    console.print(f"demo: PPO on {args.env} with {args.reward or 'the human reward program'}, "
-                  f"{args.steps:,} steps")
+    console.print(
+        f"demo: PPO on {args.env} with {args.reward or 'the human reward program'}, "
+        f"{args.steps:,} steps"
+    )
     try:
         with TrainProgress(console, args.steps) as progress:
-            run_dir, final = run_demo(env_id=args.env, reward=args.reward, steps=args.steps,
-                                      seed=args.seed, out=args.out, callback=progress.update)
-    except (ValueError, UnknownNameError, gym.error.Error, FileNotFoundError, FileExistsError) as err:
+            run_dir, final = run_demo(
+                env_id=args.env,
+                reward=args.reward,
+                steps=args.steps,
+                seed=args.seed,
+                out=args.out,
+                callback=progress.update,
+            )
+    except (
+        ValueError,
+        UnknownNameError,
+        gym.error.Error,
+        FileNotFoundError,
+        FileExistsError,
+    ) as err:
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(err))}")
         return 2
     success = final.get("eval/success_rate")

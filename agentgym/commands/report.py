@@ -15,7 +15,9 @@ HELP = "rebuild report.html of a run folder"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", help="a run folder (holding config.yaml)")
-    parser.add_argument("--out", default=None, help="write the page here instead of RUN_DIR/report.html")
+    parser.add_argument(
+        "--out", default=None, help="write the page here instead of RUN_DIR/report.html"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -35,21 +35,47 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from agentgym.runs.options import add_options
 
     main = parser.add_argument_group("run")
-    main.add_argument("--env", dest="env_id", default=argparse.SUPPRESS,
-                      help="Gymnasium env id, e.g. agentgym/Reach-v0 or CartPole-v1 (default: agentgym/Reach-v0)")
-    main.add_argument("--reward", action="append", default=None, metavar="SPEC",
-                      help="reward spec: env, sparse, a .py program, a weighted sum, KIND:ARGS; "
-                           "give it once per member with --learner population (default: env)")
+    main.add_argument(
+        "--env",
+        dest="env_id",
+        default=argparse.SUPPRESS,
+        help="Gymnasium env id, e.g. agentgym/Reach-v0 or CartPole-v1 (default: agentgym/Reach-v0)",
+    )
+    main.add_argument(
+        "--reward",
+        action="append",
+        default=None,
+        metavar="SPEC",
+        help="reward spec: env, sparse, a .py program, a weighted sum, KIND:ARGS; "
+        "give it once per member with --learner population (default: env)",
+    )
     main.add_argument("--learner", default="ppo", help="ppo | population | sb3-ppo (default: ppo)")
-    main.add_argument("--steps", dest="total_steps", type=int, default=argparse.SUPPRESS,
-                      help="env steps to train for (PPOConfig.total_steps; default: 100000)")
-    main.add_argument("--seeds", type=int, nargs="+", default=None,
-                      help="population: one seed per member (default: --seed for every member)")
+    main.add_argument(
+        "--steps",
+        dest="total_steps",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="env steps to train for (PPOConfig.total_steps; default: 100000)",
+    )
+    main.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="population: one seed per member (default: --seed for every member)",
+    )
     main.add_argument("--out", default=None, help="run folder (default: runs/<date>-train-<env>)")
-    main.add_argument("--overwrite", action="store_true",
-                      help="replace the run already in --out instead of refusing")
-    main.add_argument("--resume", default=None, metavar="RUN_DIR",
-                      help="continue the run in RUN_DIR from its last checkpoint")
+    main.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run already in --out instead of refusing",
+    )
+    main.add_argument(
+        "--resume",
+        default=None,
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its last checkpoint",
+    )
     group = parser.add_argument_group("PPOConfig (every field; help from its docstring)")
     add_options(group, _config_options(), skip=ALIASES)
 
@@ -86,12 +112,25 @@ def run(args: argparse.Namespace) -> int:
             values.setdefault("env_id", "agentgym/Reach-v0")
             if "video" not in values:  # a report shows an evaluation video when the env renders
                 values["video"] = renders(values["env_id"])
-            run_dir = start_training_run(learner=args.learner, values=values,
-                                         rewards=args.reward or [], seeds=args.seeds or [],
-                                         out=args.out, overwrite=args.overwrite, argv=sys.argv)
+            run_dir = start_training_run(
+                learner=args.learner,
+                values=values,
+                rewards=args.reward or [],
+                seeds=args.seeds or [],
+                out=args.out,
+                overwrite=args.overwrite,
+                argv=sys.argv,
+            )
             resume = False
-    except (ValueError, TypeError, UnknownNameError, RewardSpecError, gym.error.Error,
-            RunExistsError, RunNotFoundError) as err:
+    except (
+        ValueError,
+        TypeError,
+        UnknownNameError,
+        RewardSpecError,
+        gym.error.Error,
+        RunExistsError,
+        RunNotFoundError,
+    ) as err:
         err_console.print(f"[red]error:[/red] {_escape(err)}")
         return 2
     console.print(f"run folder: {run_dir.path}")
@@ -105,8 +144,11 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, NotImplementedError) as err:
         err_console.print(f"[red]error:[/red] {_escape(err)}")
         return 2
-    shown = {k: v for k, v in final.items()
-             if k.startswith(("eval/", "best/eval/")) or k in ("step", "best_member", "status")}
+    shown = {
+        k: v
+        for k, v in final.items()
+        if k.startswith(("eval/", "best/eval/")) or k in ("step", "best_member", "status")
+    }
     if shown:
         console.print(", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()), highlight=False)
     console.print(f"report: {run_dir.report_path}")
@@ -127,12 +169,22 @@ class TrainProgress:
     """A rich progress bar fed by the learners' log rows: steps, steps/s, return, success."""
 
     def __init__(self, console: Any, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[speed]} steps/s"), TextColumn("return {task.fields[ret]}"),
-            TextColumn("success {task.fields[success]}"), TimeElapsedColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[speed]} steps/s"),
+            TextColumn("return {task.fields[ret]}"),
+            TextColumn("success {task.fields[success]}"),
+            TimeElapsedColumn(),
             console=console,
         )
         self.total = total
@@ -150,8 +202,9 @@ class TrainProgress:
         key = row.get("member", "train")
         if key not in self.tasks:
             name = "train" if key == "train" else f"member {key}"
-            self.tasks[key] = self.progress.add_task(name, total=self.total, speed="-", ret="-",
-                                                     success="-")
+            self.tasks[key] = self.progress.add_task(
+                name, total=self.total, speed="-", ret="-", success="-"
+            )
         fields: dict[str, Any] = {}
         if row.get("status") not in (None, "RUNNING"):
             name = "train" if key == "train" else f"member {key}"
@@ -163,4 +216,6 @@ class TrainProgress:
         success = row.get("eval/success_rate", row.get("success_rate"))
         if success is not None:
             fields["success"] = f"{success:.0%}"
-        self.progress.update(self.tasks[key], completed=min(int(row.get("step", 0)), self.total), **fields)
+        self.progress.update(
+            self.tasks[key], completed=min(int(row.get("step", 0)), self.total), **fields
+        )

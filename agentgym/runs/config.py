@@ -26,7 +26,9 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     elif isinstance(config, Mapping):
         data = dict(config)
     else:
-        raise TypeError(f"config must be a dataclass instance or a mapping, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be a dataclass instance or a mapping, got {type(config).__name__}"
+        )
     return {k: _plain(v) for k, v in data.items()}
 
 
@@ -53,7 +55,9 @@ def config_from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
                 f"Fields: {', '.join(fields)}"
             )
         default = fields[key].default
-        if isinstance(value, list) and (isinstance(default, tuple) or "tuple" in str(fields[key].type)):
+        if isinstance(value, list) and (
+            isinstance(default, tuple) or "tuple" in str(fields[key].type)
+        ):
             value = tuple(value)
         values[key] = value
     return cls(**values)
@@ -61,7 +65,9 @@ def config_from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
 
 def dump_yaml(data: Mapping[str, Any], path: str | Path) -> None:
     """Write ``data`` as block-style YAML in the order given."""
-    text = yaml.safe_dump(_plain(dict(data)), sort_keys=False, default_flow_style=False, allow_unicode=True)
+    text = yaml.safe_dump(
+        _plain(dict(data)), sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
     Path(path).write_text(text, encoding="utf-8")
 
 

@@ -69,12 +69,16 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
                 break
             raise ValueError(f"{path}: line {number} is not JSON: {err}") from err
         if not isinstance(row, dict):
-            raise ValueError(f"{path}: line {number} must be a JSON object, got {type(row).__name__}")
+            raise ValueError(
+                f"{path}: line {number} must be a JSON object, got {type(row).__name__}"
+            )
         rows.append(row)
     return rows
 
 
-def series(rows: Iterable[Mapping[str, Any]], key: str, x: str = "step") -> tuple[list[float], list[float]]:
+def series(
+    rows: Iterable[Mapping[str, Any]], key: str, x: str = "step"
+) -> tuple[list[float], list[float]]:
     """The (x, value) pairs of the rows that have a finite ``key``."""
     xs: list[float] = []
     ys: list[float] = []

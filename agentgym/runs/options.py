@@ -34,9 +34,7 @@ class FieldOption:
 def dataclass_options(source: str | Path, class_name: str) -> list[FieldOption]:
     """The annotated fields of ``class_name`` in the Python file ``source``."""
     tree = ast.parse(Path(source).read_text(encoding="utf-8"))
-    cls = next(
-        (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None
-    )
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None)
     if cls is None:
         raise LookupError(f"{source}: no class {class_name!r}")
     options = []
@@ -90,11 +88,11 @@ def add_options(
         nullable = ann.endswith("|None") or ann.startswith("None|") or ann.startswith("Optional[")
         base = ann.removesuffix("|None").removeprefix("None|")
         if base.startswith("Optional[") and base.endswith("]"):
-            base = base[len("Optional["):-1]
+            base = base[len("Optional[") : -1]
         if base == "bool":
             kwargs["action"] = argparse.BooleanOptionalAction
         elif base.startswith("tuple[") or base.startswith("list["):
-            item = base[base.index("[") + 1:].split(",")[0].rstrip("]")
+            item = base[base.index("[") + 1 :].split(",")[0].rstrip("]")
             kwargs.update(nargs="+", type=_SCALARS.get(item, str), metavar=item.upper())
         else:
             convert = _SCALARS.get(base, str)

@@ -27,7 +27,9 @@ def line_plot(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     for label, (xs, ys) in curves.items():
-        ax.plot(list(xs), list(ys), label=label, marker="o" if len(xs) <= 12 else None, markersize=3)
+        ax.plot(
+            list(xs), list(ys), label=label, marker="o" if len(xs) <= 12 else None, markersize=3
+        )
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -28,7 +28,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from agentgym.registry import load_target
 from agentgym.runs.rundir import RunDir
@@ -50,7 +50,7 @@ class Section:
     anchor: str = ""
 
 
-SectionBuilder = Callable[["ReportContext"], Union[Section, Iterable[Section], None]]
+SectionBuilder = Callable[["ReportContext"], Section | Iterable[Section] | None]
 
 
 @dataclass
@@ -83,8 +83,14 @@ class ReportContext:
         encoded = base64.b64encode(data).decode("ascii")
         return f'<img class="plot" alt="{self.escape(alt)}" src="data:image/png;base64,{encoded}">'
 
-    def plot(self, curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, title: str,
-             ylabel: str, xlabel: str = "environment steps") -> str:
+    def plot(
+        self,
+        curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+        *,
+        title: str,
+        ylabel: str,
+        xlabel: str = "environment steps",
+    ) -> str:
         """A line plot of named (x, y) curves as an inline PNG ("" when all are empty)."""
         from agentgym.runs.plots import line_plot
 
@@ -172,8 +178,13 @@ def _collect(name: str, builder: SectionBuilder, ctx: ReportContext) -> list[Sec
     except Exception as err:  # one broken section must not hide the rest of the report
         log.warning("report section %s failed: %s", name, err)
         detail = "".join(traceback.format_exception_only(type(err), err))
-        return [Section(title=f"{name} (failed)", order=99.0,
-                        body=f'<pre class="error">{html.escape(detail)}</pre>')]
+        return [
+            Section(
+                title=f"{name} (failed)",
+                order=99.0,
+                body=f'<pre class="error">{html.escape(detail)}</pre>',
+            )
+        ]
     if result is None:
         return []
     if isinstance(result, Section):
@@ -197,11 +208,12 @@ def render_page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
     ordered = sorted(sections, key=lambda s: (s.order, s.title))
     anchors = [s.anchor or _anchor(s.title, used) for s in ordered]
     toc = "".join(
-        f'<li><a href="#{html.escape(a)}">{html.escape(s.title)}</a></li>' for s, a in zip(ordered, anchors)
+        f'<li><a href="#{html.escape(a)}">{html.escape(s.title)}</a></li>'
+        for s, a in zip(ordered, anchors, strict=True)
     )
     body = "\n".join(
         f'<section id="{html.escape(a)}"><h2>{html.escape(s.title)}</h2>\n{s.body}\n</section>'
-        for s, a in zip(ordered, anchors)
+        for s, a in zip(ordered, anchors, strict=True)
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -226,7 +238,9 @@ def build_report(
     run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
     ctx = ReportContext.load(run)
     sections: list[Section] = []
-    builders = section_builders(run) + [(getattr(b, "__name__", "extra"), b) for b in extra_sections]
+    builders = section_builders(run) + [
+        (getattr(b, "__name__", "extra"), b) for b in extra_sections
+    ]
     for name, builder in builders:
         sections.extend(_collect(name, builder, ctx))
     config = ctx.config

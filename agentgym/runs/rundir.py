@@ -96,7 +96,9 @@ class RunDir:
         else:
             path = Path(out)
             if path.exists() and not path.is_dir():
-                raise RunExistsError(f"--out {str(path)!r} is a file, expected a folder for the run")
+                raise RunExistsError(
+                    f"--out {str(path)!r} is a file, expected a folder for the run"
+                )
             if path.is_dir() and any(path.iterdir()):
                 cls._refuse_or_clear(path, config, overwrite)
         path.mkdir(parents=True, exist_ok=True)

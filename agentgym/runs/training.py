@@ -134,7 +134,9 @@ def start_training_run(
     if learner == "population":
         seeds = list(seeds) or [config.seed] * len(rewards)
         if len(seeds) != len(rewards):
-            raise ValueError(f"--seeds: expected one seed per reward ({len(rewards)}), got {len(seeds)}")
+            raise ValueError(
+                f"--seeds: expected one seed per reward ({len(rewards)}), got {len(seeds)}"
+            )
     else:
         seeds = [config.seed]
     device = resolve_device(config.device)
@@ -146,21 +148,49 @@ def start_training_run(
         "seeds": [int(s) for s in seeds],
         "config": config_to_dict(config),
     }
-    run = RunDir.create(command=command, env_id=config.env_id, config=run_config, out=out,
-                        root=root, overwrite=overwrite)
+    run = RunDir.create(
+        command=command,
+        env_id=config.env_id,
+        config=run_config,
+        out=out,
+        root=root,
+        overwrite=overwrite,
+    )
     _copy_programs(run, rewards)
-    run.write_manifest(build_manifest(command=command, seeds=seeds, device=device, argv=argv,
-                                      extra={"learner": learner, "status": "created"}))
+    run.write_manifest(
+        build_manifest(
+            command=command,
+            seeds=seeds,
+            device=device,
+            argv=argv,
+            extra={"learner": learner, "status": "created"},
+        )
+    )
     if learner == "population":
-        for i, (reward, seed) in enumerate(zip(rewards, seeds)):
-            member_config = {**run_config, "learner": "ppo", "member_of": run.path.name,
-                             "rewards": [reward], "seeds": [int(seed)],
-                             "config": {**run_config["config"], "reward": reward, "seed": int(seed)}}
-            member = RunDir.create(command=command, env_id=config.env_id, config=member_config,
-                                   out=run.members_dir / member_name(i, reward))
-            member.write_manifest(build_manifest(command=command, seeds=[seed], device=device,
-                                                 argv=argv, extra={"learner": "population member",
-                                                                   "status": "created"}))
+        for i, (reward, seed) in enumerate(zip(rewards, seeds, strict=True)):
+            member_config = {
+                **run_config,
+                "learner": "ppo",
+                "member_of": run.path.name,
+                "rewards": [reward],
+                "seeds": [int(seed)],
+                "config": {**run_config["config"], "reward": reward, "seed": int(seed)},
+            }
+            member = RunDir.create(
+                command=command,
+                env_id=config.env_id,
+                config=member_config,
+                out=run.members_dir / member_name(i, reward),
+            )
+            member.write_manifest(
+                build_manifest(
+                    command=command,
+                    seeds=[seed],
+                    device=device,
+                    argv=argv,
+                    extra={"learner": "population member", "status": "created"},
+                )
+            )
     return run
 
 
@@ -182,8 +212,9 @@ def ppo_config(run: RunDir) -> Any:
     return config_from_dict(PPOConfig, run.read_config()["config"])
 
 
-def train_run(run: RunDir, callback: Callback | None = None, *, resume: bool = False,
-              report: bool = True) -> dict[str, Any]:
+def train_run(
+    run: RunDir, callback: Callback | None = None, *, resume: bool = False, report: bool = True
+) -> dict[str, Any]:
     """Train the run described by ``run``'s config.yaml, then write its report(s).
 
     The manifest's ``status`` goes created -> running -> done (or interrupted / failed:
@@ -203,7 +234,11 @@ def train_run(run: RunDir, callback: Callback | None = None, *, resume: bool = F
         else:
             final = _train_population(run, spec, config, callback, resume)
     except BaseException as err:  # the report of a killed or failed run says so
-        status = "interrupted" if isinstance(err, KeyboardInterrupt) else f"failed: {type(err).__name__}: {err}"
+        status = (
+            "interrupted"
+            if isinstance(err, KeyboardInterrupt)
+            else f"failed: {type(err).__name__}: {err}"
+        )
         run.update_manifest(status=status, finished=_now())
         if report:
             try:
@@ -212,9 +247,14 @@ def train_run(run: RunDir, callback: Callback | None = None, *, resume: bool = F
                 log.warning("could not write the report of %s: %s", run.path, report_err)
         raise
     total = int(spec["config"]["total_steps"])
-    status = "done" if int(final.get("step", total)) >= total else "stopped"  # a callback stopped it
-    run.update_manifest(status=status, finished=_now(),
-                        final={k: v for k, v in final.items() if isinstance(v, (int, float, str))})
+    status = (
+        "done" if int(final.get("step", total)) >= total else "stopped"
+    )  # a callback stopped it
+    run.update_manifest(
+        status=status,
+        finished=_now(),
+        final={k: v for k, v in final.items() if isinstance(v, (int, float, str))},
+    )
     if report:
         write_reports(run)
     return final
@@ -239,8 +279,9 @@ def _train_ppo(run: RunDir, config: Any, callback: Callback | None, resume: bool
     return agent.learn(callback=callback)
 
 
-def _train_population(run: RunDir, spec: dict[str, Any], config: Any, callback: Callback | None,
-                      resume: bool) -> dict[str, Any]:
+def _train_population(
+    run: RunDir, spec: dict[str, Any], config: Any, callback: Callback | None, resume: bool
+) -> dict[str, Any]:
     from agentgym.learners.population import train_population
 
     if resume:
@@ -249,14 +290,20 @@ def _train_population(run: RunDir, spec: dict[str, Any], config: Any, callback: 
             "is not possible either, as they train batched in one process"
         )
     members = run.members()
-    results = train_population(config, list(spec["rewards"]), list(spec["seeds"]),
-                               [m.path for m in members], callback)
-    for member, result in zip(members, results):
-        member.update_manifest(status=str(result.get("status", "done")).lower(),
-                               final={k: v for k, v in result.items() if isinstance(v, (int, float, str))})
+    results = train_population(
+        config, list(spec["rewards"]), list(spec["seeds"]), [m.path for m in members], callback
+    )
+    for member, result in zip(members, results, strict=True):
+        member.update_manifest(
+            status=str(result.get("status", "done")).lower(),
+            final={k: v for k, v in result.items() if isinstance(v, (int, float, str))},
+        )
     best = max(range(len(results)), key=lambda i: results[i].get("eval/success_rate") or 0.0)
-    return {"members": len(results), "best_member": members[best].path.name,
-            **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))}}
+    return {
+        "members": len(results),
+        "best_member": members[best].path.name,
+        **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))},
+    }
 
 
 def write_reports(run: RunDir) -> Path:

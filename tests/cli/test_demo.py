@@ -14,12 +14,16 @@ from agentgym.runs import RunDir
 
 def test_human_reward_is_the_library_program():
     assert human_reward("agentgym/Reach-v0").endswith("reward_designers/library/reach.py")
-    with pytest.raises(FileNotFoundError, match="no human reward program for task 'Reech'. Did you mean 'reach'?"):
+    with pytest.raises(
+        FileNotFoundError, match="no human reward program for task 'Reech'. Did you mean 'reach'?"
+    ):
         human_reward("agentgym/Reech-v0")
 
 
 def test_run_demo_trains_evaluates_and_reports(tmp_path):
-    run, final = run_demo(steps=1024, out=tmp_path / "demo", num_envs=4, num_steps=128, eval_episodes=2)
+    run, final = run_demo(
+        steps=1024, out=tmp_path / "demo", num_envs=4, num_steps=128, eval_episodes=2
+    )
     assert isinstance(run, RunDir) and final["step"] == 1024
     config = run.read_config()
     assert config["command"] == "demo" and config["rewards"] == [human_reward("agentgym/Reach-v0")]
@@ -30,8 +34,12 @@ def test_run_demo_trains_evaluates_and_reports(tmp_path):
 
 @pytest.mark.slow
 def test_make_demo_reaches_high_success_and_prints_the_report(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "agentgym", "demo", "--out", str(tmp_path / "d")],
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "agentgym", "demo", "--out", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"report: {tmp_path / 'd' / 'report.html'}" in done.stdout
     rate = float(re.search(r"evaluation success rate: (\d+)%", done.stdout).group(1)) / 100

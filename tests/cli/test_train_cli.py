@@ -17,14 +17,33 @@ from agentgym.runs.training import start_training_run, train_run
 
 REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
 TINY = ["--num-envs", "4", "--num-steps", "128", "--eval-episodes", "2"]
-DOCUMENTED_ROW = {"step", "time", "steps_per_s", "episode_return", "episode_length", "success_rate",
-                  "reward_terms/distance", "reward_terms/control", "env_reward", "loss/policy",
-                  "loss/value", "loss/entropy", "approx_kl", "clipfrac", "learning_rate"}
+DOCUMENTED_ROW = {
+    "step",
+    "time",
+    "steps_per_s",
+    "episode_return",
+    "episode_length",
+    "success_rate",
+    "reward_terms/distance",
+    "reward_terms/control",
+    "env_reward",
+    "loss/policy",
+    "loss/value",
+    "loss/entropy",
+    "approx_kl",
+    "clipfrac",
+    "learning_rate",
+}
 
 
 def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agentgym", *args], capture_output=True, text=True,
-                          timeout=600, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "agentgym", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+    )
 
 
 def test_help_has_every_ppoconfig_field_with_its_docstring():
@@ -40,19 +59,25 @@ def test_help_has_every_ppoconfig_field_with_its_docstring():
     assert "--no-norm-obs" in text and "--hidden-sizes INT [INT ...]" in text
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--num-envs", "0"], "PPOConfig.num_envs: expected a positive int, got 0"),
-    (["--num-minibatches", "3"], "PPOConfig.num_minibatches"),
-    (["--gamma", "1.5"], "PPOConfig.gamma: expected a float in [0, 1], got 1.5"),
-    (["--learner", "sb3"], "unknown learner 'sb3'. Did you mean 'sb3-ppo'?"),
-    (["--env", "agentgym/Reech-v0"], "Did you mean: `Reach`?"),
-    (["--reward", "sparce"], "part 'sparce' is not a reward; Did you mean 'sparse'?"),
-    (["--reward", "missing.py"], "no such program file"),
-    (["--env", "CartPole-v1", "--reward", "sparse"], "'CartPole-v1' is not an agentgym env"),
-    (["--reward", "env", "--reward", "sparse"], "only --learner population trains several rewards"),
-    (["--vectorization", "asink"], "Did you mean 'async'?"),
-    (["--resume", "."], "is not a run folder: expected config.yaml"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--num-envs", "0"], "PPOConfig.num_envs: expected a positive int, got 0"),
+        (["--num-minibatches", "3"], "PPOConfig.num_minibatches"),
+        (["--gamma", "1.5"], "PPOConfig.gamma: expected a float in [0, 1], got 1.5"),
+        (["--learner", "sb3"], "unknown learner 'sb3'. Did you mean 'sb3-ppo'?"),
+        (["--env", "agentgym/Reech-v0"], "Did you mean: `Reach`?"),
+        (["--reward", "sparce"], "part 'sparce' is not a reward; Did you mean 'sparse'?"),
+        (["--reward", "missing.py"], "no such program file"),
+        (["--env", "CartPole-v1", "--reward", "sparse"], "'CartPole-v1' is not an agentgym env"),
+        (
+            ["--reward", "env", "--reward", "sparse"],
+            "only --learner population trains several rewards",
+        ),
+        (["--vectorization", "asink"], "Did you mean 'async'?"),
+        (["--resume", "."], "is not a run folder: expected config.yaml"),
+    ],
+)
 def test_bad_options_give_an_error_naming_the_field_and_write_nothing(tmp_path, args, message):
     out = agentgym("train", *args, cwd=tmp_path)
     assert out.returncode == 2, out.stdout + out.stderr
@@ -69,8 +94,20 @@ def test_argparse_rejects_a_bad_type_naming_the_option():
 @pytest.fixture(scope="module")
 def sb3_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("sb3") / "run"
-    done = agentgym("train", "--learner", "sb3-ppo", "--reward", REACH, "--steps", "1536", "--seed", "2",
-                    *TINY, "--out", str(out))
+    done = agentgym(
+        "train",
+        "--learner",
+        "sb3-ppo",
+        "--reward",
+        REACH,
+        "--steps",
+        "1536",
+        "--seed",
+        "2",
+        *TINY,
+        "--out",
+        str(out),
+    )
     return out, done
 
 
@@ -93,22 +130,39 @@ def test_sb3_ppo_through_the_cli_writes_a_complete_run_folder(sb3_run):
     assert (out / "logs" / "tb").is_dir()
     html = run.report_path.read_text()
     assert re.findall(r"<h2>(.*?)</h2>", html) == [
-        "Summary", "Learning curve", "Success rate", "Reward terms", "Losses and KL",
-        "Evaluation video", "Config and manifest"]
+        "Summary",
+        "Learning curve",
+        "Success rate",
+        "Reward terms",
+        "Losses and KL",
+        "Evaluation video",
+        "Config and manifest",
+    ]
 
 
 def test_refuses_to_overwrite_a_run_unless_asked(sb3_run):
     out, _ = sb3_run
     again = agentgym("train", "--learner", "sb3-ppo", "--steps", "1024", *TINY, "--out", str(out))
     assert again.returncode == 2
-    assert "already holds a different run" in again.stderr and "total_steps: 1536 -> 1024" in again.stderr
+    assert (
+        "already holds a different run" in again.stderr
+        and "total_steps: 1536 -> 1024" in again.stderr
+    )
 
 
 @pytest.mark.parametrize("learner", ["ppo", "sb3-ppo"])
 def test_resume_continues_a_stopped_run_to_its_budget(tmp_path, learner):
-    run = start_training_run(learner=learner, values={"total_steps": 2048, "num_envs": 4, "num_steps": 128,
-                                                      "eval_episodes": 1, "reward": REACH},
-                             out=tmp_path / "run")
+    run = start_training_run(
+        learner=learner,
+        values={
+            "total_steps": 2048,
+            "num_envs": 4,
+            "num_steps": 128,
+            "eval_episodes": 1,
+            "reward": REACH,
+        },
+        out=tmp_path / "run",
+    )
     first = train_run(run, callback=lambda row: False, report=False)  # stop after the first row
     assert first["step"] < 2048
     assert run.read_manifest()["status"] == "stopped"
@@ -137,28 +191,47 @@ def test_default_run_folder_goes_under_runs(tmp_path):
     assert f"report: runs/{folder.name}/report.html" in done.stdout
 
 
-NAN_PROGRAM = '''import torch
+NAN_PROGRAM = """import torch
 
 
 def compute_reward(state, action):
     broken = state["fingertip_pos"][:, 0] * float("nan")
     return broken, {"broken": broken}
-'''
+"""
 
 
 def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path):
     nan_program = tmp_path / "nan_reward.py"
     nan_program.write_text(NAN_PROGRAM)
     out = tmp_path / "pop"
-    done = agentgym("train", "--learner", "population", "--reward", REACH, "--reward", "sparse",
-                    "--reward", str(nan_program), "--seeds", "1", "2", "3", "--steps", "1024", *TINY,
-                    "--out", str(out))
+    done = agentgym(
+        "train",
+        "--learner",
+        "population",
+        "--reward",
+        REACH,
+        "--reward",
+        "sparse",
+        "--reward",
+        str(nan_program),
+        "--seeds",
+        "1",
+        "2",
+        "3",
+        "--steps",
+        "1024",
+        *TINY,
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     top = RunDir.open(out)
     assert top.read_config()["rewards"] == [REACH, "sparse", str(nan_program)]
     members = top.members()
     assert [m.path.name for m in members] == ["00-reach", "01-sparse", "02-nan_reward"]
-    for member, reward, seed in zip(members, [REACH, "sparse", str(nan_program)], [1, 2, 3]):
+    for member, reward, seed in zip(
+        members, [REACH, "sparse", str(nan_program)], [1, 2, 3], strict=True
+    ):
         config = member.read_config()["config"]
         assert (config["reward"], config["seed"]) == (reward, seed)
         assert member.report_path.is_file() and member.metrics()
@@ -171,6 +244,19 @@ def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path)
     for member in members:
         assert f'<a href="members/{member.path.name}/report.html">' in html
     assert "<td>nonfinite</td>" in html
-    mismatch = agentgym("train", "--learner", "population", "--reward", "env", "--reward", "sparse",
-                        "--seeds", "1", cwd=tmp_path)
-    assert mismatch.returncode == 2 and "--seeds: expected one seed per reward (2), got 1" in mismatch.stderr
+    mismatch = agentgym(
+        "train",
+        "--learner",
+        "population",
+        "--reward",
+        "env",
+        "--reward",
+        "sparse",
+        "--seeds",
+        "1",
+        cwd=tmp_path,
+    )
+    assert (
+        mismatch.returncode == 2
+        and "--seeds: expected one seed per reward (2), got 1" in mismatch.stderr
+    )

@@ -14,25 +14,56 @@ import numpy as np
 import pytest
 
 from agentgym.runs import RunDir, build_report
-from agentgym.runs.config import dump_yaml
 from agentgym.runs.metrics import MetricsWriter
 
 REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
-SECTIONS = ["Summary", "Learning curve", "Success rate", "Reward terms", "Losses and KL",
-            "Evaluation video", "Config and manifest"]
+SECTIONS = [
+    "Summary",
+    "Learning curve",
+    "Success rate",
+    "Reward terms",
+    "Losses and KL",
+    "Evaluation video",
+    "Config and manifest",
+]
 
 
 def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agentgym", *args], capture_output=True, text=True,
-                          timeout=600, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "agentgym", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
 def ppo_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ppo") / "run"
-    done = agentgym("train", "--env", "agentgym/Reach-v0", "--reward", REACH, "--learner", "ppo",
-                    "--steps", "3072", "--num-envs", "4", "--num-steps", "128", "--eval-every", "1536",
-                    "--eval-episodes", "2", "--seed", "7", "--out", str(out))
+    done = agentgym(
+        "train",
+        "--env",
+        "agentgym/Reach-v0",
+        "--reward",
+        REACH,
+        "--learner",
+        "ppo",
+        "--steps",
+        "3072",
+        "--num-envs",
+        "4",
+        "--num-steps",
+        "128",
+        "--eval-every",
+        "1536",
+        "--eval-episodes",
+        "2",
+        "--seed",
+        "7",
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"report: {out / 'report.html'}" in done.stdout
     return out
@@ -45,8 +76,10 @@ def sections(html: str) -> list[str]:
 def pngs(html: str) -> list[np.ndarray]:
     import imageio.v2 as imageio
 
-    return [imageio.imread(io.BytesIO(base64.b64decode(b)))
-            for b in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
+    return [
+        imageio.imread(io.BytesIO(base64.b64decode(b)))
+        for b in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    ]
 
 
 def test_run_folder_is_complete(ppo_run):
@@ -60,8 +93,14 @@ def test_run_folder_is_complete(ppo_run):
     rows = run.metrics()
     train = [r for r in rows if "loss/policy" in r]
     assert [r["step"] for r in train] == [512 * i for i in range(1, 7)]
-    assert {"reward_terms/distance", "reward_terms/control", "episode_return", "success_rate",
-            "steps_per_s", "approx_kl"} <= set(train[-1])
+    assert {
+        "reward_terms/distance",
+        "reward_terms/control",
+        "episode_return",
+        "success_rate",
+        "steps_per_s",
+        "approx_kl",
+    } <= set(train[-1])
     evals = [r for r in rows if "eval/success_rate" in r]
     assert [r["step"] for r in evals] == [1536, 3072]
     assert (run.path / evals[-1]["eval/video"]).is_file()
@@ -102,9 +141,17 @@ def test_agentgym_report_rebuilds_the_same_sections_from_the_folder_alone(ppo_ru
 
 
 def _hand_run(tmp_path: Path, reward: str) -> RunDir:
-    run = RunDir.create(command="train", env_id="agentgym/Reach-v0", out=tmp_path / "run",
-                        config={"command": "train", "learner": "ppo", "env_id": "agentgym/Reach-v0",
-                                "config": {"reward": reward, "total_steps": 200}})
+    run = RunDir.create(
+        command="train",
+        env_id="agentgym/Reach-v0",
+        out=tmp_path / "run",
+        config={
+            "command": "train",
+            "learner": "ppo",
+            "env_id": "agentgym/Reach-v0",
+            "config": {"reward": reward, "total_steps": 200},
+        },
+    )
     with MetricsWriter(run.metrics_path) as writer:
         for step in (100, 200):
             writer.write({"step": step, "episode_return": -step / 100, "success_rate": step / 200})
@@ -144,7 +191,8 @@ def test_a_command_adds_a_section_through_the_manifest(tmp_path, monkeypatch):
 
 def test_a_failing_section_is_shown_and_the_rest_still_render(tmp_path, monkeypatch):
     (tmp_path / "broken_section.py").write_text(
-        "def section(ctx):\n    raise RuntimeError('no frames in <run>')\n")
+        "def section(ctx):\n    raise RuntimeError('no frames in <run>')\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     run = _hand_run(tmp_path, "sparse")
     run.add_report_section("broken_section:section")
@@ -155,17 +203,35 @@ def test_a_failing_section_is_shown_and_the_rest_still_render(tmp_path, monkeypa
 
 
 def test_population_top_report_compares_members(tmp_path):
-    top = RunDir.create(command="train", env_id="agentgym/Reach-v0", out=tmp_path / "pop",
-                        config={"command": "train", "learner": "population", "env_id": "agentgym/Reach-v0",
-                                "rewards": ["a.py", "b.py"], "config": {"total_steps": 200}})
+    top = RunDir.create(
+        command="train",
+        env_id="agentgym/Reach-v0",
+        out=tmp_path / "pop",
+        config={
+            "command": "train",
+            "learner": "population",
+            "env_id": "agentgym/Reach-v0",
+            "rewards": ["a.py", "b.py"],
+            "config": {"total_steps": 200},
+        },
+    )
     for i, name in enumerate(["00-a", "01-b"]):
-        member = RunDir.create(command="train", env_id="agentgym/Reach-v0", out=top.members_dir / name,
-                               config={"command": "train", "learner": "ppo",
-                                       "config": {"reward": f"{name}.py", "seed": i}})
+        member = RunDir.create(
+            command="train",
+            env_id="agentgym/Reach-v0",
+            out=top.members_dir / name,
+            config={
+                "command": "train",
+                "learner": "ppo",
+                "config": {"reward": f"{name}.py", "seed": i},
+            },
+        )
         member.write_manifest({"status": "done" if i == 0 else "nonfinite"})
         with MetricsWriter(member.metrics_path) as writer:
             writer.write({"step": 100, "episode_return": float(i), "success_rate": 0.5 * i})
-            writer.write({"step": 200, "eval/success_rate": 0.25 + 0.5 * i, "eval/mean_return": 1.0})
+            writer.write(
+                {"step": 200, "eval/success_rate": 0.25 + 0.5 * i, "eval/mean_return": 1.0}
+            )
         build_report(member)
     html = build_report(top).read_text()
     assert sections(html)[:2] == ["Summary", "Population"]

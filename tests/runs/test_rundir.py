@@ -15,20 +15,33 @@ from agentgym.runs.metrics import MetricsWriter, series
 
 def _config(**changes):
     cfg = PPOConfig(reward="sparse", hidden_sizes=(32, 16), target_kl=0.02, **changes)
-    return {"command": "train", "learner": "ppo", "env_id": cfg.env_id, "config": config_to_dict(cfg)}
+    return {
+        "command": "train",
+        "learner": "ppo",
+        "env_id": cfg.env_id,
+        "config": config_to_dict(cfg),
+    }
 
 
 def test_default_folder_is_dated_and_named_after_command_and_env(tmp_path):
-    run = RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path)
+    run = RunDir.create(
+        command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path
+    )
     assert re.fullmatch(r"\d{8}-\d{6}-train-Reach", run.path.name)
-    again = RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path)
+    again = RunDir.create(
+        command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path
+    )
     assert again.path != run.path and again.path.name.startswith(run.path.name[:15])
 
 
 def test_config_yaml_loads_back_equal(tmp_path):
     cfg = PPOConfig(reward="sparse", hidden_sizes=(32, 16), target_kl=0.02, num_envs=3)
-    run = RunDir.create(command="train", env_id=cfg.env_id, out=tmp_path / "r",
-                        config={"command": "train", "config": config_to_dict(cfg)})
+    run = RunDir.create(
+        command="train",
+        env_id=cfg.env_id,
+        out=tmp_path / "r",
+        config={"command": "train", "config": config_to_dict(cfg)},
+    )
     loaded = config_from_dict(PPOConfig, run.read_config()["config"])
     assert loaded == cfg and isinstance(loaded.hidden_sizes, tuple)
     with pytest.raises(ValueError, match="no field 'num_env'.*Did you mean 'num_envs'"):
@@ -41,12 +54,19 @@ def test_refuses_to_overwrite_a_different_run_and_names_the_difference(tmp_path)
     (out / "logs").mkdir()
     (out / "logs" / "metrics.jsonl").write_text('{"step": 1}\n')
     with pytest.raises(RunExistsError, match=r"different run \(config.num_envs: 8 -> 2\)"):
-        RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(num_envs=2), out=out)
+        RunDir.create(
+            command="train", env_id="agentgym/Reach-v0", config=_config(num_envs=2), out=out
+        )
     with pytest.raises(RunExistsError, match="already holds this run; continue it with --resume"):
         RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(), out=out)
     assert read_metrics(out / "logs" / "metrics.jsonl") == [{"step": 1}]  # untouched
-    RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(num_envs=2), out=out,
-                  overwrite=True)
+    RunDir.create(
+        command="train",
+        env_id="agentgym/Reach-v0",
+        config=_config(num_envs=2),
+        out=out,
+        overwrite=True,
+    )
     assert not (out / "logs").exists()
     assert RunDir.open(out).read_config()["config"]["num_envs"] == 2
 
@@ -56,19 +76,27 @@ def test_never_deletes_a_folder_that_is_not_a_run(tmp_path):
     out.mkdir()
     (out / "thesis.tex").write_text("x")
     with pytest.raises(RunExistsError, match="not a run folder"):
-        RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(), out=out, overwrite=True)
+        RunDir.create(
+            command="train", env_id="agentgym/Reach-v0", config=_config(), out=out, overwrite=True
+        )
     assert (out / "thesis.tex").read_text() == "x"
 
 
 def test_open_names_what_is_missing_and_lists_runs_inside(tmp_path):
     RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(), out=tmp_path / "a")
-    with pytest.raises(RunNotFoundError, match=r"expected config.yaml inside it \(it holds runs: a\)"):
+    with pytest.raises(
+        RunNotFoundError, match=r"expected config.yaml inside it \(it holds runs: a\)"
+    ):
         RunDir.open(tmp_path)
 
 
 def test_manifest_records_versions_seeds_device_git_and_machine(tmp_path):
-    run = RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(), out=tmp_path / "r")
-    run.write_manifest(build_manifest(command="train", seeds=[3, 4], device="cpu", argv=["agentgym", "x"]))
+    run = RunDir.create(
+        command="train", env_id="agentgym/Reach-v0", config=_config(), out=tmp_path / "r"
+    )
+    run.write_manifest(
+        build_manifest(command="train", seeds=[3, 4], device="cpu", argv=["agentgym", "x"])
+    )
     manifest = json.loads(run.manifest_path.read_text())
     import gymnasium
     import numpy
@@ -101,8 +129,10 @@ def test_metrics_round_trip_and_a_killed_run_partial_line(tmp_path):
     with path.open("a") as f:
         f.write('{"step": 30, "episode_ret')  # SIGKILL mid-write
     rows = read_metrics(path)
-    assert rows == [{"step": 10, "episode_return": 1.5, "loss/value": None},
-                    {"step": 20, "episode_return": 2.5}]
+    assert rows == [
+        {"step": 10, "episode_return": 1.5, "loss/value": None},
+        {"step": 20, "episode_return": 2.5},
+    ]
     assert series(rows, "episode_return") == ([10.0, 20.0], [1.5, 2.5])
     assert series(rows, "loss/value") == ([], [])
     path.write_text('{"step": 1}\nnot json\n{"step": 2}\n')

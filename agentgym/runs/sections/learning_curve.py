@@ -12,7 +12,8 @@ def build(ctx: ReportContext) -> Section | None:
             "training episodes": series(ctx.rows, "episode_return"),
             "evaluation": series(ctx.rows, "eval/mean_return"),
         },
-        title="Episode return", ylabel="return (training reward)",
+        title="Episode return",
+        ylabel="return (env reward)",
     )
     if not img:
         return None

@@ -16,7 +16,9 @@ PANELS = (
 
 
 def build(ctx: ReportContext) -> Section | None:
-    plots = [ctx.plot({title: series(ctx.rows, key)}, title=title, ylabel=key) for title, key in PANELS]
+    plots = [
+        ctx.plot({title: series(ctx.rows, key)}, title=title, ylabel=key) for title, key in PANELS
+    ]
     plots = [p for p in plots if p]
     if not plots:
         return None

@@ -10,8 +10,16 @@ def build(ctx: ReportContext) -> Section | None:
     members = ctx.run.members()
     if not members:
         return None
-    head = ("member", "reward", "seed", "status", "eval success", "eval return",
-            "train success", "train return")
+    head = (
+        "member",
+        "reward",
+        "seed",
+        "status",
+        "eval success",
+        "eval return",
+        "train success",
+        "train return",
+    )
     rows, returns, successes = [], {}, {}
     for member in members:
         config = member.read_config()
@@ -31,18 +39,26 @@ def build(ctx: ReportContext) -> Section | None:
             last_value(metrics, "success_rate"),
             last_value(metrics, "episode_return"),
         ]
-        rows.append(f"<tr><td>{link}</td>" + "".join(
-            f"<td>{ctx.escape(_fmt(c))}</td>" for c in cells) + "</tr>")
+        rows.append(
+            f"<tr><td>{link}</td>"
+            + "".join(f"<td>{ctx.escape(_fmt(c))}</td>" for c in cells)
+            + "</tr>"
+        )
         returns[name] = series(metrics, "episode_return")
         successes[name] = series(metrics, "success_rate")
     table = (
-        "<table><tr>" + "".join(f"<th>{ctx.escape(h)}</th>" for h in head) + "</tr>"
-        + "".join(rows) + "</table>"
+        "<table><tr>"
+        + "".join(f"<th>{ctx.escape(h)}</th>" for h in head)
+        + "</tr>"
+        + "".join(rows)
+        + "</table>"
     )
-    plots = ctx.plot(returns, title="Episode return by member", ylabel="return (own reward)")
+    plots = ctx.plot(returns, title="Episode return by member", ylabel="return (env reward)")
     plots += ctx.plot(successes, title="Success rate by member", ylabel="fraction of episodes")
-    note = ("<p>Each member trains on its own reward, so returns are not comparable across "
-            "members; the success rate is.</p>")
+    note = (
+        "<p>Each member trains on its own reward; returns are of the env's own reward, so "
+        "they compare across members, as the success rate does.</p>"
+    )
     return Section("Population", table + note + plots, order=15)
 
 

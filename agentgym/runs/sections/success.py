@@ -12,7 +12,8 @@ def build(ctx: ReportContext) -> Section | None:
             "training episodes": series(ctx.rows, "success_rate"),
             "evaluation": series(ctx.rows, "eval/success_rate"),
         },
-        title="Success rate", ylabel="fraction of episodes",
+        title="Success rate",
+        ylabel="fraction of episodes",
     )
     if not img:
         return None

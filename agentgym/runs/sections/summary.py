@@ -9,12 +9,19 @@ from agentgym.runs.report import ReportContext, Section
 def build(ctx: ReportContext) -> Section:
     config, manifest, rows = ctx.config, ctx.manifest, ctx.rows
     learner_config = config.get("config", {})
-    steps = max((r["step"] for r in rows if isinstance(r.get("step"), (int, float))), default=0)
+    members = ctx.run.members()
+    # A population's rows are in its members' folders (compared in the next section).
+    counted = rows or [r for m in members for r in m.metrics()]
+    steps = max((r["step"] for r in counted if isinstance(r.get("step"), (int, float))), default=0)
+    rewards = config.get("rewards") or [learner_config.get("reward")]
+    final = manifest.get("final") or {}
     git = manifest.get("git") or {}
     items = [
         ("env", config.get("env_id", learner_config.get("env_id"))),
         ("learner", config.get("learner")),
-        ("reward", config.get("rewards") or learner_config.get("reward")),
+        ("reward" if len(rewards) == 1 else "rewards", "; ".join(str(r) for r in rewards)),
+        ("members", len(members) or None),
+        ("best member (eval success)", final.get("best_member")),
         ("steps", f"{int(steps):,} of {int(learner_config.get('total_steps', 0)):,}"),
         ("wall time (s)", last_value(rows, "time")),
         ("steps/s (last)", last_value(rows, "steps_per_s")),
@@ -25,6 +32,13 @@ def build(ctx: ReportContext) -> Section:
         ("status", manifest.get("status")),
         ("seeds", ", ".join(str(s) for s in manifest.get("seeds", []))),
         ("device", manifest.get("device")),
-        ("git", f"{git.get('commit', '')[:12]}{' (dirty)' if git.get('dirty') else ''}" if git else None),
+        (
+            "git",
+            f"{git.get('commit', '')[:12]}{' (dirty)' if git.get('dirty') else ''}"
+            if git
+            else None,
+        ),
     ]
-    return Section("Summary", ctx.table([(k, v) for k, v in items if v not in (None, "")]), order=10)
+    return Section(
+        "Summary", ctx.table([(k, v) for k, v in items if v not in (None, "")]), order=10
+    )
