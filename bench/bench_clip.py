@@ -110,6 +110,8 @@ def main() -> dict:
                 print(f"{kind:8s} {device:5s} batched {result['batched_fps']:>9.1f} frames/s  "
                       f"per-frame {result['per_frame_fps']:>8.1f} frames/s  x{result['ratio']}")
     machine = machine_info()
+    # Shared machines make these numbers move: the load average says how busy it was.
+    machine["load_average_1m"] = round(os.getloadavg()[0], 2)
     out = {"benchmark": "clip_reward_frames_per_s", "frame": [FRAME, FRAME, 3], "quick": quick,
            "machine": machine, "results": rows}
     RESULTS.mkdir(exist_ok=True)
@@ -118,7 +120,8 @@ def main() -> dict:
         "# CLIP reward: frames/s, batched relabel vs per-frame loop",
         "",
         f"Machine: {machine['cpu']}, {machine['cores']} cores, GPU: {machine['gpu'] or 'none'}, "
-        f"torch {machine['torch']}. Frames {FRAME}x{FRAME}, all distinct, cache off.",
+        f"torch {machine['torch']}, load average {machine['load_average_1m']} at the end. "
+        f"Frames {FRAME}x{FRAME}, all distinct, cache off.",
         "",
         "| model | device | dtype | batch | batched frames/s | per-frame frames/s | ratio |",
         "|---|---|---|---|---|---|---|",
