@@ -322,7 +322,7 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
         text = fit_text("\n".join(lines), TEXT_LENGTH)
         obs = {
             "text": text,
-            "image": np.asarray(self._obs["image"], dtype=np.uint8),
+            "image": np.array(self._obs["image"], dtype=np.uint8),  # a copy: never share arrays between steps
             "direction": int(env.agent_dir),
         }
         state = self.text_state(text)
