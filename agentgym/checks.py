@@ -60,13 +60,24 @@ def _same(a: Any, b: Any) -> bool:
     return np.array_equal(np.asarray(a), np.asarray(b))
 
 
+def sample_action(env: gym.Env, info: dict[str, Any]) -> Any:
+    """A seeded random action. Text envs (info["admissible_actions"]) get an admissible
+    command half of the time: random strings are invalid commands, which alone would
+    leave the dynamics of a text env unexercised."""
+    admissible = info.get("admissible_actions")
+    rng = env.action_space.np_random
+    if admissible and rng.random() < 0.5:
+        return admissible[int(rng.integers(len(admissible)))]
+    return env.action_space.sample()
+
+
 def rollout(env: gym.Env, seed: int, steps: int) -> list[tuple[Any, float, bool, bool, dict]]:
     """A seeded rollout with actions from a seeded action space."""
     obs, info = env.reset(seed=seed)
     env.action_space.seed(seed)
     out = [(obs, 0.0, False, False, info)]
     for _ in range(steps):
-        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        obs, reward, terminated, truncated, info = env.step(sample_action(env, info))
         out.append((obs, float(reward), terminated, truncated, info))
         if terminated or truncated:
             obs, info = env.reset()
