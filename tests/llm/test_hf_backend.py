@@ -7,39 +7,12 @@ import pytest
 
 from agentgym.llm import make_client
 from agentgym.llm.hf_backend import LOADS
-
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
+from tests.llm.tiny_llama import build_tiny_llama
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
     path = tmp_path_factory.mktemp("tiny-llama")
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    corpus = ["def compute_reward(state, action):", "return -distance, {'distance': d}",
-              "You write reward functions.", "Move the fingertip to the target."] * 20
-    tok.train_from_iterator(corpus, trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
-                                        pad_token="<|endoftext|>", bos_token="<|im_start|>")
-    tokenizer.chat_template = CHAT_TEMPLATE
-    tokenizer.save_pretrained(path)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
-                         max_position_embeddings=512, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id)
-    LlamaForCausalLM(config).save_pretrained(path)
-    return path, tokenizer
+    return path, build_tiny_llama(path)
 
 
 MESSAGES = [{"role": "system", "content": "You write reward functions."},
@@ -87,3 +60,15 @@ def test_hf_default_checks_flag_truncation_and_cache_serves_reruns(tiny_model, t
     assert first.problem == "TRUNCATED" and client.usage.resamples == 1
     again = client.chat("Move the fingertip.", temperature=1.0, max_tokens=3, seed=0)[0]
     assert again.cached and again.text == first.text and again.problem == first.problem
+
+
+@pytest.mark.gpu
+def test_hf_runs_on_cuda_when_present(tmp_path):
+    import torch
+
+    assert torch.cuda.is_available(), "the gpu marker needs a CUDA device"
+    build_tiny_llama(tmp_path)
+    client = make_client(f"hf:{tmp_path}", cache=None, checks=())
+    assert client.backend.device == "cuda"
+    out = client.chat(MESSAGES, n=4, temperature=1.0, max_tokens=8, seed=0)
+    assert len(out) == 4 and all(1 <= c.completion_tokens <= 8 for c in out)
