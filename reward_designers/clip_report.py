@@ -256,12 +256,19 @@ def build(ctx: Any) -> Any:
         f"<tr><th>env return (per episode, mean reward)</th><td>{_fmt(last['episode']['pearson_env_return'])}</td>"
         f"<td>{_fmt(last['episode']['spearman_env_return'])}</td></tr></table>"
     )
-    rho = last["step"]["spearman_env_reward"]
+    # Judge against the env's dense reward; envs whose reward is constant per step
+    # (CartPole's +1 alive) leave only the success flag to judge against.
+    rho, against = last["step"]["spearman_env_reward"], "the env's own reward"
+    if rho is None:
+        rho, against = last["step"]["spearman_success"], "the success flag"
     warn = ""
-    if rho is None or abs(rho) < WEAK:
-        warn = ('<p class="missing">The VLM reward barely moves with the env\'s own reward '
-                f"(|Spearman| &lt; {WEAK}): it may be teaching nothing about the task. Try other "
-                "prompts, a baseline prompt with alpha &gt; 0, or a larger CLIP model.</p>")
+    if rho is None:
+        warn = ('<p class="missing">Neither the env\'s reward nor its success flag varied in these '
+                "episodes (or the VLM reward was constant): no correlation can be judged yet.</p>")
+    elif abs(rho) < WEAK:
+        warn = (f'<p class="missing">The VLM reward barely moves with {against} '
+                f"(|Spearman| = {abs(rho):.3f} &lt; {WEAK}): it may be teaching nothing about the "
+                "task. Try other prompts, a baseline prompt with alpha &gt; 0, or a larger CLIP model.</p>")
     trend = ""
     if len(history) > 1:
         xs = [h.get("env_step") or i for i, h in enumerate(history)]

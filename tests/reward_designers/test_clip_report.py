@@ -77,7 +77,13 @@ def test_written_diagnostics_rebuild_the_report_panel(tmp_path) -> None:
     assert "agentgym.reward_designers.clip_report:build" in run.read_manifest()["report_sections"]
     html = build_report(run.path).read_text()
     assert "VLM reward diagnostics" in html and "Spearman" in html and "+1.000" in html
-    assert "(failed)" not in html
+    assert "(failed)" not in html and "barely moves" not in html
+    # A reward unrelated to the task is flagged.
+    # Ranks of [1, 2, 3, 3, 2, 1] against [1..6] have zero covariance: Spearman 0.
+    write_diagnostics(run.path, vlm_reward=[1.0, 2, 3, 3, 2, 1], success=[False] * 6,
+                      env_reward=[1.0, 2, 3, 4, 5, 6], episode=[0] * 6, step=3000)
+    html = build_report(run.path).read_text()
+    assert "barely moves with the env&#x27;s own reward" in html or "barely moves with the env's own reward" in html
 
 
 def test_evaluate_clip_reward_on_rendered_episodes(tiny_clip: str, tmp_path) -> None:
