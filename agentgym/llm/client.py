@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from agentgym.llm.cache import DEFAULT_CACHE_PATH, LLMCache, request_hash
-from agentgym.llm.completion import BackendResponse, Completion, Message, SamplingParams, normalize_messages
+from agentgym.llm.completion import (
+    BackendResponse,
+    Completion,
+    Message,
+    SamplingParams,
+    normalize_messages,
+)
 from agentgym.llm.errors import LLMContentError, TransientLLMError
 from agentgym.llm.retry import RetryPolicy
 from agentgym.llm.usage import UsageAccount

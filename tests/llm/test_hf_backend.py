@@ -9,6 +9,7 @@ from agentgym.llm import make_client
 from agentgym.llm.hf_backend import LOADS
 from tests.llm.tiny_llama import build_tiny_llama
 
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-llama")

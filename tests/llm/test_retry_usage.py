@@ -7,7 +7,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from agentgym.llm import RetryPolicy, TransientLLMError, UsageAccount, cost_of, parse_retry_after, price_of
+from agentgym.llm import (
+    RetryPolicy,
+    TransientLLMError,
+    UsageAccount,
+    cost_of,
+    parse_retry_after,
+    price_of,
+)
 from agentgym.llm.errors import RetriesExhaustedError
 
 

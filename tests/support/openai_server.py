@@ -36,7 +36,7 @@ class Fault:
     """One way for a response to go wrong."""
 
     kind: str
-    status: int = 0
+    http_status: int = 0
     retry_after: str | None = None
     seconds: float = 0.0
     text: str = ""
@@ -55,7 +55,7 @@ class Fault:
     @staticmethod
     def status(code: int, retry_after: str | None = None, message: str = "") -> Fault:
         """An HTTP error with an OpenAI-style error body, optionally with Retry-After."""
-        return Fault(f"status_{code}", status=code, retry_after=retry_after,
+        return Fault(f"status_{code}", http_status=code, retry_after=retry_after,
                      message=message or f"scripted {code}")
 
     @staticmethod
@@ -363,7 +363,7 @@ class ScriptedOpenAIServer:
                     self.close_connection = True
                 elif fault.kind.startswith("status_"):
                     headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-                    self._error(fault.status, fault.message, fault.kind, headers)
+                    self._error(fault.http_status, fault.message, fault.kind, headers)
                 elif fault.kind == "malformed":
                     self._send(200, b'{"id": "chatcmpl-x", "choices": [{"index": 0, "mess')
                 elif fault.kind == "empty_choices":
