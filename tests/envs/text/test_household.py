@@ -216,7 +216,7 @@ def test_examine_needs_the_object_in_hand_under_the_lit_lamp():
 
 def test_truncated_after_80_commands_without_success():
     env, *_ = make(seed=0)
-    for t in range(80):
+    for _ in range(80):
         obs, reward, terminated, truncated, info = env.step("look")
         assert not terminated
     assert truncated and not info["success"]
