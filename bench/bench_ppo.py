@@ -38,10 +38,24 @@ def _ours(env_id: str, num_envs: int, steps: int, seed: int) -> float:
     from agentgym.learners.ppo import PPO, PPOConfig
 
     config = PPOConfig(
-        env_id=env_id, num_envs=num_envs, num_steps=NUM_STEPS, total_steps=steps, seed=seed,
-        num_minibatches=num_envs * NUM_STEPS // MINIBATCH, update_epochs=EPOCHS, learning_rate=3e-4,
-        anneal_lr=False, clip_vloss=False, norm_obs=False, norm_reward=False, ent_coef=0.0,
-        hidden_sizes=(64, 64), eval_episodes=0, checkpoint_every=0, device="cpu", torch_threads=THREADS,
+        env_id=env_id,
+        num_envs=num_envs,
+        num_steps=NUM_STEPS,
+        total_steps=steps,
+        seed=seed,
+        num_minibatches=num_envs * NUM_STEPS // MINIBATCH,
+        update_epochs=EPOCHS,
+        learning_rate=3e-4,
+        anneal_lr=False,
+        clip_vloss=False,
+        norm_obs=False,
+        norm_reward=False,
+        ent_coef=0.0,
+        hidden_sizes=(64, 64),
+        eval_episodes=0,
+        checkpoint_every=0,
+        device="cpu",
+        torch_threads=THREADS,
     )
     agent = PPO(config)
     start = time.perf_counter()
@@ -61,10 +75,23 @@ def _sb3(env_id: str, num_envs: int, steps: int, seed: int) -> float:
 
     torch.set_num_threads(THREADS)
     envs = make_vec_env(env_id, n_envs=num_envs, seed=seed)
-    model = SB3PPO("MlpPolicy", envs, n_steps=NUM_STEPS, batch_size=MINIBATCH, n_epochs=EPOCHS,
-                   learning_rate=3e-4, gamma=0.99, gae_lambda=0.95, clip_range=0.2, ent_coef=0.0,
-                   vf_coef=0.5, max_grad_norm=0.5, seed=seed, device="cpu",
-                   policy_kwargs={"net_arch": {"pi": [64, 64], "vf": [64, 64]}})
+    model = SB3PPO(
+        "MlpPolicy",
+        envs,
+        n_steps=NUM_STEPS,
+        batch_size=MINIBATCH,
+        n_epochs=EPOCHS,
+        learning_rate=3e-4,
+        gamma=0.99,
+        gae_lambda=0.95,
+        clip_range=0.2,
+        ent_coef=0.0,
+        vf_coef=0.5,
+        max_grad_norm=0.5,
+        seed=seed,
+        device="cpu",
+        policy_kwargs={"net_arch": {"pi": [64, 64], "vf": [64, 64]}},
+    )
     start = time.perf_counter()
     model.learn(total_timesteps=steps)
     elapsed = time.perf_counter() - start
@@ -87,27 +114,41 @@ def write_results(section: str, data: Any) -> Path:
 
 def render_markdown(results: dict[str, Any]) -> str:
     m = results.get("machine", {})
-    lines = ["# PPO speed: agentgym vs stable-baselines3", "",
-             f"Machine: {m.get('cpu')} ({m.get('cores')} cores), GPU: {m.get('gpu') or 'none'}, "
-             f"torch {m.get('torch')}, Python {m.get('python')}.", ""]
+    lines = [
+        "# PPO speed: agentgym vs stable-baselines3",
+        "",
+        f"Machine: {m.get('cpu')} ({m.get('cores')} cores), GPU: {m.get('gpu') or 'none'}, "
+        f"torch {m.get('torch')}, Python {m.get('python')}.",
+        "",
+    ]
     speed = results.get("speed")
     if speed:
         s = speed["settings"]
-        lines += [f"Measured {speed['date']}: {s['steps']} steps per run, median of {s['repeats']} "
-                  f"alternating runs; rollout {s['num_steps']} x envs, minibatch {s['minibatch']}, "
-                  f"{s['epochs']} epochs, 64-64 tanh, {s['threads']} torch thread(s), load average "
-                  f"at start {speed.get('load_average')}.", "",
-                  "| env | envs | agentgym steps/s | SB3 steps/s | ratio |", "|---|---|---|---|---|"]
+        lines += [
+            f"Measured {speed['date']}: {s['steps']} steps per run, median of {s['repeats']} "
+            f"alternating runs; rollout {s['num_steps']} x envs, minibatch {s['minibatch']}, "
+            f"{s['epochs']} epochs, 64-64 tanh, {s['threads']} torch thread(s), load average "
+            f"at start {speed.get('load_average')}.",
+            "",
+            "| env | envs | agentgym steps/s | SB3 steps/s | ratio |",
+            "|---|---|---|---|---|",
+        ]
         for c in speed["cases"]:
-            lines.append(f"| {c['env_id']} | {c['num_envs']} | {c['ours_steps_per_s']:.0f} | "
-                         f"{c['sb3_steps_per_s']:.0f} | {c['ratio']:.2f}x |")
+            lines.append(
+                f"| {c['env_id']} | {c['num_envs']} | {c['ours_steps_per_s']:.0f} | "
+                f"{c['sb3_steps_per_s']:.0f} | {c['ratio']:.2f}x |"
+            )
         lines.append("")
     pop = results.get("population")
     if pop:
-        lines += [f"## Population ({pop['date']})", "",
-                  f"{pop['members']} members on {pop['env_id']}, {pop['steps_per_member']} steps each: "
-                  f"population {pop['population_s']:.1f} s, {pop['members']} sequential single runs "
-                  f"{pop['sequential_s']:.1f} s, speed-up **{pop['ratio']:.2f}x**.", ""]
+        lines += [
+            f"## Population ({pop['date']})",
+            "",
+            f"{pop['members']} members on {pop['env_id']}, {pop['steps_per_member']} steps each: "
+            f"population {pop['population_s']:.1f} s, {pop['members']} sequential single runs "
+            f"{pop['sequential_s']:.1f} s, speed-up **{pop['ratio']:.2f}x**.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -120,19 +161,38 @@ def main() -> None:
         for r in range(repeats):
             ours.append(_ours(env_id, num_envs, steps, seed=r))
             sb3.append(_sb3(env_id, num_envs, steps, seed=r))
-        case = {"env_id": env_id, "num_envs": num_envs, "ours_steps_per_s": statistics.median(ours),
-                "sb3_steps_per_s": statistics.median(sb3), "ours_runs": ours, "sb3_runs": sb3}
+        case = {
+            "env_id": env_id,
+            "num_envs": num_envs,
+            "ours_steps_per_s": statistics.median(ours),
+            "sb3_steps_per_s": statistics.median(sb3),
+            "ours_runs": ours,
+            "sb3_runs": sb3,
+        }
         case["ratio"] = case["ours_steps_per_s"] / case["sb3_steps_per_s"]
         cases.append(case)
-        print(f"{env_id:20s} ours {case['ours_steps_per_s']:8.0f}  sb3 {case['sb3_steps_per_s']:8.0f}"
-              f"  ratio {case['ratio']:.2f}x", flush=True)
-    path = write_results("speed", {
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "load_average": round(os.getloadavg()[0], 2),
-        "settings": {"steps": steps, "repeats": repeats, "num_steps": NUM_STEPS, "minibatch": MINIBATCH,
-                     "epochs": EPOCHS, "threads": THREADS, "vectorization": "sync (SB3 DummyVecEnv)"},
-        "cases": cases,
-    })
+        print(
+            f"{env_id:20s} ours {case['ours_steps_per_s']:8.0f}  sb3 {case['sb3_steps_per_s']:8.0f}"
+            f"  ratio {case['ratio']:.2f}x",
+            flush=True,
+        )
+    path = write_results(
+        "speed",
+        {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "load_average": round(os.getloadavg()[0], 2),
+            "settings": {
+                "steps": steps,
+                "repeats": repeats,
+                "num_steps": NUM_STEPS,
+                "minibatch": MINIBATCH,
+                "epochs": EPOCHS,
+                "threads": THREADS,
+                "vectorization": "sync (SB3 DummyVecEnv)",
+            },
+            "cases": cases,
+        },
+    )
     print(f"wrote {path}")
 
 

@@ -95,7 +95,9 @@ class PPOConfig:
 
         if self.vectorization not in ("sync", "async"):
             hint = suggest(str(self.vectorization), ["sync", "async"])
-            raise ValueError(f"PPOConfig.vectorization: expected 'sync' or 'async', got {self.vectorization!r}.{hint}")
+            raise ValueError(
+                f"PPOConfig.vectorization: expected 'sync' or 'async', got {self.vectorization!r}.{hint}"
+            )
         if not (self.device in ("auto", "cpu", "cuda") or str(self.device).startswith("cuda:")):
             raise bad("device", "'auto', 'cpu', 'cuda' or 'cuda:<index>'")
         for name in ("total_steps", "num_envs", "num_steps", "num_minibatches", "update_epochs"):
@@ -142,7 +144,9 @@ class PPOConfig:
         names = [f.name for f in fields(cls)]
         unknown = [k for k in data if k not in names]
         if unknown:
-            raise ValueError(f"PPOConfig: unknown field {unknown[0]!r}.{suggest(unknown[0], names)}")
+            raise ValueError(
+                f"PPOConfig: unknown field {unknown[0]!r}.{suggest(unknown[0], names)}"
+            )
         data = dict(data)
         if "hidden_sizes" in data:
             data["hidden_sizes"] = tuple(data["hidden_sizes"])
@@ -154,7 +158,7 @@ def field_help(cls: type = PPOConfig) -> dict[str, str]:
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     helps: dict[str, str] = {}
-    for node, after in zip(body, body[1:]):
+    for node, after in zip(body, body[1:], strict=False):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
                 helps[node.target.id] = " ".join(str(after.value.value).split())

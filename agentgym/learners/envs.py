@@ -30,22 +30,35 @@ def check_spaces(obs_space: gym.Space, act_space: gym.Space, env_id: str) -> tup
         return int(np.prod(obs_space.shape)), int(act_space.n), True
     if isinstance(act_space, spaces.Box):
         return int(np.prod(obs_space.shape)), int(np.prod(act_space.shape)), False
-    raise ValueError(f"PPOConfig.env_id {env_id!r}: actions must be Discrete or Box, got {act_space}")
+    raise ValueError(
+        f"PPOConfig.env_id {env_id!r}: actions must be Discrete or Box, got {act_space}"
+    )
 
 
 def make_vector_env(config: PPOConfig, render: bool = False) -> gym.vector.VectorEnv:
     """``gym.make_vec`` with the config's size and mode; frames when ``render``."""
     kwargs: dict[str, Any] = {}
     if render:
-        kwargs = {"render_mode": "rgb_array", "width": config.render_width, "height": config.render_height}
+        kwargs = {
+            "render_mode": "rgb_array",
+            "width": config.render_width,
+            "height": config.render_height,
+        }
     vector_kwargs: dict[str, Any] = {}
     if config.vectorization == "async":
         # spawn, not fork: a forked child deadlocks when the parent holds an EGL context
         # (eval videos, frame rewards); see ../shared/FACTS.md.
         vector_kwargs = {"shared_memory": True, "context": "spawn"}
-    make = lambda **kw: gym.make_vec(config.env_id, num_envs=config.num_envs,  # noqa: E731
-                                     vectorization_mode=config.vectorization,
-                                     vector_kwargs=vector_kwargs, **kw)
+
+    def make(**kw):
+        return gym.make_vec(
+            config.env_id,
+            num_envs=config.num_envs,
+            vectorization_mode=config.vectorization,
+            vector_kwargs=vector_kwargs,
+            **kw,
+        )
+
     try:
         try:
             return make(**kwargs)
@@ -62,19 +75,25 @@ def _terms_from_info(info: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.nda
     """Reward components of one vector step -> {name: (values [N], present mask [N])}."""
     terms = info.get("reward_terms")
     if isinstance(terms, dict):
-        return {k: (np.asarray(v, dtype=np.float64), terms.get(f"_{k}", True))
-                for k, v in terms.items() if not k.startswith("_")}
+        return {
+            k: (np.asarray(v, dtype=np.float64), terms.get(f"_{k}", True))
+            for k, v in terms.items()
+            if not k.startswith("_")
+        }
     # Gymnasium's own envs (HalfCheetah: reward_forward, reward_ctrl) name them reward_*.
-    return {k[len("reward_"):]: (np.asarray(v, dtype=np.float64), info.get(f"_{k}", True))
-            for k, v in info.items()
-            if k.startswith("reward_") and isinstance(v, np.ndarray) and v.dtype.kind == "f"}
+    return {
+        k[len("reward_") :]: (np.asarray(v, dtype=np.float64), info.get(f"_{k}", True))
+        for k, v in info.items()
+        if k.startswith("reward_") and isinstance(v, np.ndarray) and v.dtype.kind == "f"
+    }
 
 
 class MemberEnvs:
     """A member's vector env with its per-step reward wrapper or rollout relabeler."""
 
-    def __init__(self, config: PPOConfig, device: torch.device,
-                 relabel: RolloutRewardModel | None = None) -> None:
+    def __init__(
+        self, config: PPOConfig, device: torch.device, relabel: RolloutRewardModel | None = None
+    ) -> None:
         self.config = config
         model = None
         if config.reward != "env":
@@ -113,7 +132,9 @@ class MemberEnvs:
             actions = np.clip(actions, space.low, space.high)
         obs, reward, terminated, truncated, info = self.envs.step(actions)
         reward = np.asarray(reward, dtype=np.float32)
-        env_reward = np.asarray(info["env_reward"], dtype=np.float32) if "env_reward" in info else reward
+        env_reward = (
+            np.asarray(info["env_reward"], dtype=np.float32) if "env_reward" in info else reward
+        )
         success = np.asarray(info.get("success", np.zeros(self.num_envs, bool)), dtype=bool)
         has_success = "success" in info
         # Bookkeeping of the env's own return (the task metric), whatever reward trains.
@@ -125,8 +146,13 @@ class MemberEnvs:
             mask = valid & np.asarray(present, dtype=bool)
             self.term_sums[name] = self.term_sums.get(name, 0.0) + float(values[mask].sum())
         for i in np.flatnonzero(terminated | truncated):
-            self.finished.append((float(self.episode_return[i]), int(self.episode_length[i]),
-                                  float(success[i]) if has_success else float("nan")))
+            self.finished.append(
+                (
+                    float(self.episode_return[i]),
+                    int(self.episode_length[i]),
+                    float(success[i]) if has_success else float("nan"),
+                )
+            )
             self.episode_return[i] = 0.0
             self.episode_length[i] = 0
         return obs, reward, env_reward, terminated, truncated, success, info
@@ -135,7 +161,7 @@ class MemberEnvs:
         """Episode and reward statistics since the last call (then cleared)."""
         row: dict[str, float] = {}
         if self.finished:
-            returns, lengths, successes = zip(*self.finished)
+            returns, lengths, successes = zip(*self.finished, strict=True)
             row["episode_return"] = float(np.mean(returns))
             row["episode_length"] = float(np.mean(lengths))
             row["episodes"] = float(len(self.finished))

@@ -82,7 +82,10 @@ def run_episodes(
         fps = int(env.metadata.get("render_fps") or 30)
     finally:
         env.close()
-    result: dict[str, Any] = {"mean_return": float(np.mean(returns)), "mean_length": float(np.mean(lengths))}
+    result: dict[str, Any] = {
+        "mean_return": float(np.mean(returns)),
+        "mean_length": float(np.mean(lengths)),
+    }
     if successes:
         result["success_rate"] = float(np.mean(successes))
     if frames and video_path is not None:

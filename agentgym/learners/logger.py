@@ -18,13 +18,18 @@ log = logging.getLogger(__name__)
 class RunLogger:
     """Append metric rows to ``<run_dir>/logs/metrics.jsonl`` and ``<run_dir>/logs/tb``."""
 
-    def __init__(self, run_dir: str | Path, resume_step: int | None = None, tensorboard: bool = True):
+    def __init__(
+        self, run_dir: str | Path, resume_step: int | None = None, tensorboard: bool = True
+    ):
         self.dir = Path(run_dir) / "logs"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "metrics.jsonl"
         if resume_step is not None and self.path.exists():
-            kept = [line for line in self.path.read_text().splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= resume_step]
+            kept = [
+                line
+                for line in self.path.read_text().splitlines()
+                if line.strip() and json.loads(line).get("step", 0) <= resume_step
+            ]
             self.path.write_text("".join(line + "\n" for line in kept))
         self._file = self.path.open("a")
         self._tb = None
@@ -38,13 +43,20 @@ class RunLogger:
 
     def write(self, row: dict[str, Any]) -> None:
         """Write one row; it must hold ``step``. Non-finite numbers become null in JSON."""
-        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        clean = {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in row.items()
+        }
         self._file.write(json.dumps(clean) + "\n")
         self._file.flush()
         if self._tb is not None:
             step = int(row["step"])
             for key, value in row.items():
-                if key not in ("step", "time") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                if (
+                    key not in ("step", "time")
+                    and isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                ):
                     self._tb.add_scalar(key, value, step)
 
     def close(self) -> None:

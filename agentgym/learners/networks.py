@@ -41,7 +41,7 @@ class StackedActorCritic(nn.Module):
         self.members = len(seeds)
         self.obs_dim, self.act_dim, self.discrete = obs_dim, act_dim, discrete
         sizes = [obs_dim, *hidden_sizes, act_dim]
-        self.layer_shapes = list(zip(sizes[:-1], sizes[1:]))
+        self.layer_shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
         # Per row: W_l (in*out), b_l (out) for each layer, then act_dim log-std slots
         # (used by actor rows of continuous policies, zero and unused elsewhere).
         self.split_sizes = [n for i, o in self.layer_shapes for n in (i * o, o)] + [act_dim]
@@ -62,14 +62,18 @@ class StackedActorCritic(nn.Module):
         self._layers = []
         offset = 0
         for fan_in, fan_out in self.layer_shapes:
-            weight = self._leaf(slice(None), slice(offset, offset + fan_in * fan_out), (rows, fan_in, fan_out))
+            weight = self._leaf(
+                slice(None), slice(offset, offset + fan_in * fan_out), (rows, fan_in, fan_out)
+            )
             offset += fan_in * fan_out
             bias = self._leaf(slice(None), slice(offset, offset + fan_out), (rows, 1, fan_out))
             offset += fan_out
             self._layers.append((weight, bias))
         self._log_std = self._leaf(slice(0, self.members), slice(offset, offset + act_dim))
         # Which member each row belongs to, for per-member clipping and optimiser masks.
-        self.register_buffer("row_member", torch.arange(2 * self.members, device=device) % self.members)
+        self.register_buffer(
+            "row_member", torch.arange(2 * self.members, device=device) % self.members
+        )
 
     def _leaf(self, rows: slice, cols: slice, shape: tuple[int, ...] | None = None) -> torch.Tensor:
         data, grad = self.flat[rows, cols], self.grad[rows, cols]
@@ -115,7 +119,9 @@ class StackedActorCritic(nn.Module):
         return x[: self.members], x[self.members :, :, 0]
 
 
-def _draw(fn, shape: tuple[int, int], generators: Sequence[torch.Generator], device: torch.device) -> torch.Tensor:
+def _draw(
+    fn, shape: tuple[int, int], generators: Sequence[torch.Generator], device: torch.device
+) -> torch.Tensor:
     if len(generators) == 1:
         return fn(shape, generator=generators[0], device=device).unsqueeze(0)
     return torch.stack([fn(shape, generator=g, device=device) for g in generators])

@@ -14,7 +14,9 @@ import torch
 class RunningMeanStd:
     """Mean and variance of a stream of ``[K, N, *shape]`` batches, one per member."""
 
-    def __init__(self, members: int, shape: tuple[int, ...], device: torch.device, epsilon: float = 1e-4):
+    def __init__(
+        self, members: int, shape: tuple[int, ...], device: torch.device, epsilon: float = 1e-4
+    ):
         self.mean = torch.zeros((members, *shape), dtype=torch.float64, device=device)
         self.var = torch.ones((members, *shape), dtype=torch.float64, device=device)
         # A small prior count as in SB3/Gymnasium, so the first update is well defined.
@@ -63,8 +65,15 @@ class ObsNormalizer:
     fixed normalisation and each step costs three tensor ops.
     """
 
-    def __init__(self, members: int, shape: tuple[int, ...], device: torch.device,
-                 enabled: bool = True, clip: float = 10.0, eps: float = 1e-8):
+    def __init__(
+        self,
+        members: int,
+        shape: tuple[int, ...],
+        device: torch.device,
+        enabled: bool = True,
+        clip: float = 10.0,
+        eps: float = 1e-8,
+    ):
         self.enabled, self.clip, self.eps = enabled, clip, eps
         self.rms = RunningMeanStd(members, shape, device)
         self._refresh()
@@ -107,13 +116,23 @@ class RewardNormalizer:
     with all of them, and the rollout's rewards are divided by the new std.
     """
 
-    def __init__(self, members: int, num_envs: int, gamma: float, device: torch.device,
-                 enabled: bool = True, clip: float = 10.0, eps: float = 1e-8):
+    def __init__(
+        self,
+        members: int,
+        num_envs: int,
+        gamma: float,
+        device: torch.device,
+        enabled: bool = True,
+        clip: float = 10.0,
+        eps: float = 1e-8,
+    ):
         self.enabled, self.gamma, self.clip, self.eps = enabled, gamma, clip, eps
         self.rms = RunningMeanStd(members, (), device)
         self.returns = torch.zeros((members, num_envs), dtype=torch.float64, device=device)
 
-    def __call__(self, rewards: torch.Tensor, dones: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    def __call__(
+        self, rewards: torch.Tensor, dones: torch.Tensor, valid: torch.Tensor
+    ) -> torch.Tensor:
         """Normalise ``rewards`` [T, K, N]; ``dones`` ends episodes, ``valid`` masks reset steps."""
         if not self.enabled:
             return rewards

@@ -16,8 +16,15 @@ class StackedAdam:
     """Adam (Kingma & Ba 2015) for ``param`` [R, P] (gradient in ``grad``) whose rows
     belong to members: row r to member ``row_member[r]``, actors first, then critics."""
 
-    def __init__(self, param: torch.Tensor, grad: torch.Tensor, row_member: torch.Tensor, members: int,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-5) -> None:
+    def __init__(
+        self,
+        param: torch.Tensor,
+        grad: torch.Tensor,
+        row_member: torch.Tensor,
+        members: int,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-5,
+    ) -> None:
         self.param, self.grad, self.row_member, self.members = param, grad, row_member, members
         self.beta1, self.beta2 = betas
         self.eps = eps

@@ -46,15 +46,22 @@ class Population(PPO):
         relabels = list(relabels) if relabels is not None else [None] * k
         for name, values in (("seeds", seeds), ("run_dirs", run_dirs), ("relabels", relabels)):
             if len(values) != k:
-                raise ValueError(f"train_population: {name} has {len(values)} entries, expected {k} (one per reward)")
-        configs = [dataclasses.replace(base, reward=r, seed=int(s)) for r, s in zip(rewards, seeds)]
+                raise ValueError(
+                    f"train_population: {name} has {len(values)} entries, expected {k} (one per reward)"
+                )
+        configs = [
+            dataclasses.replace(base, reward=r, seed=int(s))
+            for r, s in zip(rewards, seeds, strict=True)
+        ]
         self._setup(configs, run_dirs, relabels)
 
     def learn_all(self, callback: Callback | None = None) -> list[dict[str, Any]]:
         """Train every member to total_steps; returns each member's final metrics."""
         return self._learn(callback)
 
-    def evaluate_member(self, k: int, episodes: int, seed: int, video_path: Path | None = None) -> dict[str, Any]:
+    def evaluate_member(
+        self, k: int, episodes: int, seed: int, video_path: Path | None = None
+    ) -> dict[str, Any]:
         """Deterministic evaluation episodes of member k."""
         return self._evaluate_member(k, episodes, seed, video_path)
 
@@ -64,8 +71,12 @@ class Population(PPO):
         states = [load_checkpoint(Path(d) / "checkpoints" / LATEST) for d in run_dirs]
         configs = [PPOConfig.from_dict(s["config"]) for s in states]
         pop = cls.__new__(cls)
-        pop._setup(configs, [Path(d) for d in run_dirs], [None] * len(configs),
-                   resume_step=int(states[0]["global_step"]))
+        pop._setup(
+            configs,
+            [Path(d) for d in run_dirs],
+            [None] * len(configs),
+            resume_step=int(states[0]["global_step"]),
+        )
         pop._load_member_states(states)
         return pop
 

@@ -79,13 +79,22 @@ class PPO:
 
     isolate_failures = False  # a population stops only the failing member; PPO raises
 
-    def __init__(self, config: PPOConfig, run_dir: str | Path | None = None,
-                 relabel: RolloutRewardModel | None = None) -> None:
+    def __init__(
+        self,
+        config: PPOConfig,
+        run_dir: str | Path | None = None,
+        relabel: RolloutRewardModel | None = None,
+    ) -> None:
         self._setup([config], [run_dir], [relabel])
 
     # -- construction ---------------------------------------------------------------
-    def _setup(self, configs: Sequence[PPOConfig], run_dirs: Sequence[str | Path | None],
-               relabels: Sequence[RolloutRewardModel | None], resume_step: int | None = None) -> None:
+    def _setup(
+        self,
+        configs: Sequence[PPOConfig],
+        run_dirs: Sequence[str | Path | None],
+        relabels: Sequence[RolloutRewardModel | None],
+        resume_step: int | None = None,
+    ) -> None:
         base = configs[0]
         for cfg in configs[1:]:
             if cfg.env_id != base.env_id or cfg.batch_size != base.batch_size:
@@ -96,20 +105,34 @@ class PPO:
         if self.device.type == "cpu" and base.torch_threads:
             torch.set_num_threads(base.torch_threads)
         self.run_dirs = [Path(d) if d is not None else None for d in run_dirs]
-        self.members = [MemberEnvs(cfg, self.device, rl) for cfg, rl in zip(configs, relabels)]
+        self.members = [
+            MemberEnvs(cfg, self.device, rl) for cfg, rl in zip(configs, relabels, strict=True)
+        ]
         envs = self.members[0].envs
         self.obs_shape = tuple(envs.single_observation_space.shape)
         self.obs_dim, self.act_dim, discrete = check_spaces(
-            envs.single_observation_space, envs.single_action_space, base.env_id)
+            envs.single_observation_space, envs.single_action_space, base.env_id
+        )
         self.act_shape = () if discrete else tuple(envs.single_action_space.shape)
-        self.net = StackedActorCritic(self.obs_dim, self.act_dim, discrete, base.hidden_sizes,
-                                      [c.seed for c in configs], self.device, base.init_log_std)
-        self.optimizer = StackedAdam(self.net.flat, self.net.grad, self.net.row_member, self.k, eps=1e-5)
-        self.generators = [torch.Generator(device=self.device).manual_seed(_sampling_seed(c.seed))
-                           for c in configs]
+        self.net = StackedActorCritic(
+            self.obs_dim,
+            self.act_dim,
+            discrete,
+            base.hidden_sizes,
+            [c.seed for c in configs],
+            self.device,
+            base.init_log_std,
+        )
+        self.optimizer = StackedAdam(
+            self.net.flat, self.net.grad, self.net.row_member, self.k, eps=1e-5
+        )
+        self.generators = [
+            torch.Generator(device=self.device).manual_seed(_sampling_seed(c.seed)) for c in configs
+        ]
         self.obs_norm = ObsNormalizer(self.k, (self.obs_dim,), self.device, enabled=base.norm_obs)
-        self.reward_norm = RewardNormalizer(self.k, base.num_envs, base.gamma, self.device,
-                                            enabled=base.norm_reward)
+        self.reward_norm = RewardNormalizer(
+            self.k, base.num_envs, base.gamma, self.device, enabled=base.norm_reward
+        )
         self.global_step = 0
         self.resets = 0
         self.elapsed = 0.0
@@ -142,8 +165,9 @@ class PPO:
     def _learn(self, callback: Callback | None) -> list[dict[str, Any]]:
         base = self.config
         if self._loggers is None:
-            self._loggers = [RunLogger(d, self._resume_step) if d is not None else None
-                             for d in self.run_dirs]
+            self._loggers = [
+                RunLogger(d, self._resume_step) if d is not None else None for d in self.run_dirs
+            ]
         start_step, session_start = self.global_step, time.perf_counter()
         elapsed_before = self.elapsed
         stop = False
@@ -153,8 +177,15 @@ class PPO:
             frac = 1.0 - self.global_step / base.total_steps if base.anneal_lr else 1.0
             lr = base.learning_rate * frac
             batch = self._collect()
-            stats = ppo_update(self.net, self.optimizer, batch, base, lr,
-                               torch.tensor(self.alive, device=self.device), self.generators)
+            stats = ppo_update(
+                self.net,
+                self.optimizer,
+                batch,
+                base,
+                lr,
+                torch.tensor(self.alive, device=self.device),
+                self.generators,
+            )
             previous, self.global_step = self.global_step, self.global_step + base.batch_size
             session = time.perf_counter() - session_start
             self.elapsed = elapsed_before + session
@@ -202,8 +233,11 @@ class PPO:
         cfg, dev = self.config, self.device
         T, K, N = cfg.num_steps, self.k, cfg.num_envs
         obs_buf = torch.empty((T, K, N, self.obs_dim), device=dev)
-        act_buf = torch.empty((T, K, N, *self.act_shape), device=dev,
-                              dtype=torch.long if self.net.discrete else torch.float32)
+        act_buf = torch.empty(
+            (T, K, N, *self.act_shape),
+            device=dev,
+            dtype=torch.long if self.net.discrete else torch.float32,
+        )
         logp_buf = torch.empty((T, K, N), device=dev)
         value_buf = torch.empty((T, K, N), device=dev)
         # Values returned by the envs stay on the host until the rollout ends: one copy
@@ -214,11 +248,17 @@ class PPO:
         truncs = np.zeros((T, K, N), dtype=bool)
         success = np.zeros((T, K, N), dtype=bool)
         valid = np.zeros((T, K, N), dtype=bool)
-        relabeled = [k for k, m in enumerate(self.members) if m.relabel is not None and self.alive[k]]
+        relabeled = [
+            k for k, m in enumerate(self.members) if m.relabel is not None and self.alive[k]
+        ]
         raw_buf = torch.empty((T, K, N, self.obs_dim), device=dev)
-        frames: dict[int, list[np.ndarray]] = {k: [] for k in relabeled if self.members[k].needs_frames}
+        frames: dict[int, list[np.ndarray]] = {
+            k: [] for k in relabeled if self.members[k].needs_frames
+        }
         states: dict[int, list[dict[str, Any]]] = {k: [] for k in relabeled}
-        infos: dict[int, list[dict[str, Any]]] = {k: [] for k in relabeled if self.members[k].needs_infos}
+        infos: dict[int, list[dict[str, Any]]] = {
+            k: [] for k in relabeled if self.members[k].needs_infos
+        }
         next_raw = np.zeros((K, N, self.obs_dim), dtype=np.float32)
         live = [k for k in range(K) if self.alive[k]]
 
@@ -244,10 +284,18 @@ class PPO:
                 except Exception as err:
                     if not self.isolate_failures:
                         raise
-                    self._stop(k, "ERROR", self.global_step + (t + 1) * N, f"{type(err).__name__}: {err}")
+                    self._stop(
+                        k, "ERROR", self.global_step + (t + 1) * N, f"{type(err).__name__}: {err}"
+                    )
                     continue
                 next_raw[k] = o.reshape(N, -1)
-                rewards[t, k], env_rewards[t, k], terms[t, k], truncs[t, k], success[t, k] = r, er, te, tr, su
+                rewards[t, k], env_rewards[t, k], terms[t, k], truncs[t, k], success[t, k] = (
+                    r,
+                    er,
+                    te,
+                    tr,
+                    su,
+                )
                 self._valid[k] = ~(te | tr)
                 if k in states:
                     states[k].append(info.get("reward_state", {}))
@@ -260,46 +308,75 @@ class PPO:
             last_value = self.net(self.obs_norm(torch.from_numpy(self._raw_obs).to(dev)))[1]
         self.obs_norm.update(raw_buf.transpose(0, 1).reshape(K, T * N, -1))
 
-        to = lambda a: torch.from_numpy(a).to(dev)  # noqa: E731
+        def to(a):
+            return torch.from_numpy(a).to(dev)
+
         rewards_t, valid_t = to(rewards), to(valid)
         terms_t, truncs_t = to(terms), to(truncs)
         for k in relabeled:
             if not self.alive[k]:
                 continue
             rollout = Rollout(
-                obs=raw_buf[:, k], actions=act_buf[:, k], logprobs=logp_buf[:, k],
-                values=value_buf[:, k], rewards=rewards_t[:, k], terminations=terms_t[:, k],
-                truncations=truncs_t[:, k], env_rewards=to(env_rewards[:, k]), success=to(success[:, k]),
+                obs=raw_buf[:, k],
+                actions=act_buf[:, k],
+                logprobs=logp_buf[:, k],
+                values=value_buf[:, k],
+                rewards=rewards_t[:, k],
+                terminations=terms_t[:, k],
+                truncations=truncs_t[:, k],
+                env_rewards=to(env_rewards[:, k]),
+                success=to(success[:, k]),
                 frames=to(np.stack(frames[k])) if k in frames else None,
-                reward_state=_stack_states(states[k], dev), infos=infos.get(k), valid=valid_t[:, k],
+                reward_state=_stack_states(states[k], dev),
+                infos=infos.get(k),
+                valid=valid_t[:, k],
             )
             rewards_t[:, k] = self._relabel(k, rollout)
         for k in np.flatnonzero(~torch.isfinite(rewards_t).all(0).all(-1).cpu().numpy()):
             if self.alive[k]:
                 bad_t = int(np.flatnonzero(~np.isfinite(rewards_t[:, k].cpu().numpy()).all(-1))[0])
-                self._stop(int(k), "NONFINITE", self.global_step + (bad_t + 1) * N,
-                           f"the reward was not finite at step {self.global_step + (bad_t + 1) * N}")
+                self._stop(
+                    int(k),
+                    "NONFINITE",
+                    self.global_step + (bad_t + 1) * N,
+                    f"the reward was not finite at step {self.global_step + (bad_t + 1) * N}",
+                )
         dead = torch.tensor([not a for a in self.alive], device=dev)
         # Stopped members get zeros, so their NaNs cannot reach the shared backward pass.
         rewards_t = torch.where(dead.view(1, K, 1), 0.0, torch.nan_to_num(rewards_t))
         valid_t = valid_t & ~dead.view(1, K, 1)
         rewards_t = self.reward_norm(rewards_t, terms_t | truncs_t, valid_t)
-        advantages, returns = compute_gae(rewards_t, value_buf, last_value, terms_t, truncs_t,
-                                          cfg.gamma, cfg.gae_lambda)
-        flat = lambda x: x.transpose(0, 1).reshape(K, T * N, *x.shape[3:])  # noqa: E731
-        return Batch(flat(obs_buf), flat(act_buf), flat(logp_buf), flat(advantages),
-                     flat(returns), flat(value_buf), flat(valid_t))
+        advantages, returns = compute_gae(
+            rewards_t, value_buf, last_value, terms_t, truncs_t, cfg.gamma, cfg.gae_lambda
+        )
+
+        def flat(x):
+            return x.transpose(0, 1).reshape(K, T * N, *x.shape[3:])
+
+        return Batch(
+            flat(obs_buf),
+            flat(act_buf),
+            flat(logp_buf),
+            flat(advantages),
+            flat(returns),
+            flat(value_buf),
+            flat(valid_t),
+        )
 
     def _relabel(self, k: int, rollout: Rollout) -> torch.Tensor:
         """Member k's rewards from its rollout-level reward model (logged by term)."""
         model = self.members[k].relabel
         out = model.relabel(rollout)
         if "reward" not in out:
-            raise ValueError(f"{model.name}.relabel must return a dict with 'reward' [T, N]; got keys {sorted(out)}")
+            raise ValueError(
+                f"{model.name}.relabel must return a dict with 'reward' [T, N]; got keys {sorted(out)}"
+            )
         reward = out["reward"].to(self.device, torch.float32)
         if reward.shape != rollout.rewards.shape:
-            raise ValueError(f"{model.name}.relabel: 'reward' must have shape "
-                             f"{list(rollout.rewards.shape)}, got {list(reward.shape)}")
+            raise ValueError(
+                f"{model.name}.relabel: 'reward' must have shape "
+                f"{list(rollout.rewards.shape)}, got {list(reward.shape)}"
+            )
         mask = rollout.valid.float()
         n = mask.sum().clamp(min=1.0)
         member = self.members[k]
@@ -314,9 +391,14 @@ class PPO:
         log.warning("member %d (%s) stopped: %s", k, self.configs[k].reward, message)
 
     # -- logs ---------------------------------------------------------------------------
-    def _row(self, k: int, stats: dict[str, torch.Tensor], lr: float, speed: float) -> dict[str, Any]:
-        row: dict[str, Any] = {"step": self.global_step, "time": round(self.elapsed, 3),
-                               "steps_per_s": speed}
+    def _row(
+        self, k: int, stats: dict[str, torch.Tensor], lr: float, speed: float
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "step": self.global_step,
+            "time": round(self.elapsed, 3),
+            "steps_per_s": speed,
+        }
         if self.k > 1:
             row["member"] = k
         row.update(self.members[k].take_stats())
@@ -334,7 +416,9 @@ class PPO:
 
     def _final(self, k: int) -> dict[str, Any]:
         out = {key: value for key, value in self.last_rows[k].items() if key != "time"}
-        out.update({f"eval/{key}": value for key, value in self.last_eval[k].items() if key != "step"})
+        out.update(
+            {f"eval/{key}": value for key, value in self.last_eval[k].items() if key != "step"}
+        )
         out["step"] = self.global_step if self.stopped_at[k] is None else self.stopped_at[k]
         out["status"] = "DONE" if self.status[k] == "RUNNING" else self.status[k]
         if self.errors[k]:
@@ -351,14 +435,26 @@ class PPO:
                 action = deterministic_actions(self.net, out[k])
             action_np = action.cpu().numpy()
             return action_np if self.net.discrete else action_np.reshape(1, *self.act_shape)
+
         return act
 
-    def _evaluate_member(self, k: int, episodes: int, seed: int, video_path: Path | None) -> dict[str, Any]:
+    def _evaluate_member(
+        self, k: int, episodes: int, seed: int, video_path: Path | None
+    ) -> dict[str, Any]:
         cfg = self.configs[k]
-        return run_episodes(cfg.env_id, self._policy(k), episodes, seed, video_path,
-                            cfg.render_width, cfg.render_height)
+        return run_episodes(
+            cfg.env_id,
+            self._policy(k),
+            episodes,
+            seed,
+            video_path,
+            cfg.render_width,
+            cfg.render_height,
+        )
 
-    def evaluate(self, episodes: int, seed: int, video_path: Path | None = None) -> dict[str, float]:
+    def evaluate(
+        self, episodes: int, seed: int, video_path: Path | None = None
+    ) -> dict[str, float]:
         """Run deterministic episodes; success_rate (envs with a success flag), mean_return
         (the env's own reward), mean_length, and video (when ``video_path`` is given)."""
         return self._evaluate_member(0, episodes, seed, video_path)
@@ -396,9 +492,11 @@ class PPO:
             "elapsed": self.elapsed,
             "status": self.status[k],
             "params": self.net.flat.detach()[rows].clone(),
-            "adam": {"exp_avg": self.optimizer.exp_avg[rows].clone(),
-                     "exp_avg_sq": self.optimizer.exp_avg_sq[rows].clone(),
-                     "steps": self.optimizer.steps[sl].clone()},
+            "adam": {
+                "exp_avg": self.optimizer.exp_avg[rows].clone(),
+                "exp_avg_sq": self.optimizer.exp_avg_sq[rows].clone(),
+                "steps": self.optimizer.steps[sl].clone(),
+            },
             "obs_norm": {key: v[sl].clone() for key, v in self.obs_norm.rms.state_dict().items()},
             "reward_norm": {key: v[sl].clone() for key, v in self.reward_norm.state_dict().items()},
             "rng": {"sampling": self.generators[k].get_state(), "torch": torch.get_rng_state()},
@@ -409,18 +507,46 @@ class PPO:
     def _load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
         dev = self.device
         with torch.no_grad():
-            self.net.flat.copy_(torch.cat([torch.cat([s["params"][0:1] for s in states]),
-                                           torch.cat([s["params"][1:2] for s in states])]).to(dev))
-        cat_rows = lambda key: torch.cat([torch.cat([s["adam"][key][0:1] for s in states]),  # noqa: E731
-                                          torch.cat([s["adam"][key][1:2] for s in states])]).to(dev)
-        self.optimizer.load_state_dict({"exp_avg": cat_rows("exp_avg"), "exp_avg_sq": cat_rows("exp_avg_sq"),
-                                        "steps": torch.cat([s["adam"]["steps"] for s in states])})
-        self.obs_norm.load_state_dict({key: torch.cat([s["obs_norm"][key] for s in states])
-                                           for key in ("mean", "var", "count")})
-        self.reward_norm.load_state_dict({key: torch.cat([s["reward_norm"][key] for s in states])
-                                          for key in ("mean", "var", "count", "returns")})
+            self.net.flat.copy_(
+                torch.cat(
+                    [
+                        torch.cat([s["params"][0:1] for s in states]),
+                        torch.cat([s["params"][1:2] for s in states]),
+                    ]
+                ).to(dev)
+            )
+
+        def cat_rows(key):
+            return torch.cat(
+                [
+                    torch.cat([s["adam"][key][0:1] for s in states]),
+                    torch.cat([s["adam"][key][1:2] for s in states]),
+                ]
+            ).to(dev)
+
+        self.optimizer.load_state_dict(
+            {
+                "exp_avg": cat_rows("exp_avg"),
+                "exp_avg_sq": cat_rows("exp_avg_sq"),
+                "steps": torch.cat([s["adam"]["steps"] for s in states]),
+            }
+        )
+        self.obs_norm.load_state_dict(
+            {
+                key: torch.cat([s["obs_norm"][key] for s in states])
+                for key in ("mean", "var", "count")
+            }
+        )
+        self.reward_norm.load_state_dict(
+            {
+                key: torch.cat([s["reward_norm"][key] for s in states])
+                for key in ("mean", "var", "count", "returns")
+            }
+        )
         for gen, s in zip(self.generators, states, strict=True):
-            gen.set_state(s["rng"]["sampling"].cpu() if gen.device.type == "cpu" else s["rng"]["sampling"])
+            gen.set_state(
+                s["rng"]["sampling"].cpu() if gen.device.type == "cpu" else s["rng"]["sampling"]
+            )
         torch.set_rng_state(states[0]["rng"]["torch"].cpu())
         self.global_step = int(states[0]["global_step"])
         self.resets = int(states[0]["resets"])
@@ -445,12 +571,19 @@ class PPO:
         save_checkpoint(self.member_state(0), path)
 
     @classmethod
-    def load(cls, path: str | Path, run_dir: str | Path | None = None,
-             relabel: RolloutRewardModel | None = None, device: str | None = None) -> PPO:
+    def load(
+        cls,
+        path: str | Path,
+        run_dir: str | Path | None = None,
+        relabel: RolloutRewardModel | None = None,
+        device: str | None = None,
+    ) -> PPO:
         """A learner restored from a checkpoint file (config included)."""
         state = load_checkpoint(path)
         if state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path}: checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}")
+            raise ValueError(
+                f"{path}: checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}"
+            )
         config = PPOConfig.from_dict(state["config"])
         if device is not None:
             config = PPOConfig.from_dict({**config.to_dict(), "device": device})
@@ -488,13 +621,19 @@ class PPO:
         self.close()
 
 
-def _stack_states(steps: list[dict[str, Any]], device: torch.device) -> dict[str, torch.Tensor] | None:
+def _stack_states(
+    steps: list[dict[str, Any]], device: torch.device
+) -> dict[str, torch.Tensor] | None:
     """Per-step stacked reward_state dicts -> {name: [T, N, ...]} tensors (numbers only)."""
     if not steps or not steps[0]:
         return None
     out = {}
     for name, first in steps[0].items():
-        if name.startswith("_") or not isinstance(first, np.ndarray) or first.dtype.kind not in "biuf":
+        if (
+            name.startswith("_")
+            or not isinstance(first, np.ndarray)
+            or first.dtype.kind not in "biuf"
+        ):
             continue
         out[name] = torch.as_tensor(np.stack([s[name] for s in steps]), device=device)
     return out

@@ -36,8 +36,9 @@ def policy_loss(advantages: torch.Tensor, ratio: torch.Tensor, clip_coef: float)
     return torch.max(-advantages * ratio, -advantages * ratio.clamp(1 - clip_coef, 1 + clip_coef))
 
 
-def value_loss(new: torch.Tensor, old: torch.Tensor, returns: torch.Tensor,
-               clip_coef: float | None) -> torch.Tensor:
+def value_loss(
+    new: torch.Tensor, old: torch.Tensor, returns: torch.Tensor, clip_coef: float | None
+) -> torch.Tensor:
     """Per-sample value loss, ``0.5 (V - R)^2``, clipped around the rollout's values if asked."""
     unclipped = (new - returns) ** 2
     if clip_coef is None:
@@ -71,18 +72,30 @@ def ppo_update(
         [
             batch.obs.reshape(k, b, obs_width).float(),
             batch.actions.reshape(k, b, act_width).float(),
-            torch.stack([batch.logprobs, batch.advantages, batch.returns, batch.values,
-                         batch.valid.float()], dim=-1),
+            torch.stack(
+                [
+                    batch.logprobs,
+                    batch.advantages,
+                    batch.returns,
+                    batch.values,
+                    batch.valid.float(),
+                ],
+                dim=-1,
+            ),
         ],
         dim=-1,
     ).reshape(k * b, -1)
     # Minibatch order: each member draws its own permutations from its own generator.
     perms = torch.stack(
-        [torch.stack([torch.randperm(b, generator=g, device=device) for g in generators])
-         for _ in range(config.update_epochs)]
+        [
+            torch.stack([torch.randperm(b, generator=g, device=device) for g in generators])
+            for _ in range(config.update_epochs)
+        ]
     )  # [E, K, B]
     perms = perms + (torch.arange(k, device=device) * b).view(1, k, 1)
-    perms = perms.view(config.update_epochs, k, config.num_minibatches, mb).transpose(1, 2)  # [E, NM, K, M]
+    perms = perms.view(config.update_epochs, k, config.num_minibatches, mb).transpose(
+        1, 2
+    )  # [E, NM, K, M]
 
     active = active.clone()
     all_active = bool(active.all())
@@ -100,7 +113,9 @@ def ppo_update(
         count_e = valid_e.sum(-1, keepdim=True).clamp(min=1.0)
         if config.norm_adv:
             mean = (adv_e * valid_e).sum(-1, keepdim=True) / count_e
-            var = ((adv_e - mean) ** 2 * valid_e).sum(-1, keepdim=True) / (count_e - 1).clamp(min=1.0)
+            var = ((adv_e - mean) ** 2 * valid_e).sum(-1, keepdim=True) / (count_e - 1).clamp(
+                min=1.0
+            )
             adv_e = (adv_e - mean) / (var.sqrt() + 1e-8)
         # Each member's loss is its mean over valid samples; their sum has each member's
         # own gradient. Stopped members weigh 0.

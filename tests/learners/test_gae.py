@@ -47,7 +47,9 @@ def test_truncation_bootstraps_from_the_final_observation():
     a0 = (1.0 + 0.9 * 1.0 - 0.5) + 0.72 * a1
     torch.testing.assert_close(adv[:2, 0], torch.tensor([a0, a1]))
     # The new episode (step 2) does not leak into the truncated one.
-    other = compute_gae(rewards, _t(0.5, 1.0, 7.0), torch.tensor([-100.0]), term, trunc, GAMMA, LAM)[0]
+    other = compute_gae(
+        rewards, _t(0.5, 1.0, 7.0), torch.tensor([-100.0]), term, trunc, GAMMA, LAM
+    )[0]
     torch.testing.assert_close(other[:2], adv[:2])
 
 
@@ -69,6 +71,13 @@ def test_gae_is_batched_over_leading_dims():
     adv, _ = compute_gae(rewards, values, last, term, trunc, GAMMA, LAM)
     for k in range(3):
         for n in range(4):
-            one, _ = compute_gae(rewards[:, k, n, None], values[:, k, n, None], last[k, n, None],
-                                 term[:, k, n, None], trunc[:, k, n, None], GAMMA, LAM)
+            one, _ = compute_gae(
+                rewards[:, k, n, None],
+                values[:, k, n, None],
+                last[k, n, None],
+                term[:, k, n, None],
+                trunc[:, k, n, None],
+                GAMMA,
+                LAM,
+            )
             torch.testing.assert_close(adv[:, k, n], one[:, 0])

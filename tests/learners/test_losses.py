@@ -78,7 +78,7 @@ def test_stacked_adam_equals_torch_adam_and_clips_per_member():
         grad.copy_(grads)
         norms = opt.clip_grad_norm(0.5)
         opt.step(0.01, torch.tensor([True, True]))
-        for k, (ref, ref_opt) in enumerate(zip(refs, ref_opts)):
+        for k, (ref, ref_opt) in enumerate(zip(refs, ref_opts, strict=True)):
             ref.grad = grads[[k, 2 + k]].clone()
             ref_norm = torch.nn.utils.clip_grad_norm_([ref], 0.5)
             ref_opt.step()
@@ -102,11 +102,14 @@ def test_stacked_adam_leaves_inactive_members_untouched():
 def test_running_mean_std_matches_numpy_with_a_mask():
     torch.manual_seed(1)
     rms = RunningMeanStd(2, (3,), torch.device("cpu"), epsilon=0.0)
-    chunks, masks = [torch.randn(2, 5, 3) * 3 + 1 for _ in range(4)], [torch.rand(2, 5) > 0.3 for _ in range(4)]
-    for x, m in zip(chunks, masks):
+    chunks, masks = (
+        [torch.randn(2, 5, 3) * 3 + 1 for _ in range(4)],
+        [torch.rand(2, 5) > 0.3 for _ in range(4)],
+    )
+    for x, m in zip(chunks, masks, strict=True):
         rms.update(x, m)
     for k in range(2):
-        seen = torch.cat([x[k][m[k]] for x, m in zip(chunks, masks)]).double()
+        seen = torch.cat([x[k][m[k]] for x, m in zip(chunks, masks, strict=True)]).double()
         torch.testing.assert_close(rms.mean[k], seen.mean(0))
         torch.testing.assert_close(rms.var[k], seen.var(0, unbiased=False))
         assert math.isclose(float(rms.count[k]), len(seen))

@@ -7,13 +7,21 @@ import dataclasses
 
 import pytest
 import torch
-
-from agentgym.learners.ppo import PPO, PPOConfig
-from agentgym.learners.population import Population, train_population
 from agentgym.reward_designers.library import program_path
 
-BASE = PPOConfig(total_steps=1024, num_envs=4, num_steps=64, num_minibatches=4, update_epochs=2,
-                 eval_episodes=0, checkpoint_every=0, seed=5)
+from agentgym.learners.population import Population, train_population
+from agentgym.learners.ppo import PPO, PPOConfig
+
+BASE = PPOConfig(
+    total_steps=1024,
+    num_envs=4,
+    num_steps=64,
+    num_minibatches=4,
+    update_epochs=2,
+    eval_episodes=0,
+    checkpoint_every=0,
+    seed=5,
+)
 
 NAN_AFTER_A_WHILE = """
 import torch
@@ -83,8 +91,12 @@ def test_population_of_four_all_learn_reach(tmp_path):
     from tests.learners.test_learning import REACH
 
     rewards = ["env", "env", str(program_path("Reach")), str(program_path("Reach"))]
-    results = train_population(dataclasses.replace(REACH, eval_episodes=20), rewards,
-                               seeds=[0, 1, 2, 3], run_dirs=[tmp_path / f"m{i}" for i in range(4)])
+    results = train_population(
+        dataclasses.replace(REACH, eval_episodes=20),
+        rewards,
+        seeds=[0, 1, 2, 3],
+        run_dirs=[tmp_path / f"m{i}" for i in range(4)],
+    )
     rates = [r["eval/success_rate"] for r in results]
     assert all(r["status"] == "DONE" for r in results)
     assert min(rates) >= 0.8, rates

@@ -18,8 +18,16 @@ from agentgym.learners.checkpoint import load_checkpoint
 from agentgym.learners.logger import read_metrics
 from agentgym.learners.ppo import PPO, PPOConfig
 
-CONFIG = PPOConfig(total_steps=8192, num_envs=4, num_steps=64, num_minibatches=4, update_epochs=4,
-                   checkpoint_every=512, eval_episodes=0, seed=3)
+CONFIG = PPOConfig(
+    total_steps=8192,
+    num_envs=4,
+    num_steps=64,
+    num_minibatches=4,
+    update_epochs=4,
+    checkpoint_every=512,
+    eval_episodes=0,
+    seed=3,
+)
 
 TRAIN = """
 import sys
@@ -35,8 +43,13 @@ print(agent.parameters_digest())
 
 def _spawn(run: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    return subprocess.Popen([sys.executable, "-c", TRAIN, json.dumps(CONFIG.to_dict()), str(run)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", TRAIN, json.dumps(CONFIG.to_dict()), str(run)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_sigkill_at_a_random_moment_then_resume_is_bit_identical(tmp_path):
@@ -79,8 +92,11 @@ def test_sigkill_at_a_random_moment_then_resume_is_bit_identical(tmp_path):
     # The log of the resumed run has each step once, in order (rows past the checkpoint
     # that the killed process had written are dropped on resume).
     steps = [row["step"] for row in read_metrics(run) if "loss/policy" in row]
-    assert steps == sorted(set(steps)) == [s for s in range(CONFIG.batch_size, CONFIG.total_steps + 1,
-                                                           CONFIG.batch_size)]
+    assert (
+        steps
+        == sorted(set(steps))
+        == [s for s in range(CONFIG.batch_size, CONFIG.total_steps + 1, CONFIG.batch_size)]
+    )
 
 
 def test_checkpoint_round_trip_and_safe_loading(tmp_path):
@@ -94,7 +110,9 @@ def test_checkpoint_round_trip_and_safe_loading(tmp_path):
     loaded = PPO.load(path)
     assert loaded.parameters_digest() == agent.parameters_digest()
     torch.testing.assert_close(loaded.obs_norm.rms.mean, agent.obs_norm.rms.mean, atol=0, rtol=0)
-    torch.testing.assert_close(loaded.optimizer.exp_avg_sq, agent.optimizer.exp_avg_sq, atol=0, rtol=0)
+    torch.testing.assert_close(
+        loaded.optimizer.exp_avg_sq, agent.optimizer.exp_avg_sq, atol=0, rtol=0
+    )
     assert torch.equal(loaded.generators[0].get_state(), agent.generators[0].get_state())
     obs = torch.randn(1, 3, loaded.obs_dim)
     torch.testing.assert_close(loaded.net(obs)[0], agent.net(obs)[0], atol=1e-6, rtol=0)

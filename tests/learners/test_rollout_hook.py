@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 
-import numpy as np
 import pytest
 import torch
 
@@ -14,8 +12,16 @@ from agentgym.learners.ppo import PPO, PPOConfig
 from agentgym.learners.rollout import Rollout, RolloutRewardModel
 from agentgym.rewards import REWARD_KINDS
 
-BASE = PPOConfig(total_steps=512, num_envs=4, num_steps=64, num_minibatches=2, update_epochs=2,
-                 eval_episodes=0, checkpoint_every=0, seed=1)
+BASE = PPOConfig(
+    total_steps=512,
+    num_envs=4,
+    num_steps=64,
+    num_minibatches=2,
+    update_epochs=2,
+    eval_episodes=0,
+    checkpoint_every=0,
+    seed=1,
+)
 
 
 class SuccessRelabel:
@@ -45,7 +51,16 @@ def test_relabel_hook_gets_the_rollout_and_its_reward_is_trained_on(tmp_path):
     r = model.seen[0]
     t, n = BASE.num_steps, BASE.num_envs
     assert r.obs.shape == (t, n, 10) and r.actions.shape == (t, n, 2)
-    for name in ("logprobs", "values", "rewards", "env_rewards", "terminations", "truncations", "success", "valid"):
+    for name in (
+        "logprobs",
+        "values",
+        "rewards",
+        "env_rewards",
+        "terminations",
+        "truncations",
+        "success",
+        "valid",
+    ):
         assert getattr(r, name).shape == (t, n), name
     assert r.frames is None
     assert set(r.reward_state) == {"fingertip_pos", "target_pos", "joint_pos", "joint_vel"}
@@ -57,7 +72,11 @@ def test_relabel_hook_gets_the_rollout_and_its_reward_is_trained_on(tmp_path):
     distance = torch.linalg.vector_norm(tip_to_target, dim=-1)
     assert torch.all(r.env_rewards[r.valid] <= -distance[r.valid] + 1e-5)
     rows = [row for row in read_metrics(tmp_path) if "loss/policy" in row]
-    expected = float(torch.stack([(x.success & x.valid).float().sum() / x.valid.sum() for x in model.seen[-1:]])[0])
+    expected = float(
+        torch.stack([(x.success & x.valid).float().sum() / x.valid.sum() for x in model.seen[-1:]])[
+            0
+        ]
+    )
     assert rows[-1]["reward_terms/success_bonus"] == pytest.approx(expected, abs=1e-6)
 
     # The learner trains on the relabelled reward: a NaN from the hook stops the run.
@@ -81,8 +100,9 @@ def test_a_reward_spec_with_relabel_becomes_the_rollout_hook_and_gets_frames():
 
     kind = f"test-relabel-{id(made)}"
     REWARD_KINDS.register(kind, factory)
-    config = dataclasses.replace(BASE, reward=f"{kind}:2.0", total_steps=256, num_steps=64,
-                                 render_width=48, render_height=40)
+    config = dataclasses.replace(
+        BASE, reward=f"{kind}:2.0", total_steps=256, num_steps=64, render_width=48, render_height=40
+    )
     agent = PPO(config)
     agent.learn()
     agent.close()
@@ -93,8 +113,16 @@ def test_a_reward_spec_with_relabel_becomes_the_rollout_hook_and_gets_frames():
 
 
 def test_run_folder_logs_tensorboard_and_eval_video(tmp_path):
-    config = dataclasses.replace(BASE, total_steps=512, eval_every=256, eval_episodes=2, video=True,
-                                 render_width=64, render_height=64, checkpoint_every=256)
+    config = dataclasses.replace(
+        BASE,
+        total_steps=512,
+        eval_every=256,
+        eval_episodes=2,
+        video=True,
+        render_width=64,
+        render_height=64,
+        checkpoint_every=256,
+    )
     agent = PPO(config, tmp_path)
     final = agent.learn()
     agent.close()
@@ -102,16 +130,36 @@ def test_run_folder_logs_tensorboard_and_eval_video(tmp_path):
     train = [r for r in rows if "loss/policy" in r]
     evals = [r for r in rows if "eval/success_rate" in r]
     assert [r["step"] for r in train] == [256, 512] and [r["step"] for r in evals] == [256, 512]
-    for key in ("time", "steps_per_s", "episode_return", "episode_length", "success_rate",
-                "reward_terms/distance", "reward_terms/control", "env_reward", "loss/policy",
-                "loss/value", "loss/entropy", "approx_kl", "clipfrac", "learning_rate"):
+    for key in (
+        "time",
+        "steps_per_s",
+        "episode_return",
+        "episode_length",
+        "success_rate",
+        "reward_terms/distance",
+        "reward_terms/control",
+        "env_reward",
+        "loss/policy",
+        "loss/value",
+        "loss/entropy",
+        "approx_kl",
+        "clipfrac",
+        "learning_rate",
+    ):
         assert key in train[-1], key
     assert train[-1]["env_reward"] == pytest.approx(
-        train[-1]["reward_terms/distance"] + train[-1]["reward_terms/control"], abs=1e-6)
+        train[-1]["reward_terms/distance"] + train[-1]["reward_terms/control"], abs=1e-6
+    )
     for row in evals:
         video = tmp_path / row["eval/video"]
-        assert video.is_file() and video.stat().st_size > 1000 and video.name == f"eval_{row['step']}.mp4"
-    assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "logs" / "tb").iterdir())
+        assert (
+            video.is_file()
+            and video.stat().st_size > 1000
+            and video.name == f"eval_{row['step']}.mp4"
+        )
+    assert any(
+        p.name.startswith("events.out.tfevents") for p in (tmp_path / "logs" / "tb").iterdir()
+    )
     assert (tmp_path / "checkpoints" / "latest.pt").is_file()
     assert final["eval/success_rate"] == evals[-1]["eval/success_rate"]
     import imageio.v3 as iio
@@ -133,19 +181,26 @@ def test_cartpole_discrete_actions_and_no_success_flag():
 def test_async_vector_env_trains_like_sync():
     sync = PPO(dataclasses.replace(BASE, num_envs=2, num_minibatches=2, total_steps=256))
     sync.learn()
-    asyn = PPO(dataclasses.replace(BASE, num_envs=2, num_minibatches=2, total_steps=256, vectorization="async"))
+    asyn = PPO(
+        dataclasses.replace(
+            BASE, num_envs=2, num_minibatches=2, total_steps=256, vectorization="async"
+        )
+    )
     asyn.learn()
     assert asyn.parameters_digest() == sync.parameters_digest()
     sync.close()
     asyn.close()
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("vectorization", "asnyc", "Did you mean 'async'"),
-    ("num_minibatches", 3, "must divide evenly"),
-    ("device", "tpu", "PPOConfig.device"),
-    ("gamma", 1.5, "PPOConfig.gamma"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("vectorization", "asnyc", "Did you mean 'async'"),
+        ("num_minibatches", 3, "must divide evenly"),
+        ("device", "tpu", "PPOConfig.device"),
+        ("gamma", 1.5, "PPOConfig.gamma"),
+    ],
+)
 def test_config_errors_name_the_field(field, value, message):
     with pytest.raises(ValueError, match=message):
         PPOConfig(**{field: value})

@@ -1,0 +1,79 @@
+"""Population of K=8 PPO members against 8 sequential single runs on agentgym/Reach-v0.
+
+Same config, seeds and step budget per member; the population batches the 8 networks
+(one forward per rollout step, one forward/backward per minibatch for all members). The
+wall times and their ratio are merged into ``bench/results/ppo.json`` / ``ppo.md``.
+
+    python -m bench population
+    AGENTGYM_BENCH_POP_STEPS=4096 python -m bench population   # a quick look
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from bench.bench_ppo import THREADS, write_results
+
+MEMBERS = 8
+
+
+def main() -> None:
+    from agentgym.learners.population import train_population
+    from agentgym.learners.ppo import PPO, PPOConfig
+
+    steps = int(os.environ.get("AGENTGYM_BENCH_POP_STEPS", 16_384))
+    config = PPOConfig(
+        env_id="agentgym/Reach-v0",
+        num_envs=8,
+        num_steps=64,
+        num_minibatches=4,
+        update_epochs=10,
+        total_steps=steps,
+        eval_episodes=0,
+        checkpoint_every=0,
+        device="cpu",
+        torch_threads=THREADS,
+    )
+    seeds = list(range(MEMBERS))
+
+    start = time.perf_counter()
+    results = train_population(config, ["env"] * MEMBERS, seeds=seeds)
+    population_s = time.perf_counter() - start
+    assert all(r["status"] == "DONE" for r in results), results
+
+    start = time.perf_counter()
+    for seed in seeds:
+        agent = PPO(PPOConfig(**{**config.to_dict(), "seed": seed}))
+        agent.learn()
+        agent.close()
+    sequential_s = time.perf_counter() - start
+
+    ratio = sequential_s / population_s
+    print(
+        f"population of {MEMBERS}: {population_s:.1f} s; {MEMBERS} sequential runs: "
+        f"{sequential_s:.1f} s; speed-up {ratio:.2f}x"
+    )
+    path = write_results(
+        "population",
+        {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "load_average": round(os.getloadavg()[0], 2),
+            "env_id": config.env_id,
+            "members": MEMBERS,
+            "steps_per_member": steps,
+            "num_envs": config.num_envs,
+            "num_steps": config.num_steps,
+            "num_minibatches": config.num_minibatches,
+            "update_epochs": config.update_epochs,
+            "population_s": population_s,
+            "sequential_s": sequential_s,
+            "ratio": ratio,
+            "note": "construction (env creation) included in both timings",
+        },
+    )
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
