@@ -17,8 +17,19 @@ from typing import Any
 HELP = "train PPO on agentgym/Reach-v0 with the human reward and write a report"
 
 DEMO_ENV = "agentgym/Reach-v0"
-DEMO_STEPS = 120_000
-"""Enough for PPO to reach high success on Reach in about a minute on 2 cores."""
+DEMO_STEPS = 200_000
+"""With DEMO_CONFIG, PPO reached 95% evaluation success on Reach at 200k steps (80% at
+150k, 55% at 100k; seed 0). PPOConfig's defaults reach ~0% at 120k, as does SB3's PPO."""
+
+DEMO_CONFIG = {
+    "num_envs": 16,
+    "num_steps": 64,
+    "learning_rate": 1e-3,
+    "gamma": 0.95,  # 50-step episodes: a shorter horizon learns the reach faster
+    "init_log_std": -0.5,  # std 0.6: fewer actions clipped at the [-1, 1] bounds
+    "eval_episodes": 20,
+}
+"""PPOConfig fields of the demo, other than the env, reward, steps and seed."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     success = final.get("eval/success_rate")
     if success is not None:
-        console.print(f"evaluation success rate: {success:.0%} over 20 episodes")
+        episodes = run_dir.read_config()["config"]["eval_episodes"]
+        console.print(f"evaluation success rate: {success:.0%} over {episodes} episodes")
     console.print(f"report: {run_dir.report_path}")
     return 0

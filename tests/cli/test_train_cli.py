@@ -260,3 +260,45 @@ def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path)
         mismatch.returncode == 2
         and "--seeds: expected one seed per reward (2), got 1" in mismatch.stderr
     )
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_finishes_the_run(tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "killed"
+    args = [
+        "train",
+        "--reward",
+        REACH,
+        "--steps",
+        "16384",
+        "--checkpoint-every",
+        "2048",
+        "--no-video",
+        *TINY,
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentgym", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    checkpoint = out / "checkpoints" / "latest.pt"
+    deadline = time.monotonic() + 300
+    while not checkpoint.is_file() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.is_file(), "the run wrote no checkpoint before the deadline"
+    assert RunDir.open(out).read_manifest()["status"] == "running"  # killed: nobody said otherwise
+    done = agentgym("train", "--resume", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = RunDir.open(out)
+    assert run.read_manifest()["status"] == "done"
+    steps = [r["step"] for r in run.metrics() if "loss/policy" in r]
+    assert steps == list(range(512, 16384 + 1, 512))  # every row once: none lost, none repeated
