@@ -49,46 +49,60 @@ class ChromiumNavigator:
         self.browser = Chromium.launch()
         self.url = ""
 
-    def _settle(self, old) -> str:
-        from selenium.webdriver.support import expected_conditions as ec
-        from selenium.webdriver.support.wait import WebDriverWait
+    def _mark(self) -> None:
+        """Tag the current document, so that _settle can tell when it has been replaced."""
+        self.browser.driver.execute_script("window.__agentgym_old_page = true;")
 
-        # A click that navigates returns before the next page is there; wait until the
-        # old document is gone and the new one has loaded.
+    def _settle(self, timeout: float = 10.0) -> str:
+        import time
+
+        from selenium.common.exceptions import WebDriverException
+
+        # A click that navigates returns before the next page is there. Wait until the
+        # tagged document is gone and the new one has loaded; while Chromium swaps
+        # documents the driver may answer with transient errors, which mean "not yet".
         driver = self.browser.driver
-        if old is not None:
-            WebDriverWait(driver, 10).until(ec.staleness_of(old))
-        WebDriverWait(driver, 10).until(
-            lambda d: d.execute_script("return document.readyState") == "complete")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if driver.execute_script(
+                        "return window.__agentgym_old_page === undefined"
+                        " && document.readyState === 'complete';"):
+                    break
+            except WebDriverException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the shop page did not load within {timeout} s")
+            time.sleep(0.01)
         self.url = driver.current_url
         return driver.page_source
 
     def open(self, url: str) -> str:
         self.browser.driver.get(url)
-        return self._settle(None)
+        return self._settle()
 
     def click(self, label: str, href: str) -> str:
         from selenium.webdriver.common.by import By
 
         driver = self.browser.driver
-        old = driver.find_element(By.TAG_NAME, "html")
         links = [a for a in driver.find_elements(By.CSS_SELECTOR, "a[data-label]")
                  if (a.get_attribute("data-label") or "").lower() == label]
         if not links:
             raise LookupError(f"no element with data-label {label!r} on {driver.current_url}")
+        self._mark()
         links[0].click()
-        return self._settle(old)
+        return self._settle()
 
     def search(self, search_url: str, query: str) -> str:
         from selenium.webdriver.common.by import By
 
         driver = self.browser.driver
-        old = driver.find_element(By.TAG_NAME, "html")
         box = driver.find_element(By.NAME, "q")
         box.clear()
         box.send_keys(query)
+        self._mark()
         driver.find_element(By.ID, "search_button").click()
-        return self._settle(old)
+        return self._settle()
 
     def close(self) -> None:
         self.browser.close()
