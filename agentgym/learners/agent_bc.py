@@ -34,8 +34,10 @@ def read_demos(path: str | Path, only_success: bool = True) -> list[dict[str, An
             continue
         record = json.loads(line)
         if "steps" not in record:
-            raise ValueError(f"--demos {path}, line {n}: an episode needs 'steps' (the format of "
-                             "'agentgym demos'); got keys " + ", ".join(sorted(record)))
+            raise ValueError(
+                f"--demos {path}, line {n}: an episode needs 'steps' (the format of "
+                "'agentgym demos'); got keys " + ", ".join(sorted(record))
+            )
         if record.get("success", True) or not only_success:
             records.append(record)
     if not records:
@@ -43,7 +45,9 @@ def read_demos(path: str | Path, only_success: bool = True) -> list[dict[str, An
     return records
 
 
-def bc_examples(policy: LMPolicy, records: Sequence[dict[str, Any]]) -> list[tuple[list[int], list[int]]]:
+def bc_examples(
+    policy: LMPolicy, records: Sequence[dict[str, Any]]
+) -> list[tuple[list[int], list[int]]]:
     """(prompt ids, action ids + EOS) for every step of every episode."""
     examples = []
     for record in records:
@@ -51,14 +55,23 @@ def bc_examples(policy: LMPolicy, records: Sequence[dict[str, Any]]) -> list[tup
         history: list[tuple[str, str]] = []
         for step in record["steps"]:
             obs, action = str(step["observation"]), str(step["action"])
-            examples.append((policy.encode_prompt(mission, history, obs), policy.encode_action(action)))
+            examples.append(
+                (policy.encode_prompt(mission, history, obs), policy.encode_action(action))
+            )
             history.append((obs, action))
     return examples
 
 
-def behaviour_clone(policy: LMPolicy, records: Sequence[dict[str, Any]], *, epochs: int = 10,
-                    lr: float = 1e-3, batch_size: int = 32, seed: int = 0,
-                    callback: Callable[[dict[str, float]], None] | None = None) -> list[float]:
+def behaviour_clone(
+    policy: LMPolicy,
+    records: Sequence[dict[str, Any]],
+    *,
+    epochs: int = 10,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    seed: int = 0,
+    callback: Callable[[dict[str, float]], None] | None = None,
+) -> list[float]:
     """Train ``policy`` on the demonstrations; return the mean loss of each epoch."""
     examples = bc_examples(policy, records)
     generator = torch.Generator().manual_seed(seed)
@@ -70,7 +83,7 @@ def behaviour_clone(policy: LMPolicy, records: Sequence[dict[str, Any]], *, epoc
         order = torch.randperm(len(examples), generator=generator).tolist()
         total, tokens = 0.0, 0
         for i in range(0, len(order), batch_size):
-            batch = [examples[j] for j in order[i:i + batch_size]]
+            batch = [examples[j] for j in order[i : i + batch_size]]
             out = policy.evaluate([p for p, _ in batch], [a for _, a in batch])
             n_tokens = sum(len(a) for _, a in batch)
             loss = -out.logprob.sum() / n_tokens
@@ -78,11 +91,17 @@ def behaviour_clone(policy: LMPolicy, records: Sequence[dict[str, Any]], *, epoc
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
-            total += float(loss) * n_tokens
+            total += float(loss.detach()) * n_tokens
             tokens += n_tokens
         losses.append(total / tokens)
         log.info("bc epoch %d: loss %.4f", epoch + 1, losses[-1])
         if callback is not None:
-            callback({"epoch": epoch + 1, "loss": losses[-1], "perplexity": math.exp(min(losses[-1], 50))})
+            callback(
+                {
+                    "epoch": epoch + 1,
+                    "loss": losses[-1],
+                    "perplexity": math.exp(min(losses[-1], 50)),
+                }
+            )
     policy.eval()
     return losses

@@ -37,11 +37,15 @@ def policy_path(spec: str) -> Path:
     """``hf:PATH`` (or a bare PATH) -> the model folder; ValueError naming the problem."""
     path = Path(spec[3:] if spec.startswith("hf:") else spec).expanduser()
     if spec.split(":", 1)[0] in ("openai", "vllm", "ollama") and not path.exists():
-        raise ValueError(f"--policy {spec!r}: agent PPO trains the weights in-process, so it takes "
-                         "hf:PATH (a local transformers folder), not a served model")
+        raise ValueError(
+            f"--policy {spec!r}: agent PPO trains the weights in-process, so it takes "
+            "hf:PATH (a local transformers folder), not a served model"
+        )
     if not (path / "config.json").is_file():
-        raise ValueError(f"--policy {spec!r}: expected hf:PATH with PATH a transformers model folder "
-                         f"(holding config.json); {path} has none")
+        raise ValueError(
+            f"--policy {spec!r}: expected hf:PATH with PATH a transformers model folder "
+            f"(holding config.json); {path} has none"
+        )
     return path
 
 
@@ -86,9 +90,14 @@ class LMPolicy(nn.Module):
 
     # -- loading and saving ----------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, spec: str | Path, fmt: PromptFormat | None = None,
-                        device: str | torch.device = "cpu", lora_rank: int = 0,
-                        lora_alpha: float = 16.0) -> LMPolicy:
+    def from_pretrained(
+        cls,
+        spec: str | Path,
+        fmt: PromptFormat | None = None,
+        device: str | torch.device = "cpu",
+        lora_rank: int = 0,
+        lora_alpha: float = 16.0,
+    ) -> LMPolicy:
         """Load ``hf:PATH``; a ``value_head.pt`` saved beside the model is loaded too."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -98,7 +107,9 @@ class LMPolicy(nn.Module):
         policy = cls(model, tokenizer, fmt)
         head = path / VALUE_HEAD
         if head.is_file():
-            policy.value_head.load_state_dict(torch.load(head, map_location="cpu", weights_only=True))
+            policy.value_head.load_state_dict(
+                torch.load(head, map_location="cpu", weights_only=True)
+            )
         if lora_rank > 0:
             policy.add_lora(lora_rank, lora_alpha)
         return policy.to(device)
@@ -109,9 +120,16 @@ class LMPolicy(nn.Module):
         try:
             from peft import LoraConfig, get_peft_model
         except ImportError as err:
-            raise ImportError("LoRA needs peft: pip install 'agentgym[hf]' (or pip install peft)") from err
-        config = LoraConfig(r=rank, lora_alpha=alpha, target_modules="all-linear", lora_dropout=0.0,
-                            task_type="CAUSAL_LM")
+            raise ImportError(
+                "LoRA needs peft: pip install 'agentgym[hf]' (or pip install peft)"
+            ) from err
+        config = LoraConfig(
+            r=rank,
+            lora_alpha=alpha,
+            target_modules="all-linear",
+            lora_dropout=0.0,
+            task_type="CAUSAL_LM",
+        )
         self.model = get_peft_model(self.model, config)
         self.lora = True
 
@@ -135,12 +153,18 @@ class LMPolicy(nn.Module):
     def _ids(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False).input_ids)
 
-    def encode_prompt(self, mission: str, history: list[tuple[str, str]], observation: str) -> list[int]:
+    def encode_prompt(
+        self, mission: str, history: list[tuple[str, str]], observation: str
+    ) -> list[int]:
         """Token ids of the prompt for the next action (see the module docstring)."""
         fmt = self.fmt
         head = self._ids(f"Task: {mission}\n")
         now = self._ids(f"Obs: {observation}\nAct:")
-        pairs = [self._ids(f"Obs: {o}\nAct: {a}\n") for o, a in history[-fmt.history:]] if fmt.history else []
+        pairs = (
+            [self._ids(f"Obs: {o}\nAct: {a}\n") for o, a in history[-fmt.history :]]
+            if fmt.history
+            else []
+        )
         budget = fmt.max_prompt_tokens - len(head) - len(now)
         kept: list[int] = []
         for ids in reversed(pairs):  # newest first: drop the oldest history when over budget
@@ -149,19 +173,26 @@ class LMPolicy(nn.Module):
             kept = ids + kept
             budget -= len(ids)
         ids = head + kept + now
-        return ids[-fmt.max_prompt_tokens:]
+        return ids[-fmt.max_prompt_tokens :]
 
     def encode_action(self, text: str) -> list[int]:
         """Token ids of an action followed by EOS (cut to ``max_action_tokens``)."""
-        return (self._ids(" " + text) + [self.eos])[-self.fmt.max_action_tokens:]
+        return (self._ids(" " + text) + [self.eos])[-self.fmt.max_action_tokens :]
 
     def decode_action(self, ids: list[int]) -> str:
-        return self.tokenizer.decode([i for i in ids if i != self.eos], skip_special_tokens=True).strip()
+        return self.tokenizer.decode(
+            [i for i in ids if i != self.eos], skip_special_tokens=True
+        ).strip()
 
     # -- acting --------------------------------------------------------------------------
     @torch.no_grad()
-    def generate(self, prompts: list[list[int]], greedy: bool = False,
-                 generator: torch.Generator | None = None, temperature: float = 1.0) -> list[list[int]]:
+    def generate(
+        self,
+        prompts: list[list[int]],
+        greedy: bool = False,
+        generator: torch.Generator | None = None,
+        temperature: float = 1.0,
+    ) -> list[list[int]]:
         """Sample one action per prompt (batched, left-padded, with the KV cache); each
         returned list ends with EOS unless ``max_action_tokens`` ran out first."""
         dev = self.device
@@ -170,8 +201,8 @@ class LMPolicy(nn.Module):
         ids = torch.full((B, L), self.pad, dtype=torch.long, device=dev)
         mask = torch.zeros((B, L), dtype=torch.long, device=dev)
         for i, p in enumerate(prompts):
-            ids[i, L - len(p):] = torch.tensor(p, device=dev)
-            mask[i, L - len(p):] = 1
+            ids[i, L - len(p) :] = torch.tensor(p, device=dev)
+            mask[i, L - len(p) :] = 1
         positions = (mask.cumsum(1) - 1).clamp(min=0)
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
         cache, logits = out.past_key_values, out.logits[:, -1]
@@ -191,12 +222,19 @@ class LMPolicy(nn.Module):
                 break
             mask = torch.cat([mask, torch.ones((B, 1), dtype=mask.dtype, device=dev)], dim=1)
             last_pos = last_pos + 1
-            out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=last_pos[:, None],
-                             past_key_values=cache, use_cache=True)
+            out = self.model(
+                input_ids=token[:, None],
+                attention_mask=mask,
+                position_ids=last_pos[:, None],
+                past_key_values=cache,
+                use_cache=True,
+            )
             cache, logits = out.past_key_values, out.logits[:, -1]
         return actions
 
-    def evaluate(self, prompts: list[list[int]], actions: list[list[int]], reference: bool = False) -> StepEval:
+    def evaluate(
+        self, prompts: list[list[int]], actions: list[list[int]], reference: bool = False
+    ) -> StepEval:
         """One forward pass over each prompt followed by its action tokens.
 
         ``reference=True`` runs the model with its LoRA adapters disabled (the reference
@@ -210,22 +248,30 @@ class LMPolicy(nn.Module):
         mask = torch.zeros((B, P + A), dtype=torch.long, device=dev)
         act_mask = torch.zeros((B, A), dtype=torch.bool, device=dev)
         for i, (p, a) in enumerate(zip(prompts, actions, strict=True)):
-            ids[i, P - len(p):P] = torch.tensor(p, device=dev)  # prompt left-padded to end at P
-            ids[i, P:P + len(a)] = torch.tensor(a, device=dev)  # action right-padded from P
-            mask[i, P - len(p):P + len(a)] = 1
-            act_mask[i, :len(a)] = True
+            ids[i, P - len(p) : P] = torch.tensor(p, device=dev)  # prompt left-padded to end at P
+            ids[i, P : P + len(a)] = torch.tensor(a, device=dev)  # action right-padded from P
+            mask[i, P - len(p) : P + len(a)] = 1
+            act_mask[i, : len(a)] = True
         positions = (mask.cumsum(1) - 1).clamp(min=0)
         if reference and self.lora:
             with self.model.disable_adapter():
-                out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                                 output_hidden_states=True)
+                out = self.model(
+                    input_ids=ids,
+                    attention_mask=mask,
+                    position_ids=positions,
+                    output_hidden_states=True,
+                )
         else:
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                             output_hidden_states=True)
+            out = self.model(
+                input_ids=ids,
+                attention_mask=mask,
+                position_ids=positions,
+                output_hidden_states=True,
+            )
         # The logits at position P-1+j predict action token j.
-        logits = out.logits[:, P - 1:P - 1 + A].float()
+        logits = out.logits[:, P - 1 : P - 1 + A].float()
         logp_all = torch.log_softmax(logits, dim=-1)
-        targets = ids[:, P:P + A]
+        targets = ids[:, P : P + A]
         token_logp = logp_all.gather(-1, targets.unsqueeze(-1)).squeeze(-1) * act_mask
         entropy = -(logp_all.exp() * logp_all).sum(-1)
         lengths = act_mask.sum(1)
@@ -233,5 +279,6 @@ class LMPolicy(nn.Module):
         value = self.value_head(hidden[:, P - 1].float()).squeeze(-1)
         last = (P - 1 + lengths).clamp(max=P + A - 1)
         features = hidden[torch.arange(B, device=dev), last].float()
-        return StepEval(token_logp.sum(1), (entropy * act_mask).sum(1) / lengths.clamp(min=1),
-                        value, features)
+        return StepEval(
+            token_logp.sum(1), (entropy * act_mask).sum(1) / lengths.clamp(min=1), value, features
+        )

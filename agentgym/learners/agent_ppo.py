@@ -110,20 +110,32 @@ class AgentPPOConfig:
     """transformers, or vllm (GPU, needs vllm installed)."""
     eval_episodes: int = 32
     """Greedy held-out episodes per evaluation (0: none)."""
+    eval_greedy: bool = False
+    """Evaluate with greedy decoding (else sampled, from a fixed evaluation seed)."""
     eval_every: int = 0
     """Updates between evaluations (0: only at the start and the end)."""
     checkpoint_every: int = 1
     """Updates between checkpoints (0: only at the end)."""
 
     def __post_init__(self) -> None:
-        positive = ("total_steps", "num_envs", "episodes_per_update", "update_epochs", "minibatch_size",
-                    "max_prompt_tokens", "max_action_tokens", "group_size")
+        positive = (
+            "total_steps",
+            "num_envs",
+            "episodes_per_update",
+            "update_epochs",
+            "minibatch_size",
+            "max_prompt_tokens",
+            "max_action_tokens",
+            "group_size",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"AgentPPOConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.rollout_backend not in ("transformers", "vllm"):
-            raise ValueError(f"AgentPPOConfig.rollout_backend must be transformers or vllm, "
-                             f"got {self.rollout_backend!r}")
+            raise ValueError(
+                f"AgentPPOConfig.rollout_backend must be transformers or vllm, "
+                f"got {self.rollout_backend!r}"
+            )
         if not self.policy:
             raise ValueError("AgentPPOConfig.policy is required: hf:PATH of a causal-LM folder")
 
@@ -135,8 +147,16 @@ def _is_relabel(model: Any) -> bool:
 class _Step:
     """One step of one episode while it is being collected."""
 
-    __slots__ = ("prompt", "action", "logprob", "ref_logprob", "value", "feature", "reward",
-                 "valid_action")
+    __slots__ = (
+        "prompt",
+        "action",
+        "logprob",
+        "ref_logprob",
+        "value",
+        "feature",
+        "reward",
+        "valid_action",
+    )
 
     def __init__(self, prompt: list[int], action: list[int]) -> None:
         self.prompt, self.action = prompt, action
@@ -156,8 +176,13 @@ class _Episode:
 class AgentPPO:
     """PPO on a transformers causal-LM policy acting in a text env."""
 
-    def __init__(self, config: AgentPPOConfig, run_dir: str | Path | None = None,
-                 policy: LMPolicy | None = None, resume_state: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: AgentPPOConfig,
+        run_dir: str | Path | None = None,
+        policy: LMPolicy | None = None,
+        resume_state: dict[str, Any] | None = None,
+    ) -> None:
         import gymnasium as gym
 
         import agentgym  # noqa: F401  (registers the envs)
@@ -169,10 +194,14 @@ class AgentPPO:
             try:
                 import vllm  # noqa: F401
             except ImportError as err:
-                raise ImportError("rollout_backend='vllm' needs vllm on a GPU machine (pip install vllm); "
-                                  "it is not installed here, use rollout_backend='transformers'") from err
-            raise NotImplementedError("rollout_backend='vllm': weight sync into an in-process vLLM engine "
-                                      "is not implemented yet; use rollout_backend='transformers'")
+                raise ImportError(
+                    "rollout_backend='vllm' needs vllm on a GPU machine (pip install vllm); "
+                    "it is not installed here, use rollout_backend='transformers'"
+                ) from err
+            raise NotImplementedError(
+                "rollout_backend='vllm': weight sync into an in-process vLLM engine "
+                "is not implemented yet; use rollout_backend='transformers'"
+            )
         if cfg.torch_threads > 0:
             torch.set_num_threads(cfg.torch_threads)
         self.device = torch.device(resolve_device(cfg.device))
@@ -189,7 +218,9 @@ class AgentPPO:
         self.envs = [gym.make(cfg.env_id, **kwargs) for _ in range(cfg.num_envs)]
         fmt = PromptFormat(cfg.history, cfg.max_prompt_tokens, cfg.max_action_tokens)
         torch.manual_seed(cfg.seed)
-        self.policy = policy or LMPolicy.from_pretrained(cfg.policy, fmt, self.device, lora_rank=cfg.lora_rank)
+        self.policy = policy or LMPolicy.from_pretrained(
+            cfg.policy, fmt, self.device, lora_rank=cfg.lora_rank
+        )
         self.policy.fmt = fmt
         self.policy.to(self.device)
         # The reference policy of the KL penalty: the adapters switched off under LoRA,
@@ -207,8 +238,11 @@ class AgentPPO:
         self.explored = False
         if resume_state is not None:
             self._load_state(resume_state)
-        self.logger = RunLogger(self.run_dir, resume_step=self.global_step if resume_state else None) \
-            if self.run_dir is not None else None
+        self.logger = (
+            RunLogger(self.run_dir, resume_step=self.global_step if resume_state else None)
+            if self.run_dir is not None
+            else None
+        )
 
     # -- collecting episodes --------------------------------------------------------------
     def _next_seed(self) -> int:
@@ -218,7 +252,9 @@ class AgentPPO:
         return seed
 
     @torch.no_grad()
-    def run_episodes(self, count: int, greedy: bool = False, seeds: list[int] | None = None) -> list[_Episode]:
+    def run_episodes(
+        self, count: int, greedy: bool = False, seeds: list[int] | None = None
+    ) -> list[_Episode]:
         """Play ``count`` episodes with the current policy, ``num_envs`` at a time."""
         from agentgym.agent_env import observation_text
 
@@ -226,7 +262,9 @@ class AgentPPO:
         policy.eval()
         pending = list(seeds) if seeds is not None else [self._next_seed() for _ in range(count)]
         finished: list[_Episode] = []
-        running: dict[int, tuple[_Episode, str, str]] = {}  # env index -> (episode, obs text, mission)
+        running: dict[
+            int, tuple[_Episode, str, str]
+        ] = {}  # env index -> (episode, obs text, mission)
 
         def start(i: int) -> None:
             if pending:
@@ -238,19 +276,29 @@ class AgentPPO:
             start(i)
         while running:
             order = sorted(running)
-            prompts = [policy.encode_prompt(running[i][2], running[i][0].history, running[i][1]) for i in order]
-            actions = policy.generate(prompts, greedy=greedy, generator=self.generator,
-                                      temperature=self.config.temperature)
+            prompts = [
+                policy.encode_prompt(running[i][2], running[i][0].history, running[i][1])
+                for i in order
+            ]
+            actions = policy.generate(
+                prompts,
+                greedy=greedy,
+                generator=self.generator,
+                temperature=self.config.temperature,
+            )
             if not greedy:
                 out = policy.evaluate(prompts, actions)
                 ref = None
                 if self.config.kl_coef > 0:
-                    ref = (self.reference.evaluate(prompts, actions) if self.reference is not None
-                           else policy.evaluate(prompts, actions, reference=True)).logprob
+                    ref = (
+                        self.reference.evaluate(prompts, actions)
+                        if self.reference is not None
+                        else policy.evaluate(prompts, actions, reference=True)
+                    ).logprob
             for j, i in enumerate(order):
                 ep, obs_text, mission = running[i]
                 step = _Step(prompts[j], actions[j])
-                if not greedy:
+                if score:
                     step.logprob, step.value = float(out.logprob[j]), float(out.value[j])
                     step.feature = out.features[j]
                     step.ref_logprob = float(ref[j]) if ref is not None else step.logprob
@@ -263,8 +311,10 @@ class AgentPPO:
                 if terminated or truncated:
                     ep.success = bool(info.get("success", False))
                     ep.terminated = bool(terminated)
-                    if truncated and not terminated and not greedy:
-                        ep.final_prompt = policy.encode_prompt(mission, ep.history, observation_text(obs))
+                    if truncated and not terminated and score:
+                        ep.final_prompt = policy.encode_prompt(
+                            mission, ep.history, observation_text(obs)
+                        )
                     finished.append(ep)
                     del running[i]
                     start(i)
@@ -301,9 +351,19 @@ class AgentPPO:
             terms[L - 1, e] = ep.terminated
             truncs[L - 1, e] = not ep.terminated
             success[L - 1, e] = ep.success
-        return Rollout(obs=obs, actions=z(torch.long), logprobs=logp, values=values, rewards=rewards,
-                       terminations=terms, truncations=truncs, env_rewards=rewards.clone(), success=success,
-                       reward_state={"last_action_valid": ground, "task_id": task}, valid=valid)
+        return Rollout(
+            obs=obs,
+            actions=z(torch.long),
+            logprobs=logp,
+            values=values,
+            rewards=rewards,
+            terminations=terms,
+            truncations=truncs,
+            env_rewards=rewards.clone(),
+            success=success,
+            reward_state={"last_action_valid": ground, "task_id": task},
+            valid=valid,
+        )
 
     def explore(self) -> dict[str, float]:
         """SPA's exploration phase: episodes of the initial policy train the estimator."""
@@ -344,20 +404,32 @@ class AgentPPO:
             rewards = torch.tensor([s.reward for s in ep.steps]) - cfg.kl_coef * kl
             values = torch.tensor([s.value for s in ep.steps])
             zeros = torch.zeros(len(ep.steps), dtype=torch.bool)
-            adv, ret = compute_gae(rewards, values, torch.tensor(ep.final_value), zeros, zeros,
-                                   cfg.gamma, cfg.gae_lambda)
+            adv, ret = compute_gae(
+                rewards,
+                values,
+                torch.tensor(ep.final_value),
+                zeros,
+                zeros,
+                cfg.gamma,
+                cfg.gae_lambda,
+            )
             flat.extend(zip(ep.steps, adv.tolist(), ret.tolist(), strict=True))
         adv_all = torch.tensor([a for _, a, _ in flat])
         if cfg.norm_adv and len(flat) > 1:
             adv_all = (adv_all - adv_all.mean()) / (adv_all.std() + 1e-8)
         self.policy.train()
         params = [p for p in self.policy.parameters() if p.requires_grad]
-        stats: dict[str, list[float]] = {"loss/policy": [], "loss/value": [], "loss/entropy": [],
-                                         "loss/approx_kl": [], "loss/clip_frac": []}
+        stats: dict[str, list[float]] = {
+            "loss/policy": [],
+            "loss/value": [],
+            "loss/entropy": [],
+            "loss/approx_kl": [],
+            "loss/clip_frac": [],
+        }
         for _ in range(cfg.update_epochs):
             order = torch.randperm(len(flat), generator=self.generator).tolist()
             for i in range(0, len(order), cfg.minibatch_size):
-                idx = order[i:i + cfg.minibatch_size]
+                idx = order[i : i + cfg.minibatch_size]
                 steps = [flat[j][0] for j in idx]
                 out = self.policy.evaluate([s.prompt for s in steps], [s.action for s in steps])
                 old = torch.tensor([s.logprob for s in steps], device=dev)
@@ -365,7 +437,9 @@ class AgentPPO:
                 ret = torch.tensor([flat[j][2] for j in idx], device=dev)
                 log_ratio = out.logprob - old
                 ratio = log_ratio.exp()
-                pg = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+                pg = torch.max(
+                    -adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)
+                ).mean()
                 v_loss = 0.5 * ((out.value - ret) ** 2).mean()
                 entropy = out.entropy.mean()
                 loss = pg + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
@@ -378,7 +452,9 @@ class AgentPPO:
                     stats["loss/value"].append(float(v_loss))
                     stats["loss/entropy"].append(float(entropy))
                     stats["loss/approx_kl"].append(float(((ratio - 1) - log_ratio).mean()))
-                    stats["loss/clip_frac"].append(float(((ratio - 1).abs() > cfg.clip_coef).float().mean()))
+                    stats["loss/clip_frac"].append(
+                        float(((ratio - 1).abs() > cfg.clip_coef).float().mean())
+                    )
         self.policy.eval()
         self.updates += 1
         row.update({k: float(np.mean(v)) for k, v in stats.items()})
@@ -387,16 +463,22 @@ class AgentPPO:
 
     # -- evaluation, the loop, checkpoints ----------------------------------------------------
     def evaluate(self, episodes: int | None = None) -> dict[str, float]:
-        """Greedy success rate and grounding accuracy on held-out seeds."""
+        """Success rate and grounding accuracy on held-out seeds (the same seeds and
+        sampling noise at every evaluation, so evaluations compare)."""
         n = self.config.eval_episodes if episodes is None else episodes
         if n <= 0:
             return {}
-        eps = self.run_episodes(n, greedy=True, seeds=[EVAL_SEED + i for i in range(n)])
-        return {"eval/success_rate": float(np.mean([ep.success for ep in eps])),
-                "eval/grounding_accuracy": grounding_accuracy(eps),
-                "eval/episode_length": float(np.mean([len(ep.steps) for ep in eps]))}
+        eps = self.run_episodes(n, greedy=self.config.eval_greedy, seeds=[EVAL_SEED + i for i in range(n)],
+                                score=False, generator=torch.Generator().manual_seed(EVAL_SEED))
+        return {
+            "eval/success_rate": float(np.mean([ep.success for ep in eps])),
+            "eval/grounding_accuracy": grounding_accuracy(eps),
+            "eval/episode_length": float(np.mean([len(ep.steps) for ep in eps])),
+        }
 
-    def learn(self, callback: Callable[[dict[str, Any]], bool | None] | None = None) -> dict[str, Any]:
+    def learn(
+        self, callback: Callable[[dict[str, Any]], bool | None] | None = None
+    ) -> dict[str, Any]:
         """Train until ``total_steps`` env steps; returns the last log row (with eval/ keys)."""
         cfg = self.config
         start_time, start_step = time.time(), self.global_step
@@ -411,18 +493,26 @@ class AgentPPO:
         while self.global_step < cfg.total_steps:
             episodes = self.run_episodes(cfg.episodes_per_update)
             self.global_step += sum(len(ep.steps) for ep in episodes)
-            row = {"step": self.global_step,
-                   "episode_return": float(np.mean([sum(s.reward for s in ep.steps) for ep in episodes])),
-                   "success_rate": float(np.mean([ep.success for ep in episodes])),
-                   "grounding_accuracy": grounding_accuracy(episodes),
-                   "episode_length": float(np.mean([len(ep.steps) for ep in episodes])),
-                   "episodes": float(len(episodes))}
+            row = {
+                "step": self.global_step,
+                "episode_return": float(
+                    np.mean([sum(s.reward for s in ep.steps) for ep in episodes])
+                ),
+                "success_rate": float(np.mean([ep.success for ep in episodes])),
+                "grounding_accuracy": grounding_accuracy(episodes),
+                "episode_length": float(np.mean([len(ep.steps) for ep in episodes])),
+                "episodes": float(len(episodes)),
+            }
             row.update(self.update(episodes))
-            row["steps_per_s"] = (self.global_step - start_step) / max(time.time() - start_time, 1e-9)
+            row["steps_per_s"] = (self.global_step - start_step) / max(
+                time.time() - start_time, 1e-9
+            )
             done = self.global_step >= cfg.total_steps
             if done or (cfg.eval_every and self.updates % cfg.eval_every == 0):
                 row.update(self.evaluate())
-            if self.run_dir is not None and (done or (cfg.checkpoint_every and self.updates % cfg.checkpoint_every == 0)):
+            if self.run_dir is not None and (
+                done or (cfg.checkpoint_every and self.updates % cfg.checkpoint_every == 0)
+            ):
                 self.save(self.run_dir / "checkpoints" / LATEST)
             if self._log(row, callback) is False:
                 break
@@ -432,8 +522,12 @@ class AgentPPO:
             self.logger.close()
         return row
 
-    def _log(self, row: dict[str, Any], callback: Callable[[dict[str, Any]], bool | None] | None) -> bool | None:
-        log.info("agent-ppo %s", {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+    def _log(
+        self, row: dict[str, Any], callback: Callable[[dict[str, Any]], bool | None] | None
+    ) -> bool | None:
+        log.info(
+            "agent-ppo %s", {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+        )
         if self.logger is not None:
             self.logger.write(row)
         return callback(row) if callback is not None else None

@@ -15,7 +15,12 @@ from typing import Any, Protocol
 
 from agentgym.registry import Registry, UnknownNameError, suggest
 from agentgym.rewards.base import RewardModel
-from agentgym.rewards.builtin import EnvReward, SparseSuccessReward, WeightedSum
+from agentgym.rewards.builtin import (
+    EnvReward,
+    RolloutWeightedSum,
+    SparseSuccessReward,
+    WeightedSum,
+)
 from agentgym.rewards.program import ProgramReward, RewardProgramError
 from agentgym.spec import TaskSpec
 
@@ -29,6 +34,7 @@ REWARD_KINDS: Registry[RewardFactory] = Registry("reward kind")
 # Issues that add a kind register it here, e.g.
 # REWARD_KINDS.register("clip", "agentgym.reward_designers.clip:reward_from_spec")
 REWARD_KINDS.register("clip", "agentgym.reward_designers.clip:reward_from_spec")
+REWARD_KINDS.register("spa", "agentgym.reward_designers.progress:reward_from_spec")
 
 BEST_PROGRAM = "best_reward.py"
 _WEIGHTED = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*\s*(.+?)\s*$")
@@ -114,6 +120,8 @@ def parse_reward_spec(spec: str, task: TaskSpec | None = None) -> RewardModel:
         parts.append((weight, _atom(atom, spec, task)))
     if len(parts) == 1 and parts[0][0] == 1.0:
         return parts[0][1]
+    if any(callable(getattr(m, "relabel", None)) for _, m in parts):
+        return RolloutWeightedSum(parts)
     return WeightedSum(parts)
 
 

@@ -1,0 +1,457 @@
+"""SPA's progress estimator: spread an episode's final reward over its steps.
+
+Wang et al., "SPA-RL: Reinforcing LLM Agents via Stepwise Progress Attribution"
+(arXiv 2505.20732, 2025); released code: github.com/WangHanLinHenry/SPA-RL-Agent.
+
+A progress estimator predicts a contribution ``c_t`` for every step of a trajectory
+and is trained so that ``sum_t c_t`` matches the trajectory's final reward ``R``
+(mean squared error over trajectories, successes and failures alike; paper section
+3.2, ``prm/train_our_progress_model.py`` of the released code). The step reward for
+PPO is (paper, eq. 7)
+
+    r_t = alpha * c_t + beta * g_t
+
+with ``g_t = info["action_valid"]`` the grounding signal (1 when the env executed
+the action). Two estimator bodies read per-step features ``[T, D]``:
+
+- ``mlp``: a per-step MLP. Applied to a language-model policy's hidden state at the
+  end of each action (the agent PPO learner hands those over as ``rollout.obs``) it is
+  the paper's estimator: a head on the policy's representation of the action. The
+  released code puts its linear head on the vocabulary *logits*; we use the hidden
+  state, which is smaller and what the paper describes.
+- ``gru``: a GRU over the episode's features, for non-language policies whose
+  observation features alone do not show progress.
+
+``variant=released`` is the ablation matching what SPA-RL's released code trains PPO on
+(``prm/rl_data_org.py``): every step of trajectory i of a task gets
+``R_i - mean_{j != i} R_j`` (the leave-one-out mean over rollouts of the same task),
+plus a grounding bonus (0.5 when the observation after the step is not "Nothing
+happens", and always on the last step). The estimator's predictions are not used there.
+
+Beyond the paper, ``residual`` optionally spreads ``R - sum_t c_t`` over a finished
+episode (``uniform``) or puts it on its last step (``last``), so with ``beta = 0`` an
+episode's rewards sum exactly to its final reward (RUDDER's return-equivalence,
+Arjona-Medina et al. 2019); ``residual=none`` keeps the estimator's raw ``c_t`` as the
+paper does.
+
+Applied per rollout: a learner calls ``relabel(rollout)`` after each rollout and
+before GAE. The finished episodes of every rollout join a buffer; every
+``retrain_every`` rollouts the estimator trains on that buffer again (online), so it
+follows the policy's changing trajectories instead of a fixed exploration set.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, fields
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from agentgym.registry import suggest
+from agentgym.rewards.base import RewardError, RewardInput, RewardOutput
+from agentgym.spec import TaskSpec
+
+log = logging.getLogger(__name__)
+
+VARIANTS = ("paper", "released")
+BODIES = ("mlp", "gru")
+FINAL_REWARDS = ("success", "return")
+RESIDUALS = ("none", "uniform", "last")
+
+
+@dataclass(frozen=True)
+class SPAConfig:
+    """Everything an ``spa:`` reward spec can set (``spa:alpha=1;beta=0.5;body=gru``)."""
+
+    alpha: float = 1.0
+    """Weight of the estimated progress c_t in the step reward."""
+    beta: float = 0.5
+    """Weight of the grounding signal g_t (1 for a valid action, else 0)."""
+    variant: str = "paper"
+    """paper (alpha*c_t + beta*g_t) or released (the leave-one-out ablation of SPA-RL's code)."""
+    body: str = "mlp"
+    """Estimator body over per-step features: mlp (per step) or gru (over the episode)."""
+    hidden: int = 64
+    """Hidden width of the estimator body."""
+    final_reward: str = "success"
+    """R of an episode: success (the task's flag at its end) or return (its summed reward)."""
+    residual: str = "none"
+    """none (raw c_t, as the paper), uniform or last: where R - sum c_t goes in a finished episode."""
+    grounding_bonus: float = 0.5
+    """Per-step grounding bonus of the released variant (0.5 in SPA-RL's code)."""
+    lr: float = 1e-3
+    """Adam learning rate of the estimator."""
+    epochs: int = 30
+    """Passes over the episode buffer per (re)training."""
+    batch_episodes: int = 32
+    """Episodes per estimator minibatch."""
+    buffer_episodes: int = 1024
+    """Most recent finished episodes kept for (re)training."""
+    min_episodes: int = 8
+    """Finished episodes needed before the first training (before it, c_t = 0)."""
+    retrain_every: int = 1
+    """Rollouts between retrainings on the buffer (0: train only when fit() is called)."""
+    device: str = "auto"
+    """Where the estimator runs: auto (CUDA when present), cpu, cuda, ..."""
+    seed: int = 0
+    """Seed of the estimator's initialisation and minibatch order."""
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("variant", VARIANTS), ("body", BODIES),
+                              ("final_reward", FINAL_REWARDS), ("residual", RESIDUALS)):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"spa reward: {name}={value!r} is not one of {allowed}.{suggest(value, allowed)}")
+        for name in ("hidden", "epochs", "batch_episodes", "buffer_episodes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"spa reward: {name} must be >= 1, got {getattr(self, name)}")
+        if self.min_episodes < 1 or self.retrain_every < 0:
+            raise ValueError("spa reward: min_episodes must be >= 1 and retrain_every >= 0")
+
+
+def parse_spa_args(args: str) -> SPAConfig:
+    """``alpha=1;beta=0.5;body=gru`` -> SPAConfig (ValueError naming a bad key or value)."""
+    known = {f.name: f.type for f in fields(SPAConfig)}
+    values: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in args.split(";"))):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep:
+            raise ValueError(f"spa reward: expected KEY=VALUE, got {part!r}")
+        if key not in known:
+            raise ValueError(f"spa reward: unknown key {key!r}.{suggest(key, list(known))} "
+                             f"Known: {', '.join(known)}")
+        kind = {"float": float, "int": int}.get(str(known[key]), str)
+        try:
+            values[key] = kind(value.strip())
+        except ValueError:
+            raise ValueError(f"spa reward: {key} must be {kind.__name__}, got {value.strip()!r}") from None
+    return SPAConfig(**values)
+
+
+class Episode(NamedTuple):
+    """One finished trajectory as the estimator trains on it."""
+
+    features: torch.Tensor
+    """Per-step features [L, D] (a policy's hidden state at each action's end, or obs)."""
+    grounding: torch.Tensor
+    """g_t, [L] float (1 for a valid action)."""
+    final_reward: float
+    """R: the task's success or the episode's return."""
+    task: int = -1
+    """Which task the episode attempted (rollouts of one task form a leave-one-out group)."""
+
+
+class Segment(NamedTuple):
+    """The steps of one episode inside a rollout: column ``env``, rows ``start..stop-1``."""
+
+    env: int
+    start: int
+    stop: int
+    finished: bool
+
+
+def split_episodes(terminations: torch.Tensor, truncations: torch.Tensor,
+                   valid: torch.Tensor | None) -> list[Segment]:
+    """Cut a rollout's ``[T, N]`` flags into episode segments.
+
+    Steps with ``valid=False`` (Gymnasium's autoreset steps, or padding) belong to no
+    episode. A segment is ``finished`` when its last step terminated or truncated; the
+    segments cut by the rollout's end are not (their final reward is not known yet).
+    """
+    ends = (terminations | truncations).cpu()
+    ok = torch.ones_like(ends) if valid is None else valid.cpu().bool()
+    T, N = ends.shape
+    segments: list[Segment] = []
+    for n in range(N):
+        start = None
+        for t in range(T):
+            if not ok[t, n]:
+                if start is not None:  # padding after an unfinished column
+                    segments.append(Segment(n, start, t, False))
+                    start = None
+                continue
+            if start is None:
+                start = t
+            if ends[t, n]:
+                segments.append(Segment(n, start, t + 1, True))
+                start = None
+        if start is not None:
+            segments.append(Segment(n, start, T, False))
+    return segments
+
+
+class ProgressEstimator(nn.Module):
+    """Features ``[B, L, D]`` -> per-step contributions ``c [B, L]`` (zero where masked)."""
+
+    def __init__(self, feature_dim: int, hidden: int = 64, body: str = "mlp") -> None:
+        super().__init__()
+        if body not in BODIES:
+            raise ValueError(f"ProgressEstimator: body={body!r} is not one of {BODIES}")
+        self.body = body
+        # LayerNorm first: a language model's hidden states have no fixed scale.
+        self.norm = nn.LayerNorm(feature_dim)
+        if body == "gru":
+            self.gru = nn.GRU(feature_dim, hidden, batch_first=True)
+            self.head = nn.Sequential(nn.Tanh(), nn.Linear(hidden, 1))
+        else:
+            self.mlp = nn.Sequential(nn.Linear(feature_dim, hidden), nn.Tanh(),
+                                     nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+
+    def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = self.norm(features)
+        if self.body == "gru":
+            x, _ = self.gru(x)  # right-padded, so the padding never feeds a real step
+            c = self.head(x).squeeze(-1)
+        else:
+            c = self.mlp(x).squeeze(-1)
+        return c * mask.to(c.dtype)
+
+
+def pad_episodes(episodes: list[Episode], device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Episodes -> (features [B, L, D], mask [B, L], grounding [B, L], R [B])."""
+    L = max(len(e.features) for e in episodes)
+    D = episodes[0].features.shape[-1]
+    feats = torch.zeros(len(episodes), L, D, device=device)
+    mask = torch.zeros(len(episodes), L, dtype=torch.bool, device=device)
+    ground = torch.zeros(len(episodes), L, device=device)
+    for i, e in enumerate(episodes):
+        n = len(e.features)
+        feats[i, :n] = e.features.to(device, torch.float32)
+        mask[i, :n] = True
+        ground[i, :n] = e.grounding.to(device, torch.float32)
+    finals = torch.tensor([e.final_reward for e in episodes], dtype=torch.float32, device=device)
+    return feats, mask, ground, finals
+
+
+def leave_one_out_baseline(finals: torch.Tensor, tasks: list[int]) -> torch.Tensor:
+    """``R_i - mean_{j != i} R_j`` within each task group; ``R_i`` alone in a group of one
+    (as ``prm/rl_data_org.py`` of SPA-RL's code does)."""
+    out = finals.clone()
+    groups: dict[int, list[int]] = {}
+    for i, task in enumerate(tasks):
+        groups.setdefault(task, []).append(i)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        idx = torch.tensor(members, device=finals.device)
+        values = finals[idx]
+        others = (values.sum() - values) / (len(members) - 1)
+        out[idx] = values - others
+    return out
+
+
+class SPAReward:
+    """SPA's step reward as a rollout-level reward model (``relabel``) with an online
+    progress estimator. See the module docstring for the formulas and their sources."""
+
+    name = "spa"
+    needs_frames = False
+    needs_infos = False
+
+    def __init__(self, config: SPAConfig | None = None) -> None:
+        self.config = config or SPAConfig()
+        dev = self.config.device
+        self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if dev == "auto" else dev)
+        self.estimator: ProgressEstimator | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.buffer: list[Episode] = []
+        self.rollouts_seen = 0
+        self.trainings = 0
+        self.last_fit_loss = float("nan")
+        self._generator = torch.Generator().manual_seed(self.config.seed)
+
+    # -- the estimator ---------------------------------------------------------------
+    def _ensure(self, feature_dim: int) -> ProgressEstimator:
+        if self.estimator is None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.config.seed)
+                self.estimator = ProgressEstimator(feature_dim, self.config.hidden, self.config.body)
+            self.estimator.to(self.device)
+            self.optimizer = torch.optim.Adam(self.estimator.parameters(), lr=self.config.lr)
+        elif self.estimator.norm.normalized_shape[0] != feature_dim:
+            raise ValueError(f"spa reward: the features have {feature_dim} dims, the estimator "
+                             f"was built for {self.estimator.norm.normalized_shape[0]}")
+        return self.estimator
+
+    def fit(self, episodes: list[Episode] | None = None, epochs: int | None = None) -> float:
+        """Train the estimator so that each episode's ``sum_t c_t`` matches its R (MSE).
+
+        ``episodes`` defaults to the buffer. Returns the mean loss of the last epoch.
+        """
+        episodes = self.buffer if episodes is None else episodes
+        if not episodes:
+            raise ValueError("spa reward: fit() needs at least one finished episode")
+        est = self._ensure(episodes[0].features.shape[-1])
+        assert self.optimizer is not None
+        est.train()
+        cfg = self.config
+        loss_value = float("nan")
+        for _ in range(epochs or cfg.epochs):
+            order = torch.randperm(len(episodes), generator=self._generator).tolist()
+            total, count = 0.0, 0
+            for i in range(0, len(order), cfg.batch_episodes):
+                batch = [episodes[j] for j in order[i:i + cfg.batch_episodes]]
+                feats, mask, _, finals = pad_episodes(batch, self.device)
+                sums = est(feats, mask).sum(dim=1)
+                loss = nn.functional.mse_loss(sums, finals)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                total += float(loss) * len(batch)
+                count += len(batch)
+            loss_value = total / count
+        est.eval()
+        self.trainings += 1
+        self.last_fit_loss = loss_value
+        return loss_value
+
+    @torch.no_grad()
+    def contributions(self, episodes: list[Episode]) -> list[torch.Tensor]:
+        """The estimator's ``c_t`` for each episode ([L] each; zeros before any training)."""
+        if not episodes:
+            return []
+        if self.estimator is None:
+            return [torch.zeros(len(e.features), device=self.device) for e in episodes]
+        feats, mask, _, _ = pad_episodes(episodes, self.device)
+        c = self.estimator(feats, mask)
+        return [c[i, :len(e.features)] for i, e in enumerate(episodes)]
+
+    def evaluate(self, episodes: list[Episode], constant: float | None = None) -> dict[str, float]:
+        """MSE of the estimator's sums against R on ``episodes``, beside the MSE of a
+        constant predictor (``constant``, default the buffer's mean R)."""
+        finals = torch.tensor([e.final_reward for e in episodes])
+        sums = torch.stack([c.sum() for c in self.contributions(episodes)]).cpu()
+        if constant is None:
+            constant = float(torch.tensor([e.final_reward for e in self.buffer]).mean()) if self.buffer else 0.0
+        return {"mse": float(((sums - finals) ** 2).mean()),
+                "constant_mse": float(((constant - finals) ** 2).mean())}
+
+    def add_episodes(self, episodes: list[Episode]) -> None:
+        """Append finished episodes to the buffer (keeping the newest ``buffer_episodes``)."""
+        self.buffer.extend(Episode(e.features.detach().to(self.device, torch.float32),
+                                   e.grounding.detach().to(self.device, torch.float32),
+                                   float(e.final_reward), int(e.task)) for e in episodes)
+        del self.buffer[:-self.config.buffer_episodes]
+
+    # -- step rewards ----------------------------------------------------------------
+    def step_rewards(self, episodes: list[Episode], finished: list[bool] | None = None) -> list[dict[str, torch.Tensor]]:
+        """Each episode's step reward and its terms (``progress``, ``grounding``).
+
+        ``finished[i]`` False marks a segment cut by the rollout's end: its R is unknown,
+        so the released variant gives it only the grounding bonus and no residual is spread.
+        """
+        cfg = self.config
+        finished = [True] * len(episodes) if finished is None else finished
+        out: list[dict[str, torch.Tensor]] = []
+        if cfg.variant == "released":
+            done = [i for i, f in enumerate(finished) if f]
+            finals = torch.tensor([episodes[i].final_reward for i in done], dtype=torch.float32)
+            advantage = leave_one_out_baseline(finals, [episodes[i].task for i in done]) if done else finals
+            by_index = dict(zip(done, advantage.tolist(), strict=True))
+            for i, e in enumerate(episodes):
+                g = e.grounding.to(self.device, torch.float32).clone()
+                if finished[i]:
+                    g[-1] = 1.0  # the released code always gives the last step the bonus
+                progress = torch.full_like(g, by_index.get(i, 0.0))
+                bonus = cfg.grounding_bonus * g
+                out.append({"reward": progress + bonus, "progress": progress, "grounding": bonus})
+            return out
+        for i, (e, c) in enumerate(zip(episodes, self.contributions(episodes), strict=True)):
+            c = c.clone()
+            if finished[i] and cfg.residual != "none":
+                gap = e.final_reward - c.sum()
+                if cfg.residual == "uniform":
+                    c += gap / len(c)
+                else:
+                    c[-1] += gap
+            progress = cfg.alpha * c
+            ground = cfg.beta * e.grounding.to(self.device, torch.float32)
+            out.append({"reward": progress + ground, "progress": progress, "grounding": ground})
+        return out
+
+    def relabel(self, rollout: Any) -> dict[str, torch.Tensor]:
+        """The learner's hook: SPA step rewards for a rollout (``Rollout`` of
+        ``agentgym.learners.rollout``), ``[T, N]`` each.
+
+        Reads ``rollout.obs`` as per-step features ``[T, N, D]``, ``rollout.valid`` and the
+        end flags to cut episodes, ``rollout.success`` or ``rollout.rewards`` for R,
+        ``reward_state["last_action_valid"]`` for g_t (1 when absent) and
+        ``reward_state["task_id"]`` for the released variant's groups.
+        """
+        cfg = self.config
+        T, N = rollout.rewards.shape[:2]
+        feats = rollout.obs.reshape(T, N, -1).to(self.device, torch.float32)
+        state = rollout.reward_state or {}
+        ground = state.get("last_action_valid")
+        ground = (torch.ones(T, N) if ground is None else ground.reshape(T, N).float()).to(self.device)
+        tasks = state.get("task_id")
+        segments = split_episodes(rollout.terminations, rollout.truncations, rollout.valid)
+        episodes: list[Episode] = []
+        for seg in segments:
+            sl = slice(seg.start, seg.stop)
+            if cfg.final_reward == "success":
+                final = float(rollout.success[seg.stop - 1, seg.env])
+            else:
+                final = float(rollout.rewards[sl, seg.env].sum())
+            task = int(tasks[seg.start, seg.env]) if tasks is not None else -1
+            episodes.append(Episode(feats[sl, seg.env], ground[sl, seg.env], final, task))
+        finished = [s.finished for s in segments]
+        self.add_episodes([e for e, f in zip(episodes, finished, strict=True) if f])
+        self.rollouts_seen += 1
+        if (cfg.variant == "paper" and cfg.retrain_every and len(self.buffer) >= cfg.min_episodes
+                and self.rollouts_seen % cfg.retrain_every == 0):
+            self.fit()
+        reward = torch.zeros(T, N, device=self.device)
+        progress = torch.zeros_like(reward)
+        grounding = torch.zeros_like(reward)
+        for seg, terms in zip(segments, self.step_rewards(episodes, finished), strict=True):
+            reward[seg.start:seg.stop, seg.env] = terms["reward"]
+            progress[seg.start:seg.stop, seg.env] = terms["progress"]
+            grounding[seg.start:seg.stop, seg.env] = terms["grounding"]
+        return {"reward": reward, "progress": progress, "grounding": grounding}
+
+    def __call__(self, batch: RewardInput) -> RewardOutput:
+        raise RewardError(
+            "spa reward: SPA spreads each episode's final reward over its steps, so it needs "
+            "whole rollouts; train with a learner that relabels rollouts (--learner ppo or "
+            "agent-ppo) instead of applying it per step"
+        )
+
+    # -- checkpoints -----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors, numbers and strings only (``torch.load(weights_only=True)`` reads it)."""
+        return {
+            "config": asdict(self.config),
+            "estimator": None if self.estimator is None else self.estimator.state_dict(),
+            "feature_dim": None if self.estimator is None else int(self.estimator.norm.normalized_shape[0]),
+            "optimizer": None if self.optimizer is None else self.optimizer.state_dict(),
+            "buffer": [{"features": e.features.cpu(), "grounding": e.grounding.cpu(),
+                        "final_reward": e.final_reward, "task": e.task} for e in self.buffer],
+            "rollouts_seen": self.rollouts_seen,
+            "trainings": self.trainings,
+            "generator": self._generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state["feature_dim"] is not None:
+            self._ensure(int(state["feature_dim"]))
+            assert self.estimator is not None and self.optimizer is not None
+            self.estimator.load_state_dict(state["estimator"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.estimator.eval()
+        self.buffer = [Episode(b["features"].to(self.device), b["grounding"].to(self.device),
+                               float(b["final_reward"]), int(b["task"])) for b in state["buffer"]]
+        self.rollouts_seen = int(state["rollouts_seen"])
+        self.trainings = int(state["trainings"])
+        self._generator.set_state(state["generator"])
+
+    def __repr__(self) -> str:
+        return f"SPAReward({self.config})"
+
+
+def reward_from_spec(args: str, task: TaskSpec | None = None) -> SPAReward:
+    """The ``spa:`` reward-spec factory (``REWARD_KINDS``): ``spa:alpha=1;beta=0.5``."""
+    return SPAReward(parse_spa_args(args))
