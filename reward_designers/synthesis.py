@@ -1,0 +1,514 @@
+"""Reward synthesis: the candidate lifecycle and the iteration loop shared by designers.
+
+    extract -> vet -> [critic] -> train (population learner, one sandbox worker per
+    iteration) -> score (the env's success rate, never the generated reward)
+
+``Synthesis(config, run).run()`` drives a designer (``designers.py``) for
+``config.iterations`` iterations of ``config.samples`` samples, keeps the best program
+(``best_reward.py``, which ``gym.make(ID, reward=...)`` and ``agentgym train --reward``
+accept as is), retrains it on ``final_seeds`` seeds beside the sparse and human
+references, and writes everything into the run folder (layout in ``candidates.py``).
+
+Resumable at any moment: a sample is finished when its ``result.json`` exists; a rerun
+skips finished samples, reuses each iteration's saved ``prompt.json``, and gets every
+reply it already paid for from ``<run>/llm_cache.sqlite``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentgym.reward_designers.candidates import (
+    FAILED,
+    REJECTED,
+    TRAINED,
+    Candidate,
+    best_candidate,
+    iteration_dir,
+    read_json,
+    sample_dir,
+    write_json,
+)
+from agentgym.reward_designers.designers import Designer, IterationOutcome, make_designer
+
+log = logging.getLogger(__name__)
+
+TRAIN_TARGET = "agentgym.reward_designers.training:train_candidates"
+REPORT_SECTION = "agentgym.reward_designers.synthesis_report:build"
+NO_CODE = "NO_CODE"
+Event = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """Everything that decides what a synthesis run does (its config.yaml)."""
+
+    env_id: str
+    """Gymnasium id of an agentgym env (it carries the TaskSpec)."""
+    designer: str = "eureka"
+    """eureka, text2reward or library (no LLM)."""
+    llm: str | None = None
+    """LLM spec (agentgym.llm.parse_spec); None with the library designer."""
+    iterations: int = 2
+    """I: rounds of sampling, training and feedback."""
+    samples: int = 4
+    """K: programs sampled per iteration."""
+    steps: int = 30_000
+    """N: env steps each candidate trains for."""
+    seed: int = 0
+    """Seed of every candidate's training run (all candidates share it: a fair race)."""
+    final_seeds: int = 3
+    """M: seeds the best program is retrained on at the end (0: no retraining)."""
+    final_steps: int | None = None
+    """Env steps of the final retraining (None: steps)."""
+    references: bool = True
+    """Train the sparse and human rewards on the same seeds and budget for comparison."""
+    critic: bool = False
+    """Auto MC-Reward's reward critic checks each program before training."""
+    analyser: bool = False
+    """Auto MC-Reward's trajectory analyser summarises failed episodes into feedback."""
+    few_shot: int = 0
+    """text2reward: library programs retrieved as examples (0: zero-shot)."""
+    temperature: float = 1.0
+    max_tokens: int = 1024
+    num_envs: int = 8
+    num_steps: int = 64
+    eval_episodes: int = 10
+    trace_episodes: int = 3
+    """Evaluation episodes recorded as state traces per trained candidate (the analyser's input)."""
+    video: bool = True
+    """A video of the best policy in the final retraining (envs that render)."""
+    train_deadline_s: float = 3600.0
+    """Wall-clock limit of one iteration's training worker."""
+    vet_timeout_s: float = 30.0
+    template_dir: str | None = None
+    """A folder of Jinja2 templates overriding the packaged ones by file name."""
+
+    def __post_init__(self) -> None:
+        for name in ("iterations", "samples", "steps", "num_envs", "num_steps"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
+                raise ValueError(f"SynthesisConfig.{name}: expected a positive int, got {getattr(self, name)!r}")
+        if self.final_seeds < 0 or self.few_shot < 0:
+            raise ValueError("SynthesisConfig.final_seeds and few_shot: expected ints >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SynthesisConfig:
+        from agentgym.registry import suggest
+
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in data:
+            if key not in names:
+                raise ValueError(f"SynthesisConfig: unknown field {key!r}.{suggest(key, names)}")
+        return cls(**data)
+
+    def ppo(self, steps: int | None = None, video: bool = False) -> dict[str, Any]:
+        """PPOConfig fields of a candidate's (or the final) training run."""
+        total = steps or self.steps
+        minibatches = 4 if (self.num_envs * self.num_steps) % 4 == 0 else 1
+        return {"env_id": self.env_id, "total_steps": total, "num_envs": self.num_envs,
+                "num_steps": self.num_steps, "num_minibatches": minibatches, "seed": self.seed,
+                "eval_episodes": self.eval_episodes, "checkpoint_every": 0, "video": video,
+                "device": "auto", "torch_threads": 1}
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def default_out(config: SynthesisConfig, root: str | Path = "runs") -> Path:
+    """The run folder a command gets without --out: the same command, the same folder, so
+    rerunning it resumes."""
+    from agentgym.runs.rundir import env_short_name
+
+    return Path(root) / f"synthesize-{env_short_name(config.env_id)}-{config.designer}-{config.digest()}"
+
+
+def open_run(config: SynthesisConfig, out: str | Path | None = None, *, argv: list[str] | None = None,
+             root: str | Path = "runs") -> tuple[Any, bool]:
+    """Create the run folder, or reopen it when it holds this very run; (RunDir, resumed)."""
+    from agentgym.runs.manifest import build_manifest
+    from agentgym.runs.rundir import RunDir, RunExistsError, _differences
+
+    path = Path(out) if out is not None else default_out(config, root)
+    run_config = {"command": "synthesize", "env_id": config.env_id, "synthesis": config.to_dict()}
+    if (path / "config.yaml").is_file():
+        run = RunDir.open(path)
+        diffs = _differences(run.read_config(), run_config)
+        if diffs:
+            raise RunExistsError(f"--out {str(path)!r} holds a different synthesis run "
+                                 f"({'; '.join(diffs[:6])}); choose another --out or --resume it as it is")
+        return run, True
+    run = RunDir.create(command="synthesize", env_id=config.env_id, config=run_config, out=path)
+    run.write_manifest(build_manifest(command="synthesize", seeds=[config.seed], device="auto", argv=argv,
+                                      extra={"designer": config.designer, "llm": config.llm,
+                                             "status": "created"}))
+    run.add_report_section(REPORT_SECTION)
+    return run, False
+
+
+def resume_config(run_dir: str | Path) -> SynthesisConfig:
+    """The config of an existing synthesis run (for --resume DIR)."""
+    from agentgym.runs.rundir import RunDir
+
+    data = RunDir.open(run_dir).read_config()
+    if data.get("command") != "synthesize":
+        raise ValueError(f"--resume {str(run_dir)!r}: not a synthesis run (command {data.get('command')!r})")
+    return SynthesisConfig.from_dict(data["synthesis"])
+
+
+def _last_row_with(path: Path, prefix: str) -> dict[str, Any]:
+    from agentgym.runs.metrics import read_metrics
+
+    rows = [r for r in read_metrics(path) if any(k.startswith(prefix) for k in r)] if path.is_file() else []
+    return rows[-1] if rows else {}
+
+
+class Synthesis:
+    """One synthesis run: a designer, an LLM client, a run folder."""
+
+    def __init__(self, config: SynthesisConfig, run: Any, *, on_event: Event | None = None,
+                 ask: Callable[[str, str], str] | None = None) -> None:
+        from agentgym.catalog import task_spec
+
+        self.config = config
+        self.run_dir = run
+        self.path = Path(run.path)
+        self.task = task_spec(config.env_id)
+        options: dict[str, Any] = {}
+        if config.designer == "text2reward":
+            options = {"few_shot": config.few_shot, "ask": ask}
+        self.designer: Designer = make_designer(config.designer, self.task, config.template_dir, **options)
+        self.on_event = on_event or (lambda kind, data: None)
+        self.client = None
+        self.usage = None
+        if self.designer.uses_llm or config.critic or config.analyser:
+            from agentgym.llm import UsageAccount, make_client
+
+            if not config.llm:
+                raise ValueError(f"--llm: the {config.designer} designer needs an LLM spec "
+                                 "(or set AGENTGYM_LLM); use --designer library to run without one")
+            self.usage = UsageAccount()
+            self.client = make_client(config.llm, cache=self.path / "llm_cache.sqlite", usage=self.usage)
+        builder = self.designer.builder
+        from agentgym.reward_designers.critique import RewardCritic, TrajectoryAnalyser
+
+        self.critic = RewardCritic(self.client, builder) if config.critic else None
+        self.analyser = TrajectoryAnalyser(self.client, builder) if config.analyser else None
+
+    # -- events and usage ---------------------------------------------------------------
+    def emit(self, kind: str, **data: Any) -> None:
+        if self.usage is not None:
+            data.setdefault("tokens", self.tokens_spent())
+        self.on_event(kind, data)
+
+    def tokens_spent(self) -> int:
+        """Tokens of this run, earlier sessions included."""
+        now = (self.usage.prompt_tokens + self.usage.completion_tokens) if self.usage else 0
+        return getattr(self, "_earlier_tokens", 0) + now
+
+    def _sessions(self) -> list[dict[str, Any]]:
+        return read_json(self.path / "llm_usage.json", {}).get("sessions", [])
+
+    def _write_usage(self) -> None:
+        if self.usage is None:
+            return
+        data = read_json(self.path / "llm_usage.json", {"sessions": []})
+        sessions = data.get("sessions", [])[: self._session_index] + [self.usage.to_dict()]
+        totals: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0, "cache_hits": 0,
+                                  "cost_usd": 0.0}
+        for s in sessions:
+            for key in ("prompt_tokens", "completion_tokens", "requests", "cache_hits"):
+                totals[key] += int(s.get(key) or 0)
+            cost = s.get("cost_usd")
+            totals["cost_usd"] = None if (cost is None or totals["cost_usd"] is None) else totals["cost_usd"] + cost
+        write_json(self.path / "llm_usage.json", {"llm": self.config.llm, "totals": totals, "sessions": sessions})
+
+    # -- the loop -----------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Run (or finish) every iteration and the final retraining; returns best.json."""
+        from agentgym.runs.report import build_report
+
+        previous = self._sessions()
+        self._session_index = len(previous)
+        self._earlier_tokens = sum(int(s.get("prompt_tokens", 0)) + int(s.get("completion_tokens", 0))
+                                   for s in previous)
+        self.run_dir.update_manifest(status="running")
+        try:
+            first = self._prompt_for(0, None)
+            outcome: IterationOutcome | None = None
+            for it in range(self.config.iterations):
+                messages = self._prompt_for(it, outcome, first) if it else first
+                if messages is None:
+                    break
+                outcome = self.iteration(it, messages)
+                self._write_usage()
+            summary = self.finish()
+        except BaseException as err:
+            status = "interrupted" if isinstance(err, KeyboardInterrupt) else f"failed: {type(err).__name__}: {err}"
+            self.run_dir.update_manifest(status=status)
+            self._write_usage()
+            raise
+        self._write_usage()
+        self.run_dir.update_manifest(status="done")
+        build_report(self.run_dir)
+        self.emit("done", report=str(self.run_dir.report_path), best=summary.get("best"))
+        return summary
+
+    def _prompt_for(self, it: int, outcome: IterationOutcome | None,
+                    first: list[dict[str, str]] | None = None) -> list[dict[str, str]] | None:
+        """Iteration ``it``'s messages: the saved ones on a resume, else the designer's."""
+        path = iteration_dir(self.path, it) / "prompt.json"
+        saved = read_json(path)
+        if saved is not None:
+            return saved["messages"]
+        if it == 0:
+            messages = self.designer.initial_messages()
+        else:
+            assert outcome is not None and first is not None
+            messages = self.designer.next_messages(first, outcome, self.best())
+            if messages is None:
+                return None
+        write_json(path, {"iteration": it, "designer": self.designer.name, "llm": self.config.llm,
+                          "messages": messages})
+        return messages
+
+    def best(self) -> tuple[Candidate, str] | None:
+        from agentgym.reward_designers.candidates import load_candidates
+
+        top = best_candidate(load_candidates(self.path))
+        if top is None:
+            return None
+        return top, (sample_dir(self.path, top.iteration, top.index) / "reward.py").read_text()
+
+    # -- one iteration ------------------------------------------------------------------
+    def iteration(self, it: int, messages: list[dict[str, str]]) -> IterationOutcome:
+        cfg = self.config
+        folder = iteration_dir(self.path, it)
+        k = cfg.samples
+        self.emit("iteration", iteration=it, samples=k)
+        done = {i: Candidate.from_dict(d) for i in range(k)
+                if (d := read_json(sample_dir(self.path, it, i) / "result.json")) is not None}
+        sources: dict[int, str] = {}
+        if len(done) < k:
+            proposals = self.designer.propose(self.client, messages, k, temperature=cfg.temperature,
+                                              max_tokens=cfg.max_tokens)
+        else:
+            proposals = []
+        self.emit("received", iteration=it, received=k if not proposals else len(proposals))
+        pending: list[int] = []
+        for i in range(k):
+            folder_i = sample_dir(self.path, it, i)
+            if i in done:
+                if (folder_i / "reward.py").is_file():
+                    sources[i] = (folder_i / "reward.py").read_text()
+                continue
+            if i >= len(proposals):
+                continue  # the library designer has fewer programs than samples
+            proposal = proposals[i]
+            write_json(folder_i / "prompt.json", {"messages": messages, "origin": proposal.origin})
+            (folder_i / "response.txt").write_text(proposal.text)
+            source = self._extract(proposal.text)
+            origin = proposal.origin
+            if source is None:
+                done[i] = self._finish(Candidate(it, i, REJECTED, NO_CODE,
+                                                 "the reply holds no Python code defining compute_reward; reply "
+                                                 "with one ```python block holding the complete function",
+                                                 origin=origin))
+                continue
+            (folder_i / "reward.py").write_text(source)
+            sources[i] = source
+            pending.append(i)
+        origins = {i: proposals[i].origin for i in pending}
+        pending = self._vet(it, pending, sources, origins, done)
+        pending = self._criticise(it, pending, sources, origins, done)
+        self._train(it, pending, origins, done)
+        outcome = IterationOutcome(it, [done[i] for i in sorted(done)], sources)
+        for c in outcome.trained():
+            outcome.series[c.index] = self._series(it, c.index)
+        if self.analyser is not None:
+            outcome.analysis = self._analyse(it, outcome)
+        best = self.best()
+        if best is not None:
+            self._keep_best(*best)
+        self.emit("iteration_done", iteration=it, candidates=[c.to_dict() for c in outcome.candidates],
+                  best_success=best[0].success if best else None)
+        write_json(folder / "summary.json", {"iteration": it, "candidates": [c.to_dict() for c in outcome.candidates]})
+        return outcome
+
+    @staticmethod
+    def _extract(text: str) -> str | None:
+        from agentgym.llm import extract_code
+
+        return extract_code(text).code
+
+    def _finish(self, candidate: Candidate) -> Candidate:
+        write_json(sample_dir(self.path, candidate.iteration, candidate.index) / "result.json", candidate.to_dict())
+        return candidate
+
+    def _vet(self, it: int, pending: list[int], sources: dict[int, str], origins: dict[int, str],
+             done: dict[int, Candidate]) -> list[int]:
+        from agentgym.sandbox import vet_many
+
+        if not pending:
+            return []
+        verdicts = vet_many([sources[i] for i in pending], self.config.env_id,
+                            run_dir=iteration_dir(self.path, it) / "vet", timeout_s=self.config.vet_timeout_s)
+        passed = []
+        for i, verdict in zip(pending, verdicts, strict=True):
+            write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
+            if verdict.ok:
+                passed.append(i)
+            else:
+                done[i] = self._finish(Candidate(it, i, REJECTED, str(verdict.code), verdict.message,
+                                                 origin=origins[i]))
+        self.emit("vetted", iteration=it, passed=len(passed), rejected=len(pending) - len(passed))
+        return passed
+
+    def _criticise(self, it: int, pending: list[int], sources: dict[int, str], origins: dict[int, str],
+                   done: dict[int, Candidate]) -> list[int]:
+        from agentgym.reward_designers.critique import CRITIC
+
+        if self.critic is None:
+            return pending
+        passed = []
+        for i in pending:
+            verdict = self.critic.review(self.task, sources[i])
+            write_json(sample_dir(self.path, it, i) / "critic.json", verdict.to_dict())
+            if verdict.ok:
+                passed.append(i)
+            else:
+                done[i] = self._finish(Candidate(it, i, REJECTED, CRITIC, f"a reward critic found problems: "
+                                                 f"{verdict.problems}", origin=origins[i]))
+        self.emit("criticised", iteration=it, passed=len(passed), rejected=len(pending) - len(passed))
+        return passed
+
+    def _train(self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]) -> None:
+        from agentgym.sandbox import Limits, run_in_worker
+
+        if not pending:
+            return
+        cfg = self.config
+        dirs = []
+        for i in pending:
+            train = sample_dir(self.path, it, i) / "train"
+            if train.exists():  # left by a killed run: train again from scratch
+                shutil.rmtree(train)
+            dirs.append(train)
+        self.emit("training", iteration=it, training=len(pending), total_steps=cfg.steps)
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._watch, args=(it, dirs, stop), daemon=True)
+        watcher.start()
+        try:
+            result = run_in_worker(
+                TRAIN_TARGET,
+                {"env_id": cfg.env_id, "programs": [str(sample_dir(self.path, it, i) / "reward.py") for i in pending],
+                 "run_dirs": [str(d) for d in dirs], "seeds": [cfg.seed] * len(pending), "ppo": cfg.ppo(),
+                 "trace_episodes": cfg.trace_episodes},
+                run_dir=iteration_dir(self.path, it), limits=Limits.for_training(threads=1),
+                deadline_s=cfg.train_deadline_s)
+        finally:
+            stop.set()
+            watcher.join()
+        for n, i in enumerate(pending):
+            if not result.ok:
+                cand = Candidate(it, i, FAILED, str(result.code), f"training failed: {result.message}",
+                                 origin=origins[i])
+            else:
+                cand = self._score(it, i, result.value[n], origins[i])
+            done[i] = self._finish(cand)
+
+    def _watch(self, it: int, dirs: list[Path], stop: threading.Event) -> None:
+        """Report training progress from the members' metrics files while the worker runs."""
+        while not stop.wait(2.0):
+            steps = []
+            for d in dirs:
+                row = _last_row_with(d / "logs" / "metrics.jsonl", "step")
+                steps.append(int(row.get("step", 0)))
+            self.emit("train_progress", iteration=it, step=min(steps) if steps else 0,
+                      total_steps=self.config.steps)
+
+    def _score(self, it: int, i: int, final: dict[str, Any], origin: str) -> Candidate:
+        status = str(final.get("status", "DONE"))
+        step = final.get("step")
+        if status != "DONE":
+            message = str(final.get("error") or f"training stopped with {status}")
+            if status == "NONFINITE":
+                message = f"the reward became NaN or infinite during training at step {step}: {message}"
+            return Candidate(it, i, FAILED, status, message, step=step, origin=origin)
+        row = _last_row_with(sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl", "reward_terms/")
+        components = {k[len("reward_terms/"):]: float(v) for k, v in row.items()
+                      if k.startswith("reward_terms/") and v is not None}
+        return Candidate(it, i, TRAINED, None, "", success=final.get("eval/success_rate") or 0.0,
+                         mean_return=final.get("eval/mean_return"), episode_length=final.get("eval/mean_length"),
+                         step=step, components=components, origin=origin)
+
+    def _series(self, it: int, i: int) -> dict[str, list[float]]:
+        from agentgym.reward_designers.reflection import read_metrics, reflection_series
+
+        path = sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl"
+        return reflection_series(read_metrics(path)) if path.is_file() else {}
+
+    def _analyse(self, it: int, outcome: IterationOutcome) -> str:
+        path = iteration_dir(self.path, it) / "analysis.txt"
+        if path.is_file():
+            return path.read_text()
+        trained = outcome.trained()
+        if not trained:
+            return ""
+        top = max(trained, key=lambda c: (c.fitness, -c.index))
+        text = self.analyser.summarise(self.task, outcome.sources[top.index],
+                                       sample_dir(self.path, it, top.index) / "train" / "traces.json")
+        path.write_text(text)
+        return text
+
+    def _keep_best(self, candidate: Candidate, source: str) -> None:
+        header = (f"# Reward for {self.config.env_id}, synthesised by agentgym ({self.config.designer}, "
+                  f"{candidate.origin if candidate.origin != 'llm' else self.config.llm}),\n"
+                  f"# candidate {candidate.folder_name}: success {candidate.success or 0:.2f} after "
+                  f"{self.config.steps} steps.\n")
+        text = source if source.startswith("# Reward for") else header + source
+        if (self.path / "best_reward.py").is_file() and (self.path / "best_reward.py").read_text() == text:
+            return
+        (self.path / "best_reward.py").write_text(text)
+        write_json(self.path / "best.json", candidate.to_dict())
+
+    # -- the end -------------------------------------------------------------------------
+    def finish(self) -> dict[str, Any]:
+        """Retrain the best program on M seeds beside the references; write final.json."""
+        from agentgym.reward_designers.scores import evaluate_rewards, human_normalised
+
+        best = self.best()
+        summary: dict[str, Any] = {"best": best[0].to_dict() if best else None}
+        saved = read_json(self.path / "final.json")
+        if saved is not None:
+            return saved
+        cfg = self.config
+        if best is None or cfg.final_seeds == 0:
+            write_json(self.path / "final.json", summary)
+            return summary
+        self.emit("final", seeds=cfg.final_seeds, steps=cfg.final_steps or cfg.steps)
+        seeds = [cfg.seed + s for s in range(cfg.final_seeds)]
+        # The worker sees only its own folder (a private /tmp under bubblewrap): the
+        # program travels inside it.
+        program = self.path / "final" / "best_reward.py"
+        program.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.path / "best_reward.py", program)
+        results = evaluate_rewards(
+            cfg.env_id, {"synthesised": str(program.resolve())}, seeds, cfg.final_steps or cfg.steps,
+            run_dir=self.path / "final", ppo=cfg.ppo(cfg.final_steps), references=cfg.references,
+            video=cfg.video, deadline_s=cfg.train_deadline_s * max(1, cfg.final_seeds))
+        summary["final"] = results
+        summary["human_normalised"] = human_normalised(results)
+        write_json(self.path / "final.json", summary)
+        return summary
