@@ -11,7 +11,7 @@ from agentgym.rewards.base import (
     stack_one,
     to_tensor_state,
 )
-from agentgym.rewards.builtin import EnvReward, SparseSuccessReward, WeightedSum
+from agentgym.rewards.builtin import EnvReward, RolloutWeightedSum, SparseSuccessReward, WeightedSum
 from agentgym.rewards.program import ProgramReward, RewardProgramError
 from agentgym.rewards.spec import REWARD_KINDS, RewardSpecError, parse_reward_spec, resolve_reward
 
@@ -25,6 +25,7 @@ __all__ = [
     "RewardOutput",
     "RewardProgramError",
     "RewardSpecError",
+    "RolloutWeightedSum",
     "SparseSuccessReward",
     "WeightedSum",
     "make_input",

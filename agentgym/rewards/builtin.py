@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -64,4 +65,41 @@ class WeightedSum:
         return RewardOutput(total, terms)
 
     def __repr__(self) -> str:
-        return f"WeightedSum({self.parts!r})"
+        return f"{type(self).__name__}({self.parts!r})"
+
+
+class RolloutWeightedSum(WeightedSum):
+    """A WeightedSum with a rollout-level part (CLIP on frames, SPA on episodes).
+
+    The learner calls ``relabel(rollout)``: rollout-level parts relabel the whole
+    rollout, and every per-step part (``env``, ``sparse``, a program) is evaluated once on
+    the rollout flattened to T*N transitions. Per step (``gym.make``) it still works as a
+    WeightedSum. ``parse_reward_spec`` returns this class when any part has ``relabel``.
+    """
+
+    def __init__(self, parts: Sequence[tuple[float, RewardModel]]) -> None:
+        super().__init__(parts)
+        self.needs_infos = any(getattr(m, "needs_infos", False) for _, m in self.parts)
+
+    def relabel(self, rollout: Any) -> dict[str, torch.Tensor]:
+        from agentgym.rewards.rollout import rollout_input
+
+        t, n = rollout.env_rewards.shape[:2]
+        device = rollout.env_rewards.device
+        total = torch.zeros(t, n, dtype=torch.float32, device=device)
+        terms: dict[str, torch.Tensor] = {}
+        batch: RewardInput | None = None
+        for (weight, model), label in zip(self.parts, self._labels):
+            if callable(getattr(model, "relabel", None)):
+                out = {k: v.to(device, torch.float32) for k, v in model.relabel(rollout).items()}
+                reward = out.pop("reward")
+                parts = out or {label: reward}
+            else:
+                batch = batch if batch is not None else rollout_input(rollout)
+                step_out = model(batch)
+                reward = step_out.reward.reshape(t, n).to(device)
+                parts = {k: v.reshape(t, n).to(device) for k, v in step_out.terms.items()}
+            total = total + weight * reward
+            for key, value in parts.items():
+                terms[f"{label}/{key}"] = weight * value
+        return {"reward": total, **terms}

@@ -278,9 +278,8 @@ def test_relabel_skips_autoreset_steps(tiny_clip: str) -> None:
 def test_weighted_mix_relabels_a_whole_rollout(tiny_clip: str, tmp_path) -> None:
     """0.5*clip + 1*env + 2*sparse + 1*program over a [T, N] rollout equals its parts
     computed by hand (the program reads the rollout's reward_state)."""
-    from agentgym.reward_designers.clip_mix import RolloutWeightedSum
-
     from agentgym.learners.rollout import Rollout
+    from agentgym.rewards import RolloutWeightedSum
 
     program = tmp_path / "speed.py"
     program.write_text("def compute_reward(state, action):\n"
@@ -297,8 +296,8 @@ def test_weighted_mix_relabels_a_whole_rollout(tiny_clip: str, tmp_path) -> None
                       logprobs=zeros, values=zeros, rewards=zeros, terminations=zeros.bool(),
                       truncations=zeros.bool(), env_rewards=env_rewards, success=success, frames=frames,
                       reward_state={"speed": speed}, valid=torch.ones(t, n, dtype=torch.bool))
-    mixed = parse_reward_spec(f"0.5*clip:{_spec(tiny_clip, 0.5)} + 1.0*env + 2*sparse + 1.0*{program}")
-    mix = RolloutWeightedSum.from_weighted_sum(mixed)
+    mix = parse_reward_spec(f"0.5*clip:{_spec(tiny_clip, 0.5)} + 1.0*env + 2*sparse + 1.0*{program}")
+    assert isinstance(mix, RolloutWeightedSum)
     assert mix.needs_frames
     out = mix.relabel(rollout)
     clip = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0)).relabel(FakeFreeRollout(frames))["reward"]
