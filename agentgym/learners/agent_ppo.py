@@ -253,9 +253,11 @@ class AgentPPO:
 
     @torch.no_grad()
     def run_episodes(
-        self, count: int, greedy: bool = False, seeds: list[int] | None = None
+        self, count: int, greedy: bool = False, seeds: list[int] | None = None,
+        score: bool = True, generator: torch.Generator | None = None,
     ) -> list[_Episode]:
-        """Play ``count`` episodes with the current policy, ``num_envs`` at a time."""
+        """Play ``count`` episodes with the current policy, ``num_envs`` at a time;
+        ``score=False`` skips the log-probs, values and features PPO needs."""
         from agentgym.agent_env import observation_text
 
         policy = self.policy
@@ -283,10 +285,10 @@ class AgentPPO:
             actions = policy.generate(
                 prompts,
                 greedy=greedy,
-                generator=self.generator,
+                generator=generator or self.generator,
                 temperature=self.config.temperature,
             )
-            if not greedy:
+            if score:
                 out = policy.evaluate(prompts, actions)
                 ref = None
                 if self.config.kl_coef > 0:
@@ -468,8 +470,13 @@ class AgentPPO:
         n = self.config.eval_episodes if episodes is None else episodes
         if n <= 0:
             return {}
-        eps = self.run_episodes(n, greedy=self.config.eval_greedy, seeds=[EVAL_SEED + i for i in range(n)],
-                                score=False, generator=torch.Generator().manual_seed(EVAL_SEED))
+        eps = self.run_episodes(
+            n,
+            greedy=self.config.eval_greedy,
+            seeds=[EVAL_SEED + i for i in range(n)],
+            score=False,
+            generator=torch.Generator().manual_seed(EVAL_SEED),
+        )
         return {
             "eval/success_rate": float(np.mean([ep.success for ep in eps])),
             "eval/grounding_accuracy": grounding_accuracy(eps),
