@@ -223,6 +223,11 @@ def train_run(
     spec = run.read_config()
     learner = check_learner(spec.get("learner", ""))
     config = ppo_config(run)
+    if resume and learner == "population":  # refused before the manifest says "running"
+        raise NotImplementedError(
+            "--resume of a population run is not supported: train_population has no resume "
+            "entry point yet; start the population again with --overwrite"
+        )
     run.update_manifest(status="running", resumed=resume or None)
     try:
         if learner == "ppo":
@@ -232,7 +237,7 @@ def train_run(
 
             final = (resume_sb3_ppo if resume else train_sb3_ppo)(config, run.path, callback)
         else:
-            final = _train_population(run, spec, config, callback, resume)
+            final = _train_population(run, spec, config, callback)
     except BaseException as err:  # the report of a killed or failed run says so
         status = (
             "interrupted"
@@ -280,15 +285,10 @@ def _train_ppo(run: RunDir, config: Any, callback: Callback | None, resume: bool
 
 
 def _train_population(
-    run: RunDir, spec: dict[str, Any], config: Any, callback: Callback | None, resume: bool
+    run: RunDir, spec: dict[str, Any], config: Any, callback: Callback | None
 ) -> dict[str, Any]:
     from agentgym.learners.population import train_population
 
-    if resume:
-        raise NotImplementedError(
-            "--resume of a population run is not supported yet; resume members one by one "
-            "is not possible either, as they train batched in one process"
-        )
     members = run.members()
     results = train_population(
         config, list(spec["rewards"]), list(spec["seeds"]), [m.path for m in members], callback

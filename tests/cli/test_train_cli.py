@@ -244,6 +244,9 @@ def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path)
     for member in members:
         assert f'<a href="members/{member.path.name}/report.html">' in html
     assert "<td>nonfinite</td>" in html
+    again = agentgym("train", "--resume", str(out))
+    assert again.returncode == 2 and "--resume of a population run is not supported" in again.stderr
+    assert top.read_manifest()["status"] == "done"
     mismatch = agentgym(
         "train",
         "--learner",
