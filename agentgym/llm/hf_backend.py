@@ -124,7 +124,9 @@ class HFBackend:
         if params.stop:
             gen.update(stop_strings=list(params.stop), tokenizer=tokenizer)
         start = time.perf_counter()
-        with _GENERATE_LOCK, torch.inference_mode(), torch.random.fork_rng(devices=[]):
+        # A seed must not leak into the process's global RNG streams (CPU and this GPU).
+        rng_devices = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
+        with _GENERATE_LOCK, torch.inference_mode(), torch.random.fork_rng(devices=rng_devices):
             if params.seed is not None:
                 torch.manual_seed(params.seed)
             out = model.generate(**inputs, **gen)

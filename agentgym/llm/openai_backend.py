@@ -20,6 +20,7 @@ from agentgym.llm.completion import BackendResponse, Completion, Message, Sampli
 from agentgym.llm.errors import LLMRequestError, TransientLLMError
 from agentgym.llm.retry import parse_retry_after
 from agentgym.llm.spec import LLMSpec
+from agentgym.registry import suggest
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,34 @@ class OpenAIBackend:
         return BackendResponse(completions=completions, prompt_tokens=prompt_tokens,
                                completion_tokens=completion_tokens, model=model, latency_s=latency)
 
+    def served_models(self) -> list[str] | None:
+        """The model ids the server lists at /models, or None when it lists none."""
+        try:
+            page = self._client.models.list(timeout=min(self.timeout, 15.0))
+            return [m.id for m in page.data]
+        except Exception as err:  # any failure means: no model list to compare with
+            log.debug("listing models at %s failed: %s", self.base_url, err)
+            return None
+
+    def _not_found(self, said: str) -> LLMRequestError:
+        # A 404 is a wrong model name or a wrong URL; the model list tells which.
+        served = self.served_models()
+        if served is None:
+            return LLMRequestError(
+                f"bad URL: {self.base_url}/chat/completions answered 404 ({said}) and "
+                f"{self.base_url}/models lists no models; check the base URL (OpenAI-compatible "
+                "servers usually serve under /v1)", status=404, cause="bad_url")
+        if self.model not in served:
+            shown = ", ".join(served[:10]) + (" ..." if len(served) > 10 else "")
+            return LLMRequestError(
+                f"unknown model {self.model!r} at {self.base_url} (404: {said})."
+                f"{suggest(self.model, served)} Served: {shown or 'none'}",
+                status=404, cause="unknown_model")
+        return LLMRequestError(
+            f"{self.base_url}/chat/completions answered 404 for model {self.model!r}, which the "
+            f"server lists ({said}); the server may not offer chat completions for it",
+            status=404, cause="not_found")
+
     def _translate(self, err: Exception) -> Exception:
         o = self._openai
         where = f"{self.base_url} (model {self.model!r})"
@@ -156,10 +185,7 @@ class OpenAIBackend:
                                        f"at {self.base_url} (403: {said})", status=403,
                                        cause="permission")
             if status == 404:
-                return LLMRequestError(
-                    f"unknown model or bad URL: {self.base_url}/chat/completions answered 404 "
-                    f"for model {self.model!r} ({said}); check the model name (`agentgym llm "
-                    "check`) and that the base URL ends in /v1", status=404, cause="not_found")
+                return self._not_found(said)
             if status == 400:
                 return LLMRequestError(f"bad request to {where} (400: {said}); e.g. a prompt longer "
                                        "than the context or a parameter the server rejects",

@@ -83,18 +83,21 @@ def test_bad_key_fails_in_one_attempt_with_clear_message(monkeypatch):
 
 
 def test_unknown_model_and_bad_url_fail_at_once_naming_the_cause():
-    with ScriptedOpenAIServer(["never"]) as srv:
-        client = make_client(f"openai:gpt-5-typo@{srv.base_url}", cache=None, retry=RetryPolicy(**FAST))
+    with ScriptedOpenAIServer(["never"], models=["scripted-model", "other-model"]) as srv:
+        client = make_client(f"openai:scripted-modle@{srv.base_url}", cache=None, retry=RetryPolicy(**FAST))
         with pytest.raises(LLMRequestError) as info:
             client.chat("hello")
-        assert "unknown model or bad URL" in str(info.value) and "gpt-5-typo" in str(info.value)
-        assert "does not exist" in str(info.value)  # the server's own words are kept
-        assert len(srv.requests) == 1
+        msg = str(info.value)
+        assert info.value.cause == "unknown_model" and "unknown model 'scripted-modle'" in msg
+        assert "Did you mean 'scripted-model'?" in msg and "other-model" in msg
+        assert "does not exist" in msg  # the server's own words are kept
+        assert len(srv.requests) == 1 and srv.model_list_calls == 1
         bad_url = make_client(f"openai:scripted-model@{srv.base_url[:-3]}/api", cache=None,
                               retry=RetryPolicy(**FAST))
         with pytest.raises(LLMRequestError) as info:
             bad_url.chat("hello")
-        assert info.value.status == 404 and "/api/chat/completions" in str(info.value)
+        assert info.value.status == 404 and info.value.cause == "bad_url"
+        assert str(info.value).startswith("bad URL") and "/api/chat/completions" in str(info.value)
         assert len(srv.requests) == 1  # the bad route never reached the chat handler
 
 
