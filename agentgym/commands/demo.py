@@ -74,7 +74,7 @@ def run_demo(
         "env_id": env_id,
         "total_steps": steps,
         "seed": seed,
-        "eval_episodes": 20,
+        **DEMO_CONFIG,
         "video": renders(env_id),
         **overrides,
     }

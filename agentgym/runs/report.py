@@ -268,4 +268,5 @@ img.plot{max-width:100%;height:auto;display:block;margin:8px 0}
 video.video,img.video{max-width:480px;display:block;border:1px solid #ddd}
 pre{background:#f4f6f8;padding:10px;overflow:auto;font-size:13px}pre.error{background:#fff0f0;color:#900}
 .missing{color:#900}figure{margin:10px 0}.grid{display:flex;flex-wrap:wrap;gap:12px}
+.grid img.plot{max-width:calc(50% - 12px)}
 """

@@ -44,3 +44,13 @@ def test_make_demo_reaches_high_success_and_prints_the_report(tmp_path):
     assert f"report: {tmp_path / 'd' / 'report.html'}" in done.stdout
     rate = float(re.search(r"evaluation success rate: (\d+)%", done.stdout).group(1)) / 100
     assert rate >= 0.9
+
+
+def test_demo_uses_its_measured_config(tmp_path):
+    from agentgym.commands.demo import DEMO_CONFIG
+
+    run, _ = run_demo(steps=512, out=tmp_path / "demo", eval_episodes=1, num_envs=4, num_steps=128)
+    config = run.read_config()["config"]
+    assert config["learning_rate"] == DEMO_CONFIG["learning_rate"] == 1e-3
+    assert config["gamma"] == 0.95 and config["init_log_std"] == -0.5
+    assert (config["num_envs"], config["eval_episodes"]) == (4, 1)  # overrides win
