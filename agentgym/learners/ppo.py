@@ -25,7 +25,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from agentgym.learners.checkpoint import LATEST, load_checkpoint, save_checkpoint
+from agentgym.learners.checkpoint import (
+    CHECKPOINT_FORMAT,
+    LATEST,
+    load_checkpoint,
+    member_checkpoint,
+    reset_seeds,
+    restore_members,
+    save_checkpoint,
+)
 from agentgym.learners.config import PPOConfig, field_help
 from agentgym.learners.envs import MemberEnvs, check_spaces
 from agentgym.learners.evaluate import run_episodes
@@ -39,13 +47,12 @@ from agentgym.learners.networks import (
 )
 from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.optim import StackedAdam
-from agentgym.learners.rollout import Rollout, RolloutRewardModel
+from agentgym.learners.rollout import Rollout, RolloutRewardModel, stack_reward_states
 from agentgym.learners.update import Batch, ppo_update
 
 __all__ = ["PPO", "PPOConfig", "field_help", "resolve_device"]
 
 log = logging.getLogger(__name__)
-CHECKPOINT_FORMAT = 1
 Callback = Callable[[dict[str, Any]], "bool | None"]
 
 
@@ -56,11 +63,6 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"PPOConfig.device: {name!r} asked for, but torch sees no CUDA device")
     return torch.device(name)
-
-
-def reset_seeds(seed: int, resets: int, num_envs: int) -> list[int]:
-    """Seeds of the sub-envs for the ``resets``-th reset of a run seeded ``seed``."""
-    return [int(s) for s in np.random.SeedSequence([seed, resets]).generate_state(num_envs)]
 
 
 def _sampling_seed(seed: int) -> int:
@@ -327,7 +329,7 @@ class PPO:
                 env_rewards=to(env_rewards[:, k]),
                 success=to(success[:, k]),
                 frames=to(np.stack(frames[k])) if k in frames else None,
-                reward_state=_stack_states(states[k], dev),
+                reward_state=stack_reward_states(states[k], dev),
                 infos=infos.get(k),
                 valid=valid_t[:, k],
             )
@@ -482,76 +484,10 @@ class PPO:
     # -- checkpoints ------------------------------------------------------------------
     def member_state(self, k: int) -> dict[str, Any]:
         """Member k's checkpoint: a single-learner checkpoint that PPO.resume can read."""
-        rows = torch.tensor([k, self.k + k], device=self.device)
-        sl = slice(k, k + 1)
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "config": self.configs[k].to_dict(),
-            "global_step": self.global_step,
-            "resets": self.resets,
-            "elapsed": self.elapsed,
-            "status": self.status[k],
-            "params": self.net.flat.detach()[rows].clone(),
-            "adam": {
-                "exp_avg": self.optimizer.exp_avg[rows].clone(),
-                "exp_avg_sq": self.optimizer.exp_avg_sq[rows].clone(),
-                "steps": self.optimizer.steps[sl].clone(),
-            },
-            "obs_norm": {key: v[sl].clone() for key, v in self.obs_norm.rms.state_dict().items()},
-            "reward_norm": {key: v[sl].clone() for key, v in self.reward_norm.state_dict().items()},
-            "rng": {"sampling": self.generators[k].get_state(), "torch": torch.get_rng_state()},
-            # Env state at resume is reset_seeds(seed, resets): stored for inspection.
-            "env_seeds": reset_seeds(self.configs[k].seed, self.resets, self.configs[k].num_envs),
-        }
+        return member_checkpoint(self, k)
 
     def _load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
-        dev = self.device
-        with torch.no_grad():
-            self.net.flat.copy_(
-                torch.cat(
-                    [
-                        torch.cat([s["params"][0:1] for s in states]),
-                        torch.cat([s["params"][1:2] for s in states]),
-                    ]
-                ).to(dev)
-            )
-
-        def cat_rows(key):
-            return torch.cat(
-                [
-                    torch.cat([s["adam"][key][0:1] for s in states]),
-                    torch.cat([s["adam"][key][1:2] for s in states]),
-                ]
-            ).to(dev)
-
-        self.optimizer.load_state_dict(
-            {
-                "exp_avg": cat_rows("exp_avg"),
-                "exp_avg_sq": cat_rows("exp_avg_sq"),
-                "steps": torch.cat([s["adam"]["steps"] for s in states]),
-            }
-        )
-        self.obs_norm.load_state_dict(
-            {
-                key: torch.cat([s["obs_norm"][key] for s in states])
-                for key in ("mean", "var", "count")
-            }
-        )
-        self.reward_norm.load_state_dict(
-            {
-                key: torch.cat([s["reward_norm"][key] for s in states])
-                for key in ("mean", "var", "count", "returns")
-            }
-        )
-        for gen, s in zip(self.generators, states, strict=True):
-            gen.set_state(
-                s["rng"]["sampling"].cpu() if gen.device.type == "cpu" else s["rng"]["sampling"]
-            )
-        torch.set_rng_state(states[0]["rng"]["torch"].cpu())
-        self.global_step = int(states[0]["global_step"])
-        self.resets = int(states[0]["resets"])
-        self.elapsed = float(states[0]["elapsed"])
-        self.status = [str(s["status"]) for s in states]
+        restore_members(self, states)
         self._needs_reset = True
 
     def _checkpoint_all(self) -> None:
@@ -619,21 +555,3 @@ class PPO:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _stack_states(
-    steps: list[dict[str, Any]], device: torch.device
-) -> dict[str, torch.Tensor] | None:
-    """Per-step stacked reward_state dicts -> {name: [T, N, ...]} tensors (numbers only)."""
-    if not steps or not steps[0]:
-        return None
-    out = {}
-    for name, first in steps[0].items():
-        if (
-            name.startswith("_")
-            or not isinstance(first, np.ndarray)
-            or first.dtype.kind not in "biuf"
-        ):
-            continue
-        out[name] = torch.as_tensor(np.stack([s[name] for s in steps]), device=device)
-    return out

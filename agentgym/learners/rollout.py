@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+import numpy as np
 import torch
 
 
@@ -56,3 +57,21 @@ class RolloutRewardModel(Protocol):
         """Return {"reward": [T, N] float, <term>: [T, N]...}; the learner uses "reward"
         before GAE and logs the terms (mean per valid step)."""
         ...
+
+
+def stack_reward_states(
+    steps: list[dict[str, Any]], device: torch.device
+) -> dict[str, torch.Tensor] | None:
+    """Per-step stacked reward_state dicts -> {name: [T, N, ...]} tensors (numbers only)."""
+    if not steps or not steps[0]:
+        return None
+    out = {}
+    for name, first in steps[0].items():
+        if (
+            name.startswith("_")
+            or not isinstance(first, np.ndarray)
+            or first.dtype.kind not in "biuf"
+        ):
+            continue
+        out[name] = torch.as_tensor(np.stack([s[name] for s in steps]), device=device)
+    return out
