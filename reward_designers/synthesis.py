@@ -82,6 +82,8 @@ class SynthesisConfig:
     max_tokens: int = 1024
     num_envs: int = 8
     num_steps: int = 64
+    learning_rate: float = 3e-4
+    """PPO's Adam learning rate of every training run."""
     eval_episodes: int = 10
     trace_episodes: int = 3
     """Evaluation episodes recorded as state traces per trained candidate (the analyser's input)."""
@@ -119,7 +121,7 @@ class SynthesisConfig:
         minibatches = 4 if (self.num_envs * self.num_steps) % 4 == 0 else 1
         return {"env_id": self.env_id, "total_steps": total, "num_envs": self.num_envs,
                 "num_steps": self.num_steps, "num_minibatches": minibatches, "seed": self.seed,
-                "eval_episodes": self.eval_episodes, "checkpoint_every": 0, "video": video,
+                "learning_rate": self.learning_rate, "eval_episodes": self.eval_episodes, "checkpoint_every": 0, "video": video,
                 "device": "auto", "torch_threads": 1}
 
     def digest(self) -> str:

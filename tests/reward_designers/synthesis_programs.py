@@ -1,0 +1,51 @@
+"""Known reward programs for Reach, as a scripted LLM writes them (some broken)."""
+
+GOOD = '''Here is a dense reward.
+```python
+import torch
+
+def compute_reward(state, action):
+    distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    effort = 0.01 * torch.sum(action * action, dim=-1)
+    return -distance - effort, {"distance": -distance, "effort": -effort}
+```'''
+
+# Rewards moving away from the target: trains, but worse on the task than GOOD.
+AWAY = '''```python
+import torch
+
+def compute_reward(state, action):
+    distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    return distance, {"away": distance}
+```'''
+
+# Reduces over the batch dimension: one number for all envs (vetting: BAD_SHAPE).
+BAD_SHAPE = '''```python
+import torch
+
+def compute_reward(state, action):
+    distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"])
+    return -distance, {"distance": -distance}
+```'''
+
+FORBIDDEN = '''```python
+import os
+import torch
+
+def compute_reward(state, action):
+    os.system("echo hi")
+    d = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    return -d, {"d": -d}
+```'''
+
+NO_CODE = "I would reward the agent for getting closer to the target."
+
+GOOD_TEMPERED = '''```python
+import torch
+
+def compute_reward(state, action):
+    temperature = 0.1
+    distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    near = torch.exp(-distance / temperature)
+    return near - distance, {"near": near, "distance": -distance}
+```'''
