@@ -61,15 +61,6 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
     return torch.load(path, map_location=device, weights_only=True)
 
 
-def generator_states(generators: list[torch.Generator]) -> list[torch.Tensor]:
-    return [g.get_state() for g in generators]
-
-
-def restore_generators(generators: list[torch.Generator], states: list[torch.Tensor]) -> None:
-    for gen, state in zip(generators, states, strict=True):
-        gen.set_state(state.cpu() if gen.device.type == "cpu" else state)
-
-
 def member_checkpoint(agent: PPO, k: int) -> dict[str, Any]:
     """Member k's checkpoint: a single-learner checkpoint that PPO.resume can read."""
     rows = torch.tensor([k, agent.k + k], device=agent.device)
@@ -133,9 +124,7 @@ def restore_members(agent: PPO, states: Sequence[dict[str, Any]]) -> None:
         }
     )
     for gen, s in zip(agent.generators, states, strict=True):
-        gen.set_state(
-            s["rng"]["sampling"].cpu() if gen.device.type == "cpu" else s["rng"]["sampling"]
-        )
+        gen.set_state(s["rng"]["sampling"].cpu())  # generator states are CPU byte tensors
     torch.set_rng_state(states[0]["rng"]["torch"].cpu())
     agent.global_step = int(states[0]["global_step"])
     agent.resets = int(states[0]["resets"])
