@@ -364,8 +364,10 @@ class Synthesis:
 
         if not pending:
             return []
-        verdicts = vet_many([sources[i] for i in pending], self.config.env_id,
-                            run_dir=iteration_dir(self.path, it) / "vet", timeout_s=self.config.vet_timeout_s)
+        folder = iteration_dir(self.path, it) / "vet"
+        # A killed run leaves its workers' progress files behind; vetting starts clean.
+        shutil.rmtree(folder, ignore_errors=True)
+        verdicts = vet_many([sources[i] for i in pending], self.config.env_id, run_dir=folder, timeout_s=self.config.vet_timeout_s)
         passed = []
         for i, verdict in zip(pending, verdicts, strict=True):
             write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
