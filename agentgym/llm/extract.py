@@ -7,7 +7,8 @@ preference:
 1. the last fenced ``python`` block that parses and defines the function (a model that
    revises itself puts the revision last);
 2. the last fenced block of any language that parses and defines it;
-3. the longest run of lines outside fences that parses and defines it;
+3. the longest run of lines outside fences that parses and defines it (grown from the
+   ``def`` one top-level statement at a time);
 4. a fenced block that mentions ``def FUNCTION`` but does not parse: returned as is,
    so vetting reports the syntax error to the model instead of "no code".
 
@@ -29,7 +30,6 @@ from agentgym.llm.completion import Completion
 _FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+.-]*)[^\n]*\n"
                     r"(?P<body>.*?)(?:^[ \t]*(?P=fence)[ \t]*$|\Z)", re.M | re.S)
 _PY_LANGS = {"python", "py", "python3", "py3"}
-_CODE_START = re.compile(r"^(import |from |def |class |@|async def |[A-Za-z_]\w*\s*(:[^=]+)?=[^=])")
 
 KINDS = ("fenced_python", "fenced", "unfenced", "unparsed", "no_code")
 
@@ -165,27 +165,47 @@ def _with_helpers(code: str, others: list[str]) -> str:
     return head + "\n\n\n" + code
 
 
-def _longest_unfenced(text: str, function: str) -> str | None:
-    """The longest run of lines that parses and defines ``function``."""
+def _chunks(lines: list[str]) -> list[tuple[int, int]]:
+    """Split lines into top-level chunks: a line at column 0 and the indented, blank or
+    closing-bracket lines after it (one statement, a function, a decorated class)."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for i, line in enumerate(lines):
+        top = bool(line) and not line[0].isspace() and not line.startswith((")", "]", "}"))
+        if top and i > start and not lines[i - 1].lstrip().startswith("@"):
+            bounds.append((start, i))
+            start = i
+    if start < len(lines):
+        bounds.append((start, len(lines)))
+    return bounds
+
+
+def _unfenced(text: str, function: str) -> tuple[str, list[str]] | None:
+    """The longest run of whole chunks around ``def function`` that parses, grown one
+    chunk at a time (so a reply of any length costs a number of parses linear in its
+    chunks), and the other chunks that parse on their own (helpers amid prose)."""
     lines = text.splitlines()
-    def_lines = [i for i, line in enumerate(lines) if re.match(rf"\s*(async\s+)?def\s+{function}\b", line)]
-    if not def_lines:
+    chunks = _chunks(lines)
+    source = ["\n".join(lines[a:b]) for a, b in chunks]
+    best: tuple[int, int] | None = None
+    for k, chunk in enumerate(source):
+        if not re.match(rf"(async\s+)?def\s+{function}\b|@", chunk):
+            continue
+        tree = _parse(chunk)
+        if tree is None or not _defines(tree, function):
+            continue
+        lo, hi = k, k + 1
+        while lo > 0 and _parse("\n".join(source[lo - 1:hi])) is not None:
+            lo -= 1
+        while hi < len(source) and _parse("\n".join(source[lo:hi + 1])) is not None:
+            hi += 1
+        if best is None or (hi - lo) >= (best[1] - best[0]):
+            best = (lo, hi)
+    if best is None:
         return None
-    best: str | None = None
-    starts = [i for i, line in enumerate(lines) if _CODE_START.match(line) and i <= def_lines[-1]]
-    for start in starts:
-        if best is not None and len(lines) - start <= best.count("\n"):
-            break  # nothing starting here can be longer
-        for end in range(len(lines), start, -1):
-            if not any(start <= d < end for d in def_lines):
-                break
-            candidate = "\n".join(lines[start:end])
-            tree = _parse(candidate)
-            if tree is not None and _defines(tree, function):
-                if best is None or candidate.count("\n") > best.count("\n"):
-                    best = candidate
-                break
-    return best
+    others = [c for i, c in enumerate(source)
+              if not best[0] <= i < best[1] and c.strip() and _parse(c) is not None]
+    return "\n".join(source[best[0]:best[1]]), others
 
 
 def extract_code(reply: str, function: str = "compute_reward") -> Extraction:
@@ -205,9 +225,10 @@ def extract_code(reply: str, function: str = "compute_reward") -> Extraction:
     outside = reply
     for b in reversed(blocks):
         outside = outside[:b.start] + "\n" * reply[b.start:b.end].count("\n") + outside[b.end:]
-    found = _longest_unfenced(outside, function)
+    found = _unfenced(outside, function)
     if found is not None:
-        return Extraction(_with_helpers(_clean(found), others), "unfenced",
+        code, loose = found
+        return Extraction(_with_helpers(_clean(code), others + loose), "unfenced",
                           f"{function} from unfenced lines of the reply")
     mentioning = [b for b in blocks if re.search(rf"\bdef\s+{function}\b", b.body)]
     if mentioning:

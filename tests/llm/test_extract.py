@@ -88,3 +88,18 @@ def test_no_code_is_a_clear_outcome():
 def test_other_function_name():
     reply = "```python\ndef score(trajectory):\n    return 1.0\n```"
     assert extract_code(reply, "score").ok and not extract_code(reply).ok
+
+
+def test_unfenced_helper_separated_by_prose_is_kept():
+    reply = ("Sure.\n\nimport torch\n\nHere is a helper:\n\ndef dist(s):\n"
+             "    return torch.linalg.norm(s['a'], dim=-1)\n\nAnd the reward:\n\n"
+             "def compute_reward(state, action):\n    return -dist(state), {}\n\nThis is it.")
+    ex = extract_code(reply)
+    assert ex.kind == "unfenced" and defines(ex.code, "compute_reward", "dist")
+    assert ex.code.startswith("import torch") and "helper" not in ex.code and "This is it" not in ex.code
+
+
+def test_long_reply_with_a_broken_function_is_no_code():
+    prose = "\n".join(f"x{i} = {i}" if i % 3 else f"Some prose line {i} here." for i in range(300))
+    ex = extract_code(f"{prose}\ndef compute_reward(state, action):\n    return (\n{prose}")
+    assert ex.kind == "no_code"
