@@ -278,6 +278,8 @@ class Synthesis:
             messages = self.designer.initial_messages()
         else:
             assert outcome is not None and first is not None
+            if self.analyser is not None:  # only when a next prompt will read it
+                outcome.analysis = self._analyse(it - 1, outcome)
             messages = self.designer.next_messages(first, outcome, self.best())
             if messages is None:
                 return None
@@ -338,8 +340,6 @@ class Synthesis:
         outcome = IterationOutcome(it, [done[i] for i in sorted(done)], sources)
         for c in outcome.trained():
             outcome.series[c.index] = self._series(it, c.index)
-        if self.analyser is not None:
-            outcome.analysis = self._analyse(it, outcome)
         best = self.best()
         if best is not None:
             self._keep_best(*best)
