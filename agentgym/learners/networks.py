@@ -12,7 +12,6 @@ goes at SB3's minibatch sizes (see ../shared/FACTS.md).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 
 import torch
@@ -20,8 +19,9 @@ from torch import nn
 
 LOG_2PI = math.log(2 * math.pi)
 # The per-layer parameters are strided views of the [2K, P] buffer by design (see
-# StackedActorCritic); autograd warns about that layout once and still accumulates in place.
-warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
+# StackedActorCritic); autograd warns about that layout and still accumulates in place.
+# ppo_update silences it around its backward passes.
+LAYOUT_WARNING = "grad and param do not obey the gradient layout contract"
 
 
 class StackedActorCritic(nn.Module):

@@ -9,13 +9,14 @@ all minibatch indices of the update are drawn up front.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 
 from agentgym.learners.config import PPOConfig
-from agentgym.learners.networks import StackedActorCritic, log_prob_entropy
+from agentgym.learners.networks import LAYOUT_WARNING, StackedActorCritic, log_prob_entropy
 from agentgym.learners.optim import StackedAdam
 
 
@@ -102,55 +103,63 @@ def ppo_update(
     clip_v = config.clip_coef if config.clip_vloss else None
     nm = config.num_minibatches
     stats: dict[str, torch.Tensor] = {}
-    for epoch in range(config.update_epochs):
-        # Gather and prepare every minibatch of the epoch at once ([NM, K, M, ...]); the
-        # loop below then only selects, so its per-minibatch Python work is the model.
-        rows = table[perms[epoch].reshape(-1)].view(nm, k, mb, -1)
-        obs_e = rows[..., :obs_width].reshape(nm, k, mb, *batch.obs.shape[2:])
-        act_e = rows[..., obs_width : obs_width + act_width]
-        act_e = act_e.squeeze(-1).long() if net.discrete else act_e.reshape(nm, k, mb, *act_shape)
-        old_logp_e, adv_e, ret_e, old_v_e, valid_e = rows[..., obs_width + act_width :].unbind(-1)
-        count_e = valid_e.sum(-1, keepdim=True).clamp(min=1.0)
-        if config.norm_adv:
-            mean = (adv_e * valid_e).sum(-1, keepdim=True) / count_e
-            var = ((adv_e - mean) ** 2 * valid_e).sum(-1, keepdim=True) / (count_e - 1).clamp(
-                min=1.0
+    with warnings.catch_warnings():
+        # The parameters are strided views of one buffer (networks.py); autograd warns
+        # about that layout, and still accumulates in place.
+        warnings.filterwarnings("ignore", message=LAYOUT_WARNING)
+        for epoch in range(config.update_epochs):
+            # Gather and prepare every minibatch of the epoch at once ([NM, K, M, ...]); the
+            # loop below then only selects, so its per-minibatch Python work is the model.
+            rows = table[perms[epoch].reshape(-1)].view(nm, k, mb, -1)
+            obs_e = rows[..., :obs_width].reshape(nm, k, mb, *batch.obs.shape[2:])
+            act_e = rows[..., obs_width : obs_width + act_width]
+            act_e = (
+                act_e.squeeze(-1).long() if net.discrete else act_e.reshape(nm, k, mb, *act_shape)
             )
-            adv_e = (adv_e - mean) / (var.sqrt() + 1e-8)
-        # Each member's loss is its mean over valid samples; their sum has each member's
-        # own gradient. Stopped members weigh 0.
-        weight_e = valid_e * (active.view(1, k, 1) / count_e)
-        for j in range(nm):
-            out, new_v = net(obs_e[j])
-            new_logp, entropy = log_prob_entropy(net, out, act_e[j])
-            logratio = new_logp - old_logp_e[j]
-            ratio = logratio.exp()
-            pg = policy_loss(adv_e[j], ratio, config.clip_coef)
-            vl = value_loss(new_v, old_v_e[j], ret_e[j], clip_v)
-            per_sample = pg + config.vf_coef * vl - config.ent_coef * entropy
-            net.zero_grad_()
-            (per_sample * weight_e[j]).sum().backward()
-            norms = optimizer.clip_grad_norm(config.max_grad_norm)
-            optimizer.step(lr, active, all_active)
-        # Statistics of the epoch's last minibatch (CleanRL's choice), which also drive
-        # the target-KL early stop; computing them per minibatch would cost more than
-        # the update itself at small minibatch sizes.
-        with torch.no_grad():
-            w = valid_e[-1] / count_e[-1]
-            # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
-            approx_kl = (((ratio - 1) - logratio) * w).sum(1)
-            stats = {
-                "loss/policy": (pg * w).sum(1),
-                "loss/value": (vl * w).sum(1),
-                "loss/entropy": (entropy * w).sum(1),
-                "approx_kl": approx_kl,
-                "clipfrac": (((ratio - 1).abs() > config.clip_coef).float() * w).sum(1),
-                "grad_norm": norms,
-                "epochs": torch.full((k,), float(epoch + 1), device=device) * active,
-            }
-        if config.target_kl is not None:
-            active &= ~(approx_kl > config.target_kl)
-            all_active = bool(active.all())
-            if not bool(active.any()):
-                break
+            old_logp_e, adv_e, ret_e, old_v_e, valid_e = rows[..., obs_width + act_width :].unbind(
+                -1
+            )
+            count_e = valid_e.sum(-1, keepdim=True).clamp(min=1.0)
+            if config.norm_adv:
+                mean = (adv_e * valid_e).sum(-1, keepdim=True) / count_e
+                var = ((adv_e - mean) ** 2 * valid_e).sum(-1, keepdim=True) / (count_e - 1).clamp(
+                    min=1.0
+                )
+                adv_e = (adv_e - mean) / (var.sqrt() + 1e-8)
+            # Each member's loss is its mean over valid samples; their sum has each member's
+            # own gradient. Stopped members weigh 0.
+            weight_e = valid_e * (active.view(1, k, 1) / count_e)
+            for j in range(nm):
+                out, new_v = net(obs_e[j])
+                new_logp, entropy = log_prob_entropy(net, out, act_e[j])
+                logratio = new_logp - old_logp_e[j]
+                ratio = logratio.exp()
+                pg = policy_loss(adv_e[j], ratio, config.clip_coef)
+                vl = value_loss(new_v, old_v_e[j], ret_e[j], clip_v)
+                per_sample = pg + config.vf_coef * vl - config.ent_coef * entropy
+                net.zero_grad_()
+                (per_sample * weight_e[j]).sum().backward()
+                norms = optimizer.clip_grad_norm(config.max_grad_norm)
+                optimizer.step(lr, active, all_active)
+            # Statistics of the epoch's last minibatch (CleanRL's choice), which also drive
+            # the target-KL early stop; computing them per minibatch would cost more than
+            # the update itself at small minibatch sizes.
+            with torch.no_grad():
+                w = valid_e[-1] / count_e[-1]
+                # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
+                approx_kl = (((ratio - 1) - logratio) * w).sum(1)
+                stats = {
+                    "loss/policy": (pg * w).sum(1),
+                    "loss/value": (vl * w).sum(1),
+                    "loss/entropy": (entropy * w).sum(1),
+                    "approx_kl": approx_kl,
+                    "clipfrac": (((ratio - 1).abs() > config.clip_coef).float() * w).sum(1),
+                    "grad_norm": norms,
+                    "epochs": torch.full((k,), float(epoch + 1), device=device) * active,
+                }
+            if config.target_kl is not None:
+                active &= ~(approx_kl > config.target_kl)
+                all_active = bool(active.all())
+                if not bool(active.any()):
+                    break
     return stats
