@@ -25,12 +25,8 @@ class RunLogger:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "metrics.jsonl"
         if resume_step is not None and self.path.exists():
-            kept = [
-                line
-                for line in self.path.read_text().splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= resume_step
-            ]
-            self.path.write_text("".join(line + "\n" for line in kept))
+            kept = [row for row in _parse_lines(self.path) if row.get("step", 0) <= resume_step]
+            self.path.write_text("".join(json.dumps(row) + "\n" for row in kept))
         self._file = self.path.open("a")
         self._tb = None
         if tensorboard:
@@ -65,7 +61,16 @@ class RunLogger:
             self._tb.close()
 
 
+def _parse_lines(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:  # a line torn by a killed process
+            continue
+    return rows
+
+
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The rows of a run's ``logs/metrics.jsonl``."""
-    path = Path(run_dir) / "logs" / "metrics.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """The rows of a run's ``logs/metrics.jsonl`` (torn lines of a killed run skipped)."""
+    return _parse_lines(Path(run_dir) / "logs" / "metrics.jsonl")

@@ -120,3 +120,23 @@ def test_checkpoint_round_trip_and_safe_loading(tmp_path):
     loaded.close()
     # No temp files are left next to the checkpoint.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
+
+
+def test_resumed_log_drops_rows_past_the_checkpoint_and_torn_lines(tmp_path):
+    from agentgym.learners.logger import RunLogger
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    rows = [{"step": s, "loss/policy": 0.1} for s in (256, 512, 768)]
+    text = (
+        "".join(json.dumps(r) + "\n" for r in rows) + '{"step": 1024, "loss/pol'
+    )  # killed mid-write
+    (logs / "metrics.jsonl").write_text(text)
+    logger = RunLogger(tmp_path, resume_step=512, tensorboard=False)
+    logger.write({"step": 768, "loss/policy": 0.2})
+    logger.close()
+    assert [(r["step"], r["loss/policy"]) for r in read_metrics(tmp_path)] == [
+        (256, 0.1),
+        (512, 0.1),
+        (768, 0.2),
+    ]
