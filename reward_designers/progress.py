@@ -300,7 +300,7 @@ class SPAReward:
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
-                total += float(loss) * len(batch)
+                total += float(loss.detach()) * len(batch)
                 count += len(batch)
             loss_value = total / count
         est.eval()

@@ -31,6 +31,16 @@ def _config_options() -> list[Any]:
     return dataclass_options(source, "PPOConfig")
 
 
+def _agent_options() -> list[Any]:
+    """AgentPPOConfig fields that PPOConfig lacks (--learner agent-ppo only)."""
+    import agentgym
+    from agentgym.runs.options import dataclass_options
+
+    shared = {o.name for o in _config_options()}
+    source = Path(agentgym.__file__).parent / "learners" / "agent_ppo.py"
+    return [o for o in dataclass_options(source, "AgentPPOConfig") if o.name not in shared]
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     from agentgym.runs.options import add_options
 
@@ -49,7 +59,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="reward spec: env, sparse, a .py program, a weighted sum, KIND:ARGS; "
         "give it once per member with --learner population (default: env)",
     )
-    main.add_argument("--learner", default="ppo", help="ppo | population | sb3-ppo (default: ppo)")
+    main.add_argument("--learner", default="ppo",
+                      help="ppo | population | sb3-ppo | agent-ppo (default: ppo)")
     main.add_argument(
         "--steps",
         dest="total_steps",
@@ -78,6 +89,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_argument_group("PPOConfig (every field; help from its docstring)")
     add_options(group, _config_options(), skip=ALIASES)
+    agent = parser.add_argument_group("AgentPPOConfig (--learner agent-ppo; also takes the shared "
+                                      "PPOConfig fields such as --learning-rate, --seed)")
+    add_options(agent, _agent_options(), skip=ALIASES)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     err_console = Console(stderr=True, soft_wrap=True)  # no wrapping inside paths and names
     values = given_values(args, [o for o in _config_options() if o.name not in ALIASES])
+    agent_values = given_values(args, _agent_options())
+    if agent_values and args.learner != "agent-ppo" and not args.resume:
+        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(agent_values))
+        err_console.print(f"[red]error:[/red] {flags} only apply to --learner agent-ppo")
+        return 2
+    values.update(agent_values)
     for name in ("env_id", "total_steps"):
         if hasattr(args, name):
             values[name] = getattr(args, name)
@@ -110,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             resume = True
         else:
             values.setdefault("env_id", "agentgym/Reach-v0")
-            if "video" not in values:  # a report shows an evaluation video when the env renders
+            if "video" not in values and args.learner != "agent-ppo":  # a report shows an evaluation video when the env renders
                 values["video"] = renders(values["env_id"])
             run_dir = start_training_run(
                 learner=args.learner,

@@ -27,8 +27,9 @@ from agentgym.runs.rundir import RunDir
 
 log = logging.getLogger(__name__)
 
-LEARNERS = ("ppo", "population", "sb3-ppo")
-"""``--learner`` names: agentgym's PPO, K PPO members in one process, SB3's PPO."""
+LEARNERS = ("ppo", "population", "sb3-ppo", "agent-ppo")
+"""``--learner`` names: agentgym's PPO, K PPO members in one process, SB3's PPO, and PPO
+for language-model agents (``learners/agent_run.py``)."""
 
 Callback = Callable[[dict[str, Any]], "bool | None"]
 
@@ -121,6 +122,11 @@ def start_training_run(
     from agentgym.learners.config import PPOConfig
 
     check_learner(learner)
+    if learner == "agent-ppo":  # its own config (AgentPPOConfig) and checks
+        from agentgym.learners.agent_run import start_agent_run
+
+        return start_agent_run(values=values, rewards=rewards, out=out, root=root,
+                               overwrite=overwrite, argv=argv, command=command)
     rewards = [resolve_spec_paths(r) for r in (list(rewards) or [values.get("reward", "env")])]
     if learner != "population" and len(rewards) > 1:
         raise ValueError(
@@ -222,6 +228,10 @@ def train_run(
     """
     spec = run.read_config()
     learner = check_learner(spec.get("learner", ""))
+    if learner == "agent-ppo":
+        from agentgym.learners.agent_run import train_agent_run
+
+        return train_agent_run(run, callback, resume=resume, report=report)
     config = ppo_config(run)
     if resume and learner == "population":  # refused before the manifest says "running"
         raise NotImplementedError(

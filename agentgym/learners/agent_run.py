@@ -1,0 +1,121 @@
+"""``agentgym train --learner agent-ppo``: agent PPO runs in run folders.
+
+``runs/training.py`` hands agent-ppo requests here: ``start_agent_run`` validates the
+request (env id, policy folder, reward spec, config fields) before any folder is made
+and writes config.yaml (``config`` holds an ``AgentPPOConfig``) and manifest.json;
+``train_agent_run`` trains (or resumes) and writes the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from agentgym.registry import suggest
+
+log = logging.getLogger(__name__)
+
+LEARNER = "agent-ppo"
+
+
+def agent_config(values: dict[str, Any], rewards: Sequence[str] = ()) -> Any:
+    """An ``AgentPPOConfig`` from CLI values; ValueError naming a field agent PPO lacks."""
+    from agentgym.learners.agent_ppo import AgentPPOConfig
+
+    known = {f.name for f in fields(AgentPPOConfig)}
+    unknown = sorted(set(values) - known - {"reward"})
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        hint = suggest(unknown[0], sorted(known))
+        raise ValueError(f"{flags}: not a setting of --learner {LEARNER}.{hint} It takes: "
+                         + ", ".join("--" + k.replace("_", "-") for k in sorted(known)))
+    rewards = list(rewards)
+    if len(rewards) > 1:
+        raise ValueError(f"--reward was given {len(rewards)} times; --learner {LEARNER} trains one reward")
+    reward = rewards[0] if rewards else values.get("reward", "sparse")
+    return AgentPPOConfig(**{**{k: v for k, v in values.items() if k != "reward"}, "reward": reward})
+
+
+def check_agent_config(config: Any) -> None:
+    """Env id, policy folder and reward spec checked (errors name the problem)."""
+    import gymnasium as gym
+
+    import agentgym  # noqa: F401  (registers the envs)
+    from agentgym.learners.agent_policy import policy_path
+    from agentgym.rewards import parse_reward_spec
+
+    env_spec = gym.spec(config.env_id)
+    policy_path(config.policy)
+    if config.reward != "env":
+        env = gym.make(env_spec.id)
+        task = getattr(env.unwrapped, "task_spec", None)
+        env.close()
+        if not callable(getattr(env.unwrapped, "expert_action", None)) and not hasattr(env.unwrapped, "mission"):
+            log.warning("%s does not look like a text env; agent PPO acts with text commands", config.env_id)
+        parse_reward_spec("spa:" if config.reward == "spa" else config.reward, task)
+
+
+def start_agent_run(*, values: dict[str, Any], rewards: Sequence[str] = (), out: str | Path | None = None,
+                    root: str | Path = "runs", overwrite: bool = False, argv: Sequence[str] | None = None,
+                    command: str = "train") -> Any:
+    """Validate an agent-PPO request and write its run folder (before any training)."""
+    from agentgym.runs.manifest import build_manifest, resolve_device
+    from agentgym.runs.rundir import RunDir
+
+    config = agent_config(values, rewards)
+    check_agent_config(config)
+    device = resolve_device(config.device)
+    run_config = {"command": command, "learner": LEARNER, "env_id": config.env_id,
+                  "rewards": [config.reward], "seeds": [config.seed], "config": asdict(config)}
+    run = RunDir.create(command=command, env_id=config.env_id, config=run_config, out=out, root=root,
+                        overwrite=overwrite)
+    run.write_manifest(build_manifest(command=command, seeds=[config.seed], device=device, argv=argv,
+                                      extra={"learner": LEARNER, "policy": config.policy, "status": "created"}))
+    return run
+
+
+def train_agent_run(run: Any, callback: Callable[[dict[str, Any]], Any] | None = None, *,
+                    resume: bool = False, report: bool = True) -> dict[str, Any]:
+    """Train (or resume) the agent-PPO run in ``run``; the manifest's status and the
+    report follow ``runs.training.train_run``'s conventions."""
+    from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
+    from agentgym.runs.training import write_reports
+
+    spec = run.read_config()
+    run.update_manifest(status="running", resumed=resume or None)
+    try:
+        if resume:
+            if not (run.checkpoints_dir / "latest.pt").is_file():
+                raise FileNotFoundError(f"--resume {run.path}: no checkpoints/latest.pt yet; start it "
+                                        "again with --overwrite")
+            agent = AgentPPO.resume(run.path)
+        else:
+            agent = AgentPPO(AgentPPOConfig(**spec["config"]), run_dir=run.path)
+        try:
+            final = agent.learn(callback=callback)
+        finally:
+            agent.close()
+    except BaseException as err:
+        status = "interrupted" if isinstance(err, KeyboardInterrupt) else f"failed: {type(err).__name__}: {err}"
+        run.update_manifest(status=status, finished=_now())
+        if report:
+            try:
+                write_reports(run)
+            except Exception as report_err:  # keep the training error as the one raised
+                log.warning("could not write the report of %s: %s", run.path, report_err)
+        raise
+    total = int(spec["config"]["total_steps"])
+    status = "done" if int(final.get("step", total)) >= total else "stopped"
+    run.update_manifest(status=status, finished=_now(),
+                        final={k: v for k, v in final.items() if isinstance(v, (int, float, str))})
+    if report:
+        write_reports(run)
+    return final
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
