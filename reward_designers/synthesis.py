@@ -84,6 +84,10 @@ class SynthesisConfig:
     num_steps: int = 64
     learning_rate: float = 3e-4
     """PPO's Adam learning rate of every training run."""
+    gamma: float = 0.99
+    """PPO's discount factor."""
+    init_log_std: float = 0.0
+    """Initial log std of the Gaussian policy (continuous actions)."""
     eval_episodes: int = 10
     trace_episodes: int = 3
     """Evaluation episodes recorded as state traces per trained candidate (the analyser's input)."""
@@ -121,7 +125,8 @@ class SynthesisConfig:
         minibatches = 4 if (self.num_envs * self.num_steps) % 4 == 0 else 1
         return {"env_id": self.env_id, "total_steps": total, "num_envs": self.num_envs,
                 "num_steps": self.num_steps, "num_minibatches": minibatches, "seed": self.seed,
-                "learning_rate": self.learning_rate, "eval_episodes": self.eval_episodes, "checkpoint_every": 0, "video": video,
+                "learning_rate": self.learning_rate, "gamma": self.gamma, "init_log_std": self.init_log_std,
+                "eval_episodes": self.eval_episodes, "checkpoint_every": 0, "video": video,
                 "device": "auto", "torch_threads": 1}
 
     def digest(self) -> str:

@@ -1,20 +1,25 @@
-"""The main job on the embedded defaults (``make demo``).
+"""The main job (``make demo``): synthesise a reward for agentgym/Reach-v0, train it,
+compare it with the sparse and human rewards, and write the report.
 
-Trains agentgym's PPO on agentgym/Reach-v0 with the human reward program
-(reward_designers/library/reach.py), evaluates it (with a video), writes the run folder
-and its report.html, and prints where the report is. It opens nothing.
+The LLM is whatever is configured: ``AGENTGYM_LLM`` (a spec), else ``OPENAI_BASE_URL``
+(any OpenAI-compatible server; the model from ``OPENAI_MODEL`` or the server's first
+listed model), else ``OPENAI_API_KEY`` (OpenAI, ``OPENAI_MODEL`` or gpt-4o-mini). With
+none, the demo says so and uses the *library* designer: its candidates are the
+human-written programs of ``reward_designers/library/``, labelled as such in the
+terminal, the run folder and the report. It never presents a program as an LLM's.
 
-``run_demo`` is the job as a function; later features (reward synthesis) extend it by
-adding steps before or after training, or replace its reward with a designed one.
+``--train-only`` keeps the earlier job: PPO with the human reward program
+(``run_demo``), evaluated, with a report.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
-HELP = "train PPO on agentgym/Reach-v0 with the human reward and write a report"
+HELP = "synthesise a reward for agentgym/Reach-v0 with the configured LLM, train it, compare, report"
 
 DEMO_ENV = "agentgym/Reach-v0"
 DEMO_STEPS = 200_000
@@ -31,19 +36,49 @@ DEMO_CONFIG = {
 }
 """PPOConfig fields of the demo, other than the env, reward, steps and seed."""
 
+SEARCH_STEPS = 60_000
+"""Env steps of each candidate during the search (the final retraining uses --steps)."""
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default=DEMO_ENV, help=f"env id (default: {DEMO_ENV})")
-    parser.add_argument(
-        "--reward",
-        default=None,
-        help="reward spec (default: the env's human reward program from the library)",
-    )
-    parser.add_argument(
-        "--steps", type=int, default=DEMO_STEPS, help=f"env steps (default: {DEMO_STEPS})"
-    )
+    parser.add_argument("--llm", default=None, help="LLM spec (default: from AGENTGYM_LLM / OPENAI_BASE_URL / "
+                        "OPENAI_API_KEY; none: the library designer)")
+    parser.add_argument("--iterations", type=int, default=2, help="synthesis iterations (default 2)")
+    parser.add_argument("--samples", type=int, default=4, help="programs per iteration (default 4)")
+    parser.add_argument("--search-steps", type=int, default=SEARCH_STEPS,
+                        help=f"env steps per candidate (default {SEARCH_STEPS})")
+    parser.add_argument("--steps", type=int, default=DEMO_STEPS,
+                        help=f"env steps of the final training of the best reward (default: {DEMO_STEPS})")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the final comparison (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    parser.add_argument("--out", default=None, help="run folder (default: runs/<date>-demo-<env>)")
+    parser.add_argument("--out", default=None, help="run folder (default: runs/synthesize-<env>-<designer>-<hash>)")
+    parser.add_argument("--train-only", action="store_true",
+                        help="only train PPO with --reward (default: the human program) and report")
+    parser.add_argument("--reward", default=None, help="with --train-only: the reward spec")
+
+
+def configured_llm() -> tuple[str | None, str]:
+    """(spec, where it came from) of the configured LLM; (None, why) when there is none."""
+    spec = os.environ.get("AGENTGYM_LLM")
+    if spec:
+        return spec, "AGENTGYM_LLM"
+    base = os.environ.get("OPENAI_BASE_URL")
+    model = os.environ.get("OPENAI_MODEL")
+    if base:
+        if not model:
+            import openai
+
+            try:
+                client = openai.OpenAI(base_url=base, api_key=os.environ.get("OPENAI_API_KEY") or "none",
+                                       timeout=15.0)
+                model = next(iter(client.models.list())).id
+            except Exception as err:  # noqa: BLE001 (an unreachable server means: no LLM)
+                return None, f"OPENAI_BASE_URL={base} did not answer /models ({type(err).__name__})"
+        return f"openai:{model}@{base.rstrip('/')}", "OPENAI_BASE_URL"
+    if os.environ.get("OPENAI_API_KEY"):
+        return f"openai:{model or 'gpt-4o-mini'}", "OPENAI_API_KEY"
+    return None, "none of AGENTGYM_LLM, OPENAI_BASE_URL, OPENAI_API_KEY is set"
 
 
 def human_reward(env_id: str) -> str:
@@ -64,7 +99,7 @@ def run_demo(
     callback: Any = None,
     **overrides: Any,
 ) -> tuple[Any, dict[str, Any]]:
-    """Train, evaluate and report; returns (RunDir, final metrics).
+    """Train PPO on one reward, evaluate and report; returns (RunDir, final metrics).
 
     ``overrides`` are further PPOConfig fields (tests use a tiny budget).
     """
@@ -89,7 +124,21 @@ def run_demo(
     return run, final
 
 
-def run(args: argparse.Namespace) -> int:
+def demo_config(env_id: str, llm: str | None, *, iterations: int, samples: int, search_steps: int,
+                steps: int, seeds: int, seed: int) -> Any:
+    """The synthesis the demo runs: with an LLM, Eureka; without, the library designer."""
+    from agentgym.reward_designers.synthesis import SynthesisConfig
+
+    ppo = {k: DEMO_CONFIG[k] for k in ("num_envs", "num_steps", "learning_rate", "gamma", "init_log_std",
+                                       "eval_episodes")}
+    if llm is None:
+        return SynthesisConfig(env_id=env_id, designer="library", llm=None, iterations=1, samples=3,
+                               steps=search_steps, final_steps=steps, final_seeds=seeds, seed=seed, **ppo)
+    return SynthesisConfig(env_id=env_id, designer="eureka", llm=llm, iterations=iterations, samples=samples,
+                           steps=search_steps, final_steps=steps, final_seeds=seeds, seed=seed, **ppo)
+
+
+def _train_only(args: argparse.Namespace) -> int:
     import gymnasium as gym
     from rich.console import Console
     from rich.markup import escape
@@ -98,32 +147,64 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.registry import UnknownNameError
 
     console = Console(soft_wrap=True)
-    console.print(
-        f"demo: PPO on {args.env} with {args.reward or 'the human reward program'}, "
-        f"{args.steps:,} steps"
-    )
+    console.print(f"demo: PPO on {args.env} with {args.reward or 'the human reward program'}, {args.steps:,} steps")
     try:
         with TrainProgress(console, args.steps) as progress:
-            run_dir, final = run_demo(
-                env_id=args.env,
-                reward=args.reward,
-                steps=args.steps,
-                seed=args.seed,
-                out=args.out,
-                callback=progress.update,
-            )
-    except (
-        ValueError,
-        UnknownNameError,
-        gym.error.Error,
-        FileNotFoundError,
-        FileExistsError,
-    ) as err:
+            run_dir, final = run_demo(env_id=args.env, reward=args.reward, steps=args.steps, seed=args.seed,
+                                      out=args.out, callback=progress.update)
+    except (ValueError, UnknownNameError, gym.error.Error, FileNotFoundError, FileExistsError) as err:
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(err))}")
         return 2
     success = final.get("eval/success_rate")
     if success is not None:
-        episodes = run_dir.read_config()["config"]["eval_episodes"]
-        console.print(f"evaluation success rate: {success:.0%} over {episodes} episodes")
+        console.print(f"evaluation success rate: {success:.0%} over 20 episodes")
+    console.print(f"report: {run_dir.report_path}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from agentgym.commands.reward.synthesize import SynthesisView
+    from agentgym.llm import LLMError
+    from agentgym.reward_designers.synthesis import Synthesis, open_run
+    from agentgym.runs.rundir import RunExistsError
+
+    if args.train_only:
+        return _train_only(args)
+    console = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
+    llm, where = (args.llm, "--llm") if args.llm else configured_llm()
+    if llm is None:
+        console.print(f"[yellow]no LLM configured[/yellow] ({where}); the designer is the reward LIBRARY: "
+                      "its candidates are human-written programs from reward_designers/library/, not "
+                      "generated by any model. Set AGENTGYM_LLM (e.g. openai:gpt-4o-mini) to synthesise.")
+    else:
+        console.print(f"LLM: {llm} (from {where})")
+    config = demo_config(args.env, llm, iterations=args.iterations, samples=args.samples,
+                         search_steps=args.search_steps, steps=args.steps, seeds=args.seeds, seed=args.seed)
+    try:
+        run_dir, resumed = open_run(config, args.out)
+    except (ValueError, RunExistsError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
+    console.print(f"{'resuming' if resumed else 'run folder'} {run_dir.path}")
+    try:
+        with SynthesisView(console, config.iterations, config.samples) as view:
+            summary = Synthesis(config, run_dir, on_event=view.update).run()
+    except (LLMError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 1
+    rewards = ((summary.get("final") or {}).get("rewards")) or {}
+    for label in ("sparse", "human", "synthesised"):
+        if label in rewards:
+            name = label if label != "synthesised" or llm else "best library program"
+            console.print(f"{name}: success {rewards[label]['mean']:.0%} ± {rewards[label]['std']:.0%} "
+                          f"over {len(rewards[label]['success'])} seeds")
+    if "synthesised" in rewards:
+        console.print(f"evaluation success rate: {rewards['synthesised']['mean']:.0%} (best reward, mean over seeds)")
+    for label, score in (summary.get("human_normalised") or {}).items():
+        console.print(f"human-normalised score: {'undefined (human = sparse)' if score is None else f'{score:.2f}'}")
     console.print(f"report: {run_dir.report_path}")
     return 0

@@ -35,7 +35,7 @@ def test_run_demo_trains_evaluates_and_reports(tmp_path):
 @pytest.mark.slow
 def test_make_demo_reaches_high_success_and_prints_the_report(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "agentgym", "demo", "--out", str(tmp_path / "d")],
+        [sys.executable, "-m", "agentgym", "demo", "--train-only", "--out", str(tmp_path / "d")],
         capture_output=True,
         text=True,
         timeout=900,
