@@ -70,7 +70,8 @@ def test_real_model_writes_a_reward_that_vetting_passes_or_rejects_with_a_code(t
     assert usage["successful_requests"] >= 1 and usage["completion_tokens"] > 0
     extraction = extract_code(reply.text)
     outcome: dict = {"model": model, "finish_reason": reply.finish_reason, "problem": reply.problem,
-                     "extraction": extraction.kind, "usage": usage}
+                     "latency_s": reply.latency_s, "extraction": extraction.kind,
+                     "program": extraction.code, "usage": usage}
     if not extraction.ok:
         assert reply.problem in ("NO_CODE", "TRUNCATED") and extraction.code_name == "NO_CODE"
         outcome["verdict"] = "NO_CODE"
