@@ -73,10 +73,7 @@ class Goal:
     @property
     def instruction(self) -> str:
         attrs = " and ".join(self.attributes)
-        opts = ", ".join(
-            f"{'size' if k == 'size' else k} {v}" if k == "size" else f"in {v}"
-            for k, v in self.options.items()
-        )
+        opts = ", ".join(f"size {v}" if k == "size" else f"in {v}" for k, v in self.options.items())
         return (
             f"I am looking for a {attrs} {self.product_type} {opts}, "
             f"and price lower than {self.price_upper:.2f} dollars"
