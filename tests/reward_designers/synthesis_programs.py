@@ -49,3 +49,19 @@ def compute_reward(state, action):
     near = torch.exp(-distance / temperature)
     return near - distance, {"near": near, "distance": -distance}
 ```'''
+
+# Finite on the recorded states of vetting, NaN once training has called it 20 times
+# (module state survives between calls): stops with NONFINITE during training.
+NAN_LATER = '''```python
+import torch
+
+_calls = [0]
+
+
+def compute_reward(state, action):
+    _calls[0] += 1
+    distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    if _calls[0] > 20:
+        distance = distance / 0.0 * 0.0
+    return -distance, {"distance": -distance}
+```'''

@@ -28,22 +28,24 @@ def _isolated_cache(tmp_path, monkeypatch):
 
 
 def test_eureka_trains_good_feeds_back_errors_picks_best_and_reports(tmp_path):
-    script = [P.AWAY, P.GOOD, P.BAD_SHAPE,  # iteration 0
-              P.GOOD_TEMPERED, P.NO_CODE, P.FORBIDDEN]  # iteration 1
+    script = [P.AWAY, P.GOOD, P.BAD_SHAPE, P.NAN_LATER,  # iteration 0
+              P.GOOD_TEMPERED, P.NO_CODE, P.FORBIDDEN, P.AWAY]  # iteration 1
     with ScriptedOpenAIServer(script) as server:
         config = SynthesisConfig(env_id="agentgym/Reach-v0", designer="eureka",
-                                 llm=f"openai:scripted-model@{server.base_url}", iterations=2, samples=3,
+                                 llm=f"openai:scripted-model@{server.base_url}", iterations=2, samples=4,
                                  final_seeds=1, **TINY)
         run, resumed = open_run(config, tmp_path / "run")
         events = []
         summary = Synthesis(config, run, on_event=lambda kind, data: events.append((kind, data))).run()
         requests = list(server.requests)
-    assert not resumed and len(requests) == 2  # one request of n=3 per iteration
+    assert not resumed and len(requests) == 2  # one request of n=4 per iteration
 
     by_key = {(c.iteration, c.index): c for c in load_candidates(run.path)}
     assert by_key[(0, 0)].status == TRAINED and by_key[(0, 1)].status == TRAINED
     assert by_key[(0, 2)].status == REJECTED and by_key[(0, 2)].code == "BAD_SHAPE"
     assert by_key[(1, 1)].code == "NO_CODE" and by_key[(1, 2)].code == "FORBIDDEN_IMPORT"
+    nan = by_key[(0, 3)]  # passed vetting, stopped in training; the others went on
+    assert nan.status == "failed" and nan.code == "NONFINITE" and 0 < nan.step < TINY["steps"]
     # fitness is the env's success metric (ties broken by the env's own return), never the
     # generated reward: moving away from the target loses to approaching it
     assert by_key[(0, 1)].mean_return > by_key[(0, 0)].mean_return
@@ -59,6 +61,7 @@ def test_eureka_trains_good_feeds_back_errors_picks_best_and_reports(tmp_path):
     assert "BAD_SHAPE" in feedback and 'torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"])\n' \
         in feedback
     assert "success rate stays near zero" in feedback
+    assert "NONFINITE" in feedback and f"at step {nan.step}" in feedback and "distance / 0.0" in feedback
 
     best = summary["best"]
     trained = [c for c in by_key.values() if c.status == TRAINED]
