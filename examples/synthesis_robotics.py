@@ -25,13 +25,27 @@ from pathlib import Path
 
 # Reach learns in this budget only with the demo's measured PPO settings
 # (agentgym/commands/demo.py: DEMO_CONFIG); the other tasks use PPOConfig's defaults.
-TUNED = {"agentgym/Reach-v0": {"num_envs": 16, "learning_rate": 1e-3, "gamma": 0.95, "init_log_std": -0.5}}
-TASKS = ["agentgym/Reach-v0", "agentgym/MetaWorld-Reach-v0", "agentgym/MetaWorld-ButtonPress-v0",
-         "agentgym/Hopper-v0", "agentgym/HalfCheetah-v0"]
+TUNED = {
+    "agentgym/Reach-v0": {
+        "num_envs": 16,
+        "learning_rate": 1e-3,
+        "gamma": 0.95,
+        "init_log_std": -0.5,
+    }
+}
+TASKS = [
+    "agentgym/Reach-v0",
+    "agentgym/MetaWorld-Reach-v0",
+    "agentgym/MetaWorld-ButtonPress-v0",
+    "agentgym/Hopper-v0",
+    "agentgym/HalfCheetah-v0",
+]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--llm", required=True)
     parser.add_argument("--tasks", nargs="*", default=TASKS)
     parser.add_argument("--iterations", type=int, default=1)
@@ -43,18 +57,28 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
-    import agentgym  # noqa: F401
     from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
+
+    import agentgym  # noqa: F401
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else {}
     for env_id in args.tasks:
-        config = SynthesisConfig(env_id=env_id, designer="eureka", llm=args.llm, iterations=args.iterations,
-                                 samples=args.samples, steps=args.steps, final_seeds=args.seeds,
-                                 max_tokens=args.max_tokens, temperature=0.8, eval_episodes=10,
-                                 **TUNED.get(env_id, {}))
+        config = SynthesisConfig(
+            env_id=env_id,
+            designer="eureka",
+            llm=args.llm,
+            iterations=args.iterations,
+            samples=args.samples,
+            steps=args.steps,
+            final_seeds=args.seeds,
+            max_tokens=args.max_tokens,
+            temperature=0.8,
+            eval_episodes=10,
+            **TUNED.get(env_id, {}),
+        )
         run, _ = open_run(config, out / env_id.split("/")[-1])
         start = time.monotonic()
         try:
@@ -64,12 +88,24 @@ def main() -> None:
             results[env_id] = {"error": f"{type(err).__name__}: {err}", "run": str(run.path)}
             results_path.write_text(json.dumps(results, indent=2))
             continue
-        usage = json.loads((run.path / "llm_usage.json").read_text()) if (run.path / "llm_usage.json").is_file() else {}
-        cands = [json.loads(p.read_text()) for p in sorted(run.path.glob("iter_*/sample_*/result.json"))]
+        usage = (
+            json.loads((run.path / "llm_usage.json").read_text())
+            if (run.path / "llm_usage.json").is_file()
+            else {}
+        )
+        cands = [
+            json.loads(p.read_text()) for p in sorted(run.path.glob("iter_*/sample_*/result.json"))
+        ]
         results[env_id] = {
-            "run": str(run.path), "wall_s": round(time.monotonic() - start, 1), "config": config.to_dict(),
-            "candidates": [{k: c[k] for k in ("iteration", "index", "status", "code", "success")} for c in cands],
-            "final": summary.get("final"), "human_normalised": summary.get("human_normalised"),
+            "run": str(run.path),
+            "wall_s": round(time.monotonic() - start, 1),
+            "config": config.to_dict(),
+            "candidates": [
+                {k: c[k] for k in ("iteration", "index", "status", "code", "success")}
+                for c in cands
+            ],
+            "final": summary.get("final"),
+            "human_normalised": summary.get("human_normalised"),
             "tokens": usage.get("totals"),
         }
         results_path.write_text(json.dumps(results, indent=2))
@@ -78,8 +114,10 @@ def main() -> None:
 
 
 def table(results: dict) -> str:
-    lines = ["| task | sparse | human | synthesised | human-normalised | candidates (trained / total) |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| task | sparse | human | synthesised | human-normalised | candidates (trained / total) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for env_id, r in results.items():
         if "error" in r:
             lines.append(f"| {env_id} | error: {r['error'][:80]} | | | | |")
@@ -88,14 +126,18 @@ def table(results: dict) -> str:
         trained = sum(c["status"] == "trained" for c in cands)
         final = (r.get("final") or {}).get("rewards", {})
 
-        def cell(label: str) -> str:
+        def cell(label: str, final: dict = final) -> str:
             s = final.get(label)
             return "-" if s is None else f"{s['mean']:.2f} ± {s['std']:.2f}"
 
         hn = (r.get("human_normalised") or {}).get("synthesised")
-        hn_text = "-" if not final else ("undefined (human = sparse)" if hn is None else f"{hn:.2f}")
-        lines.append(f"| {env_id} | {cell('sparse')} | {cell('human')} | {cell('synthesised')} | {hn_text} | "
-                     f"{trained} / {len(cands)} |")
+        hn_text = (
+            "-" if not final else ("undefined (human = sparse)" if hn is None else f"{hn:.2f}")
+        )
+        lines.append(
+            f"| {env_id} | {cell('sparse')} | {cell('human')} | {cell('synthesised')} | {hn_text} | "
+            f"{trained} / {len(cands)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -84,7 +84,10 @@ class Candidate:
         training every candidate may still be at zero success)."""
         if self.status != TRAINED:
             return (-1.0, -math_inf())
-        return (self.success or 0.0, self.mean_return if self.mean_return is not None else -math_inf())
+        return (
+            self.success or 0.0,
+            self.mean_return if self.mean_return is not None else -math_inf(),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.reward_designers.prompting import PromptBuilder
+
 from agentgym.spec import TaskSpec
 
 CRITIC = "CRITIC"
@@ -47,24 +48,34 @@ def parse_verdict(reply: str) -> CriticVerdict:
     program for reasons it states, never for failing to follow the reply format."""
     match = _VERDICT.search(reply)
     ok = match is None or match.group(1).upper() == "PASS"
-    rest = reply[match.end():] if match else reply
-    problems = "" if ok else " ".join(line.strip(" -*") for line in rest.strip().splitlines() if line.strip())
-    return CriticVerdict(ok=ok, problems=problems or ("" if ok else "the critic failed it without a reason"),
-                         response=reply)
+    rest = reply[match.end() :] if match else reply
+    problems = (
+        ""
+        if ok
+        else " ".join(line.strip(" -*") for line in rest.strip().splitlines() if line.strip())
+    )
+    return CriticVerdict(
+        ok=ok,
+        problems=problems or ("" if ok else "the critic failed it without a reason"),
+        response=reply,
+    )
 
 
 class RewardCritic:
     """Checks programs with an LLM before training."""
 
-    def __init__(self, client: Any, builder: PromptBuilder | None = None, *, max_tokens: int = 300) -> None:
+    def __init__(
+        self, client: Any, builder: PromptBuilder | None = None, *, max_tokens: int = 300
+    ) -> None:
         self.client = client
         self.builder = builder or PromptBuilder()
         self.max_tokens = max_tokens
 
     def review(self, task: TaskSpec, source: str) -> CriticVerdict:
         prompt = self.builder.render("critic.j2", task=task, source=source)
-        [reply] = self.client.chat([{"role": "user", "content": prompt}], n=1, temperature=0.0,
-                                   max_tokens=self.max_tokens)
+        [reply] = self.client.chat(
+            [{"role": "user", "content": prompt}], n=1, temperature=0.0, max_tokens=self.max_tokens
+        )
         return parse_verdict(reply.text)
 
 
@@ -75,7 +86,9 @@ def key_variables(source: str, traced: list[str]) -> list[str]:
     return keys or traced
 
 
-def failed_episodes(traces: list[dict[str, Any]], source: str, limit: int = 2) -> list[dict[str, Any]]:
+def failed_episodes(
+    traces: list[dict[str, Any]], source: str, limit: int = 2
+) -> list[dict[str, Any]]:
     """Up to ``limit`` failed episodes with only the program's key variables."""
     out = []
     for episode in traces:
@@ -91,8 +104,14 @@ def failed_episodes(traces: list[dict[str, Any]], source: str, limit: int = 2) -
 class TrajectoryAnalyser:
     """Summarises failed evaluation episodes into feedback with an LLM."""
 
-    def __init__(self, client: Any, builder: PromptBuilder | None = None, *, max_tokens: int = 250,
-                 episodes: int = 2) -> None:
+    def __init__(
+        self,
+        client: Any,
+        builder: PromptBuilder | None = None,
+        *,
+        max_tokens: int = 250,
+        episodes: int = 2,
+    ) -> None:
         self.client = client
         self.builder = builder or PromptBuilder()
         self.max_tokens = max_tokens
@@ -112,6 +131,7 @@ class TrajectoryAnalyser:
         prompt = self.prompt(task, source, json.loads(Path(traces_path).read_text()))
         if prompt is None:
             return ""
-        [reply] = self.client.chat([{"role": "user", "content": prompt}], n=1, temperature=0.0,
-                                   max_tokens=self.max_tokens)
+        [reply] = self.client.chat(
+            [{"role": "user", "content": prompt}], n=1, temperature=0.0, max_tokens=self.max_tokens
+        )
         return reply.text.strip()

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentgym.llm.completion import Message
-from agentgym.registry import Registry
 from agentgym.reward_designers.candidates import FAILED, REJECTED, TRAINED, Candidate
 from agentgym.reward_designers.prompting import PromptBuilder
+
+from agentgym.llm.completion import Message
+from agentgym.registry import Registry
 from agentgym.spec import TaskSpec
 
 MAX_ERROR_FEEDBACK = 3
@@ -57,7 +58,9 @@ class IterationOutcome:
         return [c for c in self.candidates if c.status == TRAINED]
 
     def broken(self) -> list[Candidate]:
-        return [c for c in self.candidates if c.status in (REJECTED, FAILED) and c.index in self.sources]
+        return [
+            c for c in self.candidates if c.status in (REJECTED, FAILED) and c.index in self.sources
+        ]
 
 
 class Designer:
@@ -66,7 +69,9 @@ class Designer:
     name = "designer"
     uses_llm = True
 
-    def __init__(self, task: TaskSpec, builder: PromptBuilder | None = None, **options: Any) -> None:
+    def __init__(
+        self, task: TaskSpec, builder: PromptBuilder | None = None, **options: Any
+    ) -> None:
         self.task = task
         self.builder = builder or PromptBuilder()
         self.options = options
@@ -75,13 +80,15 @@ class Designer:
     def initial_messages(self) -> list[Message]:
         return self.builder.initial(self.task)
 
-    def next_messages(self, first: list[Message], outcome: IterationOutcome,
-                      best: tuple[Candidate, str] | None) -> list[Message] | None:
+    def next_messages(
+        self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
+    ) -> list[Message] | None:
         """The next iteration's messages; None when there is nothing to ask."""
         raise NotImplementedError
 
-    def propose(self, client: Any, messages: list[Message], k: int, *, temperature: float,
-                max_tokens: int) -> list[Proposal]:
+    def propose(
+        self, client: Any, messages: list[Message], k: int, *, temperature: float, max_tokens: int
+    ) -> list[Proposal]:
         """K samples for ``messages`` (through the cached client)."""
         replies = client.chat(messages, n=k, temperature=temperature, max_tokens=max_tokens)
         return [Proposal(r.text) for r in replies]
@@ -96,11 +103,15 @@ class Designer:
                 continue
             (rest if c.code in seen else first).append(c)
             seen.add(str(c.code))
-        return [self.builder.error(outcome.sources[c.index], str(c.code), c.message)
-                for c in (first + rest)[:MAX_ERROR_FEEDBACK]]
+        return [
+            self.builder.error(outcome.sources[c.index], str(c.code), c.message)
+            for c in (first + rest)[:MAX_ERROR_FEEDBACK]
+        ]
 
     @staticmethod
-    def focus(outcome: IterationOutcome, best: tuple[Candidate, str] | None) -> tuple[Candidate, str] | None:
+    def focus(
+        outcome: IterationOutcome, best: tuple[Candidate, str] | None
+    ) -> tuple[Candidate, str] | None:
         """The program the follow-up talks about: this iteration's best trained one, else
         the best so far, else the first broken one."""
         trained = outcome.trained()
@@ -115,8 +126,11 @@ class Designer:
 
 def conversation(first: list[Message], source: str, feedback: str) -> list[Message]:
     """Eureka's follow-up: the first prompt, the program as the assistant's turn, feedback."""
-    return [*first, {"role": "assistant", "content": f"```python\n{source.strip()}\n```"},
-            {"role": "user", "content": feedback}]
+    return [
+        *first,
+        {"role": "assistant", "content": f"```python\n{source.strip()}\n```"},
+        {"role": "user", "content": feedback},
+    ]
 
 
 class LibraryDesigner(Designer):
@@ -126,15 +140,22 @@ class LibraryDesigner(Designer):
     uses_llm = False
 
     def initial_messages(self) -> list[Message]:
-        return [{"role": "system", "content": "no LLM: candidates are human-written programs "
-                 "from reward_designers/library/, not generated"}]
+        return [
+            {
+                "role": "system",
+                "content": "no LLM: candidates are human-written programs "
+                "from reward_designers/library/, not generated",
+            }
+        ]
 
-    def next_messages(self, first: list[Message], outcome: IterationOutcome,
-                      best: tuple[Candidate, str] | None) -> list[Message] | None:
+    def next_messages(
+        self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
+    ) -> list[Message] | None:
         return None  # a library has nothing new to say after training
 
-    def propose(self, client: Any, messages: list[Message], k: int, *, temperature: float,
-                max_tokens: int) -> list[Proposal]:
+    def propose(
+        self, client: Any, messages: list[Message], k: int, *, temperature: float, max_tokens: int
+    ) -> list[Proposal]:
         from agentgym.reward_designers.library import LIBRARY
         from agentgym.reward_designers.retrieval import library_examples, retrieve
 
@@ -143,7 +164,9 @@ class LibraryDesigner(Designer):
         by_name = {p.stem: p for p in LIBRARY.glob("*.py")}
         for example in retrieve(self.task, max(0, k - len(out)), library_examples()):
             path = by_name.get(example.task_name.lower().replace("-", "_"))
-            out.append(Proposal(example.source, f"library:{path.name if path else example.task_name}"))
+            out.append(
+                Proposal(example.source, f"library:{path.name if path else example.task_name}")
+            )
         return out[:k]
 
 
@@ -154,8 +177,9 @@ DESIGNERS.register("text2reward", "agentgym.reward_designers.text2reward:Text2Re
 DESIGNERS.register("library", "agentgym.reward_designers.designers:LibraryDesigner")
 
 
-def make_designer(name: str, task: TaskSpec, template_dir: str | Path | None = None,
-                  **options: Any) -> Designer:
+def make_designer(
+    name: str, task: TaskSpec, template_dir: str | Path | None = None, **options: Any
+) -> Designer:
     """Build a registered designer (UnknownNameError with a suggestion on a typo)."""
     factory = DESIGNERS.get(name)
     return factory(task, PromptBuilder(template_dir), **options)

@@ -13,9 +13,15 @@ when ``--analyser`` is on.
 
 from __future__ import annotations
 
-from agentgym.llm.completion import Message
 from agentgym.reward_designers.candidates import TRAINED, Candidate
-from agentgym.reward_designers.designers import Designer, IterationOutcome, conversation, join_feedback
+from agentgym.reward_designers.designers import (
+    Designer,
+    IterationOutcome,
+    conversation,
+    join_feedback,
+)
+
+from agentgym.llm.completion import Message
 
 ERRORS_HEADER = "Other samples of this iteration could not be used; avoid their mistakes:"
 
@@ -25,21 +31,34 @@ class EurekaDesigner(Designer):
 
     name = "eureka"
 
-    def next_messages(self, first: list[Message], outcome: IterationOutcome,
-                      best: tuple[Candidate, str] | None) -> list[Message] | None:
+    def next_messages(
+        self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
+    ) -> list[Message] | None:
         focus = self.focus(outcome, best)
         if focus is None:
             return first  # nothing came back at all: ask again
         candidate, source = focus
         parts: list[str] = []
-        if candidate.status == TRAINED and candidate.index in outcome.series and candidate.iteration == outcome.iteration:
-            parts.append(self.builder.reflection(source, outcome.series[candidate.index], outcome.checkpoints))
+        if (
+            candidate.status == TRAINED
+            and candidate.index in outcome.series
+            and candidate.iteration == outcome.iteration
+        ):
+            parts.append(
+                self.builder.reflection(
+                    source, outcome.series[candidate.index], outcome.checkpoints
+                )
+            )
         elif candidate.status == TRAINED:
-            parts.append(f"The program below is the best so far (success rate {candidate.success or 0:.0%}); "
-                         "every program of the last iteration failed.")
+            parts.append(
+                f"The program below is the best so far (success rate {candidate.success or 0:.0%}); "
+                "every program of the last iteration failed."
+            )
         else:
             parts.append(self.builder.error(source, str(candidate.code), candidate.message))
-        errors = self.error_feedback(outcome, skip=candidate.index if candidate.status != TRAINED else None)
+        errors = self.error_feedback(
+            outcome, skip=candidate.index if candidate.status != TRAINED else None
+        )
         if errors:
             parts.append(ERRORS_HEADER + "\n\n" + "\n\n".join(errors))
         if outcome.analysis:

@@ -39,6 +39,7 @@ def references_dir() -> Path:
 def human_program(env_id: str) -> str | None:
     """The library's human program for ``env_id``, or None when it has none."""
     from agentgym.reward_designers.library import program_path
+
     from agentgym.runs.rundir import env_short_name
 
     try:
@@ -56,12 +57,22 @@ def reference_key(env_id: str, seeds: list[int], ppo: dict[str, Any]) -> str:
 
 def summarise(spec: str, finals: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
     """Per-seed success and return of one reward, with mean and spread (population std)."""
-    success = [float(f.get("eval/success_rate") or 0.0) if f.get("status") == "DONE" else 0.0 for f in finals]
+    success = [
+        float(f.get("eval/success_rate") or 0.0) if f.get("status") == "DONE" else 0.0
+        for f in finals
+    ]
     returns = [f.get("eval/mean_return") for f in finals]
     mean = sum(success) / len(success)
     std = math.sqrt(sum((s - mean) ** 2 for s in success) / len(success))
-    return {"spec": spec, "seeds": seeds, "success": success, "mean": mean, "std": std, "returns": returns,
-            "status": [f.get("status") for f in finals]}
+    return {
+        "spec": spec,
+        "seeds": seeds,
+        "success": success,
+        "mean": mean,
+        "std": std,
+        "returns": returns,
+        "status": [f.get("status") for f in finals],
+    }
 
 
 def evaluate_rewards(
@@ -107,14 +118,33 @@ def evaluate_rewards(
             videos.append(want_video and n == 0 and s == seeds[0])
             owners.append(label)
     run_dir.mkdir(parents=True, exist_ok=True)
-    result = run_in_worker(TARGET, {"env_id": env_id, "programs": specs, "run_dirs": dirs, "seeds": member_seeds,
-                                    "ppo": ppo, "videos": videos},
-                           run_dir=run_dir.resolve(), limits=Limits.for_training(threads=1), deadline_s=deadline_s)
+    result = run_in_worker(
+        TARGET,
+        {
+            "env_id": env_id,
+            "programs": specs,
+            "run_dirs": dirs,
+            "seeds": member_seeds,
+            "ppo": ppo,
+            "videos": videos,
+        },
+        run_dir=run_dir.resolve(),
+        limits=Limits.for_training(threads=1),
+        deadline_s=deadline_s,
+    )
     if not result.ok:
-        raise RuntimeError(f"training {', '.join(labels)} on {env_id} failed: {result.code}: {result.message}\n"
-                           f"{result.detail[-2000:]}")
+        raise RuntimeError(
+            f"training {', '.join(labels)} on {env_id} failed: {result.code}: {result.message}\n"
+            f"{result.detail[-2000:]}"
+        )
     finals: list[dict[str, Any]] = result.value
-    out: dict[str, Any] = {"env_id": env_id, "steps": steps, "seeds": seeds, "rewards": {}, "video": None}
+    out: dict[str, Any] = {
+        "env_id": env_id,
+        "steps": steps,
+        "seeds": seeds,
+        "rewards": {},
+        "video": None,
+    }
     for label, spec in labels.items():
         mine = [f for f, o in zip(finals, owners, strict=True) if o == label]
         out["rewards"][label] = summarise(spec, mine, seeds)
@@ -140,5 +170,9 @@ def human_normalised(results: dict[str, Any]) -> dict[str, float | None]:
     for label, summary in rewards.items():
         if label in (SPARSE, HUMAN):
             continue
-        out[label] = None if abs(human - sparse) < 1e-12 else (summary["mean"] - sparse) / abs(human - sparse)
+        out[label] = (
+            None
+            if abs(human - sparse) < 1e-12
+            else (summary["mean"] - sparse) / abs(human - sparse)
+        )
     return out

@@ -102,7 +102,9 @@ class SynthesisConfig:
     def __post_init__(self) -> None:
         for name in ("iterations", "samples", "steps", "num_envs", "num_steps"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
-                raise ValueError(f"SynthesisConfig.{name}: expected a positive int, got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"SynthesisConfig.{name}: expected a positive int, got {getattr(self, name)!r}"
+                )
         if self.final_seeds < 0 or self.few_shot < 0:
             raise ValueError("SynthesisConfig.final_seeds and few_shot: expected ints >= 0")
 
@@ -123,11 +125,22 @@ class SynthesisConfig:
         """PPOConfig fields of a candidate's (or the final) training run."""
         total = steps or self.steps
         minibatches = 4 if (self.num_envs * self.num_steps) % 4 == 0 else 1
-        return {"env_id": self.env_id, "total_steps": total, "num_envs": self.num_envs,
-                "num_steps": self.num_steps, "num_minibatches": minibatches, "seed": self.seed,
-                "learning_rate": self.learning_rate, "gamma": self.gamma, "init_log_std": self.init_log_std,
-                "eval_episodes": self.eval_episodes, "checkpoint_every": 0, "video": video,
-                "device": "auto", "torch_threads": 1}
+        return {
+            "env_id": self.env_id,
+            "total_steps": total,
+            "num_envs": self.num_envs,
+            "num_steps": self.num_steps,
+            "num_minibatches": minibatches,
+            "seed": self.seed,
+            "learning_rate": self.learning_rate,
+            "gamma": self.gamma,
+            "init_log_std": self.init_log_std,
+            "eval_episodes": self.eval_episodes,
+            "checkpoint_every": 0,
+            "video": video,
+            "device": "auto",
+            "torch_threads": 1,
+        }
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
@@ -138,11 +151,19 @@ def default_out(config: SynthesisConfig, root: str | Path = "runs") -> Path:
     rerunning it resumes."""
     from agentgym.runs.rundir import env_short_name
 
-    return Path(root) / f"synthesize-{env_short_name(config.env_id)}-{config.designer}-{config.digest()}"
+    return (
+        Path(root)
+        / f"synthesize-{env_short_name(config.env_id)}-{config.designer}-{config.digest()}"
+    )
 
 
-def open_run(config: SynthesisConfig, out: str | Path | None = None, *, argv: list[str] | None = None,
-             root: str | Path = "runs") -> tuple[Any, bool]:
+def open_run(
+    config: SynthesisConfig,
+    out: str | Path | None = None,
+    *,
+    argv: list[str] | None = None,
+    root: str | Path = "runs",
+) -> tuple[Any, bool]:
     """Create the run folder, or reopen it when it holds this very run; (RunDir, resumed)."""
     from agentgym.runs.manifest import build_manifest
     from agentgym.runs.rundir import RunDir, RunExistsError, _differences
@@ -153,13 +174,21 @@ def open_run(config: SynthesisConfig, out: str | Path | None = None, *, argv: li
         run = RunDir.open(path)
         diffs = _differences(run.read_config(), run_config)
         if diffs:
-            raise RunExistsError(f"--out {str(path)!r} holds a different synthesis run "
-                                 f"({'; '.join(diffs[:6])}); choose another --out or --resume it as it is")
+            raise RunExistsError(
+                f"--out {str(path)!r} holds a different synthesis run "
+                f"({'; '.join(diffs[:6])}); choose another --out or --resume it as it is"
+            )
         return run, True
     run = RunDir.create(command="synthesize", env_id=config.env_id, config=run_config, out=path)
-    run.write_manifest(build_manifest(command="synthesize", seeds=[config.seed], device="auto", argv=argv,
-                                      extra={"designer": config.designer, "llm": config.llm,
-                                             "status": "created"}))
+    run.write_manifest(
+        build_manifest(
+            command="synthesize",
+            seeds=[config.seed],
+            device="auto",
+            argv=argv,
+            extra={"designer": config.designer, "llm": config.llm, "status": "created"},
+        )
+    )
     run.add_report_section(REPORT_SECTION)
     return run, False
 
@@ -170,22 +199,34 @@ def resume_config(run_dir: str | Path) -> SynthesisConfig:
 
     data = RunDir.open(run_dir).read_config()
     if data.get("command") != "synthesize":
-        raise ValueError(f"--resume {str(run_dir)!r}: not a synthesis run (command {data.get('command')!r})")
+        raise ValueError(
+            f"--resume {str(run_dir)!r}: not a synthesis run (command {data.get('command')!r})"
+        )
     return SynthesisConfig.from_dict(data["synthesis"])
 
 
 def _last_row_with(path: Path, prefix: str) -> dict[str, Any]:
     from agentgym.runs.metrics import read_metrics
 
-    rows = [r for r in read_metrics(path) if any(k.startswith(prefix) for k in r)] if path.is_file() else []
+    rows = (
+        [r for r in read_metrics(path) if any(k.startswith(prefix) for k in r)]
+        if path.is_file()
+        else []
+    )
     return rows[-1] if rows else {}
 
 
 class Synthesis:
     """One synthesis run: a designer, an LLM client, a run folder."""
 
-    def __init__(self, config: SynthesisConfig, run: Any, *, on_event: Event | None = None,
-                 ask: Callable[[str, str], str] | None = None) -> None:
+    def __init__(
+        self,
+        config: SynthesisConfig,
+        run: Any,
+        *,
+        on_event: Event | None = None,
+        ask: Callable[[str, str], str] | None = None,
+    ) -> None:
         from agentgym.catalog import task_spec
 
         self.config = config
@@ -195,7 +236,9 @@ class Synthesis:
         options: dict[str, Any] = {}
         if config.designer == "text2reward":
             options = {"few_shot": config.few_shot, "ask": ask}
-        self.designer: Designer = make_designer(config.designer, self.task, config.template_dir, **options)
+        self.designer: Designer = make_designer(
+            config.designer, self.task, config.template_dir, **options
+        )
         self.on_event = on_event or (lambda kind, data: None)
         self.client = None
         self.usage = None
@@ -203,10 +246,14 @@ class Synthesis:
             from agentgym.llm import UsageAccount, make_client
 
             if not config.llm:
-                raise ValueError(f"--llm: the {config.designer} designer needs an LLM spec "
-                                 "(or set AGENTGYM_LLM); use --designer library to run without one")
+                raise ValueError(
+                    f"--llm: the {config.designer} designer needs an LLM spec "
+                    "(or set AGENTGYM_LLM); use --designer library to run without one"
+                )
             self.usage = UsageAccount()
-            self.client = make_client(config.llm, cache=self.path / "llm_cache.sqlite", usage=self.usage)
+            self.client = make_client(
+                config.llm, cache=self.path / "llm_cache.sqlite", usage=self.usage
+            )
         builder = self.designer.builder
         from agentgym.reward_designers.critique import RewardCritic, TrajectoryAnalyser
 
@@ -232,14 +279,24 @@ class Synthesis:
             return
         data = read_json(self.path / "llm_usage.json", {"sessions": []})
         sessions = data.get("sessions", [])[: self._session_index] + [self.usage.to_dict()]
-        totals: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0, "cache_hits": 0,
-                                  "cost_usd": 0.0}
+        totals: dict[str, Any] = {
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "requests": 0,
+            "cache_hits": 0,
+            "cost_usd": 0.0,
+        }
         for s in sessions:
             for key in ("prompt_tokens", "completion_tokens", "requests", "cache_hits"):
                 totals[key] += int(s.get(key) or 0)
             cost = s.get("cost_usd")
-            totals["cost_usd"] = None if (cost is None or totals["cost_usd"] is None) else totals["cost_usd"] + cost
-        write_json(self.path / "llm_usage.json", {"llm": self.config.llm, "totals": totals, "sessions": sessions})
+            totals["cost_usd"] = (
+                None if (cost is None or totals["cost_usd"] is None) else totals["cost_usd"] + cost
+            )
+        write_json(
+            self.path / "llm_usage.json",
+            {"llm": self.config.llm, "totals": totals, "sessions": sessions},
+        )
 
     # -- the loop -----------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -248,8 +305,9 @@ class Synthesis:
 
         previous = self._sessions()
         self._session_index = len(previous)
-        self._earlier_tokens = sum(int(s.get("prompt_tokens", 0)) + int(s.get("completion_tokens", 0))
-                                   for s in previous)
+        self._earlier_tokens = sum(
+            int(s.get("prompt_tokens", 0)) + int(s.get("completion_tokens", 0)) for s in previous
+        )
         self.run_dir.update_manifest(status="running")
         try:
             first = self._prompt_for(0, None)
@@ -262,7 +320,11 @@ class Synthesis:
                 self._write_usage()
             summary = self.finish()
         except BaseException as err:
-            status = "interrupted" if isinstance(err, KeyboardInterrupt) else f"failed: {type(err).__name__}: {err}"
+            status = (
+                "interrupted"
+                if isinstance(err, KeyboardInterrupt)
+                else f"failed: {type(err).__name__}: {err}"
+            )
             self.run_dir.update_manifest(status=status)
             self._write_usage()
             raise
@@ -272,8 +334,9 @@ class Synthesis:
         self.emit("done", report=str(self.run_dir.report_path), best=summary.get("best"))
         return summary
 
-    def _prompt_for(self, it: int, outcome: IterationOutcome | None,
-                    first: list[dict[str, str]] | None = None) -> list[dict[str, str]] | None:
+    def _prompt_for(
+        self, it: int, outcome: IterationOutcome | None, first: list[dict[str, str]] | None = None
+    ) -> list[dict[str, str]] | None:
         """Iteration ``it``'s messages: the saved ones on a resume, else the designer's."""
         path = iteration_dir(self.path, it) / "prompt.json"
         saved = read_json(path)
@@ -288,8 +351,15 @@ class Synthesis:
             messages = self.designer.next_messages(first, outcome, self.best())
             if messages is None:
                 return None
-        write_json(path, {"iteration": it, "designer": self.designer.name, "llm": self.config.llm,
-                          "messages": messages})
+        write_json(
+            path,
+            {
+                "iteration": it,
+                "designer": self.designer.name,
+                "llm": self.config.llm,
+                "messages": messages,
+            },
+        )
         return messages
 
     def best(self) -> tuple[Candidate, str] | None:
@@ -306,12 +376,16 @@ class Synthesis:
         folder = iteration_dir(self.path, it)
         k = cfg.samples
         self.emit("iteration", iteration=it, samples=k)
-        done = {i: Candidate.from_dict(d) for i in range(k)
-                if (d := read_json(sample_dir(self.path, it, i) / "result.json")) is not None}
+        done = {
+            i: Candidate.from_dict(d)
+            for i in range(k)
+            if (d := read_json(sample_dir(self.path, it, i) / "result.json")) is not None
+        }
         sources: dict[int, str] = {}
         if len(done) < k:
-            proposals = self.designer.propose(self.client, messages, k, temperature=cfg.temperature,
-                                              max_tokens=cfg.max_tokens)
+            proposals = self.designer.propose(
+                self.client, messages, k, temperature=cfg.temperature, max_tokens=cfg.max_tokens
+            )
         else:
             proposals = []
         self.emit("received", iteration=it, received=k if not proposals else len(proposals))
@@ -330,10 +404,17 @@ class Synthesis:
             source = self._extract(proposal.text)
             origin = proposal.origin
             if source is None:
-                done[i] = self._finish(Candidate(it, i, REJECTED, NO_CODE,
-                                                 "the reply holds no Python code defining compute_reward; reply "
-                                                 "with one ```python block holding the complete function",
-                                                 origin=origin))
+                done[i] = self._finish(
+                    Candidate(
+                        it,
+                        i,
+                        REJECTED,
+                        NO_CODE,
+                        "the reply holds no Python code defining compute_reward; reply "
+                        "with one ```python block holding the complete function",
+                        origin=origin,
+                    )
+                )
                 continue
             (folder_i / "reward.py").write_text(source)
             sources[i] = source
@@ -348,9 +429,16 @@ class Synthesis:
         best = self.best()
         if best is not None:
             self._keep_best(*best)
-        self.emit("iteration_done", iteration=it, candidates=[c.to_dict() for c in outcome.candidates],
-                  best_success=best[0].success if best else None)
-        write_json(folder / "summary.json", {"iteration": it, "candidates": [c.to_dict() for c in outcome.candidates]})
+        self.emit(
+            "iteration_done",
+            iteration=it,
+            candidates=[c.to_dict() for c in outcome.candidates],
+            best_success=best[0].success if best else None,
+        )
+        write_json(
+            folder / "summary.json",
+            {"iteration": it, "candidates": [c.to_dict() for c in outcome.candidates]},
+        )
         return outcome
 
     @staticmethod
@@ -360,11 +448,20 @@ class Synthesis:
         return extract_code(text).code
 
     def _finish(self, candidate: Candidate) -> Candidate:
-        write_json(sample_dir(self.path, candidate.iteration, candidate.index) / "result.json", candidate.to_dict())
+        write_json(
+            sample_dir(self.path, candidate.iteration, candidate.index) / "result.json",
+            candidate.to_dict(),
+        )
         return candidate
 
-    def _vet(self, it: int, pending: list[int], sources: dict[int, str], origins: dict[int, str],
-             done: dict[int, Candidate]) -> list[int]:
+    def _vet(
+        self,
+        it: int,
+        pending: list[int],
+        sources: dict[int, str],
+        origins: dict[int, str],
+        done: dict[int, Candidate],
+    ) -> list[int]:
         from agentgym.sandbox import vet_many
 
         if not pending:
@@ -372,20 +469,34 @@ class Synthesis:
         folder = iteration_dir(self.path, it) / "vet"
         # A killed run leaves its workers' progress files behind; vetting starts clean.
         shutil.rmtree(folder, ignore_errors=True)
-        verdicts = vet_many([sources[i] for i in pending], self.config.env_id, run_dir=folder, timeout_s=self.config.vet_timeout_s)
+        verdicts = vet_many(
+            [sources[i] for i in pending],
+            self.config.env_id,
+            run_dir=folder,
+            timeout_s=self.config.vet_timeout_s,
+        )
         passed = []
         for i, verdict in zip(pending, verdicts, strict=True):
             write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
             if verdict.ok:
                 passed.append(i)
             else:
-                done[i] = self._finish(Candidate(it, i, REJECTED, str(verdict.code), verdict.message,
-                                                 origin=origins[i]))
+                done[i] = self._finish(
+                    Candidate(
+                        it, i, REJECTED, str(verdict.code), verdict.message, origin=origins[i]
+                    )
+                )
         self.emit("vetted", iteration=it, passed=len(passed), rejected=len(pending) - len(passed))
         return passed
 
-    def _criticise(self, it: int, pending: list[int], sources: dict[int, str], origins: dict[int, str],
-                   done: dict[int, Candidate]) -> list[int]:
+    def _criticise(
+        self,
+        it: int,
+        pending: list[int],
+        sources: dict[int, str],
+        origins: dict[int, str],
+        done: dict[int, Candidate],
+    ) -> list[int]:
         from agentgym.reward_designers.critique import CRITIC
 
         if self.critic is None:
@@ -397,12 +508,24 @@ class Synthesis:
             if verdict.ok:
                 passed.append(i)
             else:
-                done[i] = self._finish(Candidate(it, i, REJECTED, CRITIC, f"a reward critic found problems: "
-                                                 f"{verdict.problems}", origin=origins[i]))
-        self.emit("criticised", iteration=it, passed=len(passed), rejected=len(pending) - len(passed))
+                done[i] = self._finish(
+                    Candidate(
+                        it,
+                        i,
+                        REJECTED,
+                        CRITIC,
+                        f"a reward critic found problems: {verdict.problems}",
+                        origin=origins[i],
+                    )
+                )
+        self.emit(
+            "criticised", iteration=it, passed=len(passed), rejected=len(pending) - len(passed)
+        )
         return passed
 
-    def _train(self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]) -> None:
+    def _train(
+        self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
+    ) -> None:
         from agentgym.sandbox import Limits, run_in_worker
 
         if not pending:
@@ -421,18 +544,31 @@ class Synthesis:
         try:
             result = run_in_worker(
                 TRAIN_TARGET,
-                {"env_id": cfg.env_id, "programs": [str(sample_dir(self.path, it, i) / "reward.py") for i in pending],
-                 "run_dirs": [str(d) for d in dirs], "seeds": [cfg.seed] * len(pending), "ppo": cfg.ppo(),
-                 "trace_episodes": cfg.trace_episodes},
-                run_dir=iteration_dir(self.path, it), limits=Limits.for_training(threads=1),
-                deadline_s=cfg.train_deadline_s)
+                {
+                    "env_id": cfg.env_id,
+                    "programs": [str(sample_dir(self.path, it, i) / "reward.py") for i in pending],
+                    "run_dirs": [str(d) for d in dirs],
+                    "seeds": [cfg.seed] * len(pending),
+                    "ppo": cfg.ppo(),
+                    "trace_episodes": cfg.trace_episodes,
+                },
+                run_dir=iteration_dir(self.path, it),
+                limits=Limits.for_training(threads=1),
+                deadline_s=cfg.train_deadline_s,
+            )
         finally:
             stop.set()
             watcher.join()
         for n, i in enumerate(pending):
             if not result.ok:
-                cand = Candidate(it, i, FAILED, str(result.code), f"training failed: {result.message}",
-                                 origin=origins[i])
+                cand = Candidate(
+                    it,
+                    i,
+                    FAILED,
+                    str(result.code),
+                    f"training failed: {result.message}",
+                    origin=origins[i],
+                )
             else:
                 cand = self._score(it, i, result.value[n], origins[i])
             done[i] = self._finish(cand)
@@ -444,8 +580,12 @@ class Synthesis:
             for d in dirs:
                 row = _last_row_with(d / "logs" / "metrics.jsonl", "step")
                 steps.append(int(row.get("step", 0)))
-            self.emit("train_progress", iteration=it, step=min(steps) if steps else 0,
-                      total_steps=self.config.steps)
+            self.emit(
+                "train_progress",
+                iteration=it,
+                step=min(steps) if steps else 0,
+                total_steps=self.config.steps,
+            )
 
     def _score(self, it: int, i: int, final: dict[str, Any], origin: str) -> Candidate:
         status = str(final.get("status", "DONE"))
@@ -453,14 +593,31 @@ class Synthesis:
         if status != "DONE":
             message = str(final.get("error") or f"training stopped with {status}")
             if status == "NONFINITE":
-                message = f"the reward became NaN or infinite during training at step {step}: {message}"
+                message = (
+                    f"the reward became NaN or infinite during training at step {step}: {message}"
+                )
             return Candidate(it, i, FAILED, status, message, step=step, origin=origin)
-        row = _last_row_with(sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl", "reward_terms/")
-        components = {k[len("reward_terms/"):]: float(v) for k, v in row.items()
-                      if k.startswith("reward_terms/") and v is not None}
-        return Candidate(it, i, TRAINED, None, "", success=final.get("eval/success_rate") or 0.0,
-                         mean_return=final.get("eval/mean_return"), episode_length=final.get("eval/mean_length"),
-                         step=step, components=components, origin=origin)
+        row = _last_row_with(
+            sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl", "reward_terms/"
+        )
+        components = {
+            k[len("reward_terms/") :]: float(v)
+            for k, v in row.items()
+            if k.startswith("reward_terms/") and v is not None
+        }
+        return Candidate(
+            it,
+            i,
+            TRAINED,
+            None,
+            "",
+            success=final.get("eval/success_rate") or 0.0,
+            mean_return=final.get("eval/mean_return"),
+            episode_length=final.get("eval/mean_length"),
+            step=step,
+            components=components,
+            origin=origin,
+        )
 
     def _series(self, it: int, i: int) -> dict[str, list[float]]:
         from agentgym.reward_designers.reflection import read_metrics, reflection_series
@@ -476,18 +633,25 @@ class Synthesis:
         if not trained:
             return ""
         top = max(trained, key=lambda c: (c.fitness, -c.index))
-        text = self.analyser.summarise(self.task, outcome.sources[top.index],
-                                       sample_dir(self.path, it, top.index) / "train" / "traces.json")
+        text = self.analyser.summarise(
+            self.task,
+            outcome.sources[top.index],
+            sample_dir(self.path, it, top.index) / "train" / "traces.json",
+        )
         path.write_text(text)
         return text
 
     def _keep_best(self, candidate: Candidate, source: str) -> None:
-        header = (f"# Reward for {self.config.env_id}, synthesised by agentgym ({self.config.designer}, "
-                  f"{candidate.origin if candidate.origin != 'llm' else self.config.llm}),\n"
-                  f"# candidate {candidate.folder_name}: success {candidate.success or 0:.2f} after "
-                  f"{self.config.steps} steps.\n")
+        header = (
+            f"# Reward for {self.config.env_id}, synthesised by agentgym ({self.config.designer}, "
+            f"{candidate.origin if candidate.origin != 'llm' else self.config.llm}),\n"
+            f"# candidate {candidate.folder_name}: success {candidate.success or 0:.2f} after "
+            f"{self.config.steps} steps.\n"
+        )
         text = source if source.startswith("# Reward for") else header + source
-        if (self.path / "best_reward.py").is_file() and (self.path / "best_reward.py").read_text() == text:
+        if (self.path / "best_reward.py").is_file() and (
+            self.path / "best_reward.py"
+        ).read_text() == text:
             return
         (self.path / "best_reward.py").write_text(text)
         write_json(self.path / "best.json", candidate.to_dict())
@@ -514,9 +678,16 @@ class Synthesis:
         program.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.path / "best_reward.py", program)
         results = evaluate_rewards(
-            cfg.env_id, {"synthesised": str(program.resolve())}, seeds, cfg.final_steps or cfg.steps,
-            run_dir=self.path / "final", ppo=cfg.ppo(cfg.final_steps), references=cfg.references,
-            video=cfg.video, deadline_s=cfg.train_deadline_s * max(1, cfg.final_seeds))
+            cfg.env_id,
+            {"synthesised": str(program.resolve())},
+            seeds,
+            cfg.final_steps or cfg.steps,
+            run_dir=self.path / "final",
+            ppo=cfg.ppo(cfg.final_steps),
+            references=cfg.references,
+            video=cfg.video,
+            deadline_s=cfg.train_deadline_s * max(1, cfg.final_seeds),
+        )
         summary["final"] = results
         summary["human_normalised"] = human_normalised(results)
         write_json(self.path / "final.json", summary)

@@ -69,7 +69,9 @@ def train_candidates(
                 traces = record_traces(population, k, env_id, trace_episodes, trace_seed)
                 (dirs[k] / "traces.json").write_text(json.dumps(traces))
             if videos and videos[k] and final.get("status") == "DONE":
-                shown = population.evaluate_member(k, 1, trace_seed, dirs[k] / "videos" / "final.mp4")
+                shown = population.evaluate_member(
+                    k, 1, trace_seed, dirs[k] / "videos" / "final.mp4"
+                )
                 if "video" in shown:
                     final["video"] = str(Path(shown["video"]).relative_to(dirs[k]))
     finally:
@@ -77,7 +79,9 @@ def train_candidates(
     return [{key: _plain(v) for key, v in final.items()} for final in finals]
 
 
-def record_traces(population: Any, k: int, env_id: str, episodes: int, seed: int) -> list[dict[str, Any]]:
+def record_traces(
+    population: Any, k: int, env_id: str, episodes: int, seed: int
+) -> list[dict[str, Any]]:
     """Deterministic episodes of member k: success, length and the small state variables
     at ``TRACE_POINTS`` evenly spaced steps."""
     import gymnasium as gym
@@ -97,14 +101,20 @@ def record_traces(population: Any, k: int, env_id: str, episodes: int, seed: int
                 steps.append(info.get("reward_state", {}))
                 success = bool(info.get("success", False))
                 done = terminated or truncated
-            picks = sorted({round(i * (len(steps) - 1) / (TRACE_POINTS - 1)) for i in range(TRACE_POINTS)})
+            picks = sorted(
+                {round(i * (len(steps) - 1) / (TRACE_POINTS - 1)) for i in range(TRACE_POINTS)}
+            )
             variables: dict[str, list[Any]] = {}
             for name, first in steps[0].items():
                 value = np.asarray(first)
                 if value.dtype.kind not in "biuf" or value.size > MAX_TRACE_SIZE:
                     continue
-                variables[name] = [np.round(np.asarray(steps[i][name], dtype=float), 3).tolist() for i in picks]
-            out.append({"success": success, "length": len(steps) - 1, "steps": picks, "state": variables})
+                variables[name] = [
+                    np.round(np.asarray(steps[i][name], dtype=float), 3).tolist() for i in picks
+                ]
+            out.append(
+                {"success": success, "length": len(steps) - 1, "steps": picks, "state": variables}
+            )
     finally:
         env.close()
     return out

@@ -19,7 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-HELP = "synthesise a reward for agentgym/Reach-v0 with the configured LLM, train it, compare, report"
+HELP = (
+    "synthesise a reward for agentgym/Reach-v0 with the configured LLM, train it, compare, report"
+)
 
 DEMO_ENV = "agentgym/Reach-v0"
 DEMO_STEPS = 200_000
@@ -42,19 +44,40 @@ SEARCH_STEPS = 60_000
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default=DEMO_ENV, help=f"env id (default: {DEMO_ENV})")
-    parser.add_argument("--llm", default=None, help="LLM spec (default: from AGENTGYM_LLM / OPENAI_BASE_URL / "
-                        "OPENAI_API_KEY; none: the library designer)")
-    parser.add_argument("--iterations", type=int, default=2, help="synthesis iterations (default 2)")
+    parser.add_argument(
+        "--llm",
+        default=None,
+        help="LLM spec (default: from AGENTGYM_LLM / OPENAI_BASE_URL / "
+        "OPENAI_API_KEY; none: the library designer)",
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=2, help="synthesis iterations (default 2)"
+    )
     parser.add_argument("--samples", type=int, default=4, help="programs per iteration (default 4)")
-    parser.add_argument("--search-steps", type=int, default=SEARCH_STEPS,
-                        help=f"env steps per candidate (default {SEARCH_STEPS})")
-    parser.add_argument("--steps", type=int, default=DEMO_STEPS,
-                        help=f"env steps of the final training of the best reward (default: {DEMO_STEPS})")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds of the final comparison (default 3)")
+    parser.add_argument(
+        "--search-steps",
+        type=int,
+        default=SEARCH_STEPS,
+        help=f"env steps per candidate (default {SEARCH_STEPS})",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=DEMO_STEPS,
+        help=f"env steps of the final training of the best reward (default: {DEMO_STEPS})",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="seeds of the final comparison (default 3)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    parser.add_argument("--out", default=None, help="run folder (default: runs/synthesize-<env>-<designer>-<hash>)")
-    parser.add_argument("--train-only", action="store_true",
-                        help="only train PPO with --reward (default: the human program) and report")
+    parser.add_argument(
+        "--out", default=None, help="run folder (default: runs/synthesize-<env>-<designer>-<hash>)"
+    )
+    parser.add_argument(
+        "--train-only",
+        action="store_true",
+        help="only train PPO with --reward (default: the human program) and report",
+    )
     parser.add_argument("--reward", default=None, help="with --train-only: the reward spec")
 
 
@@ -70,8 +93,9 @@ def configured_llm() -> tuple[str | None, str]:
             import openai
 
             try:
-                client = openai.OpenAI(base_url=base, api_key=os.environ.get("OPENAI_API_KEY") or "none",
-                                       timeout=15.0)
+                client = openai.OpenAI(
+                    base_url=base, api_key=os.environ.get("OPENAI_API_KEY") or "none", timeout=15.0
+                )
                 model = next(iter(client.models.list())).id
             except Exception as err:  # noqa: BLE001 (an unreachable server means: no LLM)
                 return None, f"OPENAI_BASE_URL={base} did not answer /models ({type(err).__name__})"
@@ -124,18 +148,56 @@ def run_demo(
     return run, final
 
 
-def demo_config(env_id: str, llm: str | None, *, iterations: int, samples: int, search_steps: int,
-                steps: int, seeds: int, seed: int) -> Any:
+def demo_config(
+    env_id: str,
+    llm: str | None,
+    *,
+    iterations: int,
+    samples: int,
+    search_steps: int,
+    steps: int,
+    seeds: int,
+    seed: int,
+) -> Any:
     """The synthesis the demo runs: with an LLM, Eureka; without, the library designer."""
     from agentgym.reward_designers.synthesis import SynthesisConfig
 
-    ppo = {k: DEMO_CONFIG[k] for k in ("num_envs", "num_steps", "learning_rate", "gamma", "init_log_std",
-                                       "eval_episodes")}
+    ppo = {
+        k: DEMO_CONFIG[k]
+        for k in (
+            "num_envs",
+            "num_steps",
+            "learning_rate",
+            "gamma",
+            "init_log_std",
+            "eval_episodes",
+        )
+    }
     if llm is None:
-        return SynthesisConfig(env_id=env_id, designer="library", llm=None, iterations=1, samples=3,
-                               steps=search_steps, final_steps=steps, final_seeds=seeds, seed=seed, **ppo)
-    return SynthesisConfig(env_id=env_id, designer="eureka", llm=llm, iterations=iterations, samples=samples,
-                           steps=search_steps, final_steps=steps, final_seeds=seeds, seed=seed, **ppo)
+        return SynthesisConfig(
+            env_id=env_id,
+            designer="library",
+            llm=None,
+            iterations=1,
+            samples=3,
+            steps=search_steps,
+            final_steps=steps,
+            final_seeds=seeds,
+            seed=seed,
+            **ppo,
+        )
+    return SynthesisConfig(
+        env_id=env_id,
+        designer="eureka",
+        llm=llm,
+        iterations=iterations,
+        samples=samples,
+        steps=search_steps,
+        final_steps=steps,
+        final_seeds=seeds,
+        seed=seed,
+        **ppo,
+    )
 
 
 def _train_only(args: argparse.Namespace) -> int:
@@ -147,12 +209,26 @@ def _train_only(args: argparse.Namespace) -> int:
     from agentgym.registry import UnknownNameError
 
     console = Console(soft_wrap=True)
-    console.print(f"demo: PPO on {args.env} with {args.reward or 'the human reward program'}, {args.steps:,} steps")
+    console.print(
+        f"demo: PPO on {args.env} with {args.reward or 'the human reward program'}, {args.steps:,} steps"
+    )
     try:
         with TrainProgress(console, args.steps) as progress:
-            run_dir, final = run_demo(env_id=args.env, reward=args.reward, steps=args.steps, seed=args.seed,
-                                      out=args.out, callback=progress.update)
-    except (ValueError, UnknownNameError, gym.error.Error, FileNotFoundError, FileExistsError) as err:
+            run_dir, final = run_demo(
+                env_id=args.env,
+                reward=args.reward,
+                steps=args.steps,
+                seed=args.seed,
+                out=args.out,
+                callback=progress.update,
+            )
+    except (
+        ValueError,
+        UnknownNameError,
+        gym.error.Error,
+        FileNotFoundError,
+        FileExistsError,
+    ) as err:
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(err))}")
         return 2
     success = final.get("eval/success_rate")
@@ -177,13 +253,23 @@ def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True, soft_wrap=True)
     llm, where = (args.llm, "--llm") if args.llm else configured_llm()
     if llm is None:
-        console.print(f"[yellow]no LLM configured[/yellow] ({where}); the designer is the reward LIBRARY: "
-                      "its candidates are human-written programs from reward_designers/library/, not "
-                      "generated by any model. Set AGENTGYM_LLM (e.g. openai:gpt-4o-mini) to synthesise.")
+        console.print(
+            f"[yellow]no LLM configured[/yellow] ({where}); the designer is the reward LIBRARY: "
+            "its candidates are human-written programs from reward_designers/library/, not "
+            "generated by any model. Set AGENTGYM_LLM (e.g. openai:gpt-4o-mini) to synthesise."
+        )
     else:
         console.print(f"LLM: {llm} (from {where})")
-    config = demo_config(args.env, llm, iterations=args.iterations, samples=args.samples,
-                         search_steps=args.search_steps, steps=args.steps, seeds=args.seeds, seed=args.seed)
+    config = demo_config(
+        args.env,
+        llm,
+        iterations=args.iterations,
+        samples=args.samples,
+        search_steps=args.search_steps,
+        steps=args.steps,
+        seeds=args.seeds,
+        seed=args.seed,
+    )
     try:
         run_dir, resumed = open_run(config, args.out)
     except (ValueError, RunExistsError) as exc:
@@ -200,11 +286,17 @@ def run(args: argparse.Namespace) -> int:
     for label in ("sparse", "human", "synthesised"):
         if label in rewards:
             name = label if label != "synthesised" or llm else "best library program"
-            console.print(f"{name}: success {rewards[label]['mean']:.0%} ± {rewards[label]['std']:.0%} "
-                          f"over {len(rewards[label]['success'])} seeds")
+            console.print(
+                f"{name}: success {rewards[label]['mean']:.0%} ± {rewards[label]['std']:.0%} "
+                f"over {len(rewards[label]['success'])} seeds"
+            )
     if "synthesised" in rewards:
-        console.print(f"evaluation success rate: {rewards['synthesised']['mean']:.0%} (best reward, mean over seeds)")
-    for label, score in (summary.get("human_normalised") or {}).items():
-        console.print(f"human-normalised score: {'undefined (human = sparse)' if score is None else f'{score:.2f}'}")
+        console.print(
+            f"evaluation success rate: {rewards['synthesised']['mean']:.0%} (best reward, mean over seeds)"
+        )
+    for score in (summary.get("human_normalised") or {}).values():
+        console.print(
+            f"human-normalised score: {'undefined (human = sparse)' if score is None else f'{score:.2f}'}"
+        )
     console.print(f"report: {run_dir.report_path}")
     return 0

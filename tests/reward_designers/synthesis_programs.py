@@ -1,6 +1,6 @@
 """Known reward programs for Reach, as a scripted LLM writes them (some broken)."""
 
-GOOD = '''Here is a dense reward.
+GOOD = """Here is a dense reward.
 ```python
 import torch
 
@@ -8,27 +8,27 @@ def compute_reward(state, action):
     distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
     effort = 0.01 * torch.sum(action * action, dim=-1)
     return -distance - effort, {"distance": -distance, "effort": -effort}
-```'''
+```"""
 
 # Rewards moving away from the target: trains, but worse on the task than GOOD.
-AWAY = '''```python
+AWAY = """```python
 import torch
 
 def compute_reward(state, action):
     distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
     return distance, {"away": distance}
-```'''
+```"""
 
 # Reduces over the batch dimension: one number for all envs (vetting: BAD_SHAPE).
-BAD_SHAPE = '''```python
+BAD_SHAPE = """```python
 import torch
 
 def compute_reward(state, action):
     distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"])
     return -distance, {"distance": -distance}
-```'''
+```"""
 
-FORBIDDEN = '''```python
+FORBIDDEN = """```python
 import os
 import torch
 
@@ -36,11 +36,11 @@ def compute_reward(state, action):
     os.system("echo hi")
     d = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
     return -d, {"d": -d}
-```'''
+```"""
 
 NO_CODE = "I would reward the agent for getting closer to the target."
 
-GOOD_TEMPERED = '''```python
+GOOD_TEMPERED = """```python
 import torch
 
 def compute_reward(state, action):
@@ -48,11 +48,11 @@ def compute_reward(state, action):
     distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
     near = torch.exp(-distance / temperature)
     return near - distance, {"near": near, "distance": -distance}
-```'''
+```"""
 
 # Finite on the recorded states of vetting, NaN once training has called it 20 times
 # (module state survives between calls): stops with NONFINITE during training.
-NAN_LATER = '''```python
+NAN_LATER = """```python
 import torch
 
 _calls = [0]
@@ -64,4 +64,4 @@ def compute_reward(state, action):
     if _calls[0] > 20:
         distance = distance / 0.0 * 0.0
     return -distance, {"distance": -distance}
-```'''
+```"""

@@ -12,13 +12,21 @@ import re
 import gymnasium as gym
 import numpy as np
 import pytest
-
 from agentgym.reward_designers.candidates import REJECTED, TRAINED, load_candidates
 from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
+
 from tests.reward_designers import synthesis_programs as P
 from tests.support.openai_server import ScriptedOpenAIServer
 
-TINY = dict(steps=2048, num_envs=4, num_steps=64, learning_rate=3e-3, eval_episodes=3, trace_episodes=1, vet_timeout_s=60)
+TINY = dict(
+    steps=2048,
+    num_envs=4,
+    num_steps=64,
+    learning_rate=3e-3,
+    eval_episodes=3,
+    trace_episodes=1,
+    vet_timeout_s=60,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -28,15 +36,31 @@ def _isolated_cache(tmp_path, monkeypatch):
 
 
 def test_eureka_trains_good_feeds_back_errors_picks_best_and_reports(tmp_path):
-    script = [P.AWAY, P.GOOD, P.BAD_SHAPE, P.NAN_LATER,  # iteration 0
-              P.GOOD_TEMPERED, P.NO_CODE, P.FORBIDDEN, P.AWAY]  # iteration 1
+    script = [
+        P.AWAY,
+        P.GOOD,
+        P.BAD_SHAPE,
+        P.NAN_LATER,  # iteration 0
+        P.GOOD_TEMPERED,
+        P.NO_CODE,
+        P.FORBIDDEN,
+        P.AWAY,
+    ]  # iteration 1
     with ScriptedOpenAIServer(script) as server:
-        config = SynthesisConfig(env_id="agentgym/Reach-v0", designer="eureka",
-                                 llm=f"openai:scripted-model@{server.base_url}", iterations=2, samples=4,
-                                 final_seeds=1, **TINY)
+        config = SynthesisConfig(
+            env_id="agentgym/Reach-v0",
+            designer="eureka",
+            llm=f"openai:scripted-model@{server.base_url}",
+            iterations=2,
+            samples=4,
+            final_seeds=1,
+            **TINY,
+        )
         run, resumed = open_run(config, tmp_path / "run")
         events = []
-        summary = Synthesis(config, run, on_event=lambda kind, data: events.append((kind, data))).run()
+        summary = Synthesis(
+            config, run, on_event=lambda kind, data: events.append((kind, data))
+        ).run()
         requests = list(server.requests)
     assert not resumed and len(requests) == 2  # one request of n=4 per iteration
 
@@ -58,14 +82,22 @@ def test_eureka_trains_good_feeds_back_errors_picks_best_and_reports(tmp_path):
     assert second[2]["role"] == "assistant" and '"effort": -effort' in second[2]["content"]
     feedback = second[3]["content"]
     assert re.search(r"distance: \[.*\], Max: .*, Mean: .*, Min: ", feedback)
-    assert "BAD_SHAPE" in feedback and 'torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"])\n' \
-        in feedback
+    assert (
+        "BAD_SHAPE" in feedback
+        and 'torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"])\n' in feedback
+    )
     assert "success rate stays near zero" in feedback
-    assert "NONFINITE" in feedback and f"at step {nan.step}" in feedback and "distance / 0.0" in feedback
+    assert (
+        "NONFINITE" in feedback
+        and f"at step {nan.step}" in feedback
+        and "distance / 0.0" in feedback
+    )
 
     best = summary["best"]
     trained = [c for c in by_key.values() if c.status == TRAINED]
-    assert (best["success"], best["mean_return"]) == max((c.success, c.mean_return) for c in trained)
+    assert (best["success"], best["mean_return"]) == max(
+        (c.success, c.mean_return) for c in trained
+    )
     assert (best["iteration"], best["index"]) != (0, 0)
 
     # every artifact of every sample
@@ -77,7 +109,9 @@ def test_eureka_trains_good_feeds_back_errors_picks_best_and_reports(tmp_path):
             assert (folder / "reward.py").is_file() and (folder / "vet.json").is_file()
         if cand.status == TRAINED:
             assert (folder / "train" / "logs" / "metrics.jsonl").is_file()
-            assert json.loads((folder / "train" / "traces.json").read_text())[0]["state"]["fingertip_pos"]
+            assert json.loads((folder / "train" / "traces.json").read_text())[0]["state"][
+                "fingertip_pos"
+            ]
     final = json.loads((run.path / "final.json").read_text())["final"]
     assert set(final["rewards"]) == {"synthesised", "sparse", "human"}
     usage = json.loads((run.path / "llm_usage.json").read_text())
@@ -92,13 +126,24 @@ def test_eureka_trains_good_feeds_back_errors_picks_best_and_reports(tmp_path):
 
     html = run.report_path.read_text()
     titles = re.findall(r"<h2>(.*?)</h2>", html)
-    for title in ("Reward synthesis", "Iteration 0: candidates", "Iteration 1: candidates",
-                  "Candidate learning curves", "Best reward program", "Sparse vs human vs synthesised",
-                  "LLM tokens and cost"):
+    for title in (
+        "Reward synthesis",
+        "Iteration 0: candidates",
+        "Iteration 1: candidates",
+        "Candidate learning curves",
+        "Best reward program",
+        "Sparse vs human vs synthesised",
+        "LLM tokens and cost",
+    ):
         assert title in titles
     assert "BAD_SHAPE" in html and "FORBIDDEN_IMPORT" in html and "(failed)" not in html
     kinds = [k for k, _ in events]
-    assert kinds.count("iteration") == 2 and "vetted" in kinds and "training" in kinds and kinds[-1] == "done"
+    assert (
+        kinds.count("iteration") == 2
+        and "vetted" in kinds
+        and "training" in kinds
+        and kinds[-1] == "done"
+    )
 
 
 def test_critic_rejects_before_training_and_its_reasons_go_back(tmp_path):
@@ -106,21 +151,36 @@ def test_critic_rejects_before_training_and_its_reasons_go_back(tmp_path):
         prompt = request["messages"][-1]["content"]
         if "VERDICT" in prompt:  # the reward critic's request
             if '"away"' in prompt:
-                return "VERDICT: FAIL\n- rewards the distance to the target instead of penalising it"
+                return (
+                    "VERDICT: FAIL\n- rewards the distance to the target instead of penalising it"
+                )
             return "VERDICT: PASS"
-        return P.AWAY if "could not be used" not in prompt and len(request["messages"]) == 2 else P.GOOD
+        return (
+            P.AWAY
+            if "could not be used" not in prompt and len(request["messages"]) == 2
+            else P.GOOD
+        )
 
     with ScriptedOpenAIServer(script) as server:
-        config = SynthesisConfig(env_id="agentgym/Reach-v0", designer="eureka", critic=True,
-                                 llm=f"openai:scripted-model@{server.base_url}", iterations=2, samples=1,
-                                 final_seeds=0, **TINY)
+        config = SynthesisConfig(
+            env_id="agentgym/Reach-v0",
+            designer="eureka",
+            critic=True,
+            llm=f"openai:scripted-model@{server.base_url}",
+            iterations=2,
+            samples=1,
+            final_seeds=0,
+            **TINY,
+        )
         run, _ = open_run(config, tmp_path / "run")
         Synthesis(config, run).run()
         requests = list(server.requests)
     first, second = (c for c in load_candidates(run.path))
     assert first.status == REJECTED and first.code == "CRITIC" and "penalising" in first.message
     assert not (run.path / "iter_00" / "sample_00" / "train").exists()  # no training spent on it
-    assert json.loads((run.path / "iter_00" / "sample_00" / "critic.json").read_text())["ok"] is False
+    assert (
+        json.loads((run.path / "iter_00" / "sample_00" / "critic.json").read_text())["ok"] is False
+    )
     follow_up = [r for r in requests if len(r["messages"]) == 4]
     assert follow_up and "CRITIC" in follow_up[0]["messages"][3]["content"]
     assert second.status == TRAINED

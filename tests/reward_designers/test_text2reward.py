@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import pytest
-
-from agentgym.catalog import task_spec
 from agentgym.reward_designers.candidates import TRAINED, Candidate, load_candidates
 from agentgym.reward_designers.critique import parse_verdict
 from agentgym.reward_designers.designers import DESIGNERS, make_designer
 from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
 from agentgym.reward_designers.text2reward import auto_feedback
+
+from agentgym.catalog import task_spec
 from agentgym.registry import UnknownNameError
 from tests.reward_designers import synthesis_programs as P
 from tests.support.openai_server import ScriptedOpenAIServer
 
-TINY = dict(steps=2048, num_envs=4, num_steps=64, learning_rate=3e-3, eval_episodes=2, trace_episodes=2,
-            vet_timeout_s=60, final_seeds=0)
+TINY = dict(
+    steps=2048,
+    num_envs=4,
+    num_steps=64,
+    learning_rate=3e-3,
+    eval_episodes=2,
+    trace_episodes=2,
+    vet_timeout_s=60,
+    final_seeds=0,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -38,18 +46,28 @@ def test_text2reward_few_shot_person_feedback_and_analyser(tmp_path):
         return "The arm overshoots the target; make it slow down near it."
 
     with ScriptedOpenAIServer(script) as server:
-        config = SynthesisConfig(env_id="agentgym/Reach-v0", designer="text2reward", few_shot=2, analyser=True,
-                                 llm=f"openai:scripted-model@{server.base_url}", iterations=2, samples=1, **TINY)
+        config = SynthesisConfig(
+            env_id="agentgym/Reach-v0",
+            designer="text2reward",
+            few_shot=2,
+            analyser=True,
+            llm=f"openai:scripted-model@{server.base_url}",
+            iterations=2,
+            samples=1,
+            **TINY,
+        )
         run, _ = open_run(config, tmp_path / "run")
         Synthesis(config, run, ask=person).run()
         requests = list(server.requests)
     first = requests[0]["messages"][1]["content"]
     assert first.startswith("Here are reward functions written for other tasks")
     assert "fingertip_pos" in first.split("The environment")[1]
-    own = (P.GOOD.split("```python")[1])  # never the task's own library program
+    own = P.GOOD.split("```python")[1]  # never the task's own library program
     assert "control = 0.01 * torch.sum(action * action, dim=-1)" not in first and own
     analyser = [r for r in requests if r["messages"][-1]["content"].startswith("A policy trained")]
-    assert len(analyser) == 1 and "fingertip_pos at steps 0," in analyser[0]["messages"][-1]["content"]
+    assert (
+        len(analyser) == 1 and "fingertip_pos at steps 0," in analyser[0]["messages"][-1]["content"]
+    )
     follow = [r for r in requests if len(r["messages"]) == 4][0]["messages"][3]["content"]
     assert "The arm overshoots the target; make it slow down near it." in follow
     assert "success rate 0%" in follow and "never settles" in follow
@@ -59,10 +77,14 @@ def test_text2reward_few_shot_person_feedback_and_analyser(tmp_path):
 
 def test_auto_feedback_names_constant_and_dominating_components():
     cand = Candidate(0, 0, TRAINED, success=0.0, mean_return=-3.0, episode_length=50)
-    text = auto_feedback(cand, {"bonus": [1.0, 1.0, 1.0], "distance": [-0.5, -0.3, -0.01], "success_rate": [0, 0, 0]})
+    text = auto_feedback(
+        cand, {"bonus": [1.0, 1.0, 1.0], "distance": [-0.5, -0.3, -0.01], "success_rate": [0, 0, 0]}
+    )
     assert "almost never meets the success criterion" in text
     assert "'bonus' hardly changed" in text and "'distance' hardly" not in text
-    text = auto_feedback(Candidate(0, 0, TRAINED, success=0.9), {"big": [100.0, 50.0], "small": [0.1, 0.5]})
+    text = auto_feedback(
+        Candidate(0, 0, TRAINED, success=0.9), {"big": [100.0, 50.0], "small": [0.1, 0.5]}
+    )
     assert "'big' is over ten times larger" in text and "90%" in text
 
 

@@ -19,13 +19,19 @@ HELP = "success of a reward over seeds, with sparse/human references and the hum
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True, help="agentgym env id")
-    parser.add_argument("--reward", required=True, help="reward spec: a program path, sparse, env, ...")
+    parser.add_argument(
+        "--reward", required=True, help="reward spec: a program path, sparse, env, ..."
+    )
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
     parser.add_argument("--steps", type=int, default=100_000, help="env steps per seed")
     parser.add_argument("--num-envs", type=int, default=8)
     parser.add_argument("--eval-episodes", type=int, default=10)
-    parser.add_argument("--no-references", action="store_true", help="skip the sparse and human references")
-    parser.add_argument("--out", default=None, help="folder for the training runs (default: runs/eval-<env>-<n>)")
+    parser.add_argument(
+        "--no-references", action="store_true", help="skip the sparse and human references"
+    )
+    parser.add_argument(
+        "--out", default=None, help="folder for the training runs (default: runs/eval-<env>-<n>)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -50,18 +56,30 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 (every user error gets the same clean message)
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
-    out = Path(args.out) if args.out else Path("runs") / f"eval-{args.env.split('/')[-1]}-{args.steps}"
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("runs") / f"eval-{args.env.split('/')[-1]}-{args.steps}"
+    )
     # A program travels inside the worker's folder (bubblewrap shows it nothing else).
     out.mkdir(parents=True, exist_ok=True)
     if Path(reward).is_file():
         copy = out / Path(reward).name
         copy.write_text(Path(reward).read_text())
         reward = str(copy.resolve())
-    cfg = SynthesisConfig(env_id=args.env, steps=args.steps, num_envs=args.num_envs,
-                          eval_episodes=args.eval_episodes)
+    cfg = SynthesisConfig(
+        env_id=args.env, steps=args.steps, num_envs=args.num_envs, eval_episodes=args.eval_episodes
+    )
     seeds = list(range(args.seeds))
-    results = evaluate_rewards(args.env, {"reward": reward}, seeds, args.steps, run_dir=out, ppo=cfg.ppo(),
-                               references=not args.no_references)
+    results = evaluate_rewards(
+        args.env,
+        {"reward": reward},
+        seeds,
+        args.steps,
+        run_dir=out,
+        ppo=cfg.ppo(),
+        references=not args.no_references,
+    )
     results["human_normalised"] = human_normalised(results)
     (out / "eval.json").write_text(json.dumps(results, indent=2) + "\n")
     if args.json:
@@ -72,10 +90,16 @@ def run(args: argparse.Namespace) -> int:
     for col in ("reward", "mean", "std", "per seed"):
         table.add_column(col)
     for label, s in results["rewards"].items():
-        table.add_row(label + (" (cached)" if s.get("cached") else ""), f"{s['mean']:.3f}", f"{s['std']:.3f}",
-                      ", ".join(f"{x:.2f}" for x in s["success"]))
+        table.add_row(
+            label + (" (cached)" if s.get("cached") else ""),
+            f"{s['mean']:.3f}",
+            f"{s['std']:.3f}",
+            ", ".join(f"{x:.2f}" for x in s["success"]),
+        )
     console.print(table)
-    for label, score in results["human_normalised"].items():
-        console.print(f"human-normalised score: {'undefined (human = sparse)' if score is None else f'{score:.3f}'}")
+    for score in results["human_normalised"].values():
+        console.print(
+            f"human-normalised score: {'undefined (human = sparse)' if score is None else f'{score:.3f}'}"
+        )
     console.print(f"results: {out / 'eval.json'}")
     return 0

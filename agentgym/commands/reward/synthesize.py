@@ -19,28 +19,60 @@ HELP = "synthesise a reward program with an LLM (eureka, text2reward; --critic, 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", help="agentgym env id, e.g. agentgym/Reach-v0")
-    parser.add_argument("--designer", default="eureka", help="eureka, text2reward or library (no LLM)")
-    parser.add_argument("--llm", default=None, help="LLM spec, e.g. openai:gpt-4o-mini or "
-                        "openai:MODEL@http://127.0.0.1:8011/v1 (default: $AGENTGYM_LLM)")
+    parser.add_argument(
+        "--designer", default="eureka", help="eureka, text2reward or library (no LLM)"
+    )
+    parser.add_argument(
+        "--llm",
+        default=None,
+        help="LLM spec, e.g. openai:gpt-4o-mini or "
+        "openai:MODEL@http://127.0.0.1:8011/v1 (default: $AGENTGYM_LLM)",
+    )
     parser.add_argument("--iterations", type=int, default=2, help="I: iterations (default 2)")
-    parser.add_argument("--samples", type=int, default=4, help="K: programs per iteration (default 4)")
-    parser.add_argument("--steps", type=int, default=30_000, help="N: env steps per candidate (default 30000)")
+    parser.add_argument(
+        "--samples", type=int, default=4, help="K: programs per iteration (default 4)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=30_000, help="N: env steps per candidate (default 30000)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="training seed of every candidate")
-    parser.add_argument("--final-seeds", type=int, default=3, help="M: seeds the best is retrained on (default 3)")
-    parser.add_argument("--final-steps", type=int, default=None, help="steps of the final retraining (default N)")
-    parser.add_argument("--no-references", action="store_true", help="skip the sparse and human references")
-    parser.add_argument("--critic", action="store_true", help="reward critic checks each program before training")
-    parser.add_argument("--analyser", action="store_true", help="trajectory analyser feeds failed episodes back")
-    parser.add_argument("--few-shot", type=int, default=0, help="text2reward: library examples in the prompt")
-    parser.add_argument("--feedback", choices=("auto", "human"), default="auto",
-                        help="text2reward: feedback written from training results, or typed by you")
+    parser.add_argument(
+        "--final-seeds", type=int, default=3, help="M: seeds the best is retrained on (default 3)"
+    )
+    parser.add_argument(
+        "--final-steps", type=int, default=None, help="steps of the final retraining (default N)"
+    )
+    parser.add_argument(
+        "--no-references", action="store_true", help="skip the sparse and human references"
+    )
+    parser.add_argument(
+        "--critic", action="store_true", help="reward critic checks each program before training"
+    )
+    parser.add_argument(
+        "--analyser", action="store_true", help="trajectory analyser feeds failed episodes back"
+    )
+    parser.add_argument(
+        "--few-shot", type=int, default=0, help="text2reward: library examples in the prompt"
+    )
+    parser.add_argument(
+        "--feedback",
+        choices=("auto", "human"),
+        default="auto",
+        help="text2reward: feedback written from training results, or typed by you",
+    )
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--max-tokens", type=int, default=1024)
     parser.add_argument("--num-envs", type=int, default=8)
     parser.add_argument("--eval-episodes", type=int, default=10)
-    parser.add_argument("--templates", default=None, help="folder of Jinja2 templates overriding the packaged ones")
-    parser.add_argument("--out", default=None, help="run folder (default: runs/synthesize-<env>-<designer>-<hash>)")
-    parser.add_argument("--resume", default=None, metavar="DIR", help="continue the synthesis run in DIR")
+    parser.add_argument(
+        "--templates", default=None, help="folder of Jinja2 templates overriding the packaged ones"
+    )
+    parser.add_argument(
+        "--out", default=None, help="run folder (default: runs/synthesize-<env>-<designer>-<hash>)"
+    )
+    parser.add_argument(
+        "--resume", default=None, metavar="DIR", help="continue the synthesis run in DIR"
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
@@ -52,8 +84,10 @@ def config_from_args(args: argparse.Namespace) -> Any:
     if args.designer == "library":
         llm = llm if (args.critic or args.analyser) else None
     elif not llm:
-        raise ValueError("--llm: no LLM given; pass a spec such as openai:gpt-4o-mini or set AGENTGYM_LLM "
-                         "(or use --designer library, which needs none)")
+        raise ValueError(
+            "--llm: no LLM given; pass a spec such as openai:gpt-4o-mini or set AGENTGYM_LLM "
+            "(or use --designer library, which needs none)"
+        )
     else:
         from agentgym.llm import parse_spec
 
@@ -61,11 +95,25 @@ def config_from_args(args: argparse.Namespace) -> Any:
     if not args.env:
         raise ValueError("--env: an env id is required (e.g. agentgym/Reach-v0), or --resume DIR")
     return SynthesisConfig(
-        env_id=args.env, designer=args.designer, llm=llm, iterations=args.iterations, samples=args.samples,
-        steps=args.steps, seed=args.seed, final_seeds=args.final_seeds, final_steps=args.final_steps,
-        references=not args.no_references, critic=args.critic, analyser=args.analyser, few_shot=args.few_shot,
-        temperature=args.temperature, max_tokens=args.max_tokens, num_envs=args.num_envs,
-        eval_episodes=args.eval_episodes, template_dir=args.templates)
+        env_id=args.env,
+        designer=args.designer,
+        llm=llm,
+        iterations=args.iterations,
+        samples=args.samples,
+        steps=args.steps,
+        seed=args.seed,
+        final_seeds=args.final_seeds,
+        final_steps=args.final_steps,
+        references=not args.no_references,
+        critic=args.critic,
+        analyser=args.analyser,
+        few_shot=args.few_shot,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        num_envs=args.num_envs,
+        eval_episodes=args.eval_episodes,
+        template_dir=args.templates,
+    )
 
 
 class SynthesisView:
@@ -86,13 +134,28 @@ class SynthesisView:
         from rich.table import Table
 
         table = Table(title=f"reward synthesis — {self.stage}")
-        for col in ("iteration", "received", "vetted", "rejected", "training", "trained", "best success so far",
-                    "tokens"):
+        for col in (
+            "iteration",
+            "received",
+            "vetted",
+            "rejected",
+            "training",
+            "trained",
+            "best success so far",
+            "tokens",
+        ):
             table.add_column(col)
         for it, row in sorted(self.rows.items()):
-            table.add_row(str(it), f"{row.get('received', 0)}/{self.samples}", str(row.get("passed", "-")),
-                          str(row.get("rejected", "-")), row.get("training", "-"), str(row.get("trained", "-")),
-                          "-" if self.best is None else f"{self.best:.0%}", f"{self.tokens:,}")
+            table.add_row(
+                str(it),
+                f"{row.get('received', 0)}/{self.samples}",
+                str(row.get("passed", "-")),
+                str(row.get("rejected", "-")),
+                row.get("training", "-"),
+                str(row.get("trained", "-")),
+                "-" if self.best is None else f"{self.best:.0%}",
+                f"{self.tokens:,}",
+            )
         return table
 
     def __enter__(self) -> SynthesisView:
@@ -121,7 +184,9 @@ class SynthesisView:
             row["n_training"] = data["training"]
             self.stage = f"iteration {it}: training {data['training']} candidates in one worker"
         elif kind == "train_progress":
-            row["training"] = f"{row.get('n_training', '?')} @ {data['step']:,}/{data['total_steps']:,}"
+            row["training"] = (
+                f"{row.get('n_training', '?')} @ {data['step']:,}/{data['total_steps']:,}"
+            )
         elif kind == "iteration_done":
             row["trained"] = sum(c["status"] == "trained" for c in data["candidates"])
             row["training"] = "done"
@@ -158,17 +223,32 @@ def run(args: argparse.Namespace) -> int:
             gym.spec(config.env_id)
             out = args.out
         run_dir, resumed = open_run(config, out)
-    except (ValueError, UnknownNameError, gym.error.Error, RunExistsError, RunNotFoundError, LLMError) as exc:
+    except (
+        ValueError,
+        UnknownNameError,
+        gym.error.Error,
+        RunExistsError,
+        RunNotFoundError,
+        LLMError,
+    ) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
-    label = config.designer + (" (no LLM: human programs from the library)" if config.designer == "library" else "")
-    console.print(f"{'resuming' if resumed else 'synthesising'} a reward for {config.env_id} with {label}"
-                  f"{'' if not config.llm else ', LLM ' + config.llm}; run folder {run_dir.path}")
+    label = config.designer + (
+        " (no LLM: human programs from the library)" if config.designer == "library" else ""
+    )
+    console.print(
+        f"{'resuming' if resumed else 'synthesising'} a reward for {config.env_id} with {label}"
+        f"{'' if not config.llm else ', LLM ' + config.llm}; run folder {run_dir.path}"
+    )
     ask = None
     if config.designer == "text2reward" and getattr(args, "feedback", "auto") == "human":
+
         def ask(summary: str, source: str) -> str:
             console.print(f"\n[bold]Training results:[/bold] {escape(summary)}")
-            return Prompt.ask("Your feedback on the policy (empty: write it from the results)", default="")
+            return Prompt.ask(
+                "Your feedback on the policy (empty: write it from the results)", default=""
+            )
+
     try:
         with SynthesisView(console, config.iterations, config.samples) as view:
             summary = Synthesis(config, run_dir, on_event=view.update, ask=ask).run()
@@ -177,11 +257,17 @@ def run(args: argparse.Namespace) -> int:
         return 1
     best = summary.get("best")
     if best is None:
-        console.print("no candidate trained successfully; see the report for every rejection and error")
+        console.print(
+            "no candidate trained successfully; see the report for every rejection and error"
+        )
     else:
-        console.print(f"best: {best['iteration']:02d}/{best['index']:02d} success {best['success']:.0%} "
-                      f"-> {run_dir.path / 'best_reward.py'}")
+        console.print(
+            f"best: {best['iteration']:02d}/{best['index']:02d} success {best['success']:.0%} "
+            f"-> {run_dir.path / 'best_reward.py'}"
+        )
     for label_, score in (summary.get("human_normalised") or {}).items():
-        console.print(f"human-normalised score ({label_}): {'undefined' if score is None else f'{score:.2f}'}")
+        console.print(
+            f"human-normalised score ({label_}): {'undefined' if score is None else f'{score:.2f}'}"
+        )
     console.print(f"report: {run_dir.report_path}")
     return 0
