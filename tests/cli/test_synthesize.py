@@ -121,14 +121,16 @@ def test_killed_mid_iteration_resumes_with_zero_new_llm_calls(tmp_path):
 
 
 def test_cli_errors_name_the_option(tmp_path):
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "agentgym", "reward", "synthesize", *a],  # noqa: E731
-        env=_env(tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    def run(*a: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "agentgym", "reward", "synthesize", *a],
+            env=_env(tmp_path),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     typo = run("--env", "agentgym/Reach-v0", "--designer", "eurika", "--llm", "openai:x")
     assert typo.returncode == 2 and "Did you mean 'eureka'?" in typo.stderr
     env = {k: v for k, v in _env(tmp_path).items() if k != "AGENTGYM_LLM"}
