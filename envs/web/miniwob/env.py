@@ -36,6 +36,7 @@ Terminated when the task ends; truncated after ``max_episode_steps`` (10).
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, ClassVar
 
 import numpy as np
@@ -55,6 +56,8 @@ from agentgym.envs.web.miniwob.tasks import TASKS, class_name
 from agentgym.spec import StateVar, TaskSpec
 
 MAX_OBS = 8192
+
+log = logging.getLogger(__name__)
 
 MINIWOB_STATE = TEXT_STATE + (
     StateVar("dom", (), "str", "-", "the page's visible elements as text, one per line with [ref]"),
@@ -104,9 +107,21 @@ class MiniWoBEnv(WebTaskEnv, EzPickle):
         self.selects = {e.ref: self._page.select_state(e.ref) for e in self.elements if e.tag == "select"}
 
     def _reset(self, *, seed, options):
+        from selenium.common.exceptions import WebDriverException
+        from urllib3.exceptions import HTTPError as DriverConnectionError
+
         if self._page is None:
             self._page = MiniWoBPage(self.task)
-        self._page.start(int(self.np_random.integers(2**31 - 1)))
+        task_seed = int(self.np_random.integers(2**31 - 1))
+        try:
+            self._page.start(task_seed)
+        except (WebDriverException, DriverConnectionError, ConnectionError) as err:
+            # The browser crashed or was killed (long training runs see this): start a
+            # fresh one rather than ending the run.
+            log.warning("%s: Chromium failed (%s); restarting it", self.task, str(err).splitlines()[0])
+            self._page.close()
+            self._page = MiniWoBPage(self.task)
+            self._page.start(task_seed)
         setup = TASKS[self.task][1]
         if setup:
             self._page.run_script(setup)

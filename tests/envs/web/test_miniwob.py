@@ -198,3 +198,24 @@ def test_close_leaves_no_chromium_process_and_pickle_rebuilds():
         except FileNotFoundError:
             pass
     assert not os.path.exists(profile)
+
+
+@pytest.mark.browser
+def test_reset_restarts_a_killed_browser():
+    import signal
+
+    env = gym.make(env_id("click-test"))
+    try:
+        first, _ = env.reset(seed=1)
+        old = env.unwrapped._page.browser
+        os.kill(old.driver.service.process.pid, signal.SIGKILL)  # the chromedriver this env started
+        for pid in old.pids[1:]:
+            try:
+                os.kill(pid, signal.SIGKILL)  # and the browser below it
+            except ProcessLookupError:
+                pass
+        again, _ = env.reset(seed=1)
+        assert again == first
+        assert env.unwrapped._page.browser is not old
+    finally:
+        env.close()
