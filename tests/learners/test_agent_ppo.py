@@ -1,0 +1,184 @@
+"""Agent PPO: a tiny transformer policy (built from a config, behaviour-cloned on expert
+demonstrations) acting in a real BabyAI-text env, on CPU."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+import torch
+
+from agentgym.agent_env import expert_episode
+from agentgym.learners.agent_bc import bc_examples, behaviour_clone
+from agentgym.learners.agent_policy import LMPolicy, PromptFormat
+from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
+from agentgym.learners.logger import read_metrics
+from agentgym.reward_designers.progress import SPAReward
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.support.tiny_lm import build_tiny_lm_for_env  # noqa: E402
+
+ENV = "agentgym/BabyAI-GoToLocal-v0"
+FMT = PromptFormat(history=0, max_prompt_tokens=160)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is fastest, and the cores are shared
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def demos() -> list[dict]:
+    env = gym.make(ENV)
+    records = [expert_episode(env, seed=10_000 + i) for i in range(60)]
+    env.close()
+    return records
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    return build_tiny_lm_for_env(tmp_path_factory.mktemp("lm") / "tiny", ENV, hidden_size=32, heads=2)
+
+
+@pytest.fixture(scope="module")
+def bc_policy(tiny_lm, demos, tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    policy = LMPolicy.from_pretrained(f"hf:{tiny_lm}", FMT)
+    behaviour_clone(policy, demos, epochs=10, lr=3e-3, batch_size=32, seed=0)
+    return policy.save_pretrained(tmp_path_factory.mktemp("bc") / "policy")
+
+
+def config(policy: Path, **kw) -> AgentPPOConfig:
+    base = dict(env_id=ENV, policy=f"hf:{policy}", reward="sparse", total_steps=400, num_envs=8,
+                episodes_per_update=16, max_episode_steps=12, history=0, max_prompt_tokens=160,
+                eval_episodes=0, device="cpu", seed=0, explore_episodes=16)
+    return AgentPPOConfig(**{**base, **kw})
+
+
+def test_action_log_probs_are_padding_invariant_and_match_a_plain_forward(tiny_lm, demos):
+    policy = LMPolicy.from_pretrained(f"hf:{tiny_lm}", FMT)
+    examples = bc_examples(policy, demos[:2])[:5]
+    prompts, actions = [p for p, _ in examples], [a for _, a in examples]
+    assert len({len(p) for p in prompts}) > 1 and len({len(a) for a in actions}) >= 1
+    batched = policy.evaluate(prompts, actions)
+    for i, (p, a) in enumerate(examples):
+        ids = torch.tensor([p + a])
+        with torch.no_grad():
+            logits = policy.model(input_ids=ids).logits[0]
+        logp = torch.log_softmax(logits.float(), -1)
+        expected = sum(float(logp[len(p) - 1 + j, tok]) for j, tok in enumerate(a))
+        assert abs(float(batched.logprob[i]) - expected) < 1e-4
+    assert batched.features.shape == (5, policy.model.config.hidden_size)
+
+
+def test_batched_cached_greedy_generation_equals_a_step_by_step_argmax(tiny_lm, demos):
+    policy = LMPolicy.from_pretrained(f"hf:{tiny_lm}", FMT)
+    prompts = [p for p, _ in bc_examples(policy, demos[:3])[:6]]
+    generated = policy.generate(prompts, greedy=True)
+    for p, g in zip(prompts, generated, strict=True):
+        ids = list(p)
+        expected = []
+        with torch.no_grad():
+            for _ in range(FMT.max_action_tokens):
+                tok = int(policy.model(input_ids=torch.tensor([ids])).logits[0, -1].argmax())
+                expected.append(tok)
+                ids.append(tok)
+                if tok == policy.eos:
+                    break
+        assert g == expected
+
+
+def test_behaviour_cloning_learns_the_expert_commands(bc_policy, demos):
+    policy = LMPolicy.from_pretrained(f"hf:{bc_policy}", FMT)
+    examples = bc_examples(policy, demos[:20])
+    generated = policy.generate([p for p, _ in examples], greedy=True)
+    agree = sum(g == a for g, (_, a) in zip(generated, examples, strict=True)) / len(examples)
+    assert agree > 0.6, agree
+    assert (policy.value_head.weight == 0).all()  # BC trains no value head
+
+
+def test_agent_ppo_raises_the_success_of_a_bc_policy(bc_policy):
+    cfg = config(bc_policy, total_steps=1800, num_envs=16, episodes_per_update=32, learning_rate=3e-4,
+                 kl_coef=0.0, eval_episodes=64)
+    agent = AgentPPO(cfg)
+    before = agent.evaluate()
+    agent.learn()
+    after = agent.evaluate()
+    agent.close()
+    assert after["eval/success_rate"] >= before["eval/success_rate"] + 0.1, (before, after)
+
+
+def test_spa_reward_explores_trains_the_estimator_and_relabels(bc_policy, tmp_path):
+    agent = AgentPPO(config(bc_policy, reward="spa:epochs=5;min_episodes=4", total_steps=300), run_dir=tmp_path)
+    assert isinstance(agent.relabel, SPAReward)
+    agent.learn()
+    spa = agent.relabel
+    assert spa.trainings >= 2  # after exploration, then online on every rollout
+    assert spa.estimator.norm.normalized_shape[0] == 32  # on the policy's hidden state
+    rows = read_metrics(tmp_path)
+    assert any("reward_terms/progress" in r for r in rows)
+    assert rows[1]["step"] > 0 and "spa/explore_success" in rows[1]  # exploration counts env steps
+    assert (tmp_path / "policy" / "config.json").is_file()
+
+
+def test_checkpoint_resume_continues_where_it_stopped(bc_policy, tmp_path):
+    agent = AgentPPO(config(bc_policy, total_steps=120, reward="spa:epochs=2;min_episodes=4"), run_dir=tmp_path)
+    agent.learn()
+    saved = {k: v.clone() for k, v in agent.policy.state_dict().items()}
+    step, estimator = agent.global_step, agent.relabel.state_dict()
+    agent.close()
+    resumed = AgentPPO.resume(tmp_path)
+    assert resumed.global_step == step and resumed.updates == agent.updates
+    for k, v in resumed.policy.state_dict().items():
+        torch.testing.assert_close(v, saved[k])
+    for a, b in zip(resumed.relabel.state_dict()["estimator"].values(), estimator["estimator"].values(),
+                    strict=True):
+        torch.testing.assert_close(a, b)
+    resumed.config = AgentPPOConfig(**{**resumed.config.__dict__, "total_steps": step + 100})
+    resumed.learn()
+    assert resumed.global_step >= step + 100
+    assert max(r["step"] for r in read_metrics(tmp_path)) == resumed.global_step
+
+
+def test_lora_trains_adapters_only_and_the_reference_is_the_base_model(bc_policy, demos):
+    policy = LMPolicy.from_pretrained(f"hf:{bc_policy}", FMT, lora_rank=4)
+    trainable = {n for n, p in policy.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or n.startswith("value_head") for n in trainable)
+    base = LMPolicy.from_pretrained(f"hf:{bc_policy}", FMT)
+    examples = bc_examples(base, demos[:2])[:4]
+    prompts, actions = [p for p, _ in examples], [a for _, a in examples]
+    with torch.no_grad():
+        for p in policy.parameters():
+            if p.requires_grad:
+                p.add_(0.05)  # move the adapters away from the identity
+        moved = policy.evaluate(prompts, actions).logprob
+        reference = policy.evaluate(prompts, actions, reference=True).logprob
+        expected = base.evaluate(prompts, actions).logprob
+    torch.testing.assert_close(reference, expected)
+    assert not torch.allclose(moved, expected)
+
+
+def test_vllm_rollouts_need_vllm(bc_policy):
+    pytest.importorskip("gymnasium")
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="needs vllm"):
+            AgentPPO(config(bc_policy, rollout_backend="vllm"))
+    else:
+        pytest.skip("vllm is installed here")
+
+
+def test_config_errors_name_the_field(bc_policy):
+    with pytest.raises(ValueError, match="policy is required"):
+        AgentPPOConfig(policy="")
+    with pytest.raises(ValueError, match="episodes_per_update must be >= 1"):
+        config(bc_policy, episodes_per_update=0)
+    with pytest.raises(ValueError, match="transformers model folder"):
+        AgentPPO(config(Path("/nonexistent/model")))
