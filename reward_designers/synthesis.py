@@ -146,6 +146,16 @@ class SynthesisConfig:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
 
 
+def truncated_without_code(completion: Any) -> str | None:
+    """Content check: a reply cut off by max_tokens is re-sampled only when no complete
+    program came before the cut (small models often ramble on after the code block)."""
+    from agentgym.llm import extract_code
+
+    if completion.truncated and extract_code(completion.text).kind in ("no_code", "unparsed"):
+        return "TRUNCATED"
+    return None
+
+
 def default_out(config: SynthesisConfig, root: str | Path = "runs") -> Path:
     """The run folder a command gets without --out: the same command, the same folder, so
     rerunning it resumes."""
@@ -252,7 +262,10 @@ class Synthesis:
                 )
             self.usage = UsageAccount()
             self.client = make_client(
-                config.llm, cache=self.path / "llm_cache.sqlite", usage=self.usage
+                config.llm,
+                cache=self.path / "llm_cache.sqlite",
+                usage=self.usage,
+                checks=(truncated_without_code,),
             )
         builder = self.designer.builder
         from agentgym.reward_designers.critique import RewardCritic, TrajectoryAnalyser

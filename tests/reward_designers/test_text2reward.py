@@ -99,3 +99,19 @@ def test_designer_registry_and_critic_verdicts():
     bad = parse_verdict("Looks odd.\nVERDICT: FAIL\n- sums over the batch\n- rewards effort")
     assert not bad.ok and bad.problems == "sums over the batch rewards effort"
     assert parse_verdict("no verdict line at all").ok  # only stated reasons may block a program
+
+
+def test_a_truncated_reply_is_kept_when_its_program_is_complete():
+    from agentgym.reward_designers.synthesis import truncated_without_code
+
+    from agentgym.llm import Completion
+
+    rambling = Completion(
+        P.GOOD + "\n\nThis reward works because the distance", finish_reason="length"
+    )
+    assert truncated_without_code(rambling) is None
+    cut = Completion(
+        "```python\ndef compute_reward(state, action):\n    d = (", finish_reason="length"
+    )
+    assert truncated_without_code(cut) == "TRUNCATED"
+    assert truncated_without_code(Completion(P.NO_CODE, finish_reason="stop")) is None
