@@ -42,6 +42,7 @@ Terminated at ``buy now``; truncated after 50 commands.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, ClassVar
 
@@ -56,6 +57,8 @@ from agentgym.envs.web.shop.navigator import ChromiumNavigator, HttpNavigator, N
 from agentgym.envs.web.shop.page_text import ShopPage, parse_page
 from agentgym.envs.web.shop.server import ShopServer
 from agentgym.spec import StateVar, TaskSpec
+
+log = logging.getLogger(__name__)
 
 COMMAND = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
 MAX_OBS = 4096
@@ -126,7 +129,18 @@ class ShopEnv(WebTaskEnv, EzPickle):
         self.num_searches = 0
         self.items_viewed = 0
         self._expert = ShopExpert(self.goal)
-        self.page = parse_page(self._nav.open(self._server.new_session(self._sid, self.goal)))
+        url = self._server.new_session(self._sid, self.goal)
+        try:
+            html = self._nav.open(url)
+        except Exception as err:
+            if not self.browser:
+                raise
+            # A crashed or killed Chromium: start a fresh one rather than end the run.
+            log.warning("shop: Chromium failed (%s); restarting it", str(err).splitlines()[0])
+            self._nav.close()
+            self._nav = ChromiumNavigator()
+            html = self._nav.open(url)
+        self.page = parse_page(html)
         return self._observe(self.page.text)
 
     # -- commands -----------------------------------------------------------------

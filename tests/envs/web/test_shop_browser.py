@@ -72,3 +72,21 @@ def test_invalid_click_keeps_the_browser_page_and_close_quits_chromium():
         except FileNotFoundError:
             pass
     assert not os.path.exists(profile)
+
+
+def test_reset_restarts_a_killed_browser():
+    import signal
+
+    env = gym.make("agentgym/Shop-Browser-v0")
+    try:
+        first, _ = env.reset(seed=4)
+        old = env.unwrapped._nav.browser
+        for pid in old.pids:  # the chromedriver and browser this env started
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        again, _ = env.reset(seed=4)
+        assert again == first and env.unwrapped._nav.browser is not old
+    finally:
+        env.close()
