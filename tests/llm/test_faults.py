@@ -171,6 +171,7 @@ def test_server_receives_the_prompt_and_sampling_params():
                 {"role": "user", "content": "Reach the target."}]
         client.chat(msgs, n=2, temperature=0.3, max_tokens=77, stop=["```\n\n"])
     req = srv.requests[-1]
+    assert srv.last_user_message == "Reach the target."
     assert req["messages"] == msgs and req["n"] == 2 and req["temperature"] == 0.3
     assert req["max_tokens"] == 77 and req["stop"] == ["```\n\n"]
 

@@ -201,6 +201,19 @@ class ScriptedOpenAIServer:
             return counts
 
     @property
+    def last_user_message(self) -> str:
+        """The content of the last user message of the last chat request (the prompt a
+        designer built from the previous round's feedback)."""
+        with self._lock:
+            if not self.requests:
+                raise AssertionError("the server has received no chat request")
+            msgs = self.requests[-1]["messages"] or []
+        users = [m["content"] for m in msgs if m.get("role") == "user"]
+        if not users:
+            raise AssertionError("the last request holds no user message")
+        return users[-1]
+
+    @property
     def remaining(self) -> int:
         """Script entries not yet served (lists only)."""
         return len(self._script) - self._pos if isinstance(self._script, list) else 0
