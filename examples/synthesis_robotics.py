@@ -54,10 +54,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=700)
     parser.add_argument("--out", default="runs/experiments/synthesis_robotics")
+    parser.add_argument(
+        "--references-only",
+        action="store_true",
+        help="train only the sparse and human references (cached for the synthesis runs)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
-    from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
+    from agentgym.reward_designers.synthesis import Synthesis, open_run
 
     import agentgym  # noqa: F401
 
@@ -65,20 +70,11 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else {}
+    if args.references_only:
+        references(args, out)
+        return
     for env_id in args.tasks:
-        config = SynthesisConfig(
-            env_id=env_id,
-            designer="eureka",
-            llm=args.llm,
-            iterations=args.iterations,
-            samples=args.samples,
-            steps=args.steps,
-            final_seeds=args.seeds,
-            max_tokens=args.max_tokens,
-            temperature=0.8,
-            eval_episodes=10,
-            **TUNED.get(env_id, {}),
-        )
+        config = task_config(env_id, args)
         run, _ = open_run(config, out / env_id.split("/")[-1])
         start = time.monotonic()
         try:
@@ -111,6 +107,52 @@ def main() -> None:
         results_path.write_text(json.dumps(results, indent=2))
     (out / "results.md").write_text(table(results))
     print(table(results))
+
+
+def task_config(env_id: str, args: argparse.Namespace):
+    from agentgym.reward_designers.synthesis import SynthesisConfig
+
+    return SynthesisConfig(
+        env_id=env_id,
+        designer="eureka",
+        llm=args.llm,
+        iterations=args.iterations,
+        samples=args.samples,
+        steps=args.steps,
+        final_seeds=args.seeds,
+        max_tokens=args.max_tokens,
+        temperature=0.8,
+        eval_episodes=10,
+        **TUNED.get(env_id, {}),
+    )
+
+
+def references(args: argparse.Namespace, out: Path) -> None:
+    """Sparse and human rewards on every task, same seeds and settings as the synthesis
+    runs' final stage, so those find them in the reference cache."""
+    from agentgym.reward_designers.scores import evaluate_rewards
+
+    path = out / "references.json"
+    done = json.loads(path.read_text()) if path.is_file() else {}
+    for env_id in args.tasks:
+        if env_id in done:
+            continue
+        cfg = task_config(env_id, args)
+        start = time.monotonic()
+        result = evaluate_rewards(
+            env_id,
+            {},
+            list(range(args.seeds)),
+            args.steps,
+            run_dir=out / "references" / env_id.split("/")[-1],
+            ppo=cfg.ppo(),
+        )
+        result["wall_s"] = round(time.monotonic() - start, 1)
+        done[env_id] = result
+        path.write_text(json.dumps(done, indent=2))
+        logging.info(
+            "%s references: %s", env_id, {k: v["mean"] for k, v in result["rewards"].items()}
+        )
 
 
 def table(results: dict) -> str:
