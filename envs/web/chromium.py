@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,10 +123,31 @@ class Chromium:
             return []
         return [process.pid, *_descendants(process.pid)]
 
+    def leftover_pids(self) -> list[int]:
+        """Processes of this browser still alive: those whose command line names its
+        profile folder (the browser and its helpers), found in /proc."""
+        marker = f"--user-data-dir={self.profile_dir}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if marker in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
+
     def close(self) -> None:
-        """Quit the browser and the driver and remove the profile folder."""
+        """Quit the browser and the driver, make sure no process of the browser is left
+        (a crashed chromedriver leaves its browser behind), remove the profile folder."""
         try:
             self.driver.quit()
-        except Exception as err:  # a crashed browser must still release its folder
-            log.warning("chromium quit failed: %s", err)
+        except Exception as err:  # a crashed driver must still release its browser
+            log.warning("chromium quit failed: %s", str(err).splitlines()[0] if str(err) else err)
+        for pid in self.leftover_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         shutil.rmtree(self.profile_dir, ignore_errors=True)

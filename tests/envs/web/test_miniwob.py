@@ -180,8 +180,8 @@ def test_failure_ends_the_episode_with_negative_reward():
 def test_close_leaves_no_chromium_process_and_pickle_rebuilds():
     env = gym.make(env_id("click-test"))
     env.reset(seed=0)
-    pids = env.unwrapped._page.browser.pids
-    profile = env.unwrapped._page.browser.profile_dir
+    browser = env.unwrapped._page.browser
+    pids, profile = browser.pids, browser.profile_dir
     assert len(pids) >= 2  # chromedriver and the browser below it
     clone = pickle.loads(pickle.dumps(env))
     try:
@@ -198,6 +198,7 @@ def test_close_leaves_no_chromium_process_and_pickle_rebuilds():
         except FileNotFoundError:
             pass
     assert not os.path.exists(profile)
+    assert browser.leftover_pids() == []
 
 
 @pytest.mark.browser
@@ -208,14 +209,12 @@ def test_reset_restarts_a_killed_browser():
     try:
         first, _ = env.reset(seed=1)
         old = env.unwrapped._page.browser
-        os.kill(old.driver.service.process.pid, signal.SIGKILL)  # the chromedriver this env started
-        for pid in old.pids[1:]:
-            try:
-                os.kill(pid, signal.SIGKILL)  # and the browser below it
-            except ProcessLookupError:
-                pass
+        # A chromedriver crash: the driver this env started dies, its browser stays.
+        os.kill(old.driver.service.process.pid, signal.SIGKILL)
+        assert old.leftover_pids()
         again, _ = env.reset(seed=1)
         assert again == first
         assert env.unwrapped._page.browser is not old
+        assert old.leftover_pids() == []  # the old browser did not outlive its env
     finally:
         env.close()

@@ -72,6 +72,7 @@ def test_invalid_click_keeps_the_browser_page_and_close_quits_chromium():
         except FileNotFoundError:
             pass
     assert not os.path.exists(profile)
+    assert browser.leftover_pids() == []
 
 
 def test_reset_restarts_a_killed_browser():
@@ -81,12 +82,11 @@ def test_reset_restarts_a_killed_browser():
     try:
         first, _ = env.reset(seed=4)
         old = env.unwrapped._nav.browser
-        for pid in old.pids:  # the chromedriver and browser this env started
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # A chromedriver crash: the driver this env started dies, its browser stays.
+        os.kill(old.driver.service.process.pid, signal.SIGKILL)
+        assert old.leftover_pids()
         again, _ = env.reset(seed=4)
         assert again == first and env.unwrapped._nav.browser is not old
+        assert old.leftover_pids() == []  # the old browser did not outlive its env
     finally:
         env.close()
