@@ -1,6 +1,6 @@
 """Population of K=8 PPO members against 8 sequential single runs on agentgym/Reach-v0.
 
-Same config, seeds and step budget per member; the population batches the 8 networks
+Same config, seeds and step budget per member; runs alternate and the medians count; the population batches the 8 networks
 (one forward per rollout step, one forward/backward per minibatch for all members). The
 wall times and their ratio are merged into ``bench/results/ppo.json`` / ``ppo.md``.
 
@@ -11,6 +11,7 @@ wall times and their ratio are merged into ``bench/results/ppo.json`` / ``ppo.md
 from __future__ import annotations
 
 import os
+import statistics
 import time
 
 from bench.bench_ppo import THREADS, write_results
@@ -23,6 +24,7 @@ def main() -> None:
     from agentgym.learners.ppo import PPO, PPOConfig
 
     steps = int(os.environ.get("AGENTGYM_BENCH_POP_STEPS", 16_384))
+    repeats = int(os.environ.get("AGENTGYM_BENCH_REPEATS", 2))
     config = PPOConfig(
         env_id="agentgym/Reach-v0",
         num_envs=8,
@@ -37,18 +39,27 @@ def main() -> None:
     )
     seeds = list(range(MEMBERS))
 
-    start = time.perf_counter()
-    results = train_population(config, ["env"] * MEMBERS, seeds=seeds)
-    population_s = time.perf_counter() - start
-    assert all(r["status"] == "DONE" for r in results), results
+    def population() -> float:
+        start = time.perf_counter()
+        results = train_population(config, ["env"] * MEMBERS, seeds=seeds)
+        assert all(r["status"] == "DONE" for r in results), results
+        return time.perf_counter() - start
 
-    start = time.perf_counter()
-    for seed in seeds:
-        agent = PPO(PPOConfig(**{**config.to_dict(), "seed": seed}))
-        agent.learn()
-        agent.close()
-    sequential_s = time.perf_counter() - start
+    def sequential() -> float:
+        start = time.perf_counter()
+        for seed in seeds:
+            agent = PPO(PPOConfig(**{**config.to_dict(), "seed": seed}))
+            agent.learn()
+            agent.close()
+        return time.perf_counter() - start
 
+    # Alternate (P, S, S, P, ...) so that a shared machine's load swings hit both alike.
+    pop_runs, seq_runs = [], []
+    for r in range(repeats):
+        order = (population, sequential) if r % 2 == 0 else (sequential, population)
+        for fn in order:
+            (pop_runs if fn is population else seq_runs).append(fn())
+    population_s, sequential_s = statistics.median(pop_runs), statistics.median(seq_runs)
     ratio = sequential_s / population_s
     print(
         f"population of {MEMBERS}: {population_s:.1f} s; {MEMBERS} sequential runs: "
