@@ -144,9 +144,12 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += [
             f"## Population ({pop['date']})",
             "",
-            f"{pop['members']} members on {pop['env_id']}, {pop['steps_per_member']} steps each: "
-            f"population {pop['population_s']:.1f} s, {pop['members']} sequential single runs "
-            f"{pop['sequential_s']:.1f} s, speed-up **{pop['ratio']:.2f}x**.",
+            f"{pop['members']} members on {pop['env_id']}, {pop['steps_per_member']} steps each, "
+            f"median of {pop.get('repeats', 1)} alternating runs: population "
+            f"{pop['population_s']:.1f} s, {pop['members']} sequential single runs "
+            f"{pop['sequential_s']:.1f} s, speed-up **{pop['ratio']:.2f}x** (load average at "
+            f"start {pop.get('load_average')}; the envs' own stepping is the same in both and "
+            "bounds the gain).",
             "",
         ]
     return "\n".join(lines)
