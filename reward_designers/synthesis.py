@@ -399,6 +399,7 @@ class Synthesis:
             proposals = self.designer.propose(
                 self.client, messages, k, temperature=cfg.temperature, max_tokens=cfg.max_tokens
             )
+            self._write_usage()  # a run killed later still accounts for what it paid
         else:
             proposals = []
         self.emit("received", iteration=it, received=k if not proposals else len(proposals))

@@ -107,9 +107,9 @@ def test_killed_mid_iteration_resumes_with_zero_new_llm_calls(tmp_path):
     assert statuses == ["trained", "rejected", "trained"]
     assert (out / "best_reward.py").is_file() and (out / "report.html").is_file()
 
-    # a finished run: rerunning it trains nothing and asks nothing
+    # a finished run, continued with --resume DIR: it trains nothing and asks nothing
     again = subprocess.run(
-        _command(server, out),
+        [sys.executable, "-m", "agentgym", "reward", "synthesize", "--resume", str(out)],
         env=_env(tmp_path),
         cwd=tmp_path,
         capture_output=True,
@@ -117,7 +117,10 @@ def test_killed_mid_iteration_resumes_with_zero_new_llm_calls(tmp_path):
         timeout=300,
     )
     assert again.returncode == 0, again.stderr
-    assert json.loads((out / "llm_usage.json").read_text())["sessions"][-1]["requests"] == 0
+    assert "resuming" in again.stdout
+    sessions = json.loads((out / "llm_usage.json").read_text())["sessions"]
+    assert len(sessions) == 3 and sessions[-1]["requests"] == 0
+    assert [s["requests"] for s in sessions] == [1, 0, 0]  # the killed run's request is accounted
 
 
 def test_cli_errors_name_the_option(tmp_path):
