@@ -59,6 +59,13 @@ def main() -> None:
         action="store_true",
         help="train only the sparse and human references (cached for the synthesis runs)",
     )
+    parser.add_argument(
+        "--reeval-steps",
+        type=int,
+        default=0,
+        help="retrain each finished task's best program and the references with this "
+        "many steps per seed (a larger budget than the search's)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -72,6 +79,9 @@ def main() -> None:
     results = json.loads(results_path.read_text()) if results_path.is_file() else {}
     if args.references_only:
         references(args, out)
+        return
+    if args.reeval_steps:
+        reevaluate(args, out)
         return
     for env_id in args.tasks:
         config = task_config(env_id, args)
@@ -152,6 +162,43 @@ def references(args: argparse.Namespace, out: Path) -> None:
         path.write_text(json.dumps(done, indent=2))
         logging.info(
             "%s references: %s", env_id, {k: v["mean"] for k, v in result["rewards"].items()}
+        )
+
+
+def reevaluate(args: argparse.Namespace, out: Path) -> None:
+    """The best program of each finished synthesis run against sparse and human, at
+    ``--reeval-steps`` per seed (same PPO settings as the search)."""
+    from agentgym.reward_designers.scores import evaluate_rewards, human_normalised
+
+    path = out / f"reeval_{args.reeval_steps}.json"
+    done = json.loads(path.read_text()) if path.is_file() else {}
+    for env_id in args.tasks:
+        best = out / env_id.split("/")[-1] / "final" / "best_reward.py"
+        if env_id in done or not best.is_file():
+            continue
+        cfg = task_config(env_id, args)
+        start = time.monotonic()
+        folder = out / f"reeval_{args.reeval_steps}" / env_id.split("/")[-1]
+        folder.mkdir(parents=True, exist_ok=True)
+        program = folder / "best_reward.py"
+        program.write_text(best.read_text())
+        result = evaluate_rewards(
+            env_id,
+            {"synthesised": str(program.resolve())},
+            list(range(args.seeds)),
+            args.reeval_steps,
+            run_dir=folder,
+            ppo=cfg.ppo(args.reeval_steps),
+        )
+        result["human_normalised"] = human_normalised(result)
+        result["wall_s"] = round(time.monotonic() - start, 1)
+        done[env_id] = result
+        path.write_text(json.dumps(done, indent=2))
+        logging.info(
+            "%s at %d steps: %s",
+            env_id,
+            args.reeval_steps,
+            {k: v["mean"] for k, v in result["rewards"].items()},
         )
 
 
