@@ -28,6 +28,10 @@ the action). Two estimator bodies read per-step features ``[T, D]``:
 plus a grounding bonus (0.5 when the observation after the step is not "Nothing
 happens", and always on the last step). The estimator's predictions are not used there.
 
+An episode cut by a rollout's end (the PPO learner's fixed-length rollouts) gets ``c_t``
+without a residual; its steps are kept, and when it ends in the next rollout the
+estimator sees (and R sums over) the whole episode, and the residual goes to the new steps.
+
 Beyond the paper, ``residual`` optionally spreads ``R - sum_t c_t`` over a finished
 episode (``uniform``) or puts it on its last step (``last``), so with ``beta = 0`` an
 episode's rewards sum exactly to its final reward (RUDDER's return-equivalence,
@@ -262,6 +266,8 @@ class SPAReward:
         self.trainings = 0
         self.last_fit_loss = float("nan")
         self._generator = torch.Generator().manual_seed(self.config.seed)
+        self._carry: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        self._carry_shape: tuple[int, int] | None = None
 
     # -- the estimator ---------------------------------------------------------------
     def _ensure(self, feature_dim: int) -> ProgressEstimator:
@@ -337,14 +343,18 @@ class SPAReward:
         del self.buffer[:-self.config.buffer_episodes]
 
     # -- step rewards ----------------------------------------------------------------
-    def step_rewards(self, episodes: list[Episode], finished: list[bool] | None = None) -> list[dict[str, torch.Tensor]]:
+    def step_rewards(self, episodes: list[Episode], finished: list[bool] | None = None,
+                     paid: list[int] | None = None) -> list[dict[str, torch.Tensor]]:
         """Each episode's step reward and its terms (``progress``, ``grounding``).
 
         ``finished[i]`` False marks a segment cut by the rollout's end: its R is unknown,
         so the released variant gives it only the grounding bonus and no residual is spread.
+        ``paid[i]`` steps at the start of episode i were rewarded in an earlier rollout
+        (raw ``c_t``), so the residual goes to the steps after them.
         """
         cfg = self.config
         finished = [True] * len(episodes) if finished is None else finished
+        paid = [0] * len(episodes) if paid is None else paid
         out: list[dict[str, torch.Tensor]] = []
         if cfg.variant == "released":
             done = [i for i, f in enumerate(finished) if f]
@@ -364,7 +374,7 @@ class SPAReward:
             if finished[i] and cfg.residual != "none":
                 gap = e.final_reward - c.sum()
                 if cfg.residual == "uniform":
-                    c += gap / len(c)
+                    c[paid[i]:] += gap / (len(c) - paid[i])
                 else:
                     c[-1] += gap
             progress = cfg.alpha * c
@@ -389,15 +399,24 @@ class SPAReward:
         ground = (torch.ones(T, N) if ground is None else ground.reshape(T, N).float()).to(self.device)
         tasks = state.get("task_id")
         segments = split_episodes(rollout.terminations, rollout.truncations, rollout.valid)
+        # An episode cut by the previous rollout's end continues at row 0 of this one: its
+        # earlier steps give the estimator (and R = return) the whole episode.
+        carry = self._carry if self._carry_shape == (N, feats.shape[-1]) else {}
+        self._carry, self._carry_shape = {}, (N, feats.shape[-1])
         episodes: list[Episode] = []
+        paid: list[int] = []
         for seg in segments:
             sl = slice(seg.start, seg.stop)
-            if cfg.final_reward == "success":
-                final = float(rollout.success[seg.stop - 1, seg.env])
-            else:
-                final = float(rollout.rewards[sl, seg.env].sum())
+            prefix = carry.get(seg.env) if seg.start == 0 else None
+            f, g, r = feats[sl, seg.env], ground[sl, seg.env], rollout.rewards[sl, seg.env].float().to(self.device)
+            if prefix is not None:
+                f, g, r = (torch.cat([a, b]) for a, b in zip(prefix, (f, g, r), strict=True))
+            final = float(rollout.success[seg.stop - 1, seg.env]) if cfg.final_reward == "success" else float(r.sum())
             task = int(tasks[seg.start, seg.env]) if tasks is not None else -1
-            episodes.append(Episode(feats[sl, seg.env], ground[sl, seg.env], final, task))
+            episodes.append(Episode(f, g, final, task))
+            paid.append(0 if prefix is None else len(prefix[0]))
+            if not seg.finished and seg.stop == T:
+                self._carry[seg.env] = (f, g, r)
         finished = [s.finished for s in segments]
         self.add_episodes([e for e, f in zip(episodes, finished, strict=True) if f])
         self.rollouts_seen += 1
@@ -407,10 +426,11 @@ class SPAReward:
         reward = torch.zeros(T, N, device=self.device)
         progress = torch.zeros_like(reward)
         grounding = torch.zeros_like(reward)
-        for seg, terms in zip(segments, self.step_rewards(episodes, finished), strict=True):
-            reward[seg.start:seg.stop, seg.env] = terms["reward"]
-            progress[seg.start:seg.stop, seg.env] = terms["progress"]
-            grounding[seg.start:seg.stop, seg.env] = terms["grounding"]
+        terms_of = self.step_rewards(episodes, finished, paid)
+        for seg, terms, skip in zip(segments, terms_of, paid, strict=True):
+            reward[seg.start:seg.stop, seg.env] = terms["reward"][skip:]
+            progress[seg.start:seg.stop, seg.env] = terms["progress"][skip:]
+            grounding[seg.start:seg.stop, seg.env] = terms["grounding"][skip:]
         return {"reward": reward, "progress": progress, "grounding": grounding}
 
     def __call__(self, batch: RewardInput) -> RewardOutput:

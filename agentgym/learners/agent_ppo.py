@@ -68,6 +68,9 @@ class AgentPPOConfig:
     """SPA: episodes of the initial policy the estimator trains on before PPO starts."""
     group_size: int = 1
     """Episodes per task (same reset seed) in a rollout; >1 gives SPA's released variant its groups."""
+    task_seeds: int = 0
+    """Train and evaluate on this many fixed tasks (reset seeds); 0: a new task every episode
+    and held-out tasks for evaluation."""
     seed: int = 0
     """Seed of sampling, minibatch order, the estimator and the env seeds."""
     device: str = "auto"
@@ -247,7 +250,8 @@ class AgentPPO:
     # -- collecting episodes --------------------------------------------------------------
     def _next_seed(self) -> int:
         cfg = self.config
-        seed = cfg.seed * 100_000 + self.episodes_started // cfg.group_size
+        task = self.episodes_started // cfg.group_size
+        seed = cfg.seed * 100_000 + (task % cfg.task_seeds if cfg.task_seeds else task)
         self.episodes_started += 1
         return seed
 
@@ -464,6 +468,13 @@ class AgentPPO:
         return row
 
     # -- evaluation, the loop, checkpoints ----------------------------------------------------
+    def eval_seeds(self, n: int) -> list[int]:
+        """Held-out task seeds, or the fixed training tasks in turn when ``task_seeds``."""
+        cfg = self.config
+        if cfg.task_seeds:
+            return [cfg.seed * 100_000 + i % cfg.task_seeds for i in range(n)]
+        return [EVAL_SEED + i for i in range(n)]
+
     def evaluate(self, episodes: int | None = None) -> dict[str, float]:
         """Success rate and grounding accuracy on held-out seeds (the same seeds and
         sampling noise at every evaluation, so evaluations compare)."""
@@ -473,7 +484,7 @@ class AgentPPO:
         eps = self.run_episodes(
             n,
             greedy=self.config.eval_greedy,
-            seeds=[EVAL_SEED + i for i in range(n)],
+            seeds=self.eval_seeds(n),
             score=False,
             generator=torch.Generator().manual_seed(EVAL_SEED),
         )

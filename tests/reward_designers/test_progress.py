@@ -118,7 +118,7 @@ def test_raw_contributions_sum_close_to_the_final_reward_on_training_episodes(ep
     spa.fit()
     sums = torch.stack([c.sum() for c in spa.contributions(train)])
     finals = torch.tensor([e.final_reward for e in train])
-    assert float((sums - finals).abs().mean()) < 0.15
+    assert float((sums - finals).abs().mean()) < 0.25  # a constant predictor: ~0.5
 
 
 def test_step_reward_is_alpha_progress_plus_beta_grounding(episodes):
@@ -206,3 +206,26 @@ def test_spa_reward_spec_parses_and_names_bad_keys():
         parse_reward_spec("spa:beta=high")
     with pytest.raises(RewardError, match="needs whole rollouts"):
         model(None)
+
+
+def test_ppo_learner_relabels_reach_rollouts_with_a_gru_estimator_over_observations(tmp_path):
+    """The non-language path: agentgym's PPO hands SPA its rollouts (observation features,
+    autoreset steps, episodes cut by the rollout's end) through the reward spec."""
+    from agentgym.learners.logger import read_metrics
+    from agentgym.learners.ppo import PPO, PPOConfig
+
+    config = PPOConfig(env_id="agentgym/Reach-v0", reward="spa:body=gru;final_reward=return;min_episodes=2;epochs=3",
+                       total_steps=512, num_envs=4, num_steps=64, num_minibatches=2, update_epochs=1,
+                       eval_episodes=0, checkpoint_every=0, seed=0)
+    agent = PPO(config, tmp_path)
+    spa = agent.members[0].relabel
+    assert isinstance(spa, SPAReward)
+    agent.learn()
+    agent.close()
+    assert spa.trainings == 2 and spa.estimator.body == "gru"
+    assert spa.estimator.norm.normalized_shape[0] == 10  # Reach's observation vector
+    assert len(spa.buffer) == 8  # 4 envs x 2 rollouts, one 50-step episode each
+    # the episodes cut by the first rollout's end are whole (13 + 37 steps) in the buffer
+    assert all(len(e.features) == 50 for e in spa.buffer)
+    rows = [r for r in read_metrics(tmp_path) if "reward_terms/progress" in r]
+    assert len(rows) == 2 and all(r["reward_terms/grounding"] == pytest.approx(0.5) for r in rows)

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 SPECIALS = ["[PAD]", "[UNK]", "[BOS]", "[EOS]"]
-_WORD = re.compile(r"\w+|[^\w\s]")
+# Words keep their slashes ("in/on" is one word of the household world's commands, and a
+# command must decode back to the text the env parses); other punctuation stands alone.
+_WORD = re.compile(r"[\w/]+|[^\w\s/]")
 
 
 def words_of(texts: Iterable[str]) -> Counter[str]:
@@ -63,7 +65,7 @@ def build_tiny_lm(path: str | Path, texts: Iterable[str], *, hidden_size: int = 
                   extra_words: Iterable[str] = ("task", "obs", "act", ":")) -> Path:
     """Save a word-level tokenizer over ``texts`` and a random-weight Llama to ``path``."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     path = Path(path)
@@ -75,7 +77,10 @@ def build_tiny_lm(path: str | Path, texts: Iterable[str], *, hidden_size: int = 
         vocab.setdefault(word, len(vocab))
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.WhitespaceSplit(),
+        pre_tokenizers.Split(Regex(r"[^\w/]"), behavior="isolated"),
+    ])
     # Words decode joined by spaces; the commands of text envs hold no punctuation.
     tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
