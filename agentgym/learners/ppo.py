@@ -471,6 +471,12 @@ class PPO:
                 video = run_dir / "videos" / f"eval_{self.global_step}.mp4"
             result = self._evaluate_member(k, cfg.eval_episodes, cfg.seed + 1_000_003, video)
             self.last_eval[k] = {**result, "step": self.global_step}
+            diagnose = getattr(self.members[k].relabel, "diagnose", None)
+            if callable(diagnose) and run_dir is not None:
+                # Rewards that look at pixels report how they track success (the report's
+                # VLM diagnostics panel), so a reward that learns nothing shows early.
+                diagnose(cfg.env_id, self._policy(k), run_dir, step=self.global_step,
+                         seed=cfg.seed + 2_000_003, episodes=min(cfg.eval_episodes, 4))
             row: dict[str, Any] = {"step": self.global_step, "time": round(self.elapsed, 3)}
             if self.k > 1:
                 row["member"] = k

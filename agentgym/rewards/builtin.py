@@ -52,12 +52,12 @@ class WeightedSum:
         self._labels = [
             f"{label}{i}" if labels.count(label) > 1 else label for i, label in enumerate(labels)
         ]
-        self.name = " + ".join(f"{w:g}*{label}" for (w, _), label in zip(self.parts, self._labels))
+        self.name = " + ".join(f"{w:g}*{label}" for (w, _), label in zip(self.parts, self._labels, strict=True))
 
     def __call__(self, batch: RewardInput) -> RewardOutput:
         total = torch.zeros(batch.num_envs, dtype=torch.float32, device=batch.env_reward.device)
         terms: dict[str, torch.Tensor] = {}
-        for (weight, model), label in zip(self.parts, self._labels):
+        for (weight, model), label in zip(self.parts, self._labels, strict=True):
             out = model(batch)
             total = total + weight * out.reward
             for key, value in out.terms.items():
@@ -89,7 +89,7 @@ class RolloutWeightedSum(WeightedSum):
         total = torch.zeros(t, n, dtype=torch.float32, device=device)
         terms: dict[str, torch.Tensor] = {}
         batch: RewardInput | None = None
-        for (weight, model), label in zip(self.parts, self._labels):
+        for (weight, model), label in zip(self.parts, self._labels, strict=True):
             if callable(getattr(model, "relabel", None)):
                 out = {k: v.to(device, torch.float32) for k, v in model.relabel(rollout).items()}
                 reward = out.pop("reward")

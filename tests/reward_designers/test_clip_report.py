@@ -134,11 +134,9 @@ def test_vlm_score_errors(tiny_clip: str, tmp_path, capsys) -> None:
     assert "baseline= is required" in capsys.readouterr().out
 
 
-@pytest.mark.slow
 def test_train_cartpole_with_clip_reward_end_to_end(tiny_clip: str, tmp_path) -> None:
     """`agentgym train --env agentgym/CartPole-v0 --reward clip:...` relabels rollouts of
     rendered frames; the evaluation hook then writes the correlation panel of the report."""
-    from agentgym.learners.ppo import PPO
     from agentgym.runs import build_report, read_metrics
 
     run = tmp_path / "run"
@@ -149,10 +147,10 @@ def test_train_cartpole_with_clip_reward_end_to_end(tiny_clip: str, tmp_path) ->
     rows = read_metrics(run / "logs" / "metrics.jsonl")
     clip_terms = [r["reward_terms/clip"] for r in rows if "reward_terms/clip" in r]
     assert clip_terms and all(0.0 < v < 1.5 for v in clip_terms)
-    agent = PPO.resume(run)
-    reward = reward_from_spec(spec.removeprefix("clip:"))
-    entry = reward.diagnose("agentgym/CartPole-v0", agent._policy(0), run, step=1024, episodes=2)
-    agent.close()
-    assert entry["episodes"] == 2 and entry["steps"] > 2
-    html = build_report(run).read_text()
+    # The learner's evaluation called the reward's diagnose hook: the panel's data is in
+    # the run folder, and the report train wrote shows it.
+    diagnostics = json.loads((run / "vlm" / "diagnostics.json").read_text())
+    assert diagnostics, "the evaluation hook wrote no diagnostics"
+    html = (run / "report.html").read_text()
     assert "VLM reward diagnostics" in html and "Spearman" in html
+    assert "VLM reward diagnostics" in build_report(run).read_text()
