@@ -534,7 +534,8 @@ class AgentPPO:
                 self.save(self.run_dir / "checkpoints" / LATEST)
             if self._log(row, callback) is False:
                 break
-        if self.run_dir is not None:
+        if self.run_dir is not None:  # also when exploration alone used up the budget
+            self.save(self.run_dir / "checkpoints" / LATEST)
             self.policy.save_pretrained(self.run_dir / "policy")
         if self.logger is not None:
             self.logger.close()

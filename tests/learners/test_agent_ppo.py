@@ -73,7 +73,7 @@ def test_action_log_probs_are_padding_invariant_and_match_a_plain_forward(tiny_l
             logits = policy.model(input_ids=ids).logits[0]
         logp = torch.log_softmax(logits.float(), -1)
         expected = sum(float(logp[len(p) - 1 + j, tok]) for j, tok in enumerate(a))
-        assert abs(float(batched.logprob[i]) - expected) < 1e-4
+        assert abs(float(batched.logprob[i].detach()) - expected) < 1e-4
     assert batched.features.shape == (5, policy.model.config.hidden_size)
 
 
@@ -104,14 +104,16 @@ def test_behaviour_cloning_learns_the_expert_commands(bc_policy, demos):
 
 
 def test_agent_ppo_raises_the_success_of_a_bc_policy(bc_policy):
-    cfg = config(bc_policy, total_steps=1800, num_envs=16, episodes_per_update=32, learning_rate=3e-4,
-                 kl_coef=0.0, eval_episodes=64)
+    # A small task: four BabyAI GoToLocal layouts (task_seeds=4), sparse success reward.
+    cfg = config(bc_policy, total_steps=1500, num_envs=16, episodes_per_update=32, learning_rate=1e-3,
+                 update_epochs=4, kl_coef=0.0, task_seeds=4, eval_episodes=32)
+    rows: list[dict] = []
     agent = AgentPPO(cfg)
-    before = agent.evaluate()
-    agent.learn()
-    after = agent.evaluate()
+    agent.learn(callback=rows.append)
     agent.close()
-    assert after["eval/success_rate"] >= before["eval/success_rate"] + 0.1, (before, after)
+    before, after = rows[0]["eval/success_rate"], rows[-1]["eval/success_rate"]
+    assert agent.updates >= 4
+    assert after >= before + 0.15, (before, after)
 
 
 def test_spa_reward_explores_trains_the_estimator_and_relabels(bc_policy, tmp_path):
