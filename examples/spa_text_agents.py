@@ -29,7 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support.ti
 
 FAMILIES = {
     "babyai": {"env_id": "agentgym/BabyAI-GoToLocal-v0", "max_episode_steps": 20, "history": 0},
-    "household": {"env_id": "agentgym/Household-PickPlace-v0", "max_episode_steps": 25, "history": 2},
+    "household": {
+        "env_id": "agentgym/Household-PickPlace-v0",
+        "max_episode_steps": 25,
+        "history": 2,
+    },
 }
 REWARDS = {"sparse": "sparse", "spa": "spa:alpha=1;beta=0.5;body=mlp;epochs=20"}
 
@@ -53,14 +57,21 @@ def bc_policy(family: str, work: Path, demos: int, epochs: int) -> tuple[str, di
     env = gym.make(spec["env_id"])
     records = [expert_episode(env, seed=50_000 + i) for i in range(demos)]
     env.close()
-    policy = LMPolicy.from_pretrained(f"hf:{work / f'{family}-init'}",
-                                      PromptFormat(history=spec["history"], max_prompt_tokens=256))
+    policy = LMPolicy.from_pretrained(
+        f"hf:{work / f'{family}-init'}",
+        PromptFormat(history=spec["history"], max_prompt_tokens=256),
+    )
     start = time.time()
     losses = behaviour_clone(policy, records, epochs=epochs, lr=2e-3, batch_size=32, seed=0)
     policy.save_pretrained(out)
-    info = {"demos": demos, "demo_steps": sum(r["length"] for r in records), "epochs": epochs,
-            "losses": losses, "seconds": time.time() - start,
-            "parameters": sum(p.numel() for p in policy.model.parameters())}
+    info = {
+        "demos": demos,
+        "demo_steps": sum(r["length"] for r in records),
+        "epochs": epochs,
+        "losses": losses,
+        "seconds": time.time() - start,
+        "parameters": sum(p.numel() for p in policy.model.parameters()),
+    }
     info_path.write_text(json.dumps(info, indent=1))
     return f"hf:{out}", info
 
@@ -69,28 +80,52 @@ def train(family: str, policy: str, reward: str, seed: int, steps: int, work: Pa
     from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
 
     spec = FAMILIES[family]
-    config = AgentPPOConfig(env_id=spec["env_id"], policy=policy, reward=REWARDS[reward],
-                            total_steps=steps, num_envs=8, episodes_per_update=16,
-                            max_episode_steps=spec["max_episode_steps"], explore_episodes=32,
-                            seed=seed, device="cpu", learning_rate=1e-4, kl_coef=0.05,
-                            history=spec["history"], max_prompt_tokens=256, eval_episodes=64)
+    config = AgentPPOConfig(
+        env_id=spec["env_id"],
+        policy=policy,
+        reward=REWARDS[reward],
+        total_steps=steps,
+        num_envs=8,
+        episodes_per_update=16,
+        max_episode_steps=spec["max_episode_steps"],
+        explore_episodes=32,
+        seed=seed,
+        device="cpu",
+        learning_rate=1e-4,
+        kl_coef=0.05,
+        history=spec["history"],
+        max_prompt_tokens=256,
+        eval_episodes=64,
+    )
     run_dir = work / f"{family}-{reward}-s{seed}"
     start = time.time()
     agent = AgentPPO(config, run_dir=run_dir)
     first = agent.evaluate()
     final = agent.learn()
     agent.close()
-    return {"family": family, "reward": reward, "seed": seed, "env_steps": agent.global_step,
-            "updates": agent.updates, "seconds": time.time() - start,
-            "bc_success": first["eval/success_rate"], "bc_grounding": first["eval/grounding_accuracy"],
-            "success": final["eval/success_rate"], "grounding": final["eval/grounding_accuracy"],
-            "episode_length": final["eval/episode_length"], "run_dir": str(run_dir)}
+    return {
+        "family": family,
+        "reward": reward,
+        "seed": seed,
+        "env_steps": agent.global_step,
+        "updates": agent.updates,
+        "seconds": time.time() - start,
+        "bc_success": first["eval/success_rate"],
+        "bc_grounding": first["eval/grounding_accuracy"],
+        "success": final["eval/success_rate"],
+        "grounding": final["eval/grounding_accuracy"],
+        "episode_length": final["eval/episode_length"],
+        "run_dir": str(run_dir),
+    }
 
 
 def report(paths: list[str]) -> str:
     rows = [r for p in paths for r in json.loads(Path(p).read_text())["runs"]]
-    lines = ["| family | reward | seeds | env steps | BC success | success after PPO | "
-             "BC grounding | grounding after PPO |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| family | reward | seeds | env steps | BC success | success after PPO | "
+        "BC grounding | grounding after PPO |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
 
     def ms(values: list[float]) -> str:
         sd = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -100,9 +135,11 @@ def report(paths: list[str]) -> str:
         for reward in REWARDS:
             sel = [r for r in rows if r["family"] == family and r["reward"] == reward]
             if sel:
-                lines.append(f"| {family} | {reward} | {len(sel)} | {ms([r['env_steps'] for r in sel])} | "
-                             f"{ms([r['bc_success'] for r in sel])} | {ms([r['success'] for r in sel])} | "
-                             f"{ms([r['bc_grounding'] for r in sel])} | {ms([r['grounding'] for r in sel])} |")
+                lines.append(
+                    f"| {family} | {reward} | {len(sel)} | {ms([r['env_steps'] for r in sel])} | "
+                    f"{ms([r['bc_success'] for r in sel])} | {ms([r['success'] for r in sel])} | "
+                    f"{ms([r['bc_grounding'] for r in sel])} | {ms([r['grounding'] for r in sel])} |"
+                )
     return "\n".join(lines)
 
 
@@ -116,7 +153,9 @@ def main() -> int:
     parser.add_argument("--bc-epochs", type=int, default=6)
     parser.add_argument("--work", default="runs/spa")
     parser.add_argument("--out", help="JSON results file")
-    parser.add_argument("--report", nargs="+", metavar="JSON", help="print a Markdown table of results files")
+    parser.add_argument(
+        "--report", nargs="+", metavar="JSON", help="print a Markdown table of results files"
+    )
     args = parser.parse_args()
     if args.report:
         print(report(args.report))

@@ -103,11 +103,17 @@ class SPAConfig:
     """Seed of the estimator's initialisation and minibatch order."""
 
     def __post_init__(self) -> None:
-        for name, allowed in (("variant", VARIANTS), ("body", BODIES),
-                              ("final_reward", FINAL_REWARDS), ("residual", RESIDUALS)):
+        for name, allowed in (
+            ("variant", VARIANTS),
+            ("body", BODIES),
+            ("final_reward", FINAL_REWARDS),
+            ("residual", RESIDUALS),
+        ):
             value = getattr(self, name)
             if value not in allowed:
-                raise ValueError(f"spa reward: {name}={value!r} is not one of {allowed}.{suggest(value, allowed)}")
+                raise ValueError(
+                    f"spa reward: {name}={value!r} is not one of {allowed}.{suggest(value, allowed)}"
+                )
         for name in ("hidden", "epochs", "batch_episodes", "buffer_episodes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"spa reward: {name} must be >= 1, got {getattr(self, name)}")
@@ -125,13 +131,17 @@ def parse_spa_args(args: str) -> SPAConfig:
         if not sep:
             raise ValueError(f"spa reward: expected KEY=VALUE, got {part!r}")
         if key not in known:
-            raise ValueError(f"spa reward: unknown key {key!r}.{suggest(key, list(known))} "
-                             f"Known: {', '.join(known)}")
+            raise ValueError(
+                f"spa reward: unknown key {key!r}.{suggest(key, list(known))} "
+                f"Known: {', '.join(known)}"
+            )
         kind = {"float": float, "int": int}.get(str(known[key]), str)
         try:
             values[key] = kind(value.strip())
         except ValueError:
-            raise ValueError(f"spa reward: {key} must be {kind.__name__}, got {value.strip()!r}") from None
+            raise ValueError(
+                f"spa reward: {key} must be {kind.__name__}, got {value.strip()!r}"
+            ) from None
     return SPAConfig(**values)
 
 
@@ -157,8 +167,9 @@ class Segment(NamedTuple):
     finished: bool
 
 
-def split_episodes(terminations: torch.Tensor, truncations: torch.Tensor,
-                   valid: torch.Tensor | None) -> list[Segment]:
+def split_episodes(
+    terminations: torch.Tensor, truncations: torch.Tensor, valid: torch.Tensor | None
+) -> list[Segment]:
     """Cut a rollout's ``[T, N]`` flags into episode segments.
 
     Steps with ``valid=False`` (Gymnasium's autoreset steps, or padding) belong to no
@@ -201,8 +212,13 @@ class ProgressEstimator(nn.Module):
             self.gru = nn.GRU(feature_dim, hidden, batch_first=True)
             self.head = nn.Sequential(nn.Tanh(), nn.Linear(hidden, 1))
         else:
-            self.mlp = nn.Sequential(nn.Linear(feature_dim, hidden), nn.Tanh(),
-                                     nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+            self.mlp = nn.Sequential(
+                nn.Linear(feature_dim, hidden),
+                nn.Tanh(),
+                nn.Linear(hidden, hidden),
+                nn.Tanh(),
+                nn.Linear(hidden, 1),
+            )
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = self.norm(features)
@@ -258,7 +274,9 @@ class SPAReward:
     def __init__(self, config: SPAConfig | None = None) -> None:
         self.config = config or SPAConfig()
         dev = self.config.device
-        self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if dev == "auto" else dev)
+        self.device = torch.device(
+            ("cuda" if torch.cuda.is_available() else "cpu") if dev == "auto" else dev
+        )
         self.estimator: ProgressEstimator | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self.buffer: list[Episode] = []
@@ -274,12 +292,16 @@ class SPAReward:
         if self.estimator is None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(self.config.seed)
-                self.estimator = ProgressEstimator(feature_dim, self.config.hidden, self.config.body)
+                self.estimator = ProgressEstimator(
+                    feature_dim, self.config.hidden, self.config.body
+                )
             self.estimator.to(self.device)
             self.optimizer = torch.optim.Adam(self.estimator.parameters(), lr=self.config.lr)
         elif self.estimator.norm.normalized_shape[0] != feature_dim:
-            raise ValueError(f"spa reward: the features have {feature_dim} dims, the estimator "
-                             f"was built for {self.estimator.norm.normalized_shape[0]}")
+            raise ValueError(
+                f"spa reward: the features have {feature_dim} dims, the estimator "
+                f"was built for {self.estimator.norm.normalized_shape[0]}"
+            )
         return self.estimator
 
     def fit(self, episodes: list[Episode] | None = None, epochs: int | None = None) -> float:
@@ -299,7 +321,7 @@ class SPAReward:
             order = torch.randperm(len(episodes), generator=self._generator).tolist()
             total, count = 0.0, 0
             for i in range(0, len(order), cfg.batch_episodes):
-                batch = [episodes[j] for j in order[i:i + cfg.batch_episodes]]
+                batch = [episodes[j] for j in order[i : i + cfg.batch_episodes]]
                 feats, mask, _, finals = pad_episodes(batch, self.device)
                 sums = est(feats, mask).sum(dim=1)
                 loss = nn.functional.mse_loss(sums, finals)
@@ -323,7 +345,7 @@ class SPAReward:
             return [torch.zeros(len(e.features), device=self.device) for e in episodes]
         feats, mask, _, _ = pad_episodes(episodes, self.device)
         c = self.estimator(feats, mask)
-        return [c[i, :len(e.features)] for i, e in enumerate(episodes)]
+        return [c[i, : len(e.features)] for i, e in enumerate(episodes)]
 
     def evaluate(self, episodes: list[Episode], constant: float | None = None) -> dict[str, float]:
         """MSE of the estimator's sums against R on ``episodes``, beside the MSE of a
@@ -331,20 +353,36 @@ class SPAReward:
         finals = torch.tensor([e.final_reward for e in episodes])
         sums = torch.stack([c.sum() for c in self.contributions(episodes)]).cpu()
         if constant is None:
-            constant = float(torch.tensor([e.final_reward for e in self.buffer]).mean()) if self.buffer else 0.0
-        return {"mse": float(((sums - finals) ** 2).mean()),
-                "constant_mse": float(((constant - finals) ** 2).mean())}
+            constant = (
+                float(torch.tensor([e.final_reward for e in self.buffer]).mean())
+                if self.buffer
+                else 0.0
+            )
+        return {
+            "mse": float(((sums - finals) ** 2).mean()),
+            "constant_mse": float(((constant - finals) ** 2).mean()),
+        }
 
     def add_episodes(self, episodes: list[Episode]) -> None:
         """Append finished episodes to the buffer (keeping the newest ``buffer_episodes``)."""
-        self.buffer.extend(Episode(e.features.detach().to(self.device, torch.float32),
-                                   e.grounding.detach().to(self.device, torch.float32),
-                                   float(e.final_reward), int(e.task)) for e in episodes)
-        del self.buffer[:-self.config.buffer_episodes]
+        self.buffer.extend(
+            Episode(
+                e.features.detach().to(self.device, torch.float32),
+                e.grounding.detach().to(self.device, torch.float32),
+                float(e.final_reward),
+                int(e.task),
+            )
+            for e in episodes
+        )
+        del self.buffer[: -self.config.buffer_episodes]
 
     # -- step rewards ----------------------------------------------------------------
-    def step_rewards(self, episodes: list[Episode], finished: list[bool] | None = None,
-                     paid: list[int] | None = None) -> list[dict[str, torch.Tensor]]:
+    def step_rewards(
+        self,
+        episodes: list[Episode],
+        finished: list[bool] | None = None,
+        paid: list[int] | None = None,
+    ) -> list[dict[str, torch.Tensor]]:
         """Each episode's step reward and its terms (``progress``, ``grounding``).
 
         ``finished[i]`` False marks a segment cut by the rollout's end: its R is unknown,
@@ -359,7 +397,9 @@ class SPAReward:
         if cfg.variant == "released":
             done = [i for i, f in enumerate(finished) if f]
             finals = torch.tensor([episodes[i].final_reward for i in done], dtype=torch.float32)
-            advantage = leave_one_out_baseline(finals, [episodes[i].task for i in done]) if done else finals
+            advantage = (
+                leave_one_out_baseline(finals, [episodes[i].task for i in done]) if done else finals
+            )
             by_index = dict(zip(done, advantage.tolist(), strict=True))
             for i, e in enumerate(episodes):
                 g = e.grounding.to(self.device, torch.float32).clone()
@@ -374,7 +414,7 @@ class SPAReward:
             if finished[i] and cfg.residual != "none":
                 gap = e.final_reward - c.sum()
                 if cfg.residual == "uniform":
-                    c[paid[i]:] += gap / (len(c) - paid[i])
+                    c[paid[i] :] += gap / (len(c) - paid[i])
                 else:
                     c[-1] += gap
             progress = cfg.alpha * c
@@ -396,7 +436,9 @@ class SPAReward:
         feats = rollout.obs.reshape(T, N, -1).to(self.device, torch.float32)
         state = rollout.reward_state or {}
         ground = state.get("last_action_valid")
-        ground = (torch.ones(T, N) if ground is None else ground.reshape(T, N).float()).to(self.device)
+        ground = (torch.ones(T, N) if ground is None else ground.reshape(T, N).float()).to(
+            self.device
+        )
         tasks = state.get("task_id")
         segments = split_episodes(rollout.terminations, rollout.truncations, rollout.valid)
         # An episode cut by the previous rollout's end continues at row 0 of this one: its
@@ -408,10 +450,18 @@ class SPAReward:
         for seg in segments:
             sl = slice(seg.start, seg.stop)
             prefix = carry.get(seg.env) if seg.start == 0 else None
-            f, g, r = feats[sl, seg.env], ground[sl, seg.env], rollout.rewards[sl, seg.env].float().to(self.device)
+            f, g, r = (
+                feats[sl, seg.env],
+                ground[sl, seg.env],
+                rollout.rewards[sl, seg.env].float().to(self.device),
+            )
             if prefix is not None:
                 f, g, r = (torch.cat([a, b]) for a, b in zip(prefix, (f, g, r), strict=True))
-            final = float(rollout.success[seg.stop - 1, seg.env]) if cfg.final_reward == "success" else float(r.sum())
+            final = (
+                float(rollout.success[seg.stop - 1, seg.env])
+                if cfg.final_reward == "success"
+                else float(r.sum())
+            )
             task = int(tasks[seg.start, seg.env]) if tasks is not None else -1
             episodes.append(Episode(f, g, final, task))
             paid.append(0 if prefix is None else len(prefix[0]))
@@ -420,17 +470,21 @@ class SPAReward:
         finished = [s.finished for s in segments]
         self.add_episodes([e for e, f in zip(episodes, finished, strict=True) if f])
         self.rollouts_seen += 1
-        if (cfg.variant == "paper" and cfg.retrain_every and len(self.buffer) >= cfg.min_episodes
-                and self.rollouts_seen % cfg.retrain_every == 0):
+        if (
+            cfg.variant == "paper"
+            and cfg.retrain_every
+            and len(self.buffer) >= cfg.min_episodes
+            and self.rollouts_seen % cfg.retrain_every == 0
+        ):
             self.fit()
         reward = torch.zeros(T, N, device=self.device)
         progress = torch.zeros_like(reward)
         grounding = torch.zeros_like(reward)
         terms_of = self.step_rewards(episodes, finished, paid)
         for seg, terms, skip in zip(segments, terms_of, paid, strict=True):
-            reward[seg.start:seg.stop, seg.env] = terms["reward"][skip:]
-            progress[seg.start:seg.stop, seg.env] = terms["progress"][skip:]
-            grounding[seg.start:seg.stop, seg.env] = terms["grounding"][skip:]
+            reward[seg.start : seg.stop, seg.env] = terms["reward"][skip:]
+            progress[seg.start : seg.stop, seg.env] = terms["progress"][skip:]
+            grounding[seg.start : seg.stop, seg.env] = terms["grounding"][skip:]
         return {"reward": reward, "progress": progress, "grounding": grounding}
 
     def __call__(self, batch: RewardInput) -> RewardOutput:
@@ -446,10 +500,19 @@ class SPAReward:
         return {
             "config": asdict(self.config),
             "estimator": None if self.estimator is None else self.estimator.state_dict(),
-            "feature_dim": None if self.estimator is None else int(self.estimator.norm.normalized_shape[0]),
+            "feature_dim": None
+            if self.estimator is None
+            else int(self.estimator.norm.normalized_shape[0]),
             "optimizer": None if self.optimizer is None else self.optimizer.state_dict(),
-            "buffer": [{"features": e.features.cpu(), "grounding": e.grounding.cpu(),
-                        "final_reward": e.final_reward, "task": e.task} for e in self.buffer],
+            "buffer": [
+                {
+                    "features": e.features.cpu(),
+                    "grounding": e.grounding.cpu(),
+                    "final_reward": e.final_reward,
+                    "task": e.task,
+                }
+                for e in self.buffer
+            ],
             "rollouts_seen": self.rollouts_seen,
             "trainings": self.trainings,
             "generator": self._generator.get_state(),
@@ -462,8 +525,15 @@ class SPAReward:
             self.estimator.load_state_dict(state["estimator"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.estimator.eval()
-        self.buffer = [Episode(b["features"].to(self.device), b["grounding"].to(self.device),
-                               float(b["final_reward"]), int(b["task"])) for b in state["buffer"]]
+        self.buffer = [
+            Episode(
+                b["features"].to(self.device),
+                b["grounding"].to(self.device),
+                float(b["final_reward"]),
+                int(b["task"]),
+            )
+            for b in state["buffer"]
+        ]
         self.rollouts_seen = int(state["rollouts_seen"])
         self.trainings = int(state["trainings"])
         self._generator.set_state(state["generator"])

@@ -20,22 +20,54 @@ HELP = "behaviour-clone a transformers LM policy on expert demonstrations (JSONL
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, dest="env_id", help="the text env, e.g. agentgym/Household-v0")
+    parser.add_argument(
+        "--env", required=True, dest="env_id", help="the text env, e.g. agentgym/Household-v0"
+    )
     parser.add_argument("--demos", required=True, help="demonstrations written by 'agentgym demos'")
     parser.add_argument("--policy", required=True, help="hf:PATH of the causal LM to start from")
-    parser.add_argument("--out", default=None, help="folder of the cloned policy (default: PATH-bc)")
-    parser.add_argument("--epochs", type=int, default=10, help="passes over the demonstrations (default 10)")
+    parser.add_argument(
+        "--out", default=None, help="folder of the cloned policy (default: PATH-bc)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=10, help="passes over the demonstrations (default 10)"
+    )
     parser.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (default 1e-3)")
-    parser.add_argument("--batch-size", type=int, default=32, help="steps per minibatch (default 32)")
-    parser.add_argument("--history", type=int, default=2,
-                        help="(observation, action) pairs in the prompt; use the same for agent-ppo (default 2)")
-    parser.add_argument("--max-prompt-tokens", type=int, default=384, help="longest prompt (default 384)")
-    parser.add_argument("--lora-rank", type=int, default=0, help="train LoRA adapters of this rank (default 0: all weights)")
-    parser.add_argument("--all-episodes", action="store_true", help="also clone the expert's failed episodes")
-    parser.add_argument("--eval-episodes", type=int, default=0,
-                        help="held-out episodes to evaluate the cloned policy on (default 0)")
-    parser.add_argument("--max-episode-steps", type=int, default=0, help="evaluation episode cap (default: the env's)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the minibatch order (default 0)")
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="steps per minibatch (default 32)"
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=2,
+        help="(observation, action) pairs in the prompt; use the same for agent-ppo (default 2)",
+    )
+    parser.add_argument(
+        "--max-prompt-tokens", type=int, default=384, help="longest prompt (default 384)"
+    )
+    parser.add_argument(
+        "--lora-rank",
+        type=int,
+        default=0,
+        help="train LoRA adapters of this rank (default 0: all weights)",
+    )
+    parser.add_argument(
+        "--all-episodes", action="store_true", help="also clone the expert's failed episodes"
+    )
+    parser.add_argument(
+        "--eval-episodes",
+        type=int,
+        default=0,
+        help="held-out episodes to evaluate the cloned policy on (default 0)",
+    )
+    parser.add_argument(
+        "--max-episode-steps",
+        type=int,
+        default=0,
+        help="evaluation episode cap (default: the env's)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the minibatch order (default 0)"
+    )
     parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda[:i]")
 
 
@@ -64,8 +96,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     others = sorted({r.get("env_id") for r in records} - {args.env_id, None})
     if others:
-        console.print(f"[yellow]warning:[/yellow] --demos holds episodes of {', '.join(others)}, "
-                      f"not only {args.env_id}")
+        console.print(
+            f"[yellow]warning:[/yellow] --demos holds episodes of {', '.join(others)}, "
+            f"not only {args.env_id}"
+        )
     out = Path(args.out) if args.out else source.with_name(source.name + "-bc")
     torch.manual_seed(args.seed)
     fmt = PromptFormat(history=args.history, max_prompt_tokens=args.max_prompt_tokens)
@@ -73,7 +107,12 @@ def run(args: argparse.Namespace) -> int:
     steps = sum(len(r["steps"]) for r in records)
     console.print(f"cloning {len(records)} episodes ({steps} steps) into {out}")
     losses = behaviour_clone(
-        policy, records, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
+        policy,
+        records,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
         callback=lambda row: console.print(f"epoch {row['epoch']}: loss {row['loss']:.4f}"),
     )
     policy.save_pretrained(out)
@@ -81,15 +120,25 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_episodes > 0:
         from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
 
-        config = AgentPPOConfig(env_id=args.env_id, policy=f"hf:{out}", reward="env", kl_coef=0.0,
-                                history=args.history, max_prompt_tokens=args.max_prompt_tokens,
-                                max_episode_steps=args.max_episode_steps, eval_episodes=args.eval_episodes,
-                                device=device, seed=args.seed)
+        config = AgentPPOConfig(
+            env_id=args.env_id,
+            policy=f"hf:{out}",
+            reward="env",
+            kl_coef=0.0,
+            history=args.history,
+            max_prompt_tokens=args.max_prompt_tokens,
+            max_episode_steps=args.max_episode_steps,
+            eval_episodes=args.eval_episodes,
+            device=device,
+            seed=args.seed,
+        )
         agent = AgentPPO(config, policy=policy)
         try:
             scores = agent.evaluate()
         finally:
             agent.close()
-        console.print(f"held-out: success {scores['eval/success_rate']:.1%}, grounding accuracy "
-                      f"{scores['eval/grounding_accuracy']:.1%} over {args.eval_episodes} episodes")
+        console.print(
+            f"held-out: success {scores['eval/success_rate']:.1%}, grounding accuracy "
+            f"{scores['eval/grounding_accuracy']:.1%} over {args.eval_episodes} episodes"
+        )
     return 0

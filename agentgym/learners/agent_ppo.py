@@ -257,8 +257,12 @@ class AgentPPO:
 
     @torch.no_grad()
     def run_episodes(
-        self, count: int, greedy: bool = False, seeds: list[int] | None = None,
-        score: bool = True, generator: torch.Generator | None = None,
+        self,
+        count: int,
+        greedy: bool = False,
+        seeds: list[int] | None = None,
+        score: bool = True,
+        generator: torch.Generator | None = None,
     ) -> list[_Episode]:
         """Play ``count`` episodes with the current policy, ``num_envs`` at a time;
         ``score=False`` skips the log-probs, values and features PPO needs."""

@@ -31,13 +31,19 @@ def agent_config(values: dict[str, Any], rewards: Sequence[str] = ()) -> Any:
     if unknown:
         flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
         hint = suggest(unknown[0], sorted(known))
-        raise ValueError(f"{flags}: not a setting of --learner {LEARNER}.{hint} It takes: "
-                         + ", ".join("--" + k.replace("_", "-") for k in sorted(known)))
+        raise ValueError(
+            f"{flags}: not a setting of --learner {LEARNER}.{hint} It takes: "
+            + ", ".join("--" + k.replace("_", "-") for k in sorted(known))
+        )
     rewards = list(rewards)
     if len(rewards) > 1:
-        raise ValueError(f"--reward was given {len(rewards)} times; --learner {LEARNER} trains one reward")
+        raise ValueError(
+            f"--reward was given {len(rewards)} times; --learner {LEARNER} trains one reward"
+        )
     reward = rewards[0] if rewards else values.get("reward", "sparse")
-    return AgentPPOConfig(**{**{k: v for k, v in values.items() if k != "reward"}, "reward": reward})
+    return AgentPPOConfig(
+        **{**{k: v for k, v in values.items() if k != "reward"}, "reward": reward}
+    )
 
 
 def check_agent_config(config: Any) -> None:
@@ -54,14 +60,25 @@ def check_agent_config(config: Any) -> None:
         env = gym.make(env_spec.id)
         task = getattr(env.unwrapped, "task_spec", None)
         env.close()
-        if not callable(getattr(env.unwrapped, "expert_action", None)) and not hasattr(env.unwrapped, "mission"):
-            log.warning("%s does not look like a text env; agent PPO acts with text commands", config.env_id)
+        if not callable(getattr(env.unwrapped, "expert_action", None)) and not hasattr(
+            env.unwrapped, "mission"
+        ):
+            log.warning(
+                "%s does not look like a text env; agent PPO acts with text commands", config.env_id
+            )
         parse_reward_spec("spa:" if config.reward == "spa" else config.reward, task)
 
 
-def start_agent_run(*, values: dict[str, Any], rewards: Sequence[str] = (), out: str | Path | None = None,
-                    root: str | Path = "runs", overwrite: bool = False, argv: Sequence[str] | None = None,
-                    command: str = "train") -> Any:
+def start_agent_run(
+    *,
+    values: dict[str, Any],
+    rewards: Sequence[str] = (),
+    out: str | Path | None = None,
+    root: str | Path = "runs",
+    overwrite: bool = False,
+    argv: Sequence[str] | None = None,
+    command: str = "train",
+) -> Any:
     """Validate an agent-PPO request and write its run folder (before any training)."""
     from agentgym.runs.manifest import build_manifest, resolve_device
     from agentgym.runs.rundir import RunDir
@@ -69,17 +86,41 @@ def start_agent_run(*, values: dict[str, Any], rewards: Sequence[str] = (), out:
     config = agent_config(values, rewards)
     check_agent_config(config)
     device = resolve_device(config.device)
-    run_config = {"command": command, "learner": LEARNER, "env_id": config.env_id,
-                  "rewards": [config.reward], "seeds": [config.seed], "config": asdict(config)}
-    run = RunDir.create(command=command, env_id=config.env_id, config=run_config, out=out, root=root,
-                        overwrite=overwrite)
-    run.write_manifest(build_manifest(command=command, seeds=[config.seed], device=device, argv=argv,
-                                      extra={"learner": LEARNER, "policy": config.policy, "status": "created"}))
+    run_config = {
+        "command": command,
+        "learner": LEARNER,
+        "env_id": config.env_id,
+        "rewards": [config.reward],
+        "seeds": [config.seed],
+        "config": asdict(config),
+    }
+    run = RunDir.create(
+        command=command,
+        env_id=config.env_id,
+        config=run_config,
+        out=out,
+        root=root,
+        overwrite=overwrite,
+    )
+    run.write_manifest(
+        build_manifest(
+            command=command,
+            seeds=[config.seed],
+            device=device,
+            argv=argv,
+            extra={"learner": LEARNER, "policy": config.policy, "status": "created"},
+        )
+    )
     return run
 
 
-def train_agent_run(run: Any, callback: Callable[[dict[str, Any]], Any] | None = None, *,
-                    resume: bool = False, report: bool = True) -> dict[str, Any]:
+def train_agent_run(
+    run: Any,
+    callback: Callable[[dict[str, Any]], Any] | None = None,
+    *,
+    resume: bool = False,
+    report: bool = True,
+) -> dict[str, Any]:
     """Train (or resume) the agent-PPO run in ``run``; the manifest's status and the
     report follow ``runs.training.train_run``'s conventions."""
     from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
@@ -90,8 +131,10 @@ def train_agent_run(run: Any, callback: Callable[[dict[str, Any]], Any] | None =
     try:
         if resume:
             if not (run.checkpoints_dir / "latest.pt").is_file():
-                raise FileNotFoundError(f"--resume {run.path}: no checkpoints/latest.pt yet; start it "
-                                        "again with --overwrite")
+                raise FileNotFoundError(
+                    f"--resume {run.path}: no checkpoints/latest.pt yet; start it "
+                    "again with --overwrite"
+                )
             agent = AgentPPO.resume(run.path)
         else:
             agent = AgentPPO(AgentPPOConfig(**spec["config"]), run_dir=run.path)
@@ -100,7 +143,11 @@ def train_agent_run(run: Any, callback: Callable[[dict[str, Any]], Any] | None =
         finally:
             agent.close()
     except BaseException as err:
-        status = "interrupted" if isinstance(err, KeyboardInterrupt) else f"failed: {type(err).__name__}: {err}"
+        status = (
+            "interrupted"
+            if isinstance(err, KeyboardInterrupt)
+            else f"failed: {type(err).__name__}: {err}"
+        )
         run.update_manifest(status=status, finished=_now())
         if report:
             try:
@@ -110,8 +157,11 @@ def train_agent_run(run: Any, callback: Callable[[dict[str, Any]], Any] | None =
         raise
     total = int(spec["config"]["total_steps"])
     status = "done" if int(final.get("step", total)) >= total else "stopped"
-    run.update_manifest(status=status, finished=_now(),
-                        final={k: v for k, v in final.items() if isinstance(v, (int, float, str))})
+    run.update_manifest(
+        status=status,
+        finished=_now(),
+        final={k: v for k, v in final.items() if isinstance(v, (int, float, str))},
+    )
     if report:
         write_reports(run)
     return final

@@ -9,13 +9,13 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 import torch
+from agentgym.reward_designers.progress import SPAReward
 
 from agentgym.agent_env import expert_episode
 from agentgym.learners.agent_bc import bc_examples, behaviour_clone
 from agentgym.learners.agent_policy import LMPolicy, PromptFormat
 from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
 from agentgym.learners.logger import read_metrics
-from agentgym.reward_designers.progress import SPAReward
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.support.tiny_lm import build_tiny_lm_for_env  # noqa: E402
@@ -43,7 +43,9 @@ def demos() -> list[dict]:
 @pytest.fixture(scope="module")
 def tiny_lm(tmp_path_factory) -> Path:
     torch.manual_seed(0)
-    return build_tiny_lm_for_env(tmp_path_factory.mktemp("lm") / "tiny", ENV, hidden_size=32, heads=2)
+    return build_tiny_lm_for_env(
+        tmp_path_factory.mktemp("lm") / "tiny", ENV, hidden_size=32, heads=2
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +57,21 @@ def bc_policy(tiny_lm, demos, tmp_path_factory) -> Path:
 
 
 def config(policy: Path, **kw) -> AgentPPOConfig:
-    base = dict(env_id=ENV, policy=f"hf:{policy}", reward="sparse", total_steps=400, num_envs=8,
-                episodes_per_update=16, max_episode_steps=12, history=0, max_prompt_tokens=160,
-                eval_episodes=0, device="cpu", seed=0, explore_episodes=16)
+    base = dict(
+        env_id=ENV,
+        policy=f"hf:{policy}",
+        reward="sparse",
+        total_steps=400,
+        num_envs=8,
+        episodes_per_update=16,
+        max_episode_steps=12,
+        history=0,
+        max_prompt_tokens=160,
+        eval_episodes=0,
+        device="cpu",
+        seed=0,
+        explore_episodes=16,
+    )
     return AgentPPOConfig(**{**base, **kw})
 
 
@@ -105,8 +119,17 @@ def test_behaviour_cloning_learns_the_expert_commands(bc_policy, demos):
 
 def test_agent_ppo_raises_the_success_of_a_bc_policy(bc_policy):
     # A small task: four BabyAI GoToLocal layouts (task_seeds=4), sparse success reward.
-    cfg = config(bc_policy, total_steps=1500, num_envs=16, episodes_per_update=32, learning_rate=1e-3,
-                 update_epochs=4, kl_coef=0.0, task_seeds=4, eval_episodes=32)
+    cfg = config(
+        bc_policy,
+        total_steps=1500,
+        num_envs=16,
+        episodes_per_update=32,
+        learning_rate=1e-3,
+        update_epochs=4,
+        kl_coef=0.0,
+        task_seeds=4,
+        eval_episodes=32,
+    )
     rows: list[dict] = []
     agent = AgentPPO(cfg)
     agent.learn(callback=rows.append)
@@ -117,7 +140,9 @@ def test_agent_ppo_raises_the_success_of_a_bc_policy(bc_policy):
 
 
 def test_spa_reward_explores_trains_the_estimator_and_relabels(bc_policy, tmp_path):
-    agent = AgentPPO(config(bc_policy, reward="spa:epochs=5;min_episodes=4", total_steps=300), run_dir=tmp_path)
+    agent = AgentPPO(
+        config(bc_policy, reward="spa:epochs=5;min_episodes=4", total_steps=300), run_dir=tmp_path
+    )
     assert isinstance(agent.relabel, SPAReward)
     agent.learn()
     spa = agent.relabel
@@ -130,7 +155,9 @@ def test_spa_reward_explores_trains_the_estimator_and_relabels(bc_policy, tmp_pa
 
 
 def test_checkpoint_resume_continues_where_it_stopped(bc_policy, tmp_path):
-    agent = AgentPPO(config(bc_policy, total_steps=120, reward="spa:epochs=2;min_episodes=4"), run_dir=tmp_path)
+    agent = AgentPPO(
+        config(bc_policy, total_steps=120, reward="spa:epochs=2;min_episodes=4"), run_dir=tmp_path
+    )
     agent.learn()
     saved = {k: v.clone() for k, v in agent.policy.state_dict().items()}
     step, estimator = agent.global_step, agent.relabel.state_dict()
@@ -139,8 +166,11 @@ def test_checkpoint_resume_continues_where_it_stopped(bc_policy, tmp_path):
     assert resumed.global_step == step and resumed.updates == agent.updates
     for k, v in resumed.policy.state_dict().items():
         torch.testing.assert_close(v, saved[k])
-    for a, b in zip(resumed.relabel.state_dict()["estimator"].values(), estimator["estimator"].values(),
-                    strict=True):
+    for a, b in zip(
+        resumed.relabel.state_dict()["estimator"].values(),
+        estimator["estimator"].values(),
+        strict=True,
+    ):
         torch.testing.assert_close(a, b)
     resumed.config = AgentPPOConfig(**{**resumed.config.__dict__, "total_steps": step + 100})
     resumed.learn()

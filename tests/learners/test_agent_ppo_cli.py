@@ -16,8 +16,13 @@ ENV = "agentgym/BabyAI-GoToLocal-v0"
 
 
 def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agentgym", *args], capture_output=True, text=True,
-                          timeout=600, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "agentgym", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +31,25 @@ def cloned(tmp_path_factory) -> Path:
     build_tiny_lm_for_env(work / "tiny", ENV, hidden_size=32, heads=2)
     out = agentgym("demos", "--env", ENV, "--episodes", "12", "--out", str(work / "demos.jsonl"))
     assert out.returncode == 0, out.stderr
-    out = agentgym("bc", "--env", ENV, "--demos", str(work / "demos.jsonl"), "--policy", f"hf:{work / 'tiny'}",
-                   "--history", "0", "--epochs", "2", "--eval-episodes", "4", "--max-episode-steps", "8",
-                   "--device", "cpu")
+    out = agentgym(
+        "bc",
+        "--env",
+        ENV,
+        "--demos",
+        str(work / "demos.jsonl"),
+        "--policy",
+        f"hf:{work / 'tiny'}",
+        "--history",
+        "0",
+        "--epochs",
+        "2",
+        "--eval-episodes",
+        "4",
+        "--max-episode-steps",
+        "8",
+        "--device",
+        "cpu",
+    )
     assert out.returncode == 0, out.stderr
     assert "epoch 2: loss" in out.stderr and "held-out: success" in out.stderr
     policy = work / "tiny-bc"
@@ -38,17 +59,46 @@ def cloned(tmp_path_factory) -> Path:
 
 def test_train_agent_ppo_with_spa_writes_a_run_folder(cloned, tmp_path):
     run = tmp_path / "run"
-    out = agentgym("train", "--env", ENV, "--learner", "agent-ppo", "--policy", f"hf:{cloned}",
-                   "--reward", "spa", "--steps", "60", "--history", "0", "--max-episode-steps", "8",
-                   "--num-envs", "4", "--episodes-per-update", "4", "--explore-episodes", "4",
-                   "--eval-episodes", "4", "--device", "cpu", "--seed", "3", "--out", str(run))
+    out = agentgym(
+        "train",
+        "--env",
+        ENV,
+        "--learner",
+        "agent-ppo",
+        "--policy",
+        f"hf:{cloned}",
+        "--reward",
+        "spa",
+        "--steps",
+        "60",
+        "--history",
+        "0",
+        "--max-episode-steps",
+        "8",
+        "--num-envs",
+        "4",
+        "--episodes-per-update",
+        "4",
+        "--explore-episodes",
+        "4",
+        "--eval-episodes",
+        "4",
+        "--device",
+        "cpu",
+        "--seed",
+        "3",
+        "--out",
+        str(run),
+    )
     assert out.returncode == 0, out.stderr
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "done" and manifest["learner"] == "agent-ppo"
     rows = [json.loads(line) for line in (run / "logs" / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["step"] >= 60 and "eval/success_rate" in rows[-1]
     assert any("reward_terms/progress" in r for r in rows)
-    assert (run / "checkpoints" / "latest.pt").is_file() and (run / "policy" / "config.json").is_file()
+    assert (run / "checkpoints" / "latest.pt").is_file() and (
+        run / "policy" / "config.json"
+    ).is_file()
     assert (run / "report.html").is_file()
     config = (run / "config.yaml").read_text()
     assert "agent-ppo" in config and "seed: 3" in config
@@ -57,13 +107,44 @@ def test_train_agent_ppo_with_spa_writes_a_run_folder(cloned, tmp_path):
 def test_cli_errors_name_the_option(cloned, tmp_path):
     out = agentgym("train", "--env", ENV, "--learner", "ppo", "--kl-coef", "0.1")
     assert out.returncode == 2 and "--kl-coef only apply to --learner agent-ppo" in out.stderr
-    out = agentgym("train", "--env", ENV, "--learner", "agent-ppo", "--policy", f"hf:{cloned}",
-                   "--num-steps", "5", "--out", str(tmp_path / "x"))
+    out = agentgym(
+        "train",
+        "--env",
+        ENV,
+        "--learner",
+        "agent-ppo",
+        "--policy",
+        f"hf:{cloned}",
+        "--num-steps",
+        "5",
+        "--out",
+        str(tmp_path / "x"),
+    )
     assert out.returncode == 2 and "--num-steps: not a setting of --learner agent-ppo" in out.stderr
-    out = agentgym("train", "--env", ENV, "--learner", "agent-ppo", "--policy", f"hf:{tmp_path}",
-                   "--out", str(tmp_path / "y"))
+    out = agentgym(
+        "train",
+        "--env",
+        ENV,
+        "--learner",
+        "agent-ppo",
+        "--policy",
+        f"hf:{tmp_path}",
+        "--out",
+        str(tmp_path / "y"),
+    )
     assert out.returncode == 2 and "config.json" in out.stderr
-    out = agentgym("train", "--env", ENV, "--learner", "agent-ppo", "--policy", f"hf:{cloned}",
-                   "--reward", "spa:alpah=1", "--out", str(tmp_path / "z"))
+    out = agentgym(
+        "train",
+        "--env",
+        ENV,
+        "--learner",
+        "agent-ppo",
+        "--policy",
+        f"hf:{cloned}",
+        "--reward",
+        "spa:alpah=1",
+        "--out",
+        str(tmp_path / "z"),
+    )
     assert out.returncode == 2 and "Did you mean 'alpha'" in out.stderr
     assert not (tmp_path / "x").exists() and not (tmp_path / "z").exists()

@@ -8,12 +8,6 @@ import zlib
 import gymnasium as gym
 import pytest
 import torch
-
-from agentgym.agent_env import observation_text
-from agentgym.learners.checkpoint import load_checkpoint, save_checkpoint
-from agentgym.learners.rollout import Rollout
-from agentgym.rewards import RewardSpecError, parse_reward_spec
-from agentgym.rewards.base import RewardError
 from agentgym.reward_designers.progress import (
     Episode,
     SPAConfig,
@@ -21,6 +15,12 @@ from agentgym.reward_designers.progress import (
     leave_one_out_baseline,
     split_episodes,
 )
+
+from agentgym.agent_env import observation_text
+from agentgym.learners.checkpoint import load_checkpoint, save_checkpoint
+from agentgym.learners.rollout import Rollout
+from agentgym.rewards import RewardSpecError, parse_reward_spec
+from agentgym.rewards.base import RewardError
 
 ENV = "agentgym/Household-PickPlace-v0"
 DIM = 128
@@ -59,7 +59,9 @@ def household_episodes(n: int, seed: int, max_steps: int = 20) -> list[Episode]:
             ground.append(float(info["action_valid"]))
             if terminated or truncated:
                 break
-        episodes.append(Episode(torch.stack(feats), torch.tensor(ground), float(info["success"]), i))
+        episodes.append(
+            Episode(torch.stack(feats), torch.tensor(ground), float(info["success"]), i)
+        )
     env.close()
     return episodes
 
@@ -69,14 +71,30 @@ def as_rollout(episodes: list[Episode]) -> Rollout:
     T, N = max(len(e.features) for e in episodes), len(episodes)
     obs = torch.zeros(T, N, DIM)
     z = lambda dtype=torch.float32: torch.zeros(T, N, dtype=dtype)  # noqa: E731
-    ends, valid, success, ground, task = z(torch.bool), z(torch.bool), z(torch.bool), z(), z(torch.long)
+    ends, valid, success, ground, task = (
+        z(torch.bool),
+        z(torch.bool),
+        z(torch.bool),
+        z(),
+        z(torch.long),
+    )
     for n, e in enumerate(episodes):
         L = len(e.features)
         obs[:L, n], ground[:L, n], valid[:L, n], task[:L, n] = e.features, e.grounding, True, e.task
         ends[L - 1, n], success[L - 1, n] = True, bool(e.final_reward)
-    return Rollout(obs=obs, actions=z(torch.long), logprobs=z(), values=z(), rewards=z(),
-                   terminations=ends, truncations=z(torch.bool), env_rewards=z(), success=success,
-                   reward_state={"last_action_valid": ground, "task_id": task}, valid=valid)
+    return Rollout(
+        obs=obs,
+        actions=z(torch.long),
+        logprobs=z(),
+        values=z(),
+        rewards=z(),
+        terminations=ends,
+        truncations=z(torch.bool),
+        env_rewards=z(),
+        success=success,
+        reward_state={"last_action_valid": ground, "task_id": task},
+        valid=valid,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +116,9 @@ def test_estimator_sums_match_held_out_final_rewards_better_than_a_constant(epis
 
 def test_with_beta_zero_each_episodes_rewards_sum_to_its_final_reward(episodes):
     train, held_out = episodes
-    spa = SPAReward(SPAConfig(beta=0.0, residual="uniform", epochs=20, device="cpu", min_episodes=8))
+    spa = SPAReward(
+        SPAConfig(beta=0.0, residual="uniform", epochs=20, device="cpu", min_episodes=8)
+    )
     spa.add_episodes(train)
     spa.fit()
     rollout = as_rollout(held_out)
@@ -137,11 +157,14 @@ def test_step_reward_is_alpha_progress_plus_beta_grounding(episodes):
 def test_released_variant_is_the_leave_one_out_advantage_plus_grounding_bonus():
     finals = torch.tensor([1.0, 0.0, 1.0, 0.7])
     # task 3 holds one rollout only: it keeps its own R, as SPA-RL's code does
-    torch.testing.assert_close(leave_one_out_baseline(finals, [5, 5, 5, 3]),
-                               torch.tensor([0.5, -1.0, 0.5, 0.7]))
-    eps = [Episode(torch.zeros(3, DIM), torch.tensor([1.0, 0.0, 0.0]), 1.0, 5),
-           Episode(torch.zeros(2, DIM), torch.tensor([0.0, 1.0]), 0.0, 5),
-           Episode(torch.zeros(2, DIM), torch.tensor([1.0, 1.0]), 1.0, 5)]
+    torch.testing.assert_close(
+        leave_one_out_baseline(finals, [5, 5, 5, 3]), torch.tensor([0.5, -1.0, 0.5, 0.7])
+    )
+    eps = [
+        Episode(torch.zeros(3, DIM), torch.tensor([1.0, 0.0, 0.0]), 1.0, 5),
+        Episode(torch.zeros(2, DIM), torch.tensor([0.0, 1.0]), 0.0, 5),
+        Episode(torch.zeros(2, DIM), torch.tensor([1.0, 1.0]), 1.0, 5),
+    ]
     spa = SPAReward(SPAConfig(variant="released", device="cpu"))
     out = spa.relabel(as_rollout(eps))
     # R - mean of the others: 1 - 0.5, 0 - 1, 1 - 0.5; bonus 0.5 for valid steps and the last step
@@ -163,7 +186,10 @@ def test_split_episodes_skips_autoreset_steps_and_marks_cut_episodes():
     valid[4, 1] = False
     segs = split_episodes(terms, truncs, valid)
     assert [(s.env, s.start, s.stop, s.finished) for s in segs] == [
-        (0, 0, 2, True), (0, 3, 5, False), (1, 0, 4, True)]
+        (0, 0, 2, True),
+        (0, 3, 5, False),
+        (1, 0, 4, True),
+    ]
 
 
 def test_estimator_retrains_online_on_every_rollout(episodes):
@@ -173,7 +199,9 @@ def test_estimator_retrains_online_on_every_rollout(episodes):
     first = [p.clone() for p in spa.estimator.parameters()]
     spa.relabel(as_rollout(train[20:40]))
     assert spa.trainings == 2 and len(spa.buffer) == 40
-    assert any(not torch.equal(a, b) for a, b in zip(first, spa.estimator.parameters(), strict=True))
+    assert any(
+        not torch.equal(a, b) for a, b in zip(first, spa.estimator.parameters(), strict=True)
+    )
     # with too few episodes the estimator waits (c = 0) instead of fitting noise
     late = SPAReward(SPAConfig(min_episodes=50, device="cpu"))
     out = late.relabel(as_rollout(held_out[:10]))
@@ -214,9 +242,18 @@ def test_ppo_learner_relabels_reach_rollouts_with_a_gru_estimator_over_observati
     from agentgym.learners.logger import read_metrics
     from agentgym.learners.ppo import PPO, PPOConfig
 
-    config = PPOConfig(env_id="agentgym/Reach-v0", reward="spa:body=gru;final_reward=return;min_episodes=2;epochs=3",
-                       total_steps=512, num_envs=4, num_steps=64, num_minibatches=2, update_epochs=1,
-                       eval_episodes=0, checkpoint_every=0, seed=0)
+    config = PPOConfig(
+        env_id="agentgym/Reach-v0",
+        reward="spa:body=gru;final_reward=return;min_episodes=2;epochs=3",
+        total_steps=512,
+        num_envs=4,
+        num_steps=64,
+        num_minibatches=2,
+        update_epochs=1,
+        eval_episodes=0,
+        checkpoint_every=0,
+        seed=0,
+    )
     agent = PPO(config, tmp_path)
     spa = agent.members[0].relabel
     assert isinstance(spa, SPAReward)

@@ -30,8 +30,9 @@ def words_of(texts: Iterable[str]) -> Counter[str]:
     return counts
 
 
-def env_texts(env_id: str, episodes: int = 30, seed: int = 0, random_prob: float = 0.3,
-              max_steps: int = 60) -> list[str]:
+def env_texts(
+    env_id: str, episodes: int = 30, seed: int = 0, random_prob: float = 0.3, max_steps: int = 60
+) -> list[str]:
     """Observation texts, missions and admissible commands seen on ``episodes`` episodes
     of ``env_id`` played by its expert with some random admissible commands mixed in
     (so the vocabulary covers states the expert never visits)."""
@@ -51,7 +52,9 @@ def env_texts(env_id: str, episodes: int = 30, seed: int = 0, random_prob: float
             texts.append(observation_text(obs))
             admissible = list(info.get("admissible_actions", []))
             texts.extend(admissible)
-            action = rng.choice(admissible) if admissible and rng.random() < random_prob else expert()
+            action = (
+                rng.choice(admissible) if admissible and rng.random() < random_prob else expert()
+            )
             obs, _, terminated, truncated, info = env.step(action)
             if terminated or truncated:
                 texts.append(observation_text(obs))
@@ -60,9 +63,17 @@ def env_texts(env_id: str, episodes: int = 30, seed: int = 0, random_prob: float
     return texts
 
 
-def build_tiny_lm(path: str | Path, texts: Iterable[str], *, hidden_size: int = 64, layers: int = 2,
-                  heads: int = 4, max_positions: int = 1024, seed: int = 0,
-                  extra_words: Iterable[str] = ("task", "obs", "act", ":")) -> Path:
+def build_tiny_lm(
+    path: str | Path,
+    texts: Iterable[str],
+    *,
+    hidden_size: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    max_positions: int = 1024,
+    seed: int = 0,
+    extra_words: Iterable[str] = ("task", "obs", "act", ":"),
+) -> Path:
     """Save a word-level tokenizer over ``texts`` and a random-weight Llama to ``path``."""
     import torch
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
@@ -70,29 +81,45 @@ def build_tiny_lm(path: str | Path, texts: Iterable[str], *, hidden_size: int = 
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    counts = words_of(texts)
+    from agentgym.agent_env import NOTHING_HAPPENS
+
+    counts = words_of([*texts, NOTHING_HAPPENS])  # what every text env answers an invalid command
     counts.update(extra_words)
     vocab = {tok: i for i, tok in enumerate(SPECIALS)}
     for word in sorted(counts):
         vocab.setdefault(word, len(vocab))
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.WhitespaceSplit(),
-        pre_tokenizers.Split(Regex(r"[^\w/]"), behavior="isolated"),
-    ])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Split(Regex(r"[^\w/]"), behavior="isolated"),
+        ]
+    )
     # Words decode joined by spaces; the commands of text envs hold no punctuation.
     tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
-                                        bos_token="[BOS]", eos_token="[EOS]")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        bos_token="[BOS]",
+        eos_token="[EOS]",
+    )
     tokenizer.save_pretrained(path)
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=len(vocab), hidden_size=hidden_size,
-                         intermediate_size=2 * hidden_size, num_hidden_layers=layers,
-                         num_attention_heads=heads, num_key_value_heads=heads,
-                         max_position_embeddings=max_positions, bos_token_id=vocab["[BOS]"],
-                         eos_token_id=vocab["[EOS]"], pad_token_id=vocab["[PAD]"],
-                         tie_word_embeddings=True)
+    config = LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        max_position_embeddings=max_positions,
+        bos_token_id=vocab["[BOS]"],
+        eos_token_id=vocab["[EOS]"],
+        pad_token_id=vocab["[PAD]"],
+        tie_word_embeddings=True,
+    )
     LlamaForCausalLM(config).save_pretrained(path)
     return path
 
