@@ -8,8 +8,9 @@ PIP := $(PY) -m pip
 EXTRAS := mujoco,metaworld,text,web,llm,vlm,hf,sb3,dev
 export MUJOCO_GL ?= egl
 export PYOPENGL_PLATFORM ?= egl
-# Tests that need Chromium run in the default suite when it is installed.
-BROWSER_MARK := $(shell command -v chromium >/dev/null 2>&1 && echo "" || echo "and not browser")
+# Tests that need Chromium run in the default suite when it is installed (evaluated when
+# the recipe runs, i.e. after sysdeps has had its chance to install it).
+BROWSER_MARK = $(shell command -v chromium >/dev/null 2>&1 && echo "" || echo "and not browser")
 PYTEST := $(PY) -m pytest
 
 .PHONY: help venv sysdeps demo test test-slow test-gpu test-llm test-browser test-all bench lint clean
