@@ -98,9 +98,14 @@ class VectorRewardWrapper(VectorWrapper):
             for k, v in terms_in.items()
             if not k.startswith("_")
         }
+        acts = np.asarray(actions)
+        if acts.dtype.kind in "OUS":
+            # Text commands: reward models see whether each command was valid, as they do
+            # inside a single TextTaskEnv (agentgym.agent_env), not the raw strings.
+            acts = np.asarray(infos.get("action_valid", np.zeros(n, bool)), dtype=np.int64)
         batch = make_input(
             infos["reward_state"],
-            actions,
+            acts,
             infos.get("env_reward", env_reward),
             env_terms,
             infos.get("success", np.zeros(n, bool)),

@@ -66,3 +66,37 @@ def test_single_env_wrapper_keeps_env_reward_in_info():
     assert reward == float(info["success"])
     assert info["env_reward"] < 0  # Reach's dense reward is a negative distance
     assert set(info["reward_terms"]) == {"success"}
+
+
+TEXT_PROGRAM = """
+import torch
+
+def compute_reward(state, action):
+    valid = state["last_action_valid"].float()
+    return 0.1 * valid + 0.01 * action.float(), {"valid": 0.1 * valid, "action": 0.01 * action.float()}
+"""
+
+
+def test_vector_wrapper_on_text_envs_equals_per_env(tmp_path):
+    program = tmp_path / "valid.py"
+    program.write_text(TEXT_PROGRAM)
+    n = 3
+    per_env = gym.make_vec("agentgym/Household-v0", num_envs=n, vectorization_mode="sync", reward=str(program))
+    batched = VectorRewardWrapper(gym.make_vec("agentgym/Household-v0", num_envs=n, vectorization_mode="sync"),
+                                  str(program))
+    _, info = per_env.reset(seed=5)
+    batched.reset(seed=5)
+    rng = np.random.default_rng(1)
+    saw_valid = saw_invalid = False
+    for _ in range(30):
+        options = [info["admissible_actions"][i] if info["_admissible_actions"][i] else ["look"]
+                   for i in range(n)]
+        actions = np.array([rng.choice(o) if rng.random() < 0.7 else "fly to the moon" for o in options])
+        _, r_env, _, _, info = per_env.step(actions)
+        _, r_vec, _, _, _ = batched.step(actions)
+        np.testing.assert_allclose(r_vec, r_env, atol=1e-6)
+        saw_valid |= bool((r_env > 0.1).any())
+        saw_invalid |= bool(((r_env == 0) & info.get("_action_valid", np.ones(n, bool))).any())
+    assert saw_valid and saw_invalid
+    per_env.close()
+    batched.close()
