@@ -56,16 +56,17 @@ def check_agent_config(config: Any) -> None:
 
     env_spec = gym.spec(config.env_id)
     policy_path(config.policy)
+    env = gym.make(env_spec.id)
+    task = getattr(env.unwrapped, "task_spec", None)
+    text_actions = isinstance(env.action_space, gym.spaces.Text)
+    env.close()
+    if not text_actions:
+        raise ValueError(
+            f"--env {config.env_id!r}: --learner agent-ppo acts with text commands, and this "
+            f"env's actions are {type(env.action_space).__name__}; pick a text, web or tool "
+            "env (agentgym envs --family text)"
+        )
     if config.reward != "env":
-        env = gym.make(env_spec.id)
-        task = getattr(env.unwrapped, "task_spec", None)
-        env.close()
-        if not callable(getattr(env.unwrapped, "expert_action", None)) and not hasattr(
-            env.unwrapped, "mission"
-        ):
-            log.warning(
-                "%s does not look like a text env; agent PPO acts with text commands", config.env_id
-            )
         parse_reward_spec("spa:" if config.reward == "spa" else config.reward, task)
 
 

@@ -147,4 +147,16 @@ def test_cli_errors_name_the_option(cloned, tmp_path):
         str(tmp_path / "z"),
     )
     assert out.returncode == 2 and "Did you mean 'alpha'" in out.stderr
-    assert not (tmp_path / "x").exists() and not (tmp_path / "z").exists()
+    out = agentgym(
+        "train",
+        "--env",
+        "agentgym/Reach-v0",
+        "--learner",
+        "agent-ppo",
+        "--policy",
+        f"hf:{cloned}",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert out.returncode == 2 and "acts with text commands" in out.stderr
+    assert not any((tmp_path / name).exists() for name in ("x", "z", "r"))

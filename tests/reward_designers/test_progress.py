@@ -102,7 +102,7 @@ def episodes() -> tuple[list[Episode], list[Episode]]:
     return household_episodes(160, seed=1), household_episodes(60, seed=2)
 
 
-@pytest.mark.parametrize("body", ["mlp", "gru"])
+@pytest.mark.parametrize("body", ["mlp", pytest.param("gru", marks=pytest.mark.slow)])
 def test_estimator_sums_match_held_out_final_rewards_better_than_a_constant(episodes, body):
     train, held_out = episodes
     rate = sum(e.final_reward for e in train) / len(train)
