@@ -35,7 +35,11 @@ FAMILIES = {
         "history": 2,
     },
 }
-REWARDS = {"sparse": "sparse", "spa": "spa:alpha=1;beta=0.5;body=mlp;epochs=20"}
+REWARDS = {
+    "sparse": "sparse",
+    "spa": "spa:alpha=1;beta=0.5;body=mlp;epochs=20",
+    "spa-penalty": "spa:alpha=1;beta=0.5;body=mlp;epochs=20;grounding=penalty",
+}
 
 
 def bc_policy(family: str, work: Path, demos: int, epochs: int) -> tuple[str, dict]:

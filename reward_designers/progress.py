@@ -63,6 +63,7 @@ VARIANTS = ("paper", "released")
 BODIES = ("mlp", "gru")
 FINAL_REWARDS = ("success", "return")
 RESIDUALS = ("none", "uniform", "last")
+GROUNDINGS = ("bonus", "penalty")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class SPAConfig:
     """R of an episode: success (the task's flag at its end) or return (its summed reward)."""
     residual: str = "none"
     """none (raw c_t, as the paper), uniform or last: where R - sum c_t goes in a finished episode."""
+    grounding: str = "bonus"
+    """bonus: beta * g_t (the paper); penalty: beta * (g_t - 1), which does not pay a policy
+    for making its episodes longer (with a bonus, ending an episode forfeits later bonuses)."""
     grounding_bonus: float = 0.5
     """Per-step grounding bonus of the released variant (0.5 in SPA-RL's code)."""
     lr: float = 1e-3
@@ -108,6 +112,7 @@ class SPAConfig:
             ("body", BODIES),
             ("final_reward", FINAL_REWARDS),
             ("residual", RESIDUALS),
+            ("grounding", GROUNDINGS),
         ):
             value = getattr(self, name)
             if value not in allowed:
@@ -418,7 +423,8 @@ class SPAReward:
                 else:
                     c[-1] += gap
             progress = cfg.alpha * c
-            ground = cfg.beta * e.grounding.to(self.device, torch.float32)
+            g = e.grounding.to(self.device, torch.float32)
+            ground = cfg.beta * (g - 1.0 if cfg.grounding == "penalty" else g)
             out.append({"reward": progress + ground, "progress": progress, "grounding": ground})
         return out
 

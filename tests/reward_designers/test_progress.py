@@ -266,3 +266,10 @@ def test_ppo_learner_relabels_reach_rollouts_with_a_gru_estimator_over_observati
     assert all(len(e.features) == 50 for e in spa.buffer)
     rows = [r for r in read_metrics(tmp_path) if "reward_terms/progress" in r]
     assert len(rows) == 2 and all(r["reward_terms/grounding"] == pytest.approx(0.5) for r in rows)
+
+
+def test_grounding_penalty_charges_invalid_steps_only():
+    eps = [Episode(torch.zeros(3, DIM), torch.tensor([1.0, 0.0, 1.0]), 0.0, 0)]
+    out = SPAReward(SPAConfig(beta=0.5, grounding="penalty", device="cpu")).relabel(as_rollout(eps))
+    # no estimator yet (c = 0): the reward is -beta on the invalid step and 0 elsewhere
+    torch.testing.assert_close(out["reward"][:, 0], torch.tensor([0.0, -0.5, 0.0]))
