@@ -288,10 +288,13 @@ class ScriptedOpenAIServer:
                                   "param": None, "code": code}}
                 self._send(status, json.dumps(body).encode(), headers)
 
+            def _key_ok(self) -> bool:
+                return server.api_key is None or (
+                    self.headers.get("Authorization") == f"Bearer {server.api_key}"
+                )
+
             def _authorized(self) -> bool:
-                if server.api_key is None:
-                    return True
-                if self.headers.get("Authorization") == f"Bearer {server.api_key}":
+                if self._key_ok():
                     return True
                 self._error(401, "Incorrect API key provided.", "invalid_api_key")
                 return False
@@ -320,10 +323,13 @@ class ScriptedOpenAIServer:
                           "max_tokens": body.get("max_tokens", body.get("max_completion_tokens")),
                           "stop": body.get("stop"), "seed": body.get("seed"),
                           "model": body.get("model"), "fault": None, "time": time.time()}
-                if not self._authorized():
+                if not self._key_ok():
+                    # Recorded before the reply is sent: the client may read the 401 and
+                    # the test count requests before this thread runs again.
                     record["fault"] = "unauthorized"
                     with server._lock:
                         server.requests.append(record)
+                    self._error(401, "Incorrect API key provided.", "invalid_api_key")
                     return
                 if not server.accept_any_model and body.get("model") not in server.models:
                     record["fault"] = "unknown_model"
