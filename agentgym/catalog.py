@@ -26,7 +26,9 @@ def task_spec(env_id: str) -> TaskSpec:
     cls = load_target(entry) if isinstance(entry, str) else entry
     task = getattr(cls, "task_spec", None)
     if not isinstance(task, TaskSpec):
-        raise TypeError(f"{env_id}: entry point {entry!r} has no TaskSpec (task_spec class attribute)")
+        raise TypeError(
+            f"{env_id}: entry point {entry!r} has no TaskSpec (task_spec class attribute)"
+        )
     return task
 
 

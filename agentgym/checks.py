@@ -54,7 +54,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (tuple, list)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, str):
         return a == b
     return np.array_equal(np.asarray(a), np.asarray(b))
@@ -114,8 +114,10 @@ def check_determinism(env_id: str, steps: int = 50, seed: int = 123) -> str:
             runs.append(rollout(env, seed, steps))
         finally:
             env.close()
-    for t, (a, b) in enumerate(zip(*runs)):
-        for what, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), a, b):
+    for t, (a, b) in enumerate(zip(*runs, strict=True)):
+        for what, x, y in zip(
+            ("obs", "reward", "terminated", "truncated", "info"), a, b, strict=True
+        ):
             if what == "info":
                 x = {k: v for k, v in x.items() if k in ("reward_state", "success", "reward_terms")}
                 y = {k: v for k, v in y.items() if k in ("reward_state", "success", "reward_terms")}
@@ -130,7 +132,7 @@ def check_pickle(env_id: str, steps: int = 10, seed: int = 7) -> str:
         clone = pickle.loads(pickle.dumps(env))
         try:
             a, b = rollout(env, seed, steps), rollout(clone, seed, steps)
-            for t, (x, y) in enumerate(zip(a, b)):
+            for t, (x, y) in enumerate(zip(a, b, strict=True)):
                 if not (_same(x[0], y[0]) and x[1] == y[1]):
                     raise AssertionError(f"unpickled env diverges at step {t}")
         finally:
@@ -151,11 +153,15 @@ def check_contract(env_id: str, steps: int = 50, seed: int = 3) -> str:
                 raise AssertionError(f"step {t}: info lacks reward_state or success")
             task.check_state(info["reward_state"])
             if not isinstance(info["success"], (bool, np.bool_)):
-                raise AssertionError(f"step {t}: info['success'] is {type(info['success']).__name__}, not bool")
+                raise AssertionError(
+                    f"step {t}: info['success'] is {type(info['success']).__name__}, not bool"
+                )
             if t > 0 and "reward_terms" in info:
                 total = sum(info["reward_terms"].values())
                 if not np.isclose(total, reward, atol=1e-6, rtol=1e-6):
-                    raise AssertionError(f"step {t}: reward {reward} != sum of reward_terms {total}")
+                    raise AssertionError(
+                        f"step {t}: reward {reward} != sum of reward_terms {total}"
+                    )
                 if "env_reward" not in info:
                     raise AssertionError(f"step {t}: info lacks env_reward")
     finally:

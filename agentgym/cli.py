@@ -23,8 +23,12 @@ def _add_commands(subparsers: argparse._SubParsersAction, package: ModuleType) -
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         name = getattr(module, "NAME", info.name.replace("_", "-"))
         help_text = getattr(module, "HELP", None)
-        parser = subparsers.add_parser(name, help=help_text, description=module.__doc__ or help_text,
-                                       formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=module.__doc__ or help_text,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if info.ispkg:
             group = parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
             _add_commands(group, module)
@@ -40,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agentgym",
         description="Reward design for RL with LLMs and VLMs: envs, reward designers, PPO, reports.",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_commands(sub, commands)
     return parser

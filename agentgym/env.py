@@ -64,7 +64,9 @@ class TaskEnv(gym.Env):
         self.reward_model: RewardModel | None = resolve_reward(reward, self.task_spec)
 
     # -- what subclasses implement ------------------------------------------------
-    def _reset(self, *, seed: int | None, options: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    def _reset(
+        self, *, seed: int | None, options: dict[str, Any] | None
+    ) -> tuple[Any, dict[str, Any]]:
         raise NotImplementedError  # abstract: every TaskEnv defines its own reset
 
     def _step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:

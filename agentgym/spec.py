@@ -51,7 +51,9 @@ class StateVar:
         if not isinstance(self.shape, tuple) or not all(
             isinstance(d, int) and d >= 0 for d in self.shape
         ):
-            raise ValueError(f"StateVar {self.name!r}: shape must be a tuple of ints, got {self.shape!r}")
+            raise ValueError(
+                f"StateVar {self.name!r}: shape must be a tuple of ints, got {self.shape!r}"
+            )
         if not self.meaning.strip():
             raise ValueError(f"StateVar {self.name!r}: meaning must be a non-empty sentence")
 
@@ -63,7 +65,9 @@ class StateVar:
         """Raise ValueError unless ``value`` is a valid value for one env."""
         if self.is_text:
             if not isinstance(value, str):
-                raise ValueError(f"reward_state[{self.name!r}] must be str, got {type(value).__name__}")
+                raise ValueError(
+                    f"reward_state[{self.name!r}] must be str, got {type(value).__name__}"
+                )
             return
         arr = np.asarray(value)
         if arr.shape != self.shape:
@@ -95,7 +99,9 @@ class TaskSpec:
         names = [v.name for v in self.state]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
-            raise ValueError(f"TaskSpec {self.name!r}: state variables named twice: {sorted(dupes)}")
+            raise ValueError(
+                f"TaskSpec {self.name!r}: state variables named twice: {sorted(dupes)}"
+            )
         if not self.instruction.strip():
             raise ValueError(f"TaskSpec {self.name!r}: instruction must be non-empty")
         if not self.success.strip():
@@ -156,7 +162,11 @@ class TaskSpec:
         lines.append('    """')
         for v in self.state:
             shape = "scalar" if v.shape == () else f"shape {v.shape}"
-            kind = "str" if v.is_text else f"torch.Tensor  # [num_envs{''.join(f', {d}' for d in v.shape)}]"
+            kind = (
+                "str"
+                if v.is_text
+                else f"torch.Tensor  # [num_envs{''.join(f', {d}' for d in v.shape)}]"
+            )
             lines.append(f"    {v.name}: {kind}")
             lines.append(f"    # {v.meaning} ({shape}, {v.dtype}, units: {v.units})")
         return "\n".join(lines)

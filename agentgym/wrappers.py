@@ -49,7 +49,9 @@ class RewardWrapper(gym.Wrapper):
         env_info["env_reward_terms"] = info.get("reward_terms")
         env_reward = float(info.get("env_reward", env_reward))
         frame = self.env.render() if self.reward_model.needs_frames else None
-        reward, terms = apply_reward(self.reward_model, self.task_spec, action, env_reward, env_info, frame)
+        reward, terms = apply_reward(
+            self.reward_model, self.task_spec, action, env_reward, env_info, frame
+        )
         info["env_reward"] = env_reward
         info["reward_terms"] = terms
         return obs, reward, terminated, truncated, info
@@ -64,7 +66,9 @@ class VectorRewardWrapper(VectorWrapper):
     they would with the model applied inside each env.
     """
 
-    def __init__(self, env: VectorEnv, reward: RewardModel | str, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self, env: VectorEnv, reward: RewardModel | str, device: str | torch.device = "cpu"
+    ) -> None:
         super().__init__(env)
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode != AutoresetMode.NEXT_STEP:

@@ -10,7 +10,9 @@ import bench
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
+    )
     chosen = [n for n in names if not argv or any(a in n for a in argv)]
     if not chosen:
         print(f"no benchmark matches {argv}; have {names}")

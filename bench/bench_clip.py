@@ -41,8 +41,9 @@ def _build(kind: str, root: Path) -> Path:
         model.save_pretrained(path)
         from transformers import CLIPImageProcessor
 
-        CLIPImageProcessor(size={"shortest_edge": 224},
-                           crop_size={"height": 224, "width": 224}).save_pretrained(path)
+        CLIPImageProcessor(
+            size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224}
+        ).save_pretrained(path)
     return path
 
 
@@ -60,13 +61,17 @@ def _rate(fn, frames: np.ndarray, repeats: int = 1) -> float:
     return best
 
 
-def measure(path: Path, device: str, n_batched: int, n_loop: int, batch_size: int) -> dict[str, float]:
+def measure(
+    path: Path, device: str, n_batched: int, n_loop: int, batch_size: int
+) -> dict[str, float]:
     from agentgym.reward_designers.clip import reward_from_spec
 
     # alpha=0: a random-weights 12-layer text tower maps different prompts to nearly the
     # same point, so g - b is undefined; the projection is one [D, D] matmul either way.
-    spec = (f"model={path};goal=the pole is upright;alpha=0;"
-            f"cache_size=0;device={device};batch_size={batch_size}")
+    spec = (
+        f"model={path};goal=the pole is upright;alpha=0;"
+        f"cache_size=0;device={device};batch_size={batch_size}"
+    )
     reward = reward_from_spec(spec)
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (max(n_batched, n_loop), FRAME, FRAME, 3), dtype=np.uint8)
@@ -80,8 +85,14 @@ def measure(path: Path, device: str, n_batched: int, n_loop: int, batch_size: in
 
     b = _rate(batched, frames[:n_batched])
     one = _rate(loop, frames[:n_loop])
-    return {"batched_fps": round(b, 1), "per_frame_fps": round(one, 1), "ratio": round(b / one, 2),
-            "frames_batched": n_batched, "frames_loop": n_loop, "batch_size": batch_size}
+    return {
+        "batched_fps": round(b, 1),
+        "per_frame_fps": round(one, 1),
+        "ratio": round(b / one, 2),
+        "frames_batched": n_batched,
+        "frames_loop": n_loop,
+        "batch_size": batch_size,
+    }
 
 
 def main() -> dict:
@@ -105,15 +116,29 @@ def main() -> dict:
                 n_b, n_l, bs = plan[(kind, device)]
                 result = measure(path, device, n_b, n_l, bs)
                 name = torch.cuda.get_device_name(0) if device == "cuda" else "CPU"
-                rows.append({"model": kind, "device": device, "device_name": name,
-                             "dtype": "float16" if device == "cuda" else "float32", **result})
-                print(f"{kind:8s} {device:5s} batched {result['batched_fps']:>9.1f} frames/s  "
-                      f"per-frame {result['per_frame_fps']:>8.1f} frames/s  x{result['ratio']}")
+                rows.append(
+                    {
+                        "model": kind,
+                        "device": device,
+                        "device_name": name,
+                        "dtype": "float16" if device == "cuda" else "float32",
+                        **result,
+                    }
+                )
+                print(
+                    f"{kind:8s} {device:5s} batched {result['batched_fps']:>9.1f} frames/s  "
+                    f"per-frame {result['per_frame_fps']:>8.1f} frames/s  x{result['ratio']}"
+                )
     machine = machine_info()
     # Shared machines make these numbers move: the load average says how busy it was.
     machine["load_average_1m"] = round(os.getloadavg()[0], 2)
-    out = {"benchmark": "clip_reward_frames_per_s", "frame": [FRAME, FRAME, 3], "quick": quick,
-           "machine": machine, "results": rows}
+    out = {
+        "benchmark": "clip_reward_frames_per_s",
+        "frame": [FRAME, FRAME, 3],
+        "quick": quick,
+        "machine": machine,
+        "results": rows,
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "clip.json").write_text(json.dumps(out, indent=1))
     lines = [
@@ -127,8 +152,10 @@ def main() -> dict:
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['device_name']} | {r['dtype']} | {r['batch_size']} | "
-                     f"{r['batched_fps']} | {r['per_frame_fps']} | {r['ratio']}x |")
+        lines.append(
+            f"| {r['model']} | {r['device_name']} | {r['dtype']} | {r['batch_size']} | "
+            f"{r['batched_fps']} | {r['per_frame_fps']} | {r['ratio']}x |"
+        )
     (RESULTS / "clip.md").write_text("\n".join(lines) + "\n")
     return out
 

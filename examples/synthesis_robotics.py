@@ -69,9 +69,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
-    from agentgym.reward_designers.synthesis import Synthesis, open_run
-
     import agentgym  # noqa: F401
+    from agentgym.reward_designers.synthesis import Synthesis, open_run
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -66,7 +66,9 @@ class ClipRewardConfig:
 
     def __post_init__(self) -> None:
         if not self.model:
-            raise ValueError("clip reward: model= is required (a CLIP folder or open_clip:ARCH/TAG)")
+            raise ValueError(
+                "clip reward: model= is required (a CLIP folder or open_clip:ARCH/TAG)"
+            )
         if not self.goal or not all(p.strip() for p in self.goal):
             raise ValueError("clip reward: goal= needs at least one non-empty prompt")
         if not 0.0 <= self.alpha <= 1.0:
@@ -122,7 +124,9 @@ def _number(key: str, value: str, kind: type) -> Any:
         raise ValueError(f"clip reward: {key} must be {kind.__name__}, got {value!r}") from None
 
 
-def projection_matrix(goal: torch.Tensor, baseline: torch.Tensor | None, alpha: float) -> torch.Tensor:
+def projection_matrix(
+    goal: torch.Tensor, baseline: torch.Tensor | None, alpha: float
+) -> torch.Tensor:
     """P = alpha * d^T d / ||d||^2 + (1 - alpha) * I with d = goal - baseline (rows [D])."""
     dim = goal.shape[-1]
     identity = torch.eye(dim, dtype=goal.dtype, device=goal.device)
@@ -131,8 +135,10 @@ def projection_matrix(goal: torch.Tensor, baseline: torch.Tensor | None, alpha: 
     d = (goal - baseline).reshape(1, dim)
     norm2 = float((d * d).sum())
     if norm2 < 1e-12:
-        raise ValueError("clip reward: goal and baseline prompts embed to the same point; "
-                         "the goal-baseline direction is undefined (use different prompts or alpha=0)")
+        raise ValueError(
+            "clip reward: goal and baseline prompts embed to the same point; "
+            "the goal-baseline direction is undefined (use different prompts or alpha=0)"
+        )
     return alpha * (d.T @ d) / norm2 + (1.0 - alpha) * identity
 
 
@@ -197,7 +203,9 @@ class ClipReward:
         enc = self.encoder
         self._goal = enc.encode_text(list(self.config.goal)).mean(dim=0)
         self._baseline = (
-            enc.encode_text(list(self.config.baseline)).mean(dim=0) if self.config.baseline else None
+            enc.encode_text(list(self.config.baseline)).mean(dim=0)
+            if self.config.baseline
+            else None
         )
         self._projection = projection_matrix(self._goal, self._baseline, self.config.alpha)
 
@@ -259,7 +267,9 @@ class ClipReward:
 
     def reward_of_embeddings(self, x: torch.Tensor) -> torch.Tensor:
         """R(x) for unit image embeddings [B, D]."""
-        return projected_reward(x.to(self.goal_embedding.device), self.goal_embedding, self.projection)
+        return projected_reward(
+            x.to(self.goal_embedding.device), self.goal_embedding, self.projection
+        )
 
     def score_frames(self, frames: Any) -> torch.Tensor:
         """The reward [B] (float32, on the model's device) of uint8 frames [B, H, W, 3]."""
@@ -287,7 +297,9 @@ class ClipReward:
                 "only for relabelers with needs_frames=True (check the envs' render_mode)"
             )
         if frames.ndim != 5 or frames.shape[-1] != 3:
-            raise ValueError(f"clip reward: rollout.frames must be [T, N, H, W, 3], got {list(frames.shape)}")
+            raise ValueError(
+                f"clip reward: rollout.frames must be [T, N, H, W, 3], got {list(frames.shape)}"
+            )
         t, n = int(frames.shape[0]), int(frames.shape[1])
         flat = frames.reshape(t * n, *frames.shape[2:])
         reward = torch.zeros(t * n, dtype=torch.float32, device=self.device)
@@ -307,15 +319,32 @@ class ClipReward:
             reward = reward.to(frames.device)
         return {"reward": reward, TERM: reward}
 
-    def diagnose(self, env_id: str, policy: Any, run_dir: Any, *, step: int | None = None,
-                 seed: int = 0, episodes: int = 4, env_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    def diagnose(
+        self,
+        env_id: str,
+        policy: Any,
+        run_dir: Any,
+        *,
+        step: int | None = None,
+        seed: int = 0,
+        episodes: int = 4,
+        env_kwargs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The learner's evaluation hook: run ``episodes`` rendered episodes of ``policy``,
         score their frames, and write ``vlm/diagnostics.json`` and ``vlm/strip.png`` (the
         correlation panel of the report) into ``run_dir``. Returns the diagnostics."""
         from agentgym.reward_designers.clip_report import evaluate_clip_reward
 
-        return evaluate_clip_reward(self, env_id, policy, run_dir, episodes=episodes, seed=seed,
-                                    step=step, env_kwargs=env_kwargs)
+        return evaluate_clip_reward(
+            self,
+            env_id,
+            policy,
+            run_dir,
+            episodes=episodes,
+            seed=seed,
+            step=step,
+            env_kwargs=env_kwargs,
+        )
 
     # -- pickling: the weights are shared per process, not copied -----------------
     def __getstate__(self) -> dict[str, Any]:
@@ -332,7 +361,9 @@ class ClipReward:
 def _as_uint8_frames(frames: Any) -> np.ndarray:
     arr = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
     if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[-1] != 3:
-        raise ValueError(f"clip reward: frames must be uint8 [B, H, W, 3], got {arr.dtype} {list(arr.shape)}")
+        raise ValueError(
+            f"clip reward: frames must be uint8 [B, H, W, 3], got {arr.dtype} {list(arr.shape)}"
+        )
     return arr
 
 

@@ -60,7 +60,11 @@ class FramePreprocess:
             scale = self.shortest_edge / min(h, w)
             # Hugging Face's get_resize_output_image_size: the short side exactly, the
             # long side scaled and truncated.
-            size = (self.shortest_edge, int(w * scale)) if h <= w else (int(h * scale), self.shortest_edge)
+            size = (
+                (self.shortest_edge, int(w * scale))
+                if h <= w
+                else (int(h * scale), self.shortest_edge)
+            )
         if size is not None and size != (h, w):
             x = torch.nn.functional.interpolate(
                 x, size=size, mode=self.interpolation, antialias=True, align_corners=False
@@ -169,7 +173,9 @@ def preprocess_from_processor(cfg: dict) -> FramePreprocess:
         elif size.get("height") and size.get("width"):
             resize_hw = (int(size["height"]), int(size["width"]))
     if cfg.get("do_center_crop", False) and crop:
-        crop_hw = (int(crop["height"]), int(crop["width"])) if isinstance(crop, dict) else (crop, crop)
+        crop_hw = (
+            (int(crop["height"]), int(crop["width"])) if isinstance(crop, dict) else (crop, crop)
+        )
     resample = int(cfg.get("resample", 3) or 3)
     normalize = cfg.get("do_normalize", True)
     return FramePreprocess(
@@ -210,7 +216,9 @@ class OpenClipEncoder:
         elif "@" in name:
             arch, pretrained = name.split("@", 1)
             if not Path(pretrained).expanduser().is_file():
-                raise ClipLoadError(f"model='{OPEN_CLIP_PREFIX}{name}': no checkpoint file {pretrained!r}")
+                raise ClipLoadError(
+                    f"model='{OPEN_CLIP_PREFIX}{name}': no checkpoint file {pretrained!r}"
+                )
             pretrained = str(Path(pretrained).expanduser())
         elif "/" in name:
             arch, pretrained = name.split("/", 1)
@@ -223,7 +231,9 @@ class OpenClipEncoder:
                 f"{suggest(arch, known)} See open_clip.list_models()"
             )
         try:
-            model, _, _ = open_clip.create_model_and_transforms(arch, pretrained=pretrained, device=device)
+            model, _, _ = open_clip.create_model_and_transforms(
+                arch, pretrained=pretrained, device=device
+            )
         except (RuntimeError, OSError, ValueError) as err:
             raise ClipLoadError(
                 f"model='{OPEN_CLIP_PREFIX}{name}': open_clip could not load it ({err}); "
@@ -252,13 +262,18 @@ def _open_clip_preprocess(open_clip, model) -> FramePreprocess:
         cfg = dict(open_clip.get_model_preprocess_cfg(model))
     size = cfg.get("size", getattr(model.visual, "image_size", 224))
     hw = (size, size) if isinstance(size, int) else tuple(size)
-    mean = cfg.get("mean") or getattr(model.visual, "image_mean", None) or open_clip.OPENAI_DATASET_MEAN
+    mean = (
+        cfg.get("mean")
+        or getattr(model.visual, "image_mean", None)
+        or open_clip.OPENAI_DATASET_MEAN
+    )
     std = cfg.get("std") or getattr(model.visual, "image_std", None) or open_clip.OPENAI_DATASET_STD
     interpolation = "bilinear" if cfg.get("interpolation") == "bilinear" else "bicubic"
     if cfg.get("resize_mode", "shortest") == "squash":
         return FramePreprocess(tuple(mean), tuple(std), resize_hw=hw, interpolation=interpolation)
-    return FramePreprocess(tuple(mean), tuple(std), shortest_edge=min(hw), crop_hw=hw,
-                           interpolation=interpolation)
+    return FramePreprocess(
+        tuple(mean), tuple(std), shortest_edge=min(hw), crop_hw=hw, interpolation=interpolation
+    )
 
 
 _LOADED: dict[tuple[str, str, str], Encoder] = {}
@@ -269,13 +284,15 @@ def resolve_backend(model: str, backend: str = "auto") -> tuple[str, str]:
     """(backend, name) for a ``model=`` value: the ``open_clip:``/``hf:`` prefix, an
     ``open_clip_config.json`` in a folder, or transformers by default."""
     if model.startswith(OPEN_CLIP_PREFIX):
-        return "open_clip", model[len(OPEN_CLIP_PREFIX):]
+        return "open_clip", model[len(OPEN_CLIP_PREFIX) :]
     if model.startswith(HF_PREFIX):
-        return "transformers", model[len(HF_PREFIX):]
+        return "transformers", model[len(HF_PREFIX) :]
     if backend not in ("auto", *BACKENDS):
         from agentgym.registry import suggest
 
-        raise ValueError(f"backend must be one of {['auto', *BACKENDS]}, got {backend!r}.{suggest(backend, BACKENDS)}")
+        raise ValueError(
+            f"backend must be one of {['auto', *BACKENDS]}, got {backend!r}.{suggest(backend, BACKENDS)}"
+        )
     if backend != "auto":
         return backend, model
     folder = Path(model).expanduser()
@@ -284,7 +301,9 @@ def resolve_backend(model: str, backend: str = "auto") -> tuple[str, str]:
     return "transformers", str(folder) if folder.exists() else model
 
 
-def load_encoder(model: str, backend: str = "auto", device: str | torch.device | None = None) -> Encoder:
+def load_encoder(
+    model: str, backend: str = "auto", device: str | torch.device | None = None
+) -> Encoder:
     """The encoder for ``model``, loaded once per process per (model, backend, device)."""
     backend, name = resolve_backend(model, backend)
     dev = pick_device(device)

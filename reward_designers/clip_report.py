@@ -98,17 +98,23 @@ def compute_diagnostics(
         "reward_max": float(r.max()) if len(r) else None,
         "success_rate": float(ep_success.mean()) if len(ids) else None,
         "step": {
-            "pearson_success": pearson(r, s), "spearman_success": spearman(r, s),
-            "pearson_env_reward": pearson(r, e), "spearman_env_reward": spearman(r, e),
+            "pearson_success": pearson(r, s),
+            "spearman_success": spearman(r, s),
+            "pearson_env_reward": pearson(r, e),
+            "spearman_env_reward": spearman(r, e),
         },
         "episode": {
-            "pearson_success": pearson(ep_mean, ep_success), "spearman_success": spearman(ep_mean, ep_success),
-            "pearson_env_return": pearson(ep_mean, ep_return), "spearman_env_return": spearman(ep_mean, ep_return),
+            "pearson_success": pearson(ep_mean, ep_success),
+            "spearman_success": spearman(ep_mean, ep_success),
+            "pearson_env_return": pearson(ep_mean, ep_return),
+            "spearman_env_return": spearman(ep_mean, ep_return),
         },
     }
 
 
-def save_strip(frames: np.ndarray, rewards: Sequence[float], path: str | Path, count: int = 8) -> Path:
+def save_strip(
+    frames: np.ndarray, rewards: Sequence[float], path: str | Path, count: int = 8
+) -> Path:
     """A PNG of ``count`` frames spread over an episode, each titled with its reward,
     above the reward curve of the whole episode (marks at the frames shown)."""
     import matplotlib
@@ -159,8 +165,11 @@ def write_diagnostics(
     ``vlm/strip.png``); register the report section in the run's manifest when the
     folder is a run folder. Returns the entry written."""
     root = Path(run_dir)
-    entry = {"env_step": step, "model": model,
-             **compute_diagnostics(vlm_reward, success, env_reward, episode)}
+    entry = {
+        "env_step": step,
+        "model": model,
+        **compute_diagnostics(vlm_reward, success, env_reward, episode),
+    }
     path = root / DIAGNOSTICS
     path.parent.mkdir(parents=True, exist_ok=True)
     history = json.loads(path.read_text())["evaluations"] if path.is_file() else []
@@ -169,7 +178,9 @@ def write_diagnostics(
     tmp.write_text(json.dumps({"evaluations": history}, indent=1))
     tmp.replace(path)
     if strip_frames is not None and len(strip_frames):
-        save_strip(strip_frames, strip_rewards if strip_rewards is not None else vlm_reward, root / STRIP)
+        save_strip(
+            strip_frames, strip_rewards if strip_rewards is not None else vlm_reward, root / STRIP
+        )
     if (root / "manifest.json").is_file():
         from agentgym.runs import RunDir
 
@@ -218,8 +229,14 @@ def evaluate_clip_reward(
     scores = reward.score_frames(stacked).detach().cpu().numpy()
     first = np.asarray(episode_ids) == 0
     return write_diagnostics(
-        run_dir, vlm_reward=scores, success=successes, env_reward=env_rewards, episode=episode_ids,
-        strip_frames=stacked[first], strip_rewards=scores[first], step=step,
+        run_dir,
+        vlm_reward=scores,
+        success=successes,
+        env_reward=env_rewards,
+        episode=episode_ids,
+        strip_frames=stacked[first],
+        strip_rewards=scores[first],
+        step=step,
         model=getattr(getattr(reward, "config", None), "model", ""),
     )
 
@@ -263,27 +280,46 @@ def build(ctx: Any) -> Any:
         rho, against = last["step"]["spearman_success"], "the success flag"
     warn = ""
     if rho is None:
-        warn = ('<p class="missing">Neither the env\'s reward nor its success flag varied in these '
-                "episodes (or the VLM reward was constant): no correlation can be judged yet.</p>")
+        warn = (
+            '<p class="missing">Neither the env\'s reward nor its success flag varied in these '
+            "episodes (or the VLM reward was constant): no correlation can be judged yet.</p>"
+        )
     elif abs(rho) < WEAK:
-        warn = (f'<p class="missing">The VLM reward barely moves with {against} '
-                f"(|Spearman| = {abs(rho):.3f} &lt; {WEAK}): it may be teaching nothing about the "
-                "task. Try other prompts, a baseline prompt with alpha &gt; 0, or a larger CLIP model.</p>")
+        warn = (
+            f'<p class="missing">The VLM reward barely moves with {against} '
+            f"(|Spearman| = {abs(rho):.3f} &lt; {WEAK}): it may be teaching nothing about the "
+            "task. Try other prompts, a baseline prompt with alpha &gt; 0, or a larger CLIP model.</p>"
+        )
     trend = ""
     if len(history) > 1:
         xs = [h.get("env_step") or i for i, h in enumerate(history)]
         trend = ctx.plot(
             {
-                "Spearman vs env reward": (xs, [h["step"]["spearman_env_reward"] or 0.0 for h in history]),
-                "Spearman vs success": (xs, [h["step"]["spearman_success"] or 0.0 for h in history]),
+                "Spearman vs env reward": (
+                    xs,
+                    [h["step"]["spearman_env_reward"] or 0.0 for h in history],
+                ),
+                "Spearman vs success": (
+                    xs,
+                    [h["step"]["spearman_success"] or 0.0 for h in history],
+                ),
             },
-            title="VLM reward correlations over training", ylabel="Spearman",
+            title="VLM reward correlations over training",
+            ylabel="Spearman",
         )
     strip = ""
     strip_path = ctx.run.path / STRIP
     if strip_path.is_file():
-        strip = ctx.png(strip_path.read_bytes(), "frames of an evaluation episode with their VLM rewards")
+        strip = ctx.png(
+            strip_path.read_bytes(), "frames of an evaluation episode with their VLM rewards"
+        )
     model = ctx.escape(last.get("model", ""))
-    body = (f"<p>VLM reward model: <code>{model}</code></p>" + ctx.table(rows) + corr + warn
-            + trend + strip)
+    body = (
+        f"<p>VLM reward model: <code>{model}</code></p>"
+        + ctx.table(rows)
+        + corr
+        + warn
+        + trend
+        + strip
+    )
     return Section("VLM reward diagnostics", body, order=45)

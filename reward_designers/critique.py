@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.reward_designers.prompting import PromptBuilder
-
 from agentgym.spec import TaskSpec
 
 CRITIC = "CRITIC"

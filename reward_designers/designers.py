@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentgym.reward_designers.candidates import FAILED, REJECTED, TRAINED, Candidate
-from agentgym.reward_designers.prompting import PromptBuilder
-
 from agentgym.llm.completion import Message
 from agentgym.registry import Registry
+from agentgym.reward_designers.candidates import FAILED, REJECTED, TRAINED, Candidate
+from agentgym.reward_designers.prompting import PromptBuilder
 from agentgym.spec import TaskSpec
 
 MAX_ERROR_FEEDBACK = 3

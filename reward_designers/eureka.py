@@ -13,6 +13,7 @@ when ``--analyser`` is on.
 
 from __future__ import annotations
 
+from agentgym.llm.completion import Message
 from agentgym.reward_designers.candidates import TRAINED, Candidate
 from agentgym.reward_designers.designers import (
     Designer,
@@ -20,8 +21,6 @@ from agentgym.reward_designers.designers import (
     conversation,
     join_feedback,
 )
-
-from agentgym.llm.completion import Message
 
 ERRORS_HEADER = "Other samples of this iteration could not be used; avoid their mistakes:"
 

@@ -56,9 +56,14 @@ class PromptBuilder:
         user = self.render("task.j2", task=task, tips=self.tips())
         if examples:
             user = self.render("examples.j2", examples=examples) + "\n\n" + user
-        return [{"role": "system", "content": self.render("system.j2")}, {"role": "user", "content": user}]
+        return [
+            {"role": "system", "content": self.render("system.j2")},
+            {"role": "user", "content": user},
+        ]
 
-    def reflection(self, source: str, series: Mapping[str, Sequence[float]], checkpoints: int) -> str:
+    def reflection(
+        self, source: str, series: Mapping[str, Sequence[float]], checkpoints: int
+    ) -> str:
         """Eureka's reward reflection: component statistics after training."""
         clean = {k: [float(v) for v in vals] for k, vals in series.items() if len(vals)}
         return self.render("reflection.j2", source=source, series=clean, checkpoints=checkpoints)

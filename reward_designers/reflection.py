@@ -23,7 +23,9 @@ def read_metrics(path: str | Path) -> list[dict[str, float]]:
     return rows
 
 
-def reflection_series(rows: list[dict[str, float]], checkpoints: int = 10) -> dict[str, list[float]]:
+def reflection_series(
+    rows: list[dict[str, float]], checkpoints: int = 10
+) -> dict[str, list[float]]:
     """Series of each component, success rate and episode length at ~``checkpoints`` rows."""
     train = [r for r in rows if any(k.startswith(TERM_PREFIX) for k in r)]
     if not train:
@@ -35,7 +37,7 @@ def reflection_series(rows: list[dict[str, float]], checkpoints: int = 10) -> di
     for name in names:
         values = [float(r[name]) for r in picks if r.get(name) is not None]
         if values:
-            series[name[len(TERM_PREFIX):]] = values
+            series[name[len(TERM_PREFIX) :]] = values
     for key in ("success_rate", "episode_length"):
         values = [float(r[key]) for r in picks if r.get(key) is not None]
         if values:

@@ -36,14 +36,19 @@ def library_examples() -> list[Example]:
     for path in sorted(LIBRARY.glob("*.py")):
         spec = by_stem.get(path.stem)
         if spec is not None:
-            examples.append(Example(spec.name, spec.instruction + " " + " ".join(spec.tags), path.read_text()))
+            examples.append(
+                Example(spec.name, spec.instruction + " " + " ".join(spec.tags), path.read_text())
+            )
     return examples
 
 
 def retrieve(task: TaskSpec, k: int, examples: list[Example] | None = None) -> list[Example]:
     """The k library programs whose tasks are most similar to ``task``, best first."""
-    pool = [e for e in (examples if examples is not None else library_examples())
-            if e.task_name.lower() != task.name.lower()]
+    pool = [
+        e
+        for e in (examples if examples is not None else library_examples())
+        if e.task_name.lower() != task.name.lower()
+    ]
     if k <= 0 or not pool:
         return []
     docs = [_tokens(e.instruction) for e in pool]
@@ -61,5 +66,8 @@ def retrieve(task: TaskSpec, k: int, examples: list[Example] | None = None) -> l
         return dot / norm if norm else 0.0
 
     q = vector(query)
-    ranked = sorted(zip(pool, docs), key=lambda pair: (-cosine(q, vector(pair[1])), pair[0].task_name))
+    ranked = sorted(
+        zip(pool, docs, strict=True),
+        key=lambda pair: (-cosine(q, vector(pair[1])), pair[0].task_name),
+    )
     return [e for e, _ in ranked[:k]]

@@ -39,7 +39,6 @@ def references_dir() -> Path:
 def human_program(env_id: str) -> str | None:
     """The library's human program for ``env_id``, or None when it has none."""
     from agentgym.reward_designers.library import program_path
-
     from agentgym.runs.rundir import env_short_name
 
     try:

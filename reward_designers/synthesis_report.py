@@ -20,7 +20,6 @@ from agentgym.reward_designers.candidates import (
     read_json,
     sample_dir,
 )
-
 from agentgym.runs.metrics import read_metrics, series
 from agentgym.runs.report import ReportContext, Section
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from agentgym.llm.completion import Message
 from agentgym.reward_designers.candidates import TRAINED, Candidate
 from agentgym.reward_designers.designers import (
     Designer,
@@ -19,8 +20,6 @@ from agentgym.reward_designers.designers import (
     join_feedback,
 )
 from agentgym.reward_designers.retrieval import retrieve
-
-from agentgym.llm.completion import Message
 
 Ask = Callable[[str, str], str]
 """``ask(summary, source) -> feedback``: a person's feedback on a trained program."""

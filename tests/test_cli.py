@@ -8,8 +8,9 @@ import pytest
 
 
 def agentgym(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agentgym", *args], capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "agentgym", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def test_help_lists_commands():
@@ -19,9 +20,11 @@ def test_help_lists_commands():
 
 
 def test_help_imports_nothing_heavy():
-    code = ("import sys; from agentgym.cli import build_parser; build_parser(); "
-            "heavy = [m for m in ('torch', 'mujoco', 'transformers', 'openai', 'metaworld') if m in sys.modules]; "
-            "print(heavy)")
+    code = (
+        "import sys; from agentgym.cli import build_parser; build_parser(); "
+        "heavy = [m for m in ('torch', 'mujoco', 'transformers', 'openai', 'metaworld') if m in sys.modules]; "
+        "print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -21,8 +21,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=int, default=10, help="number of episodes (default 10)")
     parser.add_argument("--out", required=True, help="the JSONL file to write")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
-    parser.add_argument("--only-success", action="store_true",
-                        help="write only the episodes the expert solved")
+    parser.add_argument(
+        "--only-success", action="store_true", help="write only the episodes the expert solved"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

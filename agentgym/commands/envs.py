@@ -10,8 +10,12 @@ HELP = "list the registered agentgym envs"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    parser.add_argument("--family", default=None, help="only envs of this family (robotics, text, web, ...)")
-    parser.add_argument("--no-spaces", action="store_true", help="skip building envs to read their spaces")
+    parser.add_argument(
+        "--family", default=None, help="only envs of this family (robotics, text, web, ...)"
+    )
+    parser.add_argument(
+        "--no-spaces", action="store_true", help="skip building envs to read their spaces"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +39,11 @@ def run(args: argparse.Namespace) -> int:
     for col in ("id", "family", "action space", "success"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(row["id"], row.get("family", ""), row.get("action_space", row.get("error", "")),
-                      row.get("success", ""))
+        table.add_row(
+            row["id"],
+            row.get("family", ""),
+            row.get("action_space", row.get("error", "")),
+            row.get("success", ""),
+        )
     Console().print(table)
     return 0

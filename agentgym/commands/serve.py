@@ -15,11 +15,20 @@ HELP = "serve an env over HTTP with AgentGym's env-server API"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("env_id", help="e.g. agentgym/Household-v0")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default 127.0.0.1; 0.0.0.0 exposes the server to the network)")
-    parser.add_argument("--max-instances", type=int, default=64,
-                        help="most env instances alive at once (default 64)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; 0.0.0.0 exposes the server to the network)",
+    )
+    parser.add_argument(
+        "--max-instances",
+        type=int,
+        default=64,
+        help="most env instances alive at once (default 64)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

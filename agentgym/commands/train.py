@@ -59,8 +59,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="reward spec: env, sparse, a .py program, a weighted sum, KIND:ARGS; "
         "give it once per member with --learner population (default: env)",
     )
-    main.add_argument("--learner", default="ppo",
-                      help="ppo | population | sb3-ppo | agent-ppo (default: ppo)")
+    main.add_argument(
+        "--learner", default="ppo", help="ppo | population | sb3-ppo | agent-ppo (default: ppo)"
+    )
     main.add_argument(
         "--steps",
         dest="total_steps",
@@ -89,8 +90,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_argument_group("PPOConfig (every field; help from its docstring)")
     add_options(group, _config_options(), skip=ALIASES)
-    agent = parser.add_argument_group("AgentPPOConfig (--learner agent-ppo; also takes the shared "
-                                      "PPOConfig fields such as --learning-rate, --seed)")
+    agent = parser.add_argument_group(
+        "AgentPPOConfig (--learner agent-ppo; also takes the shared "
+        "PPOConfig fields such as --learning-rate, --seed)"
+    )
     add_options(agent, _agent_options(), skip=ALIASES)
 
 
@@ -130,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
             resume = True
         else:
             values.setdefault("env_id", "agentgym/Reach-v0")
-            if "video" not in values and args.learner != "agent-ppo":  # a report shows an evaluation video when the env renders
+            if (
+                "video" not in values and args.learner != "agent-ppo"
+            ):  # a report shows an evaluation video when the env renders
                 values["video"] = renders(values["env_id"])
             run_dir = start_training_run(
                 learner=args.learner,

@@ -475,8 +475,14 @@ class PPO:
             if callable(diagnose) and run_dir is not None:
                 # Rewards that look at pixels report how they track success (the report's
                 # VLM diagnostics panel), so a reward that learns nothing shows early.
-                diagnose(cfg.env_id, self._policy(k), run_dir, step=self.global_step,
-                         seed=cfg.seed + 2_000_003, episodes=min(cfg.eval_episodes, 4))
+                diagnose(
+                    cfg.env_id,
+                    self._policy(k),
+                    run_dir,
+                    step=self.global_step,
+                    seed=cfg.seed + 2_000_003,
+                    episodes=min(cfg.eval_episodes, 4),
+                )
             row: dict[str, Any] = {"step": self.global_step, "time": round(self.elapsed, 3)}
             if self.k > 1:
                 row["member"] = k

@@ -32,24 +32,59 @@ from agentgym.llm.spec import BACKENDS, LLMSpec, make_backend, parse_spec
 from agentgym.llm.usage import UsageAccount, cost_of, price_of
 
 
-def make_client(spec: str | LLMSpec | None = None, *,
-                cache: LLMCache | str | Path | None = DEFAULT_CACHE_PATH,
-                retry: RetryPolicy | None = None, usage: UsageAccount | None = None,
-                max_resamples: int = 2, **client_kwargs: Any) -> LLMClient:
+def make_client(
+    spec: str | LLMSpec | None = None,
+    *,
+    cache: LLMCache | str | Path | None = DEFAULT_CACHE_PATH,
+    retry: RetryPolicy | None = None,
+    usage: UsageAccount | None = None,
+    max_resamples: int = 2,
+    **client_kwargs: Any,
+) -> LLMClient:
     """Build an ``LLMClient`` from a spec (None reads ``$AGENTGYM_LLM``).
 
     ``cache`` is a path (a run folder's ``llm_cache.sqlite``), an ``LLMCache``, or None
     for no cache; the default is ``~/.cache/agentgym/llm.sqlite``.
     """
-    return LLMClient(make_backend(spec), cache=cache, retry=retry, usage=usage,
-                     max_resamples=max_resamples, **client_kwargs)
+    return LLMClient(
+        make_backend(spec),
+        cache=cache,
+        retry=retry,
+        usage=usage,
+        max_resamples=max_resamples,
+        **client_kwargs,
+    )
 
 
 __all__ = [
-    "BACKENDS", "Backend", "BackendResponse", "BackendUnavailableError", "Completion",
-    "ContentCheck", "DEFAULT_CACHE_PATH", "Extraction", "LLMCache", "LLMClient",
-    "LLMContentError", "LLMError", "LLMRequestError", "LLMSpec", "LLMSpecError", "Message",
-    "RetriesExhaustedError", "RetryPolicy", "SamplingParams", "TransientLLMError",
-    "UsageAccount", "cost_of", "extract_code", "make_backend", "make_client", "parse_retry_after",
-    "parse_spec", "price_of", "reject_truncated", "require_code",
+    "BACKENDS",
+    "Backend",
+    "BackendResponse",
+    "BackendUnavailableError",
+    "Completion",
+    "ContentCheck",
+    "DEFAULT_CACHE_PATH",
+    "Extraction",
+    "LLMCache",
+    "LLMClient",
+    "LLMContentError",
+    "LLMError",
+    "LLMRequestError",
+    "LLMSpec",
+    "LLMSpecError",
+    "Message",
+    "RetriesExhaustedError",
+    "RetryPolicy",
+    "SamplingParams",
+    "TransientLLMError",
+    "UsageAccount",
+    "cost_of",
+    "extract_code",
+    "make_backend",
+    "make_client",
+    "parse_retry_after",
+    "parse_spec",
+    "price_of",
+    "reject_truncated",
+    "require_code",
 ]

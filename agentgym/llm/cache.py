@@ -86,28 +86,60 @@ class LLMCache:
             return {}
         keys = {sample_key(req_hash, i): i for i in indices}
         marks = ",".join("?" * len(keys))
-        rows = self._conn().execute(
-            "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, model, problem "
-            f"FROM completions WHERE key IN ({marks})", list(keys)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, model, problem "
+                f"FROM completions WHERE key IN ({marks})",
+                list(keys),
+            )
+            .fetchall()
+        )
         return {
-            keys[k]: Completion(text=text, finish_reason=fr, prompt_tokens=pt, completion_tokens=ct,
-                                model=model, index=keys[k], cached=True, problem=problem)
+            keys[k]: Completion(
+                text=text,
+                finish_reason=fr,
+                prompt_tokens=pt,
+                completion_tokens=ct,
+                model=model,
+                index=keys[k],
+                cached=True,
+                problem=problem,
+            )
             for k, text, fr, pt, ct, model, problem in rows
         }
 
-    def put(self, request: dict[str, Any], req_hash: str, completions: Sequence[Completion]) -> None:
+    def put(
+        self, request: dict[str, Any], req_hash: str, completions: Sequence[Completion]
+    ) -> None:
         """Store samples (their ``index`` is the sample index); existing keys are kept."""
         now = time.time()
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("INSERT OR IGNORE INTO requests VALUES (?, ?, ?)",
-                         (req_hash, canonical_json(request), now))
+            conn.execute(
+                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?)",
+                (req_hash, canonical_json(request), now),
+            )
             conn.executemany(
                 "INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(sample_key(req_hash, c.index), req_hash, c.index, c.text, c.finish_reason,
-                  c.prompt_tokens, c.completion_tokens, c.model, c.problem, c.latency_s, now)
-                 for c in completions])
+                [
+                    (
+                        sample_key(req_hash, c.index),
+                        req_hash,
+                        c.index,
+                        c.text,
+                        c.finish_reason,
+                        c.prompt_tokens,
+                        c.completion_tokens,
+                        c.model,
+                        c.problem,
+                        c.latency_s,
+                        now,
+                    )
+                    for c in completions
+                ],
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

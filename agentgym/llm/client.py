@@ -67,9 +67,16 @@ class LLMClient:
     backend's ``max_concurrency`` slots).
     """
 
-    def __init__(self, backend: Backend, *, cache: LLMCache | str | Path | None = DEFAULT_CACHE_PATH,
-                 retry: RetryPolicy | None = None, usage: UsageAccount | None = None,
-                 max_resamples: int = 2, checks: Sequence[ContentCheck] = (reject_truncated,)) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        cache: LLMCache | str | Path | None = DEFAULT_CACHE_PATH,
+        retry: RetryPolicy | None = None,
+        usage: UsageAccount | None = None,
+        max_resamples: int = 2,
+        checks: Sequence[ContentCheck] = (reject_truncated,),
+    ) -> None:
         self.backend = backend
         self.cache = LLMCache(cache) if isinstance(cache, (str, Path)) else cache
         self.retry = retry or RetryPolicy()
@@ -92,10 +99,19 @@ class LLMClient:
         return self._single_choice
 
     # -- the interface ---------------------------------------------------------------
-    def chat(self, messages: str | Sequence[Message], *, n: int = 1, temperature: float = 1.0,
-             max_tokens: int = 1024, stop: str | Sequence[str] | None = None,
-             top_p: float | None = None, seed: int | None = None,
-             check: ContentCheck | None = None, use_cache: bool = True) -> list[Completion]:
+    def chat(
+        self,
+        messages: str | Sequence[Message],
+        *,
+        n: int = 1,
+        temperature: float = 1.0,
+        max_tokens: int = 1024,
+        stop: str | Sequence[str] | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        check: ContentCheck | None = None,
+        use_cache: bool = True,
+    ) -> list[Completion]:
         """Return exactly ``n`` completions of the chat, in sample-index order.
 
         Samples found in the cache cost nothing; the others are requested (with retries
@@ -108,11 +124,16 @@ class LLMClient:
         """
         msgs = normalize_messages(messages)
         stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
-        params = SamplingParams(n=n, temperature=temperature, max_tokens=max_tokens, stop=stops,
-                                top_p=top_p, seed=seed)
+        params = SamplingParams(
+            n=n, temperature=temperature, max_tokens=max_tokens, stop=stops, top_p=top_p, seed=seed
+        )
         checks = self.checks + ((check,) if check is not None else ())
-        request = {"backend": self.backend.name, "model": self.backend.model, "messages": msgs,
-                   "params": params.key_fields()}
+        request = {
+            "backend": self.backend.name,
+            "model": self.backend.model,
+            "messages": msgs,
+            "params": params.key_fields(),
+        }
         req_hash = request_hash(request)
 
         hits = self.cache.get(req_hash, range(n)) if (self.cache and use_cache) else {}
@@ -135,16 +156,23 @@ class LLMClient:
             self.usage.record_fault(err.kind)
 
         response, attempts = self.retry.call(attempt, on_fault=on_fault)
-        self.usage.record_response(response.model or self.backend.model, response.prompt_tokens,
-                                   response.completion_tokens, attempts)
+        self.usage.record_response(
+            response.model or self.backend.model,
+            response.prompt_tokens,
+            response.completion_tokens,
+            attempts,
+        )
         return response
 
-    def _round_trips(self, msgs: list[Message], params: SamplingParams, sizes: list[int],
-                     first_request: int) -> list[BackendResponse]:
+    def _round_trips(
+        self, msgs: list[Message], params: SamplingParams, sizes: list[int], first_request: int
+    ) -> list[BackendResponse]:
         # With a seed, request j of a call uses seed + j: a fill-in or a re-sample with
         # the seed of the first request would only repeat its sample.
         def params_for(j: int) -> SamplingParams:
-            return params if params.seed is None or j == 0 else replace(params, seed=params.seed + j)
+            return (
+                params if params.seed is None or j == 0 else replace(params, seed=params.seed + j)
+            )
 
         jobs = [(params_for(first_request + j), k) for j, k in enumerate(sizes)]
         if len(jobs) == 1:
@@ -153,8 +181,9 @@ class LLMClient:
         with ThreadPoolExecutor(workers, thread_name_prefix="agentgym-llm") as pool:
             return list(pool.map(lambda job: self._round_trip(msgs, *job), jobs))
 
-    def _sample(self, msgs: list[Message], params: SamplingParams, k: int,
-                checks: Sequence[ContentCheck]) -> list[Completion]:
+    def _sample(
+        self, msgs: list[Message], params: SamplingParams, k: int, checks: Sequence[ContentCheck]
+    ) -> list[Completion]:
         accepted: list[Completion] = []
         rejected: list[Completion] = []
         budget = self.max_resamples * k  # content failures we are willing to pay for
@@ -172,8 +201,12 @@ class LLMClient:
                     self.usage.record_problem("NO_CHOICES", resampled=failures <= budget)
                     continue
                 if len(got) < size and not self._single_choice:
-                    log.info("%s returned %d of %d choices; asking for the rest one at a time",
-                             self.backend.name, len(got), size)
+                    log.info(
+                        "%s returned %d of %d choices; asking for the rest one at a time",
+                        self.backend.name,
+                        len(got),
+                        size,
+                    )
                     self._single_choice = True
                 for c in got:
                     reason = next((r for r in (chk(c) for chk in checks) if r), None)
@@ -189,6 +222,7 @@ class LLMClient:
                     raise LLMContentError(
                         f"{self.backend.name}:{self.backend.model} gave {len(accepted)} usable of "
                         f"{k} samples after {failures} content failures (empty choices or failed "
-                        f"checks); giving up")
+                        f"checks); giving up"
+                    )
                 accepted.extend(rejected[-short:])
         return accepted[:k]

@@ -19,12 +19,18 @@ def normalize_messages(messages: str | Sequence[Message]) -> list[Message]:
     out: list[Message] = []
     for i, m in enumerate(messages):
         if not isinstance(m, dict):
-            raise TypeError(f"messages[{i}] must be a dict with 'role' and 'content', got {type(m).__name__}")
+            raise TypeError(
+                f"messages[{i}] must be a dict with 'role' and 'content', got {type(m).__name__}"
+            )
         role, content = m.get("role"), m.get("content")
         if role not in ROLES:
-            raise ValueError(f"messages[{i}]['role'] must be one of {', '.join(ROLES)}, got {role!r}")
+            raise ValueError(
+                f"messages[{i}]['role'] must be one of {', '.join(ROLES)}, got {role!r}"
+            )
         if not isinstance(content, str):
-            raise ValueError(f"messages[{i}]['content'] must be a str, got {type(content).__name__}")
+            raise ValueError(
+                f"messages[{i}]['content'] must be a str, got {type(content).__name__}"
+            )
         out.append({"role": role, "content": content})
     if not out:
         raise ValueError("messages must hold at least one message")

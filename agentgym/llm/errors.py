@@ -39,8 +39,14 @@ class TransientLLMError(LLMError):
     ``retry_after`` holds the server's Retry-After in seconds when it sent one.
     """
 
-    def __init__(self, message: str, *, kind: str, retry_after: float | None = None,
-                 status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.retry_after = retry_after

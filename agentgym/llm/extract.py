@@ -27,8 +27,11 @@ from agentgym.llm.completion import Completion
 
 # An opening fence (``` or ~~~, with an optional language), its body, and its closing
 # fence or the end of the reply (a fence the model never closed).
-_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+.-]*)[^\n]*\n"
-                    r"(?P<body>.*?)(?:^[ \t]*(?P=fence)[ \t]*$|\Z)", re.M | re.S)
+_FENCE = re.compile(
+    r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+.-]*)[^\n]*\n"
+    r"(?P<body>.*?)(?:^[ \t]*(?P=fence)[ \t]*$|\Z)",
+    re.M | re.S,
+)
 _PY_LANGS = {"python", "py", "python3", "py3"}
 
 KINDS = ("fenced_python", "fenced", "unfenced", "unparsed", "no_code")
@@ -52,7 +55,7 @@ class Extraction:
 
     @property
     def code_name(self) -> str | None:
-        """"NO_CODE" when nothing was found (a rejection code like the sandbox's)."""
+        """ "NO_CODE" when nothing was found (a rejection code like the sandbox's)."""
         return "NO_CODE" if self.code is None else None
 
 
@@ -65,8 +68,10 @@ class _Block:
 
 
 def _blocks(reply: str) -> list[_Block]:
-    return [_Block(m.group("body"), m.group("lang").lower(), m.start(), m.end())
-            for m in _FENCE.finditer(reply)]
+    return [
+        _Block(m.group("body"), m.group("lang").lower(), m.start(), m.end())
+        for m in _FENCE.finditer(reply)
+    ]
 
 
 def _parse(source: str) -> ast.Module | None:
@@ -77,8 +82,10 @@ def _parse(source: str) -> ast.Module | None:
 
 
 def _defines(tree: ast.Module, function: str) -> bool:
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function
-               for n in tree.body)
+    return any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function
+        for n in tree.body
+    )
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -150,7 +157,7 @@ def _with_helpers(code: str, others: list[str]) -> str:
                 if name not in wanted:
                     continue
                 first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-                segment = "\n".join(other.splitlines()[first - 1:node.end_lineno])
+                segment = "\n".join(other.splitlines()[first - 1 : node.end_lineno])
                 if segment not in pieces:
                     pieces.append(segment)
                     added = True
@@ -195,17 +202,20 @@ def _unfenced(text: str, function: str) -> tuple[str, list[str]] | None:
         if tree is None or not _defines(tree, function):
             continue
         lo, hi = k, k + 1
-        while lo > 0 and _parse("\n".join(source[lo - 1:hi])) is not None:
+        while lo > 0 and _parse("\n".join(source[lo - 1 : hi])) is not None:
             lo -= 1
-        while hi < len(source) and _parse("\n".join(source[lo:hi + 1])) is not None:
+        while hi < len(source) and _parse("\n".join(source[lo : hi + 1])) is not None:
             hi += 1
         if best is None or (hi - lo) >= (best[1] - best[0]):
             best = (lo, hi)
     if best is None:
         return None
-    others = [c for i, c in enumerate(source)
-              if not best[0] <= i < best[1] and c.strip() and _parse(c) is not None]
-    return "\n".join(source[best[0]:best[1]]), others
+    others = [
+        c
+        for i, c in enumerate(source)
+        if not best[0] <= i < best[1] and c.strip() and _parse(c) is not None
+    ]
+    return "\n".join(source[best[0] : best[1]]), others
 
 
 def extract_code(reply: str, function: str = "compute_reward") -> Extraction:
@@ -214,29 +224,44 @@ def extract_code(reply: str, function: str = "compute_reward") -> Extraction:
     parsed = [(b, _parse(b.body)) for b in blocks]
     defining = [(b, t) for b, t in parsed if t is not None and _defines(t, function)]
     others = [b.body for b, t in parsed if t is not None]
-    for kind, pool in (("fenced_python", [d for d in defining if d[0].lang in _PY_LANGS]),
-                       ("fenced", defining)):
+    for kind, pool in (
+        ("fenced_python", [d for d in defining if d[0].lang in _PY_LANGS]),
+        ("fenced", defining),
+    ):
         if pool:
             block = pool[-1][0]
             code = _with_helpers(_clean(block.body), [o for o in others if o is not block.body])
-            return Extraction(code, kind, f"{function} from a fenced {block.lang or 'plain'} block "
-                                          f"({len(blocks)} block(s) in the reply)")
+            return Extraction(
+                code,
+                kind,
+                f"{function} from a fenced {block.lang or 'plain'} block "
+                f"({len(blocks)} block(s) in the reply)",
+            )
     # Outside fences: mask the fenced parts so prose + code around them is searched.
     outside = reply
     for b in reversed(blocks):
-        outside = outside[:b.start] + "\n" * reply[b.start:b.end].count("\n") + outside[b.end:]
+        outside = outside[: b.start] + "\n" * reply[b.start : b.end].count("\n") + outside[b.end :]
     found = _unfenced(outside, function)
     if found is not None:
         code, loose = found
-        return Extraction(_with_helpers(_clean(code), others + loose), "unfenced",
-                          f"{function} from unfenced lines of the reply")
+        return Extraction(
+            _with_helpers(_clean(code), others + loose),
+            "unfenced",
+            f"{function} from unfenced lines of the reply",
+        )
     mentioning = [b for b in blocks if re.search(rf"\bdef\s+{function}\b", b.body)]
     if mentioning:
-        return Extraction(mentioning[-1].body.strip("\n") + "\n", "unparsed",
-                          f"a block defines {function} but does not parse as Python")
-    return Extraction(None, "no_code",
-                      f"NO_CODE: the reply holds no Python code defining {function}(...); "
-                      f"answer with one ```python block that defines it")
+        return Extraction(
+            mentioning[-1].body.strip("\n") + "\n",
+            "unparsed",
+            f"a block defines {function} but does not parse as Python",
+        )
+    return Extraction(
+        None,
+        "no_code",
+        f"NO_CODE: the reply holds no Python code defining {function}(...); "
+        f"answer with one ```python block that defines it",
+    )
 
 
 def require_code(function: str = "compute_reward"):

@@ -49,14 +49,19 @@ def load_model(path: str, device: str, dtype: str) -> tuple[Any, Any]:
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as err:
             raise BackendUnavailableError(
-                f"the hf backend needs transformers: pip install 'agentgym[hf]' ({err})") from err
+                f"the hf backend needs transformers: pip install 'agentgym[hf]' ({err})"
+            ) from err
         p = Path(path)
         kwargs: dict[str, Any] = {}
         folder = p
         if p.suffix == ".gguf":
             folder, kwargs["gguf_file"] = p.parent, p.name
-        torch_dtype = {"auto": None, "float32": torch.float32, "float16": torch.float16,
-                       "bfloat16": torch.bfloat16}[dtype]
+        torch_dtype = {
+            "auto": None,
+            "float32": torch.float32,
+            "float16": torch.float16,
+            "bfloat16": torch.bfloat16,
+        }[dtype]
         if torch_dtype is None:
             torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         start = time.perf_counter()
@@ -66,7 +71,9 @@ def load_model(path: str, device: str, dtype: str) -> tuple[Any, Any]:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         LOADS[key] += 1
-        log.info("loaded %s on %s (%s) in %.1fs", path, device, torch_dtype, time.perf_counter() - start)
+        log.info(
+            "loaded %s on %s (%s) in %.1fs", path, device, torch_dtype, time.perf_counter() - start
+        )
         _MODELS[key] = (model, tokenizer)
         return model, tokenizer
 
@@ -83,10 +90,14 @@ class HFBackend:
             if not p.is_file():
                 raise LLMSpecError(f"hf backend: no GGUF file at {str(p)!r}")
         elif not (p / "config.json").is_file():
-            raise LLMSpecError(f"hf backend: {str(p)!r} is not a saved model folder (no config.json) "
-                               "nor a .gguf file; the hf backend loads local paths only")
+            raise LLMSpecError(
+                f"hf backend: {str(p)!r} is not a saved model folder (no config.json) "
+                "nor a .gguf file; the hf backend loads local paths only"
+            )
         if dtype not in ("auto", "float32", "float16", "bfloat16"):
-            raise LLMSpecError(f"hf backend: dtype must be auto, float32, float16 or bfloat16, got {dtype!r}")
+            raise LLMSpecError(
+                f"hf backend: dtype must be auto, float32, float16 or bfloat16, got {dtype!r}"
+            )
         self.path = str(p.resolve())
         self.model = self.path
         self.device = _pick_device(device)
@@ -94,25 +105,40 @@ class HFBackend:
 
     @classmethod
     def from_spec(cls, spec: LLMSpec) -> HFBackend:
-        return cls(spec.model, device=spec.option("device", OPTIONS),
-                   dtype=spec.option("dtype", OPTIONS, "auto"))
+        return cls(
+            spec.model,
+            device=spec.option("device", OPTIONS),
+            dtype=spec.option("dtype", OPTIONS, "auto"),
+        )
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.path, "device": self.device, "dtype": self.dtype}
+        return {
+            "backend": self.name,
+            "model": self.path,
+            "device": self.device,
+            "dtype": self.dtype,
+        }
 
     def request(self, messages: list[Message], params: SamplingParams, n: int) -> BackendResponse:
         import torch
 
         model, tokenizer = load_model(self.path, self.device, self.dtype)
         if not getattr(tokenizer, "chat_template", None):
-            raise LLMRequestError(f"hf backend: the tokenizer at {self.path} has no chat template, "
-                                  "so chat messages cannot be formatted", cause="no_chat_template")
-        inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                               return_tensors="pt", return_dict=True)
+            raise LLMRequestError(
+                f"hf backend: the tokenizer at {self.path} has no chat template, "
+                "so chat messages cannot be formatted",
+                cause="no_chat_template",
+            )
+        inputs = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         prompt_len = inputs["input_ids"].shape[1]
-        gen: dict[str, Any] = {"max_new_tokens": params.max_tokens, "num_return_sequences": n,
-                               "pad_token_id": tokenizer.pad_token_id}
+        gen: dict[str, Any] = {
+            "max_new_tokens": params.max_tokens,
+            "num_return_sequences": n,
+            "pad_token_id": tokenizer.pad_token_id,
+        }
         if params.temperature > 0:
             gen.update(do_sample=True, temperature=params.temperature)
             if params.top_p is not None:
@@ -125,7 +151,9 @@ class HFBackend:
             gen.update(stop_strings=list(params.stop), tokenizer=tokenizer)
         start = time.perf_counter()
         # A seed must not leak into the process's global RNG streams (CPU and this GPU).
-        rng_devices = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
+        rng_devices = (
+            [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
+        )
         with _GENERATE_LOCK, torch.inference_mode(), torch.random.fork_rng(devices=rng_devices):
             if params.seed is not None:
                 torch.manual_seed(params.seed)
@@ -142,16 +170,33 @@ class HFBackend:
             ids = [t for t in row if t != tokenizer.pad_token_id or t in eos]
             ended = next((j for j, t in enumerate(ids) if t in eos), None)
             if ended is not None:
-                ids = ids[:ended + 1]
+                ids = ids[: ended + 1]
             text = tokenizer.decode(ids, skip_special_tokens=True)
-            finish = "stop" if ended is not None else ("length" if len(ids) >= params.max_tokens else "stop")
+            finish = (
+                "stop"
+                if ended is not None
+                else ("length" if len(ids) >= params.max_tokens else "stop")
+            )
             for s in params.stop:  # OpenAI semantics: the stop string is not part of the text
                 cut = text.find(s)
                 if cut >= 0:
                     text, finish = text[:cut], "stop"
             total += len(ids)
-            completions.append(Completion(text=text, finish_reason=finish, prompt_tokens=prompt_len,
-                                          completion_tokens=len(ids), model=self.path, index=i,
-                                          latency_s=latency))
-        return BackendResponse(completions=completions, prompt_tokens=prompt_len,
-                               completion_tokens=total, model=self.path, latency_s=latency)
+            completions.append(
+                Completion(
+                    text=text,
+                    finish_reason=finish,
+                    prompt_tokens=prompt_len,
+                    completion_tokens=len(ids),
+                    model=self.path,
+                    index=i,
+                    latency_s=latency,
+                )
+            )
+        return BackendResponse(
+            completions=completions,
+            prompt_tokens=prompt_len,
+            completion_tokens=total,
+            model=self.path,
+            latency_s=latency,
+        )

@@ -47,12 +47,21 @@ class OpenAIBackend:
 
     name = "openai"
 
-    def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float = 120.0, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        concurrency: int = 8,
+    ) -> None:
         import openai  # heavy: only when this backend is used
 
         self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
+        self.base_url = (
+            base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        ).rstrip("/")
         host = urlparse(self.base_url).hostname or ""
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
@@ -61,12 +70,15 @@ class OpenAIBackend:
             else:
                 raise LLMRequestError(
                     f"no API key for {self.base_url}: set OPENAI_API_KEY (or name another "
-                    "variable with the spec option api_key_env=NAME)", cause="missing_key")
+                    "variable with the spec option api_key_env=NAME)",
+                    cause="missing_key",
+                )
         self.timeout = timeout
         self.max_concurrency = concurrency
         self._openai = openai
-        self._client = openai.OpenAI(api_key=key, base_url=self.base_url, timeout=timeout,
-                                     max_retries=0)
+        self._client = openai.OpenAI(
+            api_key=key, base_url=self.base_url, timeout=timeout, max_retries=0
+        )
 
     @classmethod
     def from_spec(cls, spec: LLMSpec) -> OpenAIBackend:
@@ -75,20 +87,35 @@ class OpenAIBackend:
         if key_env:
             api_key = os.environ.get(key_env)
             if not api_key:
-                raise LLMRequestError(f"LLM spec {str(spec)!r}: environment variable {key_env} "
-                                      "(api_key_env) is not set", cause="missing_key")
-        return cls(spec.model, base_url=spec.base_url, api_key=api_key,
-                   timeout=spec.option("timeout", OPTIONS, 120.0),
-                   concurrency=spec.option("concurrency", OPTIONS, 8))
+                raise LLMRequestError(
+                    f"LLM spec {str(spec)!r}: environment variable {key_env} "
+                    "(api_key_env) is not set",
+                    cause="missing_key",
+                )
+        return cls(
+            spec.model,
+            base_url=spec.base_url,
+            api_key=api_key,
+            timeout=spec.option("timeout", OPTIONS, 120.0),
+            concurrency=spec.option("concurrency", OPTIONS, 8),
+        )
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model, "base_url": self.base_url,
-                "timeout": self.timeout, "concurrency": self.max_concurrency}
+        return {
+            "backend": self.name,
+            "model": self.model,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "concurrency": self.max_concurrency,
+        }
 
     # -- one round trip ------------------------------------------------------------------
     def request(self, messages: list[Message], params: SamplingParams, n: int) -> BackendResponse:
-        kwargs: dict[str, Any] = {"model": self.model, "messages": messages,
-                                  "temperature": params.temperature}
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": params.temperature,
+        }
         if n != 1:
             kwargs["n"] = n
         if self.model.startswith(_COMPLETION_TOKENS_MODELS):
@@ -113,8 +140,11 @@ class OpenAIBackend:
         # A 200 whose body is not a chat completion (malformed JSON, an HTML error page
         # from a proxy) comes back as a str or a half-filled object: a transient fault.
         if not hasattr(resp, "choices"):
-            raise TransientLLMError(f"{self.base_url} answered 200 with a body that is not a "
-                                    f"chat completion: {str(resp)[:200]!r}", kind="malformed")
+            raise TransientLLMError(
+                f"{self.base_url} answered 200 with a body that is not a "
+                f"chat completion: {str(resp)[:200]!r}",
+                kind="malformed",
+            )
         choices = list(resp.choices or [])
         usage = getattr(resp, "usage", None)
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
@@ -123,17 +153,37 @@ class OpenAIBackend:
         texts = []
         for ch in choices:
             message = getattr(ch, "message", None)
-            texts.append((getattr(message, "content", None) or "", getattr(ch, "finish_reason", None)))
+            texts.append(
+                (getattr(message, "content", None) or "", getattr(ch, "finish_reason", None))
+            )
         # Usage is per request; split the completion tokens over the choices by length.
         total_chars = sum(len(t) for t, _ in texts) or 1
         completions = []
         for i, (text, finish) in enumerate(texts):
-            share = round(completion_tokens * len(text) / total_chars) if len(texts) > 1 else completion_tokens
-            completions.append(Completion(text=text, finish_reason=finish, prompt_tokens=prompt_tokens,
-                                          completion_tokens=share, model=model, index=i,
-                                          latency_s=latency, extra={"id": getattr(resp, "id", None)}))
-        return BackendResponse(completions=completions, prompt_tokens=prompt_tokens,
-                               completion_tokens=completion_tokens, model=model, latency_s=latency)
+            share = (
+                round(completion_tokens * len(text) / total_chars)
+                if len(texts) > 1
+                else completion_tokens
+            )
+            completions.append(
+                Completion(
+                    text=text,
+                    finish_reason=finish,
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=share,
+                    model=model,
+                    index=i,
+                    latency_s=latency,
+                    extra={"id": getattr(resp, "id", None)},
+                )
+            )
+        return BackendResponse(
+            completions=completions,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            model=model,
+            latency_s=latency,
+        )
 
     def served_models(self) -> list[str] | None:
         """The model ids the server lists at /models, or None when it lists none."""
@@ -151,47 +201,71 @@ class OpenAIBackend:
             return LLMRequestError(
                 f"bad URL: {self.base_url}/chat/completions answered 404 ({said}) and "
                 f"{self.base_url}/models lists no models; check the base URL (OpenAI-compatible "
-                "servers usually serve under /v1)", status=404, cause="bad_url")
+                "servers usually serve under /v1)",
+                status=404,
+                cause="bad_url",
+            )
         if self.model not in served:
             shown = ", ".join(served[:10]) + (" ..." if len(served) > 10 else "")
             return LLMRequestError(
                 f"unknown model {self.model!r} at {self.base_url} (404: {said})."
                 f"{suggest(self.model, served)} Served: {shown or 'none'}",
-                status=404, cause="unknown_model")
+                status=404,
+                cause="unknown_model",
+            )
         return LLMRequestError(
             f"{self.base_url}/chat/completions answered 404 for model {self.model!r}, which the "
             f"server lists ({said}); the server may not offer chat completions for it",
-            status=404, cause="not_found")
+            status=404,
+            cause="not_found",
+        )
 
     def _translate(self, err: Exception) -> Exception:
         o = self._openai
         where = f"{self.base_url} (model {self.model!r})"
         if isinstance(err, o.APITimeoutError):
-            return TransientLLMError(f"no answer from {where} within {self.timeout}s", kind="timeout")
+            return TransientLLMError(
+                f"no answer from {where} within {self.timeout}s", kind="timeout"
+            )
         if isinstance(err, o.APIConnectionError):
-            return TransientLLMError(f"connection to {where} failed: {err.__cause__ or err}",
-                                     kind="connection")
+            return TransientLLMError(
+                f"connection to {where} failed: {err.__cause__ or err}", kind="connection"
+            )
         if isinstance(err, o.APIStatusError):
             status, said = err.status_code, _server_message(err)
             if status in TRANSIENT_STATUS or status >= 500:
-                return TransientLLMError(f"{where} answered {status}: {said}", kind=f"status_{status}",
-                                         retry_after=parse_retry_after(dict(err.response.headers)),
-                                         status=status)
+                return TransientLLMError(
+                    f"{where} answered {status}: {said}",
+                    kind=f"status_{status}",
+                    retry_after=parse_retry_after(dict(err.response.headers)),
+                    status=status,
+                )
             if status == 401:
-                return LLMRequestError(f"bad API key: {self.base_url} answered 401 Unauthorized "
-                                       f"({said}); check OPENAI_API_KEY", status=401, cause="bad_key")
+                return LLMRequestError(
+                    f"bad API key: {self.base_url} answered 401 Unauthorized "
+                    f"({said}); check OPENAI_API_KEY",
+                    status=401,
+                    cause="bad_key",
+                )
             if status == 403:
-                return LLMRequestError(f"permission denied: the key may not use model {self.model!r} "
-                                       f"at {self.base_url} (403: {said})", status=403,
-                                       cause="permission")
+                return LLMRequestError(
+                    f"permission denied: the key may not use model {self.model!r} "
+                    f"at {self.base_url} (403: {said})",
+                    status=403,
+                    cause="permission",
+                )
             if status == 404:
                 return self._not_found(said)
             if status == 400:
-                return LLMRequestError(f"bad request to {where} (400: {said}); e.g. a prompt longer "
-                                       "than the context or a parameter the server rejects",
-                                       status=400, cause="bad_request")
-            return LLMRequestError(f"{where} answered {status}: {said}", status=status,
-                                   cause=f"status_{status}")
+                return LLMRequestError(
+                    f"bad request to {where} (400: {said}); e.g. a prompt longer "
+                    "than the context or a parameter the server rejects",
+                    status=400,
+                    cause="bad_request",
+                )
+            return LLMRequestError(
+                f"{where} answered {status}: {said}", status=status, cause=f"status_{status}"
+            )
         if isinstance(err, (o.APIResponseValidationError, json.JSONDecodeError, ValueError)):
             return TransientLLMError(f"{where} sent a malformed reply: {err}", kind="malformed")
         return err

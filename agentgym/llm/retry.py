@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def parse_retry_after(headers: Mapping[str, str] | None, now: datetime | None = None) -> float | None:
+def parse_retry_after(
+    headers: Mapping[str, str] | None, now: datetime | None = None
+) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP-date).
 
     Returns None when no header is present or it cannot be read; never a negative number.
@@ -99,8 +101,12 @@ class RetryPolicy:
         with self._lock:
             return self._rng.uniform(0, ceiling)
 
-    def call(self, fn: Callable[[], T], *,
-             on_fault: Callable[[TransientLLMError, int], None] | None = None) -> tuple[T, int]:
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        on_fault: Callable[[TransientLLMError, int], None] | None = None,
+    ) -> tuple[T, int]:
         """Run ``fn`` until it succeeds; return its value and the number of attempts.
 
         ``on_fault(error, attempt)`` is told of every transient fault (for the usage
@@ -116,8 +122,12 @@ class RetryPolicy:
                 if attempt == self.max_attempts:
                     raise RetriesExhaustedError(
                         f"gave up after {attempt} attempts; last fault: {err.kind}: {err}",
-                        attempts=attempt, last=err) from err
+                        attempts=attempt,
+                        last=err,
+                    ) from err
                 wait = self.delay(attempt, err.retry_after)
-                log.info("attempt %d failed (%s: %s); retrying in %.2fs", attempt, err.kind, err, wait)
+                log.info(
+                    "attempt %d failed (%s: %s); retrying in %.2fs", attempt, err.kind, err, wait
+                )
                 self.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises

@@ -24,10 +24,12 @@ from agentgym.registry import Registry, UnknownNameError, suggest
 
 ENV_VAR = "AGENTGYM_LLM"
 # Servers people name as a backend but which speak the OpenAI API: their default URLs.
-OPENAI_COMPATIBLE_SERVERS = {"ollama": "http://127.0.0.1:11434/v1",
-                             "llamacpp": "http://127.0.0.1:8080/v1",
-                             "lmstudio": "http://127.0.0.1:1234/v1",
-                             "tgi": "http://127.0.0.1:8080/v1"}
+OPENAI_COMPATIBLE_SERVERS = {
+    "ollama": "http://127.0.0.1:11434/v1",
+    "llamacpp": "http://127.0.0.1:8080/v1",
+    "lmstudio": "http://127.0.0.1:1234/v1",
+    "tgi": "http://127.0.0.1:8080/v1",
+}
 
 
 class BackendFactory(Protocol):
@@ -63,15 +65,17 @@ class LLMSpec:
             if key not in allowed:
                 raise LLMSpecError(
                     f"LLM spec {str(self)!r}: unknown option {key!r} for backend "
-                    f"{self.backend!r}.{suggest(key, list(allowed))} Known: {', '.join(sorted(allowed))}")
+                    f"{self.backend!r}.{suggest(key, list(allowed))} Known: {', '.join(sorted(allowed))}"
+                )
         if name not in self.options:
             return default
         raw = self.options[name]
         try:
             return allowed[name](raw)
         except ValueError as err:
-            raise LLMSpecError(f"LLM spec {str(self)!r}: option {name}={raw!r} must be "
-                               f"{allowed[name].__name__}") from err
+            raise LLMSpecError(
+                f"LLM spec {str(self)!r}: option {name}={raw!r} must be {allowed[name].__name__}"
+            ) from err
 
 
 def parse_spec(text: str | None = None) -> LLMSpec:
@@ -82,12 +86,15 @@ def parse_spec(text: str | None = None) -> LLMSpec:
             raise LLMSpecError(
                 f"no LLM given: pass a spec such as 'openai:gpt-4o-mini', "
                 f"'openai:MODEL@http://127.0.0.1:8011/v1', 'vllm:MODEL' or 'hf:PATH', "
-                f"or set {ENV_VAR}")
+                f"or set {ENV_VAR}"
+            )
     text = text.strip()
     backend, sep, rest = text.partition(":")
     if not sep or not backend:
-        raise LLMSpecError(f"LLM spec {text!r} must have the form BACKEND:MODEL "
-                           f"(BACKEND one of {', '.join(BACKENDS.names())})")
+        raise LLMSpecError(
+            f"LLM spec {text!r} must have the form BACKEND:MODEL "
+            f"(BACKEND one of {', '.join(BACKENDS.names())})"
+        )
     if backend not in BACKENDS:
         server = backend.lower().replace(".", "").replace("-", "").replace("_", "")
         if server not in OPENAI_COMPATIBLE_SERVERS:
@@ -97,9 +104,12 @@ def parse_spec(text: str | None = None) -> LLMSpec:
             model = rest.split("@")[0].split(";")[0]
             raise LLMSpecError(
                 f"LLM spec {text!r}: unknown backend {backend!r}; {server} speaks the OpenAI API, "
-                f"so use openai:{model}@{OPENAI_COMPATIBLE_SERVERS[server]}")
-        raise LLMSpecError(f"LLM spec {text!r}: unknown backend {backend!r}."
-                           f"{suggest(backend, BACKENDS.names())} Known: {', '.join(BACKENDS.names())}")
+                f"so use openai:{model}@{OPENAI_COMPATIBLE_SERVERS[server]}"
+            )
+        raise LLMSpecError(
+            f"LLM spec {text!r}: unknown backend {backend!r}."
+            f"{suggest(backend, BACKENDS.names())} Known: {', '.join(BACKENDS.names())}"
+        )
     main, *opts = rest.split(";")
     options: dict[str, str] = {}
     for opt in opts:
@@ -111,8 +121,10 @@ def parse_spec(text: str | None = None) -> LLMSpec:
     if backend == "openai" and "@" in main:
         model, _, base_url = main.rpartition("@")
         if not base_url.startswith(("http://", "https://")):
-            raise LLMSpecError(f"LLM spec {text!r}: base URL {base_url!r} must start with "
-                               "http:// or https:// (e.g. http://127.0.0.1:8000/v1)")
+            raise LLMSpecError(
+                f"LLM spec {text!r}: base URL {base_url!r} must start with "
+                "http:// or https:// (e.g. http://127.0.0.1:8000/v1)"
+            )
     if not model.strip():
         raise LLMSpecError(f"LLM spec {text!r}: the model is empty (expected {backend}:MODEL)")
     return LLMSpec(backend=backend, model=model.strip(), base_url=base_url, options=options)

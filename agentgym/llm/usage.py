@@ -35,8 +35,9 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
 def price_of(model: str) -> tuple[float, float] | None:
     """(input, output) USD per 1M tokens for a known model, else None."""
     name = model.rsplit("/", 1)[-1].lower()
-    best = max((p for p in PRICES_PER_MTOK if name == p or name.startswith(p + "-")),
-               key=len, default=None)
+    best = max(
+        (p for p in PRICES_PER_MTOK if name == p or name.startswith(p + "-")), key=len, default=None
+    )
     return PRICES_PER_MTOK[best] if best else None
 
 
@@ -82,8 +83,9 @@ class UsageAccount:
             self.retries += 1
             self.faults[kind] += 1
 
-    def record_response(self, model: str, prompt_tokens: int, completion_tokens: int,
-                        attempts: int) -> None:
+    def record_response(
+        self, model: str, prompt_tokens: int, completion_tokens: int, attempts: int
+    ) -> None:
         cost = cost_of(model, prompt_tokens, completion_tokens)
         with self._lock:
             self.requests += 1
@@ -91,8 +93,9 @@ class UsageAccount:
             self.prompt_tokens += prompt_tokens
             self.completion_tokens += completion_tokens
             self.max_attempts_seen = max(self.max_attempts_seen, attempts)
-            row = self.by_model.setdefault(model, {"requests": 0, "prompt_tokens": 0,
-                                                   "completion_tokens": 0, "cost_usd": 0.0})
+            row = self.by_model.setdefault(
+                model, {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+            )
             row["requests"] += 1
             row["prompt_tokens"] += prompt_tokens
             row["completion_tokens"] += completion_tokens
@@ -123,13 +126,19 @@ class UsageAccount:
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "requests": self.requests, "successful_requests": self.successful_requests,
-                "retries": self.retries, "faults": dict(self.faults),
-                "resamples": self.resamples, "problems": dict(self.problems),
-                "samples": self.samples, "cache_hits": self.cache_hits,
+                "requests": self.requests,
+                "successful_requests": self.successful_requests,
+                "retries": self.retries,
+                "faults": dict(self.faults),
+                "resamples": self.resamples,
+                "problems": dict(self.problems),
+                "samples": self.samples,
+                "cache_hits": self.cache_hits,
                 "cache_hit_rate": self.cache_hits / self.samples if self.samples else 0.0,
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "max_attempts_seen": self.max_attempts_seen, "cost_usd": self.cost_usd,
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "max_attempts_seen": self.max_attempts_seen,
+                "cost_usd": self.cost_usd,
                 "by_model": {k: dict(v) for k, v in self.by_model.items()},
             }
 

@@ -21,8 +21,12 @@ from agentgym.llm.spec import LLMSpec
 
 log = logging.getLogger(__name__)
 
-OPTIONS: dict[str, type] = {"tensor_parallel_size": int, "gpu_memory_utilization": float,
-                            "max_model_len": int, "dtype": str}
+OPTIONS: dict[str, type] = {
+    "tensor_parallel_size": int,
+    "gpu_memory_utilization": float,
+    "max_model_len": int,
+    "dtype": str,
+}
 _ENGINES: dict[tuple[Any, ...], Any] = {}
 _LOCK = threading.Lock()
 
@@ -31,8 +35,10 @@ def require_vllm() -> None:
     """Raise ``BackendUnavailableError`` naming everything the vllm backend lacks here."""
     problems = []
     if importlib.util.find_spec("vllm") is None:
-        problems.append("vllm is not installed (pip install 'agentgym[vllm]' in a GPU environment; "
-                        "it pins its own torch)")
+        problems.append(
+            "vllm is not installed (pip install 'agentgym[vllm]' in a GPU environment; "
+            "it pins its own torch)"
+        )
     try:
         import torch
 
@@ -44,7 +50,8 @@ def require_vllm() -> None:
     if problems:
         raise BackendUnavailableError(
             "the vllm backend cannot run here: " + "; ".join(problems) + ". Alternative: run "
-            "`vllm serve MODEL` on a GPU machine and use openai:MODEL@http://HOST:8000/v1")
+            "`vllm serve MODEL` on a GPU machine and use openai:MODEL@http://HOST:8000/v1"
+        )
 
 
 class VLLMBackend:
@@ -53,23 +60,35 @@ class VLLMBackend:
     name = "vllm"
     max_concurrency = 1  # the engine batches internally; one call at a time from here
 
-    def __init__(self, model: str, *, tensor_parallel_size: int = 1,
-                 gpu_memory_utilization: float = 0.9, max_model_len: int | None = None,
-                 dtype: str = "auto") -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        tensor_parallel_size: int = 1,
+        gpu_memory_utilization: float = 0.9,
+        max_model_len: int | None = None,
+        dtype: str = "auto",
+    ) -> None:
         require_vllm()
         self.model = model
-        self.engine_args = {"model": model, "tensor_parallel_size": tensor_parallel_size,
-                            "gpu_memory_utilization": gpu_memory_utilization, "dtype": dtype}
+        self.engine_args = {
+            "model": model,
+            "tensor_parallel_size": tensor_parallel_size,
+            "gpu_memory_utilization": gpu_memory_utilization,
+            "dtype": dtype,
+        }
         if max_model_len is not None:
             self.engine_args["max_model_len"] = max_model_len
 
     @classmethod
     def from_spec(cls, spec: LLMSpec) -> VLLMBackend:
-        return cls(spec.model,
-                   tensor_parallel_size=spec.option("tensor_parallel_size", OPTIONS, 1),
-                   gpu_memory_utilization=spec.option("gpu_memory_utilization", OPTIONS, 0.9),
-                   max_model_len=spec.option("max_model_len", OPTIONS),
-                   dtype=spec.option("dtype", OPTIONS, "auto"))
+        return cls(
+            spec.model,
+            tensor_parallel_size=spec.option("tensor_parallel_size", OPTIONS, 1),
+            gpu_memory_utilization=spec.option("gpu_memory_utilization", OPTIONS, 0.9),
+            max_model_len=spec.option("max_model_len", OPTIONS),
+            dtype=spec.option("dtype", OPTIONS, "auto"),
+        )
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, **self.engine_args}
@@ -82,25 +101,42 @@ class VLLMBackend:
 
                 start = time.perf_counter()
                 _ENGINES[key] = LLM(**self.engine_args)
-                log.info("built vLLM engine for %s in %.1fs", self.model, time.perf_counter() - start)
+                log.info(
+                    "built vLLM engine for %s in %.1fs", self.model, time.perf_counter() - start
+                )
             return _ENGINES[key]
 
     def request(self, messages: list[Message], params: SamplingParams, n: int) -> BackendResponse:
         from vllm import SamplingParams as VLLMSamplingParams
 
-        sampling = VLLMSamplingParams(n=n, temperature=params.temperature, max_tokens=params.max_tokens,
-                                      stop=list(params.stop) or None,
-                                      top_p=params.top_p if params.top_p is not None else 1.0,
-                                      seed=params.seed)
+        sampling = VLLMSamplingParams(
+            n=n,
+            temperature=params.temperature,
+            max_tokens=params.max_tokens,
+            stop=list(params.stop) or None,
+            top_p=params.top_p if params.top_p is not None else 1.0,
+            seed=params.seed,
+        )
         start = time.perf_counter()
         [result] = self.engine().chat(messages, sampling_params=sampling, use_tqdm=False)
         latency = time.perf_counter() - start
         prompt_tokens = len(result.prompt_token_ids or [])
         completions = [
-            Completion(text=o.text, finish_reason=o.finish_reason, prompt_tokens=prompt_tokens,
-                       completion_tokens=len(o.token_ids), model=self.model, index=i, latency_s=latency)
+            Completion(
+                text=o.text,
+                finish_reason=o.finish_reason,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=len(o.token_ids),
+                model=self.model,
+                index=i,
+                latency_s=latency,
+            )
             for i, o in enumerate(result.outputs)
         ]
-        return BackendResponse(completions=completions, prompt_tokens=prompt_tokens,
-                               completion_tokens=sum(c.completion_tokens for c in completions),
-                               model=self.model, latency_s=latency)
+        return BackendResponse(
+            completions=completions,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=sum(c.completion_tokens for c in completions),
+            model=self.model,
+            latency_s=latency,
+        )

@@ -65,21 +65,29 @@ def _as_float_vector(value: Any, n: int, device: torch.device, what: str) -> tor
     if isinstance(value, (int, float, bool)):
         return torch.full((n,), float(value), dtype=torch.float32, device=device)
     if not isinstance(value, torch.Tensor):
-        raise RewardError(f"{what} must be a torch.Tensor of shape [{n}], got {type(value).__name__}")
+        raise RewardError(
+            f"{what} must be a torch.Tensor of shape [{n}], got {type(value).__name__}"
+        )
     if value.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
         raise RewardError(f"{what} must be floating point, got dtype {value.dtype}")
     if value.shape == (n, 1):
         value = value.reshape(n)
     if tuple(value.shape) != (n,):
-        raise RewardError(f"{what} must have shape [{n}] (one value per env), got {list(value.shape)}")
+        raise RewardError(
+            f"{what} must have shape [{n}] (one value per env), got {list(value.shape)}"
+        )
     return value.to(device=device, dtype=torch.float32)
 
 
-def check_output(reward: Any, terms: Any, n: int, device: torch.device, source: str) -> RewardOutput:
+def check_output(
+    reward: Any, terms: Any, n: int, device: torch.device, source: str
+) -> RewardOutput:
     """Validate what a reward model returned and coerce it to float32 [N] tensors."""
     total = _as_float_vector(reward, n, device, f"{source}: the total reward")
     if not isinstance(terms, Mapping):
-        raise RewardError(f"{source}: the components must be a dict of name -> tensor, got {type(terms).__name__}")
+        raise RewardError(
+            f"{source}: the components must be a dict of name -> tensor, got {type(terms).__name__}"
+        )
     clean: dict[str, torch.Tensor] = {}
     for key, value in terms.items():
         if not isinstance(key, str):
@@ -101,9 +109,11 @@ def to_tensor_state(
         if name.startswith("_"):
             continue
         var = spec.var(name) if spec is not None and name in spec.state_names else None
-        if (var is not None and var.is_text) or (
-            isinstance(value, np.ndarray) and value.dtype.kind in "OUS"
-        ) or (isinstance(value, Sequence) and value and isinstance(value[0], str)):
+        if (
+            (var is not None and var.is_text)
+            or (isinstance(value, np.ndarray) and value.dtype.kind in "OUS")
+            or (isinstance(value, Sequence) and value and isinstance(value[0], str))
+        ):
             out[name] = [str(v) for v in value]
             continue
         arr = np.asarray(value)
@@ -114,10 +124,7 @@ def to_tensor_state(
 
 def stack_one(reward_state: Mapping[str, Any]) -> dict[str, Any]:
     """One env's reward_state -> a batch of one."""
-    return {
-        k: [v] if isinstance(v, str) else np.asarray(v)[None]
-        for k, v in reward_state.items()
-    }
+    return {k: [v] if isinstance(v, str) else np.asarray(v)[None] for k, v in reward_state.items()}
 
 
 def make_input(
@@ -134,7 +141,9 @@ def make_input(
     env_reward_t = torch.as_tensor(np.asarray(env_reward, dtype=np.float32), device=device)
     n = int(env_reward_t.shape[0])
     act = np.asarray(action)
-    action_t = torch.as_tensor(act, dtype=torch.float32 if act.dtype.kind == "f" else None, device=device)
+    action_t = torch.as_tensor(
+        act, dtype=torch.float32 if act.dtype.kind == "f" else None, device=device
+    )
     terms = {
         k: torch.as_tensor(np.asarray(v, dtype=np.float32), device=device)
         for k, v in env_terms.items()
@@ -143,5 +152,10 @@ def make_input(
     success_t = torch.as_tensor(np.asarray(success, dtype=bool), device=device).reshape(n)
     frames_t = None if frames is None else torch.as_tensor(np.asarray(frames), device=device)
     return RewardInput(
-        to_tensor_state(reward_state, spec, device), action_t, env_reward_t, terms, success_t, frames_t
+        to_tensor_state(reward_state, spec, device),
+        action_t,
+        env_reward_t,
+        terms,
+        success_t,
+        frames_t,
     )

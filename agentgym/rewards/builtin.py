@@ -52,7 +52,9 @@ class WeightedSum:
         self._labels = [
             f"{label}{i}" if labels.count(label) > 1 else label for i, label in enumerate(labels)
         ]
-        self.name = " + ".join(f"{w:g}*{label}" for (w, _), label in zip(self.parts, self._labels, strict=True))
+        self.name = " + ".join(
+            f"{w:g}*{label}" for (w, _), label in zip(self.parts, self._labels, strict=True)
+        )
 
     def __call__(self, batch: RewardInput) -> RewardOutput:
         total = torch.zeros(batch.num_envs, dtype=torch.float32, device=batch.env_reward.device)

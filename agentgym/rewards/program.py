@@ -63,10 +63,14 @@ class ProgramReward:
         try:
             tree = ast.parse(self.source, filename=self.origin)
         except SyntaxError as err:
-            raise RewardProgramError(f"{self.origin}:{err.lineno}: syntax error: {err.msg}") from err
+            raise RewardProgramError(
+                f"{self.origin}:{err.lineno}: syntax error: {err.msg}"
+            ) from err
         check_signature(tree, self.origin)
         namespace: dict[str, Any] = {"__name__": "agentgym_reward_program", "__file__": self.origin}
-        exec(compile(tree, self.origin, "exec"), namespace)  # trusted: a person's file or a vetted program
+        exec(
+            compile(tree, self.origin, "exec"), namespace
+        )  # trusted: a person's file or a vetted program
         return namespace[ENTRY]
 
     def __call__(self, batch: RewardInput) -> RewardOutput:
@@ -74,7 +78,9 @@ class ProgramReward:
         try:
             result = self._fn(batch.state, batch.action)
         except Exception as err:
-            raise RewardProgramError(f"{self.origin}: {ENTRY} raised {type(err).__name__}: {err}") from err
+            raise RewardProgramError(
+                f"{self.origin}: {ENTRY} raised {type(err).__name__}: {err}"
+            ) from err
         if not (isinstance(result, tuple) and len(result) == 2):
             raise RewardProgramError(
                 f"{self.origin}: {ENTRY} must return (reward, components), got {type(result).__name__}"

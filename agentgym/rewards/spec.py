@@ -86,7 +86,9 @@ def _atom(text: str, spec_text: str, task: TaskSpec | None) -> RewardModel:
         except (ValueError, KeyError) as err:
             raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
     hint = suggest(text, ["env", "sparse"])
-    raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r} is not a reward;{hint} {_expected()}")
+    raise RewardSpecError(
+        f"reward spec {spec_text!r}: part {text!r} is not a reward;{hint} {_expected()}"
+    )
 
 
 _TERM_START = re.compile(

@@ -125,8 +125,15 @@ def start_training_run(
     if learner == "agent-ppo":  # its own config (AgentPPOConfig) and checks
         from agentgym.learners.agent_run import start_agent_run
 
-        return start_agent_run(values=values, rewards=rewards, out=out, root=root,
-                               overwrite=overwrite, argv=argv, command=command)
+        return start_agent_run(
+            values=values,
+            rewards=rewards,
+            out=out,
+            root=root,
+            overwrite=overwrite,
+            argv=argv,
+            command=command,
+        )
     rewards = [resolve_spec_paths(r) for r in (list(rewards) or [values.get("reward", "env")])]
     if learner != "population" and len(rewards) > 1:
         raise ValueError(

@@ -63,6 +63,7 @@ def _count_processes_of(uid: int) -> int:
 
 def apply_limits(limits: dict[str, Any]) -> None:
     """RLIMIT_AS, CPU, FSIZE, NOFILE, CORE now; NPROC relative to the uid we will run as."""
+
     def cap(res: int, soft: int, hard: int | None = None) -> None:
         _, old_hard = resource.getrlimit(res)
         hard = soft if hard is None else hard
@@ -103,16 +104,22 @@ def _classify(err: BaseException, limits: dict[str, Any]) -> dict[str, Any]:
         return _failure(str(from_rejection), err.message, getattr(err, "detail", "") or detail)
     text = f"{type(err).__name__}: {err}"
     if isinstance(err, MemoryError) or (
-        isinstance(err, RuntimeError) and ("can't allocate memory" in str(err)
-                                           or "out of memory" in str(err).lower())
+        isinstance(err, RuntimeError)
+        and ("can't allocate memory" in str(err) or "out of memory" in str(err).lower())
     ):
-        return _failure("MEMORY", f"ran out of memory (limit {limits['memory_mb']} MB): {text[:200]}",
-                        detail)
+        return _failure(
+            "MEMORY", f"ran out of memory (limit {limits['memory_mb']} MB): {text[:200]}", detail
+        )
     # Python ignores SIGXFSZ, so RLIMIT_FSIZE arrives as OSError(EFBIG).
-    if isinstance(err, OutputLimitExceeded) or (isinstance(err, OSError) and err.errno == errno.EFBIG):
-        return _failure("OUTPUT_LIMIT", f"wrote more than {limits['output_chars']} characters to "
-                        f"stdout/stderr or a file over {limits['file_size_mb']} MB; remove the prints",
-                        detail)
+    if isinstance(err, OutputLimitExceeded) or (
+        isinstance(err, OSError) and err.errno == errno.EFBIG
+    ):
+        return _failure(
+            "OUTPUT_LIMIT",
+            f"wrote more than {limits['output_chars']} characters to "
+            f"stdout/stderr or a file over {limits['file_size_mb']} MB; remove the prints",
+            detail,
+        )
     return _failure("RUNTIME_ERROR", f"raised {text[:300]}", detail)
 
 
@@ -120,8 +127,13 @@ def _write_result(path: Path, result: dict[str, Any]) -> None:
     try:
         data = json.dumps(result)
     except (TypeError, ValueError) as err:
-        data = json.dumps(_failure("WORKER_ERROR", f"the target returned a value that is not JSON: {err}",
-                                   repr(result.get("value"))[:2000]))
+        data = json.dumps(
+            _failure(
+                "WORKER_ERROR",
+                f"the target returned a value that is not JSON: {err}",
+                repr(result.get("value"))[:2000],
+            )
+        )
     tmp = path.with_suffix(".tmp")
     tmp.write_text(data)
     os.replace(tmp, path)

@@ -45,52 +45,70 @@ def _runtime_rejection(err: Exception, origin: str, when: str = "") -> SandboxRe
     text = f"{type(err).__name__}: {err}"
     if "can't allocate memory" in text or "out of memory" in text.lower():
         # torch's allocator reports RLIMIT_AS as a RuntimeError, not a MemoryError.
-        return SandboxRejection(Code.MEMORY, f"{_program_line(err, origin)}ran out of memory: "
-                                f"{text[:200]}; keep tensors of the batch size")
-    return SandboxRejection(Code.RUNTIME_ERROR, f"{_program_line(err, origin)}{when}raised {text}"[:400])
+        return SandboxRejection(
+            Code.MEMORY,
+            f"{_program_line(err, origin)}ran out of memory: "
+            f"{text[:200]}; keep tensors of the batch size",
+        )
+    return SandboxRejection(
+        Code.RUNTIME_ERROR, f"{_program_line(err, origin)}{when}raised {text}"[:400]
+    )
 
 
 def _check_vector(value: Any, n: int, what: str) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
-        raise SandboxRejection(Code.BAD_RETURN,
-                               f"{what} must be a torch.Tensor of shape [{n}], got {type(value).__name__}")
+        raise SandboxRejection(
+            Code.BAD_RETURN,
+            f"{what} must be a torch.Tensor of shape [{n}], got {type(value).__name__}",
+        )
     if not value.dtype.is_floating_point:
-        raise SandboxRejection(Code.BAD_DTYPE,
-                               f"{what} must be a floating-point tensor, got {value.dtype}; "
-                               "convert with .float()")
+        raise SandboxRejection(
+            Code.BAD_DTYPE,
+            f"{what} must be a floating-point tensor, got {value.dtype}; convert with .float()",
+        )
     shape = list(value.shape)
     if shape not in ([n], [n, 1]):
-        raise SandboxRejection(Code.BAD_SHAPE,
-                               f"{what} has shape {shape}; expected [{n}] (one value per env, "
-                               "batch dimension first); reduce the other dimensions, e.g. .sum(-1)")
+        raise SandboxRejection(
+            Code.BAD_SHAPE,
+            f"{what} has shape {shape}; expected [{n}] (one value per env, "
+            "batch dimension first); reduce the other dimensions, e.g. .sum(-1)",
+        )
     value = value.reshape(n).detach()
     if not bool(torch.isfinite(value).all()):
         bad = int((~torch.isfinite(value)).sum())
-        raise SandboxRejection(Code.NONFINITE,
-                               f"{what} is NaN or inf for {bad} of {n} recorded states; guard divisions, "
-                               "logs and exponentials (add an epsilon, clamp)")
+        raise SandboxRejection(
+            Code.NONFINITE,
+            f"{what} is NaN or inf for {bad} of {n} recorded states; guard divisions, "
+            "logs and exponentials (add an epsilon, clamp)",
+        )
     return value
 
 
 def _check_result(result: Any, n: int) -> dict[str, torch.Tensor]:
     if not (isinstance(result, tuple) and len(result) == 2):
-        raise SandboxRejection(Code.BAD_RETURN,
-                               f"compute_reward must return a tuple (reward, components), got "
-                               f"{type(result).__name__}")
+        raise SandboxRejection(
+            Code.BAD_RETURN,
+            f"compute_reward must return a tuple (reward, components), got {type(result).__name__}",
+        )
     reward, terms = result
     values = {"reward": _check_vector(reward, n, "the total reward")}
     if not isinstance(terms, Mapping):
-        raise SandboxRejection(Code.BAD_RETURN,
-                               f"the components must be a dict of name -> tensor, got {type(terms).__name__}")
+        raise SandboxRejection(
+            Code.BAD_RETURN,
+            f"the components must be a dict of name -> tensor, got {type(terms).__name__}",
+        )
     for name, value in terms.items():
         if not isinstance(name, str):
-            raise SandboxRejection(Code.BAD_RETURN, f"component names must be strings, got {name!r}")
+            raise SandboxRejection(
+                Code.BAD_RETURN, f"component names must be strings, got {name!r}"
+            )
         values[name] = _check_vector(value, n, f"component {name!r}")
     return values
 
 
-def _evaluate(source: str, origin: str, states: dict[str, np.ndarray], actions: np.ndarray,
-              batch: int) -> dict[str, Any]:
+def _evaluate(
+    source: str, origin: str, states: dict[str, np.ndarray], actions: np.ndarray, batch: int
+) -> dict[str, Any]:
     names = sorted(states)
     try:
         program = ProgramReward(source, name=Path(origin).stem, origin=origin)
@@ -107,8 +125,14 @@ def _evaluate(source: str, origin: str, states: dict[str, np.ndarray], actions: 
     for start in range(0, total, batch):
         sl = slice(start, min(start + batch, total))
         n = sl.stop - sl.start
-        inp = make_input({k: v[sl] for k, v in states.items()}, actions[sl], np.zeros(n, np.float32),
-                         {}, np.zeros(n, bool), None)
+        inp = make_input(
+            {k: v[sl] for k, v in states.items()},
+            actions[sl],
+            np.zeros(n, np.float32),
+            {},
+            np.zeros(n, bool),
+            None,
+        )
         try:
             result = program._fn(inp.state, inp.action)  # the raw return, before coercion
         except (MemoryError, ProgramTimeout):
@@ -116,10 +140,12 @@ def _evaluate(source: str, origin: str, states: dict[str, np.ndarray], actions: 
         except KeyError as err:
             key = err.args[0] if err.args else None
             if isinstance(key, str) and key not in names:
-                raise SandboxRejection(Code.UNKNOWN_STATE,
-                                       unknown_state_message(key, names, None).rstrip()) from err
-            raise SandboxRejection(Code.RUNTIME_ERROR,
-                                   f"{_program_line(err, origin)}raised KeyError: {err}") from err
+                raise SandboxRejection(
+                    Code.UNKNOWN_STATE, unknown_state_message(key, names, None).rstrip()
+                ) from err
+            raise SandboxRejection(
+                Code.RUNTIME_ERROR, f"{_program_line(err, origin)}raised KeyError: {err}"
+            ) from err
         except Exception as err:
             raise _runtime_rejection(err, origin) from err
         values = _check_result(result, n)
@@ -132,13 +158,18 @@ def _evaluate(source: str, origin: str, states: dict[str, np.ndarray], actions: 
     stats = {}
     for key, parts in collected.items():
         v = torch.cat(parts)
-        stats[key] = {"mean": float(v.mean()), "std": float(v.std()) if len(v) > 1 else 0.0,
-                      "min": float(v.min()), "max": float(v.max())}
+        stats[key] = {
+            "mean": float(v.mean()),
+            "std": float(v.std()) if len(v) > 1 else 0.0,
+            "min": float(v.min()),
+            "max": float(v.max()),
+        }
     return {"terms": terms or [], "stats": stats}
 
 
-def dry_run_many(programs: list[str], states: str, batch: int = 64,
-                 per_program_s: float = 10.0) -> list[dict[str, Any]]:
+def dry_run_many(
+    programs: list[str], states: str, batch: int = 64, per_program_s: float = 10.0
+) -> list[dict[str, Any]]:
     """Dry-run each program file on the recording ``states``; one verdict dict per program.
 
     A verdict is ``{"ok", "code", "message", "detail", "terms", "stats"}``; each is also
@@ -150,26 +181,45 @@ def dry_run_many(programs: list[str], states: str, batch: int = 64,
     with open(PROGRESS, "a") as progress:
         for index, path in enumerate(programs):
             source = Path(path).read_text()
-            verdict: dict[str, Any] = {"index": index, "ok": False, "code": None, "message": "",
-                                       "detail": "", "terms": [], "stats": {}}
+            verdict: dict[str, Any] = {
+                "index": index,
+                "ok": False,
+                "code": None,
+                "message": "",
+                "detail": "",
+                "terms": [],
+                "stats": {},
+            }
             signal.setitimer(signal.ITIMER_REAL, per_program_s)
             try:
-                verdict.update(_evaluate(source, path, state_arrays, actions, batch), ok=True,
-                               message="ok")
+                verdict.update(
+                    _evaluate(source, path, state_arrays, actions, batch), ok=True, message="ok"
+                )
             except SandboxRejection as rej:
-                verdict.update(code=str(rej.code), message=rej.message,
-                               detail=traceback.format_exc()[-4000:])
+                verdict.update(
+                    code=str(rej.code), message=rej.message, detail=traceback.format_exc()[-4000:]
+                )
             except ProgramTimeout:
-                verdict.update(code=str(Code.TIMEOUT),
-                               message=f"did not finish within {per_program_s:g} s on "
-                                       f"{math.ceil(len(actions) / batch)} batches of {batch} states; "
-                                       "avoid unbounded loops", detail="per-program alarm")
+                verdict.update(
+                    code=str(Code.TIMEOUT),
+                    message=f"did not finish within {per_program_s:g} s on "
+                    f"{math.ceil(len(actions) / batch)} batches of {batch} states; "
+                    "avoid unbounded loops",
+                    detail="per-program alarm",
+                )
             except MemoryError as err:
-                verdict.update(code=str(Code.MEMORY), message="ran out of memory; keep tensors "
-                               f"of the batch size ({batch} x state size)", detail=repr(err))
+                verdict.update(
+                    code=str(Code.MEMORY),
+                    message="ran out of memory; keep tensors "
+                    f"of the batch size ({batch} x state size)",
+                    detail=repr(err),
+                )
             except RecursionError as err:
-                verdict.update(code=str(Code.RUNTIME_ERROR),
-                               message=f"raised RecursionError: {err}", detail=repr(err))
+                verdict.update(
+                    code=str(Code.RUNTIME_ERROR),
+                    message=f"raised RecursionError: {err}",
+                    detail=repr(err),
+                )
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             verdicts.append(verdict)
@@ -178,6 +228,8 @@ def dry_run_many(programs: list[str], states: str, batch: int = 64,
     return verdicts
 
 
-def dry_run(program: str, states: str, batch: int = 64, per_program_s: float = 10.0) -> dict[str, Any]:
+def dry_run(
+    program: str, states: str, batch: int = 64, per_program_s: float = 10.0
+) -> dict[str, Any]:
     """Dry-run one program file; the verdict dict of ``dry_run_many``."""
     return dry_run_many([program], states, batch, per_program_s)[0]

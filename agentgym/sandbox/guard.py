@@ -17,11 +17,15 @@ from agentgym.sandbox.codes import Code, SandboxRejection
 class NonFiniteReward(SandboxRejection):
     """A reward batch held NaN or inf at ``step``."""
 
-    def __init__(self, step: int, count: int = 0, total: int = 0, member: int | None = None) -> None:
+    def __init__(
+        self, step: int, count: int = 0, total: int = 0, member: int | None = None
+    ) -> None:
         who = "" if member is None else f" (candidate {member})"
-        message = (f"the reward became NaN or inf at training step {step}{who}"
-                   f"{f' in {count} of {total} envs' if total else ''}; guard divisions and "
-                   "exponentials (add an epsilon, clamp before torch.exp)")
+        message = (
+            f"the reward became NaN or inf at training step {step}{who}"
+            f"{f' in {count} of {total} envs' if total else ''}; guard divisions and "
+            "exponentials (add an epsilon, clamp before torch.exp)"
+        )
         super().__init__(Code.NONFINITE, message)
         self.step = step
         self.count = count

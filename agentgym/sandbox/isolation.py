@@ -29,8 +29,9 @@ ISOLATIONS = ("bwrap", "netns", "rlimits")
 
 def _probe(cmd: list[str]) -> bool:
     try:
-        done = subprocess.run(cmd + ["true"], stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=20)
+        done = subprocess.run(
+            cmd + ["true"], stdin=subprocess.DEVNULL, capture_output=True, timeout=20
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
@@ -41,8 +42,13 @@ def _bwrap_namespaces() -> list[str]:
     # unprivileged uid (which is what makes RLIMIT_NPROC bite). Root needs no user
     # namespace to create the others; an ordinary user does.
     if os.geteuid() == 0:
-        return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                "--unshare-cgroup-try"]
+        return [
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
     return ["--unshare-all"]
 
 
@@ -50,8 +56,13 @@ def _under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def bwrap_prefix(run_dir: Path, *, gpu: bool = False, hide: list[Path] | None = None,
-                 keep: list[Path] | None = None) -> list[str]:
+def bwrap_prefix(
+    run_dir: Path,
+    *,
+    gpu: bool = False,
+    hide: list[Path] | None = None,
+    keep: list[Path] | None = None,
+) -> list[str]:
     """The bubblewrap command line that confines a worker to ``run_dir``.
 
     ``hide`` folders (the parent's home: API keys in dotfiles) are replaced by empty
@@ -101,16 +112,27 @@ def available() -> str:
             if _probe(bwrap_prefix(Path(probe_dir))):
                 return "bwrap"
     if shutil.which("unshare") and _probe(netns_prefix()):
-        log.warning("bubblewrap is not installed: workers get no network but share the file "
-                    "system (install the 'bubblewrap' package for full isolation)")
+        log.warning(
+            "bubblewrap is not installed: workers get no network but share the file "
+            "system (install the 'bubblewrap' package for full isolation)"
+        )
         return "netns"
-    log.warning("neither bubblewrap nor network namespaces are available: workers are "
-                "confined by resource limits only (install the 'bubblewrap' package)")
+    log.warning(
+        "neither bubblewrap nor network namespaces are available: workers are "
+        "confined by resource limits only (install the 'bubblewrap' package)"
+    )
     return "rlimits"
 
 
-def wrap(argv: list[str], run_dir: Path, isolation: str, *, gpu: bool = False,
-         hide: list[Path] | None = None, keep: list[Path] | None = None) -> list[str]:
+def wrap(
+    argv: list[str],
+    run_dir: Path,
+    isolation: str,
+    *,
+    gpu: bool = False,
+    hide: list[Path] | None = None,
+    keep: list[Path] | None = None,
+) -> list[str]:
     """``argv`` prefixed with the command that applies ``isolation``."""
     if isolation == "bwrap":
         return bwrap_prefix(run_dir, gpu=gpu, hide=hide, keep=keep) + argv

@@ -48,7 +48,9 @@ def task_spec_of(env_id: str) -> TaskSpec:
     cls = load_target(entry) if isinstance(entry, str) else entry
     spec = getattr(cls, "task_spec", None)
     if not isinstance(spec, TaskSpec):
-        raise ValueError(f"env_id: {env_id!r} has no TaskSpec; reward programs need an agentgym env")
+        raise ValueError(
+            f"env_id: {env_id!r} has no TaskSpec; reward programs need an agentgym env"
+        )
     return spec
 
 
@@ -107,7 +109,9 @@ def record_states(env_id: str, *, steps: int = 256, seed: int = 0, refresh: bool
 def load_states(path: str | Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """(reward_state arrays [T, ...], actions [T, ...]) from a recording; never unpickles."""
     with np.load(path, allow_pickle=False) as data:
-        states = {k.removeprefix(STATE_PREFIX): data[k] for k in data.files if k.startswith(STATE_PREFIX)}
+        states = {
+            k.removeprefix(STATE_PREFIX): data[k] for k in data.files if k.startswith(STATE_PREFIX)
+        }
         return states, data[ACTION_KEY]
 
 

@@ -24,37 +24,136 @@ MAX_SOURCE_BYTES = 100_000
 
 ALLOWED_MODULES = frozenset({"torch", "math", "numpy", "typing", "__future__"})
 
-FORBIDDEN_BUILTINS = frozenset({
-    "exec", "eval", "compile", "open", "__import__", "globals", "locals", "vars",
-    "input", "breakpoint", "exit", "quit", "help", "memoryview", "delattr", "setattr",
-})
+FORBIDDEN_BUILTINS = frozenset(
+    {
+        "exec",
+        "eval",
+        "compile",
+        "open",
+        "__import__",
+        "globals",
+        "locals",
+        "vars",
+        "input",
+        "breakpoint",
+        "exit",
+        "quit",
+        "help",
+        "memoryview",
+        "delattr",
+        "setattr",
+    }
+)
 """Builtins that run code, read files or reach into namespaces: rejected wherever named."""
 
 NAME_ONLY_WITH_CONSTANT = frozenset({"getattr", "hasattr"})
 """Allowed only as ``getattr(obj, "literal")`` with a literal, non-private name."""
 
-FORBIDDEN_ATTRIBUTES = frozenset({
-    # modules that torch and numpy re-export by accident (torch.os, np.sys, ...)
-    "os", "sys", "subprocess", "socket", "ctypes", "importlib", "pickle", "builtins",
-    "shutil", "io", "signal", "threading", "multiprocessing", "pathlib", "tempfile",
-    "glob", "marshal", "runpy", "pty", "fcntl", "resource", "posix", "urllib", "http",
-    "inspect", "gc", "code", "codeop", "types", "weakref", "platform", "sysconfig",
-    # torch: pickles, files, native code, compilers, processes, global state
-    "load", "save", "from_file", "hub", "jit", "compile", "ops", "library", "classes",
-    "utils", "package", "distributed", "fx", "export", "onnx", "profiler",
-    "serialization", "load_library", "cpp_extension", "set_default_dtype",
-    "set_default_tensor_type", "set_default_device", "set_num_threads",
-    "set_num_interop_threads", "manual_seed", "use_deterministic_algorithms",
-    # numpy: pickles, files, raw memory
-    "fromfile", "tofile", "loadtxt", "savetxt", "genfromtxt", "fromregex", "savez",
-    "savez_compressed", "memmap", "open_memmap", "ctypeslib", "lib", "f2py",
-    "distutils", "DataSource", "dump", "dumps", "loads", "get_type_hints",
-    "ForwardRef",
-    # frames, code objects and generators: f_builtins["eval"] needs no double underscore
-    "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame",
-    "ag_code", "f_globals", "f_builtins", "f_locals", "f_back", "f_code", "tb_frame",
-    "tb_next", "co_code", "co_consts", "func_globals", "mro",
-})
+FORBIDDEN_ATTRIBUTES = frozenset(
+    {
+        # modules that torch and numpy re-export by accident (torch.os, np.sys, ...)
+        "os",
+        "sys",
+        "subprocess",
+        "socket",
+        "ctypes",
+        "importlib",
+        "pickle",
+        "builtins",
+        "shutil",
+        "io",
+        "signal",
+        "threading",
+        "multiprocessing",
+        "pathlib",
+        "tempfile",
+        "glob",
+        "marshal",
+        "runpy",
+        "pty",
+        "fcntl",
+        "resource",
+        "posix",
+        "urllib",
+        "http",
+        "inspect",
+        "gc",
+        "code",
+        "codeop",
+        "types",
+        "weakref",
+        "platform",
+        "sysconfig",
+        # torch: pickles, files, native code, compilers, processes, global state
+        "load",
+        "save",
+        "from_file",
+        "hub",
+        "jit",
+        "compile",
+        "ops",
+        "library",
+        "classes",
+        "utils",
+        "package",
+        "distributed",
+        "fx",
+        "export",
+        "onnx",
+        "profiler",
+        "serialization",
+        "load_library",
+        "cpp_extension",
+        "set_default_dtype",
+        "set_default_tensor_type",
+        "set_default_device",
+        "set_num_threads",
+        "set_num_interop_threads",
+        "manual_seed",
+        "use_deterministic_algorithms",
+        # numpy: pickles, files, raw memory
+        "fromfile",
+        "tofile",
+        "loadtxt",
+        "savetxt",
+        "genfromtxt",
+        "fromregex",
+        "savez",
+        "savez_compressed",
+        "memmap",
+        "open_memmap",
+        "ctypeslib",
+        "lib",
+        "f2py",
+        "distutils",
+        "DataSource",
+        "dump",
+        "dumps",
+        "loads",
+        "get_type_hints",
+        "ForwardRef",
+        # frames, code objects and generators: f_builtins["eval"] needs no double underscore
+        "gi_frame",
+        "gi_code",
+        "gi_yieldfrom",
+        "cr_frame",
+        "cr_code",
+        "cr_await",
+        "ag_frame",
+        "ag_code",
+        "f_globals",
+        "f_builtins",
+        "f_locals",
+        "f_back",
+        "f_code",
+        "tb_frame",
+        "tb_next",
+        "co_code",
+        "co_consts",
+        "func_globals",
+        "mro",
+    }
+)
 """Attribute names a reward never needs and an escape often does."""
 
 FORBIDDEN_MODULE_MESSAGE = (
@@ -92,8 +191,11 @@ class _Vetter(ast.NodeVisitor):
         self._check_module(node.module or "", node)
         for alias in node.names:
             if alias.name == "*":
-                self.reject(Code.FORBIDDEN_IMPORT, node,
-                            f"'from {node.module} import *' is not allowed; import the names you use")
+                self.reject(
+                    Code.FORBIDDEN_IMPORT,
+                    node,
+                    f"'from {node.module} import *' is not allowed; import the names you use",
+                )
             self._check_attribute_name(alias.name, node)
             self.module_aliases.add(alias.asname or alias.name)
 
@@ -103,15 +205,22 @@ class _Vetter(ast.NodeVisitor):
             self.reject(Code.FORBIDDEN_IMPORT, node, FORBIDDEN_MODULE_MESSAGE.format(name=dotted))
         for part in parts[1:]:
             if part.startswith("_") or part in FORBIDDEN_ATTRIBUTES:
-                self.reject(Code.FORBIDDEN_IMPORT, node,
-                            f"'{dotted}' is not allowed in reward code (no files, native code or compilers)")
+                self.reject(
+                    Code.FORBIDDEN_IMPORT,
+                    node,
+                    f"'{dotted}' is not allowed in reward code (no files, native code or compilers)",
+                )
 
     # -- names and attributes --------------------------------------------------
     def visit_Name(self, node: ast.Name) -> None:
         if node.id in FORBIDDEN_BUILTINS:
             self.reject(Code.FORBIDDEN_NAME, node, f"'{node.id}' is not allowed in reward code")
         if node.id.startswith("__") and node.id != "__name__":
-            self.reject(Code.FORBIDDEN_NAME, node, f"double-underscore names such as '{node.id}' are not allowed")
+            self.reject(
+                Code.FORBIDDEN_NAME,
+                node,
+                f"double-underscore names such as '{node.id}' are not allowed",
+            )
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self._check_attribute_name(node.attr, node)
@@ -119,13 +228,22 @@ class _Vetter(ast.NodeVisitor):
 
     def _check_attribute_name(self, name: str, node: ast.AST) -> None:
         if name.startswith("__"):
-            self.reject(Code.FORBIDDEN_NAME, node, f"double-underscore attributes such as '{name}' are not allowed")
+            self.reject(
+                Code.FORBIDDEN_NAME,
+                node,
+                f"double-underscore attributes such as '{name}' are not allowed",
+            )
         if name.startswith("_"):
-            self.reject(Code.FORBIDDEN_NAME, node, f"private attributes such as '{name}' are not allowed")
+            self.reject(
+                Code.FORBIDDEN_NAME, node, f"private attributes such as '{name}' are not allowed"
+            )
         if name in FORBIDDEN_ATTRIBUTES:
-            self.reject(Code.FORBIDDEN_NAME, node,
-                        f"'{name}' is not allowed in reward code (no files, pickles, processes, "
-                        "compilers or global torch settings); compute the reward with tensor operations")
+            self.reject(
+                Code.FORBIDDEN_NAME,
+                node,
+                f"'{name}' is not allowed in reward code (no files, pickles, processes, "
+                "compilers or global torch settings); compute the reward with tensor operations",
+            )
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -133,8 +251,11 @@ class _Vetter(ast.NodeVisitor):
             if len(node.args) < 2 or not (
                 isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
             ):
-                self.reject(Code.FORBIDDEN_NAME, node,
-                            f"{func.id}() needs a literal attribute name; write obj.name instead")
+                self.reject(
+                    Code.FORBIDDEN_NAME,
+                    node,
+                    f"{func.id}() needs a literal attribute name; write obj.name instead",
+                )
             self._check_attribute_name(node.args[1].value, node)  # type: ignore[union-attr]
         self.generic_visit(node)
 
@@ -143,18 +264,28 @@ class _Vetter(ast.NodeVisitor):
         if isinstance(node.value, (str, bytes)) and (
             "__" in (node.value if isinstance(node.value, str) else node.value.decode("latin-1"))
         ):
-            self.reject(Code.FORBIDDEN_NAME, node, "strings containing '__' are not allowed in reward code")
+            self.reject(
+                Code.FORBIDDEN_NAME, node, "strings containing '__' are not allowed in reward code"
+            )
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         if node.name.startswith("__"):
-            self.reject(Code.FORBIDDEN_NAME, node, f"double-underscore names such as '{node.name}' are not allowed")
+            self.reject(
+                Code.FORBIDDEN_NAME,
+                node,
+                f"double-underscore names such as '{node.name}' are not allowed",
+            )
         self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if node.name.startswith("__"):
-            self.reject(Code.FORBIDDEN_NAME, node, f"double-underscore names such as '{node.name}' are not allowed")
+            self.reject(
+                Code.FORBIDDEN_NAME,
+                node,
+                f"double-underscore names such as '{node.name}' are not allowed",
+            )
         self.generic_visit(node)
 
     # -- patching imported modules ---------------------------------------------
@@ -167,9 +298,12 @@ class _Vetter(ast.NodeVisitor):
         elif isinstance(target, ast.Attribute):
             root = _dotted_root(target)
             if root in self.module_aliases or root in ALLOWED_MODULES:
-                self.reject(Code.FORBIDDEN_NAME, node,
-                            f"assigning to '{ast.unparse(target)}' patches an imported module; "
-                            "define your own helper function instead")
+                self.reject(
+                    Code.FORBIDDEN_NAME,
+                    node,
+                    f"assigning to '{ast.unparse(target)}' patches an imported module; "
+                    "define your own helper function instead",
+                )
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -210,27 +344,41 @@ def _check_state_keys(tree: ast.Module, state_names: Iterable[str]) -> None:
     state = params[0]
     for node in ast.walk(entry):
         key: object = None
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == state:
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == state
+        ):
             if isinstance(node.slice, ast.Constant):
                 key = node.slice.value
         elif (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get" and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == state and node.args and isinstance(node.args[0], ast.Constant)
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == state
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
         ):
             key = node.args[0].value
         if isinstance(key, str) and key not in names:
-            raise SandboxRejection(Code.UNKNOWN_STATE, unknown_state_message(key, names, node.lineno))
+            raise SandboxRejection(
+                Code.UNKNOWN_STATE, unknown_state_message(key, names, node.lineno)
+            )
 
 
 def unknown_state_message(key: str, names: Iterable[str], line: int | None = None) -> str:
     """The LLM-facing message for a read of a key that is not a state variable."""
     names = tuple(names)
     where = f"line {line}: " if line else ""
-    why = (" (the success flag and the env's reward are privileged and never given to a reward)"
-           if key in PRIVILEGED_NAMES else "")
-    return (f"{where}state has no key {key!r}{why}.{suggest(key, names)} "
-            f"Available: {', '.join(names)}")
+    why = (
+        " (the success flag and the env's reward are privileged and never given to a reward)"
+        if key in PRIVILEGED_NAMES
+        else ""
+    )
+    return (
+        f"{where}state has no key {key!r}{why}.{suggest(key, names)} Available: {', '.join(names)}"
+    )
 
 
 def static_check(source: str, state_names: Iterable[str] | None = None) -> VetResult:
@@ -241,11 +389,15 @@ def static_check(source: str, state_names: Iterable[str] | None = None) -> VetRe
     """
     try:
         if len(source.encode()) > MAX_SOURCE_BYTES:
-            raise SandboxRejection(Code.TOO_LARGE, f"the program is longer than {MAX_SOURCE_BYTES} bytes")
+            raise SandboxRejection(
+                Code.TOO_LARGE, f"the program is longer than {MAX_SOURCE_BYTES} bytes"
+            )
         try:
             tree = ast.parse(source, filename="<reward program>")
         except SyntaxError as err:
-            raise SandboxRejection(Code.SYNTAX, f"line {err.lineno}: syntax error: {err.msg}") from err
+            raise SandboxRejection(
+                Code.SYNTAX, f"line {err.lineno}: syntax error: {err.msg}"
+            ) from err
         except ValueError as err:  # null bytes
             raise SandboxRejection(Code.SYNTAX, f"the source cannot be parsed: {err}") from err
         vetter = _Vetter()
@@ -261,9 +413,13 @@ def static_check(source: str, state_names: Iterable[str] | None = None) -> VetRe
             ) from err
         entries = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY]
         if len(entries) > 1:
-            raise SandboxRejection(Code.BAD_SIGNATURE, f"{ENTRY} is defined {len(entries)} times; define it once")
+            raise SandboxRejection(
+                Code.BAD_SIGNATURE, f"{ENTRY} is defined {len(entries)} times; define it once"
+            )
         if state_names is not None:
             _check_state_keys(tree, state_names)
     except SandboxRejection as rej:
-        return VetResult(ok=False, code=rej.code, message=rej.message, detail=rej.detail, stage="static")
+        return VetResult(
+            ok=False, code=rej.code, message=rej.message, detail=rej.detail, stage="static"
+        )
     return VetResult(ok=True, message="passed static checks", stage="static")

@@ -29,11 +29,19 @@ BATCH = 64
 
 def vet_limits(timeout_s: float) -> Limits:
     """Limits of a dry-run worker: one thread, 4 GiB, CPU time a little above the deadline."""
-    return Limits(memory_mb=4096, cpu_s=int(max(30, 2 * timeout_s)), max_processes=32,
-                  file_size_mb=32, open_files=256, threads=1)
+    return Limits(
+        memory_mb=4096,
+        cpu_s=int(max(30, 2 * timeout_s)),
+        max_processes=32,
+        file_size_mb=32,
+        open_files=256,
+        threads=1,
+    )
 
 
-def vet(source: str, env_id: str, *, run_dir: Path | None = None, timeout_s: float = 20.0) -> VetResult:
+def vet(
+    source: str, env_id: str, *, run_dir: Path | None = None, timeout_s: float = 20.0
+) -> VetResult:
     """Vet one program for ``env_id``: static checks, then a dry run on recorded states.
 
     ``timeout_s`` bounds the dry run's wall clock, worker start-up included; the program
@@ -42,8 +50,9 @@ def vet(source: str, env_id: str, *, run_dir: Path | None = None, timeout_s: flo
     return vet_many([source], env_id, run_dir=run_dir, timeout_s=timeout_s)[0]
 
 
-def vet_many(sources: Sequence[str], env_id: str, *, run_dir: Path | None = None,
-             timeout_s: float = 20.0) -> list[VetResult]:
+def vet_many(
+    sources: Sequence[str], env_id: str, *, run_dir: Path | None = None, timeout_s: float = 20.0
+) -> list[VetResult]:
     """Vet several programs for ``env_id``; one ``VetResult`` per source, in order."""
     states = record_states(env_id)
     names = state_names(states)
@@ -68,9 +77,15 @@ def vet_many(sources: Sequence[str], env_id: str, *, run_dir: Path | None = None
             deadline = timeout_s + per_program_s * (len(pending) - 1)
             worker = run_in_worker(
                 DRY_RUN_TARGET,
-                {"programs": files, "states": "states.npz", "batch": BATCH,
-                 "per_program_s": per_program_s},
-                run_dir=folder, limits=vet_limits(deadline), deadline_s=deadline,
+                {
+                    "programs": files,
+                    "states": "states.npz",
+                    "batch": BATCH,
+                    "per_program_s": per_program_s,
+                },
+                run_dir=folder,
+                limits=vet_limits(deadline),
+                deadline_s=deadline,
             )
             done = _read_progress(folder / "progress.jsonl")
             for verdict in done:
@@ -82,9 +97,14 @@ def vet_many(sources: Sequence[str], env_id: str, *, run_dir: Path | None = None
             if worker.code == Code.WORKER_ERROR and not done:
                 # The worker itself is broken (not a program): every pending one says so.
                 for i in pending:
-                    results[i] = VetResult(ok=False, code=Code.WORKER_ERROR, message=worker.message,
-                                           detail=f"{worker.detail}\nstderr tail:\n{worker.stderr_tail}",
-                                           stage="dry_run", isolation=worker.isolation)
+                    results[i] = VetResult(
+                        ok=False,
+                        code=Code.WORKER_ERROR,
+                        message=worker.message,
+                        detail=f"{worker.detail}\nstderr tail:\n{worker.stderr_tail}",
+                        stage="dry_run",
+                        isolation=worker.isolation,
+                    )
                 break
             # The program running when the worker went down takes the worker's verdict.
             culprit = pending[len(done)] if len(done) < len(pending) else None
@@ -93,11 +113,15 @@ def vet_many(sources: Sequence[str], env_id: str, *, run_dir: Path | None = None
                 pending = []
                 break
             results[culprit] = VetResult(
-                ok=False, code=worker.code or Code.WORKER_ERROR, message=worker.message,
+                ok=False,
+                code=worker.code or Code.WORKER_ERROR,
+                message=worker.message,
                 detail=f"{worker.detail}\nstdout tail:\n{worker.stdout_tail}",
-                stage="dry_run", isolation=worker.isolation, wall_s=worker.wall_s,
+                stage="dry_run",
+                isolation=worker.isolation,
+                wall_s=worker.wall_s,
             )
-            pending = pending[len(done) + 1:]
+            pending = pending[len(done) + 1 :]
             attempt += 1
     finally:
         if owned:

@@ -41,9 +41,19 @@ log = logging.getLogger(__name__)
 UNPRIVILEGED_UID = 65534  # "nobody" on Debian and most Linux distributions
 TAIL_BYTES = 4000
 
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "MUJOCO_GL", "PYOPENGL_PLATFORM",
-            "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
-            "LD_LIBRARY_PATH", "TZ")
+KEEP_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "MUJOCO_GL",
+    "PYOPENGL_PLATFORM",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+    "NVIDIA_DRIVER_CAPABILITIES",
+    "LD_LIBRARY_PATH",
+    "TZ",
+)
 """The only variables a worker inherits; everything else (keys, tokens, proxies) is dropped."""
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.I)
 
@@ -78,8 +88,14 @@ class Limits:
     @classmethod
     def for_training(cls, **overrides: Any) -> Limits:
         """Limits for training a candidate: more memory, CPU, files and threads."""
-        base = dict(memory_mb=16384, cpu_s=3600, max_processes=256, file_size_mb=1024,
-                    open_files=1024, output_chars=5_000_000)
+        base = dict(
+            memory_mb=16384,
+            cpu_s=3600,
+            max_processes=256,
+            file_size_mb=1024,
+            open_files=1024,
+            output_chars=5_000_000,
+        )
         base.update(overrides)
         return cls(**base)
 
@@ -144,8 +160,11 @@ def _tail(path: Path) -> str:
 def _reachable_by_others(path: Path, isolation: str) -> bool:
     """Whether an unprivileged uid can reach ``path`` (bwrap recreates /tmp's parents)."""
     for parent in [path, *path.parents]:
-        if isolation == "bwrap" and (parent == Path("/tmp") or Path("/tmp") in parent.parents) \
-                and parent != path:
+        if (
+            isolation == "bwrap"
+            and (parent == Path("/tmp") or Path("/tmp") in parent.parents)
+            and parent != path
+        ):
             continue
         try:
             mode = parent.stat().st_mode
@@ -172,7 +191,9 @@ def _signal_of(returncode: int, isolation: str) -> int | None:
     return None
 
 
-def _diagnose_exit(returncode: int, isolation: str, limits: Limits, stderr: str) -> tuple[Code, str]:
+def _diagnose_exit(
+    returncode: int, isolation: str, limits: Limits, stderr: str
+) -> tuple[Code, str]:
     sig = _signal_of(returncode, isolation)
     lowered = stderr.lower()
     if "memoryerror" in lowered or "bad_alloc" in lowered or "cannot allocate memory" in lowered:
@@ -217,9 +238,12 @@ def run_in_worker(
         if all(_reachable_by_others(p, isolation) for p in needed):
             run_as = UNPRIVILEGED_UID
         elif cgroup is None:
-            log.warning("the worker keeps root (uid %d cannot reach %s) and no pids cgroup "
-                        "can be made: the number of processes is bounded by the deadline only",
-                        UNPRIVILEGED_UID, ", ".join(map(str, needed)))
+            log.warning(
+                "the worker keeps root (uid %d cannot reach %s) and no pids cgroup "
+                "can be made: the number of processes is bounded by the deadline only",
+                UNPRIVILEGED_UID,
+                ", ".join(map(str, needed)),
+            )
     request = {
         "target": target,
         "kwargs": kwargs,
@@ -234,8 +258,11 @@ def run_in_worker(
         _chown_tree(run_dir, run_as)
 
     argv = [sys.executable, "-m", "agentgym.sandbox._child", str(request_path)]
-    keep = [Path(p).resolve() for p in (sys.base_prefix, sys.prefix, _agentgym_root(),
-                                        *env_paths()) if p]
+    keep = [
+        Path(p).resolve()
+        for p in (sys.base_prefix, sys.prefix, _agentgym_root(), *env_paths())
+        if p
+    ]
     hide = [Path.home().resolve()] if limits.hide_home else []
     cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu, hide=hide, keep=keep)
     if cgroup is not None:
@@ -246,8 +273,16 @@ def run_in_worker(
     start = time.monotonic()
     timed_out = False
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        proc = subprocess.Popen(cmd, cwd=run_dir, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=err, start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=run_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            close_fds=True,
+        )
         try:
             proc.wait(timeout=deadline_s)
         except subprocess.TimeoutExpired:
@@ -264,28 +299,54 @@ def run_in_worker(
     if leftover:
         log.warning("worker %s left %d process(es) running; killed", worker_id, leftover)
 
-    process_limit = "cgroup" if cgroup is not None else "nproc" if run_as is not None or os.geteuid() else "none"
-    result = WorkerResult(ok=False, isolation=isolation, process_limit=process_limit,
-                          wall_s=wall, returncode=proc.returncode,
-                          stdout_tail=_tail(stdout_path), stderr_tail=_tail(stderr_path),
-                          leftover=leftover)
+    process_limit = (
+        "cgroup"
+        if cgroup is not None
+        else "nproc"
+        if run_as is not None or os.geteuid()
+        else "none"
+    )
+    result = WorkerResult(
+        ok=False,
+        isolation=isolation,
+        process_limit=process_limit,
+        wall_s=wall,
+        returncode=proc.returncode,
+        stdout_tail=_tail(stdout_path),
+        stderr_tail=_tail(stderr_path),
+        leftover=leftover,
+    )
     if timed_out:
-        return replace(result, code=Code.TIMEOUT,
-                       message=f"did not finish within {deadline_s:g} s (wall clock); "
-                               "avoid unbounded loops and keep the computation small",
-                       detail=f"killed at the {deadline_s:g} s deadline")
+        return replace(
+            result,
+            code=Code.TIMEOUT,
+            message=f"did not finish within {deadline_s:g} s (wall clock); "
+            "avoid unbounded loops and keep the computation small",
+            detail=f"killed at the {deadline_s:g} s deadline",
+        )
     if result_path.is_file():
         try:
             data = json.loads(result_path.read_text())
         except (OSError, ValueError) as exc:
-            return replace(result, code=Code.WORKER_ERROR, message="the worker wrote an unreadable result",
-                           detail=str(exc))
+            return replace(
+                result,
+                code=Code.WORKER_ERROR,
+                message="the worker wrote an unreadable result",
+                detail=str(exc),
+            )
         if data.get("ok"):
             return replace(result, ok=True, value=data.get("value"), message="ok")
         code = data.get("code", "WORKER_ERROR")
-        return replace(result, code=Code(code) if code in Code.__members__ else Code.WORKER_ERROR,
-                       message=redact(str(data.get("message", ""))),
-                       detail=redact(str(data.get("detail", ""))))
+        return replace(
+            result,
+            code=Code(code) if code in Code.__members__ else Code.WORKER_ERROR,
+            message=redact(str(data.get("message", ""))),
+            detail=redact(str(data.get("detail", ""))),
+        )
     code, message = _diagnose_exit(proc.returncode, isolation, limits, result.stderr_tail)
-    return replace(result, code=code, message=message,
-                   detail=f"exit status {proc.returncode}; stderr tail:\n{result.stderr_tail}")
+    return replace(
+        result,
+        code=code,
+        message=message,
+        detail=f"exit status {proc.returncode}; stderr tail:\n{result.stderr_tail}",
+    )

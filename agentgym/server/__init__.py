@@ -15,7 +15,9 @@ from agentgym.server.instances import EnvPool, PoolError
 __all__ = ["EnvClient", "EnvPool", "EnvServer", "EnvServerError", "PoolError", "make_server"]
 
 
-def make_server(env_id: str, host: str = "127.0.0.1", port: int = 0, max_instances: int = 64) -> EnvServer:
+def make_server(
+    env_id: str, host: str = "127.0.0.1", port: int = 0, max_instances: int = 64
+) -> EnvServer:
     """A server for ``env_id`` bound to ``host:port`` (port 0: any free port; read ``.url``)."""
     import agentgym  # noqa: F401  (registers the envs)
 

@@ -27,13 +27,20 @@ class EnvServerError(RuntimeError):
         self.message = message
 
 
-def request(base_url: str, method: str, path: str, body: dict[str, Any] | None = None,
-            query: dict[str, Any] | None = None, timeout: float = 60.0) -> Any:
+def request(
+    base_url: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    query: dict[str, Any] | None = None,
+    timeout: float = 60.0,
+) -> Any:
     """One JSON request; returns the decoded answer or raises EnvServerError."""
     url = base_url.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
     data = None if body is None else json.dumps(body).encode("utf-8")
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return json.loads(response.read())
@@ -54,8 +61,13 @@ class EnvClient:
         self.timeout = timeout
         self.id: int | None = None
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
-              query: dict[str, Any] | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
+    ) -> Any:
         return request(self.base_url, method, path, body, query, self.timeout)
 
     def create(self) -> int:

@@ -88,8 +88,9 @@ class EnvServer(ThreadingHTTPServer):
 
     def start_in_thread(self) -> threading.Thread:
         """Serve from a daemon thread (tests, notebooks); stop with ``shutdown()``."""
-        thread = threading.Thread(target=self.serve_forever, name=f"agentgym-serve-{self.pool.env_id}",
-                                  daemon=True)
+        thread = threading.Thread(
+            target=self.serve_forever, name=f"agentgym-serve-{self.pool.env_id}", daemon=True
+        )
         thread.start()
         return thread
 
@@ -141,14 +142,19 @@ class _Handler(BaseHTTPRequestHandler):
             fields: dict[str, Any] = self._body() if method == "POST" else dict(parse_qs(url.query))
             if route is None:
                 known = sorted({f"{m} {p}" for m, p in ROUTES})
-                raise NotFound(f"no endpoint {method} {url.path}.{suggest(f'{method} {url.path}', known)} "
-                               f"Endpoints: {', '.join(known)}")
+                raise NotFound(
+                    f"no endpoint {method} {url.path}.{suggest(f'{method} {url.path}', known)} "
+                    f"Endpoints: {', '.join(known)}"
+                )
             status, payload = HTTPStatus.OK, route(self.server.pool, fields)
         except PoolError as err:
             status, payload = err.status, {"error": str(err)}
         except Exception as err:  # the env raised: report it, keep serving the others
             log.exception("request %s %s failed", method, url.path)
-            status, payload = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(err).__name__}: {err}"}
+            status, payload = (
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                {"error": f"{type(err).__name__}: {err}"},
+            )
         self._send(status, payload)
 
     def do_GET(self) -> None:  # noqa: N802  (BaseHTTPRequestHandler's name)

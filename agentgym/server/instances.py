@@ -70,9 +70,13 @@ def coerce_action(space: gym.Space, action: Any) -> Any:
         try:
             arr = np.asarray(action, dtype=space.dtype)
         except (TypeError, ValueError) as err:
-            raise PoolError(f"'action' must be numbers for the action space {space}: {err}") from None
+            raise PoolError(
+                f"'action' must be numbers for the action space {space}: {err}"
+            ) from None
         if arr.shape != space.shape:
-            raise PoolError(f"'action' has shape {list(arr.shape)}, the action space {space} needs {list(space.shape)}")
+            raise PoolError(
+                f"'action' has shape {list(arr.shape)}, the action space {space} needs {list(space.shape)}"
+            )
         return arr
     if isinstance(space, gym.spaces.Discrete):
         if isinstance(action, bool) or not isinstance(action, int) or not space.contains(action):
@@ -171,7 +175,9 @@ class EnvPool:
             if not instance.reset_done:
                 raise EpisodeState(f"env instance {idx} has not been reset; call /reset first")
             if instance.done:
-                raise EpisodeState(f"the episode of env instance {idx} is over; call /reset to start another")
+                raise EpisodeState(
+                    f"the episode of env instance {idx} is over; call /reset to start another"
+                )
             action = coerce_action(instance.env.action_space, action)
             obs, reward, terminated, truncated, info = instance.env.step(action)
             instance.observation = observation_view(obs)

@@ -47,9 +47,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
+
 from agentgym.envs.robotics.humanoid import JOINTS, humanoid_state, humanoid_state_vars
 from agentgym.envs.robotics.locomotion import GymnasiumMujocoTask
-
 from agentgym.spec import TaskSpec
 
 RIGHT_HIP_Y, RIGHT_KNEE = JOINTS.index("right_hip_y"), JOINTS.index("right_knee")

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from agentgym.envs.robotics.manipulation import MetaWorldTask, f32, manual, task_spec
 
+from agentgym.envs.robotics.manipulation import MetaWorldTask, f32, manual, task_spec
 from agentgym.spec import StateVar
 
 DOOR_ANGLE = StateVar(

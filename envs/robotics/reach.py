@@ -65,19 +65,27 @@ class ReachEnv(TaskEnv, EzPickle):
             StateVar("fingertip_pos", (2,), "float32", "m", "x, y position of the fingertip"),
             StateVar("target_pos", (2,), "float32", "m", "x, y position of the target"),
             StateVar("joint_pos", (2,), "float32", "rad", "shoulder and elbow angles"),
-            StateVar("joint_vel", (2,), "float32", "rad/s", "shoulder and elbow angular velocities"),
+            StateVar(
+                "joint_vel", (2,), "float32", "rad/s", "shoulder and elbow angular velocities"
+            ),
         ),
     )
     metadata = {"render_modes": ["rgb_array"], "render_fps": int(1 / DT)}
 
-    def __init__(self, reward: Any = None, render_mode: str | None = None,
-                 width: int = 224, height: int = 224) -> None:
+    def __init__(
+        self,
+        reward: Any = None,
+        render_mode: str | None = None,
+        width: int = 224,
+        height: int = 224,
+    ) -> None:
         EzPickle.__init__(self, reward=reward, render_mode=render_mode, width=width, height=height)
         super().__init__(reward=reward, render_mode=render_mode)
         self.action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
         reach = 2 * LINK
-        high = np.array([1, 1, 1, 1, MAX_SPEED, MAX_SPEED, reach, reach, 2 * reach, 2 * reach],
-                        dtype=np.float32)
+        high = np.array(
+            [1, 1, 1, 1, MAX_SPEED, MAX_SPEED, reach, reach, 2 * reach, 2 * reach], dtype=np.float32
+        )
         self.observation_space = spaces.Box(-high, high, dtype=np.float32)
         self.width, self.height = width, height
         self.q = np.zeros(2)

@@ -44,8 +44,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
 
+from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
 from agentgym.spec import StateVar, TaskSpec
 
 

@@ -86,25 +86,51 @@ TEXT_LENGTH = 2048
 
 #: Canonical command -> minigrid action index (left, right, forward, pickup, drop, toggle, done).
 COMMANDS: dict[str, int] = {
-    "turn left": 0, "turn right": 1, "go forward": 2, "pick up": 3, "drop": 4, "toggle": 5, "done": 6,
+    "turn left": 0,
+    "turn right": 1,
+    "go forward": 2,
+    "pick up": 3,
+    "drop": 4,
+    "toggle": 5,
+    "done": 6,
 }
 ALIASES: dict[str, str] = {
-    "left": "turn left", "rotate left": "turn left",
-    "right": "turn right", "rotate right": "turn right",
-    "forward": "go forward", "move forward": "go forward", "go ahead": "go forward",
+    "left": "turn left",
+    "rotate left": "turn left",
+    "right": "turn right",
+    "rotate right": "turn right",
+    "forward": "go forward",
+    "move forward": "go forward",
+    "go ahead": "go forward",
     "step forward": "go forward",
-    "pickup": "pick up", "pick up object": "pick up", "take": "pick up",
-    "put down": "drop", "drop object": "drop",
-    "open": "toggle", "open door": "toggle", "unlock": "toggle", "unlock door": "toggle",
+    "pickup": "pick up",
+    "pick up object": "pick up",
+    "take": "pick up",
+    "put down": "drop",
+    "drop object": "drop",
+    "open": "toggle",
+    "open door": "toggle",
+    "unlock": "toggle",
+    "unlock door": "toggle",
     "open box": "toggle",
 }
 ACTION_NAMES = {v: k for k, v in COMMANDS.items()}
 
 BABYAI_STATE: tuple[StateVar, ...] = TEXT_STATE + (
-    StateVar("inventory", (), "str", "-", "the object the agent carries, e.g. 'a yellow key', or 'nothing'"),
-    StateVar("front", (), "str", "-", "what is in the cell right in front of the agent, e.g. 'a wall'"),
+    StateVar(
+        "inventory",
+        (),
+        "str",
+        "-",
+        "the object the agent carries, e.g. 'a yellow key', or 'nothing'",
+    ),
+    StateVar(
+        "front", (), "str", "-", "what is in the cell right in front of the agent, e.g. 'a wall'"
+    ),
     StateVar("agent_pos", (2,), "int64", "cells", "the agent's x (column) and y (row) in the grid"),
-    StateVar("agent_dir", (), "int64", "-", "the agent's direction: 0 east, 1 south, 2 west, 3 north"),
+    StateVar(
+        "agent_dir", (), "int64", "-", "the agent's direction: 0 east, 1 south, 2 west, 3 north"
+    ),
 )
 ACTION_MEANING = (
     "a text command: 'turn left', 'turn right', 'go forward', 'pick up', 'drop', 'toggle' "
@@ -115,7 +141,8 @@ ACTION_MEANING = (
 def _spec(name: str, instruction: str, tags: tuple[str, ...]) -> TaskSpec:
     return TaskSpec(
         name=name,
-        instruction=instruction + " The exact goal of each episode is its mission (state 'mission').",
+        instruction=instruction
+        + " The exact goal of each episode is its mission (state 'mission').",
         success="The mission of the episode is accomplished before the level's step limit.",
         state=BABYAI_STATE,
         action_meaning=ACTION_MEANING,
@@ -239,12 +266,16 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
         import gymnasium as gym
         import minigrid  # noqa: F401  (registers the BabyAI levels)
 
-        self._inner = gym.make(self.level, render_mode="rgb_array" if render_mode == "rgb_array" else None).unwrapped
-        self.observation_space = spaces.Dict({
-            "text": text_space(TEXT_LENGTH),
-            "image": spaces.Box(0, 255, (VIEW, VIEW, 3), np.uint8),
-            "direction": spaces.Discrete(4),
-        })
+        self._inner = gym.make(
+            self.level, render_mode="rgb_array" if render_mode == "rgb_array" else None
+        ).unwrapped
+        self.observation_space = spaces.Dict(
+            {
+                "text": text_space(TEXT_LENGTH),
+                "image": spaces.Box(0, 255, (VIEW, VIEW, 3), np.uint8),
+                "direction": spaces.Discrete(4),
+            }
+        )
         self._bot: Any = None
         self._bot_suggested: int | None = None  # what the bot proposed at the last step
         self._last_executed: int | None = None  # the minigrid action of the last step
@@ -301,8 +332,11 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
             if before_front is not None and before_front.type == "box":
                 return f"You open the {before_front.color} box; in it: {describe_object(front)}."
             if front is not None and front.type == "door":
-                verb = "unlock and open" if before_front is not None and before_front.is_locked else (
-                    "open" if front.is_open else "close")
+                verb = (
+                    "unlock and open"
+                    if before_front is not None and before_front.is_locked
+                    else ("open" if front.is_open else "close")
+                )
                 return f"You {verb} the {front.color} door."
             return "You toggle it."
         return "You declare the mission done."
@@ -328,7 +362,9 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
         action = COMMANDS.get(canonical)
         problem = ""
         if action is None:
-            problem = f"{NOTHING_HAPPENS} Unknown command {command!r}; use one of: {', '.join(COMMANDS)}."
+            problem = (
+                f"{NOTHING_HAPPENS} Unknown command {command!r}; use one of: {', '.join(COMMANDS)}."
+            )
         else:
             problem = self._precondition(action)
         before_front, before_carrying = self._front(), self._inner.carrying
@@ -342,8 +378,14 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
         feedback = problem or self._feedback(action, before_front, before_carrying)
         if self._success:
             feedback += " Mission accomplished!"
-        return CommandResult(feedback, not problem, {"task": float(reward)}, bool(terminated), bool(truncated),
-                             command=canonical if action is not None else None)
+        return CommandResult(
+            feedback,
+            not problem,
+            {"task": float(reward)},
+            bool(terminated),
+            bool(truncated),
+            command=canonical if action is not None else None,
+        )
 
     def _observe(self, feedback: str) -> tuple[dict[str, Any], dict[str, Any]]:
         env = self._inner
@@ -361,7 +403,9 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
         text = fit_text("\n".join(lines), TEXT_LENGTH)
         obs = {
             "text": text,
-            "image": np.array(self._obs["image"], dtype=np.uint8),  # a copy: never share arrays between steps
+            "image": np.array(
+                self._obs["image"], dtype=np.uint8
+            ),  # a copy: never share arrays between steps
             "direction": int(env.agent_dir),
         }
         state = self.text_state(text)
@@ -418,43 +462,67 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
 
 class BabyAIGoToLocalEnv(BabyAITextEnv):
     level = "BabyAI-GoToLocal-v0"
-    task_spec = _spec("BabyAI-GoToLocal", "Go to the object named in the mission, in a single room "
-                      "with distractor objects.", ("goto", "navigation"))
+    task_spec = _spec(
+        "BabyAI-GoToLocal",
+        "Go to the object named in the mission, in a single room with distractor objects.",
+        ("goto", "navigation"),
+    )
 
 
 class BabyAIGoToEnv(BabyAITextEnv):
     level = "BabyAI-GoTo-v0"
-    task_spec = _spec("BabyAI-GoTo", "Go to the object named in the mission, somewhere in a 3x3 "
-                      "maze of rooms connected by doors.", ("goto", "navigation", "maze"))
+    task_spec = _spec(
+        "BabyAI-GoTo",
+        "Go to the object named in the mission, somewhere in a 3x3 "
+        "maze of rooms connected by doors.",
+        ("goto", "navigation", "maze"),
+    )
 
 
 class BabyAIPickupEnv(BabyAITextEnv):
     level = "BabyAI-Pickup-v0"
-    task_spec = _spec("BabyAI-Pickup", "Find the object named in the mission in a 3x3 maze of rooms "
-                      "and pick it up.", ("pickup", "navigation", "maze"))
+    task_spec = _spec(
+        "BabyAI-Pickup",
+        "Find the object named in the mission in a 3x3 maze of rooms and pick it up.",
+        ("pickup", "navigation", "maze"),
+    )
 
 
 class BabyAIOpenEnv(BabyAITextEnv):
     level = "BabyAI-Open-v0"
-    task_spec = _spec("BabyAI-Open", "Find the door named in the mission in a 3x3 maze of rooms and "
-                      "open it.", ("open", "door", "maze"))
+    task_spec = _spec(
+        "BabyAI-Open",
+        "Find the door named in the mission in a 3x3 maze of rooms and open it.",
+        ("open", "door", "maze"),
+    )
 
 
 class BabyAIPutNextEnv(BabyAITextEnv):
     level = "BabyAI-PutNextLocal-v0"
-    task_spec = _spec("BabyAI-PutNext", "Pick up the first object named in the mission and put it "
-                      "down next to the second one, in a single room.", ("putnext", "pickup", "drop"))
+    task_spec = _spec(
+        "BabyAI-PutNext",
+        "Pick up the first object named in the mission and put it "
+        "down next to the second one, in a single room.",
+        ("putnext", "pickup", "drop"),
+    )
 
 
 class BabyAIUnlockEnv(BabyAITextEnv):
     level = "BabyAI-Unlock-v0"
-    task_spec = _spec("BabyAI-Unlock", "Open the locked door named in the mission: find the key of "
-                      "its colour somewhere in the maze, carry it to the door and unlock it.",
-                      ("unlock", "key", "door", "maze"))
+    task_spec = _spec(
+        "BabyAI-Unlock",
+        "Open the locked door named in the mission: find the key of "
+        "its colour somewhere in the maze, carry it to the door and unlock it.",
+        ("unlock", "key", "door", "maze"),
+    )
 
 
 class BabyAISynthSeqEnv(BabyAITextEnv):
     level = "BabyAI-SynthSeq-v0"
-    task_spec = _spec("BabyAI-SynthSeq", "Carry out the mission, a sequence of go-to, pick-up, "
-                      "open and put-next instructions joined by 'and', 'then' or 'after you', "
-                      "in a 3x3 maze of rooms with locked doors.", ("synth", "sequence", "maze"))
+    task_spec = _spec(
+        "BabyAI-SynthSeq",
+        "Carry out the mission, a sequence of go-to, pick-up, "
+        "open and put-next instructions joined by 'and', 'then' or 'after you', "
+        "in a 3x3 maze of rooms with locked doors.",
+        ("synth", "sequence", "maze"),
+    )

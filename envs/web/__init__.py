@@ -31,9 +31,16 @@ for _task in TASKS:
     )
 
 # Tool use: questions answered with JSON function calls (ToolRL-style reward).
-register(id="agentgym/Tools-v0", entry_point="agentgym.envs.web.tools.env:ToolsEnv", max_episode_steps=8)
-for _kind, _name in (("calculator", "Calculator"), ("units", "Units"), ("kb", "KB"),
-                     ("sql", "SQL"), ("multi", "Multi")):
+register(
+    id="agentgym/Tools-v0", entry_point="agentgym.envs.web.tools.env:ToolsEnv", max_episode_steps=8
+)
+for _kind, _name in (
+    ("calculator", "Calculator"),
+    ("units", "Units"),
+    ("kb", "KB"),
+    ("sql", "SQL"),
+    ("multi", "Multi"),
+):
     register(
         id=f"agentgym/Tools-{_name}-v0",
         entry_point="agentgym.envs.web.tools.env:ToolsEnv",

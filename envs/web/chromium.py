@@ -43,10 +43,18 @@ class ChromiumNotFoundError(RuntimeError):
 
 def chromium_paths() -> tuple[str, str]:
     """(chromium binary, chromedriver) or ChromiumNotFoundError naming what is missing."""
-    binary = (os.environ.get("AGENTGYM_CHROMIUM") or os.environ.get("MINIWOB_CHROME_BINARY")
-              or shutil.which("chromium") or "/usr/bin/chromium")
-    driver = (os.environ.get("AGENTGYM_CHROMEDRIVER") or os.environ.get("MINIWOB_CHROMEDRIVER")
-              or shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    binary = (
+        os.environ.get("AGENTGYM_CHROMIUM")
+        or os.environ.get("MINIWOB_CHROME_BINARY")
+        or shutil.which("chromium")
+        or "/usr/bin/chromium"
+    )
+    driver = (
+        os.environ.get("AGENTGYM_CHROMEDRIVER")
+        or os.environ.get("MINIWOB_CHROMEDRIVER")
+        or shutil.which("chromedriver")
+        or "/usr/bin/chromedriver"
+    )
     missing = [p for p in (binary, driver) if not Path(p).exists()]
     if missing:
         raise ChromiumNotFoundError(
@@ -94,7 +102,9 @@ class Chromium:
     profile_dir: str
 
     @classmethod
-    def launch(cls, width: int = 800, height: int = 600, page_load_timeout: float = 30.0) -> Chromium:
+    def launch(
+        cls, width: int = 800, height: int = 600, page_load_timeout: float = 30.0
+    ) -> Chromium:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from agentgym.reward_designers.library import program_path
 
 from agentgym.catalog import env_ids
 from agentgym.registry import load_target
+from agentgym.reward_designers.library import program_path
 
 ROBOTICS = "agentgym.envs.robotics."
 

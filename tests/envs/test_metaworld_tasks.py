@@ -9,10 +9,10 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from agentgym.reward_designers.library import program_path
 
 from agentgym.catalog import env_ids
 from agentgym.registry import load_target
+from agentgym.reward_designers.library import program_path
 
 MODULE = "agentgym.envs.robotics.metaworld_tasks:"
 IDS = [i for i in env_ids() if str(gym.spec(i).entry_point).startswith(MODULE)]

@@ -9,6 +9,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from agentgym.envs.robotics.humanoid_poses import kneeling, lotus, splits
 from agentgym.envs.robotics.locomotion import WINDOW_SECONDS
 

@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 import torch
-from agentgym.reward_designers.library import program_path
 
 from agentgym.learners.population import Population, train_population
 from agentgym.learners.ppo import PPO, PPOConfig
+from agentgym.reward_designers.library import program_path
 
 BASE = PPOConfig(
     total_steps=1024,

@@ -32,9 +32,9 @@ def test_more_samples_reuse_the_cached_ones_and_params_change_the_key(tmp_path):
         assert srv.requests[-1]["n"] == 4  # only the 4 missing samples were asked for
         assert client.usage.cache_hits == 4 and client.usage.samples == 12
         before = len(srv.requests)
-        client.chat("hi", n=1, temperature=0.8)          # other temperature: new key
+        client.chat("hi", n=1, temperature=0.8)  # other temperature: new key
         client.chat("hi", n=1, temperature=0.7, max_tokens=10)  # other max_tokens: new key
-        client.chat("hello", n=1, temperature=0.7)       # other prompt: new key
+        client.chat("hello", n=1, temperature=0.7)  # other prompt: new key
         client.chat("hi", n=1, temperature=0.7, use_cache=False)  # asked not to read it
         assert len(srv.requests) == before + 4
         client.chat("hi", n=2, temperature=0.7)
@@ -51,13 +51,26 @@ def test_cache_is_keyed_on_the_model(tmp_path):
 
 def test_cache_stores_completion_fields_and_problem(tmp_path):
     cache = LLMCache(tmp_path / "c.sqlite")
-    req = {"backend": "x", "model": "m", "messages": [{"role": "user", "content": "q"}], "params": {}}
+    req = {
+        "backend": "x",
+        "model": "m",
+        "messages": [{"role": "user", "content": "q"}],
+        "params": {},
+    }
     h = request_hash(req)
-    cache.put(req, h, [Completion("t0", "length", 5, 7, "m", index=0, problem="TRUNCATED"),
-                       Completion("t2", "stop", 5, 3, "m", index=2)])
+    cache.put(
+        req,
+        h,
+        [
+            Completion("t0", "length", 5, 7, "m", index=0, problem="TRUNCATED"),
+            Completion("t2", "stop", 5, 3, "m", index=2),
+        ],
+    )
     got = cache.get(h, [0, 1, 2])
     assert set(got) == {0, 2}
-    assert got[0] == Completion("t0", "length", 5, 7, "m", index=0, cached=True, problem="TRUNCATED")
+    assert got[0] == Completion(
+        "t0", "length", 5, 7, "m", index=0, cached=True, problem="TRUNCATED"
+    )
     cache.put(req, h, [Completion("other", "stop", 1, 1, "m", index=0)])  # first writer wins
     assert cache.get(h, [0])[0].text == "t0" and len(cache) == 2
     mode = sqlite3.connect(tmp_path / "c.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
@@ -72,7 +85,9 @@ def _writer(path: str, worker: int, rounds: int) -> None:
         # every worker writes the same keys (a race for the first write) and its own keys
         cache.put(req, h, [Completion(f"w{worker}", "stop", 1, 1, "m", index=i)])
         own = {"worker": worker}
-        cache.put(own, request_hash(own), [Completion(f"w{worker}-{i}", "stop", 1, 1, "m", index=i)])
+        cache.put(
+            own, request_hash(own), [Completion(f"w{worker}-{i}", "stop", 1, 1, "m", index=i)]
+        )
 
 
 def test_several_processes_share_one_cache_file(tmp_path):
@@ -100,8 +115,9 @@ def test_resumed_run_with_a_new_client_makes_zero_calls(tmp_path):
         spec = f"openai:scripted-model@{srv.base_url}"
         first = make_client(spec, cache=tmp_path / "run" / "llm_cache.sqlite")
         texts = [c.text for c in first.chat("reward for Reach", n=3)]
-        again = make_client(spec, cache=tmp_path / "run" / "llm_cache.sqlite",
-                            retry=RetryPolicy(max_attempts=1))
+        again = make_client(
+            spec, cache=tmp_path / "run" / "llm_cache.sqlite", retry=RetryPolicy(max_attempts=1)
+        )
         assert [c.text for c in again.chat("reward for Reach", n=3)] == texts
         assert len(srv.requests) == 1 and again.usage.requests == 0
         assert again.usage.to_dict()["cache_hit_rate"] == 1.0

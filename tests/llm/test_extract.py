@@ -6,7 +6,9 @@ import ast
 
 from agentgym.llm import extract_code
 
-FN = "def compute_reward(state, action):\n    d = distance(state)\n    return -d, {'distance': -d}\n"
+FN = (
+    "def compute_reward(state, action):\n    d = distance(state)\n    return -d, {'distance': -d}\n"
+)
 HELPER = "import torch\n\n\ndef distance(state):\n    return torch.linalg.norm(state['fingertip_pos'] - state['target_pos'], dim=-1)\n"
 
 
@@ -17,8 +19,10 @@ def defines(code: str, *names: str) -> bool:
 
 
 def test_prose_and_two_blocks_prefers_the_python_block_defining_the_function():
-    reply = ("Here is my approach. First, a quick shell check:\n\n```bash\npip install torch\n```\n\n"
-             f"And the reward:\n\n```python\n{HELPER}\n\n{FN}```\n\nThis rewards closeness.")
+    reply = (
+        "Here is my approach. First, a quick shell check:\n\n```bash\npip install torch\n```\n\n"
+        f"And the reward:\n\n```python\n{HELPER}\n\n{FN}```\n\nThis rewards closeness."
+    )
     ex = extract_code(reply)
     assert ex.kind == "fenced_python" and ex.ok
     assert defines(ex.code, "compute_reward", "distance") and "import torch" in ex.code
@@ -43,8 +47,10 @@ def test_helper_in_its_own_block_is_merged():
 
 
 def test_missing_fences_takes_the_longest_parsing_run():
-    reply = (f"Sure! Below is the reward function.\n\n{HELPER}\n\n{FN}\n"
-             "Explanation\nThe reward is the negative distance, so the arm moves closer.")
+    reply = (
+        f"Sure! Below is the reward function.\n\n{HELPER}\n\n{FN}\n"
+        "Explanation\nThe reward is the negative distance, so the arm moves closer."
+    )
     ex = extract_code(reply)
     assert ex.kind == "unfenced"
     assert defines(ex.code, "compute_reward", "distance")
@@ -58,8 +64,10 @@ def test_unclosed_fence_is_read_to_the_end():
 
 
 def test_main_block_and_usage_example_are_stripped():
-    demo = ("\nif __name__ == \"__main__\":\n    import torch\n    s = {'fingertip_pos': torch.zeros(4, 2),"
-            " 'target_pos': torch.ones(4, 2)}\n    print(compute_reward(s, torch.zeros(4, 2)))\n")
+    demo = (
+        "\nif __name__ == \"__main__\":\n    import torch\n    s = {'fingertip_pos': torch.zeros(4, 2),"
+        " 'target_pos': torch.ones(4, 2)}\n    print(compute_reward(s, torch.zeros(4, 2)))\n"
+    )
     reply = f"```python\n{HELPER}\n{FN}{demo}```\n\nExample usage:\n```python\nprint(compute_reward(s, a))\n```"
     ex = extract_code(reply)
     assert "__main__" not in ex.code and "print(" not in ex.code
@@ -91,12 +99,18 @@ def test_other_function_name():
 
 
 def test_unfenced_helper_separated_by_prose_is_kept():
-    reply = ("Sure.\n\nimport torch\n\nHere is a helper:\n\ndef dist(s):\n"
-             "    return torch.linalg.norm(s['a'], dim=-1)\n\nAnd the reward:\n\n"
-             "def compute_reward(state, action):\n    return -dist(state), {}\n\nThis is it.")
+    reply = (
+        "Sure.\n\nimport torch\n\nHere is a helper:\n\ndef dist(s):\n"
+        "    return torch.linalg.norm(s['a'], dim=-1)\n\nAnd the reward:\n\n"
+        "def compute_reward(state, action):\n    return -dist(state), {}\n\nThis is it."
+    )
     ex = extract_code(reply)
     assert ex.kind == "unfenced" and defines(ex.code, "compute_reward", "dist")
-    assert ex.code.startswith("import torch") and "helper" not in ex.code and "This is it" not in ex.code
+    assert (
+        ex.code.startswith("import torch")
+        and "helper" not in ex.code
+        and "This is it" not in ex.code
+    )
 
 
 def test_long_reply_with_a_broken_function_is_no_code():

@@ -31,10 +31,16 @@ def test_1000_requests_with_30_percent_faults_complete_and_rerun_hits_cache(tmp_
         spec = f"openai:scripted-model@{srv.base_url};timeout=1.0;concurrency=16"
 
         def run_all():
-            client = make_client(spec, cache=tmp_path / "llm_cache.sqlite", max_resamples=4,
-                                 retry=RetryPolicy(max_attempts=10, **FAST))
+            client = make_client(
+                spec,
+                cache=tmp_path / "llm_cache.sqlite",
+                max_resamples=4,
+                retry=RetryPolicy(max_attempts=10, **FAST),
+            )
             with ThreadPoolExecutor(16) as pool:
-                results = list(pool.map(lambda c: client.chat(c[0], n=c[1], temperature=0.8), calls))
+                results = list(
+                    pool.map(lambda c: client.chat(c[0], n=c[1], temperature=0.8), calls)
+                )
             return client, results
 
         first, results = run_all()
@@ -72,8 +78,11 @@ def test_1000_requests_with_30_percent_faults_complete_and_rerun_hits_cache(tmp_
 def test_bad_key_fails_in_one_attempt_with_clear_message(monkeypatch):
     monkeypatch.setenv("TEST_WRONG_KEY", "sk-wrong")
     with ScriptedOpenAIServer(["never"], api_key="sk-right") as srv:
-        client = make_client(f"openai:scripted-model@{srv.base_url};api_key_env=TEST_WRONG_KEY",
-                             cache=None, retry=RetryPolicy(**FAST))
+        client = make_client(
+            f"openai:scripted-model@{srv.base_url};api_key_env=TEST_WRONG_KEY",
+            cache=None,
+            retry=RetryPolicy(**FAST),
+        )
         with pytest.raises(LLMRequestError) as info:
             client.chat("hello")
         assert len(srv.requests) == 1
@@ -84,7 +93,9 @@ def test_bad_key_fails_in_one_attempt_with_clear_message(monkeypatch):
 
 def test_unknown_model_and_bad_url_fail_at_once_naming_the_cause():
     with ScriptedOpenAIServer(["never"], models=["scripted-model", "other-model"]) as srv:
-        client = make_client(f"openai:scripted-modle@{srv.base_url}", cache=None, retry=RetryPolicy(**FAST))
+        client = make_client(
+            f"openai:scripted-modle@{srv.base_url}", cache=None, retry=RetryPolicy(**FAST)
+        )
         with pytest.raises(LLMRequestError) as info:
             client.chat("hello")
         msg = str(info.value)
@@ -92,8 +103,9 @@ def test_unknown_model_and_bad_url_fail_at_once_naming_the_cause():
         assert "Did you mean 'scripted-model'?" in msg and "other-model" in msg
         assert "does not exist" in msg  # the server's own words are kept
         assert len(srv.requests) == 1 and srv.model_list_calls == 1
-        bad_url = make_client(f"openai:scripted-model@{srv.base_url[:-3]}/api", cache=None,
-                              retry=RetryPolicy(**FAST))
+        bad_url = make_client(
+            f"openai:scripted-model@{srv.base_url[:-3]}/api", cache=None, retry=RetryPolicy(**FAST)
+        )
         with pytest.raises(LLMRequestError) as info:
             bad_url.chat("hello")
         assert info.value.status == 404 and info.value.cause == "bad_url"
@@ -103,8 +115,11 @@ def test_unknown_model_and_bad_url_fail_at_once_naming_the_cause():
 
 def test_transient_faults_give_up_after_max_attempts():
     with ScriptedOpenAIServer([Fault.status(503)] * 5 + ["late"]) as srv:
-        client = make_client(f"openai:scripted-model@{srv.base_url}", cache=None,
-                             retry=RetryPolicy(max_attempts=4, **FAST))
+        client = make_client(
+            f"openai:scripted-model@{srv.base_url}",
+            cache=None,
+            retry=RetryPolicy(max_attempts=4, **FAST),
+        )
         with pytest.raises(RetriesExhaustedError) as info:
             client.chat("hello")
         assert info.value.attempts == 4 and len(srv.requests) == 4
@@ -113,25 +128,38 @@ def test_transient_faults_give_up_after_max_attempts():
 
 def test_retry_after_is_honoured_in_seconds_and_http_date():
     slept: list[float] = []
-    script = [Fault.status(429, retry_after="3"), Fault.status(503, retry_after="Wed, 21 Oct 2015 07:28:00 GMT"),
-              Fault.status(429), "ok"]
+    script = [
+        Fault.status(429, retry_after="3"),
+        Fault.status(503, retry_after="Wed, 21 Oct 2015 07:28:00 GMT"),
+        Fault.status(429),
+        "ok",
+    ]
     with ScriptedOpenAIServer(script) as srv:
-        policy = RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=0.02, max_retry_after=60,
-                             sleep=slept.append, seed=1)
+        policy = RetryPolicy(
+            max_attempts=5,
+            base_delay=0.01,
+            max_delay=0.02,
+            max_retry_after=60,
+            sleep=slept.append,
+            seed=1,
+        )
         client = make_client(f"openai:scripted-model@{srv.base_url}", cache=None, retry=policy)
         [reply] = client.chat("hello")
     assert reply.text == "ok"
     assert len(slept) == 3
-    assert 3.0 <= slept[0] <= 3.01      # Retry-After: 3, plus at most base_delay of jitter
-    assert 0.0 <= slept[1] <= 0.01      # an HTTP-date in the past: come back now
-    assert 0.0 <= slept[2] <= 0.02      # no header: full-jitter backoff, capped at max_delay
+    assert 3.0 <= slept[0] <= 3.01  # Retry-After: 3, plus at most base_delay of jitter
+    assert 0.0 <= slept[1] <= 0.01  # an HTTP-date in the past: come back now
+    assert 0.0 <= slept[2] <= 0.02  # no header: full-jitter backoff, capped at max_delay
 
 
 def test_fewer_choices_than_n_are_filled_in_concurrently():
     texts = [f"sample {i}" for i in range(8)]
     with ScriptedOpenAIServer(texts, max_choices=1) as srv:
-        client = make_client(f"openai:scripted-model@{srv.base_url};concurrency=4", cache=None,
-                             retry=RetryPolicy(**FAST))
+        client = make_client(
+            f"openai:scripted-model@{srv.base_url};concurrency=4",
+            cache=None,
+            retry=RetryPolicy(**FAST),
+        )
         got = client.chat("write", n=5, temperature=1.0)
     assert len(got) == 5 and sorted(c.text for c in got) == sorted(texts[:5])
     assert [c.index for c in got] == list(range(5))
@@ -142,8 +170,12 @@ def test_content_checks_resample_truncated_and_codeless_replies():
     code = "```python\ndef compute_reward(state, action):\n    return -state['d'], {}\n```"
     script = [Fault.truncated(), "Sure! I'd be happy to help.", code]
     with ScriptedOpenAIServer(script) as srv:
-        client = make_client(f"openai:scripted-model@{srv.base_url}", cache=None,
-                             retry=RetryPolicy(**FAST), max_resamples=2)
+        client = make_client(
+            f"openai:scripted-model@{srv.base_url}",
+            cache=None,
+            retry=RetryPolicy(**FAST),
+            max_resamples=2,
+        )
         [reply] = client.chat("write a reward", check=require_code())
     assert reply.text == code and reply.problem is None
     assert client.usage.problems == {"TRUNCATED": 1, "NO_CODE": 1} and client.usage.resamples == 2
@@ -152,13 +184,21 @@ def test_content_checks_resample_truncated_and_codeless_replies():
 
 def test_content_resampling_is_bounded_and_flags_the_problem():
     with ScriptedOpenAIServer(["no code here"] * 10) as srv:
-        client = make_client(f"openai:scripted-model@{srv.base_url}", cache=None,
-                             retry=RetryPolicy(**FAST), max_resamples=2)
+        client = make_client(
+            f"openai:scripted-model@{srv.base_url}",
+            cache=None,
+            retry=RetryPolicy(**FAST),
+            max_resamples=2,
+        )
         [reply] = client.chat("write a reward", check=require_code())
     assert reply.problem == "NO_CODE" and len(srv.requests) == 3
     with ScriptedOpenAIServer([Fault.empty_choices()] * 10) as srv:
-        client = make_client(f"openai:scripted-model@{srv.base_url}", cache=None,
-                             retry=RetryPolicy(**FAST), max_resamples=1)
+        client = make_client(
+            f"openai:scripted-model@{srv.base_url}",
+            cache=None,
+            retry=RetryPolicy(**FAST),
+            max_resamples=1,
+        )
         with pytest.raises(LLMContentError, match="0 usable of 1"):
             client.chat("hello")
         assert len(srv.requests) == 2
@@ -167,8 +207,10 @@ def test_content_resampling_is_bounded_and_flags_the_problem():
 def test_server_receives_the_prompt_and_sampling_params():
     with ScriptedOpenAIServer(["a", "b"]) as srv:
         client = make_client(f"openai:scripted-model@{srv.base_url}", cache=None)
-        msgs = [{"role": "system", "content": "You write rewards."},
-                {"role": "user", "content": "Reach the target."}]
+        msgs = [
+            {"role": "system", "content": "You write rewards."},
+            {"role": "user", "content": "Reach the target."},
+        ]
         client.chat(msgs, n=2, temperature=0.3, max_tokens=77, stop=["```\n\n"])
     req = srv.requests[-1]
     assert srv.last_user_message == "Reach the target."

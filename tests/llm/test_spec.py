@@ -9,7 +9,11 @@ from agentgym.llm import BACKENDS, BackendUnavailableError, LLMSpecError, make_b
 
 def test_openai_spec_with_base_url_and_model_with_colon():
     s = parse_spec("openai:qwen2.5-coder:1.5b@http://127.0.0.1:11434/v1")
-    assert (s.backend, s.model, s.base_url) == ("openai", "qwen2.5-coder:1.5b", "http://127.0.0.1:11434/v1")
+    assert (s.backend, s.model, s.base_url) == (
+        "openai",
+        "qwen2.5-coder:1.5b",
+        "http://127.0.0.1:11434/v1",
+    )
     assert str(s) == "openai:qwen2.5-coder:1.5b@http://127.0.0.1:11434/v1"
 
 
@@ -25,17 +29,22 @@ def test_unknown_backend_suggests_the_closest():
     with pytest.raises(LLMSpecError, match="unknown backend 'opneai'. Did you mean 'openai'"):
         parse_spec("opneai:gpt-4o")
     assert BACKENDS.names() == ["hf", "openai", "vllm"]
-    with pytest.raises(LLMSpecError, match="ollama speaks the OpenAI API, so use "
-                                           "openai:llama3@http://127.0.0.1:11434/v1"):
+    with pytest.raises(
+        LLMSpecError,
+        match="ollama speaks the OpenAI API, so use openai:llama3@http://127.0.0.1:11434/v1",
+    ):
         parse_spec("ollama:llama3")
 
 
-@pytest.mark.parametrize("bad, says", [
-    ("gpt-4o", "BACKEND:MODEL"),
-    ("openai:", "model is empty"),
-    ("openai:gpt-4o@127.0.0.1:8000", "must start with http"),
-    ("openai:gpt-4o;timeout", "KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    "bad, says",
+    [
+        ("gpt-4o", "BACKEND:MODEL"),
+        ("openai:", "model is empty"),
+        ("openai:gpt-4o@127.0.0.1:8000", "must start with http"),
+        ("openai:gpt-4o;timeout", "KEY=VALUE"),
+    ],
+)
 def test_malformed_specs_name_the_problem(bad, says):
     with pytest.raises(LLMSpecError, match=says):
         parse_spec(bad)

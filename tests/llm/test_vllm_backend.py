@@ -13,8 +13,11 @@ from tests.llm.tiny_llama import build_tiny_llama
 def test_vllm_generates_n_samples_in_process(tmp_path):
     # head_dim 64: vLLM's attention kernels do not take the CPU test model's 16
     build_tiny_llama(tmp_path, hidden_size=128, heads=2)
-    client = make_client(f"vllm:{tmp_path};gpu_memory_utilization=0.2;max_model_len=512",
-                         cache=tmp_path / "c.sqlite", checks=())
+    client = make_client(
+        f"vllm:{tmp_path};gpu_memory_utilization=0.2;max_model_len=512",
+        cache=tmp_path / "c.sqlite",
+        checks=(),
+    )
     msgs = [{"role": "user", "content": "Move the fingertip to the target."}]
     out = client.chat(msgs, n=3, temperature=1.0, max_tokens=8, seed=0)
     assert len(out) == 3 and all(1 <= c.completion_tokens <= 8 for c in out)

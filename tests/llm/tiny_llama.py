@@ -21,20 +21,40 @@ def build_tiny_llama(path: Path, hidden_size: int = 32, heads: int = 2) -> Any:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    corpus = ["def compute_reward(state, action):", "return -distance, {'distance': d}",
-              "You write reward functions.", "Move the fingertip to the target."] * 20
-    tok.train_from_iterator(corpus, trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
-                                        pad_token="<|endoftext|>", bos_token="<|im_start|>")
+    corpus = [
+        "def compute_reward(state, action):",
+        "return -distance, {'distance': d}",
+        "You write reward functions.",
+        "Move the fingertip to the target.",
+    ] * 20
+    tok.train_from_iterator(
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=400,
+            special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        bos_token="<|im_start|>",
+    )
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(path)
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size,
-                         intermediate_size=2 * hidden_size, num_hidden_layers=2,
-                         num_attention_heads=heads, num_key_value_heads=heads,
-                         max_position_embeddings=512, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        max_position_embeddings=512,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+    )
     LlamaForCausalLM(config).save_pretrained(path)
     return tokenizer

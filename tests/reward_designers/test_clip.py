@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+
 from agentgym.reward_designers.clip import (
     ClipReward,
     parse_clip_args,
@@ -16,7 +17,6 @@ from agentgym.reward_designers.clip import (
     reward_from_spec,
 )
 from agentgym.reward_designers.clip_backends import TransformersEncoder, load_encoder
-
 from agentgym.rewards import RewardSpecError, WeightedSum, parse_reward_spec
 from tests.support.tiny_clip import build_tiny_clip
 
@@ -87,7 +87,9 @@ def test_alpha_limits_have_closed_forms(tiny_clip: str) -> None:
     direction = reward_from_spec(one_goal + ";alpha=1")
     d = g - direction.baseline_embedding
     along = (x - g) @ d / d.norm()
-    torch.testing.assert_close(direction.score_frames(frames), 1 - 0.5 * along**2, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        direction.score_frames(frames), 1 - 0.5 * along**2, atol=1e-5, rtol=0
+    )
 
 
 def test_projection_is_symmetric_and_interpolates() -> None:
@@ -109,7 +111,9 @@ class FakeFreeRollout(NamedTuple):
 
 
 @pytest.mark.parametrize("steps,envs,batch", [(1, 1, 7), (13, 3, 7), (5, 4, 256)])
-def test_batched_relabel_equals_per_frame(tiny_clip: str, steps: int, envs: int, batch: int) -> None:
+def test_batched_relabel_equals_per_frame(
+    tiny_clip: str, steps: int, envs: int, batch: int
+) -> None:
     frames = torch.from_numpy(_frames(steps * envs, seed=steps).reshape(steps, envs, 48, 48, 3))
     # Two models without a cache, so the per-frame loop really encodes every frame.
     batched = reward_from_spec(_spec(tiny_clip, 0.5, batch_size=batch, cache_size=0))
@@ -117,8 +121,12 @@ def test_batched_relabel_equals_per_frame(tiny_clip: str, steps: int, envs: int,
     out = batched.relabel(FakeFreeRollout(frames))
     assert set(out) == {"reward", "clip"}
     assert out["reward"].shape == (steps, envs) and out["reward"].dtype == torch.float32
-    loop = torch.tensor([[single.score_frames(frames[t, i : i + 1].numpy())[0].item()
-                          for i in range(envs)] for t in range(steps)])
+    loop = torch.tensor(
+        [
+            [single.score_frames(frames[t, i : i + 1].numpy())[0].item() for i in range(envs)]
+            for t in range(steps)
+        ]
+    )
     torch.testing.assert_close(out["reward"], loop, atol=1e-5, rtol=0)
 
 
@@ -137,7 +145,9 @@ def test_relabel_of_episodes_of_varying_length(tiny_clip: str) -> None:
         owner[(t, i)] = (e, s)
     model = reward_from_spec(_spec(tiny_clip, 1.0, batch_size=4))
     out = model.relabel(FakeFreeRollout(torch.from_numpy(slots)))["reward"]
-    per_episode = [reward_from_spec(_spec(tiny_clip, 1.0, cache_size=0)).score_frames(ep) for ep in episodes]
+    per_episode = [
+        reward_from_spec(_spec(tiny_clip, 1.0, cache_size=0)).score_frames(ep) for ep in episodes
+    ]
     for (t, i), (e, s) in owner.items():
         assert abs(out[t, i].item() - per_episode[e][s].item()) < 1e-5
 
@@ -200,7 +210,12 @@ def test_siglip_backend_loads_and_scores(tmp_path) -> None:
 
 def test_spec_parsing_and_errors(tiny_clip: str) -> None:
     cfg = parse_clip_args(f"model={tiny_clip};goal= a | b ;baseline=c;alpha=0.25;batch=8")
-    assert cfg.goal == ("a", "b") and cfg.baseline == ("c",) and cfg.alpha == 0.25 and cfg.batch_size == 8
+    assert (
+        cfg.goal == ("a", "b")
+        and cfg.baseline == ("c",)
+        and cfg.alpha == 0.25
+        and cfg.batch_size == 8
+    )
     with pytest.raises(ValueError, match="Did you mean 'baseline'"):
         parse_clip_args(f"model={tiny_clip};goal=a;baselin=b")
     with pytest.raises(ValueError, match="baseline= is required"):
@@ -238,14 +253,20 @@ def test_gym_make_per_step_path_renders_headless(tiny_clip: str) -> None:
             assert info["env_reward"] != reward
     finally:
         env.close()
-    mixed = gym.make("agentgym/Reach-v0", reward=f"0.5*{spec} + 1.0*env", render_mode="rgb_array",
-                     width=64, height=64)
+    mixed = gym.make(
+        "agentgym/Reach-v0",
+        reward=f"0.5*{spec} + 1.0*env",
+        render_mode="rgb_array",
+        width=64,
+        height=64,
+    )
     try:
         mixed.reset(seed=0)
         _, reward, _, _, info = mixed.step(mixed.action_space.sample())
         assert reward == pytest.approx(sum(info["reward_terms"].values()), abs=1e-5)
-        assert info["reward_terms"]["clip/clip"] == pytest.approx(0.5 * reference.score_frames(
-            mixed.render()[None])[0].item(), abs=1e-5)
+        assert info["reward_terms"]["clip/clip"] == pytest.approx(
+            0.5 * reference.score_frames(mixed.render()[None])[0].item(), abs=1e-5
+        )
     finally:
         mixed.close()
 
@@ -271,7 +292,9 @@ def test_relabel_skips_autoreset_steps(tiny_clip: str) -> None:
     out = model.relabel(RolloutWithValid(frames, valid))["reward"]
     assert model.cache_stats.misses == 10  # the two autoreset frames were never encoded
     assert out[1, 0] == 0 and out[3, 2] == 0
-    full = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0)).relabel(FakeFreeRollout(frames))["reward"]
+    full = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0)).relabel(FakeFreeRollout(frames))[
+        "reward"
+    ]
     torch.testing.assert_close(out[valid], full[valid], atol=1e-5, rtol=0)
 
 
@@ -282,9 +305,11 @@ def test_weighted_mix_relabels_a_whole_rollout(tiny_clip: str, tmp_path) -> None
     from agentgym.rewards import RolloutWeightedSum
 
     program = tmp_path / "speed.py"
-    program.write_text("def compute_reward(state, action):\n"
-                       "    r = -state['speed'].abs()\n"
-                       "    return r, {'speed': r}\n")
+    program.write_text(
+        "def compute_reward(state, action):\n"
+        "    r = -state['speed'].abs()\n"
+        "    return r, {'speed': r}\n"
+    )
     t, n = 6, 2
     rng = torch.Generator().manual_seed(0)
     frames = torch.from_numpy(_frames(t * n, seed=8).reshape(t, n, 48, 48, 3))
@@ -292,15 +317,29 @@ def test_weighted_mix_relabels_a_whole_rollout(tiny_clip: str, tmp_path) -> None
     success = torch.rand(t, n, generator=rng) > 0.5
     speed = torch.randn(t, n, generator=rng)
     zeros = torch.zeros(t, n)
-    rollout = Rollout(obs=torch.zeros(t, n, 4), actions=torch.zeros(t, n, 2, dtype=torch.float32),
-                      logprobs=zeros, values=zeros, rewards=zeros, terminations=zeros.bool(),
-                      truncations=zeros.bool(), env_rewards=env_rewards, success=success, frames=frames,
-                      reward_state={"speed": speed}, valid=torch.ones(t, n, dtype=torch.bool))
-    mix = parse_reward_spec(f"0.5*clip:{_spec(tiny_clip, 0.5)} + 1.0*env + 2*sparse + 1.0*{program}")
+    rollout = Rollout(
+        obs=torch.zeros(t, n, 4),
+        actions=torch.zeros(t, n, 2, dtype=torch.float32),
+        logprobs=zeros,
+        values=zeros,
+        rewards=zeros,
+        terminations=zeros.bool(),
+        truncations=zeros.bool(),
+        env_rewards=env_rewards,
+        success=success,
+        frames=frames,
+        reward_state={"speed": speed},
+        valid=torch.ones(t, n, dtype=torch.bool),
+    )
+    mix = parse_reward_spec(
+        f"0.5*clip:{_spec(tiny_clip, 0.5)} + 1.0*env + 2*sparse + 1.0*{program}"
+    )
     assert isinstance(mix, RolloutWeightedSum)
     assert mix.needs_frames
     out = mix.relabel(rollout)
-    clip = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0)).relabel(FakeFreeRollout(frames))["reward"]
+    clip = reward_from_spec(_spec(tiny_clip, 0.5, cache_size=0)).relabel(FakeFreeRollout(frames))[
+        "reward"
+    ]
     want = 0.5 * clip + env_rewards + 2 * success.float() - speed.abs()
     torch.testing.assert_close(out["reward"], want, atol=1e-5, rtol=0)
     torch.testing.assert_close(out["clip/clip"], 0.5 * clip, atol=1e-5, rtol=0)

@@ -14,6 +14,7 @@ import json
 import numpy as np
 import pytest
 import torch
+
 from agentgym.reward_designers.clip import reward_from_spec
 from agentgym.reward_designers.clip_backends import ClipLoadError, OpenClipEncoder, resolve_backend
 
@@ -33,8 +34,14 @@ def _open_clip_or_skip():
 
 
 def test_backend_resolution(tmp_path) -> None:
-    assert resolve_backend("open_clip:ViT-B-32/laion2b_s34b_b79k") == ("open_clip", "ViT-B-32/laion2b_s34b_b79k")
-    assert resolve_backend("hf:openai/clip-vit-base-patch32") == ("transformers", "openai/clip-vit-base-patch32")
+    assert resolve_backend("open_clip:ViT-B-32/laion2b_s34b_b79k") == (
+        "open_clip",
+        "ViT-B-32/laion2b_s34b_b79k",
+    )
+    assert resolve_backend("hf:openai/clip-vit-base-patch32") == (
+        "transformers",
+        "openai/clip-vit-base-patch32",
+    )
     (tmp_path / "open_clip_config.json").write_text("{}")
     assert resolve_backend(str(tmp_path)) == ("open_clip", f"local-dir:{tmp_path}")
     with pytest.raises(ValueError, match="backend must be one of"):
@@ -60,11 +67,17 @@ def tiny_open_clip(tmp_path_factory):
     from safetensors.torch import save_file
 
     root = tmp_path_factory.mktemp("tiny_open_clip")
-    (root / "open_clip_config.json").write_text(json.dumps({
-        "model_cfg": TINY,
-        "preprocess_cfg": {"mean": [0.48145466, 0.4578275, 0.40821073],
-                           "std": [0.26862954, 0.26130258, 0.27577711]},
-    }))
+    (root / "open_clip_config.json").write_text(
+        json.dumps(
+            {
+                "model_cfg": TINY,
+                "preprocess_cfg": {
+                    "mean": [0.48145466, 0.4578275, 0.40821073],
+                    "std": [0.26862954, 0.26130258, 0.27577711],
+                },
+            }
+        )
+    )
     torch.manual_seed(0)
     model = open_clip.model.CLIP(**TINY)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
@@ -103,7 +116,9 @@ def test_open_clip_preprocessing_matches_its_transform(tiny_open_clip) -> None:
     frames = np.random.default_rng(1).integers(0, 256, (2, 60, 80, 3), dtype=np.uint8)
     frames[:, 10:50, 20:60] = [30, 200, 30]
     want = torch.stack([transform(Image.fromarray(f)) for f in frames])
-    got = reward_from_spec(f"model={root};goal=a;alpha=0").encoder.preprocess(torch.from_numpy(frames))
+    got = reward_from_spec(f"model={root};goal=a;alpha=0").encoder.preprocess(
+        torch.from_numpy(frames)
+    )
     assert got.shape == want.shape
     assert (got - want).abs().mean().item() < 0.05
 

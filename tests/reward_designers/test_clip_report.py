@@ -7,6 +7,8 @@ import json
 import imageio.v3 as iio
 import numpy as np
 import pytest
+
+from agentgym.cli import main
 from agentgym.reward_designers.clip import reward_from_spec
 from agentgym.reward_designers.clip_report import (
     DIAGNOSTICS,
@@ -17,8 +19,6 @@ from agentgym.reward_designers.clip_report import (
     spearman,
     write_diagnostics,
 )
-
-from agentgym.cli import main
 from tests.support.tiny_clip import build_tiny_clip
 
 
@@ -61,14 +61,25 @@ def test_diagnostics_per_step_and_per_episode() -> None:
 def test_written_diagnostics_rebuild_the_report_panel(tmp_path) -> None:
     from agentgym.runs import RunDir, build_report
 
-    run = RunDir.create(command="train", env_id="agentgym/CartPole-v0",
-                        config={"env_id": "agentgym/CartPole-v0"}, out=tmp_path / "run")
+    run = RunDir.create(
+        command="train",
+        env_id="agentgym/CartPole-v0",
+        config={"env_id": "agentgym/CartPole-v0"},
+        out=tmp_path / "run",
+    )
     run.write_manifest({"created": "now"})
     frames = np.random.default_rng(0).integers(0, 256, (6, 24, 24, 3), dtype=np.uint8)
     for step, vlm in ((1000, [0.5] * 6), (2000, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])):
-        write_diagnostics(run.path, vlm_reward=vlm, success=[False] * 5 + [True],
-                          env_reward=[1.0, 2, 3, 4, 5, 6], episode=[0] * 6, strip_frames=frames,
-                          step=step, model="tiny")
+        write_diagnostics(
+            run.path,
+            vlm_reward=vlm,
+            success=[False] * 5 + [True],
+            env_reward=[1.0, 2, 3, 4, 5, 6],
+            episode=[0] * 6,
+            strip_frames=frames,
+            step=step,
+            model="tiny",
+        )
     history = json.loads((run.path / DIAGNOSTICS).read_text())["evaluations"]
     assert [h["env_step"] for h in history] == [1000, 2000]
     assert history[0]["step"]["spearman_env_reward"] is None  # flat reward
@@ -80,18 +91,33 @@ def test_written_diagnostics_rebuild_the_report_panel(tmp_path) -> None:
     assert "(failed)" not in html and "barely moves" not in html
     # A reward unrelated to the task is flagged.
     # Ranks of [1, 2, 3, 3, 2, 1] against [1..6] have zero covariance: Spearman 0.
-    write_diagnostics(run.path, vlm_reward=[1.0, 2, 3, 3, 2, 1], success=[False] * 6,
-                      env_reward=[1.0, 2, 3, 4, 5, 6], episode=[0] * 6, step=3000)
+    write_diagnostics(
+        run.path,
+        vlm_reward=[1.0, 2, 3, 3, 2, 1],
+        success=[False] * 6,
+        env_reward=[1.0, 2, 3, 4, 5, 6],
+        episode=[0] * 6,
+        step=3000,
+    )
     html = build_report(run.path).read_text()
-    assert "barely moves with the env&#x27;s own reward" in html or "barely moves with the env's own reward" in html
+    assert (
+        "barely moves with the env&#x27;s own reward" in html
+        or "barely moves with the env's own reward" in html
+    )
 
 
 def test_evaluate_clip_reward_on_rendered_episodes(tiny_clip: str, tmp_path) -> None:
     reward = reward_from_spec(f"model={tiny_clip};goal=the arm is up;baseline=the arm;alpha=0.5")
     rng = np.random.default_rng(0)
     entry = evaluate_clip_reward(
-        reward, "agentgym/Reach-v0", lambda obs: rng.uniform(-1, 1, (1, 2)).astype(np.float32),
-        tmp_path, episodes=2, seed=0, step=123, env_kwargs={"width": 48, "height": 48},
+        reward,
+        "agentgym/Reach-v0",
+        lambda obs: rng.uniform(-1, 1, (1, 2)).astype(np.float32),
+        tmp_path,
+        episodes=2,
+        seed=0,
+        step=123,
+        env_kwargs={"width": 48, "height": 48},
     )
     assert entry["steps"] == 100 and entry["episodes"] == 2 and entry["env_step"] == 123
     assert entry["reward_std"] > 0  # frames differ, so the rewards do
@@ -106,21 +132,58 @@ def test_vlm_score_command_on_images_and_video(tiny_clip: str, tmp_path, capsys)
         iio.imwrite(folder / f"{i:03d}.png", f)
     out = tmp_path / "scores.json"
     plot = tmp_path / "plot.png"
-    args = ["vlm", "score", "--model", tiny_clip, "--goal", "the pole is up", "--baseline",
-            "the pole is fallen", "--alpha", "0.5", str(folder), "--plot", str(plot), "--json", str(out)]
+    args = [
+        "vlm",
+        "score",
+        "--model",
+        tiny_clip,
+        "--goal",
+        "the pole is up",
+        "--baseline",
+        "the pole is fallen",
+        "--alpha",
+        "0.5",
+        str(folder),
+        "--plot",
+        str(plot),
+        "--json",
+        str(out),
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
-    reference = reward_from_spec(f"model={tiny_clip};goal=the pole is up;baseline=the pole is fallen;"
-                                 "alpha=0.5;cache_size=0").score_frames(frames).numpy()
+    reference = (
+        reward_from_spec(
+            f"model={tiny_clip};goal=the pole is up;baseline=the pole is fallen;"
+            "alpha=0.5;cache_size=0"
+        )
+        .score_frames(frames)
+        .numpy()
+    )
     np.testing.assert_allclose(result["rewards"], reference, atol=1e-5)
     assert result["frames"] == ["000.png", "001.png", "002.png", "003.png"]
     assert f"{reference[2]:.5f}" in printed
     assert iio.imread(plot).ndim == 3
     video = tmp_path / "clip.gif"
     iio.imwrite(video, frames, duration=100, loop=0)
-    assert main(["vlm", "score", "--model", tiny_clip, "--goal", "x", "--alpha", "0", str(video),
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "vlm",
+                "score",
+                "--model",
+                tiny_clip,
+                "--goal",
+                "x",
+                "--alpha",
+                "0",
+                str(video),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert len(json.loads(out.read_text())["rewards"]) == 4
     assert (tmp_path / "clip-clip.png").is_file()
 
@@ -128,7 +191,9 @@ def test_vlm_score_command_on_images_and_video(tiny_clip: str, tmp_path, capsys)
 def test_vlm_score_errors(tiny_clip: str, tmp_path, capsys) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["vlm", "score", "--model", tiny_clip, "--goal", "x", "--alpha", "0", str(empty)]) == 2
+    assert (
+        main(["vlm", "score", "--model", tiny_clip, "--goal", "x", "--alpha", "0", str(empty)]) == 2
+    )
     assert "holds no" in capsys.readouterr().out
     assert main(["vlm", "score", "--model", tiny_clip, "--goal", "x", str(empty)]) == 2
     assert "baseline= is required" in capsys.readouterr().out
@@ -141,9 +206,31 @@ def test_train_cartpole_with_clip_reward_end_to_end(tiny_clip: str, tmp_path) ->
 
     run = tmp_path / "run"
     spec = f"clip:model={tiny_clip};goal=the pole is upright;baseline=the pole is fallen;alpha=0.5"
-    assert main(["train", "--env", "agentgym/CartPole-v0", "--reward", spec, "--steps", "1024",
-                 "--num-envs", "4", "--num-steps", "64", "--eval-every", "1024", "--eval-episodes", "1",
-                 "--no-video", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--env",
+                "agentgym/CartPole-v0",
+                "--reward",
+                spec,
+                "--steps",
+                "1024",
+                "--num-envs",
+                "4",
+                "--num-steps",
+                "64",
+                "--eval-every",
+                "1024",
+                "--eval-episodes",
+                "1",
+                "--no-video",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     rows = read_metrics(run / "logs" / "metrics.jsonl")
     clip_terms = [r["reward_terms/clip"] for r in rows if "reward_terms/clip" in r]
     assert clip_terms and all(0.0 < v < 1.5 for v in clip_terms)

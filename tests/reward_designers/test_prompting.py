@@ -32,8 +32,15 @@ def test_template_override_by_file(tmp_path):
 
 
 def test_reflection_series_samples_checkpoints_and_renders_stats():
-    rows = [{"step": i, "reward_terms/dist": -1.0 + i / 100, "success_rate": i / 100, "episode_length": 50}
-            for i in range(100)]
+    rows = [
+        {
+            "step": i,
+            "reward_terms/dist": -1.0 + i / 100,
+            "success_rate": i / 100,
+            "episode_length": 50,
+        }
+        for i in range(100)
+    ]
     rows.insert(5, {"step": 5, "eval/success_rate": 0.5})  # eval rows carry no terms: ignored
     series = reflection_series(rows, checkpoints=10)
     assert list(series) == ["dist", "success_rate", "episode_length"]
@@ -50,8 +57,12 @@ def test_error_feedback_names_code_and_message():
 
 
 def test_retrieval_ranks_by_similarity_and_never_returns_own_program():
-    task = TaskSpec("Push", "Push the puck to the goal with the gripper.", "puck at goal",
-                    (StateVar("puck", (3,), "float32", "m", "puck position"),))
+    task = TaskSpec(
+        "Push",
+        "Push the puck to the goal with the gripper.",
+        "puck at goal",
+        (StateVar("puck", (3,), "float32", "m", "puck position"),),
+    )
     pool = [
         Example("Push", "Push the puck to the goal", "own"),
         Example("Walk", "Run forward as fast as possible", "walk"),

@@ -12,9 +12,9 @@ import re
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from agentgym.reward_designers.candidates import REJECTED, TRAINED, load_candidates
 from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
-
 from tests.reward_designers import synthesis_programs as P
 from tests.support.openai_server import ScriptedOpenAIServer
 

@@ -12,6 +12,7 @@ import os
 import urllib.request
 
 import pytest
+
 from agentgym.reward_designers.candidates import TRAINED, load_candidates
 from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+
+from agentgym.catalog import task_spec
+from agentgym.registry import UnknownNameError
 from agentgym.reward_designers.candidates import TRAINED, Candidate, load_candidates
 from agentgym.reward_designers.critique import parse_verdict
 from agentgym.reward_designers.designers import DESIGNERS, make_designer
 from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
 from agentgym.reward_designers.text2reward import auto_feedback
-
-from agentgym.catalog import task_spec
-from agentgym.registry import UnknownNameError
 from tests.reward_designers import synthesis_programs as P
 from tests.support.openai_server import ScriptedOpenAIServer
 
@@ -102,9 +102,8 @@ def test_designer_registry_and_critic_verdicts():
 
 
 def test_a_truncated_reply_is_kept_when_its_program_is_complete():
-    from agentgym.reward_designers.synthesis import truncated_without_code
-
     from agentgym.llm import Completion
+    from agentgym.reward_designers.synthesis import truncated_without_code
 
     rambling = Completion(
         P.GOOD + "\n\nThis reward works because the distance", finish_reason="length"

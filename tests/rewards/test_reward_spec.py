@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from agentgym.reward_designers.library import program_path
 from agentgym.rewards import (
     EnvReward,
     ProgramReward,
@@ -16,7 +17,6 @@ from agentgym.rewards import (
     make_input,
     parse_reward_spec,
 )
-from agentgym.reward_designers.library import program_path
 
 PROGRAM = """
 import torch
@@ -36,8 +36,14 @@ def _batch(n=3):
         "joint_pos": rng.normal(size=(n, 2)).astype(np.float32),
         "joint_vel": rng.normal(size=(n, 2)).astype(np.float32),
     }
-    return make_input(state, rng.normal(size=(n, 2)), [1.0, 2.0, 3.0], {"a": [0.5, 1, 1], "b": [0.5, 1, 2]},
-                      [True, False, True], None)
+    return make_input(
+        state,
+        rng.normal(size=(n, 2)),
+        [1.0, 2.0, 3.0],
+        {"a": [0.5, 1, 1], "b": [0.5, 1, 2]},
+        [True, False, True],
+        None,
+    )
 
 
 def test_builtin_atoms():
@@ -78,7 +84,9 @@ def test_run_folder_with_best_reward(tmp_path):
 
 
 def test_residual_added_when_terms_do_not_sum(tmp_path):
-    src = PROGRAM.replace('{"near": torch.exp(-d / 0.1), "bonus": bonus}', '{"near": torch.exp(-d / 0.1)}')
+    src = PROGRAM.replace(
+        '{"near": torch.exp(-d / 0.1), "bonus": bonus}', '{"near": torch.exp(-d / 0.1)}'
+    )
     src = src.replace("return torch.exp(-d / 0.1) + bonus", "return 2 * torch.exp(-d / 0.1)")
     out = ProgramReward(src)(_batch())
     assert set(out.terms) == {"near", "residual"}
@@ -123,8 +131,9 @@ def test_gym_make_with_reward_spec_and_bad_spec():
     _, reward, _, _, info = env.step(env.action_space.sample())
     assert set(info["reward_terms"]) == {"sparse/success", "reach/distance", "reach/control"}
     assert reward == pytest.approx(sum(info["reward_terms"].values()), abs=1e-6)
-    assert info["env_reward"] == pytest.approx(info["reward_terms"]["reach/distance"]
-                                               + info["reward_terms"]["reach/control"], abs=1e-6)
+    assert info["env_reward"] == pytest.approx(
+        info["reward_terms"]["reach/distance"] + info["reward_terms"]["reach/control"], abs=1e-6
+    )
     with pytest.raises(RewardSpecError, match="'bogus'"):
         gym.make("agentgym/Reach-v0", reward="sparse + bogus")
 

@@ -24,7 +24,9 @@ def test_vector_wrapper_equals_per_env_evaluation(tmp_path, mode):
     program = tmp_path / "shaped.py"
     program.write_text(SHAPED)
     n, steps = 4, 120  # 120 > 50 steps: crosses autoresets
-    per_env = gym.make_vec("agentgym/Reach-v0", num_envs=n, vectorization_mode=mode, reward=str(program))
+    per_env = gym.make_vec(
+        "agentgym/Reach-v0", num_envs=n, vectorization_mode=mode, reward=str(program)
+    )
     batched = VectorRewardWrapper(
         gym.make_vec("agentgym/Reach-v0", num_envs=n, vectorization_mode=mode), str(program)
     )
@@ -42,8 +44,11 @@ def test_vector_wrapper_equals_per_env_evaluation(tmp_path, mode):
                 continue
             for key in ("near", "effort"):
                 mask = info_env["reward_terms"][f"_{key}"]
-                np.testing.assert_allclose(info_vec["reward_terms"][key][mask],
-                                           info_env["reward_terms"][key][mask], atol=1e-6)
+                np.testing.assert_allclose(
+                    info_vec["reward_terms"][key][mask],
+                    info_env["reward_terms"][key][mask],
+                    atol=1e-6,
+                )
     finally:
         per_env.close()
         batched.close()
@@ -81,17 +86,24 @@ def test_vector_wrapper_on_text_envs_equals_per_env(tmp_path):
     program = tmp_path / "valid.py"
     program.write_text(TEXT_PROGRAM)
     n = 3
-    per_env = gym.make_vec("agentgym/Household-v0", num_envs=n, vectorization_mode="sync", reward=str(program))
-    batched = VectorRewardWrapper(gym.make_vec("agentgym/Household-v0", num_envs=n, vectorization_mode="sync"),
-                                  str(program))
+    per_env = gym.make_vec(
+        "agentgym/Household-v0", num_envs=n, vectorization_mode="sync", reward=str(program)
+    )
+    batched = VectorRewardWrapper(
+        gym.make_vec("agentgym/Household-v0", num_envs=n, vectorization_mode="sync"), str(program)
+    )
     _, info = per_env.reset(seed=5)
     batched.reset(seed=5)
     rng = np.random.default_rng(1)
     saw_valid = saw_invalid = False
     for _ in range(30):
-        options = [info["admissible_actions"][i] if info["_admissible_actions"][i] else ["look"]
-                   for i in range(n)]
-        actions = np.array([rng.choice(o) if rng.random() < 0.7 else "fly to the moon" for o in options])
+        options = [
+            info["admissible_actions"][i] if info["_admissible_actions"][i] else ["look"]
+            for i in range(n)
+        ]
+        actions = np.array(
+            [rng.choice(o) if rng.random() < 0.7 else "fly to the moon" for o in options]
+        )
         _, r_env, _, _, info = per_env.step(actions)
         _, r_vec, _, _, _ = batched.step(actions)
         np.testing.assert_allclose(r_vec, r_env, atol=1e-6)

@@ -118,8 +118,12 @@ def processes_mentioning(token: str) -> list[int]:
             stat = Path(f"/proc/{entry.name}/stat").read_text()
             if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
                 continue
-            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-                errors="replace")
+            cmdline = (
+                Path(f"/proc/{entry.name}/cmdline")
+                .read_bytes()
+                .replace(b"\0", b" ")
+                .decode(errors="replace")
+            )
             try:
                 cwd = os.readlink(f"/proc/{entry.name}/cwd")
             except OSError:

@@ -36,8 +36,12 @@ def connect(port: int) -> str:
 
 def spawn_daemon(token: str) -> int:
     """A detached grandchild in its own session, meant to outlive the worker."""
-    proc = subprocess.Popen(["sleep", token], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["sleep", token],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return proc.pid
 
 

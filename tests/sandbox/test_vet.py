@@ -30,13 +30,16 @@ def test_vet_passes_a_good_program_with_its_terms_and_stats(tmp_path):
 
 
 def test_vet_kills_a_program_that_swallows_the_alarm(tmp_path):
-    source = GOOD.replace('    d = ', '''    while True:
+    source = GOOD.replace(
+        "    d = ",
+        """    while True:
         try:
             while True:
                 pass
         except BaseException:
             pass
-    d = ''')
+    d = """,
+    )
     result = vet(source, ENV, run_dir=tmp_path / "vet", timeout_s=6)
     assert not result.ok and result.code == Code.TIMEOUT
     assert "6 s" in result.message
@@ -54,22 +57,43 @@ def test_recorded_states_are_real_and_cached():
 
 
 def test_unknown_env_names_the_field():
-    with pytest.raises(ValueError, match="env_id: unknown env 'agentgym/Rech-v0'. Did you mean 'agentgym/Reach-v0'"):
+    with pytest.raises(
+        ValueError, match="env_id: unknown env 'agentgym/Rech-v0'. Did you mean 'agentgym/Reach-v0'"
+    ):
         vet(GOOD, "agentgym/Rech-v0")
 
 
-@pytest.mark.parametrize(("source", "code", "fragment"), [
-    ("import torch\ndef compute_reward(state, action):\n    return state['target_position'], {}\n",
-     Code.UNKNOWN_STATE, "Did you mean"),
-    ("import torch\ndef compute_reward(state, action):\n    return state.get('env_reward'), {}\n",
-     Code.UNKNOWN_STATE, "privileged"),
-    ("from math import *\ndef compute_reward(state, action):\n    return 0, {}\n", Code.FORBIDDEN_IMPORT, "import *"),
-    ("import torch\ndef compute_reward(state, action):\n    return action._values, {}\n",
-     Code.FORBIDDEN_NAME, "private"),
-    ("import torch\ndef compute_reward(state, action):\n    return 0, {}\n\ndef compute_reward(state, action):\n    return 1, {}\n",
-     Code.BAD_SIGNATURE, "defined 2 times"),
-    ("x = 1\n" * 20000, Code.TOO_LARGE, "longer than"),
-])
+@pytest.mark.parametrize(
+    ("source", "code", "fragment"),
+    [
+        (
+            "import torch\ndef compute_reward(state, action):\n    return state['target_position'], {}\n",
+            Code.UNKNOWN_STATE,
+            "Did you mean",
+        ),
+        (
+            "import torch\ndef compute_reward(state, action):\n    return state.get('env_reward'), {}\n",
+            Code.UNKNOWN_STATE,
+            "privileged",
+        ),
+        (
+            "from math import *\ndef compute_reward(state, action):\n    return 0, {}\n",
+            Code.FORBIDDEN_IMPORT,
+            "import *",
+        ),
+        (
+            "import torch\ndef compute_reward(state, action):\n    return action._values, {}\n",
+            Code.FORBIDDEN_NAME,
+            "private",
+        ),
+        (
+            "import torch\ndef compute_reward(state, action):\n    return 0, {}\n\ndef compute_reward(state, action):\n    return 1, {}\n",
+            Code.BAD_SIGNATURE,
+            "defined 2 times",
+        ),
+        ("x = 1\n" * 20000, Code.TOO_LARGE, "longer than"),
+    ],
+)
 def test_static_check_codes_and_messages(source, code, fragment):
     result = static_check(source, ["fingertip_pos", "target_pos"])
     assert not result.ok and result.code == code
@@ -77,7 +101,9 @@ def test_static_check_codes_and_messages(source, code, fragment):
 
 
 def test_static_check_points_at_the_line():
-    result = static_check("import torch\n\n\ndef compute_reward(state, action):\n    return eval('1'), {}\n")
+    result = static_check(
+        "import torch\n\n\ndef compute_reward(state, action):\n    return eval('1'), {}\n"
+    )
     assert result.code == Code.FORBIDDEN_NAME and result.message.startswith("line 5:")
 
 

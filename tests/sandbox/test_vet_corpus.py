@@ -20,18 +20,25 @@ MAX_MESSAGE = 500  # an LLM-facing message stays short
 @pytest.fixture(scope="module")
 def adversarial(tmp_path_factory, canary_server, canary_file, secret, secret_file):
     def fill(source: str) -> str:
-        return (source.replace("{port}", str(canary_server.port))
-                .replace("{canary}", str(canary_file)).replace("{secret_file}", str(secret_file)))
+        return (
+            source.replace("{port}", str(canary_server.port))
+            .replace("{canary}", str(canary_file))
+            .replace("{secret_file}", str(secret_file))
+        )
 
     run_dir = tmp_path_factory.mktemp("adversarial")
     before = canary_file.read_bytes()
-    verdicts = vet_many([fill(src) for _, src, _, _ in ADVERSARIAL], ENV, run_dir=run_dir, timeout_s=8)
+    verdicts = vet_many(
+        [fill(src) for _, src, _, _ in ADVERSARIAL], ENV, run_dir=run_dir, timeout_s=8
+    )
     return {"verdicts": verdicts, "run_dir": run_dir, "canary_before": before}
 
 
-@pytest.mark.parametrize(("index", "expected", "stage"),
-                         [(i, code, stage) for i, (_, _, code, stage) in enumerate(ADVERSARIAL)],
-                         ids=[name for name, _, _, _ in ADVERSARIAL])
+@pytest.mark.parametrize(
+    ("index", "expected", "stage"),
+    [(i, code, stage) for i, (_, _, code, stage) in enumerate(ADVERSARIAL)],
+    ids=[name for name, _, _, _ in ADVERSARIAL],
+)
 def test_adversarial_program_is_rejected_with_its_code(adversarial, secret, index, expected, stage):
     verdict = adversarial["verdicts"][index]
     assert not verdict.ok
@@ -63,7 +70,10 @@ def test_benign_program_passes(benign, index):
     assert verdict.ok, f"{verdict.code}: {verdict.message}\n{verdict.detail}"
     assert verdict.code is None and verdict.stage == "dry_run"
     # Reward statistics over the recorded states come back for reward reflection.
-    assert set(verdict.stats) >= {"reward"} and verdict.stats["reward"]["min"] <= verdict.stats["reward"]["max"]
+    assert (
+        set(verdict.stats) >= {"reward"}
+        and verdict.stats["reward"]["min"] <= verdict.stats["reward"]["max"]
+    )
 
 
 def test_benign_corpus_size_and_terms(benign):

@@ -24,14 +24,21 @@ needs_bwrap = pytest.mark.skipif(available() != "bwrap", reason="bubblewrap is n
 
 def run(target: str, tmp_path: Path, limits: Limits = FAST, deadline_s: float = 30.0, **kwargs):
     run_dir = tmp_path / "worker"
-    result = run_in_worker(f"{HOSTILE}:{target}", kwargs, run_dir=run_dir, limits=limits,
-                           deadline_s=deadline_s)
+    result = run_in_worker(
+        f"{HOSTILE}:{target}", kwargs, run_dir=run_dir, limits=limits, deadline_s=deadline_s
+    )
     assert processes_mentioning(str(run_dir)) == [], "a worker process outlived its run"
     return result, run_dir
 
 
 def assert_no_secret(result, run_dir: Path, secret: str) -> None:
-    for text in (result.message, result.detail, result.stdout_tail, result.stderr_tail, repr(result.value)):
+    for text in (
+        result.message,
+        result.detail,
+        result.stdout_tail,
+        result.stderr_tail,
+        repr(result.value),
+    ):
         assert secret not in text
     assert secret not in files_text(run_dir)
 
@@ -65,8 +72,13 @@ def test_cannot_write_outside_run_folder(tmp_path, canary_file):
 
 
 def test_writes_inside_run_folder_and_uses_threads(tmp_path):
-    result, run_dir = run("train_like", tmp_path, limits=Limits(threads=2, cpu_s=60),
-                          run_dir_file=str(tmp_path / "worker" / "out.txt"), threads=2)
+    result, run_dir = run(
+        "train_like",
+        tmp_path,
+        limits=Limits(threads=2, cpu_s=60),
+        run_dir_file=str(tmp_path / "worker" / "out.txt"),
+        threads=2,
+    )
     assert result.ok, result.detail
     assert result.value["threads"] == 2 and result.value["finite"]
     assert result.value["cwd"] == str(run_dir)
@@ -80,15 +92,21 @@ def test_no_network_to_loopback_canary(tmp_path, canary_server, isolation):
     if available() == "rlimits":
         pytest.skip("no network namespaces on this machine")
     before = canary_server.received
-    result, _ = run("connect", tmp_path, limits=Limits(**{**FAST.__dict__, "isolation": isolation}),
-                    port=canary_server.port)
+    result, _ = run(
+        "connect",
+        tmp_path,
+        limits=Limits(**{**FAST.__dict__, "isolation": isolation}),
+        port=canary_server.port,
+    )
     assert not result.ok and result.code == Code.RUNTIME_ERROR
     assert result.isolation == isolation
     assert canary_server.received == before == 0
 
 
 def test_rlimits_isolation_is_reported_not_hidden(tmp_path):
-    result, _ = run("read_environment", tmp_path, limits=Limits(**{**FAST.__dict__, "isolation": "rlimits"}))
+    result, _ = run(
+        "read_environment", tmp_path, limits=Limits(**{**FAST.__dict__, "isolation": "rlimits"})
+    )
     assert result.ok and result.isolation == "rlimits"
 
 
@@ -144,5 +162,7 @@ def test_flood_on_a_raw_file_descriptor(tmp_path):
 def test_value_must_be_json(tmp_path):
     result = run_in_worker("os:getpid", {}, run_dir=tmp_path / "w", limits=FAST, deadline_s=20)
     assert result.ok and isinstance(result.value, int)
-    result = run_in_worker("os:cpu_count", {"bogus": 1}, run_dir=tmp_path / "w2", limits=FAST, deadline_s=20)
+    result = run_in_worker(
+        "os:cpu_count", {"bogus": 1}, run_dir=tmp_path / "w2", limits=FAST, deadline_s=20
+    )
     assert not result.ok and result.code == Code.RUNTIME_ERROR and "TypeError" in result.message

@@ -119,19 +119,28 @@ def test_agentgym_field_names_env_idx_and_data_idx(server):
     by_data_idx = request(server.url, "POST", "/reset", {"env_idx": idx, "data_idx": 5})
     by_seed = EnvClient(server.url)
     assert by_data_idx["observation"] == by_seed.reset(seed=5)["observation"]
-    assert request(server.url, "GET", "/observation", query={"env_idx": idx}) == by_data_idx["observation"]
+    assert (
+        request(server.url, "GET", "/observation", query={"env_idx": idx})
+        == by_data_idx["observation"]
+    )
     actions = request(server.url, "GET", "/available_actions", query={"id": idx})
     assert actions == by_data_idx["available_actions"] and "look" in actions
-    assert request(server.url, "POST", "/close", {"env_idx": idx}) == {"id": idx, "env_idx": idx, "closed": True}
+    assert request(server.url, "POST", "/close", {"env_idx": idx}) == {
+        "id": idx,
+        "env_idx": idx,
+        "closed": True,
+    }
 
 
 def test_unknown_instance_ids_get_404_with_a_message(server):
     client = EnvClient(server.url)
     client.create()
-    for method, path, body in [("POST", "/step", b'{"id": 42, "action": "look"}'),
-                               ("POST", "/reset", b'{"id": 42}'),
-                               ("POST", "/close", b'{"id": 42}'),
-                               ("GET", "/observation?id=42", None)]:
+    for method, path, body in [
+        ("POST", "/step", b'{"id": 42, "action": "look"}'),
+        ("POST", "/reset", b'{"id": 42}'),
+        ("POST", "/close", b'{"id": 42}'),
+        ("GET", "/observation?id=42", None),
+    ]:
         status, payload = raw(server.url, method, path, body)
         assert status == 404, path
         assert payload == {"error": "unknown env instance id 42; live ids: [0]"}
@@ -140,13 +149,16 @@ def test_unknown_instance_ids_get_404_with_a_message(server):
     assert status == 404 and "live ids: []" in payload["error"]
 
 
-@pytest.mark.parametrize("body, message", [
-    (b"{not json", "not valid JSON"),
-    (b"[1, 2]", "must be a JSON object"),
-    (b'{"action": "look"}', "names no instance"),
-    (b'{"id": "zero", "action": "look"}', "'id' must be an integer"),
-    (b'{"id": 0}', "no 'action'"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"action": "look"}', "names no instance"),
+        (b'{"id": "zero", "action": "look"}', "'id' must be an integer"),
+        (b'{"id": 0}', "no 'action'"),
+    ],
+)
 def test_malformed_bodies_get_400(server, body, message):
     EnvClient(server.url).reset(seed=0)
     status, payload = raw(server.url, "POST", "/step", body)
@@ -211,7 +223,10 @@ def test_serve_command_runs_a_server_process(tmp_path: Path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "agentgym", "serve", "agentgym/BabyAI-GoToLocal-v0", "--port", "0"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     try:
         url = None
@@ -237,7 +252,11 @@ def test_serve_command_runs_a_server_process(tmp_path: Path):
 
 
 def test_serve_command_rejects_unknown_env_ids():
-    proc = subprocess.run([sys.executable, "-m", "agentgym", "serve", "agentgym/Houshold-v0", "--port", "0"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentgym", "serve", "agentgym/Houshold-v0", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Household" in proc.stderr  # Gymnasium's did-you-mean

@@ -27,8 +27,18 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULT_KINDS = ("timeout", "reset", "status_429", "status_429_retry_after", "status_500",
-               "status_503", "malformed", "empty_choices", "truncated", "fewer_choices")
+FAULT_KINDS = (
+    "timeout",
+    "reset",
+    "status_429",
+    "status_429_retry_after",
+    "status_500",
+    "status_503",
+    "malformed",
+    "empty_choices",
+    "truncated",
+    "fewer_choices",
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +65,12 @@ class Fault:
     @staticmethod
     def status(code: int, retry_after: str | None = None, message: str = "") -> Fault:
         """An HTTP error with an OpenAI-style error body, optionally with Retry-After."""
-        return Fault(f"status_{code}", http_status=code, retry_after=retry_after,
-                     message=message or f"scripted {code}")
+        return Fault(
+            f"status_{code}",
+            http_status=code,
+            retry_after=retry_after,
+            message=message or f"scripted {code}",
+        )
 
     @staticmethod
     def malformed() -> Fault:
@@ -107,9 +121,10 @@ class FaultPlan:
             "timeout": Fault.timeout(self.timeout_s),
             "reset": Fault.reset(),
             "status_429": Fault.status(429, message="Rate limit reached"),
-            "status_429_retry_after": replace(Fault.status(429, retry_after=self.retry_after,
-                                                           message="Rate limit reached"),
-                                              kind="status_429_retry_after"),
+            "status_429_retry_after": replace(
+                Fault.status(429, retry_after=self.retry_after, message="Rate limit reached"),
+                kind="status_429_retry_after",
+            ),
             "status_500": Fault.status(500, message="internal error"),
             "status_503": Fault.status(503, message="overloaded"),
             "malformed": Fault.malformed(),
@@ -148,9 +163,16 @@ class ScriptedOpenAIServer:
     (others get 404 model_not_found).
     """
 
-    def __init__(self, script: Script = (), *, faults: FaultPlan | None = None,
-                 models: Sequence[str] = ("scripted-model",), api_key: str | None = None,
-                 max_choices: int | None = None, accept_any_model: bool = False) -> None:
+    def __init__(
+        self,
+        script: Script = (),
+        *,
+        faults: FaultPlan | None = None,
+        models: Sequence[str] = ("scripted-model",),
+        api_key: str | None = None,
+        max_choices: int | None = None,
+        accept_any_model: bool = False,
+    ) -> None:
         self._script = script if callable(script) else list(script)
         self._pos = 0
         self.faults = faults
@@ -175,8 +197,9 @@ class ScriptedOpenAIServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> ScriptedOpenAIServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                                        name="scripted-openai-server")
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, daemon=True, name="scripted-openai-server"
+        )
         self._thread.start()
         return self
 
@@ -231,8 +254,11 @@ class ScriptedOpenAIServer:
 
     def _peek_is_fault(self) -> bool:
         with self._lock:
-            return (isinstance(self._script, list) and self._pos < len(self._script)
-                    and isinstance(self._script[self._pos], Fault))
+            return (
+                isinstance(self._script, list)
+                and self._pos < len(self._script)
+                and isinstance(self._script[self._pos], Fault)
+            )
 
     def _reply_for(self, request: dict[str, Any]) -> Fault | list[str]:
         n = int(request.get("n") or 1)
@@ -272,8 +298,13 @@ class ScriptedOpenAIServer:
             def log_message(self, *args: object) -> None:  # keep test output clean
                 pass
 
-            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
-                      content_type: str = "application/json") -> None:
+            def _send(
+                self,
+                status: int,
+                body: bytes,
+                headers: dict[str, str] | None = None,
+                content_type: str = "application/json",
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -282,10 +313,21 @@ class ScriptedOpenAIServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def _error(self, status: int, message: str, code: str | None = None,
-                       headers: dict[str, str] | None = None) -> None:
-                body = {"error": {"message": message, "type": "invalid_request_error",
-                                  "param": None, "code": code}}
+            def _error(
+                self,
+                status: int,
+                message: str,
+                code: str | None = None,
+                headers: dict[str, str] | None = None,
+            ) -> None:
+                body = {
+                    "error": {
+                        "message": message,
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": code,
+                    }
+                }
                 self._send(status, json.dumps(body).encode(), headers)
 
             def _key_ok(self) -> bool:
@@ -307,8 +349,10 @@ class ScriptedOpenAIServer:
                     return
                 with server._lock:
                     server.model_list_calls += 1
-                data = [{"id": m, "object": "model", "created": 0, "owned_by": "scripted"}
-                        for m in server.models]
+                data = [
+                    {"id": m, "object": "model", "created": 0, "owned_by": "scripted"}
+                    for m in server.models
+                ]
                 self._send(200, json.dumps({"object": "list", "data": data}).encode())
 
             def do_POST(self) -> None:
@@ -318,11 +362,17 @@ class ScriptedOpenAIServer:
                     self._error(404, f"no route {self.path}", "not_found")
                     return
                 body = json.loads(raw or b"{}")
-                record = {"messages": body.get("messages"), "n": body.get("n", 1),
-                          "temperature": body.get("temperature"),
-                          "max_tokens": body.get("max_tokens", body.get("max_completion_tokens")),
-                          "stop": body.get("stop"), "seed": body.get("seed"),
-                          "model": body.get("model"), "fault": None, "time": time.time()}
+                record = {
+                    "messages": body.get("messages"),
+                    "n": body.get("n", 1),
+                    "temperature": body.get("temperature"),
+                    "max_tokens": body.get("max_tokens", body.get("max_completion_tokens")),
+                    "stop": body.get("stop"),
+                    "seed": body.get("seed"),
+                    "model": body.get("model"),
+                    "fault": None,
+                    "time": time.time(),
+                }
                 if not self._key_ok():
                     # Recorded before the reply is sent: the client may read the 401 and
                     # the test count requests before this thread runs again.
@@ -335,8 +385,12 @@ class ScriptedOpenAIServer:
                     record["fault"] = "unknown_model"
                     with server._lock:
                         server.requests.append(record)
-                    self._error(404, f"The model `{body.get('model')}` does not exist or you do "
-                                     "not have access to it.", "model_not_found")
+                    self._error(
+                        404,
+                        f"The model `{body.get('model')}` does not exist or you do "
+                        "not have access to it.",
+                        "model_not_found",
+                    )
                     return
                 try:
                     reply = server._reply_for(record)
@@ -357,14 +411,28 @@ class ScriptedOpenAIServer:
 
             def _completion(self, body: dict[str, Any], texts: list[tuple[str, str]]) -> None:
                 prompt = " ".join(str(m.get("content", "")) for m in body.get("messages") or [])
-                choices = [{"index": i, "message": {"role": "assistant", "content": t},
-                            "finish_reason": fr, "logprobs": None} for i, (t, fr) in enumerate(texts)]
+                choices = [
+                    {
+                        "index": i,
+                        "message": {"role": "assistant", "content": t},
+                        "finish_reason": fr,
+                        "logprobs": None,
+                    }
+                    for i, (t, fr) in enumerate(texts)
+                ]
                 completion_tokens = sum(len(t.split()) for t, _ in texts)
-                out = {"id": f"chatcmpl-{id(texts):x}", "object": "chat.completion",
-                       "created": int(time.time()), "model": body.get("model"), "choices": choices,
-                       "usage": {"prompt_tokens": len(prompt.split()),
-                                 "completion_tokens": completion_tokens,
-                                 "total_tokens": len(prompt.split()) + completion_tokens}}
+                out = {
+                    "id": f"chatcmpl-{id(texts):x}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body.get("model"),
+                    "choices": choices,
+                    "usage": {
+                        "prompt_tokens": len(prompt.split()),
+                        "completion_tokens": completion_tokens,
+                        "total_tokens": len(prompt.split()) + completion_tokens,
+                    },
+                }
                 self._send(200, json.dumps(out).encode())
 
             def _fault(self, fault: Fault, body: dict[str, Any]) -> None:
@@ -376,8 +444,9 @@ class ScriptedOpenAIServer:
                         pass  # the client gave up and closed the connection
                 elif fault.kind == "reset":
                     # SO_LINGER with a zero timeout makes close() send RST, not FIN.
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                               struct.pack("ii", 1, 0))
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
                     self.connection.close()
                     self.close_connection = True
                 elif fault.kind.startswith("status_"):

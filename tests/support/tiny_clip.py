@@ -61,18 +61,32 @@ def build_tiny_clip(
     (path / "vocab.json").write_text(json.dumps(vocab))
     (path / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
     tokenizer = CLIPTokenizer(
-        vocab=str(path / "vocab.json"), merges=str(path / "merges.txt"),
-        unk_token=EOS, bos_token=BOS, eos_token=EOS, pad_token=EOS,
+        vocab=str(path / "vocab.json"),
+        merges=str(path / "merges.txt"),
+        unk_token=EOS,
+        bos_token=BOS,
+        eos_token=EOS,
+        pad_token=EOS,
     )
     tokenizer.model_max_length = 16
     text = dict(
-        vocab_size=len(vocab), hidden_size=hidden, intermediate_size=2 * hidden,
-        num_hidden_layers=layers, num_attention_heads=2, max_position_embeddings=16,
-        bos_token_id=vocab[BOS], eos_token_id=vocab[EOS], pad_token_id=vocab[EOS],
+        vocab_size=len(vocab),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        max_position_embeddings=16,
+        bos_token_id=vocab[BOS],
+        eos_token_id=vocab[EOS],
+        pad_token_id=vocab[EOS],
     )
     vision = dict(
-        hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-        num_attention_heads=2, image_size=image_size, patch_size=patch_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        image_size=image_size,
+        patch_size=patch_size,
     )
     torch.manual_seed(seed)
     if kind == "clip":

@@ -12,11 +12,15 @@ HELP = "one round trip to an LLM: model, latency, tokens"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--llm", default=None,
-                        help="LLM spec, e.g. openai:gpt-4o-mini or openai:MODEL@http://127.0.0.1:8011/v1 "
-                             "(default: $AGENTGYM_LLM)")
-    parser.add_argument("--prompt", default="Reply with the single word: ready.",
-                        help="the user message to send")
+    parser.add_argument(
+        "--llm",
+        default=None,
+        help="LLM spec, e.g. openai:gpt-4o-mini or openai:MODEL@http://127.0.0.1:8011/v1 "
+        "(default: $AGENTGYM_LLM)",
+    )
+    parser.add_argument(
+        "--prompt", default="Reply with the single word: ready.", help="the user message to send"
+    )
     parser.add_argument("--max-tokens", type=int, default=16, help="most tokens to generate")
     parser.add_argument("--attempts", type=int, default=3, help="attempts on transient faults")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -35,24 +39,39 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = parse_spec(args.llm)
         backend = make_backend(spec)
-        client = LLMClient(backend, cache=None, retry=RetryPolicy(max_attempts=args.attempts),
-                           checks=())
+        client = LLMClient(
+            backend, cache=None, retry=RetryPolicy(max_attempts=args.attempts), checks=()
+        )
         start = time.perf_counter()
-        [reply] = client.chat([{"role": "user", "content": args.prompt}], temperature=0.0,
-                              max_tokens=args.max_tokens)
+        [reply] = client.chat(
+            [{"role": "user", "content": args.prompt}], temperature=0.0, max_tokens=args.max_tokens
+        )
         latency = time.perf_counter() - start
     except (LLMError, LLMSpecError) as err:
         console.print(f"[red]error:[/red] {err}", highlight=False)
         return 1
-    result = {"spec": str(spec), "model": reply.model, "latency_s": round(latency, 3),
-              "prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
-              "finish_reason": reply.finish_reason, "attempts": client.usage.max_attempts_seen,
-              "reply": reply.text}
+    result = {
+        "spec": str(spec),
+        "model": reply.model,
+        "latency_s": round(latency, 3),
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "finish_reason": reply.finish_reason,
+        "attempts": client.usage.max_attempts_seen,
+        "reply": reply.text,
+    }
     if args.json:
         print(json.dumps(result))
         return 0
     console.print(f"[green]ok[/green] {spec}", highlight=False)
-    for key in ("model", "latency_s", "prompt_tokens", "completion_tokens", "finish_reason", "attempts"):
+    for key in (
+        "model",
+        "latency_s",
+        "prompt_tokens",
+        "completion_tokens",
+        "finish_reason",
+        "attempts",
+    ):
         console.print(f"  {key:<18} {result[key]}", highlight=False)
     console.print(f"  {'reply':<18} {reply.text.strip()[:200]!r}", highlight=False)
     return 0

@@ -17,12 +17,21 @@ HELP = "vet a reward program (static checks + sandboxed dry run on recorded stat
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="Python file defining compute_reward(state, action)")
-    parser.add_argument("--env", required=True, help="env id whose recorded states it runs on, "
-                        "e.g. agentgym/Reach-v0")
+    parser.add_argument(
+        "file", type=Path, help="Python file defining compute_reward(state, action)"
+    )
+    parser.add_argument(
+        "--env",
+        required=True,
+        help="env id whose recorded states it runs on, e.g. agentgym/Reach-v0",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    parser.add_argument("--timeout", type=float, default=20.0,
-                        help="wall-clock seconds for the dry run, worker start-up included")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=20.0,
+        help="wall-clock seconds for the dry run, worker start-up included",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,11 +55,15 @@ def run(args: argparse.Namespace) -> int:
         return 0 if result.ok else 1
     out = Console(soft_wrap=True)
     if result.ok:
-        out.print(f"[green]PASS[/green] {escape(str(args.file))} on {escape(args.env)} "
-                  f"(isolation: {result.isolation}, {result.wall_s:.1f} s)")
+        out.print(
+            f"[green]PASS[/green] {escape(str(args.file))} on {escape(args.env)} "
+            f"(isolation: {result.isolation}, {result.wall_s:.1f} s)"
+        )
         for name, s in result.stats.items():
-            out.print(f"  {escape(name):<20} mean {s['mean']:+.4g}  std {s['std']:.4g}  "
-                      f"min {s['min']:+.4g}  max {s['max']:+.4g}")
+            out.print(
+                f"  {escape(name):<20} mean {s['mean']:+.4g}  std {s['std']:.4g}  "
+                f"min {s['min']:+.4g}  max {s['max']:+.4g}"
+            )
         return 0
     out.print(f"[red]REJECTED[/red] {result.code}: {escape(result.message)}")
     return 1

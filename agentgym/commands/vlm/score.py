@@ -19,12 +19,23 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("frames", help="a folder of PNG/JPG frames or a video file")
-    parser.add_argument("--model", required=True,
-                        help="transformers CLIP/SigLIP folder, or open_clip:ARCH/TAG, open_clip:ARCH@FILE")
-    parser.add_argument("--goal", required=True, action="append",
-                        help="goal prompt (repeat, or separate with '|', for several)")
-    parser.add_argument("--baseline", action="append", default=[],
-                        help="baseline prompt (repeat, or separate with '|'); needed when alpha > 0")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="transformers CLIP/SigLIP folder, or open_clip:ARCH/TAG, open_clip:ARCH@FILE",
+    )
+    parser.add_argument(
+        "--goal",
+        required=True,
+        action="append",
+        help="goal prompt (repeat, or separate with '|', for several)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        help="baseline prompt (repeat, or separate with '|'); needed when alpha > 0",
+    )
     parser.add_argument("--alpha", type=float, default=0.5, help="projection strength in [0, 1]")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     parser.add_argument("--batch-size", type=int, default=64, help="frames per forward pass")
@@ -45,7 +56,9 @@ def read_frames(source: Path, every: int = 1) -> tuple[list[str], np.ndarray]:  
         images = [_rgb(iio.imread(p)) for p in files]
         shapes = {im.shape for im in images}
         if len(shapes) > 1:
-            raise ValueError(f"FRAMES: the images of {str(source)!r} differ in size: {sorted(shapes)}")
+            raise ValueError(
+                f"FRAMES: the images of {str(source)!r} differ in size: {sorted(shapes)}"
+            )
         return [p.name for p in files][::every], np.stack(images)[::every]
     if not source.is_file():
         raise ValueError(f"FRAMES: {str(source)!r} is neither a folder of images nor a video file")
@@ -86,8 +99,12 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.frames)
     try:
         config = ClipRewardConfig(
-            model=args.model, goal=_prompts(args.goal), baseline=_prompts(args.baseline),
-            alpha=args.alpha, device=args.device, batch_size=args.batch_size,
+            model=args.model,
+            goal=_prompts(args.goal),
+            baseline=_prompts(args.baseline),
+            alpha=args.alpha,
+            device=args.device,
+            batch_size=args.batch_size,
         )
         names, frames = read_frames(source, max(1, args.every))
         reward = ClipReward(config)
@@ -102,15 +119,29 @@ def run(args: argparse.Namespace) -> int:
     for i, (name, score) in enumerate(zip(names, scores, strict=True)):
         table.add_row(str(i), name, f"{score:.5f}")
     console.print(table)
-    console.print(f"mean {scores.mean():.5f}  std {scores.std():.5f}  "
-                  f"min {scores.min():.5f} (#{scores.argmin()})  max {scores.max():.5f} (#{scores.argmax()})")
-    plot = Path(args.plot) if args.plot else source.parent / f"{source.stem or source.name}-clip.png"
+    console.print(
+        f"mean {scores.mean():.5f}  std {scores.std():.5f}  "
+        f"min {scores.min():.5f} (#{scores.argmin()})  max {scores.max():.5f} (#{scores.argmax()})"
+    )
+    plot = (
+        Path(args.plot) if args.plot else source.parent / f"{source.stem or source.name}-clip.png"
+    )
     from agentgym.reward_designers.clip_report import save_strip
 
     save_strip(frames, scores, plot)
     console.print(f"plot: {plot}")
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"model": config.model, "goal": list(config.goal), "baseline": list(config.baseline),
-             "alpha": config.alpha, "frames": names, "rewards": [float(s) for s in scores]}, indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "model": config.model,
+                    "goal": list(config.goal),
+                    "baseline": list(config.baseline),
+                    "alpha": config.alpha,
+                    "frames": names,
+                    "rewards": [float(s) for s in scores],
+                },
+                indent=1,
+            )
+        )
     return 0

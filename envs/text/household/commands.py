@@ -84,15 +84,21 @@ def describe_receptacle(world: World, name: str) -> str:
     r = world.receptacles[name]
     if not r.accessible:
         return f"The {name} is closed."
-    prep = "In it" if r.openable or r.kind in ("sinkbasin", "bathtubbasin", "garbagecan",
-                                                 "laundryhamper", "drawer") else f"On the {name}"
+    prep = (
+        "In it"
+        if r.openable
+        or r.kind in ("sinkbasin", "bathtubbasin", "garbagecan", "laundryhamper", "drawer")
+        else f"On the {name}"
+    )
     state = f"The {name} is open. " if r.openable else ""
     return f"{state}{prep}, you see {_list(r.contents)}."
 
 
 def describe_room(world: World) -> str:
-    return (f"You are in the middle of a {ROOMS[world.room].name}. Looking quickly around you, you see "
-            f"{_list(list(world.receptacles))}.")
+    return (
+        f"You are in the middle of a {ROOMS[world.room].name}. Looking quickly around you, you see "
+        f"{_list(list(world.receptacles))}."
+    )
 
 
 def describe_thing(world: World, name: str) -> str:
@@ -131,7 +137,11 @@ def problem(world: World, cmd: Command) -> str:
             return "not at that receptacle"
         if not rec.openable:
             return "cannot be opened"
-        return "" if rec.is_open == (cmd.verb == "close") else f"already {'open' if rec.is_open else 'closed'}"
+        return (
+            ""
+            if rec.is_open == (cmd.verb == "close")
+            else f"already {'open' if rec.is_open else 'closed'}"
+        )
     if cmd.verb == "take":
         if world.holding is not None:
             return "hands are full"
@@ -172,7 +182,11 @@ def apply(world: World, cmd: Command) -> str:
             return describe_room(world)
         return f"You are facing the {here}. " + describe_receptacle(world, here)
     if cmd.verb == "inventory":
-        return f"You are carrying: a {world.holding}." if world.holding else "You are not carrying anything."
+        return (
+            f"You are carrying: a {world.holding}."
+            if world.holding
+            else "You are not carrying anything."
+        )
     if cmd.verb == "help":
         return HELP
     if cmd.verb == "goto":

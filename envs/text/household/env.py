@@ -61,7 +61,14 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from agentgym.agent_env import NOTHING_HAPPENS, TEXT_STATE, CommandResult, TextTaskEnv, fit_text, text_space
+from agentgym.agent_env import (
+    NOTHING_HAPPENS,
+    TEXT_STATE,
+    CommandResult,
+    TextTaskEnv,
+    fit_text,
+    text_space,
+)
 from agentgym.envs.text.household import commands, planner
 from agentgym.envs.text.household.world import ROOMS, TASK_TYPES, World, generate
 from agentgym.spec import StateVar, TaskSpec
@@ -70,20 +77,45 @@ TEXT_LENGTH = 4096
 MAX_STEPS = 80
 
 HOUSEHOLD_STATE: tuple[StateVar, ...] = TEXT_STATE + (
-    StateVar("inventory", (), "str", "-", "the object the agent holds, e.g. 'apple 1', or '' when empty-handed"),
-    StateVar("location", (), "str", "-", "the receptacle the agent stands at, or 'middle of the room'"),
-    StateVar("task_type", (), "str", "-",
-             "pick_and_place, pick_two, clean, heat, cool or examine"),
+    StateVar(
+        "inventory",
+        (),
+        "str",
+        "-",
+        "the object the agent holds, e.g. 'apple 1', or '' when empty-handed",
+    ),
+    StateVar(
+        "location", (), "str", "-", "the receptacle the agent stands at, or 'middle of the room'"
+    ),
+    StateVar("task_type", (), "str", "-", "pick_and_place, pick_two, clean, heat, cool or examine"),
     StateVar("goal_object", (), "str", "-", "the kind of object the task is about, e.g. 'apple'"),
-    StateVar("goal_receptacle", (), "str", "-", "the kind of receptacle to put it in, '' for examine"),
-    StateVar("holding_goal_object", (), "bool", "-", "whether the agent holds an object of the goal kind"),
-    StateVar("goal_object_ready", (), "bool", "-",
-             "whether a goal-kind object has the state the task asks for (cleaned, heated, cooled; "
-             "always True for tasks that ask for none)"),
-    StateVar("objects_in_place", (), "int64", "count",
-             "objects that currently meet the goal (for examine: 1 while examining under the lit lamp)"),
-    StateVar("objects_required", (), "int64", "count", "how many objects the goal needs (2 for pick_two)"),
-    StateVar("receptacles_seen", (), "int64", "count", "receptacles whose contents the agent has seen"),
+    StateVar(
+        "goal_receptacle", (), "str", "-", "the kind of receptacle to put it in, '' for examine"
+    ),
+    StateVar(
+        "holding_goal_object", (), "bool", "-", "whether the agent holds an object of the goal kind"
+    ),
+    StateVar(
+        "goal_object_ready",
+        (),
+        "bool",
+        "-",
+        "whether a goal-kind object has the state the task asks for (cleaned, heated, cooled; "
+        "always True for tasks that ask for none)",
+    ),
+    StateVar(
+        "objects_in_place",
+        (),
+        "int64",
+        "count",
+        "objects that currently meet the goal (for examine: 1 while examining under the lit lamp)",
+    ),
+    StateVar(
+        "objects_required", (), "int64", "count", "how many objects the goal needs (2 for pick_two)"
+    ),
+    StateVar(
+        "receptacles_seen", (), "int64", "count", "receptacles whose contents the agent has seen"
+    ),
     StateVar("receptacles_total", (), "int64", "count", "receptacles in the room"),
 )
 ACTION_MEANING = (
@@ -97,7 +129,8 @@ ACTION_MEANING = (
 def _spec(name: str, instruction: str, tags: tuple[str, ...]) -> TaskSpec:
     return TaskSpec(
         name=name,
-        instruction=instruction + " The exact task of each episode is its mission (state 'mission').",
+        instruction=instruction
+        + " The exact task of each episode is its mission (state 'mission').",
         success="The goal conditions of the episode's task hold before 80 commands.",
         state=HOUSEHOLD_STATE,
         action_meaning=ACTION_MEANING,
@@ -178,36 +211,60 @@ class HouseholdEnv(TextTaskEnv, EzPickle):
 
     def _require_world(self) -> World:
         if self.world is None:
-            raise RuntimeError(f"{type(self).__name__}: call reset() before step() or expert_action()")
+            raise RuntimeError(
+                f"{type(self).__name__}: call reset() before step() or expert_action()"
+            )
         return self.world
 
 
 def _task_env(type_name: str, task: str, instruction: str) -> type[HouseholdEnv]:
     assert task in TASK_TYPES
-    cls = type(f"Household{type_name}Env", (HouseholdEnv,), {
-        "task_type": task,
-        "task_spec": _spec(f"Household-{type_name}", instruction, (task,)),
-        "__module__": __name__,
-        "__doc__": f"The household world with {task} tasks only (see the module docstring).",
-    })
+    cls = type(
+        f"Household{type_name}Env",
+        (HouseholdEnv,),
+        {
+            "task_type": task,
+            "task_spec": _spec(f"Household-{type_name}", instruction, (task,)),
+            "__module__": __name__,
+            "__doc__": f"The household world with {task} tasks only (see the module docstring).",
+        },
+    )
     return cls
 
 
 HouseholdPickPlaceEnv = _task_env(
-    "PickPlace", "pick_and_place", "Find an object of the kind named in the mission and put it in or on "
-    "a receptacle of the named kind, in a household text world.")
+    "PickPlace",
+    "pick_and_place",
+    "Find an object of the kind named in the mission and put it in or on "
+    "a receptacle of the named kind, in a household text world.",
+)
 HouseholdPickTwoEnv = _task_env(
-    "PickTwo", "pick_two", "Find two objects of the kind named in the mission and put both in or on "
-    "receptacles of the named kind, in a household text world.")
+    "PickTwo",
+    "pick_two",
+    "Find two objects of the kind named in the mission and put both in or on "
+    "receptacles of the named kind, in a household text world.",
+)
 HouseholdCleanEnv = _task_env(
-    "Clean", "clean", "Find an object of the named kind, clean it at the sink basin, and put it in or "
-    "on a receptacle of the named kind, in a household text world.")
+    "Clean",
+    "clean",
+    "Find an object of the named kind, clean it at the sink basin, and put it in or "
+    "on a receptacle of the named kind, in a household text world.",
+)
 HouseholdHeatEnv = _task_env(
-    "Heat", "heat", "Find an object of the named kind, heat it with the microwave, and put it in or on "
-    "a receptacle of the named kind, in a household text world.")
+    "Heat",
+    "heat",
+    "Find an object of the named kind, heat it with the microwave, and put it in or on "
+    "a receptacle of the named kind, in a household text world.",
+)
 HouseholdCoolEnv = _task_env(
-    "Cool", "cool", "Find an object of the named kind, cool it with the fridge, and put it in or on a "
-    "receptacle of the named kind, in a household text world.")
+    "Cool",
+    "cool",
+    "Find an object of the named kind, cool it with the fridge, and put it in or on a "
+    "receptacle of the named kind, in a household text world.",
+)
 HouseholdExamineEnv = _task_env(
-    "Examine", "examine", "Find an object of the named kind, take it to the desk lamp and turn the "
-    "lamp on to examine it, in a household text world.")
+    "Examine",
+    "examine",
+    "Find an object of the named kind, take it to the desk lamp and turn the "
+    "lamp on to examine it, in a household text world.",
+)

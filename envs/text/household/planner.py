@@ -47,7 +47,8 @@ def _wanted(world: World, thing: Thing) -> bool:
 def _fetch(world: World) -> str:
     """Find and pick up a goal object, searching as needed."""
     known = [
-        t for t in world.things.values()
+        t
+        for t in world.things.values()
         if _wanted(world, t) and t.location is not None and t.location in world.seen
     ]
     if known:
@@ -85,4 +86,3 @@ def expert_action(world: World) -> str:
     # The first receptacle of the target kind (both objects of pick_two go there too).
     target = world.of_kind(goal.target_kind)[0].name
     return _go_or_act(world, target, f"put {held.name} in/on {target}")
-

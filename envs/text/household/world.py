@@ -22,11 +22,43 @@ STATE_WORD = {"clean": "clean", "heat": "hot", "cool": "cool"}
 LAMP = "desklamp"
 
 #: What each object kind allows (besides being carried and put down).
-CLEANABLE = frozenset({"apple", "tomato", "lettuce", "potato", "mug", "cup", "plate", "bowl", "pan",
-                       "pot", "knife", "fork", "spoon", "spatula", "soapbar", "cloth"})
+CLEANABLE = frozenset(
+    {
+        "apple",
+        "tomato",
+        "lettuce",
+        "potato",
+        "mug",
+        "cup",
+        "plate",
+        "bowl",
+        "pan",
+        "pot",
+        "knife",
+        "fork",
+        "spoon",
+        "spatula",
+        "soapbar",
+        "cloth",
+    }
+)
 HEATABLE = frozenset({"apple", "tomato", "potato", "egg", "bread", "mug", "cup", "plate"})
-COOLABLE = frozenset({"apple", "tomato", "lettuce", "potato", "bread", "egg", "mug", "cup", "pan",
-                      "pot", "bottle", "plate"})
+COOLABLE = frozenset(
+    {
+        "apple",
+        "tomato",
+        "lettuce",
+        "potato",
+        "bread",
+        "egg",
+        "mug",
+        "cup",
+        "pan",
+        "pot",
+        "bottle",
+        "plate",
+    }
+)
 ABLE = {"clean": CLEANABLE, "heat": HEATABLE, "cool": COOLABLE}
 
 
@@ -45,73 +77,117 @@ class Room:
 ROOMS: dict[str, Room] = {
     "kitchen": Room(
         "kitchen",
-        {"cabinet": (3, 5), "coffeemachine": (1, 1), "countertop": (2, 3), "diningtable": (1, 1),
-         "drawer": (2, 4), "fridge": (1, 1), "garbagecan": (1, 1), "microwave": (1, 1),
-         "shelf": (1, 2), "sinkbasin": (1, 1), "stoveburner": (2, 2), "toaster": (1, 1)},
-        {"apple": ("countertop", "diningtable", "fridge", "garbagecan"),
-         "bread": ("countertop", "diningtable", "fridge"),
-         "egg": ("countertop", "fridge", "diningtable"),
-         "lettuce": ("countertop", "fridge", "diningtable"),
-         "potato": ("countertop", "fridge", "diningtable", "garbagecan"),
-         "tomato": ("countertop", "fridge", "diningtable", "garbagecan"),
-         "mug": ("countertop", "cabinet", "coffeemachine", "shelf", "sinkbasin"),
-         "cup": ("countertop", "cabinet", "shelf", "diningtable"),
-         "plate": ("cabinet", "countertop", "diningtable", "shelf"),
-         "bowl": ("cabinet", "countertop", "diningtable", "shelf"),
-         "pan": ("stoveburner", "cabinet", "countertop"),
-         "pot": ("stoveburner", "cabinet", "countertop"),
-         "bottle": ("fridge", "countertop", "shelf", "cabinet"),
-         "knife": ("drawer", "countertop", "diningtable"),
-         "fork": ("drawer", "countertop", "diningtable"),
-         "spoon": ("drawer", "countertop", "diningtable", "sinkbasin"),
-         "spatula": ("drawer", "countertop")},
+        {
+            "cabinet": (3, 5),
+            "coffeemachine": (1, 1),
+            "countertop": (2, 3),
+            "diningtable": (1, 1),
+            "drawer": (2, 4),
+            "fridge": (1, 1),
+            "garbagecan": (1, 1),
+            "microwave": (1, 1),
+            "shelf": (1, 2),
+            "sinkbasin": (1, 1),
+            "stoveburner": (2, 2),
+            "toaster": (1, 1),
+        },
+        {
+            "apple": ("countertop", "diningtable", "fridge", "garbagecan"),
+            "bread": ("countertop", "diningtable", "fridge"),
+            "egg": ("countertop", "fridge", "diningtable"),
+            "lettuce": ("countertop", "fridge", "diningtable"),
+            "potato": ("countertop", "fridge", "diningtable", "garbagecan"),
+            "tomato": ("countertop", "fridge", "diningtable", "garbagecan"),
+            "mug": ("countertop", "cabinet", "coffeemachine", "shelf", "sinkbasin"),
+            "cup": ("countertop", "cabinet", "shelf", "diningtable"),
+            "plate": ("cabinet", "countertop", "diningtable", "shelf"),
+            "bowl": ("cabinet", "countertop", "diningtable", "shelf"),
+            "pan": ("stoveburner", "cabinet", "countertop"),
+            "pot": ("stoveburner", "cabinet", "countertop"),
+            "bottle": ("fridge", "countertop", "shelf", "cabinet"),
+            "knife": ("drawer", "countertop", "diningtable"),
+            "fork": ("drawer", "countertop", "diningtable"),
+            "spoon": ("drawer", "countertop", "diningtable", "sinkbasin"),
+            "spatula": ("drawer", "countertop"),
+        },
         ("countertop", "diningtable", "fridge", "cabinet", "shelf", "garbagecan", "microwave"),
     ),
     "livingroom": Room(
         "living room",
-        {"armchair": (1, 1), "cabinet": (2, 3), "coffeetable": (1, 1), "drawer": (2, 3),
-         "garbagecan": (1, 1), "shelf": (2, 3), "sidetable": (1, 2), "sofa": (1, 1), "tvstand": (1, 1)},
-        {"book": ("coffeetable", "shelf", "sidetable", "sofa"),
-         "cellphone": ("sofa", "armchair", "coffeetable", "sidetable"),
-         "creditcard": ("drawer", "coffeetable", "sidetable", "shelf"),
-         "keychain": ("drawer", "coffeetable", "sidetable", "shelf"),
-         "remotecontrol": ("sofa", "armchair", "coffeetable", "tvstand"),
-         "newspaper": ("sofa", "coffeetable", "armchair"),
-         "pillow": ("sofa", "armchair"),
-         "statue": ("shelf", "sidetable", "tvstand"),
-         "vase": ("shelf", "sidetable", "coffeetable"),
-         "box": ("cabinet", "shelf", "coffeetable")},
+        {
+            "armchair": (1, 1),
+            "cabinet": (2, 3),
+            "coffeetable": (1, 1),
+            "drawer": (2, 3),
+            "garbagecan": (1, 1),
+            "shelf": (2, 3),
+            "sidetable": (1, 2),
+            "sofa": (1, 1),
+            "tvstand": (1, 1),
+        },
+        {
+            "book": ("coffeetable", "shelf", "sidetable", "sofa"),
+            "cellphone": ("sofa", "armchair", "coffeetable", "sidetable"),
+            "creditcard": ("drawer", "coffeetable", "sidetable", "shelf"),
+            "keychain": ("drawer", "coffeetable", "sidetable", "shelf"),
+            "remotecontrol": ("sofa", "armchair", "coffeetable", "tvstand"),
+            "newspaper": ("sofa", "coffeetable", "armchair"),
+            "pillow": ("sofa", "armchair"),
+            "statue": ("shelf", "sidetable", "tvstand"),
+            "vase": ("shelf", "sidetable", "coffeetable"),
+            "box": ("cabinet", "shelf", "coffeetable"),
+        },
         ("sofa", "armchair", "coffeetable", "sidetable", "shelf", "drawer", "cabinet", "tvstand"),
     ),
     "bedroom": Room(
         "bedroom",
-        {"bed": (1, 1), "desk": (1, 1), "drawer": (3, 4), "dresser": (1, 1), "garbagecan": (1, 1),
-         "laundryhamper": (1, 1), "shelf": (2, 3), "sidetable": (1, 2)},
-        {"alarmclock": ("desk", "sidetable", "shelf", "dresser"),
-         "book": ("bed", "desk", "shelf", "sidetable"),
-         "cd": ("desk", "drawer", "shelf"),
-         "cellphone": ("bed", "desk", "sidetable"),
-         "creditcard": ("desk", "drawer", "sidetable"),
-         "keychain": ("desk", "drawer", "sidetable", "dresser"),
-         "laptop": ("bed", "desk"),
-         "pen": ("desk", "drawer", "shelf"),
-         "pencil": ("desk", "drawer", "shelf"),
-         "pillow": ("bed",),
-         "cloth": ("laundryhamper", "drawer", "bed")},
+        {
+            "bed": (1, 1),
+            "desk": (1, 1),
+            "drawer": (3, 4),
+            "dresser": (1, 1),
+            "garbagecan": (1, 1),
+            "laundryhamper": (1, 1),
+            "shelf": (2, 3),
+            "sidetable": (1, 2),
+        },
+        {
+            "alarmclock": ("desk", "sidetable", "shelf", "dresser"),
+            "book": ("bed", "desk", "shelf", "sidetable"),
+            "cd": ("desk", "drawer", "shelf"),
+            "cellphone": ("bed", "desk", "sidetable"),
+            "creditcard": ("desk", "drawer", "sidetable"),
+            "keychain": ("desk", "drawer", "sidetable", "dresser"),
+            "laptop": ("bed", "desk"),
+            "pen": ("desk", "drawer", "shelf"),
+            "pencil": ("desk", "drawer", "shelf"),
+            "pillow": ("bed",),
+            "cloth": ("laundryhamper", "drawer", "bed"),
+        },
         ("bed", "desk", "drawer", "dresser", "shelf", "sidetable", "garbagecan", "laundryhamper"),
     ),
     "bathroom": Room(
         "bathroom",
-        {"bathtubbasin": (1, 1), "cabinet": (2, 4), "countertop": (1, 1), "drawer": (1, 2),
-         "garbagecan": (1, 1), "shelf": (1, 2), "sinkbasin": (1, 2), "toilet": (1, 1),
-         "towelholder": (1, 1)},
-        {"soapbar": ("countertop", "sinkbasin", "bathtubbasin", "cabinet", "toilet"),
-         "soapbottle": ("countertop", "cabinet", "shelf", "toilet"),
-         "cloth": ("countertop", "cabinet", "bathtubbasin", "drawer"),
-         "candle": ("countertop", "shelf", "toilet", "cabinet"),
-         "toiletpaper": ("toilet", "cabinet", "shelf", "countertop"),
-         "spraybottle": ("cabinet", "toilet", "countertop"),
-         "towel": ("towelholder", "bathtubbasin")},
+        {
+            "bathtubbasin": (1, 1),
+            "cabinet": (2, 4),
+            "countertop": (1, 1),
+            "drawer": (1, 2),
+            "garbagecan": (1, 1),
+            "shelf": (1, 2),
+            "sinkbasin": (1, 2),
+            "toilet": (1, 1),
+            "towelholder": (1, 1),
+        },
+        {
+            "soapbar": ("countertop", "sinkbasin", "bathtubbasin", "cabinet", "toilet"),
+            "soapbottle": ("countertop", "cabinet", "shelf", "toilet"),
+            "cloth": ("countertop", "cabinet", "bathtubbasin", "drawer"),
+            "candle": ("countertop", "shelf", "toilet", "cabinet"),
+            "toiletpaper": ("toilet", "cabinet", "shelf", "countertop"),
+            "spraybottle": ("cabinet", "toilet", "countertop"),
+            "towel": ("towelholder", "bathtubbasin"),
+        },
         ("countertop", "cabinet", "shelf", "toilet", "drawer", "garbagecan", "bathtubbasin"),
     ),
 }
@@ -196,7 +272,9 @@ class World:
         g = self.goal
         if g.target_kind is None or thing.kind != g.object_kind or thing.location is None:
             return False
-        return self.receptacles[thing.location].kind == g.target_kind and self.has_state(thing, g.required_state)
+        return self.receptacles[thing.location].kind == g.target_kind and self.has_state(
+            thing, g.required_state
+        )
 
     def objects_in_place(self) -> int:
         if self.goal.target_kind is None:
@@ -208,8 +286,11 @@ class World:
         lamp = self.lamp()
         held = self.things.get(self.holding) if self.holding else None
         return bool(
-            lamp is not None and held is not None and held.kind == self.goal.object_kind
-            and self.lamp_on and self.agent_at == lamp.location
+            lamp is not None
+            and held is not None
+            and held.kind == self.goal.object_kind
+            and self.lamp_on
+            and self.agent_at == lamp.location
         )
 
     def goal_reached(self) -> bool:
@@ -244,7 +325,9 @@ def generate(rng: np.random.Generator, task_type: str | None = None) -> World:
     for kind, (low, high) in room.receptacles.items():
         for i in range(int(rng.integers(low, high + 1))):
             openable = kind in OPENABLE
-            receptacles[f"{kind} {i + 1}"] = Receptacle(f"{kind} {i + 1}", kind, openable, not openable)
+            receptacles[f"{kind} {i + 1}"] = Receptacle(
+                f"{kind} {i + 1}", kind, openable, not openable
+            )
 
     # The goal: an object kind the task can act on, and a target kind other than the appliance.
     kinds = sorted(room.objects)

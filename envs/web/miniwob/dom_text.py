@@ -76,8 +76,9 @@ class CommandError(ValueError):
     """A command that could not be parsed; the message says what was expected."""
 
 
-CALL = re.compile(r"^\s*(click|type|select)\s*\(\s*(-?\d+)\s*(?:,\s*(.*?))?\s*\)\s*$",
-                  re.IGNORECASE | re.DOTALL)
+CALL = re.compile(
+    r"^\s*(click|type|select)\s*\(\s*(-?\d+)\s*(?:,\s*(.*?))?\s*\)\s*$", re.IGNORECASE | re.DOTALL
+)
 SHORT_CLICK = re.compile(r"^\s*click\s*\[?\s*(-?\d+)\s*\]?\s*$", re.IGNORECASE)
 NEEDS_TEXT = ("type", "select")
 
@@ -88,7 +89,9 @@ def _unquote(arg: str) -> str:
         try:
             value = json.loads(arg)
         except json.JSONDecodeError as err:
-            raise CommandError(f"the text argument {arg!r} is not a valid quoted string ({err.msg})") from err
+            raise CommandError(
+                f"the text argument {arg!r} is not a valid quoted string ({err.msg})"
+            ) from err
         if not isinstance(value, str):
             raise CommandError(f"the text argument {arg!r} must be a string")
         return value
@@ -109,9 +112,15 @@ def parse_command(raw: str) -> WebCommand:
             raise CommandError("a JSON command must be an object with 'action' and 'ref'")
         verb = str(data.get("action", "")).lower()
         if verb not in ("click", *NEEDS_TEXT):
-            raise CommandError(f"JSON field 'action' must be click, type or select, got {data.get('action')!r}")
+            raise CommandError(
+                f"JSON field 'action' must be click, type or select, got {data.get('action')!r}"
+            )
         ref = data.get("ref")
-        if isinstance(ref, bool) or not isinstance(ref, (int, str)) or not str(ref).lstrip("-").isdigit():
+        if (
+            isinstance(ref, bool)
+            or not isinstance(ref, (int, str))
+            or not str(ref).lstrip("-").isdigit()
+        ):
             raise CommandError(f"JSON field 'ref' must be an element ref (an integer), got {ref!r}")
         text = data.get("text", data.get("option", ""))
         if verb in NEEDS_TEXT and not isinstance(text, str):
@@ -123,12 +132,13 @@ def parse_command(raw: str) -> WebCommand:
     m = CALL.match(raw)
     if not m:
         raise CommandError(
-            f"cannot parse {raw[:60]!r}; expected click(ref), type(ref, \"text\"), "
-            "select(ref, \"option\") or JSON {\"action\": ..., \"ref\": ...}")
+            f'cannot parse {raw[:60]!r}; expected click(ref), type(ref, "text"), '
+            'select(ref, "option") or JSON {"action": ..., "ref": ...}'
+        )
     verb, ref, arg = m.group(1).lower(), int(m.group(2)), m.group(3)
     if verb in NEEDS_TEXT:
         if arg is None:
-            raise CommandError(f"{verb}(ref, \"text\") needs a text argument")
+            raise CommandError(f'{verb}(ref, "text") needs a text argument')
         return WebCommand(verb, ref, _unquote(arg))
     if arg:
         raise CommandError(f"click takes one argument (a ref), got {raw[:60]!r}")

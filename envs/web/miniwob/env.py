@@ -73,7 +73,7 @@ def make_spec(task: str) -> TaskSpec:
         instruction=f"MiniWoB++ {task}: {TASKS[task][0]} The utterance on the page says exactly what.",
         success="MiniWoB's task page ends the episode with a positive reward.",
         action_meaning='click(ref), type(ref, "text"), select(ref, "option"), or JSON '
-                       '{"action": ..., "ref": ..., "text": ...}; refs are the [numbers] in the DOM text.',
+        '{"action": ..., "ref": ..., "text": ...}; refs are the [numbers] in the DOM text.',
         family="web",
         tags=("miniwob", "browser", "dom", task),
         state=MINIWOB_STATE,
@@ -104,7 +104,9 @@ class MiniWoBEnv(WebTaskEnv, EzPickle):
     def _read(self) -> None:
         assert self._page is not None
         self.elements = self._page.dom()
-        self.selects = {e.ref: self._page.select_state(e.ref) for e in self.elements if e.tag == "select"}
+        self.selects = {
+            e.ref: self._page.select_state(e.ref) for e in self.elements if e.tag == "select"
+        }
 
     def _reset(self, *, seed, options):
         from selenium.common.exceptions import WebDriverException
@@ -118,7 +120,9 @@ class MiniWoBEnv(WebTaskEnv, EzPickle):
         except (WebDriverException, DriverConnectionError, ConnectionError) as err:
             # The browser crashed or was killed (long training runs see this): start a
             # fresh one rather than ending the run.
-            log.warning("%s: Chromium failed (%s); restarting it", self.task, str(err).splitlines()[0])
+            log.warning(
+                "%s: Chromium failed (%s); restarting it", self.task, str(err).splitlines()[0]
+            )
             self._page.close()
             self._page = MiniWoBPage(self.task)
             self._page.start(task_seed)
@@ -143,13 +147,21 @@ class MiniWoBEnv(WebTaskEnv, EzPickle):
         if cmd.ref not in refs:
             return CommandResult(
                 f"Invalid command: no element with ref {cmd.ref} on the page "
-                f"(refs shown: {min(refs) if refs else '-'}..{max(refs) if refs else '-'}).", False)
+                f"(refs shown: {min(refs) if refs else '-'}..{max(refs) if refs else '-'}).",
+                False,
+            )
         if cmd.verb == "select" and cmd.ref not in self.selects:
-            return CommandResult(f"Invalid command: element {cmd.ref} is not a drop-down list.", False)
-        if cmd.verb == "select" and cmd.text.strip().lower() not in [o.lower() for o in self.selects[cmd.ref][0]]:
+            return CommandResult(
+                f"Invalid command: element {cmd.ref} is not a drop-down list.", False
+            )
+        if cmd.verb == "select" and cmd.text.strip().lower() not in [
+            o.lower() for o in self.selects[cmd.ref][0]
+        ]:
             return CommandResult(
                 f"Invalid command: list {cmd.ref} has no option {cmd.text!r}; "
-                f"options: {json.dumps(self.selects[cmd.ref][0])}.", False)
+                f"options: {json.dumps(self.selects[cmd.ref][0])}.",
+                False,
+            )
         if cmd.verb == "click":
             problem = self._page.click(cmd.ref)
         elif cmd.verb == "type":
@@ -157,7 +169,9 @@ class MiniWoBEnv(WebTaskEnv, EzPickle):
         else:
             problem = self._page.select(cmd.ref, cmd.text)
         if problem:
-            return CommandResult(f"Invalid command: the browser could not {cmd.verb} {cmd.ref}: {problem}.", False)
+            return CommandResult(
+                f"Invalid command: the browser could not {cmd.verb} {cmd.ref}: {problem}.", False
+            )
         self._page.settle()
         meta = self._page.metadata()
         if meta["done"]:
@@ -165,31 +179,47 @@ class MiniWoBEnv(WebTaskEnv, EzPickle):
             self.raw_reward = float(meta["raw_reward"])
             self.reason = str(meta.get("reason") or "")
             outcome = "succeeded" if self.raw_reward > 0 else "failed"
-            return CommandResult(f"The task {outcome} (reward {self.raw_reward:g}).", True,
-                                 {"task": self.raw_reward}, terminated=True)
+            return CommandResult(
+                f"The task {outcome} (reward {self.raw_reward:g}).",
+                True,
+                {"task": self.raw_reward},
+                terminated=True,
+            )
         self._read()
         return CommandResult(f"Done: {format_command(cmd)}.", True)
 
     def _observe(self, feedback: str) -> tuple[str, dict[str, Any]]:
         dom = render_dom(self.elements, {r: o for r, (o, _) in self.selects.items()})
         for ref, (_, selected) in self.selects.items():
-            dom = dom.replace(f"[{ref}] select", f"[{ref}] select selected={json.dumps(selected)}", 1)
+            dom = dom.replace(
+                f"[{ref}] select", f"[{ref}] select selected={json.dumps(selected)}", 1
+            )
         text = f"Task: {self.utterance}\n\n{dom}"
         if feedback:
             text += f"\n\n{feedback}"
         obs = fit_text(text, MAX_OBS)
         focused = next((e.ref for e in self.elements if e.focused), -1)
         state = self.text_state(obs)
-        state.update({
-            "dom": fit_text(dom, MAX_OBS),
-            "num_elements": np.int64(sum(not e.is_text_node for e in self.elements)),
-            "focused_ref": np.int64(focused),
-            "task_over": bool(self.over),
-        })
-        admissible = [] if self.over else [f"click({e.ref})" for e in self.elements
-                                           if not e.is_text_node and e.tag != "body"]
-        info = {"reward_state": state, "success": bool(self.over and self.raw_reward > 0),
-                "admissible_actions": admissible}
+        state.update(
+            {
+                "dom": fit_text(dom, MAX_OBS),
+                "num_elements": np.int64(sum(not e.is_text_node for e in self.elements)),
+                "focused_ref": np.int64(focused),
+                "task_over": bool(self.over),
+            }
+        )
+        admissible = (
+            []
+            if self.over
+            else [
+                f"click({e.ref})" for e in self.elements if not e.is_text_node and e.tag != "body"
+            ]
+        )
+        info = {
+            "reward_state": state,
+            "success": bool(self.over and self.raw_reward > 0),
+            "admissible_actions": admissible,
+        }
         if self.over:
             info["miniwob_reason"] = self.reason
         return obs, info
@@ -207,10 +237,16 @@ class MiniWoBEnv(WebTaskEnv, EzPickle):
 
 
 def _make_class(task: str) -> type[MiniWoBEnv]:
-    cls = type(class_name(task), (MiniWoBEnv,), {
-        "task": task, "task_spec": make_spec(task), "__module__": __name__,
-        "__doc__": __doc__,
-    })
+    cls = type(
+        class_name(task),
+        (MiniWoBEnv,),
+        {
+            "task": task,
+            "task_spec": make_spec(task),
+            "__module__": __name__,
+            "__doc__": __doc__,
+        },
+    )
     cls.__qualname__ = cls.__name__
     return cls
 

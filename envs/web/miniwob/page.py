@@ -66,9 +66,15 @@ def flatten(raw: dict[str, Any]) -> list[Element]:
             text, children = " ".join(c["text"] for c in children), []
         classes = node.get("classes", "")
         el = Element(
-            ref=int(node["ref"]), tag=node["tag"].lower(), text=text, value=node.get("value"),
-            id=node.get("id", "") or "", classes=classes if isinstance(classes, str) else "",
-            depth=depth, focused=bool(node.get("focused", False)), parent=parent,
+            ref=int(node["ref"]),
+            tag=node["tag"].lower(),
+            text=text,
+            value=node.get("value"),
+            id=node.get("id", "") or "",
+            classes=classes if isinstance(classes, str) else "",
+            depth=depth,
+            focused=bool(node.get("focused", False)),
+            parent=parent,
         )
         out.append(el)
         for child in children:
@@ -88,14 +94,19 @@ class MiniWoBPage:
         self.browser = Chromium.launch(width=500, height=400)
         self.driver = self.browser.driver
         self.driver.get(task_url(task))
-        self._wait(lambda: self.driver.execute_script(
-            "return typeof core !== 'undefined' && document.getElementById('sync-task-cover') !== null"))
+        self._wait(
+            lambda: self.driver.execute_script(
+                "return typeof core !== 'undefined' && document.getElementById('sync-task-cover') !== null"
+            )
+        )
 
     def _wait(self, predicate, timeout: float = READY_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"miniwob task {self.task!r} did not become ready in {timeout} s")
+                raise TimeoutError(
+                    f"miniwob task {self.task!r} did not become ready in {timeout} s"
+                )
             time.sleep(0.02)
 
     def start(self, seed: int) -> None:
@@ -115,15 +126,14 @@ class MiniWoBPage:
 
     def dom(self) -> list[Element]:
         """The visible DOM of the task area (this call also refreshes the clickable refs)."""
-        raw = self.driver.execute_script(
-            "var wrap = document.body;"
-            "return core.getDOMInfo(wrap);")
+        raw = self.driver.execute_script("var wrap = document.body;return core.getDOMInfo(wrap);")
         return flatten(raw) if raw else []
 
     def metadata(self) -> dict[str, Any]:
         return self.driver.execute_script(
             'return {"done": WOB_DONE_GLOBAL, "raw_reward": WOB_RAW_REWARD_GLOBAL,'
-            ' "reason": WOB_REWARD_REASON};')
+            ' "reason": WOB_REWARD_REASON};'
+        )
 
     # -- actions (refs come from the last dom() call) -----------------------------
     def click(self, ref: int) -> str | None:
@@ -139,8 +149,9 @@ class MiniWoBPage:
         if problem:
             return problem
         self.driver.execute_script(
-            "var e = core.previousDOMInfo[arguments[0]];"
-            "if (e && 'value' in e) { e.value = ''; }", ref)
+            "var e = core.previousDOMInfo[arguments[0]];if (e && 'value' in e) { e.value = ''; }",
+            ref,
+        )
         chain = ActionChains(self.driver, duration=0)
         for key in text:
             chain.w3c_actions.key_action.key_down(key)
@@ -157,7 +168,10 @@ class MiniWoBPage:
             "  if (e.options[i].text.trim().toLowerCase() === arguments[1].trim().toLowerCase()) {"
             "    e.selectedIndex = i; e.dispatchEvent(new Event('change', {bubbles: true}));"
             "    return null; } }"
-            "return 'no option ' + JSON.stringify(arguments[1]);", ref, option)
+            "return 'no option ' + JSON.stringify(arguments[1]);",
+            ref,
+            option,
+        )
 
     def select_state(self, ref: int) -> tuple[list[str], str]:
         """(option texts, selected option text) of a <select> element."""
@@ -165,7 +179,9 @@ class MiniWoBPage:
             "var e = core.previousDOMInfo[arguments[0]];"
             "if (!e || e.tagName !== 'SELECT') return [[], ''];"
             "var texts = Array.from(e.options).map(function (o) { return o.text.trim(); });"
-            "return [texts, e.selectedIndex >= 0 ? texts[e.selectedIndex] : ''];", ref)
+            "return [texts, e.selectedIndex >= 0 ? texts[e.selectedIndex] : ''];",
+            ref,
+        )
         return list(options), str(selected)
 
     def settle(self) -> None:
@@ -173,7 +189,8 @@ class MiniWoBPage:
         self.driver.execute_async_script(
             "var done = arguments[arguments.length - 1];"
             "setTimeout(function () { requestAnimationFrame(function () {"
-            " setTimeout(done, 0); }); }, 0);")
+            " setTimeout(done, 0); }); }, 0);"
+        )
 
     def run_script(self, script: str) -> None:
         self.driver.execute_script(script)

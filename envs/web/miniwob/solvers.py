@@ -32,8 +32,11 @@ def _text_of(el: Element, by_ref: dict[int, Element]) -> str:
     """An element's own text, or the text of its text-node children (labels, buttons)."""
     if el.text is not None:
         return el.text.strip()
-    return " ".join((by_ref[c].text or "").strip() for c in el.children
-                    if c in by_ref and by_ref[c].is_text_node).strip()
+    return " ".join(
+        (by_ref[c].text or "").strip()
+        for c in el.children
+        if c in by_ref and by_ref[c].is_text_node
+    ).strip()
 
 
 def _find(elements: list[Element], pred: Callable[[Element], bool]) -> Element:
@@ -151,9 +154,16 @@ def use_autocomplete(utterance: str, elements: list[Element], selects: SelectInf
     field = _find(elements, lambda e: e.tag == "input_text")
     value = str(field.value or "")
     by_ref = {e.ref: e for e in elements}
-    menu = [el for el in elements
-            if el.parent in by_ref and by_ref[el.parent].tag == "li" and _text_of(el, by_ref)]
-    if value.startswith(start) and value.endswith(end) and (not menu or value in {_text_of(m, by_ref) for m in menu}):
+    menu = [
+        el
+        for el in elements
+        if el.parent in by_ref and by_ref[el.parent].tag == "li" and _text_of(el, by_ref)
+    ]
+    if (
+        value.startswith(start)
+        and value.endswith(end)
+        and (not menu or value in {_text_of(m, by_ref) for m in menu})
+    ):
         return _submit(elements)
     for el in menu:  # the suggestion menu, once the prefix is typed
         text = _text_of(el, by_ref)
@@ -167,8 +177,9 @@ def email_inbox_delete(utterance: str, elements: list[Element], selects: SelectI
     if not m:
         raise NoMoveError(f"cannot read {utterance!r}")
     by_ref = {e.ref: e for e in elements}
-    sender = _find(elements, lambda e: e.tag == "div" and e.text == m.group(1)
-                   and "email-sender" in e.classes)
+    sender = _find(
+        elements, lambda e: e.tag == "div" and e.text == m.group(1) and "email-sender" in e.classes
+    )
     # Up from the sender to its thread, then down to the thread's trash icon.
     thread = by_ref[sender.parent]
     while "email-thread" not in thread.classes and thread.parent in by_ref:

@@ -47,10 +47,15 @@ class Product:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Product:
         return cls(
-            id=d["id"], title=d["title"], brand=d["brand"], category=d["category"],
-            product_type=d["product_type"], attributes=tuple(d["attributes"]),
+            id=d["id"],
+            title=d["title"],
+            brand=d["brand"],
+            category=d["category"],
+            product_type=d["product_type"],
+            attributes=tuple(d["attributes"]),
             options={k: tuple(v) for k, v in d["options"].items()},
-            price=float(d["price"]), rating=float(d["rating"]),
+            price=float(d["price"]),
+            rating=float(d["rating"]),
         )
 
     @property
@@ -80,9 +85,14 @@ class Goal:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"product_type": self.product_type, "category": self.category,
-                "attributes": list(self.attributes), "options": dict(self.options),
-                "price_upper": self.price_upper, "target_id": self.target_id}
+        return {
+            "product_type": self.product_type,
+            "category": self.category,
+            "attributes": list(self.attributes),
+            "options": dict(self.options),
+            "price_upper": self.price_upper,
+            "target_id": self.target_id,
+        }
 
 
 @dataclass
@@ -116,11 +126,14 @@ class Catalogue:
         k = int(rng.integers(1, min(2, len(product.attributes)) + 1))
         picks = sorted(rng.choice(len(product.attributes), size=k, replace=False).tolist())
         attributes = tuple(product.attributes[i] for i in picks)
-        options = {name: values[int(rng.integers(len(values)))]
-                   for name, values in sorted(product.options.items())}
+        options = {
+            name: values[int(rng.integers(len(values)))]
+            for name, values in sorted(product.options.items())
+        }
         bound = math.ceil(product.price * float(rng.uniform(1.05, 1.6)))
-        return Goal(product.product_type, product.category, attributes, options,
-                    float(bound), product.id)
+        return Goal(
+            product.product_type, product.category, attributes, options, float(bound), product.id
+        )
 
 
 def reward(goal: Goal, product: Product, chosen: dict[str, str]) -> dict[str, float]:

@@ -68,7 +68,9 @@ SHOP_STATE = TEXT_STATE + (
     StateVar("page", (), "str", "-", "the kind of page shown: search, results, item or done"),
     StateVar("num_searches", (), "int64", "count", "searches made in this episode"),
     StateVar("items_viewed", (), "int64", "count", "product pages opened in this episode"),
-    StateVar("purchased", (), "bool", "-", "whether 'buy now' was clicked (not whether it was right)"),
+    StateVar(
+        "purchased", (), "bool", "-", "whether 'buy now' was clicked (not whether it was right)"
+    ),
 )
 
 
@@ -76,12 +78,12 @@ def _spec(name: str, tags: tuple[str, ...]) -> TaskSpec:
     return TaskSpec(
         name=name,
         instruction="Find and buy the product the shopper's instruction describes, with the "
-                    "wanted options, within the price bound.",
+        "wanted options, within the price bound.",
         success="The purchased product has the wanted type, every wanted attribute and option, "
-                "and costs no more than the bound (WebShop reward == 1).",
+        "and costs no more than the bound (WebShop reward == 1).",
         action_meaning="search[query] on the search page; click[label] for a clickable "
-                       "shown as [label] (product id, option value, buy now, next >, < prev, "
-                       "back to search).",
+        "shown as [label] (product id, option value, buy now, next >, < prev, "
+        "back to search).",
         family="web",
         tags=("shop", "webshop", "navigation", "search", *tags),
         state=SHOP_STATE,
@@ -149,13 +151,16 @@ class ShopEnv(WebTaskEnv, EzPickle):
         m = COMMAND.match(self.raw_command)
         if m is None:
             return self._invalid(
-                f"Invalid action {self.raw_command[:80]!r}: expected search[query] or click[label].")
+                f"Invalid action {self.raw_command[:80]!r}: expected search[query] or click[label]."
+            )
         verb, arg = m.group(1).lower(), " ".join(m.group(2).split())
         if self.page.kind == "done":
             return self._invalid("The purchase is complete; the episode has ended.")
         if verb == "search":
             if not self.page.has_search:
-                return self._invalid("There is no search box on this page; click[back to search] first.")
+                return self._invalid(
+                    "There is no search box on this page; click[back to search] first."
+                )
             if not arg:
                 return self._invalid("search[] needs a query, e.g. search[red cotton t-shirt].")
             self.num_searches += 1
@@ -182,25 +187,35 @@ class ShopEnv(WebTaskEnv, EzPickle):
             raise RuntimeError("shop: the confirmation page was served but no purchase recorded")
         product = self.catalogue.by_id[bought[0]]
         self.purchase = reward(self.goal, product, bought[1])
-        return CommandResult(self.page.text, True, {"purchase": self.purchase["reward"]},
-                             terminated=True)
+        return CommandResult(
+            self.page.text, True, {"purchase": self.purchase["reward"]}, terminated=True
+        )
 
     # -- observation --------------------------------------------------------------
     def _observe(self, feedback: str) -> tuple[str, dict[str, Any]]:
         # A valid command answers with the new page; anything else (an invalid or
         # malformed command) with its message above the unchanged page.
-        text = self.page.text if feedback in ("", self.page.text) else f"{feedback}\n\n{self.page.text}"
+        text = (
+            self.page.text
+            if feedback in ("", self.page.text)
+            else f"{feedback}\n\n{self.page.text}"
+        )
         obs = fit_text(text, MAX_OBS)
         state = self.text_state(obs)
-        state.update({
-            "page": self.page.kind,
-            "num_searches": np.int64(self.num_searches),
-            "items_viewed": np.int64(self.items_viewed),
-            "purchased": self.purchase is not None,
-        })
-        admissible = ([] if self.page.kind == "done" else
-                      (["search[<query>]"] if self.page.has_search else [])
-                      + [f"click[{label}]" for label in self.page.clickables])
+        state.update(
+            {
+                "page": self.page.kind,
+                "num_searches": np.int64(self.num_searches),
+                "items_viewed": np.int64(self.items_viewed),
+                "purchased": self.purchase is not None,
+            }
+        )
+        admissible = (
+            []
+            if self.page.kind == "done"
+            else (["search[<query>]"] if self.page.has_search else [])
+            + [f"click[{label}]" for label in self.page.clickables]
+        )
         info: dict[str, Any] = {
             "reward_state": state,
             "success": bool(self.purchase is not None and self.purchase["reward"] >= 1.0 - 1e-9),

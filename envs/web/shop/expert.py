@@ -36,7 +36,11 @@ class ShopExpert:
             return f"search[{self.queries[min(self.query_index, len(self.queries) - 1)]}]"
         if page.kind == "results":
             for pid, title, price in RESULT_LINE.findall(page.text):
-                if pid not in self.rejected and float(price) <= self.goal.price_upper and self._fits_title(title):
+                if (
+                    pid not in self.rejected
+                    and float(price) <= self.goal.price_upper
+                    and self._fits_title(title)
+                ):
                     return f"click[{pid}]"
             if "next >" in page.links and self._result_page(page) < MAX_RESULT_PAGES:
                 return "click[next >]"

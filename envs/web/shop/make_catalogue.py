@@ -21,74 +21,203 @@ SEED = 20261122
 NUM_PRODUCTS = 1200
 
 COLORS = (
-    "black", "white", "red", "blue", "navy", "green", "grey", "pink", "beige", "brown",
-    "yellow", "purple", "olive", "orange",
+    "black",
+    "white",
+    "red",
+    "blue",
+    "navy",
+    "green",
+    "grey",
+    "pink",
+    "beige",
+    "brown",
+    "yellow",
+    "purple",
+    "olive",
+    "orange",
 )
 CLOTHING_SIZES = ("xs", "s", "m", "l", "xl", "xxl")
 SHOE_SIZES = ("6", "7", "8", "9", "10", "11", "12")
 
 # category -> product type -> (attribute pool, size options or None, price range in $)
-CATALOGUE_PLAN: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...] | None, tuple[float, float]]]] = {
+CATALOGUE_PLAN: dict[
+    str, dict[str, tuple[tuple[str, ...], tuple[str, ...] | None, tuple[float, float]]]
+] = {
     "clothing": {
-        "t-shirt": (("cotton", "organic", "slim fit", "machine washable", "short sleeve",
-                     "crew neck", "moisture wicking", "relaxed fit"), CLOTHING_SIZES, (8, 40)),
-        "hoodie": (("fleece", "cotton", "zip up", "pullover", "machine washable", "oversized",
-                    "lightweight"), CLOTHING_SIZES, (20, 80)),
-        "jeans": (("slim fit", "stretch", "high waist", "straight leg", "distressed",
-                   "machine washable"), ("28", "30", "32", "34", "36", "38"), (25, 90)),
-        "dress": (("floral", "sleeveless", "midi", "cotton", "long sleeve", "v neck",
-                   "machine washable"), CLOTHING_SIZES, (20, 120)),
-        "jacket": (("waterproof", "windproof", "insulated", "hooded", "lightweight",
-                    "packable", "fleece lined"), CLOTHING_SIZES, (40, 200)),
-        "socks": (("wool", "cotton", "cushioned", "ankle", "moisture wicking", "breathable"),
-                  ("s", "m", "l"), (5, 25)),
+        "t-shirt": (
+            (
+                "cotton",
+                "organic",
+                "slim fit",
+                "machine washable",
+                "short sleeve",
+                "crew neck",
+                "moisture wicking",
+                "relaxed fit",
+            ),
+            CLOTHING_SIZES,
+            (8, 40),
+        ),
+        "hoodie": (
+            (
+                "fleece",
+                "cotton",
+                "zip up",
+                "pullover",
+                "machine washable",
+                "oversized",
+                "lightweight",
+            ),
+            CLOTHING_SIZES,
+            (20, 80),
+        ),
+        "jeans": (
+            ("slim fit", "stretch", "high waist", "straight leg", "distressed", "machine washable"),
+            ("28", "30", "32", "34", "36", "38"),
+            (25, 90),
+        ),
+        "dress": (
+            ("floral", "sleeveless", "midi", "cotton", "long sleeve", "v neck", "machine washable"),
+            CLOTHING_SIZES,
+            (20, 120),
+        ),
+        "jacket": (
+            (
+                "waterproof",
+                "windproof",
+                "insulated",
+                "hooded",
+                "lightweight",
+                "packable",
+                "fleece lined",
+            ),
+            CLOTHING_SIZES,
+            (40, 200),
+        ),
+        "socks": (
+            ("wool", "cotton", "cushioned", "ankle", "moisture wicking", "breathable"),
+            ("s", "m", "l"),
+            (5, 25),
+        ),
     },
     "footwear": {
-        "running shoes": (("lightweight", "breathable", "cushioned", "non slip", "mesh",
-                           "wide fit"), SHOE_SIZES, (35, 160)),
-        "boots": (("leather", "waterproof", "insulated", "lace up", "non slip", "steel toe"),
-                  SHOE_SIZES, (50, 220)),
-        "sandals": (("leather", "adjustable strap", "arch support", "waterproof",
-                     "lightweight"), SHOE_SIZES, (15, 70)),
-        "slippers": (("memory foam", "fleece lined", "non slip", "machine washable"),
-                     SHOE_SIZES, (10, 45)),
+        "running shoes": (
+            ("lightweight", "breathable", "cushioned", "non slip", "mesh", "wide fit"),
+            SHOE_SIZES,
+            (35, 160),
+        ),
+        "boots": (
+            ("leather", "waterproof", "insulated", "lace up", "non slip", "steel toe"),
+            SHOE_SIZES,
+            (50, 220),
+        ),
+        "sandals": (
+            ("leather", "adjustable strap", "arch support", "waterproof", "lightweight"),
+            SHOE_SIZES,
+            (15, 70),
+        ),
+        "slippers": (
+            ("memory foam", "fleece lined", "non slip", "machine washable"),
+            SHOE_SIZES,
+            (10, 45),
+        ),
     },
     "home": {
-        "pillow": (("memory foam", "hypoallergenic", "cooling", "machine washable", "down",
-                    "organic"), ("standard", "queen", "king"), (15, 90)),
-        "blanket": (("fleece", "wool", "weighted", "machine washable", "cotton", "hypoallergenic"),
-                    ("throw", "twin", "queen", "king"), (20, 150)),
-        "mug": (("ceramic", "insulated", "dishwasher safe", "microwave safe", "stainless steel"),
-                ("8 oz", "12 oz", "16 oz"), (6, 30)),
-        "desk lamp": (("led", "dimmable", "usb charging", "adjustable arm", "touch control"),
-                      None, (15, 80)),
-        "curtains": (("blackout", "thermal insulated", "linen", "machine washable",
-                      "grommet top"), ("52x63", "52x84", "52x96"), (15, 70)),
+        "pillow": (
+            ("memory foam", "hypoallergenic", "cooling", "machine washable", "down", "organic"),
+            ("standard", "queen", "king"),
+            (15, 90),
+        ),
+        "blanket": (
+            ("fleece", "wool", "weighted", "machine washable", "cotton", "hypoallergenic"),
+            ("throw", "twin", "queen", "king"),
+            (20, 150),
+        ),
+        "mug": (
+            ("ceramic", "insulated", "dishwasher safe", "microwave safe", "stainless steel"),
+            ("8 oz", "12 oz", "16 oz"),
+            (6, 30),
+        ),
+        "desk lamp": (
+            ("led", "dimmable", "usb charging", "adjustable arm", "touch control"),
+            None,
+            (15, 80),
+        ),
+        "curtains": (
+            ("blackout", "thermal insulated", "linen", "machine washable", "grommet top"),
+            ("52x63", "52x84", "52x96"),
+            (15, 70),
+        ),
     },
     "electronics": {
-        "headphones": (("wireless", "noise cancelling", "bluetooth", "over ear",
-                        "foldable", "long battery life"), None, (20, 300)),
-        "phone case": (("shockproof", "slim", "clear", "wireless charging compatible",
-                        "leather"), ("iphone 14", "iphone 15", "galaxy s23", "pixel 8"), (8, 45)),
-        "charger": (("fast charging", "usb c", "dual port", "foldable plug", "compact"),
-                    ("20w", "30w", "65w"), (10, 60)),
-        "speaker": (("bluetooth", "waterproof", "portable", "wireless", "long battery life"),
-                    None, (25, 200)),
+        "headphones": (
+            (
+                "wireless",
+                "noise cancelling",
+                "bluetooth",
+                "over ear",
+                "foldable",
+                "long battery life",
+            ),
+            None,
+            (20, 300),
+        ),
+        "phone case": (
+            ("shockproof", "slim", "clear", "wireless charging compatible", "leather"),
+            ("iphone 14", "iphone 15", "galaxy s23", "pixel 8"),
+            (8, 45),
+        ),
+        "charger": (
+            ("fast charging", "usb c", "dual port", "foldable plug", "compact"),
+            ("20w", "30w", "65w"),
+            (10, 60),
+        ),
+        "speaker": (
+            ("bluetooth", "waterproof", "portable", "wireless", "long battery life"),
+            None,
+            (25, 200),
+        ),
     },
     "outdoor": {
-        "backpack": (("waterproof", "lightweight", "laptop compartment", "anti theft",
-                      "padded straps"), ("20l", "30l", "40l"), (25, 150)),
-        "water bottle": (("stainless steel", "insulated", "bpa free", "leak proof",
-                          "dishwasher safe"), ("500 ml", "750 ml", "1 l"), (8, 45)),
-        "tent": (("waterproof", "lightweight", "easy setup", "windproof", "double layer"),
-                 ("2 person", "4 person", "6 person"), (50, 350)),
+        "backpack": (
+            ("waterproof", "lightweight", "laptop compartment", "anti theft", "padded straps"),
+            ("20l", "30l", "40l"),
+            (25, 150),
+        ),
+        "water bottle": (
+            ("stainless steel", "insulated", "bpa free", "leak proof", "dishwasher safe"),
+            ("500 ml", "750 ml", "1 l"),
+            (8, 45),
+        ),
+        "tent": (
+            ("waterproof", "lightweight", "easy setup", "windproof", "double layer"),
+            ("2 person", "4 person", "6 person"),
+            (50, 350),
+        ),
     },
 }
 
 BRANDS = (
-    "Acme", "Northwind", "Bluepeak", "Fernway", "Kestrel", "Lumo", "Marlow", "Nordhaven",
-    "Oakridge", "Pinecrest", "Quillon", "Rivet", "Solace", "Tidewater", "Umbra", "Vantage",
-    "Willow", "Yarrow", "Zephyr", "Brightline",
+    "Acme",
+    "Northwind",
+    "Bluepeak",
+    "Fernway",
+    "Kestrel",
+    "Lumo",
+    "Marlow",
+    "Nordhaven",
+    "Oakridge",
+    "Pinecrest",
+    "Quillon",
+    "Rivet",
+    "Solace",
+    "Tidewater",
+    "Umbra",
+    "Vantage",
+    "Willow",
+    "Yarrow",
+    "Zephyr",
+    "Brightline",
 )
 
 
@@ -140,8 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.out or default_path()
     products = make_catalogue(args.seed, args.num_products)
-    payload = {"seed": args.seed, "generator": "agentgym.envs.web.shop.make_catalogue",
-               "products": products}
+    payload = {
+        "seed": args.seed,
+        "generator": "agentgym.envs.web.shop.make_catalogue",
+        "products": products,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, separators=(",", ":"), sort_keys=True) + "\n")
     return 0

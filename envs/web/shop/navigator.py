@@ -66,8 +66,9 @@ class ChromiumNavigator:
         while True:
             try:
                 if driver.execute_script(
-                        "return window.__agentgym_old_page === undefined"
-                        " && document.readyState === 'complete';"):
+                    "return window.__agentgym_old_page === undefined"
+                    " && document.readyState === 'complete';"
+                ):
                     break
             except WebDriverException:
                 pass
@@ -85,8 +86,11 @@ class ChromiumNavigator:
         from selenium.webdriver.common.by import By
 
         driver = self.browser.driver
-        links = [a for a in driver.find_elements(By.CSS_SELECTOR, "a[data-label]")
-                 if (a.get_attribute("data-label") or "").lower() == label]
+        links = [
+            a
+            for a in driver.find_elements(By.CSS_SELECTOR, "a[data-label]")
+            if (a.get_attribute("data-label") or "").lower() == label
+        ]
         if not links:
             raise LookupError(f"no element with data-label {label!r} on {driver.current_url}")
         self._mark()

@@ -42,8 +42,10 @@ class ShopState:
 
 def _link(label: str, href: str, text: str | None = None, selected: bool = False) -> str:
     cls = "clickable selected" if selected else "clickable"
-    return (f'<a class="{cls}" data-label="{html.escape(label)}" href="{html.escape(href)}">'
-            f"{html.escape(text if text is not None else label)}</a>")
+    return (
+        f'<a class="{cls}" data-label="{html.escape(label)}" href="{html.escape(href)}">'
+        f"{html.escape(text if text is not None else label)}</a>"
+    )
 
 
 def _page(title: str, goal: Goal, body: str) -> str:
@@ -56,44 +58,53 @@ def _page(title: str, goal: Goal, body: str) -> str:
 
 
 def search_page(sid: str, goal: Goal) -> str:
-    form = (f'<form data-label="search" action="/{sid}/search" method="get">'
-            '<input type="text" name="q" id="search_input" value="">'
-            '<button type="submit" id="search_button">Search</button></form>')
+    form = (
+        f'<form data-label="search" action="/{sid}/search" method="get">'
+        '<input type="text" name="q" id="search_input" value="">'
+        '<button type="submit" id="search_button">Search</button></form>'
+    )
     return _page("Search", goal, form)
 
 
 def results_page(sid: str, goal: Goal, query: str, results: list[Product], page: int) -> str:
     pages = max(1, -(-len(results) // RESULTS_PER_PAGE))
     page = min(max(page, 1), pages)
-    shown = results[(page - 1) * RESULTS_PER_PAGE: page * RESULTS_PER_PAGE]
+    shown = results[(page - 1) * RESULTS_PER_PAGE : page * RESULTS_PER_PAGE]
     nav = [_link("back to search", f"/{sid}/")]
     if page > 1:
         nav.append(_link("< prev", f"/{sid}/search?{urlencode({'q': query, 'page': page - 1})}"))
     if page < pages:
         nav.append(_link("next >", f"/{sid}/search?{urlencode({'q': query, 'page': page + 1})}"))
     rows = "".join(
-        f'<li>{_link(p.id.lower(), f"/{sid}/item/{p.id}?" + urlencode({"q": query, "page": page}), p.id)}'
+        f"<li>{_link(p.id.lower(), f'/{sid}/item/{p.id}?' + urlencode({'q': query, 'page': page}), p.id)}"
         f' <span class="title">{html.escape(p.title)}</span>'
         f' <span class="price">${p.price:.2f}</span></li>'
         for p in shown
     )
-    summary = (f"<p>Page {page} of {pages} ({len(results)} results for "
-               f"&quot;{html.escape(query)}&quot;)</p>")
+    summary = (
+        f"<p>Page {page} of {pages} ({len(results)} results for "
+        f"&quot;{html.escape(query)}&quot;)</p>"
+    )
     return _page("Results", goal, "<p>" + " ".join(nav) + "</p>" + summary + f"<ul>{rows}</ul>")
 
 
-def item_page(sid: str, goal: Goal, product: Product, query: str, page: int,
-              chosen: dict[str, str]) -> str:
+def item_page(
+    sid: str, goal: Goal, product: Product, query: str, page: int, chosen: dict[str, str]
+) -> str:
     base = {"q": query, "page": page}
-    nav = [_link("back to search", f"/{sid}/"),
-           _link("< prev", f"/{sid}/search?{urlencode(base)}")]
+    nav = [_link("back to search", f"/{sid}/"), _link("< prev", f"/{sid}/search?{urlencode(base)}")]
     option_rows = []
     for name, values in product.options.items():
         links = []
         for value in values:
             params = {**base, **chosen, name: value}
-            links.append(_link(value, f"/{sid}/item/{product.id}?{urlencode(params)}",
-                               selected=chosen.get(name) == value))
+            links.append(
+                _link(
+                    value,
+                    f"/{sid}/item/{product.id}?{urlencode(params)}",
+                    selected=chosen.get(name) == value,
+                )
+            )
         option_rows.append(f'<p class="option">{html.escape(name)}: {" ".join(links)}</p>')
     buy = _link("buy now", f"/{sid}/buy/{product.id}?{urlencode(chosen)}")
     body = (
@@ -102,16 +113,19 @@ def item_page(sid: str, goal: Goal, product: Product, query: str, page: int,
         f'<p class="price">Price: ${product.price:.2f}</p>'
         f'<p class="rating">Rating: {product.rating:.1f}</p>'
         f'<p class="features">Features: {html.escape(", ".join(product.attributes))}</p>'
-        + "".join(option_rows) + f"<p>{buy}</p>"
+        + "".join(option_rows)
+        + f"<p>{buy}</p>"
     )
     return _page("Item", goal, body)
 
 
 def done_page(goal: Goal, product: Product, chosen: dict[str, str]) -> str:
     opts = ", ".join(f"{k}: {v}" for k, v in chosen.items()) or "none"
-    body = (f"<p>Thank you for shopping with us!</p>"
-            f'<p class="purchased">You bought {html.escape(product.title)} '
-            f"({html.escape(product.id)}) for ${product.price:.2f}, options: {html.escape(opts)}.</p>")
+    body = (
+        f"<p>Thank you for shopping with us!</p>"
+        f'<p class="purchased">You bought {html.escape(product.title)} '
+        f"({html.escape(product.id)}) for ${product.price:.2f}, options: {html.escape(opts)}.</p>"
+    )
     return _page("Done", goal, body)
 
 

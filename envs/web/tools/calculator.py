@@ -16,14 +16,25 @@ MAX_EXPONENT = 100
 MAX_MAGNITUDE = 1e100
 
 BINARY = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
 UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 FUNCTIONS = {
-    "sqrt": math.sqrt, "abs": abs, "round": round, "min": min, "max": max,
-    "floor": math.floor, "ceil": math.ceil, "log": math.log, "exp": math.exp,
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "round": round,
+    "min": min,
+    "max": max,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "log": math.log,
+    "exp": math.exp,
 }
 
 
@@ -34,7 +45,11 @@ class CalculatorError(ValueError):
 def _eval(node: ast.AST) -> float:
     if isinstance(node, ast.Expression):
         return _eval(node.body)
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ):
         return node.value
     if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
         left, right = _eval(node.left), _eval(node.right)
@@ -51,12 +66,16 @@ def _eval(node: ast.AST) -> float:
         return UNARY[type(node.op)](_eval(node.operand))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         if node.func.id not in FUNCTIONS:
-            raise CalculatorError(f"unknown function {node.func.id!r}; known: {', '.join(sorted(FUNCTIONS))}")
+            raise CalculatorError(
+                f"unknown function {node.func.id!r}; known: {', '.join(sorted(FUNCTIONS))}"
+            )
         try:
             return FUNCTIONS[node.func.id](*[_eval(a) for a in node.args])
         except (TypeError, ValueError) as err:
             raise CalculatorError(f"{node.func.id}: {err}") from err
-    raise CalculatorError(f"unsupported syntax {type(node).__name__}; use numbers, + - * / // % ** and ()")
+    raise CalculatorError(
+        f"unsupported syntax {type(node).__name__}; use numbers, + - * / // % ** and ()"
+    )
 
 
 def calculate(expression: str) -> float | int:

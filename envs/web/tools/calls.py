@@ -29,8 +29,10 @@ def parse_call(raw: str) -> tuple[str, dict[str, Any]]:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as err:
-        raise CallError(f"malformed JSON ({err.msg} at character {err.pos}); expected "
-                        '{"name": "<tool>", "arguments": {...}}') from err
+        raise CallError(
+            f"malformed JSON ({err.msg} at character {err.pos}); expected "
+            '{"name": "<tool>", "arguments": {...}}'
+        ) from err
     if isinstance(data, list):
         if len(data) != 1:
             raise CallError(f"make exactly one call per step, got a list of {len(data)}")
@@ -82,8 +84,12 @@ def same_value(a: Any, b: Any, tol: float = 1e-6) -> bool:
     return _norm(a) == _norm(b)
 
 
-def argument_score(name: str, args: dict[str, Any], gold: dict[str, Any],
-                   evaluate: Callable[[str, dict[str, Any]], Any]) -> float:
+def argument_score(
+    name: str,
+    args: dict[str, Any],
+    gold: dict[str, Any],
+    evaluate: Callable[[str, dict[str, Any]], Any],
+) -> float:
     """ToolRL's parameter reward in [0, 1]: half name overlap (Jaccard), half values."""
     keys, gold_keys = set(args), set(gold)
     jaccard = len(keys & gold_keys) / max(1, len(keys | gold_keys))
@@ -94,7 +100,9 @@ def argument_score(name: str, args: dict[str, Any], gold: dict[str, Any],
         except ValueError:
             values = 0.0
     else:
-        values = sum(k in args and same_value(args[k], v) for k, v in gold.items()) / max(1, len(gold))
+        values = sum(k in args and same_value(args[k], v) for k, v in gold.items()) / max(
+            1, len(gold)
+        )
     return 0.5 * jaccard + 0.5 * values
 
 

@@ -73,10 +73,14 @@ W_RIGHT, W_WRONG = 1.0, -0.5
 
 TOOLS_STATE = TEXT_STATE + (
     StateVar("question", (), "str", "-", "the question to answer"),
-    StateVar("num_tool_calls", (), "int64", "count", "tool calls made so far (final_answer excluded)"),
+    StateVar(
+        "num_tool_calls", (), "int64", "count", "tool calls made so far (final_answer excluded)"
+    ),
     StateVar("last_tool", (), "str", "-", "name of the last tool called ('' if none or malformed)"),
     StateVar("last_result", (), "str", "-", "the last tool result or error message, as text"),
-    StateVar("answered", (), "bool", "-", "whether final_answer was called (not whether it was right)"),
+    StateVar(
+        "answered", (), "bool", "-", "whether final_answer was called (not whether it was right)"
+    ),
 )
 
 
@@ -90,7 +94,7 @@ class ToolsEnv(WebTaskEnv, EzPickle):
     task_spec: ClassVar[TaskSpec] = TaskSpec(
         name="Tools",
         instruction="Answer the question by calling tools (calculator, unit_convert, kb_lookup, "
-                    "sql) with JSON function calls, then call final_answer.",
+        "sql) with JSON function calls, then call final_answer.",
         success="final_answer gives the correct answer.",
         action_meaning='One JSON function call per step: {"name": <tool>, "arguments": {...}}.',
         family="tools",
@@ -101,13 +105,19 @@ class ToolsEnv(WebTaskEnv, EzPickle):
     max_command_length = 1024
     tools: ClassVar[list[dict[str, Any]]] = TOOL_SCHEMAS
 
-    def __init__(self, kinds: tuple[str, ...] | list[str] = KINDS, reward: Any = None,
-                 render_mode: str | None = None) -> None:
+    def __init__(
+        self,
+        kinds: tuple[str, ...] | list[str] = KINDS,
+        reward: Any = None,
+        render_mode: str | None = None,
+    ) -> None:
         EzPickle.__init__(self, kinds=tuple(kinds), reward=reward, render_mode=render_mode)
         super().__init__(reward=reward, render_mode=render_mode)
         unknown = [k for k in kinds if k not in KINDS]
         if unknown or not kinds:
-            raise ValueError(f"ToolsEnv: kinds must be a non-empty subset of {KINDS}, got {tuple(kinds)}")
+            raise ValueError(
+                f"ToolsEnv: kinds must be a non-empty subset of {KINDS}, got {tuple(kinds)}"
+            )
         self.kinds = tuple(kinds)
         self.observation_space = text_space(MAX_OBS)
         self._tmp: Path | None = None
@@ -155,7 +165,9 @@ class ToolsEnv(WebTaskEnv, EzPickle):
         if name not in TOOL_NAMES:
             self.last_result = f"error: unknown tool {name!r}"
             terms["tool_name"] = W_UNKNOWN
-            return CommandResult(f"Invalid call: {unknown_name('tool', name, TOOL_NAMES)}", False, terms)
+            return CommandResult(
+                f"Invalid call: {unknown_name('tool', name, TOOL_NAMES)}", False, terms
+            )
         call_text = json.dumps({"name": name, "arguments": args}, sort_keys=True)
         if name == "final_answer":
             return self._answer(args, terms, call_text)
@@ -179,7 +191,8 @@ class ToolsEnv(WebTaskEnv, EzPickle):
             self.gold_results[gold] = result
             terms["tool_name"] = W_NAME
             terms["arguments"] = W_ARGS * argument_score(
-                name, args, self.question.gold_calls[gold][1], self.toolbox.call)
+                name, args, self.question.gold_calls[gold][1], self.toolbox.call
+            )
         return CommandResult(f"{name} returned: {self.last_result}", True, terms)
 
     def _gold_index(self, name: str) -> int | None:
@@ -190,46 +203,65 @@ class ToolsEnv(WebTaskEnv, EzPickle):
                 return i
         return None
 
-    def _answer(self, args: dict[str, Any], terms: dict[str, float], call_text: str) -> CommandResult:
+    def _answer(
+        self, args: dict[str, Any], terms: dict[str, float], call_text: str
+    ) -> CommandResult:
         assert self.question is not None
         if set(args) != {"answer"}:
             self.last_result = "error: final_answer takes exactly one argument, 'answer'"
             terms["tool_name"] = W_NAME
             return CommandResult(f"Invalid call: {self.last_result[7:]}.", False, terms)
         self.answered = True
-        self.correct = answer_correct(args["answer"], self.question.gold_answer, self.question.digits)
+        self.correct = answer_correct(
+            args["answer"], self.question.gold_answer, self.question.digits
+        )
         self.history.append((call_text, "answer recorded"))
         self.last_result = "answer recorded"
         terms["tool_name"] = W_NAME
         terms["answer"] = W_RIGHT if self.correct else W_WRONG
         verdict = "correct" if self.correct else "not correct"
-        return CommandResult(f"Final answer {args['answer']!r} recorded: {verdict}.", True, terms,
-                             terminated=True)
+        return CommandResult(
+            f"Final answer {args['answer']!r} recorded: {verdict}.", True, terms, terminated=True
+        )
 
     # -- observation --------------------------------------------------------------
     def _observe(self, feedback: str) -> tuple[str, dict[str, Any]]:
         assert self.question is not None
-        lines = [f"Question: {self.question.text}",
-                 "Tools: " + ", ".join(_signature(s) for s in TOOL_SCHEMAS),
-                 'Call one tool per step as JSON: {"name": "<tool>", "arguments": {...}}.']
+        lines = [
+            f"Question: {self.question.text}",
+            "Tools: " + ", ".join(_signature(s) for s in TOOL_SCHEMAS),
+            'Call one tool per step as JSON: {"name": "<tool>", "arguments": {...}}.',
+        ]
         if self.history:
             lines.append("Calls so far:")
-            lines += [f"{i + 1}. {call} -> {result}" for i, (call, result) in enumerate(self.history)]
+            lines += [
+                f"{i + 1}. {call} -> {result}" for i, (call, result) in enumerate(self.history)
+            ]
         lines.append(feedback)
         obs = fit_text("\n".join(lines), MAX_OBS)
         state = self.text_state(obs)
-        state.update({
-            "question": self.question.text,
-            "num_tool_calls": np.int64(self.num_tool_calls),
-            "last_tool": self.last_tool,
-            "last_result": self.last_result,
-            "answered": bool(self.answered),
-        })
-        info = {"reward_state": state, "success": bool(self.answered and self.correct),
-                "admissible_actions": [] if self.answered else [
-                    json.dumps({"name": n, "arguments": {k: "..." for k in SCHEMA_BY_NAME[n]["properties"]}})
-                    for n in TOOL_NAMES],
-                "question_kind": self.question.kind}
+        state.update(
+            {
+                "question": self.question.text,
+                "num_tool_calls": np.int64(self.num_tool_calls),
+                "last_tool": self.last_tool,
+                "last_result": self.last_result,
+                "answered": bool(self.answered),
+            }
+        )
+        info = {
+            "reward_state": state,
+            "success": bool(self.answered and self.correct),
+            "admissible_actions": []
+            if self.answered
+            else [
+                json.dumps(
+                    {"name": n, "arguments": {k: "..." for k in SCHEMA_BY_NAME[n]["properties"]}}
+                )
+                for n in TOOL_NAMES
+            ],
+            "question_kind": self.question.kind,
+        }
         return obs, info
 
     def expert_action(self) -> str:
@@ -242,8 +274,12 @@ class ToolsEnv(WebTaskEnv, EzPickle):
                 earlier = [self.gold_results[j] for j in range(i)]
                 return json.dumps({"name": name, "arguments": build(earlier)})
         last = self.gold_results[len(self.question.plan) - 1]
-        return json.dumps({"name": "final_answer",
-                           "arguments": {"answer": answer_from(last, self.question.digits)}})
+        return json.dumps(
+            {
+                "name": "final_answer",
+                "arguments": {"answer": answer_from(last, self.question.digits)},
+            }
+        )
 
     def close(self) -> None:
         if self._tmp is not None:

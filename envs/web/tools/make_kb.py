@@ -16,7 +16,26 @@ from pathlib import Path
 from typing import Any
 
 SEED = 7
-ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "th", "st", "kr", "dr")
+ONSETS = (
+    "b",
+    "d",
+    "f",
+    "g",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "z",
+    "th",
+    "st",
+    "kr",
+    "dr",
+)
 VOWELS = ("a", "e", "i", "o", "u", "ae", "ei", "ou")
 CODAS = ("", "n", "r", "l", "s", "th", "m", "nd", "rk")
 CONTINENTS = ("Aurelia", "Borea", "Cyrene", "Dravia")
@@ -25,14 +44,18 @@ CONTINENTS = ("Aurelia", "Borea", "Cyrene", "Dravia")
 def _name(rng: random.Random, used: set[str], syllables: tuple[int, int] = (2, 3)) -> str:
     while True:
         n = rng.randint(*syllables)
-        word = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(n)) + rng.choice(CODAS)
+        word = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(n)) + rng.choice(
+            CODAS
+        )
         word = word.capitalize()
         if word not in used and 4 <= len(word) <= 12:
             used.add(word)
             return word
 
 
-def make_kb(seed: int = SEED, countries: int = 30, mountains: int = 20, rivers: int = 20) -> dict[str, Any]:
+def make_kb(
+    seed: int = SEED, countries: int = 30, mountains: int = 20, rivers: int = 20
+) -> dict[str, Any]:
     rng = random.Random(seed)
     used: set[str] = set()
     entities: dict[str, dict[str, Any]] = {}
@@ -50,12 +73,14 @@ def make_kb(seed: int = SEED, countries: int = 30, mountains: int = 20, rivers: 
         }
     for _ in range(mountains):
         entities["Mount " + _name(rng, used)] = {
-            "type": "mountain", "height_m": rng.randint(900, 8_600),
+            "type": "mountain",
+            "height_m": rng.randint(900, 8_600),
             "country": rng.choice(country_names),
         }
     for _ in range(rivers):
         entities[_name(rng, used) + " River"] = {
-            "type": "river", "length_km": rng.randint(40, 6_500),
+            "type": "river",
+            "length_km": rng.randint(40, 6_500),
             "country": rng.choice(country_names),
         }
     return {"seed": seed, "generator": "agentgym.envs.web.tools.make_kb", "entities": entities}

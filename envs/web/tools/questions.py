@@ -55,7 +55,9 @@ def _pick(rng: np.random.Generator, items: list[Any]) -> Any:
     return items[int(rng.integers(len(items)))]
 
 
-def _templates(rng: np.random.Generator, rows: dict[str, list[tuple]]) -> dict[str, Callable[[], tuple]]:
+def _templates(
+    rng: np.random.Generator, rows: dict[str, list[tuple]]
+) -> dict[str, Callable[[], tuple]]:
     countries, mountains, rivers = _entities("country"), _entities("mountain"), _entities("river")
     departments = sorted({e[1] for e in rows["employees"]})
     products = sorted({o[1] for o in rows["orders"]}) or list(PRODUCTS)
@@ -68,18 +70,37 @@ def _templates(rng: np.random.Generator, rows: dict[str, list[tuple]]) -> dict[s
 
     def units():
         value = int(rng.integers(2, 500))
-        a, b = _pick(rng, [("km", "mi"), ("mi", "km"), ("kg", "lb"), ("lb", "kg"), ("l", "gal"),
-                           ("c", "f"), ("f", "c"), ("ft", "m")])
-        return (f"Convert {value} {a} to {b}. Round to 2 decimal places.", "units",
-                [("unit_convert", lambda r: {"value": value, "from_unit": a, "to_unit": b})], 2)
+        a, b = _pick(
+            rng,
+            [
+                ("km", "mi"),
+                ("mi", "km"),
+                ("kg", "lb"),
+                ("lb", "kg"),
+                ("l", "gal"),
+                ("c", "f"),
+                ("f", "c"),
+                ("ft", "m"),
+            ],
+        )
+        return (
+            f"Convert {value} {a} to {b}. Round to 2 decimal places.",
+            "units",
+            [("unit_convert", lambda r: {"value": value, "from_unit": a, "to_unit": b})],
+            2,
+        )
 
     def kb():
         country = _pick(rng, countries)
         relation = _pick(rng, ["capital", "currency", "continent", "population", "area_km2"])
         words = {"area_km2": "area in square kilometres"}.get(relation, relation)
         digits = 0 if relation in ("population", "area_km2") else None
-        return (f"What is the {words} of {country}?", "kb",
-                [("kb_lookup", lambda r: {"entity": country, "relation": relation})], digits)
+        return (
+            f"What is the {words} of {country}?",
+            "kb",
+            [("kb_lookup", lambda r: {"entity": country, "relation": relation})],
+            digits,
+        )
 
     def sql():
         dept = _pick(rng, departments)
@@ -95,33 +116,61 @@ def _templates(rng: np.random.Generator, rows: dict[str, list[tuple]]) -> dict[s
         choice = int(rng.integers(4))
         if choice == 0:
             m = _pick(rng, mountains)
-            return (f"How tall is {m} in feet? Round to the nearest whole number.", "multi",
-                    [("kb_lookup", lambda r: {"entity": m, "relation": "height_m"}),
-                     ("unit_convert", lambda r: {"value": r[0], "from_unit": "m", "to_unit": "ft"})], 0)
+            return (
+                f"How tall is {m} in feet? Round to the nearest whole number.",
+                "multi",
+                [
+                    ("kb_lookup", lambda r: {"entity": m, "relation": "height_m"}),
+                    ("unit_convert", lambda r: {"value": r[0], "from_unit": "m", "to_unit": "ft"}),
+                ],
+                0,
+            )
         if choice == 1:
             river = _pick(rng, rivers)
-            return (f"How long is the {river} in miles? Round to the nearest whole number.", "multi",
-                    [("kb_lookup", lambda r: {"entity": river, "relation": "length_km"}),
-                     ("unit_convert", lambda r: {"value": r[0], "from_unit": "km", "to_unit": "mi"})], 0)
+            return (
+                f"How long is the {river} in miles? Round to the nearest whole number.",
+                "multi",
+                [
+                    ("kb_lookup", lambda r: {"entity": river, "relation": "length_km"}),
+                    ("unit_convert", lambda r: {"value": r[0], "from_unit": "km", "to_unit": "mi"}),
+                ],
+                0,
+            )
         if choice == 2:
             a, b = (countries[int(i)] for i in rng.choice(len(countries), 2, replace=False))
-            return (f"What is the combined population of {a} and {b}?", "multi",
-                    [("kb_lookup", lambda r: {"entity": a, "relation": "population"}),
-                     ("kb_lookup", lambda r: {"entity": b, "relation": "population"}),
-                     ("calculator", lambda r: {"expression": f"{r[0]} + {r[1]}"})], 0)
+            return (
+                f"What is the combined population of {a} and {b}?",
+                "multi",
+                [
+                    ("kb_lookup", lambda r: {"entity": a, "relation": "population"}),
+                    ("kb_lookup", lambda r: {"entity": b, "relation": "population"}),
+                    ("calculator", lambda r: {"expression": f"{r[0]} + {r[1]}"}),
+                ],
+                0,
+            )
         product = _pick(rng, products)
         tax = int(rng.integers(5, 25))
         q = f"SELECT SUM(quantity * unit_price) FROM orders WHERE product = '{product}'"
-        return (f"What is the total value (quantity times unit price) of all {product} orders "
-                f"plus {tax}% tax? Round to 2 decimal places.", "multi",
-                [("sql", lambda r: {"query": q}),
-                 ("calculator", lambda r: {"expression": f"{_scalar(r[0])} * (1 + {tax} / 100)"})], 2)
+        return (
+            f"What is the total value (quantity times unit price) of all {product} orders "
+            f"plus {tax}% tax? Round to 2 decimal places.",
+            "multi",
+            [
+                ("sql", lambda r: {"query": q}),
+                ("calculator", lambda r: {"expression": f"{_scalar(r[0])} * (1 + {tax} / 100)"}),
+            ],
+            2,
+        )
 
     return {"calculator": calc, "units": units, "kb": kb, "sql": sql, "multi": multi}
 
 
-def make_question(rng: np.random.Generator, toolbox: Toolbox, rows: dict[str, list[tuple]],
-                  kinds: tuple[str, ...] = KINDS) -> Question:
+def make_question(
+    rng: np.random.Generator,
+    toolbox: Toolbox,
+    rows: dict[str, list[tuple]],
+    kinds: tuple[str, ...] = KINDS,
+) -> Question:
     """Draw a question of one of ``kinds`` and run its plan to get the gold calls and answer."""
     kind = kinds[int(rng.integers(len(kinds)))]
     text, kind, plan, digits = _templates(rng, rows)[kind]()

@@ -128,7 +128,9 @@ def test_pick_up_is_described_and_carried():
     pytest.fail("the expert never picked anything up")
 
 
-@pytest.mark.parametrize("action", [None, 7, 1.5, ["turn", "left"], "", "z" * 300, np.array(["go"])])
+@pytest.mark.parametrize(
+    "action", [None, 7, 1.5, ["turn", "left"], "", "z" * 300, np.array(["go"])]
+)
 def test_malformed_actions_do_not_crash(action):
     env = gym.make("agentgym/BabyAI-GoToLocal-v0")
     env.reset(seed=0)

@@ -19,8 +19,22 @@ def read(path: Path) -> list[dict]:
 
 def test_demos_write_one_episode_per_line(tmp_path: Path, capsys):
     out = tmp_path / "sub" / "household.jsonl"
-    assert main(["demos", "--env", "agentgym/Household-v0", "--episodes", "12", "--out", str(out),
-                 "--seed", "40"]) == 0
+    assert (
+        main(
+            [
+                "demos",
+                "--env",
+                "agentgym/Household-v0",
+                "--episodes",
+                "12",
+                "--out",
+                str(out),
+                "--seed",
+                "40",
+            ]
+        )
+        == 0
+    )
     records = read(out)
     assert [r["seed"] for r in records] == list(range(40, 52))
     for r in records:
@@ -45,7 +59,20 @@ def test_demos_write_one_episode_per_line(tmp_path: Path, capsys):
 def test_demos_are_reproducible_and_carry_text_of_dict_observations(tmp_path: Path):
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     for path in (a, b):
-        assert main(["demos", "--env", "agentgym/BabyAI-GoToLocal-v0", "--episodes", "5", "--out", str(path)]) == 0
+        assert (
+            main(
+                [
+                    "demos",
+                    "--env",
+                    "agentgym/BabyAI-GoToLocal-v0",
+                    "--episodes",
+                    "5",
+                    "--out",
+                    str(path),
+                ]
+            )
+            == 0
+        )
     assert a.read_text() == b.read_text()
     records = read(a)
     assert records[0]["steps"][0]["observation"].startswith("Mission: ")
@@ -57,4 +84,6 @@ def test_demos_refuse_envs_without_an_expert(tmp_path: Path, capsys):
     assert main(["demos", "--env", "agentgym/Reach-v0", "--episodes", "1", "--out", str(out)]) == 2
     assert "has no expert" in capsys.readouterr().err
     assert not out.exists()
-    assert main(["demos", "--env", "agentgym/Housefold-v0", "--episodes", "1", "--out", str(out)]) == 2
+    assert (
+        main(["demos", "--env", "agentgym/Housefold-v0", "--episodes", "1", "--out", str(out)]) == 2
+    )

@@ -78,8 +78,15 @@ def test_reset_observation_names_room_and_task():
 def test_invalid_commands_say_nothing_happens_and_change_nothing():
     env, obs, info = make(seed=5)
     world_before = copy.deepcopy(env.unwrapped.world)
-    for bad in ["take apple 99 from fridge 1", "go to moon 1", "dance", "put nothing in/on sofa 1",
-                "open countertop 1", "heat mug 1 with sinkbasin 1", "use desklamp 9"]:
+    for bad in [
+        "take apple 99 from fridge 1",
+        "go to moon 1",
+        "dance",
+        "put nothing in/on sofa 1",
+        "open countertop 1",
+        "heat mug 1 with sinkbasin 1",
+        "use desklamp 9",
+    ]:
         obs, reward, terminated, truncated, info = env.step(bad)
         assert obs == "Nothing happens."
         assert info["action_valid"] is False
@@ -89,8 +96,9 @@ def test_invalid_commands_say_nothing_happens_and_change_nothing():
     assert info["reward_state"]["steps_taken"] == 7
 
 
-@pytest.mark.parametrize("action", [None, 3, 2.5, ["go", "to"], {"a": 1}, "", "   ", "x" * 500,
-                                    np.zeros(3), b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "action", [None, 3, 2.5, ["go", "to"], {"a": 1}, "", "   ", "x" * 500, np.zeros(3), b"\xff\xfe"]
+)
 def test_malformed_actions_are_answered_not_raised(action):
     env, obs, info = make(seed=1)
     before = copy.deepcopy(env.unwrapped.world)
@@ -107,10 +115,18 @@ def test_command_variants_are_understood():
     target = first.removeprefix("go to ")
     obs, *_, info = env.step(f"  Go To the {target.replace(' ', '')}. ")
     assert info["action_valid"] and obs.startswith(f"You arrive at {target}.")
-    assert commands.parse("put apple 1 in/on fridge 1") == commands.Command("put", "apple 1", "fridge 1")
-    assert commands.parse("move apple 1 to fridge 1") == commands.Command("put", "apple 1", "fridge 1")
-    assert commands.parse("put the apple 1 on countertop 2") == commands.Command("put", "apple 1", "countertop 2")
-    assert commands.parse("take apple 1 from countertop 1") == commands.Command("take", "apple 1", "countertop 1")
+    assert commands.parse("put apple 1 in/on fridge 1") == commands.Command(
+        "put", "apple 1", "fridge 1"
+    )
+    assert commands.parse("move apple 1 to fridge 1") == commands.Command(
+        "put", "apple 1", "fridge 1"
+    )
+    assert commands.parse("put the apple 1 on countertop 2") == commands.Command(
+        "put", "apple 1", "countertop 2"
+    )
+    assert commands.parse("take apple 1 from countertop 1") == commands.Command(
+        "take", "apple 1", "countertop 1"
+    )
     assert commands.parse("examine apple 1") == commands.Command("examine", "apple 1")
     assert commands.parse("fly away") is None
 
@@ -128,7 +144,11 @@ def test_every_admissible_command_is_valid_and_others_are_not():
                 assert cmd is not None and commands.problem(world, cmd) == "", (seed, command)
                 commands.apply(copy.deepcopy(world), cmd)  # executes without error
             # Commands outside the list are refused: every take/put/open of other names.
-            for command in ("take unicorn 1 from sofa 1", "open unicorn 1", "put unicorn 1 in/on sofa 1"):
+            for command in (
+                "take unicorn 1 from sofa 1",
+                "open unicorn 1",
+                "put unicorn 1 in/on sofa 1",
+            ):
                 assert commands.problem(world, commands.parse(command)) != ""
             obs, _, terminated, truncated, info = env.step(env.unwrapped.expert_action())
             done = terminated or truncated
@@ -173,10 +193,18 @@ def test_heat_goal_needs_the_heated_object_in_place():
     assert not terminated and not info["success"] and reward == 0.0
     assert info["reward_state"]["objects_in_place"] == 0
     assert not info["reward_state"]["goal_object_ready"]
-    reward, terminated, info = _walk(env, [f"take {thing.name} from {target.name}", "go to microwave 1",
-                                           f"heat {thing.name} with microwave 1"])
+    reward, terminated, info = _walk(
+        env,
+        [
+            f"take {thing.name} from {target.name}",
+            "go to microwave 1",
+            f"heat {thing.name} with microwave 1",
+        ],
+    )
     assert info["reward_state"]["goal_object_ready"] and info["reward_state"]["holding_goal_object"]
-    reward, terminated, info = _walk(env, [f"go to {target.name}", f"put {thing.name} in/on {target.name}"])
+    reward, terminated, info = _walk(
+        env, [f"go to {target.name}", f"put {thing.name} in/on {target.name}"]
+    )
     assert terminated and info["success"] and reward == 1.0
     assert info["reward_state"]["objects_in_place"] == 1
 
@@ -229,7 +257,9 @@ def test_expert_solves_at_least_95_percent_of_100_seeded_episodes(task):
     solved = sum(r["success"] for r in records)
     assert solved >= 95, f"{task}: the expert solved {solved}/100"
     for r in records:
-        assert all(step["action_valid"] for step in r["steps"]), "the expert issued an invalid command"
+        assert all(step["action_valid"] for step in r["steps"]), (
+            "the expert issued an invalid command"
+        )
         assert all(step["action"] in step["admissible_actions"] for step in r["steps"])
         assert r["success"] == (r["return"] == 1.0)
 
@@ -260,12 +290,15 @@ def test_expert_does_not_read_unseen_receptacles():
         world = env.unwrapped.world
         while True:
             seen_goal = any(
-                t.kind == world.goal.object_kind and t.location in world.seen for t in world.things.values()
+                t.kind == world.goal.object_kind and t.location in world.seen
+                for t in world.things.values()
             )
             action = env.unwrapped.expert_action()
             if seen_goal:
                 break
             assert action.startswith(("go to ", "open ")), (seed, action)
-            target = action.split(" ", 2)[-1] if action.startswith("go to") else action.split(" ", 1)[1]
+            target = (
+                action.split(" ", 2)[-1] if action.startswith("go to") else action.split(" ", 1)[1]
+            )
             assert target not in world.seen, "exploration revisits a receptacle it has seen"
             env.step(action)

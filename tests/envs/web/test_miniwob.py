@@ -23,30 +23,36 @@ def env_id(task: str) -> str:
     return f"agentgym/MiniWoB-{task}-v0"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("click(4)", WebCommand("click", 4)),
-    (" CLICK ( 12 ) ", WebCommand("click", 12)),
-    ("click [7]", WebCommand("click", 7)),
-    ('type(5, "Hello World")', WebCommand("type", 5, "Hello World")),
-    ("type(5, 'fU')", WebCommand("type", 5, "fU")),
-    ('type(5, "say \\"hi\\"")', WebCommand("type", 5, 'say "hi"')),
-    ('select(4, "Bobine")', WebCommand("select", 4, "Bobine")),
-    ('{"action": "type", "ref": 3, "text": "x"}', WebCommand("type", 3, "x")),
-    ('{"action": "click", "ref": "9"}', WebCommand("click", 9)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("click(4)", WebCommand("click", 4)),
+        (" CLICK ( 12 ) ", WebCommand("click", 12)),
+        ("click [7]", WebCommand("click", 7)),
+        ('type(5, "Hello World")', WebCommand("type", 5, "Hello World")),
+        ("type(5, 'fU')", WebCommand("type", 5, "fU")),
+        ('type(5, "say \\"hi\\"")', WebCommand("type", 5, 'say "hi"')),
+        ('select(4, "Bobine")', WebCommand("select", 4, "Bobine")),
+        ('{"action": "type", "ref": 3, "text": "x"}', WebCommand("type", 3, "x")),
+        ('{"action": "click", "ref": "9"}', WebCommand("click", 9)),
+    ],
+)
 def test_parse_command(text, expected):
     assert parse_command(text) == expected
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("press the button", "cannot parse"),
-    ("click(4, 5)", "one argument"),
-    ("type(5)", "needs a text argument"),
-    ('{"action": "click", "ref": ', "malformed JSON"),
-    ('{"action": "hover", "ref": 3}', "'action' must be"),
-    ('{"action": "click", "ref": "abc"}', "'ref' must be"),
-    ('[1, 2]', "must be an object"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("press the button", "cannot parse"),
+        ("click(4, 5)", "one argument"),
+        ("type(5)", "needs a text argument"),
+        ('{"action": "click", "ref": ', "malformed JSON"),
+        ('{"action": "hover", "ref": 3}', "'action' must be"),
+        ('{"action": "click", "ref": "abc"}', "'ref' must be"),
+        ("[1, 2]", "must be an object"),
+    ],
+)
 def test_parse_command_errors_say_what_was_expected(text, needle):
     with pytest.raises(CommandError, match=needle):
         parse_command(text)
@@ -130,14 +136,17 @@ def test_seeded_reset_shows_the_same_page_and_typing_keeps_case():
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("action, needle", [
-    ("click(9999)", "no element with ref 9999"),
-    ("click(-1)", "no element with ref -1"),
-    ('{"action": "click", "ref": ', "malformed JSON"),
-    ("open the pod bay doors", "cannot parse"),
-    ('select(4, "Nobody")', "has no option 'Nobody'"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "action, needle",
+    [
+        ("click(9999)", "no element with ref 9999"),
+        ("click(-1)", "no element with ref -1"),
+        ('{"action": "click", "ref": ', "malformed JSON"),
+        ("open the pod bay doors", "cannot parse"),
+        ('select(4, "Nobody")', "has no option 'Nobody'"),
+        ("", "empty"),
+    ],
+)
 def test_invalid_actions_are_answered_not_raised(action, needle):
     env = gym.make(env_id("choose-list"))
     try:
@@ -162,8 +171,11 @@ def test_failure_ends_the_episode_with_negative_reward():
         for seed in range(20):  # a page with a second button to click by mistake
             env.reset(seed=seed)
             wanted = env.unwrapped.expert_action()
-            others = [e.ref for e in env.unwrapped.elements
-                      if e.tag == "button" and f"click({e.ref})" != wanted]
+            others = [
+                e.ref
+                for e in env.unwrapped.elements
+                if e.tag == "button" and f"click({e.ref})" != wanted
+            ]
             if others:
                 break
         other = others[0]

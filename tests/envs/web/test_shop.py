@@ -38,10 +38,19 @@ def test_shipped_catalogue_is_the_generator_output_and_large_enough():
 
 def test_webshop_reward_closed_form():
     cat = load_catalogue()
-    p = next(p for p in cat.products if len(p.attributes) >= 2 and len(p.options.get("color", ())) >= 2
-             and "size" in p.options)
-    goal = Goal(p.product_type, p.category, p.attributes[:2],
-                {"color": p.options["color"][0], "size": p.options["size"][0]}, p.price + 1, p.id)
+    p = next(
+        p
+        for p in cat.products
+        if len(p.attributes) >= 2 and len(p.options.get("color", ())) >= 2 and "size" in p.options
+    )
+    goal = Goal(
+        p.product_type,
+        p.category,
+        p.attributes[:2],
+        {"color": p.options["color"][0], "size": p.options["size"][0]},
+        p.price + 1,
+        p.id,
+    )
     exact = {"color": p.options["color"][0], "size": p.options["size"][0]}
     assert reward(goal, p, exact)["reward"] == 1.0
     # One of two options wrong: (2 attributes + 1 option + price) / 5.
@@ -51,7 +60,9 @@ def test_webshop_reward_closed_form():
     cheap = Goal(goal.product_type, goal.category, goal.attributes, goal.options, p.price - 1, p.id)
     assert reward(cheap, p, wrong)["reward"] == pytest.approx(3 / 5)
     # Same category, other type: r_type = 0.5.
-    other = next(q for q in cat.products if q.category == p.category and q.product_type != p.product_type)
+    other = next(
+        q for q in cat.products if q.category == p.category and q.product_type != p.product_type
+    )
     parts = reward(goal, other, {})
     assert parts["r_type"] == 0.5
     far = next(q for q in cat.products if q.category != p.category)
@@ -67,12 +78,16 @@ def test_server_serves_search_results_item_and_404():
         home = parse_page(urllib.request.urlopen(url).read().decode())
         assert home.kind == "search" and home.has_search and goal.instruction in home.text
         query = goal.product_type.replace(" ", "+")
-        results = parse_page(urllib.request.urlopen(f"{server.base_url}/t1/search?q={query}").read().decode())
+        results = parse_page(
+            urllib.request.urlopen(f"{server.base_url}/t1/search?q={query}").read().decode()
+        )
         assert results.kind == "results"
         ids = [label for label in results.links if label.startswith("p")]
         assert len(ids) == 10
         assert all(cat.by_id[i.upper()].product_type == goal.product_type for i in ids[:3])
-        item = parse_page(urllib.request.urlopen(server.base_url + results.links[ids[0]]).read().decode())
+        item = parse_page(
+            urllib.request.urlopen(server.base_url + results.links[ids[0]]).read().decode()
+        )
         assert item.kind == "item" and "buy now" in item.links and "Features:" in item.text
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{server.base_url}/nosuchsession/")
@@ -111,8 +126,11 @@ def test_a_wrong_purchase_scores_below_one():
         goal = env.unwrapped.goal
         env.step(f"search[{goal.product_type}]")
         page = env.unwrapped.page
-        other = next(label for label in page.links
-                     if label.startswith("p") and label.upper() != goal.target_id)
+        other = next(
+            label
+            for label in page.links
+            if label.startswith("p") and label.upper() != goal.target_id
+        )
         env.step(f"click[{other}]")
         _, reward, terminated, _, info = env.step("click[buy now]")  # no options chosen
         assert terminated and not info["success"]
@@ -121,14 +139,17 @@ def test_a_wrong_purchase_scores_below_one():
         env.close()
 
 
-@pytest.mark.parametrize("action, needle", [
-    ("buy the shirt", "expected search[query] or click[label]"),
-    ("click[p99999]", "Unknown clickable 'p99999'"),
-    ("click[]", "Unknown clickable"),
-    ("search[]", "needs a query"),
-    ("", "empty"),
-    (42, "expected a text command"),
-])
+@pytest.mark.parametrize(
+    "action, needle",
+    [
+        ("buy the shirt", "expected search[query] or click[label]"),
+        ("click[p99999]", "Unknown clickable 'p99999'"),
+        ("click[]", "Unknown clickable"),
+        ("search[]", "needs a query"),
+        ("", "empty"),
+        (42, "expected a text command"),
+    ],
+)
 def test_invalid_actions_are_answered_not_raised(action, needle):
     env = gym.make("agentgym/Shop-v0")
     try:

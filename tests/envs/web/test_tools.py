@@ -15,26 +15,51 @@ from agentgym.envs.web.tools.make_kb import make_kb
 from agentgym.envs.web.tools.toolbox import ToolError, kb_lookup
 from agentgym.envs.web.tools.units import UnitError, convert
 
-KIND_IDS = ["agentgym/Tools-v0", "agentgym/Tools-Calculator-v0", "agentgym/Tools-Units-v0",
-            "agentgym/Tools-KB-v0", "agentgym/Tools-SQL-v0", "agentgym/Tools-Multi-v0"]
+KIND_IDS = [
+    "agentgym/Tools-v0",
+    "agentgym/Tools-Calculator-v0",
+    "agentgym/Tools-Units-v0",
+    "agentgym/Tools-KB-v0",
+    "agentgym/Tools-SQL-v0",
+    "agentgym/Tools-Multi-v0",
+]
 
 
 def call(name: str, **arguments) -> str:
     return json.dumps({"name": name, "arguments": arguments})
 
 
-@pytest.mark.parametrize("expression, value", [
-    ("2 + 3 * 4", 14), ("(2 + 3) * 4", 20), ("2 ** 10", 1024), ("7 // 2", 3), ("-3 + 1", -2),
-    ("sqrt(16) + abs(-2)", 6), ("10 / 4", 2.5), ("2 ^ 3", 8),
-])
+@pytest.mark.parametrize(
+    "expression, value",
+    [
+        ("2 + 3 * 4", 14),
+        ("(2 + 3) * 4", 20),
+        ("2 ** 10", 1024),
+        ("7 // 2", 3),
+        ("-3 + 1", -2),
+        ("sqrt(16) + abs(-2)", 6),
+        ("10 / 4", 2.5),
+        ("2 ^ 3", 8),
+    ],
+)
 def test_calculator_values(expression, value):
     assert calculate(expression) == value
 
 
-@pytest.mark.parametrize("expression", [
-    "__import__('os').system('true')", "().__class__", "x + 1", "9 ** 9 ** 9", "1 / 0",
-    "open('f')", "[1, 2]", "", "1 +",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('true')",
+        "().__class__",
+        "x + 1",
+        "9 ** 9 ** 9",
+        "1 / 0",
+        "open('f')",
+        "[1, 2]",
+        "",
+        "1 +",
+    ],
+)
 def test_calculator_refuses_what_is_not_arithmetic(expression):
     with pytest.raises(CalculatorError):
         calculate(expression)
@@ -64,9 +89,17 @@ def test_shipped_kb_is_the_generator_output_and_lookup_suggests():
 
 def test_call_parsing_accepts_openai_forms():
     assert parse_call(call("sql", query="SELECT 1")) == ("sql", {"query": "SELECT 1"})
-    wrapped = {"type": "function", "function": {"name": "calculator", "arguments": '{"expression": "1+1"}'}}
+    wrapped = {
+        "type": "function",
+        "function": {"name": "calculator", "arguments": '{"expression": "1+1"}'},
+    }
     assert parse_call(json.dumps(wrapped)) == ("calculator", {"expression": "1+1"})
-    for bad in ('{"name": "sql", "arguments": ', '["a", "b"]', '{"arguments": {}}', '{"name": "x", "arguments": 3}'):
+    for bad in (
+        '{"name": "sql", "arguments": ',
+        '["a", "b"]',
+        '{"arguments": {}}',
+        '{"name": "x", "arguments": 3}',
+    ):
         with pytest.raises(CallError):
             parse_call(bad)
 
@@ -105,7 +138,8 @@ def test_reward_terms_follow_toolrl_and_sum_to_the_reward():
         name, args = q.gold_calls[0]
         _, r, _, _, info = env.step(json.dumps({"name": name, "arguments": args}))
         assert info["reward_terms"] == pytest.approx(
-            {"format": 0.05, "tool_name": 0.1, "arguments": 0.15, "answer": 0.0})
+            {"format": 0.05, "tool_name": 0.1, "arguments": 0.15, "answer": 0.0}
+        )
         assert r == pytest.approx(0.3)
         # A needed tool with half of its argument values wrong scores half the values part.
         name2, args2 = q.gold_calls[1]
@@ -126,16 +160,19 @@ def test_reward_terms_follow_toolrl_and_sum_to_the_reward():
         env.close()
 
 
-@pytest.mark.parametrize("action, needle, format_term", [
-    ('{"name": "calculator", "arguments": {"expression": "1+1"', "malformed JSON", -0.1),
-    (call("weather", city="Paris"), "Unknown tool 'weather'", 0.05),
-    (call("calculator", expr="1+1"), "missing ['expression'], unexpected ['expr']", 0.05),
-    (call("calculator", expression="import os"), "calculator failed", 0.05),
-    (call("sql", query="DELETE FROM employees"), "readonly", 0.05),
-    (call("sql", query="SELECT nope FROM employees"), "no such column", 0.05),
-    (call("kb_lookup", entity="Atlantis", relation="capital"), "no entity 'Atlantis'", 0.05),
-    ("just tell me", "malformed JSON", -0.1),
-])
+@pytest.mark.parametrize(
+    "action, needle, format_term",
+    [
+        ('{"name": "calculator", "arguments": {"expression": "1+1"', "malformed JSON", -0.1),
+        (call("weather", city="Paris"), "Unknown tool 'weather'", 0.05),
+        (call("calculator", expr="1+1"), "missing ['expression'], unexpected ['expr']", 0.05),
+        (call("calculator", expression="import os"), "calculator failed", 0.05),
+        (call("sql", query="DELETE FROM employees"), "readonly", 0.05),
+        (call("sql", query="SELECT nope FROM employees"), "no such column", 0.05),
+        (call("kb_lookup", entity="Atlantis", relation="capital"), "no entity 'Atlantis'", 0.05),
+        ("just tell me", "malformed JSON", -0.1),
+    ],
+)
 def test_invalid_calls_are_answered_not_raised(action, needle, format_term):
     env = gym.make("agentgym/Tools-v0")
     try:
