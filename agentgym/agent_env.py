@@ -57,9 +57,16 @@ NOTHING_HAPPENS = "Nothing happens."
 TEXT_STATE: tuple[StateVar, ...] = (
     StateVar("observation", (), "str", "-", "the text the agent observed after its last command"),
     StateVar("mission", (), "str", "-", "the goal of this episode in plain language"),
-    StateVar("last_action", (), "str", "-", "the agent's last command, normalised ('' after reset)"),
-    StateVar("last_action_valid", (), "bool", "-",
-             "whether the last command was understood and executed (True after reset)"),
+    StateVar(
+        "last_action", (), "str", "-", "the agent's last command, normalised ('' after reset)"
+    ),
+    StateVar(
+        "last_action_valid",
+        (),
+        "bool",
+        "-",
+        "whether the last command was understood and executed (True after reset)",
+    ),
     StateVar("steps_taken", (), "int64", "count", "commands issued in this episode, valid or not"),
     StateVar("invalid_actions", (), "int64", "count", "commands in this episode that were invalid"),
 )
@@ -211,7 +218,9 @@ class TextTaskEnv(TaskEnv):
         terms = {name: float(result.reward_terms.get(name, 0.0)) for name in self.reward_names}
         unknown = set(result.reward_terms) - set(self.reward_names)
         if unknown:
-            raise KeyError(f"{type(self).__name__}: reward terms {sorted(unknown)} are not in reward_names")
+            raise KeyError(
+                f"{type(self).__name__}: reward terms {sorted(unknown)} are not in reward_names"
+            )
         info["action_valid"] = bool(result.valid)
         info["env_reward_terms"] = terms
         return obs, sum(terms.values()), result.terminated, result.truncated, info
@@ -222,7 +231,11 @@ class TextTaskEnv(TaskEnv):
         # command from state["last_action"]; their action tensor is the validity flag.
         obs, env_reward, terminated, truncated, info = self._step(action)
         reward, terms = apply_reward(
-            self.reward_model, self.task_spec, np.int64(info["action_valid"]), float(env_reward), info
+            self.reward_model,
+            self.task_spec,
+            np.int64(info["action_valid"]),
+            float(env_reward),
+            info,
         )
         info.pop("env_reward_terms", None)
         info["env_reward"] = float(env_reward)

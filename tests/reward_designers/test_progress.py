@@ -8,6 +8,10 @@ import zlib
 import gymnasium as gym
 import pytest
 import torch
+
+from agentgym.agent_env import observation_text
+from agentgym.learners.checkpoint import load_checkpoint, save_checkpoint
+from agentgym.learners.rollout import Rollout
 from agentgym.reward_designers.progress import (
     Episode,
     SPAConfig,
@@ -15,10 +19,6 @@ from agentgym.reward_designers.progress import (
     leave_one_out_baseline,
     split_episodes,
 )
-
-from agentgym.agent_env import observation_text
-from agentgym.learners.checkpoint import load_checkpoint, save_checkpoint
-from agentgym.learners.rollout import Rollout
 from agentgym.rewards import RewardSpecError, parse_reward_spec
 from agentgym.rewards.base import RewardError
 

@@ -16,11 +16,14 @@ from agentgym.agent_env import (
 )
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("  Turn LEFT. ", "turn left"),
-    ("go   to\tcountertop 1", "go to countertop 1"),
-    ("PICK UP!", "pick up"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("  Turn LEFT. ", "turn left"),
+        ("go   to\tcountertop 1", "go to countertop 1"),
+        ("PICK UP!", "pick up"),
+    ],
+)
 def test_commands_are_normalised(given, expected):
     assert normalize_command(given) == expected
     assert parse_action(given) == (expected, "")
@@ -32,15 +35,18 @@ def test_bytes_and_numpy_strings_are_commands():
     assert parse_action(np.array("toggle")) == ("toggle", "")
 
 
-@pytest.mark.parametrize("action, problem", [
-    (None, "expected a text command (str), got NoneType"),
-    (3, "got int"),
-    (np.array(["a", "b"]), "got ndarray"),
-    ("", "the command is empty"),
-    (" . ", "the command is empty"),
-    ("a" * (MAX_COMMAND_LENGTH + 1), f"at most {MAX_COMMAND_LENGTH}"),
-    (b"\xff", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "action, problem",
+    [
+        (None, "expected a text command (str), got NoneType"),
+        (3, "got int"),
+        (np.array(["a", "b"]), "got ndarray"),
+        ("", "the command is empty"),
+        (" . ", "the command is empty"),
+        ("a" * (MAX_COMMAND_LENGTH + 1), f"at most {MAX_COMMAND_LENGTH}"),
+        (b"\xff", "not UTF-8"),
+    ],
+)
 def test_malformed_actions_name_the_problem(action, problem):
     command, message = parse_action(action)
     assert command is None
