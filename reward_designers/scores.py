@@ -110,6 +110,8 @@ def evaluate_rewards(
     specs, dirs, member_seeds, videos, owners = [], [], [], [], []
     want_video = video and renders(env_id)
     for n, (label, spec) in enumerate(labels.items()):
+        if Path(spec).exists():  # the worker runs in its own folder: paths must be absolute
+            spec = str(Path(spec).resolve())
         for s in seeds:
             specs.append(spec)
             dirs.append(str((run_dir / f"{label}_seed{s}").resolve()))

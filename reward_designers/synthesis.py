@@ -407,8 +407,11 @@ class Synthesis:
                 TRAIN_TARGET,
                 {
                     "env_id": cfg.env_id,
-                    "programs": [str(sample_dir(self.path, it, i) / "reward.py") for i in pending],
-                    "run_dirs": [str(d) for d in dirs],
+                    # Absolute: the worker's cwd is its own folder, not the caller's.
+                    "programs": [
+                        str((sample_dir(self.path, it, i) / "reward.py").resolve()) for i in pending
+                    ],
+                    "run_dirs": [str(Path(d).resolve()) for d in dirs],
                     "seeds": [cfg.seed] * len(pending),
                     "ppo": cfg.ppo(),
                     "trace_episodes": cfg.trace_episodes,
