@@ -240,11 +240,15 @@ def train_run(
 
         return train_agent_run(run, callback, resume=resume, report=report)
     config = ppo_config(run)
-    if resume and learner == "population":  # refused before the manifest says "running"
-        raise NotImplementedError(
-            "--resume of a population run is not supported: train_population has no resume "
-            "entry point yet; start the population again with --overwrite"
-        )
+    if resume and learner == "population":  # checked before the manifest says "running"
+        missing = [
+            m.path.name for m in run.members() if not (m.checkpoints_dir / "latest.pt").is_file()
+        ]
+        if missing:
+            raise FileNotFoundError(
+                f"--resume {run.path}: members {missing} have no checkpoints/latest.pt yet (the "
+                "run was stopped before its first checkpoint); start it again with --overwrite"
+            )
     run.update_manifest(status="running", resumed=resume or None)
     try:
         if learner == "ppo":
@@ -254,7 +258,7 @@ def train_run(
 
             final = (resume_sb3_ppo if resume else train_sb3_ppo)(config, run.path, callback)
         else:
-            final = _train_population(run, spec, config, callback)
+            final = _train_population(run, spec, config, callback, resume)
     except BaseException as err:  # the report of a killed or failed run says so
         status = (
             "interrupted"
@@ -302,14 +306,21 @@ def _train_ppo(run: RunDir, config: Any, callback: Callback | None, resume: bool
 
 
 def _train_population(
-    run: RunDir, spec: dict[str, Any], config: Any, callback: Callback | None
+    run: RunDir, spec: dict[str, Any], config: Any, callback: Callback | None, resume: bool
 ) -> dict[str, Any]:
-    from agentgym.learners.population import train_population
+    from agentgym.learners.population import Population, train_population
 
     members = run.members()
-    results = train_population(
-        config, list(spec["rewards"]), list(spec["seeds"]), [m.path for m in members], callback
-    )
+    if resume:  # every member's checkpoint is a plain PPO checkpoint of the same step
+        population = Population.resume_all([m.path for m in members])
+        try:
+            results = population.learn_all(callback)
+        finally:
+            population.close()
+    else:
+        results = train_population(
+            config, list(spec["rewards"]), list(spec["seeds"]), [m.path for m in members], callback
+        )
     for member, result in zip(members, results, strict=True):
         member.update_manifest(
             status=str(result.get("status", "done")).lower(),
@@ -318,6 +329,12 @@ def _train_population(
     best = max(range(len(results)), key=lambda i: results[i].get("eval/success_rate") or 0.0)
     return {
         "members": len(results),
+        # "stopped" when a callback stopped the healthy members; a member stopped by its
+        # own broken reward (NONFINITE, ERROR) has its status in its own manifest.
+        "step": min(
+            [int(r.get("step", 0)) for r in results if str(r.get("status", "")).upper() == "DONE"]
+            or [max(int(r.get("step", 0)) for r in results)]
+        ),
         "best_member": members[best].path.name,
         **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))},
     }

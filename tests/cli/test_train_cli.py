@@ -181,6 +181,28 @@ def test_resume_continues_a_stopped_run_to_its_budget(tmp_path, learner):
     assert refused.returncode == 2 and "drop total_steps" in refused.stderr
 
 
+def test_population_resume_continues_every_member_to_its_budget(tmp_path):
+    run = start_training_run(
+        learner="population",
+        values={"total_steps": 2048, "num_envs": 4, "num_steps": 128, "eval_episodes": 1},
+        rewards=[REACH, "sparse"],
+        seeds=[1, 2],
+        out=tmp_path / "pop",
+    )
+    first = train_run(run, callback=lambda row: False, report=False)  # stop after the first row
+    assert run.read_manifest()["status"] == "stopped"
+    stopped = [max(r["step"] for r in m.metrics()) for m in run.members()]
+    assert all(step < 2048 for step in stopped), (first, stopped)
+    done = agentgym("train", "--resume", str(run.path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = run.read_manifest()
+    assert manifest["status"] == "done" and manifest["resumed"] is True
+    for member, stopped_at in zip(run.members(), stopped, strict=True):
+        steps = [r["step"] for r in member.metrics() if "loss/policy" in r]
+        assert steps == sorted(set(steps))  # continued, not restarted
+        assert steps[0] <= stopped_at < steps[1] and steps[-1] == 2048
+
+
 def test_default_run_folder_goes_under_runs(tmp_path):
     done = agentgym("train", "--steps", "512", *TINY, "--no-video", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -237,6 +259,7 @@ def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path)
         assert member.report_path.is_file() and member.metrics()
     statuses = [m.read_manifest()["status"] for m in members]
     assert statuses == ["done", "done", "nonfinite"]  # the broken member stopped alone
+    assert top.read_manifest()["status"] == "done"
     assert max(r["step"] for r in members[0].metrics()) == 1024
     html = top.report_path.read_text()
     titles = re.findall(r"<h2>(.*?)</h2>", html)
@@ -244,9 +267,6 @@ def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path)
     for member in members:
         assert f'<a href="members/{member.path.name}/report.html">' in html
     assert "<td>nonfinite</td>" in html
-    again = agentgym("train", "--resume", str(out))
-    assert again.returncode == 2 and "--resume of a population run is not supported" in again.stderr
-    assert top.read_manifest()["status"] == "done"
     mismatch = agentgym(
         "train",
         "--learner",
