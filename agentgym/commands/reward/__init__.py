@@ -3,4 +3,4 @@ synthesize and evaluate them)."""
 
 from __future__ import annotations
 
-HELP = "work with reward programs: vet (synthesize, eval come with the reward designers)"
+HELP = "work with reward programs: synthesize, eval, vet"
