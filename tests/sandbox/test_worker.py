@@ -122,10 +122,12 @@ def test_fork_bomb_is_bounded_and_cleaned_up(tmp_path):
     if result.ok:
         # The pids cgroup (or RLIMIT_NPROC) refused forks beyond max_processes.
         assert result.process_limit in ("cgroup", "nproc")
-        assert result.value < FAST.max_processes
+        assert 1 <= result.value < FAST.max_processes
     else:
         assert result.code in (Code.TIMEOUT, Code.RUNTIME_ERROR)
-    assert result.leftover >= 1  # the forked sleepers were found and killed
+    # The forked sleepers are gone: killed by the worker's sweep (result.leftover counts
+    # those) or, under bwrap, by the kernel when the pid namespace's init exited first.
+    assert processes_mentioning(str(tmp_path)) == []
 
 
 def test_killing_the_parent_fails(tmp_path):
