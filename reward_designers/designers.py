@@ -83,7 +83,7 @@ class Designer:
         self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
     ) -> list[Message] | None:
         """The next iteration's messages; None when there is nothing to ask."""
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: eureka, text2reward and library each follow up their way
 
     def propose(
         self, client: Any, messages: list[Message], k: int, *, temperature: float, max_tokens: int
