@@ -60,24 +60,25 @@ def test_sigkill_at_a_random_moment_then_resume_is_bit_identical(tmp_path):
 
     run = tmp_path / "killed"
     rng = random.Random()  # a different moment every run; printed on failure
+    # Two kills, each a random delay after a randomly chosen checkpoint, and far enough
+    # from the end that a fast machine cannot finish the run inside the delay.
+    every = CONFIG.checkpoint_every
+    targets = sorted(rng.sample(range(every, CONFIG.total_steps - 4 * every + 1, every), 2))
     kills = []
-    for _attempt in range(4):
+    for target in targets:
         proc = _spawn(run)
         latest = run / "checkpoints" / "latest.pt"
         deadline = time.monotonic() + 300
-        start_step = load_checkpoint(latest)["global_step"] if latest.exists() else -1
         while time.monotonic() < deadline and proc.poll() is None:
-            if latest.exists() and load_checkpoint(latest)["global_step"] > start_step:
+            if latest.exists() and load_checkpoint(latest)["global_step"] >= target:
                 break
-            time.sleep(0.02)
-        delay = rng.uniform(0.0, 1.5)
+            time.sleep(0.005)
+        delay = rng.uniform(0.0, 0.1)
         time.sleep(delay)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills.append((delay, load_checkpoint(latest)["global_step"]))
-            if len(kills) >= 2:
-                break
         else:
             proc.wait()
     assert kills, "the training process always finished before the kill; lower the delays"
