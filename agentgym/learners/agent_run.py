@@ -8,16 +8,12 @@ and writes config.yaml (``config`` holds an ``AgentPPOConfig``) and manifest.jso
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from agentgym.registry import suggest
-
-log = logging.getLogger(__name__)
 
 LEARNER = "agent-ppo"
 
@@ -125,11 +121,11 @@ def train_agent_run(
     """Train (or resume) the agent-PPO run in ``run``; the manifest's status and the
     report follow ``runs.training.train_run``'s conventions."""
     from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
-    from agentgym.runs.training import write_reports
+    from agentgym.runs.training import run_with_status
 
     spec = run.read_config()
-    run.update_manifest(status="running", resumed=resume or None)
-    try:
+
+    def train() -> dict[str, Any]:
         if resume:
             if not (run.checkpoints_dir / "latest.pt").is_file():
                 raise FileNotFoundError(
@@ -140,33 +136,8 @@ def train_agent_run(
         else:
             agent = AgentPPO(AgentPPOConfig(**spec["config"]), run_dir=run.path)
         try:
-            final = agent.learn(callback=callback)
+            return agent.learn(callback=callback)
         finally:
             agent.close()
-    except BaseException as err:
-        status = (
-            "interrupted"
-            if isinstance(err, KeyboardInterrupt)
-            else f"failed: {type(err).__name__}: {err}"
-        )
-        run.update_manifest(status=status, finished=_now())
-        if report:
-            try:
-                write_reports(run)
-            except Exception as report_err:  # keep the training error as the one raised
-                log.warning("could not write the report of %s: %s", run.path, report_err)
-        raise
-    total = int(spec["config"]["total_steps"])
-    status = "done" if int(final.get("step", total)) >= total else "stopped"
-    run.update_manifest(
-        status=status,
-        finished=_now(),
-        final={k: v for k, v in final.items() if isinstance(v, (int, float, str))},
-    )
-    if report:
-        write_reports(run)
-    return final
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return run_with_status(run, train, resume=resume, report=report)

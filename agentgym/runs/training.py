@@ -249,16 +249,28 @@ def train_run(
                 f"--resume {run.path}: members {missing} have no checkpoints/latest.pt yet (the "
                 "run was stopped before its first checkpoint); start it again with --overwrite"
             )
-    run.update_manifest(status="running", resumed=resume or None)
-    try:
+
+    def train() -> dict[str, Any]:
         if learner == "ppo":
-            final = _train_ppo(run, config, callback, resume)
-        elif learner == "sb3-ppo":
+            return _train_ppo(run, config, callback, resume)
+        if learner == "sb3-ppo":
             from agentgym.learners.sb3 import resume_sb3_ppo, train_sb3_ppo
 
-            final = (resume_sb3_ppo if resume else train_sb3_ppo)(config, run.path, callback)
-        else:
-            final = _train_population(run, spec, config, callback, resume)
+            return (resume_sb3_ppo if resume else train_sb3_ppo)(config, run.path, callback)
+        return _train_population(run, spec, config, callback, resume)
+
+    return run_with_status(run, train, resume=resume, report=report)
+
+
+def run_with_status(
+    run: RunDir, train: Callable[[], dict[str, Any]], *, resume: bool, report: bool
+) -> dict[str, Any]:
+    """Run ``train()`` with the manifest's status kept: running -> done / stopped (a
+    callback stopped it) / interrupted / failed: ..., and the report written either way."""
+    spec = run.read_config()
+    run.update_manifest(status="running", resumed=resume or None)
+    try:
+        final = train()
     except BaseException as err:  # the report of a killed or failed run says so
         status = (
             "interrupted"
@@ -273,9 +285,7 @@ def train_run(
                 log.warning("could not write the report of %s: %s", run.path, report_err)
         raise
     total = int(spec["config"]["total_steps"])
-    status = (
-        "done" if int(final.get("step", total)) >= total else "stopped"
-    )  # a callback stopped it
+    status = "done" if int(final.get("step", total)) >= total else "stopped"
     run.update_manifest(
         status=status,
         finished=_now(),
