@@ -37,7 +37,7 @@ def _agent_options() -> list[Any]:
     from agentgym.runs.options import dataclass_options
 
     shared = {o.name for o in _config_options()}
-    source = Path(agentgym.__file__).parent / "learners" / "agent_ppo.py"
+    source = Path(agentgym.__file__).parent / "learners" / "agent_config.py"
     return [o for o in dataclass_options(source, "AgentPPOConfig") if o.name not in shared]
 
 

@@ -18,8 +18,9 @@ initial policy and trains the progress estimator on them (SPA-RL section 3.2), t
 estimator keeps retraining on every rollout's episodes (``SPAConfig.retrain_every``).
 Exploration steps count as env steps, so runs at equal ``total_steps`` are comparable.
 
-Rollouts are generated with transformers; ``rollout_backend="vllm"`` is refused with a
-clear error when vllm is not installed (it is not part of the CPU test venv).
+Actions are sampled by the policy itself, or with ``rollout_backend="vllm"`` by an
+in-process vLLM engine synced to the policy after every update (``agent_sampling``); the
+log-probs PPO uses come from the policy either way.
 """
 
 from __future__ import annotations
@@ -28,152 +29,34 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from agentgym.learners.agent_config import AgentPPOConfig
+from agentgym.learners.agent_episodes import (
+    Episode,
+    Step,
+    episodes_to_rollout,
+    grounding_accuracy,
+    mission_of,
+)
 from agentgym.learners.agent_policy import LMPolicy, PromptFormat
+from agentgym.learners.agent_sampling import make_sampler
 from agentgym.learners.checkpoint import LATEST, load_checkpoint, save_checkpoint
 from agentgym.learners.gae import compute_gae
 from agentgym.learners.logger import RunLogger
-from agentgym.learners.rollout import Rollout
 
 log = logging.getLogger(__name__)
 
 EVAL_SEED = 1_000_003  # held-out episode seeds start here; training seeds stay below it
 
 
-@dataclass(frozen=True)
-class AgentPPOConfig:
-    """Hyper-parameters of agent PPO (defaults suit a tiny policy on a short text task)."""
-
-    env_id: str = "agentgym/BabyAI-GoToLocal-v0"
-    """A text, web or tool env (actions are text commands)."""
-    policy: str = ""
-    """The policy: hf:PATH, a transformers causal-LM folder (behaviour-cloned first, usually)."""
-    reward: str = "sparse"
-    """Reward spec: env, sparse, a program, or spa[:KEY=VALUE;...] (SPA, relabelled per rollout)."""
-    total_steps: int = 4000
-    """Env steps to train for (exploration steps included)."""
-    num_envs: int = 8
-    """Envs stepped together (one batched generation per step)."""
-    episodes_per_update: int = 16
-    """Finished episodes per PPO update."""
-    max_episode_steps: int = 0
-    """Cap on an episode's length (0: the env's own time limit)."""
-    explore_episodes: int = 32
-    """SPA: episodes of the initial policy the estimator trains on before PPO starts."""
-    group_size: int = 1
-    """Episodes per task (same reset seed) in a rollout; >1 gives SPA's released variant its groups."""
-    task_seeds: int = 0
-    """Train and evaluate on this many fixed tasks (reset seeds); 0: a new task every episode
-    and held-out tasks for evaluation."""
-    seed: int = 0
-    """Seed of sampling, minibatch order, the estimator and the env seeds."""
-    device: str = "auto"
-    """Torch device: auto (cuda when present), cpu, cuda[:i]."""
-    torch_threads: int = 0
-    """torch.set_num_threads on CPU (0 = torch's default)."""
-    learning_rate: float = 1e-4
-    """AdamW learning rate of the policy and value head."""
-    update_epochs: int = 2
-    """Passes over each rollout."""
-    minibatch_size: int = 32
-    """Steps per minibatch."""
-    clip_coef: float = 0.2
-    """PPO clip range of the probability ratio."""
-    vf_coef: float = 0.5
-    """Value loss coefficient."""
-    ent_coef: float = 0.0
-    """Bonus on the mean token entropy of the actions."""
-    kl_coef: float = 0.05
-    """Per-step KL penalty to the reference policy (0 turns it off)."""
-    gamma: float = 0.99
-    """Discount factor over env steps."""
-    gae_lambda: float = 0.95
-    """GAE lambda."""
-    norm_adv: bool = True
-    """Normalise advantages over the rollout."""
-    max_grad_norm: float = 1.0
-    """Gradient clipping norm."""
-    temperature: float = 1.0
-    """Sampling temperature of rollouts (log-probs are of the temperature-1 policy)."""
-    history: int = 2
-    """(observation, action) pairs in the prompt before the current observation."""
-    max_prompt_tokens: int = 384
-    """Longest prompt; older history is dropped first."""
-    max_action_tokens: int = 12
-    """Most tokens of one action (EOS included)."""
-    lora_rank: int = 0
-    """LoRA rank (peft); 0 trains every weight."""
-    rollout_backend: str = "transformers"
-    """transformers, or vllm (GPU, needs vllm installed)."""
-    eval_episodes: int = 32
-    """Greedy held-out episodes per evaluation (0: none)."""
-    eval_greedy: bool = False
-    """Evaluate with greedy decoding (else sampled, from a fixed evaluation seed)."""
-    eval_every: int = 0
-    """Updates between evaluations (0: only at the start and the end)."""
-    checkpoint_every: int = 1
-    """Updates between checkpoints (0: only at the end)."""
-
-    def __post_init__(self) -> None:
-        positive = (
-            "total_steps",
-            "num_envs",
-            "episodes_per_update",
-            "update_epochs",
-            "minibatch_size",
-            "max_prompt_tokens",
-            "max_action_tokens",
-            "group_size",
-        )
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"AgentPPOConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if self.rollout_backend not in ("transformers", "vllm"):
-            raise ValueError(
-                f"AgentPPOConfig.rollout_backend must be transformers or vllm, "
-                f"got {self.rollout_backend!r}"
-            )
-        if not self.policy:
-            raise ValueError("AgentPPOConfig.policy is required: hf:PATH of a causal-LM folder")
-
-
 def _is_relabel(model: Any) -> bool:
     return callable(getattr(model, "relabel", None))
-
-
-class _Step:
-    """One step of one episode while it is being collected."""
-
-    __slots__ = (
-        "prompt",
-        "action",
-        "logprob",
-        "ref_logprob",
-        "value",
-        "feature",
-        "reward",
-        "valid_action",
-    )
-
-    def __init__(self, prompt: list[int], action: list[int]) -> None:
-        self.prompt, self.action = prompt, action
-
-
-class _Episode:
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-        self.steps: list[_Step] = []
-        self.history: list[tuple[str, str]] = []
-        self.success = False
-        self.terminated = False
-        self.final_value = 0.0
-        self.final_prompt: list[int] | None = None
 
 
 class AgentPPO:
@@ -193,18 +76,16 @@ class AgentPPO:
         from agentgym.runs.manifest import resolve_device
 
         self.config = cfg = config
-        if cfg.rollout_backend == "vllm":
+        if cfg.rollout_backend == "vllm":  # fail before loading anything
+            from agentgym.llm.vllm_backend import require_vllm
+
             try:
-                import vllm  # noqa: F401
-            except ImportError as err:
+                require_vllm()
+            except Exception as err:
                 raise ImportError(
-                    "rollout_backend='vllm' needs vllm on a GPU machine (pip install vllm); "
-                    "it is not installed here, use rollout_backend='transformers'"
+                    f"rollout_backend='vllm' needs vllm and a CUDA GPU: {err}; "
+                    "use rollout_backend='transformers'"
                 ) from err
-            raise NotImplementedError(
-                "rollout_backend='vllm': weight sync into an in-process vLLM engine "
-                "is not implemented yet; use rollout_backend='transformers'"
-            )
         if cfg.torch_threads > 0:
             torch.set_num_threads(cfg.torch_threads)
         self.device = torch.device(resolve_device(cfg.device))
@@ -241,6 +122,14 @@ class AgentPPO:
         self.explored = False
         if resume_state is not None:
             self._load_state(resume_state)
+        self.sampler = make_sampler(
+            cfg.rollout_backend,
+            self.policy,
+            cfg.policy,
+            seed=cfg.seed,
+            gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+            dtype=cfg.vllm_dtype,
+        )
         self.logger = (
             RunLogger(self.run_dir, resume_step=self.global_step if resume_state else None)
             if self.run_dir is not None
@@ -263,7 +152,7 @@ class AgentPPO:
         seeds: list[int] | None = None,
         score: bool = True,
         generator: torch.Generator | None = None,
-    ) -> list[_Episode]:
+    ) -> list[Episode]:
         """Play ``count`` episodes with the current policy, ``num_envs`` at a time;
         ``score=False`` skips the log-probs, values and features PPO needs."""
         from agentgym.agent_env import observation_text
@@ -271,16 +160,16 @@ class AgentPPO:
         policy = self.policy
         policy.eval()
         pending = list(seeds) if seeds is not None else [self._next_seed() for _ in range(count)]
-        finished: list[_Episode] = []
+        finished: list[Episode] = []
         running: dict[
-            int, tuple[_Episode, str, str]
+            int, tuple[Episode, str, str]
         ] = {}  # env index -> (episode, obs text, mission)
 
         def start(i: int) -> None:
             if pending:
-                ep = _Episode(pending.pop(0))
+                ep = Episode(pending.pop(0))
                 obs, info = self.envs[i].reset(seed=ep.seed)
-                running[i] = (ep, observation_text(obs), _mission(self.envs[i], info))
+                running[i] = (ep, observation_text(obs), mission_of(self.envs[i], info))
 
         for i in range(len(self.envs)):
             start(i)
@@ -290,7 +179,7 @@ class AgentPPO:
                 policy.encode_prompt(running[i][2], running[i][0].history, running[i][1])
                 for i in order
             ]
-            actions = policy.generate(
+            actions = self.sampler.generate(
                 prompts,
                 greedy=greedy,
                 generator=generator or self.generator,
@@ -307,7 +196,7 @@ class AgentPPO:
                     ).logprob
             for j, i in enumerate(order):
                 ep, obs_text, mission = running[i]
-                step = _Step(prompts[j], actions[j])
+                step = Step(prompts[j], actions[j])
                 if score:
                     step.logprob, step.value = float(out.logprob[j]), float(out.value[j])
                     step.feature = out.features[j]
@@ -338,43 +227,6 @@ class AgentPPO:
                 ep.final_value = v
         return finished
 
-    def _rollout(self, episodes: list[_Episode]) -> Rollout:
-        """Episodes as a ``Rollout`` [T, E]: one column per episode, padded with valid=False.
-        ``obs`` holds the policy's hidden state at each action's end (SPA's features)."""
-        T, E = max(len(ep.steps) for ep in episodes), len(episodes)
-        H = episodes[0].steps[0].feature.shape[-1]
-        dev = self.device
-        obs = torch.zeros(T, E, H, device=dev)
-        z = lambda dtype=torch.float32: torch.zeros(T, E, dtype=dtype, device=dev)  # noqa: E731
-        rewards, logp, values = z(), z(), z()
-        terms, truncs, success, valid = (z(torch.bool) for _ in range(4))
-        ground, task = z(torch.bool), z(torch.long)
-        for e, ep in enumerate(episodes):
-            L = len(ep.steps)
-            obs[:L, e] = torch.stack([s.feature for s in ep.steps])
-            rewards[:L, e] = torch.tensor([s.reward for s in ep.steps])
-            logp[:L, e] = torch.tensor([s.logprob for s in ep.steps])
-            values[:L, e] = torch.tensor([s.value for s in ep.steps])
-            ground[:L, e] = torch.tensor([s.valid_action for s in ep.steps])
-            valid[:L, e] = True
-            task[:L, e] = ep.seed
-            terms[L - 1, e] = ep.terminated
-            truncs[L - 1, e] = not ep.terminated
-            success[L - 1, e] = ep.success
-        return Rollout(
-            obs=obs,
-            actions=z(torch.long),
-            logprobs=logp,
-            values=values,
-            rewards=rewards,
-            terminations=terms,
-            truncations=truncs,
-            env_rewards=rewards.clone(),
-            success=success,
-            reward_state={"last_action_valid": ground, "task_id": task},
-            valid=valid,
-        )
-
     def explore(self) -> dict[str, float]:
         """SPA's exploration phase: episodes of the initial policy train the estimator."""
         row: dict[str, float] = {}
@@ -383,7 +235,9 @@ class AgentPPO:
             return row
         episodes = self.run_episodes(self.config.explore_episodes)
         self.global_step += sum(len(ep.steps) for ep in episodes)
-        self.relabel.relabel(self._rollout(episodes))  # adds them to the buffer and fits
+        self.relabel.relabel(
+            episodes_to_rollout(episodes, self.device)
+        )  # adds them to the buffer and fits
         if getattr(self.relabel, "trainings", 1) == 0 and hasattr(self.relabel, "fit"):
             self.relabel.fit()
         self.explored = True
@@ -392,12 +246,12 @@ class AgentPPO:
         return row
 
     # -- the update -------------------------------------------------------------------
-    def update(self, episodes: list[_Episode]) -> dict[str, float]:
+    def update(self, episodes: list[Episode]) -> dict[str, float]:
         """Relabel (SPA), KL-penalise, GAE, and the clipped PPO update on these episodes."""
         cfg, dev = self.config, self.device
         row: dict[str, float] = {}
         if self.relabel is not None:
-            rollout = self._rollout(episodes)
+            rollout = episodes_to_rollout(episodes, self.device)
             out = self.relabel.relabel(rollout)
             for name, value in out.items():
                 if name != "reward":
@@ -406,7 +260,7 @@ class AgentPPO:
                 for t, step in enumerate(ep.steps):
                     step.reward = float(out["reward"][t, e])
             row["spa/fit_loss"] = float(getattr(self.relabel, "last_fit_loss", float("nan")))
-        flat: list[tuple[_Step, float, float]] = []
+        flat: list[tuple[Step, float, float]] = []
         kls = []
         for ep in episodes:
             kl = torch.tensor([s.logprob - s.ref_logprob for s in ep.steps])
@@ -466,6 +320,7 @@ class AgentPPO:
                         float(((ratio - 1).abs() > cfg.clip_coef).float().mean())
                     )
         self.policy.eval()
+        self.sampler.sync(self.policy)
         self.updates += 1
         row.update({k: float(np.mean(v)) for k, v in stats.items()})
         row["kl_ref"] = float(torch.cat(kls).mean())
@@ -591,16 +446,6 @@ class AgentPPO:
         return cls(AgentPPOConfig(**state["config"]), run_dir=run_dir, resume_state=state)
 
     def close(self) -> None:
+        self.sampler.close()
         for env in self.envs:
             env.close()
-
-
-def grounding_accuracy(episodes: list[_Episode]) -> float:
-    """Share of valid actions over all steps of ``episodes`` (SPA-RL's grounding accuracy)."""
-    flags = [s.valid_action for ep in episodes for s in ep.steps]
-    return float(np.mean(flags)) if flags else float("nan")
-
-
-def _mission(env: Any, info: dict[str, Any]) -> str:
-    state = info.get("reward_state") or {}
-    return str(state.get("mission") or getattr(env.unwrapped, "mission", ""))

@@ -20,7 +20,7 @@ LEARNER = "agent-ppo"
 
 def agent_config(values: dict[str, Any], rewards: Sequence[str] = ()) -> Any:
     """An ``AgentPPOConfig`` from CLI values; ValueError naming a field agent PPO lacks."""
-    from agentgym.learners.agent_ppo import AgentPPOConfig
+    from agentgym.learners.agent_config import AgentPPOConfig
 
     known = {f.name for f in fields(AgentPPOConfig)}
     unknown = sorted(set(values) - known - {"reward"})
