@@ -77,44 +77,49 @@ from agentgym.agent_env import (
     fit_text,
     text_space,
 )
+from agentgym.envs.text.babyai_expert import (
+    BOT_BFS_BUDGET,
+    BOT_RECOVERY_STEPS,
+    BotStuck,
+    bounded_replan,
+    new_bot,
+)
+from agentgym.envs.text.babyai_language import (
+    ACTION_NAMES,
+    ALIASES,
+    COMMANDS,
+    VIEW,
+    describe_object,
+    describe_view,
+    relative_position,
+)
 from agentgym.spec import StateVar, TaskSpec
 
 logger = logging.getLogger(__name__)
 
-VIEW = 7  # minigrid's agent_view_size
-TEXT_LENGTH = 2048
+# The command vocabulary and the view's descriptions live in babyai_language.py, the
+# bot's guard in babyai_expert.py; the names stay importable from here.
+__all__ = [
+    "ACTION_NAMES",
+    "ALIASES",
+    "BOT_BFS_BUDGET",
+    "BOT_RECOVERY_STEPS",
+    "COMMANDS",
+    "VIEW",
+    "BabyAIGoToEnv",
+    "BabyAIGoToLocalEnv",
+    "BabyAIOpenEnv",
+    "BabyAIPickupEnv",
+    "BabyAIPutNextEnv",
+    "BabyAISynthSeqEnv",
+    "BabyAITextEnv",
+    "BabyAIUnlockEnv",
+    "describe_object",
+    "describe_view",
+    "relative_position",
+]
 
-#: Canonical command -> minigrid action index (left, right, forward, pickup, drop, toggle, done).
-COMMANDS: dict[str, int] = {
-    "turn left": 0,
-    "turn right": 1,
-    "go forward": 2,
-    "pick up": 3,
-    "drop": 4,
-    "toggle": 5,
-    "done": 6,
-}
-ALIASES: dict[str, str] = {
-    "left": "turn left",
-    "rotate left": "turn left",
-    "right": "turn right",
-    "rotate right": "turn right",
-    "forward": "go forward",
-    "move forward": "go forward",
-    "go ahead": "go forward",
-    "step forward": "go forward",
-    "pickup": "pick up",
-    "pick up object": "pick up",
-    "take": "pick up",
-    "put down": "drop",
-    "drop object": "drop",
-    "open": "toggle",
-    "open door": "toggle",
-    "unlock": "toggle",
-    "unlock door": "toggle",
-    "open box": "toggle",
-}
-ACTION_NAMES = {v: k for k, v in COMMANDS.items()}
+TEXT_LENGTH = 2048
 
 BABYAI_STATE: tuple[StateVar, ...] = TEXT_STATE + (
     StateVar(
@@ -149,108 +154,6 @@ def _spec(name: str, instruction: str, tags: tuple[str, ...]) -> TaskSpec:
         family="text",
         tags=("babyai", "gridworld", "language", *tags),
     )
-
-
-def describe_object(obj: Any) -> str:
-    """'a red ball', 'a locked blue door', 'a wall' for a minigrid WorldObj."""
-    if obj is None:
-        return "nothing"
-    if obj.type == "door":
-        state = "locked" if obj.is_locked else ("open" if obj.is_open else "closed")
-        return f"a {state} {obj.color} door"
-    if obj.type in ("wall", "lava", "goal", "floor"):
-        return f"a {obj.type}" if obj.type != "lava" else "lava"
-    return f"a {obj.color} {obj.type}"
-
-
-def _steps(n: int, word: str) -> str:
-    return f"{n} step{'s' if n != 1 else ''} {word}"
-
-
-def relative_position(forward: int, right: int) -> str:
-    """'2 steps forward and 1 step left' for a cell relative to the agent."""
-    parts = []
-    if forward:
-        parts.append(_steps(forward, "forward"))
-    if right:
-        parts.append(_steps(abs(right), "right" if right > 0 else "left"))
-    return " and ".join(parts) if parts else "here"
-
-
-def describe_view(image: np.ndarray) -> tuple[list[str], list[str]]:
-    """Objects and walls in minigrid's encoded view (agent at the bottom centre, facing up).
-
-    Returns ``(objects, walls)``: objects closest first; the nearest wall straight ahead,
-    to the left and to the right of the agent.
-    """
-    from minigrid.core.constants import IDX_TO_COLOR, IDX_TO_OBJECT
-
-    ax, ay = VIEW // 2, VIEW - 1
-    found = []
-    for i in range(VIEW):
-        for j in range(VIEW):
-            if (i, j) == (ax, ay):
-                continue
-            kind = IDX_TO_OBJECT[int(image[i, j, 0])]
-            if kind in ("unseen", "empty", "wall", "floor"):
-                continue
-            color, state = IDX_TO_COLOR[int(image[i, j, 1])], int(image[i, j, 2])
-            if kind == "door":
-                name = f"a {('open', 'closed', 'locked')[state]} {color} door"
-            elif kind == "lava":
-                name = "lava"
-            elif kind == "goal":
-                name = "the goal square"
-            else:
-                name = f"a {color} {kind}"
-            forward, right = ay - j, i - ax
-            found.append((abs(forward) + abs(right), forward, right, name))
-    objects = [f"{name} {relative_position(f, r)}" for _, f, r, name in sorted(found)]
-    walls = []
-    for label, (di, dj) in (("forward", (0, -1)), ("left", (-1, 0)), ("right", (1, 0))):
-        i, j = ax + di, ay + dj
-        n = 1
-        while 0 <= i < VIEW and 0 <= j < VIEW:
-            if IDX_TO_OBJECT[int(image[i, j, 0])] == "wall":
-                walls.append(_steps(n, label))
-                break
-            if IDX_TO_OBJECT[int(image[i, j, 0])] != "empty":
-                break  # an object or door blocks the line of sight along this axis
-            i, j, n = i + di, j + dj, n + 1
-    return objects, walls
-
-
-BOT_BFS_BUDGET = 100
-BOT_RECOVERY_STEPS = 4
-
-
-class _BotStuck(RuntimeError):
-    """The BabyAI bot searched more than BOT_BFS_BUDGET times for one action."""
-
-
-def _new_bot(inner: Any) -> Any:
-    from minigrid.utils.baby_ai_bot import BabyAIBot
-
-    return BabyAIBot(inner)
-
-
-def _bounded_replan(bot: Any, taken: int | None) -> int:
-    """``bot.replan(taken)``, abandoned with _BotStuck after BOT_BFS_BUDGET searches."""
-    search = type(bot)._breadth_first_search
-    calls = 0
-
-    def bounded(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls > BOT_BFS_BUDGET:
-            raise _BotStuck(f"more than {BOT_BFS_BUDGET} searches for one action")
-        return search(bot, *args, **kwargs)
-
-    bot._breadth_first_search = bounded  # the bot calls self._breadth_first_search
-    try:
-        return bot.replan(taken)
-    finally:
-        del bot._breadth_first_search
 
 
 class BabyAITextEnv(TextTaskEnv, EzPickle):
@@ -438,13 +341,13 @@ class BabyAITextEnv(TextTaskEnv, EzPickle):
             return "go forward" if not self._precondition(COMMANDS["go forward"]) else "turn left"
         followed = self._bot is not None and self._steps_since_bot == 1
         if not followed:
-            self._bot = _new_bot(self._inner)
+            self._bot = new_bot(self._inner)
             taken = None
         else:
             taken = None if self._last_executed == self._bot_suggested else self._last_executed
         try:
-            action = int(_bounded_replan(self._bot, taken))
-        except _BotStuck:
+            action = int(bounded_replan(self._bot, taken))
+        except BotStuck:
             logger.debug("BabyAI bot stuck in %s; exploring before a fresh bot", self.level)
             self._recovery_steps = BOT_RECOVERY_STEPS
             return self.expert_action()

@@ -11,7 +11,7 @@ import pytest
 
 from agentgym.agent_env import expert_episode
 from agentgym.envs.text import BABYAI_LEVELS
-from agentgym.envs.text.babyai import COMMANDS, describe_object, relative_position
+from agentgym.envs.text.babyai_language import COMMANDS, describe_object, relative_position
 
 IDS = [f"agentgym/BabyAI-{name}-v0" for name in BABYAI_LEVELS]
 
