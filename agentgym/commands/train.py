@@ -133,6 +133,10 @@ def run(args: argparse.Namespace) -> int:
             resume = True
         else:
             values.setdefault("env_id", "agentgym/Reach-v0")
+            if values.get("rollout_backend") == "vllm":  # before a run folder is made
+                from agentgym.learners.agent_sampling import require_vllm_rollouts
+
+                require_vllm_rollouts()
             if (
                 "video" not in values and args.learner != "agent-ppo"
             ):  # a report shows an evaluation video when the env renders
@@ -155,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         gym.error.Error,
         RunExistsError,
         RunNotFoundError,
+        ImportError,
     ) as err:
         err_console.print(f"[red]error:[/red] {_escape(err)}")
         return 2
@@ -166,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         err_console.print(f"interrupted; continue with: agentgym train --resume {run_dir.path}")
         return 130
-    except (ValueError, FileNotFoundError, NotImplementedError) as err:
+    except (ValueError, FileNotFoundError, NotImplementedError, ImportError) as err:
         err_console.print(f"[red]error:[/red] {_escape(err)}")
         return 2
     shown = {

@@ -45,7 +45,7 @@ from agentgym.learners.agent_episodes import (
     mission_of,
 )
 from agentgym.learners.agent_policy import LMPolicy, PromptFormat
-from agentgym.learners.agent_sampling import make_sampler
+from agentgym.learners.agent_sampling import make_sampler, require_vllm_rollouts
 from agentgym.learners.checkpoint import LATEST, load_checkpoint, save_checkpoint
 from agentgym.learners.gae import compute_gae
 from agentgym.learners.logger import RunLogger
@@ -76,16 +76,8 @@ class AgentPPO:
         from agentgym.runs.manifest import resolve_device
 
         self.config = cfg = config
-        if cfg.rollout_backend == "vllm":  # fail before loading anything
-            from agentgym.llm.vllm_backend import require_vllm
-
-            try:
-                require_vllm()
-            except Exception as err:
-                raise ImportError(
-                    f"rollout_backend='vllm' needs vllm and a CUDA GPU: {err}; "
-                    "use rollout_backend='transformers'"
-                ) from err
+        if cfg.rollout_backend == "vllm":
+            require_vllm_rollouts()  # before loading anything
         if cfg.torch_threads > 0:
             torch.set_num_threads(cfg.torch_threads)
         self.device = torch.device(resolve_device(cfg.device))

@@ -90,6 +90,18 @@ class VLLMWeightLoader:
         return len(weights)
 
 
+def require_vllm_rollouts() -> None:
+    """ImportError naming what vLLM rollouts lack here (vllm, a GPU), and the alternative."""
+    from agentgym.llm.vllm_backend import vllm_missing
+
+    problems = vllm_missing()
+    if problems:
+        raise ImportError(
+            "rollout_backend='vllm' cannot run here: " + "; ".join(problems) + ". Use "
+            "rollout_backend='transformers' (the default), which samples with the policy itself"
+        )
+
+
 def _seeds(n: int, generator: torch.Generator | None) -> list[int]:
     return torch.randint(0, 2**31 - 1, (n,), generator=generator).tolist()
 
@@ -117,15 +129,7 @@ class VLLMSampler:
         dtype: str = "auto",
         workdir: str | Path | None = None,
     ) -> None:
-        from agentgym.llm.vllm_backend import require_vllm
-
-        try:
-            require_vllm()
-        except Exception as err:
-            raise ImportError(
-                f"rollout_backend='vllm' needs vllm and a CUDA GPU: {err}; "
-                "use rollout_backend='transformers'"
-            ) from err
+        require_vllm_rollouts()
         from vllm import LLM
 
         self.eos = policy.eos

@@ -31,8 +31,8 @@ _ENGINES: dict[tuple[Any, ...], Any] = {}
 _LOCK = threading.Lock()
 
 
-def require_vllm() -> None:
-    """Raise ``BackendUnavailableError`` naming everything the vllm backend lacks here."""
+def vllm_missing() -> list[str]:
+    """What in-process vLLM lacks here (empty when vllm is installed and a GPU is visible)."""
     problems = []
     if importlib.util.find_spec("vllm") is None:
         problems.append(
@@ -47,6 +47,12 @@ def require_vllm() -> None:
         gpu = False
     if not gpu:
         problems.append("no CUDA GPU is visible (torch.cuda.is_available() is False)")
+    return problems
+
+
+def require_vllm() -> None:
+    """Raise ``BackendUnavailableError`` naming everything the vllm backend lacks here."""
+    problems = vllm_missing()
     if problems:
         raise BackendUnavailableError(
             "the vllm backend cannot run here: " + "; ".join(problems) + ". Alternative: run "

@@ -205,7 +205,7 @@ def test_vllm_rollouts_need_vllm(bc_policy):
     try:
         import vllm  # noqa: F401
     except ImportError:
-        with pytest.raises(ImportError, match="needs vllm"):
+        with pytest.raises(ImportError, match="rollout_backend='vllm' cannot run here: vllm is"):
             AgentPPO(config(bc_policy, rollout_backend="vllm"))
     else:
         pytest.skip("vllm is installed here")

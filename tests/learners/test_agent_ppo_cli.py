@@ -160,3 +160,27 @@ def test_cli_errors_name_the_option(cloned, tmp_path):
     )
     assert out.returncode == 2 and "acts with text commands" in out.stderr
     assert not any((tmp_path / name).exists() for name in ("x", "z", "r"))
+
+
+def test_vllm_rollouts_say_what_is_missing_before_making_a_run(cloned, tmp_path):
+    from agentgym.llm.vllm_backend import vllm_missing
+
+    if not vllm_missing():
+        pytest.skip("vllm and a GPU are both here: the error path cannot be shown")
+    out = agentgym(
+        "train",
+        "--env",
+        ENV,
+        "--learner",
+        "agent-ppo",
+        "--policy",
+        f"hf:{cloned}",
+        "--rollout-backend",
+        "vllm",
+        "--out",
+        str(tmp_path / "v"),
+    )
+    assert out.returncode == 2, out.stderr
+    assert "rollout_backend='vllm' cannot run here" in out.stderr
+    assert "rollout_backend='transformers'" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "v").exists()
