@@ -47,120 +47,50 @@ follows the policy's changing trajectories instead of a fixed exploration set.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
-from agentgym.registry import suggest
+from agentgym.reward_designers.progress_config import (
+    BODIES,
+    FINAL_REWARDS,
+    GROUNDINGS,
+    RESIDUALS,
+    VARIANTS,
+    SPAConfig,
+    parse_spa_args,
+)
+from agentgym.reward_designers.progress_estimator import (
+    Episode,
+    ProgressEstimator,
+    pad_episodes,
+)
 from agentgym.rewards.base import RewardError, RewardInput, RewardOutput
 from agentgym.spec import TaskSpec
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("paper", "released")
-BODIES = ("mlp", "gru")
-FINAL_REWARDS = ("success", "return")
-RESIDUALS = ("none", "uniform", "last")
-GROUNDINGS = ("bonus", "penalty")
-
-
-@dataclass(frozen=True)
-class SPAConfig:
-    """Everything an ``spa:`` reward spec can set (``spa:alpha=1;beta=0.5;body=gru``)."""
-
-    alpha: float = 1.0
-    """Weight of the estimated progress c_t in the step reward."""
-    beta: float = 0.5
-    """Weight of the grounding signal g_t (1 for a valid action, else 0)."""
-    variant: str = "paper"
-    """paper (alpha*c_t + beta*g_t) or released (the leave-one-out ablation of SPA-RL's code)."""
-    body: str = "mlp"
-    """Estimator body over per-step features: mlp (per step) or gru (over the episode)."""
-    hidden: int = 64
-    """Hidden width of the estimator body."""
-    final_reward: str = "success"
-    """R of an episode: success (the task's flag at its end) or return (its summed reward)."""
-    residual: str = "none"
-    """none (raw c_t, as the paper), uniform or last: where R - sum c_t goes in a finished episode."""
-    grounding: str = "bonus"
-    """bonus: beta * g_t (the paper); penalty: beta * (g_t - 1), which does not pay a policy
-    for making its episodes longer (with a bonus, ending an episode forfeits later bonuses)."""
-    grounding_bonus: float = 0.5
-    """Per-step grounding bonus of the released variant (0.5 in SPA-RL's code)."""
-    lr: float = 1e-3
-    """Adam learning rate of the estimator."""
-    epochs: int = 30
-    """Passes over the episode buffer per (re)training."""
-    batch_episodes: int = 32
-    """Episodes per estimator minibatch."""
-    buffer_episodes: int = 1024
-    """Most recent finished episodes kept for (re)training."""
-    min_episodes: int = 8
-    """Finished episodes needed before the first training (before it, c_t = 0)."""
-    retrain_every: int = 1
-    """Rollouts between retrainings on the buffer (0: train only when fit() is called)."""
-    device: str = "auto"
-    """Where the estimator runs: auto (CUDA when present), cpu, cuda, ..."""
-    seed: int = 0
-    """Seed of the estimator's initialisation and minibatch order."""
-
-    def __post_init__(self) -> None:
-        for name, allowed in (
-            ("variant", VARIANTS),
-            ("body", BODIES),
-            ("final_reward", FINAL_REWARDS),
-            ("residual", RESIDUALS),
-            ("grounding", GROUNDINGS),
-        ):
-            value = getattr(self, name)
-            if value not in allowed:
-                raise ValueError(
-                    f"spa reward: {name}={value!r} is not one of {allowed}.{suggest(value, allowed)}"
-                )
-        for name in ("hidden", "epochs", "batch_episodes", "buffer_episodes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"spa reward: {name} must be >= 1, got {getattr(self, name)}")
-        if self.min_episodes < 1 or self.retrain_every < 0:
-            raise ValueError("spa reward: min_episodes must be >= 1 and retrain_every >= 0")
-
-
-def parse_spa_args(args: str) -> SPAConfig:
-    """``alpha=1;beta=0.5;body=gru`` -> SPAConfig (ValueError naming a bad key or value)."""
-    known = {f.name: f.type for f in fields(SPAConfig)}
-    values: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in args.split(";"))):
-        key, sep, value = part.partition("=")
-        key = key.strip()
-        if not sep:
-            raise ValueError(f"spa reward: expected KEY=VALUE, got {part!r}")
-        if key not in known:
-            raise ValueError(
-                f"spa reward: unknown key {key!r}.{suggest(key, list(known))} "
-                f"Known: {', '.join(known)}"
-            )
-        kind = {"float": float, "int": int}.get(str(known[key]), str)
-        try:
-            values[key] = kind(value.strip())
-        except ValueError:
-            raise ValueError(
-                f"spa reward: {key} must be {kind.__name__}, got {value.strip()!r}"
-            ) from None
-    return SPAConfig(**values)
-
-
-class Episode(NamedTuple):
-    """One finished trajectory as the estimator trains on it."""
-
-    features: torch.Tensor
-    """Per-step features [L, D] (a policy's hidden state at each action's end, or obs)."""
-    grounding: torch.Tensor
-    """g_t, [L] float (1 for a valid action)."""
-    final_reward: float
-    """R: the task's success or the episode's return."""
-    task: int = -1
-    """Which task the episode attempted (rollouts of one task form a leave-one-out group)."""
+# The settings live in progress_config.py and the estimator network in
+# progress_estimator.py; their names stay importable from here.
+__all__ = [
+    "BODIES",
+    "FINAL_REWARDS",
+    "GROUNDINGS",
+    "RESIDUALS",
+    "VARIANTS",
+    "Episode",
+    "ProgressEstimator",
+    "SPAConfig",
+    "SPAReward",
+    "Segment",
+    "leave_one_out_baseline",
+    "pad_episodes",
+    "parse_spa_args",
+    "reward_from_spec",
+    "split_episodes",
+]
 
 
 class Segment(NamedTuple):
@@ -201,54 +131,6 @@ def split_episodes(
         if start is not None:
             segments.append(Segment(n, start, T, False))
     return segments
-
-
-class ProgressEstimator(nn.Module):
-    """Features ``[B, L, D]`` -> per-step contributions ``c [B, L]`` (zero where masked)."""
-
-    def __init__(self, feature_dim: int, hidden: int = 64, body: str = "mlp") -> None:
-        super().__init__()
-        if body not in BODIES:
-            raise ValueError(f"ProgressEstimator: body={body!r} is not one of {BODIES}")
-        self.body = body
-        # LayerNorm first: a language model's hidden states have no fixed scale.
-        self.norm = nn.LayerNorm(feature_dim)
-        if body == "gru":
-            self.gru = nn.GRU(feature_dim, hidden, batch_first=True)
-            self.head = nn.Sequential(nn.Tanh(), nn.Linear(hidden, 1))
-        else:
-            self.mlp = nn.Sequential(
-                nn.Linear(feature_dim, hidden),
-                nn.Tanh(),
-                nn.Linear(hidden, hidden),
-                nn.Tanh(),
-                nn.Linear(hidden, 1),
-            )
-
-    def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = self.norm(features)
-        if self.body == "gru":
-            x, _ = self.gru(x)  # right-padded, so the padding never feeds a real step
-            c = self.head(x).squeeze(-1)
-        else:
-            c = self.mlp(x).squeeze(-1)
-        return c * mask.to(c.dtype)
-
-
-def pad_episodes(episodes: list[Episode], device: torch.device) -> tuple[torch.Tensor, ...]:
-    """Episodes -> (features [B, L, D], mask [B, L], grounding [B, L], R [B])."""
-    L = max(len(e.features) for e in episodes)
-    D = episodes[0].features.shape[-1]
-    feats = torch.zeros(len(episodes), L, D, device=device)
-    mask = torch.zeros(len(episodes), L, dtype=torch.bool, device=device)
-    ground = torch.zeros(len(episodes), L, device=device)
-    for i, e in enumerate(episodes):
-        n = len(e.features)
-        feats[i, :n] = e.features.to(device, torch.float32)
-        mask[i, :n] = True
-        ground[i, :n] = e.grounding.to(device, torch.float32)
-    finals = torch.tensor([e.final_reward for e in episodes], dtype=torch.float32, device=device)
-    return feats, mask, ground, finals
 
 
 def leave_one_out_baseline(finals: torch.Tensor, tasks: list[int]) -> torch.Tensor:

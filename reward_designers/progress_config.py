@@ -1,0 +1,103 @@
+"""The settings of SPA's reward: ``SPAConfig`` and the ``spa:`` spec that sets it.
+
+``spa:alpha=1;beta=0.5;body=gru`` parses (``parse_spa_args``) into an ``SPAConfig``
+whose fields each say what they set; a bad key or value gets a ValueError naming it.
+The reward itself is in ``progress.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from agentgym.registry import suggest
+
+VARIANTS = ("paper", "released")
+BODIES = ("mlp", "gru")
+FINAL_REWARDS = ("success", "return")
+RESIDUALS = ("none", "uniform", "last")
+GROUNDINGS = ("bonus", "penalty")
+
+
+@dataclass(frozen=True)
+class SPAConfig:
+    """Everything an ``spa:`` reward spec can set (``spa:alpha=1;beta=0.5;body=gru``)."""
+
+    alpha: float = 1.0
+    """Weight of the estimated progress c_t in the step reward."""
+    beta: float = 0.5
+    """Weight of the grounding signal g_t (1 for a valid action, else 0)."""
+    variant: str = "paper"
+    """paper (alpha*c_t + beta*g_t) or released (the leave-one-out ablation of SPA-RL's code)."""
+    body: str = "mlp"
+    """Estimator body over per-step features: mlp (per step) or gru (over the episode)."""
+    hidden: int = 64
+    """Hidden width of the estimator body."""
+    final_reward: str = "success"
+    """R of an episode: success (the task's flag at its end) or return (its summed reward)."""
+    residual: str = "none"
+    """none (raw c_t, as the paper), uniform or last: where R - sum c_t goes in a finished episode."""
+    grounding: str = "bonus"
+    """bonus: beta * g_t (the paper); penalty: beta * (g_t - 1), which does not pay a policy
+    for making its episodes longer (with a bonus, ending an episode forfeits later bonuses)."""
+    grounding_bonus: float = 0.5
+    """Per-step grounding bonus of the released variant (0.5 in SPA-RL's code)."""
+    lr: float = 1e-3
+    """Adam learning rate of the estimator."""
+    epochs: int = 30
+    """Passes over the episode buffer per (re)training."""
+    batch_episodes: int = 32
+    """Episodes per estimator minibatch."""
+    buffer_episodes: int = 1024
+    """Most recent finished episodes kept for (re)training."""
+    min_episodes: int = 8
+    """Finished episodes needed before the first training (before it, c_t = 0)."""
+    retrain_every: int = 1
+    """Rollouts between retrainings on the buffer (0: train only when fit() is called)."""
+    device: str = "auto"
+    """Where the estimator runs: auto (CUDA when present), cpu, cuda, ..."""
+    seed: int = 0
+    """Seed of the estimator's initialisation and minibatch order."""
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("variant", VARIANTS),
+            ("body", BODIES),
+            ("final_reward", FINAL_REWARDS),
+            ("residual", RESIDUALS),
+            ("grounding", GROUNDINGS),
+        ):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(
+                    f"spa reward: {name}={value!r} is not one of {allowed}.{suggest(value, allowed)}"
+                )
+        for name in ("hidden", "epochs", "batch_episodes", "buffer_episodes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"spa reward: {name} must be >= 1, got {getattr(self, name)}")
+        if self.min_episodes < 1 or self.retrain_every < 0:
+            raise ValueError("spa reward: min_episodes must be >= 1 and retrain_every >= 0")
+
+
+def parse_spa_args(args: str) -> SPAConfig:
+    """``alpha=1;beta=0.5;body=gru`` -> SPAConfig (ValueError naming a bad key or value)."""
+    known = {f.name: f.type for f in fields(SPAConfig)}
+    values: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in args.split(";"))):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep:
+            raise ValueError(f"spa reward: expected KEY=VALUE, got {part!r}")
+        if key not in known:
+            raise ValueError(
+                f"spa reward: unknown key {key!r}.{suggest(key, list(known))} "
+                f"Known: {', '.join(known)}"
+            )
+        kind = {"float": float, "int": int}.get(str(known[key]), str)
+        try:
+            values[key] = kind(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"spa reward: {key} must be {kind.__name__}, got {value.strip()!r}"
+            ) from None
+    return SPAConfig(**values)
