@@ -150,7 +150,9 @@ class VLLMSampler:
             "worker_extension_cls": f"{__name__}.VLLMWeightLoader",
         }
         if self.lora_rank:
-            kwargs.update(enable_lora=True, max_loras=1, max_lora_rank=self.lora_rank)
+            kwargs.update(
+                enable_lora=True, max_loras=1, max_lora_rank=vllm_lora_rank(self.lora_rank)
+            )
         log.info("vllm rollouts: starting an engine on %s", path)
         self.llm = LLM(**kwargs)
         self.lora_request: Any = None
@@ -192,9 +194,7 @@ class VLLMSampler:
         params = [
             SamplingParams(
                 n=1,
-                temperature=0.0 if greedy else temperature,
-                top_p=1.0,
-                top_k=0,
+                temperature=0.0 if greedy else temperature,  # top-k/top-p stay off
                 max_tokens=self.max_tokens,
                 # stop on the tokenizer's EOS only, as LMPolicy.generate does (a model's
                 # generation config may name other EOS tokens)
@@ -225,6 +225,17 @@ class VLLMSampler:
         self.llm = None
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)  # what vLLM's max_lora_rank takes
+
+
+def vllm_lora_rank(rank: int) -> int:
+    """The smallest ``max_lora_rank`` vLLM accepts that holds adapters of ``rank``."""
+    for allowed in VLLM_LORA_RANKS:
+        if allowed >= rank:
+            return allowed
+    raise ValueError(f"lora_rank {rank} is above vLLM's largest max_lora_rank (512)")
 
 
 def _lora_rank(policy: LMPolicy) -> int:

@@ -14,7 +14,12 @@ from agentgym.agent_env import expert_episode
 from agentgym.learners.agent_bc import bc_examples, behaviour_clone
 from agentgym.learners.agent_policy import LMPolicy, PromptFormat
 from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
-from agentgym.learners.agent_sampling import TransformersSampler, finish_action, make_sampler
+from agentgym.learners.agent_sampling import (
+    TransformersSampler,
+    finish_action,
+    make_sampler,
+    vllm_lora_rank,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.support.tiny_lm import build_tiny_lm_for_env  # noqa: E402
@@ -38,6 +43,11 @@ EOS = 3
 )
 def test_engine_outputs_become_actions_as_the_policy_writes_them(ids, stopped, expected):
     assert finish_action(ids, stopped, EOS, max_tokens=4) == expected
+
+
+@pytest.mark.parametrize(("rank", "expected"), [(1, 1), (4, 8), (8, 8), (9, 16), (300, 320)])
+def test_lora_ranks_round_up_to_what_vllm_takes(rank, expected):
+    assert vllm_lora_rank(rank) == expected
 
 
 def test_unknown_backend_is_named(tmp_path):
