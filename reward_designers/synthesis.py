@@ -9,6 +9,8 @@
 accept as is), retrains it on ``final_seeds`` seeds beside the sparse and human
 references, and writes everything into the run folder (layout in ``candidates.py``).
 
+The stages after extraction (vet, critic, train, score) are in ``synthesis_stages.py``.
+
 Resumable at any moment: a sample is finished when its ``result.json`` exists; a rerun
 skips finished samples, reuses each iteration's saved ``prompt.json``, and gets every
 reply it already paid for from ``<run>/llm_cache.sqlite``.
@@ -20,15 +22,12 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from agentgym.reward_designers.candidates import (
-    FAILED,
     REJECTED,
-    TRAINED,
     Candidate,
     best_candidate,
     iteration_dir,
@@ -45,10 +44,10 @@ from agentgym.reward_designers.synthesis_config import (
     resume_config,
     truncated_without_code,
 )
+from agentgym.reward_designers.synthesis_stages import CandidateStages
 
 log = logging.getLogger(__name__)
 
-TRAIN_TARGET = "agentgym.reward_designers.training:train_candidates"
 NO_CODE = "NO_CODE"
 __all__ = [
     "REPORT_SECTION",
@@ -60,17 +59,6 @@ __all__ = [
     "truncated_without_code",
 ]
 Event = Callable[[str, dict[str, Any]], None]
-
-
-def _last_row_with(path: Path, prefix: str) -> dict[str, Any]:
-    from agentgym.runs.metrics import read_metrics
-
-    rows = (
-        [r for r in read_metrics(path) if any(k.startswith(prefix) for k in r)]
-        if path.is_file()
-        else []
-    )
-    return rows[-1] if rows else {}
 
 
 class Synthesis:
@@ -119,6 +107,7 @@ class Synthesis:
 
         self.critic = RewardCritic(self.client, builder) if config.critic else None
         self.analyser = TrajectoryAnalyser(self.client, builder) if config.analyser else None
+        self.stages = CandidateStages(self.path, config, self.task, self.critic, self.emit)
 
     # -- events and usage ---------------------------------------------------------------
     def emit(self, kind: str, **data: Any) -> None:
@@ -265,7 +254,7 @@ class Synthesis:
             source = self._extract(proposal.text)
             origin = proposal.origin
             if source is None:
-                done[i] = self._finish(
+                done[i] = self.stages.record(
                     Candidate(
                         it,
                         i,
@@ -281,9 +270,9 @@ class Synthesis:
             sources[i] = source
             pending.append(i)
         origins = {i: proposals[i].origin for i in pending}
-        pending = self._vet(it, pending, sources, origins, done)
-        pending = self._criticise(it, pending, sources, origins, done)
-        self._train(it, pending, origins, done)
+        pending = self.stages.vet(it, pending, sources, origins, done)
+        pending = self.stages.criticise(it, pending, sources, origins, done)
+        self.stages.train(it, pending, origins, done)
         outcome = IterationOutcome(it, [done[i] for i in sorted(done)], sources)
         for c in outcome.trained():
             outcome.series[c.index] = self._series(it, c.index)
@@ -307,181 +296,6 @@ class Synthesis:
         from agentgym.llm import extract_code
 
         return extract_code(text).code
-
-    def _finish(self, candidate: Candidate) -> Candidate:
-        write_json(
-            sample_dir(self.path, candidate.iteration, candidate.index) / "result.json",
-            candidate.to_dict(),
-        )
-        return candidate
-
-    def _vet(
-        self,
-        it: int,
-        pending: list[int],
-        sources: dict[int, str],
-        origins: dict[int, str],
-        done: dict[int, Candidate],
-    ) -> list[int]:
-        from agentgym.sandbox import vet_many
-
-        if not pending:
-            return []
-        folder = iteration_dir(self.path, it) / "vet"
-        # A killed run leaves its workers' progress files behind; vetting starts clean.
-        shutil.rmtree(folder, ignore_errors=True)
-        verdicts = vet_many(
-            [sources[i] for i in pending],
-            self.config.env_id,
-            run_dir=folder,
-            timeout_s=self.config.vet_timeout_s,
-        )
-        passed = []
-        for i, verdict in zip(pending, verdicts, strict=True):
-            write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
-            if verdict.ok:
-                passed.append(i)
-            else:
-                done[i] = self._finish(
-                    Candidate(
-                        it, i, REJECTED, str(verdict.code), verdict.message, origin=origins[i]
-                    )
-                )
-        self.emit("vetted", iteration=it, passed=len(passed), rejected=len(pending) - len(passed))
-        return passed
-
-    def _criticise(
-        self,
-        it: int,
-        pending: list[int],
-        sources: dict[int, str],
-        origins: dict[int, str],
-        done: dict[int, Candidate],
-    ) -> list[int]:
-        from agentgym.reward_designers.critique import CRITIC
-
-        if self.critic is None:
-            return pending
-        passed = []
-        for i in pending:
-            verdict = self.critic.review(self.task, sources[i])
-            write_json(sample_dir(self.path, it, i) / "critic.json", verdict.to_dict())
-            if verdict.ok:
-                passed.append(i)
-            else:
-                done[i] = self._finish(
-                    Candidate(
-                        it,
-                        i,
-                        REJECTED,
-                        CRITIC,
-                        f"a reward critic found problems: {verdict.problems}",
-                        origin=origins[i],
-                    )
-                )
-        self.emit(
-            "criticised", iteration=it, passed=len(passed), rejected=len(pending) - len(passed)
-        )
-        return passed
-
-    def _train(
-        self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
-    ) -> None:
-        from agentgym.sandbox import Limits, run_in_worker
-
-        if not pending:
-            return
-        cfg = self.config
-        dirs = []
-        for i in pending:
-            train = sample_dir(self.path, it, i) / "train"
-            if train.exists():  # left by a killed run: train again from scratch
-                shutil.rmtree(train)
-            dirs.append(train)
-        self.emit("training", iteration=it, training=len(pending), total_steps=cfg.steps)
-        stop = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(it, dirs, stop), daemon=True)
-        watcher.start()
-        try:
-            result = run_in_worker(
-                TRAIN_TARGET,
-                {
-                    "env_id": cfg.env_id,
-                    # Absolute: the worker's cwd is its own folder, not the caller's.
-                    "programs": [
-                        str((sample_dir(self.path, it, i) / "reward.py").resolve()) for i in pending
-                    ],
-                    "run_dirs": [str(Path(d).resolve()) for d in dirs],
-                    "seeds": [cfg.seed] * len(pending),
-                    "ppo": cfg.ppo(),
-                    "trace_episodes": cfg.trace_episodes,
-                },
-                run_dir=iteration_dir(self.path, it),
-                limits=Limits.for_training(threads=1),
-                deadline_s=cfg.train_deadline_s,
-            )
-        finally:
-            stop.set()
-            watcher.join()
-        for n, i in enumerate(pending):
-            if not result.ok:
-                cand = Candidate(
-                    it,
-                    i,
-                    FAILED,
-                    str(result.code),
-                    f"training failed: {result.message}",
-                    origin=origins[i],
-                )
-            else:
-                cand = self._score(it, i, result.value[n], origins[i])
-            done[i] = self._finish(cand)
-
-    def _watch(self, it: int, dirs: list[Path], stop: threading.Event) -> None:
-        """Report training progress from the members' metrics files while the worker runs."""
-        while not stop.wait(2.0):
-            steps = []
-            for d in dirs:
-                row = _last_row_with(d / "logs" / "metrics.jsonl", "step")
-                steps.append(int(row.get("step", 0)))
-            self.emit(
-                "train_progress",
-                iteration=it,
-                step=min(steps) if steps else 0,
-                total_steps=self.config.steps,
-            )
-
-    def _score(self, it: int, i: int, final: dict[str, Any], origin: str) -> Candidate:
-        status = str(final.get("status", "DONE"))
-        step = final.get("step")
-        if status != "DONE":
-            message = str(final.get("error") or f"training stopped with {status}")
-            if status == "NONFINITE":
-                message = (
-                    f"the reward became NaN or infinite during training at step {step}: {message}"
-                )
-            return Candidate(it, i, FAILED, status, message, step=step, origin=origin)
-        row = _last_row_with(
-            sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl", "reward_terms/"
-        )
-        components = {
-            k[len("reward_terms/") :]: float(v)
-            for k, v in row.items()
-            if k.startswith("reward_terms/") and v is not None
-        }
-        return Candidate(
-            it,
-            i,
-            TRAINED,
-            None,
-            "",
-            success=final.get("eval/success_rate") or 0.0,
-            mean_return=final.get("eval/mean_return"),
-            episode_length=final.get("eval/mean_length"),
-            step=step,
-            components=components,
-            origin=origin,
-        )
 
     def _series(self, it: int, i: int) -> dict[str, list[float]]:
         from agentgym.reward_designers.reflection import read_metrics, reflection_series
