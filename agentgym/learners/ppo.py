@@ -1,8 +1,8 @@
 """PPO (Schulman et al. 2017): one readable learner, discrete and continuous actions.
 
-Read top to bottom: ``learn`` alternates ``_collect`` (a rollout of ``num_steps`` vector
-steps, every tensor on the device), ``_advantages`` (rollout relabelling, reward
-normalisation, GAE) and ``ppo_update`` (update.py), then logs, checkpoints and evaluates.
+Read top to bottom: ``learn`` alternates ``collect_rollout`` (collect.py: a rollout of
+``num_steps`` vector steps, every tensor on the device, then rollout relabelling, reward
+normalisation and GAE) and ``ppo_update`` (update.py), then logs, checkpoints and evaluates.
 
 The learner is written for K members at once (``population.py`` trains K reward programs
 in one process); the single learner is K = 1, so both share every line of the algorithm.
@@ -30,25 +30,19 @@ from agentgym.learners.checkpoint import (
     LATEST,
     load_checkpoint,
     member_checkpoint,
-    reset_seeds,
     restore_members,
     save_checkpoint,
 )
+from agentgym.learners.collect import collect_rollout, reset_envs
 from agentgym.learners.config import PPOConfig, field_help
 from agentgym.learners.envs import MemberEnvs, check_spaces
 from agentgym.learners.evaluate import run_episodes
-from agentgym.learners.gae import compute_gae
 from agentgym.learners.logger import RunLogger
-from agentgym.learners.networks import (
-    StackedActorCritic,
-    deterministic_actions,
-    log_prob_entropy,
-    sample_actions,
-)
+from agentgym.learners.networks import StackedActorCritic, deterministic_actions
 from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.optim import StackedAdam
-from agentgym.learners.rollout import Rollout, RolloutRewardModel, stack_reward_states
-from agentgym.learners.update import Batch, ppo_update
+from agentgym.learners.rollout import RolloutRewardModel
+from agentgym.learners.update import ppo_update
 
 __all__ = ["PPO", "PPOConfig", "field_help", "resolve_device"]
 
@@ -175,10 +169,10 @@ class PPO:
         stop = False
         while self.global_step < base.total_steps and any(self.alive) and not stop:
             if self._needs_reset:
-                self._reset_envs()
+                reset_envs(self)
             frac = 1.0 - self.global_step / base.total_steps if base.anneal_lr else 1.0
             lr = base.learning_rate * frac
-            batch = self._collect()
+            batch = collect_rollout(self)
             stats = ppo_update(
                 self.net,
                 self.optimizer,
@@ -215,178 +209,6 @@ class PPO:
 
     def _crossed(self, previous: int, every: int) -> bool:
         return bool(every) and self.global_step // every > previous // every
-
-    def _reset_envs(self) -> None:
-        raw = np.zeros((self.k, self.config.num_envs, self.obs_dim), dtype=np.float32)
-        for k, member in enumerate(self.members):
-            if self.alive[k]:
-                seeds = reset_seeds(self.configs[k].seed, self.resets, self.config.num_envs)
-                raw[k] = member.reset(seeds).reshape(self.config.num_envs, -1)
-        self.resets += 1
-        self._valid[:] = True
-        self.reward_norm.returns.zero_()
-        self._raw_obs = raw
-        self.obs_norm.update(torch.from_numpy(raw).to(self.device))
-        self._needs_reset = False
-
-    # -- one rollout ------------------------------------------------------------------
-    def _collect(self) -> Batch:
-        """Step every live member's envs ``num_steps`` times; return the update's batch."""
-        cfg, dev = self.config, self.device
-        T, K, N = cfg.num_steps, self.k, cfg.num_envs
-        obs_buf = torch.empty((T, K, N, self.obs_dim), device=dev)
-        act_buf = torch.empty(
-            (T, K, N, *self.act_shape),
-            device=dev,
-            dtype=torch.long if self.net.discrete else torch.float32,
-        )
-        logp_buf = torch.empty((T, K, N), device=dev)
-        value_buf = torch.empty((T, K, N), device=dev)
-        # Values returned by the envs stay on the host until the rollout ends: one copy
-        # per rollout instead of several per step.
-        rewards = np.zeros((T, K, N), dtype=np.float32)
-        env_rewards = np.zeros((T, K, N), dtype=np.float32)
-        terms = np.zeros((T, K, N), dtype=bool)
-        truncs = np.zeros((T, K, N), dtype=bool)
-        success = np.zeros((T, K, N), dtype=bool)
-        valid = np.zeros((T, K, N), dtype=bool)
-        relabeled = [
-            k for k, m in enumerate(self.members) if m.relabel is not None and self.alive[k]
-        ]
-        raw_buf = torch.empty((T, K, N, self.obs_dim), device=dev)
-        frames: dict[int, list[np.ndarray]] = {
-            k: [] for k in relabeled if self.members[k].needs_frames
-        }
-        states: dict[int, list[dict[str, Any]]] = {k: [] for k in relabeled}
-        infos: dict[int, list[dict[str, Any]]] = {
-            k: [] for k in relabeled if self.members[k].needs_infos
-        }
-        next_raw = np.zeros((K, N, self.obs_dim), dtype=np.float32)
-        live = [k for k in range(K) if self.alive[k]]
-
-        for t in range(T):
-            raw_buf[t] = torch.from_numpy(self._raw_obs).to(dev)
-            obs = self.obs_norm(raw_buf[t])
-            obs_buf[t] = obs
-            valid[t] = self._valid
-            with torch.no_grad():
-                out, value = self.net(obs)
-                action = sample_actions(self.net, out, self.generators)
-                logp, _ = log_prob_entropy(self.net, out, action)
-            act_buf[t] = action
-            logp_buf[t] = logp
-            value_buf[t] = value
-            actions = action.cpu().numpy()  # the env boundary
-            for k in live:
-                member = self.members[k]
-                if not self.alive[k]:
-                    continue
-                try:
-                    o, r, er, te, tr, su, info = member.step(actions[k], self._valid[k])
-                except Exception as err:
-                    if not self.isolate_failures:
-                        raise
-                    self._stop(
-                        k, "ERROR", self.global_step + (t + 1) * N, f"{type(err).__name__}: {err}"
-                    )
-                    continue
-                next_raw[k] = o.reshape(N, -1)
-                rewards[t, k], env_rewards[t, k], terms[t, k], truncs[t, k], success[t, k] = (
-                    r,
-                    er,
-                    te,
-                    tr,
-                    su,
-                )
-                self._valid[k] = ~(te | tr)
-                if k in states:
-                    states[k].append(info.get("reward_state", {}))
-                    if k in frames:
-                        frames[k].append(member.render())
-                    if k in infos:
-                        infos[k].append(info)
-            self._raw_obs = next_raw.copy()
-        with torch.no_grad():
-            last_value = self.net(self.obs_norm(torch.from_numpy(self._raw_obs).to(dev)))[1]
-        self.obs_norm.update(raw_buf.transpose(0, 1).reshape(K, T * N, -1))
-
-        def to(a):
-            return torch.from_numpy(a).to(dev)
-
-        rewards_t, valid_t = to(rewards), to(valid)
-        terms_t, truncs_t = to(terms), to(truncs)
-        for k in relabeled:
-            if not self.alive[k]:
-                continue
-            rollout = Rollout(
-                obs=raw_buf[:, k],
-                actions=act_buf[:, k],
-                logprobs=logp_buf[:, k],
-                values=value_buf[:, k],
-                rewards=rewards_t[:, k],
-                terminations=terms_t[:, k],
-                truncations=truncs_t[:, k],
-                env_rewards=to(env_rewards[:, k]),
-                success=to(success[:, k]),
-                frames=to(np.stack(frames[k])) if k in frames else None,
-                reward_state=stack_reward_states(states[k], dev),
-                infos=infos.get(k),
-                valid=valid_t[:, k],
-            )
-            rewards_t[:, k] = self._relabel(k, rollout)
-        for k in np.flatnonzero(~torch.isfinite(rewards_t).all(0).all(-1).cpu().numpy()):
-            if self.alive[k]:
-                bad_t = int(np.flatnonzero(~np.isfinite(rewards_t[:, k].cpu().numpy()).all(-1))[0])
-                self._stop(
-                    int(k),
-                    "NONFINITE",
-                    self.global_step + (bad_t + 1) * N,
-                    f"the reward was not finite at step {self.global_step + (bad_t + 1) * N}",
-                )
-        dead = torch.tensor([not a for a in self.alive], device=dev)
-        # Stopped members get zeros, so their NaNs cannot reach the shared backward pass.
-        rewards_t = torch.where(dead.view(1, K, 1), 0.0, torch.nan_to_num(rewards_t))
-        valid_t = valid_t & ~dead.view(1, K, 1)
-        rewards_t = self.reward_norm(rewards_t, terms_t | truncs_t, valid_t)
-        advantages, returns = compute_gae(
-            rewards_t, value_buf, last_value, terms_t, truncs_t, cfg.gamma, cfg.gae_lambda
-        )
-
-        def flat(x):
-            return x.transpose(0, 1).reshape(K, T * N, *x.shape[3:])
-
-        return Batch(
-            flat(obs_buf),
-            flat(act_buf),
-            flat(logp_buf),
-            flat(advantages),
-            flat(returns),
-            flat(value_buf),
-            flat(valid_t),
-        )
-
-    def _relabel(self, k: int, rollout: Rollout) -> torch.Tensor:
-        """Member k's rewards from its rollout-level reward model (logged by term)."""
-        model = self.members[k].relabel
-        out = model.relabel(rollout)
-        if "reward" not in out:
-            raise ValueError(
-                f"{model.name}.relabel must return a dict with 'reward' [T, N]; got keys {sorted(out)}"
-            )
-        reward = out["reward"].to(self.device, torch.float32)
-        if reward.shape != rollout.rewards.shape:
-            raise ValueError(
-                f"{model.name}.relabel: 'reward' must have shape "
-                f"{list(rollout.rewards.shape)}, got {list(reward.shape)}"
-            )
-        mask = rollout.valid.float()
-        n = mask.sum().clamp(min=1.0)
-        member = self.members[k]
-        for name, value in out.items():
-            if name != "reward":
-                total = float((value.to(self.device, torch.float32) * mask).sum() / n) * float(n)
-                member.term_sums[name] = member.term_sums.get(name, 0.0) + total
-        return reward * mask
 
     def _stop(self, k: int, status: str, step: int, message: str) -> None:
         self.status[k], self.stopped_at[k], self.errors[k] = status, step, message
