@@ -70,6 +70,7 @@ def _sb3(env_id: str, num_envs: int, steps: int, seed: int) -> float:
     import torch
     from stable_baselines3 import PPO as SB3PPO
     from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.logger import Logger
 
     import agentgym  # noqa: F401  (registers agentgym/ ids)
 
@@ -92,6 +93,9 @@ def _sb3(env_id: str, num_envs: int, steps: int, seed: int) -> float:
         device="cpu",
         policy_kwargs={"net_arch": {"pi": [64, 64], "vf": [64, 64]}},
     )
+    # SB3's default logger writes nothing at verbose=0 but still makes <tmp>/SB3-<time>;
+    # this one is the same without the folder.
+    model.set_logger(Logger(folder=None, output_formats=[]))
     start = time.perf_counter()
     model.learn(total_timesteps=steps)
     elapsed = time.perf_counter() - start
