@@ -73,6 +73,8 @@ class Candidate:
     """Each reward component's mean per step over the last logged training iteration."""
     origin: str = "llm"
     """Where the program came from: "llm" or "library:<file>" (no LLM)."""
+    repairs: int = 0
+    """Rounds in which the LLM was sent this program's vetting error and replied with a fix."""
 
     @property
     def folder_name(self) -> str:

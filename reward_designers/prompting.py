@@ -72,6 +72,11 @@ class PromptBuilder:
         """Feedback for a program that failed vetting or training."""
         return self.render("error.j2", source=source, code=code, message=message)
 
+    def repair(self, code: str, message: str) -> str:
+        """The follow-up asking to fix a program that failed vetting (the program itself
+        is the conversation's previous assistant turn)."""
+        return self.render("repair.j2", code=code, message=message)
+
     def feedback(self, source: str, feedback: str, results: str = "") -> str:
         """Text2Reward's plain-language feedback round (from a person or from training)."""
         return self.render("feedback.j2", source=source, feedback=feedback, results=results)

@@ -270,7 +270,7 @@ class Synthesis:
             sources[i] = source
             pending.append(i)
         origins = {i: proposals[i].origin for i in pending}
-        pending = self.stages.vet(it, pending, sources, origins, done)
+        pending = self._vet(it, pending, sources, origins, done, messages)
         pending = self.stages.criticise(it, pending, sources, origins, done)
         self.stages.train(it, pending, origins, done)
         outcome = IterationOutcome(it, [done[i] for i in sorted(done)], sources)
@@ -290,6 +290,78 @@ class Synthesis:
             {"iteration": it, "candidates": [c.to_dict() for c in outcome.candidates]},
         )
         return outcome
+
+    def _vet(
+        self,
+        it: int,
+        pending: list[int],
+        sources: dict[int, str],
+        origins: dict[int, str],
+        done: dict[int, Candidate],
+        messages: list[dict[str, str]],
+    ) -> list[int]:
+        """Vet the pending programs; with ``repairs``, send each rejected one back to the
+        LLM with its error and vet the fix, up to ``repairs`` rounds. Returns those that
+        passed; the others are recorded as rejected with their last verdict."""
+        total = len(pending)
+        passed: list[int] = []
+        rounds = self.config.repairs if self.client is not None else 0
+        for attempt in range(rounds + 1):
+            verdicts = self.stages.check(it, pending, sources)
+            passed += [i for i in pending if verdicts[i].ok]
+            failed = [i for i in pending if not verdicts[i].ok]
+            fixed = (
+                self._repair(it, failed, sources, verdicts, messages, attempt + 1)
+                if (failed and attempt < rounds)
+                else {}
+            )
+            for i in failed:
+                if i in fixed:
+                    self.stages.repairs[(it, i)] = attempt + 1
+                else:
+                    v = verdicts[i]
+                    done[i] = self.stages.reject(it, i, str(v.code), v.message, origins[i])
+            pending = sorted(fixed)
+            if not pending:
+                break
+        self.emit("vetted", iteration=it, passed=len(passed), rejected=total - len(passed))
+        return sorted(passed)
+
+    def _repair(
+        self,
+        it: int,
+        failed: list[int],
+        sources: dict[int, str],
+        verdicts: dict[int, Any],
+        messages: list[dict[str, str]],
+        attempt: int,
+    ) -> dict[int, str]:
+        """One repair round: each failed program, its error and a request for a fix go to
+        the LLM (cached like every request); returns the fixed sources that hold code."""
+        from agentgym.reward_designers.designers import conversation
+
+        builder = self.designer.builder
+        fixed: dict[int, str] = {}
+        for i in failed:
+            folder = sample_dir(self.path, it, i)
+            v = verdicts[i]
+            ask = conversation(messages, sources[i], builder.repair(str(v.code), v.message))
+            self.emit("repair", iteration=it, sample=i, attempt=attempt, code=str(v.code))
+            reply = self.client.chat(
+                ask, n=1, temperature=self.config.temperature, max_tokens=self.config.max_tokens
+            )[0]
+            self._write_usage()
+            shutil.copyfile(folder / "reward.py", folder / f"reward_attempt{attempt - 1}.py")
+            write_json(
+                folder / f"repair_{attempt}.json",
+                {"code": str(v.code), "message": v.message, "messages": ask, "reply": reply.text},
+            )
+            source = self._extract(reply.text)
+            if source is not None:
+                (folder / "reward.py").write_text(source)
+                sources[i] = source
+                fixed[i] = source
+        return fixed
 
     @staticmethod
     def _extract(text: str) -> str | None:

@@ -45,6 +45,10 @@ class SynthesisConfig:
     """Auto MC-Reward's reward critic checks each program before training."""
     analyser: bool = False
     """Auto MC-Reward's trajectory analyser summarises failed episodes into feedback."""
+    repairs: int = 0
+    """Rounds in which a program that fails vetting goes back to the LLM with its error for a
+    fix, before training (0: Eureka's behaviour, a rejected sample waits for the next
+    iteration's feedback)."""
     few_shot: int = 0
     """text2reward: library programs retrieved as examples (0: zero-shot)."""
     temperature: float = 1.0
@@ -74,8 +78,10 @@ class SynthesisConfig:
                 raise ValueError(
                     f"SynthesisConfig.{name}: expected a positive int, got {getattr(self, name)!r}"
                 )
-        if self.final_seeds < 0 or self.few_shot < 0:
-            raise ValueError("SynthesisConfig.final_seeds and few_shot: expected ints >= 0")
+        if self.final_seeds < 0 or self.few_shot < 0 or self.repairs < 0:
+            raise ValueError(
+                "SynthesisConfig.final_seeds, few_shot and repairs: expected ints >= 0"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -10,6 +10,7 @@ rejected or trained sample's ``result.json`` (``record``), and returns those tha
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from collections.abc import Callable
@@ -61,28 +62,26 @@ class CandidateStages:
         self.task = task
         self.critic = critic
         self.emit = emit
+        self.repairs: dict[tuple[int, int], int] = {}
+        """(iteration, sample) -> repair rounds its program went through (synthesis.py)."""
 
     def record(self, candidate: Candidate) -> Candidate:
         """Write ``candidate`` as its sample's result.json: the sample is finished."""
+        fixes = self.repairs.get((candidate.iteration, candidate.index), 0)
+        if fixes:
+            candidate = dataclasses.replace(candidate, repairs=fixes)
         write_json(
             sample_dir(self.path, candidate.iteration, candidate.index) / "result.json",
             candidate.to_dict(),
         )
         return candidate
 
-    def vet(
-        self,
-        it: int,
-        pending: list[int],
-        sources: dict[int, str],
-        origins: dict[int, str],
-        done: dict[int, Candidate],
-    ) -> list[int]:
-        """Sandbox-check the pending programs together; the ones that fail are rejected."""
+    def check(self, it: int, pending: list[int], sources: dict[int, str]) -> dict[int, Any]:
+        """Sandbox-check the pending programs together; each verdict goes to its vet.json."""
         from agentgym.sandbox import vet_many
 
         if not pending:
-            return []
+            return {}
         folder = iteration_dir(self.path, it) / "vet"
         # A killed run leaves its workers' progress files behind; vetting starts clean.
         shutil.rmtree(folder, ignore_errors=True)
@@ -92,19 +91,13 @@ class CandidateStages:
             run_dir=folder,
             timeout_s=self.config.vet_timeout_s,
         )
-        passed = []
         for i, verdict in zip(pending, verdicts, strict=True):
             write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
-            if verdict.ok:
-                passed.append(i)
-            else:
-                done[i] = self.record(
-                    Candidate(
-                        it, i, REJECTED, str(verdict.code), verdict.message, origin=origins[i]
-                    )
-                )
-        self.emit("vetted", iteration=it, passed=len(passed), rejected=len(pending) - len(passed))
-        return passed
+        return dict(zip(pending, verdicts, strict=True))
+
+    def reject(self, it: int, i: int, code: str, message: str, origin: str) -> Candidate:
+        """Record sample ``i`` as rejected before training, with its code and message."""
+        return self.record(Candidate(it, i, REJECTED, code, message, origin=origin))
 
     def criticise(
         self,

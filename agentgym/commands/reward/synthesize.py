@@ -55,6 +55,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--few-shot", type=int, default=0, help="text2reward: library examples in the prompt"
     )
     parser.add_argument(
+        "--repairs",
+        type=int,
+        default=0,
+        help="rounds in which a program that fails vetting goes back to the LLM with its "
+        "error for a fix before training (default 0: Eureka's behaviour)",
+    )
+    parser.add_argument(
         "--feedback",
         choices=("auto", "human"),
         default="auto",
@@ -108,6 +115,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         critic=args.critic,
         analyser=args.analyser,
         few_shot=args.few_shot,
+        repairs=args.repairs,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
         num_envs=args.num_envs,
@@ -176,6 +184,10 @@ class SynthesisView:
         elif kind == "vetted":
             row["passed"], row["rejected"] = data["passed"], data["rejected"]
             self.stage = f"iteration {it}: vetted"
+        elif kind == "repair":
+            self.stage = (
+                f"iteration {it}: asking for a fix of sample {data['sample']} ({data['code']})"
+            )
         elif kind == "criticised":
             row["passed"] = data["passed"]
             row["rejected"] = row.get("rejected", 0) + data["rejected"]
