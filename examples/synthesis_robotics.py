@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=700)
+    parser.add_argument(
+        "--repairs", type=int, default=0, help="repair rounds for programs that fail vetting"
+    )
     parser.add_argument("--out", default="runs/experiments/synthesis_robotics")
     parser.add_argument(
         "--references-only",
@@ -106,7 +109,10 @@ def main() -> None:
             "wall_s": round(time.monotonic() - start, 1),
             "config": config.to_dict(),
             "candidates": [
-                {k: c[k] for k in ("iteration", "index", "status", "code", "success")}
+                {
+                    k: c.get(k)
+                    for k in ("iteration", "index", "status", "code", "success", "repairs")
+                }
                 for c in cands
             ],
             "final": summary.get("final"),
@@ -130,6 +136,7 @@ def task_config(env_id: str, args: argparse.Namespace):
         steps=args.steps,
         final_seeds=args.seeds,
         max_tokens=args.max_tokens,
+        repairs=args.repairs,
         temperature=0.8,
         eval_episodes=10,
         **TUNED.get(env_id, {}),

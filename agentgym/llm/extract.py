@@ -14,7 +14,10 @@ preference:
 
 Imports and helper functions are kept; definitions the chosen code uses but other
 blocks define (a helper in its own block) are added; ``if __name__ == "__main__":``
-demo blocks and bare expressions left over from prose are removed.
+demo blocks, top-level example usage (a call of the function, ``print(...)``) and bare
+expressions left over from prose are removed: a 1.5B coder model often appends an
+example that calls the function at import time, so loading the program raised before
+its reward was ever computed.
 """
 
 from __future__ import annotations
@@ -106,15 +109,33 @@ def _is_leftover(node: ast.stmt, index: int) -> bool:
     return not isinstance(node.value, (ast.Call, ast.Await))
 
 
-def _clean(source: str) -> str:
-    """Drop ``__main__`` blocks and leftover bare expressions; keep everything else."""
+def _is_example_usage(node: ast.stmt, function: str) -> bool:
+    """A top-level statement that runs the example a small model appends to its program:
+    a call of ``function`` itself (``total, terms = compute_reward(state, action)``) or a
+    ``print(...)``. Either would run, and may raise, when the program is loaded."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    calls = [n.func for n in ast.walk(node) if isinstance(n, ast.Call)]
+    if any(isinstance(f, ast.Name) and f.id == function for f in calls):
+        return True
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "print"
+    )
+
+
+def _clean(source: str, function: str = "compute_reward") -> str:
+    """Drop ``__main__`` blocks, example usage at the top level and leftover bare
+    expressions; keep everything else (imports, constants, helpers, the function)."""
     tree = _parse(source)
     if tree is None:
         return source.strip("\n") + "\n"
     lines = source.splitlines()
     drop: set[int] = set()
     for i, node in enumerate(tree.body):
-        if _is_main_guard(node) or _is_leftover(node, i):
+        if _is_main_guard(node) or _is_leftover(node, i) or _is_example_usage(node, function):
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             drop.update(range(first - 1, (node.end_lineno or node.lineno)))
     kept = [line for i, line in enumerate(lines) if i not in drop]
@@ -230,7 +251,9 @@ def extract_code(reply: str, function: str = "compute_reward") -> Extraction:
     ):
         if pool:
             block = pool[-1][0]
-            code = _with_helpers(_clean(block.body), [o for o in others if o is not block.body])
+            code = _with_helpers(
+                _clean(block.body, function), [o for o in others if o is not block.body]
+            )
             return Extraction(
                 code,
                 kind,
@@ -245,7 +268,7 @@ def extract_code(reply: str, function: str = "compute_reward") -> Extraction:
     if found is not None:
         code, loose = found
         return Extraction(
-            _with_helpers(_clean(code), others + loose),
+            _with_helpers(_clean(code, function), others + loose),
             "unfenced",
             f"{function} from unfenced lines of the reply",
         )

@@ -117,3 +117,34 @@ def test_long_reply_with_a_broken_function_is_no_code():
     prose = "\n".join(f"x{i} = {i}" if i % 3 else f"Some prose line {i} here." for i in range(300))
     ex = extract_code(f"{prose}\ndef compute_reward(state, action):\n    return (\n{prose}")
     assert ex.kind == "no_code"
+
+
+def test_top_level_example_usage_in_the_same_block_is_stripped_and_the_program_loads():
+    # The shape of a real Qwen2.5-Coder-1.5B reply: constants, the function, a helper
+    # defined after it, then an example that calls the function at import time.
+    reply = (
+        "```python\nimport torch\n\nSCALE = 2.0\n\n"
+        "def compute_reward(state, action):\n"
+        '    d = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)\n'
+        '    return -scaled(d), {"distance": -scaled(d)}\n\n'
+        "def scaled(x):\n    return SCALE * x\n\n"
+        "# Example usage\n"
+        'state = {"fingertip_pos": torch.zeros(2, 2), "target_pos": torch.ones(3, 2)}\n'
+        "action = torch.zeros(2, 2)\n"
+        "total_reward, components = compute_reward(state, action)\n"
+        'print("Total:", total_reward)\n```'
+    )
+    ex = extract_code(reply)
+    assert ex.code.count("compute_reward(") == 1 and "print(" not in ex.code
+    assert "SCALE = 2.0" in ex.code and "def scaled" in ex.code
+    # Loading it no longer runs the example (whose shapes do not even broadcast).
+    import torch
+
+    from agentgym.rewards.base import RewardInput
+    from agentgym.rewards.program import ProgramReward
+
+    program = ProgramReward(ex.code, name="qwen_like")
+    state = {"fingertip_pos": torch.zeros(4, 2), "target_pos": torch.ones(4, 2)}
+    zeros = torch.zeros(4)
+    out = program(RewardInput(state, torch.zeros(4, 2), zeros, {}, zeros.bool()))
+    assert torch.allclose(out.reward, torch.full((4,), -2.0 * 2**0.5))
