@@ -41,8 +41,39 @@ def _program_line(err: BaseException, origin: str) -> str:
     return f"line {lines[-1]}: " if lines else ""
 
 
-def _runtime_rejection(err: Exception, origin: str, when: str = "") -> SandboxRejection:
+# Errors of code written for one state rather than a batch (the commonest failure of
+# small coder models), each with what to write instead; the hint goes back to the LLM.
+_BATCH_HINTS = (
+    (
+        ("cannot be converted to Scalar", "only one element tensors can be converted"),
+        "a math.* function, float() or int() got a whole batch: every state value is a "
+        "tensor with one row per env, so use torch functions on it (torch.exp, torch.sqrt, "
+        "torch.clamp, torch.linalg.vector_norm(x, dim=-1))",
+    ),
+    (
+        ("Boolean value of Tensor with more than one value is ambiguous",),
+        "an if, and, or, not, min() or max() got a whole batch: use torch.where(condition, "
+        "a, b), torch.minimum, torch.maximum, & and | on the batch",
+    ),
+)
+
+
+def batch_hint(err: BaseException, names: list[str] | None = None) -> str:
+    """What to write instead, for an error a program written per state raises on a batch."""
+    text = str(err)
+    if isinstance(err, NameError) and names and getattr(err, "name", None) in names:
+        return f'state variables are read from the dict: {err.name} = state["{err.name}"]'
+    for needles, hint in _BATCH_HINTS:
+        if any(n in text for n in needles):
+            return hint
+    return ""
+
+
+def _runtime_rejection(
+    err: Exception, origin: str, when: str = "", names: list[str] | None = None
+) -> SandboxRejection:
     text = f"{type(err).__name__}: {err}"
+    hint = batch_hint(err, names)
     if "can't allocate memory" in text or "out of memory" in text.lower():
         # torch's allocator reports RLIMIT_AS as a RuntimeError, not a MemoryError.
         return SandboxRejection(
@@ -50,9 +81,8 @@ def _runtime_rejection(err: Exception, origin: str, when: str = "") -> SandboxRe
             f"{_program_line(err, origin)}ran out of memory: "
             f"{text[:200]}; keep tensors of the batch size",
         )
-    return SandboxRejection(
-        Code.RUNTIME_ERROR, f"{_program_line(err, origin)}{when}raised {text}"[:400]
-    )
+    message = f"{_program_line(err, origin)}{when}raised {text}"[:300]
+    return SandboxRejection(Code.RUNTIME_ERROR, f"{message}; {hint}" if hint else message)
 
 
 def _check_vector(value: Any, n: int, what: str) -> torch.Tensor:
@@ -147,7 +177,7 @@ def _evaluate(
                 Code.RUNTIME_ERROR, f"{_program_line(err, origin)}raised KeyError: {err}"
             ) from err
         except Exception as err:
-            raise _runtime_rejection(err, origin) from err
+            raise _runtime_rejection(err, origin, names=names) from err
         values = _check_result(result, n)
         if terms is None:
             # The full ProgramReward path once, for the component names a wrapper will see

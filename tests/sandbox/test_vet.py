@@ -115,3 +115,31 @@ def test_guard_stops_at_the_first_nonfinite_step():
     assert err.code == Code.NONFINITE == "NONFINITE"  # the learners' status string
     assert err.step == 42 and err.count == 2 and err.member == 3
     assert "step 42" in err.message and "candidate 3" in err.message
+
+
+PER_STATE_MISTAKES = {
+    "math_on_a_batch": (
+        GOOD.replace("import torch", "import math\nimport torch").replace(
+            "return -d + ctrl", "return -math.exp(d) + ctrl"
+        ),
+        "use torch functions on it",
+    ),
+    "if_on_a_batch": (
+        GOOD.replace("    ctrl = ", "    if d < 0.05:\n        d = d * 0\n    ctrl = "),
+        "torch.where(condition, a, b)",
+    ),
+    "state_variable_never_read": (
+        GOOD.replace(
+            'state["fingertip_pos"] - state["target_pos"]', 'fingertip_pos - state["target_pos"]'
+        ),
+        'fingertip_pos = state["fingertip_pos"]',
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(PER_STATE_MISTAKES))
+def test_code_written_for_one_state_gets_what_to_write_instead(tmp_path, mistake):
+    source, hint = PER_STATE_MISTAKES[mistake]
+    result = vet(source, ENV, run_dir=tmp_path / "vet")
+    assert not result.ok and result.code == Code.RUNTIME_ERROR
+    assert hint in result.message and "line " in result.message
