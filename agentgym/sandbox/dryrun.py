@@ -51,6 +51,12 @@ _BATCH_HINTS = (
         "torch.clamp, torch.linalg.vector_norm(x, dim=-1))",
     ),
     (
+        ("must match the size of tensor b", "must be greater or equal to the number of dim"),
+        "a value per env [B] met a vector per env [B, D] (or two vectors of different "
+        "sizes): reduce each vector to one value per env before combining them "
+        "(torch.linalg.vector_norm(x, dim=-1), x.sum(-1)) or pick a coordinate (x[:, 0])",
+    ),
+    (
         ("Boolean value of Tensor with more than one value is ambiguous",),
         "an if, and, or, not, min() or max() got a whole batch: use torch.where(condition, "
         "a, b), torch.minimum, torch.maximum, & and | on the batch",

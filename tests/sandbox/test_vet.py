@@ -128,6 +128,10 @@ PER_STATE_MISTAKES = {
         GOOD.replace("    ctrl = ", "    if d < 0.05:\n        d = d * 0\n    ctrl = "),
         "torch.where(condition, a, b)",
     ),
+    "vector_met_a_value_per_env": (
+        GOOD.replace("return -d + ctrl", 'return -d + ctrl * state["joint_vel"]'),
+        "reduce each vector to one value per env",
+    ),
     "state_variable_never_read": (
         GOOD.replace(
             'state["fingertip_pos"] - state["target_pos"]', 'fingertip_pos - state["target_pos"]'
