@@ -111,19 +111,13 @@ def _is_leftover(node: ast.stmt, index: int) -> bool:
 
 def _is_example_usage(node: ast.stmt, function: str) -> bool:
     """A top-level statement that runs the example a small model appends to its program:
-    a call of ``function`` itself (``total, terms = compute_reward(state, action)``) or a
-    ``print(...)``. Either would run, and may raise, when the program is loaded."""
+    any statement outside a definition that calls ``function`` itself (``total, terms =
+    compute_reward(state, action)``) or ``print`` (a loop printing the terms). Either
+    would run, and may raise, when the program is loaded."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return False
     calls = [n.func for n in ast.walk(node) if isinstance(n, ast.Call)]
-    if any(isinstance(f, ast.Name) and f.id == function for f in calls):
-        return True
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Call)
-        and isinstance(node.value.func, ast.Name)
-        and node.value.func.id == "print"
-    )
+    return any(isinstance(f, ast.Name) and f.id in (function, "print") for f in calls)
 
 
 def _clean(source: str, function: str = "compute_reward") -> str:

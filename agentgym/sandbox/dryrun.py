@@ -64,11 +64,22 @@ _BATCH_HINTS = (
 )
 
 
+_MODULES = {
+    "math": "import math",
+    "torch": "import torch",
+    "np": "import numpy as np",
+    "numpy": "import numpy",
+}
+
+
 def batch_hint(err: BaseException, names: list[str] | None = None) -> str:
     """What to write instead, for an error a program written per state raises on a batch."""
     text = str(err)
-    if isinstance(err, NameError) and names and getattr(err, "name", None) in names:
-        return f'state variables are read from the dict: {err.name} = state["{err.name}"]'
+    missing = getattr(err, "name", None) if isinstance(err, NameError) else None
+    if missing and names and missing in names:
+        return f'state variables are read from the dict: {missing} = state["{missing}"]'
+    if missing in _MODULES:
+        return f"add `{_MODULES[missing]}` at the top of the program (torch, math and numpy may be imported)"
     for needles, hint in _BATCH_HINTS:
         if any(n in text for n in needles):
             return hint

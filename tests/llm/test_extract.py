@@ -132,10 +132,13 @@ def test_top_level_example_usage_in_the_same_block_is_stripped_and_the_program_l
         'state = {"fingertip_pos": torch.zeros(2, 2), "target_pos": torch.ones(3, 2)}\n'
         "action = torch.zeros(2, 2)\n"
         "total_reward, components = compute_reward(state, action)\n"
-        'print("Total:", total_reward)\n```'
+        'print("Total:", total_reward)\n'
+        "for name, value in components.items():\n"
+        '    print(f"{name}: {value}")\n```'
     )
     ex = extract_code(reply)
     assert ex.code.count("compute_reward(") == 1 and "print(" not in ex.code
+    assert "for name" not in ex.code
     assert "SCALE = 2.0" in ex.code and "def scaled" in ex.code
     # Loading it no longer runs the example (whose shapes do not even broadcast).
     import torch

@@ -132,6 +132,10 @@ PER_STATE_MISTAKES = {
         GOOD.replace("return -d + ctrl", 'return -d + ctrl * state["joint_vel"]'),
         "reduce each vector to one value per env",
     ),
+    "module_never_imported": (
+        GOOD.replace("return -d + ctrl", "return -d * math.pi + ctrl"),
+        "add `import math` at the top of the program",
+    ),
     "state_variable_never_read": (
         GOOD.replace(
             'state["fingertip_pos"] - state["target_pos"]', 'fingertip_pos - state["target_pos"]'
