@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument(
         "--repairs", type=int, default=0, help="repair rounds for programs that fail vetting"
     )
+    parser.add_argument("--repair-mode", choices=("fix", "resample"), default="fix")
     parser.add_argument("--out", default="runs/experiments/synthesis_robotics")
     parser.add_argument(
         "--references-only",
@@ -137,6 +138,7 @@ def task_config(env_id: str, args: argparse.Namespace):
         final_seeds=args.seeds,
         max_tokens=args.max_tokens,
         repairs=args.repairs,
+        repair_mode=args.repair_mode,
         temperature=0.8,
         eval_episodes=10,
         **TUNED.get(env_id, {}),

@@ -337,24 +337,37 @@ class Synthesis:
         attempt: int,
     ) -> dict[int, str]:
         """One repair round: each failed program, its error and a request for a fix go to
-        the LLM (cached like every request); returns the fixed sources that hold code."""
+        the LLM (``repair_mode="fix"``), or the iteration's prompt is sampled afresh for it
+        (``"resample"``; a seed per sample and round keeps each request distinct in the
+        cache). Returns the new sources that hold code."""
         from agentgym.reward_designers.designers import conversation
 
         builder = self.designer.builder
+        cfg = self.config
         fixed: dict[int, str] = {}
         for i in failed:
             folder = sample_dir(self.path, it, i)
             v = verdicts[i]
-            ask = conversation(messages, sources[i], builder.repair(str(v.code), v.message))
             self.emit("repair", iteration=it, sample=i, attempt=attempt, code=str(v.code))
+            if cfg.repair_mode == "resample":
+                ask, seed = messages, (it * 1000 + i) * 100 + attempt
+            else:
+                ask = conversation(messages, sources[i], builder.repair(str(v.code), v.message))
+                seed = None
             reply = self.client.chat(
-                ask, n=1, temperature=self.config.temperature, max_tokens=self.config.max_tokens
+                ask, n=1, temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed
             )[0]
             self._write_usage()
             shutil.copyfile(folder / "reward.py", folder / f"reward_attempt{attempt - 1}.py")
             write_json(
                 folder / f"repair_{attempt}.json",
-                {"code": str(v.code), "message": v.message, "messages": ask, "reply": reply.text},
+                {
+                    "mode": cfg.repair_mode,
+                    "code": str(v.code),
+                    "message": v.message,
+                    "messages": ask,
+                    "reply": reply.text,
+                },
             )
             source = self._extract(reply.text)
             if source is not None:

@@ -17,6 +17,9 @@ from typing import Any
 REPORT_SECTION = "agentgym.reward_designers.synthesis_report:build"
 
 
+REPAIR_MODES = ("fix", "resample")
+
+
 @dataclass(frozen=True)
 class SynthesisConfig:
     """Everything that decides what a synthesis run does (its config.yaml)."""
@@ -49,6 +52,9 @@ class SynthesisConfig:
     """Rounds in which a program that fails vetting goes back to the LLM with its error for a
     fix, before training (0: Eureka's behaviour, a rejected sample waits for the next
     iteration's feedback)."""
+    repair_mode: str = "fix"
+    """fix: the program and its error go back to the LLM for a fix; resample: a fresh
+    program is drawn from the iteration's prompt (better for small models that echo)."""
     few_shot: int = 0
     """text2reward: library programs retrieved as examples (0: zero-shot)."""
     temperature: float = 1.0
@@ -81,6 +87,12 @@ class SynthesisConfig:
         if self.final_seeds < 0 or self.few_shot < 0 or self.repairs < 0:
             raise ValueError(
                 "SynthesisConfig.final_seeds, few_shot and repairs: expected ints >= 0"
+            )
+
+        if self.repair_mode not in REPAIR_MODES:
+            raise ValueError(
+                f"SynthesisConfig.repair_mode: expected one of {', '.join(REPAIR_MODES)}, "
+                f"got {self.repair_mode!r}"
             )
 
     def to_dict(self) -> dict[str, Any]:

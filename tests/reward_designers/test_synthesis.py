@@ -260,3 +260,44 @@ def test_repairs_send_a_rejected_program_back_with_its_error_and_train_the_fix(t
 def test_repairs_must_be_a_count():
     with pytest.raises(ValueError, match="repairs: expected ints >= 0"):
         SynthesisConfig(env_id="agentgym/Reach-v0", designer="library", repairs=-1)
+
+
+def test_resample_mode_draws_fresh_programs_from_the_same_prompt(tmp_path):
+    replies = iter([P.BAD_SHAPE, P.FORBIDDEN, P.GOOD, P.GOOD_TEMPERED])
+
+    with ScriptedOpenAIServer(lambda request: next(replies)) as server:
+        config = SynthesisConfig(
+            env_id="agentgym/Reach-v0",
+            designer="eureka",
+            llm=f"openai:scripted-model@{server.base_url}",
+            iterations=1,
+            samples=2,
+            final_seeds=0,
+            repairs=1,
+            repair_mode="resample",
+            **TINY,
+        )
+        run, _ = open_run(config, tmp_path / "run")
+        Synthesis(config, run).run()
+        requests = list(server.requests)
+        assert len(requests) == 3
+        # each resample is the iteration's own prompt, with a seed of its own
+        assert all(r["messages"] == requests[0]["messages"] for r in requests[1:])
+        assert len({r.get("seed") for r in requests[1:]}) == 2 and None not in {
+            r.get("seed") for r in requests[1:]
+        }
+        first, second = sorted(load_candidates(run.path), key=lambda c: c.index)
+        assert first.status == second.status == TRAINED and first.repairs == second.repairs == 1
+        exchange = json.loads((run.path / "iter_00" / "sample_01" / "repair_1.json").read_text())
+        assert exchange["mode"] == "resample" and exchange["code"] == "FORBIDDEN_IMPORT"
+        # a rerun of the same run folder asks for nothing new
+        for i in (0, 1):
+            (run.path / "iter_00" / f"sample_{i:02d}" / "result.json").unlink()
+        again, _ = open_run(config, tmp_path / "run")
+        Synthesis(config, again).run()
+        assert len(server.requests) == 3
+
+
+def test_unknown_repair_mode_is_named():
+    with pytest.raises(ValueError, match="repair_mode: expected one of fix, resample"):
+        SynthesisConfig(env_id="agentgym/Reach-v0", designer="library", repair_mode="retry")

@@ -62,6 +62,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "error for a fix before training (default 0: Eureka's behaviour)",
     )
     parser.add_argument(
+        "--repair-mode",
+        choices=("fix", "resample"),
+        default="fix",
+        help="fix: send the program and its error back; resample: draw a fresh program "
+        "from the iteration's prompt (default fix)",
+    )
+    parser.add_argument(
         "--feedback",
         choices=("auto", "human"),
         default="auto",
@@ -116,6 +123,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         analyser=args.analyser,
         few_shot=args.few_shot,
         repairs=args.repairs,
+        repair_mode=args.repair_mode,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
         num_envs=args.num_envs,
