@@ -301,28 +301,31 @@ class Synthesis:
         messages: list[dict[str, str]],
     ) -> list[int]:
         """Vet the pending programs; with ``repairs``, send each rejected one back to the
-        LLM with its error and vet the fix, up to ``repairs`` rounds. Returns those that
-        passed; the others are recorded as rejected with their last verdict."""
+        LLM (``_repair``) and vet what comes back, up to ``repairs`` rounds. A reply that
+        repeats the rejected program keeps its verdict without being vetted again. Returns
+        those that passed; the others are recorded as rejected with their last verdict."""
         total = len(pending)
         passed: list[int] = []
         rounds = self.config.repairs if self.client is not None else 0
+        carried: dict[int, Any] = {}  # echoed programs: still failing, verdict unchanged
         for attempt in range(rounds + 1):
             verdicts = self.stages.check(it, pending, sources)
             passed += [i for i in pending if verdicts[i].ok]
-            failed = [i for i in pending if not verdicts[i].ok]
-            fixed = (
-                self._repair(it, failed, sources, verdicts, messages, attempt + 1)
-                if (failed and attempt < rounds)
-                else {}
-            )
-            for i in failed:
-                if i in fixed:
+            failed = {i: v for i, v in verdicts.items() if not v.ok} | carried
+            if failed and attempt < rounds:
+                fixed, echoed = self._repair(
+                    it, sorted(failed), sources, failed, messages, attempt + 1
+                )
+            else:
+                fixed, echoed = {}, set()
+            for i, v in failed.items():
+                if i in fixed or i in echoed:
                     self.stages.repairs[(it, i)] = attempt + 1
                 else:
-                    v = verdicts[i]
                     done[i] = self.stages.reject(it, i, str(v.code), v.message, origins[i])
             pending = sorted(fixed)
-            if not pending:
+            carried = {i: failed[i] for i in echoed}
+            if not pending and not carried:
                 break
         self.emit("vetted", iteration=it, passed=len(passed), rejected=total - len(passed))
         return sorted(passed)
@@ -335,25 +338,27 @@ class Synthesis:
         verdicts: dict[int, Any],
         messages: list[dict[str, str]],
         attempt: int,
-    ) -> dict[int, str]:
+    ) -> tuple[dict[int, str], set[int]]:
         """One repair round: each failed program, its error and a request for a fix go to
         the LLM (``repair_mode="fix"``), or the iteration's prompt is sampled afresh for it
-        (``"resample"``; a seed per sample and round keeps each request distinct in the
-        cache). Returns the new sources that hold code."""
+        (``"resample"``). A seed per sample and round keeps each request distinct in the
+        cache, so a round never gets an earlier round's reply back. Returns the new
+        sources that hold code, and the samples whose reply repeated their program."""
         from agentgym.reward_designers.designers import conversation
 
         builder = self.designer.builder
         cfg = self.config
         fixed: dict[int, str] = {}
+        echoed: set[int] = set()
         for i in failed:
             folder = sample_dir(self.path, it, i)
             v = verdicts[i]
             self.emit("repair", iteration=it, sample=i, attempt=attempt, code=str(v.code))
+            seed = (it * 1000 + i) * 100 + attempt
             if cfg.repair_mode == "resample":
-                ask, seed = messages, (it * 1000 + i) * 100 + attempt
+                ask = messages
             else:
                 ask = conversation(messages, sources[i], builder.repair(str(v.code), v.message))
-                seed = None
             reply = self.client.chat(
                 ask, n=1, temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed
             )[0]
@@ -370,11 +375,13 @@ class Synthesis:
                 },
             )
             source = self._extract(reply.text)
-            if source is not None:
+            if source is not None and source.strip() == sources[i].strip():
+                echoed.add(i)
+            elif source is not None:
                 (folder / "reward.py").write_text(source)
                 sources[i] = source
                 fixed[i] = source
-        return fixed
+        return fixed, echoed
 
     @staticmethod
     def _extract(text: str) -> str | None:

@@ -188,27 +188,24 @@ def test_critic_rejects_before_training_and_its_reasons_go_back(tmp_path):
 
 
 def test_repairs_send_a_rejected_program_back_with_its_error_and_train_the_fix(tmp_path):
+    # The two first replies differ only by a comment, so each sample is traceable.
+    first = iter(
+        [
+            P.BAD_SHAPE.replace("```python", "```python\n# sample-zero", 1),
+            P.BAD_SHAPE.replace("```python", "```python\n# sample-one", 1),
+        ]
+    )
+
     def script(request):
-        last = request["messages"][-1]["content"]
-        if "rejected before training" not in last:
-            return P.BAD_SHAPE  # both samples of the first prompt
-        # sample 0's fix is good; sample 1's "fix" still fails (it gets one round only)
-        return P.GOOD if "sample-zero" in request["messages"][-2]["content"] else P.FORBIDDEN
+        if "rejected before training" not in request["messages"][-1]["content"]:
+            return next(first)
+        program = request["messages"][-2]["content"]
+        if "sample-zero" in program:
+            return P.GOOD  # sample 0 is fixed in round 1
+        # sample 1: round 1 echoes the rejected program, round 2 breaks it another way
+        return program if request["seed"] % 100 == 1 else P.FORBIDDEN
 
-    tagged = {"n": 0}
-
-    def tag(request):  # the two first replies differ only by a comment, so each is traceable
-        text = script(request)
-        if text is P.BAD_SHAPE:
-            tagged["n"] += 1
-            text = text.replace(
-                "```python",
-                "```python\n# sample-zero" if tagged["n"] == 1 else "```python\n# sample-one",
-                1,
-            )
-        return text
-
-    with ScriptedOpenAIServer(tag) as server:
+    with ScriptedOpenAIServer(script) as server:
         config = SynthesisConfig(
             env_id="agentgym/Reach-v0",
             designer="eureka",
@@ -216,17 +213,16 @@ def test_repairs_send_a_rejected_program_back_with_its_error_and_train_the_fix(t
             iterations=1,
             samples=2,
             final_seeds=0,
-            repairs=1,
+            repairs=2,
             **TINY,
         )
         run, _ = open_run(config, tmp_path / "run")
         events = []
         Synthesis(config, run, on_event=lambda kind, data: events.append((kind, data))).run()
         requests = list(server.requests)
-        # the first prompt (n=2) then one repair request per rejected sample
-        assert len(requests) == 3
-        repairs = requests[1:]
-        for r in repairs:
+        # the first prompt (n=2), round 1 for both samples, round 2 for sample 1 only
+        assert len(requests) == 4
+        for r in requests[1:]:
             assert r["messages"][:2] == requests[0]["messages"]
             assert (
                 r["messages"][2]["role"] == "assistant"
@@ -235,25 +231,28 @@ def test_repairs_send_a_rejected_program_back_with_its_error_and_train_the_fix(t
             assert (
                 "BAD_SHAPE" in r["messages"][3]["content"] and "[B]" in r["messages"][3]["content"]
             )
+        # the echo's round 2 is the same conversation, yet a new request (its own seed)
+        assert requests[2]["messages"] == requests[3]["messages"]
+        assert requests[2]["seed"] != requests[3]["seed"]
 
         fixed, broken = sorted(load_candidates(run.path), key=lambda c: c.index)
         assert fixed.status == TRAINED and fixed.repairs == 1
         assert (
-            broken.status == REJECTED and broken.code == "FORBIDDEN_IMPORT" and broken.repairs == 1
+            broken.status == REJECTED and broken.code == "FORBIDDEN_IMPORT" and broken.repairs == 2
         )
         sample0 = run.path / "iter_00" / "sample_00"
         assert "sample-zero" in (sample0 / "reward_attempt0.py").read_text()
         assert "sample-zero" not in (sample0 / "reward.py").read_text()  # the fix is what trained
         assert json.loads((sample0 / "repair_1.json").read_text())["code"] == "BAD_SHAPE"
         assert json.loads((sample0 / "vet.json").read_text())["ok"] is True
-        assert [d["code"] for k, d in events if k == "repair"] == ["BAD_SHAPE", "BAD_SHAPE"]
+        assert [d["code"] for k, d in events if k == "repair"] == ["BAD_SHAPE"] * 3
 
         # a rerun pays for nothing: the repair replies come from the run's cache
         shutil.rmtree(sample0 / "train")
         (sample0 / "result.json").unlink()
         again, _ = open_run(config, tmp_path / "run")
         Synthesis(config, again).run()
-        assert len(server.requests) == 3
+        assert len(server.requests) == 4
     assert {c.index: c.status for c in load_candidates(run.path)} == {0: TRAINED, 1: REJECTED}
 
 
