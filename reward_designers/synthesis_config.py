@@ -55,6 +55,9 @@ class SynthesisConfig:
     repair_mode: str = "fix"
     """fix: the program and its error go back to the LLM for a fix; resample: a fresh
     program is drawn from the iteration's prompt (better for small models that echo)."""
+    reject_constant: bool = True
+    """Reject (code CONSTANT, before training) an LLM's program whose total reward is the
+    same on every recorded state of a random policy: it teaches PPO nothing."""
     few_shot: int = 0
     """text2reward: library programs retrieved as examples (0: zero-shot)."""
     temperature: float = 1.0

@@ -46,6 +46,27 @@ def _last_row_with(path: Path, prefix: str) -> dict[str, Any]:
     return rows[-1] if rows else {}
 
 
+def constant_verdict(verdict: Any) -> Any:
+    """``verdict`` rejected with code CONSTANT when it passed but its total reward took
+    one value on every recorded state (a success flag a random policy never raises, a
+    reward clamped to a bound): PPO gets no gradient from it."""
+    from agentgym.sandbox import Code
+
+    total = verdict.stats.get("reward") if verdict.ok else None
+    if not total or total["max"] - total["min"] > 1e-9 * (1.0 + abs(total["mean"])):
+        return verdict
+    return dataclasses.replace(
+        verdict,
+        ok=False,
+        code=Code.CONSTANT,
+        message=(
+            f"the total reward is {total['mean']:.4g} on every recorded state of a random "
+            "policy, so it gives PPO nothing to learn from; make it change with how close "
+            "the state is to success (e.g. a negative distance to the goal)"
+        ),
+    )
+
+
 class CandidateStages:
     """Vetting, critique, training and scoring of one synthesis run's samples."""
 
@@ -62,6 +83,8 @@ class CandidateStages:
         self.task = task
         self.critic = critic
         self.emit = emit
+        # A library program is a person's: only an LLM's is held to this
+        self.reject_constant = config.reject_constant and config.designer != "library"
         self.repairs: dict[tuple[int, int], int] = {}
         """(iteration, sample) -> repair rounds its program went through (synthesis.py)."""
 
@@ -91,9 +114,13 @@ class CandidateStages:
             run_dir=folder,
             timeout_s=self.config.vet_timeout_s,
         )
+        out = {}
         for i, verdict in zip(pending, verdicts, strict=True):
+            if self.reject_constant:
+                verdict = constant_verdict(verdict)
             write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
-        return dict(zip(pending, verdicts, strict=True))
+            out[i] = verdict
+        return out
 
     def reject(self, it: int, i: int, code: str, message: str, origin: str) -> Candidate:
         """Record sample ``i`` as rejected before training, with its code and message."""

@@ -35,6 +35,8 @@ class Code(StrEnum):
     BAD_DTYPE = "BAD_DTYPE"
     NONFINITE = "NONFINITE"
     RUNTIME_ERROR = "RUNTIME_ERROR"
+    # reward synthesis's own check on a program that passed the dry run
+    CONSTANT = "CONSTANT"
     # the worker process
     TIMEOUT = "TIMEOUT"
     MEMORY = "MEMORY"

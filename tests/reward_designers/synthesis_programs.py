@@ -65,3 +65,14 @@ def compute_reward(state, action):
         distance = distance / 0.0 * 0.0
     return -distance, {"distance": -distance}
 ```"""
+
+# A real 1.5B model's reward: a negative distance clamped to [0, 1], i.e. always 0
+# (passes the dry run; synthesis rejects it as CONSTANT before any training).
+CLAMPED_TO_ZERO = """```python
+import torch
+
+def compute_reward(state, action):
+    dist = (state["target_pos"] - state["fingertip_pos"]).norm(dim=-1)
+    reward = torch.clamp(-10.0 * dist, 0, 1)
+    return reward, {"distance": dist}
+```"""

@@ -300,3 +300,43 @@ def test_resample_mode_draws_fresh_programs_from_the_same_prompt(tmp_path):
 def test_unknown_repair_mode_is_named():
     with pytest.raises(ValueError, match="repair_mode: expected one of fix, resample"):
         SynthesisConfig(env_id="agentgym/Reach-v0", designer="library", repair_mode="retry")
+
+
+def test_a_constant_reward_is_rejected_before_training_and_the_reason_goes_back(tmp_path):
+    def script(request):
+        return P.CLAMPED_TO_ZERO if len(request["messages"]) == 2 else P.GOOD
+
+    with ScriptedOpenAIServer(script) as server:
+        config = SynthesisConfig(
+            env_id="agentgym/Reach-v0",
+            designer="eureka",
+            llm=f"openai:scripted-model@{server.base_url}",
+            iterations=2,
+            samples=1,
+            final_seeds=0,
+            **TINY,
+        )
+        run, _ = open_run(config, tmp_path / "run")
+        Synthesis(config, run).run()
+        requests = list(server.requests)
+    first, second = sorted(load_candidates(run.path), key=lambda c: c.iteration)
+    assert first.status == REJECTED and first.code == "CONSTANT" and "0 on every" in first.message
+    assert not (run.path / "iter_00" / "sample_00" / "train").exists()
+    assert "CONSTANT" in requests[1]["messages"][-1]["content"]
+    assert second.status == TRAINED
+    # Off, the same program trains (and learns nothing).
+    with ScriptedOpenAIServer([P.CLAMPED_TO_ZERO]) as server:
+        config = SynthesisConfig(
+            env_id="agentgym/Reach-v0",
+            designer="eureka",
+            llm=f"openai:scripted-model@{server.base_url}",
+            iterations=1,
+            samples=1,
+            final_seeds=0,
+            reject_constant=False,
+            **TINY,
+        )
+        run, _ = open_run(config, tmp_path / "run_off")
+        Synthesis(config, run).run()
+    (only,) = load_candidates(run.path)
+    assert only.status == TRAINED
