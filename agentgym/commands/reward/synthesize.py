@@ -62,6 +62,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "error for a fix before training (default 0: Eureka's behaviour)",
     )
     parser.add_argument(
+        "--allow-constant",
+        action="store_true",
+        help="train programs whose reward is constant on the recorded states "
+        "(default: reject them with code CONSTANT before training)",
+    )
+    parser.add_argument(
         "--repair-mode",
         choices=("fix", "resample"),
         default="fix",
@@ -124,6 +130,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         few_shot=args.few_shot,
         repairs=args.repairs,
         repair_mode=args.repair_mode,
+        reject_constant=not args.allow_constant,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
         num_envs=args.num_envs,
