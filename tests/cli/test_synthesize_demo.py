@@ -73,3 +73,14 @@ def test_configured_llm_reads_the_environment(monkeypatch):
         seed=0,
     )
     assert lib.designer == "library" and lib.llm is None
+    eureka = demo_config(
+        "agentgym/Reach-v0",
+        "openai:qwen@http://127.0.0.1:8011/v1",
+        iterations=2,
+        samples=4,
+        search_steps=10,
+        steps=10,
+        seeds=1,
+        seed=0,
+    )
+    assert eureka.designer == "eureka" and (eureka.repairs, eureka.repair_mode) == (1, "resample")
