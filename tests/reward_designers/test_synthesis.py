@@ -30,6 +30,16 @@ TINY = dict(
 )
 
 
+def scripted(server: ScriptedOpenAIServer, **settings) -> SynthesisConfig:
+    """Eureka on Reach with the scripted server's LLM and the tiny training budget."""
+    return SynthesisConfig(
+        env_id="agentgym/Reach-v0",
+        designer="eureka",
+        llm=f"openai:scripted-model@{server.base_url}",
+        **{**TINY, **settings},
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("AGENTGYM_CACHE", str(tmp_path / "cache"))
@@ -206,15 +216,12 @@ def test_repairs_send_a_rejected_program_back_with_its_error_and_train_the_fix(t
         return program if request["seed"] % 100 == 1 else P.FORBIDDEN
 
     with ScriptedOpenAIServer(script) as server:
-        config = SynthesisConfig(
-            env_id="agentgym/Reach-v0",
-            designer="eureka",
-            llm=f"openai:scripted-model@{server.base_url}",
+        config = scripted(
+            server,
             iterations=1,
             samples=2,
             final_seeds=0,
             repairs=2,
-            **TINY,
         )
         run, _ = open_run(config, tmp_path / "run")
         events = []
@@ -265,16 +272,13 @@ def test_resample_mode_draws_fresh_programs_from_the_same_prompt(tmp_path):
     replies = iter([P.BAD_SHAPE, P.FORBIDDEN, P.GOOD, P.GOOD_TEMPERED])
 
     with ScriptedOpenAIServer(lambda request: next(replies)) as server:
-        config = SynthesisConfig(
-            env_id="agentgym/Reach-v0",
-            designer="eureka",
-            llm=f"openai:scripted-model@{server.base_url}",
+        config = scripted(
+            server,
             iterations=1,
             samples=2,
             final_seeds=0,
             repairs=1,
             repair_mode="resample",
-            **TINY,
         )
         run, _ = open_run(config, tmp_path / "run")
         Synthesis(config, run).run()
@@ -307,14 +311,11 @@ def test_a_constant_reward_is_rejected_before_training_and_the_reason_goes_back(
         return P.CLAMPED_TO_ZERO if len(request["messages"]) == 2 else P.GOOD
 
     with ScriptedOpenAIServer(script) as server:
-        config = SynthesisConfig(
-            env_id="agentgym/Reach-v0",
-            designer="eureka",
-            llm=f"openai:scripted-model@{server.base_url}",
+        config = scripted(
+            server,
             iterations=2,
             samples=1,
             final_seeds=0,
-            **TINY,
         )
         run, _ = open_run(config, tmp_path / "run")
         Synthesis(config, run).run()
@@ -326,15 +327,12 @@ def test_a_constant_reward_is_rejected_before_training_and_the_reason_goes_back(
     assert second.status == TRAINED
     # Off, the same program trains (and learns nothing).
     with ScriptedOpenAIServer([P.CLAMPED_TO_ZERO]) as server:
-        config = SynthesisConfig(
-            env_id="agentgym/Reach-v0",
-            designer="eureka",
-            llm=f"openai:scripted-model@{server.base_url}",
+        config = scripted(
+            server,
             iterations=1,
             samples=1,
             final_seeds=0,
             reject_constant=False,
-            **TINY,
         )
         run, _ = open_run(config, tmp_path / "run_off")
         Synthesis(config, run).run()
