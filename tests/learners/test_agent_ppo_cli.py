@@ -104,60 +104,24 @@ def test_train_agent_ppo_with_spa_writes_a_run_folder(cloned, tmp_path):
     assert "agent-ppo" in config and "seed: 3" in config
 
 
+def train_agent(policy: Path, out: Path, *options: str, env: str = ENV):
+    """``agentgym train --learner agent-ppo`` with ``policy`` into ``out``, plus ``options``."""
+    return agentgym(
+        "train", "--env", env, "--learner", "agent-ppo", "--policy", f"hf:{policy}",
+        *options, "--out", str(out),
+    )  # fmt: skip
+
+
 def test_cli_errors_name_the_option(cloned, tmp_path):
     out = agentgym("train", "--env", ENV, "--learner", "ppo", "--kl-coef", "0.1")
     assert out.returncode == 2 and "--kl-coef only apply to --learner agent-ppo" in out.stderr
-    out = agentgym(
-        "train",
-        "--env",
-        ENV,
-        "--learner",
-        "agent-ppo",
-        "--policy",
-        f"hf:{cloned}",
-        "--num-steps",
-        "5",
-        "--out",
-        str(tmp_path / "x"),
-    )
+    out = train_agent(cloned, tmp_path / "x", "--num-steps", "5")
     assert out.returncode == 2 and "--num-steps: not a setting of --learner agent-ppo" in out.stderr
-    out = agentgym(
-        "train",
-        "--env",
-        ENV,
-        "--learner",
-        "agent-ppo",
-        "--policy",
-        f"hf:{tmp_path}",
-        "--out",
-        str(tmp_path / "y"),
-    )
+    out = train_agent(tmp_path, tmp_path / "y")
     assert out.returncode == 2 and "config.json" in out.stderr
-    out = agentgym(
-        "train",
-        "--env",
-        ENV,
-        "--learner",
-        "agent-ppo",
-        "--policy",
-        f"hf:{cloned}",
-        "--reward",
-        "spa:alpah=1",
-        "--out",
-        str(tmp_path / "z"),
-    )
+    out = train_agent(cloned, tmp_path / "z", "--reward", "spa:alpah=1")
     assert out.returncode == 2 and "Did you mean 'alpha'" in out.stderr
-    out = agentgym(
-        "train",
-        "--env",
-        "agentgym/Reach-v0",
-        "--learner",
-        "agent-ppo",
-        "--policy",
-        f"hf:{cloned}",
-        "--out",
-        str(tmp_path / "r"),
-    )
+    out = train_agent(cloned, tmp_path / "r", env="agentgym/Reach-v0")
     assert out.returncode == 2 and "acts with text commands" in out.stderr
     assert not any((tmp_path / name).exists() for name in ("x", "z", "r"))
 
@@ -167,19 +131,7 @@ def test_vllm_rollouts_say_what_is_missing_before_making_a_run(cloned, tmp_path)
 
     if not vllm_missing():
         pytest.skip("vllm and a GPU are both here: the error path cannot be shown")
-    out = agentgym(
-        "train",
-        "--env",
-        ENV,
-        "--learner",
-        "agent-ppo",
-        "--policy",
-        f"hf:{cloned}",
-        "--rollout-backend",
-        "vllm",
-        "--out",
-        str(tmp_path / "v"),
-    )
+    out = train_agent(cloned, tmp_path / "v", "--rollout-backend", "vllm")
     assert out.returncode == 2, out.stderr
     assert "rollout_backend='vllm' cannot run here" in out.stderr
     assert "rollout_backend='transformers'" in out.stderr and "Traceback" not in out.stderr

@@ -12,8 +12,8 @@ import torch
 
 from agentgym.agent_env import expert_episode
 from agentgym.learners.agent_bc import bc_examples, behaviour_clone
-from agentgym.learners.agent_policy import LMPolicy, PromptFormat
-from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
+from agentgym.learners.agent_policy import LMPolicy
+from agentgym.learners.agent_ppo import AgentPPO
 from agentgym.learners.agent_sampling import (
     TransformersSampler,
     finish_action,
@@ -22,10 +22,9 @@ from agentgym.learners.agent_sampling import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.learners.test_agent_ppo import ENV, FMT, config  # noqa: E402
 from tests.support.tiny_lm import build_tiny_lm_for_env  # noqa: E402
 
-ENV = "agentgym/BabyAI-GoToLocal-v0"
-FMT = PromptFormat(history=0, max_prompt_tokens=160)
 EOS = 3
 
 
@@ -172,19 +171,11 @@ def test_agent_ppo_trains_with_vllm_rollouts(bc_policy, tmp_path):
     pytest.importorskip("vllm", reason="vllm rollouts need vllm installed (its own GPU env)")
     if not torch.cuda.is_available():
         pytest.skip("vllm rollouts need a CUDA device")
-    cfg = AgentPPOConfig(
-        env_id=ENV,
-        policy=f"hf:{bc_policy}",
+    cfg = config(
+        bc_policy,
         reward="spa:epochs=2;min_episodes=4",
-        total_steps=400,
-        num_envs=8,
-        episodes_per_update=16,
-        max_episode_steps=12,
-        history=0,
-        max_prompt_tokens=160,
         eval_episodes=16,
         device="cuda",
-        explore_episodes=16,
         rollout_backend="vllm",
         vllm_gpu_memory_utilization=0.2,
         vllm_dtype="float32",
