@@ -90,7 +90,6 @@ def _runtime_rejection(
     err: Exception, origin: str, when: str = "", names: list[str] | None = None
 ) -> SandboxRejection:
     text = f"{type(err).__name__}: {err}"
-    hint = batch_hint(err, names)
     if "can't allocate memory" in text or "out of memory" in text.lower():
         # torch's allocator reports RLIMIT_AS as a RuntimeError, not a MemoryError.
         return SandboxRejection(
@@ -98,6 +97,7 @@ def _runtime_rejection(
             f"{_program_line(err, origin)}ran out of memory: "
             f"{text[:200]}; keep tensors of the batch size",
         )
+    hint = batch_hint(err, names)
     message = f"{_program_line(err, origin)}{when}raised {text}"[:300]
     return SandboxRejection(Code.RUNTIME_ERROR, f"{message}; {hint}" if hint else message)
 
