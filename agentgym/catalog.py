@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -52,3 +53,37 @@ def describe(env_id: str, build: bool = True) -> dict[str, Any]:
         finally:
             env.close()
     return info
+
+
+def env_class(env_id: str) -> Any:
+    """The class (or creator) behind a registered env id; Gymnasium's did-you-mean on typos."""
+    from gymnasium.envs.registration import load_env_creator
+
+    import agentgym  # noqa: F401  (registers agentgym/ ids)
+
+    entry = gym.spec(env_id).entry_point
+    return load_env_creator(entry) if isinstance(entry, str) else entry
+
+
+def check_rewards(env_id: str, rewards: Sequence[str]) -> None:
+    """Parse every reward spec against the env's TaskSpec (RewardSpecError on a bad one)."""
+    from agentgym.core import TaskEnv
+    from agentgym.rewards import parse_reward_spec
+
+    creator = env_class(env_id)
+    is_task = isinstance(creator, type) and issubclass(creator, TaskEnv)
+    for spec in rewards:
+        if spec == "env":
+            continue
+        if not is_task:
+            raise ValueError(
+                f"--reward {spec!r}: {env_id!r} is not an agentgym env (it has no TaskSpec), so "
+                "it takes only reward 'env'"
+            )
+        parse_reward_spec(spec, creator.task_spec)
+
+
+def renders(env_id: str) -> bool:
+    """Whether the env can give rgb_array frames (for evaluation videos)."""
+    metadata = getattr(env_class(env_id), "metadata", {}) or {}
+    return "rgb_array" in metadata.get("render_modes", [])

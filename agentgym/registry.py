@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -53,16 +53,21 @@ class Registry(Generic[T]):
         self._entries[name] = target
 
     def get(self, name: str) -> T:
-        if name not in self._entries:
-            known = sorted(self._entries)
-            raise UnknownNameError(
-                f"unknown {self.kind} {name!r}.{suggest(name, known)} Known: {', '.join(known)}"
-            )
+        self.check(name)
         target = self._entries[name]
         if isinstance(target, str):
             target = load_target(target)  # type: ignore[assignment]
             self._entries[name] = target
         return target  # type: ignore[return-value]
+
+    def check(self, name: str) -> str:
+        """``name`` if registered, else UnknownNameError with a suggestion; loads nothing."""
+        if name not in self._entries:
+            known = sorted(self._entries)
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}.{suggest(name, known)} Known: {', '.join(known)}"
+            )
+        return name
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -72,3 +77,24 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def lazy_exports(
+    package: str, exports: dict[str, str]
+) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for a package ``__init__`` whose public names live in
+    submodules that import heavy dependencies (torch, gymnasium, transformers).
+
+    ``exports`` maps a public name to the submodule (relative to ``package``) defining it,
+    so ``import agentgym.learners.ppo`` stays cheap and ``agentgym --help`` answers at once.
+    """
+
+    def __getattr__(name: str) -> object:
+        if name not in exports:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+
+    def __dir__() -> list[str]:
+        return sorted(exports)
+
+    return __getattr__, __dir__

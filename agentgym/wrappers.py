@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
-from agentgym.env import apply_reward
+from agentgym.core import apply_reward
 from agentgym.rewards import RewardModel, RewardOutput, make_input, resolve_reward
 from agentgym.spec import TaskSpec
 
@@ -105,7 +105,7 @@ class VectorRewardWrapper(VectorWrapper):
         acts = np.asarray(actions)
         if acts.dtype.kind in "OUS":
             # Text commands: reward models see whether each command was valid, as they do
-            # inside a single TextTaskEnv (agentgym.agent_env), not the raw strings.
+            # inside a single TextTaskEnv (agentgym.text_env), not the raw strings.
             acts = np.asarray(infos.get("action_valid", np.zeros(n, bool)), dtype=np.int64)
         batch = make_input(
             infos["reward_state"],

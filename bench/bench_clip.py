@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,8 +26,7 @@ FRAME = 224
 
 
 def _build(kind: str, root: Path) -> Path:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.support.tiny_clip import build_tiny_clip
+    from agentgym.testing.tiny_clip import build_tiny_clip
 
     path = build_tiny_clip(root / kind)
     if kind == "vit-b32":

@@ -20,8 +20,7 @@ MEMBERS = 8
 
 
 def main() -> None:
-    from agentgym.learners.population import train_population
-    from agentgym.learners.ppo import PPO, PPOConfig
+    from agentgym.learners.ppo import PPO, PPOConfig, train_population
 
     steps = int(os.environ.get("AGENTGYM_BENCH_POP_STEPS", 16_384))
     repeats = int(os.environ.get("AGENTGYM_BENCH_REPEATS", 2))

@@ -3,7 +3,7 @@
 For each text family (BabyAI-text GoToLocal and the household world's PickPlace):
 
 1. build a 2-layer Llama with a word-level tokenizer over the env's words
-   (``tests/support/tiny_lm.py``) and behaviour-clone it on expert demonstrations;
+   (``agentgym/testing/tiny_lm.py``) and behaviour-clone it on expert demonstrations;
 2. from that one BC policy, train agent PPO for ``--steps`` env steps per seed with
    (a) the sparse success reward and (b) SPA's reward (exploration, estimator, online
    retraining), at equal env steps (SPA's exploration steps count);
@@ -21,11 +21,8 @@ import argparse
 import json
 import logging
 import statistics
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support.tiny_lm
 
 FAMILIES = {
     "babyai": {"env_id": "agentgym/BabyAI-GoToLocal-v0", "max_episode_steps": 20, "history": 0},
@@ -46,10 +43,9 @@ def bc_policy(family: str, work: Path, demos: int, epochs: int) -> tuple[str, di
     import gymnasium as gym
     import torch
 
-    from agentgym.agent_env import expert_episode
-    from agentgym.learners.agent_bc import behaviour_clone
-    from agentgym.learners.agent_policy import LMPolicy, PromptFormat
-    from tests.support.tiny_lm import build_tiny_lm_for_env
+    from agentgym.learners.agent import LMPolicy, PromptFormat, behaviour_clone
+    from agentgym.testing.tiny_lm import build_tiny_lm_for_env
+    from agentgym.text_env import expert_episode
 
     spec = FAMILIES[family]
     out = work / f"{family}-bc"
@@ -81,7 +77,7 @@ def bc_policy(family: str, work: Path, demos: int, epochs: int) -> tuple[str, di
 
 
 def train(family: str, policy: str, reward: str, seed: int, steps: int, work: Path) -> dict:
-    from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
+    from agentgym.learners.agent import AgentPPO, AgentPPOConfig
 
     spec = FAMILIES[family]
     config = AgentPPOConfig(

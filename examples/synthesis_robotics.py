@@ -148,7 +148,7 @@ def task_config(env_id: str, args: argparse.Namespace):
 def references(args: argparse.Namespace, out: Path) -> None:
     """Sparse and human rewards on every task, same seeds and settings as the synthesis
     runs' final stage, so those find them in the reference cache."""
-    from agentgym.reward_designers.scores import evaluate_rewards
+    from agentgym.reward_designers.synthesis import evaluate_rewards
 
     path = out / "references.json"
     done = json.loads(path.read_text()) if path.is_file() else {}
@@ -176,7 +176,7 @@ def references(args: argparse.Namespace, out: Path) -> None:
 def reevaluate(args: argparse.Namespace, out: Path) -> None:
     """The best program of each finished synthesis run against sparse and human, at
     ``--reeval-steps`` per seed (same PPO settings as the search)."""
-    from agentgym.reward_designers.scores import evaluate_rewards, human_normalised
+    from agentgym.reward_designers.synthesis import evaluate_rewards, human_normalised
 
     path = out / f"reeval_{args.reeval_steps}.json"
     done = json.loads(path.read_text()) if path.is_file() else {}

@@ -1,6 +1,6 @@
 """Behaviour-clone a language-model policy on expert demonstrations (SPA-RL's first stage).
 
-    agentgym demos --env agentgym/Household-v0 --episodes 200 --out household.jsonl
+    agentgym record --env agentgym/Household-v0 --episodes 200 --out household.jsonl
     agentgym bc --env agentgym/Household-v0 --demos household.jsonl --policy hf:models/tiny \\
                 --out models/tiny-bc --epochs 10
     agentgym train --env agentgym/Household-v0 --learner agent-ppo --policy hf:models/tiny-bc \\
@@ -23,7 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env", required=True, dest="env_id", help="the text env, e.g. agentgym/Household-v0"
     )
-    parser.add_argument("--demos", required=True, help="demonstrations written by 'agentgym demos'")
+    parser.add_argument("--demos", required=True, help="demonstrations written by 'agentgym record'")
     parser.add_argument("--policy", required=True, help="hf:PATH of the causal LM to start from")
     parser.add_argument(
         "--out", default=None, help="folder of the cloned policy (default: PATH-bc)"
@@ -79,8 +79,13 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     import agentgym  # noqa: F401  (registers the envs)
-    from agentgym.learners.agent_bc import behaviour_clone, read_demos
-    from agentgym.learners.agent_policy import LMPolicy, PromptFormat, policy_path
+    from agentgym.learners.agent import (
+        LMPolicy,
+        PromptFormat,
+        behaviour_clone,
+        policy_path,
+        read_demos,
+    )
     from agentgym.runs.manifest import resolve_device
 
     console = Console(stderr=True)
@@ -118,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     policy.save_pretrained(out)
     console.print(f"final loss {losses[-1]:.4f}; policy saved to {out}")
     if args.eval_episodes > 0:
-        from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
+        from agentgym.learners.agent import AgentPPO, AgentPPOConfig
 
         config = AgentPPOConfig(
             env_id=args.env_id,

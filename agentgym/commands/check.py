@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     import agentgym  # noqa: F401
-    from agentgym.checks import check
+    from agentgym.env_checker import check
 
     console = Console()
     try:

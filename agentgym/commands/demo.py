@@ -127,7 +127,8 @@ def run_demo(
 
     ``overrides`` are further PPOConfig fields (tests use a tiny budget).
     """
-    from agentgym.runs.training import renders, start_training_run, train_run
+    from agentgym.catalog import renders
+    from agentgym.runs.training import start_training_run, train_run
 
     values = {
         "env_id": env_id,

@@ -27,7 +27,7 @@ def _config_options() -> list[Any]:
     import agentgym
     from agentgym.runs.options import dataclass_options
 
-    source = Path(agentgym.__file__).parent / "learners" / "config.py"
+    source = Path(agentgym.__file__).parent / "learners" / "ppo" / "config.py"
     return dataclass_options(source, "PPOConfig")
 
 
@@ -37,7 +37,7 @@ def _agent_options() -> list[Any]:
     from agentgym.runs.options import dataclass_options
 
     shared = {o.name for o in _config_options()}
-    source = Path(agentgym.__file__).parent / "learners" / "agent_config.py"
+    source = Path(agentgym.__file__).parent / "learners" / "agent" / "config.py"
     return [o for o in dataclass_options(source, "AgentPPOConfig") if o.name not in shared]
 
 
@@ -103,11 +103,12 @@ def run(args: argparse.Namespace) -> int:
     import gymnasium as gym
     from rich.console import Console
 
+    from agentgym.catalog import renders
     from agentgym.registry import UnknownNameError
     from agentgym.rewards import RewardSpecError
     from agentgym.runs.options import given_values
     from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError
-    from agentgym.runs.training import renders, start_training_run, train_run
+    from agentgym.runs.training import start_training_run, train_run
 
     console = Console()
     err_console = Console(stderr=True, soft_wrap=True)  # no wrapping inside paths and names
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             values.setdefault("env_id", "agentgym/Reach-v0")
             if values.get("rollout_backend") == "vllm":  # before a run folder is made
-                from agentgym.learners.agent_sampling import require_vllm_rollouts
+                from agentgym.learners.agent import require_vllm_rollouts
 
                 require_vllm_rollouts()
             if (

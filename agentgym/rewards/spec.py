@@ -32,9 +32,9 @@ class RewardFactory(Protocol):
 REWARD_KINDS: Registry[RewardFactory] = Registry("reward kind")
 """``KIND:ARGS`` reward atoms. One registration site: this module."""
 # Issues that add a kind register it here, e.g.
-# REWARD_KINDS.register("clip", "agentgym.reward_designers.clip:reward_from_spec")
-REWARD_KINDS.register("clip", "agentgym.reward_designers.clip:reward_from_spec")
-REWARD_KINDS.register("spa", "agentgym.reward_designers.progress:reward_from_spec")
+# REWARD_KINDS.register("clip", "agentgym.reward_designers.clip.reward:reward_from_spec")
+REWARD_KINDS.register("clip", "agentgym.reward_designers.clip.reward:reward_from_spec")
+REWARD_KINDS.register("spa", "agentgym.reward_designers.progress.reward:reward_from_spec")
 
 BEST_PROGRAM = "best_reward.py"
 _WEIGHTED = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*\s*(.+?)\s*$")

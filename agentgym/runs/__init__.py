@@ -8,12 +8,11 @@ self-contained HTML page, so ``agentgym report RUN_DIR`` can rebuild it at any t
 from __future__ import annotations
 
 from agentgym.runs.manifest import build_manifest, git_revision, machine_info, package_versions
-from agentgym.runs.metrics import MetricsWriter, read_metrics, series
+from agentgym.runs.metrics import series
 from agentgym.runs.report import ReportContext, Section, build_report, section_builders
 from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError, default_run_name
 
 __all__ = [
-    "MetricsWriter",
     "ReportContext",
     "RunDir",
     "RunExistsError",
@@ -25,7 +24,6 @@ __all__ = [
     "git_revision",
     "machine_info",
     "package_versions",
-    "read_metrics",
     "section_builders",
     "series",
 ]

@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from agentgym.learners.logger import read_metrics
 from agentgym.runs.config import dump_yaml, load_yaml
-from agentgym.runs.metrics import read_metrics
 
 CONFIG = "config.yaml"
 MANIFEST = "manifest.json"

@@ -6,11 +6,16 @@ config.yaml and manifest.json. ``train_run`` reads the learner and its config ba
 config.yaml, so a fresh run and ``--resume`` go through the same code, and finishes with
 the report. The CLI (``agentgym train``) and ``agentgym demo`` are thin layers on these.
 
-    config.yaml = {command: train, learner, env_id, rewards, seeds, config: PPOConfig}
+    config.yaml = {command: train, learner, env_id, rewards, seeds, config}
+
+``learner`` is a name in ``agentgym.learners.LEARNERS``; ``config`` is that learner's
+config dataclass (``PPOConfig``, ``AgentPPOConfig``). Nothing here branches on a learner:
+what differs lives on the learner class (``agentgym.learners.base.Learner``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -19,62 +24,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agentgym.registry import UnknownNameError, suggest
-from agentgym.runs.config import config_to_dict
-from agentgym.runs.manifest import build_manifest, resolve_device
+from agentgym.learners.base import Learner
+from agentgym.learners.device import resolve_device
+from agentgym.registry import suggest
+from agentgym.runs.config import config_from_dict, config_to_dict
+from agentgym.runs.manifest import build_manifest
 from agentgym.runs.report import build_report
 from agentgym.runs.rundir import RunDir
 
 log = logging.getLogger(__name__)
 
-LEARNERS = ("ppo", "population", "sb3-ppo", "agent-ppo")
-"""``--learner`` names: agentgym's PPO, K PPO members in one process, SB3's PPO, and PPO
-for language-model agents (``learners/agent_run.py``)."""
-
 Callback = Callable[[dict[str, Any]], "bool | None"]
-
-
-def check_learner(name: str) -> str:
-    if name not in LEARNERS:
-        raise UnknownNameError(
-            f"unknown learner {name!r}.{suggest(name, LEARNERS)} Known: {', '.join(LEARNERS)}"
-        )
-    return name
-
-
-def env_class(env_id: str) -> Any:
-    """The class (or creator) behind a registered env id; Gymnasium's did-you-mean on typos."""
-    import gymnasium as gym
-    from gymnasium.envs.registration import load_env_creator
-
-    import agentgym  # noqa: F401  (registers agentgym/ ids)
-
-    entry = gym.spec(env_id).entry_point
-    return load_env_creator(entry) if isinstance(entry, str) else entry
-
-
-def check_rewards(env_id: str, rewards: Sequence[str]) -> None:
-    """Parse every reward spec against the env's TaskSpec (RewardSpecError on a bad one)."""
-    from agentgym.env import TaskEnv
-    from agentgym.rewards import parse_reward_spec
-
-    creator = env_class(env_id)
-    is_task = isinstance(creator, type) and issubclass(creator, TaskEnv)
-    for spec in rewards:
-        if spec == "env":
-            continue
-        if not is_task:
-            raise ValueError(
-                f"--reward {spec!r}: {env_id!r} is not an agentgym env (it has no TaskSpec), so "
-                "it takes only reward 'env'"
-            )
-        parse_reward_spec(spec, creator.task_spec)
-
-
-def renders(env_id: str) -> bool:
-    """Whether the env can give rgb_array frames (for evaluation videos)."""
-    metadata = getattr(env_class(env_id), "metadata", {}) or {}
-    return "rgb_array" in metadata.get("render_modes", [])
 
 
 _PROGRAM = re.compile(r"(?<![\w./~-])([\w./~-]+\.py)(?![\w.])")
@@ -112,39 +72,20 @@ def start_training_run(
 ) -> RunDir:
     """Validate a training request and write its run folder (config.yaml, manifest.json).
 
-    ``values`` are PPOConfig fields; ``rewards`` are the reward specs (one per member for
+    ``values`` are fields of the learner's config (``PPOConfig`` for the PPO family); ``rewards`` are the reward specs (one per member for
     the population learner, else at most one), ``seeds`` the population's seeds (default:
     ``values["seed"]`` for every member). Raises ValueError (a bad config value, naming
     the field), UnknownNameError (learner), gymnasium.error.Error (env id),
     RewardSpecError (reward spec) or RunExistsError (the folder), all before any file
     is written.
     """
-    from agentgym.learners.config import PPOConfig
-
-    check_learner(learner)
-    if learner == "agent-ppo":  # its own config (AgentPPOConfig) and checks
-        from agentgym.learners.agent_run import start_agent_run
-
-        return start_agent_run(
-            values=values,
-            rewards=rewards,
-            out=out,
-            root=root,
-            overwrite=overwrite,
-            argv=argv,
-            command=command,
-        )
-    rewards = [resolve_spec_paths(r) for r in (list(rewards) or [values.get("reward", "env")])]
-    if learner != "population" and len(rewards) > 1:
-        raise ValueError(
-            f"--reward was given {len(rewards)} times; only --learner population trains several "
-            "rewards (one member each)"
-        )
-    values = {**values, "reward": rewards[0]}
-    config = PPOConfig(**values)
-    env_class(config.env_id)
-    check_rewards(config.env_id, rewards)
-    if learner == "population":
+    cls = learner_class(learner)
+    given = list(rewards) or ([values["reward"]] if "reward" in values else [])
+    rewards = [resolve_spec_paths(r) for r in given]
+    config = build_config(cls, learner, values, rewards)
+    rewards = rewards or [config.reward]
+    cls.check_request(config, rewards)
+    if cls.several_rewards:
         seeds = list(seeds) or [config.seed] * len(rewards)
         if len(seeds) != len(rewards):
             raise ValueError(
@@ -179,11 +120,11 @@ def start_training_run(
             extra={"learner": learner, "status": "created"},
         )
     )
-    if learner == "population":
+    if cls.several_rewards:
         for i, (reward, seed) in enumerate(zip(rewards, seeds, strict=True)):
             member_config = {
                 **run_config,
-                "learner": "ppo",
+                "learner": cls.member_learner,  # type: ignore[attr-defined]
                 "member_of": run.path.name,
                 "rewards": [reward],
                 "seeds": [int(seed)],
@@ -217,12 +158,38 @@ def _copy_programs(run: RunDir, rewards: Sequence[str]) -> None:
                 shutil.copy2(path, run.path / "rewards" / path.name)
 
 
-def ppo_config(run: RunDir) -> Any:
-    """The PPOConfig stored in a run's config.yaml."""
-    from agentgym.learners.config import PPOConfig
-    from agentgym.runs.config import config_from_dict
+def learner_class(name: str) -> type[Learner]:
+    """The registered class of ``--learner name`` (UnknownNameError with a suggestion)."""
+    from agentgym.learners import LEARNERS
 
-    return config_from_dict(PPOConfig, run.read_config()["config"])
+    return LEARNERS.get(LEARNERS.check(name))
+
+
+def build_config(
+    cls: type[Learner], learner: str, values: dict[str, Any], rewards: Sequence[str]
+) -> Any:
+    """The learner's config from CLI values; ValueError naming a flag it does not take."""
+    known = {f.name for f in dataclasses.fields(cls.config_class)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        raise ValueError(
+            f"{flags}: not a setting of --learner {learner}.{suggest(unknown[0], sorted(known))} "
+            "It takes: " + ", ".join("--" + k.replace("_", "-") for k in sorted(known))
+        )
+    if len(rewards) > 1 and not cls.several_rewards:
+        raise ValueError(
+            f"--reward was given {len(rewards)} times; only --learner population trains several "
+            "rewards (one member each)"
+        )
+    reward = rewards[0] if rewards else values.get("reward", cls.default_reward)
+    return cls.config_class(**{**values, "reward": reward})
+
+
+def stored_config(run: RunDir) -> Any:
+    """The learner's config stored in a run's config.yaml."""
+    spec = run.read_config()
+    return config_from_dict(learner_class(spec.get("learner", "")).config_class, spec["config"])
 
 
 def train_run(
@@ -234,30 +201,40 @@ def train_run(
     ...), so a report of a killed run says so.
     """
     spec = run.read_config()
-    learner = check_learner(spec.get("learner", ""))
-    if learner == "agent-ppo":
-        from agentgym.learners.agent_run import train_agent_run
-
-        return train_agent_run(run, callback, resume=resume, report=report)
-    config = ppo_config(run)
-    if resume and learner == "population":  # checked before the manifest says "running"
+    cls = learner_class(spec.get("learner", ""))
+    config = stored_config(run)
+    members = run.members()
+    if resume:  # checked before the manifest says "running"
         missing = [
-            m.path.name for m in run.members() if not (m.checkpoints_dir / "latest.pt").is_file()
+            m.path.name
+            for m in [run, *members]
+            if not (m.checkpoints_dir / cls.checkpoint_file).is_file()
         ]
+        if cls.several_rewards:
+            missing = [name for name in missing if name != run.path.name]
         if missing:
+            what = f"members {missing} have" if cls.several_rewards else "it has"
             raise FileNotFoundError(
-                f"--resume {run.path}: members {missing} have no checkpoints/latest.pt yet (the "
-                "run was stopped before its first checkpoint); start it again with --overwrite"
+                f"--resume {run.path}: {what} no checkpoints/{cls.checkpoint_file} yet (the run was stopped "
+                "before its first checkpoint); start it again with --overwrite"
             )
 
     def train() -> dict[str, Any]:
-        if learner == "ppo":
-            return _train_ppo(run, config, callback, resume)
-        if learner == "sb3-ppo":
-            from agentgym.learners.sb3 import resume_sb3_ppo, train_sb3_ppo
-
-            return (resume_sb3_ppo if resume else train_sb3_ppo)(config, run.path, callback)
-        return _train_population(run, spec, config, callback, resume)
+        final = cls.train_in_run(
+            config,
+            run.path,
+            rewards=list(spec["rewards"]),
+            seeds=list(spec["seeds"]),
+            member_dirs=[m.path for m in members],
+            resume=resume,
+            callback=callback,
+        )
+        for member, result in zip(members, final.pop("member_results", []), strict=True):
+            member.update_manifest(
+                status=str(result.get("status", "done")).lower(),
+                final={k: v for k, v in result.items() if isinstance(v, (int, float, str))},
+            )
+        return final
 
     return run_with_status(run, train, resume=resume, report=report)
 
@@ -298,56 +275,6 @@ def run_with_status(
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _train_ppo(run: RunDir, config: Any, callback: Callback | None, resume: bool) -> dict[str, Any]:
-    from agentgym.learners.ppo import PPO
-
-    if resume:
-        if not (run.checkpoints_dir / "latest.pt").is_file():
-            raise FileNotFoundError(
-                f"--resume {run.path}: no checkpoints/latest.pt yet (the run was stopped before "
-                "its first checkpoint); start it again with --overwrite"
-            )
-        agent = PPO.resume(run.path)
-    else:
-        agent = PPO(config, run_dir=run.path)
-    return agent.learn(callback=callback)
-
-
-def _train_population(
-    run: RunDir, spec: dict[str, Any], config: Any, callback: Callback | None, resume: bool
-) -> dict[str, Any]:
-    from agentgym.learners.population import Population, train_population
-
-    members = run.members()
-    if resume:  # every member's checkpoint is a plain PPO checkpoint of the same step
-        population = Population.resume_all([m.path for m in members])
-        try:
-            results = population.learn_all(callback)
-        finally:
-            population.close()
-    else:
-        results = train_population(
-            config, list(spec["rewards"]), list(spec["seeds"]), [m.path for m in members], callback
-        )
-    for member, result in zip(members, results, strict=True):
-        member.update_manifest(
-            status=str(result.get("status", "done")).lower(),
-            final={k: v for k, v in result.items() if isinstance(v, (int, float, str))},
-        )
-    best = max(range(len(results)), key=lambda i: results[i].get("eval/success_rate") or 0.0)
-    return {
-        "members": len(results),
-        # "stopped" when a callback stopped the healthy members; a member stopped by its
-        # own broken reward (NONFINITE, ERROR) has its status in its own manifest.
-        "step": min(
-            [int(r.get("step", 0)) for r in results if str(r.get("status", "")).upper() == "DONE"]
-            or [max(int(r.get("step", 0)) for r in results)]
-        ),
-        "best_member": members[best].path.name,
-        **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))},
-    }
 
 
 def write_reports(run: RunDir) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agentgym.agent_env import observation_text
+from agentgym.text_env import observation_text
 
 
 class PoolError(Exception):

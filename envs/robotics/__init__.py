@@ -39,7 +39,7 @@ for _name, _module in (
 for _pose in ("Kneel", "Splits", "Lotus"):
     register(
         id=f"agentgym/Humanoid{_pose}-v0",
-        entry_point=f"{_ROBOTICS}.humanoid_poses:Humanoid{_pose}Env",
+        entry_point=f"{_ROBOTICS}.vlm_poses:Humanoid{_pose}Env",
         max_episode_steps=1000,
     )
 register(

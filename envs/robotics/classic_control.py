@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from agentgym.env import TaskEnv
+from agentgym.core import TaskEnv
 from agentgym.spec import StateVar, TaskSpec
 
 

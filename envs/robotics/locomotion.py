@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from agentgym.env import TaskEnv
+from agentgym.core import TaskEnv
 
 WINDOW_SECONDS = 2.0
 """Success needs the forward speed averaged over this many simulated seconds."""

@@ -22,7 +22,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import EzPickle
 
-from agentgym.env import TaskEnv
+from agentgym.core import TaskEnv
 from agentgym.spec import StateVar, TaskSpec
 
 TASK_SET_SEED = 0

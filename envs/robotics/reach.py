@@ -36,7 +36,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import EzPickle
 
-from agentgym.env import TaskEnv
+from agentgym.core import TaskEnv
 from agentgym.spec import StateVar, TaskSpec
 
 LINK = 0.12

@@ -1,7 +1,7 @@
 """Text games: BabyAI levels with text observations and commands, and a household text
 world in the spirit of ALFWorld. Every register() call of the family is here.
 
-Both keep the conventions of ``agentgym.agent_env.TextTaskEnv`` (Text actions,
+Both keep the conventions of ``agentgym.text_env.TextTaskEnv`` (Text actions,
 ``info["action_valid"]``, ``info["admissible_actions"]``, ``expert_action()``).
 """
 
@@ -20,7 +20,7 @@ BABYAI_LEVELS = {
     "SynthSeq": "BabyAISynthSeqEnv",
 }
 for _name, _cls in BABYAI_LEVELS.items():
-    register(id=f"agentgym/BabyAI-{_name}-v0", entry_point=f"agentgym.envs.text.babyai:{_cls}")
+    register(id=f"agentgym/BabyAI-{_name}-v0", entry_point=f"agentgym.envs.text.babyai.env:{_cls}")
 
 # The household world: one id with the task type drawn from the seed, one per task type.
 HOUSEHOLD_TASKS = {

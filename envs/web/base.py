@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.agent_env import TextTaskEnv
 from agentgym.registry import suggest
+from agentgym.text_env import TextTaskEnv
 
 
 class WebTaskEnv(TextTaskEnv):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from agentgym.testing.openai_server import ScriptedOpenAIServer
 from tests.reward_designers import synthesis_programs as P
-from tests.support.openai_server import ScriptedOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

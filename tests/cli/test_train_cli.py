@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agentgym.learners.config import PPOConfig, field_help
+from agentgym.learners.ppo import PPOConfig, field_help
 from agentgym.runs import RunDir
 from agentgym.runs.training import start_training_run, train_run
 

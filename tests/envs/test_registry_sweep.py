@@ -1,13 +1,13 @@
 """Every registered agentgym id, with no hand-kept list: check_env without unexpected
 warnings, 50-step seeded determinism, pickle round trip, observations in space,
-reward == sum of terms and reward_state == TaskSpec (agentgym.checks)."""
+reward == sum of terms and reward_state == TaskSpec (agentgym.env_checker)."""
 
 from __future__ import annotations
 
 import pytest
 
 from agentgym.catalog import env_ids, task_spec
-from agentgym.checks import CHECKS
+from agentgym.env_checker import CHECKS
 
 IDS = env_ids()
 

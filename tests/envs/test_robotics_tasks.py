@@ -10,8 +10,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agentgym.envs.robotics.humanoid_poses import kneeling, lotus, splits
 from agentgym.envs.robotics.locomotion import WINDOW_SECONDS
+from agentgym.envs.robotics.vlm_poses import kneeling, lotus, splits
 
 LOCOMOTION = ["Ant", "HalfCheetah", "Hopper", "Walker2d", "Humanoid"]
 

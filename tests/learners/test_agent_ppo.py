@@ -3,22 +3,24 @@ demonstrations) acting in a real BabyAI-text env, on CPU."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import gymnasium as gym
 import pytest
 import torch
 
-from agentgym.agent_env import expert_episode
-from agentgym.learners.agent_bc import bc_examples, behaviour_clone
-from agentgym.learners.agent_policy import LMPolicy, PromptFormat
-from agentgym.learners.agent_ppo import AgentPPO, AgentPPOConfig
+from agentgym.learners.agent import (
+    AgentPPO,
+    AgentPPOConfig,
+    LMPolicy,
+    PromptFormat,
+    bc_examples,
+    behaviour_clone,
+)
 from agentgym.learners.logger import read_metrics
 from agentgym.reward_designers.progress import SPAReward
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.support.tiny_lm import build_tiny_lm_for_env  # noqa: E402
+from agentgym.testing.tiny_lm import build_tiny_lm_for_env
+from agentgym.text_env import expert_episode
 
 ENV = "agentgym/BabyAI-GoToLocal-v0"
 FMT = PromptFormat(history=0, max_prompt_tokens=160)

@@ -1,4 +1,4 @@
-"""The SPA pipeline from the command line: agentgym demos -> bc -> train --learner agent-ppo."""
+"""The SPA pipeline from the command line: agentgym record -> bc -> train --learner agent-ppo."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.support.tiny_lm import build_tiny_lm_for_env  # noqa: E402
+from agentgym.testing.tiny_lm import build_tiny_lm_for_env
 
 ENV = "agentgym/BabyAI-GoToLocal-v0"
 
@@ -29,7 +28,7 @@ def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
 def cloned(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("cli")
     build_tiny_lm_for_env(work / "tiny", ENV, hidden_size=32, heads=2)
-    out = agentgym("demos", "--env", ENV, "--episodes", "12", "--out", str(work / "demos.jsonl"))
+    out = agentgym("record", "--env", ENV, "--episodes", "12", "--out", str(work / "demos.jsonl"))
     assert out.returncode == 0, out.stderr
     out = agentgym(
         "bc",

@@ -3,27 +3,22 @@ engine synced to the policy (``gpu``: needs a CUDA device and vllm installed).""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import gymnasium as gym
 import pytest
 import torch
 
-from agentgym.agent_env import expert_episode
-from agentgym.learners.agent_bc import bc_examples, behaviour_clone
-from agentgym.learners.agent_policy import LMPolicy
-from agentgym.learners.agent_ppo import AgentPPO
-from agentgym.learners.agent_sampling import (
+from agentgym.learners.agent import AgentPPO, LMPolicy, bc_examples, behaviour_clone
+from agentgym.learners.agent.sampling import (
     TransformersSampler,
     finish_action,
     make_sampler,
     vllm_lora_rank,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.learners.test_agent_ppo import ENV, FMT, config  # noqa: E402
-from tests.support.tiny_lm import build_tiny_lm_for_env  # noqa: E402
+from agentgym.testing.tiny_lm import build_tiny_lm_for_env
+from agentgym.text_env import expert_episode
+from tests.learners.test_agent_ppo import ENV, FMT, config
 
 EOS = 3
 

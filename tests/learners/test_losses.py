@@ -6,10 +6,10 @@ import math
 
 import torch
 
-from agentgym.learners.networks import StackedActorCritic, log_prob_entropy
-from agentgym.learners.normalize import RunningMeanStd
-from agentgym.learners.optim import StackedAdam
-from agentgym.learners.update import policy_loss, value_loss
+from agentgym.learners.ppo import policy_loss, value_loss
+from agentgym.learners.ppo.networks import StackedActorCritic, log_prob_entropy
+from agentgym.learners.ppo.normalize import RunningMeanStd
+from agentgym.learners.ppo.optim import StackedAdam
 
 
 def test_policy_loss_clips_the_ratio_pessimistically():

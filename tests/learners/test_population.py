@@ -8,8 +8,7 @@ import dataclasses
 import pytest
 import torch
 
-from agentgym.learners.population import Population, train_population
-from agentgym.learners.ppo import PPO, PPOConfig
+from agentgym.learners.ppo import PPO, Population, PPOConfig, train_population
 from agentgym.reward_designers.library import program_path
 
 BASE = PPOConfig(

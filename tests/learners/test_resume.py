@@ -32,7 +32,7 @@ CONFIG = PPOConfig(
 TRAIN = """
 import sys
 from pathlib import Path
-from agentgym.learners.ppo import PPO, PPOConfig
+from agentgym.learners.ppo.learner import PPO, PPOConfig
 config = PPOConfig.from_dict(__import__("json").loads(sys.argv[1]))
 run = Path(sys.argv[2])
 agent = PPO.resume(run) if (run / "checkpoints" / "latest.pt").exists() else PPO(config, run)

@@ -207,7 +207,7 @@ def test_config_errors_name_the_field(field, value, message):
 
 
 def test_every_config_field_has_a_docstring():
-    from agentgym.learners.config import field_help
+    from agentgym.learners.ppo import field_help
 
     helps = field_help()
     names = [f.name for f in dataclasses.fields(PPOConfig)]

@@ -12,9 +12,8 @@ import torch
 from stable_baselines3 import PPO as SB3PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from agentgym.learners.config import PPOConfig
-from agentgym.learners.sb3 import sb3_ppo_kwargs
-from agentgym.learners.sb3_vec_env import AgentgymRewardVecEnv, make_sb3_vec_env
+from agentgym.learners.ppo import PPOConfig
+from agentgym.learners.sb3 import AgentgymRewardVecEnv, make_sb3_vec_env, sb3_ppo_kwargs
 
 REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stable_baselines3.common.logger import configure
 
-from agentgym.learners.config import PPOConfig
+from agentgym.learners.ppo import PPOConfig
 from agentgym.learners.sb3 import resume_sb3_ppo, train_sb3_ppo
 
 REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")

@@ -9,7 +9,7 @@ import pytest
 
 from agentgym.llm import Completion, LLMCache, RetryPolicy, make_client
 from agentgym.llm.cache import request_hash
-from tests.support.openai_server import ScriptedOpenAIServer
+from agentgym.testing.openai_server import ScriptedOpenAIServer
 
 
 def counting_script():

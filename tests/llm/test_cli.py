@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.support.openai_server import Fault, ScriptedOpenAIServer
+from agentgym.testing.openai_server import Fault, ScriptedOpenAIServer
 
 
 def agentgym(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

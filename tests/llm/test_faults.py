@@ -15,7 +15,7 @@ from agentgym.llm import (
     make_client,
     require_code,
 )
-from tests.support.openai_server import FAULT_KINDS, Fault, FaultPlan, ScriptedOpenAIServer
+from agentgym.testing.openai_server import FAULT_KINDS, Fault, FaultPlan, ScriptedOpenAIServer
 
 FAST = dict(base_delay=0.002, max_delay=0.02, max_retry_after=0.2, seed=0)
 

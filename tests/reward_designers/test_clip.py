@@ -16,9 +16,9 @@ from agentgym.reward_designers.clip import (
     projection_matrix,
     reward_from_spec,
 )
-from agentgym.reward_designers.clip_backends import TransformersEncoder, load_encoder
+from agentgym.reward_designers.clip.backends import TransformersEncoder, load_encoder
 from agentgym.rewards import RewardSpecError, WeightedSum, parse_reward_spec
-from tests.support.tiny_clip import build_tiny_clip
+from agentgym.testing.tiny_clip import build_tiny_clip
 
 GOALS = ("the pole is upright", "a pole up")
 BASELINES = ("the pole is fallen",)

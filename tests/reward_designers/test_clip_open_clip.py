@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from agentgym.reward_designers.clip import reward_from_spec
-from agentgym.reward_designers.clip_backends import ClipLoadError, OpenClipEncoder, resolve_backend
+from agentgym.reward_designers.clip.backends import ClipLoadError, OpenClipEncoder, resolve_backend
 
 TINY = {
     "embed_dim": 16,

@@ -10,7 +10,7 @@ import pytest
 
 from agentgym.cli import main
 from agentgym.reward_designers.clip import reward_from_spec
-from agentgym.reward_designers.clip_report import (
+from agentgym.reward_designers.clip.report import (
     DIAGNOSTICS,
     STRIP,
     compute_diagnostics,
@@ -19,7 +19,7 @@ from agentgym.reward_designers.clip_report import (
     spearman,
     write_diagnostics,
 )
-from tests.support.tiny_clip import build_tiny_clip
+from agentgym.testing.tiny_clip import build_tiny_clip
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_written_diagnostics_rebuild_the_report_panel(tmp_path) -> None:
     assert history[0]["step"]["spearman_env_reward"] is None  # flat reward
     assert history[1]["step"]["spearman_env_reward"] == pytest.approx(1.0)
     assert iio.imread(run.path / STRIP).shape[-1] in (3, 4)
-    assert "agentgym.reward_designers.clip_report:build" in run.read_manifest()["report_sections"]
+    assert "agentgym.reward_designers.clip.report:build" in run.read_manifest()["report_sections"]
     html = build_report(run.path).read_text()
     assert "VLM reward diagnostics" in html and "Spearman" in html and "+1.000" in html
     assert "(failed)" not in html and "barely moves" not in html
@@ -202,7 +202,8 @@ def test_vlm_score_errors(tiny_clip: str, tmp_path, capsys) -> None:
 def test_train_cartpole_with_clip_reward_end_to_end(tiny_clip: str, tmp_path) -> None:
     """`agentgym train --env agentgym/CartPole-v0 --reward clip:...` relabels rollouts of
     rendered frames; the evaluation hook then writes the correlation panel of the report."""
-    from agentgym.runs import build_report, read_metrics
+    from agentgym.learners.logger import read_metrics
+    from agentgym.runs import build_report
 
     run = tmp_path / "run"
     spec = f"clip:model={tiny_clip};goal=the pole is upright;baseline=the pole is fallen;alpha=0.5"

@@ -9,7 +9,6 @@ import gymnasium as gym
 import pytest
 import torch
 
-from agentgym.agent_env import observation_text
 from agentgym.learners.checkpoint import load_checkpoint, save_checkpoint
 from agentgym.learners.rollout import Rollout
 from agentgym.reward_designers.progress import (
@@ -21,6 +20,7 @@ from agentgym.reward_designers.progress import (
 )
 from agentgym.rewards import RewardSpecError, parse_reward_spec
 from agentgym.rewards.base import RewardError
+from agentgym.text_env import observation_text
 
 ENV = "agentgym/Household-PickPlace-v0"
 DIM = 128

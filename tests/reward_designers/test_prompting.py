@@ -6,8 +6,8 @@ import pytest
 
 from agentgym.catalog import task_spec
 from agentgym.reward_designers.prompting import Example, PromptBuilder
-from agentgym.reward_designers.reflection import reflection_series
-from agentgym.reward_designers.retrieval import retrieve
+from agentgym.reward_designers.synthesis.reflection import reflection_series
+from agentgym.reward_designers.synthesis.retrieval import retrieve
 from agentgym.spec import StateVar, TaskSpec
 
 

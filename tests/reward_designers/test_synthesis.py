@@ -14,10 +14,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agentgym.reward_designers.candidates import REJECTED, TRAINED, load_candidates
 from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
+from agentgym.reward_designers.synthesis.candidates import REJECTED, TRAINED, load_candidates
+from agentgym.testing.openai_server import ScriptedOpenAIServer
 from tests.reward_designers import synthesis_programs as P
-from tests.support.openai_server import ScriptedOpenAIServer
 
 TINY = dict(
     steps=2048,

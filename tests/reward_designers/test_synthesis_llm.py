@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from agentgym.reward_designers.candidates import TRAINED, load_candidates
 from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
+from agentgym.reward_designers.synthesis.candidates import TRAINED, load_candidates
 
 SPEC = os.environ.get(
     "AGENTGYM_TEST_LLM",

@@ -6,13 +6,18 @@ import pytest
 
 from agentgym.catalog import task_spec
 from agentgym.registry import UnknownNameError
-from agentgym.reward_designers.candidates import TRAINED, Candidate, load_candidates
 from agentgym.reward_designers.critique import parse_verdict
-from agentgym.reward_designers.designers import DESIGNERS, make_designer
-from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
+from agentgym.reward_designers.synthesis import (
+    DESIGNERS,
+    Synthesis,
+    SynthesisConfig,
+    make_designer,
+    open_run,
+)
+from agentgym.reward_designers.synthesis.candidates import TRAINED, Candidate, load_candidates
 from agentgym.reward_designers.text2reward import auto_feedback
+from agentgym.testing.openai_server import ScriptedOpenAIServer
 from tests.reward_designers import synthesis_programs as P
-from tests.support.openai_server import ScriptedOpenAIServer
 
 TINY = dict(
     steps=2048,
@@ -103,7 +108,7 @@ def test_designer_registry_and_critic_verdicts():
 
 def test_a_truncated_reply_is_kept_when_its_program_is_complete():
     from agentgym.llm import Completion
-    from agentgym.reward_designers.synthesis import truncated_without_code
+    from agentgym.reward_designers.synthesis.loop import truncated_without_code
 
     rambling = Completion(
         P.GOOD + "\n\nThis reward works because the distance", finish_reason="length"

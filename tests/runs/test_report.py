@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agentgym.learners.logger import MetricsWriter
 from agentgym.runs import RunDir, build_report
-from agentgym.runs.metrics import MetricsWriter
 
 REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
 SECTIONS = [

@@ -42,9 +42,13 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     import agentgym  # noqa: F401
-    from agentgym.reward_designers.scores import evaluate_rewards, human_normalised
-    from agentgym.reward_designers.synthesis import SynthesisConfig
-    from agentgym.runs.training import check_rewards, resolve_spec_paths
+    from agentgym.catalog import check_rewards
+    from agentgym.reward_designers.synthesis import (
+        SynthesisConfig,
+        evaluate_rewards,
+        human_normalised,
+    )
+    from agentgym.runs.training import resolve_spec_paths
 
     err = Console(stderr=True, soft_wrap=True)
     try:

@@ -96,8 +96,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
-    from agentgym.reward_designers.designers import DESIGNERS
-    from agentgym.reward_designers.synthesis import SynthesisConfig
+    from agentgym.reward_designers.synthesis import DESIGNERS, SynthesisConfig
 
     DESIGNERS.get(args.designer)  # did-you-mean before anything else
     llm = args.llm or os.environ.get("AGENTGYM_LLM")

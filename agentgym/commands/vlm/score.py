@@ -92,8 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from agentgym.reward_designers.clip import ClipReward, ClipRewardConfig
-    from agentgym.reward_designers.clip_backends import ClipLoadError
+    from agentgym.reward_designers.clip import ClipLoadError, ClipReward, ClipRewardConfig
 
     console = Console()
     source = Path(args.frames)
@@ -126,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     plot = (
         Path(args.plot) if args.plot else source.parent / f"{source.stem or source.name}-clip.png"
     )
-    from agentgym.reward_designers.clip_report import save_strip
+    from agentgym.reward_designers.clip.report import save_strip
 
     save_strip(frames, scores, plot)
     console.print(f"plot: {plot}")

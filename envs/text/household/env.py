@@ -61,7 +61,10 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from agentgym.agent_env import (
+from agentgym.envs.text.household import commands, planner
+from agentgym.envs.text.household.world import ROOMS, TASK_TYPES, World, generate
+from agentgym.spec import StateVar, TaskSpec
+from agentgym.text_env import (
     NOTHING_HAPPENS,
     TEXT_STATE,
     CommandResult,
@@ -69,9 +72,6 @@ from agentgym.agent_env import (
     fit_text,
     text_space,
 )
-from agentgym.envs.text.household import commands, planner
-from agentgym.envs.text.household.world import ROOMS, TASK_TYPES, World, generate
-from agentgym.spec import StateVar, TaskSpec
 
 TEXT_LENGTH = 4096
 MAX_STEPS = 80

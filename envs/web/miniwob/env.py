@@ -42,7 +42,6 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from agentgym.agent_env import TEXT_STATE, CommandResult, fit_text, text_space
 from agentgym.envs.web.base import WebTaskEnv
 from agentgym.envs.web.miniwob.dom_text import (
     CommandError,
@@ -54,6 +53,7 @@ from agentgym.envs.web.miniwob.page import Element, MiniWoBPage
 from agentgym.envs.web.miniwob.solvers import SOLVERS
 from agentgym.envs.web.miniwob.tasks import TASKS, class_name
 from agentgym.spec import StateVar, TaskSpec
+from agentgym.text_env import TEXT_STATE, CommandResult, fit_text, text_space
 
 MAX_OBS = 8192
 

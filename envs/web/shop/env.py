@@ -49,7 +49,6 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from agentgym.agent_env import TEXT_STATE, CommandResult, fit_text, text_space
 from agentgym.envs.web.base import WebTaskEnv, unknown_name
 from agentgym.envs.web.shop.catalogue import Goal, load_catalogue, reward
 from agentgym.envs.web.shop.expert import ShopExpert
@@ -57,6 +56,7 @@ from agentgym.envs.web.shop.navigator import ChromiumNavigator, HttpNavigator, N
 from agentgym.envs.web.shop.page_text import ShopPage, parse_page
 from agentgym.envs.web.shop.server import ShopServer
 from agentgym.spec import StateVar, TaskSpec
+from agentgym.text_env import TEXT_STATE, CommandResult, fit_text, text_space
 
 log = logging.getLogger(__name__)
 

@@ -50,7 +50,6 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from agentgym.agent_env import TEXT_STATE, CommandResult, fit_text, text_space
 from agentgym.envs.web.base import WebTaskEnv, unknown_name
 from agentgym.envs.web.tools.calls import CallError, answer_correct, argument_score, parse_call
 from agentgym.envs.web.tools.questions import KINDS, Question, answer_from, make_question
@@ -63,6 +62,7 @@ from agentgym.envs.web.tools.toolbox import (
     make_database,
 )
 from agentgym.spec import StateVar, TaskSpec
+from agentgym.text_env import TEXT_STATE, CommandResult, fit_text, text_space
 
 MAX_OBS = 4096
 MAX_RESULT_CHARS = 400

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agentgym.agent_env import (
+from agentgym.text_env import (
     MAX_COMMAND_LENGTH,
     command_space,
     fit_text,

@@ -9,9 +9,9 @@ import minigrid  # noqa: F401  (registers minigrid's own BabyAI ids)
 import numpy as np
 import pytest
 
-from agentgym.agent_env import expert_episode
 from agentgym.envs.text import BABYAI_LEVELS
-from agentgym.envs.text.babyai_language import COMMANDS, describe_object, relative_position
+from agentgym.envs.text.babyai.language import COMMANDS, describe_object, relative_position
+from agentgym.text_env import expert_episode
 
 IDS = [f"agentgym/BabyAI-{name}-v0" for name in BABYAI_LEVELS]
 

@@ -9,9 +9,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agentgym.agent_env import expert_episode
 from agentgym.envs.text.household import commands
 from agentgym.envs.text.household.world import APPLIANCE, TASK_TYPES, generate
+from agentgym.text_env import expert_episode
 
 TASK_IDS = {
     "pick_and_place": "agentgym/Household-PickPlace-v0",

@@ -1,4 +1,4 @@
-"""`agentgym demos` records the web and tool experts (the interface SPA and agent-PPO use)."""
+"""`agentgym record` records the web and tool experts (the interface SPA and agent-PPO use)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def test_demos_of_the_tool_and_shop_experts(tmp_path):
         assert (
             main(
                 [
-                    "demos",
+                    "record",
                     "--env",
                     env_id,
                     "--episodes",

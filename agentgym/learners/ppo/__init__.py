@@ -1,0 +1,36 @@
+"""agentgym's PPO (Schulman et al. 2017) and its population mode.
+
+``PPO`` is one readable learner for discrete and continuous actions; ``Population`` trains
+K members (one reward and seed each) with their networks stacked in one process. Parts:
+``config`` (PPOConfig), ``member_envs`` (a member's vector env), ``collect`` (the rollout),
+``update`` (the clipped losses), ``networks``, ``normalize``, ``optim``, ``learner``,
+``population``.
+"""
+
+from __future__ import annotations
+
+from agentgym.registry import lazy_exports
+
+__all__ = [
+    "PPO",
+    "Callback",
+    "PPOConfig",
+    "Population",
+    "field_help",
+    "policy_loss",
+    "train_population",
+    "value_loss",
+]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "PPO": "learner",
+        "Callback": "learner",
+        "PPOConfig": "config",
+        "field_help": "config",
+        "Population": "population",
+        "train_population": "population",
+        "policy_loss": "update",
+        "value_loss": "update",
+    },
+)

@@ -1,0 +1,409 @@
+"""PPO (Schulman et al. 2017): one readable learner, discrete and continuous actions.
+
+Read top to bottom: ``learn`` alternates ``collect_rollout`` (collect.py: a rollout of
+``num_steps`` vector steps, every tensor on the device, then rollout relabelling, reward
+normalisation and GAE) and ``ppo_update`` (update.py), then logs, checkpoints and evaluates.
+
+The learner is written for K members at once (``population.py`` trains K reward programs
+in one process); the single learner is K = 1, so both share every line of the algorithm.
+
+Checkpoints are reset points: right after one is written every sub-env is reset with
+seeds derived from (seed, reset count). A run resumed from that checkpoint therefore
+starts from exactly the state the uninterrupted run continues from, and on CPU the two
+are bit-identical. Episodes in progress at a checkpoint are cut there (they are neither
+counted nor bootstrapped through), so ``checkpoint_every`` should be many episodes long.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from agentgym.learners.base import Callback
+from agentgym.learners.checkpoint import (
+    CHECKPOINT_FORMAT,
+    LATEST,
+    load_checkpoint,
+    member_checkpoint,
+    restore_members,
+    save_checkpoint,
+)
+from agentgym.learners.device import resolve_device
+from agentgym.learners.evaluate import run_episodes
+from agentgym.learners.logger import RunLogger
+from agentgym.learners.ppo.collect import collect_rollout, reset_envs
+from agentgym.learners.ppo.config import PPOConfig
+from agentgym.learners.ppo.member_envs import MemberEnvs, check_spaces
+from agentgym.learners.ppo.networks import StackedActorCritic, deterministic_actions
+from agentgym.learners.ppo.normalize import ObsNormalizer, RewardNormalizer
+from agentgym.learners.ppo.optim import StackedAdam
+from agentgym.learners.ppo.update import ppo_update
+from agentgym.learners.rollout import RolloutRewardModel
+
+log = logging.getLogger(__name__)
+
+
+def _sampling_seed(seed: int) -> int:
+    # Parameters are initialised from a generator seeded with `seed`; sampling and
+    # minibatch order use a different stream derived from the same seed.
+    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+
+
+class PPO:
+    """Proximal policy optimisation on a Gymnasium vector env.
+
+    >>> agent = PPO(PPOConfig(env_id="CartPole-v1", total_steps=50_000), run_dir="runs/cp")
+    >>> final = agent.learn()          # {'eval/success_rate': ..., 'episode_return': ...}
+    >>> agent = PPO.resume("runs/cp")  # after a crash: continues from checkpoints/latest.pt
+    """
+
+    isolate_failures = False  # a population stops only the failing member; PPO raises
+    config_class = PPOConfig
+    default_reward = "env"
+    several_rewards = False
+    checkpoint_file = LATEST
+
+    @classmethod
+    def check_request(cls, config: PPOConfig, rewards: Sequence[str]) -> None:
+        """The env id exists and every reward spec parses against its TaskSpec."""
+        from agentgym.catalog import check_rewards, env_class
+
+        env_class(config.env_id)
+        check_rewards(config.env_id, rewards)
+
+    @classmethod
+    def train_in_run(
+        cls,
+        config: PPOConfig,
+        run_dir: Path,
+        *,
+        rewards: Sequence[str],
+        seeds: Sequence[int],
+        member_dirs: Sequence[Path],
+        resume: bool,
+        callback: Callback | None,
+    ) -> dict[str, Any]:
+        """Train (or resume) in ``run_dir``; the final metrics (``Learner`` contract)."""
+        agent = cls.resume(run_dir) if resume else cls(config, run_dir=run_dir)
+        return agent.learn(callback=callback)
+
+    def __init__(
+        self,
+        config: PPOConfig,
+        run_dir: str | Path | None = None,
+        relabel: RolloutRewardModel | None = None,
+    ) -> None:
+        self._setup([config], [run_dir], [relabel])
+
+    # -- construction ---------------------------------------------------------------
+    def _setup(
+        self,
+        configs: Sequence[PPOConfig],
+        run_dirs: Sequence[str | Path | None],
+        relabels: Sequence[RolloutRewardModel | None],
+        resume_step: int | None = None,
+    ) -> None:
+        base = configs[0]
+        for cfg in configs[1:]:
+            if cfg.env_id != base.env_id or cfg.batch_size != base.batch_size:
+                raise ValueError("population members must share env_id, num_envs and num_steps")
+        self.configs = list(configs)
+        self.k = len(configs)
+        self.device = torch.device(resolve_device(base.device))
+        if self.device.type == "cpu" and base.torch_threads:
+            torch.set_num_threads(base.torch_threads)
+        self.run_dirs = [Path(d) if d is not None else None for d in run_dirs]
+        self.members = [
+            MemberEnvs(cfg, self.device, rl) for cfg, rl in zip(configs, relabels, strict=True)
+        ]
+        envs = self.members[0].envs
+        self.obs_shape = tuple(envs.single_observation_space.shape)
+        self.obs_dim, self.act_dim, discrete = check_spaces(
+            envs.single_observation_space, envs.single_action_space, base.env_id
+        )
+        self.act_shape = () if discrete else tuple(envs.single_action_space.shape)
+        self.net = StackedActorCritic(
+            self.obs_dim,
+            self.act_dim,
+            discrete,
+            base.hidden_sizes,
+            [c.seed for c in configs],
+            self.device,
+            base.init_log_std,
+        )
+        self.optimizer = StackedAdam(
+            self.net.flat, self.net.grad, self.net.row_member, self.k, eps=1e-5
+        )
+        self.generators = [
+            torch.Generator(device=self.device).manual_seed(_sampling_seed(c.seed)) for c in configs
+        ]
+        self.obs_norm = ObsNormalizer(self.k, (self.obs_dim,), self.device, enabled=base.norm_obs)
+        self.reward_norm = RewardNormalizer(
+            self.k, base.num_envs, base.gamma, self.device, enabled=base.norm_reward
+        )
+        self.global_step = 0
+        self.resets = 0
+        self.elapsed = 0.0
+        self.status = ["RUNNING"] * self.k
+        self.stopped_at: list[int | None] = [None] * self.k
+        self.errors: list[str | None] = [None] * self.k
+        self.last_rows: list[dict[str, Any]] = [{} for _ in range(self.k)]
+        self.last_eval: list[dict[str, Any]] = [{} for _ in range(self.k)]
+        self._resume_step = resume_step
+        self._loggers: list[RunLogger | None] | None = None
+        self._needs_reset = True
+        self._raw_obs = np.zeros((self.k, base.num_envs, self.obs_dim), dtype=np.float32)
+        self._valid = np.ones((self.k, base.num_envs), dtype=bool)
+
+    @property
+    def config(self) -> PPOConfig:
+        """The (first member's) configuration."""
+        return self.configs[0]
+
+    @property
+    def alive(self) -> list[bool]:
+        return [s == "RUNNING" for s in self.status]
+
+    # -- the training loop ----------------------------------------------------------
+    def learn(self, callback: Callback | None = None) -> dict[str, Any]:
+        """Train to config.total_steps (continuing from the loaded checkpoint if resumed);
+        callback gets each log row, returning False stops. Returns the final metrics."""
+        return self._learn(callback)[0]
+
+    def _learn(self, callback: Callback | None) -> list[dict[str, Any]]:
+        base = self.config
+        if self._loggers is None:
+            self._loggers = [
+                RunLogger(d, self._resume_step) if d is not None else None for d in self.run_dirs
+            ]
+        start_step, session_start = self.global_step, time.perf_counter()
+        elapsed_before = self.elapsed
+        stop = False
+        while self.global_step < base.total_steps and any(self.alive) and not stop:
+            if self._needs_reset:
+                reset_envs(self)
+            frac = 1.0 - self.global_step / base.total_steps if base.anneal_lr else 1.0
+            lr = base.learning_rate * frac
+            batch = collect_rollout(self)
+            stats = ppo_update(
+                self.net,
+                self.optimizer,
+                batch,
+                base,
+                lr,
+                torch.tensor(self.alive, device=self.device),
+                self.generators,
+            )
+            previous, self.global_step = self.global_step, self.global_step + base.batch_size
+            session = time.perf_counter() - session_start
+            self.elapsed = elapsed_before + session
+            speed = (self.global_step - start_step) / max(session, 1e-9)
+            iteration = self.global_step // base.batch_size
+            if iteration % base.log_every == 0 or self.global_step >= base.total_steps:
+                for k in range(self.k):
+                    row = self._row(k, stats, lr, speed)
+                    self._log(k, row)
+                    if callback is not None and callback(row) is False:
+                        stop = True
+            if self._crossed(previous, base.checkpoint_every):
+                self._checkpoint_all()
+            if base.eval_episodes and self._crossed(previous, base.eval_every):
+                self._evaluate_all(callback)
+        self._checkpoint_all()
+        if base.eval_episodes and self.last_eval[0].get("step") != self.global_step:
+            self._evaluate_all(callback)
+        for logger in self._loggers:
+            if logger is not None:
+                logger.close()
+        self._loggers = None
+        self._resume_step = self.global_step
+        return [self._final(k) for k in range(self.k)]
+
+    def _crossed(self, previous: int, every: int) -> bool:
+        return bool(every) and self.global_step // every > previous // every
+
+    def _stop(self, k: int, status: str, step: int, message: str) -> None:
+        self.status[k], self.stopped_at[k], self.errors[k] = status, step, message
+        log.warning("member %d (%s) stopped: %s", k, self.configs[k].reward, message)
+
+    # -- logs ---------------------------------------------------------------------------
+    def _row(
+        self, k: int, stats: dict[str, torch.Tensor], lr: float, speed: float
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "step": self.global_step,
+            "time": round(self.elapsed, 3),
+            "steps_per_s": speed,
+        }
+        if self.k > 1:
+            row["member"] = k
+        row.update(self.members[k].take_stats())
+        for name, value in stats.items():
+            row[name] = float(value[k])
+        row["learning_rate"] = lr
+        row["status"] = self.status[k]
+        self.last_rows[k] = {**self.last_rows[k], **row}
+        return row
+
+    def _log(self, k: int, row: dict[str, Any]) -> None:
+        logger = self._loggers[k] if self._loggers else None
+        if logger is not None:
+            logger.write(row)
+
+    def _final(self, k: int) -> dict[str, Any]:
+        out = {key: value for key, value in self.last_rows[k].items() if key != "time"}
+        out.update(
+            {f"eval/{key}": value for key, value in self.last_eval[k].items() if key != "step"}
+        )
+        out["step"] = self.global_step if self.stopped_at[k] is None else self.stopped_at[k]
+        out["status"] = "DONE" if self.status[k] == "RUNNING" else self.status[k]
+        if self.errors[k]:
+            out["error"] = self.errors[k]
+        return out
+
+    # -- evaluation -------------------------------------------------------------------
+    def _policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+        def act(obs: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                x = torch.as_tensor(obs, device=self.device).reshape(1, -1)
+                x = self.obs_norm.member(k, x)
+                out, _ = self.net(x.unsqueeze(0).expand(self.k, -1, -1))
+                action = deterministic_actions(self.net, out[k])
+            action_np = action.cpu().numpy()
+            return action_np if self.net.discrete else action_np.reshape(1, *self.act_shape)
+
+        return act
+
+    def _evaluate_member(
+        self, k: int, episodes: int, seed: int, video_path: Path | None
+    ) -> dict[str, Any]:
+        cfg = self.configs[k]
+        return run_episodes(
+            cfg.env_id,
+            self._policy(k),
+            episodes,
+            seed,
+            video_path,
+            cfg.render_width,
+            cfg.render_height,
+        )
+
+    def evaluate(
+        self, episodes: int, seed: int, video_path: Path | None = None
+    ) -> dict[str, float]:
+        """Run deterministic episodes; success_rate (envs with a success flag), mean_return
+        (the env's own reward), mean_length, and video (when ``video_path`` is given)."""
+        return self._evaluate_member(0, episodes, seed, video_path)
+
+    def _evaluate_all(self, callback: Callback | None) -> None:
+        for k in range(self.k):
+            if not self.alive[k]:
+                continue
+            cfg, run_dir = self.configs[k], self.run_dirs[k]
+            video = None
+            if cfg.video and run_dir is not None:
+                video = run_dir / "videos" / f"eval_{self.global_step}.mp4"
+            result = self._evaluate_member(k, cfg.eval_episodes, cfg.seed + 1_000_003, video)
+            self.last_eval[k] = {**result, "step": self.global_step}
+            diagnose = getattr(self.members[k].relabel, "diagnose", None)
+            if callable(diagnose) and run_dir is not None:
+                # Rewards that look at pixels report how they track success (the report's
+                # VLM diagnostics panel), so a reward that learns nothing shows early.
+                diagnose(
+                    cfg.env_id,
+                    self._policy(k),
+                    run_dir,
+                    step=self.global_step,
+                    seed=cfg.seed + 2_000_003,
+                    episodes=min(cfg.eval_episodes, 4),
+                )
+            row: dict[str, Any] = {"step": self.global_step, "time": round(self.elapsed, 3)}
+            if self.k > 1:
+                row["member"] = k
+            row.update({f"eval/{key}": value for key, value in result.items() if key != "video"})
+            if "video" in result and run_dir is not None:
+                row["eval/video"] = str(Path(result["video"]).relative_to(run_dir))
+            self._log(k, row)
+            if callback is not None:
+                callback(row)
+
+    # -- checkpoints ------------------------------------------------------------------
+    def member_state(self, k: int) -> dict[str, Any]:
+        """Member k's checkpoint: a single-learner checkpoint that PPO.resume can read."""
+        return member_checkpoint(self, k)
+
+    def _load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
+        restore_members(self, states)
+        self._needs_reset = True
+
+    def _checkpoint_all(self) -> None:
+        for k, run_dir in enumerate(self.run_dirs):
+            if run_dir is None:
+                continue
+            folder = run_dir / "checkpoints"
+            save_checkpoint(self.member_state(k), folder / LATEST)
+            if self.configs[k].keep_checkpoints:
+                save_checkpoint(self.member_state(k), folder / f"step_{self.global_step}.pt")
+        # Every checkpoint is a reset point, written or not, so that a run behaves the
+        # same with and without a run folder (see the module docstring).
+        self._needs_reset = True
+
+    def save(self, path: Path) -> None:
+        """Write this learner's checkpoint to ``path`` (atomic; PPO.resume reads its folder)."""
+        save_checkpoint(self.member_state(0), path)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        run_dir: str | Path | None = None,
+        relabel: RolloutRewardModel | None = None,
+        device: str | None = None,
+    ) -> PPO:
+        """A learner restored from a checkpoint file (config included)."""
+        state = load_checkpoint(path)
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(
+                f"{path}: checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}"
+            )
+        config = PPOConfig.from_dict(state["config"])
+        if device is not None:
+            config = PPOConfig.from_dict({**config.to_dict(), "device": device})
+        agent = cls.__new__(cls)
+        agent._setup([config], [run_dir], [relabel], resume_step=int(state["global_step"]))
+        agent._load_member_states([state])
+        return agent
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, relabel: RolloutRewardModel | None = None) -> PPO:
+        """Continue a run from ``run_dir/checkpoints/latest.pt`` (config is stored inside)."""
+        run_dir = Path(run_dir)
+        return cls.load(run_dir / "checkpoints" / LATEST, run_dir=run_dir, relabel=relabel)
+
+    def parameters_digest(self, k: int = 0) -> str:
+        """SHA-256 of member k's parameters (bitwise; for reproducibility checks)."""
+        import hashlib
+
+        rows = self.net.flat.detach()[[k, self.k + k]].cpu().contiguous()
+        return hashlib.sha256(rows.numpy().tobytes()).hexdigest()
+
+    def close(self) -> None:
+        """Close the envs (and any open logs)."""
+        for member in self.members:
+            member.close()
+        for logger in self._loggers or []:
+            if logger is not None:
+                logger.close()
+        self._loggers = None
+
+    def __enter__(self) -> PPO:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,140 @@
+"""K independent PPO learners trained in one process with their networks batched.
+
+Each member has its own reward program, envs, seed, normalisers and optimiser state;
+their parameters are stacked ([2K, P], see networks.py), so one rollout step is one
+batched forward for all K policies and one minibatch update is one batched forward and
+backward. Members never share data: every statistic, random stream and gradient is per
+member, so member k trains exactly as a single PPO with its seed would (to float
+rounding) and a population of one *is* the single learner. This is how reward synthesis
+scores K candidate rewards in about the time of one run.
+
+A member whose reward is not finite (NaN/inf from a bad program) or whose reward program
+raises stops at that step with status NONFINITE or ERROR; the others continue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agentgym.learners.base import Callback
+from agentgym.learners.checkpoint import LATEST, load_checkpoint
+from agentgym.learners.ppo.config import PPOConfig
+from agentgym.learners.ppo.learner import PPO
+from agentgym.learners.rollout import RolloutRewardModel
+
+
+class Population(PPO):
+    """K PPO learners sharing env id and hyper-parameters, differing in reward and seed."""
+
+    isolate_failures = True
+    several_rewards = True
+    member_learner = "ppo"  # each member's folder is a plain PPO run
+
+    @classmethod
+    def train_in_run(
+        cls,
+        config: PPOConfig,
+        run_dir: Path,
+        *,
+        rewards: Sequence[str],
+        seeds: Sequence[int],
+        member_dirs: Sequence[Path],
+        resume: bool,
+        callback: Callback | None,
+    ) -> dict[str, Any]:
+        """Train (or resume) every member in its folder; the best member's metrics, and
+        ``member_results`` (``Learner`` contract)."""
+        if resume:  # every member's checkpoint is a plain PPO checkpoint of the same step
+            population = cls.resume_all(member_dirs)
+        else:
+            population = cls(config, list(rewards), list(seeds), list(member_dirs))
+        try:
+            results = population.learn_all(callback)
+        finally:
+            population.close()
+        best = max(range(len(results)), key=lambda i: results[i].get("eval/success_rate") or 0.0)
+        done = [
+            int(r.get("step", 0)) for r in results if str(r.get("status", "")).upper() == "DONE"
+        ]
+        return {
+            "members": len(results),
+            # "stopped" when a callback stopped the healthy members; a member stopped by its
+            # own broken reward (NONFINITE, ERROR) has its status in its own manifest.
+            "step": min(done or [max(int(r.get("step", 0)) for r in results)]),
+            "best_member": Path(member_dirs[best]).name,
+            **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))},
+            "member_results": results,
+        }
+
+    def __init__(
+        self,
+        base: PPOConfig,
+        rewards: Sequence[str],
+        seeds: Sequence[int] | None = None,
+        run_dirs: Sequence[str | Path | None] | None = None,
+        relabels: Sequence[RolloutRewardModel | None] | None = None,
+    ) -> None:
+        if not rewards:
+            raise ValueError("train_population: rewards must name at least one reward spec")
+        k = len(rewards)
+        seeds = list(seeds) if seeds is not None else [base.seed + i for i in range(k)]
+        run_dirs = list(run_dirs) if run_dirs is not None else [None] * k
+        relabels = list(relabels) if relabels is not None else [None] * k
+        for name, values in (("seeds", seeds), ("run_dirs", run_dirs), ("relabels", relabels)):
+            if len(values) != k:
+                raise ValueError(
+                    f"train_population: {name} has {len(values)} entries, expected {k} (one per reward)"
+                )
+        configs = [
+            dataclasses.replace(base, reward=r, seed=int(s))
+            for r, s in zip(rewards, seeds, strict=True)
+        ]
+        self._setup(configs, run_dirs, relabels)
+
+    def learn_all(self, callback: Callback | None = None) -> list[dict[str, Any]]:
+        """Train every member to total_steps; returns each member's final metrics."""
+        return self._learn(callback)
+
+    def evaluate_member(
+        self, k: int, episodes: int, seed: int, video_path: Path | None = None
+    ) -> dict[str, Any]:
+        """Deterministic evaluation episodes of member k."""
+        return self._evaluate_member(k, episodes, seed, video_path)
+
+    @classmethod
+    def resume_all(cls, run_dirs: Sequence[str | Path]) -> Population:
+        """Continue a population from each member's ``checkpoints/latest.pt``."""
+        states = [load_checkpoint(Path(d) / "checkpoints" / LATEST) for d in run_dirs]
+        configs = [PPOConfig.from_dict(s["config"]) for s in states]
+        pop = cls.__new__(cls)
+        pop._setup(
+            configs,
+            [Path(d) for d in run_dirs],
+            [None] * len(configs),
+            resume_step=int(states[0]["global_step"]),
+        )
+        pop._load_member_states(states)
+        return pop
+
+
+def train_population(
+    base: PPOConfig,
+    rewards: list[str],
+    seeds: list[int] | None = None,
+    run_dirs: list[Path] | None = None,
+    callback: Callback | None = None,
+) -> list[dict[str, Any]]:
+    """Train one PPO member per reward spec, batched in one process.
+
+    Returns each member's final metrics (as ``PPO.learn``: the last log row, ``eval/*``,
+    ``status`` DONE / NONFINITE / ERROR and the ``step`` it ended at). Log rows passed to
+    ``callback`` carry ``member``.
+    """
+    population = Population(base, rewards, seeds, run_dirs)
+    try:
+        return population.learn_all(callback)
+    finally:
+        population.close()

@@ -1,0 +1,165 @@
+"""The PPO update (Schulman et al. 2017): clipped policy and value losses, entropy bonus.
+
+All K members of a population update together: each minibatch is one batched forward and
+one backward over the stacked networks, and the loss is the sum of the members' losses,
+so each member's gradient is exactly its own. Per-minibatch Python work is kept to a few
+tensor ops: the samples live in one [K*B, F] table, so a minibatch is one index op, and
+all minibatch indices of the update are drawn up front.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+
+from agentgym.learners.ppo.config import PPOConfig
+from agentgym.learners.ppo.networks import LAYOUT_WARNING, StackedActorCritic, log_prob_entropy
+from agentgym.learners.ppo.optim import StackedAdam
+
+
+class Batch(NamedTuple):
+    """A flattened rollout, every tensor [K, B, ...] with B = num_steps * num_envs."""
+
+    obs: torch.Tensor
+    actions: torch.Tensor
+    logprobs: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    values: torch.Tensor
+    valid: torch.Tensor
+
+
+def policy_loss(advantages: torch.Tensor, ratio: torch.Tensor, clip_coef: float) -> torch.Tensor:
+    """Per-sample clipped surrogate loss, ``max(-A r, -A clip(r, 1 - c, 1 + c))``."""
+    return torch.max(-advantages * ratio, -advantages * ratio.clamp(1 - clip_coef, 1 + clip_coef))
+
+
+def value_loss(
+    new: torch.Tensor, old: torch.Tensor, returns: torch.Tensor, clip_coef: float | None
+) -> torch.Tensor:
+    """Per-sample value loss, ``0.5 (V - R)^2``, clipped around the rollout's values if asked."""
+    unclipped = (new - returns) ** 2
+    if clip_coef is None:
+        return 0.5 * unclipped
+    clipped = (old + (new - old).clamp(-clip_coef, clip_coef) - returns) ** 2
+    return 0.5 * torch.max(unclipped, clipped)
+
+
+def ppo_update(
+    net: StackedActorCritic,
+    optimizer: StackedAdam,
+    batch: Batch,
+    config: PPOConfig,
+    lr: float,
+    active: torch.Tensor,
+    generators: Sequence[torch.Generator],
+) -> dict[str, torch.Tensor]:
+    """Run ``update_epochs`` epochs of minibatch updates; returns per-member stats [K].
+
+    ``active`` [K] marks members that train; a member whose approximate KL passes
+    ``target_kl`` stops for the rest of this update (CleanRL's rule, per member).
+    """
+    k, b = batch.logprobs.shape
+    device = batch.logprobs.device
+    mb = config.minibatch_size
+    act_shape = batch.actions.shape[2:]
+    act_width = int(torch.tensor(act_shape).prod()) if act_shape else 1
+    obs_width = batch.obs[0, 0].numel()
+    # One table [K*B, F]: obs | action | logprob | advantage | return | value | valid.
+    table = torch.cat(
+        [
+            batch.obs.reshape(k, b, obs_width).float(),
+            batch.actions.reshape(k, b, act_width).float(),
+            torch.stack(
+                [
+                    batch.logprobs,
+                    batch.advantages,
+                    batch.returns,
+                    batch.values,
+                    batch.valid.float(),
+                ],
+                dim=-1,
+            ),
+        ],
+        dim=-1,
+    ).reshape(k * b, -1)
+    # Minibatch order: each member draws its own permutations from its own generator.
+    perms = torch.stack(
+        [
+            torch.stack([torch.randperm(b, generator=g, device=device) for g in generators])
+            for _ in range(config.update_epochs)
+        ]
+    )  # [E, K, B]
+    perms = perms + (torch.arange(k, device=device) * b).view(1, k, 1)
+    perms = perms.view(config.update_epochs, k, config.num_minibatches, mb).transpose(
+        1, 2
+    )  # [E, NM, K, M]
+
+    active = active.clone()
+    all_active = bool(active.all())
+    clip_v = config.clip_coef if config.clip_vloss else None
+    nm = config.num_minibatches
+    stats: dict[str, torch.Tensor] = {}
+    with warnings.catch_warnings():
+        # The parameters are strided views of one buffer (networks.py); autograd warns
+        # about that layout, and still accumulates in place.
+        warnings.filterwarnings("ignore", message=LAYOUT_WARNING)
+        for epoch in range(config.update_epochs):
+            # Gather and prepare every minibatch of the epoch at once ([NM, K, M, ...]); the
+            # loop below then only selects, so its per-minibatch Python work is the model.
+            rows = table[perms[epoch].reshape(-1)].view(nm, k, mb, -1)
+            obs_e = rows[..., :obs_width].reshape(nm, k, mb, *batch.obs.shape[2:])
+            act_e = rows[..., obs_width : obs_width + act_width]
+            act_e = (
+                act_e.squeeze(-1).long() if net.discrete else act_e.reshape(nm, k, mb, *act_shape)
+            )
+            old_logp_e, adv_e, ret_e, old_v_e, valid_e = rows[..., obs_width + act_width :].unbind(
+                -1
+            )
+            count_e = valid_e.sum(-1, keepdim=True).clamp(min=1.0)
+            if config.norm_adv:
+                mean = (adv_e * valid_e).sum(-1, keepdim=True) / count_e
+                var = ((adv_e - mean) ** 2 * valid_e).sum(-1, keepdim=True) / (count_e - 1).clamp(
+                    min=1.0
+                )
+                adv_e = (adv_e - mean) / (var.sqrt() + 1e-8)
+            # Each member's loss is its mean over valid samples; their sum has each member's
+            # own gradient. Stopped members weigh 0.
+            weight_e = valid_e * (active.view(1, k, 1) / count_e)
+            for j in range(nm):
+                out, new_v = net(obs_e[j])
+                new_logp, entropy = log_prob_entropy(net, out, act_e[j])
+                logratio = new_logp - old_logp_e[j]
+                ratio = logratio.exp()
+                pg = policy_loss(adv_e[j], ratio, config.clip_coef)
+                vl = value_loss(new_v, old_v_e[j], ret_e[j], clip_v)
+                per_sample = pg + config.vf_coef * vl - config.ent_coef * entropy
+                net.zero_grad_()
+                (per_sample * weight_e[j]).sum().backward()
+                norms = optimizer.clip_grad_norm(config.max_grad_norm)
+                optimizer.step(lr, active, all_active)
+            # Statistics of the epoch's last minibatch (CleanRL's choice), which also drive
+            # the target-KL early stop; computing them per minibatch would cost more than
+            # the update itself at small minibatch sizes.
+            with torch.no_grad():
+                w = valid_e[-1] / count_e[-1]
+                # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
+                approx_kl = (((ratio - 1) - logratio) * w).sum(1)
+                stats = {
+                    "loss/policy": (pg * w).sum(1),
+                    "loss/value": (vl * w).sum(1),
+                    "loss/entropy": (entropy * w).sum(1),
+                    "approx_kl": approx_kl,
+                    "clipfrac": (((ratio - 1).abs() > config.clip_coef).float() * w).sum(1),
+                    "grad_norm": norms,
+                    "epochs": torch.full((k,), float(epoch + 1), device=device) * active,
+                }
+            if config.target_kl is not None:
+                active &= ~(approx_kl > config.target_kl)
+                all_active = bool(active.all())
+                if not bool(active.any()):
+                    break
+    return stats

@@ -1,0 +1,190 @@
+"""Reward designers: what to ask for first, and what to say after each iteration.
+
+A designer decides the messages; the synthesis loop (``synthesis.py``) does everything
+else (sampling, vetting, training, scoring, the run folder). ``DESIGNERS`` is the one
+registry of designers (``--designer``), with did-you-mean on a typo:
+
+- ``eureka``: zero-shot with Eureka's tips; after each iteration, reward reflection of
+  the iteration's best program plus the errors of the broken ones (``eureka.py``);
+- ``text2reward``: zero- or few-shot (library programs retrieved by similarity); after
+  each round, plain-language feedback from a person or from the training results
+  (``text2reward.py``);
+- ``library``: no LLM at all. The candidates are human programs from
+  ``reward_designers/library/`` (the task's own first), labelled as such everywhere;
+  what ``make demo`` uses when no LLM is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentgym.llm.completion import Message
+from agentgym.registry import Registry
+from agentgym.reward_designers.synthesis.candidates import FAILED, REJECTED, TRAINED, Candidate
+from agentgym.reward_designers.prompting import PromptBuilder
+from agentgym.spec import TaskSpec
+
+MAX_ERROR_FEEDBACK = 3
+"""Broken programs whose errors go back in one prompt (distinct codes first)."""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One sample: the raw reply (LLM text or a library file) and where it came from."""
+
+    text: str
+    origin: str = "llm"
+
+
+@dataclass
+class IterationOutcome:
+    """What one iteration produced, as the designer needs it for the next prompt."""
+
+    iteration: int
+    candidates: list[Candidate]
+    sources: dict[int, str] = field(default_factory=dict)
+    """index -> the program's source (when code was extracted)."""
+    series: dict[int, dict[str, list[float]]] = field(default_factory=dict)
+    """index -> reflection series of a trained candidate (components at checkpoints)."""
+    checkpoints: int = 10
+    analysis: str = ""
+    """The trajectory analyser's summary of failed evaluation episodes (--analyser)."""
+
+    def trained(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.status == TRAINED]
+
+    def broken(self) -> list[Candidate]:
+        return [
+            c for c in self.candidates if c.status in (REJECTED, FAILED) and c.index in self.sources
+        ]
+
+
+class Designer:
+    """Base designer: Eureka-style first prompt; subclasses write the follow-ups."""
+
+    name = "designer"
+    uses_llm = True
+
+    def __init__(
+        self, task: TaskSpec, builder: PromptBuilder | None = None, **options: Any
+    ) -> None:
+        self.task = task
+        self.builder = builder or PromptBuilder()
+        self.options = options
+
+    # -- prompts ----------------------------------------------------------------------
+    def initial_messages(self) -> list[Message]:
+        return self.builder.initial(self.task)
+
+    def next_messages(
+        self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
+    ) -> list[Message] | None:
+        """The next iteration's messages; None when there is nothing to ask."""
+        raise NotImplementedError  # abstract: eureka, text2reward and library each follow up their way
+
+    def propose(
+        self, client: Any, messages: list[Message], k: int, *, temperature: float, max_tokens: int
+    ) -> list[Proposal]:
+        """K samples for ``messages`` (through the cached client)."""
+        replies = client.chat(messages, n=k, temperature=temperature, max_tokens=max_tokens)
+        return [Proposal(r.text) for r in replies]
+
+    # -- shared pieces ------------------------------------------------------------------
+    def error_feedback(self, outcome: IterationOutcome, skip: int | None = None) -> list[str]:
+        """Error messages of broken programs, each with its code, distinct codes first."""
+        seen: set[str] = set()
+        first, rest = [], []
+        for c in outcome.broken():
+            if c.index == skip:
+                continue
+            (rest if c.code in seen else first).append(c)
+            seen.add(str(c.code))
+        return [
+            self.builder.error(outcome.sources[c.index], str(c.code), c.message)
+            for c in (first + rest)[:MAX_ERROR_FEEDBACK]
+        ]
+
+    @staticmethod
+    def focus(
+        outcome: IterationOutcome, best: tuple[Candidate, str] | None
+    ) -> tuple[Candidate, str] | None:
+        """The program the follow-up talks about: this iteration's best trained one, else
+        the best so far, else the first broken one."""
+        trained = outcome.trained()
+        if trained:
+            top = max(trained, key=lambda c: (c.fitness, -c.index))
+            return top, outcome.sources[top.index]
+        if best is not None:
+            return best
+        broken = outcome.broken()
+        return (broken[0], outcome.sources[broken[0].index]) if broken else None
+
+
+def conversation(first: list[Message], source: str, feedback: str) -> list[Message]:
+    """Eureka's follow-up: the first prompt, the program as the assistant's turn, feedback."""
+    return [
+        *first,
+        {"role": "assistant", "content": f"```python\n{source.strip()}\n```"},
+        {"role": "user", "content": feedback},
+    ]
+
+
+class LibraryDesigner(Designer):
+    """No LLM: proposes human programs from ``reward_designers/library/``."""
+
+    name = "library"
+    uses_llm = False
+
+    def initial_messages(self) -> list[Message]:
+        return [
+            {
+                "role": "system",
+                "content": "no LLM: candidates are human-written programs "
+                "from reward_designers/library/, not generated",
+            }
+        ]
+
+    def next_messages(
+        self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
+    ) -> list[Message] | None:
+        return None  # a library has nothing new to say after training
+
+    def propose(
+        self, client: Any, messages: list[Message], k: int, *, temperature: float, max_tokens: int
+    ) -> list[Proposal]:
+        from agentgym.reward_designers.library import LIBRARY
+        from agentgym.reward_designers.synthesis.retrieval import library_examples, retrieve
+
+        own = LIBRARY / f"{self.task.name.lower().replace('-', '_')}.py"
+        out = [Proposal(own.read_text(), f"library:{own.name}")] if own.is_file() else []
+        by_name = {p.stem: p for p in LIBRARY.glob("*.py")}
+        for example in retrieve(self.task, max(0, k - len(out)), library_examples()):
+            path = by_name.get(example.task_name.lower().replace("-", "_"))
+            out.append(
+                Proposal(example.source, f"library:{path.name if path else example.task_name}")
+            )
+        return out[:k]
+
+
+DESIGNERS: Registry[Callable[..., Designer]] = Registry("reward designer")
+"""``--designer`` names. One registration site: this module."""
+DESIGNERS.register("eureka", "agentgym.reward_designers.eureka.designer:EurekaDesigner")
+DESIGNERS.register(
+    "text2reward", "agentgym.reward_designers.text2reward.designer:Text2RewardDesigner"
+)
+DESIGNERS.register("library", "agentgym.reward_designers.synthesis.designers:LibraryDesigner")
+
+
+def make_designer(
+    name: str, task: TaskSpec, template_dir: str | Path | None = None, **options: Any
+) -> Designer:
+    """Build a registered designer (UnknownNameError with a suggestion on a typo)."""
+    factory = DESIGNERS.get(name)
+    return factory(task, PromptBuilder(template_dir), **options)
+
+
+def join_feedback(parts: Sequence[str]) -> str:
+    return "\n\n".join(p.strip() for p in parts if p and p.strip())

@@ -1,0 +1,452 @@
+"""Reward synthesis: the candidate lifecycle and the iteration loop shared by designers.
+
+    extract -> vet -> [critic] -> train (population learner, one sandbox worker per
+    iteration) -> score (the env's success rate, never the generated reward)
+
+``Synthesis(config, run).run()`` drives a designer (``designers.py``) for
+``config.iterations`` iterations of ``config.samples`` samples, keeps the best program
+(``best_reward.py``, which ``gym.make(ID, reward=...)`` and ``agentgym train --reward``
+accept as is), retrains it on ``final_seeds`` seeds beside the sparse and human
+references, and writes everything into the run folder (layout in ``candidates.py``).
+
+The stages after extraction (vet, critic, train, score) are in ``synthesis_stages.py``.
+
+Resumable at any moment: a sample is finished when its ``result.json`` exists; a rerun
+skips finished samples, reuses each iteration's saved ``prompt.json``, and gets every
+reply it already paid for from ``<run>/llm_cache.sqlite``.
+
+The settings and the run folder live in ``synthesis_config.py`` (re-exported here).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agentgym.reward_designers.synthesis.candidates import (
+    REJECTED,
+    Candidate,
+    best_candidate,
+    iteration_dir,
+    read_json,
+    sample_dir,
+    write_json,
+)
+from agentgym.reward_designers.synthesis.config import (
+    SynthesisConfig,
+    truncated_without_code,
+)
+from agentgym.reward_designers.synthesis.designers import Designer, IterationOutcome, make_designer
+from agentgym.reward_designers.synthesis.stages import CandidateStages
+
+log = logging.getLogger(__name__)
+
+NO_CODE = "NO_CODE"
+Event = Callable[[str, dict[str, Any]], None]
+
+
+class Synthesis:
+    """One synthesis run: a designer, an LLM client, a run folder."""
+
+    def __init__(
+        self,
+        config: SynthesisConfig,
+        run: Any,
+        *,
+        on_event: Event | None = None,
+        ask: Callable[[str, str], str] | None = None,
+    ) -> None:
+        from agentgym.catalog import task_spec
+
+        self.config = config
+        self.run_dir = run
+        self.path = Path(run.path)
+        self.task = task_spec(config.env_id)
+        options: dict[str, Any] = {}
+        if config.designer == "text2reward":
+            options = {"few_shot": config.few_shot, "ask": ask}
+        self.designer: Designer = make_designer(
+            config.designer, self.task, config.template_dir, **options
+        )
+        self.on_event = on_event or (lambda kind, data: None)
+        self.client = None
+        self.usage = None
+        if self.designer.uses_llm or config.critic or config.analyser:
+            from agentgym.llm import UsageAccount, make_client
+
+            if not config.llm:
+                raise ValueError(
+                    f"--llm: the {config.designer} designer needs an LLM spec "
+                    "(or set AGENTGYM_LLM); use --designer library to run without one"
+                )
+            self.usage = UsageAccount()
+            self.client = make_client(
+                config.llm,
+                cache=self.path / "llm_cache.sqlite",
+                usage=self.usage,
+                checks=(truncated_without_code,),
+            )
+        builder = self.designer.builder
+        from agentgym.reward_designers.critique import RewardCritic, TrajectoryAnalyser
+
+        self.critic = RewardCritic(self.client, builder) if config.critic else None
+        self.analyser = TrajectoryAnalyser(self.client, builder) if config.analyser else None
+        self.stages = CandidateStages(self.path, config, self.task, self.critic, self.emit)
+
+    # -- events and usage ---------------------------------------------------------------
+    def emit(self, kind: str, **data: Any) -> None:
+        if self.usage is not None:
+            data.setdefault("tokens", self.tokens_spent())
+        self.on_event(kind, data)
+
+    def tokens_spent(self) -> int:
+        """Tokens of this run, earlier sessions included."""
+        now = (self.usage.prompt_tokens + self.usage.completion_tokens) if self.usage else 0
+        return getattr(self, "_earlier_tokens", 0) + now
+
+    def _sessions(self) -> list[dict[str, Any]]:
+        return read_json(self.path / "llm_usage.json", {}).get("sessions", [])
+
+    def _write_usage(self) -> None:
+        if self.usage is None:
+            return
+        data = read_json(self.path / "llm_usage.json", {"sessions": []})
+        sessions = data.get("sessions", [])[: self._session_index] + [self.usage.to_dict()]
+        totals: dict[str, Any] = {
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "requests": 0,
+            "cache_hits": 0,
+            "cost_usd": 0.0,
+        }
+        for s in sessions:
+            for key in ("prompt_tokens", "completion_tokens", "requests", "cache_hits"):
+                totals[key] += int(s.get(key) or 0)
+            cost = s.get("cost_usd")
+            totals["cost_usd"] = (
+                None if (cost is None or totals["cost_usd"] is None) else totals["cost_usd"] + cost
+            )
+        write_json(
+            self.path / "llm_usage.json",
+            {"llm": self.config.llm, "totals": totals, "sessions": sessions},
+        )
+
+    # -- the loop -----------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Run (or finish) every iteration and the final retraining; returns best.json."""
+        from agentgym.runs.report import build_report
+
+        previous = self._sessions()
+        self._session_index = len(previous)
+        self._earlier_tokens = sum(
+            int(s.get("prompt_tokens", 0)) + int(s.get("completion_tokens", 0)) for s in previous
+        )
+        self.run_dir.update_manifest(status="running")
+        try:
+            first = self._prompt_for(0, None)
+            outcome: IterationOutcome | None = None
+            for it in range(self.config.iterations):
+                messages = self._prompt_for(it, outcome, first) if it else first
+                if messages is None:
+                    break
+                outcome = self.iteration(it, messages)
+                self._write_usage()
+            summary = self.finish()
+        except BaseException as err:
+            status = (
+                "interrupted"
+                if isinstance(err, KeyboardInterrupt)
+                else f"failed: {type(err).__name__}: {err}"
+            )
+            self.run_dir.update_manifest(status=status)
+            self._write_usage()
+            raise
+        self._write_usage()
+        self.run_dir.update_manifest(status="done")
+        build_report(self.run_dir)
+        self.emit("done", report=str(self.run_dir.report_path), best=summary.get("best"))
+        return summary
+
+    def _prompt_for(
+        self, it: int, outcome: IterationOutcome | None, first: list[dict[str, str]] | None = None
+    ) -> list[dict[str, str]] | None:
+        """Iteration ``it``'s messages: the saved ones on a resume, else the designer's."""
+        path = iteration_dir(self.path, it) / "prompt.json"
+        saved = read_json(path)
+        if saved is not None:
+            return saved["messages"]
+        if it == 0:
+            messages = self.designer.initial_messages()
+        else:
+            assert outcome is not None and first is not None
+            if self.analyser is not None:  # only when a next prompt will read it
+                outcome.analysis = self._analyse(it - 1, outcome)
+            messages = self.designer.next_messages(first, outcome, self.best())
+            if messages is None:
+                return None
+        write_json(
+            path,
+            {
+                "iteration": it,
+                "designer": self.designer.name,
+                "llm": self.config.llm,
+                "messages": messages,
+            },
+        )
+        return messages
+
+    def best(self) -> tuple[Candidate, str] | None:
+        from agentgym.reward_designers.synthesis.candidates import load_candidates
+
+        top = best_candidate(load_candidates(self.path))
+        if top is None:
+            return None
+        return top, (sample_dir(self.path, top.iteration, top.index) / "reward.py").read_text()
+
+    # -- one iteration ------------------------------------------------------------------
+    def iteration(self, it: int, messages: list[dict[str, str]]) -> IterationOutcome:
+        cfg = self.config
+        folder = iteration_dir(self.path, it)
+        k = cfg.samples
+        self.emit("iteration", iteration=it, samples=k)
+        done = {
+            i: Candidate.from_dict(d)
+            for i in range(k)
+            if (d := read_json(sample_dir(self.path, it, i) / "result.json")) is not None
+        }
+        sources: dict[int, str] = {}
+        if len(done) < k:
+            proposals = self.designer.propose(
+                self.client, messages, k, temperature=cfg.temperature, max_tokens=cfg.max_tokens
+            )
+            self._write_usage()  # a run killed later still accounts for what it paid
+        else:
+            proposals = []
+        self.emit("received", iteration=it, received=k if not proposals else len(proposals))
+        pending: list[int] = []
+        for i in range(k):
+            folder_i = sample_dir(self.path, it, i)
+            if i in done:
+                if (folder_i / "reward.py").is_file():
+                    sources[i] = (folder_i / "reward.py").read_text()
+                continue
+            if i >= len(proposals):
+                continue  # the library designer has fewer programs than samples
+            proposal = proposals[i]
+            write_json(folder_i / "prompt.json", {"messages": messages, "origin": proposal.origin})
+            (folder_i / "response.txt").write_text(proposal.text)
+            source = self._extract(proposal.text)
+            origin = proposal.origin
+            if source is None:
+                done[i] = self.stages.record(
+                    Candidate(
+                        it,
+                        i,
+                        REJECTED,
+                        NO_CODE,
+                        "the reply holds no Python code defining compute_reward; reply "
+                        "with one ```python block holding the complete function",
+                        origin=origin,
+                    )
+                )
+                continue
+            (folder_i / "reward.py").write_text(source)
+            sources[i] = source
+            pending.append(i)
+        origins = {i: proposals[i].origin for i in pending}
+        pending = self._vet(it, pending, sources, origins, done, messages)
+        pending = self.stages.criticise(it, pending, sources, origins, done)
+        self.stages.train(it, pending, origins, done)
+        outcome = IterationOutcome(it, [done[i] for i in sorted(done)], sources)
+        for c in outcome.trained():
+            outcome.series[c.index] = self._series(it, c.index)
+        best = self.best()
+        if best is not None:
+            self._keep_best(*best)
+        self.emit(
+            "iteration_done",
+            iteration=it,
+            candidates=[c.to_dict() for c in outcome.candidates],
+            best_success=best[0].success if best else None,
+        )
+        write_json(
+            folder / "summary.json",
+            {"iteration": it, "candidates": [c.to_dict() for c in outcome.candidates]},
+        )
+        return outcome
+
+    def _vet(
+        self,
+        it: int,
+        pending: list[int],
+        sources: dict[int, str],
+        origins: dict[int, str],
+        done: dict[int, Candidate],
+        messages: list[dict[str, str]],
+    ) -> list[int]:
+        """Vet the pending programs; with ``repairs``, send each rejected one back to the
+        LLM (``_repair``) and vet what comes back, up to ``repairs`` rounds. A reply that
+        repeats the rejected program keeps its verdict without being vetted again. Returns
+        those that passed; the others are recorded as rejected with their last verdict."""
+        total = len(pending)
+        passed: list[int] = []
+        rounds = self.config.repairs if self.client is not None else 0
+        carried: dict[int, Any] = {}  # echoed programs: still failing, verdict unchanged
+        for attempt in range(rounds + 1):
+            verdicts = self.stages.check(it, pending, sources)
+            passed += [i for i in pending if verdicts[i].ok]
+            failed = {i: v for i, v in verdicts.items() if not v.ok} | carried
+            if failed and attempt < rounds:
+                fixed, echoed = self._repair(
+                    it, sorted(failed), sources, failed, messages, attempt + 1
+                )
+            else:
+                fixed, echoed = {}, set()
+            for i, v in failed.items():
+                if i in fixed or i in echoed:
+                    self.stages.repairs[(it, i)] = attempt + 1
+                else:
+                    done[i] = self.stages.reject(it, i, str(v.code), v.message, origins[i])
+            pending = sorted(fixed)
+            carried = {i: failed[i] for i in echoed}
+            if not pending and not carried:
+                break
+        self.emit("vetted", iteration=it, passed=len(passed), rejected=total - len(passed))
+        return sorted(passed)
+
+    def _repair(
+        self,
+        it: int,
+        failed: list[int],
+        sources: dict[int, str],
+        verdicts: dict[int, Any],
+        messages: list[dict[str, str]],
+        attempt: int,
+    ) -> tuple[dict[int, str], set[int]]:
+        """One repair round: each failed program, its error and a request for a fix go to
+        the LLM (``repair_mode="fix"``), or the iteration's prompt is sampled afresh for it
+        (``"resample"``). A seed per sample and round keeps each request distinct in the
+        cache, so a round never gets an earlier round's reply back. Returns the new
+        sources that hold code, and the samples whose reply repeated their program."""
+        from agentgym.reward_designers.synthesis.designers import conversation
+
+        builder = self.designer.builder
+        cfg = self.config
+        fixed: dict[int, str] = {}
+        echoed: set[int] = set()
+        for i in failed:
+            folder = sample_dir(self.path, it, i)
+            v = verdicts[i]
+            self.emit("repair", iteration=it, sample=i, attempt=attempt, code=str(v.code))
+            seed = (it * 1000 + i) * 100 + attempt
+            if cfg.repair_mode == "resample":
+                ask = messages
+            else:
+                ask = conversation(messages, sources[i], builder.repair(str(v.code), v.message))
+            reply = self.client.chat(
+                ask, n=1, temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed
+            )[0]
+            self._write_usage()
+            shutil.copyfile(folder / "reward.py", folder / f"reward_attempt{attempt - 1}.py")
+            write_json(
+                folder / f"repair_{attempt}.json",
+                {
+                    "mode": cfg.repair_mode,
+                    "code": str(v.code),
+                    "message": v.message,
+                    "messages": ask,
+                    "reply": reply.text,
+                },
+            )
+            source = self._extract(reply.text)
+            if source is not None and source.strip() == sources[i].strip():
+                echoed.add(i)
+            elif source is not None:
+                (folder / "reward.py").write_text(source)
+                sources[i] = source
+                fixed[i] = source
+        return fixed, echoed
+
+    @staticmethod
+    def _extract(text: str) -> str | None:
+        from agentgym.llm import extract_code
+
+        return extract_code(text).code
+
+    def _series(self, it: int, i: int) -> dict[str, list[float]]:
+        from agentgym.learners.logger import read_metrics
+        from agentgym.reward_designers.synthesis.reflection import reflection_series
+
+        path = sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl"
+        return reflection_series(read_metrics(path)) if path.is_file() else {}
+
+    def _analyse(self, it: int, outcome: IterationOutcome) -> str:
+        path = iteration_dir(self.path, it) / "analysis.txt"
+        if path.is_file():
+            return path.read_text()
+        trained = outcome.trained()
+        if not trained:
+            return ""
+        top = max(trained, key=lambda c: (c.fitness, -c.index))
+        text = self.analyser.summarise(
+            self.task,
+            outcome.sources[top.index],
+            sample_dir(self.path, it, top.index) / "train" / "traces.json",
+        )
+        path.write_text(text)
+        return text
+
+    def _keep_best(self, candidate: Candidate, source: str) -> None:
+        header = (
+            f"# Reward for {self.config.env_id}, synthesised by agentgym ({self.config.designer}, "
+            f"{candidate.origin if candidate.origin != 'llm' else self.config.llm}),\n"
+            f"# candidate {candidate.folder_name}: success {candidate.success or 0:.2f} after "
+            f"{self.config.steps} steps.\n"
+        )
+        text = source if source.startswith("# Reward for") else header + source
+        if (self.path / "best_reward.py").is_file() and (
+            self.path / "best_reward.py"
+        ).read_text() == text:
+            return
+        (self.path / "best_reward.py").write_text(text)
+        write_json(self.path / "best.json", candidate.to_dict())
+
+    # -- the end -------------------------------------------------------------------------
+    def finish(self) -> dict[str, Any]:
+        """Retrain the best program on M seeds beside the references; write final.json."""
+        from agentgym.reward_designers.synthesis.scores import evaluate_rewards, human_normalised
+
+        best = self.best()
+        summary: dict[str, Any] = {"best": best[0].to_dict() if best else None}
+        saved = read_json(self.path / "final.json")
+        if saved is not None:
+            return saved
+        cfg = self.config
+        if best is None or cfg.final_seeds == 0:
+            write_json(self.path / "final.json", summary)
+            return summary
+        self.emit("final", seeds=cfg.final_seeds, steps=cfg.final_steps or cfg.steps)
+        seeds = [cfg.seed + s for s in range(cfg.final_seeds)]
+        # The worker sees only its own folder (a private /tmp under bubblewrap): the
+        # program travels inside it.
+        program = self.path / "final" / "best_reward.py"
+        program.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.path / "best_reward.py", program)
+        results = evaluate_rewards(
+            cfg.env_id,
+            {"synthesised": str(program.resolve())},
+            seeds,
+            cfg.final_steps or cfg.steps,
+            run_dir=self.path / "final",
+            ppo=cfg.ppo(cfg.final_steps),
+            references=cfg.references,
+            video=cfg.video,
+            deadline_s=cfg.train_deadline_s * max(1, cfg.final_seeds),
+        )
+        summary["final"] = results
+        summary["human_normalised"] = human_normalised(results)
+        write_json(self.path / "final.json", summary)
+        return summary

@@ -1,0 +1,238 @@
+"""Report sections of a synthesis run (registered in its manifest as ``report_sections``).
+
+Built from the run folder alone: per iteration a table of candidates (status or
+rejection code, success, return, components), the learning curves of all candidates,
+the best program highlighted, a video of the best policy, tokens and cost, and bars
+comparing the sparse, human and best synthesised rewards.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+from agentgym.learners.logger import read_metrics
+from agentgym.reward_designers.synthesis.candidates import (
+    TRAINED,
+    best_candidate,
+    load_candidates,
+    read_json,
+    sample_dir,
+)
+from agentgym.runs.metrics import series
+from agentgym.runs.report import ReportContext, Section
+
+ORDER = 5.0  # before the generic sections: this is what the run is about
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def build(ctx: ReportContext) -> list[Section] | None:
+    config = ctx.config.get("synthesis")
+    if not config:
+        return None
+    run = Path(ctx.run.path)
+    candidates = load_candidates(run)
+    best = best_candidate(candidates)
+    final = read_json(run / "final.json", {}) or {}
+    sections = [_summary(ctx, config, candidates, best, final)]
+    iterations = sorted({c.iteration for c in candidates})
+    for it in iterations:
+        sections.append(_iteration(ctx, it, [c for c in candidates if c.iteration == it], best))
+    curves = _curves(ctx, run, candidates)
+    if curves:
+        sections.append(Section("Candidate learning curves", curves, order=ORDER + 0.5))
+    if best is not None:
+        sections.append(_best(ctx, run, best, final))
+    if final.get("final"):
+        sections.append(_comparison(ctx, final))
+    usage = _usage(ctx, run, config)
+    if usage:
+        sections.append(usage)
+    return sections
+
+
+def _summary(
+    ctx: ReportContext,
+    config: dict[str, Any],
+    candidates: list[Any],
+    best: Any,
+    final: dict[str, Any],
+) -> Section:
+    label = config["designer"]
+    if config["designer"] == "library":
+        label += " (no LLM: candidates are human-written programs from reward_designers/library/)"
+    rows = [
+        ("designer", label),
+        ("LLM", config.get("llm") or "none"),
+        ("iterations x samples", f"{config['iterations']} x {config['samples']}"),
+        ("steps per candidate", config["steps"]),
+        ("critic", config.get("critic")),
+        ("analyser", config.get("analyser")),
+        ("candidates finished", len(candidates)),
+        ("trained", sum(c.status == TRAINED for c in candidates)),
+        ("best", best.folder_name if best else "none trained"),
+        ("best success (search)", best.success if best else None),
+    ]
+    for label_, score in (final.get("human_normalised") or {}).items():
+        rows.append((f"human-normalised score ({label_})", score))
+    return Section("Reward synthesis", ctx.table(rows), order=ORDER - 1)
+
+
+def _iteration(ctx: ReportContext, it: int, cands: list[Any], best: Any) -> Section:
+    names = sorted({n for c in cands for n in c.components})
+    head = [
+        "sample",
+        "origin",
+        "status",
+        "code",
+        "success",
+        "eval return",
+        "steps",
+        *names,
+        "message",
+    ]
+    rows = []
+    for c in sorted(cands, key=lambda c: c.index):
+        mark = best is not None and (c.iteration, c.index) == (best.iteration, best.index)
+        cells = [
+            c.index,
+            c.origin,
+            c.status,
+            c.code,
+            c.success,
+            c.mean_return,
+            c.step,
+            *[c.components.get(n) for n in names],
+            (c.message or "")[:160],
+        ]
+        style = ' style="background:#e8f7e8;font-weight:600"' if mark else ""
+        rows.append(
+            f"<tr{style}>" + "".join(f"<td>{ctx.escape(_fmt(v))}</td>" for v in cells) + "</tr>"
+        )
+    table = (
+        "<table><tr>"
+        + "".join(f"<th>{ctx.escape(h)}</th>" for h in head)
+        + "</tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    return Section(f"Iteration {it}: candidates", table, order=ORDER + it / 100)
+
+
+def _curves(ctx: ReportContext, run: Path, candidates: list[Any]) -> str:
+    returns, successes = {}, {}
+    for c in candidates:
+        path = sample_dir(run, c.iteration, c.index) / "train" / "logs" / "metrics.jsonl"
+        if not path.is_file():
+            continue
+        rows = read_metrics(path)
+        name = f"i{c.iteration}s{c.index}"
+        returns[name] = series(rows, "episode_return")
+        successes[name] = series(rows, "success_rate")
+    out = ctx.plot(returns, title="Episode return (env reward) by candidate", ylabel="return")
+    out += ctx.plot(
+        successes, title="Training success rate by candidate", ylabel="fraction of episodes"
+    )
+    return out
+
+
+def _best(ctx: ReportContext, run: Path, best: Any, final: dict[str, Any]) -> Section:
+    source = (
+        (run / "best_reward.py").read_text()
+        if (run / "best_reward.py").is_file()
+        else (sample_dir(run, best.iteration, best.index) / "reward.py").read_text()
+    )
+    body = (
+        f"<p>Candidate <b>{ctx.escape(best.folder_name)}</b> ({ctx.escape(best.origin)}): success "
+        f"{_fmt(best.success)}, eval return {_fmt(best.mean_return)}. Use it as "
+        f'<code>gym.make(ID, reward="{ctx.escape(run / "best_reward.py")}")</code> or '
+        f"<code>agentgym train --reward {ctx.escape(run / 'best_reward.py')}</code>.</p>"
+        f'<pre style="border-left:4px solid #2a9d3a">{html.escape(source)}</pre>'
+    )
+    video = (final.get("final") or {}).get("video")
+    if video:
+        body += ctx.video(
+            Path("final") / video, caption="best policy (final retraining, first seed)"
+        )
+    return Section("Best reward program", body, order=ORDER + 0.6)
+
+
+def _comparison(ctx: ReportContext, final: dict[str, Any]) -> Section:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = final["final"]
+    rewards = results["rewards"]
+    order = [k for k in ("sparse", "human") if k in rewards] + [
+        k for k in rewards if k not in ("sparse", "human")
+    ]
+    means = [rewards[k]["mean"] for k in order]
+    stds = [rewards[k]["std"] for k in order]
+    fig, ax = plt.subplots(figsize=(5.5, 3.2), dpi=100)
+    ax.bar(
+        order,
+        means,
+        yerr=stds,
+        capsize=4,
+        color=["#999999", "#4c72b0", "#2a9d3a", "#dd8452"][: len(order)],
+    )
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("evaluation success rate")
+    ax.set_title(f"{results['env_id']}, {results['steps']} steps, seeds {results['seeds']}")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    rows = [
+        (
+            k,
+            f"{rewards[k]['mean']:.3f} ± {rewards[k]['std']:.3f} (per seed "
+            f"{', '.join(f'{s:.2f}' for s in rewards[k]['success'])})"
+            + (" [cached reference]" if rewards[k].get("cached") else ""),
+        )
+        for k in order
+    ]
+    for label, score in (final.get("human_normalised") or {}).items():
+        rows.append(
+            (
+                f"human-normalised ({label})",
+                "undefined (human = sparse)" if score is None else f"{score:.3f}",
+            )
+        )
+    return Section(
+        "Sparse vs human vs synthesised",
+        ctx.png(buf.getvalue(), "success by reward") + ctx.table(rows),
+        order=ORDER + 0.7,
+    )
+
+
+def _usage(ctx: ReportContext, run: Path, config: dict[str, Any]) -> Section | None:
+    usage = read_json(run / "llm_usage.json")
+    if not usage:
+        return None
+    totals = usage.get("totals", {})
+    cost = totals.get("cost_usd")
+    rows = [
+        ("LLM", usage.get("llm")),
+        ("prompt tokens", totals.get("prompt_tokens")),
+        ("completion tokens", totals.get("completion_tokens")),
+        ("requests", totals.get("requests")),
+        ("cache hits", totals.get("cache_hits")),
+        ("sessions (runs and resumes)", len(usage.get("sessions", []))),
+        (
+            "cost (USD, list price)",
+            "unknown (no price for this model)" if cost is None else f"{cost:.4f}",
+        ),
+    ]
+    return Section("LLM tokens and cost", ctx.table(rows), order=ORDER + 0.8)

@@ -1,0 +1,179 @@
+"""Scoring rewards on the task's success metric over seeds, and the human-normalised score.
+
+``evaluate_rewards`` trains every reward it is given on every seed with the same budget,
+all members in one sandbox worker (the population learner), and reports each reward's
+evaluation success per seed, mean and spread. The references, the sparse success reward
+and the task's human program from ``reward_designers/library/``, train beside them
+unless a cached result exists for the same env, budget, seeds and learner settings
+(``$AGENTGYM_CACHE/references/``).
+
+    human-normalised score = (method - sparse) / |human - sparse|
+
+on the success rate (Eureka's normalisation); undefined when human and sparse tie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from agentgym.reward_designers.synthesis.candidates import read_json, write_json
+
+log = logging.getLogger(__name__)
+
+SPARSE, HUMAN = "sparse", "human"
+TARGET = "agentgym.reward_designers.synthesis.training:train_candidates"
+
+
+def references_dir() -> Path:
+    """``$AGENTGYM_CACHE/references`` (default ``~/.cache/agentgym/references``)."""
+    root = os.environ.get("AGENTGYM_CACHE") or Path.home() / ".cache" / "agentgym"
+    return Path(root) / "references"
+
+
+def human_program(env_id: str) -> str | None:
+    """The library's human program for ``env_id``, or None when it has none."""
+    from agentgym.reward_designers.library import program_path
+    from agentgym.runs.rundir import env_short_name
+
+    try:
+        return str(program_path(env_short_name(env_id)))
+    except FileNotFoundError:
+        return None
+
+
+def reference_key(env_id: str, seeds: list[int], ppo: dict[str, Any]) -> str:
+    settings = {k: v for k, v in ppo.items() if k not in ("video", "device", "torch_threads")}
+    blob = json.dumps({"env_id": env_id, "seeds": seeds, "ppo": settings}, sort_keys=True)
+    name = env_id.replace("/", "_")
+    return f"{name}-{ppo.get('total_steps')}-{hashlib.sha256(blob.encode()).hexdigest()[:10]}"
+
+
+def summarise(spec: str, finals: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
+    """Per-seed success and return of one reward, with mean and spread (population std)."""
+    success = [
+        float(f.get("eval/success_rate") or 0.0) if f.get("status") == "DONE" else 0.0
+        for f in finals
+    ]
+    returns = [f.get("eval/mean_return") for f in finals]
+    mean = sum(success) / len(success)
+    std = math.sqrt(sum((s - mean) ** 2 for s in success) / len(success))
+    return {
+        "spec": spec,
+        "seeds": seeds,
+        "success": success,
+        "mean": mean,
+        "std": std,
+        "returns": returns,
+        "status": [f.get("status") for f in finals],
+    }
+
+
+def evaluate_rewards(
+    env_id: str,
+    rewards: dict[str, str],
+    seeds: list[int],
+    steps: int,
+    *,
+    run_dir: Path,
+    ppo: dict[str, Any],
+    references: bool = True,
+    video: bool = False,
+    deadline_s: float = 7200.0,
+) -> dict[str, Any]:
+    """Train each reward spec of ``rewards`` (label -> spec) on each seed; see the module doc.
+
+    Returns {"env_id", "steps", "seeds", "rewards": {label: summary}, "video"}; ``video``
+    is a clip of the first reward's first seed (relative to ``run_dir``) when asked for
+    and the env renders.
+    """
+    from agentgym.catalog import renders
+    from agentgym.sandbox import Limits, run_in_worker
+
+    run_dir = Path(run_dir)
+    ppo = {**ppo, "total_steps": steps, "video": False}
+    labels: dict[str, str] = dict(rewards)
+    cached: dict[str, Any] = {}
+    ref_path = references_dir() / f"{reference_key(env_id, seeds, ppo)}.json"
+    if references:
+        cached = read_json(ref_path, {}) or {}
+        human = human_program(env_id)
+        wanted = {SPARSE: "sparse", **({HUMAN: human} if human else {})}
+        for label, spec in wanted.items():
+            if label not in cached:
+                labels[label] = spec
+    specs, dirs, member_seeds, videos, owners = [], [], [], [], []
+    want_video = video and renders(env_id)
+    for n, (label, spec) in enumerate(labels.items()):
+        if Path(spec).exists():  # the worker runs in its own folder: paths must be absolute
+            spec = str(Path(spec).resolve())
+        for s in seeds:
+            specs.append(spec)
+            dirs.append(str((run_dir / f"{label}_seed{s}").resolve()))
+            member_seeds.append(s)
+            videos.append(want_video and n == 0 and s == seeds[0])
+            owners.append(label)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = run_in_worker(
+        TARGET,
+        {
+            "env_id": env_id,
+            "programs": specs,
+            "run_dirs": dirs,
+            "seeds": member_seeds,
+            "ppo": ppo,
+            "videos": videos,
+        },
+        run_dir=run_dir.resolve(),
+        limits=Limits.for_training(threads=1),
+        deadline_s=deadline_s,
+    )
+    if not result.ok:
+        raise RuntimeError(
+            f"training {', '.join(labels)} on {env_id} failed: {result.code}: {result.message}\n"
+            f"{result.detail[-2000:]}"
+        )
+    finals: list[dict[str, Any]] = result.value
+    out: dict[str, Any] = {
+        "env_id": env_id,
+        "steps": steps,
+        "seeds": seeds,
+        "rewards": {},
+        "video": None,
+    }
+    for label, spec in labels.items():
+        mine = [f for f, o in zip(finals, owners, strict=True) if o == label]
+        out["rewards"][label] = summarise(spec, mine, seeds)
+    for f, d in zip(finals, dirs, strict=True):
+        if f.get("video"):
+            out["video"] = str(Path(d, f["video"]).relative_to(run_dir.resolve()))
+    if references:
+        fresh = {k: v for k, v in out["rewards"].items() if k in (SPARSE, HUMAN)}
+        if fresh:
+            write_json(ref_path, {**cached, **fresh})
+        for label, summary in cached.items():
+            out["rewards"][label] = {**summary, "cached": True}
+    return out
+
+
+def human_normalised(results: dict[str, Any]) -> dict[str, float | None]:
+    """(method - sparse) / |human - sparse| on mean success, for every non-reference reward."""
+    rewards = results.get("rewards", {})
+    if SPARSE not in rewards or HUMAN not in rewards:
+        return {}
+    sparse, human = rewards[SPARSE]["mean"], rewards[HUMAN]["mean"]
+    out: dict[str, float | None] = {}
+    for label, summary in rewards.items():
+        if label in (SPARSE, HUMAN):
+            continue
+        out[label] = (
+            None
+            if abs(human - sparse) < 1e-12
+            else (summary["mean"] - sparse) / abs(human - sparse)
+        )
+    return out

@@ -1,0 +1,262 @@
+"""The stages a synthesised program passes after extraction, up to a finished candidate.
+
+    vet (sandbox checks) -> [critic] -> train (population learner, one sandbox worker per
+    iteration) -> score (the env's success rate, never the generated reward)
+
+``CandidateStages`` runs them for one synthesis run (``synthesis.py`` drives the
+iterations): each stage takes the pending sample indices of an iteration, records a
+rejected or trained sample's ``result.json`` (``record``), and returns those that go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentgym.reward_designers.synthesis.candidates import (
+    FAILED,
+    REJECTED,
+    TRAINED,
+    Candidate,
+    iteration_dir,
+    sample_dir,
+    write_json,
+)
+
+if TYPE_CHECKING:
+    from agentgym.reward_designers.critique import RewardCritic
+    from agentgym.reward_designers.synthesis.config import SynthesisConfig
+    from agentgym.spec import TaskSpec
+
+TRAIN_TARGET = "agentgym.reward_designers.synthesis.training:train_candidates"
+
+
+def _last_row_with(path: Path, prefix: str) -> dict[str, Any]:
+    from agentgym.learners.logger import read_metrics
+
+    rows = (
+        [r for r in read_metrics(path) if any(k.startswith(prefix) for k in r)]
+        if path.is_file()
+        else []
+    )
+    return rows[-1] if rows else {}
+
+
+def constant_verdict(verdict: Any) -> Any:
+    """``verdict`` rejected with code CONSTANT when it passed but its total reward took
+    one value on every recorded state (a success flag a random policy never raises, a
+    reward clamped to a bound): PPO gets no gradient from it."""
+    from agentgym.sandbox import Code
+
+    total = verdict.stats.get("reward") if verdict.ok else None
+    if not total or total["max"] - total["min"] > 1e-9 * (1.0 + abs(total["mean"])):
+        return verdict
+    return dataclasses.replace(
+        verdict,
+        ok=False,
+        code=Code.CONSTANT,
+        message=(
+            f"the total reward is {total['mean']:.4g} on every recorded state of a random "
+            "policy, so it gives PPO nothing to learn from; make it change with how close "
+            "the state is to success (e.g. a negative distance to the goal)"
+        ),
+    )
+
+
+class CandidateStages:
+    """Vetting, critique, training and scoring of one synthesis run's samples."""
+
+    def __init__(
+        self,
+        path: Path,
+        config: SynthesisConfig,
+        task: TaskSpec,
+        critic: RewardCritic | None,
+        emit: Callable[..., None],
+    ) -> None:
+        self.path = path
+        self.config = config
+        self.task = task
+        self.critic = critic
+        self.emit = emit
+        # A library program is a person's: only an LLM's is held to this
+        self.reject_constant = config.reject_constant and config.designer != "library"
+        self.repairs: dict[tuple[int, int], int] = {}
+        """(iteration, sample) -> repair rounds its program went through (synthesis.py)."""
+
+    def record(self, candidate: Candidate) -> Candidate:
+        """Write ``candidate`` as its sample's result.json: the sample is finished."""
+        fixes = self.repairs.get((candidate.iteration, candidate.index), 0)
+        if fixes:
+            candidate = dataclasses.replace(candidate, repairs=fixes)
+        write_json(
+            sample_dir(self.path, candidate.iteration, candidate.index) / "result.json",
+            candidate.to_dict(),
+        )
+        return candidate
+
+    def check(self, it: int, pending: list[int], sources: dict[int, str]) -> dict[int, Any]:
+        """Sandbox-check the pending programs together; each verdict goes to its vet.json."""
+        from agentgym.sandbox import vet_many
+
+        if not pending:
+            return {}
+        folder = iteration_dir(self.path, it) / "vet"
+        # A killed run leaves its workers' progress files behind; vetting starts clean.
+        shutil.rmtree(folder, ignore_errors=True)
+        verdicts = vet_many(
+            [sources[i] for i in pending],
+            self.config.env_id,
+            run_dir=folder,
+            timeout_s=self.config.vet_timeout_s,
+        )
+        out = {}
+        for i, verdict in zip(pending, verdicts, strict=True):
+            if self.reject_constant:
+                verdict = constant_verdict(verdict)
+            write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
+            out[i] = verdict
+        return out
+
+    def reject(self, it: int, i: int, code: str, message: str, origin: str) -> Candidate:
+        """Record sample ``i`` as rejected before training, with its code and message."""
+        return self.record(Candidate(it, i, REJECTED, code, message, origin=origin))
+
+    def criticise(
+        self,
+        it: int,
+        pending: list[int],
+        sources: dict[int, str],
+        origins: dict[int, str],
+        done: dict[int, Candidate],
+    ) -> list[int]:
+        """The reward critic's review (``--critic``) of each pending program, if any."""
+        from agentgym.reward_designers.critique import CRITIC
+
+        if self.critic is None:
+            return pending
+        passed = []
+        for i in pending:
+            verdict = self.critic.review(self.task, sources[i])
+            write_json(sample_dir(self.path, it, i) / "critic.json", verdict.to_dict())
+            if verdict.ok:
+                passed.append(i)
+            else:
+                done[i] = self.record(
+                    Candidate(
+                        it,
+                        i,
+                        REJECTED,
+                        CRITIC,
+                        f"a reward critic found problems: {verdict.problems}",
+                        origin=origins[i],
+                    )
+                )
+        self.emit(
+            "criticised", iteration=it, passed=len(passed), rejected=len(pending) - len(passed)
+        )
+        return passed
+
+    def train(
+        self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
+    ) -> None:
+        """Train the pending programs in one sandbox worker and record each one's score."""
+        from agentgym.sandbox import Limits, run_in_worker
+
+        if not pending:
+            return
+        cfg = self.config
+        dirs = []
+        for i in pending:
+            train = sample_dir(self.path, it, i) / "train"
+            if train.exists():  # left by a killed run: train again from scratch
+                shutil.rmtree(train)
+            dirs.append(train)
+        self.emit("training", iteration=it, training=len(pending), total_steps=cfg.steps)
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._watch, args=(it, dirs, stop), daemon=True)
+        watcher.start()
+        try:
+            result = run_in_worker(
+                TRAIN_TARGET,
+                {
+                    "env_id": cfg.env_id,
+                    # Absolute: the worker's cwd is its own folder, not the caller's.
+                    "programs": [
+                        str((sample_dir(self.path, it, i) / "reward.py").resolve()) for i in pending
+                    ],
+                    "run_dirs": [str(Path(d).resolve()) for d in dirs],
+                    "seeds": [cfg.seed] * len(pending),
+                    "ppo": cfg.ppo(),
+                    "trace_episodes": cfg.trace_episodes,
+                },
+                run_dir=iteration_dir(self.path, it),
+                limits=Limits.for_training(threads=1),
+                deadline_s=cfg.train_deadline_s,
+            )
+        finally:
+            stop.set()
+            watcher.join()
+        for n, i in enumerate(pending):
+            if not result.ok:
+                cand = Candidate(
+                    it,
+                    i,
+                    FAILED,
+                    str(result.code),
+                    f"training failed: {result.message}",
+                    origin=origins[i],
+                )
+            else:
+                cand = self._score(it, i, result.value[n], origins[i])
+            done[i] = self.record(cand)
+
+    def _watch(self, it: int, dirs: list[Path], stop: threading.Event) -> None:
+        """Report training progress from the members' metrics files while the worker runs."""
+        while not stop.wait(2.0):
+            steps = []
+            for d in dirs:
+                row = _last_row_with(d / "logs" / "metrics.jsonl", "step")
+                steps.append(int(row.get("step", 0)))
+            self.emit(
+                "train_progress",
+                iteration=it,
+                step=min(steps) if steps else 0,
+                total_steps=self.config.steps,
+            )
+
+    def _score(self, it: int, i: int, final: dict[str, Any], origin: str) -> Candidate:
+        status = str(final.get("status", "DONE"))
+        step = final.get("step")
+        if status != "DONE":
+            message = str(final.get("error") or f"training stopped with {status}")
+            if status == "NONFINITE":
+                message = (
+                    f"the reward became NaN or infinite during training at step {step}: {message}"
+                )
+            return Candidate(it, i, FAILED, status, message, step=step, origin=origin)
+        row = _last_row_with(
+            sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl", "reward_terms/"
+        )
+        components = {
+            k[len("reward_terms/") :]: float(v)
+            for k, v in row.items()
+            if k.startswith("reward_terms/") and v is not None
+        }
+        return Candidate(
+            it,
+            i,
+            TRAINED,
+            None,
+            "",
+            success=final.get("eval/success_rate") or 0.0,
+            mean_return=final.get("eval/mean_return"),
+            episode_length=final.get("eval/mean_length"),
+            step=step,
+            components=components,
+            origin=origin,
+        )

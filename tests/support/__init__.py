@@ -1,1 +1,0 @@
-"""Test helpers shared across test folders (real servers on loopback, tiny models)."""
