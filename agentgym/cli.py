@@ -16,7 +16,6 @@ import pkgutil
 import sys
 from types import ModuleType
 
-
 _DEPRECATED: dict[str, str] = {}
 """Deprecated command name -> the command's current name."""
 

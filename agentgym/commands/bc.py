@@ -23,7 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env", required=True, dest="env_id", help="the text env, e.g. agentgym/Household-v0"
     )
-    parser.add_argument("--demos", required=True, help="demonstrations written by 'agentgym record'")
+    parser.add_argument(
+        "--demos", required=True, help="demonstrations written by 'agentgym record'"
+    )
     parser.add_argument("--policy", required=True, help="hf:PATH of the causal LM to start from")
     parser.add_argument(
         "--out", default=None, help="folder of the cloned policy (default: PATH-bc)"

@@ -23,8 +23,8 @@ from typing import Any
 
 from agentgym.llm.completion import Message
 from agentgym.registry import Registry
-from agentgym.reward_designers.synthesis.candidates import FAILED, REJECTED, TRAINED, Candidate
 from agentgym.reward_designers.prompting import PromptBuilder
+from agentgym.reward_designers.synthesis.candidates import FAILED, REJECTED, TRAINED, Candidate
 from agentgym.spec import TaskSpec
 
 MAX_ERROR_FEEDBACK = 3
