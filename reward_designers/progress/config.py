@@ -2,7 +2,7 @@
 
 ``spa:alpha=1;beta=0.5;body=gru`` parses (``parse_spa_args``) into an ``SPAConfig``
 whose fields each say what they set; a bad key or value gets a ValueError naming it.
-The reward itself is in ``progress.py``.
+The reward itself is in ``reward.py``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """SPA's progress estimator: a network from per-step features to per-step contributions.
 
 ``ProgressEstimator`` maps an episode's features ``[L, D]`` to contributions ``c_t``,
-trained (by ``SPAReward.fit`` in ``progress.py``) so that ``sum_t c_t`` matches the
+trained (by ``SPAReward.fit`` in ``reward.py``) so that ``sum_t c_t`` matches the
 episode's final reward. Its body is a per-step MLP (the paper's head on a policy's
 hidden state) or a GRU over the episode. ``Episode`` is one trajectory as it trains on,
 and ``pad_episodes`` batches episodes of different lengths.

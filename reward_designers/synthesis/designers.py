@@ -1,14 +1,14 @@
 """Reward designers: what to ask for first, and what to say after each iteration.
 
-A designer decides the messages; the synthesis loop (``synthesis.py``) does everything
+A designer decides the messages; the synthesis loop (``loop.py``) does everything
 else (sampling, vetting, training, scoring, the run folder). ``DESIGNERS`` is the one
 registry of designers (``--designer``), with did-you-mean on a typo:
 
 - ``eureka``: zero-shot with Eureka's tips; after each iteration, reward reflection of
-  the iteration's best program plus the errors of the broken ones (``eureka.py``);
+  the iteration's best program plus the errors of the broken ones (``eureka/``);
 - ``text2reward``: zero- or few-shot (library programs retrieved by similarity); after
   each round, plain-language feedback from a person or from the training results
-  (``text2reward.py``);
+  (``text2reward/``);
 - ``library``: no LLM at all. The candidates are human programs from
   ``reward_designers/library/`` (the task's own first), labelled as such everywhere;
   what ``make demo`` uses when no LLM is configured.

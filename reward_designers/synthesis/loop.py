@@ -9,13 +9,13 @@
 accept as is), retrains it on ``final_seeds`` seeds beside the sparse and human
 references, and writes everything into the run folder (layout in ``candidates.py``).
 
-The stages after extraction (vet, critic, train, score) are in ``synthesis_stages.py``.
+The stages after extraction (vet, critic, train, score) are in ``stages.py``.
 
 Resumable at any moment: a sample is finished when its ``result.json`` exists; a rerun
 skips finished samples, reuses each iteration's saved ``prompt.json``, and gets every
 reply it already paid for from ``<run>/llm_cache.sqlite``.
 
-The settings and the run folder live in ``synthesis_config.py`` (re-exported here).
+The settings and the run folder live in ``config.py``.
 """
 
 from __future__ import annotations

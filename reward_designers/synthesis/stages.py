@@ -3,7 +3,7 @@
     vet (sandbox checks) -> [critic] -> train (population learner, one sandbox worker per
     iteration) -> score (the env's success rate, never the generated reward)
 
-``CandidateStages`` runs them for one synthesis run (``synthesis.py`` drives the
+``CandidateStages`` runs them for one synthesis run (``loop.py`` drives the
 iterations): each stage takes the pending sample indices of an iteration, records a
 rejected or trained sample's ``result.json`` (``record``), and returns those that go on.
 """
@@ -86,7 +86,7 @@ class CandidateStages:
         # A library program is a person's: only an LLM's is held to this
         self.reject_constant = config.reject_constant and config.designer != "library"
         self.repairs: dict[tuple[int, int], int] = {}
-        """(iteration, sample) -> repair rounds its program went through (synthesis.py)."""
+        """(iteration, sample) -> repair rounds its program went through (loop.py)."""
 
     def record(self, candidate: Candidate) -> Candidate:
         """Write ``candidate`` as its sample's result.json: the sample is finished."""

@@ -2,7 +2,7 @@
 
 ``train_sb3_ppo`` trains SB3's PPO with the hyper-parameters of a ``PPOConfig`` (same
 rollout length, minibatch size, epochs, network, normalisation) on the VecEnv of
-sb3_vec_env.py (any per-step agentgym reward) and writes the same run folder as
+vec_env.py (any per-step agentgym reward) and writes the same run folder as
 ``agentgym.learners.ppo.learner.PPO``: logs/metrics.jsonl with the same rows, checkpoints,
 evaluation videos. It is both the door for people who live in SB3 and the speed and
 quality baseline of our own PPO.

@@ -4,7 +4,7 @@
 one batched call of the reward model per vector step (SB3 hands back a list of info
 dicts; their ``reward_state`` entries are stacked into the batch a reward program
 expects). ``make_sb3_vec_env`` builds the training VecEnv of a ``PPOConfig`` (sub-envs,
-this reward, normalisation) that ``train_sb3_ppo`` (sb3.py) trains on.
+this reward, normalisation) that ``train_sb3_ppo`` (learner.py) trains on.
 """
 
 from __future__ import annotations

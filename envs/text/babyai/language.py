@@ -3,7 +3,7 @@ agent sees.
 
 Commands go in (``COMMANDS`` and their ``ALIASES``, each a minigrid action); sentences
 come out (``describe_object`` for a minigrid WorldObj, ``describe_view`` for minigrid's
-encoded 7x7 view, positions relative to the agent). The env (``babyai.py``) joins
+encoded 7x7 view, positions relative to the agent). The env (``env.py``) joins
 the two with the world's rules.
 """
 
