@@ -206,15 +206,6 @@ def test_config_errors_name_the_field(field, value, message):
         PPOConfig(**{field: value})
 
 
-def test_every_config_field_has_a_docstring():
-    from agentgym.learners.ppo import field_help
-
-    helps = field_help()
-    names = [f.name for f in dataclasses.fields(PPOConfig)]
-    assert set(helps) == set(names)
-    assert all(len(h) > 10 for h in helps.values())
-
-
 def test_unsupported_spaces_are_named():
     with pytest.raises(ValueError, match="Box observation space"):
         PPO(dataclasses.replace(BASE, env_id="FrozenLake-v1"))

@@ -1,14 +1,13 @@
 """``PPOConfig``: every hyper-parameter of the PPO and population learners.
 
-Each field carries a one-line docstring (a string literal under it); ``field_help``
-reads them, so the CLI's ``--help`` and the docs come from this one place.
+Each field carries a one-line docstring (a string literal under it);
+``agentgym.config_fields.field_docs`` reads them, so the CLI's ``--help`` and the docs
+come from this one place.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import inspect
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -151,15 +150,3 @@ class PPOConfig:
         if "hidden_sizes" in data:
             data["hidden_sizes"] = tuple(data["hidden_sizes"])
         return cls(**data)
-
-
-def field_help(cls: type = PPOConfig) -> dict[str, str]:
-    """Field name -> its one-line docstring (the string literal under the field)."""
-    tree = ast.parse(inspect.getsource(cls))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    helps: dict[str, str] = {}
-    for node, after in zip(body, body[1:], strict=False):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
-                helps[node.target.id] = " ".join(str(after.value.value).split())
-    return helps
