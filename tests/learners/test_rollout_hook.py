@@ -196,7 +196,11 @@ def test_async_vector_env_trains_like_sync():
     ("field", "value", "message"),
     [
         ("vectorization", "asnyc", "Did you mean 'async'"),
-        ("num_minibatches", 3, "must divide evenly"),
+        (
+            "num_minibatches",
+            3,
+            r"PPOConfig.num_minibatches: expected a divisor of num_envs \* num_steps",
+        ),
         ("device", "tpu", "PPOConfig.device"),
         ("gamma", 1.5, "PPOConfig.gamma"),
     ],
