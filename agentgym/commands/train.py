@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.registry import UnknownNameError
     from agentgym.rewards import RewardSpecError
     from agentgym.runs.options import given_values
+    from agentgym.runs.report import format_value
     from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError
     from agentgym.runs.training import start_training_run, train_run
 
@@ -181,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
         if k.startswith(("eval/", "best/eval/")) or k in ("step", "best_member", "status")
     }
     if shown:
-        console.print(", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()), highlight=False)
+        text = ", ".join(f"{k} {format_value(v, 3)}" for k, v in shown.items())
+        console.print(text, highlight=False)
     console.print(f"report: {run_dir.report_path}")
     return 0
 
@@ -190,10 +192,6 @@ def _escape(err: BaseException) -> str:
     from rich.markup import escape
 
     return escape(str(err))
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 class TrainProgress:
