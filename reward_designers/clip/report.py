@@ -19,9 +19,13 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from agentgym.reward_designers.clip.reward import ClipReward
+    from agentgym.runs.report import ReportContext, Section
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +193,7 @@ def write_diagnostics(
 
 
 def evaluate_clip_reward(
-    reward: Any,
+    reward: ClipReward,
     env_id: str,
     policy: Callable[[np.ndarray], np.ndarray],
     run_dir: str | Path,
@@ -245,7 +249,7 @@ def _correlation(value: float | None) -> str:
     return "undefined (constant)" if value is None else f"{value:+.3f}"
 
 
-def build(ctx: Any) -> Any:
+def build(ctx: ReportContext) -> Section | None:
     """The report section "VLM reward diagnostics" (None when the run has none)."""
     from agentgym.runs.report import Section
 

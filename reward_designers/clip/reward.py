@@ -26,8 +26,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -35,6 +37,9 @@ import torch
 from agentgym.config_fields import check_fields, check_ints, check_range, field_error
 from agentgym.rewards.base import RewardInput, RewardOutput
 from agentgym.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from agentgym.learners.rollout import Rollout
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +283,7 @@ class ClipReward:
         reward = self.score_frames(batch.frames).to(batch.env_reward.device)
         return RewardOutput(reward, {TERM: reward})
 
-    def relabel(self, rollout: Any) -> dict[str, torch.Tensor]:
+    def relabel(self, rollout: Rollout) -> dict[str, torch.Tensor]:
         """The rollout path: ``rollout.frames`` [T, N, H, W, 3] uint8 -> {"reward": [T, N],
         "clip": [T, N]}, on the device of the frames. Any T and N: frames are flattened and
         scored in chunks of ``batch_size`` (the last chunk may be short). Steps where
@@ -315,8 +320,8 @@ class ClipReward:
     def diagnose(
         self,
         env_id: str,
-        policy: Any,
-        run_dir: Any,
+        policy: Callable[[np.ndarray], np.ndarray],
+        run_dir: str | Path,
         *,
         step: int | None = None,
         seed: int = 0,

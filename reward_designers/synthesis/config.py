@@ -12,9 +12,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentgym.config_fields import check_choice, check_ints, config_from_dict
+
+if TYPE_CHECKING:
+    from agentgym.llm.completion import Completion
+    from agentgym.runs.rundir import RunDir
 
 REPORT_SECTION = "agentgym.reward_designers.synthesis.report:build"
 
@@ -120,7 +124,7 @@ class SynthesisConfig:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
 
 
-def truncated_without_code(completion: Any) -> str | None:
+def truncated_without_code(completion: Completion) -> str | None:
     """Content check: a reply cut off by max_tokens is re-sampled only when no complete
     program came before the cut (small models often ramble on after the code block)."""
     from agentgym.llm import extract_code
@@ -147,7 +151,7 @@ def open_run(
     *,
     argv: list[str] | None = None,
     root: str | Path = "runs",
-) -> tuple[Any, bool]:
+) -> tuple[RunDir, bool]:
     """Create the run folder, or reopen it when it holds this very run; (RunDir, resumed)."""
     from agentgym.runs.manifest import build_manifest
     from agentgym.runs.rundir import RunDir, RunExistsError, _differences
