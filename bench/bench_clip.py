@@ -94,7 +94,7 @@ def measure(
 
 
 def main() -> dict:
-    from bench.machine import machine_info
+    from agentgym.runs.manifest import machine_info
 
     quick = bool(os.environ.get("BENCH_CLIP_QUICK"))
     torch.set_num_threads(max(1, os.cpu_count() or 1))

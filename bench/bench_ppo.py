@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.machine import machine_info
+from agentgym.runs.manifest import machine_info
 
 RESULTS = Path(__file__).parent / "results"
 NUM_STEPS = 256  # per env: 8 envs x 256 = SB3's default 2048-step rollout
@@ -110,7 +110,7 @@ def write_results(section: str, data: Any) -> Path:
     path = RESULTS / "ppo.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     results[section] = data
-    results["machine"] = machine_info()
+    results["machine"] = machine_info()  # the learners imported torch: its GPU and version
     path.write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "ppo.md").write_text(render_markdown(results))
     return path

@@ -14,8 +14,10 @@ field is an option below; its help is the field's docstring.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentgym.runs.options import FieldOption
 
 HELP = "train PPO (ours, a population, or SB3's) on an env and reward; writes a run folder"
 
@@ -23,22 +25,20 @@ HELP = "train PPO (ours, a population, or SB3's) on an env and reward; writes a 
 ALIASES = {"env_id": "--env", "total_steps": "--steps", "reward": "--reward"}
 
 
-def _config_options() -> list[Any]:
-    import agentgym
+def _config_options() -> list[FieldOption]:
+    from agentgym.learners.ppo.config import PPOConfig
     from agentgym.runs.options import dataclass_options
 
-    source = Path(agentgym.__file__).parent / "learners" / "ppo" / "config.py"
-    return dataclass_options(source, "PPOConfig")
+    return dataclass_options(PPOConfig)
 
 
-def _agent_options() -> list[Any]:
+def _agent_options() -> list[FieldOption]:
     """AgentPPOConfig fields that PPOConfig lacks (--learner agent-ppo only)."""
-    import agentgym
+    from agentgym.learners.agent.config import AgentPPOConfig
     from agentgym.runs.options import dataclass_options
 
     shared = {o.name for o in _config_options()}
-    source = Path(agentgym.__file__).parent / "learners" / "agent" / "config.py"
-    return [o for o in dataclass_options(source, "AgentPPOConfig") if o.name not in shared]
+    return [o for o in dataclass_options(AgentPPOConfig) if o.name not in shared]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.registry import UnknownNameError
     from agentgym.rewards import RewardSpecError
     from agentgym.runs.options import given_values
+    from agentgym.runs.report import format_value
     from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError
     from agentgym.runs.training import start_training_run, train_run
 
@@ -181,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
         if k.startswith(("eval/", "best/eval/")) or k in ("step", "best_member", "status")
     }
     if shown:
-        console.print(", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()), highlight=False)
+        text = ", ".join(f"{k} {format_value(v, 3)}" for k, v in shown.items())
+        console.print(text, highlight=False)
     console.print(f"report: {run_dir.report_path}")
     return 0
 
@@ -190,10 +192,6 @@ def _escape(err: BaseException) -> str:
     from rich.markup import escape
 
     return escape(str(err))
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 class TrainProgress:

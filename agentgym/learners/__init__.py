@@ -30,7 +30,6 @@ __all__ = [
     "Population",
     "Rollout",
     "RolloutRewardModel",
-    "field_help",
     "train_population",
 ]
 __getattr__, __dir__ = lazy_exports(
@@ -39,7 +38,6 @@ __getattr__, __dir__ = lazy_exports(
         "PPO": "ppo",
         "PPOConfig": "ppo",
         "Population": "ppo",
-        "field_help": "ppo",
         "train_population": "ppo",
         "Rollout": "rollout",
         "RolloutRewardModel": "rollout",

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from agentgym.config_fields import check_ints, check_range
+
 Message = dict[str, str]
 """One chat message: ``{"role": "system" | "user" | "assistant", "content": str}``."""
 
@@ -55,14 +57,10 @@ class SamplingParams:
     """Sampling seed where the backend honours one."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.n, int) or self.n < 1:
-            raise ValueError(f"n must be an int >= 1, got {self.n!r}")
-        if not 0 <= self.temperature <= 2:
-            raise ValueError(f"temperature must be in [0, 2], got {self.temperature!r}")
-        if not isinstance(self.max_tokens, int) or self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be an int >= 1, got {self.max_tokens!r}")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p!r}")
+        check_ints(self, ("n", "max_tokens"))
+        check_range(self, "temperature", 0.0, 2.0)
+        if self.top_p is not None:
+            check_range(self, "top_p", 0.0, 1.0, open_low=True)
 
     def key_fields(self) -> dict[str, Any]:
         """The fields that decide what a sample can be (``n`` is not one of them)."""

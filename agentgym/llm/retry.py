@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TypeVar
 
+from agentgym.config_fields import check_ints, field_error
 from agentgym.llm.errors import RetriesExhaustedError, TransientLLMError
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,10 @@ class RetryPolicy:
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
-        if self.base_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
-            raise ValueError("base_delay, max_delay and max_retry_after must be >= 0")
+        check_ints(self, ("max_attempts",))
+        for name in ("base_delay", "max_delay", "max_retry_after"):
+            if getattr(self, name) < 0:
+                raise field_error(self, name, "seconds >= 0", getattr(self, name))
         self._rng = random.Random(self.seed)
 
     def delay(self, failed_attempts: int, retry_after: float | None = None) -> float:

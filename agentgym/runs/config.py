@@ -1,8 +1,8 @@
 """Configs to and from YAML: dataclasses as plain data, and back again equal.
 
-YAML has no tuples, so a tuple field (``hidden_sizes``) is written as a list and turned
-back into a tuple when the dataclass is rebuilt; ``config_from_dict`` names any key the
-dataclass does not have, with a did-you-mean.
+YAML has no tuples, so a tuple field (``hidden_sizes``) is written as a list; the way
+back is ``agentgym.config_fields.config_from_dict``, which turns it into a tuple again and
+names any key the dataclass does not have, with a did-you-mean.
 """
 
 from __future__ import annotations
@@ -10,13 +10,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-
-from agentgym.registry import suggest
-
-C = TypeVar("C")
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -42,25 +38,6 @@ def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return config_to_dict(value)
     return value
-
-
-def config_from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
-    """Rebuild a dataclass from ``config_to_dict``'s output (lists back to tuples)."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in fields:
-            raise ValueError(
-                f"{cls.__name__} has no field {key!r}.{suggest(key, list(fields))} "
-                f"Fields: {', '.join(fields)}"
-            )
-        default = fields[key].default
-        if isinstance(value, list) and (
-            isinstance(default, tuple) or "tuple" in str(fields[key].type)
-        ):
-            value = tuple(value)
-        values[key] = value
-    return cls(**values)
 
 
 def dump_yaml(data: Mapping[str, Any], path: str | Path) -> None:

@@ -67,8 +67,9 @@ def git_revision(path: str | Path | None = None) -> dict[str, Any] | None:
 
 
 def machine_info() -> dict[str, Any]:
-    """CPU model, cores, memory and GPU (only when torch is already imported, so that
-    writing a manifest never costs a torch import)."""
+    """CPU model, cores, memory, and the GPU and torch version (only when torch is already
+    imported, so that writing a manifest never costs a torch import). The benchmarks
+    (``bench/``) describe their machine with it too."""
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -95,6 +96,7 @@ def machine_info() -> dict[str, Any]:
         "memory_gb": memory_gb,
         "gpu": gpu,
         "python": platform.python_version(),
+        "torch": getattr(torch, "__version__", None),
         "platform": platform.platform(),
     }
 

@@ -1,20 +1,21 @@
-"""Command-line options from a config dataclass's source: names, types, defaults, help.
+"""Command-line options from a config dataclass: names, types, defaults, help.
 
-The fields of a config such as ``PPOConfig`` are read with ``ast`` from its source file,
-without importing it, so ``agentgym train --help`` stays fast (the module that holds a
-learner may import torch). Each field's help is the string literal under it, as in
-CleanRL/tyro configs. Options not given stay out of the namespace, so the dataclass's own
-default applies and its ``__post_init__`` is the one place that validates values.
+A config module (``learners/ppo/config.py``) imports no torch, so reading its class keeps
+``agentgym train --help`` fast. Each field's help is its docstring
+(``agentgym.config_fields.field_docs``). Options not given stay out of the namespace, so
+the dataclass's own default applies and its ``__post_init__`` is the one place that
+validates values.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-from collections.abc import Callable, Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from agentgym.config_fields import field_docs
 
 
 @dataclass(frozen=True)
@@ -31,26 +32,21 @@ class FieldOption:
         return "--" + self.name.replace("_", "-")
 
 
-def dataclass_options(source: str | Path, class_name: str) -> list[FieldOption]:
-    """The annotated fields of ``class_name`` in the Python file ``source``."""
-    tree = ast.parse(Path(source).read_text(encoding="utf-8"))
-    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None)
-    if cls is None:
-        raise LookupError(f"{source}: no class {class_name!r}")
+def dataclass_options(cls: type) -> list[FieldOption]:
+    """The fields of the config dataclass ``cls``, in order, each with its docstring."""
+    docs = field_docs(cls)
     options = []
-    body = cls.body
-    for i, node in enumerate(body):
-        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+    for f in dataclasses.fields(cls):
+        if not f.init:
             continue
-        after = body[i + 1] if i + 1 < len(body) else None
-        doc = ""
-        if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
-            doc = " ".join(str(after.value.value).split())
-        try:
-            default = ast.literal_eval(node.value) if node.value is not None else None
-        except ValueError:  # a default computed by a call; show it as written
-            default = ast.unparse(node.value) if node.value is not None else None
-        options.append(FieldOption(node.target.id, ast.unparse(node.annotation), default, doc))
+        default: Any = None
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        # Under ``from __future__ import annotations`` f.type is the annotation as written.
+        annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        options.append(FieldOption(f.name, annotation, default, docs.get(f.name, "")))
     return options
 
 
@@ -110,8 +106,3 @@ def given_values(args: argparse.Namespace, options: Iterable[FieldOption]) -> di
             value = getattr(args, opt.name)
             values[opt.name] = tuple(value) if isinstance(value, list) else value
     return values
-
-
-def describe(options: Iterable[FieldOption]) -> Mapping[str, str]:
-    """Field name -> help text (for docs)."""
-    return {o.name: o.help for o in options}

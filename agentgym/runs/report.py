@@ -25,7 +25,7 @@ import importlib
 import logging
 import pkgutil
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,15 +99,32 @@ class ReportContext:
             return ""
         return self.png(line_plot(curves, title=title, xlabel=xlabel, ylabel=ylabel), title)
 
-    def table(self, rows: Iterable[tuple[Any, Any]], header: tuple[str, str] | None = None) -> str:
-        """A two-column key/value table (values escaped)."""
-        head = ""
-        if header:
-            head = f"<tr><th>{self.escape(header[0])}</th><th>{self.escape(header[1])}</th></tr>"
+    def table(
+        self,
+        rows: Iterable[Sequence[Any]],
+        header: Sequence[str] | None = None,
+        *,
+        keys: bool = True,
+        digits: int = 4,
+        highlight: Collection[int] = (),
+    ) -> str:
+        """The one table of every report: cells escaped and numbers formatted
+        (``format_value``) unless they are ``Html``. With ``keys`` the first column holds
+        the rows' names (a key/value table); rows whose index is in ``highlight`` stand out."""
+
+        def cell(tag: str, value: Any) -> str:
+            text = value if isinstance(value, Html) else self.escape(format_value(value, digits))
+            return f"<{tag}>{text}</{tag}>"
+
+        head = "<tr>" + "".join(cell("th", h) for h in header) + "</tr>" if header else ""
         body = "".join(
-            f"<tr><th>{self.escape(k)}</th><td>{self.escape(_fmt(v))}</td></tr>" for k, v in rows
+            ('<tr class="highlight">' if i in highlight else "<tr>")
+            + "".join(cell("th" if keys and j == 0 else "td", v) for j, v in enumerate(row))
+            + "</tr>"
+            for i, row in enumerate(rows)
         )
-        return f'<table class="kv">{head}{body}</table>'
+        opening = '<table class="kv">' if keys else "<table>"
+        return f"{opening}{head}{body}</table>"
 
     def video(self, path: str | Path, caption: str = "") -> str:
         """Embed a video (mp4/webm as <video>, gif as <img>) or link it when too large."""
@@ -134,11 +151,16 @@ class ReportContext:
         )
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
+class Html(str):
+    """Trusted HTML (a link, a ``<code>`` span): a table cell that is not escaped."""
+
+
+def format_value(value: Any, digits: int = 4) -> str:
+    """A value as a report shows it: None as "-", a float to ``digits`` significant digits."""
     if value is None:
         return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
     return str(value)
 
 
@@ -264,6 +286,7 @@ section{background:#fff;border:1px solid #e3e6ea;border-radius:6px;padding:8px 2
 h2{font-size:18px;border-bottom:1px solid #eef0f3;padding-bottom:6px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #e3e6ea;padding:4px 10px;text-align:left}
 table.kv th{background:#f4f6f8;font-weight:600}
+tr.highlight{background:#e8f7e8;font-weight:600}
 img.plot{max-width:100%;height:auto;display:block;margin:8px 0}
 video.video,img.video{max-width:480px;display:block;border:1px solid #ddd}
 pre{background:#f4f6f8;padding:10px;overflow:auto;font-size:13px}pre.error{background:#fff0f0;color:#900}

@@ -24,10 +24,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from agentgym.config_fields import config_from_dict
 from agentgym.learners.base import Learner
 from agentgym.learners.device import resolve_device
 from agentgym.registry import suggest
-from agentgym.runs.config import config_from_dict, config_to_dict
+from agentgym.runs.config import config_to_dict
 from agentgym.runs.manifest import build_manifest
 from agentgym.runs.report import build_report
 from agentgym.runs.rundir import RunDir

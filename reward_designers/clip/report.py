@@ -19,9 +19,13 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from agentgym.reward_designers.clip.reward import ClipReward
+    from agentgym.runs.report import ReportContext, Section
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +193,7 @@ def write_diagnostics(
 
 
 def evaluate_clip_reward(
-    reward: Any,
+    reward: ClipReward,
     env_id: str,
     policy: Callable[[np.ndarray], np.ndarray],
     run_dir: str | Path,
@@ -241,11 +245,11 @@ def evaluate_clip_reward(
     )
 
 
-def _fmt(value: float | None) -> str:
+def _correlation(value: float | None) -> str:
     return "undefined (constant)" if value is None else f"{value:+.3f}"
 
 
-def build(ctx: Any) -> Any:
+def build(ctx: ReportContext) -> Section | None:
     """The report section "VLM reward diagnostics" (None when the run has none)."""
     from agentgym.runs.report import Section
 
@@ -262,16 +266,19 @@ def build(ctx: Any) -> Any:
         ("VLM reward mean ± std", f"{last['reward_mean']:.4f} ± {last['reward_std']:.4f}"),
         ("VLM reward range", f"[{last['reward_min']:.4f}, {last['reward_max']:.4f}]"),
     ]
-    corr = (
-        "<table><tr><th>VLM reward vs</th><th>Pearson</th><th>Spearman</th></tr>"
-        f"<tr><th>success flag (per step)</th><td>{_fmt(last['step']['pearson_success'])}</td>"
-        f"<td>{_fmt(last['step']['spearman_success'])}</td></tr>"
-        f"<tr><th>env dense reward (per step)</th><td>{_fmt(last['step']['pearson_env_reward'])}</td>"
-        f"<td>{_fmt(last['step']['spearman_env_reward'])}</td></tr>"
-        f"<tr><th>success (per episode, mean reward)</th><td>{_fmt(last['episode']['pearson_success'])}</td>"
-        f"<td>{_fmt(last['episode']['spearman_success'])}</td></tr>"
-        f"<tr><th>env return (per episode, mean reward)</th><td>{_fmt(last['episode']['pearson_env_return'])}</td>"
-        f"<td>{_fmt(last['episode']['spearman_env_return'])}</td></tr></table>"
+    step, episode = last["step"], last["episode"]
+    pairs = [
+        ("success flag (per step)", step, "success"),
+        ("env dense reward (per step)", step, "env_reward"),
+        ("success (per episode, mean reward)", episode, "success"),
+        ("env return (per episode, mean reward)", episode, "env_return"),
+    ]
+    corr = ctx.table(
+        [
+            (label, _correlation(of[f"pearson_{key}"]), _correlation(of[f"spearman_{key}"]))
+            for label, of, key in pairs
+        ],
+        ("VLM reward vs", "Pearson", "Spearman"),
     )
     # Judge against the env's dense reward; envs whose reward is constant per step
     # (CartPole's +1 alive) leave only the success flag to judge against.

@@ -26,15 +26,20 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from agentgym.registry import suggest
+from agentgym.config_fields import check_fields, check_ints, check_range, field_error
 from agentgym.rewards.base import RewardInput, RewardOutput
 from agentgym.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from agentgym.learners.rollout import Rollout
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +71,18 @@ class ClipRewardConfig:
 
     def __post_init__(self) -> None:
         if not self.model:
-            raise ValueError(
-                "clip reward: model= is required (a CLIP folder or open_clip:ARCH/TAG)"
-            )
+            raise field_error(self, "model", "a CLIP folder or open_clip:ARCH/TAG", self.model)
         if not self.goal or not all(p.strip() for p in self.goal):
-            raise ValueError("clip reward: goal= needs at least one non-empty prompt")
-        if not 0.0 <= self.alpha <= 1.0:
-            raise ValueError(f"clip reward: alpha must be in [0, 1], got {self.alpha}")
+            raise field_error(self, "goal", "at least one non-empty prompt", self.goal)
+        check_range(self, "alpha", 0.0, 1.0)
         if self.alpha > 0 and not self.baseline:
-            raise ValueError(
-                f"clip reward: alpha={self.alpha} projects onto goal - baseline, so baseline= is "
+            expected = (
+                f"prompts: alpha={self.alpha} projects onto goal - baseline, so baseline= is "
                 "required (or set alpha=0 for the plain CLIP reward)"
             )
-        if self.batch_size < 1:
-            raise ValueError(f"clip reward: batch_size must be >= 1, got {self.batch_size}")
-        if self.cache_size < 0:
-            raise ValueError(f"clip reward: cache_size must be >= 0, got {self.cache_size}")
+            raise field_error(self, "baseline", expected, self.baseline)
+        check_ints(self, ("batch_size",))
+        check_ints(self, ("cache_size",), 0)
 
 
 _KEYS = {f.name: f for f in fields(ClipRewardConfig)}
@@ -98,10 +99,7 @@ def parse_clip_args(args: str) -> ClipRewardConfig:
         key = _ALIASES.get(key.strip(), key.strip())
         if not sep:
             raise ValueError(f"clip reward: {item.strip()!r} is not KEY=VALUE")
-        if key not in _KEYS:
-            raise ValueError(
-                f"clip reward: unknown key {key!r}.{suggest(key, list(_KEYS))} Known: {', '.join(_KEYS)}"
-            )
+        check_fields(ClipRewardConfig, [key])
         value = value.strip()
         if key in ("goal", "baseline"):
             values[key] = tuple(p.strip() for p in value.split(PROMPT_SEPARATOR) if p.strip())
@@ -121,7 +119,7 @@ def _number(key: str, value: str, kind: type) -> Any:
     try:
         return kind(value)
     except ValueError:
-        raise ValueError(f"clip reward: {key} must be {kind.__name__}, got {value!r}") from None
+        raise field_error(ClipRewardConfig, key, f"a {kind.__name__}", value) from None
 
 
 def projection_matrix(
@@ -285,7 +283,7 @@ class ClipReward:
         reward = self.score_frames(batch.frames).to(batch.env_reward.device)
         return RewardOutput(reward, {TERM: reward})
 
-    def relabel(self, rollout: Any) -> dict[str, torch.Tensor]:
+    def relabel(self, rollout: Rollout) -> dict[str, torch.Tensor]:
         """The rollout path: ``rollout.frames`` [T, N, H, W, 3] uint8 -> {"reward": [T, N],
         "clip": [T, N]}, on the device of the frames. Any T and N: frames are flattened and
         scored in chunks of ``batch_size`` (the last chunk may be short). Steps where
@@ -322,8 +320,8 @@ class ClipReward:
     def diagnose(
         self,
         env_id: str,
-        policy: Any,
-        run_dir: Any,
+        policy: Callable[[np.ndarray], np.ndarray],
+        run_dir: str | Path,
         *,
         step: int | None = None,
         seed: int = 0,

@@ -17,10 +17,13 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentgym.reward_designers.prompting import PromptBuilder
 from agentgym.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from agentgym.llm.client import LLMClient
 
 CRITIC = "CRITIC"
 """The rejection code of a program the reward critic failed."""
@@ -64,7 +67,7 @@ class RewardCritic:
     """Checks programs with an LLM before training."""
 
     def __init__(
-        self, client: Any, builder: PromptBuilder | None = None, *, max_tokens: int = 300
+        self, client: LLMClient, builder: PromptBuilder | None = None, *, max_tokens: int = 300
     ) -> None:
         self.client = client
         self.builder = builder or PromptBuilder()
@@ -105,7 +108,7 @@ class TrajectoryAnalyser:
 
     def __init__(
         self,
-        client: Any,
+        client: LLMClient,
         builder: PromptBuilder | None = None,
         *,
         max_tokens: int = 250,

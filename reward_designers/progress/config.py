@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from agentgym.registry import suggest
+from agentgym.config_fields import check_choice, check_fields, check_ints, field_error
 
 VARIANTS = ("paper", "released")
 BODIES = ("mlp", "gru")
@@ -60,44 +60,27 @@ class SPAConfig:
     """Seed of the estimator's initialisation and minibatch order."""
 
     def __post_init__(self) -> None:
-        for name, allowed in (
-            ("variant", VARIANTS),
-            ("body", BODIES),
-            ("final_reward", FINAL_REWARDS),
-            ("residual", RESIDUALS),
-            ("grounding", GROUNDINGS),
-        ):
-            value = getattr(self, name)
-            if value not in allowed:
-                raise ValueError(
-                    f"spa reward: {name}={value!r} is not one of {allowed}.{suggest(value, allowed)}"
-                )
-        for name in ("hidden", "epochs", "batch_episodes", "buffer_episodes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"spa reward: {name} must be >= 1, got {getattr(self, name)}")
-        if self.min_episodes < 1 or self.retrain_every < 0:
-            raise ValueError("spa reward: min_episodes must be >= 1 and retrain_every >= 0")
+        check_choice(self, "variant", VARIANTS)
+        check_choice(self, "body", BODIES)
+        check_choice(self, "final_reward", FINAL_REWARDS)
+        check_choice(self, "residual", RESIDUALS)
+        check_choice(self, "grounding", GROUNDINGS)
+        check_ints(self, ("hidden", "epochs", "batch_episodes", "buffer_episodes", "min_episodes"))
+        check_ints(self, ("retrain_every",), 0)
 
 
 def parse_spa_args(args: str) -> SPAConfig:
     """``alpha=1;beta=0.5;body=gru`` -> SPAConfig (ValueError naming a bad key or value)."""
-    known = {f.name: f.type for f in fields(SPAConfig)}
+    kinds = {f.name: {"float": float, "int": int}.get(str(f.type), str) for f in fields(SPAConfig)}
     values: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in args.split(";"))):
         key, sep, value = part.partition("=")
         key = key.strip()
         if not sep:
             raise ValueError(f"spa reward: expected KEY=VALUE, got {part!r}")
-        if key not in known:
-            raise ValueError(
-                f"spa reward: unknown key {key!r}.{suggest(key, list(known))} "
-                f"Known: {', '.join(known)}"
-            )
-        kind = {"float": float, "int": int}.get(str(known[key]), str)
+        check_fields(SPAConfig, [key])
         try:
-            values[key] = kind(value.strip())
+            values[key] = kinds[key](value.strip())
         except ValueError:
-            raise ValueError(
-                f"spa reward: {key} must be {kind.__name__}, got {value.strip()!r}"
-            ) from None
+            raise field_error(SPAConfig, key, f"a {kinds[key].__name__}", value.strip()) from None
     return SPAConfig(**values)

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 from torch import nn
@@ -64,6 +64,9 @@ from agentgym.reward_designers.progress.estimator import (
 )
 from agentgym.rewards.base import RewardError, RewardInput, RewardOutput
 from agentgym.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from agentgym.learners.rollout import Rollout
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +288,7 @@ class SPAReward:
             out.append({"reward": progress + ground, "progress": progress, "grounding": ground})
         return out
 
-    def relabel(self, rollout: Any) -> dict[str, torch.Tensor]:
+    def relabel(self, rollout: Rollout) -> dict[str, torch.Tensor]:
         """The learner's hook: SPA step rewards for a rollout (``Rollout`` of
         ``agentgym.learners.rollout``), ``[T, N]`` each.
 

@@ -12,7 +12,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from agentgym.config_fields import check_choice, check_ints, config_from_dict
+
+if TYPE_CHECKING:
+    from agentgym.llm.completion import Completion
+    from agentgym.runs.rundir import RunDir
 
 REPORT_SECTION = "agentgym.reward_designers.synthesis.report:build"
 
@@ -82,34 +88,16 @@ class SynthesisConfig:
     """A folder of Jinja2 templates overriding the packaged ones by file name."""
 
     def __post_init__(self) -> None:
-        for name in ("iterations", "samples", "steps", "num_envs", "num_steps"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
-                raise ValueError(
-                    f"SynthesisConfig.{name}: expected a positive int, got {getattr(self, name)!r}"
-                )
-        if self.final_seeds < 0 or self.few_shot < 0 or self.repairs < 0:
-            raise ValueError(
-                "SynthesisConfig.final_seeds, few_shot and repairs: expected ints >= 0"
-            )
-
-        if self.repair_mode not in REPAIR_MODES:
-            raise ValueError(
-                f"SynthesisConfig.repair_mode: expected one of {', '.join(REPAIR_MODES)}, "
-                f"got {self.repair_mode!r}"
-            )
+        check_ints(self, ("iterations", "samples", "steps", "num_envs", "num_steps"))
+        check_ints(self, ("final_seeds", "few_shot", "repairs"), 0)
+        check_choice(self, "repair_mode", REPAIR_MODES)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SynthesisConfig:
-        from agentgym.registry import suggest
-
-        names = [f.name for f in dataclasses.fields(cls)]
-        for key in data:
-            if key not in names:
-                raise ValueError(f"SynthesisConfig: unknown field {key!r}.{suggest(key, names)}")
-        return cls(**data)
+        return config_from_dict(cls, data)
 
     def ppo(self, steps: int | None = None, video: bool = False) -> dict[str, Any]:
         """PPOConfig fields of a candidate's (or the final) training run."""
@@ -136,7 +124,7 @@ class SynthesisConfig:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
 
 
-def truncated_without_code(completion: Any) -> str | None:
+def truncated_without_code(completion: Completion) -> str | None:
     """Content check: a reply cut off by max_tokens is re-sampled only when no complete
     program came before the cut (small models often ramble on after the code block)."""
     from agentgym.llm import extract_code
@@ -163,7 +151,7 @@ def open_run(
     *,
     argv: list[str] | None = None,
     root: str | Path = "runs",
-) -> tuple[Any, bool]:
+) -> tuple[RunDir, bool]:
     """Create the run folder, or reopen it when it holds this very run; (RunDir, resumed)."""
     from agentgym.runs.manifest import build_manifest
     from agentgym.runs.rundir import RunDir, RunExistsError, _differences

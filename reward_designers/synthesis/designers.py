@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentgym.llm.completion import Message
 from agentgym.registry import Registry
 from agentgym.reward_designers.prompting import PromptBuilder
 from agentgym.reward_designers.synthesis.candidates import FAILED, REJECTED, TRAINED, Candidate
 from agentgym.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from agentgym.llm.client import LLMClient
 
 MAX_ERROR_FEEDBACK = 3
 """Broken programs whose errors go back in one prompt (distinct codes first)."""
@@ -86,9 +89,17 @@ class Designer:
         raise NotImplementedError  # abstract: eureka, text2reward and library each follow up their way
 
     def propose(
-        self, client: Any, messages: list[Message], k: int, *, temperature: float, max_tokens: int
+        self,
+        client: LLMClient | None,
+        messages: list[Message],
+        k: int,
+        *,
+        temperature: float,
+        max_tokens: int,
     ) -> list[Proposal]:
-        """K samples for ``messages`` (through the cached client)."""
+        """K samples for ``messages`` (through the cached client; None for a designer
+        without an LLM)."""
+        assert client is not None, f"the {self.name} designer samples from an LLM client"
         replies = client.chat(messages, n=k, temperature=temperature, max_tokens=max_tokens)
         return [Proposal(r.text) for r in replies]
 
@@ -153,7 +164,13 @@ class LibraryDesigner(Designer):
         return None  # a library has nothing new to say after training
 
     def propose(
-        self, client: Any, messages: list[Message], k: int, *, temperature: float, max_tokens: int
+        self,
+        client: LLMClient | None,
+        messages: list[Message],
+        k: int,
+        *,
+        temperature: float,
+        max_tokens: int,
     ) -> list[Proposal]:
         from agentgym.reward_designers.library import LIBRARY
         from agentgym.reward_designers.synthesis.retrieval import library_examples, retrieve

@@ -24,7 +24,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentgym.reward_designers.synthesis.candidates import (
     REJECTED,
@@ -42,6 +42,11 @@ from agentgym.reward_designers.synthesis.config import (
 from agentgym.reward_designers.synthesis.designers import Designer, IterationOutcome, make_designer
 from agentgym.reward_designers.synthesis.stages import CandidateStages
 
+if TYPE_CHECKING:
+    from agentgym.llm.client import LLMClient
+    from agentgym.llm.usage import UsageAccount
+    from agentgym.runs.rundir import RunDir
+
 log = logging.getLogger(__name__)
 
 NO_CODE = "NO_CODE"
@@ -54,7 +59,7 @@ class Synthesis:
     def __init__(
         self,
         config: SynthesisConfig,
-        run: Any,
+        run: RunDir,
         *,
         on_event: Event | None = None,
         ask: Callable[[str, str], str] | None = None,
@@ -72,8 +77,8 @@ class Synthesis:
             config.designer, self.task, config.template_dir, **options
         )
         self.on_event = on_event or (lambda kind, data: None)
-        self.client = None
-        self.usage = None
+        self.client: LLMClient | None = None
+        self.usage: UsageAccount | None = None
         if self.designer.uses_llm or config.critic or config.analyser:
             from agentgym.llm import UsageAccount, make_client
 

@@ -22,17 +22,9 @@ from agentgym.reward_designers.synthesis.candidates import (
     sample_dir,
 )
 from agentgym.runs.metrics import series
-from agentgym.runs.report import ReportContext, Section
+from agentgym.runs.report import ReportContext, Section, format_value
 
 ORDER = 5.0  # before the generic sections: this is what the run is about
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
 
 
 def build(ctx: ReportContext) -> list[Section] | None:
@@ -100,10 +92,9 @@ def _iteration(ctx: ReportContext, it: int, cands: list[Any], best: Any) -> Sect
         *names,
         "message",
     ]
-    rows = []
-    for c in sorted(cands, key=lambda c: c.index):
-        mark = best is not None and (c.iteration, c.index) == (best.iteration, best.index)
-        cells = [
+    ordered = sorted(cands, key=lambda c: c.index)
+    rows = [
+        [
             c.index,
             c.origin,
             c.status,
@@ -114,17 +105,14 @@ def _iteration(ctx: ReportContext, it: int, cands: list[Any], best: Any) -> Sect
             *[c.components.get(n) for n in names],
             (c.message or "")[:160],
         ]
-        style = ' style="background:#e8f7e8;font-weight:600"' if mark else ""
-        rows.append(
-            f"<tr{style}>" + "".join(f"<td>{ctx.escape(_fmt(v))}</td>" for v in cells) + "</tr>"
-        )
-    table = (
-        "<table><tr>"
-        + "".join(f"<th>{ctx.escape(h)}</th>" for h in head)
-        + "</tr>"
-        + "".join(rows)
-        + "</table>"
-    )
+        for c in ordered
+    ]
+    marked = [
+        i
+        for i, c in enumerate(ordered)
+        if best is not None and (c.iteration, c.index) == (best.iteration, best.index)
+    ]
+    table = ctx.table(rows, head, keys=False, digits=3, highlight=marked)
     return Section(f"Iteration {it}: candidates", table, order=ORDER + it / 100)
 
 
@@ -153,7 +141,7 @@ def _best(ctx: ReportContext, run: Path, best: Any, final: dict[str, Any]) -> Se
     )
     body = (
         f"<p>Candidate <b>{ctx.escape(best.folder_name)}</b> ({ctx.escape(best.origin)}): success "
-        f"{_fmt(best.success)}, eval return {_fmt(best.mean_return)}. Use it as "
+        f"{format_value(best.success, 3)}, eval return {format_value(best.mean_return, 3)}. Use it as "
         f'<code>gym.make(ID, reward="{ctx.escape(run / "best_reward.py")}")</code> or '
         f"<code>agentgym train --reward {ctx.escape(run / 'best_reward.py')}</code>.</p>"
         f'<pre style="border-left:4px solid #2a9d3a">{html.escape(source)}</pre>'

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from agentgym.learners.ppo import PPOConfig, field_help
+from agentgym.config_fields import field_docs
+from agentgym.learners.ppo import PPOConfig
 from agentgym.runs import RunDir
 from agentgym.runs.training import start_training_run, train_run
 
@@ -50,7 +51,7 @@ def test_help_has_every_ppoconfig_field_with_its_docstring():
     out = agentgym("train", "--help")
     assert out.returncode == 0
     text = " ".join(out.stdout.split())
-    helps = field_help(PPOConfig)
+    helps = field_docs(PPOConfig)
     for name in PPOConfig.__dataclass_fields__:
         if name in ("env_id", "total_steps", "reward"):
             continue  # --env, --steps, --reward

@@ -214,9 +214,11 @@ def test_vllm_rollouts_need_vllm(bc_policy):
 
 
 def test_config_errors_name_the_field(bc_policy):
-    with pytest.raises(ValueError, match="policy is required"):
+    with pytest.raises(ValueError, match="AgentPPOConfig.policy: expected hf:PATH"):
         AgentPPOConfig(policy="")
-    with pytest.raises(ValueError, match="episodes_per_update must be >= 1"):
+    with pytest.raises(
+        ValueError, match="AgentPPOConfig.episodes_per_update: expected a positive int, got 0"
+    ):
         config(bc_policy, episodes_per_update=0)
     with pytest.raises(ValueError, match="transformers model folder"):
         AgentPPO(config(Path("/nonexistent/model")))

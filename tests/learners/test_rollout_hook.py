@@ -196,7 +196,11 @@ def test_async_vector_env_trains_like_sync():
     ("field", "value", "message"),
     [
         ("vectorization", "asnyc", "Did you mean 'async'"),
-        ("num_minibatches", 3, "must divide evenly"),
+        (
+            "num_minibatches",
+            3,
+            r"PPOConfig.num_minibatches: expected a divisor of num_envs \* num_steps",
+        ),
         ("device", "tpu", "PPOConfig.device"),
         ("gamma", 1.5, "PPOConfig.gamma"),
     ],
@@ -204,15 +208,6 @@ def test_async_vector_env_trains_like_sync():
 def test_config_errors_name_the_field(field, value, message):
     with pytest.raises(ValueError, match=message):
         PPOConfig(**{field: value})
-
-
-def test_every_config_field_has_a_docstring():
-    from agentgym.learners.ppo import field_help
-
-    helps = field_help()
-    names = [f.name for f in dataclasses.fields(PPOConfig)]
-    assert set(helps) == set(names)
-    assert all(len(h) > 10 for h in helps.values())
 
 
 def test_unsupported_spaces_are_named():

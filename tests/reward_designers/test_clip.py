@@ -220,7 +220,9 @@ def test_spec_parsing_and_errors(tiny_clip: str) -> None:
         parse_clip_args(f"model={tiny_clip};goal=a;baselin=b")
     with pytest.raises(ValueError, match="baseline= is required"):
         parse_clip_args(f"model={tiny_clip};goal=a;alpha=0.5")
-    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"ClipRewardConfig.alpha: expected a float in \[0, 1\], got 2.0"
+    ):
         parse_clip_args(f"model={tiny_clip};goal=a;baseline=b;alpha=2")
     with pytest.raises(ValueError, match="goal= is required"):
         parse_clip_args(f"model={tiny_clip};baseline=b")

@@ -228,9 +228,11 @@ def test_spa_reward_spec_parses_and_names_bad_keys():
     assert isinstance(parse_reward_spec("spa:"), SPAReward)
     with pytest.raises(RewardSpecError, match="Did you mean 'alpha'"):
         parse_reward_spec("spa:alpah=1")
-    with pytest.raises(RewardSpecError, match="body='lstm' is not one of"):
+    with pytest.raises(
+        RewardSpecError, match="SPAConfig.body: expected one of mlp, gru, got 'lstm'"
+    ):
         parse_reward_spec("spa:body=lstm")
-    with pytest.raises(RewardSpecError, match="beta must be float"):
+    with pytest.raises(RewardSpecError, match="SPAConfig.beta: expected a float, got 'high'"):
         parse_reward_spec("spa:beta=high")
     with pytest.raises(RewardError, match="needs whole rollouts"):
         model(None)

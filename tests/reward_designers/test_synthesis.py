@@ -264,7 +264,7 @@ def test_repairs_send_a_rejected_program_back_with_its_error_and_train_the_fix(t
 
 
 def test_repairs_must_be_a_count():
-    with pytest.raises(ValueError, match="repairs: expected ints >= 0"):
+    with pytest.raises(ValueError, match="SynthesisConfig.repairs: expected an int >= 0, got -1"):
         SynthesisConfig(env_id="agentgym/Reach-v0", designer="library", repairs=-1)
 
 
@@ -302,7 +302,9 @@ def test_resample_mode_draws_fresh_programs_from_the_same_prompt(tmp_path):
 
 
 def test_unknown_repair_mode_is_named():
-    with pytest.raises(ValueError, match="repair_mode: expected one of fix, resample"):
+    with pytest.raises(
+        ValueError, match="SynthesisConfig.repair_mode: expected one of fix, resample, got 'retry'"
+    ):
         SynthesisConfig(env_id="agentgym/Reach-v0", designer="library", repair_mode="retry")
 
 

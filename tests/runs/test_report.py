@@ -167,6 +167,22 @@ def test_text_from_the_run_is_escaped(tmp_path):
     assert sections(html) == ["Summary", "Learning curve", "Success rate", "Config and manifest"]
 
 
+def test_the_report_table_escapes_formats_and_marks(tmp_path):
+    from agentgym.runs.report import Html, ReportContext, format_value
+
+    ctx = ReportContext.load(_hand_run(tmp_path, "reach.py"))
+    assert ctx.table([("a<b", 0.123456), ("none", None)]) == (
+        '<table class="kv"><tr><th>a&lt;b</th><td>0.1235</td></tr>'
+        "<tr><th>none</th><td>-</td></tr></table>"
+    )
+    rows = [[Html('<a href="x">x</a>'), 2.0 / 3], ["y", "<i>"]]
+    assert ctx.table(rows, ("name", "value"), keys=False, digits=3, highlight=[1]) == (
+        '<table><tr><th>name</th><th>value</th></tr><tr><td><a href="x">x</a></td>'
+        '<td>0.667</td></tr><tr class="highlight"><td>y</td><td>&lt;i&gt;</td></tr></table>'
+    )
+    assert (format_value(7), format_value(1 / 3), format_value(None)) == ("7", "0.3333", "-")
+
+
 def test_a_command_adds_a_section_through_the_manifest(tmp_path, monkeypatch):
     package = tmp_path / "plugin"
     package.mkdir()

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from agentgym.config_fields import config_from_dict
 from agentgym.learners.logger import MetricsWriter, read_metrics
 from agentgym.learners.ppo import PPOConfig
 from agentgym.runs import RunDir, RunExistsError, RunNotFoundError, build_manifest
-from agentgym.runs.config import config_from_dict, config_to_dict
+from agentgym.runs.config import config_to_dict
 from agentgym.runs.metrics import series
 
 

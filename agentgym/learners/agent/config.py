@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agentgym.config_fields import check_choice, check_ints, check_range, field_error
+
 
 @dataclass(frozen=True)
 class AgentPPOConfig:
@@ -96,18 +98,10 @@ class AgentPPOConfig:
             "max_action_tokens",
             "group_size",
         )
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"AgentPPOConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if self.rollout_backend not in ("transformers", "vllm"):
-            raise ValueError(
-                f"AgentPPOConfig.rollout_backend must be transformers or vllm, "
-                f"got {self.rollout_backend!r}"
-            )
-        if not 0.0 < self.vllm_gpu_memory_utilization <= 1.0:
-            raise ValueError(
-                "AgentPPOConfig.vllm_gpu_memory_utilization must be in (0, 1], "
-                f"got {self.vllm_gpu_memory_utilization}"
-            )
+        check_ints(self, positive)
+        check_choice(self, "rollout_backend", ("transformers", "vllm"))
+        check_range(self, "vllm_gpu_memory_utilization", 0.0, 1.0, open_low=True)
         if not self.policy:
-            raise ValueError("AgentPPOConfig.policy is required: hf:PATH of a causal-LM folder")
+            raise field_error(
+                self, "policy", "hf:PATH of a causal-LM folder (the field is required)", ""
+            )

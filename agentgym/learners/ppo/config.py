@@ -1,18 +1,23 @@
 """``PPOConfig``: every hyper-parameter of the PPO and population learners.
 
-Each field carries a one-line docstring (a string literal under it); ``field_help``
-reads them, so the CLI's ``--help`` and the docs come from this one place.
+Each field carries a one-line docstring (a string literal under it);
+``agentgym.config_fields.field_docs`` reads them, so the CLI's ``--help`` and the docs
+come from this one place.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import inspect
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from agentgym.registry import suggest
+from agentgym.config_fields import (
+    check_choice,
+    check_ints,
+    check_range,
+    config_from_dict,
+    field_error,
+)
 
 
 @dataclass(frozen=True)
@@ -90,38 +95,25 @@ class PPOConfig:
     """Iterations (rollout + update) between log rows."""
 
     def __post_init__(self) -> None:
-        def bad(name: str, expected: str) -> ValueError:
-            return ValueError(f"PPOConfig.{name}: expected {expected}, got {getattr(self, name)!r}")
-
-        if self.vectorization not in ("sync", "async"):
-            hint = suggest(str(self.vectorization), ["sync", "async"])
-            raise ValueError(
-                f"PPOConfig.vectorization: expected 'sync' or 'async', got {self.vectorization!r}.{hint}"
-            )
+        check_choice(self, "vectorization", ("sync", "async"))
         if not (self.device in ("auto", "cpu", "cuda") or str(self.device).startswith("cuda:")):
-            raise bad("device", "'auto', 'cpu', 'cuda' or 'cuda:<index>'")
-        for name in ("total_steps", "num_envs", "num_steps", "num_minibatches", "update_epochs"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
-                raise bad(name, "a positive int")
-        for name in ("eval_every", "eval_episodes", "checkpoint_every", "torch_threads"):
-            if getattr(self, name) < 0:
-                raise bad(name, "an int >= 0")
-        if self.log_every <= 0:
-            raise bad("log_every", "a positive int")
-        if (self.num_envs * self.num_steps) % self.num_minibatches:
-            raise ValueError(
-                f"PPOConfig.num_minibatches: num_envs * num_steps = {self.num_envs * self.num_steps} "
-                f"must divide evenly into {self.num_minibatches} minibatches"
+            raise field_error(
+                self, "device", "'auto', 'cpu', 'cuda' or 'cuda:<index>'", self.device
             )
-        if not (0.0 <= self.gamma <= 1.0):
-            raise bad("gamma", "a float in [0, 1]")
-        if not (0.0 <= self.gae_lambda <= 1.0):
-            raise bad("gae_lambda", "a float in [0, 1]")
+        positive = ("total_steps", "num_envs", "num_steps", "num_minibatches", "update_epochs")
+        check_ints(self, (*positive, "log_every"))
+        check_ints(self, ("eval_every", "eval_episodes", "checkpoint_every", "torch_threads"), 0)
+        if self.batch_size % self.num_minibatches:
+            expected = f"a divisor of num_envs * num_steps = {self.batch_size}"
+            raise field_error(self, "num_minibatches", expected, self.num_minibatches)
+        check_range(self, "gamma", 0.0, 1.0)
+        check_range(self, "gae_lambda", 0.0, 1.0)
         if not self.hidden_sizes or any(int(h) <= 0 for h in self.hidden_sizes):
-            raise bad("hidden_sizes", "a non-empty tuple of positive ints")
+            expected = "a non-empty tuple of positive ints"
+            raise field_error(self, "hidden_sizes", expected, self.hidden_sizes)
         object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
         if not isinstance(self.reward, str) or not self.reward.strip():
-            raise bad("reward", "a reward spec string such as 'env'")
+            raise field_error(self, "reward", "a reward spec string such as 'env'", self.reward)
 
     @property
     def batch_size(self) -> int:
@@ -141,25 +133,4 @@ class PPOConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PPOConfig:
         """Build a config from ``to_dict`` output; unknown keys are an error with a suggestion."""
-        names = [f.name for f in fields(cls)]
-        unknown = [k for k in data if k not in names]
-        if unknown:
-            raise ValueError(
-                f"PPOConfig: unknown field {unknown[0]!r}.{suggest(unknown[0], names)}"
-            )
-        data = dict(data)
-        if "hidden_sizes" in data:
-            data["hidden_sizes"] = tuple(data["hidden_sizes"])
-        return cls(**data)
-
-
-def field_help(cls: type = PPOConfig) -> dict[str, str]:
-    """Field name -> its one-line docstring (the string literal under the field)."""
-    tree = ast.parse(inspect.getsource(cls))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    helps: dict[str, str] = {}
-    for node, after in zip(body, body[1:], strict=False):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
-                helps[node.target.id] = " ".join(str(after.value.value).split())
-    return helps
+        return config_from_dict(cls, data)

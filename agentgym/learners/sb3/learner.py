@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 
 
-def sb3_ppo_kwargs(config: Any, device: str) -> dict[str, Any]:
+def sb3_ppo_kwargs(config: PPOConfig, device: str) -> dict[str, Any]:
     """SB3 PPO arguments equal to a PPOConfig's hyper-parameters."""
     batch = config.num_envs * config.num_steps
     if batch % config.num_minibatches:
@@ -236,7 +236,7 @@ class SB3Trainer:
 
     def __init__(
         self,
-        config: Any,
+        config: PPOConfig,
         run_dir: str | Path,
         callback: Callable[[Row], bool | None] | None = None,
         resume: bool = False,
@@ -383,14 +383,14 @@ class SB3Trainer:
 
 
 def train_sb3_ppo(
-    config: Any, run_dir: str | Path, callback: Callable[[Row], bool | None] | None = None
+    config: PPOConfig, run_dir: str | Path, callback: Callable[[Row], bool | None] | None = None
 ) -> dict[str, float]:
     """Train SB3's PPO with a PPOConfig's hyper-parameters into ``run_dir``; final metrics."""
     return SB3Trainer(config, run_dir, callback).learn()
 
 
 def resume_sb3_ppo(
-    config: Any, run_dir: str | Path, callback: Callable[[Row], bool | None] | None = None
+    config: PPOConfig, run_dir: str | Path, callback: Callable[[Row], bool | None] | None = None
 ) -> dict[str, float]:
     """Continue an SB3 run from run_dir/checkpoints/latest.zip to config.total_steps.
 

@@ -9,7 +9,7 @@ this reward, normalisation) that ``train_sb3_ppo`` (learner.py) trains on.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -18,6 +18,9 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from agentgym.rewards import RewardModel, RewardOutput, make_input, resolve_reward
 from agentgym.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from agentgym.learners.ppo.config import PPOConfig
 
 __all__ = ["AgentgymRewardVecEnv", "is_agentgym_env", "make_sb3_vec_env"]
 
@@ -121,7 +124,7 @@ def is_agentgym_env(env_id: str) -> bool:
     return isinstance(creator, type) and issubclass(creator, TaskEnv)
 
 
-def make_sb3_vec_env(config: Any, device: str = "cpu") -> VecEnv:
+def make_sb3_vec_env(config: PPOConfig, device: str = "cpu") -> VecEnv:
     """The training VecEnv of a PPOConfig: sub-envs, the agentgym reward, normalisation."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize
 

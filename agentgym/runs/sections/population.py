@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentgym.runs.metrics import last_value, series
-from agentgym.runs.report import ReportContext, Section
+from agentgym.runs.report import Html, ReportContext, Section
 
 
 def build(ctx: ReportContext) -> Section | None:
@@ -20,39 +20,32 @@ def build(ctx: ReportContext) -> Section | None:
         "train success",
         "train return",
     )
-    rows, returns, successes = [], {}, {}
+    rows: list[list[object]] = []
+    returns, successes = {}, {}
     for member in members:
         config = member.read_config()
         manifest = member.read_manifest()
         metrics = member.metrics()
         name = member.path.name
         report = member.report_path
-        link = ctx.escape(name)
+        link = Html(ctx.escape(name))
         if report.is_file():
-            link = f'<a href="{ctx.escape(ctx.run.relative(report))}">{link}</a>'
-        cells = [
-            config.get("config", {}).get("reward"),
-            config.get("config", {}).get("seed"),
-            manifest.get("status"),
-            last_value(metrics, "eval/success_rate"),
-            last_value(metrics, "eval/mean_return"),
-            last_value(metrics, "success_rate"),
-            last_value(metrics, "episode_return"),
-        ]
+            link = Html(f'<a href="{ctx.escape(ctx.run.relative(report))}">{link}</a>')
         rows.append(
-            f"<tr><td>{link}</td>"
-            + "".join(f"<td>{ctx.escape(_fmt(c))}</td>" for c in cells)
-            + "</tr>"
+            [
+                link,
+                config.get("config", {}).get("reward"),
+                config.get("config", {}).get("seed"),
+                manifest.get("status"),
+                last_value(metrics, "eval/success_rate"),
+                last_value(metrics, "eval/mean_return"),
+                last_value(metrics, "success_rate"),
+                last_value(metrics, "episode_return"),
+            ]
         )
         returns[name] = series(metrics, "episode_return")
         successes[name] = series(metrics, "success_rate")
-    table = (
-        "<table><tr>"
-        + "".join(f"<th>{ctx.escape(h)}</th>" for h in head)
-        + "</tr>"
-        + "".join(rows)
-        + "</table>"
-    )
+    table = ctx.table(rows, head, keys=False, digits=3)
     plots = ctx.plot(returns, title="Episode return by member", ylabel="return (env reward)")
     plots += ctx.plot(successes, title="Success rate by member", ylabel="fraction of episodes")
     note = (
@@ -60,9 +53,3 @@ def build(ctx: ReportContext) -> Section | None:
         "they compare across members, as the success rate does.</p>"
     )
     return Section("Population", table + note + plots, order=15)
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return "-" if value is None else str(value)
