@@ -56,8 +56,8 @@ bench: venv
 	$(PY) -m bench
 
 lint: venv
-	$(VENV)/bin/ruff check agentgym envs reward_designers tests bench examples
-	$(VENV)/bin/ruff format --check agentgym envs reward_designers tests bench examples
+	$(VENV)/bin/ruff check agentgym envs reward_designers tests bench examples scripts
+	$(VENV)/bin/ruff format --check agentgym envs reward_designers tests bench examples scripts
 
 clean:
 	rm -rf $(VENV) build *.egg-info
