@@ -30,8 +30,7 @@ from agentgym.learners.checkpoint import (
     CHECKPOINT_FORMAT,
     LATEST,
     load_checkpoint,
-    member_checkpoint,
-    restore_members,
+    reset_seeds,
     save_checkpoint,
 )
 from agentgym.learners.device import resolve_device
@@ -43,16 +42,11 @@ from agentgym.learners.ppo.member_envs import MemberEnvs, check_spaces
 from agentgym.learners.ppo.networks import StackedActorCritic, deterministic_actions
 from agentgym.learners.ppo.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.optim import StackedAdam
+from agentgym.learners.ppo.rng import MemberGenerators
 from agentgym.learners.ppo.update import ppo_update
 from agentgym.learners.rollout import RolloutRewardModel
 
 log = logging.getLogger(__name__)
-
-
-def _sampling_seed(seed: int) -> int:
-    # Parameters are initialised from a generator seeded with `seed`; sampling and
-    # minibatch order use a different stream derived from the same seed.
-    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
 
 
 class PPO:
@@ -107,7 +101,6 @@ class PPO:
         configs: Sequence[PPOConfig],
         run_dirs: Sequence[str | Path | None],
         relabels: Sequence[RolloutRewardModel | None],
-        resume_step: int | None = None,
     ) -> None:
         base = configs[0]
         for cfg in configs[1:]:
@@ -140,9 +133,7 @@ class PPO:
         self.optimizer = StackedAdam(
             self.net.flat, self.net.grad, self.net.row_member, self.k, eps=1e-5
         )
-        self.generators = [
-            torch.Generator(device=self.device).manual_seed(_sampling_seed(c.seed)) for c in configs
-        ]
+        self.generators = MemberGenerators([c.seed for c in configs], self.device)
         self.obs_norm = ObsNormalizer(self.k, (self.obs_dim,), self.device, enabled=base.norm_obs)
         self.reward_norm = RewardNormalizer(
             self.k, base.num_envs, base.gamma, self.device, enabled=base.norm_reward
@@ -155,7 +146,7 @@ class PPO:
         self.errors: list[str | None] = [None] * self.k
         self.last_rows: list[dict[str, Any]] = [{} for _ in range(self.k)]
         self.last_eval: list[dict[str, Any]] = [{} for _ in range(self.k)]
-        self._resume_step = resume_step
+        self._resume_step: int | None = None  # the step a resumed run's logs continue from
         self._loggers: list[RunLogger | None] | None = None
         self._needs_reset = True
         self._raw_obs = np.zeros((self.k, base.num_envs, self.obs_dim), dtype=np.float32)
@@ -335,11 +326,36 @@ class PPO:
 
     # -- checkpoints ------------------------------------------------------------------
     def member_state(self, k: int) -> dict[str, Any]:
-        """Member k's checkpoint: a single-learner checkpoint that PPO.resume can read."""
-        return member_checkpoint(self, k)
+        """Member k's checkpoint: a single-learner checkpoint that PPO.resume can read,
+        assembled from each component's state of member k."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.configs[k].to_dict(),
+            "global_step": self.global_step,
+            "resets": self.resets,
+            "elapsed": self.elapsed,
+            "status": self.status[k],
+            "params": self.net.member_parameters(k),
+            "adam": self.optimizer.member_state_dict(k),
+            "obs_norm": self.obs_norm.member_state_dict(k),
+            "reward_norm": self.reward_norm.member_state_dict(k),
+            "rng": self.generators.member_state_dict(k),
+            # Env state at resume is reset_seeds(seed, resets): stored for inspection.
+            "env_seeds": reset_seeds(self.configs[k].seed, self.resets, self.configs[k].num_envs),
+        }
 
-    def _load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
-        restore_members(self, states)
+    def load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
+        """Restore every member from its ``member_state`` (one per member, in order)."""
+        self.net.load_member_parameters([s["params"] for s in states])
+        self.optimizer.load_member_state_dicts([s["adam"] for s in states])
+        self.obs_norm.load_member_state_dicts([s["obs_norm"] for s in states])
+        self.reward_norm.load_member_state_dicts([s["reward_norm"] for s in states])
+        self.generators.load_member_state_dicts([s["rng"] for s in states])
+        self.global_step = int(states[0]["global_step"])
+        self.resets = int(states[0]["resets"])
+        self.elapsed = float(states[0]["elapsed"])
+        self.status = [str(s["status"]) for s in states]
+        self._resume_step = self.global_step
         self._needs_reset = True
 
     def _checkpoint_all(self) -> None:
@@ -376,8 +392,8 @@ class PPO:
         if device is not None:
             config = PPOConfig.from_dict({**config.to_dict(), "device": device})
         agent = cls.__new__(cls)
-        agent._setup([config], [run_dir], [relabel], resume_step=int(state["global_step"]))
-        agent._load_member_states([state])
+        agent._setup([config], [run_dir], [relabel])
+        agent.load_member_states([state])
         return agent
 
     @classmethod
@@ -390,7 +406,7 @@ class PPO:
         """SHA-256 of member k's parameters (bitwise; for reproducibility checks)."""
         import hashlib
 
-        rows = self.net.flat.detach()[[k, self.k + k]].cpu().contiguous()
+        rows = self.net.member_parameters(k).cpu().contiguous()
         return hashlib.sha256(rows.numpy().tobytes()).hexdigest()
 
     def close(self) -> None:

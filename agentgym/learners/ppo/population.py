@@ -110,13 +110,8 @@ class Population(PPO):
         states = [load_checkpoint(Path(d) / "checkpoints" / LATEST) for d in run_dirs]
         configs = [PPOConfig.from_dict(s["config"]) for s in states]
         pop = cls.__new__(cls)
-        pop._setup(
-            configs,
-            [Path(d) for d in run_dirs],
-            [None] * len(configs),
-            resume_step=int(states[0]["global_step"]),
-        )
-        pop._load_member_states(states)
+        pop._setup(configs, [Path(d) for d in run_dirs], [None] * len(configs))
+        pop.load_member_states(states)
         return pop
 
 
