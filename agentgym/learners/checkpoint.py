@@ -12,20 +12,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 LATEST = "latest.pt"
 CHECKPOINT_FORMAT = 1
-
-
-def reset_seeds(seed: int, resets: int, num_envs: int) -> list[int]:
-    """Seeds of the sub-envs for the ``resets``-th reset of a run seeded ``seed``.
-
-    Checkpoints are reset points (see ppo.py), so these seeds are the env state a
-    checkpoint resumes from.
-    """
-    return [int(s) for s in np.random.SeedSequence([seed, resets]).generate_state(num_envs)]
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:

@@ -1,8 +1,9 @@
 """PPO (Schulman et al. 2017): one readable learner, discrete and continuous actions.
 
-Read top to bottom: ``learn`` alternates ``collect_rollout`` (collect.py: a rollout of
-``num_steps`` vector steps, every tensor on the device, then rollout relabelling, reward
-normalisation and GAE) and ``ppo_update`` (update.py), then logs, checkpoints and evaluates.
+Read top to bottom: ``learn`` alternates ``RolloutCollector.collect`` (collect.py: a
+rollout of ``num_steps`` vector steps, every tensor on the device, then rollout
+relabelling, reward normalisation and GAE) and ``ppo_update`` (update.py), then logs,
+checkpoints and evaluates.
 
 The learner is written for K members at once (``population.py`` trains K reward programs
 in one process); the single learner is K = 1, so both share every line of the algorithm.
@@ -30,13 +31,12 @@ from agentgym.learners.checkpoint import (
     CHECKPOINT_FORMAT,
     LATEST,
     load_checkpoint,
-    reset_seeds,
     save_checkpoint,
 )
 from agentgym.learners.device import resolve_device
 from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
-from agentgym.learners.ppo.collect import collect_rollout, reset_envs
+from agentgym.learners.ppo.collect import RolloutCollector
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.ppo.member_envs import MemberEnvs, check_spaces
 from agentgym.learners.ppo.networks import StackedActorCritic, deterministic_actions
@@ -138,8 +138,17 @@ class PPO:
         self.reward_norm = RewardNormalizer(
             self.k, base.num_envs, base.gamma, self.device, enabled=base.norm_reward
         )
+        self.collector = RolloutCollector(
+            self.members,
+            self.net,
+            self.generators,
+            self.obs_norm,
+            self.reward_norm,
+            self.act_shape,
+            self.device,
+            isolate_failures=self.isolate_failures,
+        )
         self.global_step = 0
-        self.resets = 0
         self.elapsed = 0.0
         self.status = ["RUNNING"] * self.k
         self.stopped_at: list[int | None] = [None] * self.k
@@ -148,9 +157,6 @@ class PPO:
         self.last_eval: list[dict[str, Any]] = [{} for _ in range(self.k)]
         self._resume_step: int | None = None  # the step a resumed run's logs continue from
         self._loggers: list[RunLogger | None] | None = None
-        self._needs_reset = True
-        self._raw_obs = np.zeros((self.k, base.num_envs, self.obs_dim), dtype=np.float32)
-        self._valid = np.ones((self.k, base.num_envs), dtype=bool)
 
     @property
     def config(self) -> PPOConfig:
@@ -177,11 +183,11 @@ class PPO:
         elapsed_before = self.elapsed
         stop = False
         while self.global_step < base.total_steps and any(self.alive) and not stop:
-            if self._needs_reset:
-                reset_envs(self)
             frac = 1.0 - self.global_step / base.total_steps if base.anneal_lr else 1.0
             lr = base.learning_rate * frac
-            batch = collect_rollout(self)
+            batch, stopped = self.collector.collect(self.alive, self.global_step)
+            for member_stop in stopped:
+                self._stop(*member_stop)
             stats = ppo_update(
                 self.net,
                 self.optimizer,
@@ -332,7 +338,6 @@ class PPO:
             "format": CHECKPOINT_FORMAT,
             "config": self.configs[k].to_dict(),
             "global_step": self.global_step,
-            "resets": self.resets,
             "elapsed": self.elapsed,
             "status": self.status[k],
             "params": self.net.member_parameters(k),
@@ -340,8 +345,8 @@ class PPO:
             "obs_norm": self.obs_norm.member_state_dict(k),
             "reward_norm": self.reward_norm.member_state_dict(k),
             "rng": self.generators.member_state_dict(k),
-            # Env state at resume is reset_seeds(seed, resets): stored for inspection.
-            "env_seeds": reset_seeds(self.configs[k].seed, self.resets, self.configs[k].num_envs),
+            # "resets" and, for inspection, "env_seeds": format 1 keeps them at the top level.
+            **self.collector.member_state_dict(k),
         }
 
     def load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
@@ -351,12 +356,11 @@ class PPO:
         self.obs_norm.load_member_state_dicts([s["obs_norm"] for s in states])
         self.reward_norm.load_member_state_dicts([s["reward_norm"] for s in states])
         self.generators.load_member_state_dicts([s["rng"] for s in states])
+        self.collector.load_member_state_dicts(states)  # the next rollout starts from a reset
         self.global_step = int(states[0]["global_step"])
-        self.resets = int(states[0]["resets"])
         self.elapsed = float(states[0]["elapsed"])
         self.status = [str(s["status"]) for s in states]
         self._resume_step = self.global_step
-        self._needs_reset = True
 
     def _checkpoint_all(self) -> None:
         for k, run_dir in enumerate(self.run_dirs):
@@ -368,7 +372,7 @@ class PPO:
                 save_checkpoint(self.member_state(k), folder / f"step_{self.global_step}.pt")
         # Every checkpoint is a reset point, written or not, so that a run behaves the
         # same with and without a run folder (see the module docstring).
-        self._needs_reset = True
+        self.collector.reset_at_next_rollout()
 
     def save(self, path: Path) -> None:
         """Write this learner's checkpoint to ``path`` (atomic; PPO.resume reads its folder)."""
