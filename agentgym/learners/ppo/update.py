@@ -66,6 +66,17 @@ def value_loss(
     return 0.5 * torch.max(unclipped, clipped)
 
 
+def kl_estimate(ratio: torch.Tensor, logratio: torch.Tensor) -> torch.Tensor:
+    """Per-sample estimate of KL(old || new) from the ratio ``r`` and ``log r``, ``(r - 1) -
+    log r`` (Schulman's low-variance estimator, http://joschu.net/blog/kl-approx.html)."""
+    return (ratio - 1) - logratio
+
+
+def clipped(ratio: torch.Tensor, clip_coef: float) -> torch.Tensor:
+    """1.0 where the ratio is outside the clip range ``[1 - c, 1 + c]``, else 0.0."""
+    return ((ratio - 1).abs() > clip_coef).float()
+
+
 def minibatch_rows(
     config: PPOConfig, samples: int, generators: Sequence[torch.Generator], device: torch.device
 ) -> torch.Tensor:
@@ -175,14 +186,13 @@ def ppo_update(
             # the update itself at small minibatch sizes.
             with torch.no_grad():
                 w = valid_e[-1] / count_e[-1]
-                # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
-                approx_kl = (((ratio - 1) - logratio) * w).sum(1)
+                approx_kl = (kl_estimate(ratio, logratio) * w).sum(1)
                 stats = {
                     "loss/policy": (pg * w).sum(1),
                     "loss/value": (vl * w).sum(1),
                     "loss/entropy": (entropy * w).sum(1),
                     "approx_kl": approx_kl,
-                    "clipfrac": (((ratio - 1).abs() > config.clip_coef).float() * w).sum(1),
+                    "clipfrac": (clipped(ratio, config.clip_coef) * w).sum(1),
                     "grad_norm": norms,
                     "epochs": torch.full((k,), float(epoch + 1), device=device) * active,
                 }
