@@ -323,14 +323,17 @@ class AgentPPO:
                 loss = losses.policy + cfg.vf_coef * losses.value - cfg.ent_coef * losses.entropy
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
                 self.optimizer.step()
-                for name, value in losses.metrics().items():
+                for name, value in {**losses.metrics(), "grad_norm": float(grad_norm)}.items():
                     stats.setdefault(name, []).append(value)
         self.policy.eval()
         self.sampler.sync(self.policy)
         self.updates += 1
+        # PPO's names (the report reads them); means over the update's minibatches.
         row.update({k: float(np.mean(v)) for k, v in stats.items()})
+        row["epochs"] = float(cfg.update_epochs)
+        row["learning_rate"] = cfg.learning_rate
         row["kl_ref"] = float(kl_ref.mean())
         return row
 

@@ -1,7 +1,8 @@
 """The maths of agent PPO's update: KL-penalised GAE per episode, and PPO's clipped losses.
 
 The losses and their statistics are PPO's own (``ppo/update.py``), taken as means over a
-minibatch of steps. The value loss is not clipped (``clip_coef=None``).
+minibatch of steps, and logged under the names PPO logs them, so a run's report reads an
+agent run and an MLP run alike. The value loss is not clipped (``clip_coef=None``).
 """
 
 from __future__ import annotations
@@ -60,13 +61,13 @@ class MinibatchLosses(NamedTuple):
     clipfrac: torch.Tensor
 
     def metrics(self) -> dict[str, float]:
-        """The values as logged."""
+        """The values under the names PPO logs them (and the report reads)."""
         return {
             "loss/policy": self.policy.item(),
             "loss/value": self.value.item(),
             "loss/entropy": self.entropy.item(),
-            "loss/approx_kl": self.approx_kl.item(),
-            "loss/clip_frac": self.clipfrac.item(),
+            "approx_kl": self.approx_kl.item(),
+            "clipfrac": self.clipfrac.item(),
         }
 
 
