@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -47,6 +47,8 @@ from agentgym.learners.ppo.update import ppo_update
 from agentgym.learners.rollout import RolloutRewardModel
 
 log = logging.getLogger(__name__)
+
+_Learner = TypeVar("_Learner", bound="PPO")
 
 
 class PPO:
@@ -265,7 +267,10 @@ class PPO:
         return out
 
     # -- evaluation -------------------------------------------------------------------
-    def _policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+    def deterministic_policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+        """Member k's deterministic policy: one raw observation (a batch of one) -> its
+        action (a batch of one), the mode of the member's policy on the normalised input."""
+
         def act(obs: np.ndarray) -> np.ndarray:
             with torch.no_grad():
                 x = torch.as_tensor(obs, device=self.device).reshape(1, -1)
@@ -283,7 +288,7 @@ class PPO:
         cfg = self.configs[k]
         return run_episodes(
             cfg.env_id,
-            self._policy(k),
+            self.deterministic_policy(k),
             episodes,
             seed,
             video_path,
@@ -314,7 +319,7 @@ class PPO:
                 # VLM diagnostics panel), so a reward that learns nothing shows early.
                 diagnose(
                     cfg.env_id,
-                    self._policy(k),
+                    self.deterministic_policy(k),
                     run_dir,
                     step=self.global_step,
                     seed=cfg.seed + 2_000_003,
@@ -395,9 +400,20 @@ class PPO:
         config = PPOConfig.from_dict(state["config"])
         if device is not None:
             config = PPOConfig.from_dict({**config.to_dict(), "device": device})
-        agent = cls.__new__(cls)
-        agent._setup([config], [run_dir], [relabel])
-        agent.load_member_states([state])
+        return cls._from_checkpoints([state], [config], [run_dir], [relabel])
+
+    @classmethod
+    def _from_checkpoints(
+        cls: type[_Learner],
+        states: Sequence[dict[str, Any]],
+        configs: Sequence[PPOConfig],
+        run_dirs: Sequence[str | Path | None],
+        relabels: Sequence[RolloutRewardModel | None],
+    ) -> _Learner:
+        """A learner of ``configs`` restored from its members' checkpoints ``states``."""
+        agent = cls.__new__(cls)  # __init__ builds a fresh learner (PPO and Population differ)
+        agent._setup(configs, run_dirs, relabels)
+        agent.load_member_states(states)
         return agent
 
     @classmethod
