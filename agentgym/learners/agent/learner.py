@@ -43,6 +43,7 @@ from agentgym.learners.agent.episodes import (
     episodes_to_rollout,
     grounding_accuracy,
     mission_of,
+    relabel_episodes,
 )
 from agentgym.learners.agent.policy import LMPolicy, PromptFormat, policy_path
 from agentgym.learners.agent.sampling import make_sampler, require_vllm_rollouts
@@ -291,14 +292,7 @@ class AgentPPO:
         cfg, dev = self.config, self.device
         row: dict[str, float] = {}
         if self.relabel is not None:
-            rollout = episodes_to_rollout(episodes, self.device)
-            out = self.relabel.relabel(rollout)
-            for name, value in out.items():
-                if name != "reward":
-                    row[f"reward_terms/{name}"] = float(value[rollout.valid].mean())
-            for e, ep in enumerate(episodes):
-                for t, step in enumerate(ep.steps):
-                    step.reward = float(out["reward"][t, e])
+            row.update(relabel_episodes(self.relabel, episodes, self.device))
             row["spa/fit_loss"] = float(getattr(self.relabel, "last_fit_loss", float("nan")))
         targets, kl_ref = kl_penalised_targets(episodes, cfg.kl_coef, cfg.gamma, cfg.gae_lambda)
         adv_all = torch.tensor([t.advantage for t in targets])
