@@ -91,7 +91,7 @@ class RolloutCollector:
         self.config = self.members[0].config  # members share env, num_envs and num_steps
         k, n = len(self.members), self.config.num_envs
         self._raw_obs = np.zeros((k, n, net.obs_dim), dtype=np.float32)
-        self._valid = np.ones((k, n), dtype=bool)  # False on Gymnasium's autoreset steps
+        self._valid = np.ones((k, n), dtype=bool)  # False where the next step is an autoreset
         self._needs_reset = True
         self._resets = 0
 
