@@ -86,7 +86,7 @@ def record_traces(
     import gymnasium as gym
     import numpy as np
 
-    policy = population._policy(k)
+    policy = population.deterministic_policy(k)
     env = gym.make(env_id)
     out = []
     try:

@@ -184,6 +184,46 @@ def test_checkpoint_resume_continues_where_it_stopped(bc_policy, tmp_path):
     assert max(r["step"] for r in read_metrics(tmp_path)) == resumed.global_step
 
 
+def ppo_update_metric_names() -> set[str]:
+    """The names PPO's update logs, from one update of a tiny network on a random batch."""
+    from agentgym.learners.ppo import PPOConfig
+    from agentgym.learners.ppo.networks import StackedActorCritic
+    from agentgym.learners.ppo.optim import StackedAdam
+    from agentgym.learners.ppo.update import Batch, ppo_update
+
+    ppo = PPOConfig(num_envs=2, num_steps=4, num_minibatches=2, update_epochs=1)
+    net = StackedActorCritic(3, 2, True, (4,), seeds=[0])
+    adam = StackedAdam(net.flat, net.grad, net.row_member, 1)
+    b = ppo.batch_size
+    batch = Batch(
+        torch.randn(1, b, 3),
+        torch.randint(0, 2, (1, b)),
+        torch.zeros(1, b),
+        torch.randn(1, b),
+        torch.randn(1, b),
+        torch.zeros(1, b),
+        torch.ones(1, b, dtype=torch.bool),
+    )
+    stats = ppo_update(net, adam, batch, ppo, 1e-3, torch.tensor([True]), [torch.Generator()])
+    return set(stats) | {"learning_rate"}  # the learner adds the learning rate
+
+
+def test_agent_rows_carry_the_metric_names_ppo_logs_and_the_report_reads(bc_policy, tmp_path):
+    from agentgym.runs.sections.losses import PANELS
+
+    agent = AgentPPO(config(bc_policy, total_steps=40), run_dir=tmp_path)
+    agent.learn()
+    agent.close()
+    rows = [r for r in read_metrics(tmp_path) if "loss/policy" in r]
+    assert rows
+    names = ppo_update_metric_names()
+    assert {"approx_kl", "clipfrac", "grad_norm", "epochs"} <= names
+    for row in rows:
+        assert names <= set(row), names - set(row)
+        assert {key for _, key in PANELS} <= set(row)  # every loss and KL panel has a series
+        assert not {"loss/approx_kl", "loss/clip_frac"} & set(row)
+
+
 def test_lora_trains_adapters_only_and_the_reference_is_the_base_model(bc_policy, demos):
     policy = LMPolicy.from_pretrained(f"hf:{bc_policy}", FMT, lora_rank=4)
     trainable = {n for n, p in policy.named_parameters() if p.requires_grad}

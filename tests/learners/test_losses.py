@@ -6,10 +6,11 @@ import math
 
 import torch
 
-from agentgym.learners.ppo import policy_loss, value_loss
+from agentgym.learners.ppo import PPOConfig, policy_loss, value_loss
 from agentgym.learners.ppo.networks import StackedActorCritic, log_prob_entropy
 from agentgym.learners.ppo.normalize import RunningMeanStd
 from agentgym.learners.ppo.optim import StackedAdam
+from agentgym.learners.ppo.update import minibatch_rows
 
 
 def test_policy_loss_clips_the_ratio_pessimistically():
@@ -113,3 +114,18 @@ def test_running_mean_std_matches_numpy_with_a_mask():
         torch.testing.assert_close(rms.mean[k], seen.mean(0))
         torch.testing.assert_close(rms.var[k], seen.var(0, unbiased=False))
         assert math.isclose(float(rms.count[k]), len(seen))
+
+
+def test_minibatch_rows_cover_each_members_own_samples_once_per_epoch():
+    config = PPOConfig(num_envs=2, num_steps=8, num_minibatches=4, update_epochs=3)
+    cpu = torch.device("cpu")
+    rows = minibatch_rows(config, 16, [torch.Generator().manual_seed(s) for s in (0, 1)], cpu)
+    assert rows.shape == (3, 4, 2, 4)  # [epochs, minibatches, members, minibatch size]
+    for epoch in range(3):
+        for k in range(2):  # member k's samples are rows 16k .. 16k + 15 of the table
+            assert sorted(rows[epoch, :, k].reshape(-1).tolist()) == list(
+                range(16 * k, 16 * k + 16)
+            )
+    # Member 1 draws its order from its own generator: as a lone member with it would.
+    alone = minibatch_rows(config, 16, [torch.Generator().manual_seed(1)], cpu)
+    assert torch.equal(rows[:, :, 1] - 16, alone[:, :, 0])

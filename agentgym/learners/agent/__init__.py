@@ -1,6 +1,7 @@
 """Language-model policies for text, web and tool envs (SPA-RL's pipeline): behaviour
 cloning on expert demonstrations (``bc``), then PPO on the policy's own episodes
-(``learner``), with rollouts sampled by the policy or a vLLM engine (``sampling``)."""
+(``learner``; its losses are PPO's, ``update``), with rollouts sampled by the policy or a
+vLLM engine (``sampling``)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agentgym.learners.rollout import Rollout
+from agentgym.learners.rollout import Rollout, RolloutRewardModel
 
 
 class Step:
@@ -76,6 +76,23 @@ def episodes_to_rollout(episodes: list[Episode], dev: torch.device) -> Rollout:
         reward_state={"last_action_valid": ground, "task_id": task},
         valid=valid,
     )
+
+
+def relabel_episodes(
+    model: RolloutRewardModel, episodes: list[Episode], dev: torch.device
+) -> dict[str, float]:
+    """Give every step the reward ``model`` relabels it with (SPA's progress reward);
+    returns the model's other outputs as ``reward_terms/<name>``, means over the steps."""
+    rollout = episodes_to_rollout(episodes, dev)
+    out = model.relabel(rollout)
+    for e, ep in enumerate(episodes):
+        for t, step in enumerate(ep.steps):
+            step.reward = float(out["reward"][t, e])
+    return {
+        f"reward_terms/{name}": float(value[rollout.valid].mean())
+        for name, value in out.items()
+        if name != "reward"
+    }
 
 
 def grounding_accuracy(episodes: list[Episode]) -> float:

@@ -43,12 +43,13 @@ from agentgym.learners.agent.episodes import (
     episodes_to_rollout,
     grounding_accuracy,
     mission_of,
+    relabel_episodes,
 )
 from agentgym.learners.agent.policy import LMPolicy, PromptFormat, policy_path
 from agentgym.learners.agent.sampling import make_sampler, require_vllm_rollouts
+from agentgym.learners.agent.update import kl_penalised_targets, minibatch_losses
 from agentgym.learners.base import Callback
 from agentgym.learners.checkpoint import LATEST, load_checkpoint, save_checkpoint
-from agentgym.learners.gae import compute_gae
 from agentgym.learners.logger import RunLogger
 
 log = logging.getLogger(__name__)
@@ -291,79 +292,43 @@ class AgentPPO:
         cfg, dev = self.config, self.device
         row: dict[str, float] = {}
         if self.relabel is not None:
-            rollout = episodes_to_rollout(episodes, self.device)
-            out = self.relabel.relabel(rollout)
-            for name, value in out.items():
-                if name != "reward":
-                    row[f"reward_terms/{name}"] = float(value[rollout.valid].mean())
-            for e, ep in enumerate(episodes):
-                for t, step in enumerate(ep.steps):
-                    step.reward = float(out["reward"][t, e])
+            row.update(relabel_episodes(self.relabel, episodes, self.device))
             row["spa/fit_loss"] = float(getattr(self.relabel, "last_fit_loss", float("nan")))
-        flat: list[tuple[Step, float, float]] = []
-        kls = []
-        for ep in episodes:
-            kl = torch.tensor([s.logprob - s.ref_logprob for s in ep.steps])
-            kls.append(kl)
-            rewards = torch.tensor([s.reward for s in ep.steps]) - cfg.kl_coef * kl
-            values = torch.tensor([s.value for s in ep.steps])
-            zeros = torch.zeros(len(ep.steps), dtype=torch.bool)
-            adv, ret = compute_gae(
-                rewards,
-                values,
-                torch.tensor(ep.final_value),
-                zeros,
-                zeros,
-                cfg.gamma,
-                cfg.gae_lambda,
-            )
-            flat.extend(zip(ep.steps, adv.tolist(), ret.tolist(), strict=True))
-        adv_all = torch.tensor([a for _, a, _ in flat])
-        if cfg.norm_adv and len(flat) > 1:
+        targets, kl_ref = kl_penalised_targets(episodes, cfg.kl_coef, cfg.gamma, cfg.gae_lambda)
+        adv_all = torch.tensor([t.advantage for t in targets])
+        if cfg.norm_adv and len(targets) > 1:
             adv_all = (adv_all - adv_all.mean()) / (adv_all.std() + 1e-8)
         self.policy.train()
         params = [p for p in self.policy.parameters() if p.requires_grad]
-        stats: dict[str, list[float]] = {
-            "loss/policy": [],
-            "loss/value": [],
-            "loss/entropy": [],
-            "loss/approx_kl": [],
-            "loss/clip_frac": [],
-        }
+        stats: dict[str, list[float]] = {}
         for _ in range(cfg.update_epochs):
-            order = torch.randperm(len(flat), generator=self.generator).tolist()
+            order = torch.randperm(len(targets), generator=self.generator).tolist()
             for i in range(0, len(order), cfg.minibatch_size):
                 idx = order[i : i + cfg.minibatch_size]
-                steps = [flat[j][0] for j in idx]
-                out = self.policy.evaluate([s.prompt for s in steps], [s.action for s in steps])
-                old = torch.tensor([s.logprob for s in steps], device=dev)
-                adv = adv_all[idx].to(dev)
-                ret = torch.tensor([flat[j][2] for j in idx], device=dev)
-                log_ratio = out.logprob - old
-                ratio = log_ratio.exp()
-                pg = torch.max(
-                    -adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)
-                ).mean()
-                v_loss = 0.5 * ((out.value - ret) ** 2).mean()
-                entropy = out.entropy.mean()
-                loss = pg + cfg.vf_coef * v_loss - cfg.ent_coef * entropy
+                steps = [targets[j].step for j in idx]
+                losses = minibatch_losses(
+                    self.policy.evaluate([s.prompt for s in steps], [s.action for s in steps]),
+                    old_logprobs=torch.tensor([s.logprob for s in steps], device=dev),
+                    old_values=torch.tensor([s.value for s in steps], device=dev),
+                    advantages=adv_all[idx].to(dev),
+                    returns=torch.tensor([targets[j].ret for j in idx], device=dev),
+                    clip_coef=cfg.clip_coef,
+                )
+                loss = losses.policy + cfg.vf_coef * losses.value - cfg.ent_coef * losses.entropy
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
                 self.optimizer.step()
-                with torch.no_grad():
-                    stats["loss/policy"].append(float(pg))
-                    stats["loss/value"].append(float(v_loss))
-                    stats["loss/entropy"].append(float(entropy))
-                    stats["loss/approx_kl"].append(float(((ratio - 1) - log_ratio).mean()))
-                    stats["loss/clip_frac"].append(
-                        float(((ratio - 1).abs() > cfg.clip_coef).float().mean())
-                    )
+                for name, value in {**losses.metrics(), "grad_norm": float(grad_norm)}.items():
+                    stats.setdefault(name, []).append(value)
         self.policy.eval()
         self.sampler.sync(self.policy)
         self.updates += 1
+        # PPO's names (the report reads them); means over the update's minibatches.
         row.update({k: float(np.mean(v)) for k, v in stats.items()})
-        row["kl_ref"] = float(torch.cat(kls).mean())
+        row["epochs"] = float(cfg.update_epochs)
+        row["learning_rate"] = cfg.learning_rate
+        row["kl_ref"] = float(kl_ref.mean())
         return row
 
     # -- evaluation, the loop, checkpoints ----------------------------------------------------

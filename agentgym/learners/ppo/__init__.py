@@ -3,8 +3,9 @@
 ``PPO`` is one readable learner for discrete and continuous actions; ``Population`` trains
 K members (one reward and seed each) with their networks stacked in one process. Parts:
 ``config`` (PPOConfig), ``member_envs`` (a member's vector env), ``collect`` (the rollout),
-``update`` (the clipped losses), ``networks``, ``normalize``, ``optim``, ``learner``,
-``population``.
+``update`` (the clipped losses), ``networks``, ``normalize``, ``optim``, ``rng`` (the
+members' random streams), ``learner``, ``population``. Each stateful part saves and loads
+its own state; ``PPO.member_state`` assembles a checkpoint from them.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """PPO (Schulman et al. 2017): one readable learner, discrete and continuous actions.
 
-Read top to bottom: ``learn`` alternates ``collect_rollout`` (collect.py: a rollout of
-``num_steps`` vector steps, every tensor on the device, then rollout relabelling, reward
-normalisation and GAE) and ``ppo_update`` (update.py), then logs, checkpoints and evaluates.
+Read top to bottom: ``learn`` alternates ``RolloutCollector.collect`` (collect.py: a
+rollout of ``num_steps`` vector steps, every tensor on the device, then rollout
+relabelling, reward normalisation and GAE) and ``ppo_update`` (update.py), then logs,
+checkpoints and evaluates.
 
 The learner is written for K members at once (``population.py`` trains K reward programs
 in one process); the single learner is K = 1, so both share every line of the algorithm.
@@ -20,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -30,29 +31,24 @@ from agentgym.learners.checkpoint import (
     CHECKPOINT_FORMAT,
     LATEST,
     load_checkpoint,
-    member_checkpoint,
-    restore_members,
     save_checkpoint,
 )
 from agentgym.learners.device import resolve_device
 from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
-from agentgym.learners.ppo.collect import collect_rollout, reset_envs
+from agentgym.learners.ppo.collect import RolloutCollector
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.ppo.member_envs import MemberEnvs, check_spaces
 from agentgym.learners.ppo.networks import StackedActorCritic, deterministic_actions
 from agentgym.learners.ppo.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.optim import StackedAdam
+from agentgym.learners.ppo.rng import MemberGenerators
 from agentgym.learners.ppo.update import ppo_update
 from agentgym.learners.rollout import RolloutRewardModel
 
 log = logging.getLogger(__name__)
 
-
-def _sampling_seed(seed: int) -> int:
-    # Parameters are initialised from a generator seeded with `seed`; sampling and
-    # minibatch order use a different stream derived from the same seed.
-    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+_Learner = TypeVar("_Learner", bound="PPO")
 
 
 class PPO:
@@ -107,7 +103,6 @@ class PPO:
         configs: Sequence[PPOConfig],
         run_dirs: Sequence[str | Path | None],
         relabels: Sequence[RolloutRewardModel | None],
-        resume_step: int | None = None,
     ) -> None:
         base = configs[0]
         for cfg in configs[1:]:
@@ -140,26 +135,30 @@ class PPO:
         self.optimizer = StackedAdam(
             self.net.flat, self.net.grad, self.net.row_member, self.k, eps=1e-5
         )
-        self.generators = [
-            torch.Generator(device=self.device).manual_seed(_sampling_seed(c.seed)) for c in configs
-        ]
+        self.generators = MemberGenerators([c.seed for c in configs], self.device)
         self.obs_norm = ObsNormalizer(self.k, (self.obs_dim,), self.device, enabled=base.norm_obs)
         self.reward_norm = RewardNormalizer(
             self.k, base.num_envs, base.gamma, self.device, enabled=base.norm_reward
         )
+        self.collector = RolloutCollector(
+            self.members,
+            self.net,
+            self.generators,
+            self.obs_norm,
+            self.reward_norm,
+            self.act_shape,
+            self.device,
+            isolate_failures=self.isolate_failures,
+        )
         self.global_step = 0
-        self.resets = 0
         self.elapsed = 0.0
         self.status = ["RUNNING"] * self.k
         self.stopped_at: list[int | None] = [None] * self.k
         self.errors: list[str | None] = [None] * self.k
         self.last_rows: list[dict[str, Any]] = [{} for _ in range(self.k)]
         self.last_eval: list[dict[str, Any]] = [{} for _ in range(self.k)]
-        self._resume_step = resume_step
+        self._resume_step: int | None = None  # the step a resumed run's logs continue from
         self._loggers: list[RunLogger | None] | None = None
-        self._needs_reset = True
-        self._raw_obs = np.zeros((self.k, base.num_envs, self.obs_dim), dtype=np.float32)
-        self._valid = np.ones((self.k, base.num_envs), dtype=bool)
 
     @property
     def config(self) -> PPOConfig:
@@ -186,11 +185,11 @@ class PPO:
         elapsed_before = self.elapsed
         stop = False
         while self.global_step < base.total_steps and any(self.alive) and not stop:
-            if self._needs_reset:
-                reset_envs(self)
             frac = 1.0 - self.global_step / base.total_steps if base.anneal_lr else 1.0
             lr = base.learning_rate * frac
-            batch = collect_rollout(self)
+            batch, stopped = self.collector.collect(self.alive, self.global_step)
+            for member_stop in stopped:
+                self._stop(*member_stop)
             stats = ppo_update(
                 self.net,
                 self.optimizer,
@@ -268,7 +267,10 @@ class PPO:
         return out
 
     # -- evaluation -------------------------------------------------------------------
-    def _policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+    def deterministic_policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+        """Member k's deterministic policy: one raw observation (a batch of one) -> its
+        action (a batch of one), the mode of the member's policy on the normalised input."""
+
         def act(obs: np.ndarray) -> np.ndarray:
             with torch.no_grad():
                 x = torch.as_tensor(obs, device=self.device).reshape(1, -1)
@@ -286,7 +288,7 @@ class PPO:
         cfg = self.configs[k]
         return run_episodes(
             cfg.env_id,
-            self._policy(k),
+            self.deterministic_policy(k),
             episodes,
             seed,
             video_path,
@@ -317,7 +319,7 @@ class PPO:
                 # VLM diagnostics panel), so a reward that learns nothing shows early.
                 diagnose(
                     cfg.env_id,
-                    self._policy(k),
+                    self.deterministic_policy(k),
                     run_dir,
                     step=self.global_step,
                     seed=cfg.seed + 2_000_003,
@@ -335,12 +337,35 @@ class PPO:
 
     # -- checkpoints ------------------------------------------------------------------
     def member_state(self, k: int) -> dict[str, Any]:
-        """Member k's checkpoint: a single-learner checkpoint that PPO.resume can read."""
-        return member_checkpoint(self, k)
+        """Member k's checkpoint: a single-learner checkpoint that PPO.resume can read,
+        assembled from each component's state of member k."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.configs[k].to_dict(),
+            "global_step": self.global_step,
+            "elapsed": self.elapsed,
+            "status": self.status[k],
+            "params": self.net.member_parameters(k),
+            "adam": self.optimizer.member_state_dict(k),
+            "obs_norm": self.obs_norm.member_state_dict(k),
+            "reward_norm": self.reward_norm.member_state_dict(k),
+            "rng": self.generators.member_state_dict(k),
+            # "resets" and, for inspection, "env_seeds": format 1 keeps them at the top level.
+            **self.collector.member_state_dict(k),
+        }
 
-    def _load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
-        restore_members(self, states)
-        self._needs_reset = True
+    def load_member_states(self, states: Sequence[dict[str, Any]]) -> None:
+        """Restore every member from its ``member_state`` (one per member, in order)."""
+        self.net.load_member_parameters([s["params"] for s in states])
+        self.optimizer.load_member_state_dicts([s["adam"] for s in states])
+        self.obs_norm.load_member_state_dicts([s["obs_norm"] for s in states])
+        self.reward_norm.load_member_state_dicts([s["reward_norm"] for s in states])
+        self.generators.load_member_state_dicts([s["rng"] for s in states])
+        self.collector.load_member_state_dicts(states)  # the next rollout starts from a reset
+        self.global_step = int(states[0]["global_step"])
+        self.elapsed = float(states[0]["elapsed"])
+        self.status = [str(s["status"]) for s in states]
+        self._resume_step = self.global_step
 
     def _checkpoint_all(self) -> None:
         for k, run_dir in enumerate(self.run_dirs):
@@ -352,7 +377,7 @@ class PPO:
                 save_checkpoint(self.member_state(k), folder / f"step_{self.global_step}.pt")
         # Every checkpoint is a reset point, written or not, so that a run behaves the
         # same with and without a run folder (see the module docstring).
-        self._needs_reset = True
+        self.collector.reset_at_next_rollout()
 
     def save(self, path: Path) -> None:
         """Write this learner's checkpoint to ``path`` (atomic; PPO.resume reads its folder)."""
@@ -375,9 +400,20 @@ class PPO:
         config = PPOConfig.from_dict(state["config"])
         if device is not None:
             config = PPOConfig.from_dict({**config.to_dict(), "device": device})
-        agent = cls.__new__(cls)
-        agent._setup([config], [run_dir], [relabel], resume_step=int(state["global_step"]))
-        agent._load_member_states([state])
+        return cls._from_checkpoints([state], [config], [run_dir], [relabel])
+
+    @classmethod
+    def _from_checkpoints(
+        cls: type[_Learner],
+        states: Sequence[dict[str, Any]],
+        configs: Sequence[PPOConfig],
+        run_dirs: Sequence[str | Path | None],
+        relabels: Sequence[RolloutRewardModel | None],
+    ) -> _Learner:
+        """A learner of ``configs`` restored from its members' checkpoints ``states``."""
+        agent = cls.__new__(cls)  # __init__ builds a fresh learner (PPO and Population differ)
+        agent._setup(configs, run_dirs, relabels)
+        agent.load_member_states(states)
         return agent
 
     @classmethod
@@ -390,7 +426,7 @@ class PPO:
         """SHA-256 of member k's parameters (bitwise; for reproducibility checks)."""
         import hashlib
 
-        rows = self.net.flat.detach()[[k, self.k + k]].cpu().contiguous()
+        rows = self.net.member_parameters(k).cpu().contiguous()
         return hashlib.sha256(rows.numpy().tobytes()).hexdigest()
 
     def close(self) -> None:

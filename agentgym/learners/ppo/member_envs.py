@@ -6,7 +6,7 @@ learner moves observations to its device each step and the rest once per rollout
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -14,9 +14,24 @@ import torch
 from gymnasium import spaces
 
 from agentgym.learners.ppo.config import PPOConfig
-from agentgym.learners.rollout import RolloutRewardModel
+from agentgym.learners.rollout import Rollout, RolloutRewardModel
 from agentgym.rewards import parse_reward_spec
 from agentgym.wrappers import VectorRewardWrapper
+
+
+class MemberStep(NamedTuple):
+    """One vector step of a member's envs, every field [N, ...] numpy (``info`` as given)."""
+
+    obs: np.ndarray
+    reward: np.ndarray
+    """The reward that trains: the env's, or the member's reward model's (float32)."""
+    env_reward: np.ndarray
+    """The env's own reward (float32), the task metric whatever reward trains."""
+    terminated: np.ndarray
+    truncated: np.ndarray
+    success: np.ndarray
+    """The task's success flag (False for envs without one)."""
+    info: dict[str, Any]
 
 
 def check_spaces(obs_space: gym.Space, act_space: gym.Space, env_id: str) -> tuple[int, int, bool]:
@@ -125,8 +140,9 @@ class MemberEnvs:
         self.episode_length[:] = 0
         return obs
 
-    def step(self, actions: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Step the envs; returns (obs, reward, env_reward, terminated, truncated, success, info)."""
+    def step(self, actions: np.ndarray, valid: np.ndarray) -> MemberStep:
+        """Step the envs with ``actions``; ``valid`` [N] marks the sub-envs whose step is a
+        real transition (not Gymnasium's autoreset step), the only ones the statistics count."""
         space = self.envs.single_action_space
         if isinstance(space, spaces.Box):  # the Gaussian's samples are unbounded; the env's are not
             actions = np.clip(actions, space.low, space.high)
@@ -155,7 +171,31 @@ class MemberEnvs:
             )
             self.episode_return[i] = 0.0
             self.episode_length[i] = 0
-        return obs, reward, env_reward, terminated, truncated, success, info
+        return MemberStep(obs, reward, env_reward, terminated, truncated, success, info)
+
+    def relabel_rewards(self, rollout: Rollout) -> torch.Tensor:
+        """This member's rewards [T, N] from its rollout-level reward model, zero on
+        autoreset steps; the model's other outputs are logged as reward terms."""
+        model = self.relabel
+        out = model.relabel(rollout)
+        if "reward" not in out:
+            raise ValueError(
+                f"{model.name}.relabel must return a dict with 'reward' [T, N]; got keys {sorted(out)}"
+            )
+        device = rollout.rewards.device
+        reward = out["reward"].to(device, torch.float32)
+        if reward.shape != rollout.rewards.shape:
+            raise ValueError(
+                f"{model.name}.relabel: 'reward' must have shape "
+                f"{list(rollout.rewards.shape)}, got {list(reward.shape)}"
+            )
+        mask = rollout.valid.float()
+        n = mask.sum().clamp(min=1.0)
+        for name, value in out.items():
+            if name != "reward":
+                total = float((value.to(device, torch.float32) * mask).sum() / n) * float(n)
+                self.term_sums[name] = self.term_sums.get(name, 0.0) + total
+        return reward * mask
 
     def take_stats(self) -> dict[str, float]:
         """Episode and reward statistics since the last call (then cleared)."""

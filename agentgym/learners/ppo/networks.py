@@ -83,6 +83,24 @@ class StackedActorCritic(nn.Module):
         leaf.grad = grad
         return leaf
 
+    def _rows(self, k: int) -> torch.Tensor:
+        """Member k's rows of ``flat``, in row order (its actor, then its critic)."""
+        return torch.nonzero(self.row_member == k).squeeze(1)
+
+    def member_parameters(self, k: int) -> torch.Tensor:
+        """Member k's parameters [2, P] (actor row, critic row; a copy): the parameters
+        of a one-member network, which is how a population member's checkpoint stores them."""
+        return self.flat.detach()[self._rows(k)].clone()
+
+    @torch.no_grad()
+    def load_member_parameters(self, params: Sequence[torch.Tensor]) -> None:
+        """Copy each member's ``member_parameters`` in, in member order (in place: the
+        per-layer views keep pointing into ``flat``)."""
+        stacked = torch.empty_like(self.flat)
+        for k, rows in enumerate(params):
+            stacked[self._rows(k)] = rows.to(stacked.device)
+        self.flat.copy_(stacked)
+
     def zero_grad_(self) -> None:
         """Zero the gradients in place (keeping the views autograd accumulates into)."""
         self.grad.zero_()

@@ -4,11 +4,38 @@ Every statistic has a leading member dimension ``K`` so that K learners normalis
 their own statistics in one set of tensor ops. Updates use Chan et al.'s parallel
 mean/variance combination, with a mask so that Gymnasium's autoreset steps (no real
 transition) do not count.
+
+Each normaliser saves and loads its own state (``state_dict``), all K members at once or
+one member at a time (``member_state_dict``): a population member's checkpoint holds the
+state of a one-member normaliser, so it resumes as a single learner.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+
+State = dict[str, torch.Tensor]
+
+
+class _MemberStates:
+    """Per-member state for a component whose ``state_dict`` tensors all have the member
+    dimension first: member k's part is the ``state_dict`` of a one-member component."""
+
+    def state_dict(self) -> State:
+        raise NotImplementedError
+
+    def load_state_dict(self, state: State) -> None:
+        raise NotImplementedError
+
+    def member_state_dict(self, k: int) -> State:
+        """Member k's state, as a one-member ``state_dict()`` (copies)."""
+        return {key: value[k : k + 1].clone() for key, value in self.state_dict().items()}
+
+    def load_member_state_dicts(self, states: Sequence[State]) -> None:
+        """Restore all K members from their ``member_state_dict``s, in member order."""
+        self.load_state_dict({key: torch.cat([s[key] for s in states]) for key in states[0]})
 
 
 class RunningMeanStd:
@@ -47,17 +74,20 @@ class RunningMeanStd:
         self.var = m2 / total.reshape(-1, *([1] * extra))
         self.count = total
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
+    def state_dict(self) -> State:
+        """The statistics of all K members: ``mean``, ``var`` [K, *shape], ``count`` [K]."""
         return {"mean": self.mean, "var": self.var, "count": self.count}
 
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+    def load_state_dict(self, state: State) -> None:
+        """Restore the statistics from ``state_dict()`` (copied to this object's device, so
+        the two never share a tensor)."""
         device = self.mean.device
-        self.mean = state["mean"].to(device)
-        self.var = state["var"].to(device)
-        self.count = state["count"].to(device)
+        self.mean = state["mean"].to(device, copy=True)
+        self.var = state["var"].to(device, copy=True)
+        self.count = state["count"].to(device, copy=True)
 
 
-class ObsNormalizer:
+class ObsNormalizer(_MemberStates):
     """``clip((obs - mean) / sqrt(var + eps))`` with running statistics.
 
     The learner folds a rollout's observations into the statistics once per rollout
@@ -100,15 +130,17 @@ class ObsNormalizer:
             return obs
         return ((obs - self._mean[k]) / self._std[k]).clamp(-self.clip, self.clip)
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
+    def state_dict(self) -> State:
+        """The running statistics of all K members (``RunningMeanStd.state_dict``)."""
         return self.rms.state_dict()
 
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+    def load_state_dict(self, state: State) -> None:
+        """Restore the statistics from ``state_dict()``."""
         self.rms.load_state_dict(state)
         self._refresh()
 
 
-class RewardNormalizer:
+class RewardNormalizer(_MemberStates):
     """Scale rewards by the running std of the discounted return (SB3 VecNormalize style).
 
     Applied to a whole rollout after any relabelling: the discounted returns are
@@ -151,9 +183,15 @@ class RewardNormalizer:
         std = torch.sqrt(self.rms.var + self.eps).to(rewards.dtype).reshape(1, k, 1)
         return (rewards / std).clamp(-self.clip, self.clip)
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
+    def reset_returns(self) -> None:
+        """Forget the discounted returns in progress (the envs were reset)."""
+        self.returns.zero_()
+
+    def state_dict(self) -> State:
+        """The return statistics and the discounted returns in progress [K, N]."""
         return {**self.rms.state_dict(), "returns": self.returns}
 
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+    def load_state_dict(self, state: State) -> None:
+        """Restore from ``state_dict()`` (copies)."""
         self.rms.load_state_dict(state)
-        self.returns = state["returns"].to(self.returns.device)
+        self.returns = state["returns"].to(self.returns.device, copy=True)

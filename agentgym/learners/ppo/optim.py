@@ -5,9 +5,15 @@ K independent Adams, provided two things stay per member: the gradient-norm clip
 member's norm sums its actor and critic rows) and the step count, because a member that
 has stopped (target-KL early stop, a non-finite reward) must not move at all, not even
 by its momentum.
+
+Its state saves and loads whole (``state_dict``) or per member (``member_state_dict``,
+the state of a one-member optimiser), so a population member's checkpoint resumes as a
+single learner.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 
@@ -73,11 +79,38 @@ class StackedAdam:
         self.param.sub_(torch.where(rows, lr * update, 0.0))
 
     def state_dict(self) -> dict[str, torch.Tensor]:
+        """The moments ``exp_avg``, ``exp_avg_sq`` [R, P] and each member's ``steps`` [K]."""
         return {"exp_avg": self.exp_avg, "exp_avg_sq": self.exp_avg_sq, "steps": self.steps}
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore from ``state_dict()`` (copied to the parameter's device: the moments are
+        updated in place, so they must not be shared with the source)."""
         device = self.param.device
-        self.exp_avg = state["exp_avg"].to(device)
-        self.exp_avg_sq = state["exp_avg_sq"].to(device)
-        self.steps = state["steps"].to(device)
+        self.exp_avg = state["exp_avg"].to(device, copy=True)
+        self.exp_avg_sq = state["exp_avg_sq"].to(device, copy=True)
+        self.steps = state["steps"].to(device, copy=True)
         self._lockstep = bool((self.steps == self.steps[0]).all())
+
+    def _rows(self, k: int) -> torch.Tensor:
+        """Member k's rows, in row order (its actor, then its critic)."""
+        return torch.nonzero(self.row_member == k).squeeze(1)
+
+    def member_state_dict(self, k: int) -> dict[str, torch.Tensor]:
+        """Member k's state, as the ``state_dict()`` of a one-member optimiser (copies)."""
+        rows = self._rows(k)
+        return {
+            "exp_avg": self.exp_avg[rows].clone(),
+            "exp_avg_sq": self.exp_avg_sq[rows].clone(),
+            "steps": self.steps[k : k + 1].clone(),
+        }
+
+    def load_member_state_dicts(self, states: Sequence[dict[str, torch.Tensor]]) -> None:
+        """Restore all K members from their ``member_state_dict``s, in member order."""
+        device = self.param.device
+        exp_avg, exp_avg_sq = torch.empty_like(self.exp_avg), torch.empty_like(self.exp_avg_sq)
+        for k, state in enumerate(states):
+            rows = self._rows(k)
+            exp_avg[rows] = state["exp_avg"].to(device)
+            exp_avg_sq[rows] = state["exp_avg_sq"].to(device)
+        steps = torch.cat([state["steps"] for state in states])
+        self.load_state_dict({"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "steps": steps})

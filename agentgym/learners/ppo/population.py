@@ -109,15 +109,9 @@ class Population(PPO):
         """Continue a population from each member's ``checkpoints/latest.pt``."""
         states = [load_checkpoint(Path(d) / "checkpoints" / LATEST) for d in run_dirs]
         configs = [PPOConfig.from_dict(s["config"]) for s in states]
-        pop = cls.__new__(cls)
-        pop._setup(
-            configs,
-            [Path(d) for d in run_dirs],
-            [None] * len(configs),
-            resume_step=int(states[0]["global_step"]),
+        return cls._from_checkpoints(
+            states, configs, [Path(d) for d in run_dirs], [None] * len(configs)
         )
-        pop._load_member_states(states)
-        return pop
 
 
 def train_population(

@@ -32,6 +32,24 @@ class Batch(NamedTuple):
     valid: torch.Tensor
 
 
+class Minibatch(NamedTuple):
+    """Every member's samples of one minibatch, each tensor [K, M, ...] (M =
+    ``minibatch_size``); an epoch's minibatches are stacked as [NM, K, M, ...]."""
+
+    obs: torch.Tensor
+    actions: torch.Tensor
+    logprobs: torch.Tensor
+    """Log-probabilities under the rollout policy."""
+    advantages: torch.Tensor
+    """Normalised per member and minibatch when ``norm_adv``."""
+    returns: torch.Tensor
+    values: torch.Tensor
+    """Values under the rollout's critic (the centre of the value clip)."""
+    weights: torch.Tensor
+    """Each sample's weight in its member's mean loss: 1 / (valid samples) for a valid
+    sample of a training member, else 0."""
+
+
 def policy_loss(advantages: torch.Tensor, ratio: torch.Tensor, clip_coef: float) -> torch.Tensor:
     """Per-sample clipped surrogate loss, ``max(-A r, -A clip(r, 1 - c, 1 + c))``."""
     return torch.max(-advantages * ratio, -advantages * ratio.clamp(1 - clip_coef, 1 + clip_coef))
@@ -46,6 +64,36 @@ def value_loss(
         return 0.5 * unclipped
     clipped = (old + (new - old).clamp(-clip_coef, clip_coef) - returns) ** 2
     return 0.5 * torch.max(unclipped, clipped)
+
+
+def kl_estimate(ratio: torch.Tensor, logratio: torch.Tensor) -> torch.Tensor:
+    """Per-sample estimate of KL(old || new) from the ratio ``r`` and ``log r``, ``(r - 1) -
+    log r`` (Schulman's low-variance estimator, http://joschu.net/blog/kl-approx.html)."""
+    return (ratio - 1) - logratio
+
+
+def clipped(ratio: torch.Tensor, clip_coef: float) -> torch.Tensor:
+    """1.0 where the ratio is outside the clip range ``[1 - c, 1 + c]``, else 0.0."""
+    return ((ratio - 1).abs() > clip_coef).float()
+
+
+def minibatch_rows(
+    config: PPOConfig, samples: int, generators: Sequence[torch.Generator], device: torch.device
+) -> torch.Tensor:
+    """Rows of the [K*B, F] sample table (B = ``samples`` per member) in every minibatch
+    of an update, [E, NM, K, M]: each member permutes its own samples every epoch, drawing
+    from its own generator."""
+    k, b = len(generators), samples
+    perms = torch.stack(
+        [
+            torch.stack([torch.randperm(b, generator=g, device=device) for g in generators])
+            for _ in range(config.update_epochs)
+        ]
+    )  # [E, K, B]
+    perms = perms + (torch.arange(k, device=device) * b).view(1, k, 1)
+    return perms.view(
+        config.update_epochs, k, config.num_minibatches, config.minibatch_size
+    ).transpose(1, 2)
 
 
 def ppo_update(
@@ -86,17 +134,7 @@ def ppo_update(
         ],
         dim=-1,
     ).reshape(k * b, -1)
-    # Minibatch order: each member draws its own permutations from its own generator.
-    perms = torch.stack(
-        [
-            torch.stack([torch.randperm(b, generator=g, device=device) for g in generators])
-            for _ in range(config.update_epochs)
-        ]
-    )  # [E, K, B]
-    perms = perms + (torch.arange(k, device=device) * b).view(1, k, 1)
-    perms = perms.view(config.update_epochs, k, config.num_minibatches, mb).transpose(
-        1, 2
-    )  # [E, NM, K, M]
+    indices = minibatch_rows(config, b, generators, device)  # [E, NM, K, M]
 
     active = active.clone()
     all_active = bool(active.all())
@@ -110,7 +148,7 @@ def ppo_update(
         for epoch in range(config.update_epochs):
             # Gather and prepare every minibatch of the epoch at once ([NM, K, M, ...]); the
             # loop below then only selects, so its per-minibatch Python work is the model.
-            rows = table[perms[epoch].reshape(-1)].view(nm, k, mb, -1)
+            rows = table[indices[epoch].reshape(-1)].view(nm, k, mb, -1)
             obs_e = rows[..., :obs_width].reshape(nm, k, mb, *batch.obs.shape[2:])
             act_e = rows[..., obs_width : obs_width + act_width]
             act_e = (
@@ -129,16 +167,18 @@ def ppo_update(
             # Each member's loss is its mean over valid samples; their sum has each member's
             # own gradient. Stopped members weigh 0.
             weight_e = valid_e * (active.view(1, k, 1) / count_e)
+            epoch_batch = Minibatch(obs_e, act_e, old_logp_e, adv_e, ret_e, old_v_e, weight_e)
             for j in range(nm):
-                out, new_v = net(obs_e[j])
-                new_logp, entropy = log_prob_entropy(net, out, act_e[j])
-                logratio = new_logp - old_logp_e[j]
+                minibatch = Minibatch(*(x[j] for x in epoch_batch))
+                out, new_v = net(minibatch.obs)
+                new_logp, entropy = log_prob_entropy(net, out, minibatch.actions)
+                logratio = new_logp - minibatch.logprobs
                 ratio = logratio.exp()
-                pg = policy_loss(adv_e[j], ratio, config.clip_coef)
-                vl = value_loss(new_v, old_v_e[j], ret_e[j], clip_v)
+                pg = policy_loss(minibatch.advantages, ratio, config.clip_coef)
+                vl = value_loss(new_v, minibatch.values, minibatch.returns, clip_v)
                 per_sample = pg + config.vf_coef * vl - config.ent_coef * entropy
                 net.zero_grad_()
-                (per_sample * weight_e[j]).sum().backward()
+                (per_sample * minibatch.weights).sum().backward()
                 norms = optimizer.clip_grad_norm(config.max_grad_norm)
                 optimizer.step(lr, active, all_active)
             # Statistics of the epoch's last minibatch (CleanRL's choice), which also drive
@@ -146,14 +186,13 @@ def ppo_update(
             # the update itself at small minibatch sizes.
             with torch.no_grad():
                 w = valid_e[-1] / count_e[-1]
-                # Schulman's low-variance KL estimator, http://joschu.net/blog/kl-approx.html
-                approx_kl = (((ratio - 1) - logratio) * w).sum(1)
+                approx_kl = (kl_estimate(ratio, logratio) * w).sum(1)
                 stats = {
                     "loss/policy": (pg * w).sum(1),
                     "loss/value": (vl * w).sum(1),
                     "loss/entropy": (entropy * w).sum(1),
                     "approx_kl": approx_kl,
-                    "clipfrac": (((ratio - 1).abs() > config.clip_coef).float() * w).sum(1),
+                    "clipfrac": (clipped(ratio, config.clip_coef) * w).sum(1),
                     "grad_norm": norms,
                     "epochs": torch.full((k,), float(epoch + 1), device=device) * active,
                 }
