@@ -111,7 +111,13 @@ def check_fields(cls: type, keys: Iterable[str]) -> None:
 
 def config_from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
     """Rebuild a config dataclass from plain data (YAML, JSON): unknown keys are an error
-    (``check_fields``) and lists become tuples where the field is a tuple."""
+    (``check_fields``) and lists become tuples where the field is a tuple.
+
+    A class may name ``RENAMED_FIELDS`` (old name -> new name): data written before a
+    rename (run folders, checkpoints) still loads, under the new names.
+    """
+    renamed: Mapping[str, str] = getattr(cls, "RENAMED_FIELDS", {})
+    data = {renamed.get(key, key): value for key, value in data.items()}
     check_fields(cls, data)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     values: dict[str, Any] = {}

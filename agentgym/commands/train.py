@@ -14,6 +14,7 @@ field is an option below; its help is the field's docstring.
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields as dataclasses_fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,20 +26,64 @@ HELP = "train PPO (ours, a population, or SB3's) on an env and reward; writes a 
 ALIASES = {"env_id": "--env", "total_steps": "--steps", "reward": "--reward"}
 
 
-def _config_options() -> list[FieldOption]:
-    from agentgym.learners.ppo.config import PPOConfig
+def _config_groups() -> list[tuple[str, list[str], list[FieldOption]]]:
+    """One option group per config class of the registered learners: (class name, the
+    learners that use it, the fields no earlier group has). A field an earlier group
+    already has, with another default here, gets that default named in its help."""
+    from dataclasses import replace
+
+    from agentgym.learners import LEARNER_CONFIGS
     from agentgym.runs.options import dataclass_options
 
-    return dataclass_options(PPOConfig)
+    users: dict[type, list[str]] = {}
+    for name in LEARNER_CONFIGS:
+        users.setdefault(LEARNER_CONFIGS.get(name), []).append(name)
+    seen: dict[str, int] = {}  # field -> index in groups[0][2] or a later group
+    groups: list[tuple[str, list[str], list[FieldOption]]] = []
+    for cls in sorted(users, key=lambda c: c.__name__ != "PPOConfig"):
+        fresh = []
+        for opt in dataclass_options(cls):
+            if opt.name not in seen:
+                seen[opt.name] = len(groups)
+                fresh.append(opt)
+                continue
+            owner = groups[seen[opt.name]][2]
+            i = next(j for j, o in enumerate(owner) if o.name == opt.name)
+            if owner[i].default != opt.default and opt.name not in ALIASES:
+                note = f"{', '.join(users[cls])}: {opt.default!r}"
+                joined = "; ".join(filter(None, [owner[i].other_defaults, note]))
+                owner[i] = replace(owner[i], other_defaults=joined)
+        groups.append((cls.__name__, users[cls], fresh))
+    return groups
 
 
-def _agent_options() -> list[FieldOption]:
-    """AgentPPOConfig fields that PPOConfig lacks (--learner agent-ppo only)."""
-    from agentgym.learners.agent.config import AgentPPOConfig
-    from agentgym.runs.options import dataclass_options
+def _learner_names() -> list[str]:
+    from agentgym.learners import LEARNERS
 
-    shared = {o.name for o in _config_options()}
-    return [o for o in dataclass_options(AgentPPOConfig) if o.name not in shared]
+    return LEARNERS.names()
+
+
+def check_flags(learner: str, values: dict[str, Any]) -> None:
+    """Flags of another learner's config are an error that names the learners they fit."""
+    from agentgym.learners import LEARNER_CONFIGS
+
+    LEARNER_CONFIGS.check(learner)
+    own = {f.name for f in dataclasses_fields(LEARNER_CONFIGS.get(learner))}
+    foreign = sorted(set(values) - own)
+    if foreign:
+        fits = [
+            n
+            for n in LEARNER_CONFIGS
+            if foreign[0] in {f.name for f in dataclasses_fields(LEARNER_CONFIGS.get(n))}
+        ]
+        flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
+        raise ValueError(
+            f"{flags}: not a setting of --learner {learner} (it is of --learner {' | '.join(fits)})"
+        )
+
+
+def _all_options() -> list[FieldOption]:
+    return [opt for _, _, options in _config_groups() for opt in options]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +105,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "give it once per member with --learner population (default: env)",
     )
     main.add_argument(
-        "--learner", default="ppo", help="ppo | population | sb3-ppo | agent-ppo (default: ppo)"
+        "--learner",
+        default=None,
+        help=f"{' | '.join(_learner_names())} (default: the env's preset's learner, else ppo)",
     )
     main.add_argument(
         "--steps",
@@ -88,22 +135,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR",
         help="continue the run in RUN_DIR from its last checkpoint",
     )
-    group = parser.add_argument_group("PPOConfig (every field; help from its docstring)")
-    add_options(group, _config_options(), skip=ALIASES)
-    agent = parser.add_argument_group(
-        "AgentPPOConfig (--learner agent-ppo; also takes the shared "
-        "PPOConfig fields such as --learning-rate, --seed)"
+    main.add_argument(
+        "--no-preset",
+        action="store_true",
+        help="ignore the env's training preset (agentgym.presets) and start from the "
+        "learner's defaults",
     )
-    add_options(agent, _agent_options(), skip=ALIASES)
+    for index, (name, learners, options) in enumerate(_config_groups()):
+        title = f"{name} (--learner {' | '.join(learners)}; help from each field's docstring)"
+        if index:
+            title += "; also takes the fields above that it shares"
+        add_options(parser.add_argument_group(title), options, skip=ALIASES)
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
     import sys
 
     import gymnasium as gym
     from rich.console import Console
 
     from agentgym.catalog import renders
+    from agentgym.learners import LEARNER_CONFIGS
+    from agentgym.presets import resolve
     from agentgym.registry import UnknownNameError
     from agentgym.rewards import RewardSpecError
     from agentgym.runs.options import given_values
@@ -113,13 +167,7 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console()
     err_console = Console(stderr=True, soft_wrap=True)  # no wrapping inside paths and names
-    values = given_values(args, [o for o in _config_options() if o.name not in ALIASES])
-    agent_values = given_values(args, _agent_options())
-    if agent_values and args.learner != "agent-ppo" and not args.resume:
-        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(agent_values))
-        err_console.print(f"[red]error:[/red] {flags} only apply to --learner agent-ppo")
-        return 2
-    values.update(agent_values)
+    values = given_values(args, [o for o in _all_options() if o.name not in ALIASES])
     for name in ("env_id", "total_steps"):
         if hasattr(args, name):
             values[name] = getattr(args, name)
@@ -135,17 +183,20 @@ def run(args: argparse.Namespace) -> int:
             resume = True
         else:
             values.setdefault("env_id", "agentgym/Reach-v0")
+            plan = resolve(values["env_id"], args.learner, values, use_preset=not args.no_preset)
+            check_flags(plan.learner, values)
             if values.get("rollout_backend") == "vllm":  # before a run folder is made
                 from agentgym.learners.agent import require_vllm_rollouts
 
                 require_vllm_rollouts()
-            if (
-                "video" not in values and args.learner != "agent-ppo"
-            ):  # a report shows an evaluation video when the env renders
-                values["video"] = renders(values["env_id"])
+            values = plan.values
+            fields = {f.name for f in dataclasses.fields(LEARNER_CONFIGS.get(plan.learner))}
+            if "video" in fields and "video" not in values:
+                values["video"] = renders(values["env_id"])  # the report shows an eval video
             run_dir = start_training_run(
-                learner=args.learner,
+                learner=plan.learner,
                 values=values,
+                preset=plan.record(),
                 rewards=args.reward or [],
                 seeds=args.seeds or [],
                 out=args.out,

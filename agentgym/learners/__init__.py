@@ -17,13 +17,35 @@ from agentgym.learners.base import Learner
 from agentgym.registry import Registry, lazy_exports
 
 LEARNERS: Registry[type[Learner]] = Registry("learner")
-LEARNERS.register("ppo", "agentgym.learners.ppo.learner:PPO")
-LEARNERS.register("population", "agentgym.learners.ppo.population:Population")
-LEARNERS.register("sb3-ppo", "agentgym.learners.sb3.learner:SB3Trainer")
-LEARNERS.register("agent-ppo", "agentgym.learners.agent.learner:AgentPPO")
+"""``--learner`` name -> the learner class (imports torch when looked up)."""
+LEARNER_CONFIGS: Registry[type] = Registry("learner")
+"""``--learner`` name -> its config dataclass, from a light module (for CLI options)."""
+
+
+def register_learner(name: str, learner: str, config: str) -> None:
+    """Register a learner: ``"module:Class"`` of the class and of its config dataclass."""
+    LEARNERS.register(name, learner)
+    LEARNER_CONFIGS.register(name, config)
+
+
+register_learner("ppo", "agentgym.learners.ppo.learner:PPO", "agentgym.learners.ppo.config:PPOConfig")
+register_learner(
+    "population",
+    "agentgym.learners.ppo.population:Population",
+    "agentgym.learners.ppo.config:PPOConfig",
+)
+register_learner(
+    "sb3-ppo", "agentgym.learners.sb3.learner:SB3Trainer", "agentgym.learners.ppo.config:PPOConfig"
+)
+register_learner(
+    "agent-ppo",
+    "agentgym.learners.agent.learner:AgentPPO",
+    "agentgym.learners.agent.config:AgentPPOConfig",
+)
 
 __all__ = [
     "LEARNERS",
+    "LEARNER_CONFIGS",
     "PPO",
     "Learner",
     "PPOConfig",

@@ -26,6 +26,8 @@ class FieldOption:
     annotation: str
     default: Any
     help: str
+    other_defaults: str = ""
+    """Defaults of the same field under other learners, shown after the default."""
 
     @property
     def flag(self) -> str:
@@ -77,7 +79,8 @@ def add_options(
         default_text = "None" if opt.default is None else repr(opt.default)
         if isinstance(opt.default, tuple):
             default_text = " ".join(str(v) for v in opt.default)
-        help_text = f"{opt.help} (default: {default_text})".replace("%", "%%")
+        others = f"; {opt.other_defaults}" if opt.other_defaults else ""
+        help_text = f"{opt.help} (default: {default_text}{others})".replace("%", "%%")
         # SUPPRESS: an option not given is absent from the namespace, so an explicit
         # "none" (target_kl) differs from "not given" (the dataclass default applies).
         kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "dest": opt.name, "help": help_text}

@@ -70,6 +70,7 @@ def start_training_run(
     overwrite: bool = False,
     argv: Sequence[str] | None = None,
     command: str = "train",
+    preset: dict[str, Any] | None = None,
 ) -> RunDir:
     """Validate a training request and write its run folder (config.yaml, manifest.json).
 
@@ -78,7 +79,8 @@ def start_training_run(
     ``values["seed"]`` for every member). Raises ValueError (a bad config value, naming
     the field), UnknownNameError (learner), gymnasium.error.Error (env id),
     RewardSpecError (reward spec) or RunExistsError (the folder), all before any file
-    is written.
+    is written. ``preset`` records which training preset the values came from and which
+    fields the user overrode (``agentgym.presets.Resolved.record``).
     """
     cls = learner_class(learner)
     given = list(rewards) or ([values["reward"]] if "reward" in values else [])
@@ -101,6 +103,7 @@ def start_training_run(
         "env_id": config.env_id,
         "rewards": rewards,
         "seeds": [int(s) for s in seeds],
+        "preset": preset or {"name": None, "overrides": sorted(values)},
         "config": config_to_dict(config),
     }
     run = RunDir.create(

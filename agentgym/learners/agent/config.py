@@ -4,6 +4,7 @@ one-line docstring that ``agentgym train --learner agent-ppo --help`` shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from agentgym.config_fields import check_choice, check_ints, check_range, field_error
 
@@ -82,10 +83,17 @@ class AgentPPOConfig:
     """Greedy held-out episodes per evaluation (0: none)."""
     eval_greedy: bool = False
     """Evaluate with greedy decoding (else sampled, from a fixed evaluation seed)."""
-    eval_every: int = 0
-    """Updates between evaluations (0: only at the start and the end)."""
-    checkpoint_every: int = 1
-    """Updates between checkpoints (0: only at the end)."""
+    eval_every_updates: int = 0
+    """PPO updates between evaluations (0: only at the start and the end)."""
+    checkpoint_every_updates: int = 1
+    """PPO updates between checkpoints (0: only at the end)."""
+
+    # PPOConfig's eval_every / checkpoint_every count env steps; agent PPO counts updates,
+    # so its fields carry their own names (run folders of 0.1 load through this map).
+    RENAMED_FIELDS: ClassVar[dict[str, str]] = {
+        "eval_every": "eval_every_updates",
+        "checkpoint_every": "checkpoint_every_updates",
+    }
 
     def __post_init__(self) -> None:
         positive = (

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from agentgym.config_fields import config_from_dict
 from agentgym.learners.agent.config import AgentPPOConfig
 from agentgym.learners.agent.episodes import (
     Episode,
@@ -390,10 +391,10 @@ class AgentPPO:
                 time.time() - start_time, 1e-9
             )
             done = self.global_step >= cfg.total_steps
-            if done or (cfg.eval_every and self.updates % cfg.eval_every == 0):
+            if done or (cfg.eval_every_updates and self.updates % cfg.eval_every_updates == 0):
                 row.update(self.evaluate())
             if self.run_dir is not None and (
-                done or (cfg.checkpoint_every and self.updates % cfg.checkpoint_every == 0)
+                done or (cfg.checkpoint_every_updates and self.updates % cfg.checkpoint_every_updates == 0)
             ):
                 self.save(self.run_dir / "checkpoints" / LATEST)
             if self._log(row, callback) is False:
@@ -448,7 +449,9 @@ class AgentPPO:
         """Continue the run in ``run_dir`` from ``checkpoints/latest.pt``."""
         run_dir = Path(run_dir)
         state = load_checkpoint(run_dir / "checkpoints" / LATEST)
-        return cls(AgentPPOConfig(**state["config"]), run_dir=run_dir, resume_state=state)
+        return cls(
+            config_from_dict(AgentPPOConfig, state["config"]), run_dir=run_dir, resume_state=state
+        )
 
     def close(self) -> None:
         self.sampler.close()

@@ -1,0 +1,130 @@
+"""Search a task's PPO preset with optuna (TPE), scored by the human reward's success.
+
+    python -m agentgym.presets.tune --env agentgym/Reach-v0 --steps 100000 --trials 24
+
+Each trial trains the env's own (human) reward on ``--seeds`` seeds at once (the
+population learner: one process, networks batched, so a trial costs about one run) for
+``--steps`` env steps and scores the mean evaluation success, then the mean evaluation
+return to break ties. The study lives in an SQLite file (``--storage``), so a stopped
+search resumes where it was; the best trial's settings and its measured success are
+printed as a ``Preset(...)`` to paste into the family's presets.py, and written as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SPACE: dict[str, tuple[str, Any]] = {
+    "num_envs": ("categorical", (16, 32, 64)),
+    "num_steps": ("categorical", (8, 16, 32)),
+    "learning_rate": ("log", (3e-4, 1e-2)),
+    "gamma": ("categorical", (0.8, 0.9, 0.95, 0.98)),
+    "gae_lambda": ("categorical", (0.8, 0.9, 0.95)),
+    "init_log_std": ("float", (-2.0, -0.3)),
+    "update_epochs": ("categorical", (5, 10, 20)),
+    "num_minibatches": ("categorical", (1, 2, 4)),
+    "max_grad_norm": ("categorical", (0.5, 1.0, 5.0)),
+}
+"""PPOConfig fields searched, with optuna's kind of distribution and its range."""
+
+
+def suggest(trial: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, (kind, choices) in SPACE.items():
+        if kind == "categorical":
+            values[name] = trial.suggest_categorical(name, list(choices))
+        elif kind == "log":
+            values[name] = trial.suggest_float(name, *choices, log=True)
+        else:
+            values[name] = trial.suggest_float(name, *choices)
+    return values
+
+
+def score(
+    env_id: str, values: dict[str, Any], steps: int, seeds: list[int], eval_episodes: int
+) -> dict[str, float]:
+    """Mean evaluation success and return of the env's reward over ``seeds``, one batched run."""
+    from agentgym.learners.ppo import Population, PPOConfig
+
+    base = PPOConfig(
+        env_id=env_id,
+        reward="env",
+        total_steps=steps,
+        seed=seeds[0],
+        device="cpu",
+        eval_episodes=eval_episodes,
+        checkpoint_every=0,
+        **values,
+    )
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        dirs = [Path(tmp) / f"s{s}" for s in seeds]
+        population = Population(base, ["env"] * len(seeds), seeds, dirs)
+        try:
+            finals = population.learn_all()
+        finally:
+            population.close()
+    success = [float(f.get("eval/success_rate") or 0.0) for f in finals]
+    returns = [float(f.get("eval/mean_return") or 0.0) for f in finals]
+    return {
+        "success": sum(success) / len(success),
+        "return": sum(returns) / len(returns),
+        "wall_s": time.perf_counter() - start,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    import optuna
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--steps", type=int, required=True, help="env steps per trial and seed")
+    parser.add_argument("--trials", type=int, default=24)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--eval-episodes", type=int, default=20)
+    parser.add_argument("--storage", default=None, help="sqlite file (default: runs/tune-<env>.db)")
+    parser.add_argument("--out", default=None, help="JSON of the best trial")
+    args = parser.parse_args(argv)
+    short = args.env.split("/")[-1]
+    storage = Path(args.storage or f"runs/tune-{short}.db")
+    storage.parent.mkdir(parents=True, exist_ok=True)
+    study = optuna.create_study(
+        study_name=f"{short}-{args.steps}",
+        storage=f"sqlite:///{storage}",
+        load_if_exists=True,
+        directions=["maximize"],
+        sampler=optuna.samplers.TPESampler(seed=0),
+    )
+
+    def objective(trial: Any) -> float:
+        result = score(args.env, suggest(trial), args.steps, args.seeds, args.eval_episodes)
+        for key, value in result.items():
+            trial.set_user_attr(key, value)
+        # Success decides; the return (negative distances, costs) only orders equal successes.
+        return result["success"] + 1e-3 * max(min(result["return"], 1e3), -1e3) / 1e3
+
+    done = len([t for t in study.trials if t.state.name == "COMPLETE"])
+    study.optimize(objective, n_trials=max(args.trials - done, 0))
+    best = study.best_trial
+    report = {
+        "env_id": args.env,
+        "steps": args.steps,
+        "seeds": args.seeds,
+        "trials": len(study.trials),
+        "best": best.params,
+        "measured": best.user_attrs,
+    }
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
