@@ -254,6 +254,7 @@ class CandidateStages:
             None,
             "",
             success=final.get("eval/success_rate") or 0.0,
+            fitness=final.get("eval/fitness"),
             mean_return=final.get("eval/mean_return"),
             episode_length=final.get("eval/mean_length"),
             step=step,
