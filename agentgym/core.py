@@ -4,7 +4,8 @@ A subclass implements ``_reset`` and ``_step``; each returns Gymnasium's tuple w
 ``info["reward_state"]`` (the TaskSpec's variables) and ``info["success"]``, and
 ``_step`` also ``info["env_reward_terms"]`` (the env's own reward components, which sum
 to its reward). ``step`` then applies the reward model chosen by ``reward=`` and
-publishes ``info["env_reward"]`` and ``info["reward_terms"]``.
+publishes ``info["env_reward"]``, ``info["reward_terms"]`` and ``info["fitness"]`` (the
+task fitness of the episode so far, from ``_fitness``; privileged like the success flag).
 """
 
 from __future__ import annotations
@@ -72,11 +73,19 @@ class TaskEnv(gym.Env):
     def _step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         raise NotImplementedError  # abstract: every TaskEnv defines its own dynamics
 
+    def _fitness(self, info: dict[str, Any]) -> float:
+        """The task fitness (``TaskSpec.fitness``) of the episode so far, called after
+        ``_reset`` and after every ``_step`` with their info. The default is the success
+        flag; envs with a continuous measure override it (and keep what they need from the
+        episode's start)."""
+        return float(bool(info.get("success", False)))
+
     # -- the contract -------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         obs, info = self._reset(seed=seed, options=options)
         info.setdefault("success", False)
+        info["fitness"] = float(self._fitness(info))
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -90,6 +99,7 @@ class TaskEnv(gym.Env):
         info.pop("env_reward_terms", None)
         info["env_reward"] = float(env_reward)
         info["reward_terms"] = terms
+        info["fitness"] = float(self._fitness(info))
         return obs, reward, terminated, truncated, info
 
     def render_frame(self) -> np.ndarray:

@@ -1,8 +1,9 @@
 """What an env tells a reward designer about itself.
 
-A ``TaskSpec`` holds the instruction, the success criterion and the state variables a
-reward may read. Privileged values (the success flag, the env's own reward) are never
-state variables, so a generated reward cannot read the answer.
+A ``TaskSpec`` holds the instruction, the success criterion, the task fitness (a
+continuous "how well was the task done", Eureka's F), how episodes end, and the state
+variables a reward may read. Privileged values (the success flag, the fitness, the env's
+own reward) are never state variables, so a generated reward cannot read the answer.
 """
 
 from __future__ import annotations
@@ -14,7 +15,18 @@ from typing import Any
 import numpy as np
 
 # Names an env may put in info but which must never reach a reward program.
-PRIVILEGED_NAMES = frozenset({"success", "is_success", "env_reward", "reward", "reward_terms"})
+PRIVILEGED_NAMES = frozenset(
+    {"success", "is_success", "fitness", "env_reward", "reward", "reward_terms"}
+)
+
+SUCCESS_FITNESS = (
+    "the success flag at the episode's end (1 or 0): the task has no natural continuous "
+    "measure of how well it was done"
+)
+"""``TaskSpec.fitness`` of tasks whose fitness is their success."""
+
+TERMINATIONS = ("", "never", "failure", "success", "success_or_failure")
+"""Values of ``TaskSpec.termination``: what ends an episode before its time limit."""
 
 NUMERIC_DTYPES = ("float32", "float64", "int32", "int64", "bool")
 TEXT_DTYPES = ("str",)
@@ -40,7 +52,8 @@ class StateVar:
             raise ValueError(f"StateVar.name must be a Python identifier, got {self.name!r}")
         if self.name in PRIVILEGED_NAMES:
             raise ValueError(
-                f"StateVar.name {self.name!r} is privileged (success flag or env reward) "
+                f"StateVar.name {self.name!r} is privileged (success flag, fitness or env "
+                "reward) "
                 "and may not be exposed to a reward"
             )
         if self.dtype not in NUMERIC_DTYPES + TEXT_DTYPES:
@@ -94,6 +107,16 @@ class TaskSpec:
     """Env family: robotics, manipulation, vlm, text, web, tools."""
     tags: tuple[str, ...] = field(default_factory=tuple)
     """Free-form tags used for retrieval of few-shot examples."""
+    fitness: str = SUCCESS_FITNESS
+    """One line: the task fitness, a privileged continuous score of how well an episode did
+    the task (Eureka's F). The env reports it as ``info["fitness"]`` every step (the
+    episode's value so far; its value at the episode's end is the episode's). Search ranks
+    candidates of equal success rate by it."""
+    termination: str = ""
+    """What ends an episode before its time limit: "never" (it only truncates), "failure",
+    "success", "success_or_failure", or "" (not declared). A reward that is the same
+    nonzero constant on every step still teaches through it (an alive bonus when episodes
+    end on failure, a cost per step when they end on success)."""
 
     def __post_init__(self) -> None:
         names = [v.name for v in self.state]
@@ -106,6 +129,13 @@ class TaskSpec:
             raise ValueError(f"TaskSpec {self.name!r}: instruction must be non-empty")
         if not self.success.strip():
             raise ValueError(f"TaskSpec {self.name!r}: success criterion must be non-empty")
+        if not self.fitness.strip():
+            raise ValueError(f"TaskSpec {self.name!r}: fitness must be a non-empty sentence")
+        if self.termination not in TERMINATIONS:
+            raise ValueError(
+                f"TaskSpec {self.name!r}: termination must be one of {TERMINATIONS}, "
+                f"got {self.termination!r}"
+            )
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -138,6 +168,8 @@ class TaskSpec:
             "name": self.name,
             "instruction": self.instruction,
             "success": self.success,
+            "fitness": self.fitness,
+            "termination": self.termination,
             "action_meaning": self.action_meaning,
             "family": self.family,
             "tags": list(self.tags),

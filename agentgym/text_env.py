@@ -240,6 +240,7 @@ class TextTaskEnv(TaskEnv):
         info.pop("env_reward_terms", None)
         info["env_reward"] = float(env_reward)
         info["reward_terms"] = terms
+        info["fitness"] = float(self._fitness(info))
         return obs, reward, terminated, truncated, info
 
     def render(self) -> str | None:

@@ -62,11 +62,18 @@ class PromptBuilder:
         ]
 
     def reflection(
-        self, source: str, series: Mapping[str, Sequence[float]], checkpoints: int
+        self,
+        source: str,
+        series: Mapping[str, Sequence[float]],
+        checkpoints: int,
+        fitness: str = "",
     ) -> str:
-        """Eureka's reward reflection: component statistics after training."""
+        """Eureka's reward reflection: component statistics after training; ``fitness``
+        says what the ``task_fitness`` series measures (``TaskSpec.fitness``)."""
         clean = {k: [float(v) for v in vals] for k, vals in series.items() if len(vals)}
-        return self.render("reflection.j2", source=source, series=clean, checkpoints=checkpoints)
+        return self.render(
+            "reflection.j2", source=source, series=clean, checkpoints=checkpoints, fitness=fitness
+        )
 
     def error(self, source: str, code: str, message: str) -> str:
         """Feedback for a program that failed vetting or training."""

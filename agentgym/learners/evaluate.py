@@ -54,11 +54,12 @@ def run_episodes(
 ) -> dict[str, Any]:
     """Run ``episodes`` episodes (reset seeds seed, seed+1, ...) with ``policy(obs [1, D])``.
 
-    Returns success_rate (when the env reports ``info["success"]``), mean_return (the
-    env's own reward), mean_length, and video (the path written, if any).
+    Returns success_rate (when the env reports ``info["success"]``), fitness (the mean
+    task fitness, ``info["fitness"]`` at each episode's end, when the env reports it),
+    mean_return (the env's own reward), mean_length, and video (the path written, if any).
     """
     env, renders = make_eval_env(env_id, video_path is not None, width, height)
-    returns, lengths, successes = [], [], []
+    returns, lengths, successes, fitnesses = [], [], [], []
     frames: list[np.ndarray] = []
     try:
         for episode in range(episodes):
@@ -79,6 +80,8 @@ def run_episodes(
             lengths.append(steps)
             if "success" in info:
                 successes.append(float(info["success"]))
+            if "fitness" in info:
+                fitnesses.append(float(info["fitness"]))
         fps = int(env.metadata.get("render_fps") or 30)
     finally:
         env.close()
@@ -88,6 +91,8 @@ def run_episodes(
     }
     if successes:
         result["success_rate"] = float(np.mean(successes))
+    if fitnesses:
+        result["fitness"] = float(np.mean(fitnesses))
     if frames and video_path is not None:
         result["video"] = str(write_video(frames, Path(video_path), fps))
     return result

@@ -35,6 +35,9 @@ Gymnasium's, by component: `forward` = forward velocity; `ctrl` = -0.5 |a|^2;
 The forward velocity averaged over the last 2 s of simulation (40 steps) is at least
 1 m/s.
 
+## Fitness
+Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
+
 ## Episode end
 Terminated when unhealthy (Gymnasium's rule); truncated after 1000 steps.
 
@@ -48,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -59,6 +62,8 @@ class AntEnv(ForwardLocomotionTask):
         name="Ant",
         instruction="Make the four-legged ant walk forward (along +x) without flipping over.",
         success="The forward velocity averaged over the last 2 s is at least 1 m/s.",
+        fitness=FORWARD_FITNESS,
+        termination="failure",
         action_meaning="8 floats in [-1, 1]: hip and ankle torques of the four legs.",
         family="robotics",
         tags=("locomotion", "walk", "quadruped", "mujoco", "forward"),

@@ -106,6 +106,9 @@ class CartPoleEnv(ClassicControlTask):
     The pole is still up after 500 steps (`info["success"]` is True at the step that
     reaches 500 without termination).
 
+    ## Fitness
+    `info["fitness"]`: the share of the 500 steps survived so far (1 for a full episode).
+
     ## Episode end
     Terminated when the pole leans beyond 12 degrees or the cart leaves the track;
     truncated after 500 steps.
@@ -124,6 +127,8 @@ class CartPoleEnv(ClassicControlTask):
         name="CartPole",
         instruction="Keep the pole balanced upright on top of the cart by pushing the cart left or right.",
         success="The pole is still upright (within 12 degrees) and the cart on the track after 500 steps.",
+        fitness="the share of the 500-step episode survived (steps before the pole fell / 500)",
+        termination="failure",
         action_meaning="0 pushes the cart to the left, 1 pushes it to the right.",
         family="vlm",
         tags=("cartpole", "balance", "classic-control", "vlm-rm", "discrete"),
@@ -163,6 +168,9 @@ class CartPoleEnv(ClassicControlTask):
         self._steps += 1
         return self._steps >= self.horizon and not terminated
 
+    def _fitness(self, info: dict[str, Any]) -> float:
+        return min(self._steps, self.horizon) / self.horizon
+
 
 class MountainCarEnv(ClassicControlTask):
     """agentgym/MountainCar-v0: drive an underpowered car up a hill (Gymnasium's
@@ -192,6 +200,10 @@ class MountainCarEnv(ClassicControlTask):
     ## Success
     The car reaches the flag (position >= 0.5).
 
+    ## Fitness
+    `info["fitness"]`: the rightmost position reached so far, normalised from the left
+    end of the track (0, at -1.2) to the flag (1, at 0.5).
+
     ## Episode end
     Terminated at the flag; truncated after 200 steps.
 
@@ -208,6 +220,11 @@ class MountainCarEnv(ClassicControlTask):
         name="MountainCar",
         instruction="Drive the car up the right hill to the yellow flag, swinging back and forth to gain momentum.",
         success="The car reaches the flag at position 0.5.",
+        fitness=(
+            "the rightmost position reached in the episode, normalised: 0 at the left end "
+            "of the track (-1.2), 1 at the flag (0.5)"
+        ),
+        termination="success",
         action_meaning="0 accelerates left, 1 does nothing, 2 accelerates right.",
         family="vlm",
         tags=("mountain-car", "momentum", "classic-control", "vlm-rm", "discrete"),
@@ -240,5 +257,13 @@ class MountainCarEnv(ClassicControlTask):
             "goal_position": np.array(np.float32(self.inner.goal_position)),
         }
 
+    def _on_reset(self) -> None:
+        self._max_position = float(self.inner.state[0])
+
     def _success(self, terminated: bool, truncated: bool) -> bool:
+        self._max_position = max(self._max_position, float(self.inner.state[0]))
         return bool(terminated)
+
+    def _fitness(self, info: dict[str, Any]) -> float:
+        low, goal = self.inner.min_position, self.inner.goal_position
+        return float(np.clip((self._max_position - low) / (goal - low), 0.0, 1.0))

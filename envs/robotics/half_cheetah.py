@@ -32,6 +32,9 @@ Gymnasium's, by component: `forward` = forward velocity; `ctrl` = -0.1 |a|^2.
 The forward velocity averaged over the last 2 s of simulation (40 steps) is at least
 3 m/s.
 
+## Fitness
+Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
+
 ## Episode end
 Truncated after 1000 steps; never terminated.
 
@@ -45,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -56,6 +59,8 @@ class HalfCheetahEnv(ForwardLocomotionTask):
         name="HalfCheetah",
         instruction="Make the planar half-cheetah run forward (along +x) as fast as possible.",
         success="The forward velocity averaged over the last 2 s is at least 3 m/s.",
+        fitness=FORWARD_FITNESS,
+        termination="never",
         action_meaning="6 floats in [-1, 1]: torques of back thigh, shin, foot, front thigh, shin, foot.",
         family="robotics",
         tags=("locomotion", "run", "planar", "mujoco", "forward"),

@@ -33,6 +33,9 @@ state value in (-100, 100)).
 The forward velocity averaged over the last 2 s of simulation (250 steps) is at least
 1 m/s.
 
+## Fitness
+Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
+
 ## Episode end
 Terminated when unhealthy (Gymnasium's rule); truncated after 1000 steps.
 
@@ -46,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -57,6 +60,8 @@ class HopperEnv(ForwardLocomotionTask):
         name="Hopper",
         instruction="Make the one-legged hopper hop forward (along +x) without falling over.",
         success="The forward velocity averaged over the last 2 s is at least 1 m/s.",
+        fitness=FORWARD_FITNESS,
+        termination="failure",
         action_meaning="3 floats in [-1, 1]: torques of the thigh, leg and foot joints.",
         family="robotics",
         tags=("locomotion", "hop", "planar", "mujoco", "forward", "balance"),

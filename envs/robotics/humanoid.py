@@ -36,6 +36,9 @@ Gymnasium's, by component: `survive` = 5 while healthy (1 < torso height < 2);
 The forward velocity averaged over the last 2 s of simulation (133 steps) is at least
 1 m/s.
 
+## Fitness
+Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
+
 ## Episode end
 Terminated when unhealthy (Gymnasium's rule); truncated after 1000 steps.
 
@@ -49,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
 from agentgym.spec import StateVar, TaskSpec
 
 JOINTS = (
@@ -143,6 +146,8 @@ class HumanoidEnv(ForwardLocomotionTask):
         name="Humanoid",
         instruction="Make the humanoid walk forward (along +x) without falling down.",
         success="The forward velocity averaged over the last 2 s is at least 1 m/s.",
+        fitness=FORWARD_FITNESS,
+        termination="failure",
         action_meaning="17 floats in [-0.4, 0.4]: joint torques, in the order of joint_pos.",
         family="robotics",
         tags=("locomotion", "walk", "biped", "humanoid", "mujoco", "forward"),

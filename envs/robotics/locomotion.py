@@ -137,17 +137,29 @@ class GymnasiumMujocoTask(TaskEnv, EzPickle):
         self.inner.close()
 
 
+FORWARD_FITNESS = (
+    "forward progress: the root's x displacement in metres from reset to the episode's end"
+)
+"""``TaskSpec.fitness`` of every forward locomotion task."""
+
+
 class ForwardLocomotionTask(GymnasiumMujocoTask):
     """A locomotion task whose success is a forward speed held over a window.
 
     ``info["success"]`` is True at a step when the robot's forward velocity, averaged over
     the last ``WINDOW_SECONDS`` of simulated time, is at least ``target_speed`` m/s.
+    ``info["fitness"]`` is the forward progress so far: the root body's x displacement
+    (``qpos[0]``) since reset, in metres.
     """
 
     target_speed: ClassVar[float]
 
     def _on_reset(self) -> None:
         self._window: deque[float] = deque(maxlen=max(1, int(round(WINDOW_SECONDS / self.dt))))
+        self._start_x = float(self.data.qpos[0])
+
+    def _fitness(self, info: dict[str, Any]) -> float:
+        return float(self.data.qpos[0]) - self._start_x
 
     def _success(self, state: dict[str, np.ndarray], info: dict[str, Any]) -> bool:
         self._window.append(float(info["x_velocity"]))

@@ -135,6 +135,11 @@ MetaWorld's dense "v2" reward, between 0 and 10. {reward}
 ## Success
 MetaWorld's success flag: {success}
 
+## Fitness
+`info["fitness"]`: MetaWorld's own `in_place_reward` at the current step, in [0, 1]
+(its measure of the object, drawer, door, button, window or lever being where the task
+wants it; 0 at reset). The episode's fitness is its value at the last step.
+
 ## Episode end
 Truncated after 500 steps (MetaWorld's `max_path_length`); never terminated.
 
@@ -217,6 +222,7 @@ class MetaWorldTask(TaskEnv, EzPickle):
         self.width, self.height, self.camera = width, height, camera
         self._renderer = None
         self._obj_init: np.ndarray = np.zeros(3)
+        self._in_place = 0.0
 
     # -- what tasks may override ----------------------------------------------------
     def _obj_init_pos(self, obs: np.ndarray) -> np.ndarray:
@@ -255,18 +261,23 @@ class MetaWorldTask(TaskEnv, EzPickle):
         self.inner.set_task(task)
         obs, _ = self.inner.reset()
         self._obj_init = np.array(self._obj_init_pos(obs), dtype=np.float64)
+        self._in_place = 0.0
         return obs, {"reward_state": self._state(obs), "success": False}
 
     def _step(self, action):
         obs, reward, terminated, truncated, info = self.inner.step(
             np.asarray(action, dtype=np.float32)
         )
+        self._in_place = float(np.clip(info["in_place_reward"], 0.0, 1.0))
         out = {
             "reward_state": self._state(obs),
             "success": bool(info["success"]),
             "env_reward_terms": self._terms(float(reward), info),
         }
         return obs, float(reward), bool(terminated), bool(truncated), out
+
+    def _fitness(self, info: dict[str, Any]) -> float:
+        return self._in_place
 
     # -- rendering ------------------------------------------------------------------
     def render(self):
@@ -307,6 +318,11 @@ def task_spec(
             "effort (-1 open, +1 close)."
         ),
         family="manipulation",
+        fitness=(
+            "MetaWorld's in_place_reward at the episode's end, in [0, 1]: how near the object "
+            "(or drawer, door, button, window, lever) is to where the task wants it"
+        ),
+        termination="never",
         tags=("metaworld", "sawyer", "manipulation", *tags),
         state=metaworld_state_vars(obj, extra),
     )

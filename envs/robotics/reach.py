@@ -21,6 +21,10 @@ MuJoCo holds the model and renders it.
 The fingertip is within 0.02 m of the target (`info["success"]`, judged at the last step
 of an episode).
 
+## Fitness
+`info["fitness"]` = 1 - d / d0, with d the fingertip-target distance now and d0 at reset:
+1 on the target, 0 where the arm started, negative when it ends farther away.
+
 ## Episode end
 Truncated after 50 steps (`max_episode_steps`); never terminated.
 
@@ -58,6 +62,11 @@ class ReachEnv(TaskEnv, EzPickle):
         name="Reach",
         instruction="Move the fingertip of the two-link arm to the red target on the table.",
         success="The fingertip is within 0.02 m of the target at the end of the episode.",
+        fitness=(
+            "1 - d/d0 at the episode's end, d the fingertip-target distance and d0 the one "
+            "at reset (1 on the target, 0 where it started)"
+        ),
+        termination="never",
         action_meaning="2 floats in [-1, 1]: shoulder and elbow angular velocity, times 2 rad/s.",
         family="robotics",
         tags=("reach", "arm", "planar", "goal", "position"),
@@ -91,6 +100,7 @@ class ReachEnv(TaskEnv, EzPickle):
         self.q = np.zeros(2)
         self.qdot = np.zeros(2)
         self.target = np.zeros(2)
+        self._start_distance = 0.0
         self._mj = None  # (model, data, renderer), built on the first render
 
     def _sample_target(self) -> np.ndarray:
@@ -116,7 +126,9 @@ class ReachEnv(TaskEnv, EzPickle):
         self.q = self.np_random.uniform(-np.pi, np.pi, 2)
         self.qdot = np.zeros(2)
         self.target = self._sample_target()
-        return self._observe()
+        obs, info = self._observe()
+        self._start_distance = info["distance"]
+        return obs, info
 
     def _step(self, action):
         a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
@@ -126,6 +138,9 @@ class ReachEnv(TaskEnv, EzPickle):
         terms = {"distance": -info["distance"], "control": -CTRL_COST * float(np.sum(a * a))}
         info["env_reward_terms"] = terms
         return obs, sum(terms.values()), False, False, info
+
+    def _fitness(self, info: dict[str, Any]) -> float:
+        return 1.0 - info["distance"] / max(self._start_distance, 1e-9)
 
     def render(self):
         if self.render_mode != "rgb_array":

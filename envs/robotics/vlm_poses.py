@@ -99,6 +99,7 @@ def _spec(name: str, pose: str, success: str) -> TaskSpec:
         action_meaning="17 floats in [-0.4, 0.4]: joint torques, in the order of joint_pos.",
         family="vlm",
         tags=("humanoid", "pose", "vlm-rm", "mujoco", "instruction-only"),
+        termination="never",
         state=humanoid_state_vars("centre-of-mass velocity along +x over the last step"),
     )
 

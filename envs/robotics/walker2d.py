@@ -32,6 +32,9 @@ Gymnasium's, by component: `forward` = forward velocity; `ctrl` = -0.001 |a|^2;
 The forward velocity averaged over the last 2 s of simulation (250 steps) is at least
 1 m/s.
 
+## Fitness
+Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
+
 ## Episode end
 Terminated when unhealthy (Gymnasium's rule); truncated after 1000 steps.
 
@@ -45,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -56,6 +59,8 @@ class Walker2dEnv(ForwardLocomotionTask):
         name="Walker2d",
         instruction="Make the two-legged walker walk forward (along +x) without falling over.",
         success="The forward velocity averaged over the last 2 s is at least 1 m/s.",
+        fitness=FORWARD_FITNESS,
+        termination="failure",
         action_meaning="6 floats in [-1, 1]: torques of right thigh, leg, foot, left thigh, leg, foot.",
         family="robotics",
         tags=("locomotion", "walk", "biped", "planar", "mujoco", "forward", "balance"),

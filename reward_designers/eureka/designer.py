@@ -45,12 +45,16 @@ class EurekaDesigner(Designer):
         ):
             parts.append(
                 self.builder.reflection(
-                    source, outcome.series[candidate.index], outcome.checkpoints
+                    source,
+                    outcome.series[candidate.index],
+                    outcome.checkpoints,
+                    fitness=self.task.fitness,
                 )
             )
         elif candidate.status == TRAINED:
             parts.append(
-                f"The program below is the best so far (success rate {candidate.success or 0:.0%}); "
+                f"The program below is the best so far (success rate {candidate.success or 0:.0%}"
+                f"{_fitness_note(candidate.fitness)}); "
                 "every program of the last iteration failed."
             )
         else:
@@ -63,3 +67,7 @@ class EurekaDesigner(Designer):
         if outcome.analysis:
             parts.append("Analysis of failed evaluation episodes:\n" + outcome.analysis)
         return conversation(first, source, join_feedback(parts))
+
+
+def _fitness_note(fitness: float | None) -> str:
+    return "" if fitness is None else f", task fitness {fitness:.3g}"

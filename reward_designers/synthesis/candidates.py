@@ -63,9 +63,12 @@ class Candidate:
     message: str = ""
     """The LLM-facing explanation of ``code``."""
     success: float | None = None
-    """Evaluation success rate (the fitness), for trained candidates."""
+    """Evaluation success rate (what candidates are ranked by), for trained candidates."""
+    fitness: float | None = None
+    """Evaluation task fitness (``TaskSpec.fitness``, mean over episodes): breaks ties in
+    success."""
     mean_return: float | None = None
-    """Evaluation return of the env's own reward (breaks ties in success)."""
+    """Evaluation return of the env's own reward (the last tie-break)."""
     episode_length: float | None = None
     step: int | None = None
     """Env steps trained (where a failed candidate stopped)."""
@@ -75,19 +78,23 @@ class Candidate:
     """Where the program came from: "llm" or "library:<file>" (no LLM)."""
     repairs: int = 0
     """Rounds in which the LLM was sent this program's vetting error and replied with a fix."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings that did not reject the program (a constant reward vetting could not judge)."""
 
     @property
     def folder_name(self) -> str:
         return f"iter_{self.iteration:02d}/sample_{self.index:02d}"
 
     @property
-    def fitness(self) -> tuple[float, float]:
-        """Success rate first; the env's own evaluation return breaks ties (early in
-        training every candidate may still be at zero success)."""
+    def rank(self) -> tuple[float, float, float]:
+        """What candidates are ordered by: success rate first; the task fitness breaks ties
+        (early in training every candidate may still be at zero success), then the env's
+        own evaluation return. A missing value ranks lowest."""
         if self.status != TRAINED:
-            return (-1.0, -math_inf())
+            return (-1.0, -math_inf(), -math_inf())
         return (
             self.success or 0.0,
+            self.fitness if self.fitness is not None else -math_inf(),
             self.mean_return if self.mean_return is not None else -math_inf(),
         )
 
@@ -113,8 +120,8 @@ def load_candidates(run: Path) -> list[Candidate]:
 
 
 def best_candidate(candidates: list[Candidate]) -> Candidate | None:
-    """The trained candidate with the highest fitness (earliest on a tie)."""
+    """The trained candidate of the highest ``rank`` (earliest on a tie)."""
     trained = [c for c in candidates if c.status == TRAINED]
     if not trained:
         return None
-    return max(trained, key=lambda c: (c.fitness, -c.iteration, -c.index))
+    return max(trained, key=lambda c: (c.rank, -c.iteration, -c.index))

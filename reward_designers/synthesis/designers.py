@@ -126,7 +126,7 @@ class Designer:
         the best so far, else the first broken one."""
         trained = outcome.trained()
         if trained:
-            top = max(trained, key=lambda c: (c.fitness, -c.index))
+            top = max(trained, key=lambda c: (c.rank, -c.index))
             return top, outcome.sources[top.index]
         if best is not None:
             return best

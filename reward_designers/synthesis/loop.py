@@ -395,7 +395,7 @@ class Synthesis:
         trained = outcome.trained()
         if not trained:
             return ""
-        top = max(trained, key=lambda c: (c.fitness, -c.index))
+        top = max(trained, key=lambda c: (c.rank, -c.index))
         text = self.analyser.summarise(
             self.task,
             outcome.sources[top.index],

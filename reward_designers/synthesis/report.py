@@ -87,6 +87,7 @@ def _iteration(ctx: ReportContext, it: int, cands: list[Any], best: Any) -> Sect
         "status",
         "code",
         "success",
+        "fitness",
         "eval return",
         "steps",
         *names,
@@ -100,10 +101,11 @@ def _iteration(ctx: ReportContext, it: int, cands: list[Any], best: Any) -> Sect
             c.status,
             c.code,
             c.success,
+            c.fitness,
             c.mean_return,
             c.step,
             *[c.components.get(n) for n in names],
-            (c.message or "")[:160],
+            "; ".join(x for x in [(c.message or "")[:160], *c.notes] if x),
         ]
         for c in ordered
     ]
@@ -141,7 +143,8 @@ def _best(ctx: ReportContext, run: Path, best: Any, final: dict[str, Any]) -> Se
     )
     body = (
         f"<p>Candidate <b>{ctx.escape(best.folder_name)}</b> ({ctx.escape(best.origin)}): success "
-        f"{format_value(best.success, 3)}, eval return {format_value(best.mean_return, 3)}. Use it as "
+        f"{format_value(best.success, 3)}, task fitness {format_value(best.fitness, 3)}, "
+        f"eval return {format_value(best.mean_return, 3)}. Use it as "
         f'<code>gym.make(ID, reward="{ctx.escape(run / "best_reward.py")}")</code> or '
         f"<code>agentgym train --reward {ctx.escape(run / 'best_reward.py')}</code>.</p>"
         f'<pre style="border-left:4px solid #2a9d3a">{html.escape(source)}</pre>'

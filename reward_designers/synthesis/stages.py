@@ -46,24 +46,60 @@ def _last_row_with(path: Path, prefix: str) -> dict[str, Any]:
     return rows[-1] if rows else {}
 
 
-def constant_verdict(verdict: Any) -> Any:
-    """``verdict`` rejected with code CONSTANT when it passed but its total reward took
-    one value on every recorded state (a success flag a random policy never raises, a
-    reward clamped to a bound): PPO gets no gradient from it."""
+def constant_verdict(verdict: Any, task: TaskSpec) -> tuple[Any, str]:
+    """``(verdict, note)``: ``verdict`` rejected with code CONSTANT when it passed but its
+    total reward takes one value on every recorded state and that value carries no signal;
+    ``note`` a warning for a constant whose use vetting cannot judge ("" otherwise).
+
+    A constant reward still teaches through the episode's end (``task.termination``): +1
+    per step on an env whose episodes end on failure is CartPole's alive bonus, -1 per
+    step on one whose episodes end on success is MountainCar's time cost. It carries no
+    signal when it is zero, or when episodes never end early (every policy then earns the
+    same return): those are rejected. Where the sign is the one that teaches to end the
+    episode the wrong way, or the env does not declare how it ends, it passes with a note.
+    """
     from agentgym.sandbox import Code
 
     total = verdict.stats.get("reward") if verdict.ok else None
     if not total or total["max"] - total["min"] > 1e-9 * (1.0 + abs(total["mean"])):
-        return verdict
-    return dataclasses.replace(
-        verdict,
-        ok=False,
-        code=Code.CONSTANT,
-        message=(
-            f"the total reward is {total['mean']:.4g} on every recorded state of a random "
-            "policy, so it gives PPO nothing to learn from; make it change with how close "
-            "the state is to success (e.g. a negative distance to the goal)"
+        return verdict, ""
+    value, ends = total["mean"], task.termination
+    seen = f"the total reward is {value:.4g} on every recorded state of a random policy"
+    if abs(value) <= 1e-12:
+        why = "zero everywhere, it gives PPO nothing to learn from"
+    elif ends == "never":
+        why = (
+            f"{task.name}'s episodes never end early (they only truncate), so every policy "
+            "earns the same return and PPO has nothing to learn from"
+        )
+    else:
+        good = {"failure": value > 0, "success": value < 0}.get(ends)
+        if good:
+            return verdict, ""
+        if good is None:
+            note = (
+                f"{seen}; it can only teach through when episodes end, and "
+                f"{task.name} does not say whether they end on success or on failure "
+                f"(termination {ends or 'undeclared'}): trained anyway"
+            )
+        else:
+            note = (
+                f"{seen}; {task.name}'s episodes end early on {ends}, so a "
+                f"{'positive' if value > 0 else 'negative'} constant teaches the policy to "
+                f"{'avoid' if ends == 'success' else 'seek'} that end: trained anyway"
+            )
+        return verdict, note
+    return (
+        dataclasses.replace(
+            verdict,
+            ok=False,
+            code=Code.CONSTANT,
+            message=(
+                f"{seen}: {why}; make it change with how close the state is to success "
+                "(e.g. a negative distance to the goal)"
+            ),
         ),
+        "",
     )
 
 
@@ -87,12 +123,17 @@ class CandidateStages:
         self.reject_constant = config.reject_constant and config.designer != "library"
         self.repairs: dict[tuple[int, int], int] = {}
         """(iteration, sample) -> repair rounds its program went through (loop.py)."""
+        self.notes: dict[tuple[int, int], list[str]] = {}
+        """(iteration, sample) -> warnings of vetting that did not reject it (record)."""
 
     def record(self, candidate: Candidate) -> Candidate:
         """Write ``candidate`` as its sample's result.json: the sample is finished."""
         fixes = self.repairs.get((candidate.iteration, candidate.index), 0)
         if fixes:
             candidate = dataclasses.replace(candidate, repairs=fixes)
+        notes = self.notes.get((candidate.iteration, candidate.index))
+        if notes:
+            candidate = dataclasses.replace(candidate, notes=[*candidate.notes, *notes])
         write_json(
             sample_dir(self.path, candidate.iteration, candidate.index) / "result.json",
             candidate.to_dict(),
@@ -117,7 +158,9 @@ class CandidateStages:
         out = {}
         for i, verdict in zip(pending, verdicts, strict=True):
             if self.reject_constant:
-                verdict = constant_verdict(verdict)
+                verdict, note = constant_verdict(verdict, self.task)
+                if note:
+                    self.notes[(it, i)] = [note]
             write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
             out[i] = verdict
         return out
@@ -254,6 +297,7 @@ class CandidateStages:
             None,
             "",
             success=final.get("eval/success_rate") or 0.0,
+            fitness=final.get("eval/fitness"),
             mean_return=final.get("eval/mean_return"),
             episode_length=final.get("eval/mean_length"),
             step=step,

@@ -28,6 +28,8 @@ Ask = Callable[[str, str], str]
 def results_summary(candidate: Candidate) -> str:
     """One line of training results for the feedback prompt."""
     parts = [f"success rate {candidate.success or 0:.0%}"]
+    if candidate.fitness is not None:
+        parts.append(f"task fitness {candidate.fitness:.3g}")
     if candidate.episode_length is not None:
         parts.append(f"mean episode length {candidate.episode_length:.0f} steps")
     if candidate.mean_return is not None:

@@ -112,8 +112,9 @@ def test_report_has_every_section_with_real_plots_and_video(ppo_run):
     html = (ppo_run / "report.html").read_text()
     assert sections(html) == SECTIONS
     images = pngs(html)
-    # learning curve, success, 2 reward terms + env reward, 6 loss panels
-    assert len(images) == 11
+    # learning curve, success, task fitness, 2 reward terms + env reward, 6 loss panels
+    assert len(images) == 12
+    assert "Task fitness" in html and "eval task fitness (last)" in html
     for image in images:
         assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
         assert image[..., :3].std() > 5  # drawn, not blank
@@ -135,7 +136,7 @@ def test_agentgym_report_rebuilds_the_same_sections_from_the_folder_alone(ppo_ru
     assert done.returncode == 0, done.stderr
     html = (copy / "report.html").read_text()
     assert sections(html) == SECTIONS
-    assert len(pngs(html)) == 11 and "data:video/mp4;base64," in html
+    assert len(pngs(html)) == 12 and "data:video/mp4;base64," in html
     bad = agentgym("report", str(tmp_path))
     assert bad.returncode == 2 and "is not a run folder" in bad.stderr
 

@@ -36,6 +36,8 @@ class Episode:
         self.steps: list[Step] = []
         self.history: list[tuple[str, str]] = []
         self.success = False
+        self.fitness = 0.0
+        """The task fitness at the episode's end (``info["fitness"]``; else the success)."""
         self.terminated = False
         self.final_value = 0.0
         self.final_prompt: list[int] | None = None

@@ -251,6 +251,7 @@ class AgentPPO:
                 ep.history.append((obs_text, text))
                 if terminated or truncated:
                     ep.success = bool(info.get("success", False))
+                    ep.fitness = float(info.get("fitness", ep.success))
                     ep.terminated = bool(terminated)
                     if truncated and not terminated and score:
                         ep.final_prompt = policy.encode_prompt(
@@ -341,7 +342,7 @@ class AgentPPO:
         return [EVAL_SEED + i for i in range(n)]
 
     def evaluate(self, episodes: int | None = None) -> dict[str, float]:
-        """Success rate and grounding accuracy on held-out seeds (the same seeds and
+        """Success rate, task fitness and grounding accuracy on held-out seeds (the same seeds and
         sampling noise at every evaluation, so evaluations compare)."""
         n = self.config.eval_episodes if episodes is None else episodes
         if n <= 0:
@@ -355,6 +356,7 @@ class AgentPPO:
         )
         return {
             "eval/success_rate": float(np.mean([ep.success for ep in eps])),
+            "eval/fitness": float(np.mean([ep.fitness for ep in eps])),
             "eval/grounding_accuracy": grounding_accuracy(eps),
             "eval/episode_length": float(np.mean([len(ep.steps) for ep in eps])),
         }

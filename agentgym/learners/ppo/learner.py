@@ -299,8 +299,9 @@ class PPO:
     def evaluate(
         self, episodes: int, seed: int, video_path: Path | None = None
     ) -> dict[str, float]:
-        """Run deterministic episodes; success_rate (envs with a success flag), mean_return
-        (the env's own reward), mean_length, and video (when ``video_path`` is given)."""
+        """Run deterministic episodes; success_rate (envs with a success flag), fitness
+        (envs with a task fitness), mean_return (the env's own reward), mean_length, and
+        video (when ``video_path`` is given)."""
         return self._evaluate_member(0, episodes, seed, video_path)
 
     def _evaluate_all(self, callback: Callback | None) -> None:

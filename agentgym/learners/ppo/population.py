@@ -55,7 +55,14 @@ class Population(PPO):
             results = population.learn_all(callback)
         finally:
             population.close()
-        best = max(range(len(results)), key=lambda i: results[i].get("eval/success_rate") or 0.0)
+        # Success first; the task fitness breaks ties (all members may be at zero success).
+        best = max(
+            range(len(results)),
+            key=lambda i: (
+                results[i].get("eval/success_rate") or 0.0,
+                results[i].get("eval/fitness") or 0.0,
+            ),
+        )
         done = [
             int(r.get("step", 0)) for r in results if str(r.get("status", "")).upper() == "DONE"
         ]

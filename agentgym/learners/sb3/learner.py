@@ -360,7 +360,7 @@ class SB3Trainer:
         self, episodes: int, seed: int, video_path: Path | None = None
     ) -> dict[str, float]:
         """Deterministic episodes, scored like agentgym's PPO (learners/evaluate.py):
-        success_rate, mean_return (the env's own reward), mean_length."""
+        success_rate, fitness, mean_return (the env's own reward), mean_length."""
         from agentgym.learners.evaluate import run_episodes
 
         normalizer = self.model.get_vec_normalize_env()

@@ -1,4 +1,5 @@
-"""Success rate: the task's own success flag, in training and in evaluation."""
+"""Success rate (the task's own success flag, in training and in evaluation) and the
+evaluation task fitness (``TaskSpec.fitness``, the continuous score that breaks ties)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ def build(ctx: ReportContext) -> Section | None:
         },
         title="Success rate",
         ylabel="fraction of episodes",
+    )
+    img += ctx.plot(
+        {"evaluation": series(ctx.rows, "eval/fitness")},
+        title="Task fitness (the env's TaskSpec.fitness, mean over evaluation episodes)",
+        ylabel="fitness",
     )
     if not img:
         return None

@@ -28,6 +28,7 @@ def build(ctx: ReportContext) -> Section:
         ("training episode return (last)", last_value(rows, "episode_return")),
         ("training success rate (last)", last_value(rows, "success_rate")),
         ("eval success rate (last)", last_value(rows, "eval/success_rate")),
+        ("eval task fitness (last)", last_value(rows, "eval/fitness")),
         ("eval mean return (last)", last_value(rows, "eval/mean_return")),
         ("status", manifest.get("status")),
         ("seeds", ", ".join(str(s) for s in manifest.get("seeds", []))),
