@@ -28,7 +28,9 @@ def register_learner(name: str, learner: str, config: str) -> None:
     LEARNER_CONFIGS.register(name, config)
 
 
-register_learner("ppo", "agentgym.learners.ppo.learner:PPO", "agentgym.learners.ppo.config:PPOConfig")
+register_learner(
+    "ppo", "agentgym.learners.ppo.learner:PPO", "agentgym.learners.ppo.config:PPOConfig"
+)
 register_learner(
     "population",
     "agentgym.learners.ppo.population:Population",

@@ -396,7 +396,11 @@ class AgentPPO:
             if done or (cfg.eval_every_updates and self.updates % cfg.eval_every_updates == 0):
                 row.update(self.evaluate())
             if self.run_dir is not None and (
-                done or (cfg.checkpoint_every_updates and self.updates % cfg.checkpoint_every_updates == 0)
+                done
+                or (
+                    cfg.checkpoint_every_updates
+                    and self.updates % cfg.checkpoint_every_updates == 0
+                )
             ):
                 self.save(self.run_dir / "checkpoints" / LATEST)
             if self._log(row, callback) is False:
