@@ -23,31 +23,35 @@ def stack_infos(groups: Sequence[tuple[dict[str, Any], np.ndarray]], num_envs: i
     the array takes the dtype of the first group that has the key, nested dicts get
     their own masks, and ``final_obs`` is an object array (None where absent).
     """
+    return _stack([(info, mask, bool(mask.all())) for info, mask in groups], num_envs)
+
+
+def _stack(groups: list[tuple[dict[str, Any], np.ndarray, bool]], num_envs: int) -> dict:
     out: dict[str, Any] = {}
     keys: dict[str, None] = {}
-    for info, _ in groups:
+    for info, _, _ in groups:
         keys.update(dict.fromkeys(info))
     for key in keys:
-        having = [(info[key], mask) for info, mask in groups if key in info]
-        present = having[0][1].copy()
-        for _, mask in having[1:]:
-            present |= mask
-        first = having[0][0]
+        having = [(info[key], mask, full) for info, mask, full in groups if key in info]
+        first, present, full = having[0]
+        if len(having) > 1:
+            present = np.logical_or.reduce([mask for _, mask, _ in having])
+            full = bool(present.all())
         if isinstance(first, dict):
-            out[key] = stack_infos(having, num_envs)
+            out[key] = _stack(having, num_envs)
         elif key == "final_obs":
             array = np.full(num_envs, None, dtype=object)
-            for value, mask in having:
+            for value, mask, _ in having:
                 for i in np.flatnonzero(mask):
                     array[i] = value[i]
             out[key] = array
-        elif len(having) == 1 and present.all():
+        elif len(having) == 1 and full:
             out[key] = np.asarray(first)  # every sub-env in one group: the group's own array
         else:
             first = np.asarray(first)
             array = np.zeros((num_envs, *first.shape[1:]), dtype=first.dtype)
-            for value, mask in having:
+            for value, mask, _ in having:
                 array[mask] = np.asarray(value)[mask]
             out[key] = array
-        out[f"_{key}"] = present
+        out[f"_{key}"] = present.copy()
     return out
