@@ -4,8 +4,8 @@ Each sub-env keeps its own ``MjData`` for its whole life and is stepped by
 ``mujoco.mj_step`` exactly as Gymnasium's ``MujocoEnv.do_simulation`` steps it (controls,
 ``frame_skip`` substeps, then ``mj_rnePostConstraint`` when contact forces are read), so a
 batch reproduces the per-env envs bit for bit. ``mj_step`` releases the GIL, so the
-threads step sub-envs in parallel; each thread also copies the fields the env reads
-(``qpos``, ``qvel``, ``cfrc_ext``, ...) into arrays over the batch while the others step.
+threads step sub-envs in parallel; then the fields the env reads (``qpos``, ``qvel``,
+``cfrc_ext``, ...) are gathered into arrays over the batch.
 
 ``mujoco.rollout`` (MuJoCo's own threaded rollouts) is not used for the envs: it restores a
 state vector per call and zeroes ``qacc_warmstart`` unless given one, but returns no
@@ -55,6 +55,10 @@ class MujocoBatch:
             name: np.zeros((num_envs, *np.shape(getattr(self.data[0], name))), dtype=np.float64)
             for name in fields
         }
+        # Views into each MjData's own memory (they stay valid while it lives): a field of
+        # every sub-env is gathered by one np.stack, not by N Python copies.
+        self._views = {name: [getattr(d, name) for d in self.data] for name in fields}
+        self._ctrl = [d.ctrl for d in self.data]
         self.post_constraint = bool(POST_CONSTRAINT_FIELDS & set(fields))
         threads = num_threads if num_threads is not None else (os.cpu_count() or 1)
         if threads < 1:
@@ -71,18 +75,21 @@ class MujocoBatch:
         return len(self.data)
 
     def step(self, ctrl: np.ndarray, mask: np.ndarray | None = None) -> None:
-        """Apply ``ctrl[i]`` and take ``frame_skip`` substeps for every sub-env in ``mask``."""
+        """Apply ``ctrl[i]`` and take ``frame_skip`` substeps for every sub-env in ``mask``,
+        then refresh ``fields`` (rows outside ``mask`` are copied unchanged)."""
         index = range(self.num_envs) if mask is None else np.flatnonzero(mask).tolist()
         if self._pool is None or len(index) < 2:
             self._step_envs(ctrl, iter(index))
-            return
-        # One shared iterator: each thread takes the next sub-env when it is free, so a
-        # thread the OS schedules late (a busy machine) holds up no batch of sub-envs.
-        job = _Job(iter(index))
-        for _ in range(self.num_threads - 1):
-            self._pool.submit(self._help, ctrl, job)
-        self._step_envs(ctrl, job.envs)
-        job.close()
+        else:
+            # One shared iterator: each thread takes the next sub-env when it is free, so a
+            # thread the OS schedules late (a busy machine) holds up no batch of sub-envs.
+            job = _Job(iter(index))
+            for _ in range(self.num_threads - 1):
+                self._pool.submit(self._help, ctrl, job)
+            self._step_envs(ctrl, job.envs)
+            job.close()
+        for name, views in self._views.items():
+            np.stack(views, out=self.fields[name])
 
     def _help(self, ctrl: np.ndarray, job: _Job) -> None:
         if not job.join():
@@ -95,19 +102,17 @@ class MujocoBatch:
             job.leave()
 
     def _step_envs(self, ctrl: np.ndarray, envs: Iterator[int]) -> None:
-        mujoco, model, nstep = self._mujoco, self.model, self.frame_skip
-        post = self.post_constraint
-        fields = list(self.fields.items())
+        # Only what each sub-env needs holds the GIL here (a thread the OS preempts while
+        # holding it stalls the others): its controls in, then mj_step without the GIL.
+        mujoco, model, nstep, post = self._mujoco, self.model, self.frame_skip, self.post_constraint
+        data, controls = self.data, self._ctrl
         for i in envs:
-            data = self.data[i]
-            data.ctrl[:] = ctrl[i]
-            mujoco.mj_step(model, data, nstep=nstep)
+            controls[i][:] = ctrl[i]
+            mujoco.mj_step(model, data[i], nstep=nstep)
             if post:
                 # Force quantities (cfrc_ext) are only computed on request; Gymnasium's
                 # MujocoEnv asks after every step (openai/gym#1541).
-                mujoco.mj_rnePostConstraint(model, data)
-            for name, array in fields:
-                array[i] = getattr(data, name)
+                mujoco.mj_rnePostConstraint(model, data[i])
 
     def reset(self, i: int, qpos: np.ndarray, qvel: np.ndarray) -> None:
         """Gymnasium's ``MujocoEnv.reset`` + ``set_state`` for sub-env ``i``."""
