@@ -140,6 +140,52 @@ def test_same_step_autoreset_equals_sync_vector_env():
     assert terminations > 0 and truncations > 0
 
 
+def test_disabled_autoreset_with_reset_mask_equals_sync_vector_env():
+    """DISABLED autoreset: the caller resets ended sub-envs itself with a reset_mask."""
+    kwargs = {"num_envs": 3, "max_episode_steps": 15}
+    mode = AutoresetMode.DISABLED
+    sync = gym.make_vec(
+        "agentgym/Hopper-v0",
+        vectorization_mode="sync",
+        vector_kwargs={"autoreset_mode": mode},
+        **kwargs,
+    )
+    native = gym.make_vec("agentgym/Hopper-v0", autoreset_mode=mode, **kwargs)
+    names = ("obs", "reward", "terminated", "truncated", "info")
+    resets = 0
+    try:
+        for name, a, b in zip(names[::4], native.reset(seed=1), sync.reset(seed=1), strict=True):
+            assert_same(a, b, f"reset {name}")
+        rng = np.random.default_rng(1)
+        actions = np.zeros((3, 3), dtype=np.float32)
+        for t in range(60):
+            actions = rng.uniform(-1, 1, (3, 3)).astype(np.float32)
+            theirs = sync.step(actions)
+            for name, a, b in zip(names, native.step(actions), theirs, strict=True):
+                assert_same(a, b, f"step {t} {name}")
+            ended = theirs[2] | theirs[3]
+            if ended.any():
+                resets += 1
+                options = {"reset_mask": ended}
+                for name, a, b in zip(
+                    names[::4],
+                    native.reset(options=dict(options)),
+                    sync.reset(options=dict(options)),
+                    strict=True,
+                ):
+                    assert_same(a, b, f"reset at {t} {name}")
+        for _ in range(100):  # step until a sub-env ends: the next step must refuse
+            _, _, terminated, truncated, _ = native.step(actions)
+            if (terminated | truncated).any():
+                break
+        with pytest.raises(RuntimeError, match="reset_mask"):
+            native.step(actions)
+    finally:
+        sync.close()
+        native.close()
+    assert resets > 0
+
+
 def test_seed_list_and_partial_reset_equal_sync_vector_env():
     """reset(seed=[...]) and options["reset_mask"]; sub-env 1 draws an unseeded start, so
     only sub-envs 0 and 2 are compared."""
