@@ -1,5 +1,7 @@
 """Contract checks for an env id: Gymnasium's check_env, seeded determinism, a pickle
-round trip, observations in space, reward == sum of terms, reward_state == TaskSpec.
+round trip, observations in space, reward == sum of terms, reward_state == TaskSpec, and
+for an id with a native vector env (``vector_entry_point``) that ``make_vec`` returns it
+and replays a seeded rollout across autoresets.
 
 Used by ``agentgym check`` and by the registry sweep test, so both check the same thing.
 """
@@ -169,11 +171,66 @@ def check_contract(env_id: str, steps: int = 50, seed: int = 3) -> str:
     return f"{steps} steps: obs in space, reward_state matches TaskSpec, reward == sum of terms"
 
 
+def vector_rollout(envs: Any, seed: int, steps: int) -> list[tuple[Any, ...]]:
+    """A seeded rollout of a vector env with actions from its seeded action space."""
+    obs, info = envs.reset(seed=seed)
+    envs.action_space.seed(seed)
+    out: list[tuple[Any, ...]] = [(obs, info)]
+    for t in range(steps):
+        step = envs.step(envs.action_space.sample())
+        if not envs.observation_space.contains(step[0]):
+            raise AssertionError(f"vector step {t}: observations not in observation_space")
+        out.append(step)
+    return out
+
+
+def check_vector(
+    env_id: str, num_envs: int = 3, steps: int = 60, seed: int = 11, max_episode_steps: int = 20
+) -> str:
+    """``make_vec`` builds the native vector env of an id that registers one; two seeded
+    rollouts, long enough to autoreset (``max_episode_steps``), are identical."""
+    from gymnasium.vector import AutoresetMode
+
+    from agentgym.vector import NativeVectorEnv
+
+    if gym.spec(env_id).vector_entry_point is None:
+        return "no vector_entry_point (make_vec builds a SyncVectorEnv)"
+    single = gym.make(env_id)
+    runs = []
+    try:
+        for _ in range(2):
+            envs = gym.make_vec(env_id, num_envs=num_envs, max_episode_steps=max_episode_steps)
+            try:
+                if not isinstance(envs.unwrapped, NativeVectorEnv):
+                    raise AssertionError(
+                        f"make_vec built {type(envs.unwrapped).__name__}, not the native env"
+                    )
+                if envs.metadata.get("autoreset_mode") != AutoresetMode.NEXT_STEP:
+                    raise AssertionError(
+                        f"autoreset_mode {envs.metadata.get('autoreset_mode')}, not NEXT_STEP "
+                        "(SyncVectorEnv's default)"
+                    )
+                if envs.single_observation_space != single.observation_space:
+                    raise AssertionError("single_observation_space differs from the env's")
+                if envs.single_action_space != single.action_space:
+                    raise AssertionError("single_action_space differs from the env's")
+                runs.append(vector_rollout(envs, seed, steps))
+            finally:
+                envs.close()
+    finally:
+        single.close()
+    for t, (a, b) in enumerate(zip(*runs, strict=True)):
+        if not _same(a, b):
+            raise AssertionError(f"seeded vector rollouts differ at step {t}")
+    return f"make_vec -> {type(envs.unwrapped).__name__}; {steps} seeded steps identical"
+
+
 CHECKS: dict[str, Callable[[str], str]] = {
     "check_env": check_gymnasium,
     "determinism": check_determinism,
     "pickle": check_pickle,
     "contract": check_contract,
+    "vector": check_vector,
 }
 
 

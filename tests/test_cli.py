@@ -38,7 +38,7 @@ def test_envs_json_lists_reach():
 def test_check_passes_on_reach_and_fails_on_unknown():
     ok = agentgym("check", "agentgym/Reach-v0")
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.count("PASS") == 4
+    assert ok.stdout.count("PASS") == 5  # check_env, determinism, pickle, contract, vector
     bad = agentgym("check", "agentgym/Reech-v0")
     assert bad.returncode == 2
     assert "Did you mean" in bad.stdout

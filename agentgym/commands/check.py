@@ -1,6 +1,7 @@
 """Check an env against the agentgym contract: Gymnasium's check_env, a seeded
-determinism rollout, a pickle round trip, reward == sum of reward terms and reward_state
-shapes == TaskSpec. Exits non-zero when any check fails."""
+determinism rollout, a pickle round trip, reward == sum of reward terms, reward_state
+shapes == TaskSpec and, for ids with a native vector env, make_vec and a seeded vector
+rollout. Exits non-zero when any check fails."""
 
 from __future__ import annotations
 

@@ -15,9 +15,12 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 _ROBOTICS = "agentgym.envs.robotics"
 
+# vector_entry_point: the natively batched env that gym.make_vec(id, num_envs=N) returns
+# by default (agentgym.vector; equal to a SyncVectorEnv of the per-env env step by step).
 register(
     id="agentgym/Reach-v0",
     entry_point=f"{_ROBOTICS}.reach:ReachEnv",
+    vector_entry_point=f"{_ROBOTICS}.reach:ReachVectorEnv",
     max_episode_steps=50,
 )
 
@@ -32,6 +35,7 @@ for _name, _module in (
     register(
         id=f"agentgym/{_name}-v0",
         entry_point=f"{_ROBOTICS}.{_module}:{_name}Env",
+        vector_entry_point=f"{_ROBOTICS}.{_module}:{_name}VectorEnv",
         max_episode_steps=1000,
     )
 

@@ -41,6 +41,11 @@ Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
 ## Episode end
 Terminated when unhealthy (Gymnasium's rule); truncated after 1000 steps.
 
+## Vector env
+`gym.make_vec("agentgym/Ant-v0", num_envs=N)` returns `AntVectorEnv`: the N envs in one
+object (N MjData stepped by MuJoCo on a thread pool), equal to a `SyncVectorEnv` of this env step by step
+(`vectorization_mode="sync"` still gives that).
+
 ## Version history
 - v0: first release (Gymnasium Ant-v5 inside).
 """
@@ -51,7 +56,13 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import (
+    FORWARD_FITNESS,
+    ForwardLocomotionTask,
+    LocomotionVectorEnv,
+    control_cost,
+    f32,
+)
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -111,15 +122,85 @@ class AntEnv(ForwardLocomotionTask):
     )
 
     def _state(self, info: dict[str, Any]) -> dict[str, np.ndarray]:
-        q, v = self.data.qpos, self.data.qvel
-        return {
-            "xy_position": f32(q[:2]),
-            "forward_velocity": f32(info["x_velocity"]),
-            "lateral_velocity": f32(info["y_velocity"]),
-            "torso_height": f32(q[2]),
-            "torso_orientation": f32(q[3:7]),
-            "torso_velocity": f32(v[:6]),
-            "joint_pos": f32(q[7:]),
-            "joint_vel": f32(v[6:]),
-            "contact_forces": f32(self.inner.contact_forces[1:]),
+        return ant_state(
+            self.data.qpos,
+            self.data.qvel,
+            info["x_velocity"],
+            info["y_velocity"],
+            self.inner.contact_forces[1:],
+        )
+
+
+def ant_state(
+    qpos: np.ndarray,
+    qvel: np.ndarray,
+    x_velocity: Any,
+    y_velocity: Any,
+    contact_forces: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The Ant's reward_state, for one env ([nq]) or a batch ([N, nq]); ``contact_forces``
+    are Gymnasium's clipped ``cfrc_ext`` without the world body ([..., 13, 6])."""
+    return {
+        "xy_position": f32(qpos[..., :2]),
+        "forward_velocity": f32(x_velocity),
+        "lateral_velocity": f32(y_velocity),
+        "torso_height": f32(qpos[..., 2]),
+        "torso_orientation": f32(qpos[..., 3:7]),
+        "torso_velocity": f32(qvel[..., :6]),
+        "joint_pos": f32(qpos[..., 7:]),
+        "joint_vel": f32(qvel[..., 6:]),
+        "contact_forces": f32(contact_forces),
+    }
+
+
+class AntVectorEnv(LocomotionVectorEnv):
+    """agentgym/Ant-v0, natively batched: ``gym.make_vec("agentgym/Ant-v0", num_envs=N)``.
+    Equal to a ``SyncVectorEnv`` of ``AntEnv`` step by step."""
+
+    task_env = AntEnv
+    fields = ("qpos", "qvel", "cfrc_ext", "xpos")
+    velocity_noise = "normal"
+
+    def _position_of(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        main_body = self.params["main_body"]
+        if isinstance(main_body, str):
+            main_body = self.model.body(main_body).id
+        return f["xpos"][:, main_body, :2].copy()
+
+    def _contact_forces(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        return np.clip(f["cfrc_ext"], *self.params["contact_force_range"])
+
+    def _observe(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        p = self.params
+        qpos = f["qpos"][:, 2:] if p["exclude_current_positions_from_observation"] else f["qpos"]
+        parts = [qpos, f["qvel"]]
+        if p["include_cfrc_ext_in_observation"]:
+            parts.append(self._contact_forces(f)[:, 1:].reshape(self.num_envs, -1))
+        return np.concatenate(parts, axis=1)
+
+    def _reward(self, actions, f, velocity):
+        p = self.params
+        n = self.num_envs
+        qpos = f["qpos"]
+        min_z, max_z = p["healthy_z_range"]
+        state = np.concatenate((qpos, f["qvel"]), axis=1)
+        healthy = np.isfinite(state).all(axis=1) & (min_z <= qpos[:, 2]) & (qpos[:, 2] <= max_z)
+        forward = velocity[:, 0] * p["forward_reward_weight"]
+        healthy_reward = healthy * p["healthy_reward"]
+        ctrl_cost = control_cost(p["ctrl_cost_weight"], actions)
+        contact = np.square(self._contact_forces(f)).reshape(n, -1)
+        contact_cost = p["contact_cost_weight"] * np.sum(contact, axis=1)
+        reward = forward + healthy_reward - (ctrl_cost + contact_cost)
+        terminated = ~healthy & bool(p["terminate_when_unhealthy"])
+        terms = {
+            "forward": forward,
+            "ctrl": -ctrl_cost,
+            "contact": -contact_cost,
+            "survive": healthy_reward,
         }
+        return reward, terms, terminated
+
+    def _state(self, f: dict[str, np.ndarray], velocity: np.ndarray) -> dict[str, np.ndarray]:
+        return ant_state(
+            f["qpos"], f["qvel"], velocity[:, 0], velocity[:, 1], self._contact_forces(f)[:, 1:]
+        )

@@ -38,6 +38,11 @@ Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
 ## Episode end
 Truncated after 1000 steps; never terminated.
 
+## Vector env
+`gym.make_vec("agentgym/HalfCheetah-v0", num_envs=N)` returns `HalfCheetahVectorEnv`: the N envs in one
+object (N MjData stepped by MuJoCo on a thread pool), equal to a `SyncVectorEnv` of this env step by step
+(`vectorization_mode="sync"` still gives that).
+
 ## Version history
 - v0: first release (Gymnasium HalfCheetah-v5 inside).
 """
@@ -48,7 +53,14 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import (
+    FORWARD_FITNESS,
+    ForwardLocomotionTask,
+    LocomotionVectorEnv,
+    control_cost,
+    planar_observation,
+    planar_state,
+)
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -90,13 +102,26 @@ class HalfCheetahEnv(ForwardLocomotionTask):
     )
 
     def _state(self, info: dict[str, Any]) -> dict[str, np.ndarray]:
-        q, v = self.data.qpos, self.data.qvel
-        return {
-            "x_position": f32(q[0]),
-            "forward_velocity": f32(info["x_velocity"]),
-            "torso_height": f32(q[1]),
-            "torso_angle": f32(q[2]),
-            "torso_velocity": f32(v[:3]),
-            "joint_pos": f32(q[3:]),
-            "joint_vel": f32(v[3:]),
-        }
+        return planar_state(self.data.qpos, self.data.qvel, info["x_velocity"])
+
+
+class HalfCheetahVectorEnv(LocomotionVectorEnv):
+    """agentgym/HalfCheetah-v0, natively batched: ``gym.make_vec("agentgym/HalfCheetah-v0",
+    num_envs=N)``. Equal to a ``SyncVectorEnv`` of ``HalfCheetahEnv`` step by step."""
+
+    task_env = HalfCheetahEnv
+    velocity_noise = "normal"
+
+    def _observe(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        return planar_observation(f, self.params, clip=False)
+
+    def _reward(self, actions, f, velocity):
+        p = self.params
+        forward = p["forward_reward_weight"] * velocity[:, 0]
+        ctrl_cost = control_cost(p["ctrl_cost_weight"], actions)
+        reward = forward - ctrl_cost
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        return reward, {"forward": forward, "ctrl": -ctrl_cost}, terminated
+
+    def _state(self, f: dict[str, np.ndarray], velocity: np.ndarray) -> dict[str, np.ndarray]:
+        return planar_state(f["qpos"], f["qvel"], velocity[:, 0])

@@ -42,6 +42,11 @@ Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
 ## Episode end
 Terminated when unhealthy (Gymnasium's rule); truncated after 1000 steps.
 
+## Vector env
+`gym.make_vec("agentgym/Humanoid-v0", num_envs=N)` returns `HumanoidVectorEnv`: the N envs in one
+object (N MjData stepped by MuJoCo on a thread pool), equal to a `SyncVectorEnv` of this env step by step
+(`vectorization_mode="sync"` still gives that).
+
 ## Version history
 - v0: first release (Gymnasium Humanoid-v5 inside).
 """
@@ -52,7 +57,13 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import (
+    FORWARD_FITNESS,
+    ForwardLocomotionTask,
+    LocomotionVectorEnv,
+    control_cost,
+    f32,
+)
 from agentgym.spec import StateVar, TaskSpec
 
 JOINTS = (
@@ -123,19 +134,38 @@ def humanoid_state_vars(forward_meaning: str) -> tuple[StateVar, ...]:
 
 def humanoid_state(env: Any, info: dict[str, Any]) -> dict[str, np.ndarray]:
     """The Humanoid's reward_state from the inner Gymnasium env."""
-    q, v = env.data.qpos, env.data.qvel
-    torso_xmat = env.data.body("torso").xmat
+    return humanoid_state_of(
+        env.data.qpos,
+        env.data.qvel,
+        info["x_velocity"],
+        info["y_velocity"],
+        env.data.body("torso").xmat,
+        env.data.cfrc_ext[1:],
+    )
+
+
+def humanoid_state_of(
+    qpos: np.ndarray,
+    qvel: np.ndarray,
+    x_velocity: Any,
+    y_velocity: Any,
+    torso_xmat: np.ndarray,
+    contact_forces: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The Humanoid's reward_state, for one env ([nq]) or a batch ([N, nq]):
+    ``torso_xmat`` is the torso's rotation matrix ([..., 9]), ``contact_forces`` the
+    ``cfrc_ext`` of every body but the world ([..., 13, 6])."""
     return {
-        "xy_position": f32(q[:2]),
-        "forward_velocity": f32(info["x_velocity"]),
-        "lateral_velocity": f32(info["y_velocity"]),
-        "torso_height": f32(q[2]),
-        "torso_orientation": f32(q[3:7]),
-        "torso_upright": f32(torso_xmat[8]),
-        "torso_velocity": f32(v[:6]),
-        "joint_pos": f32(q[7:]),
-        "joint_vel": f32(v[6:]),
-        "contact_forces": f32(env.data.cfrc_ext[1:]),
+        "xy_position": f32(qpos[..., :2]),
+        "forward_velocity": f32(x_velocity),
+        "lateral_velocity": f32(y_velocity),
+        "torso_height": f32(qpos[..., 2]),
+        "torso_orientation": f32(qpos[..., 3:7]),
+        "torso_upright": f32(torso_xmat[..., 8]),
+        "torso_velocity": f32(qvel[..., :6]),
+        "joint_pos": f32(qpos[..., 7:]),
+        "joint_vel": f32(qvel[..., 6:]),
+        "contact_forces": f32(contact_forces),
     }
 
 
@@ -156,3 +186,72 @@ class HumanoidEnv(ForwardLocomotionTask):
 
     def _state(self, info: dict[str, Any]) -> dict[str, np.ndarray]:
         return humanoid_state(self, info)
+
+
+class HumanoidVectorEnv(LocomotionVectorEnv):
+    """agentgym/Humanoid-v0, natively batched: ``gym.make_vec("agentgym/Humanoid-v0",
+    num_envs=N)``. Equal to a ``SyncVectorEnv`` of ``HumanoidEnv`` step by step."""
+
+    task_env = HumanoidEnv
+    fields = (
+        "qpos",
+        "qvel",
+        "ctrl",
+        "cinert",
+        "cvel",
+        "qfrc_actuator",
+        "cfrc_ext",
+        "xipos",
+        "xmat",
+    )
+
+    def _position_of(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        # Gymnasium's mass_center, one row per sub-env
+        mass = self.model.body_mass
+        return np.einsum("b,nbj->nj", mass, f["xipos"])[:, :2] / mass.sum()
+
+    def _observe(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        p, n = self.params, self.num_envs
+        qpos = f["qpos"][:, 2:] if p["exclude_current_positions_from_observation"] else f["qpos"]
+        parts = [qpos, f["qvel"]]
+        for flag, name, skip in (
+            ("include_cinert_in_observation", "cinert", 1),
+            ("include_cvel_in_observation", "cvel", 1),
+            ("include_qfrc_actuator_in_observation", "qfrc_actuator", 6),
+            ("include_cfrc_ext_in_observation", "cfrc_ext", 1),
+        ):
+            if p[flag]:
+                parts.append(f[name][:, skip:].reshape(n, -1))
+        return np.concatenate(parts, axis=1)
+
+    def _reward(self, actions, f, velocity):
+        p, n = self.params, self.num_envs
+        min_z, max_z = p["healthy_z_range"]
+        z = f["qpos"][:, 2]
+        healthy = (min_z < z) & (z < max_z)
+        forward = p["forward_reward_weight"] * velocity[:, 0]
+        healthy_reward = healthy * p["healthy_reward"]
+        # Gymnasium's Humanoid charges the control it applied (data.ctrl), not the action
+        ctrl_cost = control_cost(p["ctrl_cost_weight"], f["ctrl"])
+        contact = np.sum(np.square(f["cfrc_ext"]).reshape(n, -1), axis=1)
+        contact_cost = np.clip(p["contact_cost_weight"] * contact, *p["contact_cost_range"])
+        reward = forward + healthy_reward - (ctrl_cost + contact_cost)
+        terminated = ~healthy & bool(p["terminate_when_unhealthy"])
+        terms = {
+            "survive": healthy_reward,
+            "forward": forward,
+            "ctrl": -ctrl_cost,
+            "contact": -contact_cost,
+        }
+        return reward, terms, terminated
+
+    def _state(self, f: dict[str, np.ndarray], velocity: np.ndarray) -> dict[str, np.ndarray]:
+        torso = self.model.body("torso").id
+        return humanoid_state_of(
+            f["qpos"],
+            f["qvel"],
+            velocity[:, 0],
+            velocity[:, 1],
+            f["xmat"][:, torso],
+            f["cfrc_ext"][:, 1:],
+        )

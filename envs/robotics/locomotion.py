@@ -4,17 +4,26 @@ and a success criterion "forward speed held over a window".
 
 Each robot (ant.py, half_cheetah.py, hopper.py, walker2d.py, humanoid.py) is a small
 subclass that names its Gymnasium class, its success speed and its ``reward_state``.
+
+``LocomotionVectorEnv`` is the natively batched twin of a robot (``make_vec``'s
+``vector_entry_point``): N MjData stepped by ``agentgym.vector.MujocoBatch``, and the
+Gymnasium v5 observation, reward and termination of each robot written over arrays, equal
+to a ``SyncVectorEnv`` of the per-env env step by step (tests/envs/test_vector_envs.py).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
 from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium.utils import EzPickle
+from gymnasium.vector import AutoresetMode
 
 from agentgym.core import TaskEnv
+from agentgym.registry import load_target
+from agentgym.vector import BatchReset, BatchStep, MujocoBatch, NativeVectorEnv
 
 WINDOW_SECONDS = 2.0
 """Success needs the forward speed averaged over this many simulated seconds."""
@@ -58,8 +67,6 @@ class GymnasiumMujocoTask(TaskEnv, EzPickle):
             **gym_kwargs,
         )
         super().__init__(reward=reward, render_mode=render_mode)
-        from agentgym.registry import load_target
-
         kwargs = {**self.gym_kwargs, **gym_kwargs}
         # The inner env never renders itself: frames come from FrameRenderer (fast path).
         self.inner = load_target(self.gym_class)(**kwargs)
@@ -170,3 +177,205 @@ class ForwardLocomotionTask(GymnasiumMujocoTask):
 def f32(value: Any) -> np.ndarray:
     """A copy of ``value`` as float32 (reward_state values are float32 by convention)."""
     return np.array(value, dtype=np.float32)
+
+
+def planar_state(qpos: np.ndarray, qvel: np.ndarray, x_velocity: Any) -> dict[str, np.ndarray]:
+    """The reward_state of a planar robot (HalfCheetah, Hopper, Walker2d), whose qpos is
+    root x, root z, root pitch, joints; for one env ([nq]) or a batch ([N, nq])."""
+    return {
+        "x_position": f32(qpos[..., 0]),
+        "forward_velocity": f32(x_velocity),
+        "torso_height": f32(qpos[..., 1]),
+        "torso_angle": f32(qpos[..., 2]),
+        "torso_velocity": f32(qvel[..., :3]),
+        "joint_pos": f32(qpos[..., 3:]),
+        "joint_vel": f32(qvel[..., 3:]),
+    }
+
+
+def gymnasium_params(gym_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A Gymnasium MuJoCo env's constructor arguments: its defaults, updated by ``kwargs``."""
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(gym_class.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    return {**defaults, **kwargs}
+
+
+class SpeedWindow:
+    """``ForwardLocomotionTask``'s success over a batch: the last ``length`` forward
+    velocities of each sub-env, oldest first (the order of the per-env deque, so that the
+    mean is summed in the same order), and how many have been pushed since its reset."""
+
+    def __init__(self, num_envs: int, length: int, target_speed: float) -> None:
+        self.values = np.zeros((num_envs, length), dtype=np.float64)
+        self.count = np.zeros(num_envs, dtype=np.int64)
+        self.target_speed = target_speed
+
+    def clear(self, mask: np.ndarray) -> None:
+        self.count[mask] = 0
+
+    def push(self, velocity: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Append ``velocity`` for the sub-envs in ``mask``; success per sub-env [N]."""
+        self.values[:, :-1] = self.values[:, 1:]
+        self.values[:, -1] = velocity
+        self.count += mask
+        full = self.count >= self.values.shape[1]
+        if not full.any():
+            return full
+        return full & (self.values.mean(axis=1) >= self.target_speed)
+
+
+class LocomotionVectorEnv(NativeVectorEnv):
+    """N copies of a ``ForwardLocomotionTask`` in one natively batched vector env.
+
+    One Gymnasium env is built to read the model, spaces and initial state from it (the
+    per-env envs build the same model from the same XML); each sub-env then lives in its
+    own ``MjData``, stepped by ``MujocoBatch`` on ``num_threads`` threads (default: every
+    core). A robot subclass names ``task_env`` (its per-env class), the ``MjData``
+    ``fields`` it reads, and writes Gymnasium v5's observation (``_observe``), body
+    position (``_position``), reward (``_reward``) and its reward_state (``_state``) over
+    arrays. The reward is the env's own: apply a reward program with
+    ``agentgym.wrappers.VectorRewardWrapper``, which reads these arrays as they are.
+    """
+
+    task_env: ClassVar[type[ForwardLocomotionTask]]
+    fields: ClassVar[tuple[str, ...]] = ("qpos", "qvel")
+    velocity_noise: ClassVar[str] = "uniform"
+    """How Gymnasium draws the initial qvel: "uniform" in +-scale, or "normal" (scale * N(0, 1))."""
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        max_episode_steps: int | None = None,
+        autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
+        num_threads: int | None = None,
+        reward: Any = None,
+        render_mode: str | None = None,
+        **gym_kwargs: Any,
+    ) -> None:
+        name = type(self).__name__
+        if reward not in (None, "env"):
+            raise ValueError(
+                f"{name}: reward={reward!r}: the native vector env gives the env reward; apply "
+                "a reward model with agentgym.wrappers.VectorRewardWrapper(env, reward)"
+            )
+        if render_mode is not None:
+            raise ValueError(
+                f"{name}: render_mode={render_mode!r}: native vector envs do not render; use "
+                "gym.make_vec(..., vectorization_mode='sync', render_mode='rgb_array')"
+            )
+        task = self.task_env
+        kwargs = {**task.gym_kwargs, **gym_kwargs}
+        gym_class = load_target(task.gym_class)
+        template = gym_class(**kwargs)
+        try:
+            self.params = gymnasium_params(gym_class, kwargs)
+            self.model = template.model
+            self.init_qpos = template.init_qpos.copy()
+            self.init_qvel = template.init_qvel.copy()
+            self.frame_skip = int(template.frame_skip)
+            self.dt = float(template.dt)
+            super().__init__(
+                num_envs,
+                template.observation_space,
+                template.action_space,
+                max_episode_steps=max_episode_steps,
+                autoreset_mode=autoreset_mode,
+                metadata={"render_modes": [], "render_fps": int(round(1.0 / self.dt))},
+            )
+        finally:
+            template.close()
+        self.task_spec = task.task_spec
+        self.batch = MujocoBatch(
+            self.model,
+            self.num_envs,
+            frame_skip=self.frame_skip,
+            fields=self.fields,
+            num_threads=num_threads,
+        )
+        window = max(1, int(round(WINDOW_SECONDS / self.dt)))
+        self.window = SpeedWindow(self.num_envs, window, task.target_speed)
+        self._position = self._position_of(self.batch.fields).copy()
+        self._start_x = self.batch.fields["qpos"][:, 0].copy()
+
+    # -- what robots implement (Gymnasium v5's formulas, over a batch) ------------------
+    def _position_of(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        """[N, k]: what the forward (and lateral) velocity differentiates; default the root x."""
+        return f["qpos"][:, :1].copy()
+
+    def _observe(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError  # abstract: each robot observes its own state
+
+    def _reward(
+        self, actions: np.ndarray, f: dict[str, np.ndarray], velocity: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """(reward [N], Gymnasium's reward_* terms {name: [N]}, terminated [N])."""
+        raise NotImplementedError  # abstract: each robot has Gymnasium's own reward
+
+    def _state(self, f: dict[str, np.ndarray], velocity: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError  # abstract: each robot names its own state
+
+    # -- NativeVectorEnv --------------------------------------------------------------
+    def _initial_state(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Gymnasium's ``reset_model`` noise, drawn from the sub-env's own generator."""
+        scale = self.params["reset_noise_scale"]
+        qpos = self.init_qpos + rng.uniform(low=-scale, high=scale, size=self.model.nq)
+        if self.velocity_noise == "normal":
+            qvel = self.init_qvel + scale * rng.standard_normal(self.model.nv)
+        else:
+            qvel = self.init_qvel + rng.uniform(low=-scale, high=scale, size=self.model.nv)
+        return qpos, qvel
+
+    def _reset_batch(self, mask: np.ndarray) -> BatchReset:
+        for i in np.flatnonzero(mask):
+            self.batch.reset(i, *self._initial_state(self.sub_env_rng(i)))
+        f = self.batch.fields
+        self._position[mask] = self._position_of(f)[mask]
+        self._start_x[mask] = f["qpos"][mask, 0]
+        self.window.clear(mask)
+        still = np.zeros_like(self._position)
+        info = {
+            "reward_state": self._state(f, still),
+            "success": np.zeros(self.num_envs, dtype=bool),
+            "fitness": f["qpos"][:, 0] - self._start_x,  # forward progress since reset
+        }
+        return BatchReset(self._observe(f), info)
+
+    def _step_batch(self, actions: np.ndarray, mask: np.ndarray) -> BatchStep:
+        self.batch.step(actions, mask)
+        f = self.batch.fields
+        position = self._position_of(f)
+        velocity = (position - self._position) / self.dt
+        self._position = position
+        reward, terms, terminated = self._reward(actions, f, velocity)
+        info = {
+            "reward_state": self._state(f, velocity),
+            "success": self.window.push(velocity[:, 0], mask),
+            "env_reward": reward.copy(),
+            "reward_terms": {k: np.asarray(v, dtype=np.float64) for k, v in terms.items()},
+            "fitness": f["qpos"][:, 0] - self._start_x,
+        }
+        return BatchStep(self._observe(f), reward, terminated, info)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self.batch.close()
+
+
+def control_cost(weight: float, actions: np.ndarray) -> np.ndarray:
+    """Gymnasium's ``weight * sum(a^2)`` per row, in the actions' own dtype (float32 for
+    float32 actions, as in the per-env env)."""
+    return weight * np.sum(np.square(actions), axis=1)
+
+
+def planar_observation(f: dict[str, np.ndarray], params: dict[str, Any], clip: bool) -> np.ndarray:
+    """Gymnasium's planar observation (HalfCheetah, Hopper, Walker2d): qpos without the
+    root x (unless asked), then qvel (clipped to +-10 for Hopper and Walker2d)."""
+    qpos, qvel = f["qpos"], f["qvel"]
+    if params["exclude_current_positions_from_observation"]:
+        qpos = qpos[:, 1:]
+    if clip:
+        qvel = np.clip(qvel, -10, 10)
+    return np.concatenate((qpos, qvel), axis=1)

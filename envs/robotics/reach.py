@@ -28,6 +28,11 @@ of an episode).
 ## Episode end
 Truncated after 50 steps (`max_episode_steps`); never terminated.
 
+## Vector env
+`gym.make_vec("agentgym/Reach-v0", num_envs=N)` returns `ReachVectorEnv`: the N envs in one
+object (numpy arithmetic over [N, 2] arrays), equal to a `SyncVectorEnv` of this env step by step
+(`vectorization_mode="sync"` still gives that).
+
 ## Version history
 - v0: first release.
 """
@@ -39,9 +44,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import EzPickle
+from gymnasium.vector import AutoresetMode
 
 from agentgym.core import TaskEnv
 from agentgym.spec import StateVar, TaskSpec
+from agentgym.vector import BatchReset, BatchStep, NativeVectorEnv
 
 LINK = 0.12
 MAX_SPEED = 2.0  # rad/s at |action| = 1
@@ -164,3 +171,92 @@ class ReachEnv(TaskEnv, EzPickle):
         if self._mj is not None:
             self._mj[2].close()
             self._mj = None
+
+
+class ReachVectorEnv(NativeVectorEnv):
+    """agentgym/Reach-v0, natively batched: ``gym.make_vec("agentgym/Reach-v0",
+    num_envs=N)``. The arm's kinematics over [N, 2] arrays; equal to a ``SyncVectorEnv`` of
+    ``ReachEnv`` step by step. Does not render."""
+
+    task_spec = ReachEnv.task_spec
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        max_episode_steps: int | None = None,
+        autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
+        reward: Any = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if reward not in (None, "env"):
+            raise ValueError(
+                f"ReachVectorEnv: reward={reward!r}: the native vector env gives the env reward; "
+                "apply a reward model with agentgym.wrappers.VectorRewardWrapper(env, reward)"
+            )
+        if render_mode is not None:
+            raise ValueError(
+                f"ReachVectorEnv: render_mode={render_mode!r}: native vector envs do not render; "
+                "use gym.make_vec(..., vectorization_mode='sync', render_mode='rgb_array')"
+            )
+        single = ReachEnv()
+        super().__init__(
+            num_envs,
+            single.observation_space,
+            single.action_space,
+            max_episode_steps=max_episode_steps,
+            autoreset_mode=autoreset_mode,
+            metadata={"render_modes": [], "render_fps": ReachEnv.metadata["render_fps"]},
+        )
+        self.q = np.zeros((self.num_envs, 2))
+        self.qdot = np.zeros((self.num_envs, 2))
+        self.target = np.zeros((self.num_envs, 2))
+        self.start_distance = np.zeros(self.num_envs)
+
+    def _observe(self) -> tuple[np.ndarray, dict[str, Any]]:
+        q, target = self.q, self.target
+        a, b = q[:, 0], q[:, 0] + q[:, 1]
+        tip = np.stack([LINK * (np.cos(a) + np.cos(b)), LINK * (np.sin(a) + np.sin(b))], axis=1)
+        offset = tip - target
+        obs = np.concatenate([np.cos(q), np.sin(q), self.qdot, target, offset], axis=1).astype(
+            np.float32
+        )
+        dist = np.sqrt(offset[:, 0] * offset[:, 0] + offset[:, 1] * offset[:, 1])
+        state = {
+            "fingertip_pos": tip.astype(np.float32),
+            "target_pos": target.astype(np.float32),
+            "joint_pos": q.astype(np.float32),
+            "joint_vel": self.qdot.astype(np.float32),
+        }
+        return obs, {"reward_state": state, "success": dist < SUCCESS_RADIUS, "distance": dist}
+
+    def _reset_batch(self, mask: np.ndarray) -> BatchReset:
+        for i in np.flatnonzero(mask):
+            # ReachEnv._reset's draws, in its order, from sub-env i's generator
+            rng = self.sub_env_rng(i)
+            self.q[i] = rng.uniform(-np.pi, np.pi, 2)
+            radius = rng.uniform(*TARGET_RADII)
+            angle = rng.uniform(-np.pi, np.pi)
+            self.target[i] = (radius * np.cos(angle), radius * np.sin(angle))
+        self.qdot[mask] = 0.0
+        obs, info = self._observe()
+        self.start_distance[mask] = info["distance"][mask]
+        info["fitness"] = self._fitness(info["distance"])
+        return BatchReset(obs, info)
+
+    def _fitness(self, distance: np.ndarray) -> np.ndarray:
+        """ReachEnv's fitness, 1 - d/d0, per sub-env."""
+        return 1.0 - distance / np.maximum(self.start_distance, 1e-9)
+
+    def _step_batch(self, actions: np.ndarray, mask: np.ndarray) -> BatchStep:
+        a = np.clip(np.asarray(actions, dtype=np.float64), -1.0, 1.0)
+        rows = mask[:, None]
+        self.qdot = np.where(rows, a * MAX_SPEED, self.qdot)
+        self.q = np.where(rows, (self.q + self.qdot * DT + np.pi) % (2 * np.pi) - np.pi, self.q)
+        obs, info = self._observe()
+        terms = {"distance": -info["distance"], "control": -CTRL_COST * np.sum(a * a, axis=1)}
+        reward = terms["distance"] + terms["control"]
+        info["env_reward"] = reward.copy()
+        info["reward_terms"] = terms
+        info["fitness"] = self._fitness(info["distance"])
+        return BatchStep(obs, reward, np.zeros(self.num_envs, dtype=bool), info)

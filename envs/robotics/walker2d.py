@@ -38,6 +38,11 @@ Forward progress: the root's x displacement (m) since reset (`info["fitness"]`).
 ## Episode end
 Terminated when unhealthy (Gymnasium's rule); truncated after 1000 steps.
 
+## Vector env
+`gym.make_vec("agentgym/Walker2d-v0", num_envs=N)` returns `Walker2dVectorEnv`: the N envs in one
+object (N MjData stepped by MuJoCo on a thread pool), equal to a `SyncVectorEnv` of this env step by step
+(`vectorization_mode="sync"` still gives that).
+
 ## Version history
 - v0: first release (Gymnasium Walker2d-v5 inside).
 """
@@ -48,7 +53,14 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.envs.robotics.locomotion import FORWARD_FITNESS, ForwardLocomotionTask, f32
+from agentgym.envs.robotics.locomotion import (
+    FORWARD_FITNESS,
+    ForwardLocomotionTask,
+    LocomotionVectorEnv,
+    control_cost,
+    planar_observation,
+    planar_state,
+)
 from agentgym.spec import StateVar, TaskSpec
 
 
@@ -92,13 +104,35 @@ class Walker2dEnv(ForwardLocomotionTask):
     )
 
     def _state(self, info: dict[str, Any]) -> dict[str, np.ndarray]:
-        q, v = self.data.qpos, self.data.qvel
-        return {
-            "x_position": f32(q[0]),
-            "forward_velocity": f32(info["x_velocity"]),
-            "torso_height": f32(q[1]),
-            "torso_angle": f32(q[2]),
-            "torso_velocity": f32(v[:3]),
-            "joint_pos": f32(q[3:]),
-            "joint_vel": f32(v[3:]),
-        }
+        return planar_state(self.data.qpos, self.data.qvel, info["x_velocity"])
+
+
+class Walker2dVectorEnv(LocomotionVectorEnv):
+    """agentgym/Walker2d-v0, natively batched: ``gym.make_vec("agentgym/Walker2d-v0", num_envs=N)``.
+    Equal to a ``SyncVectorEnv`` of ``Walker2dEnv`` step by step."""
+
+    task_env = Walker2dEnv
+
+    def _observe(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        return planar_observation(f, self.params, clip=True)
+
+    def _healthy(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        p, qpos = self.params, f["qpos"]
+        z, angle = qpos[:, 1], qpos[:, 2]
+        min_z, max_z = p["healthy_z_range"]
+        min_angle, max_angle = p["healthy_angle_range"]
+        return (min_z < z) & (z < max_z) & (min_angle < angle) & (angle < max_angle)
+
+    def _reward(self, actions, f, velocity):
+        p = self.params
+        healthy = self._healthy(f)
+        forward = p["forward_reward_weight"] * velocity[:, 0]
+        healthy_reward = healthy * p["healthy_reward"]
+        ctrl_cost = control_cost(p["ctrl_cost_weight"], actions)
+        reward = forward + healthy_reward - ctrl_cost
+        terminated = ~healthy & bool(p["terminate_when_unhealthy"])
+        terms = {"forward": forward, "ctrl": -ctrl_cost, "survive": healthy_reward}
+        return reward, terms, terminated
+
+    def _state(self, f: dict[str, np.ndarray], velocity: np.ndarray) -> dict[str, np.ndarray]:
+        return planar_state(f["qpos"], f["qvel"], velocity[:, 0])

@@ -1,0 +1,28 @@
+"""Natively batched vector envs: N sub-envs in one object, stepped as arrays.
+
+- ``NativeVectorEnv`` (``env.py``): the base, a ``gymnasium.vector.VectorEnv`` with
+  ``SyncVectorEnv``'s seeding, time limit, autoreset and info layout; a subclass computes
+  whole batches.
+- ``stack_infos`` (``info.py``): infos with ``_key`` masks, as ``SyncVectorEnv`` stacks them.
+- ``MujocoBatch`` (``mujoco.py``): N ``MjData`` stepped by ``mujoco.mj_step`` on a thread
+  pool, the physics of the MuJoCo envs.
+
+This package knows no particular env: the envs (``agentgym.envs``) subclass
+``NativeVectorEnv`` and register it as their ``vector_entry_point``.
+"""
+
+from __future__ import annotations
+
+from agentgym.registry import lazy_exports
+
+__all__ = ["BatchReset", "BatchStep", "MujocoBatch", "NativeVectorEnv", "stack_infos"]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "BatchReset": "env",
+        "BatchStep": "env",
+        "NativeVectorEnv": "env",
+        "MujocoBatch": "mujoco",
+        "stack_infos": "info",
+    },
+)
