@@ -4,11 +4,13 @@
                    --learner ppo --steps 100000 --seed 0
     agentgym train --learner population --reward a.py --reward b.py --reward c.py ...
     agentgym train --learner sb3-ppo ...          # stable-baselines3's PPO, same settings
+    agentgym train --learner sac --env Pendulum-v1 --steps 20000   # continuous actions
     agentgym train --resume runs/20261122-101500-train-Reach
 
 The run folder (runs/<date>-train-<env>/ or --out) holds config.yaml, manifest.json,
 logs/metrics.jsonl, logs/tb/, checkpoints/, videos/ and report.html. Every PPOConfig
-field is an option below; its help is the field's docstring.
+field is an option below, and so is every field of AgentPPOConfig and SACConfig that
+PPOConfig lacks; its help is the field's docstring.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-HELP = "train PPO (ours, a population, or SB3's) on an env and reward; writes a run folder"
+HELP = "train PPO (ours, a population, or SB3's) or SAC on an env and reward; writes a run folder"
+SAC_LEARNERS = ("sac", "sac-population")
 
 # --env, --steps and --reward stand for these PPOConfig fields.
 ALIASES = {"env_id": "--env", "total_steps": "--steps", "reward": "--reward"}
@@ -41,6 +44,16 @@ def _agent_options() -> list[Any]:
     return [o for o in dataclass_options(source, "AgentPPOConfig") if o.name not in shared]
 
 
+def _sac_options() -> list[Any]:
+    """SACConfig fields that PPOConfig lacks (--learner sac and sac-population only)."""
+    import agentgym
+    from agentgym.runs.options import dataclass_options
+
+    shared = {o.name for o in _config_options()}
+    source = Path(agentgym.__file__).parent / "learners" / "sac" / "config.py"
+    return [o for o in dataclass_options(source, "SACConfig") if o.name not in shared]
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     from agentgym.runs.options import add_options
 
@@ -60,7 +73,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "give it once per member with --learner population (default: env)",
     )
     main.add_argument(
-        "--learner", default="ppo", help="ppo | population | sb3-ppo | agent-ppo (default: ppo)"
+        "--learner",
+        default="ppo",
+        help="ppo | population | sb3-ppo | agent-ppo | sac | sac-population (default: ppo)",
     )
     main.add_argument(
         "--steps",
@@ -95,6 +110,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "PPOConfig fields such as --learning-rate, --seed)"
     )
     add_options(agent, _agent_options(), skip=ALIASES)
+    sac = parser.add_argument_group(
+        "SACConfig (--learner sac, sac-population; also takes the shared PPOConfig fields "
+        "such as --learning-rate, --gamma, --hidden-sizes, --num-envs, --seed; its own "
+        "defaults apply: see docs/learners.md)"
+    )
+    add_options(sac, _sac_options(), skip=ALIASES)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,7 +139,15 @@ def run(args: argparse.Namespace) -> int:
         flags = ", ".join("--" + k.replace("_", "-") for k in sorted(agent_values))
         err_console.print(f"[red]error:[/red] {flags} only apply to --learner agent-ppo")
         return 2
+    sac_values = given_values(args, _sac_options())
+    if sac_values and args.learner not in SAC_LEARNERS and not args.resume:
+        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(sac_values))
+        err_console.print(
+            f"[red]error:[/red] {flags} only apply to --learner sac or sac-population"
+        )
+        return 2
     values.update(agent_values)
+    values.update(sac_values)
     for name in ("env_id", "total_steps"):
         if hasattr(args, name):
             values[name] = getattr(args, name)
