@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from agentgym.runs.options import FieldOption
 
-HELP = "train PPO (ours, a population, or SB3's) on an env and reward; writes a run folder"
+HELP = "train PPO (ours, a population, or SB3's) or SAC on an env and reward; writes a run folder"
 
 # --env, --steps and --reward stand for these PPOConfig fields.
 ALIASES = {"env_id": "--env", "total_steps": "--steps", "reward": "--reward"}

@@ -4,7 +4,9 @@
 - ``population``: K PPO members, one reward and seed each, networks batched in one process;
 - ``sb3-ppo``: stable-baselines3's PPO on the same config (``learners/sb3/``), the baseline;
 - ``agent-ppo``: PPO for language-model policies in text, web and tool envs
-  (``learners/agent/``).
+  (``learners/agent/``);
+- ``sac``: agentgym's SAC (``learners/sac/``), continuous actions, replay on the device;
+- ``sac-population``: K SAC members, one reward and seed each, networks batched.
 
 Shared parts sit beside them: ``gae``, ``rollout`` (the rollout-level reward hook),
 ``evaluate``, ``logger``, ``checkpoint``, ``device``. Each registered class keeps the
@@ -43,6 +45,14 @@ register_learner(
     "agent-ppo",
     "agentgym.learners.agent.learner:AgentPPO",
     "agentgym.learners.agent.config:AgentPPOConfig",
+)
+register_learner(
+    "sac", "agentgym.learners.sac.learner:SAC", "agentgym.learners.sac.config:SACConfig"
+)
+register_learner(
+    "sac-population",
+    "agentgym.learners.sac.population:SACPopulation",
+    "agentgym.learners.sac.config:SACConfig",
 )
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Losses and KL: the optimiser's view of training."""
+"""Losses and KL: the optimiser's view of training (PPO's KL and clipping, SAC's entropy
+coefficient and Q values; a panel shows when its metric was logged)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ PANELS = (
     ("approximate KL", "approx_kl"),
     ("clip fraction", "clipfrac"),
     ("learning rate", "learning_rate"),
+    ("entropy coefficient (alpha)", "alpha"),
+    ("entropy coefficient loss", "loss/alpha"),
+    ("Q value (min of twins)", "q_value"),
 )
 
 

@@ -1,0 +1,127 @@
+"""K independent SAC learners trained in one process with their networks batched.
+
+Each member has its own reward program, envs, seed, replay buffer, entropy coefficient,
+optimiser state and random stream; their networks are stacked (networks.py), so one
+vector step is one batched policy forward for all K and one gradient step is one set of
+batched forwards and backwards. Members never share data: member k trains exactly as a
+single SAC with its seed would, and a population of one *is* the single learner. This is
+how reward synthesis scores K candidate rewards in about the time of one run.
+
+A member whose reward is not finite (NaN/inf from a bad program) or whose reward program
+raises stops at that step with status NONFINITE or ERROR; the others continue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agentgym.learners.base import Callback
+from agentgym.learners.checkpoint import LATEST, load_checkpoint
+from agentgym.learners.sac.config import SACConfig
+from agentgym.learners.sac.learner import SAC
+
+
+class SACPopulation(SAC):
+    """K SAC learners sharing env id and hyper-parameters, differing in reward and seed."""
+
+    isolate_failures = True
+    several_rewards = True
+    member_learner = "sac"  # each member's folder is a plain SAC run
+
+    @classmethod
+    def train_in_run(
+        cls,
+        config: SACConfig,
+        run_dir: Path,
+        *,
+        rewards: Sequence[str],
+        seeds: Sequence[int],
+        member_dirs: Sequence[Path],
+        resume: bool,
+        callback: Callback | None,
+    ) -> dict[str, Any]:
+        """Train (or resume) every member in its folder; the best member's metrics, and
+        ``member_results`` (``Learner`` contract)."""
+        if resume:  # every member's checkpoint is a plain SAC checkpoint of the same step
+            population = cls.resume_all(member_dirs)
+        else:
+            population = cls(config, list(rewards), list(seeds), list(member_dirs))
+        try:
+            results = population.learn_all(callback)
+        finally:
+            population.close()
+        best = max(range(len(results)), key=lambda i: results[i].get("eval/success_rate") or 0.0)
+        done = [
+            int(r.get("step", 0)) for r in results if str(r.get("status", "")).upper() == "DONE"
+        ]
+        return {
+            "members": len(results),
+            # "stopped" when a callback stopped the healthy members; a member stopped by its
+            # own broken reward (NONFINITE, ERROR) has its status in its own manifest.
+            "step": min(done or [max(int(r.get("step", 0)) for r in results)]),
+            "best_member": Path(member_dirs[best]).name,
+            **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))},
+            "member_results": results,
+        }
+
+    def __init__(
+        self,
+        base: SACConfig,
+        rewards: Sequence[str],
+        seeds: Sequence[int] | None = None,
+        run_dirs: Sequence[str | Path | None] | None = None,
+    ) -> None:
+        if not rewards:
+            raise ValueError("SACPopulation: rewards must name at least one reward spec")
+        k = len(rewards)
+        seeds = list(seeds) if seeds is not None else [base.seed + i for i in range(k)]
+        run_dirs = list(run_dirs) if run_dirs is not None else [None] * k
+        for name, values in (("seeds", seeds), ("run_dirs", run_dirs)):
+            if len(values) != k:
+                raise ValueError(
+                    f"SACPopulation: {name} has {len(values)} entries, expected {k} (one per reward)"
+                )
+        configs = [
+            dataclasses.replace(base, reward=r, seed=int(s))
+            for r, s in zip(rewards, seeds, strict=True)
+        ]
+        self._setup(configs, run_dirs)
+
+    def learn_all(self, callback: Callback | None = None) -> list[dict[str, Any]]:
+        """Train every member to total_steps; returns each member's final metrics."""
+        return self._learn(callback)
+
+    def evaluate_member(
+        self, k: int, episodes: int, seed: int, video_path: Path | None = None
+    ) -> dict[str, Any]:
+        """Deterministic evaluation episodes of member k."""
+        return self._evaluate_member(k, episodes, seed, video_path)
+
+    @classmethod
+    def resume_all(cls, run_dirs: Sequence[str | Path]) -> SACPopulation:
+        """Continue a population from each member's ``checkpoints/latest.pt``."""
+        states = [load_checkpoint(Path(d) / "checkpoints" / LATEST) for d in run_dirs]
+        configs = [SACConfig.from_dict(s["config"]) for s in states]
+        pop = cls.__new__(cls)
+        pop._setup(configs, [Path(d) for d in run_dirs], resume_step=int(states[0]["global_step"]))
+        pop._load_member_states(states)
+        return pop
+
+
+def train_sac_population(
+    base: SACConfig,
+    rewards: list[str],
+    seeds: list[int] | None = None,
+    run_dirs: list[Path] | None = None,
+    callback: Callback | None = None,
+) -> list[dict[str, Any]]:
+    """Train one SAC member per reward spec, batched in one process; each member's final
+    metrics (as ``SAC.learn``). Log rows passed to ``callback`` carry ``member``."""
+    population = SACPopulation(base, rewards, seeds, run_dirs)
+    try:
+        return population.learn_all(callback)
+    finally:
+        population.close()
