@@ -35,7 +35,7 @@ OLD_PATHS = {
     "agentgym.learners.ppo": ["PPO", "PPOConfig"],
     "agentgym.learners.sb3": ["train_sb3_ppo", "resume_sb3_ppo", "AgentgymRewardVecEnv"],
     "agentgym.reward_designers.synthesis": ["Synthesis", "SynthesisConfig", "open_run"],
-    "agentgym.learners": ["PPO", "PPOConfig", "train_population", "Rollout", "field_help"],
+    "agentgym.learners": ["PPO", "PPOConfig", "train_population", "Rollout"],
 }
 
 

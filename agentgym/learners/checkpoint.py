@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 LATEST = "latest.pt"
@@ -45,3 +46,12 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     return torch.load(path, map_location=device, weights_only=True)
+
+
+def reset_seeds(seed: int, resets: int, num_envs: int) -> list[int]:
+    """Seeds of the sub-envs for the ``resets``-th reset of a run seeded ``seed``.
+
+    Checkpoints are reset points of the envs (PPO's and SAC's learners reset every sub-env
+    right after a checkpoint), so these seeds are the env state a checkpoint resumes from.
+    """
+    return [int(s) for s in np.random.SeedSequence([seed, resets]).generate_state(num_envs)]

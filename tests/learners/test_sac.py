@@ -19,7 +19,7 @@ from gymnasium.vector import AutoresetMode
 
 from agentgym.learners import LEARNERS
 from agentgym.learners.logger import read_metrics
-from agentgym.learners.ppo import field_help
+from agentgym.config_fields import field_docs
 from agentgym.learners.sac import (
     SAC,
     ReplayBuffer,
@@ -334,7 +334,7 @@ def test_config_errors_name_the_field(field, value, message):
 
 
 def test_every_config_field_has_a_docstring_and_round_trips():
-    helps = field_help(SACConfig)
+    helps = field_docs(SACConfig)
     assert set(helps) == set(SACConfig.__dataclass_fields__)
     assert SACConfig.from_dict(TINY.to_dict()) == TINY
     with pytest.raises(ValueError, match="Did you mean 'batch_size'"):
@@ -419,7 +419,10 @@ def test_sac_population_through_the_cli_trains_a_member_per_reward(tmp_path):
     [
         (["--learner", "sac", "--env", "CartPole-v1"], "SAC needs continuous actions"),
         (["--learner", "sac", "--num-steps", "8"], "--num-steps: not a setting of --learner sac"),
-        (["--learner", "ppo", "--tau", "0.01"], "--tau only apply to --learner sac"),
+        (
+            ["--learner", "ppo", "--tau", "0.01"],
+            "--tau: not a setting of --learner ppo (it is of --learner sac | sac-population)",
+        ),
         (["--learner", "sac", "--tau", "2"], "SACConfig.tau: expected a float in (0, 1]"),
     ],
 )

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from agentgym.learners.checkpoint import reset_seeds
 from agentgym.learners.gae import compute_gae
 from agentgym.learners.ppo.member_envs import MemberEnvs
 from agentgym.learners.ppo.networks import StackedActorCritic, log_prob_entropy, sample_actions
@@ -27,16 +28,7 @@ from agentgym.learners.ppo.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.update import Batch
 from agentgym.learners.rollout import Rollout, stack_reward_states
 
-__all__ = ["CollectedRollout", "MemberStop", "PolicyStep", "RolloutCollector", "reset_seeds"]
-
-
-def reset_seeds(seed: int, resets: int, num_envs: int) -> list[int]:
-    """Seeds of the sub-envs for the ``resets``-th reset of a run seeded ``seed``.
-
-    Checkpoints are reset points (see learner.py), so these seeds are the env state a
-    checkpoint resumes from.
-    """
-    return [int(s) for s in np.random.SeedSequence([seed, resets]).generate_state(num_envs)]
+__all__ = ["CollectedRollout", "MemberStop", "PolicyStep", "RolloutCollector"]
 
 
 class PolicyStep(NamedTuple):

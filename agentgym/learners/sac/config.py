@@ -1,7 +1,7 @@
 """``SACConfig``: every hyper-parameter of the SAC and SAC-population learners.
 
 Each field carries a one-line docstring (a string literal under it); the CLI's ``--help``
-and the docs read them (``agentgym.learners.ppo.field_help`` works on any such class).
+and the docs read them (``agentgym.config_fields.field_docs`` reads them).
 Defaults are stable-baselines3's / CleanRL's SAC defaults except ``learning_starts``
 (see its docstring) and ``log_every``.
 """
