@@ -7,14 +7,8 @@ import sys
 import pytest
 
 
-def agentgym(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agentgym", *args], capture_output=True, text=True, timeout=600
-    )
-
-
-def test_help_lists_commands():
-    out = agentgym("--help")
+def test_help_lists_commands(agentgym_cli):
+    out = agentgym_cli("--help")
     assert out.returncode == 0
     assert "envs" in out.stdout and "check" in out.stdout
 
@@ -29,22 +23,25 @@ def test_help_imports_nothing_heavy():
     assert out.stdout.strip() == "[]"
 
 
-def test_envs_json_lists_reach():
-    out = agentgym("envs", "--json", "--no-spaces")
+def test_envs_json_lists_reach(agentgym_cli):
+    out = agentgym_cli("envs", "--json", "--no-spaces")
     rows = {r["id"]: r for r in json.loads(out.stdout)}
     assert rows["agentgym/Reach-v0"]["family"] == "robotics"
 
 
-def test_check_passes_on_reach_and_fails_on_unknown():
-    ok = agentgym("check", "agentgym/Reach-v0")
+def test_check_passes_every_contract_check_on_reach(agentgym_cli):
+    ok = agentgym_cli("check", "agentgym/Reach-v0")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.count("PASS") == 5  # check_env, determinism, pickle, contract, vector
-    bad = agentgym("check", "agentgym/Reech-v0")
+
+
+def test_check_of_an_unknown_env_exits_2_and_suggests_the_closest(agentgym_cli):
+    bad = agentgym_cli("check", "agentgym/Reech-v0")
     assert bad.returncode == 2
     assert "Did you mean" in bad.stdout
 
 
 @pytest.mark.parametrize("family", ["robotics"])
-def test_envs_filter(family):
-    out = agentgym("envs", "--json", "--no-spaces", "--family", family)
+def test_envs_filter(agentgym_cli, family):
+    out = agentgym_cli("envs", "--json", "--no-spaces", "--family", family)
     assert all(r["family"] == family for r in json.loads(out.stdout))

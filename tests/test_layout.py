@@ -179,11 +179,23 @@ def test_no_prefix_named_sibling_families():
     assert families == []
 
 
+# sys.path edits in-process, and their equivalents for a child process or a pytest fixture.
+PATH_EDITS = (
+    "sys.path.insert",
+    "sys.path.append",
+    "sys.path.extend",
+    "syspath_prepend",
+    "PYTHONPATH",
+)
+
+
 def test_tests_benchmarks_and_examples_never_edit_sys_path():
     edits = [
-        str(path.relative_to(ROOT))
+        f"{path.relative_to(ROOT)}: {edit}"
         for folder in ("tests", "bench", "examples", "scripts")
         for path in (ROOT / folder).rglob("*.py")
-        if "sys.path.insert" in path.read_text() and path != Path(__file__)
+        if path != Path(__file__)
+        for edit in PATH_EDITS
+        if edit in path.read_text()
     ]
     assert edits == []

@@ -15,13 +15,21 @@ def test_bad_dtype_is_named():
         StateVar("x", (2,), "float16", "m", "x")
 
 
-def test_check_state_reports_missing_and_shape():
-    spec = TaskSpec("T", "do it", "done", (StateVar("pos", (3,), "float32", "m", "where"),))
+SPEC = TaskSpec("T", "do it", "done", (StateVar("pos", (3,), "float32", "m", "where"),))
+
+
+def test_check_state_names_missing_variables():
     with pytest.raises(ValueError, match=r"missing \['pos'\]"):
-        spec.check_state({})
+        SPEC.check_state({})
+
+
+def test_check_state_names_a_wrong_shape():
     with pytest.raises(ValueError, match=r"shape \(2,\)"):
-        spec.check_state({"pos": [0.0, 1.0]})
-    spec.check_state({"pos": [0.0, 1.0, 2.0]})
+        SPEC.check_state({"pos": [0.0, 1.0]})
+
+
+def test_check_state_takes_a_state_of_the_declared_shape():
+    SPEC.check_state({"pos": [0.0, 1.0, 2.0]})
 
 
 def test_pythonic_abstraction_lists_every_variable():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -14,6 +12,9 @@ from agentgym.runs import RunDir
 
 def test_human_reward_is_the_library_program():
     assert human_reward("agentgym/Reach-v0").endswith("reward_designers/library/reach.py")
+
+
+def test_a_task_without_a_human_reward_is_named_with_the_closest():
     with pytest.raises(
         FileNotFoundError, match="no human reward program for task 'Reech'. Did you mean 'reach'?"
     ):
@@ -33,13 +34,8 @@ def test_run_demo_trains_evaluates_and_reports(tmp_path):
 
 
 @pytest.mark.slow
-def test_make_demo_reaches_high_success_and_prints_the_report(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "agentgym", "demo", "--train-only", "--out", str(tmp_path / "d")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+def test_make_demo_reaches_high_success_and_prints_the_report(agentgym_cli, tmp_path):
+    done = agentgym_cli("demo", "--train-only", "--out", str(tmp_path / "d"), timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"report: {tmp_path / 'd' / 'report.html'}" in done.stdout
     rate = float(re.search(r"evaluation success rate: (\d+)%", done.stdout).group(1)) / 100

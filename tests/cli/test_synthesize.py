@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,13 @@ import pytest
 from agentgym.testing.openai_server import ScriptedOpenAIServer
 from tests.reward_designers import synthesis_programs as P
 
-ROOT = Path(__file__).resolve().parents[2]
+# rich wraps output at the terminal width; wide, a long "report: PATH" line stays whole
+WIDE = {"COLUMNS": "160"}
 
 
-def _command(server: ScriptedOpenAIServer, out: Path, *extra: str) -> list[str]:
+def _search(server: ScriptedOpenAIServer, out: Path) -> list[str]:
+    """``agentgym reward synthesize``: Eureka on Reach, one iteration of three samples."""
     return [
-        sys.executable,
-        "-m",
-        "agentgym",
         "reward",
         "synthesize",
         "--env",
@@ -46,29 +46,30 @@ def _command(server: ScriptedOpenAIServer, out: Path, *extra: str) -> list[str]:
         "--no-references",
         "--out",
         str(out),
-        *extra,
     ]
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "AGENTGYM_CACHE": str(tmp_path / "cache"),
-        "OPENAI_API_KEY": "test-key-not-secret",
-        "PYTHONPATH": str(ROOT),
-        "COLUMNS": "160",
-    }
-    env.setdefault("MUJOCO_GL", "egl")
-    return env
+@dataclass
+class KilledSearch:
+    out: Path
+    rejected: Path  # the result of the sample that finished before the kill
+    finished_at: int  # its mtime
+    resumed: subprocess.CompletedProcess
+    requests_after_resume: int
+    sessions_after_resume: list[dict]
 
 
-def test_killed_mid_iteration_resumes_with_zero_new_llm_calls(tmp_path):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def killed_search(agentgym_cli, module_llm_cache, tmp_path_factory) -> KilledSearch:
+    """A search killed once a broken sample is finished and the others are training,
+    then run again with the same command."""
+    work = tmp_path_factory.mktemp("killed")
+    out = work / "run"
     with ScriptedOpenAIServer([P.GOOD, P.BAD_SHAPE, P.AWAY]) as server:
         proc = subprocess.Popen(
-            _command(server, out),
-            env=_env(tmp_path),
-            cwd=tmp_path,
+            [sys.executable, "-m", "agentgym", *_search(server, out)],
+            env={**os.environ, **WIDE},
+            cwd=work,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -85,21 +86,25 @@ def test_killed_mid_iteration_resumes_with_zero_new_llm_calls(tmp_path):
         assert rejected.is_file() and not (out / "iter_00" / "sample_00" / "result.json").is_file()
         assert len(server.requests) == 1
         finished_at = rejected.stat().st_mtime_ns
-
-        done = subprocess.run(
-            _command(server, out),
-            env=_env(tmp_path),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert len(server.requests) == 1  # zero new LLM calls
-    assert "resuming" in done.stdout and f"report: {out / 'report.html'}" in done.stdout
-    assert rejected.stat().st_mtime_ns == finished_at  # the finished sample was not redone
+        resumed = agentgym_cli(*_search(server, out), env=WIDE, cwd=work)
+        requests = len(server.requests)
     sessions = json.loads((out / "llm_usage.json").read_text())["sessions"]
-    assert sessions[-1]["requests"] == 0 and sessions[-1]["cache_hits"] == 3
+    return KilledSearch(out, rejected, finished_at, resumed, requests, sessions)
+
+
+def test_killed_mid_iteration_resumes_with_zero_new_llm_calls(killed_search):
+    done = killed_search.resumed
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert killed_search.requests_after_resume == 1  # zero new LLM calls
+    assert "resuming" in done.stdout
+    assert f"report: {killed_search.out / 'report.html'}" in done.stdout
+    last = killed_search.sessions_after_resume[-1]
+    assert last["requests"] == 0 and last["cache_hits"] == 3
+
+
+def test_a_resumed_search_keeps_finished_samples_and_trains_the_rest(killed_search):
+    out = killed_search.out
+    assert killed_search.rejected.stat().st_mtime_ns == killed_search.finished_at  # not redone
     statuses = [
         json.loads((out / "iter_00" / f"sample_{i:02d}" / "result.json").read_text())["status"]
         for i in range(3)
@@ -107,15 +112,12 @@ def test_killed_mid_iteration_resumes_with_zero_new_llm_calls(tmp_path):
     assert statuses == ["trained", "rejected", "trained"]
     assert (out / "best_reward.py").is_file() and (out / "report.html").is_file()
 
-    # a finished run, continued with --resume DIR: it trains nothing and asks nothing
-    again = subprocess.run(
-        [sys.executable, "-m", "agentgym", "reward", "synthesize", "--resume", str(out)],
-        env=_env(tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+
+def test_resume_dir_of_a_finished_search_trains_nothing_and_asks_nothing(
+    agentgym_cli, killed_search, tmp_path
+):
+    out = killed_search.out
+    again = agentgym_cli("reward", "synthesize", "--resume", str(out), env=WIDE, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "resuming" in again.stdout
     sessions = json.loads((out / "llm_usage.json").read_text())["sessions"]
@@ -123,69 +125,59 @@ def test_killed_mid_iteration_resumes_with_zero_new_llm_calls(tmp_path):
     assert [s["requests"] for s in sessions] == [1, 0, 0]  # the killed run's request is accounted
 
 
-def test_cli_errors_name_the_option(tmp_path):
-    def run(*a: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "agentgym", "reward", "synthesize", *a],
-            env=_env(tmp_path),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    typo = run("--env", "agentgym/Reach-v0", "--designer", "eurika", "--llm", "openai:x")
+def test_a_designer_typo_is_named_with_the_closest(agentgym_cli, isolated_llm_cache, tmp_path):
+    typo = agentgym_cli(
+        "reward", "synthesize", "--env", "agentgym/Reach-v0", "--designer", "eurika",
+        "--llm", "openai:x", env=WIDE, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
     assert typo.returncode == 2 and "Did you mean 'eureka'?" in typo.stderr
-    env = {k: v for k, v in _env(tmp_path).items() if k != "AGENTGYM_LLM"}
-    missing = subprocess.run(
-        [sys.executable, "-m", "agentgym", "reward", "synthesize", "--env", "agentgym/Reach-v0"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+
+def test_a_search_without_an_llm_asks_for_one(agentgym_cli, isolated_llm_cache, tmp_path):
+    missing = agentgym_cli(
+        "reward", "synthesize", "--env", "agentgym/Reach-v0",
+        env={**WIDE, "AGENTGYM_LLM": None}, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
     assert missing.returncode == 2 and "--llm" in missing.stderr
-    bad_env = run("--env", "agentgym/Reech-v0", "--llm", "openai:x")
+
+
+def test_an_env_typo_is_named_with_the_closest(agentgym_cli, isolated_llm_cache, tmp_path):
+    bad_env = agentgym_cli(
+        "reward", "synthesize", "--env", "agentgym/Reech-v0", "--llm", "openai:x",
+        env=WIDE, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
     assert bad_env.returncode == 2 and "Reach" in bad_env.stderr
 
 
 @pytest.mark.slow
-def test_reward_eval_reports_mean_spread_and_normalised_score(tmp_path):
-    human = ROOT / "reward_designers" / "library" / "reach.py"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agentgym",
-            "reward",
-            "eval",
-            "--env",
-            "agentgym/Reach-v0",
-            "--reward",
-            str(human),
-            "--seeds",
-            "2",
-            "--steps",
-            "2048",
-            "--num-envs",
-            "4",
-            "--eval-episodes",
-            "2",
-            "--out",
-            str(tmp_path / "ev"),
-            "--json",
-        ],
-        env=_env(tmp_path),
+def test_reward_eval_reports_mean_spread_and_normalised_score(
+    agentgym_cli, isolated_llm_cache, reach_program, tmp_path
+):
+    done = agentgym_cli(
+        "reward",
+        "eval",
+        "--env",
+        "agentgym/Reach-v0",
+        "--reward",
+        reach_program,
+        "--seeds",
+        "2",
+        "--steps",
+        "2048",
+        "--num-envs",
+        "4",
+        "--eval-episodes",
+        "2",
+        "--out",
+        str(tmp_path / "ev"),
+        "--json",
+        env=WIDE,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert set(result["rewards"]) == {"reward", "sparse", "human"}
     # the same program trained on the same seeds as the human reference: identical success
     assert result["rewards"]["reward"]["success"] == result["rewards"]["human"]["success"]
-    cached = list((tmp_path / "cache" / "references").glob("*.json"))
+    cached = list((isolated_llm_cache / "references").glob("*.json"))
     assert len(cached) == 1 and set(json.loads(cached[0].read_text())) == {"sparse", "human"}

@@ -16,39 +16,11 @@ from agentgym.learners.ppo import PPOConfig
 from agentgym.runs import RunDir
 from agentgym.runs.training import start_training_run, train_run
 
-REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
 TINY = ["--num-envs", "4", "--num-steps", "128", "--eval-episodes", "2"]
-DOCUMENTED_ROW = {
-    "step",
-    "time",
-    "steps_per_s",
-    "episode_return",
-    "episode_length",
-    "success_rate",
-    "reward_terms/distance",
-    "reward_terms/control",
-    "env_reward",
-    "loss/policy",
-    "loss/value",
-    "loss/entropy",
-    "approx_kl",
-    "clipfrac",
-    "learning_rate",
-}
 
 
-def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agentgym", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=cwd,
-    )
-
-
-def test_help_has_every_ppoconfig_field_with_its_docstring():
-    out = agentgym("train", "--help")
+def test_help_has_every_ppoconfig_field_with_its_docstring(agentgym_cli):
+    out = agentgym_cli("train", "--help")
     assert out.returncode == 0
     text = " ".join(out.stdout.split())
     helps = field_docs(PPOConfig)
@@ -79,28 +51,31 @@ def test_help_has_every_ppoconfig_field_with_its_docstring():
         (["--resume", "."], "is not a run folder: expected config.yaml"),
     ],
 )
-def test_bad_options_give_an_error_naming_the_field_and_write_nothing(tmp_path, args, message):
-    out = agentgym("train", *args, cwd=tmp_path)
+def test_bad_options_give_an_error_naming_the_field_and_write_nothing(
+    agentgym_cli, tmp_path, args, message
+):
+    out = agentgym_cli("train", *args, cwd=tmp_path)
     assert out.returncode == 2, out.stdout + out.stderr
     assert message in out.stderr
     assert "Traceback" not in out.stderr
     assert list(tmp_path.iterdir()) == []  # no half-made run folder
 
 
-def test_argparse_rejects_a_bad_type_naming_the_option():
-    out = agentgym("train", "--num-envs", "many")
+def test_argparse_rejects_a_bad_type_naming_the_option(agentgym_cli):
+    out = agentgym_cli("train", "--num-envs", "many")
     assert out.returncode == 2 and "argument --num-envs: invalid int value: 'many'" in out.stderr
 
 
 @pytest.fixture(scope="module")
-def sb3_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+def sb3_run(agentgym_cli, reach_program, tmp_path_factory) -> Path:
+    """A finished ``agentgym train --learner sb3-ppo`` run folder (3 rollouts of 512 steps)."""
     out = tmp_path_factory.mktemp("sb3") / "run"
-    done = agentgym(
+    done = agentgym_cli(
         "train",
         "--learner",
         "sb3-ppo",
         "--reward",
-        REACH,
+        reach_program,
         "--steps",
         "1536",
         "--seed",
@@ -109,41 +84,42 @@ def sb3_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
         "--out",
         str(out),
     )
-    return out, done
-
-
-def test_sb3_ppo_through_the_cli_writes_a_complete_run_folder(sb3_run):
-    out, done = sb3_run
     assert done.returncode == 0, done.stdout + done.stderr
-    run = RunDir.open(out)
+    return out
+
+
+def test_sb3_ppo_run_records_its_config_and_a_done_manifest(sb3_run):
+    run = RunDir.open(sb3_run)
     config = run.read_config()
     assert config["learner"] == "sb3-ppo" and config["config"]["num_steps"] == 128
     assert run.read_manifest()["status"] == "done"
     assert run.read_manifest()["packages"]["stable-baselines3"]
-    rows = run.metrics()
-    train = [r for r in rows if "loss/policy" in r]
+
+
+def test_sb3_ppo_writes_the_metric_rows_of_agentgyms_ppo(sb3_run, training_row_keys):
+    train = [r for r in RunDir.open(sb3_run).metrics() if "loss/policy" in r]
     assert [r["step"] for r in train] == [512, 1024, 1536]
-    assert DOCUMENTED_ROW <= set(train[-1])  # the rows of agentgym's PPO, so the same report
+    assert training_row_keys <= set(train[-1])  # the rows of agentgym's PPO, so the same report
     assert train[-1]["loss/entropy"] > 0  # the entropy, not SB3's negated entropy loss
+
+
+def test_sb3_ppo_run_keeps_its_eval_video_checkpoint_and_tensorboard_logs(sb3_run):
+    rows = RunDir.open(sb3_run).metrics()
     final_eval = [r for r in rows if "eval/success_rate" in r][-1]
-    assert final_eval["step"] == 1536 and (out / final_eval["eval/video"]).is_file()
-    assert (out / "checkpoints" / "latest.zip").is_file()
-    assert (out / "logs" / "tb").is_dir()
-    html = run.report_path.read_text()
-    assert re.findall(r"<h2>(.*?)</h2>", html) == [
-        "Summary",
-        "Learning curve",
-        "Success rate",
-        "Reward terms",
-        "Losses and KL",
-        "Evaluation video",
-        "Config and manifest",
-    ]
+    assert final_eval["step"] == 1536 and (sb3_run / final_eval["eval/video"]).is_file()
+    assert (sb3_run / "checkpoints" / "latest.zip").is_file()
+    assert (sb3_run / "logs" / "tb").is_dir()
 
 
-def test_refuses_to_overwrite_a_run_unless_asked(sb3_run):
-    out, _ = sb3_run
-    again = agentgym("train", "--learner", "sb3-ppo", "--steps", "1024", *TINY, "--out", str(out))
+def test_sb3_ppo_report_has_the_sections_of_a_ppo_report(sb3_run, report_sections):
+    html = RunDir.open(sb3_run).report_path.read_text()
+    assert re.findall(r"<h2>(.*?)</h2>", html) == report_sections
+
+
+def test_refuses_to_overwrite_a_run_unless_asked(agentgym_cli, sb3_run):
+    again = agentgym_cli(
+        "train", "--learner", "sb3-ppo", "--steps", "1024", *TINY, "--out", str(sb3_run)
+    )
     assert again.returncode == 2
     assert (
         "already holds a different run" in again.stderr
@@ -151,8 +127,12 @@ def test_refuses_to_overwrite_a_run_unless_asked(sb3_run):
     )
 
 
-@pytest.mark.parametrize("learner", ["ppo", "sb3-ppo"])
-def test_resume_continues_a_stopped_run_to_its_budget(tmp_path, learner):
+@pytest.fixture(scope="module", params=["ppo", "sb3-ppo"])
+def resumed_run(request, agentgym_cli, reach_program, tmp_path_factory):
+    """A run of the learner ``request.param`` stopped after its first row, then continued
+    by ``agentgym train --resume``: (learner, run, last step before the stop, the resume's
+    process)."""
+    learner = request.param
     run = start_training_run(
         learner=learner,
         values={
@@ -160,15 +140,20 @@ def test_resume_continues_a_stopped_run_to_its_budget(tmp_path, learner):
             "num_envs": 4,
             "num_steps": 128,
             "eval_episodes": 1,
-            "reward": REACH,
+            "reward": reach_program,
         },
-        out=tmp_path / "run",
+        out=tmp_path_factory.mktemp("resume") / "run",
     )
     first = train_run(run, callback=lambda row: False, report=False)  # stop after the first row
     assert first["step"] < 2048
     assert run.read_manifest()["status"] == "stopped"
     stopped_at = max(r["step"] for r in run.metrics())
-    done = agentgym("train", "--resume", str(run.path))
+    done = agentgym_cli("train", "--resume", str(run.path))
+    return learner, run, stopped_at, done
+
+
+def test_resume_continues_a_stopped_run_to_its_budget(resumed_run):
+    learner, run, stopped_at, done = resumed_run
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = run.read_manifest()
     assert manifest["status"] == "done" and manifest["resumed"] is True
@@ -178,15 +163,21 @@ def test_resume_continues_a_stopped_run_to_its_budget(tmp_path, learner):
     # SB3 can only stop a rollout after its first vector step, so it ends one step later.
     assert steps[-1] == (2048 if learner == "ppo" else 2048 + 4)
     assert "report:" in done.stdout and run.report_path.is_file()
-    refused = agentgym("train", "--resume", str(run.path), "--steps", "4096")
+
+
+def test_resume_refuses_a_changed_budget(agentgym_cli, resumed_run):
+    _, run, _, _ = resumed_run
+    refused = agentgym_cli("train", "--resume", str(run.path), "--steps", "4096")
     assert refused.returncode == 2 and "drop total_steps" in refused.stderr
 
 
-def test_population_resume_continues_every_member_to_its_budget(tmp_path):
+def test_population_resume_continues_every_member_to_its_budget(
+    agentgym_cli, reach_program, tmp_path
+):
     run = start_training_run(
         learner="population",
         values={"total_steps": 2048, "num_envs": 4, "num_steps": 128, "eval_episodes": 1},
-        rewards=[REACH, "sparse"],
+        rewards=[reach_program, "sparse"],
         seeds=[1, 2],
         out=tmp_path / "pop",
     )
@@ -194,7 +185,7 @@ def test_population_resume_continues_every_member_to_its_budget(tmp_path):
     assert run.read_manifest()["status"] == "stopped"
     stopped = [max(r["step"] for r in m.metrics()) for m in run.members()]
     assert all(step < 2048 for step in stopped), (first, stopped)
-    done = agentgym("train", "--resume", str(run.path))
+    done = agentgym_cli("train", "--resume", str(run.path))
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = run.read_manifest()
     assert manifest["status"] == "done" and manifest["resumed"] is True
@@ -204,8 +195,8 @@ def test_population_resume_continues_every_member_to_its_budget(tmp_path):
         assert steps[0] <= stopped_at < steps[1] and steps[-1] == 2048
 
 
-def test_default_run_folder_goes_under_runs(tmp_path):
-    done = agentgym("train", "--steps", "512", *TINY, "--no-video", cwd=tmp_path)
+def test_default_run_folder_goes_under_runs(agentgym_cli, tmp_path):
+    done = agentgym_cli("train", "--steps", "512", *TINY, "--no-video", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     [folder] = (tmp_path / "runs").iterdir()
     assert re.fullmatch(r"\d{8}-\d{6}-train-Reach", folder.name)
@@ -223,20 +214,25 @@ def compute_reward(state, action):
 """
 
 
-def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path):
-    nan_program = tmp_path / "nan_reward.py"
+@pytest.fixture(scope="module")
+def population_run(agentgym_cli, reach_program, tmp_path_factory) -> tuple[Path, list[str]]:
+    """A finished ``--learner population`` run of three rewards, the last one NaN from its
+    first step: (the run folder, the rewards in order)."""
+    work = tmp_path_factory.mktemp("population")
+    nan_program = work / "nan_reward.py"
     nan_program.write_text(NAN_PROGRAM)
-    out = tmp_path / "pop"
-    done = agentgym(
+    rewards = [reach_program, "sparse", str(nan_program)]
+    out = work / "pop"
+    done = agentgym_cli(
         "train",
         "--learner",
         "population",
         "--reward",
-        REACH,
+        rewards[0],
         "--reward",
-        "sparse",
+        rewards[1],
         "--reward",
-        str(nan_program),
+        rewards[2],
         "--seeds",
         "1",
         "2",
@@ -248,27 +244,42 @@ def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path)
         str(out),
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    return out, rewards
+
+
+def test_population_writes_a_sub_run_per_member_with_its_reward_and_seed(population_run):
+    out, rewards = population_run
     top = RunDir.open(out)
-    assert top.read_config()["rewards"] == [REACH, "sparse", str(nan_program)]
+    assert top.read_config()["rewards"] == rewards
     members = top.members()
     assert [m.path.name for m in members] == ["00-reach", "01-sparse", "02-nan_reward"]
-    for member, reward, seed in zip(
-        members, [REACH, "sparse", str(nan_program)], [1, 2, 3], strict=True
-    ):
+    for member, reward, seed in zip(members, rewards, [1, 2, 3], strict=True):
         config = member.read_config()["config"]
         assert (config["reward"], config["seed"]) == (reward, seed)
         assert member.report_path.is_file() and member.metrics()
-    statuses = [m.read_manifest()["status"] for m in members]
+    assert max(r["step"] for r in members[0].metrics()) == 1024
+
+
+def test_a_nonfinite_member_stops_alone_and_the_population_finishes(population_run):
+    out, _ = population_run
+    top = RunDir.open(out)
+    statuses = [m.read_manifest()["status"] for m in top.members()]
     assert statuses == ["done", "done", "nonfinite"]  # the broken member stopped alone
     assert top.read_manifest()["status"] == "done"
-    assert max(r["step"] for r in members[0].metrics()) == 1024
+
+
+def test_population_report_links_and_compares_its_members(population_run):
+    top = RunDir.open(population_run[0])
     html = top.report_path.read_text()
     titles = re.findall(r"<h2>(.*?)</h2>", html)
     assert titles[:2] == ["Summary", "Population"]
-    for member in members:
+    for member in top.members():
         assert f'<a href="members/{member.path.name}/report.html">' in html
     assert "<td>nonfinite</td>" in html
-    mismatch = agentgym(
+
+
+def test_population_wants_one_seed_per_reward(agentgym_cli, tmp_path):
+    mismatch = agentgym_cli(
         "train",
         "--learner",
         "population",
@@ -287,7 +298,7 @@ def test_population_writes_a_sub_run_per_member_and_a_comparing_report(tmp_path)
 
 
 @pytest.mark.slow
-def test_resume_after_sigkill_finishes_the_run(tmp_path):
+def test_resume_after_sigkill_finishes_the_run(agentgym_cli, reach_program, tmp_path):
     import os
     import signal
     import time
@@ -296,7 +307,7 @@ def test_resume_after_sigkill_finishes_the_run(tmp_path):
     args = [
         "train",
         "--reward",
-        REACH,
+        reach_program,
         "--steps",
         "16384",
         "--checkpoint-every",
@@ -320,7 +331,7 @@ def test_resume_after_sigkill_finishes_the_run(tmp_path):
     proc.wait()
     assert checkpoint.is_file(), "the run wrote no checkpoint before the deadline"
     assert RunDir.open(out).read_manifest()["status"] == "running"  # killed: nobody said otherwise
-    done = agentgym("train", "--resume", str(out))
+    done = agentgym_cli("train", "--resume", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     run = RunDir.open(out)
     assert run.read_manifest()["status"] == "done"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import gymnasium as gym
 import numpy as np
@@ -151,14 +149,9 @@ def test_mountain_car_success_at_the_flag():
         env.close()
 
 
-def test_cli_lists_the_robotics_suite():
-    out = subprocess.run(
-        [sys.executable, "-m", "agentgym", "envs", "--json", "--no-spaces"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+def test_cli_lists_the_robotics_suite(agentgym_cli):
+    out = agentgym_cli("envs", "--json", "--no-spaces", timeout=300)
+    assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     ours = [r for r in rows if r.get("family") in ("robotics", "manipulation", "vlm")]
     assert len(ours) >= 20, [r["id"] for r in ours]

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gymnasium as gym
 import pytest
 import torch
 
-from agentgym.learners.agent import (
-    AgentPPO,
-    AgentPPOConfig,
-    LMPolicy,
-    PromptFormat,
-    bc_examples,
-    behaviour_clone,
-)
+from agentgym.learners.agent import AgentPPO, AgentPPOConfig, LMPolicy, bc_examples, behaviour_clone
 from agentgym.learners.logger import read_metrics
 from agentgym.reward_designers.progress import SPAReward
-from agentgym.testing.tiny_lm import build_tiny_lm_for_env
-from agentgym.text_env import expert_episode
-
-ENV = "agentgym/BabyAI-GoToLocal-v0"
-FMT = PromptFormat(history=0, max_prompt_tokens=160)
+from tests.learners.babyai_agent import FMT, agent_config, expert_demos
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -36,18 +24,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def demos() -> list[dict]:
-    env = gym.make(ENV)
-    records = [expert_episode(env, seed=10_000 + i) for i in range(60)]
-    env.close()
-    return records
-
-
-@pytest.fixture(scope="module")
-def tiny_lm(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    return build_tiny_lm_for_env(
-        tmp_path_factory.mktemp("lm") / "tiny", ENV, hidden_size=32, heads=2
-    )
+    return expert_demos(60, first_seed=10_000)
 
 
 @pytest.fixture(scope="module")
@@ -56,25 +33,6 @@ def bc_policy(tiny_lm, demos, tmp_path_factory) -> Path:
     policy = LMPolicy.from_pretrained(f"hf:{tiny_lm}", FMT)
     behaviour_clone(policy, demos, epochs=10, lr=3e-3, batch_size=32, seed=0)
     return policy.save_pretrained(tmp_path_factory.mktemp("bc") / "policy")
-
-
-def config(policy: Path, **kw) -> AgentPPOConfig:
-    base = dict(
-        env_id=ENV,
-        policy=f"hf:{policy}",
-        reward="sparse",
-        total_steps=400,
-        num_envs=8,
-        episodes_per_update=16,
-        max_episode_steps=12,
-        history=0,
-        max_prompt_tokens=160,
-        eval_episodes=0,
-        device="cpu",
-        seed=0,
-        explore_episodes=16,
-    )
-    return AgentPPOConfig(**{**base, **kw})
 
 
 def test_action_log_probs_are_padding_invariant_and_match_a_plain_forward(tiny_lm, demos):
@@ -116,12 +74,16 @@ def test_behaviour_cloning_learns_the_expert_commands(bc_policy, demos):
     generated = policy.generate([p for p, _ in examples], greedy=True)
     agree = sum(g == a for g, (_, a) in zip(generated, examples, strict=True)) / len(examples)
     assert agree > 0.6, agree
-    assert (policy.value_head.weight == 0).all()  # BC trains no value head
+
+
+def test_behaviour_cloning_trains_no_value_head(bc_policy):
+    policy = LMPolicy.from_pretrained(f"hf:{bc_policy}", FMT)
+    assert (policy.value_head.weight == 0).all()
 
 
 def test_agent_ppo_raises_the_success_of_a_bc_policy(bc_policy):
     # A small task: four BabyAI GoToLocal layouts (task_seeds=4), sparse success reward.
-    cfg = config(
+    cfg = agent_config(
         bc_policy,
         total_steps=3000,
         num_envs=16,
@@ -147,7 +109,8 @@ def test_agent_ppo_raises_the_success_of_a_bc_policy(bc_policy):
 
 def test_spa_reward_explores_trains_the_estimator_and_relabels(bc_policy, tmp_path):
     agent = AgentPPO(
-        config(bc_policy, reward="spa:epochs=5;min_episodes=4", total_steps=300), run_dir=tmp_path
+        agent_config(bc_policy, reward="spa:epochs=5;min_episodes=4", total_steps=300),
+        run_dir=tmp_path,
     )
     assert isinstance(agent.relabel, SPAReward)
     agent.learn()
@@ -162,7 +125,8 @@ def test_spa_reward_explores_trains_the_estimator_and_relabels(bc_policy, tmp_pa
 
 def test_checkpoint_resume_continues_where_it_stopped(bc_policy, tmp_path):
     agent = AgentPPO(
-        config(bc_policy, total_steps=120, reward="spa:epochs=2;min_episodes=4"), run_dir=tmp_path
+        agent_config(bc_policy, total_steps=120, reward="spa:epochs=2;min_episodes=4"),
+        run_dir=tmp_path,
     )
     agent.learn()
     saved = {k: v.clone() for k, v in agent.policy.state_dict().items()}
@@ -211,7 +175,7 @@ def ppo_update_metric_names() -> set[str]:
 def test_agent_rows_carry_the_metric_names_ppo_logs_and_the_report_reads(bc_policy, tmp_path):
     from agentgym.runs.sections.losses import PANELS
 
-    agent = AgentPPO(config(bc_policy, total_steps=40), run_dir=tmp_path)
+    agent = AgentPPO(agent_config(bc_policy, total_steps=40), run_dir=tmp_path)
     agent.learn()
     agent.close()
     rows = [r for r in read_metrics(tmp_path) if "loss/policy" in r]
@@ -224,10 +188,14 @@ def test_agent_rows_carry_the_metric_names_ppo_logs_and_the_report_reads(bc_poli
         assert not {"loss/approx_kl", "loss/clip_frac"} & set(row)
 
 
-def test_lora_trains_adapters_only_and_the_reference_is_the_base_model(bc_policy, demos):
+def test_lora_trains_the_adapters_and_the_value_head_only(bc_policy):
     policy = LMPolicy.from_pretrained(f"hf:{bc_policy}", FMT, lora_rank=4)
     trainable = {n for n, p in policy.named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n or n.startswith("value_head") for n in trainable)
+
+
+def test_lora_reference_log_probs_are_the_base_models(bc_policy, demos):
+    policy = LMPolicy.from_pretrained(f"hf:{bc_policy}", FMT, lora_rank=4)
     base = LMPolicy.from_pretrained(f"hf:{bc_policy}", FMT)
     examples = bc_examples(base, demos[:2])[:4]
     prompts, actions = [p for p, _ in examples], [a for _, a in examples]
@@ -248,7 +216,7 @@ def test_vllm_rollouts_need_vllm(bc_policy):
         import vllm  # noqa: F401
     except ImportError:
         with pytest.raises(ImportError, match="rollout_backend='vllm' cannot run here: vllm is"):
-            AgentPPO(config(bc_policy, rollout_backend="vllm"))
+            AgentPPO(agent_config(bc_policy, rollout_backend="vllm"))
     else:
         pytest.skip("vllm is installed here")
 
@@ -259,6 +227,6 @@ def test_config_errors_name_the_field(bc_policy):
     with pytest.raises(
         ValueError, match="AgentPPOConfig.episodes_per_update: expected a positive int, got 0"
     ):
-        config(bc_policy, episodes_per_update=0)
+        agent_config(bc_policy, episodes_per_update=0)
     with pytest.raises(ValueError, match="transformers model folder"):
-        AgentPPO(config(Path("/nonexistent/model")))
+        AgentPPO(agent_config(Path("/nonexistent/model")))

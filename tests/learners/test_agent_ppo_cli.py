@@ -3,41 +3,30 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from agentgym.testing.tiny_lm import build_tiny_lm_for_env
-
-ENV = "agentgym/BabyAI-GoToLocal-v0"
-
-
-def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agentgym", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=cwd,
-    )
+from tests.learners.babyai_agent import ENV
 
 
 @pytest.fixture(scope="module")
-def cloned(tmp_path_factory) -> Path:
+def cloned(agentgym_cli, tiny_lm, tmp_path_factory) -> Path:
+    """``tiny_lm`` behaviour-cloned on recorded expert demos by ``agentgym record`` and
+    ``agentgym bc``: the policy folder that ``bc`` wrote beside it."""
     work = tmp_path_factory.mktemp("cli")
-    build_tiny_lm_for_env(work / "tiny", ENV, hidden_size=32, heads=2)
-    out = agentgym("record", "--env", ENV, "--episodes", "12", "--out", str(work / "demos.jsonl"))
+    out = agentgym_cli(
+        "record", "--env", ENV, "--episodes", "12", "--out", str(work / "demos.jsonl")
+    )
     assert out.returncode == 0, out.stderr
-    out = agentgym(
+    out = agentgym_cli(
         "bc",
         "--env",
         ENV,
         "--demos",
         str(work / "demos.jsonl"),
         "--policy",
-        f"hf:{work / 'tiny'}",
+        f"hf:{tiny_lm}",
         "--history",
         "0",
         "--epochs",
@@ -51,14 +40,14 @@ def cloned(tmp_path_factory) -> Path:
     )
     assert out.returncode == 0, out.stderr
     assert "epoch 2: loss" in out.stderr and "held-out: success" in out.stderr
-    policy = work / "tiny-bc"
+    policy = tiny_lm.with_name(f"{tiny_lm.name}-bc")
     assert (policy / "config.json").is_file() and (policy / "value_head.pt").is_file()
     return policy
 
 
-def test_train_agent_ppo_with_spa_writes_a_run_folder(cloned, tmp_path):
+def test_train_agent_ppo_with_spa_writes_a_run_folder(agentgym_cli, cloned, tmp_path):
     run = tmp_path / "run"
-    out = agentgym(
+    out = agentgym_cli(
         "train",
         "--env",
         ENV,
@@ -103,35 +92,50 @@ def test_train_agent_ppo_with_spa_writes_a_run_folder(cloned, tmp_path):
     assert "agent-ppo" in config and "seed: 3" in config
 
 
-def train_agent(policy: Path, out: Path, *options: str, env: str = ENV):
+def train_agent(cli, policy: Path, out: Path, *options: str, env: str = ENV):
     """``agentgym train --learner agent-ppo`` with ``policy`` into ``out``, plus ``options``."""
-    return agentgym(
+    return cli(
         "train", "--env", env, "--learner", "agent-ppo", "--policy", f"hf:{policy}",
         *options, "--out", str(out),
     )  # fmt: skip
 
 
-def test_cli_errors_name_the_option(cloned, tmp_path):
-    out = agentgym("train", "--env", ENV, "--learner", "ppo", "--kl-coef", "0.1")
-    assert out.returncode == 2
-    assert "--kl-coef: not a setting of --learner ppo (it is of --learner agent-ppo)" in out.stderr
-    out = train_agent(cloned, tmp_path / "x", "--num-steps", "5")
-    assert out.returncode == 2 and "--num-steps: not a setting of --learner agent-ppo" in out.stderr
-    out = train_agent(tmp_path, tmp_path / "y")
+def test_agent_ppo_options_are_refused_for_other_learners(agentgym_cli, tmp_path):
+    out = agentgym_cli("train", "--env", ENV, "--learner", "ppo", "--kl-coef", "0.1", cwd=tmp_path)
+    assert (
+        out.returncode == 2
+        and "--kl-coef: not a setting of --learner ppo (it is of --learner agent-ppo)" in out.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "options", "message"),
+    [
+        (ENV, ["--num-steps", "5"], "--num-steps: not a setting of --learner agent-ppo"),
+        (ENV, ["--reward", "spa:alpah=1"], "Did you mean 'alpha'"),
+        ("agentgym/Reach-v0", [], "acts with text commands"),
+    ],
+    ids=["ppo-option", "reward-typo", "not-a-text-env"],
+)
+def test_bad_agent_ppo_options_are_named_before_a_run_folder_exists(
+    agentgym_cli, cloned, tmp_path, env, options, message
+):
+    out = train_agent(agentgym_cli, cloned, tmp_path / "run", *options, env=env)
+    assert out.returncode == 2 and message in out.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_policy_folder_without_a_model_is_named(agentgym_cli, tmp_path):
+    out = train_agent(agentgym_cli, tmp_path, tmp_path / "y")
     assert out.returncode == 2 and "config.json" in out.stderr
-    out = train_agent(cloned, tmp_path / "z", "--reward", "spa:alpah=1")
-    assert out.returncode == 2 and "Did you mean 'alpha'" in out.stderr
-    out = train_agent(cloned, tmp_path / "r", env="agentgym/Reach-v0")
-    assert out.returncode == 2 and "acts with text commands" in out.stderr
-    assert not any((tmp_path / name).exists() for name in ("x", "z", "r"))
 
 
-def test_vllm_rollouts_say_what_is_missing_before_making_a_run(cloned, tmp_path):
+def test_vllm_rollouts_say_what_is_missing_before_making_a_run(agentgym_cli, cloned, tmp_path):
     from agentgym.llm.vllm_backend import vllm_missing
 
     if not vllm_missing():
         pytest.skip("vllm and a GPU are both here: the error path cannot be shown")
-    out = train_agent(cloned, tmp_path / "v", "--rollout-backend", "vllm")
+    out = train_agent(agentgym_cli, cloned, tmp_path / "v", "--rollout-backend", "vllm")
     assert out.returncode == 2, out.stderr
     assert "rollout_backend='vllm' cannot run here" in out.stderr
     assert "rollout_backend='transformers'" in out.stderr and "Traceback" not in out.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gymnasium as gym
 import pytest
 import torch
 
@@ -17,8 +16,7 @@ from agentgym.learners.agent.sampling import (
     vllm_lora_rank,
 )
 from agentgym.testing.tiny_lm import build_tiny_lm_for_env
-from agentgym.text_env import expert_episode
-from tests.learners.test_agent_ppo import ENV, FMT, config
+from tests.learners.babyai_agent import ENV, FMT, agent_config, expert_demos
 
 EOS = 3
 
@@ -56,11 +54,10 @@ def bc_policy(tmp_path_factory) -> Path:
     lm = build_tiny_lm_for_env(
         tmp_path_factory.mktemp("lm") / "tiny", ENV, hidden_size=128, heads=2
     )
-    env = gym.make(ENV)
-    demos = [expert_episode(env, seed=10_000 + i) for i in range(40)]
-    env.close()
     policy = LMPolicy.from_pretrained(f"hf:{lm}", FMT)
-    behaviour_clone(policy, demos, epochs=4, lr=3e-3, batch_size=32, seed=0)
+    behaviour_clone(
+        policy, expert_demos(40, first_seed=10_000), epochs=4, lr=3e-3, batch_size=32, seed=0
+    )
     out = policy.save_pretrained(tmp_path_factory.mktemp("bc") / "policy")
     return out
 
@@ -72,9 +69,7 @@ def test_transformers_sampler_samples_from_the_policy_it_was_synced_to(bc_policy
         second.model.get_input_embeddings().weight.normal_(
             0, 1.0, generator=torch.Generator().manual_seed(1)
         )
-    env = gym.make(ENV)
-    prompts = [p for p, _ in bc_examples(first, [expert_episode(env, seed=3)])]
-    env.close()
+    prompts = [p for p, _ in bc_examples(first, expert_demos(1, first_seed=3))]
     sampler = TransformersSampler(first)
     before = sampler.generate(prompts, greedy=True)
     sampler.sync(second)
@@ -118,10 +113,7 @@ def _max_gap(engine: list[dict], hf: list[torch.Tensor]) -> float:
 
 
 def _prompts(policy: LMPolicy) -> list[list[int]]:
-    env = gym.make(ENV)
-    demos = [expert_episode(env, seed=500 + i) for i in range(3)]
-    env.close()
-    return [p for p, _ in bc_examples(policy, demos)][:12]
+    return [p for p, _ in bc_examples(policy, expert_demos(3, first_seed=500))][:12]
 
 
 @pytest.mark.gpu
@@ -166,7 +158,7 @@ def test_agent_ppo_trains_with_vllm_rollouts(bc_policy, tmp_path):
     pytest.importorskip("vllm", reason="vllm rollouts need vllm installed (its own GPU env)")
     if not torch.cuda.is_available():
         pytest.skip("vllm rollouts need a CUDA device")
-    cfg = config(
+    cfg = agent_config(
         bc_policy,
         reward="spa:epochs=2;min_episodes=4",
         eval_episodes=16,

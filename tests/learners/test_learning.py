@@ -6,24 +6,6 @@ import pytest
 
 from agentgym.learners.ppo import PPO, PPOConfig
 
-# Reach: short rollouts over many envs and a short horizon (gamma 0.9) suit a dense
-# distance reward; about 300k steps reach >= 90% success (eval, deterministic policy).
-REACH = PPOConfig(
-    env_id="agentgym/Reach-v0",
-    total_steps=300_000,
-    num_envs=32,
-    num_steps=25,
-    num_minibatches=4,
-    update_epochs=10,
-    learning_rate=1e-3,
-    gamma=0.9,
-    gae_lambda=0.9,
-    init_log_std=-0.5,
-    eval_episodes=50,
-    checkpoint_every=0,
-    seed=0,
-)
-
 # CartPole: rl-baselines3-zoo's tuned PPO hyper-parameters.
 CARTPOLE = PPOConfig(
     env_id="CartPole-v1",
@@ -44,8 +26,8 @@ CARTPOLE = PPOConfig(
 
 
 @pytest.mark.slow
-def test_ppo_reaches_90_percent_success_on_reach(tmp_path):
-    agent = PPO(REACH, tmp_path)
+def test_ppo_reaches_90_percent_success_on_reach(reach_ppo_config, tmp_path):
+    agent = PPO(reach_ppo_config, tmp_path)
     result = agent.learn()
     agent.close()
     assert result["status"] == "DONE"

@@ -8,19 +8,10 @@ import dataclasses
 import pytest
 import torch
 
-from agentgym.learners.ppo import PPO, Population, PPOConfig, train_population
-from agentgym.reward_designers.library import program_path
+from agentgym.learners.ppo import PPO, Population, train_population
+from agentgym.testing.tiny_ppo import tiny_ppo_config
 
-BASE = PPOConfig(
-    total_steps=1024,
-    num_envs=4,
-    num_steps=64,
-    num_minibatches=4,
-    update_epochs=2,
-    eval_episodes=0,
-    checkpoint_every=0,
-    seed=5,
-)
+BASE = tiny_ppo_config(total_steps=1024, num_minibatches=4, seed=5)
 
 NAN_AFTER_A_WHILE = """
 import torch
@@ -54,18 +45,31 @@ def test_population_of_one_equals_the_single_learner():
     pop.close()
 
 
-def test_members_are_independent_and_a_nonfinite_reward_stops_only_its_member(tmp_path):
-    nan_program = tmp_path / "nan_reward.py"
+@pytest.fixture(scope="module")
+def mixed_population(reach_program, tmp_path_factory) -> tuple[Population, list[dict]]:
+    """A finished population of four members, seeds 5 to 8: the env's reward, one that
+    turns NaN, Reach's library program, one that raises. (population, results)"""
+    work = tmp_path_factory.mktemp("population")
+    nan_program = work / "nan_reward.py"
     nan_program.write_text(NAN_AFTER_A_WHILE)
-    broken = tmp_path / "broken.py"
+    broken = work / "broken.py"
     broken.write_text(RAISES)
-    rewards = ["env", str(nan_program), str(program_path("Reach")), str(broken)]
+    rewards = ["env", str(nan_program), reach_program, str(broken)]
     pop = Population(BASE, rewards, seeds=[5, 6, 7, 8])
     results = pop.learn_all()
     pop.close()
+    return pop, results
+
+
+def test_a_nonfinite_or_raising_reward_stops_only_its_member(mixed_population):
+    _, results = mixed_population
     assert [r["status"] for r in results] == ["DONE", "NONFINITE", "DONE", "ERROR"]
     assert 0 < results[1]["step"] <= BASE.batch_size  # the first rollout already hits it
     assert "no_such_variable" in results[3]["error"]
+
+
+def test_a_member_trains_as_a_lone_learner_beside_failing_members(mixed_population):
+    pop, _ = mixed_population
     # Member 0 trained exactly as a lone learner with its seed: no data crossed over from
     # the failing members (a NaN anywhere in a shared buffer or gradient would show here).
     alone = PPO(dataclasses.replace(BASE, seed=5))
@@ -73,6 +77,10 @@ def test_members_are_independent_and_a_nonfinite_reward_stops_only_its_member(tm
     torch.testing.assert_close(_params(pop, 0), _params(alone, 0), atol=1e-5, rtol=0)
     alone.close()
     assert torch.isfinite(pop.net.flat).all()
+
+
+def test_members_of_equal_rewards_differ_by_their_own_seeds(mixed_population):
+    pop, _ = mixed_population
     # The library program equals the env's reward, but member 2 has its own seed: it
     # must differ from member 0 (its own envs, init and sampling).
     assert not torch.allclose(_params(pop, 2), _params(pop, 0))
@@ -86,12 +94,10 @@ def test_train_population_validates_its_arguments():
 
 
 @pytest.mark.slow
-def test_population_of_four_all_learn_reach(tmp_path):
-    from tests.learners.test_learning import REACH
-
-    rewards = ["env", "env", str(program_path("Reach")), str(program_path("Reach"))]
+def test_population_of_four_all_learn_reach(reach_ppo_config, reach_program, tmp_path):
+    rewards = ["env", "env", reach_program, reach_program]
     results = train_population(
-        dataclasses.replace(REACH, eval_episodes=20),
+        dataclasses.replace(reach_ppo_config, eval_episodes=20),
         rewards,
         seeds=[0, 1, 2, 3],
         run_dirs=[tmp_path / f"m{i}" for i in range(4)],

@@ -4,29 +4,24 @@ bit-identical result of an uninterrupted run (CPU)."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import torch
 
 from agentgym.learners.checkpoint import load_checkpoint
 from agentgym.learners.logger import read_metrics
-from agentgym.learners.ppo import PPO, PPOConfig
+from agentgym.learners.ppo import PPO
+from agentgym.testing.tiny_ppo import tiny_ppo_config
 
-CONFIG = PPOConfig(
-    total_steps=8192,
-    num_envs=4,
-    num_steps=64,
-    num_minibatches=4,
-    update_epochs=4,
-    checkpoint_every=512,
-    eval_episodes=0,
-    seed=3,
+CONFIG = tiny_ppo_config(
+    total_steps=8192, num_minibatches=4, update_epochs=4, checkpoint_every=512, seed=3
 )
 
 TRAIN = """
@@ -42,13 +37,11 @@ print(agent.parameters_digest())
 
 
 def _spawn(run: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     return subprocess.Popen(
         [sys.executable, "-c", TRAIN, json.dumps(CONFIG.to_dict()), str(run)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
     )
 
 
@@ -100,14 +93,26 @@ def test_sigkill_at_a_random_moment_then_resume_is_bit_identical(tmp_path):
     )
 
 
-def test_checkpoint_round_trip_and_safe_loading(tmp_path):
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory) -> Iterator[tuple[PPO, Path]]:
+    """A learner trained for 512 steps and its checkpoint, alone in its folder."""
     agent = PPO(CONFIG.__class__(**{**CONFIG.to_dict(), "hidden_sizes": (32,), "total_steps": 512}))
     agent.learn()
-    path = tmp_path / "ckpt.pt"
+    path = tmp_path_factory.mktemp("checkpoint") / "ckpt.pt"
     agent.save(path)
+    yield agent, path
+    agent.close()
+
+
+def test_a_checkpoint_holds_only_tensors_and_plain_containers(saved):
+    _, path = saved
     state = torch.load(path, weights_only=True)  # only tensors and plain containers inside
     assert state["global_step"] == 512 and state["config"]["hidden_sizes"] == [32]
     assert set(state["rng"]) == {"sampling", "torch"} and len(state["env_seeds"]) == CONFIG.num_envs
+
+
+def test_a_loaded_checkpoint_restores_the_whole_learner(saved):
+    agent, path = saved
     loaded = PPO.load(path)
     assert loaded.parameters_digest() == agent.parameters_digest()
     torch.testing.assert_close(loaded.obs_norm.rms.mean, agent.obs_norm.rms.mean, atol=0, rtol=0)
@@ -117,10 +122,12 @@ def test_checkpoint_round_trip_and_safe_loading(tmp_path):
     assert torch.equal(loaded.generators[0].get_state(), agent.generators[0].get_state())
     obs = torch.randn(1, 3, loaded.obs_dim)
     torch.testing.assert_close(loaded.net(obs)[0], agent.net(obs)[0], atol=1e-6, rtol=0)
-    agent.close()
     loaded.close()
-    # No temp files are left next to the checkpoint.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
+
+
+def test_saving_leaves_no_temp_files_beside_the_checkpoint(saved):
+    _, path = saved
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ckpt.pt"]
 
 
 def test_resumed_log_drops_rows_past_the_checkpoint_and_torn_lines(tmp_path):

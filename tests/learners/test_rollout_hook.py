@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,17 +12,10 @@ from agentgym.learners.logger import read_metrics
 from agentgym.learners.ppo import PPO, PPOConfig
 from agentgym.learners.rollout import Rollout, RolloutRewardModel
 from agentgym.rewards import REWARD_KINDS
+from agentgym.testing.tiny_ppo import tiny_ppo_config
 
-BASE = PPOConfig(
-    total_steps=512,
-    num_envs=4,
-    num_steps=64,
-    num_minibatches=2,
-    update_epochs=2,
-    eval_episodes=0,
-    checkpoint_every=0,
-    seed=1,
-)
+# 64 steps a rollout cross the end of Reach's 50-step episodes and an autoreset step.
+BASE = tiny_ppo_config(num_steps=64, seed=1)
 
 
 class SuccessRelabel:
@@ -41,13 +35,28 @@ class SuccessRelabel:
         return {"reward": reward, "success_bonus": reward}
 
 
-def test_relabel_hook_gets_the_rollout_and_its_reward_is_trained_on(tmp_path):
+@pytest.fixture(scope="module")
+def relabelled(tmp_path_factory) -> tuple[SuccessRelabel, Path]:
+    """A SuccessRelabel hook after a whole PPO run on it, and the run's folder."""
+    run_dir = tmp_path_factory.mktemp("relabelled")
     model = SuccessRelabel()
-    assert isinstance(model, RolloutRewardModel)
-    agent = PPO(BASE, tmp_path, relabel=model)
+    agent = PPO(BASE, run_dir, relabel=model)
     agent.learn()
     agent.close()
+    return model, run_dir
+
+
+def test_a_relabel_class_keeps_the_rollout_reward_model_protocol():
+    assert isinstance(SuccessRelabel(), RolloutRewardModel)
+
+
+def test_the_hook_gets_every_rollout_once(relabelled):
+    model, _ = relabelled
     assert len(model.seen) == BASE.total_steps // BASE.batch_size
+
+
+def test_the_rollout_holds_every_per_step_tensor_and_the_reward_state(relabelled):
+    model, _ = relabelled
     r = model.seen[0]
     t, n = BASE.num_steps, BASE.num_envs
     assert r.obs.shape == (t, n, 10) and r.actions.shape == (t, n, 2)
@@ -65,13 +74,25 @@ def test_relabel_hook_gets_the_rollout_and_its_reward_is_trained_on(tmp_path):
     assert r.frames is None
     assert set(r.reward_state) == {"fingertip_pos", "target_pos", "joint_pos", "joint_vel"}
     assert r.reward_state["target_pos"].shape == (t, n, 2)
+
+
+def test_the_rollout_marks_the_truncation_and_the_autoreset_step(relabelled):
+    r = relabelled[0].seen[0]
     # Reach episodes are 50 steps: step 49 truncates, step 50 is an autoreset step.
     assert r.truncations[49].all() and not r.valid[50].any() and r.valid[:50].all()
+
+
+def test_the_rollout_env_rewards_are_the_envs_own(relabelled):
+    r = relabelled[0].seen[0]
     # The per-step reward (the env's, no wrapper) equals -distance - control.
     tip_to_target = r.reward_state["fingertip_pos"] - r.reward_state["target_pos"]
     distance = torch.linalg.vector_norm(tip_to_target, dim=-1)
     assert torch.all(r.env_rewards[r.valid] <= -distance[r.valid] + 1e-5)
-    rows = [row for row in read_metrics(tmp_path) if "loss/policy" in row]
+
+
+def test_the_hooks_reward_terms_are_logged(relabelled):
+    model, run_dir = relabelled
+    rows = [row for row in read_metrics(run_dir) if "loss/policy" in row]
     expected = float(
         torch.stack([(x.success & x.valid).float().sum() / x.valid.sum() for x in model.seen[-1:]])[
             0
@@ -79,7 +100,8 @@ def test_relabel_hook_gets_the_rollout_and_its_reward_is_trained_on(tmp_path):
     )
     assert rows[-1]["reward_terms/success_bonus"] == pytest.approx(expected, abs=1e-6)
 
-    # The learner trains on the relabelled reward: a NaN from the hook stops the run.
+
+def test_the_learner_trains_on_the_relabelled_reward_so_a_nan_stops_the_run():
     class NanRelabel(SuccessRelabel):
         def relabel(self, rollout):
             return {"reward": torch.full_like(rollout.rewards, float("nan"))}
@@ -112,7 +134,11 @@ def test_a_reward_spec_with_relabel_becomes_the_rollout_hook_and_gets_frames():
     assert rollout.frames.float().std() > 0  # real rendered images, not blanks
 
 
-def test_run_folder_logs_tensorboard_and_eval_video(tmp_path):
+@pytest.fixture(scope="module")
+def evaluated_run(tmp_path_factory) -> tuple[Path, dict]:
+    """A 512-step run evaluated (2 episodes, with video) and checkpointed every 256
+    steps: (its folder, the final row)."""
+    run_dir = tmp_path_factory.mktemp("evaluated")
     config = dataclasses.replace(
         BASE,
         total_steps=512,
@@ -123,49 +149,55 @@ def test_run_folder_logs_tensorboard_and_eval_video(tmp_path):
         render_height=64,
         checkpoint_every=256,
     )
-    agent = PPO(config, tmp_path)
+    agent = PPO(config, run_dir)
     final = agent.learn()
     agent.close()
-    rows = read_metrics(tmp_path)
+    return run_dir, final
+
+
+def test_a_training_and_an_evaluation_row_every_256_steps(evaluated_run):
+    run_dir, final = evaluated_run
+    rows = read_metrics(run_dir)
     train = [r for r in rows if "loss/policy" in r]
     evals = [r for r in rows if "eval/success_rate" in r]
     assert [r["step"] for r in train] == [256, 512] and [r["step"] for r in evals] == [256, 512]
-    for key in (
-        "time",
-        "steps_per_s",
-        "episode_return",
-        "episode_length",
-        "success_rate",
-        "reward_terms/distance",
-        "reward_terms/control",
-        "env_reward",
-        "loss/policy",
-        "loss/value",
-        "loss/entropy",
-        "approx_kl",
-        "clipfrac",
-        "learning_rate",
-    ):
-        assert key in train[-1], key
+    assert final["eval/success_rate"] == evals[-1]["eval/success_rate"]
+
+
+def test_training_rows_have_every_documented_key(evaluated_run, training_row_keys):
+    train = [r for r in read_metrics(evaluated_run[0]) if "loss/policy" in r]
+    assert training_row_keys - set(train[-1]) == set()
+
+
+def test_the_env_reward_is_the_sum_of_its_logged_terms(evaluated_run):
+    train = [r for r in read_metrics(evaluated_run[0]) if "loss/policy" in r]
     assert train[-1]["env_reward"] == pytest.approx(
         train[-1]["reward_terms/distance"] + train[-1]["reward_terms/control"], abs=1e-6
     )
+
+
+def test_each_evaluation_writes_a_video_of_a_whole_episode(evaluated_run):
+    import imageio.v3 as iio
+
+    run_dir, _ = evaluated_run
+    evals = [r for r in read_metrics(run_dir) if "eval/success_rate" in r]
     for row in evals:
-        video = tmp_path / row["eval/video"]
+        video = run_dir / row["eval/video"]
         assert (
             video.is_file()
             and video.stat().st_size > 1000
             and video.name == f"eval_{row['step']}.mp4"
         )
-    assert any(
-        p.name.startswith("events.out.tfevents") for p in (tmp_path / "logs" / "tb").iterdir()
-    )
-    assert (tmp_path / "checkpoints" / "latest.pt").is_file()
-    assert final["eval/success_rate"] == evals[-1]["eval/success_rate"]
-    import imageio.v3 as iio
-
-    frames = iio.imread(tmp_path / evals[0]["eval/video"])
+    frames = iio.imread(run_dir / evals[0]["eval/video"])
     assert frames.shape[1:] == (64, 64, 3) and len(frames) == 51  # reset frame + 50 steps
+
+
+def test_the_run_folder_gets_tensorboard_events_and_a_checkpoint(evaluated_run):
+    run_dir, _ = evaluated_run
+    assert any(
+        p.name.startswith("events.out.tfevents") for p in (run_dir / "logs" / "tb").iterdir()
+    )
+    assert (run_dir / "checkpoints" / "latest.pt").is_file()
 
 
 def test_cartpole_discrete_actions_and_no_success_flag():

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -17,9 +15,9 @@ import torch
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
+from agentgym.config_fields import field_docs
 from agentgym.learners import LEARNERS
 from agentgym.learners.logger import read_metrics
-from agentgym.config_fields import field_docs
 from agentgym.learners.sac import (
     SAC,
     ReplayBuffer,
@@ -351,23 +349,13 @@ def test_check_request_names_the_action_space_of_a_discrete_env():
 
 
 # -- the CLI ---------------------------------------------------------------------------
-def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agentgym", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=cwd,
-    )
-
-
 SMALL = ["--num-envs", "2", "--learning-starts", "100", "--batch-size", "32"]
 SMALL += ["--hidden-sizes", "32", "32", "--eval-episodes", "2", "--log-every", "100"]
 
 
-def test_train_sac_through_the_cli_writes_a_run_folder_and_a_report(tmp_path):
+def test_train_sac_through_the_cli_writes_a_run_folder_and_a_report(agentgym_cli, tmp_path):
     out = tmp_path / "run"
-    done = agentgym(
+    done = agentgym_cli(
         "train", "--learner", "sac", "--env", "agentgym/Reach-v0", "--steps", "300",
         *SMALL, "--no-video", "--out", str(out),
     )  # fmt: skip
@@ -394,10 +382,10 @@ def test_train_sac_through_the_cli_writes_a_run_folder_and_a_report(tmp_path):
     assert "entropy coefficient (alpha)" in report and "value loss" in report
 
 
-def test_sac_population_through_the_cli_trains_a_member_per_reward(tmp_path):
+def test_sac_population_through_the_cli_trains_a_member_per_reward(agentgym_cli, tmp_path):
     reach = Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py"
     out = tmp_path / "pop"
-    done = agentgym(
+    done = agentgym_cli(
         "train", "--learner", "sac-population", "--reward", "env", "--reward", str(reach),
         "--seeds", "0", "1", "--steps", "200", *SMALL, "--no-video", "--out", str(out),
     )  # fmt: skip
@@ -426,8 +414,8 @@ def test_sac_population_through_the_cli_trains_a_member_per_reward(tmp_path):
         (["--learner", "sac", "--tau", "2"], "SACConfig.tau: expected a float in (0, 1]"),
     ],
 )
-def test_bad_requests_fail_before_a_run_folder_is_made(tmp_path, args, message):
-    out = agentgym("train", *args, cwd=tmp_path)
+def test_bad_requests_fail_before_a_run_folder_is_made(agentgym_cli, tmp_path, args, message):
+    out = agentgym_cli("train", *args, cwd=tmp_path)
     assert out.returncode == 2, out.stdout + out.stderr
     assert message in " ".join(out.stderr.split())
     assert "Traceback" not in out.stderr

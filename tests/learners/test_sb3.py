@@ -3,8 +3,6 @@ and train_sb3_ppo uses PPOConfig's hyper-parameters."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -15,11 +13,10 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from agentgym.learners.ppo import PPOConfig
 from agentgym.learners.sb3 import AgentgymRewardVecEnv, make_sb3_vec_env, sb3_ppo_kwargs
 
-REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
 
-
-@pytest.mark.parametrize("spec", [REACH, f"0.5*{REACH} + 2*sparse + 0.1*env"])
-def test_adapter_rewards_equal_per_env_evaluation(spec):
+@pytest.mark.parametrize("mix", ["{reach}", "0.5*{reach} + 2*sparse + 0.1*env"])
+def test_adapter_rewards_equal_per_env_evaluation(reach_program, mix):
+    spec = mix.format(reach=reach_program)
     n, seed = 3, 5
     venv = DummyVecEnv([lambda: gym.make("agentgym/Reach-v0") for _ in range(n)])
     venv.seed(seed)
@@ -61,9 +58,9 @@ def test_adapter_refuses_what_it_cannot_score():
         make_sb3_vec_env(PPOConfig(env_id="CartPole-v1", reward="sparse", num_envs=1))
 
 
-def test_sb3_ppo_gets_ppoconfig_hyper_parameters():
+def test_sb3_ppo_gets_ppoconfig_hyper_parameters(reach_program):
     config = PPOConfig(
-        reward=REACH,
+        reward=reach_program,
         num_envs=4,
         num_steps=32,
         num_minibatches=8,

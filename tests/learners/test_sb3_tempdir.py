@@ -16,20 +16,20 @@ from stable_baselines3.common.logger import configure
 from agentgym.learners.ppo import PPOConfig
 from agentgym.learners.sb3 import resume_sb3_ppo, train_sb3_ppo
 
-REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
-
 
 def _sb3_folders() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("SB3-*")}
 
 
-def test_training_and_resuming_through_the_adapter_make_no_sb3_temp_folder(tmp_path, monkeypatch):
+def test_training_and_resuming_through_the_adapter_make_no_sb3_temp_folder(
+    reach_program, tmp_path, monkeypatch
+):
     # A temp dir of this test's own, so that SB3 runs of other processes cannot show up.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.delenv("SB3_LOGDIR", raising=False)
     config = PPOConfig(
-        reward=REACH,  # through AgentgymRewardVecEnv
+        reward=reach_program,  # through AgentgymRewardVecEnv
         num_envs=2,
         num_steps=16,
         num_minibatches=2,

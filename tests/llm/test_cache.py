@@ -22,7 +22,7 @@ def counting_script():
     return script
 
 
-def test_more_samples_reuse_the_cached_ones_and_params_change_the_key(tmp_path):
+def test_more_samples_reuse_the_cached_ones(tmp_path):
     with ScriptedOpenAIServer(counting_script()) as srv:
         client = make_client(f"openai:scripted-model@{srv.base_url}", cache=tmp_path / "c.sqlite")
         four = client.chat("hi", n=4, temperature=0.7)
@@ -31,6 +31,13 @@ def test_more_samples_reuse_the_cached_ones_and_params_change_the_key(tmp_path):
         assert all(c.cached for c in eight[:4]) and not any(c.cached for c in eight[4:])
         assert srv.requests[-1]["n"] == 4  # only the 4 missing samples were asked for
         assert client.usage.cache_hits == 4 and client.usage.samples == 12
+
+
+def test_sampling_params_and_the_prompt_change_the_key(tmp_path):
+    with ScriptedOpenAIServer(counting_script()) as srv:
+        client = make_client(f"openai:scripted-model@{srv.base_url}", cache=tmp_path / "c.sqlite")
+        client.chat("hi", n=4, temperature=0.7)
+        client.chat("hi", n=8, temperature=0.7)
         before = len(srv.requests)
         client.chat("hi", n=1, temperature=0.8)  # other temperature: new key
         client.chat("hi", n=1, temperature=0.7, max_tokens=10)  # other max_tokens: new key
@@ -49,8 +56,8 @@ def test_cache_is_keyed_on_the_model(tmp_path):
         assert a.chat("hi")[0].cached and len(srv.requests) == 2
 
 
-def test_cache_stores_completion_fields_and_problem(tmp_path):
-    cache = LLMCache(tmp_path / "c.sqlite")
+def _cache_with_samples_0_and_2(path):
+    cache = LLMCache(path)
     req = {
         "backend": "x",
         "model": "m",
@@ -66,13 +73,26 @@ def test_cache_stores_completion_fields_and_problem(tmp_path):
             Completion("t2", "stop", 5, 3, "m", index=2),
         ],
     )
+    return cache, req, h
+
+
+def test_cache_stores_completion_fields_and_problem(tmp_path):
+    cache, _, h = _cache_with_samples_0_and_2(tmp_path / "c.sqlite")
     got = cache.get(h, [0, 1, 2])
     assert set(got) == {0, 2}
     assert got[0] == Completion(
         "t0", "length", 5, 7, "m", index=0, cached=True, problem="TRUNCATED"
     )
+
+
+def test_the_first_writer_of_a_sample_wins(tmp_path):
+    cache, req, h = _cache_with_samples_0_and_2(tmp_path / "c.sqlite")
     cache.put(req, h, [Completion("other", "stop", 1, 1, "m", index=0)])  # first writer wins
     assert cache.get(h, [0])[0].text == "t0" and len(cache) == 2
+
+
+def test_the_cache_file_is_in_wal_mode_for_concurrent_writers(tmp_path):
+    LLMCache(tmp_path / "c.sqlite")
     mode = sqlite3.connect(tmp_path / "c.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 

@@ -3,75 +3,103 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
+
+import pytest
 
 from agentgym.testing.openai_server import Fault, ScriptedOpenAIServer
 
 
-def agentgym(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agentgym", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def test_llm_check_prints_model_latency_and_tokens():
+@pytest.fixture(scope="module")
+def checked(agentgym_cli) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """``agentgym llm check`` of a server that first answers 503: (the process, the
+    requests the server saw)."""
     with ScriptedOpenAIServer([Fault.status(503), "ready"]) as srv:
-        out = agentgym("llm", "check", "--llm", f"openai:scripted-model@{srv.base_url}")
-        assert out.returncode == 0, out.stdout + out.stderr
-        for word in (
-            "scripted-model",
-            "latency_s",
-            "prompt_tokens",
-            "completion_tokens",
-            "'ready'",
-        ):
-            assert word in out.stdout
-        assert len(srv.requests) == 2  # the 503 was retried
-        assert srv.requests[-1]["max_tokens"] == 16 and srv.requests[-1]["temperature"] == 0.0
+        out = agentgym_cli(
+            "llm", "check", "--llm", f"openai:scripted-model@{srv.base_url}", timeout=300
+        )
+        return out, list(srv.requests)
 
 
-def test_llm_check_json_and_default_spec_from_environment():
+def test_llm_check_prints_model_latency_and_tokens(checked):
+    out, _ = checked
+    assert out.returncode == 0, out.stdout + out.stderr
+    for word in (
+        "scripted-model",
+        "latency_s",
+        "prompt_tokens",
+        "completion_tokens",
+        "'ready'",
+    ):
+        assert word in out.stdout
+
+
+def test_llm_check_retries_a_transient_error(checked):
+    _, requests = checked
+    assert len(requests) == 2  # the 503 was retried
+
+
+def test_llm_check_asks_for_a_short_greedy_reply(checked):
+    _, requests = checked
+    assert requests[-1]["max_tokens"] == 16 and requests[-1]["temperature"] == 0.0
+
+
+@pytest.fixture(scope="module")
+def checked_as_json(agentgym_cli) -> subprocess.CompletedProcess:
+    """``agentgym llm check --json`` with the spec in AGENTGYM_LLM only."""
     with ScriptedOpenAIServer(["ready"]) as srv:
-        out = agentgym(
-            "llm", "check", "--json", env={"AGENTGYM_LLM": f"openai:scripted-model@{srv.base_url}"}
-        )
-        assert out.returncode == 0, out.stderr
-        data = json.loads(out.stdout)
-        assert data["model"] == "scripted-model" and data["reply"] == "ready"
-        assert (
-            data["prompt_tokens"] == 6 and data["completion_tokens"] == 1 and data["latency_s"] > 0
+        return agentgym_cli(
+            "llm",
+            "check",
+            "--json",
+            env={"AGENTGYM_LLM": f"openai:scripted-model@{srv.base_url}"},
+            timeout=300,
         )
 
 
-def test_llm_check_names_a_bad_key_and_an_unknown_model():
+def test_llm_check_takes_its_default_spec_from_the_environment(checked_as_json):
+    assert checked_as_json.returncode == 0, checked_as_json.stderr
+    assert json.loads(checked_as_json.stdout)["model"] == "scripted-model"
+
+
+def test_llm_check_json_has_the_reply_tokens_and_latency(checked_as_json):
+    data = json.loads(checked_as_json.stdout)
+    assert data["reply"] == "ready"
+    assert data["prompt_tokens"] == 6 and data["completion_tokens"] == 1 and data["latency_s"] > 0
+
+
+def test_llm_check_names_a_bad_key(agentgym_cli):
     with ScriptedOpenAIServer(["never"], api_key="sk-right") as srv:
-        out = agentgym(
+        out = agentgym_cli(
             "llm",
             "check",
             "--llm",
             f"openai:scripted-model@{srv.base_url}",
             env={"OPENAI_API_KEY": "sk-wrong"},
+            timeout=300,
         )
         assert out.returncode == 1 and "bad API key" in out.stdout and len(srv.requests) == 1
-        out = agentgym(
+
+
+def test_llm_check_names_an_unknown_model(agentgym_cli):
+    with ScriptedOpenAIServer(["never"], api_key="sk-right") as srv:
+        out = agentgym_cli(
             "llm",
             "check",
             "--llm",
             f"openai:gpt-4-nope@{srv.base_url}",
             env={"OPENAI_API_KEY": "sk-right"},
+            timeout=300,
         )
         assert out.returncode == 1 and "unknown model" in out.stdout and "gpt-4-nope" in out.stdout
 
 
-def test_llm_check_names_an_unknown_backend():
-    out = agentgym("llm", "check", "--llm", "opnai:qwen")
+def test_llm_check_suggests_the_closest_backend(agentgym_cli):
+    out = agentgym_cli("llm", "check", "--llm", "opnai:qwen", timeout=300)
     assert out.returncode == 1 and "Did you mean 'openai'" in out.stdout
-    out = agentgym("llm", "check", "--llm", "olama:qwen2.5-coder:1.5b")
+
+
+def test_llm_check_points_ollama_to_its_openai_endpoint(agentgym_cli):
+    out = agentgym_cli("llm", "check", "--llm", "olama:qwen2.5-coder:1.5b", timeout=300)
     assert out.returncode == 1
     assert "openai:qwen2.5-coder:1.5b@http://127.0.0.1:11434/v1" in out.stdout.replace("\n", "")

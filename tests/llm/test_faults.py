@@ -4,6 +4,8 @@ openai client: bounded retries, immediate clear failures, fill-in, re-sampling, 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,25 @@ def answer(request: dict) -> str:
     return f"answer:{request['messages'][-1]['content']}"
 
 
-def test_1000_requests_with_30_percent_faults_complete_and_rerun_hits_cache(tmp_path):
+@dataclass
+class FaultyRun:
+    """1000 chat calls through a server that faults 30% of the time, then the same calls
+    again with a new client on the same cache."""
+
+    calls: list[tuple[str, int]]
+    first: Any  # the client
+    results: list
+    served: int  # requests the server saw in the first pass
+    faults: dict[str, int]  # faults the server served in the first pass
+    second: Any
+    results2: list
+    served_after_rerun: int
+    requests: list[dict]
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory) -> FaultyRun:
+    cache = tmp_path_factory.mktemp("faults") / "llm_cache.sqlite"
     plan = FaultPlan(rate=0.3, seed=7, timeout_s=2.0, retry_after="0.05")
     calls = [(f"q{i}", 3 if i % 10 == 0 else 1) for i in range(1000)]
     with ScriptedOpenAIServer(answer, faults=plan) as srv:
@@ -33,7 +53,7 @@ def test_1000_requests_with_30_percent_faults_complete_and_rerun_hits_cache(tmp_
         def run_all():
             client = make_client(
                 spec,
-                cache=tmp_path / "llm_cache.sqlite",
+                cache=cache,
                 max_resamples=4,
                 retry=RetryPolicy(max_attempts=10, **FAST),
             )
@@ -46,33 +66,67 @@ def test_1000_requests_with_30_percent_faults_complete_and_rerun_hits_cache(tmp_
         first, results = run_all()
         served = len(srv.requests)
         faults = srv.fault_counts()
-        for (prompt, n), got in zip(calls, results, strict=True):
-            assert [c.text for c in got] == [f"answer:{prompt}"] * n
-            assert all(c.problem is None and c.finish_reason == "stop" for c in got)
-        u = first.usage
-        # every round trip the server saw is in the account (a few more were attempted: a
-        # pooled connection the server had dropped, or a timeout before the server read
-        # the request, never reach its log), and none took more attempts than allowed
-        assert served <= u.requests <= served + u.faults["connection"] + u.faults["timeout"]
-        assert 1 <= u.max_attempts_seen <= 10
-        assert u.samples == sum(n for _, n in calls) and u.cache_hits == 0
-        # the server really faulted ~30% of the time, with every kind of fault
-        assert 0.24 <= sum(faults.values()) / served <= 0.36, faults
-        # a server that once returns fewer choices than n is then asked one at a time, so
-        # "fewer_choices" (and truncation, which also returns 1 of 3) shows up at most early
-        assert set(faults) >= set(FAULT_KINDS) - {"fewer_choices"}, faults
-        assert first.one_choice_per_request
-        assert any(r["n"] == 3 for r in srv.requests)
-        assert u.faults["timeout"] and u.faults["connection"] and u.faults["malformed"]
-        assert u.problems["TRUNCATED"] and u.problems["NO_CHOICES"]
-
         second, results2 = run_all()
-        assert len(srv.requests) == served  # zero new calls
-        assert second.usage.requests == 0
-        assert second.usage.cache_hits == second.usage.samples == u.samples
-        assert second.usage.cache_hit_rate == 1.0
-        assert [[c.text for c in r] for r in results2] == [[c.text for c in r] for r in results]
-        assert all(c.cached for r in results2 for c in r)
+        return FaultyRun(
+            calls,
+            first,
+            results,
+            served,
+            faults,
+            second,
+            results2,
+            len(srv.requests),
+            list(srv.requests),
+        )
+
+
+def test_every_call_completes_with_its_own_answer_despite_30_percent_faults(faulty_run):
+    for (prompt, n), got in zip(faulty_run.calls, faulty_run.results, strict=True):
+        assert [c.text for c in got] == [f"answer:{prompt}"] * n
+        assert all(c.problem is None and c.finish_reason == "stop" for c in got)
+
+
+def test_the_account_holds_every_round_trip_and_no_call_took_too_many_attempts(faulty_run):
+    u = faulty_run.first.usage
+    served = faulty_run.served
+    # every round trip the server saw is in the account (a few more were attempted: a
+    # pooled connection the server had dropped, or a timeout before the server read
+    # the request, never reach its log), and none took more attempts than allowed
+    assert served <= u.requests <= served + u.faults["connection"] + u.faults["timeout"]
+    assert 1 <= u.max_attempts_seen <= 10
+    assert u.samples == sum(n for _, n in faulty_run.calls) and u.cache_hits == 0
+
+
+def test_the_server_faulted_about_30_percent_of_the_time_with_every_kind(faulty_run):
+    faults = faulty_run.faults
+    # the server really faulted ~30% of the time, with every kind of fault
+    assert 0.24 <= sum(faults.values()) / faulty_run.served <= 0.36, faults
+    # a server that once returns fewer choices than n is then asked one at a time, so
+    # "fewer_choices" (and truncation, which also returns 1 of 3) shows up at most early
+    assert set(faults) >= set(FAULT_KINDS) - {"fewer_choices"}, faults
+
+
+def test_a_server_short_of_choices_is_then_asked_one_at_a_time(faulty_run):
+    assert faulty_run.first.one_choice_per_request
+    assert any(r["n"] == 3 for r in faulty_run.requests)
+
+
+def test_the_account_counts_each_kind_of_fault_and_problem(faulty_run):
+    u = faulty_run.first.usage
+    assert u.faults["timeout"] and u.faults["connection"] and u.faults["malformed"]
+    assert u.problems["TRUNCATED"] and u.problems["NO_CHOICES"]
+
+
+def test_a_rerun_on_the_same_cache_makes_zero_calls(faulty_run):
+    assert faulty_run.served_after_rerun == faulty_run.served  # zero new calls
+    second = faulty_run.second.usage
+    assert second.requests == 0
+    assert second.cache_hits == second.samples == faulty_run.first.usage.samples
+    assert second.cache_hit_rate == 1.0
+    assert [[c.text for c in r] for r in faulty_run.results2] == [
+        [c.text for c in r] for r in faulty_run.results
+    ]
+    assert all(c.cached for r in faulty_run.results2 for c in r)
 
 
 def test_bad_key_fails_in_one_attempt_with_clear_message(monkeypatch):
@@ -91,7 +145,7 @@ def test_bad_key_fails_in_one_attempt_with_clear_message(monkeypatch):
         assert client.usage.retries == 0 and srv.remaining == 1
 
 
-def test_unknown_model_and_bad_url_fail_at_once_naming_the_cause():
+def test_an_unknown_model_fails_at_once_naming_the_served_ones():
     with ScriptedOpenAIServer(["never"], models=["scripted-model", "other-model"]) as srv:
         client = make_client(
             f"openai:scripted-modle@{srv.base_url}", cache=None, retry=RetryPolicy(**FAST)
@@ -103,6 +157,10 @@ def test_unknown_model_and_bad_url_fail_at_once_naming_the_cause():
         assert "Did you mean 'scripted-model'?" in msg and "other-model" in msg
         assert "does not exist" in msg  # the server's own words are kept
         assert len(srv.requests) == 1 and srv.model_list_calls == 1
+
+
+def test_a_bad_url_fails_at_once_naming_the_route():
+    with ScriptedOpenAIServer(["never"], models=["scripted-model", "other-model"]) as srv:
         bad_url = make_client(
             f"openai:scripted-model@{srv.base_url[:-3]}/api", cache=None, retry=RetryPolicy(**FAST)
         )
@@ -110,7 +168,7 @@ def test_unknown_model_and_bad_url_fail_at_once_naming_the_cause():
             bad_url.chat("hello")
         assert info.value.status == 404 and info.value.cause == "bad_url"
         assert str(info.value).startswith("bad URL") and "/api/chat/completions" in str(info.value)
-        assert len(srv.requests) == 1  # the bad route never reached the chat handler
+        assert len(srv.requests) == 0  # the bad route never reached the chat handler
 
 
 def test_transient_faults_give_up_after_max_attempts():
@@ -192,6 +250,9 @@ def test_content_resampling_is_bounded_and_flags_the_problem():
         )
         [reply] = client.chat("write a reward", check=require_code())
     assert reply.problem == "NO_CODE" and len(srv.requests) == 3
+
+
+def test_replies_without_choices_fail_after_the_bounded_resamples():
     with ScriptedOpenAIServer([Fault.empty_choices()] * 10) as srv:
         client = make_client(
             f"openai:scripted-model@{srv.base_url}",

@@ -22,7 +22,7 @@ MESSAGES = [
 ]
 
 
-def test_hf_generates_n_samples_with_the_chat_template_and_loads_once(tiny_model):
+def test_hf_generates_n_samples_in_one_call_from_the_chat_template(tiny_model):
     path, tokenizer = tiny_model
     client = make_client(f"hf:{path};device=cpu", cache=None, checks=())
     out = client.chat(MESSAGES, n=3, temperature=1.0, max_tokens=12, seed=1)
@@ -36,6 +36,11 @@ def test_hf_generates_n_samples_with_the_chat_template_and_loads_once(tiny_model
     assert len({c.text for c in out}) > 1  # sampled, not one greedy answer three times
     assert client.usage.successful_requests == 1  # n samples in one generate call
 
+
+def test_a_second_hf_client_reuses_the_loaded_model(tiny_model):
+    path, _ = tiny_model
+    client = make_client(f"hf:{path};device=cpu", cache=None, checks=())
+    out = client.chat(MESSAGES, n=3, temperature=1.0, max_tokens=12, seed=1)
     # a second client on the same path reuses the loaded model
     again = make_client(f"hf:{path};device=cpu", cache=None, checks=())
     same = again.chat(MESSAGES, n=3, temperature=1.0, max_tokens=12, seed=1)
@@ -53,7 +58,7 @@ def test_hf_greedy_is_deterministic_and_max_tokens_truncates(tiny_model):
     assert [c.text for c in three] == [a.text] * 3  # greedy: n equal samples
 
 
-def test_hf_default_checks_flag_truncation_and_cache_serves_reruns(tiny_model, tmp_path):
+def test_hf_default_checks_flag_a_truncated_reply(tiny_model, tmp_path):
     path, _ = tiny_model
     client = make_client(f"hf:{path};device=cpu", cache=tmp_path / "c.sqlite", max_resamples=1)
     first = client.chat("Move the fingertip.", temperature=1.0, max_tokens=3, seed=0)[0]
@@ -61,6 +66,12 @@ def test_hf_default_checks_flag_truncation_and_cache_serves_reruns(tiny_model, t
     # after one re-sample, and the flagged sample is what the cache keeps
     assert first.finish_reason == "length"  # seeded: the same draw every run
     assert first.problem == "TRUNCATED" and client.usage.resamples == 1
+
+
+def test_the_cache_serves_a_flagged_hf_reply_on_a_rerun(tiny_model, tmp_path):
+    path, _ = tiny_model
+    client = make_client(f"hf:{path};device=cpu", cache=tmp_path / "c.sqlite", max_resamples=1)
+    first = client.chat("Move the fingertip.", temperature=1.0, max_tokens=3, seed=0)[0]
     again = client.chat("Move the fingertip.", temperature=1.0, max_tokens=3, seed=0)[0]
     assert again.cached and again.text == first.text and again.problem == first.problem
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from agentgym.llm import BACKENDS, BackendUnavailableError, LLMSpecError, make_backend, parse_spec
+from agentgym.llm import (
+    BACKENDS,
+    BackendUnavailableError,
+    LLMRequestError,
+    LLMSpecError,
+    make_backend,
+    parse_spec,
+)
 
 
 def test_openai_spec_with_base_url_and_model_with_colon():
@@ -28,7 +35,13 @@ def test_plain_openai_vllm_and_hf_specs():
 def test_unknown_backend_suggests_the_closest():
     with pytest.raises(LLMSpecError, match="unknown backend 'opneai'. Did you mean 'openai'"):
         parse_spec("opneai:gpt-4o")
+
+
+def test_the_backends_are_hf_openai_and_vllm():
     assert BACKENDS.names() == ["hf", "openai", "vllm"]
+
+
+def test_ollama_is_pointed_to_the_openai_backend():
     with pytest.raises(
         LLMSpecError,
         match="ollama speaks the OpenAI API, so use openai:llama3@http://127.0.0.1:11434/v1",
@@ -65,19 +78,36 @@ def test_unknown_and_badly_typed_options_are_errors():
         make_backend("openai:m@http://127.0.0.1:1/v1;timeout=soon")
 
 
-def test_openai_backend_key_handling(monkeypatch):
+@pytest.fixture
+def no_openai_env(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return monkeypatch
+
+
+def test_a_local_openai_server_takes_any_key(no_openai_env):
     local = make_backend("openai:m@http://127.0.0.1:8011/v1")  # local servers take any key
     assert local.base_url == "http://127.0.0.1:8011/v1" and local.describe()["timeout"] == 120.0
-    from agentgym.llm import LLMRequestError
 
+
+def test_a_remote_openai_model_without_a_key_names_the_variable(no_openai_env):
     with pytest.raises(LLMRequestError, match="no API key.*OPENAI_API_KEY"):
         make_backend("openai:gpt-4o-mini")
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9999/v1")
+
+
+def test_openai_base_url_comes_from_the_environment(no_openai_env):
+    no_openai_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9999/v1")
     assert make_backend("openai:m").base_url == "http://127.0.0.1:9999/v1"
+
+
+def test_an_unset_api_key_env_is_named(no_openai_env):
+    no_openai_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9999/v1")
     with pytest.raises(LLMRequestError, match="MY_KEY"):
         make_backend("openai:m;api_key_env=MY_KEY")
+
+
+def test_describe_never_shows_the_key(no_openai_env):
+    no_openai_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9999/v1")
     assert "key" not in str(make_backend("openai:m").describe()).lower()
 
 

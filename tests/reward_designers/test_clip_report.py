@@ -19,12 +19,6 @@ from agentgym.reward_designers.clip.report import (
     spearman,
     write_diagnostics,
 )
-from agentgym.testing.tiny_clip import build_tiny_clip
-
-
-@pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory) -> str:
-    return str(build_tiny_clip(tmp_path_factory.mktemp("tiny_clip")))
 
 
 def test_correlations_against_closed_forms() -> None:
@@ -54,12 +48,19 @@ def test_diagnostics_per_step_and_per_episode() -> None:
     assert d["step"]["spearman_env_reward"] == pytest.approx(1.0)
     assert d["step"]["pearson_success"] == pytest.approx(np.corrcoef(vlm, success)[0, 1])
     assert d["episode"]["spearman_success"] == pytest.approx(1.0)
+
+
+def test_diagnostics_want_one_value_per_step() -> None:
+    vlm = [0.1, 0.2, 0.3, 0.5, 0.6, 0.9]
+    env = [0.0, 0.1, 0.2, 0.4, 0.5, 1.0]
+    episode = [0, 0, 0, 1, 1, 1]
     with pytest.raises(ValueError, match="one value per step"):
-        compute_diagnostics(vlm, success[:-1], env, episode)
+        compute_diagnostics(vlm, [False] * 5, env, episode)
 
 
-def test_written_diagnostics_rebuild_the_report_panel(tmp_path) -> None:
-    from agentgym.runs import RunDir, build_report
+def _run_with_two_evaluations(tmp_path):
+    """A run folder with the diagnostics of a flat and of a task-following VLM reward."""
+    from agentgym.runs import RunDir
 
     run = RunDir.create(
         command="train",
@@ -80,6 +81,13 @@ def test_written_diagnostics_rebuild_the_report_panel(tmp_path) -> None:
             step=step,
             model="tiny",
         )
+    return run
+
+
+def test_written_diagnostics_rebuild_the_report_panel(tmp_path) -> None:
+    from agentgym.runs import build_report
+
+    run = _run_with_two_evaluations(tmp_path)
     history = json.loads((run.path / DIAGNOSTICS).read_text())["evaluations"]
     assert [h["env_step"] for h in history] == [1000, 2000]
     assert history[0]["step"]["spearman_env_reward"] is None  # flat reward
@@ -89,7 +97,12 @@ def test_written_diagnostics_rebuild_the_report_panel(tmp_path) -> None:
     html = build_report(run.path).read_text()
     assert "VLM reward diagnostics" in html and "Spearman" in html and "+1.000" in html
     assert "(failed)" not in html and "barely moves" not in html
-    # A reward unrelated to the task is flagged.
+
+
+def test_the_panel_flags_a_reward_unrelated_to_the_task(tmp_path) -> None:
+    from agentgym.runs import build_report
+
+    run = _run_with_two_evaluations(tmp_path)
     # Ranks of [1, 2, 3, 3, 2, 1] against [1..6] have zero covariance: Spearman 0.
     write_diagnostics(
         run.path,
@@ -124,7 +137,7 @@ def test_evaluate_clip_reward_on_rendered_episodes(tiny_clip: str, tmp_path) -> 
     assert (tmp_path / STRIP).is_file()
 
 
-def test_vlm_score_command_on_images_and_video(tiny_clip: str, tmp_path, capsys) -> None:
+def test_vlm_score_command_on_a_folder_of_images(tiny_clip: str, tmp_path, capsys) -> None:
     frames = np.random.default_rng(0).integers(0, 256, (4, 40, 52, 3), dtype=np.uint8)
     folder = tmp_path / "frames"
     folder.mkdir()
@@ -164,6 +177,11 @@ def test_vlm_score_command_on_images_and_video(tiny_clip: str, tmp_path, capsys)
     assert result["frames"] == ["000.png", "001.png", "002.png", "003.png"]
     assert f"{reference[2]:.5f}" in printed
     assert iio.imread(plot).ndim == 3
+
+
+def test_vlm_score_command_on_a_video(tiny_clip: str, tmp_path) -> None:
+    frames = np.random.default_rng(0).integers(0, 256, (4, 40, 52, 3), dtype=np.uint8)
+    out = tmp_path / "scores.json"
     video = tmp_path / "clip.gif"
     iio.imwrite(video, frames, duration=100, loop=0)
     assert (

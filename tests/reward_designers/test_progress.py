@@ -193,7 +193,7 @@ def test_split_episodes_skips_autoreset_steps_and_marks_cut_episodes():
 
 
 def test_estimator_retrains_online_on_every_rollout(episodes):
-    train, held_out = episodes
+    train, _ = episodes
     spa = SPAReward(SPAConfig(epochs=2, min_episodes=8, retrain_every=1, device="cpu"))
     spa.relabel(as_rollout(train[:20]))
     first = [p.clone() for p in spa.estimator.parameters()]
@@ -202,6 +202,10 @@ def test_estimator_retrains_online_on_every_rollout(episodes):
     assert any(
         not torch.equal(a, b) for a, b in zip(first, spa.estimator.parameters(), strict=True)
     )
+
+
+def test_with_too_few_episodes_the_estimator_waits(episodes):
+    _, held_out = episodes
     # with too few episodes the estimator waits (c = 0) instead of fitting noise
     late = SPAReward(SPAConfig(min_episodes=50, device="cpu"))
     out = late.relabel(as_rollout(held_out[:10]))
@@ -221,11 +225,14 @@ def test_checkpoint_round_trip_keeps_predictions(tmp_path, episodes):
     assert len(again.buffer) == 30 and again.trainings == 1
 
 
-def test_spa_reward_spec_parses_and_names_bad_keys():
+def test_spa_reward_spec_parses():
     model = parse_reward_spec("spa:alpha=2;beta=0;body=gru;variant=released")
     assert isinstance(model, SPAReward)
     assert (model.config.alpha, model.config.beta, model.config.body) == (2.0, 0.0, "gru")
     assert isinstance(parse_reward_spec("spa:"), SPAReward)
+
+
+def test_spa_reward_spec_names_bad_keys_and_values():
     with pytest.raises(RewardSpecError, match="Did you mean 'alpha'"):
         parse_reward_spec("spa:alpah=1")
     with pytest.raises(
@@ -234,6 +241,10 @@ def test_spa_reward_spec_parses_and_names_bad_keys():
         parse_reward_spec("spa:body=lstm")
     with pytest.raises(RewardSpecError, match="SPAConfig.beta: expected a float, got 'high'"):
         parse_reward_spec("spa:beta=high")
+
+
+def test_spa_reward_refuses_a_per_step_call():
+    model = parse_reward_spec("spa:alpha=2;beta=0;body=gru;variant=released")
     with pytest.raises(RewardError, match="needs whole rollouts"):
         model(None)
 
@@ -242,18 +253,13 @@ def test_ppo_learner_relabels_reach_rollouts_with_a_gru_estimator_over_observati
     """The non-language path: agentgym's PPO hands SPA its rollouts (observation features,
     autoreset steps, episodes cut by the rollout's end) through the reward spec."""
     from agentgym.learners.logger import read_metrics
-    from agentgym.learners.ppo import PPO, PPOConfig
+    from agentgym.learners.ppo import PPO
+    from agentgym.testing.tiny_ppo import tiny_ppo_config
 
-    config = PPOConfig(
+    config = tiny_ppo_config(
         env_id="agentgym/Reach-v0",
         reward="spa:body=gru;final_reward=return;min_episodes=2;epochs=3",
-        total_steps=512,
-        num_envs=4,
-        num_steps=64,
-        num_minibatches=2,
         update_epochs=1,
-        eval_episodes=0,
-        checkpoint_every=0,
         seed=0,
     )
     agent = PPO(config, tmp_path)

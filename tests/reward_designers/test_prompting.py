@@ -27,11 +27,14 @@ def test_template_override_by_file(tmp_path):
     (tmp_path / "system.j2").write_text("Custom system for {{ 'rewards' }}.")
     system, _ = PromptBuilder(tmp_path).initial(task_spec("agentgym/Reach-v0"))
     assert system["content"] == "Custom system for rewards."
+
+
+def test_a_missing_template_dir_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="template_dir"):
         PromptBuilder(tmp_path / "missing")
 
 
-def test_reflection_series_samples_checkpoints_and_renders_stats():
+def _training_rows() -> list[dict]:
     rows = [
         {
             "step": i,
@@ -42,10 +45,18 @@ def test_reflection_series_samples_checkpoints_and_renders_stats():
         for i in range(100)
     ]
     rows.insert(5, {"step": 5, "eval/success_rate": 0.5})  # eval rows carry no terms: ignored
-    series = reflection_series(rows, checkpoints=10)
+    return rows
+
+
+def test_reflection_series_samples_checkpoints_of_each_term():
+    series = reflection_series(_training_rows(), checkpoints=10)
     assert list(series) == ["dist", "success_rate", "episode_length"]
     assert len(series["dist"]) == 10
     assert series["dist"][0] == -1.0 and series["dist"][-1] == pytest.approx(-0.01)
+
+
+def test_reflection_prompt_renders_each_series_with_its_stats():
+    series = reflection_series(_training_rows(), checkpoints=10)
     text = PromptBuilder().reflection("def compute_reward(s, a): ...", series, 10)
     assert "dist: [-1.0," in text and "Max: -0.01" in text and "Min: -1.0" in text
     assert "rewrite the entire reward function" in text

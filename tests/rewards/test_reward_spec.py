@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from agentgym.reward_designers.library import program_path
 from agentgym.rewards import (
     EnvReward,
     ProgramReward,
@@ -63,7 +62,7 @@ def test_weighted_sum_matches_hand_sum_and_terms_add_up():
     assert torch.allclose(sum(out.terms.values()), out.reward)
 
 
-def test_program_file_and_residual_term(tmp_path):
+def test_a_program_file_is_a_program_reward_whose_terms_add_up(tmp_path):
     path = tmp_path / "shaped.py"
     path.write_text(PROGRAM)
     model = parse_reward_spec(str(path))
@@ -71,6 +70,13 @@ def test_program_file_and_residual_term(tmp_path):
     out = model(_batch())
     assert set(out.terms) == {"near", "bonus"}  # these add up: no residual
     assert torch.allclose(out.terms["near"] + out.terms["bonus"], out.reward)
+
+
+def test_a_program_reward_scores_the_same_after_pickling(tmp_path):
+    path = tmp_path / "shaped.py"
+    path.write_text(PROGRAM)
+    model = parse_reward_spec(str(path))
+    out = model(_batch())
     clone = pickle.loads(pickle.dumps(model))
     assert torch.equal(clone(_batch()).reward, out.reward)
 
@@ -78,7 +84,9 @@ def test_program_file_and_residual_term(tmp_path):
 def test_run_folder_with_best_reward(tmp_path):
     (tmp_path / "best_reward.py").write_text(PROGRAM)
     assert isinstance(parse_reward_spec(str(tmp_path)), ProgramReward)
-    (tmp_path / "best_reward.py").unlink()
+
+
+def test_a_folder_without_best_reward_is_named(tmp_path):
     with pytest.raises(RewardSpecError, match="best_reward.py"):
         parse_reward_spec(str(tmp_path))
 
@@ -125,8 +133,8 @@ def test_program_without_compute_reward():
         ProgramReward("def reward(state, action):\n    return 0, {}\n")
 
 
-def test_gym_make_with_reward_spec_and_bad_spec():
-    env = gym.make("agentgym/Reach-v0", reward=f"sparse + {program_path('Reach')}")
+def test_gym_make_with_a_reward_spec_sums_its_named_terms(reach_program):
+    env = gym.make("agentgym/Reach-v0", reward=f"sparse + {reach_program}")
     env.reset(seed=0)
     _, reward, _, _, info = env.step(env.action_space.sample())
     assert set(info["reward_terms"]) == {"sparse/success", "reach/distance", "reach/control"}
@@ -134,6 +142,9 @@ def test_gym_make_with_reward_spec_and_bad_spec():
     assert info["env_reward"] == pytest.approx(
         info["reward_terms"]["reach/distance"] + info["reward_terms"]["reach/control"], abs=1e-6
     )
+
+
+def test_gym_make_names_the_bad_part_of_a_reward_spec():
     with pytest.raises(RewardSpecError, match="'bogus'"):
         gym.make("agentgym/Reach-v0", reward="sparse + bogus")
 

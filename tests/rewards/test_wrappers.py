@@ -6,7 +6,6 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agentgym.reward_designers.library import program_path
 from agentgym.wrappers import RewardWrapper, VectorRewardWrapper
 
 SHAPED = """
@@ -54,9 +53,9 @@ def test_vector_wrapper_equals_per_env_evaluation(tmp_path, mode):
         batched.close()
 
 
-def test_human_program_equals_env_reward_through_vector_wrapper():
+def test_human_program_equals_env_reward_through_vector_wrapper(reach_program):
     envs = gym.make_vec("agentgym/Reach-v0", num_envs=3, vectorization_mode="sync")
-    wrapped = VectorRewardWrapper(envs, str(program_path("Reach")))
+    wrapped = VectorRewardWrapper(envs, reach_program)
     wrapped.reset(seed=0)
     for _ in range(60):
         _, reward, _, _, info = wrapped.step(wrapped.action_space.sample())

@@ -6,8 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,37 +15,18 @@ import pytest
 from agentgym.learners.logger import MetricsWriter
 from agentgym.runs import RunDir, build_report
 
-REACH = str(Path(__file__).resolve().parents[2] / "reward_designers" / "library" / "reach.py")
-SECTIONS = [
-    "Summary",
-    "Learning curve",
-    "Success rate",
-    "Reward terms",
-    "Losses and KL",
-    "Evaluation video",
-    "Config and manifest",
-]
-
-
-def agentgym(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agentgym", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=cwd,
-    )
+PLUGIN = "tests.runs.report_sections"
 
 
 @pytest.fixture(scope="module")
-def ppo_run(tmp_path_factory) -> Path:
+def ppo_run(agentgym_cli, reach_program, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ppo") / "run"
-    done = agentgym(
+    done = agentgym_cli(
         "train",
         "--env",
         "agentgym/Reach-v0",
         "--reward",
-        REACH,
+        reach_program,
         "--learner",
         "ppo",
         "--steps",
@@ -82,15 +62,18 @@ def pngs(html: str) -> list[np.ndarray]:
     ]
 
 
-def test_run_folder_is_complete(ppo_run):
+def test_run_records_its_config_and_manifest(ppo_run, reach_program):
     run = RunDir.open(ppo_run)
     config = run.read_config()
     assert config["learner"] == "ppo" and config["config"]["seed"] == 7
-    assert config["config"]["reward"] == REACH and config["config"]["video"] is True
+    assert config["config"]["reward"] == reach_program and config["config"]["video"] is True
     manifest = run.read_manifest()
     assert manifest["status"] == "done" and manifest["seeds"] == [7]
     assert manifest["packages"]["torch"] and manifest["packages"]["mujoco"]
-    rows = run.metrics()
+
+
+def test_run_logs_a_row_per_rollout_and_per_evaluation(ppo_run):
+    rows = RunDir.open(ppo_run).metrics()
     train = [r for r in rows if "loss/policy" in r]
     assert [r["step"] for r in train] == [512 * i for i in range(1, 7)]
     assert {
@@ -103,41 +86,63 @@ def test_run_folder_is_complete(ppo_run):
     } <= set(train[-1])
     evals = [r for r in rows if "eval/success_rate" in r]
     assert [r["step"] for r in evals] == [1536, 3072]
+
+
+def test_run_keeps_its_eval_video_checkpoint_and_a_copy_of_the_reward(ppo_run, reach_program):
+    run = RunDir.open(ppo_run)
+    evals = [r for r in run.metrics() if "eval/success_rate" in r]
     assert (run.path / evals[-1]["eval/video"]).is_file()
     assert (run.path / "checkpoints" / "latest.pt").is_file()
-    assert (run.path / "rewards" / "reach.py").read_text() == Path(REACH).read_text()
+    assert (run.path / "rewards" / "reach.py").read_text() == Path(reach_program).read_text()
 
 
-def test_report_has_every_section_with_real_plots_and_video(ppo_run):
-    html = (ppo_run / "report.html").read_text()
-    assert sections(html) == SECTIONS
-    images = pngs(html)
+def test_report_has_every_section(ppo_run, report_sections):
+    assert sections((ppo_run / "report.html").read_text()) == report_sections
+
+
+def test_report_plots_are_drawn_images(ppo_run):
+    images = pngs((ppo_run / "report.html").read_text())
     # learning curve, success, task fitness, 2 reward terms + env reward, 6 loss panels
     assert len(images) == 12
-    assert "Task fitness" in html and "eval task fitness (last)" in html
     for image in images:
         assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
         assert image[..., :3].std() > 5  # drawn, not blank
+
+
+def test_report_shows_the_task_fitness(ppo_run):
+    html = (ppo_run / "report.html").read_text()
+    assert "Task fitness" in html and "eval task fitness (last)" in html
+
+
+def test_report_embeds_the_last_evaluation_video(ppo_run):
+    html = (ppo_run / "report.html").read_text()
     video = re.search(r'<video[^>]*src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', html)
     assert video, "the evaluation video is embedded"
     data = base64.b64decode(video.group(1))
     assert data[4:8] == b"ftyp"
     assert data == (ppo_run / "videos" / "eval_3072.mp4").read_bytes()
-    assert "<td>7</td>" in html  # the seed, in the summary table
 
 
-def test_agentgym_report_rebuilds_the_same_sections_from_the_folder_alone(ppo_run, tmp_path):
-    import shutil
+def test_report_summary_shows_the_seed(ppo_run):
+    assert "<td>7</td>" in (ppo_run / "report.html").read_text()
 
+
+def test_agentgym_report_rebuilds_the_same_sections_from_the_folder_alone(
+    agentgym_cli, ppo_run, report_sections, tmp_path
+):
     copy = tmp_path / "moved"
     shutil.copytree(ppo_run, copy)
     (copy / "report.html").unlink()
-    done = agentgym("report", str(copy), cwd=tmp_path)
+    done = agentgym_cli("report", str(copy), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     html = (copy / "report.html").read_text()
-    assert sections(html) == SECTIONS
+    assert sections(html) == report_sections
     assert len(pngs(html)) == 12 and "data:video/mp4;base64," in html
-    bad = agentgym("report", str(tmp_path))
+
+
+def test_agentgym_report_refuses_a_folder_that_only_holds_runs(agentgym_cli, ppo_run, tmp_path):
+    shutil.copytree(ppo_run, tmp_path / "moved")
+    bad = agentgym_cli("report", str(tmp_path))
     assert bad.returncode == 2 and "is not a run folder" in bad.stderr
 
 
@@ -164,7 +169,10 @@ def test_text_from_the_run_is_escaped(tmp_path):
     html = build_report(run).read_text()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;.py" in html
-    # only the sections the folder has material for
+
+
+def test_report_has_only_the_sections_the_folder_has_material_for(tmp_path):
+    html = build_report(_hand_run(tmp_path, "sparse")).read_text()
     assert sections(html) == ["Summary", "Learning curve", "Success rate", "Config and manifest"]
 
 
@@ -184,21 +192,10 @@ def test_the_report_table_escapes_formats_and_marks(tmp_path):
     assert (format_value(7), format_value(1 / 3), format_value(None)) == ("7", "0.3333", "-")
 
 
-def test_a_command_adds_a_section_through_the_manifest(tmp_path, monkeypatch):
-    package = tmp_path / "plugin"
-    package.mkdir()
-    (package / "vlm_diagnostics.py").write_text(
-        "from agentgym.runs.report import Section\n"
-        "def section(ctx):\n"
-        "    n = len(ctx.rows)\n"
-        "    return Section('VLM reward diagnostics', f'<p>{n} rows & <b>{ctx.escape(\"<x>\")}</b></p>', order=45)\n"
-        "def nothing(ctx):\n"
-        "    return None\n"
-    )
-    monkeypatch.syspath_prepend(str(package))
+def test_a_command_adds_a_section_through_the_manifest(tmp_path):
     run = _hand_run(tmp_path, "sparse")
-    run.add_report_section("vlm_diagnostics:section")
-    run.add_report_section("vlm_diagnostics:nothing")
+    run.add_report_section(f"{PLUGIN}:diagnostics")
+    run.add_report_section(f"{PLUGIN}:nothing")
     html = build_report(run).read_text()
     titles = sections(html)
     assert titles == [
@@ -212,15 +209,11 @@ def test_a_command_adds_a_section_through_the_manifest(tmp_path, monkeypatch):
     assert 'href="#vlm-reward-diagnostics"' in html
 
 
-def test_a_failing_section_is_shown_and_the_rest_still_render(tmp_path, monkeypatch):
-    (tmp_path / "broken_section.py").write_text(
-        "def section(ctx):\n    raise RuntimeError('no frames in <run>')\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
+def test_a_failing_section_is_shown_and_the_rest_still_render(tmp_path):
     run = _hand_run(tmp_path, "sparse")
-    run.add_report_section("broken_section:section")
+    run.add_report_section(f"{PLUGIN}:broken")
     html = build_report(run).read_text()
-    assert "broken_section:section (failed)" in sections(html)
+    assert f"{PLUGIN}:broken (failed)" in sections(html)
     assert "RuntimeError: no frames in &lt;run&gt;" in html
     assert "Learning curve" in sections(html)
 

@@ -30,6 +30,12 @@ def test_default_folder_is_dated_and_named_after_command_and_env(tmp_path):
         command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path
     )
     assert re.fullmatch(r"\d{8}-\d{6}-train-Reach", run.path.name)
+
+
+def test_a_second_run_in_the_same_second_gets_a_folder_of_its_own(tmp_path):
+    run = RunDir.create(
+        command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path
+    )
     again = RunDir.create(
         command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path
     )
@@ -46,22 +52,40 @@ def test_config_yaml_loads_back_equal(tmp_path):
     )
     loaded = config_from_dict(PPOConfig, run.read_config()["config"])
     assert loaded == cfg and isinstance(loaded.hidden_sizes, tuple)
+
+
+def test_an_unknown_config_field_is_named_with_the_closest():
     with pytest.raises(ValueError, match="no field 'num_env'.*Did you mean 'num_envs'"):
         config_from_dict(PPOConfig, {"num_env": 2})
 
 
-def test_refuses_to_overwrite_a_different_run_and_names_the_difference(tmp_path):
-    out = tmp_path / "run"
+def _run_with_metrics(out):
     RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(), out=out)
     (out / "logs").mkdir()
     (out / "logs" / "metrics.jsonl").write_text('{"step": 1}\n')
+
+
+def test_refuses_to_overwrite_a_different_run_and_names_the_difference(tmp_path):
+    out = tmp_path / "run"
+    _run_with_metrics(out)
     with pytest.raises(RunExistsError, match=r"different run \(config.num_envs: 8 -> 2\)"):
         RunDir.create(
             command="train", env_id="agentgym/Reach-v0", config=_config(num_envs=2), out=out
         )
+    assert read_metrics(out / "logs" / "metrics.jsonl") == [{"step": 1}]  # untouched
+
+
+def test_the_same_run_again_is_refused_with_a_pointer_to_resume(tmp_path):
+    out = tmp_path / "run"
+    _run_with_metrics(out)
     with pytest.raises(RunExistsError, match="already holds this run; continue it with --resume"):
         RunDir.create(command="train", env_id="agentgym/Reach-v0", config=_config(), out=out)
     assert read_metrics(out / "logs" / "metrics.jsonl") == [{"step": 1}]  # untouched
+
+
+def test_overwrite_replaces_a_run_with_the_new_one(tmp_path):
+    out = tmp_path / "run"
+    _run_with_metrics(out)
     RunDir.create(
         command="train",
         env_id="agentgym/Reach-v0",
@@ -112,6 +136,15 @@ def test_manifest_records_versions_seeds_device_git_and_machine(tmp_path):
     assert manifest["argv"] == ["agentgym", "x"]
     assert re.fullmatch(r"[0-9a-f]{40}", manifest["git"]["commit"])  # this checkout is git
     assert manifest["machine"]["cores"] >= 1 and manifest["machine"]["cpu"]
+
+
+def test_a_report_section_is_listed_once_however_often_it_is_added(tmp_path):
+    run = RunDir.create(
+        command="train", env_id="agentgym/Reach-v0", config=_config(), out=tmp_path / "r"
+    )
+    run.write_manifest(
+        build_manifest(command="train", seeds=[3, 4], device="cpu", argv=["agentgym", "x"])
+    )
     run.add_report_section("pkg.mod:section")
     run.add_report_section("pkg.mod:section")
     assert run.read_manifest()["report_sections"] == ["pkg.mod:section"]
@@ -123,20 +156,31 @@ def test_git_revision_is_none_outside_a_checkout(tmp_path):
     assert git_revision(tmp_path) is None
 
 
-def test_metrics_round_trip_and_a_killed_run_partial_line(tmp_path):
-    path = tmp_path / "logs" / "metrics.jsonl"
+def _metrics_of_a_killed_run(path):
     with MetricsWriter(path) as writer:
         writer.write({"step": 10, "episode_return": 1.5, "loss/value": float("nan")})
         writer.write({"step": 20, "episode_return": 2.5})
     with path.open("a") as f:
         f.write('{"step": 30, "episode_ret')  # SIGKILL mid-write
-    rows = read_metrics(path)
+    return read_metrics(path)
+
+
+def test_metrics_round_trip_and_a_killed_run_partial_line(tmp_path):
+    rows = _metrics_of_a_killed_run(tmp_path / "logs" / "metrics.jsonl")
     assert rows == [
         {"step": 10, "episode_return": 1.5, "loss/value": None},
         {"step": 20, "episode_return": 2.5},
     ]
+
+
+def test_a_series_holds_the_rows_that_have_a_value(tmp_path):
+    rows = _metrics_of_a_killed_run(tmp_path / "logs" / "metrics.jsonl")
     assert series(rows, "episode_return") == ([10.0, 20.0], [1.5, 2.5])
     assert series(rows, "loss/value") == ([], [])
+
+
+def test_a_broken_line_before_the_last_is_an_error_naming_the_line(tmp_path):
+    path = tmp_path / "metrics.jsonl"
     path.write_text('{"step": 1}\nnot json\n{"step": 2}\n')
     with pytest.raises(ValueError, match="line 2 is not JSON"):
         read_metrics(path)

@@ -41,9 +41,12 @@ def test_vet_static_rejection_exit_1(tmp_path, capsys):
     assert "FORBIDDEN_IMPORT" in out and "subprocess" in out
 
 
-def test_vet_missing_file_or_env_exit_2(tmp_path, capsys):
+def test_vet_of_a_missing_file_exits_2(tmp_path, capsys):
     assert main(["reward", "vet", str(tmp_path / "nope.py"), "--env", ENV]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_vet_on_an_unknown_env_exits_2_and_suggests_the_closest(tmp_path, capsys):
     path = tmp_path / "good.py"
     path.write_text(GOOD)
     assert main(["reward", "vet", str(path), "--env", "agentgym/Rech-v0"]) == 2

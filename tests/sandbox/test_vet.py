@@ -7,7 +7,7 @@ import torch
 
 from agentgym.sandbox import Code, NonFiniteReward, check_finite, static_check, vet
 from agentgym.sandbox.states import load_states, record_states
-from tests.sandbox.conftest import processes_mentioning
+from tests.sandbox.leftovers import processes_mentioning
 
 ENV = "agentgym/Reach-v0"
 GOOD = """import torch

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from agentgym.sandbox import Code, vet_many
-from tests.sandbox.conftest import files_text, processes_mentioning
 from tests.sandbox.corpus import ADVERSARIAL, BENIGN
+from tests.sandbox.leftovers import files_text, processes_mentioning
 
 ENV = "agentgym/Reach-v0"
 MAX_MESSAGE = 500  # an LLM-facing message stays short
@@ -76,8 +76,11 @@ def test_benign_program_passes(benign, index):
     )
 
 
-def test_benign_corpus_size_and_terms(benign):
+def test_the_benign_corpus_has_at_least_20_programs_and_all_pass(benign):
     assert len(BENIGN) >= 20 and sum(v.ok for v in benign) == len(BENIGN)
+
+
+def test_benign_programs_report_their_named_terms_and_a_residual(benign):
     names = dict(zip([n for n, _ in BENIGN], benign, strict=True))
     assert names["eureka_temperature"].terms == ["action_penalty", "dist_reward", "residual"]
     assert names["text2reward_helpers"].terms == ["control", "distance"]

@@ -14,7 +14,7 @@ import pytest
 
 from agentgym.sandbox import Code, Limits, run_in_worker
 from agentgym.sandbox.isolation import available
-from tests.sandbox.conftest import files_text, processes_mentioning
+from tests.sandbox.leftovers import files_text, processes_mentioning
 
 HOSTILE = "tests.sandbox.hostile"
 FAST = Limits(memory_mb=1024, cpu_s=20, max_processes=32, file_size_mb=8, output_chars=100_000)
@@ -161,9 +161,12 @@ def test_flood_on_a_raw_file_descriptor(tmp_path):
     assert len(result.stdout_tail) <= 4000
 
 
-def test_value_must_be_json(tmp_path):
+def test_the_targets_value_comes_back_as_json(tmp_path):
     result = run_in_worker("os:getpid", {}, run_dir=tmp_path / "w", limits=FAST, deadline_s=20)
     assert result.ok and isinstance(result.value, int)
+
+
+def test_an_exception_in_the_target_is_a_runtime_error_naming_it(tmp_path):
     result = run_in_worker(
         "os:cpu_count", {"bogus": 1}, run_dir=tmp_path / "w2", limits=FAST, deadline_s=20
     )

@@ -43,15 +43,12 @@ def raw(url: str, method: str, path: str, body: bytes | None = None) -> tuple[in
         conn.close()
 
 
-def test_reset_and_step_follow_the_local_env(server):
-    client = EnvClient(server.url)
-    first = client.reset(seed=7)
-    local = gym.make(HOUSEHOLD)
-    obs, info = local.reset(seed=7)
-    assert first["observation"] == obs
-    assert first["available_actions"] == info["admissible_actions"]
-    assert first["done"] is False and first["reward"] == 0.0
-    while True:  # play the expert's commands on both and compare every answer
+def play_to_the_end(client: EnvClient, local: gym.Env, seed: int) -> tuple[dict, dict]:
+    """The expert's commands on ``local`` and on the served env, answers compared at every
+    step: (the reset's answer, the last step's)."""
+    first = client.reset(seed=seed)
+    local.reset(seed=seed)
+    while True:
         action = local.unwrapped.expert_action()
         obs, reward, terminated, truncated, info = local.step(action)
         out = client.step(action)
@@ -61,10 +58,32 @@ def test_reset_and_step_follow_the_local_env(server):
         assert out["info"]["reward_state"]["steps_taken"] == info["reward_state"]["steps_taken"]
         assert out["done"] == (terminated or truncated)
         if out["done"]:
-            break
-    assert out["info"]["success"] is True and out["score"] == 1.0
-    assert client.observation() == obs
+            return first, out
+
+
+def test_reset_and_step_follow_the_local_env(server):
+    client = EnvClient(server.url)
+    local = gym.make(HOUSEHOLD)
+    obs, info = local.reset(seed=7)
+    first, last = play_to_the_end(client, local, seed=7)
+    assert first["observation"] == obs
+    assert first["available_actions"] == info["admissible_actions"]
+    assert first["done"] is False and first["reward"] == 0.0
+    assert last["info"]["success"] is True and last["score"] == 1.0
+    client.close()
+
+
+def test_observation_and_detail_show_the_finished_episode(server):
+    client = EnvClient(server.url)
+    _, last = play_to_the_end(client, gym.make(HOUSEHOLD), seed=7)
+    assert client.observation() == last["observation"]
     assert client.detail()["done"] is True
+    client.close()
+
+
+def test_a_finished_episode_refuses_steps_until_the_next_reset(server):
+    client = EnvClient(server.url)
+    play_to_the_end(client, gym.make(HOUSEHOLD), seed=7)
     with pytest.raises(EnvServerError) as err:  # AgentGym refuses steps after the end too
         client.step("look")
     assert err.value.status == 409 and "call /reset" in err.value.message
@@ -177,15 +196,21 @@ def test_malformed_actions_are_env_answers_not_http_errors(server):
     assert out["observation"] == "Nothing happens." and out["info"]["action_valid"] is False
 
 
-def test_step_before_reset_unknown_path_and_full_pool(server):
+def test_a_step_before_the_first_reset_is_refused(server):
     client = EnvClient(server.url)
     client.create()
     with pytest.raises(EnvServerError) as err:
         client.step("look")
     assert err.value.status == 409 and "has not been reset" in err.value.message
+
+
+def test_an_unknown_path_gets_404_and_the_closest_endpoint(server):
     status, payload = raw(server.url, "POST", "/stepp", b"{}")
     assert status == 404 and "Did you mean 'POST /step'" in payload["error"]
-    for _ in range(3):
+
+
+def test_a_full_pool_refuses_new_instances_and_never_reuses_ids(server):
+    for _ in range(4):
         EnvClient(server.url).create()
     with pytest.raises(EnvServerError) as err:  # max_instances=4
         EnvClient(server.url).create()
@@ -202,21 +227,29 @@ def test_info_describes_the_env(server):
     assert "Text" in info["action_space"]
 
 
-def test_a_continuous_env_takes_json_vectors():
+@pytest.fixture(scope="module")
+def reach_server():
     srv = make_server("agentgym/Reach-v0")
     srv.start_in_thread()
-    try:
-        client = EnvClient(srv.url)
-        first = client.reset(seed=0)
-        assert len(first["observation"]) == 10
-        out = client.step([0.5, -0.5])
-        assert len(out["observation"]) == 10 and isinstance(out["reward"], float)
-        with pytest.raises(EnvServerError) as err:
-            client.step([1.0, 2.0, 3.0])
-        assert err.value.status == 400 and "shape [3]" in err.value.message
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_a_continuous_env_takes_json_vectors(reach_server):
+    client = EnvClient(reach_server.url)
+    first = client.reset(seed=0)
+    assert len(first["observation"]) == 10
+    out = client.step([0.5, -0.5])
+    assert len(out["observation"]) == 10 and isinstance(out["reward"], float)
+
+
+def test_a_vector_of_the_wrong_shape_gets_400_naming_it(reach_server):
+    client = EnvClient(reach_server.url)
+    client.reset(seed=0)
+    with pytest.raises(EnvServerError) as err:
+        client.step([1.0, 2.0, 3.0])
+    assert err.value.status == 400 and "shape [3]" in err.value.message
 
 
 def test_serve_command_runs_a_server_process(tmp_path: Path):
@@ -251,12 +284,7 @@ def test_serve_command_runs_a_server_process(tmp_path: Path):
     assert proc.returncode is not None
 
 
-def test_serve_command_rejects_unknown_env_ids():
-    proc = subprocess.run(
-        [sys.executable, "-m", "agentgym", "serve", "agentgym/Houshold-v0", "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def test_serve_command_rejects_unknown_env_ids(agentgym_cli):
+    proc = agentgym_cli("serve", "agentgym/Houshold-v0", "--port", "0", timeout=120)
     assert proc.returncode == 2
     assert "Household" in proc.stderr  # Gymnasium's did-you-mean
