@@ -63,8 +63,9 @@ def _learner_names() -> list[str]:
     return LEARNERS.names()
 
 
-def check_flags(learner: str, values: dict[str, Any]) -> None:
-    """Flags of another learner's config are an error that names the learners they fit."""
+def check_flags(learner: str, values: dict[str, Any], preset: str | None = None) -> None:
+    """Flags of another learner's config are an error that names the learners they fit
+    (and, when the env's preset chose the learner, that preset and how to choose another)."""
     from agentgym.learners import LEARNER_CONFIGS
 
     LEARNER_CONFIGS.check(learner)
@@ -77,8 +78,15 @@ def check_flags(learner: str, values: dict[str, Any]) -> None:
             if foreign[0] in {f.name for f in dataclasses_fields(LEARNER_CONFIGS.get(n))}
         ]
         flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
+        why = (
+            f", the learner of {preset}'s preset; pass --learner "
+            f"{'ppo' if 'ppo' in fits else fits[0]} (or --no-preset)"
+            if preset and fits
+            else ""
+        )
         raise ValueError(
-            f"{flags}: not a setting of --learner {learner} (it is of --learner {' | '.join(fits)})"
+            f"{flags}: not a setting of --learner {learner} (it is of --learner "
+            f"{' | '.join(fits)}){why}"
         )
 
 
@@ -184,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             values.setdefault("env_id", "agentgym/Reach-v0")
             plan = resolve(values["env_id"], args.learner, values, use_preset=not args.no_preset)
-            check_flags(plan.learner, values)
+            check_flags(plan.learner, values, preset=plan.preset if not args.learner else None)
             if values.get("rollout_backend") == "vllm":  # before a run folder is made
                 from agentgym.learners.agent import require_vllm_rollouts
 

@@ -76,3 +76,6 @@ for _task in (
         entry_point=f"{_ROBOTICS}.metaworld_tasks:MetaWorld{_task}Env",
         max_episode_steps=500,
     )
+
+# Training presets (agentgym.presets): learner, settings and budget per task.
+from agentgym.envs.robotics import presets as _presets  # noqa: E402, F401

@@ -54,7 +54,7 @@ def test_help_has_every_ppoconfig_field_with_its_docstring(agentgym_cli):
 def test_bad_options_give_an_error_naming_the_field_and_write_nothing(
     agentgym_cli, tmp_path, args, message
 ):
-    out = agentgym_cli("train", *args, cwd=tmp_path)
+    out = agentgym_cli("train", "--learner", "ppo", *args, cwd=tmp_path)  # a later one wins
     assert out.returncode == 2, out.stdout + out.stderr
     assert message in out.stderr
     assert "Traceback" not in out.stderr
@@ -62,7 +62,7 @@ def test_bad_options_give_an_error_naming_the_field_and_write_nothing(
 
 
 def test_argparse_rejects_a_bad_type_naming_the_option(agentgym_cli):
-    out = agentgym_cli("train", "--num-envs", "many")
+    out = agentgym_cli("train", "--learner", "ppo", "--num-envs", "many")
     assert out.returncode == 2 and "argument --num-envs: invalid int value: 'many'" in out.stderr
 
 
@@ -196,7 +196,9 @@ def test_population_resume_continues_every_member_to_its_budget(
 
 
 def test_default_run_folder_goes_under_runs(agentgym_cli, tmp_path):
-    done = agentgym_cli("train", "--steps", "512", *TINY, "--no-video", cwd=tmp_path)
+    done = agentgym_cli(
+        "train", "--learner", "ppo", "--steps", "512", *TINY, "--no-video", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     [folder] = (tmp_path / "runs").iterdir()
     assert re.fullmatch(r"\d{8}-\d{6}-train-Reach", folder.name)
@@ -306,6 +308,8 @@ def test_resume_after_sigkill_finishes_the_run(agentgym_cli, reach_program, tmp_
     out = tmp_path / "killed"
     args = [
         "train",
+        "--learner",
+        "ppo",
         "--reward",
         reach_program,
         "--steps",
