@@ -8,6 +8,7 @@ per-learner branches: it looks the class up in ``agentgym.learners.LEARNERS``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -34,19 +35,44 @@ class Learner(Protocol):
         env id, a reward spec the env cannot take, an env the learner cannot act in."""
 
     @classmethod
-    def train_in_run(
-        cls,
-        config: Any,
-        run_dir: Path,
-        *,
-        rewards: Sequence[str],
-        seeds: Sequence[int],
-        member_dirs: Sequence[Path],
-        resume: bool,
-        callback: Callback | None,
-    ) -> dict[str, Any]:
-        """Train (or, with ``resume``, continue from ``checkpoints/latest.pt``) in
-        ``run_dir`` and return the final metrics. ``member_dirs`` are the members' run
-        folders of a learner with ``several_rewards`` (empty otherwise); its result then
-        carries ``member_results``, one final-metrics dict per member."""
+    def train_in_run(cls, request: RunRequest) -> dict[str, Any]:
+        """Train (or, with ``request.resume``, continue from ``checkpoints/<checkpoint_file>``)
+        in ``request.run_dir`` and return the final metrics. A learner with
+        ``several_rewards`` trains one member per reward in ``request.member_dirs``; its
+        result then carries ``member_results``, one final-metrics dict per member
+        (``summarise_members``)."""
         ...
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the run code hands a learner: its config and a run folder given as paths."""
+
+    config: Any
+    """The learner's own config dataclass (``config_class``)."""
+    run_dir: Path
+    rewards: Sequence[str]
+    """The reward spec of each member (one for a single learner)."""
+    seeds: Sequence[int]
+    member_dirs: Sequence[Path] = ()
+    """The members' run folders (``several_rewards`` learners; empty otherwise)."""
+    resume: bool = False
+    callback: Callback | None = None
+
+
+def summarise_members(
+    results: Sequence[dict[str, Any]], member_dirs: Sequence[Path]
+) -> dict[str, Any]:
+    """A population's final metrics: the best member's (by evaluation success), the step
+    the healthy members reached, and every member's own result in ``member_results``."""
+    best = max(range(len(results)), key=lambda i: results[i].get("eval/success_rate") or 0.0)
+    done = [int(r.get("step", 0)) for r in results if str(r.get("status", "")).upper() == "DONE"]
+    return {
+        "members": len(results),
+        # "stopped" when a callback stopped the healthy members; a member stopped by its
+        # own broken reward (NONFINITE, ERROR) has its status in its own manifest.
+        "step": min(done or [max(int(r.get("step", 0)) for r in results)]),
+        "best_member": Path(member_dirs[best]).name,
+        **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))},
+        "member_results": list(results),
+    }

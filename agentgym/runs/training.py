@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.config_fields import config_from_dict
-from agentgym.learners.base import Learner
+from agentgym.learners.base import Learner, RunRequest
 from agentgym.learners.device import resolve_device
 from agentgym.registry import suggest
 from agentgym.runs.config import config_to_dict
@@ -225,13 +225,15 @@ def train_run(
 
     def train() -> dict[str, Any]:
         final = cls.train_in_run(
-            config,
-            run.path,
-            rewards=list(spec["rewards"]),
-            seeds=list(spec["seeds"]),
-            member_dirs=[m.path for m in members],
-            resume=resume,
-            callback=callback,
+            RunRequest(
+                config=config,
+                run_dir=run.path,
+                rewards=list(spec["rewards"]),
+                seeds=list(spec["seeds"]),
+                member_dirs=[m.path for m in members],
+                resume=resume,
+                callback=callback,
+            )
         )
         for member, result in zip(members, final.pop("member_results", []), strict=True):
             member.update_manifest(

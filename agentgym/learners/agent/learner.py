@@ -49,7 +49,7 @@ from agentgym.learners.agent.episodes import (
 from agentgym.learners.agent.policy import LMPolicy, PromptFormat, policy_path
 from agentgym.learners.agent.sampling import make_sampler, require_vllm_rollouts
 from agentgym.learners.agent.update import kl_penalised_targets, minibatch_losses
-from agentgym.learners.base import Callback
+from agentgym.learners.base import RunRequest
 from agentgym.learners.checkpoint import LATEST, load_checkpoint, save_checkpoint
 from agentgym.learners.logger import RunLogger
 
@@ -94,21 +94,15 @@ class AgentPPO:
             parse_reward_spec("spa:" if config.reward == "spa" else config.reward, task)
 
     @classmethod
-    def train_in_run(
-        cls,
-        config: AgentPPOConfig,
-        run_dir: Path,
-        *,
-        rewards: Sequence[str],
-        seeds: Sequence[int],
-        member_dirs: Sequence[Path],
-        resume: bool,
-        callback: Callback | None,
-    ) -> dict[str, Any]:
+    def train_in_run(cls, request: RunRequest) -> dict[str, Any]:
         """Train (or resume) in ``run_dir``; the final metrics (``Learner`` contract)."""
-        agent = cls.resume(run_dir) if resume else cls(config, run_dir=run_dir)
+        agent = (
+            cls.resume(request.run_dir)
+            if request.resume
+            else cls(request.config, run_dir=request.run_dir)
+        )
         try:
-            return agent.learn(callback=callback)
+            return agent.learn(callback=request.callback)
         finally:
             agent.close()
 

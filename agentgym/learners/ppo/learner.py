@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from agentgym.learners.base import Callback
+from agentgym.learners.base import Callback, RunRequest
 from agentgym.learners.checkpoint import (
     CHECKPOINT_FORMAT,
     LATEST,
@@ -68,26 +68,19 @@ class PPO:
     @classmethod
     def check_request(cls, config: PPOConfig, rewards: Sequence[str]) -> None:
         """The env id exists and every reward spec parses against its TaskSpec."""
-        from agentgym.catalog import check_rewards, env_class
+        from agentgym.catalog import check_rewards
 
-        env_class(config.env_id)
-        check_rewards(config.env_id, rewards)
+        check_rewards(config.env_id, rewards)  # looks the env up first (did-you-mean)
 
     @classmethod
-    def train_in_run(
-        cls,
-        config: PPOConfig,
-        run_dir: Path,
-        *,
-        rewards: Sequence[str],
-        seeds: Sequence[int],
-        member_dirs: Sequence[Path],
-        resume: bool,
-        callback: Callback | None,
-    ) -> dict[str, Any]:
+    def train_in_run(cls, request: RunRequest) -> dict[str, Any]:
         """Train (or resume) in ``run_dir``; the final metrics (``Learner`` contract)."""
-        agent = cls.resume(run_dir) if resume else cls(config, run_dir=run_dir)
-        return agent.learn(callback=callback)
+        agent = (
+            cls.resume(request.run_dir)
+            if request.resume
+            else cls(request.config, run_dir=request.run_dir)
+        )
+        return agent.learn(callback=request.callback)
 
     def __init__(
         self,

@@ -37,7 +37,7 @@ import torch
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
-from agentgym.learners.base import Callback
+from agentgym.learners.base import Callback, RunRequest
 from agentgym.learners.checkpoint import LATEST, load_checkpoint, reset_seeds, save_checkpoint
 from agentgym.learners.device import resolve_device
 from agentgym.learners.evaluate import run_episodes
@@ -139,21 +139,15 @@ class SAC:
                 )
 
     @classmethod
-    def train_in_run(
-        cls,
-        config: SACConfig,
-        run_dir: Path,
-        *,
-        rewards: Sequence[str],
-        seeds: Sequence[int],
-        member_dirs: Sequence[Path],
-        resume: bool,
-        callback: Callback | None,
-    ) -> dict[str, Any]:
+    def train_in_run(cls, request: RunRequest) -> dict[str, Any]:
         """Train (or resume) in ``run_dir``; the final metrics (``Learner`` contract)."""
-        agent = cls.resume(run_dir) if resume else cls(config, run_dir=run_dir)
+        agent = (
+            cls.resume(request.run_dir)
+            if request.resume
+            else cls(request.config, run_dir=request.run_dir)
+        )
         try:
-            return agent.learn(callback=callback)
+            return agent.learn(callback=request.callback)
         finally:
             agent.close()
 

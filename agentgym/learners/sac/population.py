@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentgym.learners.base import Callback
+from agentgym.learners.base import Callback, RunRequest, summarise_members
 from agentgym.learners.checkpoint import LATEST, load_checkpoint
 from agentgym.learners.sac.config import SACConfig
 from agentgym.learners.sac.learner import SAC
@@ -32,40 +32,23 @@ class SACPopulation(SAC):
     member_learner = "sac"  # each member's folder is a plain SAC run
 
     @classmethod
-    def train_in_run(
-        cls,
-        config: SACConfig,
-        run_dir: Path,
-        *,
-        rewards: Sequence[str],
-        seeds: Sequence[int],
-        member_dirs: Sequence[Path],
-        resume: bool,
-        callback: Callback | None,
-    ) -> dict[str, Any]:
+    def train_in_run(cls, request: RunRequest) -> dict[str, Any]:
         """Train (or resume) every member in its folder; the best member's metrics, and
         ``member_results`` (``Learner`` contract)."""
-        if resume:  # every member's checkpoint is a plain SAC checkpoint of the same step
-            population = cls.resume_all(member_dirs)
+        if request.resume:  # every member's checkpoint is a plain SAC checkpoint of the same step
+            population = cls.resume_all(request.member_dirs)
         else:
-            population = cls(config, list(rewards), list(seeds), list(member_dirs))
+            population = cls(
+                request.config,
+                list(request.rewards),
+                list(request.seeds),
+                list(request.member_dirs),
+            )
         try:
-            results = population.learn_all(callback)
+            results = population.learn_all(request.callback)
         finally:
             population.close()
-        best = max(range(len(results)), key=lambda i: results[i].get("eval/success_rate") or 0.0)
-        done = [
-            int(r.get("step", 0)) for r in results if str(r.get("status", "")).upper() == "DONE"
-        ]
-        return {
-            "members": len(results),
-            # "stopped" when a callback stopped the healthy members; a member stopped by its
-            # own broken reward (NONFINITE, ERROR) has its status in its own manifest.
-            "step": min(done or [max(int(r.get("step", 0)) for r in results)]),
-            "best_member": Path(member_dirs[best]).name,
-            **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))},
-            "member_results": results,
-        }
+        return summarise_members(results, request.member_dirs)
 
     def __init__(
         self,

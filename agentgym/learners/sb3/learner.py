@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 # The adapter's names stay importable from here (docs/runs.md imports them so).
-from agentgym.learners.base import Callback
+from agentgym.learners.base import RunRequest
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.sb3.vec_env import make_sb3_vec_env
 
@@ -214,25 +214,14 @@ class SB3Trainer:
     @classmethod
     def check_request(cls, config: PPOConfig, rewards: Sequence[str]) -> None:
         """The env id exists and every reward spec parses against its TaskSpec."""
-        from agentgym.catalog import check_rewards, env_class
+        from agentgym.catalog import check_rewards
 
-        env_class(config.env_id)
-        check_rewards(config.env_id, rewards)
+        check_rewards(config.env_id, rewards)  # looks the env up first (did-you-mean)
 
     @classmethod
-    def train_in_run(
-        cls,
-        config: PPOConfig,
-        run_dir: Path,
-        *,
-        rewards: Sequence[str],
-        seeds: Sequence[int],
-        member_dirs: Sequence[Path],
-        resume: bool,
-        callback: Callback | None,
-    ) -> dict[str, Any]:
+    def train_in_run(cls, request: RunRequest) -> dict[str, Any]:
         """Train (or resume, not bit-identically) in ``run_dir`` (``Learner`` contract)."""
-        return cls(config, run_dir, callback, resume=resume).learn()
+        return cls(request.config, request.run_dir, request.callback, resume=request.resume).learn()
 
     def __init__(
         self,
