@@ -76,3 +76,32 @@ def summarise_members(
         **{f"best/{k}": v for k, v in results[best].items() if isinstance(v, (int, float))},
         "member_results": list(results),
     }
+
+
+def member_configs(
+    owner: str,
+    base: Any,
+    rewards: Sequence[str],
+    seeds: Sequence[int] | None = None,
+    run_dirs: Sequence[str | Path | None] | None = None,
+) -> tuple[list[Any], list[str | Path | None]]:
+    """One config per population member (``base`` with that member's reward and seed) and
+    each member's run folder; ValueError naming ``owner`` and the list of the wrong length.
+    Seeds default to ``base.seed + k``."""
+    import dataclasses
+
+    if not rewards:
+        raise ValueError(f"{owner}: rewards must name at least one reward spec")
+    k = len(rewards)
+    seeds = list(seeds) if seeds is not None else [base.seed + i for i in range(k)]
+    dirs = list(run_dirs) if run_dirs is not None else [None] * k
+    for name, values in (("seeds", seeds), ("run_dirs", dirs)):
+        if len(values) != k:
+            raise ValueError(
+                f"{owner}: {name} has {len(values)} entries, expected {k} (one per reward)"
+            )
+    configs = [
+        dataclasses.replace(base, reward=r, seed=int(s))
+        for r, s in zip(rewards, seeds, strict=True)
+    ]
+    return configs, dirs

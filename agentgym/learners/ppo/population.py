@@ -14,12 +14,11 @@ raises stops at that step with status NONFINITE or ERROR; the others continue.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentgym.learners.base import Callback, RunRequest, summarise_members
+from agentgym.learners.base import Callback, RunRequest, member_configs, summarise_members
 from agentgym.learners.checkpoint import LATEST, load_checkpoint
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.ppo.learner import PPO
@@ -60,21 +59,13 @@ class Population(PPO):
         run_dirs: Sequence[str | Path | None] | None = None,
         relabels: Sequence[RolloutRewardModel | None] | None = None,
     ) -> None:
-        if not rewards:
-            raise ValueError("train_population: rewards must name at least one reward spec")
-        k = len(rewards)
-        seeds = list(seeds) if seeds is not None else [base.seed + i for i in range(k)]
-        run_dirs = list(run_dirs) if run_dirs is not None else [None] * k
-        relabels = list(relabels) if relabels is not None else [None] * k
-        for name, values in (("seeds", seeds), ("run_dirs", run_dirs), ("relabels", relabels)):
-            if len(values) != k:
-                raise ValueError(
-                    f"train_population: {name} has {len(values)} entries, expected {k} (one per reward)"
-                )
-        configs = [
-            dataclasses.replace(base, reward=r, seed=int(s))
-            for r, s in zip(rewards, seeds, strict=True)
-        ]
+        configs, run_dirs = member_configs("train_population", base, rewards, seeds, run_dirs)
+        relabels = list(relabels) if relabels is not None else [None] * len(configs)
+        if len(relabels) != len(configs):
+            raise ValueError(
+                f"train_population: relabels has {len(relabels)} entries, expected "
+                f"{len(configs)} (one per reward)"
+            )
         self._setup(configs, run_dirs, relabels)
 
     def learn_all(self, callback: Callback | None = None) -> list[dict[str, Any]]:

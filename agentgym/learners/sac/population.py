@@ -13,12 +13,11 @@ raises stops at that step with status NONFINITE or ERROR; the others continue.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentgym.learners.base import Callback, RunRequest, summarise_members
+from agentgym.learners.base import Callback, RunRequest, member_configs, summarise_members
 from agentgym.learners.checkpoint import LATEST, load_checkpoint
 from agentgym.learners.sac.config import SACConfig
 from agentgym.learners.sac.learner import SAC
@@ -57,20 +56,7 @@ class SACPopulation(SAC):
         seeds: Sequence[int] | None = None,
         run_dirs: Sequence[str | Path | None] | None = None,
     ) -> None:
-        if not rewards:
-            raise ValueError("SACPopulation: rewards must name at least one reward spec")
-        k = len(rewards)
-        seeds = list(seeds) if seeds is not None else [base.seed + i for i in range(k)]
-        run_dirs = list(run_dirs) if run_dirs is not None else [None] * k
-        for name, values in (("seeds", seeds), ("run_dirs", run_dirs)):
-            if len(values) != k:
-                raise ValueError(
-                    f"SACPopulation: {name} has {len(values)} entries, expected {k} (one per reward)"
-                )
-        configs = [
-            dataclasses.replace(base, reward=r, seed=int(s))
-            for r, s in zip(rewards, seeds, strict=True)
-        ]
+        configs, run_dirs = member_configs("SACPopulation", base, rewards, seeds, run_dirs)
         self._setup(configs, run_dirs)
 
     def learn_all(self, callback: Callback | None = None) -> list[dict[str, Any]]:
