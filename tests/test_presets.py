@@ -76,6 +76,11 @@ def test_train_records_the_preset_and_the_users_overrides(agentgym_cli, tmp_path
     }
     assert config["learner"] == "ppo"
     assert config["config"]["num_envs"] == preset_for("agentgym/CartPole-v0").config["num_envs"]
+    summary = (out / "report.html").read_text()
+    assert (
+        "training preset</th><td>agentgym/CartPole-v0 "
+        "(overridden: eval_episodes, total_steps, video)</td>" in summary
+    )
 
 
 def test_a_flag_of_another_learner_names_the_preset_that_chose_the_learner(agentgym_cli, tmp_path):

@@ -16,9 +16,16 @@ def build(ctx: ReportContext) -> Section:
     rewards = config.get("rewards") or [learner_config.get("reward")]
     final = manifest.get("final") or {}
     git = manifest.get("git") or {}
+    preset = config.get("preset") or {}
     items = [
         ("env", config.get("env_id", learner_config.get("env_id"))),
         ("learner", config.get("learner")),
+        (
+            "training preset",
+            f"{preset['name']} (overridden: {', '.join(preset.get('overrides') or []) or 'none'})"
+            if preset.get("name")
+            else None,
+        ),
         ("reward" if len(rewards) == 1 else "rewards", "; ".join(str(r) for r in rewards)),
         ("members", len(members) or None),
         ("best member (eval success)", final.get("best_member")),
