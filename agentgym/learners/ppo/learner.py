@@ -17,7 +17,6 @@ counted nor bootstrapped through), so ``checkpoint_every`` should be many episod
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from agentgym.learners.checkpoint import (
 from agentgym.learners.device import resolve_device
 from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
+from agentgym.learners.members import MemberLearner
 from agentgym.learners.ppo.collect import RolloutCollector
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.ppo.member_envs import MemberEnvs, check_spaces
@@ -46,12 +46,10 @@ from agentgym.learners.ppo.rng import MemberGenerators
 from agentgym.learners.ppo.update import ppo_update
 from agentgym.learners.rollout import RolloutRewardModel
 
-log = logging.getLogger(__name__)
-
 _Learner = TypeVar("_Learner", bound="PPO")
 
 
-class PPO:
+class PPO(MemberLearner):
     """Proximal policy optimisation on a Gymnasium vector env.
 
     >>> agent = PPO(PPOConfig(env_id="CartPole-v1", total_steps=50_000), run_dir="runs/cp")
@@ -158,16 +156,7 @@ class PPO:
         """The (first member's) configuration."""
         return self.configs[0]
 
-    @property
-    def alive(self) -> list[bool]:
-        return [s == "RUNNING" for s in self.status]
-
     # -- the training loop ----------------------------------------------------------
-    def learn(self, callback: Callback | None = None) -> dict[str, Any]:
-        """Train to config.total_steps (continuing from the loaded checkpoint if resumed);
-        callback gets each log row, returning False stops. Returns the final metrics."""
-        return self._learn(callback)[0]
-
     def _learn(self, callback: Callback | None) -> list[dict[str, Any]]:
         base = self.config
         if self._loggers is None:
@@ -217,13 +206,6 @@ class PPO:
         self._resume_step = self.global_step
         return [self._final(k) for k in range(self.k)]
 
-    def _crossed(self, previous: int, every: int) -> bool:
-        return bool(every) and self.global_step // every > previous // every
-
-    def _stop(self, k: int, status: str, step: int, message: str) -> None:
-        self.status[k], self.stopped_at[k], self.errors[k] = status, step, message
-        log.warning("member %d (%s) stopped: %s", k, self.configs[k].reward, message)
-
     # -- logs ---------------------------------------------------------------------------
     def _row(
         self, k: int, stats: dict[str, torch.Tensor], lr: float, speed: float
@@ -242,22 +224,6 @@ class PPO:
         row["status"] = self.status[k]
         self.last_rows[k] = {**self.last_rows[k], **row}
         return row
-
-    def _log(self, k: int, row: dict[str, Any]) -> None:
-        logger = self._loggers[k] if self._loggers else None
-        if logger is not None:
-            logger.write(row)
-
-    def _final(self, k: int) -> dict[str, Any]:
-        out = {key: value for key, value in self.last_rows[k].items() if key != "time"}
-        out.update(
-            {f"eval/{key}": value for key, value in self.last_eval[k].items() if key != "step"}
-        )
-        out["step"] = self.global_step if self.stopped_at[k] is None else self.stopped_at[k]
-        out["status"] = "DONE" if self.status[k] == "RUNNING" else self.status[k]
-        if self.errors[k]:
-            out["error"] = self.errors[k]
-        return out
 
     # -- evaluation -------------------------------------------------------------------
     def deterministic_policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -373,10 +339,6 @@ class PPO:
         # same with and without a run folder (see the module docstring).
         self.collector.reset_at_next_rollout()
 
-    def save(self, path: Path) -> None:
-        """Write this learner's checkpoint to ``path`` (atomic; PPO.resume reads its folder)."""
-        save_checkpoint(self.member_state(0), path)
-
     @classmethod
     def load(
         cls,
@@ -422,18 +384,3 @@ class PPO:
 
         rows = self.net.member_parameters(k).cpu().contiguous()
         return hashlib.sha256(rows.numpy().tobytes()).hexdigest()
-
-    def close(self) -> None:
-        """Close the envs (and any open logs)."""
-        for member in self.members:
-            member.close()
-        for logger in self._loggers or []:
-            if logger is not None:
-                logger.close()
-        self._loggers = None
-
-    def __enter__(self) -> PPO:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -24,7 +24,6 @@ optimisers, log alpha, the replay buffer, the observation statistics and the RNG
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -42,6 +41,7 @@ from agentgym.learners.checkpoint import LATEST, load_checkpoint, reset_seeds, s
 from agentgym.learners.device import resolve_device
 from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
+from agentgym.learners.members import MemberLearner
 from agentgym.learners.ppo.member_envs import MemberEnvs
 from agentgym.learners.sac.config import SACConfig
 from agentgym.learners.sac.networks import ActorCritics
@@ -49,8 +49,6 @@ from agentgym.learners.sac.normalize import ObsNormalizer
 from agentgym.learners.sac.optim import StackedAdam
 from agentgym.learners.sac.replay import ReplayBuffer
 from agentgym.learners.sac.update import draw_normal, sac_update
-
-log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "sac-1"
 
@@ -100,7 +98,7 @@ def _sampling_seed(seed: int) -> int:
     return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
 
 
-class SAC:
+class SAC(MemberLearner):
     """Soft actor-critic on a Gymnasium vector env with a bounded Box action space.
 
     >>> agent = SAC(SACConfig(env_id="Pendulum-v1", total_steps=20_000), run_dir="runs/pend")
@@ -233,16 +231,7 @@ class SAC:
         """The (first member's) configuration."""
         return self.configs[0]
 
-    @property
-    def alive(self) -> list[bool]:
-        return [s == "RUNNING" for s in self.status]
-
     # -- the training loop ----------------------------------------------------------
-    def learn(self, callback: Callback | None = None) -> dict[str, Any]:
-        """Train to config.total_steps (continuing from the loaded checkpoint if resumed);
-        callback gets each log row, returning False stops. Returns the final metrics."""
-        return self._learn(callback)[0]
-
     def _learn(self, callback: Callback | None) -> list[dict[str, Any]]:
         base = self.config
         if self._loggers is None:
@@ -282,9 +271,6 @@ class SAC:
         self._loggers = None
         self._resume_step = self.global_step
         return [self._final(k) for k in range(self.k)]
-
-    def _crossed(self, previous: int, every: int) -> bool:
-        return bool(every) and self.global_step // every > previous // every
 
     # -- acting and storing -------------------------------------------------------------
     def _reset_envs(self) -> None:
@@ -365,9 +351,8 @@ class SAC:
 
     def _stop(self, k: int, status: str, step: int, message: str) -> None:
         self._held[k] = self._member_snapshot(k)  # frozen here: its rows stop moving
-        self.status[k], self.stopped_at[k], self.errors[k] = status, step, message
+        super()._stop(k, status, step, message)
         self._weight[k] = 0.0
-        log.warning("member %d (%s) stopped: %s", k, self.configs[k].reward, message)
 
     # -- learning -----------------------------------------------------------------------
     def _gradient_step(self) -> None:
@@ -425,22 +410,6 @@ class SAC:
             self.last_rows[k] = {**self.last_rows[k], **row}
             rows.append(row)
         return rows
-
-    def _log(self, k: int, row: dict[str, Any]) -> None:
-        logger = self._loggers[k] if self._loggers else None
-        if logger is not None:
-            logger.write(row)
-
-    def _final(self, k: int) -> dict[str, Any]:
-        out = {key: value for key, value in self.last_rows[k].items() if key != "time"}
-        out.update(
-            {f"eval/{key}": value for key, value in self.last_eval[k].items() if key != "step"}
-        )
-        out["step"] = self.global_step if self.stopped_at[k] is None else self.stopped_at[k]
-        out["status"] = "DONE" if self.status[k] == "RUNNING" else self.status[k]
-        if self.errors[k]:
-            out["error"] = self.errors[k]
-        return out
 
     # -- evaluation -------------------------------------------------------------------
     def _policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -568,10 +537,6 @@ class SAC:
         # same with and without a run folder (see the module docstring).
         self._needs_reset = True
 
-    def save(self, path: Path) -> None:
-        """Write this learner's checkpoint to ``path`` (atomic; SAC.resume reads its folder)."""
-        save_checkpoint(self.member_state(0), path)
-
     @classmethod
     def load(
         cls, path: str | Path, run_dir: str | Path | None = None, device: str | None = None
@@ -610,18 +575,3 @@ class SAC:
         for t in tensors:
             digest.update(t.cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()
-
-    def close(self) -> None:
-        """Close the envs (and any open logs)."""
-        for member in self.members:
-            member.close()
-        for logger in self._loggers or []:
-            if logger is not None:
-                logger.close()
-        self._loggers = None
-
-    def __enter__(self) -> SAC:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
