@@ -60,6 +60,26 @@ class RunRequest:
     callback: Callback | None = None
 
 
+def train_members_in_run(population_class: Any, request: RunRequest) -> dict[str, Any]:
+    """``train_in_run`` of a population learner (``several_rewards``): build it from the
+    request (or resume every member's checkpoint of the same step), train every member in
+    its folder, and summarise (``summarise_members``)."""
+    if request.resume:
+        population = population_class.resume_all(request.member_dirs)
+    else:
+        population = population_class(
+            request.config,
+            list(request.rewards),
+            list(request.seeds),
+            list(request.member_dirs),
+        )
+    try:
+        results = population.learn_all(request.callback)
+    finally:
+        population.close()
+    return summarise_members(results, request.member_dirs)
+
+
 def summarise_members(
     results: Sequence[dict[str, Any]], member_dirs: Sequence[Path]
 ) -> dict[str, Any]:

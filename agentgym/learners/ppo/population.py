@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentgym.learners.base import Callback, RunRequest, member_configs, summarise_members
+from agentgym.learners.base import Callback, RunRequest, member_configs, train_members_in_run
 from agentgym.learners.checkpoint import LATEST, load_checkpoint
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.ppo.learner import PPO
@@ -36,20 +36,7 @@ class Population(PPO):
     def train_in_run(cls, request: RunRequest) -> dict[str, Any]:
         """Train (or resume) every member in its folder; the best member's metrics, and
         ``member_results`` (``Learner`` contract)."""
-        if request.resume:  # every member's checkpoint is a plain PPO checkpoint of the same step
-            population = cls.resume_all(request.member_dirs)
-        else:
-            population = cls(
-                request.config,
-                list(request.rewards),
-                list(request.seeds),
-                list(request.member_dirs),
-            )
-        try:
-            results = population.learn_all(request.callback)
-        finally:
-            population.close()
-        return summarise_members(results, request.member_dirs)
+        return train_members_in_run(cls, request)
 
     def __init__(
         self,
