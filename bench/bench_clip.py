@@ -26,7 +26,7 @@ FRAME = 224
 
 
 def _build(kind: str, root: Path) -> Path:
-    from agentgym.testing.tiny_clip import build_tiny_clip
+    from agentgym.testing.tiny import build_tiny_clip
 
     path = build_tiny_clip(root / kind)
     if kind == "vit-b32":

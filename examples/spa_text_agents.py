@@ -3,7 +3,7 @@
 For each text family (BabyAI-text GoToLocal and the household world's PickPlace):
 
 1. build a 2-layer Llama with a word-level tokenizer over the env's words
-   (``agentgym/testing/tiny_lm.py``) and behaviour-clone it on expert demonstrations;
+   (``agentgym/testing/tiny/lm.py``) and behaviour-clone it on expert demonstrations;
 2. from that one BC policy, train agent PPO for ``--steps`` env steps per seed with
    (a) the sparse success reward and (b) SPA's reward (exploration, estimator, online
    retraining), at equal env steps (SPA's exploration steps count);
@@ -44,7 +44,7 @@ def bc_policy(family: str, work: Path, demos: int, epochs: int) -> tuple[str, di
     import torch
 
     from agentgym.learners.agent import LMPolicy, PromptFormat, behaviour_clone
-    from agentgym.testing.tiny_lm import build_tiny_lm_for_env
+    from agentgym.testing.tiny import build_tiny_lm_for_env
     from agentgym.text_env import expert_episode
 
     spec = FAMILIES[family]

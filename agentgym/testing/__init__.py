@@ -2,12 +2,10 @@
 
 - ``openai_server``: a scripted OpenAI-compatible chat server on loopback, so the real
   ``openai`` client is exercised (faults, latency, usage);
-- ``tiny_clip``: a random-weight CLIP with a hand-written vocabulary, saved and loaded back
-  through ``from_pretrained``;
-- ``tiny_lm`` / ``tiny_llama``: tiny causal LMs (word-level for an env's commands, and a
-  byte-level BPE Llama with a chat template);
-- ``tiny_ppo``: a PPOConfig that trains on CPU in seconds, for smoke tests.
+- ``tiny``: real models and configs at toy size, built from a config with random weights and
+  loaded back through the real loading code: ``build_tiny_clip``, ``build_tiny_lm_for_env``,
+  ``build_tiny_llama``, ``tiny_ppo_config``.
 
-Import the module you need (``from agentgym.testing.openai_server import
-ScriptedOpenAIServer``); nothing here is imported by agentgym itself.
+Import what you need (``from agentgym.testing.openai_server import ScriptedOpenAIServer``,
+``from agentgym.testing.tiny import build_tiny_clip``); nothing here is imported by agentgym itself.
 """

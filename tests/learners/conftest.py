@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from agentgym.learners.ppo import PPOConfig
-from agentgym.testing.tiny_lm import build_tiny_lm_for_env
+from agentgym.testing.tiny import build_tiny_lm_for_env
 from tests.learners.babyai_agent import ENV
 
 

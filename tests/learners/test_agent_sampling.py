@@ -15,7 +15,7 @@ from agentgym.learners.agent.sampling import (
     make_sampler,
     vllm_lora_rank,
 )
-from agentgym.testing.tiny_lm import build_tiny_lm_for_env
+from agentgym.testing.tiny import build_tiny_lm_for_env
 from tests.learners.babyai_agent import ENV, FMT, agent_config, expert_demos
 
 EOS = 3

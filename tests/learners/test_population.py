@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from agentgym.learners.ppo import PPO, Population, train_population
-from agentgym.testing.tiny_ppo import tiny_ppo_config
+from agentgym.testing.tiny import tiny_ppo_config
 
 BASE = tiny_ppo_config(total_steps=1024, num_minibatches=4, seed=5)
 

@@ -18,7 +18,7 @@ import torch
 from agentgym.learners.checkpoint import load_checkpoint
 from agentgym.learners.logger import read_metrics
 from agentgym.learners.ppo import PPO
-from agentgym.testing.tiny_ppo import tiny_ppo_config
+from agentgym.testing.tiny import tiny_ppo_config
 
 CONFIG = tiny_ppo_config(
     total_steps=8192, num_minibatches=4, update_epochs=4, checkpoint_every=512, seed=3

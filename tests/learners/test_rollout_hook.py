@@ -12,7 +12,7 @@ from agentgym.learners.logger import read_metrics
 from agentgym.learners.ppo import PPO, PPOConfig
 from agentgym.learners.rollout import Rollout, RolloutRewardModel
 from agentgym.rewards import REWARD_KINDS
-from agentgym.testing.tiny_ppo import tiny_ppo_config
+from agentgym.testing.tiny import tiny_ppo_config
 
 # 64 steps a rollout cross the end of Reach's 50-step episodes and an autoreset step.
 BASE = tiny_ppo_config(num_steps=64, seed=1)

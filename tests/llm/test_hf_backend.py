@@ -7,7 +7,7 @@ import pytest
 
 from agentgym.llm import make_client
 from agentgym.llm.hf_backend import LOADS
-from agentgym.testing.tiny_llama import build_tiny_llama
+from agentgym.testing.tiny import build_tiny_llama
 
 
 @pytest.fixture(scope="module")

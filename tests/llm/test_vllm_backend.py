@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agentgym.llm import make_client
-from agentgym.testing.tiny_llama import build_tiny_llama
+from agentgym.testing.tiny import build_tiny_llama
 
 
 @pytest.mark.gpu

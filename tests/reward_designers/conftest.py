@@ -9,7 +9,7 @@ import pytest
 
 from agentgym.reward_designers.synthesis import SynthesisConfig
 from agentgym.testing.openai_server import ScriptedOpenAIServer
-from agentgym.testing.tiny_clip import build_tiny_clip
+from agentgym.testing.tiny import build_tiny_clip
 
 # Seconds of training per candidate: enough to tell approaching the target from not.
 TINY_SEARCH = dict(

@@ -18,7 +18,7 @@ from agentgym.reward_designers.clip import (
 )
 from agentgym.reward_designers.clip.backends import TransformersEncoder, load_encoder
 from agentgym.rewards import RewardSpecError, WeightedSum, parse_reward_spec
-from agentgym.testing.tiny_clip import build_tiny_clip
+from agentgym.testing.tiny import build_tiny_clip
 
 GOALS = ("the pole is upright", "a pole up")
 BASELINES = ("the pole is fallen",)

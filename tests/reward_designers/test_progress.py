@@ -254,7 +254,7 @@ def test_ppo_learner_relabels_reach_rollouts_with_a_gru_estimator_over_observati
     autoreset steps, episodes cut by the rollout's end) through the reward spec."""
     from agentgym.learners.logger import read_metrics
     from agentgym.learners.ppo import PPO
-    from agentgym.testing.tiny_ppo import tiny_ppo_config
+    from agentgym.testing.tiny import tiny_ppo_config
 
     config = tiny_ppo_config(
         env_id="agentgym/Reach-v0",
