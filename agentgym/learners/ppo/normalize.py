@@ -24,10 +24,10 @@ class _MemberStates:
     dimension first: member k's part is the ``state_dict`` of a one-member component."""
 
     def state_dict(self) -> State:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each normaliser names its own tensors
 
     def load_state_dict(self, state: State) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each normaliser restores its own tensors
 
     def member_state_dict(self, k: int) -> State:
         """Member k's state, as a one-member ``state_dict()`` (copies)."""
