@@ -7,9 +7,9 @@ import dataclasses
 
 import torch
 
+from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo import PPO, Population, PPOConfig
 from agentgym.learners.ppo.networks import StackedActorCritic
-from agentgym.learners.ppo.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.optim import StackedAdam
 from agentgym.learners.ppo.rng import MemberGenerators
 

@@ -6,9 +6,9 @@ import math
 
 import torch
 
+from agentgym.learners.normalize import RunningMeanStd
 from agentgym.learners.ppo import PPOConfig, policy_loss, value_loss
 from agentgym.learners.ppo.networks import StackedActorCritic, log_prob_entropy
-from agentgym.learners.ppo.normalize import RunningMeanStd
 from agentgym.learners.ppo.optim import StackedAdam
 from agentgym.learners.ppo.update import minibatch_rows
 

@@ -22,9 +22,9 @@ import torch
 
 from agentgym.learners.checkpoint import reset_seeds
 from agentgym.learners.gae import compute_gae
+from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.member_envs import MemberEnvs
 from agentgym.learners.ppo.networks import StackedActorCritic, log_prob_entropy, sample_actions
-from agentgym.learners.ppo.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.update import Batch
 from agentgym.learners.rollout import Rollout, stack_reward_states
 

@@ -36,11 +36,11 @@ from agentgym.learners.device import resolve_device
 from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
 from agentgym.learners.members import MemberLearner
+from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.collect import RolloutCollector
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.ppo.member_envs import MemberEnvs, check_spaces
 from agentgym.learners.ppo.networks import StackedActorCritic, deterministic_actions
-from agentgym.learners.ppo.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.optim import StackedAdam
 from agentgym.learners.ppo.rng import MemberGenerators
 from agentgym.learners.ppo.update import ppo_update

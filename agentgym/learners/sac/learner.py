@@ -42,10 +42,10 @@ from agentgym.learners.device import resolve_device
 from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
 from agentgym.learners.members import MemberLearner
+from agentgym.learners.normalize import ObsNormalizer
 from agentgym.learners.ppo.member_envs import MemberEnvs
 from agentgym.learners.sac.config import SACConfig
 from agentgym.learners.sac.networks import ActorCritics
-from agentgym.learners.sac.normalize import ObsNormalizer
 from agentgym.learners.sac.optim import StackedAdam
 from agentgym.learners.sac.replay import ReplayBuffer
 from agentgym.learners.sac.update import draw_normal, sac_update
@@ -207,7 +207,7 @@ class SAC(MemberLearner):
             torch.Generator(device=self.device).manual_seed(_sampling_seed(s)) for s in seeds
         ]
         self.replay = ReplayBuffer(k, base.capacity, self.obs_dim, self.act_dim, self.device)
-        self.obs_norm = ObsNormalizer(k, self.obs_dim, self.device, enabled=base.norm_obs)
+        self.obs_norm = ObsNormalizer(k, (self.obs_dim,), self.device, enabled=base.norm_obs)
         self.global_step = 0
         self.resets = 0
         self.elapsed = 0.0
@@ -474,7 +474,7 @@ class SAC(MemberLearner):
             "critic_target": self.nets.critic_target.member_rows(rows),
             "log_alpha": self.log_alpha.detach()[k : k + 1].clone(),
             "optimizers": {name: opt.member_state(k) for name, opt in self.optimizers.items()},
-            "obs_norm": self.obs_norm.member_state(k),
+            "obs_norm": self.obs_norm.member_state_dict(k),
             "replay": self.replay.member_state(k),
             "rng": {"sampling": self.generators[k].get_state(), "torch": torch.get_rng_state()},
         }
@@ -511,7 +511,7 @@ class SAC(MemberLearner):
             self._load_params(k, state)
         for name, opt in self.optimizers.items():
             opt.load_member_states([s["optimizers"][name] for s in states])
-        self.obs_norm.load_member_states([s["obs_norm"] for s in states])
+        self.obs_norm.load_member_state_dicts([s["obs_norm"] for s in states])
         self.replay.load_member_states([s["replay"] for s in states])
         for gen, s in zip(self.generators, states, strict=True):
             gen.set_state(s["rng"]["sampling"].cpu())  # generator states are CPU byte tensors
