@@ -57,9 +57,7 @@ import numpy as np
 from agentgym.envs.robotics.locomotion import (
     FORWARD_FITNESS,
     ForwardLocomotionTask,
-    LocomotionVectorEnv,
-    control_cost,
-    planar_observation,
+    PlanarHealthyVectorEnv,
     planar_state,
 )
 from agentgym.spec import StateVar, TaskSpec
@@ -104,14 +102,11 @@ class HopperEnv(ForwardLocomotionTask):
         return planar_state(self.data.qpos, self.data.qvel, info["x_velocity"])
 
 
-class HopperVectorEnv(LocomotionVectorEnv):
+class HopperVectorEnv(PlanarHealthyVectorEnv):
     """agentgym/Hopper-v0, natively batched: ``gym.make_vec("agentgym/Hopper-v0", num_envs=N)``.
     Equal to a ``SyncVectorEnv`` of ``HopperEnv`` step by step."""
 
     task_env = HopperEnv
-
-    def _observe(self, f: dict[str, np.ndarray]) -> np.ndarray:
-        return planar_observation(f, self.params, clip=True)
 
     def _healthy(self, f: dict[str, np.ndarray]) -> np.ndarray:
         p, qpos = self.params, f["qpos"]
@@ -124,17 +119,3 @@ class HopperVectorEnv(LocomotionVectorEnv):
         healthy_state = np.all((min_state < state) & (state < max_state), axis=1)
         healthy_z = (min_z < z) & (z < max_z)
         return healthy_state & healthy_z & (min_angle < angle) & (angle < max_angle)
-
-    def _reward(self, actions, f, velocity):
-        p = self.params
-        healthy = self._healthy(f)
-        forward = p["forward_reward_weight"] * velocity[:, 0]
-        healthy_reward = healthy * p["healthy_reward"]
-        ctrl_cost = control_cost(p["ctrl_cost_weight"], actions)
-        reward = forward + healthy_reward - ctrl_cost
-        terminated = ~healthy & bool(p["terminate_when_unhealthy"])
-        terms = {"forward": forward, "ctrl": -ctrl_cost, "survive": healthy_reward}
-        return reward, terms, terminated
-
-    def _state(self, f: dict[str, np.ndarray], velocity: np.ndarray) -> dict[str, np.ndarray]:
-        return planar_state(f["qpos"], f["qvel"], velocity[:, 0])

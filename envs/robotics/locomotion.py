@@ -364,6 +364,34 @@ class LocomotionVectorEnv(NativeVectorEnv):
         self.batch.close()
 
 
+class PlanarHealthyVectorEnv(LocomotionVectorEnv):
+    """A planar robot that must stay healthy (Hopper, Walker2d): Gymnasium v5's clipped
+    planar observation and its reward, forward velocity + a healthy bonus - the control
+    cost, ending the episode when unhealthy. A robot names its own ``_healthy`` rule."""
+
+    def _healthy(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError  # abstract: Hopper and Walker2d judge health differently
+
+    def _observe(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        return planar_observation(f, self.params, clip=True)
+
+    def _reward(
+        self, actions: np.ndarray, f: dict[str, np.ndarray], velocity: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        p = self.params
+        healthy = self._healthy(f)
+        forward = p["forward_reward_weight"] * velocity[:, 0]
+        healthy_reward = healthy * p["healthy_reward"]
+        ctrl_cost = control_cost(p["ctrl_cost_weight"], actions)
+        reward = forward + healthy_reward - ctrl_cost
+        terminated = ~healthy & bool(p["terminate_when_unhealthy"])
+        terms = {"forward": forward, "ctrl": -ctrl_cost, "survive": healthy_reward}
+        return reward, terms, terminated
+
+    def _state(self, f: dict[str, np.ndarray], velocity: np.ndarray) -> dict[str, np.ndarray]:
+        return planar_state(f["qpos"], f["qvel"], velocity[:, 0])
+
+
 def control_cost(weight: float, actions: np.ndarray) -> np.ndarray:
     """Gymnasium's ``weight * sum(a^2)`` per row, in the actions' own dtype (float32 for
     float32 actions, as in the per-env env)."""

@@ -56,9 +56,7 @@ import numpy as np
 from agentgym.envs.robotics.locomotion import (
     FORWARD_FITNESS,
     ForwardLocomotionTask,
-    LocomotionVectorEnv,
-    control_cost,
-    planar_observation,
+    PlanarHealthyVectorEnv,
     planar_state,
 )
 from agentgym.spec import StateVar, TaskSpec
@@ -107,14 +105,11 @@ class Walker2dEnv(ForwardLocomotionTask):
         return planar_state(self.data.qpos, self.data.qvel, info["x_velocity"])
 
 
-class Walker2dVectorEnv(LocomotionVectorEnv):
+class Walker2dVectorEnv(PlanarHealthyVectorEnv):
     """agentgym/Walker2d-v0, natively batched: ``gym.make_vec("agentgym/Walker2d-v0", num_envs=N)``.
     Equal to a ``SyncVectorEnv`` of ``Walker2dEnv`` step by step."""
 
     task_env = Walker2dEnv
-
-    def _observe(self, f: dict[str, np.ndarray]) -> np.ndarray:
-        return planar_observation(f, self.params, clip=True)
 
     def _healthy(self, f: dict[str, np.ndarray]) -> np.ndarray:
         p, qpos = self.params, f["qpos"]
@@ -122,17 +117,3 @@ class Walker2dVectorEnv(LocomotionVectorEnv):
         min_z, max_z = p["healthy_z_range"]
         min_angle, max_angle = p["healthy_angle_range"]
         return (min_z < z) & (z < max_z) & (min_angle < angle) & (angle < max_angle)
-
-    def _reward(self, actions, f, velocity):
-        p = self.params
-        healthy = self._healthy(f)
-        forward = p["forward_reward_weight"] * velocity[:, 0]
-        healthy_reward = healthy * p["healthy_reward"]
-        ctrl_cost = control_cost(p["ctrl_cost_weight"], actions)
-        reward = forward + healthy_reward - ctrl_cost
-        terminated = ~healthy & bool(p["terminate_when_unhealthy"])
-        terms = {"forward": forward, "ctrl": -ctrl_cost, "survive": healthy_reward}
-        return reward, terms, terminated
-
-    def _state(self, f: dict[str, np.ndarray], velocity: np.ndarray) -> dict[str, np.ndarray]:
-        return planar_state(f["qpos"], f["qvel"], velocity[:, 0])
