@@ -10,11 +10,15 @@ fields in its ``_setup`` and implements ``_learn``; the rest is here, once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from agentgym.learners.base import Callback
 from agentgym.learners.checkpoint import save_checkpoint
+from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,32 @@ class MemberLearner:
 
     def member_state(self, k: int) -> dict[str, Any]:
         raise NotImplementedError  # abstract: each algorithm checkpoints its own parts
+
+    def deterministic_policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+        """Member k's deterministic action for one observation (evaluation, videos)."""
+        raise NotImplementedError  # abstract: each algorithm acts with its own networks
+
+    def _evaluate_member(
+        self, k: int, episodes: int, seed: int, video_path: Path | None
+    ) -> dict[str, Any]:
+        cfg = self.configs[k]
+        return run_episodes(
+            cfg.env_id,
+            self.deterministic_policy(k),
+            episodes,
+            seed,
+            video_path,
+            cfg.render_width,
+            cfg.render_height,
+        )
+
+    def evaluate(
+        self, episodes: int, seed: int, video_path: Path | None = None
+    ) -> dict[str, float]:
+        """Run deterministic episodes; success_rate (envs with a success flag), fitness
+        (envs with a task fitness), mean_return (the env's own reward), mean_length, and
+        video (when ``video_path`` is given)."""
+        return self._evaluate_member(0, episodes, seed, video_path)
 
     def _crossed(self, previous: int, every: int) -> bool:
         """Whether the last step crossed a multiple of ``every`` (0: never)."""

@@ -33,7 +33,6 @@ from agentgym.learners.checkpoint import (
     save_checkpoint,
 )
 from agentgym.learners.device import resolve_device
-from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
 from agentgym.learners.members import MemberLearner
 from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
@@ -240,28 +239,6 @@ class PPO(MemberLearner):
             return action_np if self.net.discrete else action_np.reshape(1, *self.act_shape)
 
         return act
-
-    def _evaluate_member(
-        self, k: int, episodes: int, seed: int, video_path: Path | None
-    ) -> dict[str, Any]:
-        cfg = self.configs[k]
-        return run_episodes(
-            cfg.env_id,
-            self.deterministic_policy(k),
-            episodes,
-            seed,
-            video_path,
-            cfg.render_width,
-            cfg.render_height,
-        )
-
-    def evaluate(
-        self, episodes: int, seed: int, video_path: Path | None = None
-    ) -> dict[str, float]:
-        """Run deterministic episodes; success_rate (envs with a success flag), fitness
-        (envs with a task fitness), mean_return (the env's own reward), mean_length, and
-        video (when ``video_path`` is given)."""
-        return self._evaluate_member(0, episodes, seed, video_path)
 
     def _evaluate_all(self, callback: Callback | None) -> None:
         for k in range(self.k):

@@ -39,7 +39,6 @@ from gymnasium.vector import AutoresetMode
 from agentgym.learners.base import Callback, RunRequest
 from agentgym.learners.checkpoint import LATEST, load_checkpoint, reset_seeds, save_checkpoint
 from agentgym.learners.device import resolve_device
-from agentgym.learners.evaluate import run_episodes
 from agentgym.learners.logger import RunLogger
 from agentgym.learners.members import MemberLearner
 from agentgym.learners.normalize import ObsNormalizer
@@ -412,7 +411,7 @@ class SAC(MemberLearner):
         return rows
 
     # -- evaluation -------------------------------------------------------------------
-    def _policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+    def deterministic_policy(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
         def act(obs: np.ndarray) -> np.ndarray:
             with torch.no_grad():
                 x = torch.as_tensor(obs, dtype=torch.float32, device=self.device).reshape(1, -1)
@@ -421,27 +420,6 @@ class SAC(MemberLearner):
             return (self._low + (action + 1.0) * 0.5 * self._span).reshape(1, *self.act_shape)
 
         return act
-
-    def _evaluate_member(
-        self, k: int, episodes: int, seed: int, video_path: Path | None
-    ) -> dict[str, Any]:
-        cfg = self.configs[k]
-        return run_episodes(
-            cfg.env_id,
-            self._policy(k),
-            episodes,
-            seed,
-            video_path,
-            cfg.render_width,
-            cfg.render_height,
-        )
-
-    def evaluate(
-        self, episodes: int, seed: int, video_path: Path | None = None
-    ) -> dict[str, float]:
-        """Run deterministic episodes; success_rate (envs with a success flag), mean_return
-        (the env's own reward), mean_length, and video (when ``video_path`` is given)."""
-        return self._evaluate_member(0, episodes, seed, video_path)
 
     def _evaluate_all(self, callback: Callback | None) -> None:
         for k in range(self.k):
