@@ -172,7 +172,10 @@ class ScriptedOpenAIServer:
         api_key: str | None = None,
         max_choices: int | None = None,
         accept_any_model: bool = False,
+        port: int = 0,
     ) -> None:
+        """``port`` 0 takes a free one; a fixed port keeps ``base_url`` the same across
+        processes (an LLM spec naming it then resumes the same run)."""
         self._script = script if callable(script) else list(script)
         self._pos = 0
         self.faults = faults
@@ -184,7 +187,7 @@ class ScriptedOpenAIServer:
         self.model_list_calls = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
