@@ -90,3 +90,21 @@ def test_a_flag_of_another_learner_names_the_preset_that_chose_the_learner(agent
     message = " ".join(out.stderr.split())
     assert f"not a setting of --learner {preset.learner}" in message
     assert "agentgym/Reach-v0's preset" in message and "--learner ppo" in message
+
+
+def test_tune_searches_sac_in_an_sqlite_study_that_resumes(tmp_path):
+    import json
+
+    from agentgym.presets import tune
+
+    storage, out = tmp_path / "study.db", tmp_path / "best.json"
+    argv = ["--env", "agentgym/Reach-v0", "--learner", "sac", "--steps", "200", "--seeds", "0"]
+    argv += ["--eval-episodes", "1", "--storage", str(storage), "--out", str(out)]
+    assert tune.main([*argv, "--trials", "2"]) == 0
+    report = json.loads(out.read_text())
+    assert report["learner"] == "sac" and report["trials"] == 2
+    assert set(report["best"]) == set(tune.SAC_SPACE)
+    assert 0.0 <= report["measured"]["success"] <= 1.0
+    # The study is in the SQLite file: asking for 2 trials again runs none.
+    assert tune.main([*argv, "--trials", "2"]) == 0
+    assert json.loads(out.read_text())["trials"] == 2

@@ -1,6 +1,6 @@
-"""Search a task's PPO preset with optuna (TPE), scored by the human reward's success.
+"""Search a task's preset with optuna (TPE), scored by the human reward's success.
 
-    python -m agentgym.presets.tune --env agentgym/Reach-v0 --steps 100000 --trials 24
+    python -m agentgym.presets.tune --env agentgym/Reach-v0 --learner sac --steps 30000 --trials 16
 
 Each trial trains the env's own (human) reward on ``--seeds`` seeds at once (the
 population learner: one process, networks batched, so a trial costs about one run) for
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-SPACE: dict[str, tuple[str, Any]] = {
+PPO_SPACE: dict[str, tuple[str, Any]] = {
     "num_envs": ("categorical", (16, 32, 64)),
     "num_steps": ("categorical", (8, 16, 32)),
     "learning_rate": ("log", (3e-4, 1e-2)),
@@ -32,11 +32,29 @@ SPACE: dict[str, tuple[str, Any]] = {
 }
 """PPOConfig fields searched, with optuna's kind of distribution and its range."""
 
+SAC_SPACE: dict[str, tuple[str, Any]] = {
+    "num_envs": ("categorical", (1, 2, 4, 8)),
+    "learning_rate": ("log", (1e-4, 3e-3)),
+    "gamma": ("categorical", (0.8, 0.9, 0.95, 0.98, 0.99)),
+    "batch_size": ("categorical", (64, 128, 256, 512)),
+    "tau": ("categorical", (0.005, 0.01, 0.02, 0.05)),
+    "learning_starts": ("categorical", (500, 1000, 5000)),
+    "hidden_sizes": ("width", (64, 128, 256)),
+}
+"""SACConfig fields searched; ``width`` is a two-layer network of that width."""
 
-def suggest(trial: Any) -> dict[str, Any]:
+SPACES = {"ppo": PPO_SPACE, "sac": SAC_SPACE}
+POPULATIONS = {"ppo": "population", "sac": "sac-population"}
+"""The learner that trains a trial's seeds in one process, per searched learner."""
+
+
+def suggest(trial: Any, space: dict[str, tuple[str, Any]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name, (kind, choices) in SPACE.items():
-        if kind == "categorical":
+    for name, (kind, choices) in space.items():
+        if kind == "width":
+            width = trial.suggest_categorical(name, list(choices))
+            values[name] = (width, width)
+        elif kind == "categorical":
             values[name] = trial.suggest_categorical(name, list(choices))
         elif kind == "log":
             values[name] = trial.suggest_float(name, *choices, log=True)
@@ -46,12 +64,18 @@ def suggest(trial: Any) -> dict[str, Any]:
 
 
 def score(
-    env_id: str, values: dict[str, Any], steps: int, seeds: list[int], eval_episodes: int
+    env_id: str,
+    values: dict[str, Any],
+    steps: int,
+    seeds: list[int],
+    eval_episodes: int,
+    learner: str = "ppo",
 ) -> dict[str, float]:
     """Mean evaluation success and return of the env's reward over ``seeds``, one batched run."""
-    from agentgym.learners.ppo import Population, PPOConfig
+    from agentgym.learners import LEARNERS
 
-    base = PPOConfig(
+    population_class = LEARNERS.get(POPULATIONS[learner])
+    base = population_class.config_class(
         env_id=env_id,
         reward="env",
         total_steps=steps,
@@ -64,7 +88,7 @@ def score(
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         dirs = [Path(tmp) / f"s{s}" for s in seeds]
-        population = Population(base, ["env"] * len(seeds), seeds, dirs)
+        population = population_class(base, ["env"] * len(seeds), seeds, dirs)
         try:
             finals = population.learn_all()
         finally:
@@ -83,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", required=True)
+    parser.add_argument(
+        "--learner", choices=sorted(SPACES), default=None, help="default: the preset's, or ppo"
+    )
     parser.add_argument("--steps", type=int, required=True, help="env steps per trial and seed")
     parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
@@ -90,11 +117,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storage", default=None, help="sqlite file (default: runs/tune-<env>.db)")
     parser.add_argument("--out", default=None, help="JSON of the best trial")
     args = parser.parse_args(argv)
+    from agentgym.presets import preset_for
+
+    preset = preset_for(args.env)
+    learner = args.learner or (preset.learner if preset else "ppo")
+    if learner not in SPACES:
+        parser.error(
+            f"--learner: the env's preset uses {learner!r}; search one of {sorted(SPACES)}"
+        )
     short = args.env.split("/")[-1]
     storage = Path(args.storage or f"runs/tune-{short}.db")
     storage.parent.mkdir(parents=True, exist_ok=True)
     study = optuna.create_study(
-        study_name=f"{short}-{args.steps}",
+        # PPO studies keep the name they had before SAC could be searched (they resume).
+        study_name=f"{short}-{args.steps}"
+        if learner == "ppo"
+        else f"{short}-{learner}-{args.steps}",
         storage=f"sqlite:///{storage}",
         load_if_exists=True,
         directions=["maximize"],
@@ -102,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def objective(trial: Any) -> float:
-        result = score(args.env, suggest(trial), args.steps, args.seeds, args.eval_episodes)
+        values = suggest(trial, SPACES[learner])
+        result = score(args.env, values, args.steps, args.seeds, args.eval_episodes, learner)
         for key, value in result.items():
             trial.set_user_attr(key, value)
         # Success decides; the return (negative distances, costs) only orders equal successes.
@@ -113,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     best = study.best_trial
     report = {
         "env_id": args.env,
+        "learner": learner,
         "steps": args.steps,
         "seeds": args.seeds,
         "trials": len(study.trials),
