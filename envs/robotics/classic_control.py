@@ -132,6 +132,9 @@ class CartPoleEnv(ClassicControlTask):
     Terminated when the pole leans beyond 12 degrees or the cart leaves the track;
     truncated after 500 steps.
 
+    ## Expert
+    `CartPoleEnv.expert()`: a linear balancing rule on the observation (balances 500 steps).
+
     ## Rendering
     `render_mode="rgb_array"` gives `height` x `width` x 3 frames (default 400 x 600).
 
@@ -230,6 +233,9 @@ class MountainCarEnv(ClassicControlTask):
 
     ## Episode end
     Terminated at the flag; truncated after 200 steps.
+
+    ## Expert
+    `MountainCarEnv.expert()`: energy pumping (reaches the flag in ~120 steps).
 
     ## Rendering
     `render_mode="rgb_array"` gives `height` x `width` x 3 frames (default 400 x 600).
