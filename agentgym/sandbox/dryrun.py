@@ -3,9 +3,9 @@
 Each program is loaded with ``agentgym.rewards.ProgramReward`` and called on every batch
 of the recording; the total must be a floating tensor of shape [N] with finite values,
 the components a dict of such tensors, within a per-program time limit. A program that
-passes may also be scored on labelled episodes (``trajectories``): its return of each. Results are
-appended to ``progress.jsonl`` as they come, so that when a program takes the whole
-worker down, the parent knows which verdicts are already in.
+passes may also be scored on labelled episodes (``trajectories``): its return of each.
+Results are appended to ``progress.jsonl`` as they come, so that when a program takes
+the whole worker down, the parent knows which verdicts are already in.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Report sections of a synthesis run (registered in its manifest as ``report_sections``).
 
 Built from the run folder alone: per iteration a table of candidates (status or
-rejection code, success, return, the trajectory filter's AUC, components), the learning curves of all candidates,
-the best program highlighted, a video of the best policy, tokens and cost, and bars
-comparing the sparse, human and best synthesised rewards.
+rejection code, success, return, the trajectory filter's AUC, components), the learning
+curves of all candidates, the best program highlighted, a video of the best policy,
+tokens and cost, and bars comparing the sparse, human and best synthesised rewards.
 """
 
 from __future__ import annotations

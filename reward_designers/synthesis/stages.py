@@ -1,7 +1,8 @@
 """The stages a synthesised program passes after extraction, up to a finished candidate.
 
-    vet (sandbox checks, constant and trajectory-preference filters) -> [critic] -> train (population learner, one sandbox worker per
-    iteration) -> score (the env's success rate, never the generated reward)
+    vet (sandbox checks; the constant and trajectory-preference filters) -> [critic] ->
+    train (population learner, one sandbox worker per iteration) -> score (the env's
+    success rate, never the generated reward)
 
 ``CandidateStages`` runs them for one synthesis run (``loop.py`` drives the
 iterations): each stage takes the pending sample indices of an iteration, records a

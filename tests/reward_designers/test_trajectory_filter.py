@@ -95,7 +95,10 @@ def test_the_human_reward_passes_and_a_planted_wrong_one_is_rejected(env_id, mod
     assert passed.ok and auc >= 0.85, (env_id, auc)
     rejected, wrong_auc = preference_verdict(checked[1], outcomes, THRESHOLD)
     assert not rejected.ok and rejected.code == "PREFERENCE" and wrong_auc < 0.2
-    named = r"failed episode '(random|perturbed) #\d' \(return \S+\) scored above (expert|successful) episode '(expert|perturbed) #\d'"
+    named = (
+        r"failed episode '(random|perturbed) #\d' \(return \S+\) scored above "
+        r"(expert|successful) episode '(expert|perturbed) #\d'"
+    )
     assert re.search(named, rejected.message), rejected.message
     assert f"AUC {wrong_auc:.2f}" in rejected.message
 
