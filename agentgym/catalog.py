@@ -87,3 +87,14 @@ def renders(env_id: str) -> bool:
     """Whether the env can give rgb_array frames (for evaluation videos)."""
     metadata = getattr(env_class(env_id), "metadata", {}) or {}
     return "rgb_array" in metadata.get("render_modes", [])
+
+
+def expert_policy(env_id: str) -> Any | None:
+    """A fresh scripted expert of ``env_id`` (``get_action(obs) -> action``, the protocol of
+    ``agentgym.core.ExpertPolicy``), or None when the env has none."""
+    from agentgym.core import TaskEnv
+
+    creator = env_class(env_id)
+    if isinstance(creator, type) and issubclass(creator, TaskEnv):
+        return creator.expert()
+    return None

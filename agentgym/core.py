@@ -10,7 +10,7 @@ task fitness of the episode so far, from ``_fitness``; privileged like the succe
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, SupportsFloat
+from typing import Any, ClassVar, Protocol, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -44,6 +44,15 @@ def apply_reward(
     return float(out.reward[0]), {k: float(v[0]) for k, v in out.terms.items()}
 
 
+class ExpertPolicy(Protocol):
+    """A scripted policy that solves a task from the env's observation (MetaWorld's
+    scripted policies keep this protocol, so ours do too)."""
+
+    def get_action(self, obs: Any) -> Any:
+        """The action for observation ``obs``."""
+        ...
+
+
 class TaskEnv(gym.Env):
     """A Gymnasium env that describes its task to reward designers.
 
@@ -54,6 +63,10 @@ class TaskEnv(gym.Env):
 
     task_spec: ClassVar[TaskSpec]
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
+    expert_steps: ClassVar[int | None] = None
+    """Where a recording of the expert's episodes stops (None: the env's time limit): long
+    enough for it to succeed, short enough that what it does after succeeding does not
+    outweigh how it got there."""
 
     def __init__(self, *, reward: Any = None, render_mode: str | None = None) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -63,6 +76,13 @@ class TaskEnv(gym.Env):
             )
         self.render_mode = render_mode
         self.reward_model: RewardModel | None = resolve_reward(reward, self.task_spec)
+
+    @classmethod
+    def expert(cls) -> ExpertPolicy | None:
+        """A fresh scripted expert for this task (``expert().get_action(obs)``), or None
+        when the task has none. Text envs' experts read the env's own state instead
+        (``TextTaskEnv.expert_action``) and are not obs-policies."""
+        return None
 
     # -- what subclasses implement ------------------------------------------------
     def _reset(

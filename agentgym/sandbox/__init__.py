@@ -27,6 +27,7 @@ _EXPORTS = {
     "vet": "agentgym.sandbox.vetting",
     "vet_many": "agentgym.sandbox.vetting",
     "record_states": "agentgym.sandbox.states",
+    "record_trajectories": "agentgym.sandbox.trajectories",
     "check_finite": "agentgym.sandbox.guard",
     "NonFiniteReward": "agentgym.sandbox.guard",
 }

@@ -37,6 +37,8 @@ class Code(StrEnum):
     RUNTIME_ERROR = "RUNTIME_ERROR"
     # reward synthesis's own check on a program that passed the dry run
     CONSTANT = "CONSTANT"
+    PREFERENCE = "PREFERENCE"
+    """Its returns do not rank the recorded successful episodes above the failed ones."""
     # the worker process
     TIMEOUT = "TIMEOUT"
     MEMORY = "MEMORY"

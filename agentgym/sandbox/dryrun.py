@@ -2,9 +2,10 @@
 
 Each program is loaded with ``agentgym.rewards.ProgramReward`` and called on every batch
 of the recording; the total must be a floating tensor of shape [N] with finite values,
-the components a dict of such tensors, within a per-program time limit. Results are
-appended to ``progress.jsonl`` as they come, so that when a program takes the whole
-worker down, the parent knows which verdicts are already in.
+the components a dict of such tensors, within a per-program time limit. A program that
+passes may also be scored on labelled episodes (``trajectories``): its return of each.
+Results are appended to ``progress.jsonl`` as they come, so that when a program takes
+the whole worker down, the parent knows which verdicts are already in.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from agentgym.rewards import ProgramReward, RewardProgramError, make_input
 from agentgym.sandbox.codes import Code, SandboxRejection
 from agentgym.sandbox.states import load_states
 from agentgym.sandbox.static import unknown_state_message
+from agentgym.sandbox.trajectories import load_episode_lengths
 
 PROGRESS = "progress.jsonl"
 
@@ -153,12 +155,9 @@ def _check_result(result: Any, n: int) -> dict[str, torch.Tensor]:
     return values
 
 
-def _evaluate(
-    source: str, origin: str, states: dict[str, np.ndarray], actions: np.ndarray, batch: int
-) -> dict[str, Any]:
-    names = sorted(states)
+def _load(source: str, origin: str) -> ProgramReward:
     try:
-        program = ProgramReward(source, name=Path(origin).stem, origin=origin)
+        return ProgramReward(source, name=Path(origin).stem, origin=origin)
     except RewardProgramError as err:
         code = Code.SYNTAX if isinstance(err.__cause__, SyntaxError) else Code.BAD_SIGNATURE
         raise SandboxRejection(code, str(err).removeprefix(f"{origin}: ")) from err
@@ -166,6 +165,18 @@ def _evaluate(
         raise
     except Exception as err:
         raise _runtime_rejection(err, origin, "loading the program ") from err
+
+
+def _rewards(
+    program: ProgramReward,
+    origin: str,
+    states: dict[str, np.ndarray],
+    actions: np.ndarray,
+    batch: int,
+) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Every value the program returns (total "reward" and components), one per state,
+    and the component names a wrapper will see."""
+    names = sorted(states)
     collected: dict[str, list[torch.Tensor]] = {}
     total = len(actions)
     terms: list[str] | None = None
@@ -202,27 +213,58 @@ def _evaluate(
             terms = sorted(program(inp).terms)
         for key, value in values.items():
             collected.setdefault(key, []).append(value.to(torch.float64))
+    return {k: torch.cat(parts) for k, parts in collected.items()}, terms or []
+
+
+def _evaluate(
+    program: ProgramReward,
+    origin: str,
+    states: dict[str, np.ndarray],
+    actions: np.ndarray,
+    batch: int,
+) -> dict[str, Any]:
+    values, terms = _rewards(program, origin, states, actions, batch)
     stats = {}
-    for key, parts in collected.items():
-        v = torch.cat(parts)
+    for key, v in values.items():
         stats[key] = {
             "mean": float(v.mean()),
             "std": float(v.std()) if len(v) > 1 else 0.0,
             "min": float(v.min()),
             "max": float(v.max()),
         }
-    return {"terms": terms or [], "stats": stats}
+    return {"terms": terms, "stats": stats}
+
+
+def _returns(
+    program: ProgramReward, origin: str, trajectories: tuple[Any, ...], batch: int
+) -> list[float]:
+    """The program's return (sum of its total reward) of each recorded episode."""
+    states, actions, lengths = trajectories
+    values, _ = _rewards(program, origin, states, actions, batch)
+    ends = np.cumsum(lengths)
+    per_step = values["reward"].numpy()
+    return [float(part.sum()) for part in np.split(per_step, ends[:-1])]
 
 
 def dry_run_many(
-    programs: list[str], states: str, batch: int = 64, per_program_s: float = 10.0
+    programs: list[str],
+    states: str,
+    batch: int = 64,
+    per_program_s: float = 10.0,
+    trajectories: str | None = None,
+    trajectory_batch: int = 256,
 ) -> list[dict[str, Any]]:
     """Dry-run each program file on the recording ``states``; one verdict dict per program.
 
-    A verdict is ``{"ok", "code", "message", "detail", "terms", "stats"}``; each is also
-    appended to ``progress.jsonl`` as soon as it is known.
+    A verdict is ``{"ok", "code", "message", "detail", "terms", "stats", "returns"}``;
+    each is also appended to ``progress.jsonl`` as soon as it is known. With
+    ``trajectories`` (a ``record_trajectories`` file), a program that passed is also
+    scored on its episodes: ``returns`` holds its return of each, in order.
     """
     state_arrays, actions = load_states(states)
+    episodes = None
+    if trajectories is not None:
+        episodes = (*load_states(trajectories), load_episode_lengths(trajectories))
     signal.signal(signal.SIGALRM, _on_alarm)
     verdicts = []
     with open(PROGRESS, "a") as progress:
@@ -236,12 +278,15 @@ def dry_run_many(
                 "detail": "",
                 "terms": [],
                 "stats": {},
+                "returns": [],
             }
             signal.setitimer(signal.ITIMER_REAL, per_program_s)
             try:
-                verdict.update(
-                    _evaluate(source, path, state_arrays, actions, batch), ok=True, message="ok"
-                )
+                program = _load(source, path)
+                result = _evaluate(program, path, state_arrays, actions, batch)
+                if episodes is not None:
+                    result["returns"] = _returns(program, path, episodes, trajectory_batch)
+                verdict.update(result, ok=True, message="ok")
             except SandboxRejection as rej:
                 verdict.update(
                     code=str(rej.code), message=rej.message, detail=traceback.format_exc()[-4000:]

@@ -28,6 +28,8 @@ class VetResult:
     """The worker's isolation ("bwrap", "netns", "rlimits"); None when no worker ran."""
     stats: dict[str, dict[str, float]] = field(default_factory=dict)
     """Per component (and "reward"): mean, std, min, max over the recorded states."""
+    returns: list[float] = field(default_factory=list)
+    """The program's return of each labelled episode (``vet_many(trajectories=...)``)."""
     wall_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

@@ -51,9 +51,17 @@ def vet(
 
 
 def vet_many(
-    sources: Sequence[str], env_id: str, *, run_dir: Path | None = None, timeout_s: float = 20.0
+    sources: Sequence[str],
+    env_id: str,
+    *,
+    run_dir: Path | None = None,
+    timeout_s: float = 20.0,
+    trajectories: Path | None = None,
 ) -> list[VetResult]:
-    """Vet several programs for ``env_id``; one ``VetResult`` per source, in order."""
+    """Vet several programs for ``env_id``; one ``VetResult`` per source, in order.
+
+    With ``trajectories`` (a ``record_trajectories`` file), each program that passes is
+    also scored there, in the same worker: ``VetResult.returns``."""
     states = record_states(env_id)
     names = state_names(states)
     results: list[VetResult | None] = [static_check(s, names) for s in sources]
@@ -70,6 +78,10 @@ def vet_many(
             folder = base / f"worker-{attempt}"
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(states, folder / "states.npz")
+            extra = {}
+            if trajectories is not None:
+                shutil.copyfile(trajectories, folder / "trajectories.npz")
+                extra["trajectories"] = "trajectories.npz"
             files = []
             for i in pending:
                 (folder / f"program_{i}.py").write_text(sources[i])
@@ -82,6 +94,7 @@ def vet_many(
                     "states": "states.npz",
                     "batch": BATCH,
                     "per_program_s": per_program_s,
+                    **extra,
                 },
                 run_dir=folder,
                 limits=vet_limits(deadline),
@@ -154,5 +167,6 @@ def _from_verdict(verdict: dict, isolation: str, wall_s: float) -> VetResult:
         stage="dry_run",
         isolation=isolation,
         stats=dict(verdict.get("stats", {})),
+        returns=[float(r) for r in verdict.get("returns", [])],
         wall_s=wall_s,
     )

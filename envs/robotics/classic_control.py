@@ -77,6 +77,25 @@ class ClassicControlTask(TaskEnv, EzPickle):
         self.inner.close()
 
 
+class CartPoleExpert:
+    """Scripted expert of CartPole: push towards where the pole falls, a linear rule on
+    the pole's angle and spin, with small cart terms that keep the cart near the centre."""
+
+    gains = (0.05, 0.1, 1.0, 0.5)
+    """Weights of cart position, cart velocity, pole angle, pole angular velocity."""
+
+    def get_action(self, obs: np.ndarray) -> int:
+        return int(float(np.dot(self.gains, obs)) > 0.0)
+
+
+class MountainCarExpert:
+    """Scripted expert of MountainCar: energy pumping, accelerate the way the car moves
+    (right when at rest)."""
+
+    def get_action(self, obs: np.ndarray) -> int:
+        return 0 if obs[1] < 0.0 else 2
+
+
 class CartPoleEnv(ClassicControlTask):
     """agentgym/CartPole-v0: balance a pole on a cart (Gymnasium's CartPole-v1 inside).
 
@@ -112,6 +131,9 @@ class CartPoleEnv(ClassicControlTask):
     ## Episode end
     Terminated when the pole leans beyond 12 degrees or the cart leaves the track;
     truncated after 500 steps.
+
+    ## Expert
+    `CartPoleEnv.expert()`: a linear balancing rule on the observation (balances 500 steps).
 
     ## Rendering
     `render_mode="rgb_array"` gives `height` x `width` x 3 frames (default 400 x 600).
@@ -151,6 +173,11 @@ class CartPoleEnv(ClassicControlTask):
             StateVar("pole_angular_velocity", (), "float32", "rad/s", "pole angular velocity"),
         ),
     )
+
+    @classmethod
+    def expert(cls) -> CartPoleExpert:
+        """A linear balancing rule (``CartPoleExpert``)."""
+        return CartPoleExpert()
 
     def _on_reset(self) -> None:
         self._steps = 0
@@ -207,6 +234,9 @@ class MountainCarEnv(ClassicControlTask):
     ## Episode end
     Terminated at the flag; truncated after 200 steps.
 
+    ## Expert
+    `MountainCarEnv.expert()`: energy pumping (reaches the flag in ~120 steps).
+
     ## Rendering
     `render_mode="rgb_array"` gives `height` x `width` x 3 frames (default 400 x 600).
 
@@ -248,6 +278,11 @@ class MountainCarEnv(ClassicControlTask):
             ),
         ),
     )
+
+    @classmethod
+    def expert(cls) -> MountainCarExpert:
+        """Energy pumping (``MountainCarExpert``)."""
+        return MountainCarExpert()
 
     def _state(self) -> dict[str, np.ndarray]:
         position, velocity = self.inner.state

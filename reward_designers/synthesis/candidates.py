@@ -80,6 +80,9 @@ class Candidate:
     """Rounds in which the LLM was sent this program's vetting error and replied with a fix."""
     notes: list[str] = field(default_factory=list)
     """Warnings that did not reject the program (a constant reward vetting could not judge)."""
+    preference_auc: float | None = None
+    """The trajectory filter's AUC: how often the program's return ranks a recorded
+    successful episode above a failed one (None: not scored)."""
 
     @property
     def folder_name(self) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentgym.config_fields import check_choice, check_ints, config_from_dict
+from agentgym.config_fields import check_choice, check_ints, check_range, config_from_dict
 
 if TYPE_CHECKING:
     from agentgym.llm.completion import Completion
@@ -64,6 +64,13 @@ class SynthesisConfig:
     reject_constant: bool = True
     """Reject (code CONSTANT, before training) an LLM's program whose total reward is the
     same on every recorded state of a random policy: it teaches PPO nothing."""
+    trajectory_filter: bool = True
+    """Reject (code PREFERENCE, before training) an LLM's program whose returns on recorded
+    expert, random and perturbed episodes do not rank the successful above the failed ones
+    (CARD's trajectory preference evaluation; envs with a scripted expert only)."""
+    filter_auc: float = 0.7
+    """The trajectory filter's threshold: the least P(a successful episode's return > a
+    failed one's) a program needs (the human rewards score 0.875 to 1)."""
     few_shot: int = 0
     """text2reward: library programs retrieved as examples (0: zero-shot)."""
     temperature: float = 1.0
@@ -91,6 +98,7 @@ class SynthesisConfig:
         check_ints(self, ("iterations", "samples", "steps", "num_envs", "num_steps"))
         check_ints(self, ("final_seeds", "few_shot", "repairs"), 0)
         check_choice(self, "repair_mode", REPAIR_MODES)
+        check_range(self, "filter_auc", 0.0, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

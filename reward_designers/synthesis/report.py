@@ -1,9 +1,9 @@
 """Report sections of a synthesis run (registered in its manifest as ``report_sections``).
 
 Built from the run folder alone: per iteration a table of candidates (status or
-rejection code, success, return, components), the learning curves of all candidates,
-the best program highlighted, a video of the best policy, tokens and cost, and bars
-comparing the sparse, human and best synthesised rewards.
+rejection code, success, return, the trajectory filter's AUC, components), the learning
+curves of all candidates, the best program highlighted, a video of the best policy,
+tokens and cost, and bars comparing the sparse, human and best synthesised rewards.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def _iteration(ctx: ReportContext, it: int, cands: list[Any], best: Any) -> Sect
         "fitness",
         "eval return",
         "steps",
+        "AUC",
         *names,
         "message",
     ]
@@ -104,6 +105,7 @@ def _iteration(ctx: ReportContext, it: int, cands: list[Any], best: Any) -> Sect
             c.fitness,
             c.mean_return,
             c.step,
+            c.preference_auc,
             *[c.components.get(n) for n in names],
             "; ".join(x for x in [(c.message or "")[:160], *c.notes] if x),
         ]

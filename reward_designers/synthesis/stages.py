@@ -1,7 +1,8 @@
 """The stages a synthesised program passes after extraction, up to a finished candidate.
 
-    vet (sandbox checks) -> [critic] -> train (population learner, one sandbox worker per
-    iteration) -> score (the env's success rate, never the generated reward)
+    vet (sandbox checks; the constant and trajectory-preference filters) -> [critic] ->
+    train (population learner, one sandbox worker per iteration) -> score (the env's
+    success rate, never the generated reward)
 
 ``CandidateStages`` runs them for one synthesis run (``loop.py`` drives the
 iterations): each stage takes the pending sample indices of an iteration, records a
@@ -30,6 +31,7 @@ from agentgym.reward_designers.synthesis.candidates import (
 if TYPE_CHECKING:
     from agentgym.reward_designers.critique import RewardCritic
     from agentgym.reward_designers.synthesis.config import SynthesisConfig
+    from agentgym.sandbox.trajectories import Outcomes
     from agentgym.spec import TaskSpec
 
 TRAIN_TARGET = "agentgym.reward_designers.synthesis.training:train_candidates"
@@ -121,6 +123,9 @@ class CandidateStages:
         self.emit = emit
         # A library program is a person's: only an LLM's is held to this
         self.reject_constant = config.reject_constant and config.designer != "library"
+        self.filter_preferences = config.trajectory_filter and config.designer != "library"
+        self.aucs: dict[tuple[int, int], float] = {}
+        """(iteration, sample) -> the trajectory filter's AUC of its program (record)."""
         self.repairs: dict[tuple[int, int], int] = {}
         """(iteration, sample) -> repair rounds its program went through (loop.py)."""
         self.notes: dict[tuple[int, int], list[str]] = {}
@@ -134,6 +139,9 @@ class CandidateStages:
         notes = self.notes.get((candidate.iteration, candidate.index))
         if notes:
             candidate = dataclasses.replace(candidate, notes=[*candidate.notes, *notes])
+        auc = self.aucs.get((candidate.iteration, candidate.index))
+        if auc is not None:
+            candidate = dataclasses.replace(candidate, preference_auc=auc)
         write_json(
             sample_dir(self.path, candidate.iteration, candidate.index) / "result.json",
             candidate.to_dict(),
@@ -142,6 +150,7 @@ class CandidateStages:
 
     def check(self, it: int, pending: list[int], sources: dict[int, str]) -> dict[int, Any]:
         """Sandbox-check the pending programs together; each verdict goes to its vet.json."""
+        from agentgym.reward_designers.synthesis.preference import preference_verdict
         from agentgym.sandbox import vet_many
 
         if not pending:
@@ -149,21 +158,48 @@ class CandidateStages:
         folder = iteration_dir(self.path, it) / "vet"
         # A killed run leaves its workers' progress files behind; vetting starts clean.
         shutil.rmtree(folder, ignore_errors=True)
+        trajectories, outcomes = self._trajectories()
         verdicts = vet_many(
             [sources[i] for i in pending],
             self.config.env_id,
             run_dir=folder,
             timeout_s=self.config.vet_timeout_s,
+            trajectories=trajectories if outcomes is not None and outcomes.judgeable else None,
         )
         out = {}
         for i, verdict in zip(pending, verdicts, strict=True):
+            notes = []
             if self.reject_constant:
                 verdict, note = constant_verdict(verdict, self.task)
-                if note:
-                    self.notes[(it, i)] = [note]
-            write_json(sample_dir(self.path, it, i) / "vet.json", verdict.to_dict())
+                notes += [note] if note else []
+            auc = None
+            if outcomes is not None and outcomes.judgeable:
+                verdict, auc = preference_verdict(verdict, outcomes, self.config.filter_auc)
+            elif outcomes is not None and verdict.ok:
+                notes.append(
+                    f"trajectory filter skipped: the recording of {self.config.env_id} holds "
+                    f"{outcomes.counts()}, so no ranking of them can be judged"
+                )
+            if notes:
+                self.notes[(it, i)] = notes
+            record = verdict.to_dict()
+            if auc is not None:
+                self.aucs[(it, i)] = auc
+                record["preference_auc"] = auc
+            write_json(sample_dir(self.path, it, i) / "vet.json", record)
             out[i] = verdict
         return out
+
+    def _trajectories(self) -> tuple[Path | None, Outcomes | None]:
+        """The trajectory filter's labelled recording and its outcomes; (None, None) when
+        the filter is off or the env has no scripted expert."""
+        from agentgym.catalog import expert_policy
+        from agentgym.sandbox.trajectories import load_outcomes, record_trajectories
+
+        if not self.filter_preferences or expert_policy(self.config.env_id) is None:
+            return None, None
+        path = record_trajectories(self.config.env_id)
+        return path, load_outcomes(path)
 
     def reject(self, it: int, i: int, code: str, message: str, origin: str) -> Candidate:
         """Record sample ``i`` as rejected before training, with its code and message."""

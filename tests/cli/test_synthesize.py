@@ -65,7 +65,8 @@ def killed_search(agentgym_cli, module_llm_cache, tmp_path_factory) -> KilledSea
     then run again with the same command."""
     work = tmp_path_factory.mktemp("killed")
     out = work / "run"
-    with ScriptedOpenAIServer([P.GOOD, P.BAD_SHAPE, P.AWAY]) as server:
+    # Two sound programs: AWAY would not reach training past the trajectory filter.
+    with ScriptedOpenAIServer([P.GOOD, P.BAD_SHAPE, P.GOOD_TEMPERED]) as server:
         proc = subprocess.Popen(
             [sys.executable, "-m", "agentgym", *_search(server, out)],
             env={**os.environ, **WIDE},

@@ -20,6 +20,10 @@ TINY_SEARCH = dict(
     eval_episodes=3,
     trace_episodes=1,
     vet_timeout_s=60,
+    # These searches script AWAY (rewarding the distance) to exercise what happens after
+    # vetting (ranking by training, the critic); the trajectory filter, on by default,
+    # would reject it first. Its own tests (test_trajectory_filter.py) turn it on.
+    trajectory_filter=False,
 )
 
 

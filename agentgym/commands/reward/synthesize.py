@@ -68,6 +68,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(default: reject them with code CONSTANT before training)",
     )
     parser.add_argument(
+        "--no-trajectory-filter",
+        action="store_true",
+        help="train programs whose returns rank the expert's successful recorded episodes "
+        "below failed ones (default: reject them with code PREFERENCE before training, on "
+        "envs with a scripted expert)",
+    )
+    parser.add_argument(
         "--repair-mode",
         choices=("fix", "resample"),
         default="fix",
@@ -130,6 +137,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         repairs=args.repairs,
         repair_mode=args.repair_mode,
         reject_constant=not args.allow_constant,
+        trajectory_filter=not args.no_trajectory_filter,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
         num_envs=args.num_envs,
