@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default="runs/preset-table", help="work folder")
     args = parser.parse_args(argv)
     os.environ.setdefault("MUJOCO_GL", "egl")
+    import torch  # noqa: F401  (machine_info names the torch build it finds imported)
+
     from agentgym.presets import preset_for
     from agentgym.runs.manifest import machine_info
 

@@ -297,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [e for e in PLANTED if not args.tasks or any(e.endswith("/" + t) for t in args.tasks)]
     if not chosen:
         parser.error(f"--tasks: none of {args.tasks} is one of {list(PLANTED)}")
+    import torch  # noqa: F401  (machine_info names the torch build it finds imported)
+
     from agentgym.runs.manifest import machine_info
 
     path = RESULTS / "selection_quality.json"
