@@ -212,3 +212,40 @@ def test_a_frame_reward_falls_back_to_per_env_envs_that_render():
     assert reward.frame_shapes == [(32, 2, 24, 32, 3)] * 4
     with pytest.raises(ValueError, match=r"PPOConfig.vectorization: 'native'.*does not render"):
         PPO(dataclasses.replace(config, vectorization="native"), relabel=MeanBrightness())
+
+
+# -- failures --------------------------------------------------------------------------
+class _Breaks(gym.Env):
+    """Raises on its 10th step: a failure of the envs, not of any member's reward."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        if self.t == 10:
+            raise RuntimeError("the simulator diverged")
+        return np.zeros(2, np.float32), 0.0, False, False, {}
+
+
+gym.register("agentgym-test/Breaks-v0", _Breaks, max_episode_steps=100)
+
+
+def test_an_exception_of_the_shared_envs_stops_every_member():
+    config = dataclasses.replace(BASE, env_id="agentgym-test/Breaks-v0", num_envs=2)
+    pop = Population(config, ["env", "env"], seeds=[0, 1])
+    results = pop.learn_all()
+    pop.close()
+    assert [r["status"] for r in results] == ["ERROR", "ERROR"]
+    assert all("the simulator diverged" in r["error"] for r in results)
+    single = PPO(config)
+    try:
+        with pytest.raises(RuntimeError, match="the simulator diverged"):
+            single.learn()  # a single learner raises it
+    finally:
+        single.close()
