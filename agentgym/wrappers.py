@@ -95,35 +95,65 @@ class VectorRewardWrapper(VectorWrapper):
 
     def step(self, actions: Any):
         obs, env_reward, terminated, truncated, infos = self.env.step(actions)
-        n = self.num_envs
-        terms_in = infos.get("reward_terms", {})
-        env_terms = {
-            k: np.where(terms_in.get(f"_{k}", np.ones(n, bool)), v, 0.0)
-            for k, v in terms_in.items()
-            if not k.startswith("_")
-        }
-        acts = np.asarray(actions)
-        if acts.dtype.kind in "OUS":
-            # Text commands: reward models see whether each command was valid, as they do
-            # inside a single TextTaskEnv (agentgym.text_env), not the raw strings.
-            acts = np.asarray(infos.get("action_valid", np.zeros(n, bool)), dtype=np.int64)
-        batch = make_input(
-            infos["reward_state"],
-            acts,
-            infos.get("env_reward", env_reward),
-            env_terms,
-            infos.get("success", np.zeros(n, bool)),
+        reward, out = score_vector_step(
+            self.reward_model,
             self.task_spec,
             self.device,
-        )
-        out = self.reward_model(batch)
-        live = torch.as_tensor(~self._resetting, device=self.device)
-        out = RewardOutput(
-            torch.where(live, out.reward, 0.0),
-            {k: torch.where(live, v, 0.0) for k, v in out.terms.items()},
+            actions,
+            env_reward,
+            infos,
+            ~self._resetting,
         )
         self.last_output = out
         self._resetting = np.logical_or(terminated, truncated)
-        infos["env_reward"] = np.asarray(infos.get("env_reward", env_reward))
-        infos["reward_terms"] = {k: v.cpu().numpy() for k, v in out.terms.items()}
-        return obs, out.reward.cpu().numpy().astype(np.float64), terminated, truncated, infos
+        return obs, reward, terminated, truncated, infos
+
+
+def score_vector_step(
+    model: RewardModel,
+    task_spec: TaskSpec | None,
+    device: torch.device,
+    actions: Any,
+    env_reward: np.ndarray,
+    infos: dict[str, Any],
+    live: np.ndarray,
+) -> tuple[np.ndarray, RewardOutput]:
+    """Score one vector step of N sub-envs with ``model`` in one call on ``device``.
+
+    Reads the stacked ``reward_state``, ``success`` and ``reward_terms`` of ``infos``;
+    sub-envs where ``live`` [N] is False (Gymnasium's next-step autoreset) get 0. Writes
+    the env's reward to ``infos["env_reward"]`` and the model's terms to
+    ``infos["reward_terms"]``; returns (rewards float64 [N], the model's output). The one
+    scoring path of ``VectorRewardWrapper`` and of the learners' population members, each
+    of which scores its own rows of a shared batch.
+    """
+    n = len(live)
+    terms_in = infos.get("reward_terms", {})
+    env_terms = {
+        k: np.where(terms_in.get(f"_{k}", np.ones(n, bool)), v, 0.0)
+        for k, v in terms_in.items()
+        if not k.startswith("_")
+    }
+    acts = np.asarray(actions)
+    if acts.dtype.kind in "OUS":
+        # Text commands: reward models see whether each command was valid, as they do
+        # inside a single TextTaskEnv (agentgym.text_env), not the raw strings.
+        acts = np.asarray(infos.get("action_valid", np.zeros(n, bool)), dtype=np.int64)
+    batch = make_input(
+        infos["reward_state"],
+        acts,
+        infos.get("env_reward", env_reward),
+        env_terms,
+        infos.get("success", np.zeros(n, bool)),
+        task_spec,
+        device,
+    )
+    out = model(batch)
+    alive = torch.as_tensor(np.asarray(live, dtype=bool), device=device)
+    out = RewardOutput(
+        torch.where(alive, out.reward, 0.0),
+        {k: torch.where(alive, v, 0.0) for k, v in out.terms.items()},
+    )
+    infos["env_reward"] = np.asarray(infos.get("env_reward", env_reward))
+    infos["reward_terms"] = {k: v.cpu().numpy() for k, v in out.terms.items()}
+    return out.reward.cpu().numpy().astype(np.float64), out

@@ -1,31 +1,48 @@
-"""Population of K=8 PPO members against 8 sequential single runs on agentgym/Reach-v0.
+"""A population of K=8 PPO members against one member alone and 8 sequential runs.
 
-Same config, seeds and step budget per member; runs alternate and the medians count; the population batches the 8 networks
-(one forward per rollout step, one forward/backward per minibatch for all members). The
-wall times and their ratio are merged into ``bench/results/ppo.json`` / ``ppo.md``.
+The simulation issue's target: "the K members of a population step one vector env of
+K x N environments, so K candidates cost close to one run", measured as a population of
+8 at most 2x the wall time of one member alone, on agentgym/Reach-v0 and
+agentgym/HalfCheetah-v0. Each env gets, in the same process and alternating order (so a
+shared machine's load swings hit every case alike):
+
+- ``alone``: one PPO member (seed 0, the env's reward);
+- ``population``: 8 members (seeds 0-7; the env's reward and the library's program for
+  the task, alternating, so that each member scores its own rows) on one native vector
+  env of 8 x N sub-envs, networks stacked;
+- ``sequential``: the 8 members' configs trained one after the other.
+
+Same config and step budget per member everywhere (construction included); the medians
+of ``repeats`` runs count. Results: ``bench/results/population.json`` and ``.md``.
 
     python -m bench population
-    AGENTGYM_BENCH_POP_STEPS=4096 python -m bench population   # a quick look
+    AGENTGYM_BENCH_POP_STEPS=4096 AGENTGYM_BENCH_REPEATS=1 python -m bench population
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
-
-from bench.bench_ppo import THREADS, write_results
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 MEMBERS = 8
+ENVS = {"agentgym/Reach-v0": "Reach", "agentgym/HalfCheetah-v0": "HalfCheetah"}
+RESULTS = Path(__file__).parent / "results"
 
 
-def main() -> None:
-    from agentgym.learners.ppo import PPO, PPOConfig, train_population
+def _cases(env_id: str, steps: int) -> dict[str, Callable[[], float]]:
+    """The three timed cases of one env: name -> a function returning its wall time."""
+    import dataclasses
 
-    steps = int(os.environ.get("AGENTGYM_BENCH_POP_STEPS", 16_384))
-    repeats = int(os.environ.get("AGENTGYM_BENCH_REPEATS", 2))
+    from agentgym.learners.ppo import PPO, Population, PPOConfig
+    from agentgym.reward_designers.library import program_path
+
     config = PPOConfig(
-        env_id="agentgym/Reach-v0",
+        env_id=env_id,
         num_envs=8,
         num_steps=64,
         num_minibatches=4,
@@ -34,58 +51,126 @@ def main() -> None:
         eval_episodes=0,
         checkpoint_every=0,
         device="cpu",
-        torch_threads=THREADS,
+        torch_threads=1,
     )
+    program = str(program_path(ENVS[env_id]))
+    rewards = ["env" if k % 2 == 0 else program for k in range(MEMBERS)]
     seeds = list(range(MEMBERS))
+
+    def alone() -> float:
+        start = time.perf_counter()
+        agent = PPO(config)
+        agent.learn()
+        agent.close()
+        return time.perf_counter() - start
 
     def population() -> float:
         start = time.perf_counter()
-        results = train_population(config, ["env"] * MEMBERS, seeds=seeds)
+        pop = Population(config, rewards, seeds=seeds)
+        assert pop.batch.envs.num_envs == MEMBERS * config.num_envs  # one K x N batch
+        results = pop.learn_all()
+        pop.close()
         assert all(r["status"] == "DONE" for r in results), results
         return time.perf_counter() - start
 
     def sequential() -> float:
         start = time.perf_counter()
-        for seed in seeds:
-            agent = PPO(PPOConfig(**{**config.to_dict(), "seed": seed}))
+        for reward, seed in zip(rewards, seeds, strict=True):
+            agent = PPO(dataclasses.replace(config, reward=reward, seed=seed))
             agent.learn()
             agent.close()
         return time.perf_counter() - start
 
-    # Alternate (P, S, S, P, ...) so that a shared machine's load swings hit both alike.
-    pop_runs, seq_runs = [], []
-    for r in range(repeats):
-        order = (population, sequential) if r % 2 == 0 else (sequential, population)
-        for fn in order:
-            (pop_runs if fn is population else seq_runs).append(fn())
-    population_s, sequential_s = statistics.median(pop_runs), statistics.median(seq_runs)
-    ratio = sequential_s / population_s
-    print(
-        f"population of {MEMBERS}: {population_s:.1f} s; {MEMBERS} sequential runs: "
-        f"{sequential_s:.1f} s; speed-up {ratio:.2f}x"
-    )
-    path = write_results(
-        "population",
-        {
-            "date": time.strftime("%Y-%m-%d %H:%M"),
-            "load_average": round(os.getloadavg()[0], 2),
-            "env_id": config.env_id,
+    return {"alone": alone, "population": population, "sequential": sequential}
+
+
+def main() -> None:
+    import torch
+
+    from agentgym.runs.manifest import machine_info
+
+    steps = int(os.environ.get("AGENTGYM_BENCH_POP_STEPS", 16_384))
+    repeats = int(os.environ.get("AGENTGYM_BENCH_REPEATS", 2))
+    torch.set_num_threads(1)
+    load_start = os.getloadavg()[0]
+    rows: list[dict[str, Any]] = []
+    for env_id in ENVS:
+        cases = _cases(env_id, steps)
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for r in range(repeats):
+            order = list(cases) if r % 2 == 0 else list(reversed(cases))
+            for name in order:
+                times[name].append(cases[name]())
+        median = {name: statistics.median(t) for name, t in times.items()}
+        row = {
+            "env_id": env_id,
+            "runs": times,
+            **{f"{name}_s": value for name, value in median.items()},
+            "population_over_alone": median["population"] / median["alone"],
+            "sequential_over_population": median["sequential"] / median["population"],
+        }
+        rows.append(row)
+        print(
+            f"{env_id}: alone {median['alone']:.1f} s, population of {MEMBERS} "
+            f"{median['population']:.1f} s ({row['population_over_alone']:.2f}x alone), "
+            f"{MEMBERS} sequential {median['sequential']:.1f} s "
+            f"({row['sequential_over_population']:.2f}x the population)"
+        )
+    results = {
+        "machine": machine_info(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "load_average": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+        "settings": {
             "members": MEMBERS,
             "steps_per_member": steps,
-            "num_envs": config.num_envs,
-            "num_steps": config.num_steps,
-            "num_minibatches": config.num_minibatches,
-            "update_epochs": config.update_epochs,
+            "num_envs": 8,
+            "num_steps": 64,
+            "num_minibatches": 4,
+            "update_epochs": 10,
+            "torch_threads": 1,
             "repeats": repeats,
-            "population_runs": pop_runs,
-            "sequential_runs": seq_runs,
-            "population_s": population_s,
-            "sequential_s": sequential_s,
-            "ratio": ratio,
-            "note": "construction (env creation) included in both timings",
+            "vectorization": "auto (native)",
         },
-    )
-    print(f"wrote {path}")
+        "envs": rows,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "population.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "population.md").write_text(render_markdown(results))
+    print(f"wrote {RESULTS / 'population.md'}")
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    m, s = results["machine"], results["settings"]
+    load = results["load_average"]
+    lines = [
+        f"# Population of {s['members']} on one batch against one member alone",
+        "",
+        f"Machine: {m.get('cpu')} ({m.get('cores')} cores), GPU: {m.get('gpu') or 'none'}, "
+        f"torch {m.get('torch')}, Python {m.get('python')}.",
+        "",
+        f"Measured {results['date']}: {s['steps_per_member']} env steps per member, median of "
+        f"{s['repeats']} alternating runs; PPO with {s['num_envs']} envs x {s['num_steps']} "
+        f"steps a rollout, {s['num_minibatches']} minibatches, {s['update_epochs']} epochs, "
+        f"64-64 tanh, {s['torch_threads']} torch thread, device cpu, vectorization "
+        f"{s['vectorization']}; construction included. Load average {load[0]} at the start, "
+        f"{load[1]} at the end (other jobs share this machine).",
+        "",
+        f"The population's {s['members']} members (the env's reward and the task's library "
+        f"program, alternating) step one vector env of {s['members']} x {s['num_envs']} "
+        "sub-envs; sequential trains the same 8 configs one after the other. Target: "
+        "population / alone <= 2.",
+        "",
+        "| env | alone s | population s | sequential s | population / alone | "
+        "sequential / population |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results["envs"]:
+        lines.append(
+            f"| {r['env_id']} | {r['alone_s']:.1f} | {r['population_s']:.1f} | "
+            f"{r['sequential_s']:.1f} | {r['population_over_alone']:.2f} | "
+            f"{r['sequential_over_population']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

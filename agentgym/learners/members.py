@@ -29,6 +29,8 @@ class MemberLearner:
 
     configs: list[Any]
     members: list[Any]
+    batch: Any
+    """The members' envs, one vector env of K*N (ppo/member_envs.py's ``MemberBatch``)."""
     global_step: int
     status: list[str]
     stopped_at: list[int | None]
@@ -108,8 +110,7 @@ class MemberLearner:
 
     def close(self) -> None:
         """Close the envs (and any open logs)."""
-        for member in self.members:
-            member.close()
+        self.batch.close()
         for logger in self._loggers or []:
             if logger is not None:
                 logger.close()

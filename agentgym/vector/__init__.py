@@ -3,7 +3,8 @@
 - ``NativeVectorEnv`` (``env.py``): the base, a ``gymnasium.vector.VectorEnv`` with
   ``SyncVectorEnv``'s seeding, time limit, autoreset and info layout; a subclass computes
   whole batches.
-- ``stack_infos`` (``info.py``): infos with ``_key`` masks, as ``SyncVectorEnv`` stacks them.
+- ``stack_infos`` (``info.py``): infos with ``_key`` masks, as ``SyncVectorEnv`` stacks them;
+  ``info_rows`` cuts such an info to some of its sub-envs.
 - ``MujocoBatch`` (``mujoco.py``): N ``MjData`` stepped by ``mujoco.mj_step`` on a thread
   pool, the physics of the MuJoCo envs.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from agentgym.registry import lazy_exports
 
-__all__ = ["BatchReset", "BatchStep", "MujocoBatch", "NativeVectorEnv", "stack_infos"]
+__all__ = ["BatchReset", "BatchStep", "MujocoBatch", "NativeVectorEnv", "info_rows", "stack_infos"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
@@ -24,5 +25,6 @@ __getattr__, __dir__ = lazy_exports(
         "NativeVectorEnv": "env",
         "MujocoBatch": "mujoco",
         "stack_infos": "info",
+        "info_rows": "info",
     },
 )

@@ -55,3 +55,17 @@ def _stack(groups: list[tuple[dict[str, Any], np.ndarray, bool]], num_envs: int)
             out[key] = array
         out[f"_{key}"] = present.copy()
     return out
+
+
+def info_rows(info: dict[str, Any], rows: slice) -> dict[str, Any]:
+    """The vector info of the sub-envs ``rows`` of a batch: every array (and ``_key``
+    mask, nested dicts included) cut to those rows, so a slice of a K*N batch's info is
+    the info a vector env of those N sub-envs would have given."""
+    return {
+        key: info_rows(value, rows)
+        if isinstance(value, dict)
+        else value[rows]
+        if isinstance(value, np.ndarray)
+        else value
+        for key, value in info.items()
+    }

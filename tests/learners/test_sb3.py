@@ -56,6 +56,8 @@ def test_adapter_refuses_what_it_cannot_score():
         AgentgymRewardVecEnv(DummyVecEnv([lambda: gym.make("CartPole-v1")]), "sparse")
     with pytest.raises(ValueError, match="reward: 'CartPole-v1' is not an agentgym env"):
         make_sb3_vec_env(PPOConfig(env_id="CartPole-v1", reward="sparse", num_envs=1))
+    with pytest.raises(ValueError, match="PPOConfig.vectorization: 'native'.*SB3's own VecEnv"):
+        make_sb3_vec_env(PPOConfig(vectorization="native", num_envs=1))
 
 
 def test_sb3_ppo_gets_ppoconfig_hyper_parameters(reach_program):

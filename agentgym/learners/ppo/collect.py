@@ -23,7 +23,7 @@ import torch
 from agentgym.learners.checkpoint import reset_seeds
 from agentgym.learners.gae import compute_gae
 from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
-from agentgym.learners.ppo.member_envs import MemberEnvs
+from agentgym.learners.ppo.member_envs import MemberBatch
 from agentgym.learners.ppo.networks import StackedActorCritic, log_prob_entropy, sample_actions
 from agentgym.learners.ppo.update import Batch
 from agentgym.learners.rollout import Rollout, stack_reward_states
@@ -57,7 +57,8 @@ class CollectedRollout(NamedTuple):
 
 
 class RolloutCollector:
-    """Collects the rollouts of K members' envs with the stacked policy ``net``.
+    """Collects the rollouts of K members' envs (one ``MemberBatch`` of K*N sub-envs)
+    with the stacked policy ``net``.
 
     ``obs_norm`` and ``reward_norm`` are the learner's normalisers: the collector folds
     each rollout's observations and returns into them and normalises with them.
@@ -67,7 +68,7 @@ class RolloutCollector:
 
     def __init__(
         self,
-        members: Sequence[MemberEnvs],
+        envs: MemberBatch,
         net: StackedActorCritic,
         generators: Sequence[torch.Generator],
         obs_norm: ObsNormalizer,
@@ -76,7 +77,8 @@ class RolloutCollector:
         device: torch.device,
         isolate_failures: bool = False,
     ) -> None:
-        self.members, self.net, self.generators = list(members), net, generators
+        self.envs, self.members = envs, envs.members
+        self.net, self.generators = net, generators
         self.obs_norm, self.reward_norm = obs_norm, reward_norm
         self.act_shape, self.device = act_shape, device
         self.isolate_failures = isolate_failures
@@ -92,13 +94,12 @@ class RolloutCollector:
         self._needs_reset = True
 
     def _reset(self, alive: Sequence[bool]) -> None:
-        """Reset every live member's sub-envs with seeds from (seed, reset count)."""
+        """Reset every sub-env, member k's with seeds from (its seed, reset count);
+        stopped members' observations are left zero."""
         n = self.config.num_envs
-        raw = np.zeros((len(self.members), n, self.net.obs_dim), dtype=np.float32)
-        for k, member in enumerate(self.members):
-            if alive[k]:
-                seeds = reset_seeds(member.config.seed, self._resets, n)
-                raw[k] = member.reset(seeds).reshape(n, -1)
+        seeds = [reset_seeds(m.config.seed, self._resets, n) for m in self.members]
+        obs = self.envs.reset(seeds).reshape(len(self.members), n, -1)
+        raw = np.where(np.asarray(alive, dtype=bool)[:, None, None], obs, 0.0).astype(np.float32)
         self._resets += 1
         self._valid[:] = True
         self.reward_norm.reset_returns()
@@ -160,16 +161,24 @@ class RolloutCollector:
             logp_buf[t] = policy.logprobs
             value_buf[t] = policy.values
             actions = policy.actions.cpu().numpy()  # the env boundary
+            try:
+                steps = self.envs.step(actions, self._valid, alive)
+            except Exception as err:
+                if not self.isolate_failures:
+                    raise
+                # The envs themselves raised: they are every member's.
+                steps = [err if alive[k] else None for k in range(K)]
+            rendered = None
+            if any(k in frames and alive[k] for k in live):
+                rendered = self.envs.render()
             for k in live:
-                member = self.members[k]
-                if not alive[k]:
+                step = steps[k]
+                if step is None:
                     continue
-                try:
-                    step = member.step(actions[k], self._valid[k])
-                except Exception as err:
+                if isinstance(step, Exception):
                     if not self.isolate_failures:
-                        raise
-                    message = f"{type(err).__name__}: {err}"
+                        raise step
+                    message = f"{type(step).__name__}: {step}"
                     stops.append(MemberStop(k, "ERROR", global_step + (t + 1) * N, message))
                     alive[k] = False
                     continue
@@ -181,7 +190,7 @@ class RolloutCollector:
                 if k in states:
                     states[k].append(step.info.get("reward_state", {}))
                     if k in frames:
-                        frames[k].append(member.render())
+                        frames[k].append(rendered[k])
                     if k in infos:
                         infos[k].append(step.info)
             self._raw_obs = next_raw.copy()

@@ -19,6 +19,9 @@ from agentgym.config_fields import (
     field_error,
 )
 
+VECTORIZATIONS = ("auto", "native", "sync", "async")
+"""The vector env kinds a learner can step (``member_envs.vectorization_mode``)."""
+
 
 @dataclass(frozen=True)
 class PPOConfig:
@@ -34,8 +37,9 @@ class PPOConfig:
     """Sub-envs in the vector env."""
     num_steps: int = 64
     """Rollout length per sub-env between updates."""
-    vectorization: str = "sync"
-    """Vector env kind: sync (one process) or async (one process per sub-env, shared memory)."""
+    vectorization: str = "auto"
+    """Vector env kind: auto (native when the env has one, else sync), native (the env's
+    batched vector env), sync (per-env envs in one process) or async (one process each)."""
     seed: int = 0
     """Seed of parameters, action sampling, minibatch order and env resets."""
     device: str = "auto"
@@ -95,7 +99,7 @@ class PPOConfig:
     """Iterations (rollout + update) between log rows."""
 
     def __post_init__(self) -> None:
-        check_choice(self, "vectorization", ("sync", "async"))
+        check_choice(self, "vectorization", VECTORIZATIONS)
         if not (self.device in ("auto", "cpu", "cuda") or str(self.device).startswith("cuda:")):
             raise field_error(
                 self, "device", "'auto', 'cpu', 'cuda' or 'cuda:<index>'", self.device

@@ -38,7 +38,7 @@ from agentgym.learners.members import MemberLearner
 from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
 from agentgym.learners.ppo.collect import RolloutCollector
 from agentgym.learners.ppo.config import PPOConfig
-from agentgym.learners.ppo.member_envs import MemberEnvs, check_spaces
+from agentgym.learners.ppo.member_envs import MemberBatch, MemberEnvs, check_spaces
 from agentgym.learners.ppo.networks import StackedActorCritic, deterministic_actions
 from agentgym.learners.ppo.optim import StackedAdam
 from agentgym.learners.ppo.rng import MemberGenerators
@@ -107,7 +107,8 @@ class PPO(MemberLearner):
         self.members = [
             MemberEnvs(cfg, self.device, rl) for cfg, rl in zip(configs, relabels, strict=True)
         ]
-        envs = self.members[0].envs
+        self.batch = MemberBatch(self.members, base)
+        envs = self.batch.envs
         self.obs_shape = tuple(envs.single_observation_space.shape)
         self.obs_dim, self.act_dim, discrete = check_spaces(
             envs.single_observation_space, envs.single_action_space, base.env_id
@@ -131,7 +132,7 @@ class PPO(MemberLearner):
             self.k, base.num_envs, base.gamma, self.device, enabled=base.norm_reward
         )
         self.collector = RolloutCollector(
-            self.members,
+            self.batch,
             self.net,
             self.generators,
             self.obs_norm,

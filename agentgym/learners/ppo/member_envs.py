@@ -1,4 +1,16 @@
-"""One population member's vector env: construction, reward model, episode bookkeeping.
+"""The members' envs: one vector env of K x N sub-envs for a learner's K members
+(``MemberBatch``), each member's reward model and episode bookkeeping (``MemberEnvs``).
+
+Member k owns rows ``k*N .. (k+1)*N - 1`` of the batch. Sub-envs never interact, and a
+member's reward model scores only its own rows (``info_rows``), so a member trains as it
+would alone; K candidates cost one batched step instead of K vector envs stepped in turn
+(the simulation issue: "K candidates cost close to one run").
+
+Which vector env (``config.vectorization``): ``auto`` takes the env's native vector env
+(its ``vector_entry_point``: one batched simulator, no per-env Python) when it has one,
+else ``sync``; ``native`` insists on it. Native vector envs do not render, so a reward
+that scores frames needs per-env envs: ``auto`` then takes ``sync`` (and logs why),
+``native`` is an error.
 
 Everything here is on the host side of the env boundary: numpy in, numpy out. The
 learner moves observations to its device each step and the rest once per rollout.
@@ -6,17 +18,23 @@ learner moves observations to its device each step and the rest once per rollout
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.rollout import Rollout, RolloutRewardModel
 from agentgym.rewards import parse_reward_spec
-from agentgym.wrappers import VectorRewardWrapper
+from agentgym.vector import info_rows
+from agentgym.wrappers import score_vector_step
+
+log = logging.getLogger(__name__)
 
 
 class MemberStep(NamedTuple):
@@ -50,8 +68,63 @@ def check_spaces(obs_space: gym.Space, act_space: gym.Space, env_id: str) -> tup
     )
 
 
-def make_vector_env(config: PPOConfig, render: bool = False) -> gym.vector.VectorEnv:
-    """``gym.make_vec`` with the config's size and mode; frames when ``render``."""
+def has_native_vector_env(env_id: str) -> bool:
+    """Whether ``env_id``'s ``vector_entry_point`` is an ``agentgym.vector.NativeVectorEnv``.
+
+    Only those count: they keep ``SyncVectorEnv``'s contract (a seed per sub-env,
+    next-step autoreset, info masks), so a learner trains on them exactly as on per-env
+    envs. Gymnasium's own vector envs (CartPole-v1's) seed all sub-envs from one
+    generator and take no list of seeds: a learner keeps per-env envs for those.
+    """
+    from gymnasium.envs.registration import load_env_creator
+
+    from agentgym.vector import NativeVectorEnv
+
+    try:
+        entry = gym.spec(env_id).vector_entry_point
+    except gym.error.Error as err:
+        raise ValueError(f"env_id {env_id!r}: {err}") from err
+    if entry is None:
+        return False
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    return isinstance(creator, type) and issubclass(creator, NativeVectorEnv)
+
+
+def vectorization_mode(config: PPOConfig, render: bool = False) -> str:
+    """``gym.make_vec``'s ``vectorization_mode`` for ``config.vectorization`` (module
+    docstring); ``render``: the envs must render frames."""
+    name = f"{type(config).__name__}.vectorization"
+    choice = config.vectorization
+    if choice in ("sync", "async"):
+        return choice
+    native = has_native_vector_env(config.env_id)
+    if choice == "native" and not native:
+        raise ValueError(
+            f"{name}: 'native', but {config.env_id!r} has no native vector env (no "
+            "vector_entry_point that is an agentgym.vector.NativeVectorEnv); use 'auto' or 'sync'"
+        )
+    if native and render:
+        if choice == "native":
+            raise ValueError(
+                f"{name}: 'native', but {config.env_id!r}'s native vector env does not render "
+                f"and reward {config.reward!r} scores frames; use 'auto' (per-env envs then) "
+                "or 'sync'"
+            )
+        log.info(
+            "%s: the reward scores frames and %s's native vector env does not render; "
+            "using per-env envs (sync)",
+            name,
+            config.env_id,
+        )
+        return "sync"
+    return "vector_entry_point" if native else "sync"
+
+
+def make_vector_env(
+    config: PPOConfig, render: bool = False, num_envs: int | None = None
+) -> gym.vector.VectorEnv:
+    """``gym.make_vec`` of ``num_envs`` (default ``config.num_envs``) sub-envs in the
+    config's vectorization; frames when ``render``."""
     kwargs: dict[str, Any] = {}
     if render:
         kwargs = {
@@ -59,8 +132,9 @@ def make_vector_env(config: PPOConfig, render: bool = False) -> gym.vector.Vecto
             "width": config.render_width,
             "height": config.render_height,
         }
+    mode = vectorization_mode(config, render)
     vector_kwargs: dict[str, Any] = {}
-    if config.vectorization == "async":
+    if mode == "async":
         # spawn, not fork: a forked child deadlocks when the parent holds an EGL context
         # (eval videos, frame rewards); see ../shared/FACTS.md.
         vector_kwargs = {"shared_memory": True, "context": "spawn"}
@@ -68,8 +142,8 @@ def make_vector_env(config: PPOConfig, render: bool = False) -> gym.vector.Vecto
     def make(**kw):
         return gym.make_vec(
             config.env_id,
-            num_envs=config.num_envs,
-            vectorization_mode=config.vectorization,
+            num_envs=config.num_envs if num_envs is None else num_envs,
+            vectorization_mode=mode,
             vector_kwargs=vector_kwargs,
             **kw,
         )
@@ -83,7 +157,7 @@ def make_vector_env(config: PPOConfig, render: bool = False) -> gym.vector.Vecto
             # Envs with a fixed frame size (CartPole) take no width/height.
             return make(render_mode="rgb_array")
     except gym.error.Error as err:
-        raise ValueError(f"PPOConfig.env_id {config.env_id!r}: {err}") from err
+        raise ValueError(f"{type(config).__name__}.env_id {config.env_id!r}: {err}") from err
 
 
 def _terms_from_info(info: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -104,28 +178,34 @@ def _terms_from_info(info: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.nda
 
 
 class MemberEnvs:
-    """A member's vector env with its per-step reward wrapper or rollout relabeler."""
+    """One member's side of the batch: its reward model or rollout relabeler and its
+    episode and reward statistics. ``MemberBatch`` steps the envs; ``score`` turns the
+    member's rows of a step into its ``MemberStep``."""
 
     def __init__(
         self, config: PPOConfig, device: torch.device, relabel: RolloutRewardModel | None = None
     ) -> None:
         self.config = config
+        self.device = device
         model = None
+        self.task_spec = None
         if config.reward != "env":
             probe = gym.make(config.env_id)
-            spec = getattr(probe.unwrapped, "task_spec", None)
+            self.task_spec = getattr(probe.unwrapped, "task_spec", None)
             probe.close()
-            model = parse_reward_spec(config.reward, spec)
+            model = parse_reward_spec(config.reward, self.task_spec)
             if relabel is None and callable(getattr(model, "relabel", None)):
                 relabel = model  # a rollout-level model (CLIP, SPA) from the reward spec
                 model = None
+        if model is not None and model.needs_frames:
+            raise ValueError(
+                f"{type(config).__name__}.reward {config.reward!r}: {model.name} scores frames "
+                "per step; frame rewards are applied per rollout (a relabeling reward model)"
+            )
+        self.reward_model = model
         self.relabel = relabel
         self.needs_frames = bool(relabel is not None and getattr(relabel, "needs_frames", False))
         self.needs_infos = bool(relabel is not None and getattr(relabel, "needs_infos", False))
-        envs = make_vector_env(config, render=self.needs_frames)
-        if model is not None:
-            envs = VectorRewardWrapper(envs, model, device)
-        self.envs = envs
         self.num_envs = config.num_envs
         self.episode_return = np.zeros(self.num_envs)
         self.episode_length = np.zeros(self.num_envs, dtype=np.int64)
@@ -134,19 +214,29 @@ class MemberEnvs:
         self.env_reward_sum = 0.0
         self.valid_steps = 0
 
-    def reset(self, seeds: list[int]) -> np.ndarray:
-        obs, _ = self.envs.reset(seed=seeds)
+    def start_episodes(self) -> None:
+        """Every sub-env starts a new episode (after a reset)."""
         self.episode_return[:] = 0.0
         self.episode_length[:] = 0
-        return obs
 
-    def step(self, actions: np.ndarray, valid: np.ndarray) -> MemberStep:
-        """Step the envs with ``actions``; ``valid`` [N] marks the sub-envs whose step is a
-        real transition (not Gymnasium's autoreset step), the only ones the statistics count."""
-        space = self.envs.single_action_space
-        if isinstance(space, spaces.Box):  # the Gaussian's samples are unbounded; the env's are not
-            actions = np.clip(actions, space.low, space.high)
-        obs, reward, terminated, truncated, info = self.envs.step(actions)
+    def score(
+        self,
+        actions: np.ndarray,
+        obs: np.ndarray,
+        reward: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        info: dict[str, Any],
+        valid: np.ndarray,
+    ) -> MemberStep:
+        """This member's step from its rows of a vector step (``info`` already cut to
+        them); ``valid`` [N] marks the sub-envs whose step is a real transition (not
+        Gymnasium's autoreset step): the reward model scores 0 elsewhere, and only they
+        count in the statistics."""
+        if self.reward_model is not None:
+            reward, _ = score_vector_step(
+                self.reward_model, self.task_spec, self.device, actions, reward, info, valid
+            )
         reward = np.asarray(reward, dtype=np.float32)
         env_reward = (
             np.asarray(info["env_reward"], dtype=np.float32) if "env_reward" in info else reward
@@ -215,9 +305,79 @@ class MemberEnvs:
         self.env_reward_sum, self.valid_steps = 0.0, 0
         return row
 
+
+class MemberBatch:
+    """The K members' sub-envs as one vector env of K*N (module docstring): one
+    ``reset`` and one ``step`` for all members, results cut into member rows."""
+
+    def __init__(self, members: Sequence[MemberEnvs], config: PPOConfig) -> None:
+        self.members = list(members)
+        self.k, self.n = len(self.members), config.num_envs
+        # One env for all: if any member scores frames, every sub-env renders.
+        render = any(m.needs_frames for m in self.members)
+        self.envs = make_vector_env(config, render=render, num_envs=self.k * self.n)
+        self.mode = vectorization_mode(config, render)
+        mode = self.envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        if mode != AutoresetMode.NEXT_STEP and any(m.reward_model for m in self.members):
+            raise ValueError(
+                f"{config.env_id!r}: autoreset_mode must be NEXT_STEP for a reward model, got "
+                f"{mode}; rewards of final steps would otherwise be scored on reset states"
+            )
+        space = self.envs.single_action_space
+        self._clip = (space.low, space.high) if isinstance(space, spaces.Box) else None
+
+    def _rows(self, k: int) -> slice:
+        return slice(k * self.n, (k + 1) * self.n)
+
+    def reset(self, seeds: Sequence[Sequence[int]]) -> np.ndarray:
+        """Reset every sub-env, member k's with ``seeds[k]`` [N]; observations [K, N, ...]."""
+        flat = [int(s) for member_seeds in seeds for s in member_seeds]
+        obs, _ = self.envs.reset(seed=flat)
+        for member in self.members:
+            member.start_episodes()
+        return obs.reshape(self.k, self.n, *obs.shape[1:])
+
+    def step(
+        self, actions: np.ndarray, valid: np.ndarray, alive: Sequence[bool]
+    ) -> list[MemberStep | Exception | None]:
+        """Step all K*N sub-envs with ``actions`` [K, N, ...]; per member, its
+        ``MemberStep``, the exception its reward model raised, or None when it is not
+        ``alive`` (its rows still step, with zero actions, and are not scored). An
+        exception of the envs themselves is raised: it belongs to no one member."""
+        actions = np.array(actions)
+        for k in range(self.k):
+            if not alive[k]:
+                actions[k] = 0  # a stopped member's policy may be NaN; its rows idle
+        if self._clip is not None:  # the Gaussian's samples are unbounded; the env's are not
+            actions = np.clip(actions, *self._clip)
+        flat = actions.reshape(self.k * self.n, *actions.shape[2:])
+        obs, reward, terminated, truncated, info = self.envs.step(flat)
+        out: list[MemberStep | Exception | None] = []
+        for k, member in enumerate(self.members):
+            if not alive[k]:
+                out.append(None)
+                continue
+            rows = self._rows(k)
+            try:
+                out.append(
+                    member.score(
+                        actions[k],
+                        obs[rows],
+                        reward[rows],
+                        terminated[rows],
+                        truncated[rows],
+                        info_rows(info, rows),
+                        valid[k],
+                    )
+                )
+            except Exception as err:  # the member's reward program: reported, not raised
+                out.append(err)
+        return out
+
     def render(self) -> np.ndarray:
-        """Frames of every sub-env, [N, H, W, 3] uint8."""
-        return np.stack(self.envs.render())
+        """Frames of every sub-env, [K, N, H, W, 3] uint8."""
+        frames = np.stack(self.envs.render())
+        return frames.reshape(self.k, self.n, *frames.shape[1:])
 
     def close(self) -> None:
         self.envs.close()

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from agentgym.learners.ppo.config import VECTORIZATIONS
 from agentgym.registry import suggest
 
 
@@ -27,8 +28,9 @@ class SACConfig:
     """Env steps to train for (summed over the vector env's sub-envs)."""
     num_envs: int = 1
     """Sub-envs in the vector env (each vector step adds num_envs transitions)."""
-    vectorization: str = "sync"
-    """Vector env kind: sync (one process) or async (one process per sub-env, shared memory)."""
+    vectorization: str = "auto"
+    """Vector env kind: auto (native when the env has one, else sync), native (the env's
+    batched vector env), sync (per-env envs in one process) or async (one process each)."""
     seed: int = 0
     """Seed of parameters, exploration, replay sampling and env resets."""
     device: str = "auto"
@@ -85,10 +87,11 @@ class SACConfig:
         def bad(name: str, expected: str) -> ValueError:
             return ValueError(f"SACConfig.{name}: expected {expected}, got {getattr(self, name)!r}")
 
-        if self.vectorization not in ("sync", "async"):
-            hint = suggest(str(self.vectorization), ["sync", "async"])
+        if self.vectorization not in VECTORIZATIONS:
+            hint = suggest(str(self.vectorization), list(VECTORIZATIONS))
             raise ValueError(
-                f"SACConfig.vectorization: expected 'sync' or 'async', got {self.vectorization!r}.{hint}"
+                f"SACConfig.vectorization: expected one of {', '.join(VECTORIZATIONS)}, "
+                f"got {self.vectorization!r}.{hint}"
             )
         if not (self.device in ("auto", "cpu", "cuda") or str(self.device).startswith("cuda:")):
             raise bad("device", "'auto', 'cpu', 'cuda' or 'cuda:<index>'")

@@ -42,7 +42,7 @@ from agentgym.learners.device import resolve_device
 from agentgym.learners.logger import RunLogger
 from agentgym.learners.members import MemberLearner
 from agentgym.learners.normalize import ObsNormalizer
-from agentgym.learners.ppo.member_envs import MemberEnvs
+from agentgym.learners.ppo.member_envs import MemberBatch, MemberEnvs
 from agentgym.learners.sac.config import SACConfig
 from agentgym.learners.sac.networks import ActorCritics
 from agentgym.learners.sac.optim import StackedAdam
@@ -175,7 +175,8 @@ class SAC(MemberLearner):
                     f"SACConfig.reward {cfg.reward!r}: a rollout-level reward model; SAC needs "
                     "per-step rewards (use --learner ppo)"
                 )
-        envs = self.members[0].envs
+        self.batch = MemberBatch(self.members, base)  # type: ignore[arg-type]
+        envs = self.batch.envs
         self.obs_dim, self.act_dim = check_spaces(
             envs.single_observation_space, envs.single_action_space, base.env_id
         )
@@ -273,13 +274,13 @@ class SAC(MemberLearner):
 
     # -- acting and storing -------------------------------------------------------------
     def _reset_envs(self) -> None:
-        """Reset every live member's sub-envs with seeds from (seed, reset count)."""
+        """Reset every sub-env, member k's with seeds from (its seed, reset count);
+        stopped members' observations are left zero."""
         n = self.config.num_envs
-        raw = np.zeros((self.k, n, self.obs_dim), dtype=np.float32)
-        for k, member in enumerate(self.members):
-            if self.alive[k]:
-                seeds = reset_seeds(self.configs[k].seed, self.resets, n)
-                raw[k] = member.reset(seeds).reshape(n, -1)
+        seeds = [reset_seeds(cfg.seed, self.resets, n) for cfg in self.configs]
+        obs = self.batch.reset(seeds).reshape(self.k, n, -1)
+        alive = np.asarray(self.alive, dtype=bool)[:, None, None]
+        raw = np.where(alive, obs, 0.0).astype(np.float32)
         self.resets += 1
         self._valid[:] = True
         self._obs = torch.from_numpy(raw).to(self.device)
@@ -306,21 +307,27 @@ class SAC(MemberLearner):
         rewards = np.zeros((self.k, n), dtype=np.float32)
         terminated = np.zeros((self.k, n), dtype=np.float32)
         keep = self._valid.copy()
-        for k, member in enumerate(self.members):
-            if not self.alive[k]:
+        alive = self.alive
+        step = self.global_step + n
+        try:
+            results = self.batch.step(
+                scaled.reshape(self.k, n, *self.act_shape), self._valid, alive
+            )
+        except Exception as err:
+            if not self.isolate_failures:
+                raise
+            results = [err if alive[k] else None for k in range(self.k)]  # every member's envs
+        for k, result in enumerate(results):
+            if result is None:
                 keep[k] = False
                 continue
-            step = self.global_step + n
-            try:
-                obs, reward, _, term, trunc, _, info = member.step(
-                    scaled[k].reshape(n, *self.act_shape), self._valid[k]
-                )
-            except Exception as err:
+            if isinstance(result, Exception):
                 if not self.isolate_failures:
-                    raise
-                self._stop(k, "ERROR", step, f"{type(err).__name__}: {err}")
+                    raise result
+                self._stop(k, "ERROR", step, f"{type(result).__name__}: {result}")
                 keep[k] = False
                 continue
+            obs, reward, _, term, trunc, _, info = result
             if not np.isfinite(reward[self._valid[k]]).all():
                 self._stop(k, "NONFINITE", step, f"the reward was not finite at step {step}")
                 keep[k] = False

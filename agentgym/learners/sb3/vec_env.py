@@ -134,6 +134,11 @@ def make_sb3_vec_env(config: PPOConfig, device: str = "cpu") -> VecEnv:
             f"reward: {env_id!r} is not an agentgym env, so it only takes reward 'env', got "
             f"{config.reward!r}"
         )
+    if config.vectorization == "native":
+        raise ValueError(
+            "PPOConfig.vectorization: 'native', but the stable-baselines3 baseline steps SB3's "
+            "own VecEnv of per-env envs; use 'auto' (DummyVecEnv), 'sync' or 'async'"
+        )
     fns = [lambda: gym.make(env_id) for _ in range(config.num_envs)]
     if config.vectorization == "async":
         # spawn, not fork: fork deadlocks when the parent holds an EGL context (FACTS.md).
