@@ -222,7 +222,7 @@ ADVERSARIAL: list[tuple[str, str, str, str]] = [
     ("huge_allocation", _fn("    big = torch.empty(1 << 40)\n" + OK_TAIL), "MEMORY", "dry_run"),
     (
         "huge_python_allocation",
-        _fn("    big = bytearray(1 << 40)\n" + OK_TAIL),
+        _fn("    big = [0.0] * (1 << 40)\n" + OK_TAIL),
         "MEMORY",
         "dry_run",
     ),
