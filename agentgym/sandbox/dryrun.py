@@ -3,13 +3,12 @@
 Each program is loaded with ``agentgym.rewards.ProgramReward`` and called on every batch
 of the recording; the total must be a floating tensor of shape [N] with finite values,
 the components a dict of such tensors, within a per-program time limit. Results are
-appended to ``progress.jsonl`` as they come, so that when a program takes the whole
+appended to ``progress.jsonl`` as they come (sealed with the run's channel key), so that when a program takes the whole
 worker down, the parent knows which verdicts are already in.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import traceback
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from agentgym.rewards import ProgramReward, RewardProgramError, make_input
+from agentgym.sandbox import channel
 from agentgym.sandbox.codes import Code, SandboxRejection
 from agentgym.sandbox.states import load_states
 from agentgym.sandbox.static import unknown_state_message
@@ -270,7 +270,8 @@ def dry_run_many(
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             verdicts.append(verdict)
-            progress.write(json.dumps(verdict) + "\n")
+            # Sealed: the program shares this folder and must not be able to add a verdict.
+            progress.write(channel.seal(verdict) + "\n")
             progress.flush()
     return verdicts
 

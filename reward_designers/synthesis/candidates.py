@@ -81,6 +81,15 @@ class Candidate:
     notes: list[str] = field(default_factory=list)
     """Warnings that did not reject the program (a constant reward vetting could not judge)."""
 
+    def __post_init__(self) -> None:
+        # The one door for a candidate's program-chosen text (exception messages from the
+        # worker, term names from its metrics) on its way to prompts, terminal and report.
+        from agentgym.sandbox.sanitize import clean
+
+        self.message = clean(self.message)
+        self.components = {clean(k, 80, newlines=False): v for k, v in self.components.items()}
+        self.notes = [clean(n) for n in self.notes]
+
     @property
     def folder_name(self) -> str:
         return f"iter_{self.iteration:02d}/sample_{self.index:02d}"
