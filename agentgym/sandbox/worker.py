@@ -150,12 +150,13 @@ def _tail(path: Path) -> str:
     return clean(data.decode("utf-8", errors="replace"), TAIL_BYTES)
 
 
-def _reachable_by_others(path: Path, isolation: str) -> bool:
-    """Whether an unprivileged uid can reach ``path`` (bwrap recreates /tmp's parents)."""
+def _reachable_by_others(path: Path, isolation: str, hidden: list[Path]) -> bool:
+    """Whether an unprivileged uid can reach ``path``: under bwrap, a hidden folder is a
+    0755 tmpfs and the parents of a path bound back into it are made 0755."""
     for parent in [path, *path.parents]:
         if (
             isolation == "bwrap"
-            and (parent == Path("/tmp") or Path("/tmp") in parent.parents)
+            and any(parent == h or h in parent.parents for h in hidden)
             and parent != path
         ):
             continue
@@ -233,7 +234,8 @@ def run_in_worker(
     run_as: int | None = None
     if limits.drop_root and os.geteuid() == 0:
         needed = [run_dir, Path(sys.base_prefix), Path(sys.prefix), Path(_agentgym_root())]
-        if all(_reachable_by_others(p, isolation) for p in needed):
+        hidden = iso.hidden_roots([Path.home().resolve()] if limits.hide_home else [])
+        if all(_reachable_by_others(p, isolation, hidden) for p in needed):
             run_as = UNPRIVILEGED_UID
         elif cgroup is None:
             log.warning(
@@ -262,7 +264,10 @@ def run_in_worker(
         if p
     ]
     hide = [Path.home().resolve()] if limits.hide_home else []
-    cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu, hide=hide, keep=keep)
+    # As root under bubblewrap, setpriv makes the worker run_as with an empty bounding set
+    # before Python starts; elsewhere _child drops to run_as itself (setuid).
+    drop_to = run_as if isolation == "bwrap" and iso.can_drop_in_sandbox() else None
+    cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu, hide=hide, keep=keep, drop_to=drop_to)
     if cgroup is not None:
         # The shell joins the cgroup and then becomes the worker: nothing it starts can
         # run outside the group, with no preexec_fn (unsafe in a threaded parent).
@@ -311,9 +316,11 @@ def run_in_worker(
         if run_as is not None or os.geteuid()
         else "none"
     )
+    keeps_root = os.geteuid() == 0 and run_as is None
     result = WorkerResult(
         ok=False,
-        isolation=isolation,
+        # Said in the result, never silently: a worker that keeps uid 0 is weaker.
+        isolation=f"{isolation}-root" if keeps_root else isolation,
         process_limit=process_limit,
         wall_s=wall,
         returncode=proc.returncode,
