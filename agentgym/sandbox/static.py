@@ -91,6 +91,7 @@ class _Vetter(ast.NodeVisitor):
         # module's allowlist. A module bound to any other name (``t = torch``) is a value
         # to the vetter, so only VALUE_ATTRIBUTES apply to it, never the module's list.
         self.module_aliases: dict[str, str] = {}
+        self.direct_calls: set[int] = set()  # ids of Name nodes called as getattr(...)
         self.bound = _bound_names(tree)
         self.rebound = _rebound_names(tree)
 
@@ -171,6 +172,13 @@ class _Vetter(ast.NodeVisitor):
                 node,
                 f"double-underscore names such as '{_shown(name)}' are not allowed",
             )
+        if name in ("getattr", "hasattr") and id(node) not in self.direct_calls:
+            # g = getattr; g(torch, "lo" + "ad") would skip the literal-name check.
+            self.reject(
+                Code.FORBIDDEN_NAME,
+                node,
+                f'{name} may only be called directly, as {name}(obj, "name")',
+            )
         # A builtin the program does not shadow must be on the list; an unknown name is
         # left to the dry run, whose NameError comes back with a hint.
         if hasattr(builtins, name) and name not in BUILTINS | ALLOWED_DUNDER_NAMES:
@@ -230,6 +238,7 @@ class _Vetter(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name) and func.id in ("getattr", "hasattr"):
+            self.direct_calls.add(id(func))
             if len(node.args) < 2 or not (
                 isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
             ):
