@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
-import sys
+import runpy
 import textwrap
 import time
 import types
@@ -49,11 +49,8 @@ def real_programs() -> dict[str, str]:
                 found[f"{path.name}#{i}"] = textwrap.dedent(block)
     for name, source in BENIGN:
         found[f"corpus/{name}"] = source
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        planted = importlib.import_module("selection_quality").PLANTED
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    # A script, not a module: run its top level (main() is guarded) for its table.
+    planted = runpy.run_path(str(ROOT / "scripts" / "selection_quality.py"))["PLANTED"]
     # selection_quality wraps each planted body in its HEADER; _planted does the same.
     for env_id, programs in planted.items():
         for name, body in programs.items():
