@@ -244,6 +244,14 @@ def run_in_worker(
                 UNPRIVILEGED_UID,
                 ", ".join(map(str, needed)),
             )
+    # As root under bubblewrap, setpriv makes the worker run_as with an empty bounding set
+    # before Python starts; elsewhere _child drops to run_as itself (setuid).
+    drop_to = run_as if isolation == "bwrap" and iso.can_drop_in_sandbox() else None
+    if isolation == "bwrap" and run_as is not None and drop_to is None:
+        # Without setpriv, bubblewrap's --cap-drop ALL leaves _child no right to setuid:
+        # the worker keeps uid 0 (without capabilities) and the result says "bwrap-root".
+        log.warning("setpriv is not installed: bubblewrap workers keep uid 0 (no capabilities)")
+        run_as = None
     request = {
         "target": target,
         "kwargs": kwargs,
@@ -264,9 +272,6 @@ def run_in_worker(
         if p
     ]
     hide = [Path.home().resolve()] if limits.hide_home else []
-    # As root under bubblewrap, setpriv makes the worker run_as with an empty bounding set
-    # before Python starts; elsewhere _child drops to run_as itself (setuid).
-    drop_to = run_as if isolation == "bwrap" and iso.can_drop_in_sandbox() else None
     cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu, hide=hide, keep=keep, drop_to=drop_to)
     if cgroup is not None:
         # The shell joins the cgroup and then becomes the worker: nothing it starts can

@@ -9,6 +9,7 @@ own root's files.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -84,3 +85,26 @@ def test_the_environment_is_stripped_to_the_allowlist(probe):
     env = result.value["env"]
     assert "OPENAI_API_KEY" not in env and "AGENTGYM_TEST_PLAIN" not in env
     assert SECRET not in repr(result.value) and SECRET not in result.stdout_tail
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid drop inside bubblewrap is root's path")
+def test_without_setpriv_the_worker_keeps_uid_0_without_capabilities_and_says_so(
+    tmp_path, monkeypatch
+):
+    # A PATH where bubblewrap exists and setpriv does not, as on a machine without util-linux.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "bwrap").symlink_to(shutil.which("bwrap"))
+    monkeypatch.setenv("PATH", str(bin_dir))
+    result = run_in_worker(
+        "tests.sandbox.hostile:probe_privileges",
+        {},
+        run_dir=tmp_path / "worker",
+        limits=FAST,
+        deadline_s=30,
+    )
+    assert result.ok, f"{result.code}: {result.message}\n{result.detail}"
+    assert result.isolation == "bwrap-root" and result.value["uid"] == 0
+    assert int(result.value["caps"]["CapEff"], 16) == 0
+    assert result.value["shadow"] is False or Path("/etc/shadow").stat().st_size == 0
