@@ -55,9 +55,10 @@ def real_programs() -> dict[str, str]:
     for env_id, programs in planted.items():
         for name, body in programs.items():
             found[f"planted/{env_id}/{name}"] = _planted(body)
-    for path in sorted((ROOT / "tests").rglob("*.py")):
-        if "sandbox" in path.parts:
-            continue  # the adversarial corpora; BENIGN above is the sandbox's real programs
+    folders = ("tests", "agentgym", "reward_designers", "envs", "scripts", "examples")
+    for path in sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py")):
+        if path.parts[-3:-1] == ("tests", "sandbox") or "library" in path.parts:
+            continue  # the adversarial corpora (BENIGN is above) and the library (above)
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
                 continue
@@ -89,6 +90,7 @@ def test_the_sweep_covers_every_source_of_real_programs():
     assert any(k.startswith("corpus/") for k in PROGRAMS)
     assert any(".md#" in k for k in PROGRAMS)
     assert any(k.startswith("tests/") for k in PROGRAMS), kinds
+    assert any(k.startswith("agentgym/testing/") for k in PROGRAMS), kinds
     assert len(PROGRAMS) >= 90
 
 
