@@ -108,3 +108,15 @@ def test_program_chosen_term_names_and_messages_are_cleaned_by_vetting(tmp_path)
     verdict = vet(boom, ENV, run_dir=tmp_path / "boom", timeout_s=20)
     assert verdict.code == Code.RUNTIME_ERROR
     assert "\x1b" not in verdict.message and "cleared" in verdict.message
+
+
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "HF_TOKEN"])
+def test_an_exception_carries_no_parent_secret_out(tmp_path, secret, name):
+    result = run_in_worker(
+        f"{HOSTILE}:raise_env", {"name": name}, run_dir=tmp_path / "w", limits=FAST, deadline_s=30
+    )
+    assert result.code == Code.RUNTIME_ERROR
+    # Confined: the worker never had it (the message says so), and nothing carries it.
+    assert f"{name}=absent" in result.message
+    for text in (result.message, result.detail, result.stdout_tail, result.stderr_tail):
+        assert secret not in text
