@@ -127,6 +127,8 @@ VALUE_ATTRIBUTES: frozenset[str] = _names(
     "dtype device is_floating_point float double half int long bool to type_as astype cpu "
     "numpy tolist item detach clone copy new_tensor new_zeros new_ones new_full real imag "
     "is_cuda",
+    # what reductions and finfo return: x.max(-1).values / .indices, torch.finfo(d).eps
+    "indices eps tiny resolution t mm bmm",
     # dicts, lists, tuples and strings the program builds or receives (state is a dict)
     "get items keys values append extend insert pop update setdefault index count "
     "startswith endswith lower upper strip join replace",

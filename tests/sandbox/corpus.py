@@ -927,4 +927,16 @@ def compute_reward(state, action):
     return -dist - 0.01 * effort, {"distance": -dist, "effort": -0.01 * effort}
 ''',
     ),
+    (
+        "eureka_finfo_and_max_values",
+        _EUREKA_HEAD
+        + "import torch.nn.functional as F\n\n\n"
+        + """def compute_reward(state: Dict[str, torch.Tensor], action: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    d = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    eps = torch.finfo(d.dtype).eps
+    worst = torch.stack([d, 0.5 * d], dim=-1).max(dim=-1).values
+    shaped = F.softplus(-worst / (0.1 + eps))
+    return shaped, {"shaped": shaped}
+""",
+    ),
 ]
