@@ -1,9 +1,10 @@
 """The first code a sandbox worker runs: ``python -m agentgym.sandbox._child REQUEST.json``.
 
-It applies the resource limits, drops root to an unprivileged uid (so RLIMIT_NPROC
-bites), caps what Python writes to stdout/stderr, imports the ``module:function``
-target, calls it with the request's kwargs and writes ``result.json`` beside the
-request. Everything that can go wrong is turned into a code here; what cannot be caught
+It reads the run's channel key from stdin (then points stdin at /dev/null, see
+``agentgym.sandbox.channel``), applies the resource limits, drops root to an
+unprivileged uid (so RLIMIT_NPROC bites), caps what Python writes to stdout/stderr,
+imports the ``module:function`` target, calls it with the request's kwargs and writes
+``result.json``, sealed with the key, beside the request. Everything that can go wrong is turned into a code here; what cannot be caught
 (a signal, a kill at the deadline) the parent reads from the exit status.
 """
 
@@ -124,10 +125,12 @@ def _classify(err: BaseException, limits: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_result(path: Path, result: dict[str, Any]) -> None:
+    from agentgym.sandbox import channel
+
     try:
-        data = json.dumps(result)
+        data = channel.seal(result)
     except (TypeError, ValueError) as err:
-        data = json.dumps(
+        data = channel.seal(
             _failure(
                 "WORKER_ERROR",
                 f"the target returned a value that is not JSON: {err}",
@@ -139,7 +142,20 @@ def _write_result(path: Path, result: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _take_key() -> None:
+    """Read the channel key from stdin and close that door before any target code loads."""
+    from agentgym.sandbox import channel
+
+    line = sys.stdin.readline().strip()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - stays open for the process's life
+    channel.install(bytes.fromhex(line))
+
+
 def main(argv: list[str]) -> int:
+    _take_key()
     request_path = Path(argv[1]).resolve()
     request = json.loads(request_path.read_text())
     limits = request["limits"]

@@ -4,13 +4,13 @@ Each program is loaded with ``agentgym.rewards.ProgramReward`` and called on eve
 of the recording; the total must be a floating tensor of shape [N] with finite values,
 the components a dict of such tensors, within a per-program time limit. A program that
 passes may also be scored on labelled episodes (``trajectories``): its return of each.
-Results are appended to ``progress.jsonl`` as they come, so that when a program takes
-the whole worker down, the parent knows which verdicts are already in.
+Results are appended to ``progress.jsonl`` as they come (sealed with the run's channel
+key), so that when a program takes the whole worker down, the parent knows which verdicts
+are already in.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import traceback
@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from agentgym.rewards import ProgramReward, RewardProgramError, make_input
+from agentgym.sandbox import channel
 from agentgym.sandbox.codes import Code, SandboxRejection
 from agentgym.sandbox.states import load_states
 from agentgym.sandbox.static import unknown_state_message
@@ -315,7 +316,8 @@ def dry_run_many(
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             verdicts.append(verdict)
-            progress.write(json.dumps(verdict) + "\n")
+            # Sealed: the program shares this folder and must not be able to add a verdict.
+            progress.write(channel.seal(verdict) + "\n")
             progress.flush()
     return verdicts
 

@@ -3,8 +3,21 @@
 In order of preference:
 
 - ``bwrap``: bubblewrap with a read-only root, a private /tmp, /dev and /proc, new
-  pid/net/ipc/uts namespaces (no network: connect fails with ENETUNREACH) and only the
-  run folder writable; the pid namespace dies with the worker.
+  user/pid/net/ipc/uts namespaces (no network: connect fails with ENETUNREACH) and only
+  the run folder writable; the pid namespace dies with the worker. The worker has no
+  capabilities (empty effective, permitted and bounding sets), no_new_privs (bubblewrap
+  always sets it) and an unprivileged uid even when agentgym runs as root. /root, /home,
+  the parent's home, /run (/var/run) and /tmp are empty tmpfs folders (the Python
+  installation and the run folder bound back), /etc/shadow and /etc/gshadow read as
+  empty.
+
+  As root, the uid drop happens inside the sandbox, not through a user namespace: a user
+  namespace made by root maps the worker to uid 0 outside (the owner of root's files),
+  and starting bubblewrap as the unprivileged uid instead needs the Python installation
+  outside root's 0700 home, which it often is not (pyenv under /root). So root's
+  bubblewrap keeps only CAP_SETUID, CAP_SETGID and CAP_SETPCAP, and runs ``setpriv`` to
+  become uid 65534 with an empty bounding set before Python starts. An ordinary user's
+  bubblewrap uses a user namespace and drops every capability.
 - ``netns``: ``unshare --net`` (as root, or ``-r`` with user namespaces): no network,
   but the file system is the parent's (rlimits and the uid drop still apply).
 - ``rlimits``: resource limits only.
@@ -37,11 +50,16 @@ def _probe(cmd: list[str]) -> bool:
     return done.returncode == 0
 
 
+HIDDEN_DIRS = ("/root", "/home", "/run", "/var/run", "/tmp")
+"""Folders a worker sees empty: other users' files, host sockets, other runs' temp files."""
+MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
+"""Files a worker reads as empty (a worker mapped to root outside would own them)."""
+
+
 def _bwrap_namespaces() -> list[str]:
-    # As root, a user namespace would map only uid 0, so the worker could not drop to an
-    # unprivileged uid (which is what makes RLIMIT_NPROC bite). Root needs no user
-    # namespace to create the others; an ordinary user does.
     if os.geteuid() == 0:
+        # Root needs no user namespace to make the others, and one would map the worker
+        # to root outside (see the module docstring).
         return [
             "--unshare-pid",
             "--unshare-net",
@@ -49,7 +67,46 @@ def _bwrap_namespaces() -> list[str]:
             "--unshare-uts",
             "--unshare-cgroup-try",
         ]
-    return ["--unshare-all"]
+    return ["--unshare-all", "--unshare-user"]
+
+
+def _bwrap_capabilities(drop_to: int | None) -> list[str]:
+    if os.geteuid() == 0 and drop_to is not None:
+        # Just enough for setpriv to change uid and empty the bounding set, then none.
+        return ["--cap-drop", "ALL"] + [
+            arg for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP") for arg in ("--cap-add", cap)
+        ]
+    return ["--cap-drop", "ALL"]
+
+
+def drop_command(uid: int) -> list[str]:
+    """The command that turns the sandbox's root into ``uid`` with no capabilities left."""
+    setpriv = shutil.which("setpriv") or "setpriv"
+    return [
+        setpriv,
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+    ]
+
+
+def can_drop_in_sandbox() -> bool:
+    """Whether root's workers can become an unprivileged uid inside bubblewrap (setpriv)."""
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def hidden_roots(hide: list[Path]) -> list[Path]:
+    """The folders a worker sees as empty tmpfs: ``HIDDEN_DIRS`` and ``hide``, links resolved."""
+    roots: list[Path] = []
+    for folder in [*map(Path, HIDDEN_DIRS), *hide]:
+        # /var/run is a link to /run on most systems: hide what it points to, once.
+        real = folder.resolve() if folder.is_symlink() else folder
+        if real != Path("/") and real.is_dir() and real not in roots:
+            roots.append(real)
+    return roots
 
 
 def _under(path: Path, root: Path) -> bool:
@@ -62,20 +119,26 @@ def bwrap_prefix(
     gpu: bool = False,
     hide: list[Path] | None = None,
     keep: list[Path] | None = None,
+    drop_to: int | None = None,
 ) -> list[str]:
     """The bubblewrap command line that confines a worker to ``run_dir``.
 
     ``hide`` folders (the parent's home: API keys in dotfiles) are replaced by empty
-    ones; ``keep`` paths under them (the Python installation) are bound back read-only.
+    ones, like ``HIDDEN_DIRS``; ``keep`` paths under them (the Python installation) are
+    bound back read-only. With ``drop_to`` (root only), the worker becomes that uid with
+    no capabilities before its command starts.
     """
     bwrap = shutil.which("bwrap") or "bwrap"
     cmd = [bwrap, "--ro-bind", "/", "/"]
     # --dev gives a minimal /dev without GPUs; a training worker on CUDA needs the real one.
     cmd += ["--dev-bind", "/dev", "/dev"] if gpu else ["--dev", "/dev"]
     cmd += ["--proc", "/proc"]
-    roots = [Path("/tmp")] + [h for h in hide or [] if h != Path("/")]
+    roots = hidden_roots(hide or [])
     for root in roots:
         cmd += ["--tmpfs", str(root)]
+    for masked in MASKED_FILES:
+        if Path(masked).exists():
+            cmd += ["--ro-bind", "/dev/null", masked]
     binds = [("--ro-bind", p) for p in keep or [] if any(_under(p, r) for r in roots)]
     binds.append(("--bind", run_dir))
     for flag, path in binds:
@@ -88,7 +151,10 @@ def bwrap_prefix(
                     cmd += ["--perms", "0755", "--dir", str(parent)]
         cmd += [flag, str(path), str(path)]
     cmd += ["--chdir", str(run_dir)]
-    cmd += _bwrap_namespaces() + ["--die-with-parent"]
+    cmd += _bwrap_namespaces() + _bwrap_capabilities(drop_to)
+    cmd += ["--die-with-parent"]
+    if drop_to is not None and os.geteuid() == 0:
+        cmd += drop_command(drop_to)
     return cmd
 
 
@@ -132,10 +198,11 @@ def wrap(
     gpu: bool = False,
     hide: list[Path] | None = None,
     keep: list[Path] | None = None,
+    drop_to: int | None = None,
 ) -> list[str]:
     """``argv`` prefixed with the command that applies ``isolation``."""
     if isolation == "bwrap":
-        return bwrap_prefix(run_dir, gpu=gpu, hide=hide, keep=keep) + argv
+        return bwrap_prefix(run_dir, gpu=gpu, hide=hide, keep=keep, drop_to=drop_to) + argv
     if isolation == "netns":
         return netns_prefix() + argv
     if isolation == "rlimits":

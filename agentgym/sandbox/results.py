@@ -25,7 +25,9 @@ class VetResult:
     stage: str = "static"
     """Where the verdict was reached: "static" or "dry_run"."""
     isolation: str | None = None
-    """The worker's isolation ("bwrap", "netns", "rlimits"); None when no worker ran."""
+    """The worker's isolation ("bwrap", "netns", "rlimits"; "-root" appended when the worker
+    kept uid 0, e.g. "bwrap-root"); None when no worker ran. Only "bwrap" is the strong
+    sandbox: user namespace, unprivileged uid, no capabilities (docs/sandbox.md)."""
     stats: dict[str, dict[str, float]] = field(default_factory=dict)
     """Per component (and "reward"): mean, std, min, max over the recorded states."""
     returns: list[float] = field(default_factory=list)
@@ -53,7 +55,8 @@ class WorkerResult:
     stderr_tail: str = ""
     wall_s: float = 0.0
     isolation: str = "rlimits"
-    """"bwrap", "netns" or "rlimits": what actually confined this worker."""
+    """"bwrap", "netns" or "rlimits" (+ "-root" when the worker kept uid 0): what actually
+    confined this worker."""
     process_limit: str = "none"
     """What bounds the number of processes: "cgroup" (pids.max), "nproc" (RLIMIT_NPROC) or "none"."""
     detail: str = ""

@@ -15,8 +15,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from agentgym.sandbox import channel
 from agentgym.sandbox.codes import Code
 from agentgym.sandbox.results import VetResult
+from agentgym.sandbox.sanitize import clean
 from agentgym.sandbox.states import record_states, state_names
 from agentgym.sandbox.static import static_check
 from agentgym.sandbox.worker import Limits, run_in_worker
@@ -87,6 +89,7 @@ def vet_many(
                 (folder / f"program_{i}.py").write_text(sources[i])
                 files.append(f"program_{i}.py")
             deadline = timeout_s + per_program_s * (len(pending) - 1)
+            key = channel.new_key()  # per worker: a verdict of one never opens in another
             worker = run_in_worker(
                 DRY_RUN_TARGET,
                 {
@@ -99,8 +102,9 @@ def vet_many(
                 run_dir=folder,
                 limits=vet_limits(deadline),
                 deadline_s=deadline,
+                channel_key=key,
             )
-            done = _read_progress(folder / "progress.jsonl")
+            done = _read_progress(folder / "progress.jsonl", key, len(pending))
             for verdict in done:
                 i = pending[verdict["index"]]
                 results[i] = _from_verdict(verdict, worker.isolation, worker.wall_s)
@@ -142,31 +146,35 @@ def vet_many(
     return [r for r in results if r is not None]
 
 
-def _read_progress(path: Path) -> list[dict]:
-    import json
-
+def _read_progress(path: Path, key: bytes, count: int) -> list[dict]:
+    """The worker's sealed verdicts, in order; unsealed, replayed or cut-off lines are skipped."""
     if not path.is_file():
         return []
-    verdicts = []
-    for line in path.read_text().splitlines():
-        try:
-            verdicts.append(json.loads(line))
-        except ValueError:
-            break  # a line cut short by the kill
+    verdicts: list[dict] = []
+    with path.open("rb") as fh:
+        for line in fh:
+            try:
+                verdict = channel.open_sealed(line, key)
+            except (channel.ForgedRecord, ValueError):
+                continue  # a line the program wrote, or one cut short by the kill
+            # The worker writes verdict k as line k; a replayed line repeats an index.
+            if verdict.get("index") == len(verdicts) and len(verdicts) < count:
+                verdicts.append(verdict)
     return verdicts
 
 
 def _from_verdict(verdict: dict, isolation: str, wall_s: float) -> VetResult:
     code = verdict.get("code")
     return VetResult(
-        ok=bool(verdict.get("ok")),
+        ok=verdict.get("ok") is True,
         code=None if not code else Code(code),
-        message=str(verdict.get("message", "")),
-        detail=str(verdict.get("detail", "")),
-        terms=list(verdict.get("terms", [])),
+        # Program-chosen text (exception messages, term names) leaves through here.
+        message=clean(verdict.get("message", "")),
+        detail=clean(verdict.get("detail", ""), 8000),
+        terms=[clean(t, 80, newlines=False) for t in verdict.get("terms", [])],
         stage="dry_run",
         isolation=isolation,
-        stats=dict(verdict.get("stats", {})),
+        stats={clean(k, 80, newlines=False): v for k, v in dict(verdict.get("stats", {})).items()},
         returns=[float(r) for r in verdict.get("returns", [])],
         wall_s=wall_s,
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import signal
 import stat
 import subprocess
@@ -26,6 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from agentgym.sandbox import channel
 from agentgym.sandbox import isolation as iso
 from agentgym.sandbox.codes import Code
 from agentgym.sandbox.procs import (
@@ -35,6 +35,7 @@ from agentgym.sandbox.procs import (
     remove_pids_cgroup,
 )
 from agentgym.sandbox.results import WorkerResult
+from agentgym.sandbox.sanitize import SECRET_NAME, clean
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,6 @@ KEEP_ENV = (
     "TZ",
 )
 """The only variables a worker inherits; everything else (keys, tokens, proxies) is dropped."""
-SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.I)
 
 
 @dataclass(frozen=True)
@@ -134,15 +134,8 @@ def scrubbed_env(run_dir: Path, limits: Limits, worker_id: str, isolation: str) 
     return env
 
 
-def _secret_values() -> list[str]:
-    return [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 8]
-
-
-def redact(text: str) -> str:
-    """Replace the values of the parent's secret-looking variables (defence in depth)."""
-    for value in _secret_values():
-        text = text.replace(value, "[redacted]")
-    return text
+MESSAGE_CHARS = 500
+DETAIL_CHARS = 8000
 
 
 def _tail(path: Path) -> str:
@@ -154,15 +147,16 @@ def _tail(path: Path) -> str:
             data = fh.read()
     except OSError:
         return ""
-    return redact(data.decode("utf-8", errors="replace"))
+    return clean(data.decode("utf-8", errors="replace"), TAIL_BYTES)
 
 
-def _reachable_by_others(path: Path, isolation: str) -> bool:
-    """Whether an unprivileged uid can reach ``path`` (bwrap recreates /tmp's parents)."""
+def _reachable_by_others(path: Path, isolation: str, hidden: list[Path]) -> bool:
+    """Whether an unprivileged uid can reach ``path``: under bwrap, a hidden folder is a
+    0755 tmpfs and the parents of a path bound back into it are made 0755."""
     for parent in [path, *path.parents]:
         if (
             isolation == "bwrap"
-            and (parent == Path("/tmp") or Path("/tmp") in parent.parents)
+            and any(parent == h or h in parent.parents for h in hidden)
             and parent != path
         ):
             continue
@@ -215,14 +209,19 @@ def run_in_worker(
     run_dir: Path,
     limits: Limits | None = None,
     deadline_s: float = 60.0,
+    channel_key: bytes | None = None,
 ) -> WorkerResult:
     """Call ``target`` ("module:function") with ``kwargs`` in a confined worker process.
 
     ``kwargs`` and the return value travel as JSON. The worker's cwd is ``run_dir`` (the
     only folder it may write under bubblewrap); it can import agentgym and torch and use
     ``limits.threads`` threads. Never raises for anything the target does: the result
-    says how it ended, with a ``Code`` when it did not return normally.
+    says how it ended, with a ``Code`` when it did not return normally. The result comes
+    back sealed with ``channel_key`` (a fresh one when None; pass your own to open other
+    records the target seals, e.g. the dry run's progress lines); every text in it is
+    passed through ``sanitize.clean`` before it is returned.
     """
+    key = channel_key or channel.new_key()
     limits = limits or Limits()
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -235,7 +234,8 @@ def run_in_worker(
     run_as: int | None = None
     if limits.drop_root and os.geteuid() == 0:
         needed = [run_dir, Path(sys.base_prefix), Path(sys.prefix), Path(_agentgym_root())]
-        if all(_reachable_by_others(p, isolation) for p in needed):
+        hidden = iso.hidden_roots([Path.home().resolve()] if limits.hide_home else [])
+        if all(_reachable_by_others(p, isolation, hidden) for p in needed):
             run_as = UNPRIVILEGED_UID
         elif cgroup is None:
             log.warning(
@@ -244,6 +244,14 @@ def run_in_worker(
                 UNPRIVILEGED_UID,
                 ", ".join(map(str, needed)),
             )
+    # As root under bubblewrap, setpriv makes the worker run_as with an empty bounding set
+    # before Python starts; elsewhere _child drops to run_as itself (setuid).
+    drop_to = run_as if isolation == "bwrap" and iso.can_drop_in_sandbox() else None
+    if isolation == "bwrap" and run_as is not None and drop_to is None:
+        # Without setpriv, bubblewrap's --cap-drop ALL leaves _child no right to setuid:
+        # the worker keeps uid 0 (without capabilities) and the result says "bwrap-root".
+        log.warning("setpriv is not installed: bubblewrap workers keep uid 0 (no capabilities)")
+        run_as = None
     request = {
         "target": target,
         "kwargs": kwargs,
@@ -264,7 +272,7 @@ def run_in_worker(
         if p
     ]
     hide = [Path.home().resolve()] if limits.hide_home else []
-    cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu, hide=hide, keep=keep)
+    cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu, hide=hide, keep=keep, drop_to=drop_to)
     if cgroup is not None:
         # The shell joins the cgroup and then becomes the worker: nothing it starts can
         # run outside the group, with no preexec_fn (unsafe in a threaded parent).
@@ -277,12 +285,19 @@ def run_in_worker(
             cmd,
             cwd=run_dir,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=out,
             stderr=err,
             start_new_session=True,
             close_fds=True,
         )
+        try:
+            # The key goes over stdin, read by the worker before the target loads.
+            assert proc.stdin is not None
+            proc.stdin.write(key.hex().encode() + b"\n")
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the worker died at start; its exit status says why
         try:
             proc.wait(timeout=deadline_s)
         except subprocess.TimeoutExpired:
@@ -306,9 +321,11 @@ def run_in_worker(
         if run_as is not None or os.geteuid()
         else "none"
     )
+    keeps_root = os.geteuid() == 0 and run_as is None
     result = WorkerResult(
         ok=False,
-        isolation=isolation,
+        # Said in the result, never silently: a worker that keeps uid 0 is weaker.
+        isolation=f"{isolation}-root" if keeps_root else isolation,
         process_limit=process_limit,
         wall_s=wall,
         returncode=proc.returncode,
@@ -326,22 +343,24 @@ def run_in_worker(
         )
     if result_path.is_file():
         try:
-            data = json.loads(result_path.read_text())
+            data = channel.open_sealed(
+                result_path.read_bytes()[: channel.MAX_RECORD_BYTES + 1], key
+            )
         except (OSError, ValueError) as exc:
             return replace(
                 result,
                 code=Code.WORKER_ERROR,
-                message="the worker wrote an unreadable result",
-                detail=str(exc),
+                message="the worker's result is unreadable or not sealed with this run's key",
+                detail=clean(f"{type(exc).__name__}: {exc}", DETAIL_CHARS),
             )
-        if data.get("ok"):
+        if data.get("ok") is True:
             return replace(result, ok=True, value=data.get("value"), message="ok")
         code = data.get("code", "WORKER_ERROR")
         return replace(
             result,
             code=Code(code) if code in Code.__members__ else Code.WORKER_ERROR,
-            message=redact(str(data.get("message", ""))),
-            detail=redact(str(data.get("detail", ""))),
+            message=clean(data.get("message", ""), MESSAGE_CHARS),
+            detail=clean(data.get("detail", ""), DETAIL_CHARS),
         )
     code, message = _diagnose_exit(proc.returncode, isolation, limits, result.stderr_tail)
     return replace(

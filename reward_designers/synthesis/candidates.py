@@ -84,6 +84,15 @@ class Candidate:
     """The trajectory filter's AUC: how often the program's return ranks a recorded
     successful episode above a failed one (None: not scored)."""
 
+    def __post_init__(self) -> None:
+        # The one door for a candidate's program-chosen text (exception messages from the
+        # worker, term names from its metrics) on its way to prompts, terminal and report.
+        from agentgym.sandbox.sanitize import clean
+
+        self.message = clean(self.message)
+        self.components = {clean(k, 80, newlines=False): v for k, v in self.components.items()}
+        self.notes = [clean(n) for n in self.notes]
+
     @property
     def folder_name(self) -> str:
         return f"iter_{self.iteration:02d}/sample_{self.index:02d}"

@@ -24,10 +24,13 @@ def reflection_series(
     picks = _spread(train, checkpoints)
     names = sorted({k for r in train for k in r if k.startswith(TERM_PREFIX)})
     series: dict[str, list[float]] = {}
+    from agentgym.sandbox.sanitize import clean
+
     for name in names:
         values = [float(r[name]) for r in picks if r.get(name) is not None]
         if values:
-            series[name[len(TERM_PREFIX) :]] = values
+            # Term names are the program's choice and go into the LLM's next prompt.
+            series[clean(name[len(TERM_PREFIX) :], 80, newlines=False)] = values
     for key in ("success_rate", "episode_length"):
         values = [float(r[key]) for r in picks if r.get(key) is not None]
         if values:

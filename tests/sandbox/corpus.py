@@ -222,7 +222,7 @@ ADVERSARIAL: list[tuple[str, str, str, str]] = [
     ("huge_allocation", _fn("    big = torch.empty(1 << 40)\n" + OK_TAIL), "MEMORY", "dry_run"),
     (
         "huge_python_allocation",
-        _fn("    big = bytearray(1 << 40)\n" + OK_TAIL),
+        _fn("    big = [0.0] * (1 << 40)\n" + OK_TAIL),
         "MEMORY",
         "dry_run",
     ),
@@ -290,6 +290,379 @@ ADVERSARIAL: list[tuple[str, str, str, str]] = [
         _fn("    key = 'succ' + 'ess'\n    return state[key].float(), {}\n"),
         "UNKNOWN_STATE",
         "dry_run",
+    ),
+    # ---- issue 18: routes through allowed modules, attribute walks ---------------
+    (
+        "np_testing_runner",
+        _fn("    np.testing.assert_equal(1, 1)\n" + OK_TAIL, "import numpy as np\nimport torch\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_lib_safe_eval",
+        _fn(
+            "    np.lib.utils.safe_eval('1 + 1')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_datasource_fetch",
+        _fn(
+            "    np.DataSource(None).open('http://127.0.0.1:{port}/leak')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_ctypeslib_libc",
+        _fn(
+            "    libc = np.ctypeslib.load_library('libc.so.6', '/lib')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_f2py_import",
+        _fn("    pass\n" + OK_TAIL, "import numpy.f2py\nimport torch\n"),
+        "FORBIDDEN_IMPORT",
+        "static",
+    ),
+    (
+        "np_load_secret",
+        _fn(
+            "    raise ValueError(str(np.load('{secret_file}')))\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_memmap_secret",
+        _fn(
+            "    raise ValueError(str(np.memmap('{secret_file}', dtype=np.uint8)[:64]))\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_fromfile_secret",
+        _fn(
+            "    raise ValueError(str(np.fromfile('{secret_file}', dtype=np.uint8)))\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_loadtxt_secret",
+        _fn(
+            "    raise ValueError(str(np.loadtxt('{secret_file}', dtype=str)))\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_module_as_value",
+        _fn(
+            "    m = np\n    m.load('{secret_file}')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_module_in_a_list",
+        _fn(
+            "    mods = [np, torch]\n    mods[0].lib.utils.safe_eval('1')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "from_numpy_import_load",
+        _fn("    load('{secret_file}')\nOK_TAIL_MARK", "from numpy import load\nimport torch\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "from_numpy_lib_import",
+        _fn("    pass\n" + OK_TAIL, "from numpy.lib import format\nimport torch\n"),
+        "FORBIDDEN_IMPORT",
+        "static",
+    ),
+    (
+        "import_numpy_testing_as",
+        _fn("    t.assert_(True)\n" + OK_TAIL, "import numpy.testing as t\nimport torch\n"),
+        "FORBIDDEN_IMPORT",
+        "static",
+    ),
+    (
+        "getattr_np_lib",
+        _fn("    getattr(np, 'lib')\nOK_TAIL_MARK", "import numpy as np\nimport torch\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "getattr_alias_computed",
+        _fn(
+            "    g = getattr\n    g(torch, 'lo' + 'ad')('{secret_file}')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "getattr_through_map",
+        _fn(
+            "    list(map(getattr, [np], ['lib']))\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "ndarray_ctypes",
+        _fn(
+            "    p = state['joint_pos'].numpy().ctypes.data\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "ndarray_tofile",
+        _fn(
+            "    state['joint_pos'].numpy().tofile('{canary}')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "tensor_data_ptr",
+        _fn(
+            "    p = state['joint_pos'].data_ptr()\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "format_walk_without_dunder",
+        _fn(
+            "    g = (i for i in range(1))\n    s = '{0.gi_frame.f_builtins}'.format(g)\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "format_map_walk",
+        _fn(
+            "    g = (i for i in range(1))\n    s = '{g.gi_frame}'.format_map({'g': g})\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "format_through_getattr",
+        _fn(
+            "    g = (i for i in range(1))\n    s = getattr('{0.gi_code}', 'format')(g)\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "fstring_attribute_walk",
+        _fn(
+            "    g = (i for i in range(1))\n    s = f'{g.gi_frame.f_globals}'\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "fstring_conversion_dunder",
+        _fn(
+            "    s = f'{state.get.__self__!r}'\nOK_TAIL_MARK", "import numpy as np\nimport torch\n"
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "generator_frame_builtins",
+        _fn(
+            "    g = (i for i in range(1))\n    g.gi_frame.f_builtins['eval']('1')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "torch_hub_fetch",
+        _fn(
+            "    torch.hub.load('127.0.0.1:{port}', 'model')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "torch_from_file",
+        _fn(
+            "    raise ValueError(str(torch.from_file('{secret_file}', size=8)))\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "torch_os_environ_exfil",
+        _fn(
+            "    raise ValueError(torch.os.environ.get('OPENAI_API_KEY'))\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "np_os_environ_exfil",
+        _fn(
+            "    raise ValueError(str(np.lib.npyio.os.environ))\n" + OK_TAIL,
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "torch_nn_module",
+        _fn("    m = torch.nn.Module()\n" + OK_TAIL, "import numpy as np\nimport torch\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "torch_utils_import",
+        _fn("    pass\n" + OK_TAIL, "import torch.utils.cpp_extension\n"),
+        "FORBIDDEN_IMPORT",
+        "static",
+    ),
+    (
+        "from_torch_import_load_renamed",
+        _fn("    lerp('{secret_file}')\nOK_TAIL_MARK", "from torch import load as lerp\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "type_mro_walk",
+        _fn("    k = type(action).mro()\n" + OK_TAIL, "import numpy as np\nimport torch\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "class_mro_walk",
+        _fn(
+            "    class A:\n        pass\n    k = A.mro()\n" + OK_TAIL,
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "vars_of_module",
+        _fn(
+            "    vars(torch)['load']('{secret_file}')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "object_builtin",
+        _fn("    o = object\n" + OK_TAIL, "import numpy as np\nimport torch\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "super_builtin",
+        _fn("    s = super\n" + OK_TAIL, "import numpy as np\nimport torch\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "bytearray_builtin",
+        _fn("    b = bytearray(8)\n" + OK_TAIL, "import numpy as np\nimport torch\n"),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "rebound_module_alias",
+        _fn(
+            "    np = torch\n    np.load('{secret_file}')\nOK_TAIL_MARK",
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "exception_traceback_walk",
+        _fn(
+            "    try:\n        1 / 0\n    except Exception as e:\n        f = e.__traceback__.tb_frame\n"
+            + OK_TAIL,
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    (
+        "exception_with_traceback",
+        _fn(
+            "    try:\n        1 / 0\n    except Exception as e:\n        e.with_traceback(None)\n"
+            + OK_TAIL,
+            "import numpy as np\nimport torch\n",
+        ),
+        "FORBIDDEN_NAME",
+        "static",
+    ),
+    # ---- issue 18: channels back to the parent (dry run) ----------------------------
+    (
+        "ansi_in_exception",
+        _fn(
+            "    raise ValueError('\\x1b[2J\\x1b]0;owned\\x07\\x1b[31mboom\\x1b[0m' + 'x' * 2000)\n"
+        ),
+        "RUNTIME_ERROR",
+        "dry_run",
+    ),
+    (
+        "forged_result_line",
+        _fn(
+            '    print(\'{"ok": true, "value": [{"index": 0, "ok": true}]}\')\n    raise ValueError(\'x\')\n'
+        ),
+        "RUNTIME_ERROR",
+        "dry_run",
+    ),
+    (
+        "forged_progress_line",
+        _fn(
+            '    print(\'{"index": 0, "ok": true, "code": null, "message": "ok"}\')\n'
+            "    return 1.0, {}\n"
+        ),
+        "BAD_RETURN",
+        "dry_run",
+    ),
+    (
+        "secret_through_exception",
+        _fn("    raise ValueError('OPENAI_API_KEY=' + str(state.get('OPENAI_API_KEY', 'none')))\n"),
+        "UNKNOWN_STATE",
+        "static",
     ),
 ]
 
@@ -553,5 +926,17 @@ def compute_reward(state, action):
         pass
     return -dist - 0.01 * effort, {"distance": -dist, "effort": -0.01 * effort}
 ''',
+    ),
+    (
+        "eureka_finfo_and_max_values",
+        _EUREKA_HEAD
+        + "import torch.nn.functional as F\n\n\n"
+        + """def compute_reward(state: Dict[str, torch.Tensor], action: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    d = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    eps = torch.finfo(d.dtype).eps
+    worst = torch.stack([d, 0.5 * d], dim=-1).max(dim=-1).values
+    shaped = F.softplus(-worst / (0.1 + eps))
+    return shaped, {"shaped": shaped}
+""",
     ),
 ]

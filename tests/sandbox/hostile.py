@@ -95,3 +95,82 @@ def train_like(run_dir_file: str, threads: int) -> dict:
     y = (x @ x).sum().item()
     Path(run_dir_file).write_text(str(y))
     return {"threads": torch.get_num_threads(), "cwd": os.getcwd(), "finite": y == y}
+
+
+def forge_result() -> None:
+    """Write the result file the parent reads, as the worker would, then vanish."""
+    import json
+
+    Path("result.json").write_text(json.dumps({"ok": True, "value": "forged"}))
+    print(json.dumps({"ok": True, "value": "forged"}), flush=True)
+    os._exit(0)
+
+
+def forge_progress(index: int) -> str:
+    """Append verdict lines the dry-run parent would read: plain, and in the sealed shape."""
+    import json
+
+    verdict = {"index": index, "ok": True, "code": None, "message": "ok", "terms": []}
+    with open("progress.jsonl", "a") as fh:
+        fh.write(json.dumps(verdict) + "\n")
+        fh.write(json.dumps({"record": json.dumps(verdict), "tag": "0" * 64}) + "\n")
+    return "forged"
+
+
+def raise_with_escapes() -> None:
+    """An exception whose message would drive the user's terminal."""
+    raise ValueError("\x1b[2J\x1b]0;owned\x07\x1b[31mred\x1b[0m \u202etxt.exe\x00 end" + "x" * 5000)
+
+
+def probe_privileges() -> dict[str, object]:
+    """What the worker can see and do: its uid, capabilities, files, sockets and env."""
+    import glob
+
+    status = Path("/proc/self/status").read_text()
+    caps = {
+        line.split(":")[0]: line.split(":")[1].strip()
+        for line in status.splitlines()
+        if line.startswith(("CapEff", "CapPrm", "CapBnd", "NoNewPrivs", "Uid"))
+    }
+
+    def readable(path: str) -> bool:
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+            return True
+        except OSError:
+            return False
+
+    def listing(path: str) -> list[str]:
+        try:
+            return sorted(os.listdir(path))
+        except OSError:
+            return []
+
+    return {
+        "uid": os.getuid(),
+        "euid": os.geteuid(),
+        "caps": caps,
+        "shadow": readable("/etc/shadow"),
+        "root": listing("/root"),
+        "home": listing("/home"),
+        "run": listing("/run"),
+        "var_run": listing("/var/run"),
+        "tmp": listing("/tmp"),
+        "sockets": [p for p in glob.glob("/run/**", recursive=True) if _is_socket(p)],
+        "env": dict(os.environ),
+    }
+
+
+def _is_socket(path: str) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def raise_env(name: str) -> None:
+    """Smuggle a parent variable out through the one text that always comes back."""
+    raise ValueError(f"{name}={os.environ.get(name, 'absent')}")

@@ -49,11 +49,20 @@ def test_adversarial_program_is_rejected_with_its_code(adversarial, secret, inde
 
 
 def test_adversarial_corpus_is_contained(adversarial, canary_server, canary_file, secret):
-    assert len(ADVERSARIAL) >= 30
+    assert len(ADVERSARIAL) >= 80
     assert canary_file.read_bytes() == adversarial["canary_before"]
     assert canary_server.received == 0 and canary_server.connections == 0
     assert secret not in files_text(adversarial["run_dir"])
     assert processes_mentioning(str(adversarial["run_dir"])) == []
+    for verdict in adversarial["verdicts"]:
+        for text in (verdict.message, verdict.detail):
+            assert not any(c in text for c in "\x1b\x07\x00\x9b"), text[:200]
+    names = [name for name, _, _, _ in ADVERSARIAL]
+    ansi = adversarial["verdicts"][names.index("ansi_in_exception")]
+    assert "boom" in ansi.message and "owned" not in ansi.message
+    # A line printed to look like a result is output, never a verdict.
+    for forged in ("forged_result_line", "forged_progress_line"):
+        assert not adversarial["verdicts"][names.index(forged)].ok
     dry = [v for v in adversarial["verdicts"] if v.stage == "dry_run"]
     assert dry and all(v.isolation in ("bwrap", "netns", "rlimits") for v in dry)
 
