@@ -23,16 +23,6 @@ import logging
 import time
 from pathlib import Path
 
-# Reach learns in this budget only with the demo's measured PPO settings
-# (agentgym/commands/demo.py: DEMO_CONFIG); the other tasks use PPOConfig's defaults.
-TUNED = {
-    "agentgym/Reach-v0": {
-        "num_envs": 16,
-        "learning_rate": 1e-3,
-        "gamma": 0.95,
-        "init_log_std": -0.5,
-    }
-}
 TASKS = [
     "agentgym/Reach-v0",
     "agentgym/MetaWorld-Reach-v0",
@@ -50,7 +40,13 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="*", default=TASKS)
     parser.add_argument("--iterations", type=int, default=1)
     parser.add_argument("--samples", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=20_000)
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="env steps per candidate and per final seed (default: each task's preset, "
+        "agentgym.presets; 30000 without one)",
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=700)
     parser.add_argument(
@@ -134,14 +130,15 @@ def task_config(env_id: str, args: argparse.Namespace):
         llm=args.llm,
         iterations=args.iterations,
         samples=args.samples,
+        # Each task trains with its preset's learner and settings (agentgym.presets).
         steps=args.steps,
+        final_steps=args.steps,
         final_seeds=args.seeds,
         max_tokens=args.max_tokens,
         repairs=args.repairs,
         repair_mode=args.repair_mode,
         temperature=0.8,
         eval_episodes=10,
-        **TUNED.get(env_id, {}),
     )
 
 
@@ -156,14 +153,16 @@ def references(args: argparse.Namespace, out: Path) -> None:
         if env_id in done:
             continue
         cfg = task_config(env_id, args)
+        learner, settings = cfg.training_settings(cfg.retrain_steps())
         start = time.monotonic()
         result = evaluate_rewards(
             env_id,
             {},
             list(range(args.seeds)),
-            args.steps,
+            cfg.retrain_steps(),
             run_dir=out / "references" / env_id.split("/")[-1],
-            ppo=cfg.ppo(),
+            learner=learner,
+            config=settings,
         )
         result["wall_s"] = round(time.monotonic() - start, 1)
         done[env_id] = result
@@ -175,7 +174,7 @@ def references(args: argparse.Namespace, out: Path) -> None:
 
 def reevaluate(args: argparse.Namespace, out: Path) -> None:
     """The best program of each finished synthesis run against sparse and human, at
-    ``--reeval-steps`` per seed (same PPO settings as the search)."""
+    ``--reeval-steps`` per seed (same learner settings as the search)."""
     from agentgym.reward_designers.synthesis import evaluate_rewards, human_normalised
 
     path = out / f"reeval_{args.reeval_steps}.json"
@@ -185,6 +184,7 @@ def reevaluate(args: argparse.Namespace, out: Path) -> None:
         if env_id in done or not best.is_file():
             continue
         cfg = task_config(env_id, args)
+        learner, settings = cfg.training_settings(args.reeval_steps)
         start = time.monotonic()
         folder = out / f"reeval_{args.reeval_steps}" / env_id.split("/")[-1]
         folder.mkdir(parents=True, exist_ok=True)
@@ -196,7 +196,8 @@ def reevaluate(args: argparse.Namespace, out: Path) -> None:
             list(range(args.seeds)),
             args.reeval_steps,
             run_dir=folder,
-            ppo=cfg.ppo(args.reeval_steps),
+            learner=learner,
+            config=settings,
         )
         result["human_normalised"] = human_normalised(result)
         result["wall_s"] = round(time.monotonic() - start, 1)

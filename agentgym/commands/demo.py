@@ -8,7 +8,15 @@ none, the demo says so and uses the *library* designer: its candidates are the
 human-written programs of ``reward_designers/library/``, labelled as such in the
 terminal, the run folder and the report. It never presents a program as an LLM's.
 
-``--train-only`` keeps the earlier job: PPO with the human reward program
+Training follows the env's preset (``agentgym.presets``): on Reach, SAC with the
+preset's settings, candidates scored at its search budget and the best retrained at its
+full budget (``--search-steps`` and ``--steps`` override them). That makes the default
+demo slow on a 2-core CPU: SAC populations on Reach ran at 25 env steps/s per member with
+9 members and ~40 with 3 (2026-12-04, load ~2), so the 3-seed comparison at 100k steps
+takes about an hour where the earlier hand-tuned PPO (1,000 steps/s per member) took
+minutes; ``--seeds 1 --steps 30000`` gives a quick look.
+
+``--train-only`` keeps the earlier job: the preset's learner with the human reward program
 (``run_demo``), evaluated, with a report.
 """
 
@@ -24,22 +32,8 @@ HELP = (
 )
 
 DEMO_ENV = "agentgym/Reach-v0"
-DEMO_STEPS = 200_000
-"""With DEMO_CONFIG, PPO reached 95% evaluation success on Reach at 200k steps (80% at
-150k, 55% at 100k; seed 0). PPOConfig's defaults reach ~0% at 120k, as does SB3's PPO."""
-
-DEMO_CONFIG = {
-    "num_envs": 16,
-    "num_steps": 64,
-    "learning_rate": 1e-3,
-    "gamma": 0.95,  # 50-step episodes: a shorter horizon learns the reach faster
-    "init_log_std": -0.5,  # std 0.6: fewer actions clipped at the [-1, 1] bounds
-    "eval_episodes": 20,
-}
-"""PPOConfig fields of the demo, other than the env, reward, steps and seed."""
-
-SEARCH_STEPS = 60_000
-"""Env steps of each candidate during the search (the final retraining uses --steps)."""
+DEMO_EVAL_EPISODES = 20
+"""Evaluation episodes of every trained policy (the comparison's resolution: 5%)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,14 +51,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--search-steps",
         type=int,
-        default=SEARCH_STEPS,
-        help=f"env steps per candidate (default {SEARCH_STEPS})",
+        default=None,
+        help="env steps per candidate (default: the preset's search_steps)",
     )
     parser.add_argument(
         "--steps",
         type=int,
-        default=DEMO_STEPS,
-        help=f"env steps of the final training of the best reward (default: {DEMO_STEPS})",
+        default=None,
+        help="env steps of the final training of the best reward (default: the preset's steps)",
     )
     parser.add_argument(
         "--seeds", type=int, default=3, help="seeds of the final comparison (default 3)"
@@ -76,7 +70,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--train-only",
         action="store_true",
-        help="only train PPO with --reward (default: the human program) and report",
+        help="only train the preset's learner with --reward (default: the human program) "
+        "and report",
     )
     parser.add_argument("--reward", default=None, help="with --train-only: the reward spec")
 
@@ -117,30 +112,37 @@ def run_demo(
     *,
     env_id: str = DEMO_ENV,
     reward: str | None = None,
-    steps: int = DEMO_STEPS,
+    steps: int | None = None,
     seed: int = 0,
     out: str | Path | None = None,
     callback: Any = None,
     **overrides: Any,
 ) -> tuple[Any, dict[str, Any]]:
-    """Train PPO on one reward, evaluate and report; returns (RunDir, final metrics).
+    """Train the env's preset learner on one reward, evaluate and report; returns (RunDir,
+    final metrics). ``steps`` None: the preset's budget.
 
-    ``overrides`` are further PPOConfig fields (tests use a tiny budget).
+    ``overrides`` are further fields of the preset learner's config (tests use a tiny
+    budget); config.yaml records them as the preset's overrides.
     """
     from agentgym.catalog import renders
+    from agentgym.presets import resolve
+    from agentgym.runs.options import check_learner_flags
     from agentgym.runs.training import start_training_run, train_run
 
-    values = {
+    given = {
         "env_id": env_id,
-        "total_steps": steps,
         "seed": seed,
-        **DEMO_CONFIG,
+        "eval_episodes": DEMO_EVAL_EPISODES,
         "video": renders(env_id),
+        **({"total_steps": steps} if steps is not None else {}),
         **overrides,
     }
+    plan = resolve(env_id, None, given)
+    check_learner_flags(plan.learner, given, preset=plan.preset)
     run = start_training_run(
-        learner="ppo",
-        values=values,
+        learner=plan.learner,
+        values=plan.values,
+        preset=plan.record(),
         rewards=[reward or human_reward(env_id)],
         out=out,
         command="demo",
@@ -155,25 +157,16 @@ def demo_config(
     *,
     iterations: int,
     samples: int,
-    search_steps: int,
-    steps: int,
+    search_steps: int | None,
+    steps: int | None,
     seeds: int,
     seed: int,
 ) -> Any:
-    """The synthesis the demo runs: with an LLM, Eureka; without, the library designer."""
+    """The synthesis the demo runs: with an LLM, Eureka; without, the library designer.
+    The env's preset trains every candidate (``search_steps``/``steps`` None: its budgets)."""
     from agentgym.reward_designers.synthesis import SynthesisConfig
 
-    ppo = {
-        k: DEMO_CONFIG[k]
-        for k in (
-            "num_envs",
-            "num_steps",
-            "learning_rate",
-            "gamma",
-            "init_log_std",
-            "eval_episodes",
-        )
-    }
+    settings = {"eval_episodes": DEMO_EVAL_EPISODES}
     if llm is None:
         return SynthesisConfig(
             env_id=env_id,
@@ -185,7 +178,7 @@ def demo_config(
             final_steps=steps,
             final_seeds=seeds,
             seed=seed,
-            **ppo,
+            **settings,
         )
     return SynthesisConfig(
         env_id=env_id,
@@ -201,7 +194,7 @@ def demo_config(
         final_steps=steps,
         final_seeds=seeds,
         seed=seed,
-        **ppo,
+        **settings,
     )
 
 
@@ -214,11 +207,17 @@ def _train_only(args: argparse.Namespace) -> int:
     from agentgym.registry import UnknownNameError
 
     console = Console(soft_wrap=True)
+    from agentgym.presets import preset_for
+
+    preset = preset_for(args.env)
+    steps = args.steps or (preset.steps if preset else 100_000)
+    learner = preset.learner if preset else "ppo"
     console.print(
-        f"demo: PPO on {args.env} with {args.reward or 'the human reward program'}, {args.steps:,} steps"
+        f"demo: {learner} on {args.env} with {args.reward or 'the human reward program'}, "
+        f"{steps:,} steps"
     )
     try:
-        with TrainProgress(console, args.steps) as progress:
+        with TrainProgress(console, steps) as progress:
             run_dir, final = run_demo(
                 env_id=args.env,
                 reward=args.reward,
@@ -238,7 +237,7 @@ def _train_only(args: argparse.Namespace) -> int:
         return 2
     success = final.get("eval/success_rate")
     if success is not None:
-        console.print(f"evaluation success rate: {success:.0%} over 20 episodes")
+        console.print(f"evaluation success rate: {success:.0%} over {DEMO_EVAL_EPISODES} episodes")
     console.print(f"report: {run_dir.report_path}")
     return 0
 

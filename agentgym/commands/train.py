@@ -14,7 +14,6 @@ field is an option below; its help is the field's docstring.
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields as dataclasses_fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,76 +25,20 @@ HELP = "train PPO (ours, a population, or SB3's) or SAC on an env and reward; wr
 ALIASES = {"env_id": "--env", "total_steps": "--steps", "reward": "--reward"}
 
 
-def _config_groups() -> list[tuple[str, list[str], list[FieldOption]]]:
-    """One option group per config class of the registered learners: (class name, the
-    learners that use it, the fields no earlier group has). A field an earlier group
-    already has, with another default here, gets that default named in its help."""
-    from dataclasses import replace
-
-    from agentgym.learners import LEARNER_CONFIGS
-    from agentgym.runs.options import dataclass_options
-
-    users: dict[type, list[str]] = {}
-    for name in LEARNER_CONFIGS:
-        users.setdefault(LEARNER_CONFIGS.get(name), []).append(name)
-    seen: dict[str, int] = {}  # field -> index in groups[0][2] or a later group
-    groups: list[tuple[str, list[str], list[FieldOption]]] = []
-    for cls in sorted(users, key=lambda c: c.__name__ != "PPOConfig"):
-        fresh = []
-        for opt in dataclass_options(cls):
-            if opt.name not in seen:
-                seen[opt.name] = len(groups)
-                fresh.append(opt)
-                continue
-            owner = groups[seen[opt.name]][2]
-            i = next(j for j, o in enumerate(owner) if o.name == opt.name)
-            if owner[i].default != opt.default and opt.name not in ALIASES:
-                note = f"{', '.join(users[cls])}: {opt.default!r}"
-                joined = "; ".join(filter(None, [owner[i].other_defaults, note]))
-                owner[i] = replace(owner[i], other_defaults=joined)
-        groups.append((cls.__name__, users[cls], fresh))
-    return groups
-
-
 def _learner_names() -> list[str]:
     from agentgym.learners import LEARNERS
 
     return LEARNERS.names()
 
 
-def check_flags(learner: str, values: dict[str, Any], preset: str | None = None) -> None:
-    """Flags of another learner's config are an error that names the learners they fit
-    (and, when the env's preset chose the learner, that preset and how to choose another)."""
-    from agentgym.learners import LEARNER_CONFIGS
-
-    LEARNER_CONFIGS.check(learner)
-    own = {f.name for f in dataclasses_fields(LEARNER_CONFIGS.get(learner))}
-    foreign = sorted(set(values) - own)
-    if foreign:
-        fits = [
-            n
-            for n in LEARNER_CONFIGS
-            if foreign[0] in {f.name for f in dataclasses_fields(LEARNER_CONFIGS.get(n))}
-        ]
-        flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
-        why = (
-            f", the learner of {preset}'s preset; pass --learner "
-            f"{'ppo' if 'ppo' in fits else fits[0]} (or --no-preset)"
-            if preset and fits
-            else ""
-        )
-        raise ValueError(
-            f"{flags}: not a setting of --learner {learner} (it is of --learner "
-            f"{' | '.join(fits)}){why}"
-        )
-
-
 def _all_options() -> list[FieldOption]:
-    return [opt for _, _, options in _config_groups() for opt in options]
+    from agentgym.runs.options import learner_option_groups
+
+    return [opt for _, _, options in learner_option_groups(ALIASES) for opt in options]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from agentgym.runs.options import add_options
+    from agentgym.runs.options import add_learner_options
 
     main = parser.add_argument_group("run")
     main.add_argument(
@@ -149,11 +92,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="ignore the env's training preset (agentgym.presets) and start from the "
         "learner's defaults",
     )
-    for index, (name, learners, options) in enumerate(_config_groups()):
-        title = f"{name} (--learner {' | '.join(learners)}; help from each field's docstring)"
-        if index:
-            title += "; also takes the fields above that it shares"
-        add_options(parser.add_argument_group(title), options, skip=ALIASES)
+    add_learner_options(parser, skip=ALIASES)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.presets import resolve
     from agentgym.registry import UnknownNameError
     from agentgym.rewards import RewardSpecError
-    from agentgym.runs.options import given_values
+    from agentgym.runs.options import check_learner_flags, given_values
     from agentgym.runs.report import format_value
     from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError
     from agentgym.runs.training import start_training_run, train_run
@@ -192,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             values.setdefault("env_id", "agentgym/Reach-v0")
             plan = resolve(values["env_id"], args.learner, values, use_preset=not args.no_preset)
-            check_flags(plan.learner, values, preset=plan.preset if not args.learner else None)
+            check_learner_flags(
+                plan.learner, values, preset=plan.preset if not args.learner else None
+            )
             if values.get("rollout_backend") == "vllm":  # before a run folder is made
                 from agentgym.learners.agent import require_vllm_rollouts
 

@@ -22,21 +22,43 @@ LEARNERS: Registry[type[Learner]] = Registry("learner")
 """``--learner`` name -> the learner class (imports torch when looked up)."""
 LEARNER_CONFIGS: Registry[type] = Registry("learner")
 """``--learner`` name -> its config dataclass, from a light module (for CLI options)."""
+POPULATIONS: dict[str, str] = {}
+"""``--learner`` name -> the learner that trains K of its members batched in one process."""
 
 
-def register_learner(name: str, learner: str, config: str) -> None:
-    """Register a learner: ``"module:Class"`` of the class and of its config dataclass."""
+def register_learner(name: str, learner: str, config: str, population: str | None = None) -> None:
+    """Register a learner: ``"module:Class"`` of the class and of its config dataclass, and
+    the name of its population learner (K members, one reward each, same config class)."""
     LEARNERS.register(name, learner)
     LEARNER_CONFIGS.register(name, config)
+    if population is not None:
+        POPULATIONS[name] = population
+
+
+def population_learner(name: str) -> str:
+    """The learner reward search trains K candidates of ``name`` with (``ppo`` ->
+    ``population``, ``sac`` -> ``sac-population``; a population learner is its own).
+    ValueError naming the learners that have one."""
+    LEARNERS.check(name)
+    if name not in POPULATIONS:
+        raise ValueError(
+            f"learner {name!r} has no population learner (K rewards batched in one process); "
+            f"reward search trains with one of: {', '.join(sorted(POPULATIONS))}"
+        )
+    return POPULATIONS[name]
 
 
 register_learner(
-    "ppo", "agentgym.learners.ppo.learner:PPO", "agentgym.learners.ppo.config:PPOConfig"
+    "ppo",
+    "agentgym.learners.ppo.learner:PPO",
+    "agentgym.learners.ppo.config:PPOConfig",
+    population="population",
 )
 register_learner(
     "population",
     "agentgym.learners.ppo.population:Population",
     "agentgym.learners.ppo.config:PPOConfig",
+    population="population",
 )
 register_learner(
     "sb3-ppo", "agentgym.learners.sb3.learner:SB3Trainer", "agentgym.learners.ppo.config:PPOConfig"
@@ -47,12 +69,16 @@ register_learner(
     "agentgym.learners.agent.config:AgentPPOConfig",
 )
 register_learner(
-    "sac", "agentgym.learners.sac.learner:SAC", "agentgym.learners.sac.config:SACConfig"
+    "sac",
+    "agentgym.learners.sac.learner:SAC",
+    "agentgym.learners.sac.config:SACConfig",
+    population="sac-population",
 )
 register_learner(
     "sac-population",
     "agentgym.learners.sac.population:SACPopulation",
     "agentgym.learners.sac.config:SACConfig",
+    population="sac-population",
 )
 
 __all__ = [
@@ -60,10 +86,13 @@ __all__ = [
     "LEARNER_CONFIGS",
     "PPO",
     "Learner",
+    "POPULATIONS",
     "PPOConfig",
     "Population",
     "Rollout",
     "RolloutRewardModel",
+    "population_learner",
+    "register_learner",
     "train_population",
 ]
 __getattr__, __dir__ = lazy_exports(

@@ -48,6 +48,11 @@ class MemberLearner:
         callback gets each log row, returning False stops. Returns the final metrics."""
         return self._learn(callback)[0]
 
+    def learn_all(self, callback: Callback | None = None) -> list[dict[str, Any]]:
+        """Train every member to total_steps; returns each member's final metrics (what
+        reward search reads of any population learner)."""
+        return self._learn(callback)
+
     def _learn(self, callback: Callback | None) -> list[dict[str, Any]]:
         raise NotImplementedError  # abstract: each algorithm has its own training loop
 
@@ -71,6 +76,12 @@ class MemberLearner:
             cfg.render_width,
             cfg.render_height,
         )
+
+    def evaluate_member(
+        self, k: int, episodes: int, seed: int, video_path: Path | None = None
+    ) -> dict[str, Any]:
+        """Deterministic evaluation episodes of member k (``evaluate``'s keys)."""
+        return self._evaluate_member(k, episodes, seed, video_path)
 
     def evaluate(
         self, episodes: int, seed: int, video_path: Path | None = None

@@ -44,8 +44,6 @@ SAC_SPACE: dict[str, tuple[str, Any]] = {
 """SACConfig fields searched; ``width`` is a two-layer network of that width."""
 
 SPACES = {"ppo": PPO_SPACE, "sac": SAC_SPACE}
-POPULATIONS = {"ppo": "population", "sac": "sac-population"}
-"""The learner that trains a trial's seeds in one process, per searched learner."""
 
 
 def suggest(trial: Any, space: dict[str, tuple[str, Any]]) -> dict[str, Any]:
@@ -72,9 +70,10 @@ def score(
     learner: str = "ppo",
 ) -> dict[str, float]:
     """Mean evaluation success and return of the env's reward over ``seeds``, one batched run."""
-    from agentgym.learners import LEARNERS
+    from agentgym.learners import LEARNERS, population_learner
 
-    population_class = LEARNERS.get(POPULATIONS[learner])
+    # A trial's seeds train together in the learner's population mode (one process).
+    population_class = LEARNERS.get(population_learner(learner))
     base = population_class.config_class(
         env_id=env_id,
         reward="env",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,3 +109,86 @@ def given_values(args: argparse.Namespace, options: Iterable[FieldOption]) -> di
             value = getattr(args, opt.name)
             values[opt.name] = tuple(value) if isinstance(value, list) else value
     return values
+
+
+LearnerGroup = tuple[str, list[str], list[FieldOption]]
+"""(config class name, the learners that use it, the fields no earlier group has)."""
+
+
+def learner_option_groups(
+    skip: Iterable[str] = (), learners: Iterable[str] | None = None
+) -> list[LearnerGroup]:
+    """One option group per config class of the registered learners (or of ``learners``),
+    PPOConfig first. A field an earlier group already has, with another default here, gets
+    that default named in its help (unless the command sets the field itself: ``skip``)."""
+    from dataclasses import replace
+
+    from agentgym.learners import LEARNER_CONFIGS
+
+    skipped = set(skip)
+    names = list(LEARNER_CONFIGS) if learners is None else list(learners)
+    users: dict[type, list[str]] = {}
+    for name in names:
+        users.setdefault(LEARNER_CONFIGS.get(name), []).append(name)
+    seen: dict[str, int] = {}  # field -> index of the group that has it
+    groups: list[LearnerGroup] = []
+    for cls in sorted(users, key=lambda c: c.__name__ != "PPOConfig"):
+        fresh = []
+        for opt in dataclass_options(cls):
+            if opt.name not in seen:
+                seen[opt.name] = len(groups)
+                fresh.append(opt)
+                continue
+            owner = groups[seen[opt.name]][2]
+            i = next(j for j, o in enumerate(owner) if o.name == opt.name)
+            if owner[i].default != opt.default and opt.name not in skipped:
+                note = f"{', '.join(users[cls])}: {opt.default!r}"
+                joined = "; ".join(filter(None, [owner[i].other_defaults, note]))
+                owner[i] = replace(owner[i], other_defaults=joined)
+        groups.append((cls.__name__, users[cls], fresh))
+    return groups
+
+
+def add_learner_options(
+    parser: argparse.ArgumentParser,
+    *,
+    skip: Iterable[str] = (),
+    learners: Iterable[str] | None = None,
+) -> list[FieldOption]:
+    """Add every learner config field as ``--field-name`` (one argument group per config
+    class, help from the field docstrings), except ``skip``; return the options added."""
+    skipped = set(skip)
+    added: list[FieldOption] = []
+    for index, (name, users, options) in enumerate(learner_option_groups(skipped, learners)):
+        title = f"{name} (--learner {' | '.join(users)}; help from each field's docstring)"
+        if index:
+            title += "; also takes the fields above that it shares"
+        added += add_options(parser.add_argument_group(title), options, skip=skipped)
+    return added
+
+
+def check_learner_flags(learner: str, values: Mapping[str, Any], preset: str | None = None) -> None:
+    """Fields of another learner's config are an error that names the learners they fit
+    (and, when the env's preset chose the learner, that preset and how to choose another)."""
+    from agentgym.learners import LEARNER_CONFIGS
+
+    LEARNER_CONFIGS.check(learner)
+    own = {f.name for f in dataclasses.fields(LEARNER_CONFIGS.get(learner))}
+    foreign = sorted(set(values) - own)
+    if foreign:
+        fits = [
+            n
+            for n in LEARNER_CONFIGS
+            if foreign[0] in {f.name for f in dataclasses.fields(LEARNER_CONFIGS.get(n))}
+        ]
+        flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
+        why = (
+            f", the learner of {preset}'s preset; pass --learner "
+            f"{'ppo' if 'ppo' in fits else fits[0]} (or --no-preset)"
+            if preset and fits
+            else ""
+        )
+        raise ValueError(
+            f"{flags}: not a setting of --learner {learner} (it is of --learner "
+            f"{' | '.join(fits) or 'none'}){why}"
+        )

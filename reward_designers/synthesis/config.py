@@ -10,17 +10,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentgym.config_fields import check_choice, check_ints, check_range, config_from_dict
+from agentgym.config_fields import (
+    check_choice,
+    check_ints,
+    check_range,
+    config_from_dict,
+    field_error,
+)
 
 if TYPE_CHECKING:
     from agentgym.llm.completion import Completion
+    from agentgym.presets import Preset, Resolved
     from agentgym.runs.rundir import RunDir
 
 REPORT_SECTION = "agentgym.reward_designers.synthesis.report:build"
+
+SEARCH_STEPS = 30_000
+"""N when the env has no preset, or the learner asked for is not its preset's."""
+PER_RUN_FIELDS = ("env_id", "reward", "seed", "total_steps", "eval_episodes", "video")
+"""Learner config fields the search sets itself (steps, seed, eval_episodes, video)."""
+PPO_ERA_FIELDS = ("num_envs", "num_steps", "learning_rate", "gamma", "init_log_std")
+"""SynthesisConfig's fields from before presets (PPO only); old config.yaml files hold them."""
 
 
 REPAIR_MODES = ("fix", "resample")
@@ -40,14 +54,15 @@ class SynthesisConfig:
     """I: rounds of sampling, training and feedback."""
     samples: int = 4
     """K: programs sampled per iteration."""
-    steps: int = 30_000
-    """N: env steps each candidate trains for."""
+    steps: int | None = None
+    """N: env steps each candidate trains for (None: the preset's search_steps, else its
+    steps; 30000 without a preset)."""
     seed: int = 0
     """Seed of every candidate's training run (all candidates share it: a fair race)."""
     final_seeds: int = 3
     """M: seeds the best program is retrained on at the end (0: no retraining)."""
     final_steps: int | None = None
-    """Env steps of the final retraining (None: steps)."""
+    """Env steps of the final retraining (None: the preset's steps; N without a preset)."""
     references: bool = True
     """Train the sparse and human rewards on the same seeds and budget for comparison."""
     critic: bool = False
@@ -75,14 +90,13 @@ class SynthesisConfig:
     """text2reward: library programs retrieved as examples (0: zero-shot)."""
     temperature: float = 1.0
     max_tokens: int = 1024
-    num_envs: int = 8
-    num_steps: int = 64
-    learning_rate: float = 3e-4
-    """PPO's Adam learning rate of every training run."""
-    gamma: float = 0.99
-    """PPO's discount factor."""
-    init_log_std: float = 0.0
-    """Initial log std of the Gaussian policy (continuous actions)."""
+    learner: str | None = None
+    """ppo or sac: candidates train K at a time with its population learner (population,
+    sac-population). None: the env's preset's learner, else ppo."""
+    use_preset: bool = True
+    """Start from the env's training preset (agentgym.presets); False: the learner's defaults."""
+    training: dict[str, Any] = field(default_factory=dict)
+    """Fields of the learner's config laid over the preset (num_envs, learning_rate, ...)."""
     eval_episodes: int = 10
     trace_episodes: int = 3
     """Evaluation episodes recorded as state traces per trained candidate (the analyser's input)."""
@@ -95,38 +109,110 @@ class SynthesisConfig:
     """A folder of Jinja2 templates overriding the packaged ones by file name."""
 
     def __post_init__(self) -> None:
-        check_ints(self, ("iterations", "samples", "steps", "num_envs", "num_steps"))
+        from agentgym.learners import population_learner
+
+        check_ints(self, ("iterations", "samples"))
+        check_ints(self, [n for n in ("steps", "final_steps") if getattr(self, n) is not None])
         check_ints(self, ("final_seeds", "few_shot", "repairs"), 0)
         check_choice(self, "repair_mode", REPAIR_MODES)
         check_range(self, "filter_auc", 0.0, 1.0)
+        if self.learner is not None:
+            try:
+                population_learner(self.learner)
+            except (ValueError, KeyError) as err:
+                raise ValueError(f"SynthesisConfig.learner: {err}") from err
+        if not isinstance(self.training, dict):
+            raise field_error(self, "training", "a dict of learner config fields", self.training)
+        # Tuples as lists, as config.yaml gives them back: the same run, the same digest.
+        object.__setattr__(self, "training", json.loads(json.dumps(self.training)))
+        reserved = sorted(set(self.training) & set(PER_RUN_FIELDS))
+        if reserved:
+            raise field_error(
+                self,
+                "training",
+                "no per-run field (steps, final_steps, seed and eval_episodes are set "
+                f"by SynthesisConfig's own fields; video by the search): {reserved}",
+                self.training,
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SynthesisConfig:
+        """Rebuild from config.yaml; a run written before presets (PPO fields of its own)
+        resumes as it ran: PPO, no preset, those fields as ``training``."""
+        data = dict(data)
+        old = {k: data.pop(k) for k in PPO_ERA_FIELDS if k in data}
+        if old:
+            batch = old.get("num_envs", 8) * old.get("num_steps", 64)
+            data.setdefault("learner", "ppo")
+            data.setdefault("use_preset", False)
+            # ppo() used to derive the minibatch count from the batch size.
+            data["training"] = {
+                **old,
+                "num_minibatches": 4 if batch % 4 == 0 else 1,
+                **data.get("training", {}),
+            }
         return config_from_dict(cls, data)
 
-    def ppo(self, steps: int | None = None, video: bool = False) -> dict[str, Any]:
-        """PPOConfig fields of a candidate's (or the final) training run."""
-        total = steps or self.steps
-        minibatches = 4 if (self.num_envs * self.num_steps) % 4 == 0 else 1
-        return {
-            "env_id": self.env_id,
-            "total_steps": total,
-            "num_envs": self.num_envs,
-            "num_steps": self.num_steps,
-            "num_minibatches": minibatches,
-            "seed": self.seed,
-            "learning_rate": self.learning_rate,
-            "gamma": self.gamma,
-            "init_log_std": self.init_log_std,
-            "eval_episodes": self.eval_episodes,
+    def resolved(self) -> Resolved:
+        """The learner and its config fields after the env's preset and ``training``."""
+        from agentgym.presets import resolve
+
+        return resolve(self.env_id, self.learner, self.training, use_preset=self.use_preset)
+
+    def _preset(self) -> Preset | None:
+        from agentgym.presets import preset_for
+
+        return preset_for(self.env_id) if self.resolved().preset else None
+
+    def search_steps(self) -> int:
+        """N: ``steps``, else the preset's search budget, else SEARCH_STEPS."""
+        if self.steps is not None:
+            return self.steps
+        preset = self._preset()
+        return (preset.search_steps or preset.steps) if preset else SEARCH_STEPS
+
+    def retrain_steps(self) -> int:
+        """Steps of the final retraining: ``final_steps``, else the preset's full budget,
+        else N."""
+        if self.final_steps is not None:
+            return self.final_steps
+        preset = self._preset()
+        return preset.steps if preset else self.search_steps()
+
+    def preset_record(self) -> dict[str, Any]:
+        """config.yaml's ``preset: {name, overrides}``, as ``agentgym train`` writes it
+        (``steps`` and ``final_steps`` count as overrides of the preset's budgets)."""
+        plan = self.resolved()
+        budgets = [n for n in ("steps", "final_steps") if getattr(self, n) is not None]
+        return {"name": plan.preset, "overrides": sorted({*plan.overrides, *budgets})}
+
+    def training_settings(self, steps: int, video: bool = False) -> tuple[str, dict[str, Any]]:
+        """(population learner, its config fields) of a candidate's or the final training
+        run; ValueError naming the flag when ``training`` holds another learner's field."""
+        from agentgym.learners import LEARNER_CONFIGS, population_learner
+        from agentgym.runs.options import check_learner_flags
+
+        plan = self.resolved()
+        check_learner_flags(plan.learner, self.training, preset=plan.preset)
+        values = {
+            # Candidates are scored once and thrown away: no checkpoints, one thread each.
             "checkpoint_every": 0,
-            "video": video,
             "device": "auto",
             "torch_threads": 1,
+            **plan.values,
+            "env_id": self.env_id,
+            "total_steps": steps,
+            "seed": self.seed,
+            "eval_episodes": self.eval_episodes,
+            "video": video,
         }
+        learner = population_learner(plan.learner)
+        # Every field, defaults included (config.yaml shows what trained); a bad value
+        # fails here, naming its field, not in the worker.
+        return learner, LEARNER_CONFIGS.get(learner).from_dict(values).to_dict()
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
@@ -165,10 +251,22 @@ def open_run(
     from agentgym.runs.rundir import RunDir, RunExistsError, _differences
 
     path = Path(out) if out is not None else default_out(config, root)
-    run_config = {"command": "synthesize", "env_id": config.env_id, "synthesis": config.to_dict()}
+    learner, values = config.training_settings(config.search_steps())
+    run_config = {
+        "command": "synthesize",
+        "env_id": config.env_id,
+        "synthesis": config.to_dict(),
+        "learner": learner,
+        "preset": config.preset_record(),
+        "config": values,
+    }
     if (path / "config.yaml").is_file():
         run = RunDir.open(path)
-        diffs = _differences(run.read_config(), run_config)
+        stored = run.read_config()
+        # A run written before presets has no learner, preset or config keys, and its
+        # synthesis fields read back in today's form.
+        stored["synthesis"] = SynthesisConfig.from_dict(stored.get("synthesis", {})).to_dict()
+        diffs = _differences(stored, {k: v for k, v in run_config.items() if k in stored})
         if diffs:
             raise RunExistsError(
                 f"--out {str(path)!r} holds a different synthesis run "

@@ -409,7 +409,7 @@ class Synthesis:
             f"# Reward for {self.config.env_id}, synthesised by agentgym ({self.config.designer}, "
             f"{candidate.origin if candidate.origin != 'llm' else self.config.llm}),\n"
             f"# candidate {candidate.folder_name}: success {candidate.success or 0:.2f} after "
-            f"{self.config.steps} steps.\n"
+            f"{self.config.search_steps()} steps.\n"
         )
         text = source if source.startswith("# Reward for") else header + source
         if (self.path / "best_reward.py").is_file() and (
@@ -433,7 +433,9 @@ class Synthesis:
         if best is None or cfg.final_seeds == 0:
             write_json(self.path / "final.json", summary)
             return summary
-        self.emit("final", seeds=cfg.final_seeds, steps=cfg.final_steps or cfg.steps)
+        steps = cfg.retrain_steps()
+        learner, settings = cfg.training_settings(steps)
+        self.emit("final", seeds=cfg.final_seeds, steps=steps)
         seeds = [cfg.seed + s for s in range(cfg.final_seeds)]
         # The worker sees only its own folder (a private /tmp under bubblewrap): the
         # program travels inside it.
@@ -444,9 +446,10 @@ class Synthesis:
             cfg.env_id,
             {"synthesised": str(program.resolve())},
             seeds,
-            cfg.final_steps or cfg.steps,
+            steps,
             run_dir=self.path / "final",
-            ppo=cfg.ppo(cfg.final_steps),
+            learner=learner,
+            config=settings,
             references=cfg.references,
             video=cfg.video,
             deadline_s=cfg.train_deadline_s * max(1, cfg.final_seeds),

@@ -62,11 +62,19 @@ def _summary(
     label = config["designer"]
     if config["designer"] == "library":
         label += " (no LLM: candidates are human-written programs from reward_designers/library/)"
+    trained = ctx.config.get("config") or {}
+    preset = ctx.config.get("preset") or {}
     rows = [
         ("designer", label),
         ("LLM", config.get("llm") or "none"),
         ("iterations x samples", f"{config['iterations']} x {config['samples']}"),
-        ("steps per candidate", config["steps"]),
+        ("steps per candidate", trained.get("total_steps", config["steps"])),
+        ("learner", ctx.config.get("learner", "population")),
+        (
+            "preset",
+            f"{preset.get('name') or 'none'} (overrides: "
+            f"{', '.join(preset.get('overrides') or []) or 'none'})",
+        ),
         ("critic", config.get("critic")),
         ("analyser", config.get("analyser")),
         ("candidates finished", len(candidates)),

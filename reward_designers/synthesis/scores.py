@@ -4,8 +4,8 @@
 all members in one sandbox worker (the population learner), and reports each reward's
 evaluation success per seed, mean and spread. The references, the sparse success reward
 and the task's human program from ``reward_designers/library/``, train beside them
-unless a cached result exists for the same env, budget, seeds and learner settings
-(``$AGENTGYM_CACHE/references/``).
+unless a cached result exists for the same env, budget, seeds, learner and every field of
+its config (``$AGENTGYM_CACHE/references/``): a changed preset never reuses a stale one.
 
     human-normalised score = (method - sparse) / |human - sparse|
 
@@ -47,11 +47,22 @@ def human_program(env_id: str) -> str | None:
         return None
 
 
-def reference_key(env_id: str, seeds: list[int], ppo: dict[str, Any]) -> str:
-    settings = {k: v for k, v in ppo.items() if k not in ("video", "device", "torch_threads")}
-    blob = json.dumps({"env_id": env_id, "seeds": seeds, "ppo": settings}, sort_keys=True)
+def reference_key(env_id: str, seeds: list[int], learner: str, config: dict[str, Any]) -> str:
+    """The cache file name of references trained with ``learner`` and its ``config``: the
+    env, budget and learner readable, every other setting in the hash. The learner's
+    defaults join the given fields, so a changed default misses the cache too."""
+    from agentgym.learners import LEARNER_CONFIGS
+
+    full = LEARNER_CONFIGS.get(learner).from_dict({**config, "env_id": env_id}).to_dict()
+    settings = {k: v for k, v in full.items() if k not in ("video", "device", "torch_threads")}
+    blob = json.dumps(
+        {"env_id": env_id, "seeds": seeds, "learner": learner, "config": settings},
+        sort_keys=True,
+        default=list,
+    )
     name = env_id.replace("/", "_")
-    return f"{name}-{ppo.get('total_steps')}-{hashlib.sha256(blob.encode()).hexdigest()[:10]}"
+    digest = hashlib.sha256(blob.encode()).hexdigest()[:10]
+    return f"{name}-{learner}-{full.get('total_steps')}-{digest}"
 
 
 def summarise(spec: str, finals: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
@@ -81,14 +92,17 @@ def evaluate_rewards(
     steps: int,
     *,
     run_dir: Path,
-    ppo: dict[str, Any],
+    learner: str,
+    config: dict[str, Any],
     references: bool = True,
     video: bool = False,
     deadline_s: float = 7200.0,
 ) -> dict[str, Any]:
-    """Train each reward spec of ``rewards`` (label -> spec) on each seed; see the module doc.
+    """Train each reward spec of ``rewards`` (label -> spec) on each seed with the population
+    ``learner`` and its ``config`` fields (``SynthesisConfig.training_settings``) for
+    ``steps``; see the module doc.
 
-    Returns {"env_id", "steps", "seeds", "rewards": {label: summary}, "video"}; ``video``
+    Returns {"env_id", "steps", "seeds", "learner", "rewards": {label: summary}, "video"}; ``video``
     is a clip of the first reward's first seed (relative to ``run_dir``) when asked for
     and the env renders.
     """
@@ -96,10 +110,10 @@ def evaluate_rewards(
     from agentgym.sandbox import Limits, run_in_worker
 
     run_dir = Path(run_dir)
-    ppo = {**ppo, "total_steps": steps, "video": False}
+    config = {**config, "total_steps": steps, "video": False}
     labels: dict[str, str] = dict(rewards)
     cached: dict[str, Any] = {}
-    ref_path = references_dir() / f"{reference_key(env_id, seeds, ppo)}.json"
+    ref_path = references_dir() / f"{reference_key(env_id, seeds, learner, config)}.json"
     if references:
         cached = read_json(ref_path, {}) or {}
         human = human_program(env_id)
@@ -119,30 +133,34 @@ def evaluate_rewards(
             videos.append(want_video and n == 0 and s == seeds[0])
             owners.append(label)
     run_dir.mkdir(parents=True, exist_ok=True)
-    result = run_in_worker(
-        TARGET,
-        {
-            "env_id": env_id,
-            "programs": specs,
-            "run_dirs": dirs,
-            "seeds": member_seeds,
-            "ppo": ppo,
-            "videos": videos,
-        },
-        run_dir=run_dir.resolve(),
-        limits=Limits.for_training(threads=1),
-        deadline_s=deadline_s,
-    )
-    if not result.ok:
-        raise RuntimeError(
-            f"training {', '.join(labels)} on {env_id} failed: {result.code}: {result.message}\n"
-            f"{result.detail[-2000:]}"
+    finals: list[dict[str, Any]] = []
+    if specs:  # nothing to train when only references were asked for and both are cached
+        result = run_in_worker(
+            TARGET,
+            {
+                "env_id": env_id,
+                "programs": specs,
+                "run_dirs": dirs,
+                "seeds": member_seeds,
+                "learner": learner,
+                "config": config,
+                "videos": videos,
+            },
+            run_dir=run_dir.resolve(),
+            limits=Limits.for_training(threads=1),
+            deadline_s=deadline_s,
         )
-    finals: list[dict[str, Any]] = result.value
+        if not result.ok:
+            raise RuntimeError(
+                f"training {', '.join(labels)} on {env_id} failed: {result.code}: {result.message}\n"
+                f"{result.detail[-2000:]}"
+            )
+        finals = result.value
     out: dict[str, Any] = {
         "env_id": env_id,
         "steps": steps,
         "seeds": seeds,
+        "learner": learner,
         "rewards": {},
         "video": None,
     }

@@ -255,7 +255,9 @@ class CandidateStages:
             if train.exists():  # left by a killed run: train again from scratch
                 shutil.rmtree(train)
             dirs.append(train)
-        self.emit("training", iteration=it, training=len(pending), total_steps=cfg.steps)
+        steps = cfg.search_steps()
+        learner, settings = cfg.training_settings(steps)
+        self.emit("training", iteration=it, training=len(pending), total_steps=steps)
         stop = threading.Event()
         watcher = threading.Thread(target=self._watch, args=(it, dirs, stop), daemon=True)
         watcher.start()
@@ -270,7 +272,8 @@ class CandidateStages:
                     ],
                     "run_dirs": [str(Path(d).resolve()) for d in dirs],
                     "seeds": [cfg.seed] * len(pending),
-                    "ppo": cfg.ppo(),
+                    "learner": learner,
+                    "config": settings,
                     "trace_episodes": cfg.trace_episodes,
                 },
                 run_dir=iteration_dir(self.path, it),
@@ -305,7 +308,7 @@ class CandidateStages:
                 "train_progress",
                 iteration=it,
                 step=min(steps) if steps else 0,
-                total_steps=self.config.steps,
+                total_steps=self.config.search_steps(),
             )
 
     def _score(self, it: int, i: int, final: dict[str, Any], origin: str) -> Candidate:

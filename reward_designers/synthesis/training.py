@@ -2,8 +2,8 @@
 
 ``train_candidates`` is the target a synthesis run hands to
 ``agentgym.sandbox.run_in_worker``: it trains every candidate of one iteration together
-with the population learner (their networks batched, so an iteration costs about one
-training run instead of K), then records a few evaluation episodes of each trained
+with a population learner (``population`` for PPO, ``sac-population`` for SAC: their
+networks batched, so an iteration costs about one training run instead of K), then records a few evaluation episodes of each trained
 policy as traces of the state variables (the trajectory analyser's material). It runs in
 the worker only, so generated code never executes in the synthesis process.
 
@@ -41,7 +41,8 @@ def train_candidates(
     programs: list[str],
     run_dirs: list[str],
     seeds: list[int],
-    ppo: dict[str, Any],
+    learner: str,
+    config: dict[str, Any],
     trace_episodes: int = 0,
     trace_seed: int = 10_000,
     videos: list[bool] | None = None,
@@ -49,18 +50,22 @@ def train_candidates(
     """Train one population member per reward spec; returns each member's final metrics.
 
     ``programs`` are reward specs (paths of candidate programs, or ``sparse``/``env``),
-    ``run_dirs`` each member's folder (logs, checkpoint, video, ``traces.json``), ``ppo``
-    the shared PPOConfig fields; ``videos[k]`` records one evaluation episode of member k
+    ``run_dirs`` each member's folder (logs, checkpoint, video, ``traces.json``),
+    ``learner`` a population learner (``several_rewards``) and ``config`` the fields of its
+    config dataclass that every member shares; ``videos[k]`` records one evaluation episode of member k
     as ``videos/final.mp4`` (envs that render). A member whose reward is not finite or raises stops with
     status NONFINITE / ERROR and its ``step`` and ``error``; the others go on.
     """
-    from agentgym.learners.ppo import Population, PPOConfig
+    from agentgym.learners import LEARNER_CONFIGS, LEARNERS
 
-    base = PPOConfig.from_dict({**ppo, "env_id": env_id})
+    population_class = LEARNERS.get(learner)
+    if not population_class.several_rewards:
+        raise ValueError(f"train_candidates: learner {learner!r} trains one reward, not K")
+    base = LEARNER_CONFIGS.get(learner).from_dict({**config, "env_id": env_id})
     dirs = [Path(d) for d in run_dirs]
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
-    population = Population(base, programs, seeds, dirs)
+    population = population_class(base, programs, seeds, dirs)
     try:
         finals = population.learn_all()
         for k, final in enumerate(finals):

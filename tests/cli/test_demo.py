@@ -1,4 +1,5 @@
-"""``agentgym demo``: PPO on Reach with the human reward, evaluated, with a report."""
+"""``agentgym demo``: Reach's preset learner (SAC) with the human reward, evaluated, with a
+report."""
 
 from __future__ import annotations
 
@@ -22,9 +23,7 @@ def test_a_task_without_a_human_reward_is_named_with_the_closest():
 
 
 def test_run_demo_trains_evaluates_and_reports(tmp_path):
-    run, final = run_demo(
-        steps=1024, out=tmp_path / "demo", num_envs=4, num_steps=128, eval_episodes=2
-    )
+    run, final = run_demo(steps=1024, out=tmp_path / "demo", learning_starts=256, eval_episodes=2)
     assert isinstance(run, RunDir) and final["step"] == 1024
     config = run.read_config()
     assert config["command"] == "demo" and config["rewards"] == [human_reward("agentgym/Reach-v0")]
@@ -42,11 +41,20 @@ def test_make_demo_reaches_high_success_and_prints_the_report(agentgym_cli, tmp_
     assert rate >= 0.9
 
 
-def test_demo_uses_its_measured_config(tmp_path):
-    from agentgym.commands.demo import DEMO_CONFIG
+def test_demo_trains_with_the_env_preset_and_records_it(tmp_path):
+    from agentgym.presets import preset_for
 
-    run, _ = run_demo(steps=512, out=tmp_path / "demo", eval_episodes=1, num_envs=4, num_steps=128)
-    config = run.read_config()["config"]
-    assert config["learning_rate"] == DEMO_CONFIG["learning_rate"] == 1e-3
-    assert config["gamma"] == 0.95 and config["init_log_std"] == -0.5
-    assert (config["num_envs"], config["eval_episodes"]) == (4, 1)  # overrides win
+    preset = preset_for("agentgym/Reach-v0")
+    run, _ = run_demo(steps=512, out=tmp_path / "demo", eval_episodes=1, num_envs=2)
+    stored = run.read_config()
+    config = stored["config"]
+    assert stored["learner"] == preset.learner == "sac"
+    assert config["gamma"] == preset.config["gamma"] == 0.9  # the preset's, not SAC's default
+    assert (config["num_envs"], config["eval_episodes"]) == (2, 1)  # overrides win
+    assert stored["preset"]["name"] == "agentgym/Reach-v0"
+    assert {"num_envs", "total_steps"} <= set(stored["preset"]["overrides"])
+
+
+def test_demo_rejects_a_setting_of_another_learner_naming_the_preset(tmp_path):
+    with pytest.raises(ValueError, match="--num-steps: not a setting of --learner sac.*Reach"):
+        run_demo(steps=512, out=tmp_path / "demo", num_steps=64)

@@ -21,7 +21,8 @@ WIDE = {"COLUMNS": "160"}
 
 
 def _search(server: ScriptedOpenAIServer, out: Path) -> list[str]:
-    """``agentgym reward synthesize``: Eureka on Reach, one iteration of three samples."""
+    """``agentgym reward synthesize``: Eureka on Reach (its preset: SAC), one iteration of
+    three samples."""
     return [
         "reward",
         "synthesize",
@@ -37,8 +38,13 @@ def _search(server: ScriptedOpenAIServer, out: Path) -> list[str]:
         "3",
         "--steps",
         "2048",
-        "--num-envs",
-        "4",
+        "--final-steps",  # else the preset's full budget
+        "2048",
+        "--learning-starts",  # Reach's preset is SAC: a small one, to train in seconds
+        "256",
+        "--hidden-sizes",
+        "32",
+        "32",
         "--eval-episodes",
         "2",
         "--final-seeds",
@@ -182,3 +188,35 @@ def test_reward_eval_reports_mean_spread_and_normalised_score(
     assert result["rewards"]["reward"]["success"] == result["rewards"]["human"]["success"]
     cached = list((isolated_llm_cache / "references").glob("*.json"))
     assert len(cached) == 1 and set(json.loads(cached[0].read_text())) == {"sparse", "human"}
+
+
+def test_a_flag_of_another_learner_names_the_preset_and_the_way_out(
+    agentgym_cli, isolated_llm_cache, tmp_path
+):
+    wrong = agentgym_cli(
+        "reward", "synthesize", "--env", "agentgym/Reach-v0", "--llm", "openai:x",
+        "--num-steps", "64", env=WIDE, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert wrong.returncode == 2
+    assert "--num-steps: not a setting of --learner sac" in wrong.stderr
+    assert "--learner ppo (or --no-preset)" in wrong.stderr
+
+
+def test_reward_eval_trains_with_the_preset_and_records_it(
+    agentgym_cli, isolated_llm_cache, tmp_path
+):
+    done = agentgym_cli(
+        "reward", "eval", "--env", "agentgym/CartPole-v0", "--reward", "sparse",
+        "--seeds", "1", "--steps", "512", "--num-steps", "16", "--eval-episodes", "1",
+        "--no-references", "--out", str(tmp_path / "ev"), env=WIDE, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((tmp_path / "ev" / "eval.json").read_text())
+    assert result["learner"] == "population"
+    assert result["preset"] == {
+        "name": "agentgym/CartPole-v0",
+        "overrides": ["num_steps", "total_steps"],
+    }
+    # the preset's settings under the flags given
+    assert (result["config"]["num_envs"], result["config"]["num_steps"]) == (32, 16)
+    assert result["config"]["total_steps"] == 512 and result["config"]["gamma"] == 0.95

@@ -11,12 +11,12 @@ from agentgym.reward_designers.synthesis import SynthesisConfig
 from agentgym.testing.openai_server import ScriptedOpenAIServer
 from agentgym.testing.tiny import build_tiny_clip
 
-# Seconds of training per candidate: enough to tell approaching the target from not.
+# Seconds of training per candidate: enough to tell approaching the target from not. PPO,
+# not Reach's SAC preset: these tests are about the search, and PPO tells apart in seconds.
 TINY_SEARCH = dict(
     steps=2048,
-    num_envs=4,
-    num_steps=64,
-    learning_rate=3e-3,
+    learner="ppo",
+    training={"num_envs": 4, "num_steps": 64, "learning_rate": 3e-3},
     eval_episodes=3,
     trace_episodes=1,
     vet_timeout_s=60,

@@ -76,3 +76,19 @@ def compute_reward(state, action):
     reward = torch.clamp(-10.0 * dist, 0, 1)
     return reward, {"distance": dist}
 ```"""
+
+# Sound on the recorded states of vetting, raises once training has called it 20 times:
+# stops with ERROR during training.
+RAISES_LATER = """```python
+import torch
+
+_calls = [0]
+
+
+def compute_reward(state, action):
+    _calls[0] += 1
+    if _calls[0] > 20:
+        raise RuntimeError("the reward program broke after 20 calls")
+    distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    return -distance, {"distance": -distance}
+```"""

@@ -47,7 +47,7 @@ def test_eureka_with_the_local_model_trains_at_least_one_program(tmp_path, monke
         iterations=2,
         samples=4,
         steps=4096,
-        num_envs=8,
+        training={"num_envs": 8},
         eval_episodes=3,
         final_seeds=1,
         references=False,

@@ -1,10 +1,12 @@
 """Evaluate a reward on the task's success metric over seeds.
 
-    agentgym reward eval --env agentgym/Reach-v0 --reward runs/.../best_reward.py --seeds 3 --steps 100000
+    agentgym reward eval --env agentgym/Reach-v0 --reward runs/.../best_reward.py --seeds 3
 
-Trains the reward on each seed (all seeds in one sandbox worker, batched) and prints the
-evaluation success mean and spread, next to the sparse and human references and the
-human-normalised score (references are cached per env and budget).
+Trains the reward on each seed (all seeds in one sandbox worker, batched by the population
+learner of the env's preset, or of ``--learner``) for the preset's budget (or ``--steps``)
+and prints the evaluation success mean and spread, next to the sparse and human references
+and the human-normalised score (references are cached per env, learner and every field of
+its config). eval.json records the learner, its config and the preset.
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from agentgym.commands.reward.synthesize import add_training_options, training_from_args
+
+STEPS = 100_000
+"""Env steps per seed when the env has no preset."""
 
 HELP = "success of a reward over seeds, with sparse/human references and the human-normalised score"
 
@@ -23,8 +30,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--reward", required=True, help="reward spec: a program path, sparse, env, ..."
     )
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    parser.add_argument("--steps", type=int, default=100_000, help="env steps per seed")
-    parser.add_argument("--num-envs", type=int, default=8)
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="env steps per seed (default: the preset's steps, else 100000)",
+    )
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument(
         "--no-references", action="store_true", help="skip the sparse and human references"
@@ -33,6 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--out", default=None, help="folder for the training runs (default: runs/eval-<env>-<n>)"
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_training_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         evaluate_rewards,
         human_normalised,
     )
+    from agentgym.runs.options import check_learner_flags
     from agentgym.runs.training import resolve_spec_paths
 
     err = Console(stderr=True, soft_wrap=True)
@@ -55,42 +68,52 @@ def run(args: argparse.Namespace) -> int:
         gym.spec(args.env)
         reward = resolve_spec_paths(args.reward)
         check_rewards(args.env, [reward])
-        if args.seeds <= 0 or args.steps <= 0:
+        if args.seeds <= 0 or (args.steps is not None and args.steps <= 0):
             raise ValueError("--seeds and --steps: expected positive ints")
+        # The final retraining of a synthesis run is this very evaluation: one config.
+        cfg = SynthesisConfig(
+            env_id=args.env,
+            final_steps=args.steps,
+            eval_episodes=args.eval_episodes,
+            **training_from_args(args),
+        )
+        plan = cfg.resolved()
+        check_learner_flags(plan.learner, cfg.training, None if args.learner else plan.preset)
+        steps = args.steps or (cfg.retrain_steps() if plan.preset else STEPS)
+        learner, settings = cfg.training_settings(steps)
     except Exception as exc:  # noqa: BLE001 (every user error gets the same clean message)
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("runs") / f"eval-{args.env.split('/')[-1]}-{args.steps}"
-    )
+    out = Path(args.out) if args.out else Path("runs") / f"eval-{args.env.split('/')[-1]}-{steps}"
     # A program travels inside the worker's folder (bubblewrap shows it nothing else).
     out.mkdir(parents=True, exist_ok=True)
     if Path(reward).is_file():
         copy = out / Path(reward).name
         copy.write_text(Path(reward).read_text())
         reward = str(copy.resolve())
-    cfg = SynthesisConfig(
-        env_id=args.env, steps=args.steps, num_envs=args.num_envs, eval_episodes=args.eval_episodes
-    )
     seeds = list(range(args.seeds))
     results = evaluate_rewards(
         args.env,
         {"reward": reward},
         seeds,
-        args.steps,
+        steps,
         run_dir=out,
-        ppo=cfg.ppo(),
+        learner=learner,
+        config=settings,
         references=not args.no_references,
     )
     results["human_normalised"] = human_normalised(results)
+    given = {"total_steps"} if args.steps is not None else set()
+    results["preset"] = {"name": plan.preset, "overrides": sorted({*plan.overrides, *given})}
+    results["config"] = {**settings, "total_steps": steps}
     (out / "eval.json").write_text(json.dumps(results, indent=2) + "\n")
     if args.json:
         sys.stdout.write(json.dumps(results) + "\n")
         return 0
     console = Console(soft_wrap=True)
-    table = Table(title=f"{args.env}: success over {args.seeds} seeds, {args.steps:,} steps each")
+    table = Table(
+        title=f"{args.env}: success over {args.seeds} seeds, {steps:,} steps each ({learner})"
+    )
     for col in ("reward", "mean", "std", "per seed"):
         table.add_column(col)
     for label, s in results["rewards"].items():

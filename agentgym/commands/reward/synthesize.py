@@ -3,6 +3,9 @@
     agentgym reward synthesize --env agentgym/Reach-v0 --designer eureka \\
         --llm openai:gpt-4o-mini --iterations 3 --samples 4 --steps 50000 [--critic] [--analyser]
 
+Candidates train with the env's training preset (``agentgym.presets``: Reach trains with
+SAC, K candidates batched in ``sac-population``) unless ``--learner`` or ``--no-preset``
+says otherwise; every field of the learner's config is an option, laid over the preset.
 Every prompt, reply, verdict, training curve and reflection lands in the run folder with
 ``best_reward.py`` and ``report.html``. Kill it at any moment and rerun the same command
 (or ``--resume DIR``): finished candidates are not retrained and cached replies cost nothing.
@@ -33,14 +36,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--samples", type=int, default=4, help="K: programs per iteration (default 4)"
     )
     parser.add_argument(
-        "--steps", type=int, default=30_000, help="N: env steps per candidate (default 30000)"
+        "--steps",
+        type=int,
+        default=None,
+        help="N: env steps per candidate (default: the preset's search_steps, else 30000)",
     )
     parser.add_argument("--seed", type=int, default=0, help="training seed of every candidate")
     parser.add_argument(
         "--final-seeds", type=int, default=3, help="M: seeds the best is retrained on (default 3)"
     )
     parser.add_argument(
-        "--final-steps", type=int, default=None, help="steps of the final retraining (default N)"
+        "--final-steps",
+        type=int,
+        default=None,
+        help="steps of the final retraining (default: the preset's steps, else N)",
     )
     parser.add_argument(
         "--no-references", action="store_true", help="skip the sparse and human references"
@@ -89,7 +98,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--max-tokens", type=int, default=1024)
-    parser.add_argument("--num-envs", type=int, default=8)
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument(
         "--templates", default=None, help="folder of Jinja2 templates overriding the packaged ones"
@@ -100,10 +108,53 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", default=None, metavar="DIR", help="continue the synthesis run in DIR"
     )
+    add_training_options(parser)
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """--learner, --no-preset and every field of the population learners' configs (shared
+    by ``reward synthesize`` and ``reward eval``)."""
+    from agentgym.learners import POPULATIONS
+    from agentgym.reward_designers.synthesis.config import PER_RUN_FIELDS
+    from agentgym.runs.options import add_learner_options
+
+    parser.add_argument(
+        "--learner",
+        default=None,
+        help="ppo | sac: candidates train K at a time with its population learner "
+        "(default: the env's preset's learner, else ppo)",
+    )
+    parser.add_argument(
+        "--no-preset",
+        action="store_true",
+        help="ignore the env's training preset (agentgym.presets) and start from the "
+        "learner's defaults",
+    )
+    add_learner_options(parser, skip=PER_RUN_FIELDS, learners=sorted(POPULATIONS))
+
+
+def training_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """SynthesisConfig's learner, use_preset and training (the learner fields given)."""
+    from agentgym.learners import POPULATIONS
+    from agentgym.reward_designers.synthesis.config import PER_RUN_FIELDS
+    from agentgym.runs.options import given_values, learner_option_groups
+
+    options = [
+        opt
+        for _, _, group in learner_option_groups(PER_RUN_FIELDS, sorted(POPULATIONS))
+        for opt in group
+        if opt.name not in PER_RUN_FIELDS
+    ]
+    return {
+        "learner": args.learner,
+        "use_preset": not args.no_preset,
+        "training": given_values(args, options),
+    }
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
     from agentgym.reward_designers.synthesis import DESIGNERS, SynthesisConfig
+    from agentgym.runs.options import check_learner_flags
 
     DESIGNERS.get(args.designer)  # did-you-mean before anything else
     llm = args.llm or os.environ.get("AGENTGYM_LLM")
@@ -120,7 +171,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         parse_spec(llm)
     if not args.env:
         raise ValueError("--env: an env id is required (e.g. agentgym/Reach-v0), or --resume DIR")
-    return SynthesisConfig(
+    config = SynthesisConfig(
         env_id=args.env,
         designer=args.designer,
         llm=llm,
@@ -140,10 +191,13 @@ def config_from_args(args: argparse.Namespace) -> Any:
         trajectory_filter=not args.no_trajectory_filter,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
-        num_envs=args.num_envs,
         eval_episodes=args.eval_episodes,
         template_dir=args.templates,
+        **training_from_args(args),
     )
+    plan = config.resolved()
+    check_learner_flags(plan.learner, config.training, preset=None if args.learner else plan.preset)
+    return config
 
 
 class SynthesisView:
