@@ -37,6 +37,12 @@ class Code(StrEnum):
     RUNTIME_ERROR = "RUNTIME_ERROR"
     # reward synthesis's own check on a program that passed the dry run
     CONSTANT = "CONSTANT"
+    # the structured designer's sketch, checked against the TaskSpec before any program exists
+    SKETCH_JSON = "SKETCH_JSON"
+    SKETCH_SCHEMA = "SKETCH_SCHEMA"
+    SKETCH_EXPR = "SKETCH_EXPR"
+    SKETCH_VARIABLE = "SKETCH_VARIABLE"
+    SKETCH_SHAPE = "SKETCH_SHAPE"
     # the worker process
     TIMEOUT = "TIMEOUT"
     MEMORY = "MEMORY"
