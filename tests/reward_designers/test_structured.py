@@ -271,3 +271,27 @@ def test_crossover_combines_the_terms_of_the_two_best_sketches(search):
     names = [t["name"] for t in sketch_of_program(source)["terms"]]
     assert sorted(names) == ["distance", "effort", "reach"]
     assert child[0].status == TRAINED
+
+
+def test_the_command_runs_the_structured_designer_on_a_server_without_structured_output(
+    agentgym_cli, isolated_llm_cache, tmp_path
+):
+    usage = agentgym_cli("reward", "synthesize", "--help", env={"COLUMNS": "160"}, timeout=120)
+    assert usage.returncode == 0 and "structured" in usage.stdout
+    fenced = f"My sketch:\n```json\n{json.dumps(SHARP)}\n```"
+    out = tmp_path / "run"
+    with ScriptedOpenAIServer([fenced, MALFORMED], structured_output=False) as server:
+        done = agentgym_cli(
+            "reward", "synthesize", "--env", ENV, "--designer", "structured",
+            "--llm", f"openai:scripted-model@{server.base_url}",
+            "--iterations", "1", "--samples", "2", "--steps", "2048", "--num-envs", "4",
+            "--eval-episodes", "2", "--final-seeds", "0", "--out", str(out),
+            env={"COLUMNS": "160"}, cwd=tmp_path, timeout=600,
+        )  # fmt: skip
+        faults = [r["fault"] for r in server.requests]
+    assert done.returncode == 0, done.stderr
+    assert faults == ["response_format_refused", None]  # asked again without it, once
+    by_index = {c.index: c for c in load_candidates(out)}
+    assert by_index[0].status == TRAINED and by_index[1].code == "SKETCH_JSON"
+    best = (out / "best_reward.py").read_text()
+    assert "REACH_SCALE = 0.1" in best and "def compute_reward" in best
