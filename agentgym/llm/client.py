@@ -30,6 +30,9 @@ from agentgym.llm.usage import UsageAccount
 
 log = logging.getLogger(__name__)
 
+REFUSED_FORMAT_STATUS = frozenset({400, 422})
+"""Answers to a request with ``response_format`` that mean "not supported here"."""
+
 ContentCheck = Callable[[Completion], "str | None"]
 """Returns why a completion is unusable (a short code such as "NO_CODE"), or None."""
 
@@ -135,8 +138,8 @@ class LLMClient:
         ``LLMContentError`` when the server keeps returning no choices.
 
         ``response_format`` asks for structured output (OpenAI's JSON-schema body, which
-        llama.cpp's and vLLM's servers accept too). A server that answers it with 400 is
-        asked again without it, once, and this client remembers not to send it again; a
+        llama.cpp's and vLLM's servers accept too). A server that answers it with 400 or 422
+        is asked again without it, once, and this client remembers not to send it again; a
         backend without structured output never gets it. Either way the caller must parse
         the text it gets (``structured_output`` says which happened).
         """
@@ -196,7 +199,9 @@ class LLMClient:
         try:
             return self.backend.request(msgs, params, n)
         except LLMRequestError as err:
-            if err.status != 400:
+            # 400 from OpenAI-style servers; 422 from FastAPI ones (llama-cpp-python's
+            # server validates the body and knows only "json_object")
+            if err.status not in REFUSED_FORMAT_STATUS:
                 raise
             log.warning(
                 "%s refused response_format (%s); asking for free text from now on",

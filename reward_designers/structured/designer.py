@@ -93,7 +93,6 @@ class StructuredDesigner(Designer):
     def next_messages(
         self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
     ) -> list[Message] | None:
-        self._remember(outcome)
         errors = [
             {"code": c.code, "message": c.message, "sketch": outcome.sources[c.index].strip()}
             for c in outcome.broken()
@@ -117,7 +116,9 @@ class StructuredDesigner(Designer):
             {"role": "user", "content": feedback},
         ]
 
-    def _remember(self, outcome: IterationOutcome) -> None:
+    def observe(self, outcome: IterationOutcome) -> None:
+        """Keep the iteration's trained sketches (read back from their programs, so a
+        resumed run rebuilds the same parents)."""
         for c in outcome.trained():
             sketch = sketch_of_program(outcome.sources.get(c.index, ""))
             if sketch is None:

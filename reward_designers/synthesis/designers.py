@@ -122,6 +122,10 @@ class Designer:
         replies = client.chat(messages, n=k, temperature=temperature, max_tokens=max_tokens)
         return [Proposal(r.text) for r in replies]
 
+    def observe(self, outcome: IterationOutcome) -> None:
+        """Called after every iteration, a resumed one included (state a designer keeps
+        across iterations is rebuilt from it; the base keeps none)."""
+
     def program(self, text: str) -> Program:
         """The program in a reply: its ```python block (or bare code)."""
         from agentgym.llm import extract_code

@@ -157,6 +157,7 @@ class Synthesis:
                 if messages is None:
                     break
                 outcome = self.iteration(it, messages)
+                self.designer.observe(outcome)
                 self._write_usage()
             summary = self.finish()
         except BaseException as err:
@@ -236,6 +237,11 @@ class Synthesis:
             if i in done:
                 if (folder_i / "reward.py").is_file():
                     sources[i] = (folder_i / "reward.py").read_text()
+                elif (folder_i / "response.txt").is_file():
+                    # a reply the designer rejected: shown again beside its error
+                    shown = self.designer.program((folder_i / "response.txt").read_text()).shown
+                    if shown:
+                        sources[i] = shown
                 continue
             if i >= len(proposals):
                 continue  # the library designer has fewer programs than samples

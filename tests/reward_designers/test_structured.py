@@ -5,6 +5,7 @@ real vetting in the sandbox, real PPO training on agentgym/Reach-v0)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from agentgym.catalog import task_spec
 from agentgym.llm import make_client
+from agentgym.llm.errors import LLMRequestError
 from agentgym.reward_designers.structured import (
     SketchRejection,
     StructuredDesigner,
@@ -20,13 +22,13 @@ from agentgym.reward_designers.structured import (
     parse_sketch,
     sketch_of_program,
 )
-from agentgym.reward_designers.synthesis import Synthesis, open_run
+from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
 from agentgym.reward_designers.synthesis.candidates import REJECTED, TRAINED, load_candidates
 from agentgym.rewards.base import make_input
 from agentgym.rewards.program import ProgramReward
 from agentgym.sandbox.states import load_states, record_states
 from agentgym.sandbox.vetting import vet_many
-from agentgym.testing.openai_server import ScriptedOpenAIServer
+from agentgym.testing.openai_server import Fault, ScriptedOpenAIServer
 
 ENV = "agentgym/Reach-v0"
 
@@ -204,15 +206,32 @@ def test_a_server_that_refuses_response_format_is_asked_for_free_text_once_and_f
     assert designer.program(second.text).source == program.source
 
 
+def test_a_422_on_response_format_falls_back_too_and_other_errors_do_not(tmp_path):
+    designer = StructuredDesigner(task_spec(ENV))
+    script = [Fault.status(422, message="Input should be 'text' or 'json_object'"), "{}"]
+    with ScriptedOpenAIServer(script) as server:
+        client = make_client(f"openai:scripted-model@{server.base_url}", cache=None)
+        messages = designer.initial_messages()
+        designer.propose(client, messages, 1, temperature=1.0, max_tokens=512)
+        assert [r["response_format"] is None for r in server.requests] == [False, True]
+    with ScriptedOpenAIServer([Fault.status(403)]) as server:
+        client = make_client(f"openai:scripted-model@{server.base_url}", cache=None)
+        with pytest.raises(LLMRequestError, match="permission denied"):
+            designer.propose(client, messages, 1, temperature=1.0, max_tokens=512)
+        assert client.structured_output and len(server.requests) == 1
+
+
 # -- end to end: two iterations through the synthesis loop -------------------------------
 @dataclass
 class Search:
     path: Path
     requests: list[dict]
+    config: SynthesisConfig
+    server: ScriptedOpenAIServer
 
 
 @pytest.fixture(scope="module")
-def search(module_llm_cache, scripted_synthesis_config, tmp_path_factory) -> Search:
+def search(module_llm_cache, scripted_synthesis_config, tmp_path_factory) -> Iterator[Search]:
     script = [
         json.dumps(GOOD),
         json.dumps(SHARP),
@@ -230,8 +249,7 @@ def search(module_llm_cache, scripted_synthesis_config, tmp_path_factory) -> Sea
         )
         run, _ = open_run(config, tmp_path_factory.mktemp("structured") / "run")
         Synthesis(config, run).run()
-        requests = list(server.requests)
-    return Search(run.path, requests)
+        yield Search(run.path, list(server.requests), config, server)
 
 
 def test_sketch_rejections_are_recorded_with_their_codes(search):
@@ -271,6 +289,21 @@ def test_crossover_combines_the_terms_of_the_two_best_sketches(search):
     names = [t["name"] for t in sketch_of_program(source)["terms"]]
     assert sorted(names) == ["distance", "effort", "reach"]
     assert child[0].status == TRAINED
+
+
+def test_a_resumed_run_rebuilds_the_same_crossover_child_without_asking_again(search):
+    sample = search.path / "iter_01" / "sample_04"
+    before = (sample / "reward.py").read_text()
+    for name in ("result.json", "reward.py"):
+        (sample / name).unlink()
+    (search.path / "final.json").unlink()
+    asked = len(search.server.requests)
+    run, resumed = open_run(search.config, search.path)
+    assert resumed
+    Synthesis(search.config, run).run()
+    assert len(search.server.requests) == asked  # the LLM's replies came from the cache
+    assert (sample / "reward.py").read_text() == before
+    assert json.loads((sample / "result.json").read_text())["origin"] == "crossover"
 
 
 def test_the_command_runs_the_structured_designer_on_a_server_without_structured_output(
