@@ -11,6 +11,7 @@ crossover. The program goes through vetting and the sandbox like any other.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from agentgym.reward_designers.structured.expressions import Typed
@@ -58,6 +59,12 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
     if any(t.kind == "tolerance" for t in sketch.terms):
         lines.append("LOG_TENTH = math.log(0.1)  # a tolerance term is 0.1 at one scale away")
     lines += ["", "", "def compute_reward(state, action):"]
+    if any(re.search(r"(?<![\w\"])action\b", typed.code) for typed in sketch.code) or any(
+        typed.constant for typed in sketch.code
+    ):
+        # one row of floats per env, whatever the action space (a discrete action is one
+        # column), so reductions over the last axis never reach the batch axis
+        lines.append("    action = action.reshape(action.shape[0], -1).float()")
     for t, typed in zip(sketch.terms, sketch.code, strict=True):
         lines.append(f"    {t.name} = {_term_code(t, typed)}")
     names = [t.name for t in sketch.terms]

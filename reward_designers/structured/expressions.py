@@ -183,15 +183,18 @@ class ExpressionChecker:
         )
 
     def _binary(self, op: str, a: Typed, b: Typed) -> Typed:
-        if a.constant and b.constant:
-            if op == "/" and b.value == 0:
-                raise ExpressionError(Code.SKETCH_EXPR, "division by the constant 0")
-            value = {"+": a.value + b.value, "-": a.value - b.value, "*": a.value * b.value}.get(
-                op, a.value / b.value if b.value else 0.0
-            )
-            return Typed(repr(value), (), value)
         if op == "/" and b.constant and b.value == 0:
             raise ExpressionError(Code.SKETCH_EXPR, "division by the constant 0")
+        if a.constant and b.constant:
+            if op == "+":
+                value = a.value + b.value
+            elif op == "-":
+                value = a.value - b.value
+            elif op == "*":
+                value = a.value * b.value
+            else:
+                value = a.value / b.value
+            return Typed(repr(value), (), value)
         left, right, shape = self._broadcast(op, a, b)
         return Typed(f"({left} {op} {right})", shape)
 

@@ -81,10 +81,10 @@ BAD_SHAPE = {"terms": [term("distance", "fingertip_pos - target_pos", sign=-1)]}
 MALFORMED = '{"terms": [{"name": "distance", "kind": "linear", "expr": "norm(fingertip_pos'
 
 
-def _on_states(source: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    states, actions = load_states(record_states(ENV))
+def _on_states(source: str, env: str = ENV) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    states, actions = load_states(record_states(env))
     n = actions.shape[0]
-    batch = make_input(states, actions, np.zeros(n), {}, np.zeros(n, bool), task_spec(ENV))
+    batch = make_input(states, actions, np.zeros(n), {}, np.zeros(n, bool), task_spec(env))
     out = ProgramReward(source)(batch)
     return out.reward.numpy(), {k: v.numpy() for k, v in out.terms.items()}
 
@@ -105,6 +105,42 @@ def test_a_sketch_compiles_to_the_hand_written_program_on_recorded_states(isolat
         t["expr"] for t in REACH["terms"]
     ]
     assert "eval(" not in source and "exec(" not in source
+
+
+def test_a_discrete_action_and_scalar_state_compile_per_env(isolated_llm_cache):
+    """CartPole: scalar state variables, one integer action per env ([N], not [N, A]):
+    a reduction over the action must not reach the batch axis."""
+    env = "agentgym/CartPole-v0"
+    sketch = {
+        "terms": [
+            term("upright", "abs(pole_angle)", "tolerance", 1.0, 0.2),
+            term("centre", "cart_position ** 2 + 0.1 * abs(cart_velocity)", sign=-1, weight=0.5),
+            term("push", "sum(action)", weight=0.01, sign=-1),
+            term("alive", "1", weight=1.0),
+        ]
+    }
+    hand = """
+import math
+import torch
+
+def compute_reward(state, action):
+    upright = torch.exp(math.log(0.1) * (state["pole_angle"].abs() / 0.2) ** 2)
+    centre = -0.5 * (state["cart_position"] ** 2 + 0.1 * state["cart_velocity"].abs())
+    push = -0.01 * action.float()
+    alive = torch.ones(action.shape[0])
+    return upright + centre + push + alive, {
+        "upright": upright, "centre": centre, "push": push, "alive": alive}
+"""
+    task = task_spec(env)
+    source = compile_sketch(parse_sketch(json.dumps(sketch), task), task)
+    reward, terms = _on_states(source, env)
+    hand_reward, hand_terms = _on_states(hand, env)
+    assert reward.shape == (256,) and np.ptp(terms["push"]) > 0  # both actions occur
+    np.testing.assert_allclose(reward, hand_reward, rtol=1e-6, atol=1e-6)
+    for name in hand_terms:
+        np.testing.assert_allclose(terms[name], hand_terms[name], rtol=1e-6, atol=1e-6)
+    [verdict] = vet_many([source], env, timeout_s=60)
+    assert verdict.ok, verdict.message
 
 
 def test_a_compiled_program_passes_the_sandbox_vetting(isolated_llm_cache):
