@@ -24,11 +24,14 @@ from agentgym.llm.completion import (
     SamplingParams,
     normalize_messages,
 )
-from agentgym.llm.errors import LLMContentError, TransientLLMError
+from agentgym.llm.errors import LLMContentError, LLMRequestError, TransientLLMError
 from agentgym.llm.retry import RetryPolicy
 from agentgym.llm.usage import UsageAccount
 
 log = logging.getLogger(__name__)
+
+REFUSED_FORMAT_STATUS = frozenset({400, 422})
+"""Answers to a request with ``response_format`` that mean "not supported here"."""
 
 ContentCheck = Callable[[Completion], "str | None"]
 """Returns why a completion is unusable (a short code such as "NO_CODE"), or None."""
@@ -45,6 +48,8 @@ class Backend(Protocol):
     """The model as the spec names it (part of the cache key)."""
     max_concurrency: int
     """How many requests may be in flight at once (1 for in-process engines)."""
+    structured_output: bool
+    """Whether ``request`` can honour ``SamplingParams.response_format`` at all."""
 
     def request(self, messages: list[Message], params: SamplingParams, n: int) -> BackendResponse:
         """Ask for ``n`` samples in one round trip; may return fewer."""
@@ -88,6 +93,8 @@ class LLMClient:
         self._slots = threading.BoundedSemaphore(max(1, backend.max_concurrency))
         # Once a server has answered n>1 with one choice, ask it for one at a time.
         self._single_choice = False
+        # Once a server has refused response_format (400), ask it for free text.
+        self._structured_output = bool(getattr(backend, "structured_output", False))
 
     def __repr__(self) -> str:
         return f"LLMClient({self.backend.name}:{self.backend.model}, cache={self.cache!r})"
@@ -97,6 +104,13 @@ class LLMClient:
         """True once the server answered n > 1 with fewer choices (llama.cpp does): the
         missing samples are then asked for one per request, concurrently."""
         return self._single_choice
+
+    @property
+    def structured_output(self) -> bool:
+        """False when the backend cannot constrain output or the server refused
+        ``response_format`` once: requests then go without it, and the caller parses
+        the free text (the request's cache key still names the format asked for)."""
+        return self._structured_output
 
     # -- the interface ---------------------------------------------------------------
     def chat(
@@ -111,6 +125,7 @@ class LLMClient:
         seed: int | None = None,
         check: ContentCheck | None = None,
         use_cache: bool = True,
+        response_format: dict[str, Any] | None = None,
     ) -> list[Completion]:
         """Return exactly ``n`` completions of the chat, in sample-index order.
 
@@ -121,11 +136,23 @@ class LLMClient:
         set. Raises ``LLMRequestError`` at once for 400/401/403/404,
         ``RetriesExhaustedError`` when one request meets only transient faults, and
         ``LLMContentError`` when the server keeps returning no choices.
+
+        ``response_format`` asks for structured output (OpenAI's JSON-schema body, which
+        llama.cpp's and vLLM's servers accept too). A server that answers it with 400 or 422
+        is asked again without it, once, and this client remembers not to send it again; a
+        backend without structured output never gets it. Either way the caller must parse
+        the text it gets (``structured_output`` says which happened).
         """
         msgs = normalize_messages(messages)
         stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
         params = SamplingParams(
-            n=n, temperature=temperature, max_tokens=max_tokens, stop=stops, top_p=top_p, seed=seed
+            n=n,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stops,
+            top_p=top_p,
+            seed=seed,
+            response_format=response_format,
         )
         checks = self.checks + ((check,) if check is not None else ())
         request = {
@@ -150,7 +177,7 @@ class LLMClient:
     def _round_trip(self, msgs: list[Message], params: SamplingParams, n: int) -> BackendResponse:
         def attempt() -> BackendResponse:
             with self._slots:
-                return self.backend.request(msgs, params, n)
+                return self._request(msgs, params, n)
 
         def on_fault(err: TransientLLMError, attempt_no: int) -> None:
             self.usage.record_fault(err.kind)
@@ -163,6 +190,26 @@ class LLMClient:
             attempts,
         )
         return response
+
+    def _request(self, msgs: list[Message], params: SamplingParams, n: int) -> BackendResponse:
+        if params.response_format is None:
+            return self.backend.request(msgs, params, n)
+        if not self._structured_output:
+            return self.backend.request(msgs, replace(params, response_format=None), n)
+        try:
+            return self.backend.request(msgs, params, n)
+        except LLMRequestError as err:
+            # 400 from OpenAI-style servers; 422 from FastAPI ones (llama-cpp-python's
+            # server validates the body and knows only "json_object")
+            if err.status not in REFUSED_FORMAT_STATUS:
+                raise
+            log.warning(
+                "%s refused response_format (%s); asking for free text from now on",
+                self.backend.name,
+                err,
+            )
+            self._structured_output = False
+            return self.backend.request(msgs, replace(params, response_format=None), n)
 
     def _round_trips(
         self, msgs: list[Message], params: SamplingParams, sizes: list[int], first_request: int

@@ -55,6 +55,9 @@ class SamplingParams:
     """Nucleus sampling mass; None leaves the server's default."""
     seed: int | None = None
     """Sampling seed where the backend honours one."""
+    response_format: dict[str, Any] | None = None
+    """Structured output as OpenAI's ``response_format`` (e.g. ``{"type": "json_schema",
+    "json_schema": {...}}``); None for free text."""
 
     def __post_init__(self) -> None:
         check_ints(self, ("n", "max_tokens"))
@@ -67,6 +70,8 @@ class SamplingParams:
         d = asdict(self)
         d.pop("n")
         d["stop"] = list(self.stop)
+        if self.response_format is None:
+            d.pop("response_format")  # keys of free-text requests stay what they were
         return d
 
 

@@ -83,6 +83,7 @@ class HFBackend:
 
     name = "hf"
     max_concurrency = 1
+    structured_output = False  # no constrained decoding here: callers parse free text
 
     def __init__(self, path: str | Path, *, device: str | None = None, dtype: str = "auto") -> None:
         p = Path(path).expanduser()

@@ -46,6 +46,7 @@ class OpenAIBackend:
     """One chat-completions round trip per ``request``."""
 
     name = "openai"
+    structured_output = True
 
     def __init__(
         self,
@@ -128,6 +129,8 @@ class OpenAIBackend:
             kwargs["top_p"] = params.top_p
         if params.seed is not None:
             kwargs["seed"] = params.seed
+        if params.response_format is not None:
+            kwargs["response_format"] = params.response_format
         start = time.perf_counter()
         try:
             resp = self._client.chat.completions.create(**kwargs)

@@ -65,6 +65,7 @@ class VLLMBackend:
 
     name = "vllm"
     max_concurrency = 1  # the engine batches internally; one call at a time from here
+    structured_output = True  # guided decoding on the JSON schema
 
     def __init__(
         self,
@@ -122,6 +123,7 @@ class VLLMBackend:
             stop=list(params.stop) or None,
             top_p=params.top_p if params.top_p is not None else 1.0,
             seed=params.seed,
+            **_guided(params.response_format),
         )
         start = time.perf_counter()
         [result] = self.engine().chat(messages, sampling_params=sampling, use_tqdm=False)
@@ -146,3 +148,26 @@ class VLLMBackend:
             model=self.model,
             latency_s=latency,
         )
+
+
+def _guided(response_format: dict[str, Any] | None) -> dict[str, Any]:
+    """vLLM's guided decoding for an OpenAI ``response_format``: a JSON schema, or any
+    JSON object. vLLM renamed the parameter (``guided_decoding`` became
+    ``structured_outputs``); whichever this vLLM has is used."""
+    if response_format is None:
+        return {}
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        spec: dict[str, Any] = {"json": response_format["json_schema"]["schema"]}
+    elif kind == "json_object":
+        spec = {"json_object": True}
+    else:
+        raise ValueError(f"response_format.type must be json_schema or json_object, got {kind!r}")
+    try:
+        from vllm.sampling_params import StructuredOutputsParams
+
+        return {"structured_outputs": StructuredOutputsParams(**spec)}
+    except ImportError:
+        from vllm.sampling_params import GuidedDecodingParams
+
+        return {"guided_decoding": GuidedDecodingParams(**spec)}

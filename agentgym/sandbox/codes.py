@@ -39,6 +39,12 @@ class Code(StrEnum):
     CONSTANT = "CONSTANT"
     PREFERENCE = "PREFERENCE"
     """Its returns do not rank the recorded successful episodes above the failed ones."""
+    # the structured designer's sketch, checked against the TaskSpec before any program exists
+    SKETCH_JSON = "SKETCH_JSON"
+    SKETCH_SCHEMA = "SKETCH_SCHEMA"
+    SKETCH_EXPR = "SKETCH_EXPR"
+    SKETCH_VARIABLE = "SKETCH_VARIABLE"
+    SKETCH_SHAPE = "SKETCH_SHAPE"
     # the worker process
     TIMEOUT = "TIMEOUT"
     MEMORY = "MEMORY"

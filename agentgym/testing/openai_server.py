@@ -157,8 +157,10 @@ class ScriptedOpenAIServer:
     """An OpenAI-compatible chat server whose replies come from a script.
 
     ``requests`` records every chat request received (``messages``, ``n``,
-    ``temperature``, ``max_tokens``, ``stop``, ``model``, and ``fault``: the fault served
-    or None). ``max_choices=1`` behaves like llama.cpp's server (ignores n > 1).
+    ``temperature``, ``max_tokens``, ``stop``, ``model``, ``response_format``, and ``fault``:
+    the fault served or None). ``max_choices=1`` behaves like llama.cpp's server (ignores
+    n > 1); ``structured_output=False`` like a server without structured output (a
+    request carrying ``response_format`` gets 400 and consumes nothing).
     ``api_key`` makes it answer 401 to any other key; ``models`` lists the served models
     (others get 404 model_not_found).
     """
@@ -173,6 +175,7 @@ class ScriptedOpenAIServer:
         max_choices: int | None = None,
         accept_any_model: bool = False,
         port: int = 0,
+        structured_output: bool = True,
     ) -> None:
         """``port`` 0 takes a free one; a fixed port keeps ``base_url`` the same across
         processes (an LLM spec naming it then resumes the same run)."""
@@ -183,6 +186,7 @@ class ScriptedOpenAIServer:
         self.api_key = api_key
         self.max_choices = max_choices
         self.accept_any_model = accept_any_model
+        self.structured_output = structured_output
         self.requests: list[dict[str, Any]] = []
         self.model_list_calls = 0
         self._lock = threading.Lock()
@@ -373,6 +377,7 @@ class ScriptedOpenAIServer:
                     "stop": body.get("stop"),
                     "seed": body.get("seed"),
                     "model": body.get("model"),
+                    "response_format": body.get("response_format"),
                     "fault": None,
                     "time": time.time(),
                 }
@@ -393,6 +398,16 @@ class ScriptedOpenAIServer:
                         f"The model `{body.get('model')}` does not exist or you do "
                         "not have access to it.",
                         "model_not_found",
+                    )
+                    return
+                if body.get("response_format") is not None and not server.structured_output:
+                    record["fault"] = "response_format_refused"
+                    with server._lock:
+                        server.requests.append(record)
+                    self._error(
+                        400,
+                        "'response_format' is not supported by this server",
+                        "unsupported_parameter",
                     )
                     return
                 try:

@@ -47,7 +47,8 @@ class SynthesisConfig:
     env_id: str
     """Gymnasium id of an agentgym env (it carries the TaskSpec)."""
     designer: str = "eureka"
-    """eureka, text2reward or library (no LLM)."""
+    """eureka, text2reward, structured (JSON sketches compiled to programs) or library
+    (no LLM)."""
     llm: str | None = None
     """LLM spec (agentgym.llm.parse_spec); None with the library designer."""
     iterations: int = 2

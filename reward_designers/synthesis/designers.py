@@ -9,6 +9,8 @@ registry of designers (``--designer``), with did-you-mean on a typo:
 - ``text2reward``: zero- or few-shot (library programs retrieved by similarity); after
   each round, plain-language feedback from a person or from the training results
   (``text2reward/``);
+- ``structured``: the LLM writes a reward *sketch* (JSON terms over the state variables),
+  checked against the TaskSpec and compiled into a program (``structured/``);
 - ``library``: no LLM at all. The candidates are human programs from
   ``reward_designers/library/`` (the task's own first), labelled as such everywhere;
   what ``make demo`` uses when no LLM is configured.
@@ -32,6 +34,11 @@ if TYPE_CHECKING:
 
 MAX_ERROR_FEEDBACK = 3
 """Broken programs whose errors go back in one prompt (distinct codes first)."""
+NO_CODE = "NO_CODE"
+NO_CODE_MESSAGE = (
+    "the reply holds no Python code defining compute_reward; reply "
+    "with one ```python block holding the complete function"
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,18 @@ class Proposal:
 
     text: str
     origin: str = "llm"
+
+
+@dataclass(frozen=True)
+class Program:
+    """What a reply became: a program's source, or why there is none (a rejection code
+    and the message for the LLM) and the text that feedback should show instead."""
+
+    source: str | None
+    code: str = ""
+    message: str = ""
+    shown: str = ""
+    """For a rejected reply: what the next prompt shows beside the error (e.g. a sketch)."""
 
 
 @dataclass
@@ -102,6 +121,17 @@ class Designer:
         assert client is not None, f"the {self.name} designer samples from an LLM client"
         replies = client.chat(messages, n=k, temperature=temperature, max_tokens=max_tokens)
         return [Proposal(r.text) for r in replies]
+
+    def observe(self, outcome: IterationOutcome) -> None:
+        """Called after every iteration, a resumed one included (state a designer keeps
+        across iterations is rebuilt from it; the base keeps none)."""
+
+    def program(self, text: str) -> Program:
+        """The program in a reply: its ```python block (or bare code)."""
+        from agentgym.llm import extract_code
+
+        source = extract_code(text).code
+        return Program(source) if source is not None else Program(None, NO_CODE, NO_CODE_MESSAGE)
 
     # -- shared pieces ------------------------------------------------------------------
     def error_feedback(self, outcome: IterationOutcome, skip: int | None = None) -> list[str]:
@@ -192,6 +222,7 @@ DESIGNERS.register("eureka", "agentgym.reward_designers.eureka.designer:EurekaDe
 DESIGNERS.register(
     "text2reward", "agentgym.reward_designers.text2reward.designer:Text2RewardDesigner"
 )
+DESIGNERS.register("structured", "agentgym.reward_designers.structured.designer:StructuredDesigner")
 DESIGNERS.register("library", "agentgym.reward_designers.synthesis.designers:LibraryDesigner")
 
 

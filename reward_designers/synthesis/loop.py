@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NO_CODE = "NO_CODE"
 Event = Callable[[str, dict[str, Any]], None]
 
 
@@ -158,6 +157,7 @@ class Synthesis:
                 if messages is None:
                     break
                 outcome = self.iteration(it, messages)
+                self.designer.observe(outcome)
                 self._write_usage()
             summary = self.finish()
         except BaseException as err:
@@ -237,26 +237,27 @@ class Synthesis:
             if i in done:
                 if (folder_i / "reward.py").is_file():
                     sources[i] = (folder_i / "reward.py").read_text()
+                elif (folder_i / "response.txt").is_file():
+                    # a reply the designer rejected: shown again beside its error
+                    shown = self.designer.program((folder_i / "response.txt").read_text()).shown
+                    if shown:
+                        sources[i] = shown
                 continue
             if i >= len(proposals):
                 continue  # the library designer has fewer programs than samples
             proposal = proposals[i]
             write_json(folder_i / "prompt.json", {"messages": messages, "origin": proposal.origin})
             (folder_i / "response.txt").write_text(proposal.text)
-            source = self._extract(proposal.text)
+            program = self.designer.program(proposal.text)
+            source = program.source
             origin = proposal.origin
             if source is None:
+                # NO_CODE, or the designer's own rejection (a sketch that fails its checks)
                 done[i] = self.stages.record(
-                    Candidate(
-                        it,
-                        i,
-                        REJECTED,
-                        NO_CODE,
-                        "the reply holds no Python code defining compute_reward; reply "
-                        "with one ```python block holding the complete function",
-                        origin=origin,
-                    )
+                    Candidate(it, i, REJECTED, program.code, program.message, origin=origin)
                 )
+                if program.shown:
+                    sources[i] = program.shown  # so the next prompt can show it with its error
                 continue
             (folder_i / "reward.py").write_text(source)
             sources[i] = source
@@ -366,7 +367,7 @@ class Synthesis:
                     "reply": reply.text,
                 },
             )
-            source = self._extract(reply.text)
+            source = self.designer.program(reply.text).source
             if source is not None and source.strip() == sources[i].strip():
                 echoed.add(i)
             elif source is not None:
@@ -374,12 +375,6 @@ class Synthesis:
                 sources[i] = source
                 fixed[i] = source
         return fixed, echoed
-
-    @staticmethod
-    def _extract(text: str) -> str | None:
-        from agentgym.llm import extract_code
-
-        return extract_code(text).code
 
     def _series(self, it: int, i: int) -> dict[str, list[float]]:
         from agentgym.learners.logger import read_metrics

@@ -17,13 +17,19 @@ import argparse
 import os
 from typing import Any
 
-HELP = "synthesise a reward program with an LLM (eureka, text2reward; --critic, --analyser)"
+HELP = (
+    "synthesise a reward program with an LLM (eureka, text2reward, structured; "
+    "--critic, --analyser)"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", help="agentgym env id, e.g. agentgym/Reach-v0")
     parser.add_argument(
-        "--designer", default="eureka", help="eureka, text2reward or library (no LLM)"
+        "--designer",
+        default="eureka",
+        help="eureka, text2reward, structured (JSON sketches compiled to programs) or "
+        "library (no LLM)",
     )
     parser.add_argument(
         "--llm",

@@ -1,0 +1,204 @@
+"""The ``structured`` designer: sketches in, compiled programs out.
+
+The first prompt (``templates/sketch.j2``) lists the TaskSpec's state variables with their
+shapes, the term kinds and the expression language, and asks for a JSON sketch; each
+request carries ``response_format`` with ``SKETCH_SCHEMA`` (the client drops it, once and
+for good, for a server that refuses it, and the reply's JSON is then found in free text).
+``program`` turns a reply into a program: a sketch that fails its checks is a coded
+rejection (``SKETCH_*``) whose message and sketch go back in the next prompt.
+
+Follow-ups (``templates/sketch_feedback.j2``) show the best sketches so far with their
+training results (success, fitness, each term's values during training: reward
+reflection over terms) and the iteration's rejected sketches with their errors, and ask
+for a mutation of the best one. With ``crossover`` (the default), once two trained
+sketches with different terms exist, the last sample of an iteration is their child
+instead of an LLM sample (R*'s module crossover: the better parent's terms plus the
+other's terms that it lacks), labelled origin "crossover".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agentgym.llm.completion import Message
+from agentgym.reward_designers.structured.compiler import compile_sketch, sketch_of_program
+from agentgym.reward_designers.structured.expressions import describe
+from agentgym.reward_designers.structured.sketch import (
+    KINDS,
+    MAX_TERMS,
+    SketchRejection,
+    parse_sketch,
+    response_format,
+)
+from agentgym.reward_designers.synthesis.candidates import Candidate
+from agentgym.reward_designers.synthesis.designers import (
+    Designer,
+    IterationOutcome,
+    Program,
+    Proposal,
+)
+
+if TYPE_CHECKING:
+    from agentgym.llm.client import LLMClient
+
+SHOWN_RESULTS = 2
+"""Trained sketches shown with their results in a follow-up (the best first)."""
+SHOWN_ERRORS = 3
+"""Rejected sketches shown with their errors in a follow-up."""
+CROSSOVER = "crossover"
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A trained sketch and the rank it earned."""
+
+    rank: tuple[float, float, float]
+    sketch: dict[str, Any]
+    summary: str
+    series: dict[str, list[float]]
+
+
+class StructuredDesigner(Designer):
+    """Asks for JSON sketches with structured output; compiles them into programs."""
+
+    name = "structured"
+
+    def __init__(self, task, builder=None, *, crossover: bool = True, **options: Any) -> None:
+        super().__init__(task, builder, **options)
+        self.crossover = crossover
+        self.parents: list[Parent] = []
+        """Trained sketches of earlier iterations, best first (what follow-ups and
+        crossover read)."""
+
+    # -- prompts ----------------------------------------------------------------------
+    def initial_messages(self) -> list[Message]:
+        variables = [
+            {
+                "name": v.name,
+                "shape_text": describe(v.shape),
+                "units": v.units,
+                "meaning": v.meaning,
+            }
+            for v in self.task.state
+            if not v.is_text
+        ]
+        user = self.builder.render("sketch.j2", task=self.task, variables=variables, kinds=KINDS)
+        return [
+            {"role": "system", "content": self.builder.render("system.j2")},
+            {"role": "user", "content": user},
+        ]
+
+    def next_messages(
+        self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
+    ) -> list[Message] | None:
+        errors = [
+            {"code": c.code, "message": c.message, "sketch": outcome.sources[c.index].strip()}
+            for c in outcome.broken()
+        ][:SHOWN_ERRORS]
+        results = [
+            {"summary": p.summary, "sketch": _one_line(p.sketch), "series": p.series}
+            for p in self.parents[:SHOWN_RESULTS]
+        ]
+        if not results and not errors:
+            return first  # nothing came back at all: ask again
+        feedback = self.builder.render(
+            "sketch_feedback.j2", results=results, errors=errors, analysis=outcome.analysis
+        )
+        if results:
+            shown = _one_line(self.parents[0].sketch)
+        else:
+            shown = errors[0]["sketch"]
+        return [
+            *first,
+            {"role": "assistant", "content": shown},
+            {"role": "user", "content": feedback},
+        ]
+
+    def observe(self, outcome: IterationOutcome) -> None:
+        """Keep the iteration's trained sketches (read back from their programs, so a
+        resumed run rebuilds the same parents)."""
+        for c in outcome.trained():
+            sketch = sketch_of_program(outcome.sources.get(c.index, ""))
+            if sketch is None:
+                continue
+            series = {
+                k: v
+                for k, v in outcome.series.get(c.index, {}).items()
+                if k not in ("episode_length",)
+            }
+            self.parents.append(Parent(c.rank, sketch, _summary(c), series))
+        self.parents.sort(key=lambda p: p.rank, reverse=True)
+
+    # -- sampling ---------------------------------------------------------------------
+    def propose(
+        self,
+        client: LLMClient | None,
+        messages: list[Message],
+        k: int,
+        *,
+        temperature: float,
+        max_tokens: int,
+    ) -> list[Proposal]:
+        assert client is not None, "the structured designer samples from an LLM client"
+        child = self.child() if self.crossover and k > 1 else None
+        wanted = k - 1 if child is not None else k
+        replies = client.chat(
+            messages,
+            n=wanted,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            response_format=response_format(),
+        )
+        proposals = [Proposal(r.text) for r in replies]
+        if child is not None:
+            proposals.append(Proposal(_one_line(child), CROSSOVER))
+        return proposals
+
+    def child(self) -> dict[str, Any] | None:
+        """Module crossover of the two best trained sketches with different terms: the
+        better parent's terms, then the other's terms whose name and shaped expression it lacks
+        (up to MAX_TERMS). None when no such pair exists or the child adds nothing."""
+        if len(self.parents) < 2:
+            return None
+        first = self.parents[0].sketch
+        for other in self.parents[1:]:
+            terms = list(first["terms"])
+            names = {t["name"] for t in terms}
+            shaped = {(t["kind"], t["expr"].replace(" ", "")) for t in terms}
+            for t in other.sketch["terms"]:
+                if len(terms) >= MAX_TERMS:
+                    break
+                if t["name"] not in names and (t["kind"], t["expr"].replace(" ", "")) not in shaped:
+                    terms.append(t)
+                    names.add(t["name"])
+            if len(terms) > len(first["terms"]):
+                return {"terms": terms}
+        return None
+
+    def program(self, text: str) -> Program:
+        """Parse, check and compile a sketch; a failed check is a coded rejection."""
+        try:
+            sketch = parse_sketch(text, self.task)
+        except SketchRejection as err:
+            return Program(None, str(err.code), err.message, shown=text.strip()[:2000])
+        return Program(compile_sketch(sketch, self.task))
+
+
+def _one_line(sketch: dict[str, Any]) -> str:
+    return json.dumps(sketch)
+
+
+def _summary(c: Candidate) -> str:
+    parts = [f"success rate {c.success or 0:.0%}"]
+    if c.fitness is not None:
+        parts.append(f"task fitness {c.fitness:.3g}")
+    if c.episode_length is not None:
+        parts.append(f"mean episode length {c.episode_length:.0f} steps")
+    if c.components:
+        parts.append(
+            "mean term values per step "
+            + ", ".join(f"{k} {v:.3g}" for k, v in c.components.items())
+        )
+    return ", ".join(parts) + (f" ({c.origin})" if c.origin != "llm" else "")

@@ -1,0 +1,329 @@
+"""The sketch's expression language: parsed, shape-checked against a TaskSpec, rendered
+as torch code. Nothing here ever evaluates LLM text.
+
+Why infix text and not a JSON AST: a small coder model (Qwen2.5-Coder-1.5B) writes
+``norm(fingertip_pos - target_pos)`` the way it writes Python every day, while a nested
+JSON tree of the same expression (``{"op": "norm", "args": [{"op": "sub", ...}]}``) is
+three times longer and loses its brackets; the JSON schema constrains the *terms* (the
+part a grammar can enforce), the expression stays one short string per term. It is
+parsed with Python's own parser in ``mode="eval"`` (parsing builds a tree; nothing runs)
+and every node is checked against the allowlist below, so the language is exactly:
+
+- names: the TaskSpec's numeric state variables, and ``action`` (a vector whose length
+  the TaskSpec does not declare, so it matches any length);
+- numbers; ``+ - * /``; unary ``-``; ``x ** c`` with a constant exponent; ``x[i]`` with a
+  constant index (a component of a vector);
+- functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
+  ``abs``, ``square``, ``sqrt`` (of the non-negative part), ``exp``, ``tanh``, ``sin``,
+  ``cos``, ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``, ``max(a, b)``.
+
+Shapes are per env (the batch axis is implicit): ``()`` a scalar, ``(2,)`` a vector, -1 a
+length not known. A scalar meets a vector only where that is meaningful (broadcast over the
+vector, rendered with ``unsqueeze``); two vectors must agree.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+
+from agentgym.sandbox.codes import Code
+from agentgym.spec import TaskSpec
+
+Shape = tuple[int, ...]
+ANY = -1
+"""A length the TaskSpec does not declare (the action's)."""
+
+ACTION = "action"
+ELEMENTWISE = {
+    "abs": "torch.abs({})",
+    "square": "torch.square({})",
+    "sqrt": "torch.sqrt(torch.clamp({}, min=0.0))",
+    "exp": "torch.exp({})",
+    "tanh": "torch.tanh({})",
+    "sin": "torch.sin({})",
+    "cos": "torch.cos({})",
+}
+REDUCTIONS = {
+    "norm": "torch.linalg.vector_norm({}, dim=-1)",
+    "sum": "torch.sum({}, dim=-1)",
+    "mean": "torch.mean({}, dim=-1)",
+}
+FUNCTIONS = (*REDUCTIONS, *ELEMENTWISE, "dot", "clamp", "min", "max")
+_NUMERIC = {
+    "abs": abs,
+    "square": lambda x: x * x,
+    "sqrt": lambda x: math.sqrt(max(x, 0.0)),
+    "exp": math.exp,
+    "tanh": math.tanh,
+    "sin": math.sin,
+    "cos": math.cos,
+}
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+class ExpressionError(Exception):
+    """An expression the language does not accept: a sketch code and an LLM-facing message."""
+
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A checked sub-expression: its torch code, its per-env shape, its value if constant."""
+
+    code: str
+    shape: Shape
+    value: float | None = None
+
+    @property
+    def constant(self) -> bool:
+        return self.value is not None
+
+
+def describe(shape: Shape) -> str:
+    if shape == ():
+        return "a scalar"
+    dims = ", ".join("?" if d == ANY else str(d) for d in shape)
+    return f"a vector of shape ({dims},)" if len(shape) == 1 else f"an array of shape ({dims})"
+
+
+def _same(a: Shape, b: Shape) -> bool:
+    return len(a) == len(b) and all(x == y or ANY in (x, y) for x, y in zip(a, b, strict=True))
+
+
+def _merge(a: Shape, b: Shape) -> Shape:
+    return tuple(y if x == ANY else x for x, y in zip(a, b, strict=True))
+
+
+class ExpressionChecker:
+    """Checks expressions against one TaskSpec and renders them as torch code."""
+
+    def __init__(self, task: TaskSpec) -> None:
+        self.task = task
+        self.numeric = {v.name: v for v in task.state if not v.is_text}
+        self.text = {v.name for v in task.state if v.is_text}
+
+    def check(self, expr: str) -> Typed:
+        """Parse and check ``expr``; raises ExpressionError naming what was expected."""
+        if not isinstance(expr, str) or not expr.strip():
+            raise ExpressionError(Code.SKETCH_EXPR, "the expression is empty")
+        try:
+            tree = ast.parse(expr.strip(), mode="eval")
+        except SyntaxError as err:
+            raise ExpressionError(
+                Code.SKETCH_EXPR, f"cannot parse {expr!r}: {err.msg} (write e.g. norm(a - b))"
+            ) from None
+        return self._node(tree.body)
+
+    # -- nodes -------------------------------------------------------------------------
+    def _node(self, node: ast.expr) -> Typed:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise ExpressionError(
+                    Code.SKETCH_EXPR, f"only numbers may be constants, got {node.value!r}"
+                )
+            return Typed(repr(float(node.value)), (), float(node.value))
+        if isinstance(node, ast.Name):
+            return self._name(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = self._node(node.operand)
+            if isinstance(node.op, ast.UAdd):
+                return inner
+            if inner.constant:
+                return Typed(repr(-inner.value), (), -inner.value)
+            return Typed(f"(-{inner.code})", inner.shape)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return self._binary(_OPS[type(node.op)], self._node(node.left), self._node(node.right))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            return self._power(self._node(node.left), self._node(node.right))
+        if isinstance(node, ast.Subscript):
+            return self._index(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        if isinstance(node, ast.Attribute):
+            raise ExpressionError(
+                Code.SKETCH_EXPR,
+                f"attributes such as '{ast.unparse(node)}' are not part of the language; "
+                "name a state variable directly (fingertip_pos, not state.fingertip_pos) and "
+                f"use the functions {', '.join(FUNCTIONS)}",
+            )
+        raise ExpressionError(
+            Code.SKETCH_EXPR,
+            f"'{ast.unparse(node)}' is not part of the expression language: use state "
+            "variables, numbers, + - * / ** and the functions " + ", ".join(FUNCTIONS),
+        )
+
+    def _name(self, name: str) -> Typed:
+        if name == ACTION:
+            return Typed("action", (ANY,))
+        if name in self.numeric:
+            var = self.numeric[name]
+            code = f'state["{name}"]'
+            if var.dtype != "float32" and var.dtype != "float64":
+                code += ".float()"  # counts and flags enter arithmetic as floats
+            return Typed(code, var.shape)
+        if name in self.text:
+            raise ExpressionError(
+                Code.SKETCH_VARIABLE,
+                f"'{name}' is a text state variable; an expression reads numeric ones: "
+                + ", ".join(self.numeric),
+            )
+        from agentgym.registry import suggest
+
+        known = [*self.numeric, ACTION]
+        raise ExpressionError(
+            Code.SKETCH_VARIABLE,
+            f"unknown variable '{name}'.{suggest(name, known)} The variables are: "
+            + ", ".join(known),
+        )
+
+    def _binary(self, op: str, a: Typed, b: Typed) -> Typed:
+        if op == "/" and b.constant and b.value == 0:
+            raise ExpressionError(Code.SKETCH_EXPR, "division by the constant 0")
+        if a.constant and b.constant:
+            if op == "+":
+                value = a.value + b.value
+            elif op == "-":
+                value = a.value - b.value
+            elif op == "*":
+                value = a.value * b.value
+            else:
+                value = a.value / b.value
+            return Typed(repr(value), (), value)
+        left, right, shape = self._broadcast(op, a, b)
+        return Typed(f"({left} {op} {right})", shape)
+
+    def _broadcast(self, what: str, a: Typed, b: Typed) -> tuple[str, str, Shape]:
+        """Both operands' code and the result's shape; a scalar tensor meeting a vector is
+        unsqueezed, because the batch axis comes first ([N] against [N, 2] would not align)."""
+        if a.constant or b.constant:
+            return a.code, b.code, (b.shape if a.constant else a.shape)
+        if _same(a.shape, b.shape):
+            return a.code, b.code, _merge(a.shape, b.shape)
+        if a.shape == ():
+            return _unsqueeze(a.code, len(b.shape)), b.code, b.shape
+        if b.shape == ():
+            return a.code, _unsqueeze(b.code, len(a.shape)), a.shape
+        raise ExpressionError(
+            Code.SKETCH_SHAPE,
+            f"'{what}' between {describe(a.shape)} and {describe(b.shape)}: the shapes must "
+            "match (or one side must be a scalar)",
+        )
+
+    def _power(self, base: Typed, exponent: Typed) -> Typed:
+        if not exponent.constant:
+            raise ExpressionError(
+                Code.SKETCH_EXPR, "the exponent of '**' must be a number, e.g. x ** 2"
+            )
+        if base.constant:
+            try:
+                value = float(base.value**exponent.value)
+            except (OverflowError, ZeroDivisionError, TypeError):
+                raise ExpressionError(Code.SKETCH_EXPR, "a constant power is not finite") from None
+            return Typed(repr(value), (), value)
+        if exponent.value == 2:
+            return Typed(f"torch.square({base.code})", base.shape)
+        return Typed(f"({base.code} ** {exponent.code})", base.shape)
+
+    def _index(self, node: ast.Subscript) -> Typed:
+        base = self._node(node.value)
+        index = node.slice
+        if not (
+            isinstance(index, ast.Constant)
+            and isinstance(index.value, int)
+            and not isinstance(index.value, bool)
+        ):
+            raise ExpressionError(
+                Code.SKETCH_EXPR,
+                f"'{ast.unparse(node)}': an index must be one whole number, e.g. joint_pos[0]",
+            )
+        if base.shape == ():
+            raise ExpressionError(
+                Code.SKETCH_SHAPE,
+                f"'{ast.unparse(node)}' indexes a scalar; only vectors have components",
+            )
+        length = base.shape[-1]
+        i = index.value
+        if length != ANY and not -length <= i < length:
+            raise ExpressionError(
+                Code.SKETCH_SHAPE,
+                f"'{ast.unparse(node)}': index {i} is out of range for {describe(base.shape)} "
+                f"(valid: 0 to {length - 1})",
+            )
+        return Typed(f"{base.code}[..., {i}]", base.shape[:-1])
+
+    def _call(self, node: ast.Call) -> Typed:
+        name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+        if name not in FUNCTIONS:
+            from agentgym.registry import suggest
+
+            raise ExpressionError(
+                Code.SKETCH_EXPR,
+                f"unknown function '{name}'.{suggest(name, FUNCTIONS)} The functions are: "
+                + ", ".join(FUNCTIONS),
+            )
+        if node.keywords:
+            raise ExpressionError(Code.SKETCH_EXPR, f"{name}(...) takes positional arguments only")
+        args = [self._node(a) for a in node.args]
+        arity = {"dot": 2, "clamp": 3, "min": 2, "max": 2}.get(name, 1)
+        if len(args) != arity:
+            raise ExpressionError(
+                Code.SKETCH_EXPR,
+                f"{name}(...) takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
+            )
+        if name in REDUCTIONS:
+            (x,) = args
+            if x.shape == ():
+                raise ExpressionError(
+                    Code.SKETCH_SHAPE,
+                    f"{name}(...) needs a vector, got {describe(x.shape)} in '{ast.unparse(node)}'",
+                )
+            return Typed(REDUCTIONS[name].format(x.code), x.shape[:-1])
+        if name in ELEMENTWISE:
+            (x,) = args
+            if x.constant:
+                value = _NUMERIC[name](x.value)
+                return Typed(repr(value), (), value)
+            return Typed(ELEMENTWISE[name].format(x.code), x.shape)
+        if name == "dot":
+            a, b = args
+            if a.shape == () or b.shape == () or not _same(a.shape, b.shape):
+                raise ExpressionError(
+                    Code.SKETCH_SHAPE,
+                    f"dot(a, b) needs two vectors of the same length, got {describe(a.shape)} "
+                    f"and {describe(b.shape)} in '{ast.unparse(node)}'",
+                )
+            return Typed(f"torch.sum({a.code} * {b.code}, dim=-1)", a.shape[:-1])
+        if name == "clamp":
+            x, lo, hi = args
+            if not (lo.constant and hi.constant):
+                raise ExpressionError(
+                    Code.SKETCH_EXPR, "clamp(x, lo, hi) needs numbers for lo and hi"
+                )
+            if lo.value > hi.value:
+                raise ExpressionError(
+                    Code.SKETCH_EXPR, f"clamp(x, lo, hi) with lo {lo.value} > hi {hi.value}"
+                )
+            if x.constant:
+                value = min(max(x.value, lo.value), hi.value)
+                return Typed(repr(value), (), value)
+            return Typed(f"torch.clamp({x.code}, min={lo.code}, max={hi.code})", x.shape)
+        a, b = args  # min, max
+        if a.constant and b.constant:
+            value = min(a.value, b.value) if name == "min" else max(a.value, b.value)
+            return Typed(repr(value), (), value)
+        bound = "max" if name == "min" else "min"
+        if a.constant or b.constant:
+            x, c = (b, a) if a.constant else (a, b)
+            return Typed(f"torch.clamp({x.code}, {bound}={c.code})", x.shape)
+        left, right, shape = self._broadcast(f"{name}(a, b)", a, b)
+        return Typed(f"torch.{name}imum({left}, {right})", shape)
+
+
+def _unsqueeze(code: str, dims: int) -> str:
+    return code + "".join(".unsqueeze(-1)" for _ in range(dims))

@@ -1,0 +1,366 @@
+"""The structured designer: sketches checked against the TaskSpec, compiled to programs,
+and searched end to end against the scripted server on loopback (real openai client,
+real vetting in the sandbox, real PPO training on agentgym/Reach-v0)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agentgym.catalog import task_spec
+from agentgym.llm import make_client
+from agentgym.llm.errors import LLMRequestError
+from agentgym.reward_designers.structured import (
+    SketchRejection,
+    StructuredDesigner,
+    compile_sketch,
+    parse_sketch,
+    sketch_of_program,
+)
+from agentgym.reward_designers.synthesis import Synthesis, SynthesisConfig, open_run
+from agentgym.reward_designers.synthesis.candidates import REJECTED, TRAINED, load_candidates
+from agentgym.rewards.base import make_input
+from agentgym.rewards.program import ProgramReward
+from agentgym.sandbox.states import load_states, record_states
+from agentgym.sandbox.vetting import vet_many
+from agentgym.testing.openai_server import Fault, ScriptedOpenAIServer
+
+ENV = "agentgym/Reach-v0"
+
+
+def term(name, expr, kind="linear", weight=1.0, scale=1.0, sign=1) -> dict:
+    return {
+        "name": name,
+        "kind": kind,
+        "expr": expr,
+        "weight": weight,
+        "scale": scale,
+        "sign": sign,
+    }
+
+
+REACH = {
+    "terms": [
+        term("reach", "norm(fingertip_pos - target_pos)", "tolerance", 1.0, 0.05),
+        term("distance", "norm(target_pos - fingertip_pos)", weight=1.0, sign=-1),
+        term("effort", "sum(square(action))", weight=0.01, sign=-1),
+        term("calm", "abs(joint_vel[0]) + 0.5 * norm(joint_vel)", "exp", 0.1, 2.0, -1),
+        term("alive", "1", weight=0.1),
+    ]
+}
+HAND_WRITTEN = """
+import math
+import torch
+
+def compute_reward(state, action):
+    d = torch.sqrt(torch.sum((state["fingertip_pos"] - state["target_pos"]) ** 2, dim=-1))
+    reach = torch.exp(math.log(0.1) * (d / 0.05) ** 2)
+    distance = -d
+    effort = -0.01 * (action ** 2).sum(-1)
+    w = state["joint_vel"]
+    calm = -0.1 * torch.exp(-(w[:, 0].abs() + 0.5 * torch.sqrt((w ** 2).sum(-1))) / 2.0)
+    alive = 0.1 * torch.ones(action.shape[0])
+    total = reach + distance + effort + calm + alive
+    return total, {"reach": reach, "distance": distance, "effort": effort, "calm": calm,
+                   "alive": alive}
+"""
+GOOD = {"terms": [term("distance", "norm(fingertip_pos - target_pos)", weight=1.0, sign=-1)]}
+SHARP = {
+    "terms": [
+        term("reach", "norm(fingertip_pos - target_pos)", "tolerance", 1.0, 0.1),
+        term("effort", "sum(square(action))", weight=0.01, sign=-1),
+    ]
+}
+UNKNOWN_VARIABLE = {"terms": [term("distance", "norm(fingertip_pos - goal_pos)", sign=-1)]}
+BAD_SHAPE = {"terms": [term("distance", "fingertip_pos - target_pos", sign=-1)]}
+MALFORMED = '{"terms": [{"name": "distance", "kind": "linear", "expr": "norm(fingertip_pos'
+
+
+def _on_states(source: str, env: str = ENV) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    states, actions = load_states(record_states(env))
+    n = actions.shape[0]
+    batch = make_input(states, actions, np.zeros(n), {}, np.zeros(n, bool), task_spec(env))
+    out = ProgramReward(source)(batch)
+    return out.reward.numpy(), {k: v.numpy() for k, v in out.terms.items()}
+
+
+def test_a_sketch_compiles_to_the_hand_written_program_on_recorded_states(isolated_llm_cache):
+    task = task_spec(ENV)
+    source = compile_sketch(parse_sketch(json.dumps(REACH), task), task)
+    reward, terms = _on_states(source)
+    hand_reward, hand_terms = _on_states(HAND_WRITTEN)
+    np.testing.assert_allclose(reward, hand_reward, rtol=1e-6, atol=1e-6)
+    assert set(terms) == set(hand_terms)
+    for name in terms:
+        np.testing.assert_allclose(terms[name], hand_terms[name], rtol=1e-6, atol=1e-6)
+    assert np.ptp(terms["reach"]) > 0 and np.ptp(terms["calm"]) > 0  # the states move
+    # numbers are module-level constants a tuner can change; the sketch rides along
+    assert "REACH_WEIGHT = 1.0\nREACH_SCALE = 0.05\n" in source
+    assert [t["expr"] for t in sketch_of_program(source)["terms"]] == [
+        t["expr"] for t in REACH["terms"]
+    ]
+    assert "eval(" not in source and "exec(" not in source
+
+
+def test_a_discrete_action_and_scalar_state_compile_per_env(isolated_llm_cache):
+    """CartPole: scalar state variables, one integer action per env ([N], not [N, A]):
+    a reduction over the action must not reach the batch axis."""
+    env = "agentgym/CartPole-v0"
+    sketch = {
+        "terms": [
+            term("upright", "abs(pole_angle)", "tolerance", 1.0, 0.2),
+            term("centre", "cart_position ** 2 + 0.1 * abs(cart_velocity)", sign=-1, weight=0.5),
+            term("push", "sum(action)", weight=0.01, sign=-1),
+            term("alive", "1", weight=1.0),
+        ]
+    }
+    hand = """
+import math
+import torch
+
+def compute_reward(state, action):
+    upright = torch.exp(math.log(0.1) * (state["pole_angle"].abs() / 0.2) ** 2)
+    centre = -0.5 * (state["cart_position"] ** 2 + 0.1 * state["cart_velocity"].abs())
+    push = -0.01 * action.float()
+    alive = torch.ones(action.shape[0])
+    return upright + centre + push + alive, {
+        "upright": upright, "centre": centre, "push": push, "alive": alive}
+"""
+    task = task_spec(env)
+    source = compile_sketch(parse_sketch(json.dumps(sketch), task), task)
+    reward, terms = _on_states(source, env)
+    hand_reward, hand_terms = _on_states(hand, env)
+    assert reward.shape == (256,) and np.ptp(terms["push"]) > 0  # both actions occur
+    np.testing.assert_allclose(reward, hand_reward, rtol=1e-6, atol=1e-6)
+    for name in hand_terms:
+        np.testing.assert_allclose(terms[name], hand_terms[name], rtol=1e-6, atol=1e-6)
+    [verdict] = vet_many([source], env, timeout_s=60)
+    assert verdict.ok, verdict.message
+
+
+def test_a_compiled_program_passes_the_sandbox_vetting(isolated_llm_cache):
+    task = task_spec(ENV)
+    sources = [compile_sketch(parse_sketch(json.dumps(s), task), task) for s in (REACH, SHARP)]
+    verdicts = vet_many(sources, ENV, timeout_s=60)
+    assert [v.ok for v in verdicts] == [True, True], [v.message for v in verdicts]
+    assert verdicts[0].terms == ["alive", "calm", "distance", "effort", "reach"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "code", "fragment"),
+    [
+        (json.dumps(UNKNOWN_VARIABLE), "SKETCH_VARIABLE", "unknown variable 'goal_pos'"),
+        (json.dumps(BAD_SHAPE), "SKETCH_SHAPE", "is a vector of shape (2,) per env, but a term"),
+        (MALFORMED, "SKETCH_JSON", "the reply is not a JSON sketch"),
+        (
+            json.dumps({"terms": [term("d", "dot(fingertip_pos, joint_vel[0])")]}),
+            "SKETCH_SHAPE",
+            "dot(a, b) needs two vectors of the same length",
+        ),
+        (
+            json.dumps({"terms": [term("d", "math.sqrt(joint_pos[0])")]}),
+            "SKETCH_EXPR",
+            "unknown function 'math.sqrt'. Did you mean 'sqrt'?",
+        ),
+        (
+            json.dumps({"terms": [term("d", "joint_pos[2]")]}),
+            "SKETCH_SHAPE",
+            "index 2 is out of range",
+        ),
+        (
+            json.dumps({"terms": [term("d", "norm(joint_pos)", kind="gaussian")]}),
+            "SKETCH_SCHEMA",
+            "kind must be one of linear, exp, tolerance, got 'gaussian'",
+        ),
+        (
+            json.dumps({"terms": [term("d", "__import__('os')")]}),
+            "SKETCH_EXPR",
+            "unknown function '__import__'",
+        ),
+    ],
+)
+def test_a_bad_sketch_gets_its_code_and_a_message_saying_what_was_expected(reply, code, fragment):
+    with pytest.raises(SketchRejection) as err:
+        parse_sketch(reply, task_spec(ENV))
+    assert str(err.value.code) == code
+    assert fragment in err.value.message
+
+
+def test_json_is_found_in_free_text():
+    task = task_spec(ENV)
+    fenced = f"Here is my sketch:\n```json\n{json.dumps(GOOD)}\n```\nIt rewards approach."
+    inline = f"Sure! {json.dumps(GOOD)} -- this penalises distance."
+    assert parse_sketch(fenced, task).terms == parse_sketch(inline, task).terms
+    assert parse_sketch(inline, task).terms[0].expr == "norm(fingertip_pos - target_pos)"
+
+
+def test_response_format_is_sent_and_keyed_in_the_cache(tmp_path):
+    designer = StructuredDesigner(task_spec(ENV))
+    with ScriptedOpenAIServer([json.dumps(GOOD), json.dumps(GOOD)]) as server:
+        client = make_client(
+            f"openai:scripted-model@{server.base_url}", cache=tmp_path / "c.sqlite"
+        )
+        messages = designer.initial_messages()
+        [proposal] = designer.propose(client, messages, 1, temperature=1.0, max_tokens=512)
+        client.chat(messages, n=1, temperature=1.0, max_tokens=512)  # free text: another key
+        requests = list(server.requests)
+    assert requests[0]["response_format"]["type"] == "json_schema"
+    schema = requests[0]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["terms"]["items"]["required"] == [
+        "name",
+        "kind",
+        "expr",
+        "weight",
+        "scale",
+        "sign",
+    ]
+    assert len(requests) == 2 and requests[1]["response_format"] is None
+    assert designer.program(proposal.text).source is not None
+    assert "- fingertip_pos: a vector of shape (2,), m:" in messages[1]["content"]
+
+
+def test_a_server_that_refuses_response_format_is_asked_for_free_text_once_and_for_all(tmp_path):
+    designer = StructuredDesigner(task_spec(ENV))
+    fenced = f"```json\n{json.dumps(GOOD)}\n```"
+    with ScriptedOpenAIServer([fenced, fenced], structured_output=False) as server:
+        client = make_client(f"openai:scripted-model@{server.base_url}", cache=None)
+        messages = designer.initial_messages()
+        [first] = designer.propose(client, messages, 1, temperature=1.0, max_tokens=512)
+        [second] = designer.propose(client, messages, 1, temperature=0.5, max_tokens=512)
+        requests = list(server.requests)
+    # one 400, one retry without it, then never again
+    assert [r["fault"] for r in requests] == ["response_format_refused", None, None]
+    assert [r["response_format"] is None for r in requests] == [False, True, True]
+    assert not client.structured_output
+    program = designer.program(first.text)
+    assert program.source is not None and "def compute_reward" in program.source
+    assert designer.program(second.text).source == program.source
+
+
+def test_a_422_on_response_format_falls_back_too_and_other_errors_do_not(tmp_path):
+    designer = StructuredDesigner(task_spec(ENV))
+    script = [Fault.status(422, message="Input should be 'text' or 'json_object'"), "{}"]
+    with ScriptedOpenAIServer(script) as server:
+        client = make_client(f"openai:scripted-model@{server.base_url}", cache=None)
+        messages = designer.initial_messages()
+        designer.propose(client, messages, 1, temperature=1.0, max_tokens=512)
+        assert [r["response_format"] is None for r in server.requests] == [False, True]
+    with ScriptedOpenAIServer([Fault.status(403)]) as server:
+        client = make_client(f"openai:scripted-model@{server.base_url}", cache=None)
+        with pytest.raises(LLMRequestError, match="permission denied"):
+            designer.propose(client, messages, 1, temperature=1.0, max_tokens=512)
+        assert client.structured_output and len(server.requests) == 1
+
+
+# -- end to end: two iterations through the synthesis loop -------------------------------
+@dataclass
+class Search:
+    path: Path
+    requests: list[dict]
+    config: SynthesisConfig
+    server: ScriptedOpenAIServer
+
+
+@pytest.fixture(scope="module")
+def search(module_llm_cache, scripted_synthesis_config, tmp_path_factory) -> Iterator[Search]:
+    script = [
+        json.dumps(GOOD),
+        json.dumps(SHARP),
+        json.dumps(UNKNOWN_VARIABLE),
+        json.dumps(BAD_SHAPE),
+        MALFORMED,  # iteration 0: five LLM samples
+        json.dumps(SHARP),
+        json.dumps(GOOD),
+        json.dumps(BAD_SHAPE),
+        json.dumps(GOOD),  # iteration 1: four LLM samples and the crossover child
+    ]
+    with ScriptedOpenAIServer(script) as server:
+        config = scripted_synthesis_config(
+            server, designer="structured", iterations=2, samples=5, final_seeds=0
+        )
+        run, _ = open_run(config, tmp_path_factory.mktemp("structured") / "run")
+        Synthesis(config, run).run()
+        yield Search(run.path, list(server.requests), config, server)
+
+
+def test_sketch_rejections_are_recorded_with_their_codes(search):
+    by_key = {(c.iteration, c.index): c for c in load_candidates(search.path)}
+    assert by_key[(0, 0)].status == TRAINED and by_key[(0, 1)].status == TRAINED
+    assert [(by_key[(0, i)].status, by_key[(0, i)].code) for i in (2, 3, 4)] == [
+        (REJECTED, "SKETCH_VARIABLE"),
+        (REJECTED, "SKETCH_SHAPE"),
+        (REJECTED, "SKETCH_JSON"),
+    ]
+    result = json.loads((search.path / "iter_00" / "sample_02" / "result.json").read_text())
+    assert "unknown variable 'goal_pos'" in result["message"]
+    # the trained program is the compiled sketch, a plain .py file
+    assert "def compute_reward" in (search.path / "iter_00/sample_00/reward.py").read_text()
+    assert set(by_key[(0, 1)].components) == {"reach", "effort"}
+
+
+def test_every_request_asked_for_the_sketch_schema(search):
+    assert len(search.requests) == 2
+    assert all(r["response_format"]["type"] == "json_schema" for r in search.requests)
+    assert [r["n"] for r in search.requests] == [5, 4]  # the fifth of iteration 1 is crossover
+
+
+def test_the_next_prompt_carries_the_errors_and_the_results(search):
+    feedback = search.requests[1]["messages"][-1]["content"]
+    assert "SKETCH_VARIABLE: terms[0] ('distance'): unknown variable 'goal_pos'" in feedback
+    assert "SKETCH_SHAPE: terms[0] ('distance'): expr 'fingertip_pos - target_pos'" in feedback
+    assert "SKETCH_JSON: the reply is not a JSON sketch" in feedback
+    assert "success rate" in feedback and "Each term at checkpoints" in feedback
+    assert search.requests[1]["messages"][-2]["role"] == "assistant"
+
+
+def test_crossover_combines_the_terms_of_the_two_best_sketches(search):
+    child = [c for c in load_candidates(search.path) if c.origin == "crossover"]
+    assert len(child) == 1 and child[0].iteration == 1 and child[0].index == 4
+    source = (search.path / "iter_01" / "sample_04" / "reward.py").read_text()
+    names = [t["name"] for t in sketch_of_program(source)["terms"]]
+    assert sorted(names) == ["distance", "effort", "reach"]
+    assert child[0].status == TRAINED
+
+
+def test_a_resumed_run_rebuilds_the_same_crossover_child_without_asking_again(search):
+    sample = search.path / "iter_01" / "sample_04"
+    before = (sample / "reward.py").read_text()
+    for name in ("result.json", "reward.py"):
+        (sample / name).unlink()
+    (search.path / "final.json").unlink()
+    asked = len(search.server.requests)
+    run, resumed = open_run(search.config, search.path)
+    assert resumed
+    Synthesis(search.config, run).run()
+    assert len(search.server.requests) == asked  # the LLM's replies came from the cache
+    assert (sample / "reward.py").read_text() == before
+    assert json.loads((sample / "result.json").read_text())["origin"] == "crossover"
+
+
+def test_the_command_runs_the_structured_designer_on_a_server_without_structured_output(
+    agentgym_cli, isolated_llm_cache, tmp_path
+):
+    usage = agentgym_cli("reward", "synthesize", "--help", env={"COLUMNS": "160"}, timeout=120)
+    assert usage.returncode == 0 and "structured" in usage.stdout
+    fenced = f"My sketch:\n```json\n{json.dumps(SHARP)}\n```"
+    out = tmp_path / "run"
+    with ScriptedOpenAIServer([fenced, MALFORMED], structured_output=False) as server:
+        done = agentgym_cli(
+            "reward", "synthesize", "--env", ENV, "--designer", "structured",
+            "--llm", f"openai:scripted-model@{server.base_url}",
+            "--iterations", "1", "--samples", "2", "--steps", "2048", "--num-envs", "4",
+            "--eval-episodes", "2", "--final-seeds", "0", "--out", str(out),
+            env={"COLUMNS": "160"}, cwd=tmp_path, timeout=600,
+        )  # fmt: skip
+        faults = [r["fault"] for r in server.requests]
+    assert done.returncode == 0, done.stderr
+    assert faults == ["response_format_refused", None]  # asked again without it, once
+    by_index = {c.index: c for c in load_candidates(out)}
+    assert by_index[0].status == TRAINED and by_index[1].code == "SKETCH_JSON"
+    best = (out / "best_reward.py").read_text()
+    assert "REACH_SCALE = 0.1" in best and "def compute_reward" in best
