@@ -35,13 +35,15 @@ class PPOConfig:
     num_steps: int = 64
     """Rollout length per sub-env between updates."""
     vectorization: str = "sync"
-    """Vector env kind: sync (one process) or async (one process per sub-env, shared memory)."""
+    """Vector env kind: sync (one process), async (a process per sub-env) or vector_entry_point (native)."""
     seed: int = 0
     """Seed of parameters, action sampling, minibatch order and env resets."""
     device: str = "auto"
     """Torch device: auto (cuda when present, else cpu), cpu or cuda[:i]."""
     torch_threads: int = 1
     """torch.set_num_threads on CPU; small matrices run fastest on one thread (0 = torch's default)."""
+    compile: bool = False
+    """torch.compile the whole minibatch step (compiled.py): ~3x faster on CPU, rounding differs."""
     learning_rate: float = 3e-4
     """Adam learning rate (start value when annealed)."""
     anneal_lr: bool = True
@@ -95,7 +97,7 @@ class PPOConfig:
     """Iterations (rollout + update) between log rows."""
 
     def __post_init__(self) -> None:
-        check_choice(self, "vectorization", ("sync", "async"))
+        check_choice(self, "vectorization", ("sync", "async", "vector_entry_point"))
         if not (self.device in ("auto", "cpu", "cuda") or str(self.device).startswith("cuda:")):
             raise field_error(
                 self, "device", "'auto', 'cpu', 'cuda' or 'cuda:<index>'", self.device
