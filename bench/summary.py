@@ -1,0 +1,165 @@
+"""One table of every benchmark against the physics ceiling: bench/results/summary.md.
+
+``python -m bench`` writes it after its modules ran, from their JSON results: the physics
+ceiling (``mujoco.rollout`` on all cores, HalfCheetah, from bench_vector), our native
+vector env and Gymnasium's SyncVectorEnv (bench_vector), our PPO and SB3's PPO
+(bench_ppo), the throughput preset (bench_ppo) and population against sequential
+training (bench_population). Each row is a rate in env steps per second, with its ratio
+to the ceiling and to the row's baseline (the thing it replaces). Every rate is compared
+with the ceiling measured by the same run when bench_vector ran in it; each source's date
+is shown, so a stale one is visible.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+CEILING_ENVS = "64"  # the native env's best size, and the throughput preset's
+
+
+def _load(results: Path, name: str) -> dict[str, Any]:
+    path = results / name
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _population(results: Path, ppo: dict[str, Any]) -> dict[str, Any] | None:
+    """bench_population's result: its own population.json when it writes one, else the
+    section it merged into ppo.json."""
+    own = _load(results, "population.json")
+    if own:
+        return own
+    return ppo.get("population")
+
+
+def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The rows of the table and the ceiling's record (empty without bench_vector's result),
+    from the JSON results in ``results``."""
+    vector, ppo = _load(results, "vector.json"), _load(results, "ppo.json")
+    sizes = vector.get("sizes", {}).get(CEILING_ENVS, {})
+    ceiling = sizes.get("ceiling", {})
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, rate: float | None, baseline: float | None, source: str, date: str) -> None:
+        if rate is None:
+            return
+        rows.append(
+            {
+                "name": name,
+                "steps_per_s": rate,
+                "to_ceiling": rate / ceiling["steps_per_s"] if ceiling else None,
+                "to_baseline": rate / baseline if baseline else None,
+                "source": source,
+                "date": date,
+            }
+        )
+
+    vdate = vector.get("date", "")
+    if ceiling:
+        add(
+            f"physics ceiling, mujoco.rollout all cores, {CEILING_ENVS} envs",
+            ceiling["steps_per_s"],
+            None,
+            "vector",
+            vdate,
+        )
+    sync = sizes.get("sync v5", {}).get("steps_per_s")
+    add(f"SyncVectorEnv HalfCheetah-v5, {CEILING_ENVS} envs", sync, None, "vector", vdate)
+    native = sizes.get("native", {}).get("steps_per_s")
+    add(
+        f"native vector env agentgym/HalfCheetah-v0, {CEILING_ENVS} envs (vs Sync)",
+        native,
+        sync,
+        "vector",
+        vdate,
+    )
+    speed = ppo.get("speed", {})
+    for case in speed.get("cases", []):
+        label = f"{case['env_id']}, {case['num_envs']} env(s), SB3 settings"
+        sb3 = case["sb3_steps_per_s"]
+        add(f"SB3 PPO, {label}", sb3, None, "ppo", speed.get("date", ""))
+        add(
+            f"our PPO eager, {label} (vs SB3)",
+            case["ours_steps_per_s"],
+            sb3,
+            "ppo",
+            speed.get("date", ""),
+        )
+        add(
+            f"our PPO compiled, {label} (vs SB3)",
+            case.get("compiled_steps_per_s"),
+            sb3,
+            "ppo",
+            speed.get("date", ""),
+        )
+    throughput = ppo.get("throughput", {})
+    sb3_cheetah = next(
+        (c["sb3_steps_per_s"] for c in speed.get("cases", []) if c["env_id"] == "HalfCheetah-v5"),
+        None,
+    )
+    for case in throughput.get("cases", []):
+        add(
+            f"our PPO, HalfCheetah throughput preset, {case['label']} (vs SB3 HalfCheetah-v5)",
+            case["steps_per_s"],
+            sb3_cheetah,
+            "ppo",
+            throughput.get("date", ""),
+        )
+    pop = _population(results, ppo)
+    if pop and pop.get("population_s") and pop.get("sequential_s"):
+        steps = pop["members"] * pop["steps_per_member"]
+        add(
+            f"population of {pop['members']} on {pop['env_id']} (vs sequential)",
+            steps / pop["population_s"],
+            steps / pop["sequential_s"],
+            "population",
+            pop.get("date", ""),
+        )
+    return rows, ceiling
+
+
+def render(rows: list[dict[str, Any]], ceiling: dict[str, Any], machine: dict[str, Any]) -> str:
+    lines = [
+        "# Benchmarks against the physics ceiling",
+        "",
+        f"Machine: {machine.get('cpu')} ({machine.get('cores')} cores), GPU: "
+        f"{machine.get('gpu') or 'none'}, torch {machine.get('torch')}, Python "
+        f"{machine.get('python')}.",
+        "",
+        "Steps/s are wall-clock env steps per second (training steps for the learners). "
+        "Ceiling: `mujoco.rollout` on every core, HalfCheetah's model, 5 substeps per env "
+        f"step, {CEILING_ENVS} envs"
+        + (
+            f": {ceiling['steps_per_s']:.0f} steps/s."
+            if ceiling
+            else ": not measured (run `python -m bench vector`)."
+        )
+        + " The baseline is what a row replaces (named in the row).",
+        "",
+        "| case | steps/s | of ceiling | vs baseline | measured |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        to_ceiling = f"{row['to_ceiling']:.2f}" if row["to_ceiling"] is not None else "-"
+        to_base = f"{row['to_baseline']:.2f}x" if row["to_baseline"] is not None else "-"
+        lines.append(
+            f"| {row['name']} | {row['steps_per_s']:.0f} | {to_ceiling} | {to_base} | "
+            f"{row['source']} {row['date']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(results: Path = RESULTS) -> Path:
+    """Write summary.md (and summary.json) in ``results`` from the modules' results there."""
+    from agentgym.runs.manifest import machine_info
+
+    rows, ceiling = summary_rows(results)
+    machine = machine_info()
+    results.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": machine, "ceiling": ceiling.get("steps_per_s"), "rows": rows}
+    (results / "summary.json").write_text(json.dumps(payload, indent=2) + "\n")
+    path = results / "summary.md"
+    path.write_text(render(rows, ceiling, machine))
+    return path
