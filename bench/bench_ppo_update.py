@@ -215,11 +215,15 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         "Kept: the compiled step, behind `PPOConfig.compile` (inductor fuses and reorders "
         "float arithmetic, so the PPO digests would change; defaults stay eager and "
-        "bit-identical). Not kept: `torch._fused_adam_` (it replaces only the Adam part and "
-        "cannot mask stopped members); `torch.compile` of the forward alone (the autograd "
-        "engine's backward stays the cost). Already in the eager path before this "
-        "measurement: one [K*B, F] sample table gathered once per epoch, actor and critic "
-        "stacked into one batched matmul per layer, statistics from each epoch's last "
+        "bit-identical). Not kept: `torch._fused_adam_` (3x cheaper than StackedAdam.step, "
+        "but that is ~3% of the eager step, its rounding differs, and it cannot mask "
+        "stopped members); `torch.compile` of the forward and loss alone (most of the "
+        "compiled step's gain, but clip, Adam and the autograd engine stay eager); more "
+        "than one torch thread (inductor's OpenMP loops at these sizes lose far more to "
+        "synchronisation than they gain, worst on a busy machine). Already in the eager "
+        "path before this measurement: one [K*B, F] sample table gathered once per epoch, "
+        "actor and critic stacked into one batched matmul per layer, statistics from each "
+        "epoch's last "
         "minibatch only under `torch.no_grad`, no `.item()` in the loop.",
         "",
     ]

@@ -21,7 +21,7 @@ def test_summary_puts_every_result_against_the_ceiling_and_its_baseline(tmp_path
             "date": "d1",
             "sizes": {
                 "64": {
-                    "ceiling": {"steps_per_s": 40000.0},
+                    "ceiling": {"steps_per_s": 40000.0, "steps_per_cpu_s": 48000.0},
                     "native": {"steps_per_s": 42000.0},
                     "sync v5": {"steps_per_s": 30000.0},
                 }
@@ -35,7 +35,10 @@ def test_summary_puts_every_result_against_the_ceiling_and_its_baseline(tmp_path
         "compiled_steps_per_s": 12000.0,
         "sb3_steps_per_s": 4000.0,
     }
-    throughput = {"date": "d2", "cases": [{"label": "as registered", "steps_per_s": 20000.0}]}
+    throughput = {
+        "date": "d2",
+        "cases": [{"label": "as registered", "steps_per_s": 20000.0, "steps_per_cpu_s": 24000.0}],
+    }
     population = {
         "members": 4,
         "steps_per_member": 1000,
@@ -60,6 +63,7 @@ def test_summary_puts_every_result_against_the_ceiling_and_its_baseline(tmp_path
     assert compiled["to_ceiling"] == pytest.approx(0.3)
     preset = next(r for r in rows if "throughput preset" in r["name"])
     assert preset["to_ceiling"] == pytest.approx(0.5) and preset["to_baseline"] == 5.0
+    assert preset["cpu_to_ceiling"] == pytest.approx(0.5)
     pop = next(r for r in rows if r["name"].startswith("population"))
     assert pop["to_baseline"] == pytest.approx(2.5)
     text = write_summary(tmp_path).read_text()
