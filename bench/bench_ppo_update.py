@@ -216,7 +216,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "Kept: the compiled step, behind `PPOConfig.compile` (inductor fuses and reorders "
         "float arithmetic, so the PPO digests would change; defaults stay eager and "
         "bit-identical). Not kept: `torch._fused_adam_` (3x cheaper than StackedAdam.step, "
-        "but that is ~3% of the eager step, its rounding differs, and it cannot mask "
+        "but that is ~5% of the eager step, its rounding differs, and it cannot mask "
         "stopped members); `torch.compile` of the forward and loss alone (most of the "
         "compiled step's gain, but clip, Adam and the autograd engine stay eager); more "
         "than one torch thread (inductor's OpenMP loops at these sizes lose far more to "
