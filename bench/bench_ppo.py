@@ -45,7 +45,10 @@ CASES = [  # (env id, vector size); rollout ROLLOUT // size per env
 ]
 
 
-def _ours(env_id: str, num_envs: int, steps: int, seed: int, compile: bool = False) -> float:
+def _ours(
+    env_id: str, num_envs: int, steps: int, seed: int, compile: bool = False
+) -> tuple[float, float]:
+    """(steps per wall second, steps per CPU second) of our PPO."""
     from agentgym.learners.ppo import PPO, PPOConfig
 
     config = PPOConfig(
@@ -70,15 +73,16 @@ def _ours(env_id: str, num_envs: int, steps: int, seed: int, compile: bool = Fal
         compile=compile,
     )
     agent = PPO(config)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     agent.learn()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     done = agent.global_step
     agent.close()
-    return done / elapsed
+    return done / elapsed, done / cpu
 
 
-def _sb3(env_id: str, num_envs: int, steps: int, seed: int) -> float:
+def _sb3(env_id: str, num_envs: int, steps: int, seed: int) -> tuple[float, float]:
+    """(steps per wall second, steps per CPU second) of SB3's PPO."""
     import torch
     from stable_baselines3 import PPO as SB3PPO
     from stable_baselines3.common.env_util import make_vec_env
@@ -108,12 +112,12 @@ def _sb3(env_id: str, num_envs: int, steps: int, seed: int) -> float:
     # SB3's default logger writes nothing at verbose=0 but still makes <tmp>/SB3-<time>;
     # this one is the same without the folder.
     model.set_logger(Logger(folder=None, output_formats=[]))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=steps)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     done = model.num_timesteps
     envs.close()
-    return done / elapsed
+    return done / elapsed, done / cpu
 
 
 def write_results(section: str, data: Any) -> Path:
@@ -148,8 +152,8 @@ def render_markdown(results: dict[str, Any]) -> str:
             "`PPOConfig.compile` (its compile time paid before the timed runs).",
             "",
             "| env | envs | agentgym steps/s | compiled steps/s | SB3 steps/s | ratio | "
-            "compiled ratio |",
-            "|---|---|---|---|---|---|---|",
+            "compiled ratio | compiled ratio, CPU time |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for c in speed["cases"]:
             compiled = c.get("compiled_steps_per_s")
@@ -158,6 +162,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                 + (f"{compiled:.0f}" if compiled else "-")
                 + f" | {c['sb3_steps_per_s']:.0f} | {c['ratio']:.2f}x | "
                 + (f"{c['compiled_ratio']:.2f}x |" if compiled else "- |")
+                + (f" {c['compiled_cpu_ratio']:.2f}x |" if "compiled_cpu_ratio" in c else " - |")
             )
         lines.append("")
     throughput = results.get("throughput")
@@ -255,23 +260,20 @@ def main() -> None:
             ours.append(_ours(env_id, num_envs, steps, seed=r))
             compiled.append(_ours(env_id, num_envs, steps, seed=r, compile=True))
             sb3.append(_sb3(env_id, num_envs, steps, seed=r))
-        case = {
-            "env_id": env_id,
-            "num_envs": num_envs,
-            "ours_steps_per_s": statistics.median(ours),
-            "compiled_steps_per_s": statistics.median(compiled),
-            "sb3_steps_per_s": statistics.median(sb3),
-            "ours_runs": ours,
-            "compiled_runs": compiled,
-            "sb3_runs": sb3,
-        }
+        case = {"env_id": env_id, "num_envs": num_envs}
+        for name, runs in (("ours", ours), ("compiled", compiled), ("sb3", sb3)):
+            case[f"{name}_steps_per_s"] = statistics.median(wall for wall, _ in runs)
+            case[f"{name}_steps_per_cpu_s"] = statistics.median(cpu for _, cpu in runs)
+            case[f"{name}_runs"] = [wall for wall, _ in runs]
         case["ratio"] = case["ours_steps_per_s"] / case["sb3_steps_per_s"]
         case["compiled_ratio"] = case["compiled_steps_per_s"] / case["sb3_steps_per_s"]
+        case["compiled_cpu_ratio"] = case["compiled_steps_per_cpu_s"] / case["sb3_steps_per_cpu_s"]
         cases.append(case)
         print(
             f"{env_id:20s} {num_envs} envs: ours {case['ours_steps_per_s']:8.0f}  compiled "
             f"{case['compiled_steps_per_s']:8.0f}  sb3 {case['sb3_steps_per_s']:8.0f}  ratios "
-            f"{case['ratio']:.2f}x {case['compiled_ratio']:.2f}x",
+            f"{case['ratio']:.2f}x {case['compiled_ratio']:.2f}x (CPU time: "
+            f"{case['compiled_cpu_ratio']:.2f}x)",
             flush=True,
         )
     speed_settings = {

@@ -98,20 +98,23 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
     for case in speed.get("cases", []):
         label = f"{case['env_id']}, {case['num_envs']} env(s), SB3 settings"
         sb3 = case["sb3_steps_per_s"]
-        add(f"SB3 PPO, {label}", sb3, None, "ppo", speed.get("date", ""))  # SB3 stays sync
+        date = speed.get("date", "")
+        add(f"SB3 PPO, {label}", sb3, None, "ppo", date, case.get("sb3_steps_per_cpu_s"))
         add(
             f"our PPO eager, {label} (vs SB3)",
             case["ours_steps_per_s"],
             sb3,
             "ppo",
-            speed.get("date", ""),
+            date,
+            case.get("ours_steps_per_cpu_s"),
         )
         add(
             f"our PPO compiled, {label} (vs SB3)",
             case.get("compiled_steps_per_s"),
             sb3,
             "ppo",
-            speed.get("date", ""),
+            date,
+            case.get("compiled_steps_per_cpu_s"),
         )
     throughput = ppo.get("throughput", {})
     # The preset's baseline: SB3's fastest HalfCheetah-v5 case of the same run.
