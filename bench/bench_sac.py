@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.machine import machine_info
+from agentgym.runs.manifest import machine_info
 
 RESULTS = Path(__file__).parent / "results"
 THREADS = 1

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.machine import machine_info
+from agentgym.runs.manifest import machine_info
 
 RESULTS = Path(__file__).parent / "results"
 SIZES = (8, 64, 256)

@@ -46,6 +46,8 @@ class PPOConfig:
     """Torch device: auto (cuda when present, else cpu), cpu or cuda[:i]."""
     torch_threads: int = 1
     """torch.set_num_threads on CPU; small matrices run fastest on one thread (0 = torch's default)."""
+    compile: bool = False
+    """torch.compile the whole minibatch step (compiled.py): ~3x faster on CPU, rounding differs."""
     learning_rate: float = 3e-4
     """Adam learning rate (start value when annealed)."""
     anneal_lr: bool = True

@@ -39,6 +39,17 @@ class StackedAdam:
         self.steps = torch.zeros(members, dtype=param.dtype, device=param.device)
         self._lockstep = True  # every member has taken the same number of steps
 
+    @property
+    def lockstep(self) -> bool:
+        """Whether every member has taken the same number of steps."""
+        return self._lockstep
+
+    def count_lockstep_step(self) -> torch.Tensor:
+        """Count one step for every member (lockstep, all active), for a step whose
+        arithmetic runs elsewhere (compiled.py); returns the new step number t, 0-d."""
+        self.steps += 1
+        return self.steps[0]
+
     def clip_grad_norm(self, max_norm: float) -> torch.Tensor:
         """Scale each member's gradient to norm <= ``max_norm``; returns the norms [K]."""
         grad = self.grad

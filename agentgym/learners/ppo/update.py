@@ -10,11 +10,12 @@ all minibatch indices of the update are drawn up front.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
 
+from agentgym.learners.ppo.compiled import StepStats, compiled_step
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.ppo.networks import LAYOUT_WARNING, StackedActorCritic, log_prob_entropy
 from agentgym.learners.ppo.optim import StackedAdam
@@ -96,6 +97,24 @@ def minibatch_rows(
     ).transpose(1, 2)
 
 
+def compiled_step_for(
+    net: StackedActorCritic, optimizer: StackedAdam, config: PPOConfig
+) -> Callable[..., StepStats]:
+    """The compiled minibatch step (compiled.py) for this network, optimiser and config."""
+    return compiled_step(
+        tuple(net.layer_shapes),
+        net.members,
+        net.discrete,
+        config.clip_coef,
+        config.clip_vloss,
+        config.vf_coef,
+        config.ent_coef,
+        config.max_grad_norm,
+        (optimizer.beta1, optimizer.beta2),
+        optimizer.eps,
+    )
+
+
 def ppo_update(
     net: StackedActorCritic,
     optimizer: StackedAdam,
@@ -140,6 +159,8 @@ def ppo_update(
     all_active = bool(active.all())
     clip_v = config.clip_coef if config.clip_vloss else None
     nm = config.num_minibatches
+    step = compiled_step_for(net, optimizer, config) if config.compile else None
+    lr_t = torch.tensor(lr, dtype=net.flat.dtype, device=device) if config.compile else None
     stats: dict[str, torch.Tensor] = {}
     with warnings.catch_warnings():
         # The parameters are strided views of one buffer (networks.py); autograd warns
@@ -170,6 +191,12 @@ def ppo_update(
             epoch_batch = Minibatch(obs_e, act_e, old_logp_e, adv_e, ret_e, old_v_e, weight_e)
             for j in range(nm):
                 minibatch = Minibatch(*(x[j] for x in epoch_batch))
+                if step is not None and all_active and optimizer.lockstep:
+                    t = optimizer.count_lockstep_step()
+                    norms, pg, vl, entropy, ratio, logratio = step(
+                        net.flat, optimizer.exp_avg, optimizer.exp_avg_sq, t, lr_t, *minibatch
+                    )
+                    continue
                 out, new_v = net(minibatch.obs)
                 new_logp, entropy = log_prob_entropy(net, out, minibatch.actions)
                 logratio = new_logp - minibatch.logprobs

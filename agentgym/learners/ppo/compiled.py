@@ -1,0 +1,116 @@
+"""The whole PPO minibatch step as one ``torch.compile``d function (``PPOConfig.compile``).
+
+At SB3's settings (minibatch 64, 64-64 tanh) a step is ~20 tiny tensor ops forward, ~30
+backward and ~15 for the clip and Adam; eager PyTorch spends most of its ~0.5 ms in
+per-op dispatch and the autograd engine, not arithmetic (bench/results/ppo_update.md).
+Here the loss is a pure function of the flat parameter tensor, its gradient comes from
+``torch.func.grad``, and forward, backward, per-member clip and Adam compile together
+(inductor's C++ backend on CPU), so a step is a handful of fused loops.
+
+Same algebra as update.py's eager path, but inductor fuses and reorders float
+arithmetic, so results differ from it in the last bits: it is a flag, off by default.
+It covers the common case only: every member active and in optimiser lockstep; otherwise
+``ppo_update`` takes the eager path (a population after a target-KL stop).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+LOG_2PI = math.log(2 * math.pi)
+
+# (norms [K], policy loss, value loss, entropy, ratio, log ratio: each [K, M]).
+StepStats = tuple[torch.Tensor, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_step(
+    layer_shapes: tuple[tuple[int, int], ...],
+    members: int,
+    discrete: bool,
+    clip_coef: float,
+    clip_vloss: bool,
+    vf_coef: float,
+    ent_coef: float,
+    max_grad_norm: float,
+    betas: tuple[float, float],
+    eps: float,
+) -> Callable[..., StepStats]:
+    """The compiled step for one network layout and set of hyper-parameters (cached, so
+    every learner with the same ones shares one compilation).
+
+    Call it as ``step(flat, exp_avg, exp_avg_sq, t, lr, obs, actions, logprobs,
+    advantages, returns, values, weights)``: it updates ``flat`` and the Adam moments in
+    place (``t``: the step number after this step, ``lr``: a 0-d tensor, so that an
+    annealed rate does not recompile) and returns ``StepStats``.
+    """
+    k = members
+    act_dim = layer_shapes[-1][1]
+    b1, b2 = betas
+
+    def forward(flat: torch.Tensor, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.cat([obs, obs], dim=0)
+        offset, last = 0, len(layer_shapes) - 1
+        for j, (fan_in, fan_out) in enumerate(layer_shapes):
+            weight = flat[:, offset : offset + fan_in * fan_out].view(2 * k, fan_in, fan_out)
+            offset += fan_in * fan_out
+            bias = flat[:, offset : offset + fan_out].view(2 * k, 1, fan_out)
+            offset += fan_out
+            x = torch.baddbmm(bias, x, weight)
+            if j < last:
+                x = torch.tanh(x)
+        return x[:k], x[k:, :, 0]
+
+    def loss(flat: torch.Tensor, *mb: torch.Tensor) -> tuple[torch.Tensor, StepStats]:
+        obs, actions, old_logp, adv, returns, old_v, weights = mb
+        out, new_v = forward(flat, obs)
+        if discrete:
+            logits = torch.log_softmax(out, dim=-1)
+            new_logp = torch.gather(logits, -1, actions.long().unsqueeze(-1)).squeeze(-1)
+            entropy = -(logits.exp() * logits).sum(-1)
+        else:
+            log_std = flat[:k, -act_dim:].unsqueeze(1)
+            z = (actions - out) * torch.exp(-log_std)
+            new_logp = (-0.5 * z * z - log_std - 0.5 * LOG_2PI).sum(-1)
+            entropy = (0.5 + 0.5 * LOG_2PI + log_std).sum(-1).expand_as(new_logp)
+        logratio = new_logp - old_logp
+        ratio = logratio.exp()
+        pg = torch.max(-adv * ratio, -adv * ratio.clamp(1 - clip_coef, 1 + clip_coef))
+        unclipped = (new_v - returns) ** 2
+        if clip_vloss:
+            clipped = (old_v + (new_v - old_v).clamp(-clip_coef, clip_coef) - returns) ** 2
+            vl = 0.5 * torch.max(unclipped, clipped)
+        else:
+            vl = 0.5 * unclipped
+        per_sample = pg + vf_coef * vl - ent_coef * entropy
+        aux = (pg.detach(), vl.detach(), entropy.detach(), ratio.detach(), logratio.detach())
+        return (per_sample * weights).sum(), aux
+
+    grad_fn = torch.func.grad(loss, has_aux=True)
+
+    def step(
+        flat: torch.Tensor,
+        exp_avg: torch.Tensor,
+        exp_avg_sq: torch.Tensor,
+        t: torch.Tensor,
+        lr: torch.Tensor,
+        *mb: torch.Tensor,
+    ) -> StepStats:
+        grad, aux = grad_fn(flat, *mb)
+        # StackedAdam.clip_grad_norm and its lockstep step, written out.
+        norms = grad.pow(2).sum(1).view(-1, k).sum(0).sqrt()
+        scale = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
+        grad = grad * scale.repeat(grad.shape[0] // k).unsqueeze(1)
+        exp_avg.mul_(b1).add_(grad, alpha=1 - b1)
+        exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        denom = (exp_avg_sq / (1 - b2**t)).sqrt() + eps
+        flat.sub_(lr / (1 - b1**t) * exp_avg / denom)
+        return (norms, *aux)
+
+    options: dict[str, Any] = {"fullgraph": True, "dynamic": False}
+    return torch.compile(step, **options)

@@ -1,0 +1,170 @@
+"""Learning curves of HalfCheetah's throughput preset against PPO at SB3's settings.
+
+Trains agentgym/HalfCheetah-v0 with our PPO twice per seed at an equal step budget: under
+the registered preset (native vector env, compiled update; envs/robotics/presets.py) and
+at stable-baselines3's PPO defaults (1 env, n_steps 2048, batch 64, 10 epochs, no
+normalisation or annealing). Writes episode return against env steps and each run's speed
+to bench/results/half_cheetah_curves.{json,md,png}.
+
+    python scripts/preset_curves.py --steps 300000 --seeds 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
+ENV_ID = "agentgym/HalfCheetah-v0"
+SB3_SETTINGS: dict[str, Any] = {
+    "num_envs": 1,
+    "num_steps": 2048,
+    "num_minibatches": 32,
+    "update_epochs": 10,
+    "learning_rate": 3e-4,
+    "anneal_lr": False,
+    "clip_vloss": False,
+    "norm_obs": False,
+    "norm_reward": False,
+    "ent_coef": 0.0,
+    "hidden_sizes": (64, 64),
+    "torch_threads": 1,
+    "compile": True,  # the same numbers up to float rounding, 3x faster to produce
+}
+
+
+def train(name: str, fields: dict[str, Any], steps: int, seed: int) -> dict[str, Any]:
+    from agentgym.learners.ppo import PPO, PPOConfig
+
+    config = PPOConfig(
+        env_id=ENV_ID,
+        total_steps=steps,
+        seed=seed,
+        eval_episodes=0,
+        checkpoint_every=0,
+        device="cpu",
+        **fields,
+    )
+    points: list[tuple[int, float]] = []
+    successes: list[float] = []
+
+    def record(row: dict[str, Any]) -> None:
+        if "episode_return" in row:
+            points.append((int(row["step"]), float(row["episode_return"])))
+        if "success_rate" in row:
+            successes.append(float(row["success_rate"]))
+
+    agent = PPO(config)
+    wall, cpu = time.perf_counter(), time.process_time()
+    agent.learn(callback=record)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    agent.close()
+    return {
+        "name": name,
+        "seed": seed,
+        "steps": agent.global_step,
+        "wall_s": round(wall, 1),
+        "steps_per_s": agent.global_step / wall,
+        "steps_per_cpu_s": agent.global_step / cpu,
+        "curve": points,
+        "final_success": sum(successes[-5:]) / len(successes[-5:]) if successes else None,
+    }
+
+
+def late_return(run: dict[str, Any], fraction: float = 0.2) -> float:
+    """Mean logged episode return over the run's last ``fraction`` of steps (the preset's
+    64 envs finish their 1000-step episodes together, so it logs few, large points)."""
+    late = [r for step, r in run["curve"] if step >= (1 - fraction) * run["steps"]]
+    return sum(late) / len(late) if late else float("nan")
+
+
+def plot(runs: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for run in runs:
+        steps, returns = zip(*run["curve"], strict=True) if run["curve"] else ((), ())
+        label = f"{run['name']} (seed {run['seed']}, {run['steps_per_s']:.0f} steps/s)"
+        ax.plot(steps, returns, label=label)
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("episode return")
+    ax.set_title(f"PPO on {ENV_ID}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main() -> None:
+    from agentgym.presets import preset_for
+    from agentgym.runs.manifest import machine_info
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300_000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite the .md and .png from the .json"
+    )
+    args = parser.parse_args()
+    if args.render_only:
+        render(json.loads((RESULTS / "half_cheetah_curves.json").read_text()))
+        return
+    preset = preset_for(ENV_ID)
+    if preset is None:
+        raise SystemExit(f"no preset registered for {ENV_ID}")
+    runs = []
+    for seed in args.seeds:
+        runs.append(train("throughput preset", dict(preset.config), args.steps, seed))
+        runs.append(train("SB3 settings", SB3_SETTINGS, args.steps, seed))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": machine_info(),
+        "preset": dict(preset.config),
+        "sb3_settings": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in SB3_SETTINGS.items()
+        },
+        "runs": runs,
+    }
+    (RESULTS / "half_cheetah_curves.json").write_text(json.dumps(result, indent=2) + "\n")
+    render(result)
+
+
+def render(result: dict[str, Any]) -> None:
+    runs = result["runs"]
+    plot(runs, RESULTS / "half_cheetah_curves.png")
+    m = result["machine"]
+    steps = max(run["steps"] for run in runs)
+    seeds = sorted({run["seed"] for run in runs})
+    lines = [
+        f"# HalfCheetah: throughput preset vs SB3 settings ({result['date']})",
+        "",
+        f"Machine: {m.get('cpu')} ({m.get('cores')} cores, shared with other jobs), torch "
+        f"{m.get('torch')}. {ENV_ID}, {steps} env steps per run, seeds {seeds}, "
+        "one after the other; curve: half_cheetah_curves.png. Late return: the mean logged "
+        "episode return over the last 20% of the steps. Speeds include the compile (~15 s) "
+        "and are wall/CPU time of the whole run, other jobs running.",
+        "",
+        f"Preset: `{json.dumps(result['preset'])}`.",
+        f"SB3 settings: `{json.dumps(result['sb3_settings'])}`.",
+        "",
+        "| run | seed | steps/s (wall) | steps/CPU-s | wall s | late return | success |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run['name']} | {run['seed']} | {run['steps_per_s']:.0f} | "
+            f"{run['steps_per_cpu_s']:.0f} | {run['wall_s']} | {late_return(run):.0f} | "
+            f"{run['final_success']} |"
+        )
+    (RESULTS / "half_cheetah_curves.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""bench/summary.py: every benchmark result in one table against the physics ceiling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.summary import summary_rows, write_summary
+
+
+def _write(path, name, data):
+    (path / name).write_text(json.dumps(data))
+
+
+def test_summary_puts_every_result_against_the_ceiling_and_its_baseline(tmp_path):
+    _write(
+        tmp_path,
+        "vector.json",
+        {
+            "date": "d1",
+            "sizes": {
+                "64": {
+                    "ceiling": {"steps_per_s": 40000.0, "steps_per_cpu_s": 48000.0},
+                    "native": {"steps_per_s": 42000.0},
+                    "sync v5": {"steps_per_s": 30000.0},
+                }
+            },
+        },
+    )
+    case = {
+        "env_id": "HalfCheetah-v5",
+        "num_envs": 8,
+        "ours_steps_per_s": 8000.0,
+        "compiled_steps_per_s": 12000.0,
+        "sb3_steps_per_s": 4000.0,
+    }
+    throughput = {
+        "date": "d2",
+        "cases": [{"label": "as registered", "steps_per_s": 20000.0, "steps_per_cpu_s": 24000.0}],
+    }
+    population = {
+        "members": 4,
+        "steps_per_member": 1000,
+        "env_id": "agentgym/Reach-v0",
+        "population_s": 2.0,
+        "sequential_s": 5.0,
+    }
+    _write(
+        tmp_path,
+        "ppo.json",
+        {"speed": {"date": "d2", "cases": [case]}, "throughput": throughput},
+    )
+    _write(tmp_path, "population.json", population)
+    rows, ceiling = summary_rows(tmp_path)
+    by_name = {row["name"].split(" (")[0]: row for row in rows}
+    assert ceiling["steps_per_s"] == 40000.0
+    native = by_name["native vector env agentgym/HalfCheetah-v0, 64 envs"]
+    assert native["to_ceiling"] == pytest.approx(1.05)
+    assert native["to_baseline"] == pytest.approx(1.4)
+    compiled = by_name["our PPO compiled, HalfCheetah-v5, 8 env(s), SB3 settings"]
+    assert compiled["to_baseline"] == pytest.approx(3.0)
+    assert compiled["to_ceiling"] == pytest.approx(0.3)
+    preset = next(r for r in rows if "throughput preset" in r["name"])
+    assert preset["to_ceiling"] == pytest.approx(0.5) and preset["to_baseline"] == 5.0
+    assert preset["cpu_to_ceiling"] == pytest.approx(0.5)
+    pop = next(r for r in rows if r["name"].startswith("population"))
+    assert pop["to_baseline"] == pytest.approx(2.5)
+    text = write_summary(tmp_path).read_text()
+    assert (
+        "| our PPO compiled, HalfCheetah-v5, 8 env(s), SB3 settings (vs SB3) | 12000 | 0.30 | 3.00x |"
+        in text
+    )
+
+
+def test_summary_without_the_ceiling_says_it_was_not_measured(tmp_path):
+    _write(tmp_path, "ppo.json", {"speed": {"date": "d", "cases": []}})
+    rows, ceiling = summary_rows(tmp_path)
+    assert rows == [] and ceiling == {}
+    assert "not measured" in write_summary(tmp_path).read_text()
