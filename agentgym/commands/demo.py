@@ -10,11 +10,10 @@ terminal, the run folder and the report. It never presents a program as an LLM's
 
 Training follows the env's preset (``agentgym.presets``): on Reach, SAC with the
 preset's settings, candidates scored at its search budget and the best retrained at its
-full budget (``--search-steps`` and ``--steps`` override them). That makes the default
-demo slow on a 2-core CPU: SAC populations on Reach ran at 25 env steps/s per member with
-9 members and ~40 with 3 (2026-12-04, load ~2), so the 3-seed comparison at 100k steps
-takes about an hour where the earlier hand-tuned PPO (1,000 steps/s per member) took
-minutes; ``--seeds 1 --steps 30000`` gives a quick look.
+full budget (``--search-steps`` and ``--steps`` override them). SAC costs more per env
+step than PPO did, so the 3-seed comparison at 100k steps is the long part of the demo on a
+2-core CPU (README says how long it took here); ``--seeds 1 --steps 30000`` gives a quick
+look.
 
 ``--train-only`` keeps the earlier job: the preset's learner with the human reward program
 (``run_demo``), evaluated, with a report.

@@ -50,3 +50,13 @@ def test_compiled_update_matches_the_eager_one_up_to_rounding(discrete, members)
     assert stats.keys() == eager_stats.keys()
     for name, value in stats.items():
         torch.testing.assert_close(value, eager_stats[name], rtol=1e-3, atol=1e-5, msg=name)
+
+
+def test_compile_without_a_cpp_compiler_names_the_setting_before_any_step(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no g++, c++ or clang++
+    monkeypatch.delenv("CXX", raising=False)
+    with pytest.raises(RuntimeError, match=r"PPOConfig.compile.*C\+\+ compiler.*--no-compile"):
+        _update(compile=True, discrete=False, members=1)
+    monkeypatch.setenv("CXX", "no-such-compiler")
+    with pytest.raises(RuntimeError, match=r"\$CXX=no-such-compiler"):
+        _update(compile=True, discrete=False, members=1)

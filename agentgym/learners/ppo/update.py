@@ -97,10 +97,27 @@ def minibatch_rows(
     ).transpose(1, 2)
 
 
+def require_cpp_compiler() -> None:
+    """Inductor's CPU backend builds C++: without a compiler it fails deep inside the first
+    step, so say it up front, naming the setting that asked for it."""
+    import os
+    import shutil
+
+    wanted = os.environ.get("CXX")
+    if not any(shutil.which(c) for c in ([wanted] if wanted else ["g++", "c++", "clang++"])):
+        raise RuntimeError(
+            "PPOConfig.compile: torch.compile on the CPU needs a C++ compiler "
+            f"({'$CXX=' + wanted if wanted else 'g++, c++ or clang++'} not found on PATH); "
+            "install one (e.g. apt install g++) or train with --no-compile"
+        )
+
+
 def compiled_step_for(
     net: StackedActorCritic, optimizer: StackedAdam, config: PPOConfig
 ) -> Callable[..., StepStats]:
     """The compiled minibatch step (compiled.py) for this network, optimiser and config."""
+    if net.flat.device.type == "cpu":
+        require_cpp_compiler()
     return compiled_step(
         tuple(net.layer_shapes),
         net.members,
