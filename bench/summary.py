@@ -25,13 +25,22 @@ def _load(results: Path, name: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _population(results: Path, ppo: dict[str, Any]) -> dict[str, Any] | None:
-    """bench_population's result: its own population.json when it writes one, else the
-    section it merged into ppo.json."""
+def _populations(results: Path, ppo: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_population's result per env (population.json: one record per env under
+    ``envs``), else the one-env section older versions merged into ppo.json."""
     own = _load(results, "population.json")
     if own:
-        return own
-    return ppo.get("population")
+        settings = own.get("settings", {})
+        return [
+            {
+                **env,
+                "members": settings.get("members"),
+                "steps_per_member": settings.get("steps_per_member"),
+                "date": own.get("date", ""),
+            }
+            for env in own.get("envs", [])
+        ]
+    return [ppo["population"]] if ppo.get("population") else []
 
 
 def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -132,8 +141,9 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
             throughput.get("date", ""),
             case.get("steps_per_cpu_s"),
         )
-    pop = _population(results, ppo)
-    if pop and pop.get("population_s") and pop.get("sequential_s"):
+    for pop in _populations(results, ppo):
+        if not (pop.get("population_s") and pop.get("sequential_s")):
+            continue
         steps = pop["members"] * pop["steps_per_member"]
         add(
             f"population of {pop['members']} on {pop['env_id']} (vs sequential)",
@@ -142,6 +152,15 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
             "population",
             pop.get("date", ""),
         )
+        if pop.get("alone_s"):
+            # The target: K members cost at most 2x one alone, i.e. this ratio >= K / 2.
+            add(
+                f"population of {pop['members']} on {pop['env_id']} (vs one member alone)",
+                steps / pop["population_s"],
+                pop["steps_per_member"] / pop["alone_s"],
+                "population",
+                pop.get("date", ""),
+            )
     return rows, ceiling
 
 

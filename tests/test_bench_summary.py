@@ -39,12 +39,18 @@ def test_summary_puts_every_result_against_the_ceiling_and_its_baseline(tmp_path
         "date": "d2",
         "cases": [{"label": "as registered", "steps_per_s": 20000.0, "steps_per_cpu_s": 24000.0}],
     }
+    # bench_population's shape: settings, then one record per env.
     population = {
-        "members": 4,
-        "steps_per_member": 1000,
-        "env_id": "agentgym/Reach-v0",
-        "population_s": 2.0,
-        "sequential_s": 5.0,
+        "date": "d3",
+        "settings": {"members": 4, "steps_per_member": 1000},
+        "envs": [
+            {
+                "env_id": "agentgym/Reach-v0",
+                "alone_s": 1.0,
+                "population_s": 2.0,
+                "sequential_s": 5.0,
+            }
+        ],
     }
     _write(
         tmp_path,
@@ -64,8 +70,12 @@ def test_summary_puts_every_result_against_the_ceiling_and_its_baseline(tmp_path
     preset = next(r for r in rows if "throughput preset" in r["name"])
     assert preset["to_ceiling"] == pytest.approx(0.5) and preset["to_baseline"] == 5.0
     assert preset["cpu_to_ceiling"] == pytest.approx(0.5)
-    pop = next(r for r in rows if r["name"].startswith("population"))
-    assert pop["to_baseline"] == pytest.approx(2.5)
+    pop = by_name["population of 4 on agentgym/Reach-v0"]
+    pops = [r for r in rows if r["name"].startswith("population")]
+    assert [r["name"].split(" (")[1] for r in pops] == ["vs sequential)", "vs one member alone)"]
+    assert pops[0]["to_baseline"] == pytest.approx(2.5)
+    # 4 members in 2 s against one alone in 1 s: 4000 vs 1000 steps/s, 2x (the <= 2x target)
+    assert pops[1]["to_baseline"] == pytest.approx(2.0) and pop["date"] == "d3"
     text = write_summary(tmp_path).read_text()
     assert (
         "| our PPO compiled, HalfCheetah-v5, 8 env(s), SB3 settings (vs SB3) | 12000 | 0.30 | 3.00x |"
