@@ -105,6 +105,11 @@ def constant_verdict(verdict: Any, task: TaskSpec) -> tuple[Any, str]:
     )
 
 
+def _varies(returns: list[float]) -> bool:
+    """Whether a program's episode returns differ (beyond rounding) across the recording."""
+    return bool(returns) and max(returns) - min(returns) > 1e-6 * (1.0 + max(map(abs, returns)))
+
+
 class CandidateStages:
     """Vetting, critique, training and scoring of one synthesis run's samples."""
 
@@ -170,7 +175,17 @@ class CandidateStages:
         for i, verdict in zip(pending, verdicts, strict=True):
             notes = []
             if self.reject_constant:
-                verdict, note = constant_verdict(verdict, self.task)
+                checked, note = constant_verdict(verdict, self.task)
+                if not checked.ok and _varies(verdict.returns):
+                    # Constant where a random policy goes, not where the expert goes: a
+                    # sparse goal bonus. The labelled episodes judge it (the filter below).
+                    note = (
+                        f"{checked.message.split(':')[0]}, but its returns differ across "
+                        "the recorded expert, random and perturbed episodes (a sparse "
+                        "reward): judged by the trajectory filter instead"
+                    )
+                else:
+                    verdict = checked
                 notes += [note] if note else []
             auc = None
             if outcomes is not None and outcomes.judgeable:

@@ -133,21 +133,44 @@ def test_bad_recording_settings_are_named(isolated_llm_cache):
         SynthesisConfig(env_id="agentgym/Reach-v0", filter_auc=1.5)
 
 
-def _check_away(tmp_path: Path, **settings: object):
+def _check_away(tmp_path: Path, source: str = AWAY, **settings: object):
     config = SynthesisConfig(env_id="agentgym/Reach-v0", llm="openai:none", **settings)
     stages = CandidateStages(tmp_path, config, task_spec(config.env_id), None, lambda *a, **k: None)
-    return stages.check(0, [0], {0: AWAY})[0], tmp_path / "iter_00" / "sample_00" / "vet.json"
+    verdict = stages.check(0, [0], {0: source})[0]
+    return verdict, tmp_path / "iter_00" / "sample_00" / "vet.json", stages.notes.get((0, 0), [])
+
+
+SPARSE_GOAL = """import torch
+
+
+def compute_reward(state, action):
+    d = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    goal = (d < 0.02).float()
+    return goal, {"goal": goal}
+"""
+
+
+def test_a_sparse_goal_bonus_is_judged_by_the_recording_not_rejected_as_constant(
+    isolated_llm_cache, tmp_path
+):
+    # Zero on every state a random policy visits, so alone the constant check would reject
+    # it; it pays on the expert's episodes, so it teaches (SAC reaches 87% with it).
+    kept, vet_json, notes = _check_away(tmp_path / "on", SPARSE_GOAL)
+    assert kept.ok and json.loads(vet_json.read_text())["preference_auc"] >= THRESHOLD
+    assert any("sparse reward" in n and "trajectory filter" in n for n in notes)
+    rejected, _, _ = _check_away(tmp_path / "off", SPARSE_GOAL, trajectory_filter=False)
+    assert rejected.code == "CONSTANT"
 
 
 def test_the_filter_is_on_by_default_and_the_flag_turns_it_off(
     isolated_llm_cache, tmp_path, agentgym_cli
 ):
-    on, vet_json = _check_away(tmp_path / "on")
+    on, vet_json, _ = _check_away(tmp_path / "on")
     assert on.code == "PREFERENCE" and json.loads(vet_json.read_text())["preference_auc"] < 0.2
-    off, vet_json = _check_away(tmp_path / "off", trajectory_filter=False)
+    off, vet_json, _ = _check_away(tmp_path / "off", trajectory_filter=False)
     assert off.ok and "preference_auc" not in json.loads(vet_json.read_text())
     # a library program is a person's: never filtered
-    library, _ = _check_away(tmp_path / "library", designer="library")
+    library, _, _ = _check_away(tmp_path / "library", designer="library")
     assert library.ok
     from agentgym.cli import build_parser
     from agentgym.commands.reward.synthesize import config_from_args
