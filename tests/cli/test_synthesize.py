@@ -218,5 +218,9 @@ def test_reward_eval_trains_with_the_preset_and_records_it(
         "overrides": ["num_steps", "total_steps"],
     }
     # the preset's settings under the flags given
-    assert (result["config"]["num_envs"], result["config"]["num_steps"]) == (32, 16)
-    assert result["config"]["total_steps"] == 512 and result["config"]["gamma"] == 0.95
+    from agentgym.presets import preset_for
+
+    preset = preset_for("agentgym/CartPole-v0").config
+    assert (result["config"]["num_envs"], result["config"]["num_steps"]) == (preset["num_envs"], 16)
+    assert result["config"]["total_steps"] == 512
+    assert result["config"]["gamma"] == preset["gamma"] != 0.99  # not PPOConfig's default
