@@ -55,16 +55,6 @@ class Population(PPO):
             )
         self._setup(configs, run_dirs, relabels)
 
-    def learn_all(self, callback: Callback | None = None) -> list[dict[str, Any]]:
-        """Train every member to total_steps; returns each member's final metrics."""
-        return self._learn(callback)
-
-    def evaluate_member(
-        self, k: int, episodes: int, seed: int, video_path: Path | None = None
-    ) -> dict[str, Any]:
-        """Deterministic evaluation episodes of member k."""
-        return self._evaluate_member(k, episodes, seed, video_path)
-
     @classmethod
     def resume_all(cls, run_dirs: Sequence[str | Path]) -> Population:
         """Continue a population from each member's ``checkpoints/latest.pt``."""
