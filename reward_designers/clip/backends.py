@@ -2,9 +2,14 @@
 
 An encoder turns prompts into unit text embeddings once, and batches of uint8 frames
 ``[B, H, W, 3]`` into unit image embeddings ``[B, D]`` float32. Frames are preprocessed
-in torch on the encoder's device (resize, centre crop, normalise, as the model's own
-image processor would), so a rollout of thousands of frames never goes through PIL one
-image at a time.
+in torch on the encoder's device, so a rollout of thousands of frames never goes through
+PIL one image at a time, in one of two ways (``RESIZE_MODES``):
+
+- ``squash`` (the default, VLM-RM's way): the whole frame is resized to the model's square
+  input, aspect ratio not kept, so nothing of the frame is cut away;
+- ``center-crop`` (the model's own image processor): the short side is resized to the
+  input size and the centre is cropped, so a 400x600 frame loses its left and right 100
+  pixels (MountainCar's flag, a cart far from the centre).
 
 Models are loaded once per process per (model, backend, device): many envs made with
 the same ``clip:`` spec share one copy of the weights.
@@ -25,6 +30,7 @@ log = logging.getLogger(__name__)
 BACKENDS = ("transformers", "open_clip")
 OPEN_CLIP_PREFIX = "open_clip:"
 HF_PREFIX = "hf:"
+RESIZE_MODES = ("squash", "center-crop")
 
 
 class ClipLoadError(ValueError):
@@ -44,6 +50,34 @@ class FramePreprocess:
     crop_hw: tuple[int, int] | None = None
     """Centre crop to (height, width) after resizing, or None."""
     interpolation: str = "bicubic"
+
+    def squashed(self) -> FramePreprocess:
+        """The same normalisation, with the whole frame resized to the model's square input
+        (VLM-RM's preprocessing: no crop, aspect ratio not kept)."""
+        if self.crop_hw is not None:
+            size = self.crop_hw
+        elif self.resize_hw is not None:
+            size = self.resize_hw
+        elif self.shortest_edge is not None:
+            size = (self.shortest_edge, self.shortest_edge)
+        else:
+            return self
+        return FramePreprocess(
+            self.image_mean, self.image_std, resize_hw=size, interpolation=self.interpolation
+        )
+
+    def for_mode(self, resize: str) -> FramePreprocess:
+        """This preprocessing under ``resize`` (one of RESIZE_MODES): ``center-crop`` is the
+        model's own, ``squash`` its squashed form."""
+        if resize == "squash":
+            return self.squashed()
+        if resize == "center-crop":
+            return self
+        from agentgym.registry import suggest
+
+        raise ValueError(
+            f"resize must be one of {list(RESIZE_MODES)}, got {resize!r}.{suggest(resize, RESIZE_MODES)}"
+        )
 
     def __call__(self, frames: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """uint8 [B, H, W, 3] -> normalised float [B, 3, h, w] on the frames' device."""
@@ -90,8 +124,9 @@ class Encoder(Protocol):
         """Unit-norm float32 embeddings [P, D] of the prompts."""
         ...
 
-    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
-        """Unit-norm float32 embeddings [B, D] of uint8 frames [B, H, W, 3]."""
+    def encode_frames(self, frames: torch.Tensor, resize: str = "squash") -> torch.Tensor:
+        """Unit-norm float32 embeddings [B, D] of uint8 frames [B, H, W, 3], resized the
+        ``resize`` way (one of RESIZE_MODES)."""
         ...
 
 
@@ -141,6 +176,7 @@ class TransformersEncoder:
                 )
         self.dtype = torch.float16 if device.type == "cuda" else torch.float32
         self.model.to(device=device, dtype=self.dtype).eval()
+        # The model's own preprocessing (centre crop); encode_frames squashes by default.
         self.preprocess = preprocess_from_processor(processor.to_dict())
         # SigLIP was trained on text padded to the full length; CLIP pools at the EOS token.
         self._pad = "max_length" if "siglip" in type(self.model).__name__.lower() else True
@@ -155,8 +191,8 @@ class TransformersEncoder:
         return _unit(_features(self.model.get_text_features(**enc)))
 
     @torch.inference_mode()
-    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
-        pixels = self.preprocess(frames.to(self.device), self.dtype)
+    def encode_frames(self, frames: torch.Tensor, resize: str = "squash") -> torch.Tensor:
+        pixels = self.preprocess.for_mode(resize)(frames.to(self.device), self.dtype)
         return _unit(_features(self.model.get_image_features(pixel_values=pixels)))
 
 
@@ -251,8 +287,8 @@ class OpenClipEncoder:
         return _unit(self.model.encode_text(tokens))
 
     @torch.inference_mode()
-    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
-        pixels = self.preprocess(frames.to(self.device), self.dtype)
+    def encode_frames(self, frames: torch.Tensor, resize: str = "squash") -> torch.Tensor:
+        pixels = self.preprocess.for_mode(resize)(frames.to(self.device), self.dtype)
         return _unit(self.model.encode_image(pixels))
 
 

@@ -68,6 +68,10 @@ class ClipRewardConfig:
     """Frames per forward pass when relabelling a rollout."""
     cache_size: int = 16384
     """Image embeddings kept for repeated frames (0 turns the cache off)."""
+    resize: str = "squash"
+    """How a frame becomes the model's square input: squash (VLM-RM's way: the whole frame,
+    aspect ratio not kept) or center-crop (the model's own processor: short side resized,
+    centre cropped, so a 400x600 frame loses its left and right 100 pixels)."""
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -83,6 +87,15 @@ class ClipRewardConfig:
             raise field_error(self, "baseline", expected, self.baseline)
         check_ints(self, ("batch_size",))
         check_ints(self, ("cache_size",), 0)
+        from agentgym.reward_designers.clip.backends import RESIZE_MODES
+
+        if self.resize not in RESIZE_MODES:
+            from agentgym.registry import suggest
+
+            expected = f"one of {list(RESIZE_MODES)}"
+            raise field_error(
+                self, "resize", expected, self.resize, suggest(self.resize, RESIZE_MODES)
+            )
 
 
 _KEYS = {f.name: f for f in fields(ClipRewardConfig)}
@@ -252,7 +265,9 @@ class ClipReward:
             bs = self.config.batch_size
             for start in range(0, len(firsts), bs):
                 chunk = firsts[start : start + bs]
-                emb = self.encoder.encode_frames(torch.from_numpy(arr[chunk]))
+                emb = self.encoder.encode_frames(
+                    torch.from_numpy(arr[chunk]), resize=self.config.resize
+                )
                 out[torch.as_tensor(chunk, device=out.device)] = emb.to(out.dtype)
             for key, idx in todo.items():
                 if len(idx) > 1:
@@ -353,7 +368,10 @@ class ClipReward:
 
     def __repr__(self) -> str:
         c = self.config
-        return f"ClipReward(model={c.model!r}, goal={list(c.goal)}, baseline={list(c.baseline)}, alpha={c.alpha})"
+        return (
+            f"ClipReward(model={c.model!r}, goal={list(c.goal)}, baseline={list(c.baseline)}, "
+            f"alpha={c.alpha}, resize={c.resize!r})"
+        )
 
 
 def _as_uint8_frames(frames: Any) -> np.ndarray:

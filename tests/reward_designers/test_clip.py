@@ -346,3 +346,33 @@ def test_weighted_mix_relabels_a_whole_rollout(tiny_clip: str, tmp_path) -> None
     torch.testing.assert_close(out["speed/speed"], -speed.abs())
     components = sum(v for k, v in out.items() if k != "reward")
     torch.testing.assert_close(components, out["reward"], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_squash_sees_the_frame_edges_that_centre_crop_cuts(tiny_clip: str, side: str) -> None:
+    """VLM-RM squashes the whole frame to the model's square input; a centre crop of a
+    400x600 frame (CartPole's, MountainCar's) never sees its left and right 100 pixels.
+    A mark there changes the embedding under squash (the default) and not under
+    center-crop."""
+    frame = np.full((1, 400, 600, 3), 255, np.uint8)
+    frame[0, 300:, :, :] = 90  # a ground line, so the frame is not flat
+    marked = frame.copy()
+    cols = slice(0, 60) if side == "left" else slice(540, 600)
+    marked[0, 150:250, cols] = [20, 20, 200]  # a flag at the edge
+    squash = reward_from_spec(f"model={tiny_clip};goal=a flag;alpha=0;cache_size=0")
+    crop = reward_from_spec(
+        f"model={tiny_clip};goal=a flag;alpha=0;cache_size=0;resize=center-crop"
+    )
+    assert squash.config.resize == "squash" and crop.config.resize == "center-crop"
+    moved = (squash.embed_frames(marked) - squash.embed_frames(frame)).norm().item()
+    unmoved = (crop.embed_frames(marked) - crop.embed_frames(frame)).norm().item()
+    assert moved > 1e-3
+    assert unmoved < 1e-6
+    # Squash keeps the whole frame: the model's input is the frame resized, not cut.
+    pixels = squash.encoder.preprocess.for_mode("squash")(torch.from_numpy(frame))
+    assert pixels.shape == (1, 3, 32, 32)
+
+
+def test_resize_mode_typo_is_named(tiny_clip: str) -> None:
+    with pytest.raises(ValueError, match=r"ClipRewardConfig.resize: .*Did you mean 'squash'"):
+        parse_clip_args(f"model={tiny_clip};goal=a;alpha=0;resize=sqash")

@@ -100,8 +100,8 @@ def test_open_clip_local_dir_and_checkpoint_agree(tiny_open_clip) -> None:
     assert isinstance(from_dir.encoder, OpenClipEncoder)
     r_dir, r_file = from_dir.score_frames(frames), from_file.score_frames(frames)
     torch.testing.assert_close(r_dir, r_file, atol=1e-5, rtol=0)
-    # Embeddings equal open_clip's own encode_image on the same pixels.
-    pixels = from_dir.encoder.preprocess(torch.from_numpy(frames))
+    # Embeddings equal open_clip's own encode_image on the same (squashed) pixels.
+    pixels = from_dir.encoder.preprocess.for_mode("squash")(torch.from_numpy(frames))
     with torch.no_grad():
         want = reference.encode_image(pixels, normalize=True)
     torch.testing.assert_close(from_dir.embed_frames(frames), want, atol=1e-5, rtol=0)

@@ -37,6 +37,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="baseline prompt (repeat, or separate with '|'); needed when alpha > 0",
     )
     parser.add_argument("--alpha", type=float, default=0.5, help="projection strength in [0, 1]")
+    parser.add_argument(
+        "--resize",
+        choices=("squash", "center-crop"),
+        default="squash",
+        help="squash the whole frame to the model's square input (VLM-RM's way, default) or "
+        "center-crop it (the model's own processor; cuts a wide frame's sides)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     parser.add_argument("--batch-size", type=int, default=64, help="frames per forward pass")
     parser.add_argument("--every", type=int, default=1, help="score every k-th frame of a video")
@@ -104,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
             alpha=args.alpha,
             device=args.device,
             batch_size=args.batch_size,
+            resize=args.resize,
         )
         names, frames = read_frames(source, max(1, args.every))
         reward = ClipReward(config)
@@ -137,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
                     "goal": list(config.goal),
                     "baseline": list(config.baseline),
                     "alpha": config.alpha,
+                    "resize": config.resize,
                     "frames": names,
                     "rewards": [float(s) for s in scores],
                 },
