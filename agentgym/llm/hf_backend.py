@@ -44,6 +44,9 @@ def load_model(path: str, device: str, dtype: str) -> tuple[Any, Any]:
     with _LOAD_LOCK:
         if key in _MODELS:
             return _MODELS[key]
+        from agentgym.hub import keep_hub_offline
+
+        keep_hub_offline()
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer

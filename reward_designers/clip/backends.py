@@ -152,6 +152,9 @@ class TransformersEncoder:
     """CLIP, SigLIP and other dual encoders loaded with transformers' ``from_pretrained``."""
 
     def __init__(self, path: str, device: torch.device) -> None:
+        from agentgym.hub import keep_hub_offline
+
+        keep_hub_offline()
         from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
 
         self.name = path
@@ -234,6 +237,9 @@ class OpenClipEncoder:
     """
 
     def __init__(self, name: str, device: torch.device) -> None:
+        from agentgym.hub import keep_hub_offline
+
+        keep_hub_offline()
         try:
             import open_clip
         except Exception as err:  # ImportError, or torchvision failing beside this torch

@@ -99,6 +99,9 @@ class LMPolicy(nn.Module):
         lora_alpha: float = 16.0,
     ) -> LMPolicy:
         """Load ``hf:PATH``; a ``value_head.pt`` saved beside the model is loaded too."""
+        from agentgym.hub import keep_hub_offline
+
+        keep_hub_offline()
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = policy_path(str(spec))
