@@ -246,9 +246,10 @@ class OpenClipEncoder:
             raise ClipLoadError(
                 f"model='{OPEN_CLIP_PREFIX}{name}': the open_clip backend needs open-clip-torch and "
                 f"a torchvision that imports beside this torch ({type(err).__name__}: {err}). "
-                "Fix: pip install open-clip-torch with a matching torch/torchvision pair (e.g. "
-                "torch==2.14.1 torchvision==0.29.1), or use a transformers CLIP folder "
-                "(model=PATH) instead"
+                "Fix: pip install 'agentgym[openclip]' (torch 2.13.0 pairs with torchvision "
+                "0.28.0; with a CPU torch, the 0.28.0+cpu build from PyTorch's CPU wheel index, "
+                "PyPI's Linux wheel being a CUDA build), or use a transformers CLIP folder "
+                "(model=PATH) instead; see docs/vlm-rewards.md"
             ) from err
         self.name = name
         self.device = device

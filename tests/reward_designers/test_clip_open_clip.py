@@ -1,10 +1,13 @@
 """The open_clip backend, with a tiny random-weights open_clip model saved to a folder.
 
-open_clip imports torchvision at import time, and PyPI's torchvision does not import
-beside the CPU torch 2.13 wheel of the main venv ("operator torchvision::nms does not
-exist"), so these tests are skipped there and run where open_clip imports (a venv with a
-matching torch/torchvision pair, e.g. torch 2.14.1 + torchvision 0.29.1). The error a
-user gets without a working open_clip is tested in the main venv.
+open_clip imports torchvision at import time. torch 2.13.0's torchvision is 0.28.0, but
+PyPI's Linux x86-64 wheel of it is a CUDA build (its ops library needs libc10_cuda.so and
+libtorch_cuda.so, absent from the CPU torch 2.13.0 wheel of the main venv: "operator
+torchvision::nms does not exist"), and the 0.28.0+cpu build is only on PyTorch's own index,
+which these machines cannot reach. So the three tests that need open_clip are skipped
+there and run where ``agentgym[openclip]`` imports (torch 2.13.0+cpu with
+torchvision 0.28.0+cpu, or a CUDA torch with PyPI's torchvision). The error a user gets
+without a working open_clip is tested in the main venv.
 """
 
 from __future__ import annotations
