@@ -2,9 +2,10 @@
 
     SPEC  := TERM ("+" TERM)*
     TERM  := [WEIGHT "*"] ATOM
-    ATOM  := "env" | "sparse" | PATH.py | RUN_DIR (holding best_reward.py) | KIND ":" ARGS
+    ATOM  := "env" | "sparse" | PATH.py | RUN_DIR (holding best_reward.py) | KIND ":" ARGS | KIND
 
-``KIND:ARGS`` atoms (``clip:goal=...;baseline=...``) are looked up in ``REWARD_KINDS``.
+``KIND:ARGS`` atoms (``clip:goal=...;baseline=...``) are looked up in ``REWARD_KINDS``; a
+bare ``KIND`` (``spa``) is ``KIND:`` with every setting at its default.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def _atom(text: str, spec_text: str, task: TaskSpec | None) -> RewardModel:
         return EnvReward()
     if text == "sparse":
         return SparseSuccessReward()
+    if text in REWARD_KINDS:
+        return _kind_atom(text, "", text, spec_text, task)
     path = Path(text).expanduser()
     if text.endswith(".py"):
         if not path.is_file():
@@ -77,18 +80,24 @@ def _atom(text: str, spec_text: str, task: TaskSpec | None) -> RewardModel:
     match = _KIND.match(text)
     if match and not (len(match.group(1)) == 1 and text[1:3] in (":\\", ":/")):
         kind, args = match.groups()
-        try:
-            factory = REWARD_KINDS.get(kind)
-        except UnknownNameError as err:
-            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
-        try:
-            return factory(args, task)
-        except (ValueError, KeyError) as err:
-            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
-    hint = suggest(text, ["env", "sparse"])
+        return _kind_atom(kind, args, text, spec_text, task)
+    hint = suggest(text, ["env", "sparse", *REWARD_KINDS.names()])
     raise RewardSpecError(
         f"reward spec {spec_text!r}: part {text!r} is not a reward;{hint} {_expected()}"
     )
+
+
+def _kind_atom(
+    kind: str, args: str, text: str, spec_text: str, task: TaskSpec | None
+) -> RewardModel:
+    try:
+        factory = REWARD_KINDS.get(kind)
+    except UnknownNameError as err:
+        raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
+    try:
+        return factory(args, task)
+    except (ValueError, KeyError) as err:
+        raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
 
 
 _TERM_START = re.compile(
@@ -102,7 +111,8 @@ def _split_terms(spec: str) -> list[str]:
     pieces: list[str] = []
     for piece in spec.split("+"):
         inside_kind = pieces and _KIND.match(_WEIGHTED.sub(r"\2", pieces[-1]).strip())
-        if inside_kind and piece.strip() and not _TERM_START.match(piece):
+        bare_kind = _WEIGHTED.sub(r"\2", piece).strip() in REWARD_KINDS
+        if inside_kind and piece.strip() and not _TERM_START.match(piece) and not bare_kind:
             pieces[-1] += "+" + piece
         else:
             pieces.append(piece)

@@ -152,3 +152,20 @@ def test_gym_make_names_the_bad_part_of_a_reward_spec():
 def test_unknown_env_id_suggests():
     with pytest.raises(gym.error.NameNotFound, match="Did you mean: `Reach`"):
         gym.make("agentgym/Reech-v0")
+
+
+def test_a_bare_reward_kind_is_the_kind_with_its_defaults():
+    """README's `--reward spa` (a registered kind, no arguments) is `spa:`, not a typo of
+    'sparse'; inside a sum too."""
+    from agentgym.reward_designers.progress import SPAReward
+
+    bare, empty = parse_reward_spec("spa"), parse_reward_spec("spa:")
+    assert isinstance(bare, SPAReward) and bare.config == empty.config
+    mixed = parse_reward_spec("0.5*spa + 1.0*env")
+    assert [(w, type(m).__name__) for w, m in mixed.parts] == [
+        (0.5, "SPAReward"),
+        (1.0, "EnvReward"),
+    ]
+    # A bare kind that needs arguments says which, under the part the user wrote.
+    with pytest.raises(RewardSpecError, match=r"part 'clip': clip reward: model= is required"):
+        parse_reward_spec("clip")
