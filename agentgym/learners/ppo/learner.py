@@ -64,10 +64,14 @@ class PPO(MemberLearner):
 
     @classmethod
     def check_request(cls, config: PPOConfig, rewards: Sequence[str]) -> None:
-        """The env id exists and every reward spec parses against its TaskSpec."""
+        """The env id exists, acts with vectors (not text), and every reward spec parses
+        against its TaskSpec."""
         from agentgym.catalog import check_rewards
+        from agentgym.learners.spaces import probe_spaces, refuse_language_env
 
         check_rewards(config.env_id, rewards)  # looks the env up first (did-you-mean)
+        learner = "population" if cls.several_rewards else "ppo"
+        refuse_language_env(*probe_spaces(config.env_id), config.env_id, learner)
 
     @classmethod
     def train_in_run(cls, request: RunRequest) -> dict[str, Any]:

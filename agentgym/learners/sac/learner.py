@@ -119,11 +119,12 @@ class SAC(MemberLearner):
         from agentgym.rewards import parse_reward_spec
 
         creator = env_class(config.env_id)
-        probe = gym.make(config.env_id)
-        try:
-            check_spaces(probe.observation_space, probe.action_space, config.env_id)
-        finally:
-            probe.close()
+        from agentgym.learners.spaces import probe_spaces, refuse_language_env
+
+        obs_space, act_space = probe_spaces(config.env_id)
+        learner = "sac-population" if cls.several_rewards else "sac"
+        refuse_language_env(obs_space, act_space, config.env_id, learner)
+        check_spaces(obs_space, act_space, config.env_id)
         check_rewards(config.env_id, rewards)
         for spec in rewards:
             if spec == "env":
