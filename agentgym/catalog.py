@@ -20,9 +20,50 @@ def env_ids() -> list[str]:
     return sorted(i for i, s in gym.registry.items() if s.namespace == NAMESPACE)
 
 
+def env_spec(env_id: str) -> Any:
+    """``gym.spec(env_id)``; for an id without a namespace that names one of ours
+    (``Reach-v0``), the error suggests ``agentgym/Reach-v0`` first.
+
+    Gymnasium's own did-you-mean only looks inside the id's namespace, so ``Reach-v0``
+    got ``Reacher``, a different task (issue #19).
+    """
+    import agentgym  # noqa: F401  (registers the envs)
+
+    try:
+        return gym.spec(env_id)
+    except gym.error.Error as err:
+        ours = namespaced_matches(env_id)
+        if not ours:
+            raise
+        hint = " or ".join(f"`{i}`" for i in ours)
+        raise gym.error.NameNotFound(
+            f"Environment `{env_id}` doesn't exist. Did you mean {hint}? agentgym's envs are "
+            f"registered under the `{NAMESPACE}/` namespace (Gymnasium suggested: {err})"
+        ) from err
+
+
+def namespaced_matches(env_id: str) -> list[str]:
+    """Our ids whose name after ``agentgym/`` is ``env_id``'s name (case-insensitively),
+    the same version first; empty for an id that has a namespace or names none of ours."""
+    from gymnasium.envs.registration import parse_env_id
+
+    try:
+        namespace, name, version = parse_env_id(env_id)
+    except gym.error.Error:
+        return []
+    if namespace is not None:
+        return []
+    matches = []
+    for our_id in env_ids():
+        _, our_name, our_version = parse_env_id(our_id)
+        if our_name.lower() == name.lower():
+            matches.append((our_version != version, our_id))
+    return [i for _, i in sorted(matches)]
+
+
 def task_spec(env_id: str) -> TaskSpec:
     """The TaskSpec of an id, read from its entry point without building the env."""
-    spec = gym.spec(env_id)
+    spec = env_spec(env_id)
     entry = spec.entry_point
     cls = load_target(entry) if isinstance(entry, str) else entry
     task = getattr(cls, "task_spec", None)
@@ -35,7 +76,7 @@ def task_spec(env_id: str) -> TaskSpec:
 
 def describe(env_id: str, build: bool = True) -> dict[str, Any]:
     """A JSON-able description: family, spaces, success criterion, state variables."""
-    spec = gym.spec(env_id)
+    spec = env_spec(env_id)
     task = task_spec(env_id)
     info: dict[str, Any] = {
         "id": env_id,
@@ -61,7 +102,7 @@ def env_class(env_id: str) -> Any:
 
     import agentgym  # noqa: F401  (registers agentgym/ ids)
 
-    entry = gym.spec(env_id).entry_point
+    entry = env_spec(env_id).entry_point
     return load_env_creator(entry) if isinstance(entry, str) else entry
 
 

@@ -235,8 +235,21 @@ CHECKS: dict[str, Callable[[str], str]] = {
 
 
 def check(env_id: str, only: list[str] | None = None) -> CheckReport:
+    """Run the checks named in ``only`` (default: all of CHECKS) on ``env_id``.
+
+    An unknown id raises gym.error.Error (with a did-you-mean, ours first); an unknown
+    check name raises ValueError naming the known ones, so a typo never runs nothing."""
+    from agentgym.catalog import env_spec
+    from agentgym.registry import suggest
+
+    for name in only or ():
+        if name not in CHECKS:
+            raise ValueError(
+                f"--only: unknown check {name!r}.{suggest(name, list(CHECKS))} "
+                f"Known checks: {', '.join(CHECKS)}"
+            )
     report = CheckReport(env_id)
-    gym.spec(env_id)  # unknown ids raise here, with Gymnasium's did-you-mean
+    env_spec(env_id)  # unknown ids raise here, with a did-you-mean
     for name, fn in CHECKS.items():
         if only is None or name in only:
             report.add(name, lambda fn=fn: fn(env_id))

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     import agentgym  # noqa: F401  (registers the envs)
+    from agentgym.catalog import env_spec
     from agentgym.learners.agent import (
         LMPolicy,
         PromptFormat,
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     try:
-        gym.spec(args.env_id)
+        env_spec(args.env_id)  # did-you-mean, agentgym ids first
         source = policy_path(args.policy)
         records = read_demos(args.demos, only_success=not args.all_episodes)
         device = resolve_device(args.device)

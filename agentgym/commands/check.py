@@ -12,7 +12,12 @@ HELP = "check an env against Gymnasium's API and the agentgym contract"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("env_id", help="e.g. agentgym/Reach-v0")
-    parser.add_argument("--only", nargs="+", default=None, help="run only these checks")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        help="run only these checks: check_env, determinism, pickle, contract, vector",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     try:
         report = check(args.env_id, args.only)
-    except gym.error.Error as err:
+    except (gym.error.Error, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         return 2
     for r in report.results:

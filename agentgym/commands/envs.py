@@ -27,8 +27,21 @@ def run(args: argparse.Namespace) -> int:
             row = describe(env_id, build=not args.no_spaces)
         except Exception as err:  # one broken env (a missing extra) must not hide the others
             row = {"id": env_id, "family": "?", "error": f"{type(err).__name__}: {err}"}
-        if args.family is None or row.get("family") == args.family:
-            rows.append(row)
+        rows.append(row)
+    families = sorted({str(r.get("family")) for r in rows} - {"?"})
+    if args.family is not None and args.family not in families:
+        import sys
+
+        from agentgym.registry import suggest
+
+        # An empty table and exit 0 read as "no such envs", not as a typo.
+        print(
+            f"error: --family: unknown family {args.family!r}.{suggest(args.family, families)} "
+            f"Families: {', '.join(families)}",
+            file=sys.stderr,
+        )
+        return 2
+    rows = [r for r in rows if args.family is None or r.get("family") == args.family]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

@@ -48,13 +48,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import gymnasium as gym
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     import agentgym  # noqa: F401
-    from agentgym.catalog import check_rewards
+    from agentgym.catalog import check_rewards, env_spec
     from agentgym.reward_designers.synthesis import (
         SynthesisConfig,
         evaluate_rewards,
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True, soft_wrap=True)
     try:
-        gym.spec(args.env)
+        env_spec(args.env)  # did-you-mean, agentgym ids first
         reward = resolve_spec_paths(args.reward)
         check_rewards(args.env, [reward])
         if args.seeds <= 0 or (args.steps is not None and args.steps <= 0):
