@@ -253,10 +253,17 @@ def test_train_cartpole_with_clip_reward_end_to_end(tiny_clip: str, tmp_path) ->
     rows = read_metrics(run / "logs" / "metrics.jsonl")
     clip_terms = [r["reward_terms/clip"] for r in rows if "reward_terms/clip" in r]
     assert clip_terms and all(0.0 < v < 1.5 for v in clip_terms)
+    # The training reward is CLIP alone: CartPole's own `alive` term is the env's reward
+    # (logged as env_reward), not one of its components, so the report does not plot it
+    # among the reward terms.
+    terms = {k for r in rows for k in r if k.startswith("reward_terms/")}
+    assert terms == {"reward_terms/clip"}
+    assert any("env_reward" in r for r in rows)
     # The learner's evaluation called the reward's diagnose hook: the panel's data is in
     # the run folder, and the report train wrote shows it.
     diagnostics = json.loads((run / "vlm" / "diagnostics.json").read_text())
     assert diagnostics, "the evaluation hook wrote no diagnostics"
     html = (run / "report.html").read_text()
     assert "VLM reward diagnostics" in html and "Spearman" in html
+    assert 'alt="clip"' in html and 'alt="alive"' not in html  # the reward-term plots
     assert "VLM reward diagnostics" in build_report(run).read_text()

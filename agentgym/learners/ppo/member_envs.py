@@ -248,9 +248,13 @@ class MemberEnvs:
         self.episode_length += valid
         self.env_reward_sum += float(env_reward[valid].sum())
         self.valid_steps += int(valid.sum())
-        for name, (values, present) in _terms_from_info(info).items():
-            mask = valid & np.asarray(present, dtype=bool)
-            self.term_sums[name] = self.term_sums.get(name, 0.0) + float(values[mask].sum())
+        # With a rollout-level reward (CLIP, SPA) the training reward's components are its
+        # relabel outputs (relabel_rewards); the env's own terms (CartPole's `alive`) are
+        # not among them and would be plotted as if they were (issue #19).
+        if self.relabel is None:
+            for name, (values, present) in _terms_from_info(info).items():
+                mask = valid & np.asarray(present, dtype=bool)
+                self.term_sums[name] = self.term_sums.get(name, 0.0) + float(values[mask].sum())
         for i in np.flatnonzero(terminated | truncated):
             self.finished.append(
                 (
