@@ -18,8 +18,9 @@ class AgentGymStyleClient:
         self.base = env_server_base.rstrip("/")
         self.id_key = id_key
         created = self._send("POST", "/create", create_body)
-        # BabyAI and ALFWorld answer {"id": n}; WebShop and the tool servers a bare n.
-        self.env_id = created["id"] if isinstance(created, dict) else created
+        # BabyAI and ALFWorld answer {"id": n}, WebArena {"env_idx": n}; WebShop and the
+        # tool servers a bare n.
+        self.env_id = created[id_key] if isinstance(created, dict) else created
         assert isinstance(self.env_id, int), created
 
     def _send(self, method: str, path: str, body: dict | None = None) -> Any:

@@ -180,6 +180,28 @@ def test_tool_servers_shape_for_the_tools_tasks(serve):
     assert out["reward"] > 0
 
 
+@pytest.mark.browser
+def test_webarena_shape_for_miniwob_runs_the_fenced_command(serve):
+    srv = serve("agentgym/MiniWoB-click-button-v0")
+    assert srv.families == ["webarena"]
+    client = AgentGymStyleClient(srv.url + "/webarena", "env_idx")
+    local = gym.make("agentgym/MiniWoB-click-button-v0")
+    try:
+        expected, _ = local.reset(seed=4)
+        first = client.post("/reset", {"seed": 0, "idx": 4})
+        assert first["observation"] == expected and first["sites"] == []
+        assert first["object"] == local.unwrapped.mission
+        action = local.unwrapped.expert_action()
+        obs, reward, terminated, truncated, _ = local.step(action)
+    finally:
+        local.close()
+    out = client.post("/step", {"action": f"The button is there.\n```{action}```"})
+    assert set(out) == {"observation", "reward", "terminated", "truncated", "info"}
+    assert (out["observation"], out["reward"], out["terminated"]) == (obs, reward, terminated)
+    assert out["terminated"] and out["reward"] > 0
+    assert client.post("/close", {}) == {"closed": "closed"}
+
+
 def test_the_generic_format_stays_at_the_root_and_protocol_moves_it(serve):
     srv = serve("agentgym/Household-v0")
     generic = AgentGymStyleClient(srv.url, "id")

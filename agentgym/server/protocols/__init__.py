@@ -1,7 +1,7 @@
 """The wire formats the env server speaks: our generic one at ``/`` for any env, and
 AgentGym's per family under ``/<name>`` for the envs of that family (``/babyai`` for text
 BabyAI, ``/alfworld`` for the household world, ``/webshop`` for the shop, ``/tool`` for
-the Tools tasks). An AgentGym client works unchanged with the prefixed address as its
+the Tools tasks, ``/webarena`` for MiniWoB++). An AgentGym client works unchanged with the prefixed address as its
 ``env_server_base``. docs/server.md has every route.
 """
 
@@ -12,9 +12,12 @@ from agentgym.server.protocols.babyai import BABYAI
 from agentgym.server.protocols.base import Handler, Protocol
 from agentgym.server.protocols.generic import GENERIC
 from agentgym.server.protocols.tool import TOOL
+from agentgym.server.protocols.webarena import WEBARENA
 from agentgym.server.protocols.webshop import WEBSHOP
 
-PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (GENERIC, BABYAI, ALFWORLD, WEBSHOP, TOOL)}
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p for p in (GENERIC, BABYAI, ALFWORLD, WEBSHOP, TOOL, WEBARENA)
+}
 
 
 def env_tags(env_id: str) -> tuple[str, ...]:
