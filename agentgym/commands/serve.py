@@ -70,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]error:[/red] cannot bind {args.host}:{args.port}: {err}")
         return 2
     # The URL line is what scripts wait for; flush it at once.
-    families = "".join(f", AgentGym {p}: {server.url}/{p}" for p in server.families)
-    console.print(f"serving {args.env_id} on {server.url} (Ctrl-C stops){families}")
+    console.print(f"serving {args.env_id} on {server.url} (Ctrl-C stops)", soft_wrap=True)
+    for family in server.families:
+        console.print(f"AgentGym's {family} clients: {server.url}/{family}", soft_wrap=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -148,7 +148,11 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(size) if size else b""
 
     def _body(self) -> dict[str, Any]:
-        raw = self._raw_body()
+        try:
+            raw = self._raw_body()
+        except BadRequest:
+            self.close_connection = True  # a broken framing: the rest of the stream is lost
+            raise
         if not raw.strip():
             return {}
         try:
@@ -178,12 +182,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path.rstrip("/") or "/"
         headers: dict[str, str] = {}
         try:
-            try:
-                # Read the body before anything can fail, so a keep-alive connection stays in step.
-                body = self._body()
-            except BadRequest:
-                self.close_connection = True  # the rest of the stream cannot be trusted
-                raise
+            # Read the body before anything can fail, so a keep-alive connection stays in step.
+            body = self._body()
             handler = self._route(method, path)
             fields: dict[str, Any] = body if method == "POST" else dict(parse_qs(url.query))
             status, payload = HTTPStatus.OK, handler(self.server.pool, fields)
