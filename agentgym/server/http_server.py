@@ -1,24 +1,15 @@
-"""The HTTP face of an ``EnvPool``: AgentGym's env-server endpoints over the standard
-library's threading HTTP server (one thread per connection).
+"""The HTTP face of an ``EnvPool``: the routes of the wire protocols
+(``agentgym.server.protocols``) over the standard library's threading HTTP server, one
+thread per connection.
 
-Endpoints (bodies and answers are JSON; the instance number is ``id`` or, as AgentGym's
-WebShop server calls it, ``env_idx``, in the body of a POST or the query of a GET):
+Our generic routes answer at ``/`` (or the routes of the protocol named by
+``--protocol``), and each AgentGym protocol that can serve the env answers under its
+prefix (``/babyai/step``, ``/webshop/create``, ...). docs/server.md has every route.
 
-| method | path | body / query | answer |
-|---|---|---|---|
-| GET | `/` | | a line naming the env |
-| GET | `/info` | | env id, spaces, TaskSpec, live instance ids |
-| POST | `/create` | | `{"id", "env_idx"}` |
-| POST | `/reset` | `{"id", "data_idx"?, "seed"?}` | `{"id", "observation", "reward", "score", "done", "available_actions", "info"}` |
-| POST | `/step` | `{"id", "action"}` | the same plus `terminated`, `truncated` |
-| GET | `/observation` | `?id=N` | the observation (a JSON string for text envs) |
-| GET | `/available_actions` | `?id=N` | the admissible commands |
-| GET | `/detail` | `?id=N` | observation, done, score, steps, info |
-| POST | `/close` | `{"id"}` | `{"id", "closed": true}` |
-
-Errors are JSON ``{"error": message}``: 400 for a malformed body or action, 404 for an
-unknown path or instance id, 409 for a step before reset or after the episode ended,
-503 when the pool is full, 500 when the env itself raised.
+Errors are JSON ``{"error": message}``: 400 for a malformed body or field, 404 for an
+unknown path or instance id, 405 for a known path asked with the wrong method, 409 for
+a step before reset or after the episode ended, 503 when the pool is full, 500 when the
+env itself raised.
 """
 
 from __future__ import annotations
@@ -32,53 +23,51 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from agentgym.registry import suggest
+from agentgym.server.fields import BadRequest, MethodNotAllowed, NotFound
 from agentgym.server.instances import EnvPool, PoolError, to_jsonable
+from agentgym.server.protocols import GENERIC, PROTOCOLS, Handler, protocols_for
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # 1 MiB: a command or an action vector is far smaller
-ID_KEYS = ("id", "env_idx")
+# The kernel's accept queue. socketserver's default of 5 reset 8-22% of 100 simultaneous
+# connections (issue #19); Linux caps this at net.core.somaxconn (4096 by default).
+LISTEN_BACKLOG = 1024
 
 
-class BadRequest(PoolError):
-    status = 400
-
-
-class NotFound(PoolError):
-    status = 404
-
-
-def _instance_id(fields: dict[str, Any]) -> int:
-    for key in ID_KEYS:
-        if key in fields:
-            value = fields[key]
-            if isinstance(value, list):  # a query string value
-                value = value[0]
-            try:
-                if isinstance(value, bool):
-                    raise ValueError
-                return int(value)
-            except (TypeError, ValueError):
-                raise BadRequest(f"'{key}' must be an integer instance id, got {value!r}") from None
-    raise BadRequest("the request names no instance: give 'id' (or 'env_idx')")
-
-
-def _optional_int(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"'{key}' must be an integer, got {value!r}")
-    return value
+def route_table(env_id: str, root: str = "generic") -> dict[tuple[str, str], Handler]:
+    """(method, path) -> handler: ``root``'s routes at ``/``, every protocol that serves
+    ``env_id`` under ``/<name>`` (the generic one too, when it is not at the root)."""
+    if root not in PROTOCOLS:
+        raise ValueError(f"--protocol must be one of {sorted(PROTOCOLS)}, got {root!r}")
+    family = protocols_for(env_id)
+    if root != GENERIC.name and PROTOCOLS[root] not in family:
+        can = sorted(p.name for p in family) or ["none"]
+        raise ValueError(
+            f"--protocol {root!r} cannot serve {env_id}; the AgentGym protocols for it: {can}"
+        )
+    table = {key: handler for key, handler in PROTOCOLS[root].routes.items()}
+    mounted = family + ([GENERIC] if root != GENERIC.name else [])
+    for protocol in mounted:
+        for (method, path), handler in protocol.routes.items():
+            table[(method, f"/{protocol.name}{path}".rstrip("/"))] = handler
+    return table
 
 
 class EnvServer(ThreadingHTTPServer):
     """A threading HTTP server that owns an ``EnvPool``."""
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, pool: EnvPool, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, pool: EnvPool, host: str = "127.0.0.1", port: int = 0, protocol: str = "generic"
+    ) -> None:
         self.pool = pool
+        self.routes = route_table(pool.env_id, protocol)
+        self.protocol = protocol
+        self.families = [p.name for p in protocols_for(pool.env_id)]
+        """The AgentGym protocols served under their prefixes."""
         super().__init__((host, port), _Handler)
 
     @property
@@ -107,23 +96,63 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (BaseHTTPRequestHandler's name)
         log.debug("%s %s", self.address_string(), format % args)
 
-    def _send(self, status: int, payload: Any) -> None:
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(to_jsonable(payload)).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
-    def _body(self) -> dict[str, Any]:
+    def _chunked(self) -> bytes:
+        """A ``Transfer-Encoding: chunked`` body (RFC 9112 7.1), at most MAX_BODY bytes."""
+        body = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise BadRequest(f"malformed chunked body: chunk size line {line[:40]!r}") from None
+            if size == 0:
+                break
+            if len(body) + size > MAX_BODY:
+                raise BadRequest(
+                    f"the body has more than {MAX_BODY} bytes, at most {MAX_BODY} are accepted"
+                )
+            body += self.rfile.read(size)
+            if self.rfile.read(2) != b"\r\n":
+                raise BadRequest("malformed chunked body: a chunk does not end with CRLF")
+        while self.rfile.readline(1024).strip():
+            pass  # trailer fields: none of them matter here
+        return bytes(body)
+
+    def _raw_body(self) -> bytes:
+        encoding = self.headers.get("Transfer-Encoding", "").strip().lower()
+        if encoding == "chunked":
+            return self._chunked()
+        if encoding not in ("", "identity"):
+            raise BadRequest(
+                f"Transfer-Encoding {encoding!r} is not supported; send the body plain "
+                "(with Content-Length) or chunked"
+            )
         length = self.headers.get("Content-Length")
         try:
             size = int(length) if length is not None else 0
         except ValueError:
             raise BadRequest(f"Content-Length must be an integer, got {length!r}") from None
-        if size > MAX_BODY:
+        if size < 0 or size > MAX_BODY:
             raise BadRequest(f"the body has {size} bytes, at most {MAX_BODY} are accepted")
-        raw = self.rfile.read(size) if size else b""
+        return self.rfile.read(size) if size else b""
+
+    def _body(self) -> dict[str, Any]:
+        try:
+            raw = self._raw_body()
+        except BadRequest:
+            self.close_connection = True  # a broken framing: the rest of the stream is lost
+            raise
         if not raw.strip():
             return {}
         try:
@@ -134,102 +163,59 @@ class _Handler(BaseHTTPRequestHandler):
             raise BadRequest(f"the body must be a JSON object, got {type(body).__name__}")
         return body
 
+    def _route(self, method: str, path: str) -> Handler:
+        routes = self.server.routes
+        handler = routes.get((method, path))
+        if handler is not None:
+            return handler
+        allowed = sorted(m for m, p in routes if p == path)
+        if allowed:
+            raise MethodNotAllowed(f"{path} answers {', '.join(allowed)}, not {method}")
+        known = sorted({f"{m} {p or '/'}" for m, p in routes})
+        raise NotFound(
+            f"no endpoint {method} {path or '/'}.{suggest(f'{method} {path}', known)} "
+            f"Endpoints: {', '.join(known)}"
+        )
+
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
-        route = ROUTES.get((method, url.path.rstrip("/") or "/"))
+        path = url.path.rstrip("/") or "/"
+        headers: dict[str, str] = {}
         try:
-            # The body is read even for unknown routes, so a keep-alive connection stays in step.
-            fields: dict[str, Any] = self._body() if method == "POST" else dict(parse_qs(url.query))
-            if route is None:
-                known = sorted({f"{m} {p}" for m, p in ROUTES})
-                raise NotFound(
-                    f"no endpoint {method} {url.path}.{suggest(f'{method} {url.path}', known)} "
-                    f"Endpoints: {', '.join(known)}"
-                )
-            status, payload = HTTPStatus.OK, route(self.server.pool, fields)
+            # Read the body before anything can fail, so a keep-alive connection stays in step.
+            body = self._body()
+            handler = self._route(method, path)
+            fields: dict[str, Any] = body if method == "POST" else dict(parse_qs(url.query))
+            status, payload = HTTPStatus.OK, handler(self.server.pool, fields)
         except PoolError as err:
             status, payload = err.status, {"error": str(err)}
+            if isinstance(err, MethodNotAllowed):
+                headers["Allow"] = ", ".join(m for m, p in self.server.routes if p == path)
         except Exception as err:  # the env raised: report it, keep serving the others
             log.exception("request %s %s failed", method, url.path)
             status, payload = (
                 HTTPStatus.INTERNAL_SERVER_ERROR,
                 {"error": f"{type(err).__name__}: {err}"},
             )
-        self._send(status, payload)
+        self._send(status, payload, headers)
 
-    def do_GET(self) -> None:  # noqa: N802  (BaseHTTPRequestHandler's name)
+    def do_GET(self) -> None:  # noqa: N802  (BaseHTTPRequestHandler's names)
         self._dispatch("GET")
 
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch("POST")
 
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch("PUT")
 
-# -- endpoints ---------------------------------------------------------------------------
-def _hello(pool: EnvPool, fields: dict[str, Any]) -> str:
-    return f"This is the agentgym env server for {pool.env_id}."
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
 
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch("PATCH")
 
-def _info(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
-    from agentgym.catalog import describe
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._dispatch("HEAD")
 
-    description = describe(pool.env_id)
-    try:
-        from agentgym.catalog import task_spec
-
-        description["task_spec"] = task_spec(pool.env_id).to_dict()
-    except TypeError:
-        pass  # not an agentgym TaskEnv: serve it without a TaskSpec
-    return {**description, "instances": pool.ids(), "max_instances": pool.max_instances}
-
-
-def _create(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
-    idx = pool.create()
-    return {"id": idx, "env_idx": idx}
-
-
-def _reset(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
-    idx = _instance_id(fields)
-    seed = _optional_int(fields, "seed")
-    data_idx = _optional_int(fields, "data_idx")
-    if seed is not None and data_idx is not None and seed != data_idx:
-        raise BadRequest(f"'seed' ({seed}) and 'data_idx' ({data_idx}) disagree; give one of them")
-    # AgentGym's data_idx picks a task; here a task is what a seed generates.
-    return pool.reset(idx, seed if seed is not None else data_idx)
-
-
-def _step(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
-    idx = _instance_id(fields)
-    if "action" not in fields:
-        raise BadRequest("the body has no 'action'")
-    return pool.step(idx, fields["action"])
-
-
-def _observation(pool: EnvPool, fields: dict[str, Any]) -> Any:
-    return pool.observation(_instance_id(fields))
-
-
-def _available_actions(pool: EnvPool, fields: dict[str, Any]) -> list[str]:
-    return pool.available_actions(_instance_id(fields))
-
-
-def _detail(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
-    return pool.detail(_instance_id(fields))
-
-
-def _close(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
-    idx = _instance_id(fields)
-    pool.close(idx)
-    return {"id": idx, "env_idx": idx, "closed": True}
-
-
-ROUTES = {
-    ("GET", "/"): _hello,
-    ("GET", "/info"): _info,
-    ("POST", "/create"): _create,
-    ("POST", "/reset"): _reset,
-    ("POST", "/step"): _step,
-    ("GET", "/observation"): _observation,
-    ("GET", "/available_actions"): _available_actions,
-    ("GET", "/detail"): _detail,
-    ("POST", "/close"): _close,
-}
+    def do_OPTIONS(self) -> None:  # noqa: N802
+        self._dispatch("OPTIONS")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +96,8 @@ class Instance:
     reset_done: bool = False
     score: float = 0.0
     steps: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    """What the last reset was asked for beyond a seed (an AgentGym game index, world type)."""
 
 
 class EnvPool:
@@ -110,7 +113,8 @@ class EnvPool:
         self._lock = threading.Lock()
 
     # -- the table --------------------------------------------------------------------
-    def create(self) -> int:
+    def create(self, wrapper: Callable[[gym.Env], gym.Env] | None = None) -> int:
+        """A new instance (wrapped by ``wrapper``, e.g. a protocol's command layer); its id."""
         with self._lock:
             if len(self._instances) >= self.max_instances:
                 raise PoolFull(
@@ -119,7 +123,8 @@ class EnvPool:
                 )
             idx = next(self._ids)
         # Building an env can be slow (a browser, a MuJoCo model): outside the pool lock.
-        instance = Instance(gym.make(self.env_id, **self.make_kwargs))
+        env = gym.make(self.env_id, **self.make_kwargs)
+        instance = Instance(env if wrapper is None else wrapper(env))
         with self._lock:
             self._instances[idx] = instance
         return idx
@@ -150,10 +155,17 @@ class EnvPool:
             self.close(idx)
 
     # -- one instance ---------------------------------------------------------------
-    def reset(self, idx: int, seed: int | None = None) -> dict[str, Any]:
+    def call(self, idx: int, fn: Callable[[gym.Env], Any]) -> Any:
+        """``fn(env)`` under the instance's lock: a protocol reading what only the env knows."""
+        instance = self.get(idx)
+        with instance.lock:
+            return fn(instance.env)
+
+    def reset(self, idx: int, seed: int | None = None, **meta: Any) -> dict[str, Any]:
         instance = self.get(idx)
         with instance.lock:
             obs, info = instance.env.reset(seed=seed)
+            instance.meta = dict(meta)
             instance.observation = observation_view(obs)
             instance.info = info
             instance.done, instance.reset_done = False, True
@@ -220,5 +232,6 @@ class EnvPool:
                 "done": instance.done,
                 "score": instance.score,
                 "steps": instance.steps,
+                "meta": to_jsonable(instance.meta),
                 "info": to_jsonable(instance.info),
             }

@@ -106,6 +106,7 @@ class ShopEnv(WebTaskEnv, EzPickle):
         self._episode = 0
         self.goal: Goal | None = None
         self.page = ShopPage("search", "")
+        self.html = ""  # the page's HTML as served, for clients that read it (AgentGym's /state)
         self.purchase: dict[str, float] | None = None
         self.num_searches = 0
         self.items_viewed = 0
@@ -142,7 +143,7 @@ class ShopEnv(WebTaskEnv, EzPickle):
             self._nav.close()
             self._nav = ChromiumNavigator()
             html = self._nav.open(url)
-        self.page = parse_page(html)
+        self.html, self.page = html, parse_page(html)
         return self._observe(self.page.text)
 
     # -- commands -----------------------------------------------------------------
@@ -170,7 +171,7 @@ class ShopEnv(WebTaskEnv, EzPickle):
             if label not in self.page.links:
                 return self._invalid(unknown_name("clickable", label, self.page.clickables))
             html = self._nav.click(label, self.page.links[label])
-        self.page = parse_page(html)
+        self.html, self.page = html, parse_page(html)
         if self.page.kind == "item":
             self.items_viewed += 1
         if self.page.kind == "done":
@@ -224,6 +225,11 @@ class ShopEnv(WebTaskEnv, EzPickle):
         if self.purchase is not None:
             info["purchase"] = dict(self.purchase)
         return obs, info
+
+    @property
+    def url(self) -> str:
+        """The address of the page shown ('' before the first reset)."""
+        return self._nav.url if self._nav is not None else ""
 
     def expert_action(self) -> str:
         if self._expert is None:
