@@ -254,3 +254,33 @@ def test_population_top_report_compares_members(tmp_path):
     assert '<a href="members/00-a/report.html">00-a</a>' in html
     assert "<td>nonfinite</td>" in html and "<td>0.75</td>" in html
     assert len(pngs(html)) >= 2
+
+
+def test_agentgym_report_out_makes_missing_folders(tmp_path, capsys):
+    from agentgym.cli import main
+
+    run = _hand_run(tmp_path, "sparse")
+    out = tmp_path / "not" / "made" / "yet" / "page.html"
+    assert main(["report", str(run.path), "--out", str(out)]) == 0
+    assert sections(out.read_text())[0] == "Summary"
+    assert str(out) in capsys.readouterr().out
+
+
+def test_agentgym_report_out_into_an_existing_folder_writes_report_html(tmp_path):
+    from agentgym.cli import main
+
+    run = _hand_run(tmp_path, "sparse")
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    assert main(["report", str(run.path), "--out", str(folder)]) == 0
+    assert sections((folder / "report.html").read_text())[0] == "Summary"
+
+
+def test_agentgym_report_out_below_a_file_is_a_clear_error(tmp_path, capsys):
+    from agentgym.cli import main
+
+    run = _hand_run(tmp_path, "sparse")
+    (tmp_path / "afile").write_text("x")
+    assert main(["report", str(run.path), "--out", str(tmp_path / "afile" / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "Traceback" not in err
