@@ -227,7 +227,9 @@ class TextTaskEnv(TaskEnv):
         info["env_reward_terms"] = terms
         return obs, sum(terms.values()), result.terminated, result.truncated, info
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         obs, info = super().reset(seed=seed, options=options)
         self._view = observation_text(obs)
         return obs, info
