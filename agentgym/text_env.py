@@ -166,6 +166,7 @@ class TextTaskEnv(TaskEnv):
         self.last_feedback = ""
         self.steps_taken = 0
         self.invalid_actions = 0
+        self._view = ""  # the text of the last observation, what render("ansi") shows
 
     # -- what subclasses implement ------------------------------------------------
     def _execute(self, command: str) -> CommandResult:
@@ -215,6 +216,7 @@ class TextTaskEnv(TaskEnv):
         self.invalid_actions += 0 if result.valid else 1
         self.last_feedback = result.feedback
         obs, info = self._observe(result.feedback)
+        self._view = observation_text(obs)
         terms = {name: float(result.reward_terms.get(name, 0.0)) for name in self.reward_names}
         unknown = set(result.reward_terms) - set(self.reward_names)
         if unknown:
@@ -224,6 +226,13 @@ class TextTaskEnv(TaskEnv):
         info["action_valid"] = bool(result.valid)
         info["env_reward_terms"] = terms
         return obs, sum(terms.values()), result.terminated, result.truncated, info
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        obs, info = super().reset(seed=seed, options=options)
+        self._view = observation_text(obs)
+        return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         # TaskEnv.step hands the raw action to the reward model, which holds actions as
@@ -244,9 +253,18 @@ class TextTaskEnv(TaskEnv):
         return obs, reward, terminated, truncated, info
 
     def render(self) -> str | None:
-        if self.render_mode == "ansi":
-            return self.last_feedback
-        return None
+        """With ``render_mode="ansi"``: what a person needs to follow the episode, the
+        mission (when the observation does not state it), the last command and the whole
+        text the agent observed after it. None in other modes."""
+        if self.render_mode != "ansi":
+            return None
+        lines = []
+        if self.mission and self.mission not in self._view:
+            lines.append(f"Mission: {self.mission}")
+        if self.steps_taken:
+            lines.append(f"> {self.last_action or '(malformed action)'}")
+        lines.append(self._view)
+        return "\n".join(lines)
 
 
 # -- demonstrations -------------------------------------------------------------------

@@ -121,5 +121,6 @@ def report_sections() -> list[str]:
         "Reward terms",
         "Losses and KL",
         "Evaluation video",
+        "Reward program",
         "Config and manifest",
     ]

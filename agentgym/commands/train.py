@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 HELP = "train PPO (ours, a population, or SB3's) or SAC on an env and reward; writes a run folder"
 
+# run() turns evaluation videos on where the env renders, whatever the dataclass says.
+VIDEO_DEFAULT = "on for envs that render rgb_array frames, else off"
+
 # --env, --steps and --reward stand for these PPOConfig fields.
 ALIASES = {"env_id": "--env", "total_steps": "--steps", "reward": "--reward"}
 
@@ -92,7 +95,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="ignore the env's training preset (agentgym.presets) and start from the "
         "learner's defaults",
     )
-    add_learner_options(parser, skip=ALIASES)
+    add_learner_options(parser, skip=ALIASES, defaults={"video": VIDEO_DEFAULT})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,8 +3,9 @@
 Works with OpenAI, a vLLM server (``vllm serve``), llama.cpp's server and Ollama
 (``http://127.0.0.1:11434/v1``). The client's own retries are off (``max_retries=0``):
 ``agentgym.llm.retry`` is the one policy. Errors are translated here: transient faults
-become ``TransientLLMError``; 400/401/403/404 become ``LLMRequestError`` naming the
-cause in the user's terms.
+become ``TransientLLMError``; 400/401/403/404, and a refused connection to a loopback
+server (nothing listens there; it is not transient), become ``LLMRequestError`` naming
+the cause in the user's terms.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ def _server_message(err: Any) -> str:
         if isinstance(inner, str):
             return inner
     return str(getattr(err, "message", "") or err)
+
+
+def _refused(err: BaseException) -> bool:
+    """Whether a ConnectionRefusedError lies in ``err``'s chain (openai wraps httpx's
+    ConnectError, which wraps the socket's error)."""
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 class OpenAIBackend:
@@ -231,6 +245,14 @@ class OpenAIBackend:
                 f"no answer from {where} within {self.timeout}s", kind="timeout"
             )
         if isinstance(err, o.APIConnectionError):
+            if _refused(err) and urlparse(self.base_url).hostname in LOCAL_HOSTS:
+                # Nothing listens on that loopback port: a retry cannot change that within
+                # a backoff's seconds, so say so now instead of retrying for ~45 s.
+                return LLMRequestError(
+                    f"connection refused: nothing listens at {self.base_url} (model "
+                    f"{self.model!r}); start the server there or fix the URL in the LLM spec",
+                    cause="refused",
+                )
             return TransientLLMError(
                 f"connection to {where} failed: {err.__cause__ or err}", kind="connection"
             )

@@ -68,9 +68,13 @@ def add_options(
     options: Iterable[FieldOption],
     *,
     skip: Iterable[str] = (),
+    defaults: Mapping[str, str] | None = None,
 ) -> list[FieldOption]:
-    """Add ``--field-name`` for each option not in ``skip``; return the ones added."""
+    """Add ``--field-name`` for each option not in ``skip``; return the ones added.
+    ``defaults`` (field -> text) replaces the shown default of fields whose default the
+    command decides itself (``train`` turns ``video`` on for envs that render)."""
     skipped = set(skip)
+    shown = dict(defaults or {})
     added = []
     for opt in options:
         if opt.name in skipped:
@@ -79,6 +83,7 @@ def add_options(
         default_text = "None" if opt.default is None else repr(opt.default)
         if isinstance(opt.default, tuple):
             default_text = " ".join(str(v) for v in opt.default)
+        default_text = shown.get(opt.name, default_text)
         others = f"; {opt.other_defaults}" if opt.other_defaults else ""
         help_text = f"{opt.help} (default: {default_text}{others})".replace("%", "%%")
         # SUPPRESS: an option not given is absent from the namespace, so an explicit
@@ -154,16 +159,20 @@ def add_learner_options(
     *,
     skip: Iterable[str] = (),
     learners: Iterable[str] | None = None,
+    defaults: Mapping[str, str] | None = None,
 ) -> list[FieldOption]:
     """Add every learner config field as ``--field-name`` (one argument group per config
-    class, help from the field docstrings), except ``skip``; return the options added."""
+    class, help from the field docstrings), except ``skip``; return the options added.
+    ``defaults`` replaces shown defaults (see ``add_options``)."""
     skipped = set(skip)
     added: list[FieldOption] = []
     for index, (name, users, options) in enumerate(learner_option_groups(skipped, learners)):
         title = f"{name} (--learner {' | '.join(users)}; help from each field's docstring)"
         if index:
             title += "; also takes the fields above that it shares"
-        added += add_options(parser.add_argument_group(title), options, skip=skipped)
+        added += add_options(
+            parser.add_argument_group(title), options, skip=skipped, defaults=defaults
+        )
     return added
 
 

@@ -270,6 +270,9 @@ def build_report(
     title = f"agentgym {config.get('command', 'run')}: {env}"
     subtitle = f"{run.path.name} · {ctx.manifest.get('created', '')}"
     path = Path(out) if out is not None else run.report_path
+    if path.is_dir():
+        raise IsADirectoryError(f"out: {path} is a directory; give the page's file name")
+    path.parent.mkdir(parents=True, exist_ok=True)  # --out into a folder not made yet
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(render_page(title, subtitle, sections), encoding="utf-8")
     tmp.replace(path)

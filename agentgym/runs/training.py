@@ -152,11 +152,16 @@ def start_training_run(
     return run
 
 
+def program_paths(spec: str) -> list[str]:
+    """The reward program files (``*.py``) a reward spec names, as written in it."""
+    return [match.group(1) for match in _PROGRAM.finditer(spec)]
+
+
 def _copy_programs(run: RunDir, rewards: Sequence[str]) -> None:
     """A copy of every reward program in rewards/, so the run keeps the code it trained on."""
     for spec in rewards:
-        for match in _PROGRAM.finditer(spec):
-            path = Path(match.group(1))
+        for name in program_paths(spec):
+            path = Path(name)
             if path.is_file():
                 (run.path / "rewards").mkdir(exist_ok=True)
                 shutil.copy2(path, run.path / "rewards" / path.name)

@@ -285,6 +285,9 @@ def open_run(
         )
     )
     run.add_report_section(REPORT_SECTION)
+    from agentgym.reward_designers.synthesis.summary import summary_rows
+
+    run.update_manifest(summary=summary_rows(run.path, config))
     return run, False
 
 

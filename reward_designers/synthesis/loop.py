@@ -138,6 +138,11 @@ class Synthesis:
             {"llm": self.config.llm, "totals": totals, "sessions": sessions},
         )
 
+    def _write_summary(self) -> None:
+        from agentgym.reward_designers.synthesis.summary import summary_rows
+
+        self.run_dir.update_manifest(summary=summary_rows(self.path, self.config))
+
     # -- the loop -----------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         """Run (or finish) every iteration and the final retraining; returns best.json."""
@@ -159,6 +164,7 @@ class Synthesis:
                 outcome = self.iteration(it, messages)
                 self.designer.observe(outcome)
                 self._write_usage()
+                self._write_summary()
             summary = self.finish()
         except BaseException as err:
             status = (
@@ -170,6 +176,7 @@ class Synthesis:
             self._write_usage()
             raise
         self._write_usage()
+        self._write_summary()
         self.run_dir.update_manifest(status="done")
         build_report(self.run_dir)
         self.emit("done", report=str(self.run_dir.report_path), best=summary.get("best"))

@@ -224,3 +224,22 @@ def test_reward_eval_trains_with_the_preset_and_records_it(
     assert (result["config"]["num_envs"], result["config"]["num_steps"]) == (preset["num_envs"], 16)
     assert result["config"]["total_steps"] == 512
     assert result["config"]["gamma"] == preset["gamma"] != 0.99  # not PPOConfig's default
+
+
+def test_synthesize_fails_at_once_on_a_refused_loopback_port(isolated_llm_cache, tmp_path, capsys):
+    import socket
+
+    from agentgym.cli import main
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    start = time.perf_counter()
+    code = main(
+        ["reward", "synthesize", "--env", "agentgym/Reach-v0", "--llm", f"openai:m@{url}"]
+        + ["--iterations", "1", "--samples", "1", "--steps", "2048", "--out", str(tmp_path / "r")]
+    )
+    # It used to retry a refused connection with backoff for ~45 s.
+    assert code != 0 and time.perf_counter() - start < 20
+    err = " ".join(capsys.readouterr().err.split())
+    assert "connection refused" in err and url in err

@@ -341,3 +341,17 @@ def test_resume_after_sigkill_finishes_the_run(agentgym_cli, reach_program, tmp_
     assert run.read_manifest()["status"] == "done"
     steps = [r["step"] for r in run.metrics() if "loss/policy" in r]
     assert steps == list(range(512, 16384 + 1, 512))  # every row once: none lost, none repeated
+
+
+def test_train_help_states_the_video_default_train_applies(capsys):
+    from agentgym.catalog import renders
+    from agentgym.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    start = help_text.index("--video, --no-video")
+    video = help_text[start : help_text.index("--render-width", start)]
+    # train records evaluation videos wherever the env renders; the help said False
+    assert "default: False" not in video and "on for envs that render" in video
+    assert renders("agentgym/Reach-v0") and not renders("agentgym/Household-v0")

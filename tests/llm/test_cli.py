@@ -103,3 +103,39 @@ def test_llm_check_points_ollama_to_its_openai_endpoint(agentgym_cli):
     out = agentgym_cli("llm", "check", "--llm", "olama:qwen2.5-coder:1.5b", timeout=300)
     assert out.returncode == 1
     assert "openai:qwen2.5-coder:1.5b@http://127.0.0.1:11434/v1" in out.stdout.replace("\n", "")
+
+
+def _refused_url() -> str:
+    """A loopback URL where nothing listens (a port just freed by the OS)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_llm_check_json_prints_json_on_failure(capsys, monkeypatch):
+    from agentgym.cli import main
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert main(["llm", "check", "--json", "--llm", "opnai:qwen"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["spec"] == "opnai:qwen"
+    assert "Did you mean 'openai'" in data["message"] and data["error"] == "LLMSpecError"
+
+
+def test_a_refused_loopback_port_fails_at_once_naming_the_url(capsys):
+    import time
+
+    from agentgym.cli import main
+
+    url = _refused_url()
+    start = time.perf_counter()
+    assert main(["llm", "check", "--json", "--attempts", "8", "--llm", f"openai:m@{url}"]) == 1
+    elapsed = time.perf_counter() - start
+    data = json.loads(capsys.readouterr().out)
+    # 8 attempts with backoff used to take ~45 s; a refusal on loopback is not transient
+    assert elapsed < 10, elapsed
+    assert data["cause"] == "refused" and url in data["message"]
+    assert "connection refused" in data["message"]

@@ -391,3 +391,18 @@ def test_with_reject_constant_off_a_constant_reward_trains(
         Synthesis(config, run).run()
     (only,) = load_candidates(run.path)
     assert only.status == TRAINED
+
+
+def test_the_report_summary_has_the_searchs_reward_and_steps(eureka):
+    html = (eureka.path / "report.html").read_text()
+    body = html[html.index("Summary</h2>") :]
+    table = dict(
+        re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", body[: body.index("</table>")])
+    )
+    best = eureka.summary["best"]
+    assert table["reward"].startswith(
+        f"best_reward.py: iter_{best['iteration']:02d}/sample_{best['index']:02d}"
+    )
+    trained = sum(c.step or 0 for c in eureka.candidates())
+    assert trained > 0 and table["steps"].startswith(f"{trained:,} of {2 * 4 * 2048:,}")
+    assert "per reward (1 seed x" in table["final retraining steps"]

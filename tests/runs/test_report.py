@@ -254,3 +254,83 @@ def test_population_top_report_compares_members(tmp_path):
     assert '<a href="members/00-a/report.html">00-a</a>' in html
     assert "<td>nonfinite</td>" in html and "<td>0.75</td>" in html
     assert len(pngs(html)) >= 2
+
+
+def test_agentgym_report_out_makes_missing_folders(tmp_path, capsys):
+    from agentgym.cli import main
+
+    run = _hand_run(tmp_path, "sparse")
+    out = tmp_path / "not" / "made" / "yet" / "page.html"
+    assert main(["report", str(run.path), "--out", str(out)]) == 0
+    assert sections(out.read_text())[0] == "Summary"
+    assert str(out) in capsys.readouterr().out
+
+
+def test_agentgym_report_out_into_an_existing_folder_writes_report_html(tmp_path):
+    from agentgym.cli import main
+
+    run = _hand_run(tmp_path, "sparse")
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    assert main(["report", str(run.path), "--out", str(folder)]) == 0
+    assert sections((folder / "report.html").read_text())[0] == "Summary"
+
+
+def test_agentgym_report_out_below_a_file_is_a_clear_error(tmp_path, capsys):
+    from agentgym.cli import main
+
+    run = _hand_run(tmp_path, "sparse")
+    (tmp_path / "afile").write_text("x")
+    assert main(["report", str(run.path), "--out", str(tmp_path / "afile" / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "Traceback" not in err
+
+
+def test_the_report_shows_the_reward_programs_source_escaped_and_highlighted(tmp_path):
+    program = tmp_path / "mine.py"
+    program.write_text(
+        "import torch\n\n\ndef compute_reward(state, action):\n"
+        "    d = state['d']  # '<script>' stays text\n"
+        "    return -d, {'distance': -d}\n"
+    )
+    run = RunDir.create(
+        command="train",
+        env_id="agentgym/Reach-v0",
+        out=tmp_path / "run",
+        config={"command": "train", "learner": "ppo", "rewards": [f"0.5*{program}"]},
+    )
+    (run.path / "rewards").mkdir()
+    shutil.copy(program, run.path / "rewards" / "mine.py")
+    program.write_text("# edited after the run: not what it trained on\n")
+    html = build_report(run).read_text()
+    assert "Reward program" in sections(html)
+    body = html[html.index("Reward program</h2>") :]
+    assert "compute_reward" in body and "'distance'" in body
+    assert "'<script>'" not in html and "&lt;script&gt;" in body
+    assert 'style="color' in body  # highlighted
+    assert "edited after the run" not in html  # the run's own copy, not today's file
+
+
+def test_a_member_report_shows_the_program_kept_by_its_population(tmp_path):
+    population = tmp_path / "pop"
+    (population / "rewards").mkdir(parents=True)
+    (population / "rewards" / "a.py").write_text("def compute_reward(state, action):\n    ...\n")
+    member = RunDir.create(
+        command="train",
+        env_id="agentgym/Reach-v0",
+        out=population / "members" / "m0",
+        config={"command": "train", "learner": "ppo", "rewards": ["/elsewhere/a.py"]},
+    )
+    html = build_report(member).read_text()
+    assert "Reward program" in sections(html) and "compute_reward" in html
+
+
+def test_a_program_the_run_kept_no_copy_of_is_named_missing(tmp_path):
+    run = RunDir.create(
+        command="train",
+        env_id="agentgym/Reach-v0",
+        out=tmp_path / "run",
+        config={"command": "train", "learner": "ppo", "rewards": ["gone.py"]},
+    )
+    html = build_report(run).read_text()
+    assert "keeps no copy" in html

@@ -51,3 +51,9 @@ def test_vet_on_an_unknown_env_exits_2_and_suggests_the_closest(tmp_path, capsys
     path.write_text(GOOD)
     assert main(["reward", "vet", str(path), "--env", "agentgym/Rech-v0"]) == 2
     assert "Did you mean" in capsys.readouterr().err
+
+
+def test_vet_of_a_directory_says_it_is_one(tmp_path, capsys):
+    assert main(["reward", "vet", str(tmp_path), "--env", ENV]) == 2
+    err = capsys.readouterr().err
+    assert "is a directory" in err and ".py file" in err and "does not exist" not in err

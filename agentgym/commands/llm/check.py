@@ -23,7 +23,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-tokens", type=int, default=16, help="most tokens to generate")
     parser.add_argument("--attempts", type=int, default=3, help="attempts on transient faults")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print the result as one JSON object, a failure too ({"ok": false, "message": ...})',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,9 +52,20 @@ def run(args: argparse.Namespace) -> int:
         )
         latency = time.perf_counter() - start
     except (LLMError, LLMSpecError) as err:
+        if args.json:  # a script reading --json output must get JSON on failure too
+            failure = {
+                "ok": False,
+                "spec": args.llm,
+                "error": type(err).__name__,
+                "cause": getattr(err, "cause", "") or getattr(err, "kind", ""),
+                "message": str(err),
+            }
+            print(json.dumps(failure))
+            return 1
         console.print(f"[red]error:[/red] {err}", highlight=False)
         return 1
     result = {
+        "ok": True,
         "spec": str(spec),
         "model": reply.model,
         "latency_s": round(latency, 3),

@@ -41,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.sandbox import vet
 
     err = Console(stderr=True, soft_wrap=True)
+    if args.file.is_dir():
+        err.print(
+            f"[red]error:[/red] FILE: {escape(str(args.file))} is a directory; expected a .py "
+            "file defining compute_reward(state, action)"
+        )
+        return 2
     if not args.file.is_file():
         err.print(f"[red]error:[/red] FILE: {escape(str(args.file))} does not exist")
         return 2

@@ -4,8 +4,9 @@
 rollout length, minibatch size, epochs, network, normalisation) on the VecEnv of
 vec_env.py (any per-step agentgym reward) and writes the same run folder as
 ``agentgym.learners.ppo.learner.PPO``: logs/metrics.jsonl with the same rows, checkpoints,
-evaluation videos. It is both the door for people who live in SB3 and the speed and
-quality baseline of our own PPO.
+evaluation videos, and the same TensorBoard scalars under logs/tb (not SB3's own tags).
+It is both the door for people who live in SB3 and the speed and quality baseline of our
+own PPO.
 """
 
 from __future__ import annotations
@@ -148,6 +149,9 @@ def _run_logger_class() -> type:
             self.tracker = _EpisodeTracker(self.training_env.num_envs)
             self.session_steps0 = self.model.num_timesteps
             self.paused = 0.0  # evaluation and checkpoint time, left out of steps/s
+            # SB3 counts epochs run (an early stop on target_kl included) only in this
+            # attribute and in the logger's train/n_updates, a running total.
+            self.updates = int(self.model._n_updates)
 
         def _on_step(self) -> bool:
             normalizer = self.model.get_vec_normalize_env()
@@ -183,6 +187,10 @@ def _run_logger_class() -> type:
                     row[key] = float(values[sb3_key])
             if "loss/entropy" in row:
                 row["loss/entropy"] = -row["loss/entropy"]  # SB3 logs -entropy; ours the entropy
+            if "train/n_updates" in values:
+                updates = int(values["train/n_updates"])
+                row["epochs"] = float(updates - self.updates)  # epochs of this update
+                self.updates = updates
             elapsed = self.trainer.session_time()
             steps = self.model.num_timesteps - self.session_steps0
             row["time"] = self.trainer.elapsed_before + elapsed
@@ -234,11 +242,11 @@ class SB3Trainer:
         resume: bool = False,
     ) -> None:
         from stable_baselines3 import PPO as SB3PPO
-        from stable_baselines3.common.logger import configure as configure_logger
+        from stable_baselines3.common.logger import Logger
         from stable_baselines3.common.vec_env import VecNormalize
 
         from agentgym.learners.device import resolve_device
-        from agentgym.learners.logger import MetricsWriter
+        from agentgym.learners.logger import RunLogger
 
         self.config = config
         self.run_dir = Path(run_dir)
@@ -262,11 +270,16 @@ class SB3Trainer:
             self.model = SB3PPO.load(self.ckpt_dir / CHECKPOINT, env=venv, device=self.device)
         else:
             self.model = SB3PPO("MlpPolicy", venv, **sb3_ppo_kwargs(config, self.device))
-        self.model.set_logger(configure_logger(str(self.run_dir / "logs" / "tb"), ["tensorboard"]))
+        # SB3's logger only collects its values for RunLogger's rows (no outputs, no
+        # folder): the rows and TensorBoard scalars are agentgym's own, so SB3 runs and
+        # agentgym PPO runs overlay tag for tag.
+        self.model.set_logger(Logger(folder=None, output_formats=[]))
         self.elapsed_before = float(state.get("elapsed", 0.0))
         self.next_eval = int(state.get("next_eval", config.eval_every))
         self.next_checkpoint = int(state.get("next_checkpoint", config.checkpoint_every))
-        self.metrics = MetricsWriter(self.run_dir / "logs" / "metrics.jsonl")
+        self.metrics = RunLogger(
+            self.run_dir, resume_step=int(self.model.num_timesteps) if resume else None
+        )
         self.last_eval: dict[str, Any] = {}
         self.last_row: Row = {}
         self.session_start = time.perf_counter()

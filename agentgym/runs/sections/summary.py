@@ -47,6 +47,11 @@ def build(ctx: ReportContext) -> Section:
             else None,
         ),
     ]
+    # A run that is not one training run (a reward search) names its real reward and
+    # steps in manifest.json "summary" (label -> text): they replace the rows above,
+    # which would read the settings each of its candidates trained with.
+    given = dict(manifest.get("summary") or {})
+    items = [(k, given.pop(k, v)) for k, v in items] + list(given.items())
     return Section(
         "Summary", ctx.table([(k, v) for k, v in items if v not in (None, "")]), order=10
     )
