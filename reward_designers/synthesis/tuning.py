@@ -298,9 +298,9 @@ class Tuner:
         tried = len(trials) - 1
         trained = sum(t["value"] is not None for t in trials[1:])
         head = (
-            f"Tuning {parent.folder_name}'s numbers with an optimiser ({cfg.tune_rounds} rounds "
-            f"x {cfg.tune_trials} trials, each trained like a sample; {trained} of {tried} "
-            "trained)"
+            f"Tuning {parent.folder_name}'s numbers with an optimiser ({cfg.tune_rounds} "
+            f"round{'s' if cfg.tune_rounds > 1 else ''} x {cfg.tune_trials} trials, each "
+            f"trained like a sample; {trained} of {tried} trained)"
         )
         before = _result(parent)
         if best is None:
@@ -313,7 +313,12 @@ class Tuner:
             new = best["params"][n.name]
             if abs(math.log(new / n.value)) > math.log(1.1):
                 moved.append(f"{n.label} {n.value:.3g}→{new:.3g}")
-        after = _result(Candidate.from_dict(best["candidate"]))
+        winner = Candidate.from_dict(best["candidate"])
+        after = _result(winner)
+        if after == before and None not in (parent.mean_return, winner.mean_return):
+            # tied on success and fitness: the env's own return is what ranked it higher
+            before += f", eval return {parent.mean_return:.3g}"
+            after += f", eval return {winner.mean_return:.3g}"
         change = ", ".join(moved) if moved else "no number by more than 10%"
         return (
             f"{head}: moving {change} raised {before} to {after}; the program shown "

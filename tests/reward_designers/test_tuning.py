@@ -279,3 +279,19 @@ def test_the_tuner_improves_a_planted_mis_weighted_sketch(
     }
     assert terms["effort"] / terms["distance"] < 3.0 / 0.3  # the penalty came down
     assert (tmp_path / "run/best_reward.py").read_text().count("EFFORT_WEIGHT") >= 1
+
+
+def test_the_tune_flags_reach_the_config():
+    import argparse
+
+    from agentgym.commands.reward.synthesize import config_from_args, configure
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    common = ["--env", ENV, "--llm", "openai:some-model"]
+    eureka = parser.parse_args([*common, "--designer", "eureka", "--tune", "--tune-rounds", "3"])
+    config = config_from_args(eureka)
+    assert config.tuning and config.tune_rounds == 3 and config.tune_trials == 4
+    assert not config_from_args(parser.parse_args([*common, "--designer", "eureka"])).tuning
+    off = parser.parse_args([*common, "--designer", "structured", "--no-tune"])
+    assert not config_from_args(off).tuning
