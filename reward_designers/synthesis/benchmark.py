@@ -19,11 +19,17 @@ Per cell the table reads, from the folder alone:
 - **LLM tokens** (prompt + completion, every session) and **wall time** (every session).
 
 The default task set (``TASKS``) is six robotics tasks that have a human program in
-``reward_designers/library/`` (the normalisation needs one) and a sparse success signal:
-the planar arm Reach (agentgym's own, with a preset), two MuJoCo locomotion tasks scored on
-fitness (HalfCheetah, with a preset; Hopper, which can fall, so termination matters), and
-three MetaWorld manipulation tasks of rising difficulty (reach, button-press, drawer-open)
-whose success is a position threshold a 30k-100k-step PPO run can reach.
+``reward_designers/library/`` (the normalisation needs one) and a task fitness (the
+fallback when neither reference succeeds): the planar arm Reach (agentgym's own; its SAC
+preset learns it in 100k steps, docs/presets.md), two MuJoCo locomotion tasks scored on
+fitness, forward progress (HalfCheetah, with a PPO preset; Hopper, whose episodes end when
+it falls, so a reward must also keep it up), and three MetaWorld manipulation tasks of
+rising difficulty (reach, button-press, drawer-open) whose fitness is MetaWorld's own
+in-place shaping. Reach and HalfCheetah train under their presets; Hopper and the MetaWorld
+tasks have no preset yet (docs/presets.md), so they train with PPO's defaults for 30,000
+steps per candidate unless ``steps`` says otherwise: whether the human program learns them
+in that budget is unmeasured, and where human and sparse tie on success the score is taken
+on fitness.
 """
 
 from __future__ import annotations
