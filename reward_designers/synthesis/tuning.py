@@ -317,8 +317,8 @@ class Tuner:
         after = _result(winner)
         if after == before and None not in (parent.mean_return, winner.mean_return):
             # tied on success and fitness: the env's own return is what ranked it higher
-            before += f", eval return {parent.mean_return:.3g}"
-            after += f", eval return {winner.mean_return:.3g}"
+            before += f", eval return {parent.mean_return:.6g}"
+            after += f", eval return {winner.mean_return:.6g}"
         change = ", ".join(moved) if moved else "no number by more than 10%"
         return (
             f"{head}: moving {change} raised {before} to {after}; the program shown "
