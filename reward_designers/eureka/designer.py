@@ -66,6 +66,8 @@ class EurekaDesigner(Designer):
             parts.append(ERRORS_HEADER + "\n\n" + "\n\n".join(errors))
         if outcome.analysis:
             parts.append("Analysis of failed evaluation episodes:\n" + outcome.analysis)
+        if outcome.tuning:
+            parts.append(outcome.tuning)
         return conversation(first, source, join_feedback(parts))
 
 

@@ -23,12 +23,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentgym.llm.completion import Message
-from agentgym.reward_designers.structured.compiler import compile_sketch, sketch_of_program
+from agentgym.reward_designers.structured.compiler import (
+    compile_sketch,
+    constant_names,
+    sketch_of_program,
+)
 from agentgym.reward_designers.structured.expressions import describe
 from agentgym.reward_designers.structured.sketch import (
     KINDS,
     MAX_TERMS,
     SketchRejection,
+    Term,
+    check_sketch,
     parse_sketch,
     response_format,
 )
@@ -39,6 +45,7 @@ from agentgym.reward_designers.synthesis.designers import (
     Program,
     Proposal,
 )
+from agentgym.reward_designers.synthesis.numbers import Number
 
 if TYPE_CHECKING:
     from agentgym.llm.client import LLMClient
@@ -104,7 +111,11 @@ class StructuredDesigner(Designer):
         if not results and not errors:
             return first  # nothing came back at all: ask again
         feedback = self.builder.render(
-            "sketch_feedback.j2", results=results, errors=errors, analysis=outcome.analysis
+            "sketch_feedback.j2",
+            results=results,
+            errors=errors,
+            analysis=outcome.analysis,
+            tuning=outcome.tuning,
         )
         if results:
             shown = _one_line(self.parents[0].sketch)
@@ -176,6 +187,40 @@ class StructuredDesigner(Designer):
             if len(terms) > len(first["terms"]):
                 return {"terms": terms}
         return None
+
+    # -- tuning -----------------------------------------------------------------------
+    def numbers(self, source: str, limit: int) -> list[Number]:
+        """A compiled sketch's weights and scales (``REACH_WEIGHT``, ``REACH_SCALE``):
+        retuned through the sketch, so its comment and docstring carry the new numbers.
+        A weight of 0 stays off (a log-range has no room for it)."""
+        sketch = sketch_of_program(source)
+        if sketch is None:
+            return super().numbers(source, limit)
+        out: list[Number] = []
+        for t in sketch["terms"]:
+            weight, scale = constant_names(Term(**t))
+            if t["weight"] > 0:
+                out.append(Number(weight, float(t["weight"]), f"{t['name']}'s weight"))
+            if scale is not None:
+                out.append(Number(scale, float(t["scale"]), f"{t['name']}'s scale"))
+        return out[:limit]
+
+    def with_numbers(self, source: str, numbers: list[Number], values: dict[str, float]) -> str:
+        """The sketch with the new weights and scales, checked and compiled again."""
+        sketch = sketch_of_program(source)
+        if sketch is None:
+            return super().with_numbers(source, numbers, values)
+        terms = []
+        for t in sketch["terms"]:
+            weight, scale = constant_names(Term(**t))
+            terms.append(
+                {
+                    **t,
+                    "weight": float(f"{values.get(weight, t['weight']):.4g}"),
+                    "scale": float(f"{values[scale]:.4g}") if scale in values else t["scale"],
+                }
+            )
+        return compile_sketch(check_sketch({"terms": terms}, self.task), self.task)
 
     def program(self, text: str) -> Program:
         """Parse, check and compile a sketch; a failed check is a coded rejection."""

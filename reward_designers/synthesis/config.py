@@ -89,6 +89,19 @@ class SynthesisConfig:
     failed one's) a program needs (the human rewards score 0.875 to 1)."""
     few_shot: int = 0
     """text2reward: library programs retrieved as examples (0: zero-shot)."""
+    tune: bool | None = None
+    """Tune the numbers (weights, scales, temperatures) of each iteration's best program
+    with optuna's TPE, each round's trials trained as one population (tuning.py). None:
+    the designer's default, on for structured, off for the others (--tune turns it on)."""
+    tune_rounds: int = 2
+    """Tuning rounds per iteration (each costs about one candidate training run)."""
+    tune_trials: int = 4
+    """Settings tried per tuning round, trained together as one population batch."""
+    tune_range: float = 10.0
+    """Each number is tuned within [value / tune_range, value * tune_range], log-scaled."""
+    tune_params: int = 8
+    """The most numbers of one program that are tuned (a sketch's weights and scales first,
+    then free-form code's literals in source order)."""
     temperature: float = 1.0
     max_tokens: int = 1024
     learner: str | None = None
@@ -115,6 +128,15 @@ class SynthesisConfig:
         check_ints(self, ("iterations", "samples"))
         check_ints(self, [n for n in ("steps", "final_steps") if getattr(self, n) is not None])
         check_ints(self, ("final_seeds", "few_shot", "repairs"), 0)
+        check_ints(self, ("tune_rounds", "tune_trials", "tune_params"))
+        if self.tune is not None and not isinstance(self.tune, bool):
+            raise field_error(
+                self, "tune", "true, false or null (the designer's default)", self.tune
+            )
+        if isinstance(self.tune_range, bool) or not (
+            isinstance(self.tune_range, (int, float)) and self.tune_range > 1
+        ):
+            raise field_error(self, "tune_range", "a number > 1", self.tune_range)
         check_choice(self, "repair_mode", REPAIR_MODES)
         check_range(self, "filter_auc", 0.0, 1.0)
         if self.learner is not None:
@@ -135,6 +157,11 @@ class SynthesisConfig:
                 f"by SynthesisConfig's own fields; video by the search): {reserved}",
                 self.training,
             )
+
+    @property
+    def tuning(self) -> bool:
+        """Whether the numbers are tuned: ``tune``, else on for the structured designer."""
+        return self.tune if self.tune is not None else self.designer == "structured"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -31,6 +31,7 @@ from agentgym.spec import TaskSpec
 
 if TYPE_CHECKING:
     from agentgym.llm.client import LLMClient
+    from agentgym.reward_designers.synthesis.numbers import Number
 
 MAX_ERROR_FEEDBACK = 3
 """Broken programs whose errors go back in one prompt (distinct codes first)."""
@@ -74,6 +75,8 @@ class IterationOutcome:
     checkpoints: int = 10
     analysis: str = ""
     """The trajectory analyser's summary of failed evaluation episodes (--analyser)."""
+    tuning: str = ""
+    """What tuning the iteration's best program's numbers did (``tuning.py``; --tune)."""
 
     def trained(self) -> list[Candidate]:
         return [c for c in self.candidates if c.status == TRAINED]
@@ -132,6 +135,20 @@ class Designer:
 
         source = extract_code(text).code
         return Program(source) if source is not None else Program(None, NO_CODE, NO_CODE_MESSAGE)
+
+    def numbers(self, source: str, limit: int) -> list[Number]:
+        """The numbers of ``source`` a tuner may change (``numbers.py``: float weights,
+        scales and temperatures of free-form code)."""
+        from agentgym.reward_designers.synthesis.numbers import tunable_numbers
+
+        return tunable_numbers(source, limit)
+
+    def with_numbers(self, source: str, numbers: list[Number], values: dict[str, float]) -> str:
+        """``source`` with ``numbers`` set to ``values`` (name -> magnitude), its structure
+        unchanged."""
+        from agentgym.reward_designers.synthesis.numbers import with_numbers
+
+        return with_numbers(source, numbers, values)
 
     # -- shared pieces ------------------------------------------------------------------
     def error_feedback(self, outcome: IterationOutcome, skip: int | None = None) -> list[str]:

@@ -41,6 +41,7 @@ from agentgym.reward_designers.synthesis.config import (
 )
 from agentgym.reward_designers.synthesis.designers import Designer, IterationOutcome, make_designer
 from agentgym.reward_designers.synthesis.stages import CandidateStages
+from agentgym.reward_designers.synthesis.tuning import Tuner
 
 if TYPE_CHECKING:
     from agentgym.llm.client import LLMClient
@@ -99,6 +100,11 @@ class Synthesis:
         self.critic = RewardCritic(self.client, builder) if config.critic else None
         self.analyser = TrajectoryAnalyser(self.client, builder) if config.analyser else None
         self.stages = CandidateStages(self.path, config, self.task, self.critic, self.emit)
+        self.tuner = (
+            Tuner(self.path, config, self.designer, self.stages, self.emit)
+            if config.tuning
+            else None
+        )
 
     # -- events and usage ---------------------------------------------------------------
     def emit(self, kind: str, **data: Any) -> None:
@@ -162,6 +168,8 @@ class Synthesis:
                 if messages is None:
                     break
                 outcome = self.iteration(it, messages)
+                if self.tuner is not None:
+                    self._tune(it, outcome)
                 self.designer.observe(outcome)
                 self._write_usage()
                 self._write_summary()
@@ -290,6 +298,17 @@ class Synthesis:
             {"iteration": it, "candidates": [c.to_dict() for c in outcome.candidates]},
         )
         return outcome
+
+    def _tune(self, it: int, outcome: IterationOutcome) -> None:
+        """Tune the iteration's best program's numbers (tuning.py); a tuned candidate that
+        beat it joins the outcome, with its reflection series."""
+        tuned = self.tuner.tune(it, outcome)
+        if tuned is None:
+            return
+        outcome.series[tuned.index] = self._series(it, tuned.index)
+        best = self.best()
+        if best is not None:
+            self._keep_best(*best)
 
     def _vet(
         self,

@@ -39,6 +39,10 @@ def build(ctx: ReportContext) -> list[Section] | None:
     iterations = sorted({c.iteration for c in candidates})
     for it in iterations:
         sections.append(_iteration(ctx, it, [c for c in candidates if c.iteration == it], best))
+    for it in iterations:
+        tuning = _tuning(ctx, run, it)
+        if tuning is not None:
+            sections.append(tuning)
     curves = _curves(ctx, run, candidates)
     if curves:
         sections.append(Section("Candidate learning curves", curves, order=ORDER + 0.5))
@@ -126,6 +130,59 @@ def _iteration(ctx: ReportContext, it: int, cands: list[Any], best: Any) -> Sect
     ]
     table = ctx.table(rows, head, keys=False, digits=3, highlight=marked)
     return Section(f"Iteration {it}: candidates", table, order=ORDER + it / 100)
+
+
+def _tuning(ctx: ReportContext, run: Path, it: int) -> Section | None:
+    """Iteration ``it``'s tuning: each trial's value in order and the best so far (trial 0
+    is the program as sampled), the numbers' ranges and the text the LLM was sent."""
+    folder = run / f"iter_{it:02d}" / "tune"
+    summary = read_json(folder / "summary.json")
+    if summary is None:
+        return None
+    trials = []
+    for path in sorted(folder.glob("round_*.json")):
+        trials += (read_json(path) or {}).get("trials", [])
+    body = f"<p>{ctx.escape(summary.get('text', ''))}</p>"
+    xs = [0.0] + [float(t["number"]) for t in trials]
+    values = [summary.get("parent_value")] + [t["value"] for t in trials]
+    shown = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
+    best, running = [], float("-inf")
+    for _, v in shown:
+        running = max(running, v)
+        best.append(running)
+    if shown:
+        body += ctx.plot(
+            {
+                "trial value": ([x for x, _ in shown], [v for _, v in shown]),
+                "best so far": ([x for x, _ in shown], best),
+            },
+            title="Tuning trials (success + 0.01 x squashed fitness)",
+            ylabel="value told to optuna",
+            xlabel="trial (0: as sampled)",
+        )
+    names = [n["name"] for n in summary.get("numbers", [])]
+    rows = [
+        [
+            t["number"],
+            t["round"],
+            t["candidate"]["status"],
+            t["candidate"].get("code"),
+            t["candidate"].get("success"),
+            t["candidate"].get("fitness"),
+            *[t["params"].get(n) for n in names],
+        ]
+        for t in trials
+    ]
+    if rows:
+        marked = [i for i, t in enumerate(trials) if t["number"] == summary.get("best_trial")]
+        body += ctx.table(
+            rows,
+            ["trial", "round", "status", "code", "success", "fitness", *names],
+            keys=False,
+            digits=3,
+            highlight=marked,
+        )
+    return Section(f"Tuning iteration {it}", body, order=ORDER + 0.4 + it / 1000)
 
 
 def _curves(ctx: ReportContext, run: Path, candidates: list[Any]) -> str:

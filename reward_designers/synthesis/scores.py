@@ -66,12 +66,15 @@ def reference_key(env_id: str, seeds: list[int], learner: str, config: dict[str,
 
 
 def summarise(spec: str, finals: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
-    """Per-seed success and return of one reward, with mean and spread (population std)."""
+    """Per-seed success, task fitness and return of one reward, with the success's mean and
+    spread (population std) and the fitness's mean (None when a seed has none)."""
     success = [
         float(f.get("eval/success_rate") or 0.0) if f.get("status") == "DONE" else 0.0
         for f in finals
     ]
     returns = [f.get("eval/mean_return") for f in finals]
+    fitness = [f.get("eval/fitness") if f.get("status") == "DONE" else None for f in finals]
+    known = [x for x in fitness if isinstance(x, (int, float))]
     mean = sum(success) / len(success)
     std = math.sqrt(sum((s - mean) ** 2 for s in success) / len(success))
     return {
@@ -81,6 +84,8 @@ def summarise(spec: str, finals: list[dict[str, Any]], seeds: list[int]) -> dict
         "mean": mean,
         "std": std,
         "returns": returns,
+        "fitness": fitness,
+        "fitness_mean": sum(known) / len(known) if len(known) == len(fitness) else None,
         "status": [f.get("status") for f in finals],
     }
 

@@ -155,24 +155,43 @@ class CandidateStages:
 
     def check(self, it: int, pending: list[int], sources: dict[int, str]) -> dict[int, Any]:
         """Sandbox-check the pending programs together; each verdict goes to its vet.json."""
+        if not pending:
+            return {}
+        checked = self.vet_sources(
+            iteration_dir(self.path, it) / "vet",
+            [sources[i] for i in pending],
+            [sample_dir(self.path, it, i) / "vet.json" for i in pending],
+        )
+        out = {}
+        for i, (verdict, notes, auc) in zip(pending, checked, strict=True):
+            if notes:
+                self.notes[(it, i)] = notes
+            if auc is not None:
+                self.aucs[(it, i)] = auc
+            out[i] = verdict
+        return out
+
+    def vet_sources(
+        self, folder: Path, sources: list[str], records: list[Path]
+    ) -> list[tuple[Any, list[str], float | None]]:
+        """Vet ``sources`` together in ``folder`` (the constant check and the trajectory
+        filter included); each verdict is written to its path in ``records``. Returns
+        (verdict, notes, the filter's AUC or None) per source."""
         from agentgym.reward_designers.synthesis.preference import preference_verdict
         from agentgym.sandbox import vet_many
 
-        if not pending:
-            return {}
-        folder = iteration_dir(self.path, it) / "vet"
         # A killed run leaves its workers' progress files behind; vetting starts clean.
         shutil.rmtree(folder, ignore_errors=True)
         trajectories, outcomes = self._trajectories()
         verdicts = vet_many(
-            [sources[i] for i in pending],
+            sources,
             self.config.env_id,
             run_dir=folder,
             timeout_s=self.config.vet_timeout_s,
             trajectories=trajectories if outcomes is not None and outcomes.judgeable else None,
         )
-        out = {}
-        for i, verdict in zip(pending, verdicts, strict=True):
+        out = []
+        for record_path, verdict in zip(records, verdicts, strict=True):
             notes = []
             if self.reject_constant:
                 checked, note = constant_verdict(verdict, self.task)
@@ -195,14 +214,11 @@ class CandidateStages:
                     f"trajectory filter skipped: the recording of {self.config.env_id} holds "
                     f"{outcomes.counts()}, so no ranking of them can be judged"
                 )
-            if notes:
-                self.notes[(it, i)] = notes
             record = verdict.to_dict()
             if auc is not None:
-                self.aucs[(it, i)] = auc
                 record["preference_auc"] = auc
-            write_json(sample_dir(self.path, it, i) / "vet.json", record)
-            out[i] = verdict
+            write_json(record_path, record)
+            out.append((verdict, notes, auc))
         return out
 
     def _trajectories(self) -> tuple[Path | None, Outcomes | None]:
@@ -259,20 +275,33 @@ class CandidateStages:
         self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
     ) -> None:
         """Train the pending programs in one sandbox worker and record each one's score."""
-        from agentgym.sandbox import Limits, run_in_worker
-
         if not pending:
             return
+        finals = self.train_programs(
+            iteration_dir(self.path, it),
+            [sample_dir(self.path, it, i) / "reward.py" for i in pending],
+            [sample_dir(self.path, it, i) / "train" for i in pending],
+            it,
+        )
+        for i, final in zip(pending, finals, strict=True):
+            metrics = sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl"
+            done[i] = self.record(self.score(it, i, final, origins[i], metrics))
+
+    def train_programs(
+        self, folder: Path, programs: list[Path], dirs: list[Path], it: int
+    ) -> list[dict[str, Any]]:
+        """Train ``programs`` as one population in one sandbox worker (run folder
+        ``folder``, member folders ``dirs``, wiped first); each member's final metrics, or
+        ``{"status": <code>, "error": ...}`` for all of them when the worker failed."""
+        from agentgym.sandbox import Limits, run_in_worker
+
         cfg = self.config
-        dirs = []
-        for i in pending:
-            train = sample_dir(self.path, it, i) / "train"
+        for train in dirs:
             if train.exists():  # left by a killed run: train again from scratch
                 shutil.rmtree(train)
-            dirs.append(train)
         steps = cfg.search_steps()
         learner, settings = cfg.training_settings(steps)
-        self.emit("training", iteration=it, training=len(pending), total_steps=steps)
+        self.emit("training", iteration=it, training=len(programs), total_steps=steps)
         stop = threading.Event()
         watcher = threading.Thread(target=self._watch, args=(it, dirs, stop), daemon=True)
         watcher.start()
@@ -282,35 +311,26 @@ class CandidateStages:
                 {
                     "env_id": cfg.env_id,
                     # Absolute: the worker's cwd is its own folder, not the caller's.
-                    "programs": [
-                        str((sample_dir(self.path, it, i) / "reward.py").resolve()) for i in pending
-                    ],
+                    "programs": [str(Path(p).resolve()) for p in programs],
                     "run_dirs": [str(Path(d).resolve()) for d in dirs],
-                    "seeds": [cfg.seed] * len(pending),
+                    "seeds": [cfg.seed] * len(programs),
                     "learner": learner,
                     "config": settings,
                     "trace_episodes": cfg.trace_episodes,
                 },
-                run_dir=iteration_dir(self.path, it),
+                run_dir=folder,
                 limits=Limits.for_training(threads=1),
                 deadline_s=cfg.train_deadline_s,
             )
         finally:
             stop.set()
             watcher.join()
-        for n, i in enumerate(pending):
-            if not result.ok:
-                cand = Candidate(
-                    it,
-                    i,
-                    FAILED,
-                    str(result.code),
-                    f"training failed: {result.message}",
-                    origin=origins[i],
-                )
-            else:
-                cand = self._score(it, i, result.value[n], origins[i])
-            done[i] = self.record(cand)
+        if not result.ok:
+            return [
+                {"status": str(result.code), "error": f"training failed: {result.message}"}
+                for _ in programs
+            ]
+        return list(result.value)
 
     def _watch(self, it: int, dirs: list[Path], stop: threading.Event) -> None:
         """Report training progress from the members' metrics files while the worker runs."""
@@ -326,7 +346,10 @@ class CandidateStages:
                 total_steps=self.config.search_steps(),
             )
 
-    def _score(self, it: int, i: int, final: dict[str, Any], origin: str) -> Candidate:
+    def score(
+        self, it: int, i: int, final: dict[str, Any], origin: str, metrics: Path
+    ) -> Candidate:
+        """The candidate a member's final metrics (and its ``metrics`` file) make."""
         status = str(final.get("status", "DONE"))
         step = final.get("step")
         if status != "DONE":
@@ -336,9 +359,7 @@ class CandidateStages:
                     f"the reward became NaN or infinite during training at step {step}: {message}"
                 )
             return Candidate(it, i, FAILED, status, message, step=step, origin=origin)
-        row = _last_row_with(
-            sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl", "reward_terms/"
-        )
+        row = _last_row_with(metrics, "reward_terms/")
         components = {
             k[len("reward_terms/") :]: float(v)
             for k, v in row.items()

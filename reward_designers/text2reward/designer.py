@@ -112,4 +112,6 @@ class Text2RewardDesigner(Designer):
             parts = [self.builder.feedback(source, text, summary)]
         if outcome.analysis:
             parts.append("Analysis of failed evaluation episodes:\n" + outcome.analysis)
+        if outcome.tuning:
+            parts.append(outcome.tuning)
         return conversation(first, source, join_feedback(parts))

@@ -281,8 +281,8 @@ def search(module_llm_cache, scripted_synthesis_config, tmp_path_factory) -> Ite
     ]
     with ScriptedOpenAIServer(script) as server:
         config = scripted_synthesis_config(
-            server, designer="structured", iterations=2, samples=5, final_seeds=0
-        )
+            server, designer="structured", iterations=2, samples=5, final_seeds=0, tune=False
+        )  # tuning has its own tests (test_tuning.py): here the sketches alone
         run, _ = open_run(config, tmp_path_factory.mktemp("structured") / "run")
         Synthesis(config, run).run()
         yield Search(run.path, list(server.requests), config, server)
@@ -354,7 +354,7 @@ def test_the_command_runs_the_structured_designer_on_a_server_without_structured
             "reward", "synthesize", "--env", ENV, "--designer", "structured",
             "--llm", f"openai:scripted-model@{server.base_url}",
             "--iterations", "1", "--samples", "2", "--steps", "2048", "--num-envs", "4",
-            "--eval-episodes", "2", "--final-seeds", "0", "--out", str(out),
+            "--eval-episodes", "2", "--final-seeds", "0", "--out", str(out), "--no-tune",
             env={"COLUMNS": "160"}, cwd=tmp_path, timeout=600,
         )  # fmt: skip
         faults = [r["fault"] for r in server.requests]

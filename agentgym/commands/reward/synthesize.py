@@ -97,6 +97,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "from the iteration's prompt (default fix)",
     )
     parser.add_argument(
+        "--tune",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="tune the weights, scales and temperatures of each iteration's best program "
+        "with optuna's TPE, each round's trials trained as one population (default: on for "
+        "structured, off for eureka and text2reward)",
+    )
+    parser.add_argument("--tune-rounds", type=int, default=2, help="tuning rounds per iteration")
+    parser.add_argument(
+        "--tune-trials", type=int, default=4, help="settings per tuning round (one batch)"
+    )
+    parser.add_argument(
         "--feedback",
         choices=("auto", "human"),
         default="auto",
@@ -193,6 +205,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
         few_shot=args.few_shot,
         repairs=args.repairs,
         repair_mode=args.repair_mode,
+        tune=args.tune,
+        tune_rounds=args.tune_rounds,
+        tune_trials=args.tune_trials,
         reject_constant=not args.allow_constant,
         trajectory_filter=not args.no_trajectory_filter,
         temperature=args.temperature,
@@ -286,6 +301,8 @@ class SynthesisView:
             row["training"] = "done"
             if data.get("best_success") is not None:
                 self.best = data["best_success"]
+        elif kind == "tuning":
+            self.stage = f"iteration {it}: tuning round {data['round']} ({data['trials']} trials)"
         elif kind == "final":
             self.stage = f"retraining the best on {data['seeds']} seeds with the references"
         elif kind == "done":

@@ -1,0 +1,106 @@
+"""The synthesis benchmark (reward_designers/synthesis/benchmark.py, bench/synthesis.py):
+the human-normalised score, and a real grid against the scripted server that a rerun
+finishes without one LLM request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agentgym.reward_designers.synthesis.benchmark import (
+    BenchmarkConfig,
+    cell_dir,
+    normalised,
+    run_benchmark,
+)
+from agentgym.testing.openai_server import ScriptedOpenAIServer
+
+SKETCH = {
+    "terms": [
+        {
+            "name": "distance",
+            "kind": "linear",
+            "expr": "norm(fingertip_pos - target_pos)",
+            "weight": 1.0,
+            "scale": 1.0,
+            "sign": -1,
+        }
+    ]
+}
+EUREKA = """```python
+import torch
+
+def compute_reward(state, action):
+    d = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
+    return -d, {"distance": -d}
+```"""
+
+
+def summary(success: float, fitness: float | None) -> dict:
+    return {"mean": success, "fitness_mean": fitness}
+
+
+def test_the_score_is_on_success_unless_human_and_sparse_tie_there():
+    assert normalised(summary(0.5, 0), summary(0.2, 0), summary(0.8, 0)) == (
+        pytest.approx(0.5),
+        "success",
+    )
+    # HalfCheetah: no success under either reference, so the task fitness decides
+    assert normalised(summary(0.0, 30.0), summary(0.0, -10.0), summary(0.0, 90.0)) == (
+        pytest.approx(0.4),
+        "fitness",
+    )
+    assert normalised(summary(0.0, 1.0), summary(0.0, 1.0), summary(0.0, 1.0)) == (None, None)
+    assert normalised(summary(0.0, None), summary(0.0, 1.0), summary(0.0, 2.0)) == (None, None)
+    assert normalised(None, summary(0.0, 1.0), summary(1.0, 2.0)) == (None, None)
+
+
+def test_a_field_the_benchmark_sets_itself_is_refused_by_name():
+    with pytest.raises(ValueError, match="BenchmarkConfig.synthesis.*'seed'"):
+        BenchmarkConfig(llm="openai:m", synthesis={"seed": 3})
+
+
+@pytest.mark.slow  # four tiny trainings and two final retrainings: about a minute here
+def test_a_rerun_of_a_finished_benchmark_makes_no_llm_request(isolated_llm_cache, tmp_path):
+    out = tmp_path / "bench"
+    with ScriptedOpenAIServer([json.dumps(SKETCH), EUREKA]) as server:
+        config = BenchmarkConfig(
+            llm=f"openai:scripted-model@{server.base_url}",
+            tasks=("agentgym/Reach-v0",),
+            designers=("structured", "eureka"),
+            iterations=1,
+            samples=1,
+            steps=512,
+            final_seeds=1,
+            final_steps=512,
+            synthesis={
+                "learner": "ppo",
+                "training": {"num_envs": 4, "num_steps": 64, "learning_rate": 3e-3},
+                "eval_episodes": 2,
+                "trace_episodes": 0,
+                "trajectory_filter": False,
+                "tune": False,
+                "video": False,
+            },
+        )
+        table = run_benchmark(config, out)
+        asked = len(server.requests)
+        assert asked == 2
+        again = run_benchmark(config, out)
+        assert len(server.requests) == asked  # finished cells are read, not rerun
+        # an unfinished cell resumes from its run folder and its cache
+        cell = cell_dir(out, "agentgym/Reach-v0", "eureka", 0)
+        (cell / "cell.json").unlink()
+        (cell / "final.json").unlink()
+        resumed = run_benchmark(config, out)
+        assert len(server.requests) == asked
+    assert again["rows"] == table["rows"]
+    rows = {r["designer"]: r for r in resumed["rows"]}
+    assert rows["structured"]["samples"] == 1 and rows["structured"]["trained"] == 1
+    assert rows["eureka"]["tokens"] > 0 and rows["eureka"]["requests"] == 1
+    assert rows["eureka"]["sparse"]["success"] is not None
+    markdown = (out / "table.md").read_text()
+    assert "| agentgym/Reach-v0 | structured |" in markdown
+    assert "| eureka | 100% |" in markdown
+    assert json.loads((out / "table.json").read_text())["designers"]["structured"]["tasks"] == 1
