@@ -1,0 +1,241 @@
+"""``DescribedEnv``: any Gymnasium env, given the agentgym contract by a ``DescribedTask``
+rather than by subclassing ``TaskEnv``.
+
+It wraps ``gym.make(task.base)``: the observation, action, reward and termination are
+the base env's; ``info["reward_state"]`` holds the selected state variables (read from
+the MuJoCo model and data, or the observation), ``info["success"]`` and
+``info["fitness"]`` the task's criteria. ``register`` gives it a Gymnasium id that every
+agentgym command and worker process can make.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.utils import EzPickle
+
+from agentgym.core import TaskEnv
+from agentgym.describe.criterion import Criterion
+from agentgym.describe.task import DescribedTask
+from agentgym.spec import TaskSpec
+
+ENTRY_POINT = "agentgym.describe.env:DescribedEnv"
+
+
+def mujoco_of(env: gym.Env) -> tuple[Any, Any] | None:
+    """(model, data) of a MuJoCo env, or None for any other."""
+    base = env.unwrapped
+    model, data = getattr(base, "model", None), getattr(base, "data", None)
+    if type(model).__name__ == "MjModel" and type(data).__name__ == "MjData":
+        return model, data
+    return None
+
+
+class _ObsState:
+    """The observation as the one state variable of a non-MuJoCo env."""
+
+    def __init__(self, space: gym.Space, selection: tuple[tuple[str, str], ...]) -> None:
+        from agentgym.spec import StateVar
+
+        if any(selector != "obs" for _, selector in selection):
+            bad = next(s for _, s in selection if s != "obs")
+            raise ValueError(
+                f"state: {bad!r}: this env is not a MuJoCo env, so its only selector is 'obs'"
+            )
+        if not isinstance(space, gym.spaces.Box):
+            raise ValueError(
+                f"state: the env is not a MuJoCo env and its observation space {space} is not "
+                "a Box, so agentgym cannot describe its state"
+            )
+        self.name = (selection[0][0] if selection else "") or "obs"
+        self.var = StateVar(
+            self.name,
+            tuple(space.shape),
+            "float64",
+            "-",
+            "the env's observation vector (the policy sees the same)",
+        )
+
+    def read(self, obs: Any) -> dict[str, np.ndarray]:
+        return {self.name: np.asarray(obs, dtype=np.float64).copy()}
+
+
+class DescribedEnv(TaskEnv, EzPickle):
+    """A Gymnasium env with a ``DescribedTask``: ``DescribedEnv(task=task.to_dict())``."""
+
+    def __init__(
+        self,
+        task: dict[str, Any],
+        *,
+        reward: Any = None,
+        render_mode: str | None = None,
+        **base_kwargs: Any,
+    ) -> None:
+        EzPickle.__init__(self, task, reward=reward, render_mode=render_mode, **base_kwargs)
+        self.task = DescribedTask.from_dict(task)
+        kwargs = {**self.task.base_kwargs, **base_kwargs}
+        if render_mode is not None:
+            kwargs["render_mode"] = render_mode
+        # The base's own wrappers (its time limit above all) are dropped: this env's
+        # registration carries the time limit, so an episode is not cut twice.
+        self.base = gym.make(self.task.base, disable_env_checker=True, **kwargs).unwrapped
+        self.metadata = self.base.metadata
+        self.observation_space = self.base.observation_space
+        self.action_space = self.base.action_space
+        self._mujoco = mujoco_of(self.base)
+        self._selected: list[Any] = []
+        self._obs_state: _ObsState | None = None
+        if self._mujoco is not None:
+            from agentgym.describe.mujoco_state import default_selectors, select_all
+
+            model = self._mujoco[0]
+            selection = self.task.state or tuple(("", s) for s in default_selectors(model))
+            self._selected = select_all(model, selection)
+            variables = tuple(s.var for s in self._selected)
+        else:
+            self._obs_state = _ObsState(self.observation_space, self.task.state)
+            variables = (self._obs_state.var,)
+        names = [v.name for v in variables]
+        self.success_rule = Criterion(self.task.success, "success", names)
+        self.fitness_rule = (
+            Criterion(self.task.fitness, "fitness", names) if self.task.fitness else None
+        )
+        self.task_spec = self._spec(variables)  # type: ignore[misc]
+        super().__init__(reward=reward, render_mode=render_mode)
+
+    @classmethod
+    def task_spec_for(cls, kwargs: dict[str, Any]) -> TaskSpec:
+        return _spec_of(json.dumps(kwargs["task"], sort_keys=True))
+
+    def _spec(self, variables: tuple[Any, ...]) -> TaskSpec:
+        from agentgym.spec import SUCCESS_FITNESS
+
+        task = self.task
+        if self.fitness_rule is None:
+            fitness = SUCCESS_FITNESS
+        else:
+            fitness = task.fitness_description or (
+                f"{self.fitness_rule.describe()}, at the episode's end (higher is better)"
+            )
+        return TaskSpec(
+            name=task.name or task.base_name,
+            instruction=task.instruction,
+            success=task.success_description or f"success when {self.success_rule.describe()}",
+            state=variables,
+            action_meaning=self._action_meaning(),
+            family="described",
+            tags=("described", task.base_name.lower()),
+            fitness=fitness,
+            robot=task.robot or task.base_name,
+        )
+
+    def _action_meaning(self) -> str:
+        space = self.action_space
+        if self._mujoco is None or not isinstance(space, gym.spaces.Box):
+            return f"an action of {space}"
+        from agentgym.describe.mujoco_state import actuator_names
+
+        model = self._mujoco[0]
+        names = actuator_names(model)
+        if space.shape != (len(names),):
+            return f"an action of {space}"
+        parts = [
+            f"{n} [{lo:.3g}, {hi:.3g}]"
+            for n, lo, hi in zip(names, space.low, space.high, strict=True)
+        ]
+        return "one control per actuator, in order: " + ", ".join(parts)
+
+    def _state(self, obs: Any) -> dict[str, Any]:
+        if self._obs_state is not None:
+            return self._obs_state.read(obs)
+        model, data = self._mujoco  # type: ignore[misc]
+        return {s.var.name: s.read(model, data) for s in self._selected}
+
+    def _with_task(self, obs: Any, info: dict[str, Any], action: Any) -> dict[str, Any]:
+        info["reward_state"] = self._state(obs)
+        info["success"] = bool(self.success_rule(info, info["reward_state"], action))
+        return info
+
+    def _reset(
+        self, *, seed: int | None, options: dict[str, Any] | None
+    ) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.base.reset(seed=seed, options=options)
+        self._last_action = np.zeros(self.action_space.shape, dtype=np.float32)
+        return obs, self._with_task(obs, dict(info), self._last_action)
+
+    def _step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, base_info = self.base.step(action)
+        # Gymnasium's MuJoCo envs name their reward's parts reward_*; shown as the env's
+        # terms only when they add up to the reward, else they would mislead.
+        terms = {
+            k.removeprefix("reward_"): float(v)
+            for k, v in base_info.items()
+            if k.startswith("reward_") and np.ndim(v) == 0 and np.isreal(v)
+        }
+        info = self._with_task(obs, dict(base_info), action)
+        self._last_action = np.asarray(action)
+        if terms and abs(sum(terms.values()) - float(reward)) < 1e-5:
+            info["env_reward_terms"] = terms
+        return obs, float(reward), bool(terminated), bool(truncated), info
+
+    def _fitness(self, info: dict[str, Any]) -> float:
+        if self.fitness_rule is None:
+            return float(bool(info.get("success", False)))
+        return self.fitness_rule(info, info["reward_state"], self._last_action)
+
+    def render(self) -> Any:
+        return self.base.render()
+
+    def close(self) -> None:
+        self.base.close()
+
+
+@lru_cache(maxsize=64)
+def _spec_of(task_json: str) -> TaskSpec:
+    # Building the base env is the only way to read its model; cached, so a command that
+    # asks for the spec many times builds it once.
+    env = DescribedEnv(json.loads(task_json))
+    try:
+        return env.task_spec
+    finally:
+        env.close()
+
+
+def register(task: DescribedTask | dict[str, Any]) -> str:
+    """Register ``task`` with Gymnasium (and for agentgym's worker processes); its id.
+
+    Registering the same task again is a no-op; another task under the same id is an error.
+    """
+    from gymnasium.envs.registration import parse_env_id
+
+    from agentgym.registry import RUNTIME_ENV_IDS
+
+    if isinstance(task, dict):
+        task = DescribedTask.from_dict(task)
+    env_id = task.env_id
+    try:
+        base_spec = gym.spec(task.base)
+    except gym.error.Error as err:
+        raise ValueError(f"DescribedTask.base: {err}") from err
+    kwargs = {"task": task.to_dict()}
+    existing = gym.registry.get(env_id)
+    if existing is not None:
+        if existing.entry_point == ENTRY_POINT and existing.kwargs == kwargs:
+            return env_id
+        raise ValueError(
+            f"DescribedTask.id: {env_id!r} is already registered for another env; set id"
+        )
+    parse_env_id(env_id)  # a malformed id fails here, naming it
+    _spec_of(json.dumps(kwargs["task"], sort_keys=True))  # a bad selector fails now, not later
+    gym.register(
+        id=env_id,
+        entry_point=ENTRY_POINT,
+        kwargs=kwargs,
+        max_episode_steps=task.max_episode_steps or base_spec.max_episode_steps,
+    )
+    RUNTIME_ENV_IDS.extend([base_spec.id, env_id])
+    return env_id
