@@ -217,8 +217,16 @@ def register(task: DescribedTask | dict[str, Any]) -> str:
     if isinstance(task, dict):
         task = DescribedTask.from_dict(task)
     env_id = task.env_id
+    module, sep, base_id = task.base.rpartition(":")
     try:
-        base_spec = gym.spec(task.base)
+        if sep:
+            # Gymnasium's "module:id": the module registers the id when imported.
+            import importlib
+
+            importlib.import_module(module)
+        base_spec = gym.spec(base_id)
+    except ModuleNotFoundError as err:
+        raise ValueError(f"DescribedTask.base: {task.base!r}: {err}") from err
     except gym.error.Error as err:
         raise ValueError(f"DescribedTask.base: {err}") from err
     kwargs = {"task": task.to_dict()}

@@ -244,14 +244,16 @@ def select(model: Any, selector: str, alias: str | None = None) -> Selected:
 
 
 def default_selectors(model: Any) -> list[str]:
-    """What a task that names no state gets: every named body's position, every named
-    joint's position and velocity."""
+    """What a task that names no state gets: every named body's and site's position, every
+    named joint's position and velocity."""
     import mujoco
 
     bodies = [n for n in _names(model, mujoco.mjtObj.mjOBJ_BODY, model.nbody)[1:] if n]
     joints = [n for n in _names(model, mujoco.mjtObj.mjOBJ_JOINT, model.njnt) if n]
+    sites = [n for n in _names(model, mujoco.mjtObj.mjOBJ_SITE, model.nsite) if n]
     return (
         [f"body:{n}" for n in bodies]
+        + [f"site:{n}" for n in sites]
         + [f"joint:{n}" for n in joints]
         + [f"joint_vel:{n}" for n in joints]
     )

@@ -36,7 +36,7 @@ class DescribedTask:
     ``torch``, e.g. ``torch.linalg.vector_norm(state["puck"] - state["goal"], dim=-1) < 0.05``."""
     state: tuple[tuple[str, str], ...] = ()
     """(name, selector) pairs, e.g. ``("puck", "body:object")``; an empty name takes the
-    selector's default (``object_pos``). Empty: every named body and joint (MuJoCo) or
+    selector's default (``object_pos``). Empty: every named body, site and joint (MuJoCo) or
     the observation (``obs``)."""
     fitness: str = ""
     """How well an episode did the task (higher is better), the same two forms as

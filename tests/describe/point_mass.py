@@ -8,12 +8,15 @@ import os
 import tempfile
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.envs.mujoco import MujocoEnv
 from gymnasium.utils import EzPickle
 
 ENV_ID = "UserSlider-v0"
+BASE = f"{__name__}:{ENV_ID}"
+"""What a user passes as the base: the module that registers the env, then the id."""
 ENTRY_POINT = "tests.describe.point_mass:SliderEnv"
 
 MJCF = """
@@ -57,3 +60,9 @@ class SliderEnv(MujocoEnv, EzPickle):
         qpos = self.init_qpos + self.np_random.uniform(-0.1, 0.1, size=self.model.nq)
         self.set_state(qpos, self.init_qvel)
         return self._get_obs()
+
+
+# A plugin module registers its env when imported: ``gym.make("tests.describe.point_mass:
+# UserSlider-v0")`` (Gymnasium's module:id) works in any process, the agentgym CLI's too.
+if ENV_ID not in gym.registry:
+    gym.register(ENV_ID, entry_point=ENTRY_POINT, max_episode_steps=100)
