@@ -86,6 +86,7 @@ def describe(env_id: str, build: bool = True) -> dict[str, Any]:
     info: dict[str, Any] = {
         "id": env_id,
         "family": task.family,
+        "robot": task.robot,
         "instruction": task.instruction,
         "success": task.success,
         "max_episode_steps": spec.max_episode_steps,

@@ -113,8 +113,9 @@ class TaskSpec:
     episode's value so far; its value at the episode's end is the episode's). Search ranks
     candidates of equal success rate by it."""
     robot: str = ""
-    """The robot (or agent body) that does the task, e.g. "Sawyer", "Ant"; tasks of one
-    robot share it, so ``agentgym envs`` counts distinct robots. Empty: the task's name."""
+    """The robot (or simulated body) that does the task, e.g. "Sawyer", "Ant"; tasks of one
+    robot share it, so ``agentgym envs`` counts distinct robots. Empty: no robot (a
+    language agent in a text, web or tool env)."""
     termination: str = ""
     """What ends an episode before its time limit: "never" (it only truncates), "failure",
     "success", "success_or_failure", or "" (not declared). A reward that is the same
