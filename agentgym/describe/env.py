@@ -11,7 +11,7 @@ agentgym command and worker process can make.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import gymnasium as gym
@@ -35,33 +35,8 @@ def mujoco_of(env: gym.Env) -> tuple[Any, Any] | None:
     return None
 
 
-class _ObsState:
-    """The observation as the one state variable of a non-MuJoCo env."""
-
-    def __init__(self, space: gym.Space, selection: tuple[tuple[str, str], ...]) -> None:
-        from agentgym.spec import StateVar
-
-        if any(selector != "obs" for _, selector in selection):
-            bad = next(s for _, s in selection if s != "obs")
-            raise ValueError(
-                f"state: {bad!r}: this env is not a MuJoCo env, so its only selector is 'obs'"
-            )
-        if not isinstance(space, gym.spaces.Box):
-            raise ValueError(
-                f"state: the env is not a MuJoCo env and its observation space {space} is not "
-                "a Box, so agentgym cannot describe its state"
-            )
-        self.name = (selection[0][0] if selection else "") or "obs"
-        self.var = StateVar(
-            self.name,
-            tuple(space.shape),
-            "float64",
-            "-",
-            "the env's observation vector (the policy sees the same)",
-        )
-
-    def read(self, obs: Any) -> dict[str, np.ndarray]:
-        return {self.name: np.asarray(obs, dtype=np.float64).copy()}
+def _read_model(read: Any, model: Any, data: Any, _obs: Any) -> np.ndarray:
+    return read(model, data)
 
 
 class DescribedEnv(TaskEnv, EzPickle):
@@ -84,21 +59,18 @@ class DescribedEnv(TaskEnv, EzPickle):
         # registration carries the time limit, so an episode is not cut twice.
         self.base = gym.make(self.task.base, disable_env_checker=True, **kwargs).unwrapped
         self.metadata = self.base.metadata
-        self.observation_space = self.base.observation_space
         self.action_space = self.base.action_space
+        self._dict_obs = isinstance(self.base.observation_space, gym.spaces.Dict)
+        # agentgym's learners take Box observations: a Dict one (Gymnasium-Robotics') is
+        # flattened for the policy; obs:KEY selectors read it before flattening.
+        self.observation_space = (
+            gym.spaces.flatten_space(self.base.observation_space)
+            if self._dict_obs
+            else self.base.observation_space
+        )
         self._mujoco = mujoco_of(self.base)
-        self._selected: list[Any] = []
-        self._obs_state: _ObsState | None = None
-        if self._mujoco is not None:
-            from agentgym.describe.mujoco_state import default_selectors, select_all
-
-            model = self._mujoco[0]
-            selection = self.task.state or tuple(("", s) for s in default_selectors(model))
-            self._selected = select_all(model, selection)
-            variables = tuple(s.var for s in self._selected)
-        else:
-            self._obs_state = _ObsState(self.observation_space, self.task.state)
-            variables = (self._obs_state.var,)
+        self._readers = self._select()
+        variables = self._renamed(tuple(var for var, _ in self._readers))
         names = [v.name for v in variables]
         self.success_rule = Criterion(self.task.success, "success", names)
         self.fitness_rule = (
@@ -106,6 +78,63 @@ class DescribedEnv(TaskEnv, EzPickle):
         )
         self.task_spec = self._spec(variables)  # type: ignore[misc]
         super().__init__(reward=reward, render_mode=render_mode)
+
+    def _select(self) -> list[tuple[Any, Any]]:
+        """(StateVar, read(obs)) of every selected value, in the task's order."""
+        from agentgym.describe.obs_state import is_obs_selector, select_obs
+
+        selection = self.task.state
+        if not selection:
+            if self._mujoco is None:
+                selection = (("", "obs"),)
+            else:
+                from agentgym.describe.mujoco_state import default_selectors
+
+                selection = tuple(("", s) for s in default_selectors(self._mujoco[0]))
+        readers: list[tuple[Any, Any]] = []
+        seen: dict[str, str] = {}
+        for alias, selector in selection:
+            if is_obs_selector(selector):
+                var, read = select_obs(self.base.observation_space, selector, alias)
+            elif self._mujoco is None:
+                raise ValueError(
+                    f"state: {selector!r}: this env is not a MuJoCo env, so its selectors are "
+                    "'obs' and 'obs:KEY'"
+                )
+            else:
+                from agentgym.describe.mujoco_state import select
+
+                chosen = select(self._mujoco[0], selector, alias or None)
+                var, read = chosen.var, partial(_read_model, chosen.read, *self._mujoco)
+            if var.name in seen:
+                raise ValueError(
+                    f"state: {seen[var.name]!r} and {selector!r} are both named "
+                    f"{var.name!r}; rename one (state: {{new_name: {selector!r}}})"
+                )
+            seen[var.name] = selector
+            readers.append((var, read))
+        return readers
+
+    def _renamed(self, variables: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The variables with the task's own meanings and units where it gives them."""
+        from dataclasses import replace
+
+        names = {v.name for v in variables}
+        for field in ("meanings", "units"):
+            unknown = sorted(set(getattr(self.task, field)) - names)
+            if unknown:
+                raise ValueError(
+                    f"DescribedTask.{field}: no state variable named {unknown}; "
+                    f"the state is {sorted(names)}"
+                )
+        return tuple(
+            replace(
+                v,
+                meaning=self.task.meanings.get(v.name, v.meaning),
+                units=self.task.units.get(v.name, v.units),
+            )
+            for v in variables
+        )
 
     @classmethod
     def task_spec_for(cls, kwargs: dict[str, Any]) -> TaskSpec:
@@ -126,9 +155,9 @@ class DescribedEnv(TaskEnv, EzPickle):
             instruction=task.instruction,
             success=task.success_description or f"success when {self.success_rule.describe()}",
             state=variables,
-            action_meaning=self._action_meaning(),
-            family="described",
-            tags=("described", task.base_name.lower()),
+            action_meaning=task.action_meaning or self._action_meaning(),
+            family=task.family,
+            tags=task.tags or ("described", task.base_name.lower()),
             fitness=fitness,
             robot=task.robot or task.base_name,
         )
@@ -150,10 +179,12 @@ class DescribedEnv(TaskEnv, EzPickle):
         return "one control per actuator, in order: " + ", ".join(parts)
 
     def _state(self, obs: Any) -> dict[str, Any]:
-        if self._obs_state is not None:
-            return self._obs_state.read(obs)
-        model, data = self._mujoco  # type: ignore[misc]
-        return {s.var.name: s.read(model, data) for s in self._selected}
+        return {var.name: read(obs) for var, read in self._readers}
+
+    def _policy_obs(self, obs: Any) -> Any:
+        if self._dict_obs:
+            return gym.spaces.flatten(self.base.observation_space, obs)
+        return obs
 
     def _with_task(self, obs: Any, info: dict[str, Any], action: Any) -> dict[str, Any]:
         info["reward_state"] = self._state(obs)
@@ -164,11 +195,22 @@ class DescribedEnv(TaskEnv, EzPickle):
         self, *, seed: int | None, options: dict[str, Any] | None
     ) -> tuple[Any, dict[str, Any]]:
         obs, info = self.base.reset(seed=seed, options=options)
+        self._at_reset = True
         self._last_action = np.zeros(self.action_space.shape, dtype=np.float32)
-        return obs, self._with_task(obs, dict(info), self._last_action)
+        info = dict(info)
+        info["reward_state"] = self._state(obs)
+        # Envs that report success in info (Gymnasium-Robotics' is_success) report it on
+        # steps only: before the first step the task is not done.
+        rule = self.success_rule
+        at_reset = rule.info_key is None or rule.info_key in info
+        info["success"] = (
+            bool(rule(info, info["reward_state"], self._last_action)) if at_reset else False
+        )
+        return self._policy_obs(obs), info
 
     def _step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, base_info = self.base.step(action)
+        self._at_reset = False
         # Gymnasium's MuJoCo envs name their reward's parts reward_*; shown as the env's
         # terms only when they add up to the reward, else they would mislead.
         terms = {
@@ -180,12 +222,14 @@ class DescribedEnv(TaskEnv, EzPickle):
         self._last_action = np.asarray(action)
         if terms and abs(sum(terms.values()) - float(reward)) < 1e-5:
             info["env_reward_terms"] = terms
-        return obs, float(reward), bool(terminated), bool(truncated), info
+        return self._policy_obs(obs), float(reward), bool(terminated), bool(truncated), info
 
     def _fitness(self, info: dict[str, Any]) -> float:
-        if self.fitness_rule is None:
+        rule = self.fitness_rule
+        if rule is None or (self._at_reset and rule.info_key not in (None, *info)):
+            # no fitness rule, or an info key the env reports on steps only
             return float(bool(info.get("success", False)))
-        return self.fitness_rule(info, info["reward_state"], self._last_action)
+        return rule(info, info["reward_state"], self._last_action)
 
     def render(self) -> Any:
         return self.base.render()

@@ -24,7 +24,7 @@ so the prompt reads ``tips_arm_pos: position of body 'tips_arm'`` rather than ``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,20 +257,3 @@ def default_selectors(model: Any) -> list[str]:
         + [f"joint:{n}" for n in joints]
         + [f"joint_vel:{n}" for n in joints]
     )
-
-
-def select_all(model: Any, selection: Sequence[tuple[str, str]]) -> list[Selected]:
-    """``selection`` as (alias or "", selector) pairs -> the selected values, in order; the
-    error for a name used twice says which selectors clash."""
-    out: list[Selected] = []
-    seen: dict[str, str] = {}
-    for alias, selector in selection:
-        chosen = select(model, selector, alias or None)
-        if chosen.var.name in seen:
-            raise ValueError(
-                f"state: {seen[chosen.var.name]!r} and {selector!r} are both named "
-                f"{chosen.var.name!r}; rename one (state: {{new_name: {selector!r}}})"
-            )
-        seen[chosen.var.name] = selector
-        out.append(chosen)
-    return out

@@ -49,6 +49,16 @@ class DescribedTask:
     """The task's name in prompts; empty: the base env's name."""
     id: str = ""
     """The Gymnasium id it is registered under; empty: ``described/<base name>-v<version>``."""
+    meanings: dict[str, str] = field(default_factory=dict)
+    """State variable name -> a one-line meaning that replaces the derived one."""
+    units: dict[str, str] = field(default_factory=dict)
+    """State variable name -> units that replace the derived ones (an ``obs:KEY`` is "-")."""
+    action_meaning: str = ""
+    """What the action means; empty: the actuators and their ranges (MuJoCo) or the space."""
+    family: str = "described"
+    """The TaskSpec's family (``agentgym envs --family``)."""
+    tags: tuple[str, ...] = ()
+    """Tags for retrieval of few-shot examples; empty: ("described", the base's name)."""
     robot: str = ""
     """The robot that does the task (``agentgym envs`` counts distinct robots); empty: the
     base env's name."""
@@ -62,7 +72,16 @@ class DescribedTask:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"DescribedTask.{name} must be a non-empty string, got {value!r}")
-        for name in ("fitness", "success_description", "fitness_description", "name", "id"):
+        texts = (
+            "fitness",
+            "success_description",
+            "fitness_description",
+            "name",
+            "id",
+            "family",
+            "action_meaning",
+        )
+        for name in texts:
             if not isinstance(getattr(self, name), str):
                 raise ValueError(
                     f"DescribedTask.{name} must be a string, got {getattr(self, name)!r}"
@@ -79,6 +98,14 @@ class DescribedTask:
             raise ValueError(
                 f"DescribedTask.max_episode_steps must be a positive int, got {steps!r}"
             )
+        for name in ("meanings", "units"):
+            value = getattr(self, name)
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise ValueError(
+                    f"DescribedTask.{name} must map state names to strings, got {value!r}"
+                )
         if not isinstance(self.base_kwargs, dict):
             raise ValueError(
                 f"DescribedTask.base_kwargs must be a mapping, got {self.base_kwargs!r}"
@@ -106,6 +133,7 @@ class DescribedTask:
         """Plain data (JSON and YAML), the inverse of ``from_dict``."""
         out = asdict(self)
         out["state"] = [list(pair) for pair in self.state]
+        out["tags"] = list(self.tags)
         return out
 
     @classmethod
@@ -126,6 +154,8 @@ class DescribedTask:
                 raise ValueError(f"{origin}: the field {key!r} is missing")
         values = dict(data)
         values["state"] = _state_pairs(data.get("state"), origin)
+        if isinstance(values.get("tags"), list):
+            values["tags"] = tuple(values["tags"])
         try:
             return cls(**values)
         except ValueError as err:

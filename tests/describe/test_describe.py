@@ -102,8 +102,10 @@ def test_default_state_is_every_named_body_and_joint():
     assert "tips_arm_pos" in names and "r_shoulder_pan_joint_qpos" in names
     assert "obj_slidex_qvel" in names and len(names) == 12 + 2 * 11  # 12 bodies, 11 joints
     env = gym.make(env_id)
+    _, info = env.reset(seed=0)  # envs report info flags on steps only: not done yet
+    assert info["success"] is False
     with pytest.raises(KeyError, match="success: the env's info has no key 'never_there'"):
-        env.reset(seed=0)
+        env.step(env.action_space.sample())
     env.close()
 
 
