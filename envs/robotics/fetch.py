@@ -18,6 +18,15 @@ COMMON: dict[str, Any] = {
     "robot": "Fetch",
 }
 
+OBJECT_STATE = [
+    ["grip_pos", "site:robot0:grip"],
+    ["grip_vel", "body_vel:robot0:gripper_link"],
+    ["object_pos", "site:object0"],
+    ["object_quat", "body_quat:object0"],
+    ["object_vel", "body_vel:object0"],
+    ["goal_pos", "obs:desired_goal"],
+]
+
 FETCH_TASKS: dict[str, dict[str, Any]] = {
     "agentgym/FetchReach-v0": {
         **COMMON,
@@ -47,15 +56,38 @@ FETCH_TASKS: dict[str, dict[str, Any]] = {
         "is_success).",
         "fitness": '-torch.linalg.vector_norm(state["object_pos"] - state["goal_pos"], dim=-1)',
         "fitness_description": "minus the block-target distance at the episode's end (m)",
-        "state": [
-            ["grip_pos", "site:robot0:grip"],
-            ["grip_vel", "body_vel:robot0:gripper_link"],
-            ["object_pos", "site:object0"],
-            ["object_quat", "body_quat:object0"],
-            ["object_vel", "body_vel:object0"],
-            ["goal_pos", "obs:desired_goal"],
-        ],
+        "state": OBJECT_STATE,
         "tags": ["fetch", "push", "object", "goal", "table"],
+    },
+    "agentgym/FetchSlide-v0": {
+        **COMMON,
+        "base": "gymnasium_robotics:FetchSlideDense-v4",
+        "name": "FetchSlide",
+        "instruction": "Hit the puck so that it slides across the long table and stops at the "
+        "target, which is out of the arm's reach.",
+        "success_description": "The puck is within 0.05 m of the target (Gymnasium-Robotics' "
+        "is_success).",
+        "fitness": '-torch.linalg.vector_norm(state["object_pos"] - state["goal_pos"], dim=-1)',
+        "fitness_description": "minus the puck-target distance at the episode's end (m)",
+        "state": OBJECT_STATE,
+        "tags": ["fetch", "slide", "push", "object", "goal", "table"],
+    },
+    "agentgym/FetchPickAndPlace-v0": {
+        **COMMON,
+        "base": "gymnasium_robotics:FetchPickAndPlaceDense-v4",
+        "name": "FetchPickAndPlace",
+        "instruction": "Grasp the block with the gripper and move it to the target position, "
+        "which may be on the table or in the air.",
+        "success_description": "The block is within 0.05 m of the target (Gymnasium-Robotics' "
+        "is_success).",
+        "fitness": '-torch.linalg.vector_norm(state["object_pos"] - state["goal_pos"], dim=-1)',
+        "fitness_description": "minus the block-target distance at the episode's end (m)",
+        "state": [
+            *OBJECT_STATE,
+            ["right_finger", "joint:robot0:r_gripper_finger_joint"],
+            ["left_finger", "joint:robot0:l_gripper_finger_joint"],
+        ],
+        "tags": ["fetch", "pick", "place", "grasp", "lift", "object", "goal"],
     },
 }
 """Each id's DescribedTask, as plain data (the registration's kwargs)."""

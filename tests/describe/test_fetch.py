@@ -14,7 +14,12 @@ from agentgym.catalog import task_spec  # noqa: E402
 from agentgym.env_checker import check  # noqa: E402
 from agentgym.reward_designers.library import program_path  # noqa: E402
 
-IDS = ["agentgym/FetchReach-v0", "agentgym/FetchPush-v0"]
+IDS = [
+    "agentgym/FetchReach-v0",
+    "agentgym/FetchPush-v0",
+    "agentgym/FetchSlide-v0",
+    "agentgym/FetchPickAndPlace-v0",
+]
 
 
 def reacher(info: dict) -> np.ndarray:
