@@ -289,5 +289,7 @@ def register(task: DescribedTask | dict[str, Any]) -> str:
         kwargs=kwargs,
         max_episode_steps=task.max_episode_steps or base_spec.max_episode_steps,
     )
-    RUNTIME_ENV_IDS.extend([base_spec.id, env_id])
+    # A "module:id" base is registered again by its module's import in the worker; a
+    # plain id registered at run time must be carried there.
+    RUNTIME_ENV_IDS.extend([env_id] if sep else [base_spec.id, env_id])
     return env_id
