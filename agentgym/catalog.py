@@ -66,7 +66,12 @@ def task_spec(env_id: str) -> TaskSpec:
     spec = env_spec(env_id)
     entry = spec.entry_point
     cls = load_target(entry) if isinstance(entry, str) else entry
-    task = getattr(cls, "task_spec", None)
+    from agentgym.core import TaskEnv
+
+    if isinstance(cls, type) and issubclass(cls, TaskEnv):
+        task = cls.task_spec_for(dict(spec.kwargs))
+    else:
+        task = getattr(cls, "task_spec", None)
     if not isinstance(task, TaskSpec):
         raise TypeError(
             f"{env_id}: entry point {entry!r} has no TaskSpec (task_spec class attribute)"
@@ -81,6 +86,7 @@ def describe(env_id: str, build: bool = True) -> dict[str, Any]:
     info: dict[str, Any] = {
         "id": env_id,
         "family": task.family,
+        "robot": task.robot,
         "instruction": task.instruction,
         "success": task.success,
         "max_episode_steps": spec.max_episode_steps,
@@ -121,7 +127,7 @@ def check_rewards(env_id: str, rewards: Sequence[str]) -> None:
                 f"--reward {spec!r}: {env_id!r} is not an agentgym env (it has no TaskSpec), so "
                 "it takes only reward 'env'"
             )
-        parse_reward_spec(spec, creator.task_spec)
+        parse_reward_spec(spec, task_spec(env_id))
 
 
 def renders(env_id: str) -> bool:

@@ -71,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     try:
+        from agentgym.commands._task_options import apply
+
+        try:
+            apply(args)  # --task / --instruction: the user's own env, registered
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

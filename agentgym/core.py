@@ -78,6 +78,12 @@ class TaskEnv(gym.Env):
         self.reward_model: RewardModel | None = resolve_reward(reward, self.task_spec)
 
     @classmethod
+    def task_spec_for(cls, kwargs: dict[str, Any]) -> TaskSpec:
+        """The TaskSpec of ``cls(**kwargs)`` without building it. Ours is a class attribute;
+        an env described at run time (``agentgym.describe``) reads it from its kwargs."""
+        return cls.task_spec
+
+    @classmethod
     def expert(cls) -> ExpertPolicy | None:
         """A fresh scripted expert for this task (``expert().get_action(obs)``), or None
         when the task has none. Text envs' experts read the env's own state instead

@@ -98,3 +98,43 @@ def lazy_exports(
         return sorted(exports)
 
     return __getattr__, __dir__
+
+
+RUNTIME_ENV_IDS: list[str] = []
+"""Gymnasium ids registered while the program runs (``agentgym.describe.register``, a
+user's own env), not when ``import agentgym`` runs: a worker process (a fresh Python)
+knows them only if it is told, so ``runtime_registrations`` carries them there."""
+
+
+def runtime_registrations() -> list[dict]:
+    """The Gymnasium registrations of ``RUNTIME_ENV_IDS`` as JSON-able dicts (string entry
+    points only: a class object cannot cross to another process)."""
+    import gymnasium as gym
+
+    out = []
+    for env_id in dict.fromkeys(RUNTIME_ENV_IDS):
+        spec = gym.registry.get(env_id)
+        if spec is None or not isinstance(spec.entry_point, str):
+            continue
+        out.append(
+            {
+                "id": spec.id,
+                "entry_point": spec.entry_point,
+                "kwargs": dict(spec.kwargs),
+                "max_episode_steps": spec.max_episode_steps,
+            }
+        )
+    return out
+
+
+def register_runtime(registrations: list[dict]) -> None:
+    """Register, in this process, what ``runtime_registrations`` gave in another; ids this
+    process already knows stay as they are."""
+    import gymnasium as gym
+
+    import agentgym  # noqa: F401  (registers the envs first, so ours are never overridden)
+
+    for reg in registrations:
+        if reg["id"] not in gym.registry:
+            gym.register(**reg)
+            RUNTIME_ENV_IDS.append(reg["id"])

@@ -112,6 +112,10 @@ class TaskSpec:
     the task (Eureka's F). The env reports it as ``info["fitness"]`` every step (the
     episode's value so far; its value at the episode's end is the episode's). Search ranks
     candidates of equal success rate by it."""
+    robot: str = ""
+    """The robot (or simulated body) that does the task, e.g. "Sawyer", "Ant"; tasks of one
+    robot share it, so ``agentgym envs`` counts distinct robots. Empty: no robot (a
+    language agent in a text, web or tool env)."""
     termination: str = ""
     """What ends an episode before its time limit: "never" (it only truncates), "failure",
     "success", "success_or_failure", or "" (not declared). A reward that is the same
@@ -172,6 +176,7 @@ class TaskSpec:
             "termination": self.termination,
             "action_meaning": self.action_meaning,
             "family": self.family,
+            "robot": self.robot,
             "tags": list(self.tags),
             "state": [
                 {

@@ -11,7 +11,12 @@ HELP = "check an env against Gymnasium's API and the agentgym contract"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("env_id", help="e.g. agentgym/Reach-v0")
+    from agentgym.commands._task_options import add_task_options
+
+    parser.add_argument(
+        "env_id", nargs="?", default=None, help="e.g. agentgym/Reach-v0 (or give --task)"
+    )
+    add_task_options(parser, "env_id")
     parser.add_argument(
         "--only",
         nargs="+",
@@ -28,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.env_checker import check
 
     console = Console()
+    if args.env_id is None:
+        console.print("[red]error:[/red] ENV_ID: an env id is required (or --task FILE)")
+        return 2
     try:
         report = check(args.env_id, args.only)
     except (gym.error.Error, ValueError) as err:

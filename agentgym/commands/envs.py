@@ -1,4 +1,5 @@
-"""List every agentgym env: id, family, spaces and success criterion."""
+"""List every agentgym env: id, family, robot, spaces and success criterion, and count the
+tasks and the distinct robots that do them (Eureka reports 29 tasks on 10 robots)."""
 
 from __future__ import annotations
 
@@ -48,13 +49,15 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"agentgym envs ({len(rows)})")
-    for col in ("id", "family", "action space", "success"):
+    robots = sorted({r["robot"] for r in rows if r.get("robot")})
+    table = Table(title=f"agentgym envs: {len(rows)} tasks, {len(robots)} robots")
+    for col in ("id", "family", "robot", "action space", "success"):
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(
             row["id"],
             row.get("family", ""),
+            row.get("robot", ""),
             row.get("action_space", row.get("error", "")),
             row.get("success", ""),
         )

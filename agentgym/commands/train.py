@@ -50,6 +50,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="Gymnasium env id, e.g. agentgym/Reach-v0 or CartPole-v1 (default: agentgym/Reach-v0)",
     )
+    from agentgym.commands._task_options import add_task_options
+
+    add_task_options(parser, "env_id")
     main.add_argument(
         "--reward",
         action="append",

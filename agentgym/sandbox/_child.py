@@ -165,8 +165,10 @@ def main(argv: list[str]) -> int:
     sys.stdout = BoundedStream(sys.stdout, int(limits["output_chars"]))  # type: ignore[assignment]
     sys.stderr = BoundedStream(sys.stderr, int(limits["output_chars"]))  # type: ignore[assignment]
     try:
-        from agentgym.registry import load_target
+        from agentgym.registry import load_target, register_runtime
 
+        if request.get("env_registrations"):
+            register_runtime(request["env_registrations"])
         target = load_target(request["target"])
         value = target(**request["kwargs"])  # type: ignore[operator]
         result = {"ok": True, "value": value}

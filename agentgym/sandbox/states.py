@@ -46,7 +46,12 @@ def task_spec_of(env_id: str) -> TaskSpec:
         raise ValueError(f"env_id: unknown env {env_id!r}.{suggest(env_id, ids)}") from err
     entry = env_spec.entry_point
     cls = load_target(entry) if isinstance(entry, str) else entry
-    spec = getattr(cls, "task_spec", None)
+    from agentgym.core import TaskEnv
+
+    if isinstance(cls, type) and issubclass(cls, TaskEnv):
+        spec = cls.task_spec_for(dict(env_spec.kwargs))
+    else:
+        spec = getattr(cls, "task_spec", None)
     if not isinstance(spec, TaskSpec):
         raise ValueError(
             f"env_id: {env_id!r} has no TaskSpec; reward programs need an agentgym env"

@@ -252,9 +252,12 @@ def run_in_worker(
         # the worker keeps uid 0 (without capabilities) and the result says "bwrap-root".
         log.warning("setpriv is not installed: bubblewrap workers keep uid 0 (no capabilities)")
         run_as = None
+    from agentgym.registry import runtime_registrations
+
     request = {
         "target": target,
         "kwargs": kwargs,
+        "env_registrations": runtime_registrations(),
         "limits": {**asdict(limits), "run_as_uid": run_as},
     }
     request_path = run_dir / "request.json"

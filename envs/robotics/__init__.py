@@ -4,6 +4,7 @@ call of the family is here."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 from gymnasium.envs.registration import register
@@ -79,3 +80,16 @@ for _task in (
 
 # Training presets (agentgym.presets): learner, settings and budget per task.
 from agentgym.envs.robotics import presets as _presets  # noqa: E402, F401
+
+# Gymnasium-Robotics' Fetch, through agentgym.describe (no hand-written env class); only
+# where the optional dependency is installed, so every registered id can be made.
+if importlib.util.find_spec("gymnasium_robotics") is not None:
+    from agentgym.envs.robotics.fetch import FETCH_TASKS
+
+    for _id, _task in FETCH_TASKS.items():
+        register(
+            id=_id,
+            entry_point="agentgym.describe.env:DescribedEnv",
+            kwargs={"task": _task},
+            max_episode_steps=50,
+        )

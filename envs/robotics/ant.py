@@ -77,6 +77,7 @@ class AntEnv(ForwardLocomotionTask):
         termination="failure",
         action_meaning="8 floats in [-1, 1]: hip and ankle torques of the four legs.",
         family="robotics",
+        robot="Ant",
         tags=("locomotion", "walk", "quadruped", "mujoco", "forward"),
         state=(
             StateVar("xy_position", (2,), "float32", "m", "torso x, y position"),

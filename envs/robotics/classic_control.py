@@ -153,6 +153,7 @@ class CartPoleEnv(ClassicControlTask):
         termination="failure",
         action_meaning="0 pushes the cart to the left, 1 pushes it to the right.",
         family="vlm",
+        robot="CartPole",
         tags=("cartpole", "balance", "classic-control", "vlm-rm", "discrete"),
         state=(
             StateVar(
@@ -257,6 +258,7 @@ class MountainCarEnv(ClassicControlTask):
         termination="success",
         action_meaning="0 accelerates left, 1 does nothing, 2 accelerates right.",
         family="vlm",
+        robot="MountainCar",
         tags=("mountain-car", "momentum", "classic-control", "vlm-rm", "discrete"),
         state=(
             StateVar(

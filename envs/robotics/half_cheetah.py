@@ -75,6 +75,7 @@ class HalfCheetahEnv(ForwardLocomotionTask):
         termination="never",
         action_meaning="6 floats in [-1, 1]: torques of back thigh, shin, foot, front thigh, shin, foot.",
         family="robotics",
+        robot="HalfCheetah",
         tags=("locomotion", "run", "planar", "mujoco", "forward"),
         state=(
             StateVar("x_position", (), "float32", "m", "torso x position"),

@@ -74,6 +74,7 @@ class HopperEnv(ForwardLocomotionTask):
         termination="failure",
         action_meaning="3 floats in [-1, 1]: torques of the thigh, leg and foot joints.",
         family="robotics",
+        robot="Hopper",
         tags=("locomotion", "hop", "planar", "mujoco", "forward", "balance"),
         state=(
             StateVar("x_position", (), "float32", "m", "torso x position"),

@@ -180,6 +180,7 @@ class HumanoidEnv(ForwardLocomotionTask):
         termination="failure",
         action_meaning="17 floats in [-0.4, 0.4]: joint torques, in the order of joint_pos.",
         family="robotics",
+        robot="Humanoid",
         tags=("locomotion", "walk", "biped", "humanoid", "mujoco", "forward"),
         state=humanoid_state_vars("centre-of-mass velocity along +x over the last step"),
     )

@@ -321,6 +321,7 @@ def task_spec(
             "effort (-1 open, +1 close)."
         ),
         family="manipulation",
+        robot="Sawyer",
         fitness=(
             "MetaWorld's in_place_reward at the episode's end, in [0, 1]: how near the object "
             "(or drawer, door, button, window, lever) is to where the task wants it"

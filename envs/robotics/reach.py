@@ -102,6 +102,7 @@ class ReachEnv(TaskEnv, EzPickle):
         termination="never",
         action_meaning="2 floats in [-1, 1]: shoulder and elbow angular velocity, times 2 rad/s.",
         family="robotics",
+        robot="two-link arm",
         tags=("reach", "arm", "planar", "goal", "position"),
         state=(
             StateVar("fingertip_pos", (2,), "float32", "m", "x, y position of the fingertip"),

@@ -98,6 +98,7 @@ def _spec(name: str, pose: str, success: str) -> TaskSpec:
         success=success + " (a proxy computed from the state; VLM-RM judged the pose by eye)",
         action_meaning="17 floats in [-0.4, 0.4]: joint torques, in the order of joint_pos.",
         family="vlm",
+        robot="Humanoid",
         tags=("humanoid", "pose", "vlm-rm", "mujoco", "instruction-only"),
         termination="never",
         state=humanoid_state_vars("centre-of-mass velocity along +x over the last step"),

@@ -73,6 +73,7 @@ class Walker2dEnv(ForwardLocomotionTask):
         termination="failure",
         action_meaning="6 floats in [-1, 1]: torques of right thigh, leg, foot, left thigh, leg, foot.",
         family="robotics",
+        robot="Walker2d",
         tags=("locomotion", "walk", "biped", "planar", "mujoco", "forward", "balance"),
         state=(
             StateVar("x_position", (), "float32", "m", "torso x position"),

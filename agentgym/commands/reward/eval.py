@@ -25,7 +25,10 @@ HELP = "success of a reward over seeds, with sparse/human references and the hum
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="agentgym env id")
+    from agentgym.commands._task_options import add_task_options
+
+    parser.add_argument("--env", default=None, help="agentgym env id (or give --task)")
+    add_task_options(parser, "env")
     parser.add_argument(
         "--reward", required=True, help="reward spec: a program path, sparse, env, ..."
     )
@@ -63,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.runs.training import resolve_spec_paths
 
     err = Console(stderr=True, soft_wrap=True)
+    if args.env is None:
+        err.print("[red]error:[/red] --env: an env id is required (or --task FILE)")
+        return 2
     try:
         env_spec(args.env)  # did-you-mean, agentgym ids first
         reward = resolve_spec_paths(args.reward)

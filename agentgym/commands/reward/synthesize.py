@@ -24,7 +24,10 @@ HELP = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from agentgym.commands._task_options import add_task_options
+
     parser.add_argument("--env", help="agentgym env id, e.g. agentgym/Reach-v0")
+    add_task_options(parser, "env")
     parser.add_argument(
         "--designer",
         default="eureka",

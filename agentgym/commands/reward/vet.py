@@ -20,11 +20,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file", type=Path, help="Python file defining compute_reward(state, action)"
     )
+    from agentgym.commands._task_options import add_task_options
+
     parser.add_argument(
         "--env",
-        required=True,
+        default=None,
         help="env id whose recorded states it runs on, e.g. agentgym/Reach-v0",
     )
+    add_task_options(parser, "env")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument(
         "--timeout",
@@ -49,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not args.file.is_file():
         err.print(f"[red]error:[/red] FILE: {escape(str(args.file))} does not exist")
+        return 2
+    if args.env is None:
+        err.print("[red]error:[/red] --env: an env id is required (or --task FILE)")
         return 2
     source = args.file.read_text(errors="replace")
     try:

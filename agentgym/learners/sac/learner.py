@@ -115,11 +115,9 @@ class SAC(MemberLearner):
     def check_request(cls, config: SACConfig, rewards: Sequence[str]) -> None:
         """The env id exists, has spaces SAC can act in, and every reward spec parses
         against its TaskSpec and scores single steps."""
-        from agentgym.catalog import check_rewards, env_class
-        from agentgym.rewards import parse_reward_spec
-
-        creator = env_class(config.env_id)
+        from agentgym.catalog import check_rewards, task_spec
         from agentgym.learners.spaces import probe_spaces, refuse_language_env
+        from agentgym.rewards import parse_reward_spec
 
         obs_space, act_space = probe_spaces(config.env_id)
         learner = "sac-population" if cls.several_rewards else "sac"
@@ -129,7 +127,7 @@ class SAC(MemberLearner):
         for spec in rewards:
             if spec == "env":
                 continue
-            model = parse_reward_spec(spec, getattr(creator, "task_spec", None))
+            model = parse_reward_spec(spec, task_spec(config.env_id))
             if callable(getattr(model, "relabel", None)):
                 raise ValueError(
                     f"SACConfig.reward {spec!r}: {model.name} rewards whole rollouts (frames or "

@@ -1,0 +1,9 @@
+"""Human reward for agentgym/FetchSlide-v0: Gymnasium-Robotics' dense reward, as a program
+(minus the puck-goal distance)."""
+
+import torch
+
+
+def compute_reward(state, action):
+    distance = torch.linalg.vector_norm(state["object_pos"] - state["goal_pos"], dim=-1)
+    return -distance, {"distance": -distance}
