@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.rewards import RewardSpecError
     from agentgym.runs.options import check_learner_flags, given_values
     from agentgym.runs.report import format_value
+    from agentgym.runs.resume import RunFinishedError
     from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError
     from agentgym.runs.training import start_training_run, train_run
 
@@ -118,13 +119,17 @@ def run(args: argparse.Namespace) -> int:
     for name in ("env_id", "total_steps"):
         if hasattr(args, name):
             values[name] = getattr(args, name)
+    steps: int | None = None
     try:
         if args.resume:
+            # --steps may extend the budget; every other setting is the stored one.
+            steps = values.pop("total_steps", None)
             extra = sorted(set(values) | ({"reward"} if args.reward else set()))
             if extra:
+                flags = ", ".join(ALIASES.get(k, "--" + k.replace("_", "-")) for k in extra)
                 raise ValueError(
-                    f"--resume continues a run with its stored config; drop {', '.join(extra)} "
-                    "(start a new run to change them)"
+                    f"--resume continues a run with its stored config; drop {flags} "
+                    "(start a new run to change them; --steps N extends the run to N steps)"
                 )
             run_dir = RunDir.open(args.resume)
             resume = True
@@ -167,9 +172,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     console.print(f"run folder: {run_dir.path}")
     total = int(run_dir.read_config()["config"]["total_steps"])
+    if resume and steps is not None:
+        total = steps
     try:
         with TrainProgress(console, total) as progress:
-            final = train_run(run_dir, progress.update, resume=resume)
+            final = train_run(
+                run_dir, progress.update, resume=resume, total_steps=steps if resume else None
+            )
+    except RunFinishedError as done:
+        console.print(_escape(done), highlight=False)
+        return 0
     except KeyboardInterrupt:
         err_console.print(f"interrupted; continue with: agentgym train --resume {run_dir.path}")
         return 130
