@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.presets import resolve
     from agentgym.registry import UnknownNameError
     from agentgym.rewards import RewardSpecError
+    from agentgym.runs.interrupts import Caught, interrupt_on_sigterm
     from agentgym.runs.options import check_learner_flags, given_values
     from agentgym.runs.report import format_value
     from agentgym.runs.resume import RunFinishedError
@@ -174,8 +175,9 @@ def run(args: argparse.Namespace) -> int:
     total = int(run_dir.read_config()["config"]["total_steps"])
     if resume and steps is not None:
         total = steps
+    caught = Caught()
     try:
-        with TrainProgress(console, total) as progress:
+        with interrupt_on_sigterm() as caught, TrainProgress(console, total) as progress:
             final = train_run(
                 run_dir, progress.update, resume=resume, total_steps=steps if resume else None
             )
@@ -184,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     except KeyboardInterrupt:
         err_console.print(f"interrupted; continue with: agentgym train --resume {run_dir.path}")
-        return 130
+        return caught.exit_code
     except (ValueError, FileNotFoundError, NotImplementedError, ImportError) as err:
         err_console.print(f"[red]error:[/red] {_escape(err)}")
         return 2
