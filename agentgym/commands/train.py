@@ -209,7 +209,10 @@ def _escape(err: BaseException) -> str:
 
 
 class TrainProgress:
-    """A rich progress bar fed by the learners' log rows: steps, steps/s, return, success."""
+    """Training progress fed by the learners' log rows: steps, steps/s, return, success.
+
+    A rich bar on a terminal; plain lines (``ProgressLines``) when output goes to a file.
+    """
 
     def __init__(self, console: Any, total: int) -> None:
         from rich.progress import (
@@ -220,6 +223,9 @@ class TrainProgress:
             TimeElapsedColumn,
         )
 
+        from agentgym.commands._progress import ProgressLines
+
+        self.lines = None if console.is_terminal else ProgressLines(console)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -232,25 +238,31 @@ class TrainProgress:
         )
         self.total = total
         self.tasks: dict[Any, Any] = {}
+        self.fields: dict[Any, dict[str, Any]] = {}
 
     def __enter__(self) -> TrainProgress:
-        self.progress.start()
+        if self.lines is None:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.lines is None:
+            self.progress.stop()
 
     def update(self, row: dict[str, Any]) -> None:
         """The learners' callback: one log row (population rows carry ``member``)."""
         key = row.get("member", "train")
+        name = "train" if key == "train" else f"member {key}"
         if key not in self.tasks:
-            name = "train" if key == "train" else f"member {key}"
-            self.tasks[key] = self.progress.add_task(
-                name, total=self.total, speed="-", ret="-", success="-"
-            )
+            self.fields[key] = {"description": name, "speed": "-", "ret": "-", "success": "-"}
+            if self.lines is None:
+                self.tasks[key] = self.progress.add_task(
+                    name, total=self.total, speed="-", ret="-", success="-"
+                )
+            else:
+                self.tasks[key] = key
         fields: dict[str, Any] = {}
         if row.get("status") not in (None, "RUNNING"):
-            name = "train" if key == "train" else f"member {key}"
             fields["description"] = f"{name} ({str(row['status']).lower()})"
         if "steps_per_s" in row:
             fields["speed"] = f"{row['steps_per_s']:,.0f}"
@@ -259,6 +271,22 @@ class TrainProgress:
         success = row.get("eval/success_rate", row.get("success_rate"))
         if success is not None:
             fields["success"] = f"{success:.0%}"
-        self.progress.update(
-            self.tasks[key], completed=min(int(row.get("step", 0)), self.total), **fields
+        step = min(int(row.get("step", 0)), self.total)
+        self.fields[key].update(fields)
+        if self.lines is None:
+            self.progress.update(self.tasks[key], completed=step, **fields)
+            return
+        shown = self.fields[key]
+        if any(k.startswith("eval/") for k in row):  # few, and each one is news: never skipped
+            ret = row.get("eval/mean_return")
+            self.lines.line(
+                f"{name}: evaluation at step {step:,}: success {shown['success']}"
+                + (f", return {ret:.3g}" if ret is not None else ""),
+                last=True,
+            )
+            return
+        self.lines.line(
+            f"{shown['description']}: step {step:,}/{self.total:,} ({step / max(self.total, 1):.0%}), "
+            f"{shown['speed']} steps/s, return {shown['ret']}, success {shown['success']}",
+            last=step >= self.total or "description" in fields,
         )
