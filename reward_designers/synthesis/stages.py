@@ -12,6 +12,7 @@ rejected or trained sample's ``result.json`` (``record``), and returns those tha
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -103,6 +104,22 @@ def constant_verdict(verdict: Any, task: TaskSpec) -> tuple[Any, str]:
         ),
         "",
     )
+
+
+def _collect(member: Path, train: Path) -> None:
+    """Move a member's folder out of the worker's reach to ``train``, keeping only folders
+    and regular files: a link the worker left (to /etc/shadow, to another run) would make
+    the parent read what the program chose when it reads the member's logs as data."""
+    if train.exists():
+        shutil.rmtree(train)
+    if not member.is_dir() or member.is_symlink():
+        return
+    for root, folders, files in os.walk(member):
+        for name in folders + files:
+            path = Path(root) / name
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                path.unlink()
+    os.replace(member, train)
 
 
 def _varies(returns: list[float]) -> bool:
@@ -255,21 +272,42 @@ class CandidateStages:
         )
         return passed
 
+    train_target = TRAIN_TARGET
+    """The worker's ``module:function`` (``training.train_candidates``)."""
+
+    def train_limits(self) -> Any:
+        """The training worker's ``Limits`` (files it writes: at most ``file_size_mb`` each)."""
+        from agentgym.sandbox import Limits
+
+        return Limits.for_training(threads=1)
+
     def train(
         self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
     ) -> None:
-        """Train the pending programs in one sandbox worker and record each one's score."""
-        from agentgym.sandbox import Limits, run_in_worker
+        """Train the pending programs in one sandbox worker and record each one's score.
+
+        The worker may write only ``iter_NN/worker/`` (its whole writable view under
+        bubblewrap, the only folder handed to its uid otherwise): the members train in
+        ``worker/sample_KK/`` from copies of their programs, and each member's folder is
+        moved to ``sample_KK/train`` once the worker is gone. So a program, however it gets
+        out of its reward function, cannot touch the manifest, the scores, the report or a
+        sample recorded before (``result.json``, ``reward.py``, ``vet.json``).
+        """
+        from agentgym.sandbox import run_in_worker
 
         if not pending:
             return
         cfg = self.config
-        dirs = []
+        workspace = iteration_dir(self.path, it) / "worker"
+        if workspace.exists():  # left by a killed run: train again from scratch
+            shutil.rmtree(workspace)
+        dirs, programs = [], []
         for i in pending:
-            train = sample_dir(self.path, it, i) / "train"
-            if train.exists():  # left by a killed run: train again from scratch
-                shutil.rmtree(train)
-            dirs.append(train)
+            dirs.append(workspace / f"sample_{i:02d}")
+            program = workspace / "programs" / f"sample_{i:02d}" / "reward.py"
+            program.parent.mkdir(parents=True)
+            shutil.copyfile(sample_dir(self.path, it, i) / "reward.py", program)
+            programs.append(program)
         steps = cfg.search_steps()
         learner, settings = cfg.training_settings(steps)
         self.emit("training", iteration=it, training=len(pending), total_steps=steps)
@@ -278,26 +316,26 @@ class CandidateStages:
         watcher.start()
         try:
             result = run_in_worker(
-                TRAIN_TARGET,
+                self.train_target,
                 {
                     "env_id": cfg.env_id,
                     # Absolute: the worker's cwd is its own folder, not the caller's.
-                    "programs": [
-                        str((sample_dir(self.path, it, i) / "reward.py").resolve()) for i in pending
-                    ],
-                    "run_dirs": [str(Path(d).resolve()) for d in dirs],
+                    "programs": [str(p.resolve()) for p in programs],
+                    "run_dirs": [str(d.resolve()) for d in dirs],
                     "seeds": [cfg.seed] * len(pending),
                     "learner": learner,
                     "config": settings,
                     "trace_episodes": cfg.trace_episodes,
                 },
-                run_dir=iteration_dir(self.path, it),
-                limits=Limits.for_training(threads=1),
+                run_dir=workspace,
+                limits=self.train_limits(),
                 deadline_s=cfg.train_deadline_s,
             )
         finally:
             stop.set()
             watcher.join()
+        for i, member in zip(pending, dirs, strict=True):
+            _collect(member, sample_dir(self.path, it, i) / "train")
         for n, i in enumerate(pending):
             if not result.ok:
                 cand = Candidate(
