@@ -83,7 +83,7 @@ def test_sigterm_during_synthesis_is_interrupted_and_resumes_without_new_llm_cal
         )
         rejected = out / "iter_00" / "sample_01" / "result.json"
         _wait_for(rejected, proc)
-        _wait_for(out / "iter_00" / "sample_00" / "train" / "logs" / "metrics.jsonl", proc)
+        _wait_for(out / "iter_00" / "worker" / "sample_00" / "logs" / "metrics.jsonl", proc)
         finished_at = rejected.stat().st_mtime_ns
         proc.send_signal(signal.SIGTERM)  # to the CLI alone, as `kill PID` does
         output = proc.communicate(timeout=120)[0]
