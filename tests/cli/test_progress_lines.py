@@ -130,3 +130,27 @@ def test_reward_eval_prints_plain_progress_lines_when_not_a_terminal(isolated_ll
     ), done.stderr
     assert "\x1b[" not in done.stderr
     assert done.stdout.startswith("{")  # --json: stdout holds the JSON alone
+
+
+def test_step_progress_draws_a_bar_on_a_terminal_and_lines_elsewhere(monkeypatch):
+    from io import StringIO
+
+    monkeypatch.delenv(EVERY_VAR, raising=False)  # the default: one line per 30 s
+
+    from rich.console import Console
+
+    from agentgym.commands._progress import StepProgress
+
+    tty = StringIO()
+    with StepProgress(Console(file=tty, force_terminal=True, width=100), "eval", 100) as bar:
+        bar.update(50)
+    assert "━" in tty.getvalue() and "50/100" in tty.getvalue()
+
+    plain = StringIO()
+    with StepProgress(Console(file=plain, force_terminal=False), "eval", 100) as lines:
+        for step in (0, 50, 50, 100):
+            lines.update(step)
+    assert [line.split(",")[0] for line in plain.getvalue().splitlines()] == [
+        "eval: step 0/100 (0%)",
+        "eval: step 100/100 (100%)",
+    ]  # throttled to the first and the last; no bar
