@@ -144,3 +144,37 @@ def test_load_checkpoint_raises_a_checkpoint_error_naming_the_file(tmp_path):
     path.write_bytes(pickle.dumps({"a": 1})[:5])
     with pytest.raises(CheckpointError, match=str(path)):
         load_checkpoint(path)
+
+
+def test_an_sb3_checkpoint_resumes_without_unpickling_its_data(agentgym_cli, tmp_path):
+    """SB3's ``PPO.load`` cloudpickle-loads the zip's "data"; agentgym reads back only its
+    tensors (weights_only) and its own JSON, so a poisoned entry there runs nothing."""
+    import base64
+    import json
+    import zipfile
+
+    import cloudpickle
+
+    run = start_training_run(
+        learner="sb3-ppo",
+        values={"total_steps": 1024, "num_envs": 4, "num_steps": 128, "eval_episodes": 1},
+        out=tmp_path / "sb3",
+    )
+    train_run(run, callback=lambda row: False, report=False)  # stopped after its first row
+    checkpoint = run.checkpoints_dir / "latest.zip"
+    with zipfile.ZipFile(checkpoint) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    data = json.loads(members["data"])
+    payload = base64.b64encode(cloudpickle.dumps(Payload(tmp_path / "pwned"))).decode()
+    data["policy_class"] = {":type:": "<class 'type'>", ":serialized:": payload}
+    members["data"] = json.dumps(data).encode()
+    with zipfile.ZipFile(checkpoint, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+    done = agentgym_cli("train", "--resume", str(run.path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (tmp_path / "pwned").exists()
+    assert run.read_manifest()["status"] == "done"
+    steps = [r["step"] for r in run.metrics() if "loss/policy" in r]
+    assert steps == sorted(set(steps)) and steps[-1] >= 1024  # continued from the checkpoint
