@@ -113,8 +113,10 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.presets import resolve
     from agentgym.registry import UnknownNameError
     from agentgym.rewards import RewardSpecError
+    from agentgym.runs.interrupts import Caught, interrupt_on_sigterm
     from agentgym.runs.options import check_learner_flags, given_values
     from agentgym.runs.report import format_value
+    from agentgym.runs.resume import RunFinishedError
     from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError
     from agentgym.runs.training import start_training_run, train_run
 
@@ -124,13 +126,17 @@ def run(args: argparse.Namespace) -> int:
     for name in ("env_id", "total_steps"):
         if hasattr(args, name):
             values[name] = getattr(args, name)
+    steps: int | None = None
     try:
         if args.resume:
+            # --steps may extend the budget; every other setting is the stored one.
+            steps = values.pop("total_steps", None)
             extra = sorted(set(values) | ({"reward"} if args.reward else set()))
             if extra:
+                flags = ", ".join(ALIASES.get(k, "--" + k.replace("_", "-")) for k in extra)
                 raise ValueError(
-                    f"--resume continues a run with its stored config; drop {', '.join(extra)} "
-                    "(start a new run to change them)"
+                    f"--resume continues a run with its stored config; drop {flags} "
+                    "(start a new run to change them; --steps N extends the run to N steps)"
                 )
             run_dir = RunDir.open(args.resume)
             resume = True
@@ -173,12 +179,20 @@ def run(args: argparse.Namespace) -> int:
         return 2
     console.print(f"run folder: {run_dir.path}")
     total = int(run_dir.read_config()["config"]["total_steps"])
+    if resume and steps is not None:
+        total = steps
+    caught = Caught()
     try:
-        with TrainProgress(console, total) as progress:
-            final = train_run(run_dir, progress.update, resume=resume)
+        with interrupt_on_sigterm() as caught, TrainProgress(console, total) as progress:
+            final = train_run(
+                run_dir, progress.update, resume=resume, total_steps=steps if resume else None
+            )
+    except RunFinishedError as done:
+        console.print(_escape(done), highlight=False)
+        return 0
     except KeyboardInterrupt:
         err_console.print(f"interrupted; continue with: agentgym train --resume {run_dir.path}")
-        return 130
+        return caught.exit_code
     except (ValueError, FileNotFoundError, NotImplementedError, ImportError) as err:
         err_console.print(f"[red]error:[/red] {_escape(err)}")
         return 2
@@ -201,7 +215,10 @@ def _escape(err: BaseException) -> str:
 
 
 class TrainProgress:
-    """A rich progress bar fed by the learners' log rows: steps, steps/s, return, success."""
+    """Training progress fed by the learners' log rows: steps, steps/s, return, success.
+
+    A rich bar on a terminal; plain lines (``ProgressLines``) when output goes to a file.
+    """
 
     def __init__(self, console: Any, total: int) -> None:
         from rich.progress import (
@@ -212,6 +229,9 @@ class TrainProgress:
             TimeElapsedColumn,
         )
 
+        from agentgym.commands._progress import ProgressLines
+
+        self.lines = None if console.is_terminal else ProgressLines(console)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -224,25 +244,31 @@ class TrainProgress:
         )
         self.total = total
         self.tasks: dict[Any, Any] = {}
+        self.fields: dict[Any, dict[str, Any]] = {}
 
     def __enter__(self) -> TrainProgress:
-        self.progress.start()
+        if self.lines is None:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.lines is None:
+            self.progress.stop()
 
     def update(self, row: dict[str, Any]) -> None:
         """The learners' callback: one log row (population rows carry ``member``)."""
         key = row.get("member", "train")
+        name = "train" if key == "train" else f"member {key}"
         if key not in self.tasks:
-            name = "train" if key == "train" else f"member {key}"
-            self.tasks[key] = self.progress.add_task(
-                name, total=self.total, speed="-", ret="-", success="-"
-            )
+            self.fields[key] = {"description": name, "speed": "-", "ret": "-", "success": "-"}
+            if self.lines is None:
+                self.tasks[key] = self.progress.add_task(
+                    name, total=self.total, speed="-", ret="-", success="-"
+                )
+            else:
+                self.tasks[key] = key
         fields: dict[str, Any] = {}
         if row.get("status") not in (None, "RUNNING"):
-            name = "train" if key == "train" else f"member {key}"
             fields["description"] = f"{name} ({str(row['status']).lower()})"
         if "steps_per_s" in row:
             fields["speed"] = f"{row['steps_per_s']:,.0f}"
@@ -251,6 +277,22 @@ class TrainProgress:
         success = row.get("eval/success_rate", row.get("success_rate"))
         if success is not None:
             fields["success"] = f"{success:.0%}"
-        self.progress.update(
-            self.tasks[key], completed=min(int(row.get("step", 0)), self.total), **fields
+        step = min(int(row.get("step", 0)), self.total)
+        self.fields[key].update(fields)
+        if self.lines is None:
+            self.progress.update(self.tasks[key], completed=step, **fields)
+            return
+        shown = self.fields[key]
+        if any(k.startswith("eval/") for k in row):  # few, and each one is news: never skipped
+            ret = row.get("eval/mean_return")
+            self.lines.line(
+                f"{name}: evaluation at step {step:,}: success {shown['success']}"
+                + (f", return {ret:.3g}" if ret is not None else ""),
+                last=True,
+            )
+            return
+        self.lines.line(
+            f"{shown['description']}: step {step:,}/{self.total:,} ({step / max(self.total, 1):.0%}), "
+            f"{shown['speed']} steps/s, return {shown['ret']}, success {shown['success']}",
+            last=step >= self.total or "description" in fields,
         )

@@ -66,6 +66,7 @@ def train_members_in_run(population_class: Any, request: RunRequest) -> dict[str
     its folder, and summarise (``summarise_members``)."""
     if request.resume:
         population = population_class.resume_all(request.member_dirs)
+        population.continue_to(request.config.total_steps)  # a resume may have extended it
     else:
         population = population_class(
             request.config,

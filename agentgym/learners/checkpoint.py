@@ -8,6 +8,7 @@ runs code from the file.
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,11 @@ import torch
 
 LATEST = "latest.pt"
 CHECKPOINT_FORMAT = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read: truncated, corrupt, or holding objects the
+    safe unpickler refuses. The message names the file."""
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
@@ -45,7 +51,43 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location=device, weights_only=True)
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, pickle.UnpicklingError) as err:
+        # torch reports a torn zip as RuntimeError and a refused global as UnpicklingError;
+        # either way the file, not the caller, is at fault, so the message names it.
+        raise CheckpointError(
+            f"checkpoint {path} is truncated or corrupt and cannot be loaded "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''})"
+        ) from err
+    if not isinstance(state, dict):
+        raise CheckpointError(
+            f"checkpoint {path} holds a {type(state).__name__}, expected a dict of states"
+        )
+    return state
+
+
+def check_checkpoint(path: str | Path) -> None:
+    """Raise ``CheckpointError`` (naming the file) when ``path`` cannot be read back.
+
+    ``.pt`` files are loaded with the safe unpickler; other files (SB3's ``.zip``) are
+    checked as zip archives, every member's CRC included.
+    """
+    path = Path(path)
+    if path.suffix == ".pt":
+        load_checkpoint(path)
+        return
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise CheckpointError(
+            f"checkpoint {path} is truncated or corrupt and cannot be loaded ({err})"
+        ) from err
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is corrupt: its member {bad!r} fails its CRC")
 
 
 def reset_seeds(seed: int, resets: int, num_envs: int) -> list[int]:

@@ -9,6 +9,7 @@ fields in its ``_setup`` and implements ``_learn``; the rest is here, once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +48,11 @@ class MemberLearner:
         """Train to config.total_steps (continuing from the loaded checkpoint if resumed);
         callback gets each log row, returning False stops. Returns the final metrics."""
         return self._learn(callback)[0]
+
+    def continue_to(self, total_steps: int) -> None:
+        """Make ``total_steps`` every member's budget: a resumed run whose budget was
+        extended (``agentgym train --resume RUN --steps N``) trains on to it."""
+        self.configs = [dataclasses.replace(c, total_steps=int(total_steps)) for c in self.configs]
 
     def learn_all(self, callback: Callback | None = None) -> list[dict[str, Any]]:
         """Train every member to total_steps; returns each member's final metrics (what

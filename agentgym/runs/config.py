@@ -45,7 +45,10 @@ def dump_yaml(data: Mapping[str, Any], path: str | Path) -> None:
     text = yaml.safe_dump(
         _plain(dict(data)), sort_keys=False, default_flow_style=False, allow_unicode=True
     )
-    Path(path).write_text(text, encoding="utf-8")
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # atomic: a run killed mid-write keeps its old config
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

@@ -202,31 +202,33 @@ def stored_config(run: RunDir) -> Any:
 
 
 def train_run(
-    run: RunDir, callback: Callback | None = None, *, resume: bool = False, report: bool = True
+    run: RunDir,
+    callback: Callback | None = None,
+    *,
+    resume: bool = False,
+    report: bool = True,
+    total_steps: int | None = None,
 ) -> dict[str, Any]:
     """Train the run described by ``run``'s config.yaml, then write its report(s).
 
     The manifest's ``status`` goes created -> running -> done (or interrupted / failed:
-    ...), so a report of a killed run says so.
+    ...), so a report of a killed run says so. With ``resume``, ``total_steps`` (``--steps``)
+    may extend the budget; a finished run that already reached it raises
+    ``RunFinishedError`` and a missing or unreadable checkpoint raises, both before any
+    file of the run is written.
     """
+    from agentgym.runs.resume import check_resumable, extend_budget, target_steps
+
     spec = run.read_config()
     cls = learner_class(spec.get("learner", ""))
-    config = stored_config(run)
     members = run.members()
     if resume:  # checked before the manifest says "running"
-        missing = [
-            m.path.name
-            for m in [run, *members]
-            if not (m.checkpoints_dir / cls.checkpoint_file).is_file()
-        ]
-        if cls.several_rewards:
-            missing = [name for name in missing if name != run.path.name]
-        if missing:
-            what = f"members {missing} have" if cls.several_rewards else "it has"
-            raise FileNotFoundError(
-                f"--resume {run.path}: {what} no checkpoints/{cls.checkpoint_file} yet (the run was stopped "
-                "before its first checkpoint); start it again with --overwrite"
-            )
+        target = target_steps(run, total_steps)
+        check_resumable(run, cls, members)
+        extend_budget(run, members, target)
+    elif total_steps is not None:
+        raise ValueError("total_steps is only given to extend a run on resume (--steps)")
+    config = stored_config(run)
 
     def train() -> dict[str, Any]:
         final = cls.train_in_run(

@@ -310,6 +310,18 @@ def run_in_worker(
             except ProcessLookupError:
                 pass
             proc.wait()
+        except BaseException:
+            # The parent was interrupted (Ctrl-C, SIGTERM): the worker runs in its own
+            # session, so nothing else would stop it writing into the run folder.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+            kill_worker_processes(worker_id, proc.pid)
+            if cgroup is not None:
+                remove_pids_cgroup(cgroup)
+            raise
     wall = time.monotonic() - start
     leftover = kill_worker_processes(worker_id, proc.pid)
     if cgroup is not None:

@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def evaluate_rewards(
     references: bool = True,
     video: bool = False,
     deadline_s: float = 7200.0,
+    on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Train each reward spec of ``rewards`` (label -> spec) on each seed with the population
     ``learner`` and its ``config`` fields (``SynthesisConfig.training_settings``) for
@@ -109,7 +111,8 @@ def evaluate_rewards(
 
     Returns {"env_id", "steps", "seeds", "learner", "rewards": {label: summary}, "video"}; ``video``
     is a clip of the first reward's first seed (relative to ``run_dir``) when asked for
-    and the env renders.
+    and the env renders. ``on_progress`` is called every few seconds, from a thread, with
+    the env steps the slowest member has trained.
     """
     from agentgym.catalog import renders
     from agentgym.sandbox import Limits, run_in_worker
@@ -140,21 +143,24 @@ def evaluate_rewards(
     run_dir.mkdir(parents=True, exist_ok=True)
     finals: list[dict[str, Any]] = []
     if specs:  # nothing to train when only references were asked for and both are cached
-        result = run_in_worker(
-            TARGET,
-            {
-                "env_id": env_id,
-                "programs": specs,
-                "run_dirs": dirs,
-                "seeds": member_seeds,
-                "learner": learner,
-                "config": config,
-                "videos": videos,
-            },
-            run_dir=run_dir.resolve(),
-            limits=Limits.for_training(threads=1),
-            deadline_s=deadline_s,
-        )
+        from agentgym.reward_designers.synthesis.progress import watch_steps
+
+        with watch_steps([Path(d) for d in dirs], on_progress or (lambda step: None)):
+            result = run_in_worker(
+                TARGET,
+                {
+                    "env_id": env_id,
+                    "programs": specs,
+                    "run_dirs": dirs,
+                    "seeds": member_seeds,
+                    "learner": learner,
+                    "config": config,
+                    "videos": videos,
+                },
+                run_dir=run_dir.resolve(),
+                limits=Limits.for_training(threads=1),
+                deadline_s=deadline_s,
+            )
         if not result.ok:
             raise RuntimeError(
                 f"training {', '.join(labels)} on {env_id} failed: {result.code}: {result.message}\n"

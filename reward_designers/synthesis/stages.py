@@ -12,6 +12,7 @@ rejected or trained sample's ``result.json`` (``record``), and returns those tha
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -103,6 +104,22 @@ def constant_verdict(verdict: Any, task: TaskSpec) -> tuple[Any, str]:
         ),
         "",
     )
+
+
+def _collect(member: Path, train: Path) -> None:
+    """Move a member's folder out of the worker's reach to ``train``, keeping only folders
+    and regular files: a link the worker left (to /etc/shadow, to another run) would make
+    the parent read what the program chose when it reads the member's logs as data."""
+    if train.exists():
+        shutil.rmtree(train)
+    if not member.is_dir() or member.is_symlink():
+        return
+    for root, folders, files in os.walk(member):
+        for name in folders + files:
+            path = Path(root) / name
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                path.unlink()
+    os.replace(member, train)
 
 
 def _varies(returns: list[float]) -> bool:
@@ -271,6 +288,15 @@ class CandidateStages:
         )
         return passed
 
+    train_target = TRAIN_TARGET
+    """The worker's ``module:function`` (``training.train_candidates``)."""
+
+    def train_limits(self) -> Any:
+        """The training worker's ``Limits`` (files it writes: at most ``file_size_mb`` each)."""
+        from agentgym.sandbox import Limits
+
+        return Limits.for_training(threads=1)
+
     def train(
         self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
     ) -> None:
@@ -290,41 +316,57 @@ class CandidateStages:
     def train_programs(
         self, folder: Path, programs: list[Path], dirs: list[Path], it: int
     ) -> list[dict[str, Any]]:
-        """Train ``programs`` as one population in one sandbox worker (run folder
-        ``folder``, member folders ``dirs``, wiped first); each member's final metrics, or
-        ``{"status": <code>, "error": ...}`` for all of them when the worker failed."""
-        from agentgym.sandbox import Limits, run_in_worker
+        """Train ``programs`` as one population in one sandbox worker; each member's final
+        metrics, or ``{"status": <code>, "error": ...}`` for all of them when the worker failed.
+
+        The worker may write only ``folder/worker/`` (its whole writable view under
+        bubblewrap, the only folder handed to its uid otherwise): the members train in
+        ``worker/sample_KK/`` from copies of their programs, and each member's folder is
+        moved to its entry of ``dirs`` once the worker is gone. So a program, however it gets
+        out of its reward function, cannot touch the manifest, the scores, the report or a
+        sample recorded before (``result.json``, ``reward.py``, ``vet.json``).
+        """
+        from agentgym.sandbox import run_in_worker
 
         cfg = self.config
-        for train in dirs:
-            if train.exists():  # left by a killed run: train again from scratch
-                shutil.rmtree(train)
+        workspace = folder / "worker"
+        if workspace.exists():  # left by a killed run: train again from scratch
+            shutil.rmtree(workspace)
+        members, copies = [], []
+        for n, program in enumerate(programs):
+            members.append(workspace / f"sample_{n:02d}")
+            copy = workspace / "programs" / f"sample_{n:02d}" / "reward.py"
+            copy.parent.mkdir(parents=True)
+            shutil.copyfile(program, copy)
+            copies.append(copy)
         steps = cfg.search_steps()
         learner, settings = cfg.training_settings(steps)
         self.emit("training", iteration=it, training=len(programs), total_steps=steps)
         stop = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(it, dirs, stop), daemon=True)
+        watcher = threading.Thread(target=self._watch, args=(it, members, stop), daemon=True)
         watcher.start()
         try:
             result = run_in_worker(
-                TRAIN_TARGET,
+                self.train_target,
                 {
                     "env_id": cfg.env_id,
                     # Absolute: the worker's cwd is its own folder, not the caller's.
-                    "programs": [str(Path(p).resolve()) for p in programs],
-                    "run_dirs": [str(Path(d).resolve()) for d in dirs],
+                    "programs": [str(p.resolve()) for p in copies],
+                    "run_dirs": [str(d.resolve()) for d in members],
                     "seeds": [cfg.seed] * len(programs),
                     "learner": learner,
                     "config": settings,
                     "trace_episodes": cfg.trace_episodes,
                 },
-                run_dir=folder,
-                limits=Limits.for_training(threads=1),
+                run_dir=workspace,
+                limits=self.train_limits(),
                 deadline_s=cfg.train_deadline_s,
             )
         finally:
             stop.set()
             watcher.join()
+        for member, train in zip(members, dirs, strict=True):
+            _collect(member, train)
         if not result.ok:
             return [
                 {"status": str(result.code), "error": f"training failed: {result.message}"}

@@ -82,7 +82,7 @@ def killed_search(agentgym_cli, module_llm_cache, tmp_path_factory) -> KilledSea
             start_new_session=True,
         )
         rejected = out / "iter_00" / "sample_01" / "result.json"
-        training = out / "iter_00" / "sample_00" / "train" / "logs" / "metrics.jsonl"
+        training = out / "iter_00" / "worker" / "sample_00" / "logs" / "metrics.jsonl"
         deadline = time.monotonic() + 300
         # kill once the broken sample is finished and the others are training
         while not (rejected.is_file() and training.is_file()) and time.monotonic() < deadline:

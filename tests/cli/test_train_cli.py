@@ -165,10 +165,10 @@ def test_resume_continues_a_stopped_run_to_its_budget(resumed_run):
     assert "report:" in done.stdout and run.report_path.is_file()
 
 
-def test_resume_refuses_a_changed_budget(agentgym_cli, resumed_run):
+def test_resume_refuses_a_changed_setting_naming_its_flag(agentgym_cli, resumed_run):
     _, run, _, _ = resumed_run
-    refused = agentgym_cli("train", "--resume", str(run.path), "--steps", "4096")
-    assert refused.returncode == 2 and "drop total_steps" in refused.stderr
+    refused = agentgym_cli("train", "--resume", str(run.path), "--num-envs", "8")
+    assert refused.returncode == 2 and "drop --num-envs" in refused.stderr
 
 
 def test_population_resume_continues_every_member_to_its_budget(

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     import agentgym  # noqa: F401
     from agentgym.catalog import check_rewards, env_spec
+    from agentgym.commands._progress import StepProgress
     from agentgym.reward_designers.synthesis import (
         SynthesisConfig,
         evaluate_rewards,
@@ -97,16 +98,20 @@ def run(args: argparse.Namespace) -> int:
         copy.write_text(Path(reward).read_text())
         reward = str(copy.resolve())
     seeds = list(range(args.seeds))
-    results = evaluate_rewards(
-        args.env,
-        {"reward": reward},
-        seeds,
-        steps,
-        run_dir=out,
-        learner=learner,
-        config=settings,
-        references=not args.no_references,
-    )
+    # On stderr, so that --json keeps stdout to the JSON alone.
+    what = f"training {args.seeds} seed(s) of each reward ({learner})"
+    with StepProgress(err, what, steps) as progress:
+        results = evaluate_rewards(
+            args.env,
+            {"reward": reward},
+            seeds,
+            steps,
+            run_dir=out,
+            learner=learner,
+            config=settings,
+            references=not args.no_references,
+            on_progress=progress.update,
+        )
     results["human_normalised"] = human_normalised(results)
     given = {"total_steps"} if args.steps is not None else set()
     results["preset"] = {"name": plan.preset, "overrides": sorted({*plan.overrides, *given})}

@@ -322,6 +322,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.llm import LLMError
     from agentgym.registry import UnknownNameError
     from agentgym.reward_designers.synthesis import Synthesis, open_run, resume_config
+    from agentgym.runs.interrupts import Caught, interrupt_on_sigterm
     from agentgym.runs.rundir import RunExistsError, RunNotFoundError
 
     console = Console(soft_wrap=True)
@@ -363,12 +364,22 @@ def run(args: argparse.Namespace) -> int:
                 "Your feedback on the policy (empty: write it from the results)", default=""
             )
 
+    caught = Caught()
     try:
-        with SynthesisView(console, config.iterations, config.samples) as view:
+        with (
+            interrupt_on_sigterm() as caught,
+            SynthesisView(console, config.iterations, config.samples) as view,
+        ):
             summary = Synthesis(config, run_dir, on_event=view.update, ask=ask).run()
     except (LLMError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
+    except KeyboardInterrupt:
+        err.print(
+            "interrupted; finished candidates are kept, continue with: "
+            f"agentgym reward synthesize --resume {escape(str(run_dir.path))}"
+        )
+        return caught.exit_code
     best = summary.get("best")
     if best is None:
         console.print(

@@ -29,7 +29,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,8 @@ class AgentPPO:
             if request.resume
             else cls(request.config, run_dir=request.run_dir)
         )
+        # A resume may have extended the budget (--steps); the checkpoint holds the old one.
+        agent.config = replace(agent.config, total_steps=request.config.total_steps)
         try:
             return agent.learn(callback=request.callback)
         finally:

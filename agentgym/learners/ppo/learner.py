@@ -81,6 +81,7 @@ class PPO(MemberLearner):
             if request.resume
             else cls(request.config, run_dir=request.run_dir)
         )
+        agent.continue_to(request.config.total_steps)  # a resume may have extended it
         return agent.learn(callback=request.callback)
 
     def __init__(

@@ -142,6 +142,7 @@ class SAC(MemberLearner):
             if request.resume
             else cls(request.config, run_dir=request.run_dir)
         )
+        agent.continue_to(request.config.total_steps)  # a resume may have extended it
         try:
             return agent.learn(callback=request.callback)
         finally:

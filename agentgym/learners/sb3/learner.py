@@ -130,7 +130,7 @@ _SB3_KEYS = {
 
 STATE_FILE = "sb3_state.json"
 CHECKPOINT = "latest.zip"
-VECNORMALIZE = "vecnormalize.pkl"
+VECNORMALIZE = "vecnormalize.json"
 
 
 def _run_logger_class() -> type:
@@ -265,9 +265,15 @@ class SB3Trainer:
                 )
             state = json.loads((self.ckpt_dir / STATE_FILE).read_text())
             if isinstance(venv, VecNormalize):
-                saved = VecNormalize.load(str(self.ckpt_dir / VECNORMALIZE), venv.venv)
-                venv = saved
-            self.model = SB3PPO.load(self.ckpt_dir / CHECKPOINT, env=venv, device=self.device)
+                load_normalizer(venv, self.ckpt_dir / VECNORMALIZE)
+            # Not SB3PPO.load: it cloudpickle-loads the zip's "data" (code). The model is
+            # built from the config as for a new run, and only its tensors are read back
+            # (torch.load(weights_only=True) inside set_parameters).
+            self.model = SB3PPO("MlpPolicy", venv, **sb3_ppo_kwargs(config, self.device))
+            self.model.set_parameters(
+                str(self.ckpt_dir / CHECKPOINT), exact_match=True, device=self.device
+            )
+            self.model.num_timesteps = int(state["step"])
         else:
             self.model = SB3PPO("MlpPolicy", venv, **sb3_ppo_kwargs(config, self.device))
         # SB3's logger only collects its values for RunLogger's rows (no outputs, no
@@ -350,7 +356,7 @@ class SB3Trainer:
         self.model.save(self.ckpt_dir / CHECKPOINT)
         normalizer = self.model.get_vec_normalize_env()
         if normalizer is not None:
-            normalizer.save(str(self.ckpt_dir / VECNORMALIZE))
+            save_normalizer(normalizer, self.ckpt_dir / VECNORMALIZE)
         state = {
             "elapsed": elapsed,
             "next_eval": self.next_eval,
@@ -385,6 +391,44 @@ class SB3Trainer:
             self.config.render_height,
         )
         return {k: v for k, v in result.items() if v is not None}
+
+
+def save_normalizer(normalizer: Any, path: Path) -> None:
+    """VecNormalize's running statistics as JSON (SB3's own ``save`` pickles the object)."""
+    stats = {
+        name: {
+            "mean": np.asarray(rms.mean, dtype=np.float64).tolist(),
+            "var": np.asarray(rms.var, dtype=np.float64).tolist(),
+            "count": float(rms.count),
+        }
+        for name, rms in (("obs_rms", normalizer.obs_rms), ("ret_rms", normalizer.ret_rms))
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(stats))
+    tmp.replace(path)
+
+
+def load_normalizer(normalizer: Any, path: Path) -> None:
+    """Restore ``save_normalizer``'s statistics into a fresh VecNormalize of the same run."""
+    from agentgym.learners.checkpoint import CheckpointError
+
+    if not path.is_file():
+        old = path.with_suffix(".pkl")
+        why = (
+            f"{old.name} is a pickle (older agentgym), which is never loaded: it could run code"
+            if old.is_file()
+            else "it is missing"
+        )
+        raise CheckpointError(f"cannot resume from {path.parent}: {why}; expected {path.name}")
+    try:
+        stats = json.loads(path.read_text())
+        for name in ("obs_rms", "ret_rms"):
+            rms = getattr(normalizer, name)
+            mean = np.asarray(stats[name]["mean"], dtype=np.float64).reshape(rms.mean.shape)
+            var = np.asarray(stats[name]["var"], dtype=np.float64).reshape(rms.var.shape)
+            rms.mean, rms.var, rms.count = mean, var, float(stats[name]["count"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupt ({err})") from err
 
 
 def train_sb3_ppo(
