@@ -98,32 +98,28 @@ def bwrap_view(
     ``gpu``, the host's /dev and /sys come in too (the CUDA driver reads both).
     """
     args: list[str] = []
-    bound: list[Path] = []
+    binds: list[tuple[str, Path]] = []
     for name in SYSTEM_DIRS:
         path = Path(name)
         if path.is_symlink():
             args += ["--symlink", os.readlink(path), name]
         elif path.is_dir():
-            args += ["--ro-bind", name, name]
-            bound.append(path)
-    for name in ETC_FILES:
-        if os.path.lexists(f"/etc/{name}"):
-            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+            binds.append(("--ro-bind", path))
+    binds += [("--ro-bind", Path("/etc", n)) for n in ETC_FILES if os.path.lexists(f"/etc/{n}")]
+    # torch's cpuinfo counts processors in /sys/devices/system/cpu; the CUDA driver reads
+    # more of /sys. The rest of /sys describes the host.
+    binds.append(("--ro-bind", Path("/sys" if gpu else "/sys/devices/system/cpu")))
+    binds += [("--ro-bind", p) for p in _outermost(read_only) if not _under(p, run_dir)]
+    binds.append(("--bind", run_dir))
     args += ["--dev-bind", "/dev", "/dev"] if gpu else ["--dev", "/dev"]
     args += ["--proc", "/proc"]
-    if gpu:
-        args += ["--ro-bind", "/sys", "/sys"]
-        bound.append(Path("/sys"))
-    else:
-        # torch's cpuinfo counts processors here; the rest of /sys describes the host.
-        cpu = "/sys/devices/system/cpu"
-        if os.path.isdir(cpu):
-            args += ["--ro-bind", cpu, cpu]
-    args += ["--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
-    made: set[Path] = {Path("/"), Path("/tmp")}
-    binds = [("--ro-bind", p) for p in _outermost(read_only) if not _under(p, run_dir)]
-    binds.append(("--bind", run_dir))
+    # Sticky and writable by all, like a real /tmp: the worker's uid is not the sandbox's root.
+    args += ["--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    made: set[Path] = {Path("/"), Path("/tmp"), Path("/dev"), Path("/proc")}
+    bound: list[Path] = []
     for flag, path in binds:
+        if not path.exists():
+            continue
         for parent in reversed(path.parents):
             if parent in made or any(_under(parent, b) for b in bound):
                 continue  # the sandbox's own, or a real folder inside a bound one
