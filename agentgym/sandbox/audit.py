@@ -254,13 +254,16 @@ def _disk(result: WorkerResult, bait: _Bait, run_dir: Path) -> tuple[bool, str]:
 def probes(pid: int) -> list[_Probe]:
     """Every probe of the audit, in the order of the table."""
     home = Path.home().resolve()
+    # One that exists on this host, so that "blocked" means hidden, not absent.
+    dotfiles = [home / n for n in (".bash_history", ".bashrc", ".profile", ".gitconfig")]
+    dotfile = next((p for p in dotfiles if p.is_file()), dotfiles[0])
     return [
         _Probe("root-file", "read a root-only file (/etc/shadow)", "read_file",
                lambda b, d: {"path": "/etc/shadow"}),
         _Probe("home", f"list the home folder ({home})", "list_folder",
                lambda b, d: {"path": str(home), "allowed": _home_allowed(home, d)}),
-        _Probe("dotfiles", "read a dotfile (~/.bash_history)", "read_file",
-               lambda b, d: {"path": str(home / ".bash_history")}),
+        _Probe("dotfiles", f"read a dotfile ({dotfile})", "read_file",
+               lambda b, d: {"path": str(dotfile)}),
         _Probe("environment", "read a parent environment variable", "find_value",
                lambda b, d: {"value": b.token}),
         _Probe("api-key", f"read the parent's {KEY_VAR}", "find_value",
