@@ -198,6 +198,7 @@ class _Probe:
     kwargs: Callable[[_Bait, Path], dict[str, Any]]
     judge: Judge | None = None
     """How the parent decides; None: the probe's own ``escaped`` (and a failed worker blocks)."""
+    deadline_s: float = 20.0
 
 
 def _own(result: WorkerResult, bait: _Bait, run_dir: Path) -> tuple[bool, str]:
@@ -293,6 +294,10 @@ def probes(pid: int) -> list[_Probe]:
         _Probe("memory", "exhaust memory", "fill_memory", lambda b, d: {"limit_mb": 512},
                _limit_judge("RLIMIT_AS")),
         _Probe("cpu", "exhaust CPU", "spin", lambda b, d: {}, _limit_judge("RLIMIT_CPU")),
+        _Probe("wall-time", "sleep past the deadline (4 s here)", "sleep_forever",
+               lambda b, d: {}, _limit_judge("the deadline"), deadline_s=4.0),
+        _Probe("file-size", "write one file past RLIMIT_FSIZE (4 MB here)", "big_file",
+               lambda b, d: {"limit_mb": 4}),
         _Probe("disk", "fill the run folder", "fill_disk",
                lambda b, d: {"folder": ".", "limit_mb": 16}, _disk),
         _Probe("disk-tmp", "fill the temporary folder", "fill_disk",
@@ -333,7 +338,7 @@ def run_audit(isolation: str | None = None, *, only: list[str] | None = None) ->
                 probe.kwargs(bait, run_dir.resolve()),
                 run_dir=run_dir,
                 limits=limits,
-                deadline_s=20,
+                deadline_s=probe.deadline_s,
             )
             blocked, evidence = (probe.judge or _own)(result, bait, run_dir)
             outcomes.append(ProbeOutcome(probe.name, probe.channel, blocked, evidence))

@@ -196,6 +196,27 @@ def spin() -> dict[str, Any]:
     return {"escaped": True, "evidence": f"spun 600 s ({x} loops)"}
 
 
+def sleep_forever() -> dict[str, Any]:
+    """Sleep without using CPU: only the wall-clock deadline stops it."""
+    time.sleep(3600)
+    return {"escaped": True, "evidence": "slept an hour"}
+
+
+def big_file(limit_mb: int) -> dict[str, Any]:
+    """Grow one file in the run folder, 1 MB at a time, up to eight times ``limit_mb``."""
+    chunk = b"x" * MB
+    written = 0
+    try:
+        with open("big.bin", "wb") as fh:
+            while written < 8 * limit_mb:
+                fh.write(chunk)
+                fh.flush()
+                written += 1
+    except OSError as err:
+        return {"escaped": False, "evidence": f"{_why(err)} after {written} MB in one file"}
+    return {"escaped": True, "evidence": f"wrote one file of {written} MB"}
+
+
 def fill_disk(folder: str, limit_mb: int) -> dict[str, Any]:
     """Write 1 MB files into ``folder`` (".": the run folder, "tmp": the temporary folder)
     up to 32 times ``limit_mb``."""

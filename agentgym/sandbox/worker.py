@@ -171,7 +171,7 @@ def _reachable_by_others(path: Path, isolation: str) -> bool:
 
 
 MB = 1024 * 1024
-QUOTA_POLL_S = 0.25
+QUOTA_POLL_S = 0.1
 
 
 def folder_bytes(path: Path) -> int:

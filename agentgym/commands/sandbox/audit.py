@@ -3,7 +3,8 @@
 Each probe (read /etc/shadow, the home folder, a parent's environment variable, another
 run's folder, the LLM cache; TCP, UDP, a unix socket at a path, an abstract socket;
 mount, umount, ptrace, a new namespace, a program started, a signal to agentgym; a write
-outside the run folder; memory, CPU, disk, processes and descriptors exhausted; a forged
+outside the run folder; memory, CPU, wall time, file size, disk, processes and
+descriptors exhausted; a forged
 result; secrets smuggled out in an exception) runs in a real worker under a dry run's
 limits, the way a reward program runs, and the table shows the evidence.
 
