@@ -8,8 +8,10 @@ kernel bug says otherwise; the filter removes them from reach altogether, under 
 isolation (``rlimits`` included), because ``_child`` installs it before the target loads.
 
 The BPF program is generated here (``struct``-packed ``sock_filter`` instructions)
-rather than through libseccomp: no dependency to install, and ``DENIED`` is the whole
-policy, readable in one place. It checks the architecture first (x86_64 and aarch64,
+rather than through libseccomp: no dependency to install (Debian's python3-seccomp binds
+only the system Python; the PyPI bindings need libseccomp's shared library at run time),
+no C library between the policy and the kernel, and ``DENIED`` is the whole policy,
+readable in one place. It checks the architecture first (x86_64 and aarch64,
 the only ones agentgym runs on); a syscall made under another ABI (i386 through
 ``int 0x80``, x32) is refused outright, because its numbers mean other calls.
 """
