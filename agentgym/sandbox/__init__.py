@@ -4,7 +4,8 @@ Generated code is untrusted; this process never runs it. ``static_check`` vets t
 source (AST allowlist, signature), ``vet`` adds a dry run on recorded ``reward_state``
 batches of the env inside a worker, ``run_in_worker`` is the generic confined process
 (reward synthesis trains candidates with it), and ``guard.check_finite`` stops a
-candidate whose reward turns NaN or inf during training. Every rejection carries a
+candidate whose reward turns NaN or inf during training; ``run_audit`` tries every way
+out of a worker on this machine. Every rejection carries a
 ``Code`` and a message fit to send back to the LLM.
 
 Names are imported lazily so that a worker process starts without importing torch
@@ -30,6 +31,8 @@ _EXPORTS = {
     "record_trajectories": "agentgym.sandbox.trajectories",
     "check_finite": "agentgym.sandbox.guard",
     "NonFiniteReward": "agentgym.sandbox.guard",
+    "run_audit": "agentgym.sandbox.audit",
+    "AuditReport": "agentgym.sandbox.audit",
 }
 
 __all__ = sorted(_EXPORTS)

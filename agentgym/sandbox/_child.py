@@ -2,7 +2,8 @@
 
 It reads the run's channel key from stdin (then points stdin at /dev/null, see
 ``agentgym.sandbox.channel``), applies the resource limits, drops root to an
-unprivileged uid (so RLIMIT_NPROC bites), caps what Python writes to stdout/stderr,
+unprivileged uid (so RLIMIT_NPROC bites), loads the seccomp filter
+(``agentgym.sandbox.seccomp``), caps what Python writes to stdout/stderr,
 imports the ``module:function`` target, calls it with the request's kwargs and writes
 ``result.json``, sealed with the key, beside the request. Everything that can go wrong is turned into a code here; what cannot be caught
 (a signal, a kill at the deadline) the parent reads from the exit status.
@@ -162,6 +163,17 @@ def main(argv: list[str]) -> int:
     result_path = request_path.parent / "result.json"
     apply_limits(limits)
     drop_privileges(limits.get("run_as_uid"))
+    if limits.get("seccomp", True):
+        from agentgym.sandbox import seccomp
+
+        # Before the target loads, and before any thread exists: the filter is per thread
+        # and inherited only by what starts after it.
+        try:
+            seccomp.install(spawn=bool(limits.get("spawn", True)))
+        except OSError as err:
+            message = f"the seccomp filter could not be loaded (Limits.seccomp): {err}"
+            _write_result(result_path, _failure("WORKER_ERROR", message, repr(err)))
+            return 1
     sys.stdout = BoundedStream(sys.stdout, int(limits["output_chars"]))  # type: ignore[assignment]
     sys.stderr = BoundedStream(sys.stderr, int(limits["output_chars"]))  # type: ignore[assignment]
     try:

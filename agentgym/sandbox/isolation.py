@@ -2,14 +2,13 @@
 
 In order of preference:
 
-- ``bwrap``: bubblewrap with a read-only root, a private /tmp, /dev and /proc, new
-  user/pid/net/ipc/uts namespaces (no network: connect fails with ENETUNREACH) and only
-  the run folder writable; the pid namespace dies with the worker. The worker has no
-  capabilities (empty effective, permitted and bounding sets), no_new_privs (bubblewrap
-  always sets it) and an unprivileged uid even when agentgym runs as root. /root, /home,
-  the parent's home, /run (/var/run) and /tmp are empty tmpfs folders (the Python
-  installation and the run folder bound back), /etc/shadow and /etc/gshadow read as
-  empty.
+- ``bwrap``: bubblewrap with the file view of ``agentgym.sandbox.view`` (only the system's
+  libraries, a few files of /etc and the Python installation, read-only; the run folder
+  writable; a private /tmp of bounded size, /dev and /proc), new user/pid/net/ipc/uts
+  namespaces (no network: connect fails with ENETUNREACH); the pid namespace dies with
+  the worker. The worker has no capabilities (empty effective, permitted and bounding
+  sets), no_new_privs (bubblewrap always sets it) and an unprivileged uid even when
+  agentgym runs as root.
 
   As root, the uid drop happens inside the sandbox, not through a user namespace: a user
   namespace made by root maps the worker to uid 0 outside (the owner of root's files),
@@ -35,6 +34,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from agentgym.sandbox import view
+
 log = logging.getLogger(__name__)
 
 ISOLATIONS = ("bwrap", "netns", "rlimits")
@@ -48,12 +49,6 @@ def _probe(cmd: list[str]) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
-
-
-HIDDEN_DIRS = ("/root", "/home", "/run", "/var/run", "/tmp")
-"""Folders a worker sees empty: other users' files, host sockets, other runs' temp files."""
-MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
-"""Files a worker reads as empty (a worker mapped to root outside would own them)."""
 
 
 def _bwrap_namespaces() -> list[str]:
@@ -98,58 +93,23 @@ def can_drop_in_sandbox() -> bool:
     return os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 
-def hidden_roots(hide: list[Path]) -> list[Path]:
-    """The folders a worker sees as empty tmpfs: ``HIDDEN_DIRS`` and ``hide``, links resolved."""
-    roots: list[Path] = []
-    for folder in [*map(Path, HIDDEN_DIRS), *hide]:
-        # /var/run is a link to /run on most systems: hide what it points to, once.
-        real = folder.resolve() if folder.is_symlink() else folder
-        if real != Path("/") and real.is_dir() and real not in roots:
-            roots.append(real)
-    return roots
-
-
-def _under(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
 def bwrap_prefix(
     run_dir: Path,
     *,
     gpu: bool = False,
-    hide: list[Path] | None = None,
     keep: list[Path] | None = None,
     drop_to: int | None = None,
+    tmp_mb: int = view.TMP_MB,
 ) -> list[str]:
     """The bubblewrap command line that confines a worker to ``run_dir``.
 
-    ``hide`` folders (the parent's home: API keys in dotfiles) are replaced by empty
-    ones, like ``HIDDEN_DIRS``; ``keep`` paths under them (the Python installation) are
-    bound back read-only. With ``drop_to`` (root only), the worker becomes that uid with
-    no capabilities before its command starts.
+    The worker sees the file system of ``agentgym.sandbox.view``: the system's libraries,
+    ``keep`` (the Python installation, the package) read-only, ``run_dir`` writable and a
+    private ``/tmp`` of ``tmp_mb`` MiB. With ``drop_to`` (root only), the worker becomes
+    that uid with no capabilities before its command starts.
     """
     bwrap = shutil.which("bwrap") or "bwrap"
-    cmd = [bwrap, "--ro-bind", "/", "/"]
-    # --dev gives a minimal /dev without GPUs; a training worker on CUDA needs the real one.
-    cmd += ["--dev-bind", "/dev", "/dev"] if gpu else ["--dev", "/dev"]
-    cmd += ["--proc", "/proc"]
-    roots = hidden_roots(hide or [])
-    for root in roots:
-        cmd += ["--tmpfs", str(root)]
-    for masked in MASKED_FILES:
-        if Path(masked).exists():
-            cmd += ["--ro-bind", "/dev/null", masked]
-    binds = [("--ro-bind", p) for p in keep or [] if any(_under(p, r) for r in roots)]
-    binds.append(("--bind", run_dir))
-    for flag, path in binds:
-        root = next((r for r in roots if _under(path, r)), None)
-        if root is not None:
-            # bubblewrap creates the parents of a bind inside a tmpfs as 0700; the worker
-            # may run as another uid, so create them 0755 first.
-            for parent in reversed(path.parents):
-                if root in parent.parents:
-                    cmd += ["--perms", "0755", "--dir", str(parent)]
-        cmd += [flag, str(path), str(path)]
+    cmd = [bwrap, *view.bwrap_view(run_dir, keep or [], gpu=gpu, tmp_mb=tmp_mb)]
     cmd += ["--chdir", str(run_dir)]
     cmd += _bwrap_namespaces() + _bwrap_capabilities(drop_to)
     cmd += ["--die-with-parent"]
@@ -196,13 +156,13 @@ def wrap(
     isolation: str,
     *,
     gpu: bool = False,
-    hide: list[Path] | None = None,
     keep: list[Path] | None = None,
     drop_to: int | None = None,
+    tmp_mb: int = view.TMP_MB,
 ) -> list[str]:
     """``argv`` prefixed with the command that applies ``isolation``."""
     if isolation == "bwrap":
-        return bwrap_prefix(run_dir, gpu=gpu, hide=hide, keep=keep, drop_to=drop_to) + argv
+        return bwrap_prefix(run_dir, gpu=gpu, keep=keep, drop_to=drop_to, tmp_mb=tmp_mb) + argv
     if isolation == "netns":
         return netns_prefix() + argv
     if isolation == "rlimits":

@@ -30,7 +30,8 @@ BATCH = 64
 
 
 def vet_limits(timeout_s: float) -> Limits:
-    """Limits of a dry-run worker: one thread, 4 GiB, CPU time a little above the deadline."""
+    """Limits of a dry-run worker: one thread, 4 GiB, CPU time a little above the deadline,
+    no process or program started (a dry run computes, it never needs one)."""
     return Limits(
         memory_mb=4096,
         cpu_s=int(max(30, 2 * timeout_s)),
@@ -38,6 +39,7 @@ def vet_limits(timeout_s: float) -> Limits:
         file_size_mb=32,
         open_files=256,
         threads=1,
+        spawn=False,
     )
 
 

@@ -21,11 +21,12 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from agentgym.sandbox import channel
+from agentgym.sandbox import channel, view
 from agentgym.sandbox import isolation as iso
 from agentgym.sandbox.codes import Code
 from agentgym.sandbox.procs import (
@@ -78,12 +79,18 @@ class Limits:
     """Intra-op threads for torch/OpenMP/MKL; None leaves the library default."""
     gpu: bool = False
     """Give the worker the real /dev (CUDA devices) under bubblewrap."""
-    hide_home: bool = True
-    """Under bubblewrap, replace the parent's home folder (dotfiles with API keys) by an empty one."""
+    tmp_mb: int = 256
+    """Under bubblewrap, the size of the worker's private /tmp (a tmpfs: ENOSPC past it)."""
+    disk_mb: int = 1024
+    """What the worker may add to its run folder; past it the worker is killed (OUTPUT_LIMIT)."""
     isolation: str | None = None
     """Force "bwrap", "netns" or "rlimits"; None takes the strongest available."""
     drop_root: bool = True
     """When the parent is root, run the worker as uid 65534 so RLIMIT_NPROC applies."""
+    seccomp: bool = True
+    """Load the syscall filter of ``agentgym.sandbox.seccomp`` (mount, ptrace, unshare, ... EPERM)."""
+    spawn: bool = True
+    """Whether the worker may start processes and programs (fork, exec); threads always."""
 
     @classmethod
     def for_training(cls, **overrides: Any) -> Limits:
@@ -150,16 +157,10 @@ def _tail(path: Path) -> str:
     return clean(data.decode("utf-8", errors="replace"), TAIL_BYTES)
 
 
-def _reachable_by_others(path: Path, isolation: str, hidden: list[Path]) -> bool:
-    """Whether an unprivileged uid can reach ``path``: under bwrap, a hidden folder is a
-    0755 tmpfs and the parents of a path bound back into it are made 0755."""
-    for parent in [path, *path.parents]:
-        if (
-            isolation == "bwrap"
-            and any(parent == h or h in parent.parents for h in hidden)
-            and parent != path
-        ):
-            continue
+def _reachable_by_others(path: Path, isolation: str) -> bool:
+    """Whether an unprivileged uid can reach ``path``: under bwrap, the parents of a bound
+    path are folders the sandbox makes 0755, so only the path itself counts."""
+    for parent in [path] if isolation == "bwrap" else [path, *path.parents]:
         try:
             mode = parent.stat().st_mode
         except OSError:
@@ -167,6 +168,49 @@ def _reachable_by_others(path: Path, isolation: str, hidden: list[Path]) -> bool
         if not mode & stat.S_IXOTH:
             return False
     return True
+
+
+MB = 1024 * 1024
+QUOTA_POLL_S = 0.1
+
+
+def folder_bytes(path: Path) -> int:
+    """Disk space under ``path`` (allocated blocks: a sparse file counts what it holds)."""
+    total = 0
+    for root, dirs, files in os.walk(path):
+        for name in files + dirs:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                pass  # removed while we walked
+    return total
+
+
+def _wait_within(
+    proc: subprocess.Popen, run_dir: Path, deadline: float, baseline: int, quota: int
+) -> str | None:
+    """Wait for the worker; "deadline" or "disk" when it must be killed, None when it ended.
+
+    The run folder's quota is polled, not enforced by the file system: the parent reads
+    the folder while the worker runs (training metrics, results), which a private tmpfs
+    would hide. It can overshoot by what the worker writes in one poll (RLIMIT_FSIZE
+    bounds each file). A poll waits at least 20 times as long as the last walk took, so a
+    folder of many files costs the parent under 5% of a core.
+    """
+    interval = QUOTA_POLL_S
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "deadline"
+        try:
+            proc.wait(timeout=min(interval, left))
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        walk = time.monotonic()
+        if folder_bytes(run_dir) - baseline > quota:
+            return "disk"
+        interval = max(QUOTA_POLL_S, 20 * (time.monotonic() - walk))
 
 
 def _chown_tree(path: Path, uid: int) -> None:
@@ -210,6 +254,7 @@ def run_in_worker(
     limits: Limits | None = None,
     deadline_s: float = 60.0,
     channel_key: bytes | None = None,
+    readable: Sequence[Path] = (),
 ) -> WorkerResult:
     """Call ``target`` ("module:function") with ``kwargs`` in a confined worker process.
 
@@ -219,7 +264,9 @@ def run_in_worker(
     says how it ended, with a ``Code`` when it did not return normally. The result comes
     back sealed with ``channel_key`` (a fresh one when None; pass your own to open other
     records the target seals, e.g. the dry run's progress lines); every text in it is
-    passed through ``sanitize.clean`` before it is returned.
+    passed through ``sanitize.clean`` before it is returned. Under bubblewrap the worker
+    sees only the files of ``agentgym.sandbox.view`` and ``readable`` (read-only): a
+    target that reads a file outside its run folder must name it there.
     """
     key = channel_key or channel.new_key()
     limits = limits or Limits()
@@ -234,8 +281,7 @@ def run_in_worker(
     run_as: int | None = None
     if limits.drop_root and os.geteuid() == 0:
         needed = [run_dir, Path(sys.base_prefix), Path(sys.prefix), Path(_agentgym_root())]
-        hidden = iso.hidden_roots([Path.home().resolve()] if limits.hide_home else [])
-        if all(_reachable_by_others(p, isolation, hidden) for p in needed):
+        if all(_reachable_by_others(p, isolation) for p in needed):
             run_as = UNPRIVILEGED_UID
         elif cgroup is None:
             log.warning(
@@ -269,20 +315,17 @@ def run_in_worker(
         _chown_tree(run_dir, run_as)
 
     argv = [sys.executable, "-m", "agentgym.sandbox._child", str(request_path)]
-    keep = [
-        Path(p).resolve()
-        for p in (sys.base_prefix, sys.prefix, _agentgym_root(), *env_paths())
-        if p
-    ]
-    hide = [Path.home().resolve()] if limits.hide_home else []
-    cmd = iso.wrap(argv, run_dir, isolation, gpu=limits.gpu, hide=hide, keep=keep, drop_to=drop_to)
+    keep = view.python_paths(Path(_agentgym_root()), [*map(Path, env_paths()), *readable])
+    cmd = iso.wrap(
+        argv, run_dir, isolation, gpu=limits.gpu, keep=keep, drop_to=drop_to, tmp_mb=limits.tmp_mb
+    )
     if cgroup is not None:
         # The shell joins the cgroup and then becomes the worker: nothing it starts can
         # run outside the group, with no preexec_fn (unsafe in a threaded parent).
         cmd = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs"), *cmd]
     env = scrubbed_env(run_dir, limits, worker_id, isolation)
     start = time.monotonic()
-    timed_out = False
+    baseline = folder_bytes(run_dir)
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         proc = subprocess.Popen(
             cmd,
@@ -302,14 +345,7 @@ def run_in_worker(
         except BrokenPipeError:
             pass  # the worker died at start; its exit status says why
         try:
-            proc.wait(timeout=deadline_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
+            stop = _wait_within(proc, run_dir, start + deadline_s, baseline, limits.disk_mb * MB)
         except BaseException:
             # The parent was interrupted (Ctrl-C, SIGTERM): the worker runs in its own
             # session, so nothing else would stop it writing into the run folder.
@@ -322,6 +358,13 @@ def run_in_worker(
             if cgroup is not None:
                 remove_pids_cgroup(cgroup)
             raise
+        if stop is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+        timed_out = stop == "deadline"
     wall = time.monotonic() - start
     leftover = kill_worker_processes(worker_id, proc.pid)
     if cgroup is not None:
@@ -348,6 +391,13 @@ def run_in_worker(
         stderr_tail=_tail(stderr_path),
         leftover=leftover,
     )
+    if stop == "disk":
+        return replace(
+            result,
+            code=Code.OUTPUT_LIMIT,
+            message=f"wrote more than {limits.disk_mb} MB into its folder; write less",
+            detail=f"killed when its run folder grew past Limits.disk_mb={limits.disk_mb}",
+        )
     if timed_out:
         return replace(
             result,

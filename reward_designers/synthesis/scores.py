@@ -160,6 +160,9 @@ def evaluate_rewards(
                 run_dir=run_dir.resolve(),
                 limits=Limits.for_training(threads=1),
                 deadline_s=deadline_s,
+                # The worker sees only its folder and the Python installation: the reward
+                # files it trains on come in read-only.
+                readable=[Path(spec) for spec in dict.fromkeys(specs) if Path(spec).is_file()],
             )
         if not result.ok:
             raise RuntimeError(
