@@ -43,6 +43,7 @@ from agentgym.reward_designers.synthesis.designers import Designer, IterationOut
 from agentgym.reward_designers.synthesis.stages import CandidateStages
 
 if TYPE_CHECKING:
+    from agentgym.executors import Executor
     from agentgym.llm.client import LLMClient
     from agentgym.llm.usage import UsageAccount
     from agentgym.runs.rundir import RunDir
@@ -62,6 +63,7 @@ class Synthesis:
         *,
         on_event: Event | None = None,
         ask: Callable[[str, str], str] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         from agentgym.catalog import task_spec
 
@@ -98,7 +100,10 @@ class Synthesis:
 
         self.critic = RewardCritic(self.client, builder) if config.critic else None
         self.analyser = TrajectoryAnalyser(self.client, builder) if config.analyser else None
-        self.stages = CandidateStages(self.path, config, self.task, self.critic, self.emit)
+        # Not part of the config: a run resumes under either executor.
+        self.stages = CandidateStages(
+            self.path, config, self.task, self.critic, self.emit, executor
+        )
 
     # -- events and usage ---------------------------------------------------------------
     def emit(self, kind: str, **data: Any) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from agentgym.reward_designers.synthesis.candidates import (
 )
 
 if TYPE_CHECKING:
+    from agentgym.executors import Executor
     from agentgym.reward_designers.critique import RewardCritic
     from agentgym.reward_designers.synthesis.config import SynthesisConfig
     from agentgym.sandbox.trajectories import Outcomes
@@ -120,7 +120,12 @@ class CandidateStages:
         task: TaskSpec,
         critic: RewardCritic | None,
         emit: Callable[..., None],
+        executor: Executor | None = None,
     ) -> None:
+        from agentgym.executors.local import LocalExecutor
+
+        self.executor: Executor = executor or LocalExecutor()
+        """Where training jobs run (``--executor``): this machine by default."""
         self.path = path
         self.config = config
         self.task = task
@@ -258,73 +263,66 @@ class CandidateStages:
     def train(
         self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
     ) -> None:
-        """Train the pending programs in one sandbox worker and record each one's score."""
-        from agentgym.sandbox import Limits, run_in_worker
+        """Train the pending programs with the run's executor and record each one's score
+        as soon as its job ends: the local executor trains them together in one sandbox
+        worker (a population), the Ray executor one per task."""
+        from agentgym.executors import Job
+        from agentgym.sandbox import Limits
 
         if not pending:
             return
         cfg = self.config
-        dirs = []
-        for i in pending:
-            train = sample_dir(self.path, it, i) / "train"
-            if train.exists():  # left by a killed run: train again from scratch
-                shutil.rmtree(train)
-            dirs.append(train)
         steps = cfg.search_steps()
         learner, settings = cfg.training_settings(steps)
         self.emit("training", iteration=it, training=len(pending), total_steps=steps)
-        stop = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(it, dirs, stop), daemon=True)
-        watcher.start()
-        try:
-            result = run_in_worker(
+        groups = [pending] if self.executor.batches_members else [[i] for i in pending]
+        jobs = [
+            Job(
                 TRAIN_TARGET,
-                {
+                iteration_dir(self.path, it),
+                kwargs={
                     "env_id": cfg.env_id,
-                    # Absolute: the worker's cwd is its own folder, not the caller's.
-                    "programs": [
-                        str((sample_dir(self.path, it, i) / "reward.py").resolve()) for i in pending
-                    ],
-                    "run_dirs": [str(Path(d).resolve()) for d in dirs],
-                    "seeds": [cfg.seed] * len(pending),
+                    "seeds": [cfg.seed] * len(group),
                     "learner": learner,
                     "config": settings,
                     "trace_episodes": cfg.trace_episodes,
                 },
-                run_dir=iteration_dir(self.path, it),
+                path_kwargs={
+                    "programs": [f"sample_{i:02d}/reward.py" for i in group],
+                    "run_dirs": [f"sample_{i:02d}/train" for i in group],
+                },
+                inputs=tuple(f"sample_{i:02d}/reward.py" for i in group),
+                outputs=tuple(f"sample_{i:02d}/train" for i in group),
+                watch=tuple(f"sample_{i:02d}/train/logs/metrics.jsonl" for i in group),
                 limits=Limits.for_training(threads=1),
                 deadline_s=cfg.train_deadline_s,
             )
-        finally:
-            stop.set()
-            watcher.join()
-        for n, i in enumerate(pending):
-            if not result.ok:
-                cand = Candidate(
-                    it,
-                    i,
-                    FAILED,
-                    str(result.code),
-                    f"training failed: {result.message}",
-                    origin=origins[i],
-                )
-            else:
-                cand = self._score(it, i, result.value[n], origins[i])
-            done[i] = self.record(cand)
+            for group in groups
+        ]
 
-    def _watch(self, it: int, dirs: list[Path], stop: threading.Event) -> None:
-        """Report training progress from the members' metrics files while the worker runs."""
-        while not stop.wait(2.0):
-            steps = []
-            for d in dirs:
-                row = _last_row_with(d / "logs" / "metrics.jsonl", "step")
-                steps.append(int(row.get("step", 0)))
-            self.emit(
-                "train_progress",
-                iteration=it,
-                step=min(steps) if steps else 0,
-                total_steps=self.config.search_steps(),
-            )
+        def on_result(n: int, result: Any) -> None:
+            for m, i in enumerate(groups[n]):
+                if not result.ok:
+                    cand = Candidate(
+                        it,
+                        i,
+                        FAILED,
+                        str(result.code),
+                        f"training failed: {result.message}",
+                        origin=origins[i],
+                    )
+                else:
+                    cand = self._score(it, i, result.value[m], origins[i])
+                done[i] = self.record(cand)
+
+        progress = {i: 0 for i in pending}
+
+        def on_progress(n: int, reported: list[int]) -> None:
+            progress.update(zip(groups[n], reported, strict=False))
+            running = [progress[i] for i in pending if i not in done] or [steps]
+            self.emit("train_progress", iteration=it, step=min(running), total_steps=steps)
+
+        self.executor.run(jobs, on_result, on_progress)
 
     def _score(self, it: int, i: int, final: dict[str, Any], origin: str) -> Candidate:
         status = str(final.get("status", "DONE"))
