@@ -51,8 +51,13 @@ def make_executor(
 
         return LocalExecutor()
     if name == "ray":
+        import importlib.util
+
         from agentgym.executors.cluster import RayExecutor
 
+        # Said before a run folder exists, not when the first candidate is ready to train.
+        if importlib.util.find_spec("ray") is None:
+            raise ValueError("--executor ray: ray is not installed (pip install 'agentgym[ray]')")
         return RayExecutor(
             address=address or os.environ.get(ADDRESS_VAR) or None, resources=resources
         )

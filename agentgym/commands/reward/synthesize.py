@@ -17,7 +17,7 @@ import argparse
 import os
 from typing import Any
 
-from agentgym.commands.reward.executor_options import add_executor_options
+from agentgym.executors.options import add_executor_options
 
 HELP = (
     "synthesise a reward program with an LLM (eureka, text2reward, structured; "
@@ -302,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.prompt import Prompt
 
-    from agentgym.commands.reward.executor_options import executor_from_args
+    from agentgym.executors.options import executor_from_args
     from agentgym.llm import LLMError
     from agentgym.registry import UnknownNameError
     from agentgym.reward_designers.synthesis import Synthesis, open_run, resume_config
