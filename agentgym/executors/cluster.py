@@ -22,7 +22,13 @@ from typing import Any
 
 from agentgym.executors.executor import OnProgress, OnResult
 from agentgym.executors.job import Job, Resources
-from agentgym.executors.transfer import MAX_ARTIFACT_BYTES, pack, result_from_dict, unpack
+from agentgym.executors.transfer import (
+    MAX_ARTIFACT_BYTES,
+    pack,
+    relocate,
+    result_from_dict,
+    unpack,
+)
 from agentgym.sandbox.codes import Code
 from agentgym.sandbox.results import WorkerResult
 
@@ -183,8 +189,11 @@ class RayExecutor:
         try:
             if not isinstance(out, dict):
                 raise ValueError(f"expected a dict, got {type(out).__name__}")
-            result = result_from_dict(out.get("result"))
             root = job.root.resolve()
+            node_root = out.get("root")
+            if not isinstance(node_root, str):
+                raise ValueError(f"the node's folder: expected a str, got {node_root!r}")
+            result = result_from_dict(relocate(out.get("result"), node_root, str(root)))
             for rel in job.outputs:
                 shutil.rmtree(root / rel, ignore_errors=True)
             unpack(out.get("artifacts"), root, job.outputs, self.max_artifact_bytes)

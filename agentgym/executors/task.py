@@ -32,7 +32,8 @@ class ProgressBoard:
 
 def run_on_node(job: Job, inputs: bytes, index: int, board: Any = None) -> dict[str, Any]:
     """Unpack ``inputs`` into a fresh folder, run ``job`` in a sandbox worker there, and
-    return ``{"result": WorkerResult dict, "artifacts": tar of job.outputs}``."""
+    return ``{"result": WorkerResult dict, "artifacts": tar of job.outputs, "root": the
+    folder it ran in}``."""
     from agentgym.sandbox.worker import run_in_worker
 
     root = Path(tempfile.mkdtemp(prefix="agentgym-job-"))
@@ -56,6 +57,10 @@ def run_on_node(job: Job, inputs: bytes, index: int, board: Any = None) -> dict[
         finally:
             if stop is not None:
                 stop()
-        return {"result": result.to_dict(), "artifacts": pack(root, job.outputs)}
+        return {
+            "result": result.to_dict(),
+            "artifacts": pack(root, job.outputs),
+            "root": str(root.resolve()),
+        }
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -109,3 +109,15 @@ def result_from_dict(data: Any) -> WorkerResult:
     return WorkerResult(
         **fields, code=None if code is None else Code(code), value=data.get("value")
     )
+
+
+def relocate(value: Any, node_root: str, root: str) -> Any:
+    """``value`` with every mention of the node's folder in its strings (paths in error
+    messages, tracebacks) replaced by the driver's, as the local executor would say it."""
+    if isinstance(value, str):
+        return value.replace(node_root, root) if node_root else value
+    if isinstance(value, list):
+        return [relocate(v, node_root, root) for v in value]
+    if isinstance(value, dict):
+        return {k: relocate(v, node_root, root) for k, v in value.items()}
+    return value

@@ -11,7 +11,7 @@ import pytest
 
 from agentgym.executors import Job, Resources, make_executor
 from agentgym.executors.progress import last_step
-from agentgym.executors.transfer import ArtifactRefused, pack, result_from_dict, unpack
+from agentgym.executors.transfer import ArtifactRefused, pack, relocate, result_from_dict, unpack
 from agentgym.sandbox import Code, WorkerResult
 
 
@@ -109,3 +109,12 @@ def test_last_step_reads_the_end_of_a_growing_file(tmp_path):
     assert last_step(path) == 0
     path.write_text("".join(f'{{"step": {s}, "x": 1}}\n' for s in range(0, 5000, 64)) + '{"st')
     assert last_step(path) == 4992
+
+
+def test_the_nodes_folder_is_said_as_the_drivers_in_what_comes_back():
+    node, driver = "/tmp/agentgym-job-x1", "/runs/r/iter_00"
+    value = {"error": f"{node}/s/reward.py: compute_reward raised", "steps": [1, f"{node}/a"]}
+    assert relocate(value, node, driver) == {
+        "error": f"{driver}/s/reward.py: compute_reward raised",
+        "steps": [1, f"{driver}/a"],
+    }

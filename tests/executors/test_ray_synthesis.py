@@ -104,3 +104,116 @@ def _comparable(row: dict) -> dict:
         for k, v in row.items()
         if k != "member" and "time" not in k and "sps" not in k and "per_s" not in k
     }
+
+
+# -- the driver killed mid-iteration, then resumed -----------------------------------------
+RESUME_SCRIPT = [P.GOOD, P.BAD_SHAPE, P.GOOD_TEMPERED, P.GOOD]
+
+
+def _cli_search(server: ScriptedOpenAIServer, out: Path, address: str) -> list[str]:
+    return [
+        "reward", "synthesize", "--env", "agentgym/Reach-v0", "--designer", "eureka",
+        "--llm", f"openai:scripted-model@{server.base_url}",
+        "--iterations", "1", "--samples", "4", "--steps", "2048", "--learner", "ppo",
+        "--num-envs", "4", "--num-steps", "64", "--eval-episodes", "2",
+        "--final-seeds", "0", "--out", str(out),
+        "--executor", "ray", "--ray-address", address,
+    ]  # fmt: skip
+
+
+def _stamps(sample: Path) -> list[int]:
+    """When a sample's result and training logs were written (a retrained one's change)."""
+    files = [sample / "result.json", sample / "train" / "logs" / "metrics.jsonl"]
+    return [f.stat().st_mtime_ns for f in files if f.is_file()]
+
+
+def test_a_driver_killed_mid_iteration_resumes_without_asking_or_retraining(
+    ray_cluster, module_llm_cache, agentgym_cli, tmp_path
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    samples = [out / "iter_00" / f"sample_{i:02d}" for i in range(4)]
+    with ScriptedOpenAIServer(RESUME_SCRIPT) as server:
+        args = _cli_search(server, out, ray_cluster.address)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agentgym", *args],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        # two nodes of one CPU: two candidates train while the third waits its turn
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            finished = [s for s in samples if (s / "result.json").is_file()]
+            trained = [s for s in finished if (s / "train").is_dir()]
+            if trained and len(finished) < 4:
+                break
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        finished = [s for s in samples if (s / "result.json").is_file()]
+        assert trained and len(finished) < 4, "the kill came too late to test a resume"
+        before = {s: _stamps(s) for s in finished}
+        assert len(server.requests) == 1
+        resumed = agentgym_cli(*args, cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert "resuming" in resumed.stdout
+        assert len(server.requests) == 1  # 0 new LLM calls
+    for s, stamps in before.items():  # finished before the kill: not trained again
+        assert _stamps(s) == stamps
+    statuses = [json.loads((s / "result.json").read_text())["status"] for s in samples]
+    assert statuses == ["trained", "rejected", "trained", "trained"]
+
+
+# -- a hostile program on a node ------------------------------------------------------------
+def _hostile_job(root: Path, name: str) -> object:
+    from agentgym.executors import Job
+    from agentgym.reward_designers.synthesis.stages import TRAIN_TARGET
+    from agentgym.sandbox import Limits
+    from tests.sandbox.corpus import ADVERSARIAL
+
+    source = next(src for id_, src, _, _ in ADVERSARIAL if id_ == name)
+    (root / "s").mkdir(parents=True)
+    (root / "s" / "reward.py").write_text(source)
+    settings = {"num_envs": 4, "num_steps": 64, "total_steps": 512, "eval_episodes": 1}
+    return Job(
+        TRAIN_TARGET,
+        root,
+        kwargs={"env_id": "agentgym/Reach-v0", "seeds": [0], "learner": "population",
+                "config": settings},
+        path_kwargs={"programs": ["s/reward.py"], "run_dirs": ["s/train"]},
+        inputs=("s/reward.py",),
+        outputs=("s/train",),
+        limits=Limits.for_training(threads=1),
+        deadline_s=25,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["infinite_loop", "forged_result_line"])
+def test_a_hostile_program_is_contained_on_a_node_exactly_as_locally(ray_cluster, tmp_path, name):
+    ran = {}
+    for executor in (LocalExecutor(), RayExecutor()):
+        job = _hostile_job(tmp_path / executor.name, name)
+        (ran[executor.name],) = executor.run([job], lambda n, r: None)
+    local, remote = ran["local"], ran["ray"]
+    for field in ("ok", "code", "isolation", "process_limit", "returncode"):
+        assert getattr(local, field) == getattr(remote, field), field
+    if name == "infinite_loop":
+        assert remote.code == "TIMEOUT" and "did not finish within 25 s" in remote.message
+        # killed at the deadline: how many of its processes were still to reap is a race
+        assert local.leftover >= 1 and remote.leftover >= 1
+    else:  # the forged line printed is not a result: the member fails with its error
+        assert remote.ok and local.ok and local.leftover == remote.leftover
+        assert local.value[0]["status"] == remote.value[0]["status"] == "ERROR"
+        # the path in the error is the driver's folder of each job, never the node's
+        said = [
+            ran[n].value[0]["error"].replace(str((tmp_path / n).resolve()), "ROOT") for n in ran
+        ]
+        assert said[0] == said[1] and "ROOT/s/reward.py: compute_reward raised" in said[0]
