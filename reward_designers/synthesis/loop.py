@@ -453,6 +453,7 @@ class Synthesis:
             references=cfg.references,
             video=cfg.video,
             deadline_s=cfg.train_deadline_s * max(1, cfg.final_seeds),
+            executor=self.stages.executor,
         )
         summary["final"] = results
         summary["human_normalised"] = human_normalised(results)

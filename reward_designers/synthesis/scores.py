@@ -20,9 +20,12 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentgym.reward_designers.synthesis.candidates import read_json, write_json
+
+if TYPE_CHECKING:
+    from agentgym.executors import Executor
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ def evaluate_rewards(
     references: bool = True,
     video: bool = False,
     deadline_s: float = 7200.0,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Train each reward spec of ``rewards`` (label -> spec) on each seed with the population
     ``learner`` and its ``config`` fields (``SynthesisConfig.training_settings``) for
@@ -104,10 +108,11 @@ def evaluate_rewards(
 
     Returns {"env_id", "steps", "seeds", "learner", "rewards": {label: summary}, "video"}; ``video``
     is a clip of the first reward's first seed (relative to ``run_dir``) when asked for
-    and the env renders.
+    and the env renders. ``executor`` trains them all in one local worker (None, local) or
+    one member per Ray task.
     """
     from agentgym.catalog import renders
-    from agentgym.sandbox import Limits, run_in_worker
+    from agentgym.executors.local import LocalExecutor
 
     run_dir = Path(run_dir)
     config = {**config, "total_steps": steps, "video": False}
@@ -135,27 +140,19 @@ def evaluate_rewards(
     run_dir.mkdir(parents=True, exist_ok=True)
     finals: list[dict[str, Any]] = []
     if specs:  # nothing to train when only references were asked for and both are cached
-        result = run_in_worker(
-            TARGET,
-            {
-                "env_id": env_id,
-                "programs": specs,
-                "run_dirs": dirs,
-                "seeds": member_seeds,
-                "learner": learner,
-                "config": config,
-                "videos": videos,
-            },
-            run_dir=run_dir.resolve(),
-            limits=Limits.for_training(threads=1),
-            deadline_s=deadline_s,
+        finals = _train(
+            executor or LocalExecutor(),
+            run_dir.resolve(),
+            env_id,
+            specs,
+            dirs,
+            member_seeds,
+            videos,
+            learner,
+            config,
+            deadline_s,
+            ", ".join(labels),
         )
-        if not result.ok:
-            raise RuntimeError(
-                f"training {', '.join(labels)} on {env_id} failed: {result.code}: {result.message}\n"
-                f"{result.detail[-2000:]}"
-            )
-        finals = result.value
     out: dict[str, Any] = {
         "env_id": env_id,
         "steps": steps,
@@ -177,6 +174,62 @@ def evaluate_rewards(
         for label, summary in cached.items():
             out["rewards"][label] = {**summary, "cached": True}
     return out
+
+
+def _train(
+    executor: Executor,
+    root: Path,
+    env_id: str,
+    specs: list[str],
+    dirs: list[str],
+    seeds: list[int],
+    videos: list[bool],
+    learner: str,
+    config: dict[str, Any],
+    deadline_s: float,
+    what: str,
+) -> list[dict[str, Any]]:
+    """Each member's final metrics; RuntimeError naming ``what`` when a job fails."""
+    from agentgym.executors import Job
+    from agentgym.sandbox import Limits
+
+    members = list(range(len(specs)))
+    groups = [members] if executor.batches_members else [[m] for m in members]
+    jobs = []
+    for group in groups:
+        # A program inside the run folder travels with the job; a library program (the
+        # human reference) is read where agentgym is installed on the node.
+        inside = [Path(specs[m]).is_relative_to(root) for m in group]
+        travels = not executor.batches_members and all(inside)
+        rel = [Path(specs[m]).relative_to(root).as_posix() for m in group] if travels else []
+        out = [Path(dirs[m]).relative_to(root).as_posix() for m in group]
+        jobs.append(
+            Job(
+                TARGET,
+                root,
+                kwargs={
+                    "env_id": env_id,
+                    **({} if travels else {"programs": [specs[m] for m in group]}),
+                    "seeds": [seeds[m] for m in group],
+                    "learner": learner,
+                    "config": config,
+                    "videos": [videos[m] for m in group],
+                },
+                path_kwargs={"run_dirs": out, **({"programs": rel} if travels else {})},
+                inputs=tuple(rel),
+                outputs=tuple(out) if not executor.batches_members else (),
+                limits=Limits.for_training(threads=1),
+                deadline_s=deadline_s,
+            )
+        )
+    results = executor.run(jobs, lambda n, result: None)
+    for result in results:
+        if not result.ok:
+            raise RuntimeError(
+                f"training {what} on {env_id} failed: {result.code}: {result.message}\n"
+                f"{result.detail[-2000:]}"
+            )
+    return [final for result in results for final in result.value]
 
 
 def human_normalised(results: dict[str, Any]) -> dict[str, float | None]:

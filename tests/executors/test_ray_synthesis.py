@@ -37,11 +37,15 @@ def _config(server: ScriptedOpenAIServer) -> SynthesisConfig:
     )
 
 
+EVENTS: dict[str, list[tuple[str, dict]]] = {}
+
+
 def _search(executor, out: Path) -> Path:
+    events = EVENTS.setdefault(executor.name, [])
     with ScriptedOpenAIServer(SCRIPT) as server:
         config = _config(server)
         run, _ = open_run(config, out)
-        Synthesis(config, run, executor=executor).run()
+        Synthesis(config, run, executor=executor, on_event=lambda *e: events.append(e)).run()
     return run.path
 
 
@@ -59,6 +63,10 @@ def _files(run: Path) -> set[str]:
 def _close(a: object, b: object, key: str = "") -> None:
     if isinstance(a, float) and isinstance(b, float):
         assert math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-5), (key, a, b)
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), key
+        for x, y in zip(a, b, strict=True):
+            _close(x, y, key)
     elif isinstance(a, dict) and isinstance(b, dict):
         assert a.keys() == b.keys(), key
         for k in a:
@@ -104,6 +112,13 @@ def _comparable(row: dict) -> dict:
         for k, v in row.items()
         if k != "member" and "time" not in k and "sps" not in k and "per_s" not in k
     }
+
+
+def test_remote_training_progress_reaches_the_display(both):
+    steps = [data["step"] for kind, data in EVENTS["ray"] if kind == "train_progress"]
+    assert steps and max(steps) > 0 and all(0 <= s <= 2048 for s in steps)
+    kinds = {name: [k for k, _ in EVENTS[name] if k != "train_progress"] for name in EVENTS}
+    assert kinds["ray"] == kinds["local"]  # the same stages, in the same order
 
 
 # -- the driver killed mid-iteration, then resumed -----------------------------------------
@@ -217,3 +232,35 @@ def test_a_hostile_program_is_contained_on_a_node_exactly_as_locally(ray_cluster
             ran[n].value[0]["error"].replace(str((tmp_path / n).resolve()), "ROOT") for n in ran
         ]
         assert said[0] == said[1] and "ROOT/s/reward.py: compute_reward raised" in said[0]
+
+
+# -- agentgym reward eval: seeds and references as Ray tasks --------------------------------
+def test_reward_eval_with_ray_gives_the_local_scores_and_folders(
+    ray_cluster, agentgym_cli, reach_program, tmp_path
+):
+    scores = {}
+    for name in ("local", "ray"):
+        flags = ["--executor", "ray", "--ray-address", ray_cluster.address] if name == "ray" else []
+        done = agentgym_cli(
+            "reward", "eval", "--env", "agentgym/Reach-v0", "--reward", reach_program,
+            "--seeds", "2", "--steps", "1024", "--learner", "ppo", "--num-envs", "4",
+            "--num-steps", "64", "--eval-episodes", "2", "--out", str(tmp_path / name),
+            "--json", *flags,
+            # each run trains its own references: none comes from the other's cache
+            env={"AGENTGYM_CACHE": str(tmp_path / f"cache-{name}")}, cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        scores[name] = json.loads(done.stdout)
+    local, remote = scores["local"], scores["ray"]
+    assert set(remote["rewards"]) == {"reward", "sparse", "human"}
+    for label in local["rewards"]:
+        _close(local["rewards"][label]["success"], remote["rewards"][label]["success"], label)
+        _close(local["rewards"][label]["returns"], remote["rewards"][label]["returns"], label)
+    members = {
+        name: sorted(p.name for p in (tmp_path / name).iterdir() if "_seed" in p.name)
+        for name in scores
+    }
+    assert members["local"] == members["ray"] == [
+        "human_seed0", "human_seed1", "reward_seed0", "reward_seed1", "sparse_seed0",
+        "sparse_seed1",
+    ]  # fmt: skip
