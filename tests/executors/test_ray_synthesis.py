@@ -142,7 +142,7 @@ def _stamps(sample: Path) -> list[int]:
     return [f.stat().st_mtime_ns for f in files if f.is_file()]
 
 
-def test_a_driver_killed_mid_iteration_resumes_without_asking_or_retraining(
+def test_a_ray_driver_killed_mid_iteration_resumes_locally_without_asking_or_retraining(
     ray_cluster, module_llm_cache, agentgym_cli, tmp_path
 ):
     import os
@@ -177,7 +177,8 @@ def test_a_driver_killed_mid_iteration_resumes_without_asking_or_retraining(
         assert trained and len(finished) < 4, "the kill came too late to test a resume"
         before = {s: _stamps(s) for s in finished}
         assert len(server.requests) == 1
-        resumed = agentgym_cli(*args, cwd=tmp_path)
+        # resumed by the local executor: the run folder is the same whichever made it
+        resumed = agentgym_cli(*args[: args.index("--executor")], cwd=tmp_path)
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert "resuming" in resumed.stdout
         assert len(server.requests) == 1  # 0 new LLM calls
