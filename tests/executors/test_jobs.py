@@ -118,3 +118,15 @@ def test_the_nodes_folder_is_said_as_the_drivers_in_what_comes_back():
         "error": f"{driver}/s/reward.py: compute_reward raised",
         "steps": [1, f"{driver}/a"],
     }
+
+
+def test_executor_flags_in_the_wrong_combination_are_named_before_any_run(
+    agentgym_cli, isolated_llm_cache, tmp_path
+):
+    base = ["reward", "eval", "--env", "agentgym/Reach-v0", "--reward", "sparse"]
+    address = agentgym_cli(*base, "--ray-address", "10.0.0.1:6379", cwd=tmp_path)
+    assert address.returncode == 2
+    assert "--ray-address: only with --executor ray" in address.stderr
+    gpus = agentgym_cli(*base, "--executor", "ray", "--ray-gpus", "-1", cwd=tmp_path)
+    assert gpus.returncode == 2 and "Resources.gpus: expected a number >= 0" in gpus.stderr
+    assert not list(tmp_path.glob("runs/*"))
