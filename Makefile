@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-EXTRAS := mujoco,metaworld,robotics,text,web,llm,vlm,hf,sb3,tune,video,dev
+EXTRAS := mujoco,metaworld,robotics,text,web,llm,vlm,hf,sb3,tune,video,ray,dev
 export MUJOCO_GL ?= egl
 export PYOPENGL_PLATFORM ?= egl
 # Tests that need Chromium run in the default suite when it is installed (evaluated when
@@ -13,10 +13,10 @@ export PYOPENGL_PLATFORM ?= egl
 BROWSER_MARK = $(shell command -v chromium >/dev/null 2>&1 && echo "" || echo "and not browser")
 PYTEST := $(PY) -m pytest
 
-.PHONY: help venv sysdeps demo test test-slow test-gpu test-llm test-browser test-all bench lint clean
+.PHONY: help venv sysdeps demo test test-slow test-gpu test-llm test-browser test-ray test-all bench lint clean
 
 help:
-	@echo "make demo | test | test-slow | test-gpu | test-llm | test-browser | bench | lint"
+	@echo "make demo | test | test-slow | test-gpu | test-llm | test-browser | test-ray | bench | lint"
 
 $(VENV)/.installed: pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test-llm: venv
 
 test-browser: venv
 	$(PYTEST) -m browser
+
+# Every test that starts a local Ray cluster, the slow ones (whole synthesis runs) too.
+test-ray: venv
+	$(PYTEST) -m ray
 
 test-all: venv
 	$(PYTEST)

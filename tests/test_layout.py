@@ -131,6 +131,7 @@ UPPER = ("agentgym.runs", "agentgym.commands", "agentgym.reward_designers", "age
         ("agentgym.learners", UPPER),
         ("agentgym.rewards", UPPER),
         ("agentgym.sandbox", UPPER),
+        ("agentgym.executors", UPPER),  # synthesis and the commands choose one; it knows neither
         ("agentgym.vector", (*UPPER, "agentgym.envs")),  # the vector core knows no env
     ],
 )

@@ -51,6 +51,11 @@ class Code(StrEnum):
     OUTPUT_LIMIT = "OUTPUT_LIMIT"
     CRASHED = "CRASHED"
     WORKER_ERROR = "WORKER_ERROR"
+    # the executor that ran the worker (agentgym.executors)
+    EXECUTOR_LOST = "EXECUTOR_LOST"
+    """The task running the worker was lost (its node died, its process was killed)."""
+    DEADLINE = "DEADLINE"
+    """The task running the worker did not finish by its deadline and was cancelled."""
 
 
 class SandboxRejection(Exception):

@@ -44,6 +44,7 @@ from agentgym.reward_designers.synthesis.stages import CandidateStages
 from agentgym.reward_designers.synthesis.tuning import Tuner
 
 if TYPE_CHECKING:
+    from agentgym.executors import Executor
     from agentgym.llm.client import LLMClient
     from agentgym.llm.usage import UsageAccount
     from agentgym.runs.rundir import RunDir
@@ -63,6 +64,7 @@ class Synthesis:
         *,
         on_event: Event | None = None,
         ask: Callable[[str, str], str] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         from agentgym.catalog import task_spec
 
@@ -99,7 +101,10 @@ class Synthesis:
 
         self.critic = RewardCritic(self.client, builder) if config.critic else None
         self.analyser = TrajectoryAnalyser(self.client, builder) if config.analyser else None
-        self.stages = CandidateStages(self.path, config, self.task, self.critic, self.emit)
+        # Not part of the config: a run resumes under either executor.
+        self.stages = CandidateStages(
+            self.path, config, self.task, self.critic, self.emit, executor
+        )
         self.tuner = (
             Tuner(self.path, config, self.designer, self.stages, self.emit)
             if config.tuning
@@ -474,6 +479,7 @@ class Synthesis:
             references=cfg.references,
             video=cfg.video,
             deadline_s=cfg.train_deadline_s * max(1, cfg.final_seeds),
+            executor=self.stages.executor,
         )
         summary["final"] = results
         summary["human_normalised"] = human_normalised(results)

@@ -21,9 +21,12 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentgym.reward_designers.synthesis.candidates import read_json, write_json
+
+if TYPE_CHECKING:
+    from agentgym.executors import Executor
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,7 @@ def evaluate_rewards(
     video: bool = False,
     deadline_s: float = 7200.0,
     on_progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Train each reward spec of ``rewards`` (label -> spec) on each seed with the population
     ``learner`` and its ``config`` fields (``SynthesisConfig.training_settings``) for
@@ -112,10 +116,11 @@ def evaluate_rewards(
     Returns {"env_id", "steps", "seeds", "learner", "rewards": {label: summary}, "video"}; ``video``
     is a clip of the first reward's first seed (relative to ``run_dir``) when asked for
     and the env renders. ``on_progress`` is called every few seconds, from a thread, with
-    the env steps the slowest member has trained.
+    the env steps the slowest member has trained. ``executor`` trains them all in one local
+    worker (None, local) or one member per Ray task.
     """
     from agentgym.catalog import renders
-    from agentgym.sandbox import Limits, run_in_worker
+    from agentgym.executors.local import LocalExecutor
 
     run_dir = Path(run_dir)
     config = {**config, "total_steps": steps, "video": False}
@@ -145,31 +150,22 @@ def evaluate_rewards(
     if specs:  # nothing to train when only references were asked for and both are cached
         from agentgym.reward_designers.synthesis.progress import watch_steps
 
+        # Progress is read from the members' metrics files where they train (this machine);
+        # a Ray task's come back when it ends.
         with watch_steps([Path(d) for d in dirs], on_progress or (lambda step: None)):
-            result = run_in_worker(
-                TARGET,
-                {
-                    "env_id": env_id,
-                    "programs": specs,
-                    "run_dirs": dirs,
-                    "seeds": member_seeds,
-                    "learner": learner,
-                    "config": config,
-                    "videos": videos,
-                },
-                run_dir=run_dir.resolve(),
-                limits=Limits.for_training(threads=1),
-                deadline_s=deadline_s,
-                # The worker sees only its folder and the Python installation: the reward
-                # files it trains on come in read-only.
-                readable=[Path(spec) for spec in dict.fromkeys(specs) if Path(spec).is_file()],
+            finals = _train(
+                executor or LocalExecutor(),
+                run_dir.resolve(),
+                env_id,
+                specs,
+                dirs,
+                member_seeds,
+                videos,
+                learner,
+                config,
+                deadline_s,
+                ", ".join(labels),
             )
-        if not result.ok:
-            raise RuntimeError(
-                f"training {', '.join(labels)} on {env_id} failed: {result.code}: {result.message}\n"
-                f"{result.detail[-2000:]}"
-            )
-        finals = result.value
     out: dict[str, Any] = {
         "env_id": env_id,
         "steps": steps,
@@ -191,6 +187,65 @@ def evaluate_rewards(
         for label, summary in cached.items():
             out["rewards"][label] = {**summary, "cached": True}
     return out
+
+
+def _train(
+    executor: Executor,
+    root: Path,
+    env_id: str,
+    specs: list[str],
+    dirs: list[str],
+    seeds: list[int],
+    videos: list[bool],
+    learner: str,
+    config: dict[str, Any],
+    deadline_s: float,
+    what: str,
+) -> list[dict[str, Any]]:
+    """Each member's final metrics; RuntimeError naming ``what`` when a job fails."""
+    from agentgym.executors import Job
+    from agentgym.sandbox import Limits
+
+    members = list(range(len(specs)))
+    groups = [members] if executor.batches_members else [[m] for m in members]
+    jobs = []
+    for group in groups:
+        # A program inside the run folder travels with the job; a library program (the
+        # human reference) is read where agentgym is installed on the node.
+        inside = [Path(specs[m]).is_relative_to(root) for m in group]
+        travels = not executor.batches_members and all(inside)
+        rel = [Path(specs[m]).relative_to(root).as_posix() for m in group] if travels else []
+        out = [Path(dirs[m]).relative_to(root).as_posix() for m in group]
+        jobs.append(
+            Job(
+                TARGET,
+                root,
+                kwargs={
+                    "env_id": env_id,
+                    **({} if travels else {"programs": [specs[m] for m in group]}),
+                    "seeds": [seeds[m] for m in group],
+                    "learner": learner,
+                    "config": config,
+                    "videos": [videos[m] for m in group],
+                },
+                path_kwargs={"run_dirs": out, **({"programs": rel} if travels else {})},
+                inputs=tuple(rel),
+                outputs=tuple(out) if not executor.batches_members else (),
+                # The worker sees only its folder and the Python installation: reward files
+                # outside the folder come in read-only, where they are.
+                readable=tuple(specs[m] for m in group if not travels and Path(specs[m]).is_file()),
+                limits=Limits.for_training(threads=1),
+                deadline_s=deadline_s,
+            )
+        )
+    results = executor.run(jobs, lambda n, result: None)
+    for result in results:
+        if not result.ok:
+            raise RuntimeError(
+                f"training {what} on {env_id} failed: {result.code}: {result.message}\n"
+                f"{result.detail[-2000:]}"
+            )
+    return [final for result in results for final in result.value]
 
 
 def human_normalised(results: dict[str, Any]) -> dict[str, float | None]:

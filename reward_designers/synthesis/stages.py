@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from agentgym.reward_designers.synthesis.candidates import (
 )
 
 if TYPE_CHECKING:
+    from agentgym.executors import Executor
     from agentgym.reward_designers.critique import RewardCritic
     from agentgym.reward_designers.synthesis.config import SynthesisConfig
     from agentgym.sandbox.trajectories import Outcomes
@@ -137,7 +137,12 @@ class CandidateStages:
         task: TaskSpec,
         critic: RewardCritic | None,
         emit: Callable[..., None],
+        executor: Executor | None = None,
     ) -> None:
+        from agentgym.executors.local import LocalExecutor
+
+        self.executor: Executor = executor or LocalExecutor()
+        """Where training jobs run (``--executor``): this machine by default."""
         self.path = path
         self.config = config
         self.task = task
@@ -300,93 +305,106 @@ class CandidateStages:
     def train(
         self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
     ) -> None:
-        """Train the pending programs in one sandbox worker and record each one's score."""
+        """Train the pending programs with the run's executor and record each one's score
+        as soon as its job ends."""
         if not pending:
             return
-        finals = self.train_programs(
+
+        def record(n: int, final: dict[str, Any]) -> None:
+            i = pending[n]
+            metrics = sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl"
+            done[i] = self.record(self.score(it, i, final, origins[i], metrics))
+
+        self.train_programs(
             iteration_dir(self.path, it),
             [sample_dir(self.path, it, i) / "reward.py" for i in pending],
             [sample_dir(self.path, it, i) / "train" for i in pending],
             it,
+            on_member=record,
         )
-        for i, final in zip(pending, finals, strict=True):
-            metrics = sample_dir(self.path, it, i) / "train" / "logs" / "metrics.jsonl"
-            done[i] = self.record(self.score(it, i, final, origins[i], metrics))
 
     def train_programs(
-        self, folder: Path, programs: list[Path], dirs: list[Path], it: int
+        self,
+        folder: Path,
+        programs: list[Path],
+        dirs: list[Path],
+        it: int,
+        on_member: Callable[[int, dict[str, Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """Train ``programs`` as one population in one sandbox worker; each member's final
-        metrics, or ``{"status": <code>, "error": ...}`` for all of them when the worker failed.
+        """Train ``programs`` with the run's executor; each member's final metrics, or
+        ``{"status": <code>, "error": ...}`` for the members of a job that failed.
+        ``on_member(n, final)`` is called as soon as member ``n``'s job ends.
 
-        The worker may write only ``folder/worker/`` (its whole writable view under
-        bubblewrap, the only folder handed to its uid otherwise): the members train in
-        ``worker/sample_KK/`` from copies of their programs, and each member's folder is
-        moved to its entry of ``dirs`` once the worker is gone. So a program, however it gets
-        out of its reward function, cannot touch the manifest, the scores, the report or a
-        sample recorded before (``result.json``, ``reward.py``, ``vet.json``).
+        The local executor trains them together in one sandbox worker (a population), the
+        Ray executor one per task. Either way the worker may write only ``folder/worker/``
+        (its whole writable view under bubblewrap, the only folder handed to its uid
+        otherwise): the members train in ``worker/sample_KK/`` from copies of their
+        programs, and each member's folder is moved to its entry of ``dirs`` once its job
+        has ended. So a program, however it gets out of its reward function, cannot touch
+        the manifest, the scores, the report or a sample recorded before (``result.json``,
+        ``reward.py``, ``vet.json``).
         """
-        from agentgym.sandbox import run_in_worker
+        from agentgym.executors import Job
 
         cfg = self.config
         workspace = folder / "worker"
         if workspace.exists():  # left by a killed run: train again from scratch
             shutil.rmtree(workspace)
-        members, copies = [], []
-        for n, program in enumerate(programs):
-            members.append(workspace / f"sample_{n:02d}")
-            copy = workspace / "programs" / f"sample_{n:02d}" / "reward.py"
-            copy.parent.mkdir(parents=True)
-            shutil.copyfile(program, copy)
-            copies.append(copy)
+        copies = [f"programs/sample_{n:02d}/reward.py" for n in range(len(programs))]
+        for program, copy in zip(programs, copies, strict=True):
+            (workspace / copy).parent.mkdir(parents=True)
+            shutil.copyfile(program, workspace / copy)
         steps = cfg.search_steps()
         learner, settings = cfg.training_settings(steps)
         self.emit("training", iteration=it, training=len(programs), total_steps=steps)
-        stop = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(it, members, stop), daemon=True)
-        watcher.start()
-        try:
-            result = run_in_worker(
+        members = list(range(len(programs)))
+        groups = [members] if self.executor.batches_members else [[n] for n in members]
+        jobs = [
+            Job(
                 self.train_target,
-                {
+                workspace,
+                kwargs={
                     "env_id": cfg.env_id,
-                    # Absolute: the worker's cwd is its own folder, not the caller's.
-                    "programs": [str(p.resolve()) for p in copies],
-                    "run_dirs": [str(d.resolve()) for d in members],
-                    "seeds": [cfg.seed] * len(programs),
+                    "seeds": [cfg.seed] * len(group),
                     "learner": learner,
                     "config": settings,
                     "trace_episodes": cfg.trace_episodes,
                 },
-                run_dir=workspace,
+                path_kwargs={
+                    "programs": [copies[n] for n in group],
+                    "run_dirs": [f"sample_{n:02d}" for n in group],
+                },
+                inputs=tuple(copies[n] for n in group),
+                outputs=tuple(f"sample_{n:02d}" for n in group),
+                watch=tuple(f"sample_{n:02d}/logs/metrics.jsonl" for n in group),
                 limits=self.train_limits(),
                 deadline_s=cfg.train_deadline_s,
             )
-        finally:
-            stop.set()
-            watcher.join()
-        for member, train in zip(members, dirs, strict=True):
-            _collect(member, train)
-        if not result.ok:
-            return [
-                {"status": str(result.code), "error": f"training failed: {result.message}"}
-                for _ in programs
-            ]
-        return list(result.value)
+            for group in groups
+        ]
+        finals: list[dict[str, Any] | None] = [None] * len(programs)
 
-    def _watch(self, it: int, dirs: list[Path], stop: threading.Event) -> None:
-        """Report training progress from the members' metrics files while the worker runs."""
-        while not stop.wait(2.0):
-            steps = []
-            for d in dirs:
-                row = _last_row_with(d / "logs" / "metrics.jsonl", "step")
-                steps.append(int(row.get("step", 0)))
-            self.emit(
-                "train_progress",
-                iteration=it,
-                step=min(steps) if steps else 0,
-                total_steps=self.config.search_steps(),
-            )
+        def on_result(j: int, result: Any) -> None:
+            for m, n in enumerate(groups[j]):
+                _collect(workspace / f"sample_{n:02d}", dirs[n])
+                final = (
+                    dict(result.value[m])
+                    if result.ok
+                    else {"status": str(result.code), "error": f"training failed: {result.message}"}
+                )
+                finals[n] = final
+                if on_member is not None:
+                    on_member(n, final)
+
+        progress = dict.fromkeys(members, 0)
+
+        def on_progress(j: int, reported: list[int]) -> None:
+            progress.update(zip(groups[j], reported, strict=False))
+            running = [progress[n] for n in members if finals[n] is None] or [steps]
+            self.emit("train_progress", iteration=it, step=min(running), total_steps=steps)
+
+        self.executor.run(jobs, on_result, on_progress)
+        return [f if f is not None else {"status": "FAILED", "error": "no result"} for f in finals]
 
     def score(
         self, it: int, i: int, final: dict[str, Any], origin: str, metrics: Path

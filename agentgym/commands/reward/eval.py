@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from agentgym.commands.reward.synthesize import add_training_options, training_from_args
+from agentgym.executors.options import add_executor_options
 
 STEPS = 100_000
 """Env steps per seed when the env has no preset."""
@@ -48,6 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     add_training_options(parser)
+    add_executor_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     import agentgym  # noqa: F401
     from agentgym.catalog import check_rewards, env_spec
     from agentgym.commands._progress import StepProgress
+    from agentgym.executors.options import executor_from_args
     from agentgym.reward_designers.synthesis import (
         SynthesisConfig,
         evaluate_rewards,
@@ -87,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         check_learner_flags(plan.learner, cfg.training, None if args.learner else plan.preset)
         steps = args.steps or (cfg.retrain_steps() if plan.preset else STEPS)
         learner, settings = cfg.training_settings(steps)
+        executor = executor_from_args(args)
     except Exception as exc:  # noqa: BLE001 (every user error gets the same clean message)
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
@@ -111,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
             config=settings,
             references=not args.no_references,
             on_progress=progress.update,
+            executor=executor,
         )
     results["human_normalised"] = human_normalised(results)
     given = {"total_steps"} if args.steps is not None else set()

@@ -17,6 +17,8 @@ import argparse
 import os
 from typing import Any
 
+from agentgym.executors.options import add_executor_options
+
 HELP = (
     "synthesise a reward program with an LLM (eureka, text2reward, structured; "
     "--critic, --analyser)"
@@ -130,6 +132,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--resume", default=None, metavar="DIR", help="continue the synthesis run in DIR"
     )
     add_training_options(parser)
+    add_executor_options(parser)
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
@@ -294,7 +297,7 @@ class SynthesisView:
         elif kind == "training":
             row["training"] = f"{data['training']} @ 0/{data['total_steps']:,}"
             row["n_training"] = data["training"]
-            self.stage = f"iteration {it}: training {data['training']} candidates in one worker"
+            self.stage = f"iteration {it}: training {data['training']} candidates"
         elif kind == "train_progress":
             row["training"] = (
                 f"{row.get('n_training', '?')} @ {data['step']:,}/{data['total_steps']:,}"
@@ -319,6 +322,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.prompt import Prompt
 
+    from agentgym.executors.options import executor_from_args
     from agentgym.llm import LLMError
     from agentgym.registry import UnknownNameError
     from agentgym.reward_designers.synthesis import Synthesis, open_run, resume_config
@@ -337,6 +341,7 @@ def run(args: argparse.Namespace) -> int:
 
             gym.spec(config.env_id)
             out = args.out
+        executor = executor_from_args(args)
         run_dir, resumed = open_run(config, out)
     except (
         ValueError,
@@ -370,7 +375,9 @@ def run(args: argparse.Namespace) -> int:
             interrupt_on_sigterm() as caught,
             SynthesisView(console, config.iterations, config.samples) as view,
         ):
-            summary = Synthesis(config, run_dir, on_event=view.update, ask=ask).run()
+            summary = Synthesis(
+                config, run_dir, on_event=view.update, ask=ask, executor=executor
+            ).run()
     except (LLMError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1

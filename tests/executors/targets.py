@@ -1,0 +1,13 @@
+"""Worker targets of the executor tests (run inside sandbox workers)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def copy_upper(source: str, target: str) -> dict[str, object]:
+    """Write ``source`` upper-cased to ``target``; where and as whom it ran."""
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    Path(target).write_text(Path(source).read_text().upper())
+    return {"cwd": os.getcwd(), "pid": os.getpid()}
