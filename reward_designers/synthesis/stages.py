@@ -395,11 +395,15 @@ class CandidateStages:
                 finals[n] = final
                 if on_member is not None:
                     on_member(n, final)
+            show()  # a job that ended moves the display even between progress polls
 
         progress = dict.fromkeys(members, 0)
 
         def on_progress(j: int, reported: list[int]) -> None:
             progress.update(zip(groups[j], reported, strict=False))
+            show()
+
+        def show() -> None:
             running = [progress[n] for n in members if finals[n] is None] or [steps]
             self.emit("train_progress", iteration=it, step=min(running), total_steps=steps)
 

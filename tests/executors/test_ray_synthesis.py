@@ -53,7 +53,9 @@ def _files(run: Path) -> set[str]:
     out = set()
     for path in (run / "iter_00").rglob("*"):
         rel = path.relative_to(run / "iter_00")
-        if rel.parts[0] in WORKER_FILES or not path.is_file():
+        # The local worker's own files: iter_NN/vet/ and iter_NN/worker/{request.json, ...}
+        own = rel.parts[0] == "worker" and len(rel.parts) > 1 and rel.parts[1] in WORKER_FILES
+        if rel.parts[0] in WORKER_FILES or own or not path.is_file():
             continue
         # TensorBoard names its files after the host and the time
         out.add(str(rel.parent / "events") if "tfevents" in rel.name else str(rel))
