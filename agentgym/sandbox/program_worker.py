@@ -40,6 +40,10 @@ from agentgym.sandbox.worker import Launched, Limits, _diagnose_exit, _tail, lau
 log = logging.getLogger(__name__)
 
 NAME_CHARS = 80
+DEFAULT_CALL_TIMEOUT_S = 60.0
+TIMEOUT_VAR = "AGENTGYM_REWARD_TIMEOUT_S"
+"""Seconds one batch may take in the worker (default 60): a program that hangs ends
+training with TIMEOUT rather than stalling it."""
 MESSAGE_CHARS = 500
 
 
@@ -103,12 +107,21 @@ def _decode_request(meta: dict[str, Any], body: bytes) -> RewardInput:
 
 
 def _failure_code(err: BaseException) -> Code:
+    """The code of a failed batch, as the dry run would name it."""
     from agentgym.rewards.base import RewardError
 
     cause = err.__cause__
     if isinstance(err, MemoryError) or isinstance(cause, MemoryError):
         return Code.MEMORY
+    if isinstance(cause, RecursionError):
+        return Code.RUNTIME_ERROR
     if isinstance(cause, RewardError) or cause is None:
+        # check_output's own wording (agentgym.rewards.base), not the program's.
+        text = str(err)
+        if "floating point" in text:
+            return Code.BAD_DTYPE
+        if "must have shape" in text:
+            return Code.BAD_SHAPE
         return Code.BAD_RETURN
     return Code.RUNTIME_ERROR
 
@@ -142,7 +155,8 @@ def serve(source: str, origin: str, request_fd: int, response_fd: int) -> str:
         try:
             out = program(_decode_request(meta, body))
         except Exception as err:  # noqa: BLE001 - reported to the parent as a code
-            answer = {"seq": seq, "ok": False, "code": str(_failure_code(err)), "message": str(err)}
+            message = str(err).removeprefix(f"{origin}: ")
+            answer = {"seq": seq, "ok": False, "code": str(_failure_code(err)), "message": message}
             channel.write_all(response_fd, channel.frame(answer, key=key))
             continue
         names = list(out.terms)
@@ -184,13 +198,17 @@ class SandboxedReward:
         *,
         name: str = "program",
         origin: str = "<program>",
-        call_timeout_s: float = 60.0,
+        call_timeout_s: float | None = None,
         start_timeout_s: float = 300.0,
     ) -> None:
         self.source = source
         self.name = name
         self.origin = origin
-        self.call_timeout_s = call_timeout_s
+        self.call_timeout_s = (
+            float(os.environ.get(TIMEOUT_VAR, DEFAULT_CALL_TIMEOUT_S))
+            if call_timeout_s is None
+            else call_timeout_s
+        )
         self.start_timeout_s = start_timeout_s
         self.isolation: str | None = None
         """What confines the worker, once started ("bwrap", ...; see WorkerResult.isolation)."""

@@ -16,7 +16,12 @@ import json
 import sys
 from pathlib import Path
 
-from agentgym.commands.reward.synthesize import add_training_options, training_from_args
+from agentgym.commands.reward.synthesize import (
+    add_sandbox_option,
+    add_training_options,
+    apply_sandbox_option,
+    training_from_args,
+)
 
 STEPS = 100_000
 """Env steps per seed when the env has no preset."""
@@ -44,6 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--out", default=None, help="folder for the training runs (default: runs/eval-<env>-<n>)"
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_sandbox_option(parser)
     add_training_options(parser)
 
 
@@ -64,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.runs.training import resolve_spec_paths
 
     err = Console(stderr=True, soft_wrap=True)
+    apply_sandbox_option(args)
     try:
         gym.spec(args.env)
         reward = resolve_spec_paths(args.reward)
