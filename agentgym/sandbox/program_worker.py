@@ -106,13 +106,19 @@ def _decode_request(meta: dict[str, Any], body: bytes) -> RewardInput:
     return RewardInput(state, action, torch.zeros(n), {}, torch.zeros(n, dtype=torch.bool))
 
 
-def _failure_code(err: BaseException) -> Code:
+def _failure_code(err: BaseException, state_names: list[str]) -> Code:
     """The code of a failed batch, as the dry run would name it."""
     from agentgym.rewards.base import RewardError
 
     cause = err.__cause__
+    if isinstance(cause, KeyError) and cause.args and cause.args[0] not in state_names:
+        return Code.UNKNOWN_STATE  # a computed key (state["succ" + "ess"]) the vetter missed
     if isinstance(err, MemoryError) or isinstance(cause, MemoryError):
         return Code.MEMORY
+    if isinstance(cause, RuntimeError) and any(
+        text in str(cause).lower() for text in ("can't allocate memory", "out of memory")
+    ):
+        return Code.MEMORY  # torch's allocator under RLIMIT_AS
     if isinstance(cause, RecursionError):
         return Code.RUNTIME_ERROR
     if isinstance(cause, RewardError) or cause is None:
@@ -132,6 +138,9 @@ def serve(source: str, origin: str, request_fd: int, response_fd: int) -> str:
     from agentgym.rewards.program import ProgramReward
 
     key = channel.installed_key()
+    # Started (torch imported) before the program loads: the parent then gives the
+    # program's own import the per-batch deadline, not the start-up one.
+    channel.write_all(response_fd, channel.frame({"seq": -1, "ok": True}, key=key))
     seq = 0
     try:
         # Confined: this is the worker, and the parent vetted the source before it came.
@@ -152,11 +161,18 @@ def serve(source: str, origin: str, request_fd: int, response_fd: int) -> str:
         except EOFError:
             return "closed"
         seq = int(meta["seq"])
+        batch = None
         try:
-            out = program(_decode_request(meta, body))
+            batch = _decode_request(meta, body)
+            out = program(batch)
         except Exception as err:  # noqa: BLE001 - reported to the parent as a code
             message = str(err).removeprefix(f"{origin}: ")
-            answer = {"seq": seq, "ok": False, "code": str(_failure_code(err)), "message": message}
+            answer = {
+                "seq": seq,
+                "ok": False,
+                "code": str(_failure_code(err, list(batch.state) if batch else [])),
+                "message": message,
+            }
             channel.write_all(response_fd, channel.frame(answer, key=key))
             continue
         names = list(out.terms)
@@ -245,7 +261,8 @@ class SandboxedReward:
         self._response_fd = response_r
         self.isolation = self._worker.label
         self._finalizer = weakref.finalize(self, _shutdown, self._worker, response_r, self._run_dir)
-        self._answer(0, self.start_timeout_s)
+        self._answer(-1, self.start_timeout_s)
+        self._answer(0, self.call_timeout_s)
 
     def _fail(self, code: Code, message: str) -> SandboxedRewardError:
         self._failed = SandboxedRewardError(code, f"{self.origin}: {code}: {message}")
@@ -255,6 +272,15 @@ class SandboxedReward:
     def _worker_gone(self) -> SandboxedRewardError:
         assert self._worker is not None and self._run_dir is not None
         self._worker.reap()
+        try:
+            # _child seals how serve() ended (OUTPUT_LIMIT, a SystemExit, ...).
+            record = channel.open_sealed((self._run_dir / "result.json").read_bytes(), self._key)
+        except (OSError, ValueError):
+            record = {}
+        if record.get("ok") is False and record.get("code") in Code.__members__:
+            return self._fail(
+                Code(record["code"]), clean(str(record.get("message", "")), MESSAGE_CHARS)
+            )
         stderr = _tail(self._run_dir / "stderr.log")
         code, message = _diagnose_exit(
             self._worker.proc.returncode, self._worker.isolation, serving_limits(), stderr
