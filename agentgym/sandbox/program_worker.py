@@ -239,6 +239,7 @@ class SandboxedReward:
         self._run_dir: Path | None = None
         self._finalizer: Any = None
         self._failed: SandboxedRewardError | None = None
+        self._names: dict[str, str] = {}
 
     # -- the worker ---------------------------------------------------------------------
     def _start(self) -> None:
@@ -338,8 +339,14 @@ class SandboxedReward:
         values = torch.from_numpy(
             np.frombuffer(data, np.float32).reshape(1 + len(names), n).copy()
         ).to(batch.env_reward.device)
-        terms = {clean(k, NAME_CHARS): values[i + 1] for i, k in enumerate(names)}
+        terms = {self._clean_name(k): values[i + 1] for i, k in enumerate(names)}
         return RewardOutput(values[0], terms)
+
+    def _clean_name(self, name: str) -> str:
+        # The names repeat every batch; cleaning scans the environment for secrets.
+        if name not in self._names:
+            self._names[name] = clean(name, NAME_CHARS)
+        return self._names[name]
 
     def close(self) -> None:
         """Stop the worker (also done when the model is garbage-collected or at exit)."""
