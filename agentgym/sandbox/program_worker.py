@@ -161,7 +161,7 @@ def serve(source: str, origin: str, request_fd: int, response_fd: int) -> str:
         except EOFError:
             return "closed"
         seq = int(meta["seq"])
-        batch = None
+        batch: RewardInput | None = None
         try:
             batch = _decode_request(meta, body)
             out = program(batch)
@@ -183,7 +183,9 @@ def serve(source: str, origin: str, request_fd: int, response_fd: int) -> str:
         )
 
 
-def _shutdown(worker: Launched, response_fd: int, run_dir: Path) -> None:
+def _shutdown(worker: Launched, response_fd: int, run_dir: Path, owner: int) -> None:
+    if os.getpid() != owner:
+        return  # a forked copy exiting: the worker is its parent's
     try:
         if worker.proc.stdin is not None:
             worker.proc.stdin.close()
@@ -261,7 +263,9 @@ class SandboxedReward:
             os.close(response_w)
         self._response_fd = response_r
         self.isolation = self._worker.label
-        self._finalizer = weakref.finalize(self, _shutdown, self._worker, response_r, self._run_dir)
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self._worker, response_r, self._run_dir, os.getpid()
+        )
         self._answer(-1, self.start_timeout_s)
         self._answer(0, self.call_timeout_s)
 
