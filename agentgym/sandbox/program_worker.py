@@ -35,7 +35,7 @@ from agentgym.rewards.program import RewardProgramError
 from agentgym.sandbox import channel
 from agentgym.sandbox.codes import Code
 from agentgym.sandbox.sanitize import clean
-from agentgym.sandbox.worker import Launched, Limits, _diagnose_exit, _tail, launch
+from agentgym.sandbox.worker import Launched, Limits, diagnose_exit, launch, tail_text
 
 log = logging.getLogger(__name__)
 
@@ -286,8 +286,8 @@ class SandboxedReward:
             return self._fail(
                 Code(record["code"]), clean(str(record.get("message", "")), MESSAGE_CHARS)
             )
-        stderr = _tail(self._run_dir / "stderr.log")
-        code, message = _diagnose_exit(
+        stderr = tail_text(self._run_dir / "stderr.log")
+        code, message = diagnose_exit(
             self._worker.proc.returncode, self._worker.isolation, serving_limits(), stderr
         )
         return self._fail(code, message)

@@ -138,7 +138,7 @@ MESSAGE_CHARS = 500
 DETAIL_CHARS = 8000
 
 
-def _tail(path: Path) -> str:
+def tail_text(path: Path) -> str:
     try:
         with path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)
@@ -185,9 +185,7 @@ def _signal_of(returncode: int, isolation: str) -> int | None:
     return None
 
 
-def _diagnose_exit(
-    returncode: int, isolation: str, limits: Limits, stderr: str
-) -> tuple[Code, str]:
+def diagnose_exit(returncode: int, isolation: str, limits: Limits, stderr: str) -> tuple[Code, str]:
     sig = _signal_of(returncode, isolation)
     lowered = stderr.lower()
     if "memoryerror" in lowered or "bad_alloc" in lowered or "cannot allocate memory" in lowered:
@@ -391,8 +389,8 @@ def run_in_worker(
         process_limit=worker.process_limit,
         wall_s=wall,
         returncode=proc.returncode,
-        stdout_tail=_tail(run_dir / "stdout.log"),
-        stderr_tail=_tail(run_dir / "stderr.log"),
+        stdout_tail=tail_text(run_dir / "stdout.log"),
+        stderr_tail=tail_text(run_dir / "stderr.log"),
         leftover=leftover,
     )
     if timed_out:
@@ -424,7 +422,7 @@ def run_in_worker(
             message=clean(data.get("message", ""), MESSAGE_CHARS),
             detail=clean(data.get("detail", ""), DETAIL_CHARS),
         )
-    code, message = _diagnose_exit(proc.returncode, isolation, limits, result.stderr_tail)
+    code, message = diagnose_exit(proc.returncode, isolation, limits, result.stderr_tail)
     return replace(
         result,
         code=code,
