@@ -1,6 +1,7 @@
 """``agentgym train``'s ways to name a reward program: a file (vetted, served by a sandbox
 worker), ``--trust-reward PATH`` (in process, only for code you wrote), ``library:NAME``,
-and the refusal of weak isolation unless ``--allow-weak-sandbox``."""
+and the refusal of weak isolation unless ``--allow-weak-sandbox`` (train, and
+``reward synthesize`` before it makes a run folder)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,19 @@ def test_an_untrusted_file_is_refused_under_weak_isolation_unless_accepted(agent
     )
     assert accepted.returncode == 0, accepted.stderr
     assert _terms(tmp_path / "accepted") == {"reward_terms/distance", "reward_terms/still"}
+
+
+def test_synthesis_refuses_llm_code_under_weak_isolation_before_making_a_run(
+    agentgym_cli, tmp_path
+):
+    out = tmp_path / "synth"
+    weak = {"AGENTGYM_SANDBOX_ISOLATION": "netns", "AGENTGYM_ALLOW_WEAK_SANDBOX": None}
+    refused = agentgym_cli(
+        "reward", "synthesize", "--env", "agentgym/Reach-v0",
+        "--llm", "openai:nobody@http://127.0.0.1:9/v1", "--out", str(out), env=weak,
+    )  # fmt: skip
+    text = " ".join(refused.stderr.split())
+    assert refused.returncode == 2, refused.stderr
+    assert "refusing to run LLM-written reward programs" in text
+    assert "shares this machine's file system" in text and "--allow-weak-sandbox" in text
+    assert not out.exists()
