@@ -219,3 +219,18 @@ def test_weak_isolation_runs_when_the_user_accepts_it(program_file, forced_isola
         assert torch.allclose(out.reward, ProgramReward(SHAPED, trusted=True)(_batch()).reward)
     finally:
         model.close()
+
+
+def test_gym_make_trust_reward_names_the_file_and_survives_pickling(program_file):
+    import pickle
+
+    import gymnasium as gym
+
+    env = gym.make("agentgym/Reach-v0", reward=str(program_file), trust_reward=True)
+    assert isinstance(env.unwrapped.reward_model, ProgramReward)
+    clone = pickle.loads(pickle.dumps(env.unwrapped))
+    assert isinstance(clone.reward_model, ProgramReward)
+    untrusted = gym.make("agentgym/Reach-v0", reward=str(program_file))
+    assert isinstance(untrusted.unwrapped.reward_model, SandboxedReward)  # no worker yet
+    with pytest.raises(ValueError, match="trust_reward=True: reward must be the path"):
+        gym.make("agentgym/Reach-v0", reward="sparse", trust_reward=True)
