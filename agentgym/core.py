@@ -10,6 +10,8 @@ task fitness of the episode so far, from ``_fitness``; privileged like the succe
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, SupportsFloat
 
 import gymnasium as gym
@@ -53,6 +55,18 @@ class ExpertPolicy(Protocol):
         ...
 
 
+def trusted_reward_spec(reward: Any) -> str:
+    """``reward=PATH, trust_reward=True`` -> ``"trust:PATH"``: run the user's own program in
+    this process (only for code you wrote)."""
+    text = str(reward) if isinstance(reward, (str, Path)) else ""
+    if not (text.endswith(".py") and Path(text).expanduser().is_file()):
+        raise ValueError(
+            f"trust_reward=True: reward must be the path of one reward program (.py) you "
+            f"wrote, got {reward!r}"
+        )
+    return f"trust:{Path(text).expanduser().resolve()}"
+
+
 class TaskEnv(gym.Env):
     """A Gymnasium env that describes its task to reward designers.
 
@@ -67,6 +81,23 @@ class TaskEnv(gym.Env):
     """Where a recording of the expert's episodes stops (None: the env's time limit): long
     enough for it to succeed, short enough that what it does after succeeding does not
     outweigh how it got there."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # gym.make(id, reward=PATH, trust_reward=True): every env constructor takes the
+        # opt-in without each of them declaring it; it becomes the spec "trust:PATH"
+        # (which EzPickle then records, so a pickled env stays trusted the same way).
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def with_trust(self: TaskEnv, *args: Any, trust_reward: bool = False, **kw: Any) -> None:
+            if trust_reward:
+                kw["reward"] = trusted_reward_spec(kw.get("reward"))
+            init(self, *args, **kw)
+
+        cls.__init__ = with_trust  # type: ignore[method-assign]
 
     def __init__(self, *, reward: Any = None, render_mode: str | None = None) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:

@@ -59,7 +59,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SPEC",
         help="reward spec: env, sparse, a .py program, a weighted sum, KIND:ARGS; "
-        "give it once per member with --learner population (default: env)",
+        "give it once per member with --learner population (default: env); a program "
+        "file is vetted and runs in a sandbox worker, library:NAME names a shipped one",
+    )
+    main.add_argument(
+        "--trust-reward",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="a reward program run unvetted in this process, as --reward trust:PATH: only "
+        "for code you wrote",
+    )
+    main.add_argument(
+        "--allow-weak-sandbox",
+        action="store_true",
+        help="run untrusted reward programs even where the sandbox is weaker than "
+        "bubblewrap (the refusal says what it does not stop)",
     )
     main.add_argument(
         "--learner",
@@ -103,6 +118,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import dataclasses
+    import os
     import sys
 
     import gymnasium as gym
@@ -119,9 +135,16 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.runs.resume import RunFinishedError
     from agentgym.runs.rundir import RunDir, RunExistsError, RunNotFoundError
     from agentgym.runs.training import start_training_run, train_run
+    from agentgym.sandbox.policy import WeakSandboxError
 
     console = Console()
     err_console = Console(stderr=True, soft_wrap=True)  # no wrapping inside paths and names
+    if args.allow_weak_sandbox:
+        from agentgym.sandbox.policy import ALLOW_WEAK_VAR
+
+        # An environment variable, so the learner's env subprocesses inherit the choice.
+        os.environ[ALLOW_WEAK_VAR] = "1"
+    args.reward = (args.reward or []) + [f"trust:{p}" for p in args.trust_reward or []] or None
     values = given_values(args, [o for o in _all_options() if o.name not in ALIASES])
     for name in ("env_id", "total_steps"):
         if hasattr(args, name):
@@ -170,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
         TypeError,
         UnknownNameError,
         RewardSpecError,
+        WeakSandboxError,
         gym.error.Error,
         RunExistsError,
         RunNotFoundError,

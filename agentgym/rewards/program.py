@@ -1,8 +1,10 @@
 """Reward programs: Python source defining ``compute_reward(state, action)``.
 
-A program written by a person (or one that passed the sandbox's vetting) runs in this
-process. Generated code that has not been vetted never comes through here: the reward
-designers run candidates in sandbox workers (``agentgym.sandbox``).
+``ProgramReward`` runs a program in this process, so it only does so when told the code
+is trusted (``trusted=True``: only for code you wrote, or inside a sandbox worker).
+Everything else (``--reward FILE``, ``gym.make(reward="FILE")``, synthesis) loads
+programs through ``agentgym.sandbox.loader``, which vets them and runs them in a
+confined worker (docs/sandbox.md).
 """
 
 from __future__ import annotations
@@ -44,7 +46,21 @@ class ProgramReward:
 
     needs_frames = False
 
-    def __init__(self, source: str, *, name: str = "program", origin: str = "<program>") -> None:
+    def __init__(
+        self,
+        source: str,
+        *,
+        name: str = "program",
+        origin: str = "<program>",
+        trusted: bool = False,
+    ) -> None:
+        if trusted is not True:
+            raise RewardProgramError(
+                f"{origin}: ProgramReward runs the program in this process; pass trusted=True "
+                "only for code you wrote, or load it vetted and sandboxed with "
+                "agentgym.sandbox.loader.load_reward_program (what reward='FILE.py' does)"
+            )
+        self.trusted = True
         self.source = source
         self.name = name
         self.origin = origin
@@ -53,11 +69,12 @@ class ProgramReward:
         self._add_residual: bool | None = None
 
     @classmethod
-    def from_file(cls, path: str | Path) -> ProgramReward:
+    def from_file(cls, path: str | Path, *, trusted: bool = False) -> ProgramReward:
+        """A program from a file; ``trusted=True`` only for code you wrote."""
         path = Path(path)
         if not path.is_file():
             raise RewardProgramError(f"reward program {str(path)!r} does not exist")
-        return cls(path.read_text(), name=path.stem, origin=str(path))
+        return cls(path.read_text(), name=path.stem, origin=str(path), trusted=trusted)
 
     def _load(self) -> Any:
         try:
@@ -68,9 +85,9 @@ class ProgramReward:
             ) from err
         check_signature(tree, self.origin)
         namespace: dict[str, Any] = {"__name__": "agentgym_reward_program", "__file__": self.origin}
-        exec(
-            compile(tree, self.origin, "exec"), namespace
-        )  # trusted: a person's file or a vetted program
+        # trusted=True was required: a person's own file, a library program, or a
+        # vetted program inside a sandbox worker.
+        exec(compile(tree, self.origin, "exec"), namespace)
         return namespace[ENTRY]
 
     def __call__(self, batch: RewardInput) -> RewardOutput:

@@ -4,8 +4,11 @@
     TERM  := [WEIGHT "*"] ATOM
     ATOM  := "env" | "sparse" | PATH.py | RUN_DIR (holding best_reward.py) | KIND ":" ARGS | KIND
 
-``KIND:ARGS`` atoms (``clip:goal=...;baseline=...``) are looked up in ``REWARD_KINDS``; a
-bare ``KIND`` (``spa``) is ``KIND:`` with every setting at its default.
+``KIND:ARGS`` atoms (``clip:goal=...;baseline=...``, ``library:reach``,
+``trust:PATH.py``) are looked up in ``REWARD_KINDS``; a bare ``KIND`` (``spa``) is
+``KIND:`` with every setting at its default. Program files go through
+``agentgym.sandbox.loader``: vetted and run in a sandbox worker, unless named with
+``trust:`` (only for code you wrote) or shipped in the package's library.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Protocol
 
-from agentgym.registry import Registry, UnknownNameError, suggest
+from agentgym.registry import Registry, UnknownNameError, load_target, suggest
 from agentgym.rewards.base import RewardModel
 from agentgym.rewards.builtin import (
     EnvReward,
@@ -22,7 +25,7 @@ from agentgym.rewards.builtin import (
     SparseSuccessReward,
     WeightedSum,
 )
-from agentgym.rewards.program import ProgramReward, RewardProgramError
+from agentgym.rewards.program import RewardProgramError
 from agentgym.spec import TaskSpec
 
 
@@ -36,6 +39,11 @@ REWARD_KINDS: Registry[RewardFactory] = Registry("reward kind")
 # REWARD_KINDS.register("clip", "agentgym.reward_designers.clip.reward:reward_from_spec")
 REWARD_KINDS.register("clip", "agentgym.reward_designers.clip.reward:reward_from_spec")
 REWARD_KINDS.register("spa", "agentgym.reward_designers.progress.reward:reward_from_spec")
+REWARD_KINDS.register("library", "agentgym.sandbox.loader:library_from_spec")
+REWARD_KINDS.register("trust", "agentgym.sandbox.loader:trusted_from_spec")
+
+PROGRAM_LOADER = "agentgym.sandbox.loader:load_reward_program"
+"""The one loader of program files (vetting, sandbox worker); lazy, as the kinds are."""
 
 BEST_PROGRAM = "best_reward.py"
 _WEIGHTED = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*\s*(.+?)\s*$")
@@ -63,20 +71,22 @@ def _atom(text: str, spec_text: str, task: TaskSpec | None) -> RewardModel:
     if text in REWARD_KINDS:
         return _kind_atom(text, "", text, spec_text, task)
     path = Path(text).expanduser()
-    if text.endswith(".py"):
-        if not path.is_file():
-            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: no such program file")
-        try:
-            return ProgramReward.from_file(path)
-        except RewardProgramError as err:
-            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
-    if path.is_dir():
-        program = path / BEST_PROGRAM
+    kind_atom = _KIND.match(text)
+    if (text.endswith(".py") or path.is_dir()) and not (
+        kind_atom and kind_atom.group(1) in REWARD_KINDS.names()
+    ):
+        program = path / BEST_PROGRAM if path.is_dir() else path
         if not program.is_file():
             raise RewardSpecError(
                 f"reward spec {spec_text!r}: part {text!r} is a folder without {BEST_PROGRAM}"
+                if path.is_dir()
+                else f"reward spec {spec_text!r}: part {text!r}: no such program file"
             )
-        return ProgramReward.from_file(program)
+        loader: Any = load_target(PROGRAM_LOADER)
+        try:
+            return loader(program, task)
+        except RewardProgramError as err:
+            raise RewardSpecError(f"reward spec {spec_text!r}: part {text!r}: {err}") from err
     match = _KIND.match(text)
     if match and not (len(match.group(1)) == 1 and text[1:3] in (":\\", ":/")):
         kind, args = match.groups()
@@ -117,6 +127,15 @@ def _split_terms(spec: str) -> list[str]:
         else:
             pieces.append(piece)
     return pieces
+
+
+def spec_atoms(spec: str) -> list[str]:
+    """The atoms of a spec, weights stripped (no loading, no checks)."""
+    atoms = []
+    for piece in _split_terms(spec):
+        match = _WEIGHTED.match(piece)
+        atoms.append(match.group(2) if match else piece.strip())
+    return atoms
 
 
 def parse_reward_spec(spec: str, task: TaskSpec | None = None) -> RewardModel:

@@ -1,6 +1,8 @@
 """agentgym.sandbox: vetting and isolated execution of generated reward code.
 
-Generated code is untrusted; this process never runs it. ``static_check`` vets the
+Generated code is untrusted; this process never runs it. ``load_reward_program`` is the
+one way a program file becomes a reward (vetted, served by a sandbox worker unless
+trusted by name or by living in the package's library). ``static_check`` vets the
 source (AST allowlist, signature), ``vet`` adds a dry run on recorded ``reward_state``
 batches of the env inside a worker, ``run_in_worker`` is the generic confined process
 (reward synthesis trains candidates with it), and ``guard.check_finite`` stops a
@@ -29,6 +31,12 @@ _EXPORTS = {
     "vet_many": "agentgym.sandbox.vetting",
     "record_states": "agentgym.sandbox.states",
     "record_trajectories": "agentgym.sandbox.trajectories",
+    "load_reward_program": "agentgym.sandbox.loader",
+    "RejectedProgram": "agentgym.sandbox.loader",
+    "SandboxedReward": "agentgym.sandbox.program_worker",
+    "SandboxedRewardError": "agentgym.sandbox.program_worker",
+    "WeakSandboxError": "agentgym.sandbox.policy",
+    "require_strong_isolation": "agentgym.sandbox.policy",
     "check_finite": "agentgym.sandbox.guard",
     "NonFiniteReward": "agentgym.sandbox.guard",
     "run_audit": "agentgym.sandbox.audit",

@@ -143,22 +143,42 @@ def _write_result(path: Path, result: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _take_key() -> None:
-    """Read the channel key from stdin and close that door before any target code loads."""
+def _read_line(fd: int, limit: int = 256) -> bytes:
+    """One line from ``fd``, byte by byte: a buffered read could swallow the requests
+    that follow the key on a streaming worker's stdin."""
+    line = b""
+    while len(line) < limit:
+        byte = os.read(fd, 1)
+        if not byte or byte == b"\n":
+            break
+        line += byte
+    return line
+
+
+def _take_key(keep_stdin: bool) -> int | None:
+    """Read the channel key from stdin and close that door before any target code loads.
+
+    A streaming worker keeps the rest of stdin (the parent's requests) on a private
+    descriptor, returned; fd 0 itself points at /dev/null either way.
+    """
     from agentgym.sandbox import channel
 
-    line = sys.stdin.readline().strip()
+    line = _read_line(0).strip()
+    kept = os.dup(0) if keep_stdin else None
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - stays open for the process's life
-    channel.install(bytes.fromhex(line))
+    channel.install(bytes.fromhex(line.decode()))
+    return kept
 
 
 def main(argv: list[str]) -> int:
-    _take_key()
     request_path = Path(argv[1]).resolve()
     request = json.loads(request_path.read_text())
+    request_fd = _take_key(bool(request.get("stream")))
+    if request_fd is not None:
+        request["kwargs"]["request_fd"] = request_fd
     limits = request["limits"]
     result_path = request_path.parent / "result.json"
     apply_limits(limits)

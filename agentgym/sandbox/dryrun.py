@@ -158,7 +158,8 @@ def _check_result(result: Any, n: int) -> dict[str, torch.Tensor]:
 
 def _load(source: str, origin: str) -> ProgramReward:
     try:
-        return ProgramReward(source, name=Path(origin).stem, origin=origin)
+        # Vetted by the parent, and this is the confined worker.
+        return ProgramReward(source, name=Path(origin).stem, origin=origin, trusted=True)
     except RewardProgramError as err:
         code = Code.SYNTAX if isinstance(err.__cause__, SyntaxError) else Code.BAD_SIGNATURE
         raise SandboxRejection(code, str(err).removeprefix(f"{origin}: ")) from err

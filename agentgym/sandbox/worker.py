@@ -145,7 +145,7 @@ MESSAGE_CHARS = 500
 DETAIL_CHARS = 8000
 
 
-def _tail(path: Path) -> str:
+def tail_text(path: Path) -> str:
     try:
         with path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)
@@ -229,9 +229,7 @@ def _signal_of(returncode: int, isolation: str) -> int | None:
     return None
 
 
-def _diagnose_exit(
-    returncode: int, isolation: str, limits: Limits, stderr: str
-) -> tuple[Code, str]:
+def diagnose_exit(returncode: int, isolation: str, limits: Limits, stderr: str) -> tuple[Code, str]:
     sig = _signal_of(returncode, isolation)
     lowered = stderr.lower()
     if "memoryerror" in lowered or "bad_alloc" in lowered or "cannot allocate memory" in lowered:
@@ -244,6 +242,161 @@ def _diagnose_exit(
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         return Code.CRASHED, f"the worker was killed by {name}"
     return Code.WORKER_ERROR, f"the worker exited with status {returncode} without a result"
+
+
+def _run_as(run_dir: Path, limits: Limits, isolation: str) -> int | None:
+    """The uid a root parent's worker runs as: UNPRIVILEGED_UID when it can reach what it
+    needs (and, under bubblewrap, setpriv can drop to it), else None (it keeps uid 0)."""
+    if not (limits.drop_root and os.geteuid() == 0):
+        return None
+    needed = [run_dir, Path(sys.base_prefix), Path(sys.prefix), Path(_agentgym_root())]
+    if not all(_reachable_by_others(p, isolation) for p in needed):
+        return None
+    if isolation == "bwrap" and not iso.can_drop_in_sandbox():
+        # Without setpriv, bubblewrap's --cap-drop ALL leaves _child no right to setuid:
+        # the worker keeps uid 0 (without capabilities) and the result says "bwrap-root".
+        log.warning("setpriv is not installed: bubblewrap workers keep uid 0 (no capabilities)")
+        return None
+    return UNPRIVILEGED_UID
+
+
+def planned_isolation(run_dir: Path, limits: Limits | None = None) -> str:
+    """What would confine a worker in ``run_dir``: "bwrap", "netns" or "rlimits", with
+    "-root" appended when it would keep uid 0 (the label ``WorkerResult.isolation`` gets)."""
+    limits = limits or Limits()
+    isolation = limits.isolation or iso.available()
+    keeps_root = os.geteuid() == 0 and _run_as(Path(run_dir).resolve(), limits, isolation) is None
+    return f"{isolation}-root" if keeps_root else isolation
+
+
+@dataclass
+class Launched:
+    """A worker process that has been started, and what the parent needs to end it."""
+
+    proc: subprocess.Popen[bytes]
+    worker_id: str
+    isolation: str
+    run_as: int | None
+    cgroup: Path | None
+    start: float
+    baseline: int
+    """Bytes in the run folder when the worker started (``Limits.disk_mb`` counts the rest)."""
+
+    @property
+    def label(self) -> str:
+        keeps_root = os.geteuid() == 0 and self.run_as is None
+        return f"{self.isolation}-root" if keeps_root else self.isolation
+
+    @property
+    def process_limit(self) -> str:
+        if self.cgroup is not None:
+            return "cgroup"
+        return "nproc" if self.run_as is not None or os.geteuid() else "none"
+
+    def reap(self) -> int:
+        """Kill the worker's group and anything it left; return how many were left."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        leftover = kill_worker_processes(self.worker_id, self.proc.pid)
+        if self.cgroup is not None:
+            leftover += remove_pids_cgroup(self.cgroup)
+        if leftover:
+            log.warning("worker %s left %d process(es) running; killed", self.worker_id, leftover)
+        return leftover
+
+
+def launch(
+    target: str,
+    kwargs: dict[str, Any],
+    *,
+    run_dir: Path,
+    limits: Limits,
+    key: bytes,
+    stream_fd: int | None = None,
+    readable: Sequence[Path] = (),
+) -> Launched:
+    """Start ``target`` in a confined worker; the key is written to its stdin. Under
+    bubblewrap it sees only the files of ``agentgym.sandbox.view`` and ``readable``
+    (read-only) besides ``run_dir``.
+
+    With ``stream_fd`` (the write end of a pipe, kept open in the worker under the same
+    number) stdin stays open after the key for the parent's requests: the worker gets
+    them on a private descriptor as ``request_fd`` and answers on ``response_fd``
+    (``agentgym.sandbox.program_worker``). Otherwise stdin is closed after the key.
+    """
+    run_dir = Path(run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    isolation = limits.isolation or iso.available()
+    worker_id = uuid.uuid4().hex
+    for sub in ("home", "tmp"):
+        (run_dir / sub).mkdir(exist_ok=True)
+
+    cgroup = make_pids_cgroup(worker_id, limits.max_processes)
+    run_as = _run_as(run_dir, limits, isolation)
+    if os.geteuid() == 0 and limits.drop_root and run_as is None and cgroup is None:
+        log.warning(
+            "the worker keeps root (uid %d cannot reach the Python installation or %s) and "
+            "no pids cgroup can be made: the number of processes is bounded by the deadline only",
+            UNPRIVILEGED_UID,
+            run_dir,
+        )
+    # As root under bubblewrap, setpriv makes the worker run_as with an empty bounding set
+    # before Python starts; elsewhere _child drops to run_as itself (setuid).
+    drop_to = run_as if isolation == "bwrap" and iso.can_drop_in_sandbox() else None
+    from agentgym.registry import runtime_registrations
+
+    request = {
+        "target": target,
+        "kwargs": kwargs,
+        "env_registrations": runtime_registrations(),
+        "limits": {**asdict(limits), "run_as_uid": run_as},
+        "stream": stream_fd is not None,
+    }
+    if stream_fd is not None:
+        request["kwargs"] = {**kwargs, "response_fd": stream_fd}
+    request_path = run_dir / "request.json"
+    request_path.write_text(json.dumps(request))
+    (run_dir / "result.json").unlink(missing_ok=True)
+    if run_as is not None:
+        _chown_tree(run_dir, run_as)
+
+    argv = [sys.executable, "-m", "agentgym.sandbox._child", str(request_path)]
+    keep = view.python_paths(Path(_agentgym_root()), [*map(Path, env_paths()), *readable])
+    cmd = iso.wrap(
+        argv, run_dir, isolation, gpu=limits.gpu, keep=keep, drop_to=drop_to, tmp_mb=limits.tmp_mb
+    )
+    if cgroup is not None:
+        # The shell joins the cgroup and then becomes the worker: nothing it starts can
+        # run outside the group, with no preexec_fn (unsafe in a threaded parent).
+        cmd = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs"), *cmd]
+    env = scrubbed_env(run_dir, limits, worker_id, isolation)
+    start = time.monotonic()
+    baseline = folder_bytes(run_dir)  # what the quota (Limits.disk_mb) does not count
+    with (run_dir / "stdout.log").open("wb") as out, (run_dir / "stderr.log").open("wb") as err:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=run_dir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=() if stream_fd is None else (stream_fd,),
+        )
+    try:
+        # The key goes over stdin, read by the worker before the target loads.
+        assert proc.stdin is not None
+        proc.stdin.write(key.hex().encode() + b"\n")
+        proc.stdin.flush()
+        if stream_fd is None:
+            proc.stdin.close()
+    except BrokenPipeError:
+        pass  # the worker died at start; its exit status says why
+    return Launched(proc, worker_id, isolation, run_as, cgroup, start, baseline)
 
 
 def run_in_worker(
@@ -271,124 +424,31 @@ def run_in_worker(
     key = channel_key or channel.new_key()
     limits = limits or Limits()
     run_dir = Path(run_dir).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    isolation = limits.isolation or iso.available()
-    worker_id = uuid.uuid4().hex
-    for sub in ("home", "tmp"):
-        (run_dir / sub).mkdir(exist_ok=True)
-
-    cgroup = make_pids_cgroup(worker_id, limits.max_processes)
-    run_as: int | None = None
-    if limits.drop_root and os.geteuid() == 0:
-        needed = [run_dir, Path(sys.base_prefix), Path(sys.prefix), Path(_agentgym_root())]
-        if all(_reachable_by_others(p, isolation) for p in needed):
-            run_as = UNPRIVILEGED_UID
-        elif cgroup is None:
-            log.warning(
-                "the worker keeps root (uid %d cannot reach %s) and no pids cgroup "
-                "can be made: the number of processes is bounded by the deadline only",
-                UNPRIVILEGED_UID,
-                ", ".join(map(str, needed)),
-            )
-    # As root under bubblewrap, setpriv makes the worker run_as with an empty bounding set
-    # before Python starts; elsewhere _child drops to run_as itself (setuid).
-    drop_to = run_as if isolation == "bwrap" and iso.can_drop_in_sandbox() else None
-    if isolation == "bwrap" and run_as is not None and drop_to is None:
-        # Without setpriv, bubblewrap's --cap-drop ALL leaves _child no right to setuid:
-        # the worker keeps uid 0 (without capabilities) and the result says "bwrap-root".
-        log.warning("setpriv is not installed: bubblewrap workers keep uid 0 (no capabilities)")
-        run_as = None
-    from agentgym.registry import runtime_registrations
-
-    request = {
-        "target": target,
-        "kwargs": kwargs,
-        "env_registrations": runtime_registrations(),
-        "limits": {**asdict(limits), "run_as_uid": run_as},
-    }
-    request_path = run_dir / "request.json"
-    request_path.write_text(json.dumps(request))
-    result_path = run_dir / "result.json"
-    result_path.unlink(missing_ok=True)
-    stdout_path, stderr_path = run_dir / "stdout.log", run_dir / "stderr.log"
-    if run_as is not None:
-        _chown_tree(run_dir, run_as)
-
-    argv = [sys.executable, "-m", "agentgym.sandbox._child", str(request_path)]
-    keep = view.python_paths(Path(_agentgym_root()), [*map(Path, env_paths()), *readable])
-    cmd = iso.wrap(
-        argv, run_dir, isolation, gpu=limits.gpu, keep=keep, drop_to=drop_to, tmp_mb=limits.tmp_mb
-    )
-    if cgroup is not None:
-        # The shell joins the cgroup and then becomes the worker: nothing it starts can
-        # run outside the group, with no preexec_fn (unsafe in a threaded parent).
-        cmd = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs"), *cmd]
-    env = scrubbed_env(run_dir, limits, worker_id, isolation)
-    start = time.monotonic()
-    baseline = folder_bytes(run_dir)
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=run_dir,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-            close_fds=True,
+    worker = launch(target, kwargs, run_dir=run_dir, limits=limits, key=key, readable=readable)
+    proc = worker.proc
+    try:
+        stop = _wait_within(
+            proc, run_dir, worker.start + deadline_s, worker.baseline, limits.disk_mb * MB
         )
-        try:
-            # The key goes over stdin, read by the worker before the target loads.
-            assert proc.stdin is not None
-            proc.stdin.write(key.hex().encode() + b"\n")
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass  # the worker died at start; its exit status says why
-        try:
-            stop = _wait_within(proc, run_dir, start + deadline_s, baseline, limits.disk_mb * MB)
-        except BaseException:
-            # The parent was interrupted (Ctrl-C, SIGTERM): the worker runs in its own
-            # session, so nothing else would stop it writing into the run folder.
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-            kill_worker_processes(worker_id, proc.pid)
-            if cgroup is not None:
-                remove_pids_cgroup(cgroup)
-            raise
-        if stop is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-        timed_out = stop == "deadline"
-    wall = time.monotonic() - start
-    leftover = kill_worker_processes(worker_id, proc.pid)
-    if cgroup is not None:
-        leftover += remove_pids_cgroup(cgroup)
-    if leftover:
-        log.warning("worker %s left %d process(es) running; killed", worker_id, leftover)
-
-    process_limit = (
-        "cgroup"
-        if cgroup is not None
-        else "nproc"
-        if run_as is not None or os.geteuid()
-        else "none"
-    )
-    keeps_root = os.geteuid() == 0 and run_as is None
+    except BaseException:
+        # The parent was interrupted (Ctrl-C, SIGTERM): the worker runs in its own
+        # session, so nothing else would stop it writing into the run folder.
+        worker.reap()
+        raise
+    timed_out = stop == "deadline"
+    wall = time.monotonic() - worker.start
+    leftover = worker.reap()
+    isolation = worker.isolation
+    result_path = run_dir / "result.json"
     result = WorkerResult(
         ok=False,
         # Said in the result, never silently: a worker that keeps uid 0 is weaker.
-        isolation=f"{isolation}-root" if keeps_root else isolation,
-        process_limit=process_limit,
+        isolation=worker.label,
+        process_limit=worker.process_limit,
         wall_s=wall,
         returncode=proc.returncode,
-        stdout_tail=_tail(stdout_path),
-        stderr_tail=_tail(stderr_path),
+        stdout_tail=tail_text(run_dir / "stdout.log"),
+        stderr_tail=tail_text(run_dir / "stderr.log"),
         leftover=leftover,
     )
     if stop == "disk":
@@ -427,7 +487,7 @@ def run_in_worker(
             message=clean(data.get("message", ""), MESSAGE_CHARS),
             detail=clean(data.get("detail", ""), DETAIL_CHARS),
         )
-    code, message = _diagnose_exit(proc.returncode, isolation, limits, result.stderr_tail)
+    code, message = diagnose_exit(proc.returncode, isolation, limits, result.stderr_tail)
     return replace(
         result,
         code=code,

@@ -158,7 +158,10 @@ class Synthesis:
     def run(self) -> dict[str, Any]:
         """Run (or finish) every iteration and the final retraining; returns best.json."""
         from agentgym.runs.report import build_report
+        from agentgym.sandbox.policy import require_strong_isolation
 
+        if self.config.designer != "library":
+            require_strong_isolation("LLM-written reward programs", self.path)
         previous = self._sessions()
         self._session_index = len(previous)
         self._earlier_tokens = sum(

@@ -121,8 +121,14 @@ def evaluate_rewards(
     """
     from agentgym.catalog import renders
     from agentgym.executors.local import LocalExecutor
+    from agentgym.sandbox.loader import program_paths
+    from agentgym.sandbox.policy import require_strong_isolation
 
     run_dir = Path(run_dir)
+    untrusted = [str(p) for spec in rewards.values() for p in program_paths(spec)]
+    if untrusted:
+        # The programs run in the training worker: refused under weak isolation too.
+        require_strong_isolation(f"the reward programs {', '.join(untrusted)}", run_dir)
     config = {**config, "total_steps": steps, "video": False}
     labels: dict[str, str] = dict(rewards)
     cached: dict[str, Any] = {}

@@ -146,7 +146,7 @@ def test_top_level_example_usage_in_the_same_block_is_stripped_and_the_program_l
     from agentgym.rewards.base import RewardInput
     from agentgym.rewards.program import ProgramReward
 
-    program = ProgramReward(ex.code, name="qwen_like")
+    program = ProgramReward(ex.code, name="qwen_like", trusted=True)
     state = {"fingertip_pos": torch.zeros(4, 2), "target_pos": torch.ones(4, 2)}
     zeros = torch.zeros(4)
     out = program(RewardInput(state, torch.zeros(4, 2), zeros, {}, zeros.bool()))

@@ -62,10 +62,10 @@ def test_weighted_sum_matches_hand_sum_and_terms_add_up():
     assert torch.allclose(sum(out.terms.values()), out.reward)
 
 
-def test_a_program_file_is_a_program_reward_whose_terms_add_up(tmp_path):
+def test_a_trusted_program_file_is_a_program_reward_whose_terms_add_up(tmp_path):
     path = tmp_path / "shaped.py"
     path.write_text(PROGRAM)
-    model = parse_reward_spec(str(path))
+    model = parse_reward_spec(f"trust:{path}")
     assert isinstance(model, ProgramReward)
     out = model(_batch())
     assert set(out.terms) == {"near", "bonus"}  # these add up: no residual
@@ -75,15 +75,41 @@ def test_a_program_file_is_a_program_reward_whose_terms_add_up(tmp_path):
 def test_a_program_reward_scores_the_same_after_pickling(tmp_path):
     path = tmp_path / "shaped.py"
     path.write_text(PROGRAM)
-    model = parse_reward_spec(str(path))
+    model = parse_reward_spec(f"trust:{path}")
     out = model(_batch())
     clone = pickle.loads(pickle.dumps(model))
     assert torch.equal(clone(_batch()).reward, out.reward)
 
 
+def test_an_untrusted_program_file_runs_in_a_sandbox_worker_with_the_same_values(tmp_path):
+    from agentgym.sandbox.program_worker import SandboxedReward
+
+    path = tmp_path / "shaped.py"
+    path.write_text(PROGRAM)
+    model = parse_reward_spec(str(path))
+    assert isinstance(model, SandboxedReward)
+    try:
+        out, want = model(_batch()), ProgramReward(PROGRAM, trusted=True)(_batch())
+        assert model.isolation == "bwrap"
+        assert set(out.terms) == {"near", "bonus"}
+        assert torch.allclose(out.reward, want.reward)
+        clone = pickle.loads(pickle.dumps(model))  # pickles as source, own worker
+        assert torch.allclose(clone(_batch()).reward, want.reward)
+        clone.close()
+    finally:
+        model.close()
+
+
 def test_run_folder_with_best_reward(tmp_path):
+    from agentgym.sandbox.program_worker import SandboxedReward
+
     (tmp_path / "best_reward.py").write_text(PROGRAM)
-    assert isinstance(parse_reward_spec(str(tmp_path)), ProgramReward)
+    assert isinstance(parse_reward_spec(str(tmp_path)), SandboxedReward)
+
+
+def test_a_program_reward_runs_in_process_only_when_trusted():
+    with pytest.raises(ValueError, match="trusted=True"):
+        ProgramReward(PROGRAM)
 
 
 def test_a_folder_without_best_reward_is_named(tmp_path):
@@ -96,7 +122,7 @@ def test_residual_added_when_terms_do_not_sum(tmp_path):
         '{"near": torch.exp(-d / 0.1), "bonus": bonus}', '{"near": torch.exp(-d / 0.1)}'
     )
     src = src.replace("return torch.exp(-d / 0.1) + bonus", "return 2 * torch.exp(-d / 0.1)")
-    out = ProgramReward(src)(_batch())
+    out = ProgramReward(src, trusted=True)(_batch())
     assert set(out.terms) == {"near", "residual"}
     assert torch.allclose(out.terms["near"] + out.terms["residual"], out.reward)
 
@@ -125,12 +151,12 @@ def test_did_you_mean_for_a_typo():
 def test_program_with_wrong_shape_names_the_problem(tmp_path):
     src = "import torch\ndef compute_reward(state, action):\n    return state['joint_pos'].sum(), {}\n"
     with pytest.raises(ValueError, match=r"shape \[3\]"):
-        ProgramReward(src)(_batch())
+        ProgramReward(src, trusted=True)(_batch())
 
 
 def test_program_without_compute_reward():
     with pytest.raises(ValueError, match="compute_reward"):
-        ProgramReward("def reward(state, action):\n    return 0, {}\n")
+        ProgramReward("def reward(state, action):\n    return 0, {}\n", trusted=True)
 
 
 def test_gym_make_with_a_reward_spec_sums_its_named_terms(reach_program):

@@ -16,7 +16,12 @@ import json
 import sys
 from pathlib import Path
 
-from agentgym.commands.reward.synthesize import add_training_options, training_from_args
+from agentgym.commands.reward.synthesize import (
+    add_sandbox_option,
+    add_training_options,
+    apply_sandbox_option,
+    training_from_args,
+)
 from agentgym.executors.options import add_executor_options
 
 STEPS = 100_000
@@ -48,6 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--out", default=None, help="folder for the training runs (default: runs/eval-<env>-<n>)"
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_sandbox_option(parser)
     add_training_options(parser)
     add_executor_options(parser)
 
@@ -73,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.env is None:
         err.print("[red]error:[/red] --env: an env id is required (or --task FILE)")
         return 2
+    apply_sandbox_option(args)
     try:
         env_spec(args.env)  # did-you-mean, agentgym ids first
         reward = resolve_spec_paths(args.reward)

@@ -131,8 +131,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", default=None, metavar="DIR", help="continue the synthesis run in DIR"
     )
+    add_sandbox_option(parser)
     add_training_options(parser)
     add_executor_options(parser)
+
+
+def add_sandbox_option(parser: argparse.ArgumentParser) -> None:
+    """--allow-weak-sandbox (shared by ``reward synthesize`` and ``reward eval``)."""
+    parser.add_argument(
+        "--allow-weak-sandbox",
+        action="store_true",
+        help="run LLM-written or downloaded reward programs even where the sandbox is weaker "
+        "than bubblewrap (the refusal says what it does not stop)",
+    )
+
+
+def apply_sandbox_option(args: argparse.Namespace) -> None:
+    if getattr(args, "allow_weak_sandbox", False):
+        import os
+
+        from agentgym.sandbox.policy import ALLOW_WEAK_VAR
+
+        # An environment variable, so that every worker and env subprocess inherits it.
+        os.environ[ALLOW_WEAK_VAR] = "1"
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
@@ -328,9 +349,11 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.reward_designers.synthesis import Synthesis, open_run, resume_config
     from agentgym.runs.interrupts import Caught, interrupt_on_sigterm
     from agentgym.runs.rundir import RunExistsError, RunNotFoundError
+    from agentgym.sandbox.policy import WeakSandboxError, require_strong_isolation
 
     console = Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
+    apply_sandbox_option(args)
     try:
         if args.resume:
             config = resume_config(args.resume)
@@ -342,8 +365,11 @@ def run(args: argparse.Namespace) -> int:
             gym.spec(config.env_id)
             out = args.out
         executor = executor_from_args(args)
+        if config.designer != "library":  # before a run folder is made
+            require_strong_isolation("LLM-written reward programs")
         run_dir, resumed = open_run(config, out)
     except (
+        WeakSandboxError,
         ValueError,
         UnknownNameError,
         gym.error.Error,
