@@ -30,7 +30,9 @@ def program_source(expression: str) -> str:
 class Criterion:
     """One success or fitness rule, evaluated on one env's step."""
 
-    def __init__(self, text: str, field: str, state_names: Iterable[str]) -> None:
+    def __init__(
+        self, text: str, field: str, state_names: Iterable[str], *, trusted: bool = False
+    ) -> None:
         self.text = text.strip()
         self.field = field
         self.info_key = self.text[len(INFO_PREFIX) :] if self.text.startswith(INFO_PREFIX) else None
@@ -39,14 +41,16 @@ class Criterion:
             if not self.info_key:
                 raise ValueError(f"{field}: 'info:' names no key (e.g. info:is_success)")
             return
-        from agentgym.rewards.program import ProgramReward
         from agentgym.sandbox import static_check
+        from agentgym.sandbox.loader import load_source
 
         source = program_source(self.text)
         verdict = static_check(source, list(state_names))
         if not verdict.ok:
             raise ValueError(f"{field}: {self.text!r} is rejected: {verdict.message}")
-        self.program = ProgramReward(source, name=field, origin=field)
+        # One way in (docs/sandbox.md): a task file's expression is code someone wrote,
+        # served by a sandbox worker unless the task is agentgym's own (trusted_rules).
+        self.program = load_source(source, origin=field, trusted=trusted)
 
     def describe(self) -> str:
         """The rule as the prompt shows it."""

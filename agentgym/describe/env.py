@@ -72,9 +72,12 @@ class DescribedEnv(TaskEnv, EzPickle):
         self._readers = self._select()
         variables = self._renamed(tuple(var for var, _ in self._readers))
         names = [v.name for v in variables]
-        self.success_rule = Criterion(self.task.success, "success", names)
+        trusted = self.task.trusted_rules
+        self.success_rule = Criterion(self.task.success, "success", names, trusted=trusted)
         self.fitness_rule = (
-            Criterion(self.task.fitness, "fitness", names) if self.task.fitness else None
+            Criterion(self.task.fitness, "fitness", names, trusted=trusted)
+            if self.task.fitness
+            else None
         )
         self.task_spec = self._spec(variables)  # type: ignore[misc]
         super().__init__(reward=reward, render_mode=render_mode)

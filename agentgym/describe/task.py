@@ -66,6 +66,11 @@ class DescribedTask:
     """The time limit; None: the base env's."""
     base_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments for ``gym.make(base, ...)``."""
+    trusted_rules: bool = False
+    """Run the success and fitness expressions in this process: only for tasks shipped in
+    agentgym (Fetch's) or written in your own code. A YAML task file cannot set it (nor
+    can ``--success``): its expressions are vetted and run in a sandbox worker, like a
+    reward program."""
 
     def __post_init__(self) -> None:
         for name in ("base", "instruction", "success"):
@@ -173,6 +178,13 @@ class DescribedTask:
             data = yaml.safe_load(path.read_text())
         except yaml.YAMLError as err:
             raise ValueError(f"{path}: not valid YAML: {err}") from err
+        if isinstance(data, dict) and "trusted_rules" in data:
+            # A task file travels (a download, a colleague's repo): its expressions are
+            # code someone else may have written, so only Python code can trust them.
+            raise ValueError(
+                f"{path}: trusted_rules cannot be set in a task file; its success and "
+                "fitness expressions always run vetted in a sandbox worker"
+            )
         return cls.from_dict(data, origin=str(path))
 
 

@@ -16,6 +16,7 @@ COMMON: dict[str, Any] = {
     "meanings": {"goal_pos": "the target position (x, y, z) in the world frame"},
     "family": "manipulation",
     "robot": "Fetch",
+    "trusted_rules": True,
 }
 
 OBJECT_STATE = [
@@ -90,4 +91,5 @@ FETCH_TASKS: dict[str, dict[str, Any]] = {
         "tags": ["fetch", "pick", "place", "grasp", "lift", "object", "goal"],
     },
 }
-"""Each id's DescribedTask, as plain data (the registration's kwargs)."""
+"""Each id's DescribedTask, as plain data (the registration's kwargs). Their fitness
+expressions are agentgym's own code (``trusted_rules``), run in the env's process."""

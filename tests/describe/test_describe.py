@@ -144,3 +144,28 @@ def test_another_task_under_a_taken_id_is_refused():
     register(pusher(id="described/PusherTaken-v0"))  # the same task again: a no-op
     with pytest.raises(ValueError, match="already registered for another env"):
         register(pusher(id="described/PusherTaken-v0", instruction="Something else."))
+
+
+def test_a_tasks_expressions_run_in_a_sandbox_worker_unless_trusted_in_code():
+    from agentgym.rewards.program import ProgramReward
+    from agentgym.sandbox.program_worker import SandboxedReward
+
+    env = gym.make(register(pusher(id="described/PusherSandboxed-v0")))
+    assert isinstance(env.unwrapped.success_rule.program, SandboxedReward)
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(env.action_space.sample())  # served by the worker
+    distance = np.linalg.norm(info["reward_state"]["puck"] - info["reward_state"]["goal"])
+    assert info["success"] == bool(distance < 0.05)
+    env.close()
+    trusted = gym.make(register(pusher(id="described/PusherTrusted-v0", trusted_rules=True)))
+    assert isinstance(trusted.unwrapped.success_rule.program, ProgramReward)
+    trusted.close()
+
+
+def test_a_task_file_cannot_trust_its_own_expressions(tmp_path):
+    path = tmp_path / "task.yaml"
+    path.write_text(
+        f"base: Pusher-v5\ninstruction: Push.\nsuccess: '{PUCK_AT_GOAL}'\ntrusted_rules: true\n"
+    )
+    with pytest.raises(ValueError, match="trusted_rules cannot be set in a task file"):
+        DescribedTask.from_yaml(path)
