@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import threading
@@ -164,6 +165,18 @@ def handler_for(generator: Generator) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def exit_with_parent(parent: int) -> None:
+    """End this process when its parent is gone (killed, even by SIGKILL): a server left
+    running would hold the port and two CPU threads for nobody."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -172,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True, help="0: any free port")
     parser.add_argument("--n-ctx", type=int, default=8192)
     args = parser.parse_args(argv)
+    exit_with_parent(os.getppid())
     # Bind before loading the model: a port in use fails in a moment, not after the load.
     server = ThreadingHTTPServer((args.host, args.port), BaseHTTPRequestHandler)
     server.daemon_threads = True

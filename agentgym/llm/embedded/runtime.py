@@ -26,6 +26,9 @@ from agentgym.llm.embedded.model import DEFAULT_MODEL, EmbeddedModel, llm_cache_
 RUNTIME_REQUIREMENT = "cyllama==0.2.18"
 """The measured version: its Python server API (``cyllama.api.LLM``) changed in later ones."""
 SERVER_SCRIPT = Path(__file__).with_name("openai_server.py")
+REQUEST_TIMEOUT_S = 1800
+"""Seconds the client waits for one request: 3 choices of ~150 tokens took 150 s at
+2-3 tokens/s with the machine's load at 10-20."""
 
 
 def runtime_dir(cache: Path | None = None) -> Path:
@@ -99,10 +102,13 @@ class EmbeddedServer:
 
     @property
     def spec(self) -> str:
-        """The agentgym LLM spec that reaches this server."""
+        """The agentgym LLM spec that reaches this server: one request at a time (it
+        generates one at a time) and a timeout that outlasts a request for several
+        choices on a busy 2-core CPU (the default 120 s made the client give up and ask
+        again while the server was still busy with the first request)."""
         if self.base_url is None:
             raise RuntimeError("the server is not started")
-        return f"openai:{self.name}@{self.base_url}"
+        return f"openai:{self.name}@{self.base_url};timeout={REQUEST_TIMEOUT_S};concurrency=1"
 
     def start(self, timeout: float = 180.0) -> str:
         if not self.model_path.is_file():
