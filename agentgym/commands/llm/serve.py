@@ -47,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print(f"serving {server.name} at {server.base_url}", highlight=False)
+    console.print(f"  AGENTGYM_LLM='{server.spec}'", highlight=False)
     console.print(
-        f"  AGENTGYM_LLM='{server.spec}'  or  OPENAI_BASE_URL={server.base_url} "
-        "OPENAI_API_KEY=none",
+        f"  (OPENAI_BASE_URL={server.base_url} works too, with the client's default 120 s "
+        "timeout: too short for several samples per request on a busy CPU)",
         highlight=False,
     )
     try:
