@@ -47,6 +47,13 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
             f"    {t.name:<{width}}  {'+' if t.sign > 0 else '-'}{t.weight:g} * "
             f"{t.kind}({t.expr}{scale})"
         )
+    if sketch.renamed:
+        lines += [
+            "",
+            "Names read as the state variables they clearly meant: "
+            + ", ".join(f"{a} -> {b}" for a, b in sketch.renamed)
+            + ".",
+        ]
     lines += ['"""', "", SKETCH_COMMENT + json.dumps(sketch.to_dict()), ""]
     if any(t.kind == "tolerance" for t in sketch.terms):
         lines += ["import math", ""]

@@ -100,13 +100,63 @@ def _merge(a: Shape, b: Shape) -> Shape:
     return tuple(y if x == ANY else x for x, y in zip(a, b, strict=True))
 
 
+def _plain(name: str) -> str:
+    """A name without case, underscores and a ``state`` prefix: what a small model varies."""
+    name = name.lower()
+    for prefix in ("state_", "state"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            name = name[len(prefix) :]
+            break
+    return name.replace("_", "")
+
+
+def closest_name(name: str, known: list[str]) -> str | None:
+    """The state variable ``name`` clearly means, or None.
+
+    Small models misspell variables one edit away (``finger_pos``, ``fingerpos`` for
+    ``fingertip_pos``, ``targetPos`` for ``target_pos``); rejecting the whole sketch for it
+    wastes an LLM call that had the right idea. A name is read as a variable when they are
+    equal without case, underscores and a ``state`` prefix, or when the variable is the
+    only close match (difflib ratio >= 0.8 on those plain forms, 0.1 ahead of the next):
+    ``target`` next to both ``target_pos`` and ``target_vel`` stays unknown.
+    """
+    import difflib
+
+    plain = _plain(name)
+    same = [k for k in known if _plain(k) == plain]
+    if len(same) == 1:
+        return same[0]
+    ratios = sorted(
+        ((difflib.SequenceMatcher(None, plain, _plain(k)).ratio(), k) for k in known),
+        reverse=True,
+    )
+    if not ratios or ratios[0][0] < 0.8:
+        return None
+    if len(ratios) > 1 and ratios[0][0] - ratios[1][0] < 0.1:
+        return None
+    return ratios[0][1]
+
+
+def rename(expr: str, renamed: dict[str, str]) -> str:
+    """``expr`` with its names replaced by ``renamed`` (an already-parsed expression)."""
+
+    class Renamer(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.Name:
+            return ast.copy_location(ast.Name(renamed.get(node.id, node.id), node.ctx), node)
+
+    return ast.unparse(Renamer().visit(ast.parse(expr.strip(), mode="eval")))
+
+
 class ExpressionChecker:
     """Checks expressions against one TaskSpec and renders them as torch code."""
 
-    def __init__(self, task: TaskSpec) -> None:
+    def __init__(self, task: TaskSpec, *, repair_names: bool = True) -> None:
         self.task = task
         self.numeric = {v.name: v for v in task.state if not v.is_text}
         self.text = {v.name for v in task.state if v.is_text}
+        self.repair_names = repair_names
+        self.renamed: dict[str, str] = {}
+        """Unknown names read as the one state variable they clearly meant (``closest_name``)."""
 
     def check(self, expr: str) -> Typed:
         """Parse and check ``expr``; raises ExpressionError naming what was expected."""
@@ -176,6 +226,10 @@ class ExpressionChecker:
         from agentgym.registry import suggest
 
         known = [*self.numeric, ACTION]
+        meant = closest_name(name, list(self.numeric)) if self.repair_names else None
+        if meant is not None:
+            self.renamed[name] = meant
+            return self._name(meant)
         raise ExpressionError(
             Code.SKETCH_VARIABLE,
             f"unknown variable '{name}'.{suggest(name, known)} The variables are: "

@@ -27,6 +27,7 @@ that says what was expected, sent back to the LLM in the next prompt.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import keyword
 import math
@@ -39,6 +40,7 @@ from agentgym.reward_designers.structured.expressions import (
     ExpressionError,
     Typed,
     describe,
+    rename,
 )
 from agentgym.sandbox.codes import Code
 from agentgym.spec import TaskSpec
@@ -116,6 +118,8 @@ class Sketch:
 
     terms: tuple[Term, ...]
     code: tuple[Typed, ...]
+    renamed: tuple[tuple[str, str], ...] = ()
+    """(written, read as) for names the checker repaired; the terms hold the read names."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"terms": [t.to_dict() for t in self.terms]}
@@ -208,11 +212,14 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
         if term.name in names:
             problems.append((Code.SKETCH_SCHEMA, f"{where}: the name {term.name!r} is used twice"))
         names.add(term.name)
+        before = dict(checker.renamed)
         try:
             typed = checker.check(term.expr)
         except ExpressionError as err:
             problems.append((err.code, f"{where}: {err.message}"))
             continue
+        if checker.renamed != before:  # the program and the sketch read the real names
+            term = dataclasses.replace(term, expr=rename(term.expr, checker.renamed))
         if typed.shape != ():
             problems.append(
                 (
@@ -229,7 +236,7 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
         more = len(problems) - len(shown)
         message = "; ".join(m for _, m in shown) + (f"; and {more} more" if more else "")
         raise SketchRejection(shown[0][0], message)
-    return Sketch(tuple(terms), tuple(code))
+    return Sketch(tuple(terms), tuple(code), tuple(checker.renamed.items()))
 
 
 def _term(raw: Any, where: str) -> Term:
