@@ -273,6 +273,9 @@ def demo_config(
         # of 6 rejections, where asking for a fix rescued 2 of 10 (docs/results.md).
         repairs=1,
         repair_mode="resample",
+        # The structured designer tunes its best sketch's numbers; one round of 4 trials
+        # (one population run) per iteration shows it at a third of the default's cost.
+        tune_rounds=1,
         steps=search_steps,
         final_steps=steps,
         final_seeds=seeds,
