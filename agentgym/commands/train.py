@@ -144,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
         # An environment variable, so the learner's env subprocesses inherit the choice.
         os.environ[ALLOW_WEAK_VAR] = "1"
+    given_rewards = bool(args.reward)
     args.reward = (args.reward or []) + [f"trust:{p}" for p in args.trust_reward or []] or None
     values = given_values(args, [o for o in _all_options() if o.name not in ALIASES])
     for name in ("env_id", "total_steps"):
@@ -154,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
         if args.resume:
             # --steps may extend the budget; every other setting is the stored one.
             steps = values.pop("total_steps", None)
-            extra = sorted(set(values) | ({"reward"} if args.reward else set()))
+            # --trust-reward is allowed: a run that trusts a program must be trusted again.
+            extra = sorted(set(values) | ({"reward"} if given_rewards else set()))
             if extra:
                 flags = ", ".join(ALIASES.get(k, "--" + k.replace("_", "-")) for k in extra)
                 raise ValueError(
@@ -209,7 +211,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         with interrupt_on_sigterm() as caught, TrainProgress(console, total) as progress:
             final = train_run(
-                run_dir, progress.update, resume=resume, total_steps=steps if resume else None
+                run_dir,
+                progress.update,
+                resume=resume,
+                total_steps=steps if resume else None,
+                trusted=args.trust_reward or [],
             )
     except RunFinishedError as done:
         console.print(_escape(done), highlight=False)

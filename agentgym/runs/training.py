@@ -152,6 +152,24 @@ def start_training_run(
     return run
 
 
+def _check_trusted(rewards: Sequence[str], trusted: Sequence[str]) -> None:
+    """Every ``trust:PATH`` of a stored run's ``rewards`` is among ``trusted`` (resolved)."""
+    from agentgym.rewards.spec import spec_atoms
+
+    given = {Path(p).expanduser().resolve() for p in trusted}
+    for spec in rewards:
+        for atom in spec_atoms(spec):
+            if not atom.startswith("trust:"):
+                continue
+            path = Path(atom[len("trust:") :].strip()).expanduser().resolve()
+            if path not in given:
+                raise ValueError(
+                    f"this run trusts {str(path)!r} (runs it unvetted in this process); "
+                    f"a run folder alone cannot make a program trusted: resume with "
+                    f"--trust-reward {path} if it is code you wrote"
+                )
+
+
 def program_paths(spec: str) -> list[str]:
     """The reward program files (``*.py``) a reward spec names, as written in it."""
     return [match.group(1) for match in _PROGRAM.finditer(spec)]
@@ -208,8 +226,14 @@ def train_run(
     resume: bool = False,
     report: bool = True,
     total_steps: int | None = None,
+    trusted: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Train the run described by ``run``'s config.yaml, then write its report(s).
+
+    A resumed run whose rewards name ``trust:PATH`` (run unvetted in this process) must be
+    trusted again by whoever resumes it: each such PATH in ``trusted`` (``--trust-reward``),
+    else ValueError. A run folder travels (a colleague's, a download): its config.yaml alone
+    never makes a program trusted.
 
     The manifest's ``status`` goes created -> running -> done (or interrupted / failed:
     ...), so a report of a killed run says so. With ``resume``, ``total_steps`` (``--steps``)
@@ -223,6 +247,8 @@ def train_run(
     cls = learner_class(spec.get("learner", ""))
     members = run.members()
     if resume:  # checked before the manifest says "running"
+        stored = [*(spec.get("rewards") or []), (spec.get("config") or {}).get("reward")]
+        _check_trusted([r for r in stored if isinstance(r, str)], trusted)
         target = target_steps(run, total_steps)
         check_resumable(run, cls, members)
         extend_budget(run, members, target)

@@ -84,3 +84,26 @@ def test_synthesis_refuses_llm_code_under_weak_isolation_before_making_a_run(
     assert "refusing to run LLM-written reward programs" in text
     assert "shares this machine's file system" in text and "--allow-weak-sandbox" in text
     assert not out.exists()
+
+
+def test_a_resumed_run_must_be_trusted_again_not_by_its_config(agentgym_cli, tmp_path):
+    """A run folder travels: its config.yaml naming trust:PATH must not make PATH run
+    unvetted for whoever resumes it."""
+    program = tmp_path / "mine.py"
+    program.write_text(PROGRAM)
+    run = tmp_path / "run"
+    first = agentgym_cli(
+        "train", "--env", "agentgym/Reach-v0", "--trust-reward", str(program), *TINY,
+        "--out", str(run),
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    before = (run / "manifest.json").read_bytes()
+    refused = agentgym_cli("train", "--resume", str(run), "--steps", "512")
+    assert refused.returncode == 2
+    assert f"--trust-reward {program.resolve()}" in " ".join(refused.stderr.split())
+    assert (run / "manifest.json").read_bytes() == before  # nothing written
+    extended = agentgym_cli(
+        "train", "--resume", str(run), "--steps", "512", "--trust-reward", str(program)
+    )
+    assert extended.returncode == 0, extended.stderr
+    assert yaml.safe_load((run / "config.yaml").read_text())["config"]["total_steps"] == 512
