@@ -54,7 +54,9 @@ def mixed_population(reach_program, tmp_path_factory) -> tuple[Population, list[
     nan_program.write_text(NAN_AFTER_A_WHILE)
     broken = work / "broken.py"
     broken.write_text(RAISES)
-    rewards = ["env", str(nan_program), reach_program, str(broken)]
+    # The test's own programs, run in process (trust:): the one that raises reads a key the
+    # vetter would refuse before training, and this is about a member failing mid-training.
+    rewards = ["env", f"trust:{nan_program}", reach_program, f"trust:{broken}"]
     pop = Population(BASE, rewards, seeds=[5, 6, 7, 8])
     results = pop.learn_all()
     pop.close()
