@@ -50,13 +50,11 @@ class ProgressLines:
         return True
 
 
-class StepProgress:
-    """Env steps out of a total: a rich bar on a terminal, ``ProgressLines`` elsewhere.
+class BarOrLines:
+    """A rich bar (``columns`` after the description, bar and count) on a terminal, plain
+    ``ProgressLines`` when output goes to a file; a context manager either way."""
 
-    ``update`` may be called from another thread (rich's Progress is thread-safe).
-    """
-
-    def __init__(self, console: Any, description: str, total: int) -> None:
+    def __init__(self, console: Any, *columns: str) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -65,21 +63,17 @@ class StepProgress:
             TimeElapsedColumn,
         )
 
-        self.description, self.total = description, total
         self.lines = None if console.is_terminal else ProgressLines(console)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[speed]} steps/s"),
+            *(TextColumn(c) for c in columns),
             TimeElapsedColumn(),
             console=console,
         )
-        self.task = self.progress.add_task(description, total=total, speed="-")
-        self._start = time.monotonic()
-        self._shown: int | None = None
 
-    def __enter__(self) -> StepProgress:
+    def __enter__(self) -> Any:
         if self.lines is None:
             self.progress.start()
         return self
@@ -87,6 +81,20 @@ class StepProgress:
     def __exit__(self, *exc: object) -> None:
         if self.lines is None:
             self.progress.stop()
+
+
+class StepProgress(BarOrLines):
+    """Env steps out of a total: a rich bar on a terminal, ``ProgressLines`` elsewhere.
+
+    ``update`` may be called from another thread (rich's Progress is thread-safe).
+    """
+
+    def __init__(self, console: Any, description: str, total: int) -> None:
+        super().__init__(console, "{task.fields[speed]} steps/s")
+        self.description, self.total = description, total
+        self.task = self.progress.add_task(description, total=total, speed="-")
+        self._start = time.monotonic()
+        self._shown: int | None = None
 
     def update(self, step: int) -> None:
         step = min(int(step), self.total)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from agentgym.commands._progress import BarOrLines
+
 if TYPE_CHECKING:
     from agentgym.runs.options import FieldOption
 
@@ -244,46 +246,22 @@ def _escape(err: BaseException) -> str:
     return escape(str(err))
 
 
-class TrainProgress:
+class TrainProgress(BarOrLines):
     """Training progress fed by the learners' log rows: steps, steps/s, return, success.
 
     A rich bar on a terminal; plain lines (``ProgressLines``) when output goes to a file.
     """
 
     def __init__(self, console: Any, total: int) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        from agentgym.commands._progress import ProgressLines
-
-        self.lines = None if console.is_terminal else ProgressLines(console)
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[speed]} steps/s"),
-            TextColumn("return {task.fields[ret]}"),
-            TextColumn("success {task.fields[success]}"),
-            TimeElapsedColumn(),
-            console=console,
+        super().__init__(
+            console,
+            "{task.fields[speed]} steps/s",
+            "return {task.fields[ret]}",
+            "success {task.fields[success]}",
         )
         self.total = total
         self.tasks: dict[Any, Any] = {}
         self.fields: dict[Any, dict[str, Any]] = {}
-
-    def __enter__(self) -> TrainProgress:
-        if self.lines is None:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.lines is None:
-            self.progress.stop()
 
     def update(self, row: dict[str, Any]) -> None:
         """The learners' callback: one log row (population rows carry ``member``)."""
