@@ -105,6 +105,7 @@ def start_training_run(
         "seeds": [int(s) for s in seeds],
         "preset": preset or {"name": None, "overrides": sorted(values)},
         "config": config_to_dict(config),
+        **_described(config.env_id),
     }
     run = RunDir.create(
         command=command,
@@ -150,6 +151,33 @@ def start_training_run(
                 )
             )
     return run
+
+
+def _described(env_id: str) -> dict[str, Any]:
+    """``{"described_task": ...}`` when ``env_id`` is a task registered at run time
+    (``agentgym.describe``), so a resume in a fresh process can register it again."""
+    import gymnasium as gym
+
+    from agentgym.describe.env import ENTRY_POINT
+    from agentgym.registry import RUNTIME_ENV_IDS
+
+    spec = gym.registry.get(env_id)
+    if env_id not in RUNTIME_ENV_IDS or spec is None or spec.entry_point != ENTRY_POINT:
+        return {}  # agentgym's own ids (Fetch's described tasks too) come with the import
+    return {"described_task": dict(spec.kwargs["task"])}
+
+
+def _register_described(spec: dict[str, Any]) -> None:
+    """Register a stored run's described task again (a resume in a fresh process). Its
+    expressions run vetted in a sandbox worker: trust does not travel with a run folder."""
+    import gymnasium as gym
+
+    task = spec.get("described_task")
+    if not isinstance(task, dict) or spec.get("env_id") in gym.registry:
+        return
+    from agentgym.describe import register
+
+    register({**task, "trusted_rules": False})
 
 
 def _check_trusted(rewards: Sequence[str], trusted: Sequence[str]) -> None:
@@ -247,6 +275,7 @@ def train_run(
     cls = learner_class(spec.get("learner", ""))
     members = run.members()
     if resume:  # checked before the manifest says "running"
+        _register_described(spec)
         stored = [*(spec.get("rewards") or []), (spec.get("config") or {}).get("reward")]
         _check_trusted([r for r in stored if isinstance(r, str)], trusted)
         target = target_steps(run, total_steps)

@@ -73,6 +73,11 @@ def test_reward_vet_and_train_from_a_task_file(agentgym_cli, tmp_path):
     # trained on the program's terms over the described state; evaluated on the success rule
     assert any("reward_terms/gap" in row for row in rows)
     assert any("eval/success_rate" in row for row in rows)
+    # a fresh process knows the described id only from the run folder: resume extends it
+    more = agentgym_cli("train", "--resume", str(out), "--steps", "2048")
+    assert more.returncode == 0, more.stdout + more.stderr
+    rows = [json.loads(line) for line in (out / "logs" / "metrics.jsonl").read_text().splitlines()]
+    assert max(row.get("step", 0) for row in rows) == 2048
 
 
 @pytest.mark.slow
