@@ -12,10 +12,12 @@ and every node is checked against the allowlist below, so the language is exactl
 - names: the TaskSpec's numeric state variables, and ``action`` (a vector whose length
   the TaskSpec does not declare, so it matches any length);
 - numbers; ``+ - * /``; unary ``-``; ``x ** c`` with a constant exponent; ``x[i]`` with a
-  constant index (a component of a vector);
+  constant index (a component of a vector), ``x[a:b]`` with constant bounds (components);
 - functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
   ``abs``, ``square``, ``sqrt`` (of the non-negative part), ``exp``, ``tanh``, ``sin``,
-  ``cos``, ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``, ``max(a, b)``.
+  ``cos``, ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``, ``max(a, b)``; a
+  reduction of a scalar treats it as a vector of one value (``sum``/``mean``: itself,
+  ``norm``: its absolute value).
 
 Shapes are per env (the batch axis is implicit): ``()`` a scalar, ``(2,)`` a vector, -1 a
 length not known. A scalar meets a vector only where that is meaningful (broadcast over the
@@ -287,6 +289,8 @@ class ExpressionChecker:
     def _index(self, node: ast.Subscript) -> Typed:
         base = self._node(node.value)
         index = node.slice
+        if isinstance(index, ast.Slice):
+            return self._slice(node, base, index)
         if not (
             isinstance(index, ast.Constant)
             and isinstance(index.value, int)
@@ -311,6 +315,46 @@ class ExpressionChecker:
             )
         return Typed(f"{base.code}[..., {i}]", base.shape[:-1])
 
+    def _slice(self, node: ast.Subscript, base: Typed, index: ast.Slice) -> Typed:
+        """``v[a:b]``: the components a to b-1 of a vector (constant bounds, no step)."""
+        bounds = []
+        for bound in (index.lower, index.upper):
+            if bound is None:
+                bounds.append(None)
+            elif (
+                isinstance(bound, ast.Constant)
+                and isinstance(bound.value, int)
+                and not isinstance(bound.value, bool)
+            ):
+                bounds.append(bound.value)
+            else:
+                bounds.append("bad")
+        if index.step is not None or "bad" in bounds:
+            raise ExpressionError(
+                Code.SKETCH_EXPR,
+                f"'{ast.unparse(node)}': a slice takes whole-number bounds and no step, "
+                "e.g. joint_pos[0:2]",
+            )
+        if base.shape == ():
+            raise ExpressionError(
+                Code.SKETCH_SHAPE,
+                f"'{ast.unparse(node)}' slices a scalar; only vectors have components",
+            )
+        length = base.shape[-1]
+        lo, hi = bounds
+        if length == ANY:
+            size = ANY
+        else:
+            size = len(range(length)[lo:hi])
+            if size == 0:
+                raise ExpressionError(
+                    Code.SKETCH_SHAPE,
+                    f"'{ast.unparse(node)}' selects no component of {describe(base.shape)} "
+                    f"(valid indices: 0 to {length - 1})",
+                )
+        text = f"{'' if lo is None else lo}:{'' if hi is None else hi}"
+        return Typed(f"{base.code}[..., {text}]", (*base.shape[:-1], size))
+
     def _call(self, node: ast.Call) -> Typed:
         name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
         if name not in FUNCTIONS:
@@ -333,10 +377,11 @@ class ExpressionChecker:
         if name in REDUCTIONS:
             (x,) = args
             if x.shape == ():
-                raise ExpressionError(
-                    Code.SKETCH_SHAPE,
-                    f"{name}(...) needs a vector, got {describe(x.shape)} in '{ast.unparse(node)}'",
-                )
+                # A scalar is a vector of one value: its sum and mean are itself, its norm
+                # its absolute value (a small model writes mean(forward_velocity)).
+                if name == "norm":
+                    return self._call(ast.Call(ast.Name("abs"), node.args, []))
+                return x
             return Typed(REDUCTIONS[name].format(x.code), x.shape[:-1])
         if name in ELEMENTWISE:
             (x,) = args

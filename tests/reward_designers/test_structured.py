@@ -390,3 +390,48 @@ def test_a_name_with_no_single_close_variable_is_still_rejected(name):
         parse_sketch(json.dumps({"terms": [term("x", f"sum({name})")]}), task_spec(ENV))
     assert err.value.code == "SKETCH_VARIABLE"
     assert f"unknown variable '{name}'" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # a scalar is a vector of one value (what the 1.5B model wrote on HalfCheetah, Hopper)
+        ("mean(forward_velocity)", lambda s, a: s["forward_velocity"]),
+        ("sum(abs(forward_velocity))", lambda s, a: s["forward_velocity"].abs()),
+        ("norm(forward_velocity)", lambda s, a: s["forward_velocity"].abs()),
+        # slices with constant bounds select components
+        ("sum(square(action[0:3]))", lambda s, a: (a[:, :3] ** 2).sum(-1)),
+        ("norm(joint_pos[1:])", lambda s, a: s["joint_pos"][:, 1:].norm(dim=-1)),
+    ],
+)
+def test_scalar_reductions_and_slices_mean_what_they_say(expr, expected):
+    import torch
+
+    from agentgym.reward_designers.structured.expressions import ExpressionChecker
+
+    typed = ExpressionChecker(task_spec("agentgym/HalfCheetah-v0")).check(expr)
+    assert typed.shape == ()
+    gen = torch.Generator().manual_seed(0)
+    state = {
+        "forward_velocity": torch.randn(5, generator=gen),
+        "joint_pos": torch.randn(5, 6, generator=gen),
+    }
+    action = torch.randn(5, 6, generator=gen)
+    value = eval(typed.code, {"torch": torch, "state": state, "action": action})  # our own code
+    torch.testing.assert_close(value, expected(state, action))
+
+
+@pytest.mark.parametrize(
+    ("expr", "fragment"),
+    [
+        ("joint_pos[0:6:2]", "no step"),
+        ("joint_pos[9:12]", "selects no component"),
+        ("forward_velocity[0:1]", "slices a scalar"),
+    ],
+)
+def test_a_bad_slice_is_rejected_saying_why(expr, fragment):
+    from agentgym.reward_designers.structured.expressions import ExpressionChecker, ExpressionError
+
+    with pytest.raises(ExpressionError) as err:
+        ExpressionChecker(task_spec("agentgym/HalfCheetah-v0")).check(f"sum({expr})")
+    assert fragment in err.value.message
