@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,15 @@ def chromium_available() -> bool:
     except ChromiumNotFoundError:
         return False
     return True
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and has not exited (a zombie has: only its wait is missing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _descendants(pid: int) -> list[int]:
@@ -151,13 +161,21 @@ class Chromium:
     def close(self) -> None:
         """Quit the browser and the driver, make sure no process of the browser is left
         (a crashed chromedriver leaves its browser behind), remove the profile folder."""
+        known = self.pids  # before quit: chromedriver and what it started
         try:
             self.driver.quit()
         except Exception as err:  # a crashed driver must still release its browser
             log.warning("chromium quit failed: %s", str(err).splitlines()[0] if str(err) else err)
-        for pid in self.leftover_pids():
+        killed = self.leftover_pids()  # named by our profile folder: safe to kill by pid
+        for pid in killed:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        # Quitting and SIGKILL end processes asynchronously: on a loaded machine they still
+        # run for a moment. Wait (bounded) until each has exited, so close() means closed.
+        left = sorted({*killed, *known})
+        deadline = time.monotonic() + 10.0
+        while any(_running(p) for p in left) and time.monotonic() < deadline:
+            time.sleep(0.05)
         shutil.rmtree(self.profile_dir, ignore_errors=True)
