@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentgym.server.fields import instance_id
 from agentgym.server.instances import EnvPool
 
 Handler = Callable[[EnvPool, dict[str, Any]], Any]
@@ -27,3 +28,20 @@ class Protocol:
 
     def serves(self, env_tags: tuple[str, ...]) -> bool:
         return not self.tags or bool(set(self.tags) & set(env_tags))
+
+
+def hello(pool: EnvPool, fields: dict[str, Any]) -> str:
+    """``GET /``: the liveness answer every AgentGym server gives."""
+    return "ok"
+
+
+def list_envs(pool: EnvPool, fields: dict[str, Any]) -> list[int]:
+    """``GET /list_envs``: the ids of the open instances."""
+    return pool.ids()
+
+
+def close_env_idx(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
+    """``POST /close`` of the servers that name an instance ``env_idx`` (tool, WebShop)."""
+    idx = instance_id(fields, ("env_idx",))
+    pool.close(idx)
+    return {"env_idx": idx, "closed": True}

@@ -8,7 +8,7 @@ from typing import Any
 
 from agentgym.server.fields import instance_id, one_seed, required
 from agentgym.server.instances import EnvPool
-from agentgym.server.protocols.base import Protocol
+from agentgym.server.protocols.base import Protocol, list_envs
 
 
 def hello(pool: EnvPool, fields: dict[str, Any]) -> str:
@@ -57,10 +57,6 @@ def close(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
     idx = instance_id(fields)
     pool.close(idx)
     return {"id": idx, "env_idx": idx, "closed": True}
-
-
-def list_envs(pool: EnvPool, fields: dict[str, Any]) -> list[int]:
-    return pool.ids()
 
 
 GENERIC = Protocol(

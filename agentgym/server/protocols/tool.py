@@ -22,17 +22,9 @@ from typing import Any
 
 from agentgym.server.fields import command, instance_id, optional_index
 from agentgym.server.instances import EnvPool
-from agentgym.server.protocols.base import Protocol
+from agentgym.server.protocols.base import Protocol, close_env_idx, hello, list_envs
 
 KEYS = ("env_idx",)
-
-
-def hello(pool: EnvPool, fields: dict[str, Any]) -> str:
-    return "ok"
-
-
-def list_envs(pool: EnvPool, fields: dict[str, Any]) -> list[int]:
-    return pool.ids()
 
 
 def create(pool: EnvPool, fields: dict[str, Any]) -> int:
@@ -56,12 +48,6 @@ def observation(pool: EnvPool, fields: dict[str, Any]) -> str:
     return pool.observation(instance_id(fields, KEYS))
 
 
-def close(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
-    idx = instance_id(fields, KEYS)
-    pool.close(idx)
-    return {"env_idx": idx, "closed": True}
-
-
 TOOL = Protocol(
     name="tool",
     agentgym_family="tool use (agentenv-tool: movie, weather, todo, sheet, academia)",
@@ -73,6 +59,6 @@ TOOL = Protocol(
         ("POST", "/reset"): reset,
         ("POST", "/step"): step,
         ("GET", "/observation"): observation,
-        ("POST", "/close"): close,
+        ("POST", "/close"): close_env_idx,
     },
 )

@@ -27,7 +27,7 @@ from typing import Any
 
 from agentgym.server.fields import command, instance_id, optional_index
 from agentgym.server.instances import EnvPool
-from agentgym.server.protocols.base import Protocol
+from agentgym.server.protocols.base import Protocol, hello, list_envs
 
 KEYS = ("env_idx",)
 _FENCED = re.compile(r"```(.*?)```", re.DOTALL)
@@ -37,14 +37,6 @@ def fenced_command(answer: str) -> str:
     """The command inside the last ``` fence of a model's answer (the answer without one)."""
     found = _FENCED.findall(answer)
     return found[-1].strip() if found else answer.strip()
-
-
-def hello(pool: EnvPool, fields: dict[str, Any]) -> str:
-    return "ok"
-
-
-def list_envs(pool: EnvPool, fields: dict[str, Any]) -> list[int]:
-    return pool.ids()
 
 
 def create(pool: EnvPool, fields: dict[str, Any]) -> dict[str, int]:

@@ -29,7 +29,7 @@ from typing import Any
 
 from agentgym.server.fields import command, instance_id, optional_index
 from agentgym.server.instances import EnvPool
-from agentgym.server.protocols.base import Protocol
+from agentgym.server.protocols.base import Protocol, close_env_idx, hello, list_envs
 
 KEYS = ("env_idx",)
 _CLICKABLE = re.compile(r"(\[[^\]]*\])")
@@ -57,14 +57,6 @@ def sep_text(page_kind: str, page_text: str) -> str:
 def _page(env: Any) -> str:
     shop = env.unwrapped
     return sep_text(shop.page.kind, shop.page.text)
-
-
-def hello(pool: EnvPool, fields: dict[str, Any]) -> str:
-    return "ok"
-
-
-def list_envs(pool: EnvPool, fields: dict[str, Any]) -> list[int]:
-    return pool.ids()
 
 
 def create(pool: EnvPool, fields: dict[str, Any]) -> int:
@@ -116,12 +108,6 @@ def state(pool: EnvPool, fields: dict[str, Any]) -> dict[str, str]:
     return pool.call(instance_id(fields, KEYS), read)
 
 
-def close(pool: EnvPool, fields: dict[str, Any]) -> dict[str, Any]:
-    idx = instance_id(fields, KEYS)
-    pool.close(idx)
-    return {"env_idx": idx, "closed": True}
-
-
 WEBSHOP = Protocol(
     name="webshop",
     agentgym_family="WebShop (agentenv-webshop)",
@@ -136,6 +122,6 @@ WEBSHOP = Protocol(
         ("GET", "/instruction_text"): instruction_text,
         ("GET", "/observation"): observation,
         ("GET", "/state"): state,
-        ("POST", "/close"): close,
+        ("POST", "/close"): close_env_idx,
     },
 )
