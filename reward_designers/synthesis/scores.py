@@ -154,24 +154,20 @@ def evaluate_rewards(
     run_dir.mkdir(parents=True, exist_ok=True)
     finals: list[dict[str, Any]] = []
     if specs:  # nothing to train when only references were asked for and both are cached
-        from agentgym.reward_designers.synthesis.progress import watch_steps
-
-        # Progress is read from the members' metrics files where they train (this machine);
-        # a Ray task's come back when it ends.
-        with watch_steps([Path(d) for d in dirs], on_progress or (lambda step: None)):
-            finals = _train(
-                executor or LocalExecutor(),
-                run_dir.resolve(),
-                env_id,
-                specs,
-                dirs,
-                member_seeds,
-                videos,
-                learner,
-                config,
-                deadline_s,
-                ", ".join(labels),
-            )
+        finals = _train(
+            executor or LocalExecutor(),
+            run_dir.resolve(),
+            env_id,
+            specs,
+            dirs,
+            member_seeds,
+            videos,
+            learner,
+            config,
+            deadline_s,
+            ", ".join(labels),
+            on_progress,
+        )
     out: dict[str, Any] = {
         "env_id": env_id,
         "steps": steps,
@@ -207,9 +203,13 @@ def _train(
     config: dict[str, Any],
     deadline_s: float,
     what: str,
+    on_progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Each member's final metrics; RuntimeError naming ``what`` when a job fails."""
+    """Each member's final metrics; RuntimeError naming ``what`` when a job fails.
+    ``on_progress`` gets the env steps of the slowest member, from the executor's watch of
+    the members' metrics files, and once more at the end."""
     from agentgym.executors import Job
+    from agentgym.executors.progress import last_step
     from agentgym.sandbox import Limits
 
     members = list(range(len(specs)))
@@ -237,6 +237,7 @@ def _train(
                 path_kwargs={"run_dirs": out, **({"programs": rel} if travels else {})},
                 inputs=tuple(rel),
                 outputs=tuple(out) if not executor.batches_members else (),
+                watch=tuple(f"{o}/logs/metrics.jsonl" for o in out),
                 # The worker sees only its folder and the Python installation: reward files
                 # outside the folder come in read-only, where they are.
                 readable=tuple(specs[m] for m in group if not travels and Path(specs[m]).is_file()),
@@ -244,7 +245,16 @@ def _train(
                 deadline_s=deadline_s,
             )
         )
-    results = executor.run(jobs, lambda n, result: None)
+    steps = dict.fromkeys(members, 0)
+
+    def progress(n: int, reported: list[int]) -> None:
+        steps.update(zip(groups[n], reported, strict=False))
+        assert on_progress is not None
+        on_progress(min(steps.values()))
+
+    results = executor.run(jobs, lambda n, result: None, progress if on_progress else None)
+    if on_progress is not None:
+        on_progress(min(last_step(Path(d) / "logs" / "metrics.jsonl") for d in dirs))
     for result in results:
         if not result.ok:
             raise RuntimeError(
