@@ -34,7 +34,8 @@ def _has_marker(pid: int, marker: bytes) -> bool:
         return False
 
 
-def _is_zombie(pid: int) -> bool:
+def has_exited(pid: int) -> bool:
+    """Whether ``pid`` is gone or a zombie (it has exited; only its parent's wait is missing)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -55,7 +56,7 @@ def worker_processes(worker_id: str, pgid: int | None = None) -> list[int]:
         if pid == me:
             continue
         if (pgid is not None and _pgid(pid) == pgid) or _has_marker(pid, marker):
-            if not _is_zombie(pid):
+            if not has_exited(pid):
                 found.append(pid)
     return found
 
@@ -120,7 +121,7 @@ def remove_pids_cgroup(path: Path, *, rounds: int = 50) -> int:
     """Kill whatever is left in the cgroup, remove it; return how many were left."""
     seen: set[int] = set()
     for _ in range(rounds):
-        pids = [p for p in cgroup_pids(path) if not _is_zombie(p)]
+        pids = [p for p in cgroup_pids(path) if not has_exited(p)]
         if not pids:
             break
         seen.update(pids)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentgym.sandbox.procs import has_exited
+
 log = logging.getLogger(__name__)
 
 # Flags Chromium needs in a container without a display or a GPU (FACTS.md): no
@@ -73,15 +75,6 @@ def chromium_available() -> bool:
     except ChromiumNotFoundError:
         return False
     return True
-
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` exists and has not exited (a zombie has: only its wait is missing)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _descendants(pid: int) -> list[int]:
@@ -176,6 +169,6 @@ class Chromium:
         # run for a moment. Wait (bounded) until each has exited, so close() means closed.
         left = sorted({*killed, *known})
         deadline = time.monotonic() + 10.0
-        while any(_running(p) for p in left) and time.monotonic() < deadline:
+        while not all(has_exited(p) for p in left) and time.monotonic() < deadline:
             time.sleep(0.05)
         shutil.rmtree(self.profile_dir, ignore_errors=True)
