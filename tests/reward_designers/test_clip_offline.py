@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-
-class CountingListener:
-    """A loopback TCP port standing in for the hub: counts connections, answers none."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
+from agentgym.testing.canary import CanaryServer
 
 
 def test_missing_hub_model_fails_at_once_without_network(tmp_path: Path) -> None:
@@ -52,7 +21,7 @@ def test_missing_hub_model_fails_at_once_without_network(tmp_path: Path) -> None
     frames = tmp_path / "frames"
     frames.mkdir()
     iio.imwrite(frames / "0.png", np.zeros((40, 60, 3), np.uint8))
-    hub = CountingListener()
+    hub = CanaryServer()
     env = {
         k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
     }
