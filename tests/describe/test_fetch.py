@@ -8,7 +8,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-pytest.importorskip("gymnasium_robotics")
+pytest.importorskip(
+    "gymnasium_robotics", reason="the robotics extra is not installed (make installs it)"
+)
 
 from agentgym.catalog import task_spec  # noqa: E402
 from agentgym.env_checker import check  # noqa: E402

@@ -13,7 +13,9 @@ NODE = {"num_cpus": 1, "object_store_memory": 80 * 2**20}
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
     """``ray.cluster_utils.Cluster``: a head and a worker node; this process is its driver."""
-    ray = pytest.importorskip("ray")
+    ray = pytest.importorskip(
+        "ray", reason="the ray extra is not installed (pip install agentgym[ray]; make installs it)"
+    )
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(

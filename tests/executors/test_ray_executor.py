@@ -14,7 +14,9 @@ from agentgym.executors import Job
 from agentgym.executors.cluster import RayExecutor
 from agentgym.sandbox import Code, Limits
 
-pytest.importorskip("ray")
+pytest.importorskip(
+    "ray", reason="the ray extra is not installed (pip install agentgym[ray]; make installs it)"
+)
 pytestmark = pytest.mark.ray
 
 FAST = Limits(cpu_s=60, memory_mb=2048)

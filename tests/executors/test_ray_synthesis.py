@@ -17,7 +17,9 @@ from agentgym.testing.openai_server import ScriptedOpenAIServer
 from tests.reward_designers import synthesis_programs as P
 from tests.reward_designers.conftest import TINY_SEARCH
 
-pytest.importorskip("ray")
+pytest.importorskip(
+    "ray", reason="the ray extra is not installed (pip install agentgym[ray]; make installs it)"
+)
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 SCRIPT = [P.GOOD, P.AWAY, P.BAD_SHAPE, P.GOOD_TEMPERED]
