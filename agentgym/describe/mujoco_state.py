@@ -15,6 +15,8 @@ geom          position of a geom (geom_xpos)                              m
 actuator      control signal of one actuator (by name or index)           -
 contact       whether two bodies touch (``contact:BODY_A:BODY_B``)        -
 ctrl          every actuator's control signal (no name)                   -
+qpos          every joint's qpos, in model order (no name)                rad or m
+qvel          every joint's qvel, in model order (no name)                rad/s, m/s
 ============  ==========================================================  =========
 
 Names and meanings come from the MJCF (names, joint types and limits, actuator ranges),
@@ -44,7 +46,10 @@ KINDS = (
     "actuator",
     "contact",
     "ctrl",
+    "qpos",
+    "qvel",
 )
+WHOLE = ("ctrl", "qpos", "qvel")
 SUFFIX = {
     "body": "pos",
     "body_quat": "quat",
@@ -145,6 +150,45 @@ def _joint_var(model: Any, name: str, alias: str, j: int, velocity: bool) -> Sel
     return Selected(StateVar(alias, shape, "float64", units, meaning), read)
 
 
+def layout(model: Any, velocity: bool) -> str:
+    """Which joint each entry of qpos (or qvel) belongs to: ``WRJ1 [0], ..., object [24:31]
+    (free: x, y, z, then quaternion w, x, y, z)``; a prompt needs it to index the vector."""
+    import mujoco
+
+    sizes, address = (QVEL_SIZE, model.jnt_dofadr) if velocity else (QPOS_SIZE, model.jnt_qposadr)
+    parts = []
+    for j, name in enumerate(_names(model, mujoco.mjtObj.mjOBJ_JOINT, model.njnt)):
+        kind, start = int(model.jnt_type[j]), int(address[j])
+        size = sizes[kind]
+        where = f"[{start}]" if size == 1 else f"[{start}:{start + size}]"
+        detail = {
+            (FREE, False): " (free: x, y, z, then quaternion w, x, y, z)",
+            (FREE, True): " (free: linear x, y, z, then angular)",
+            (BALL, False): " (ball: quaternion w, x, y, z)",
+            (BALL, True): " (ball: angular)",
+        }.get((kind, velocity), "")
+        parts.append(f"{name or f'joint{j}'} {where}{detail}")
+    return ", ".join(parts)
+
+
+def _whole_var(model: Any, kind: str, alias: str | None) -> Selected:
+    """``ctrl``, ``qpos`` or ``qvel``: the whole vector, its layout in the meaning."""
+    if kind == "ctrl":
+        shape, units = (model.nu,), "-"
+        meaning = "control signals of the actuators, in order: " + ", ".join(actuator_names(model))
+    elif kind == "qpos":
+        shape, units = (model.nq,), "rad or m"
+        meaning = "every joint's position (data.qpos): " + layout(model, velocity=False)
+    else:
+        shape, units = (model.nv,), "rad/s or m/s"
+        meaning = "every joint's velocity (data.qvel): " + layout(model, velocity=True)
+
+    def read(_model: Any, data: Any) -> np.ndarray:
+        return getattr(data, kind).copy()
+
+    return Selected(StateVar(alias or kind, shape, "float64", units, meaning), read)
+
+
 def _actuator_var(model: Any, name: str, alias: str, selector: str) -> Selected:
     names = actuator_names(model)
     if name.isdigit() and int(name) < model.nu:
@@ -190,19 +234,18 @@ def select(model: Any, selector: str, alias: str | None = None) -> Selected:
     import mujoco
 
     kind, sep, name = selector.partition(":")
-    if kind not in KINDS or (not sep and kind != "ctrl"):
+    if kind not in KINDS or (not sep and kind not in WHOLE):
         raise ValueError(
             f"state: {selector!r} is not a selector KIND:NAME; kinds: {', '.join(KINDS)}"
             f"{suggest(kind, KINDS)}"
         )
-    if kind == "ctrl":
-        shape = (model.nu,)
-
-        def read_ctrl(_model: Any, data: Any) -> np.ndarray:
-            return data.ctrl.copy()
-
-        meaning = "control signals of the actuators, in order: " + ", ".join(actuator_names(model))
-        return Selected(StateVar(alias or "ctrl", shape, "float64", "-", meaning), read_ctrl)
+    if kind in WHOLE:
+        if sep:
+            raise ValueError(
+                f"state: {selector!r}: {kind!r} is the whole vector and takes no name; "
+                f"write {kind!r}"
+            )
+        return _whole_var(model, kind, alias)
     if kind == "contact":
         default = "_touches_".join(identifier(n) for n in name.split(":"))
         return _contact_var(model, name, alias or default, selector)

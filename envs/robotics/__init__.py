@@ -81,8 +81,9 @@ for _task in (
 # Training presets (agentgym.presets): learner, settings and budget per task.
 from agentgym.envs.robotics import presets as _presets  # noqa: E402, F401
 
-# Gymnasium-Robotics' Fetch, through agentgym.describe (no hand-written env class); only
-# where the optional dependency is installed, so every registered id can be made.
+# Gymnasium-Robotics' Fetch, Shadow Hand and Adroit tasks, through agentgym.describe (no
+# hand-written env class); only where the optional dependency is installed, so every
+# registered id can be made.
 if importlib.util.find_spec("gymnasium_robotics") is not None:
     from agentgym.envs.robotics.fetch import FETCH_TASKS
 
@@ -92,4 +93,14 @@ if importlib.util.find_spec("gymnasium_robotics") is not None:
             entry_point="agentgym.describe.env:DescribedEnv",
             kwargs={"task": _task},
             max_episode_steps=50,
+        )
+    from agentgym.envs.robotics.adroit import ADROIT_TASKS
+    from agentgym.envs.robotics.shadow_hand import SHADOW_HAND_TASKS
+
+    for _id, _task in {**SHADOW_HAND_TASKS, **ADROIT_TASKS}.items():
+        register(
+            id=_id,
+            entry_point="agentgym.describe.env:DescribedEnv",
+            kwargs={"task": _task},
+            max_episode_steps=_task["max_episode_steps"],
         )

@@ -109,12 +109,34 @@ def test_default_state_is_every_named_body_and_joint():
     env.close()
 
 
+def test_qpos_and_qvel_select_the_whole_vectors_with_their_layout():
+    env_id = register(
+        pusher(
+            id="described/PusherWhole-v0",
+            state=(("", "qpos"), ("v", "qvel"), ("", "ctrl")),
+            success="info:reward_near",
+        )
+    )
+    spec = task_spec(env_id)
+    assert spec.var("qpos").shape == (11,) and spec.var("v").shape == (11,)
+    assert "r_shoulder_pan_joint [0]" in spec.var("qpos").meaning
+    assert "goal_slidex [10]" in spec.var("v").meaning
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(env.action_space.sample())
+    data = env.unwrapped.base.data
+    assert np.array_equal(info["reward_state"]["qpos"], data.qpos)
+    assert np.array_equal(info["reward_state"]["v"], data.qvel)
+    env.close()
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
         ({"state": (("", "body:tip_arm"),)}, r"no body named 'tip_arm'\. Did you mean 'tips_arm'"),
         ({"state": (("", "bodie:object"),)}, r"'bodie:object' is not a selector KIND:NAME"),
         ({"state": (("a", "body:object"), ("a", "body:goal"))}, r"both named 'a'; rename one"),
+        ({"state": (("", "qpos:object"),)}, r"'qpos' is the whole vector and takes no name"),
         ({"success": 'state["puk"][:, 0] > 0'}, r"success: .* is rejected: .*puk"),
         ({"success": "__import__('os').system('true')"}, r"success: .* is rejected"),
     ],
