@@ -171,7 +171,7 @@ def test_adroit_pen_program_equals_the_env_reward_at_the_goal():
 
     def place(base, _t):
         if id(base) not in found:
-            grid = np.linspace(-3.1, 3.1, 32)
+            grid = np.linspace(-3.1, 3.1, 24)
             scores = {}
             for a in grid:
                 for b in grid:
