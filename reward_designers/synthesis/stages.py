@@ -343,6 +343,9 @@ class CandidateStages:
         has ended. So a program, however it gets out of its reward function, cannot touch
         the manifest, the scores, the report or a sample recorded before (``result.json``,
         ``reward.py``, ``vet.json``).
+        With several members in one worker (the local executor), each program runs in a
+        serving worker of its own (``Job.served``, ``agentgym.sandbox.served``), so no
+        candidate's code runs in the training worker at all.
         """
         from agentgym.executors import Job
 
