@@ -390,6 +390,7 @@ class SandboxedReward:
     # -- the worker ---------------------------------------------------------------------
     def _start(self) -> None:
         server = launch_server(self.source, self.origin)
+        self.isolation = server.worker.label  # said even when the program fails to load
         try:
             await_server(server, self.origin, self.start_timeout_s, self.call_timeout_s)
         except SandboxedRewardError as err:
@@ -404,7 +405,6 @@ class SandboxedReward:
             self.origin,
             self.call_timeout_s,
         )
-        self.isolation = server.worker.label
         self._finalizer = weakref.finalize(self, stop_server, server, os.getpid())
 
     def _fail(self, code: Code, message: str) -> SandboxedRewardError:
