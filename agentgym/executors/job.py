@@ -68,12 +68,17 @@ class Job:
     """Absolute paths of files outside ``root`` the worker reads where they are (a library
     program, a reference's reward): bound read-only into the local worker's view; a remote
     node must have them at the same path (agentgym's own files do)."""
+    served: tuple[str, ...] = ()
+    """Untrusted reward programs under ``root`` (among ``inputs``) that the local executor
+    serves to the worker from workers of their own (``agentgym.sandbox.served``), passed
+    to the target as ``served`` (one handle each, in order); an executor that runs every
+    member in a worker of its own may run them in the worker instead."""
     limits: Limits = field(default_factory=Limits)
     deadline_s: float = 3600.0
     """The worker's own wall-clock deadline (TIMEOUT past it)."""
 
     def __post_init__(self) -> None:
-        for name in ("inputs", "outputs", "watch"):
+        for name in ("inputs", "outputs", "watch", "served"):
             for path in getattr(self, name):
                 relative(path)
         for value in self.path_kwargs.values():

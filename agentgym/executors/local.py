@@ -11,7 +11,9 @@ from agentgym.sandbox.results import WorkerResult
 
 
 class LocalExecutor:
-    """Today's way: the job's root is the worker's folder, so nothing has to travel."""
+    """Today's way: the job's root is the worker's folder, so nothing has to travel. A
+    job's ``served`` programs each run in a serving worker of their own, started here
+    before the job and stopped after it."""
 
     name = "local"
     batches_members = True
@@ -21,6 +23,7 @@ class LocalExecutor:
     ) -> list[WorkerResult]:
         import shutil
 
+        from agentgym.sandbox.served import ProgramServers
         from agentgym.sandbox.worker import run_in_worker
 
         results = []
@@ -33,18 +36,27 @@ class LocalExecutor:
                 stop = watch_steps(
                     [root / w for w in job.watch], lambda steps, n=n: on_progress(n, steps)
                 )
+            servers = ProgramServers([root / p for p in job.served]) if job.served else None
             try:
+                arguments = job.arguments(root)
+                readable = [Path(p) for p in job.readable]
+                if servers is not None:
+                    arguments["served"] = servers.handoff
+                    readable += servers.readable
                 result = run_in_worker(
                     job.target,
-                    job.arguments(root),
+                    arguments,
                     run_dir=root,
                     limits=job.limits,
                     deadline_s=job.deadline_s,
-                    readable=[Path(p) for p in job.readable],
+                    readable=readable,
+                    pass_fds=servers.fds if servers is not None else (),
                 )
             finally:
                 if stop is not None:
                     stop()
+                if servers is not None:
+                    servers.close()
             on_result(n, result)
             results.append(result)
         return results

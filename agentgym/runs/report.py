@@ -23,6 +23,7 @@ import functools
 import html
 import importlib
 import logging
+import os
 import pkgutil
 import traceback
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -187,8 +188,61 @@ def section_builders(run: RunDir | None = None) -> list[tuple[str, SectionBuilde
     return builders
 
 
+def own_module(target: str) -> bool:
+    """Whether ``"module:function"`` names a module of the installed agentgym package
+    (by where its file lies, not by its name): the only kind a run folder may name."""
+    import importlib.util
+
+    module = target.partition(":")[0]
+    if module != "agentgym" and not module.startswith("agentgym."):
+        return False
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return False
+    if spec is None or not spec.origin:
+        return False
+    origin = Path(spec.origin).resolve()
+    return any(origin.is_relative_to(root) for root in _package_roots())
+
+
+@functools.cache
+def _package_roots() -> tuple[Path, ...]:
+    """The folders the agentgym distribution installs (envs/ and reward_designers/ live
+    beside agentgym/ in a checkout: setuptools package-dir)."""
+    import importlib.util
+
+    roots = []
+    for name in ("agentgym", "agentgym.envs", "agentgym.reward_designers"):
+        spec = importlib.util.find_spec(name)
+        roots += (
+            [Path(p).resolve() for p in (spec.submodule_search_locations or [])] if spec else []
+        )
+    return tuple(roots)
+
+
+TRUSTED_SECTIONS_VAR = "AGENTGYM_REPORT_SECTIONS"
+"""Comma-separated ``module:function`` section builders outside agentgym that a rebuilt
+report may import (``agentgym report RUN`` of a run whose command added its own)."""
+
+
+def trusted_section(target: str) -> bool:
+    """Whether a manifest's section target may be imported: one of agentgym's own, one
+    a command added in this process (``RunDir.add_report_section``), or one the user
+    lists in ``$AGENTGYM_REPORT_SECTIONS``. Never because a run folder names it."""
+    listed = {t.strip() for t in os.environ.get(TRUSTED_SECTIONS_VAR, "").split(",")}
+    return own_module(target) or target in RunDir.sections_added_here or target in listed
+
+
 def _lazy(target: str) -> SectionBuilder:
     def build(ctx: ReportContext) -> Section | Iterable[Section] | None:
+        if not trusted_section(target):
+            # A run folder can come from someone else: its manifest must not choose
+            # what code a report rebuild imports.
+            raise ValueError(
+                f"report_sections: {target!r} is not a section of the installed agentgym "
+                f"package; list it in ${TRUSTED_SECTIONS_VAR} to rebuild it"
+            )
         return load_target(target)(ctx)  # type: ignore[operator]
 
     return build

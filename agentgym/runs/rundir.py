@@ -22,7 +22,7 @@ import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from agentgym.learners.logger import read_metrics
 from agentgym.runs.config import dump_yaml, load_yaml
@@ -66,6 +66,9 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "
 
 class RunDir:
     """A run folder. Make one with ``RunDir.create``; open an existing one with ``RunDir.open``."""
+
+    sections_added_here: ClassVar[set[str]] = set()
+    """Report section targets a command of this process added (trusted for its reports)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -200,8 +203,11 @@ class RunDir:
 
         This is how a command adds its own sections (a synthesis report, VLM reward
         diagnostics) without editing the report core; ``agentgym report`` finds them in
-        the manifest when it rebuilds the page.
+        the manifest when it rebuilds the page, and imports only agentgym's own, the ones
+        added in this process, or those in ``$AGENTGYM_REPORT_SECTIONS``
+        (``agentgym.runs.report.trusted_section``).
         """
+        RunDir.sections_added_here.add(target)
         manifest = self.read_manifest()
         targets = list(manifest.get("report_sections", []))
         if target not in targets:

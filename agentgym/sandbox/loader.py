@@ -12,7 +12,9 @@ final retraining, report regeneration, the env server) comes here through
   env's TaskSpec) and runs in a long-lived sandbox worker (``SandboxedReward``), which
   is refused under isolation weaker than bubblewrap unless the user accepted it
   (``agentgym.sandbox.policy``). Inside a sandbox worker (a candidate's training), a
-  vetted program runs in the worker's own process: it is already confined.
+  vetted program runs in the worker's own process: it is already confined. A worker
+  that trains several candidates together gets their programs served by workers of
+  their own instead (``agentgym.sandbox.served``).
 """
 
 from __future__ import annotations
@@ -86,6 +88,12 @@ def load_source(
             verdict.code, f"{origin}: rejected by the vetter ({verdict.code}): {verdict.message}"
         )
     if channel.in_worker():
+        from agentgym.sandbox import served
+
+        if served.active():
+            # A training worker of several candidates: each program runs in a worker of
+            # its own, so no candidate's code shares this one's folders.
+            return served.reward_for(origin, name)
         # Already confined: this process is a sandbox worker (channel key installed by
         # _child before any target loaded, which nothing in the environment can fake).
         return ProgramReward(source, name=name, origin=origin, trusted=True)

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,9 +184,13 @@ def serve(source: str, origin: str, request_fd: int, response_fd: int) -> str:
         )
 
 
-def _shutdown(worker: Launched, response_fd: int, run_dir: Path, owner: int) -> None:
-    if os.getpid() != owner:
-        return  # a forked copy exiting: the worker is its parent's
+def stop_server(server: Server, owner: int | None = None) -> None:
+    """Close a serving worker's pipes, wait briefly, kill what is left, remove its folder
+    (only in the process ``owner`` that started it: a forked copy exiting leaves it
+    alone)."""
+    if owner is not None and os.getpid() != owner:
+        return
+    worker = server.worker
     try:
         if worker.proc.stdin is not None:
             worker.proc.stdin.close()
@@ -195,10 +200,152 @@ def _shutdown(worker: Launched, response_fd: int, run_dir: Path, owner: int) -> 
         pass
     worker.reap()
     try:
-        os.close(response_fd)
+        os.close(server.response_fd)
     except OSError:
         pass
-    shutil.rmtree(run_dir, ignore_errors=True)
+    shutil.rmtree(server.run_dir, ignore_errors=True)
+
+
+class ProgramChannel:
+    """The caller's end of a serving worker's pipes: one batch out, one sealed answer
+    back, checked for its sequence number and shape. Owns no process: whoever started
+    the worker (``SandboxedReward`` here, the synthesis parent for a training worker's
+    ``ServedReward``) says what a closed pipe means."""
+
+    def __init__(
+        self, request_fd: int, response_fd: int, key: bytes, origin: str, call_timeout_s: float
+    ) -> None:
+        self.request_fd = request_fd
+        self.response_fd = response_fd
+        self.key = key
+        self.origin = origin
+        self.call_timeout_s = call_timeout_s
+        self.seq = 0
+        self._names: dict[str, str] = {}
+
+    def answer(self, seq: int, timeout_s: float) -> tuple[dict[str, Any], bytes]:
+        """The answer to request ``seq``: ``SandboxedRewardError`` for a failure, a
+        forgery or a timeout; ``EOFError`` when the worker closed its end."""
+        try:
+            meta, body = channel.read_frame(self.response_fd, self.key, timeout_s)
+        except TimeoutError:
+            raise SandboxedRewardError(
+                Code.TIMEOUT, f"no reward within {timeout_s:g} s; the worker was stopped"
+            ) from None
+        except channel.ForgedRecord as err:
+            raise SandboxedRewardError(
+                Code.WORKER_ERROR, f"an answer not from the worker ({err})"
+            ) from None
+        if meta.get("seq") != seq:
+            raise SandboxedRewardError(
+                Code.WORKER_ERROR, f"an answer to request {meta.get('seq')!r}, not {seq}"
+            )
+        if meta.get("ok") is not True:
+            code = meta.get("code")
+            raise SandboxedRewardError(
+                Code(code) if code in Code.__members__ else Code.WORKER_ERROR,
+                clean(str(meta.get("message", "")), MESSAGE_CHARS),
+            )
+        return meta, body
+
+    def call(self, batch: RewardInput) -> RewardOutput:
+        """Score one batch (``EOFError`` when the worker is gone)."""
+        self.seq += 1
+        meta, body = _encode_request(self.seq, batch)
+        try:
+            channel.write_all(self.request_fd, channel.frame(meta, body))
+        except (BrokenPipeError, OSError):
+            raise EOFError("the serving worker closed its request pipe") from None
+        answer, data = self.answer(self.seq, self.call_timeout_s)
+        n, names = batch.num_envs, answer.get("terms")
+        if not (
+            answer.get("n") == n
+            and isinstance(names, list)
+            and all(isinstance(k, str) for k in names)
+            and len(data) == 4 * n * (1 + len(names))
+        ):
+            raise SandboxedRewardError(Code.WORKER_ERROR, "an answer of the wrong shape")
+        values = torch.from_numpy(
+            np.frombuffer(data, np.float32).reshape(1 + len(names), n).copy()
+        ).to(batch.env_reward.device)
+        terms = {self._clean_name(k): values[i + 1] for i, k in enumerate(names)}
+        return RewardOutput(values[0], terms)
+
+    def _clean_name(self, name: str) -> str:
+        # The names repeat every batch; cleaning scans the environment for secrets.
+        if name not in self._names:
+            self._names[name] = clean(name, NAME_CHARS)
+        return self._names[name]
+
+
+@dataclass
+class Server:
+    """A serving worker as its starter holds it: the process (its stdin is the request
+    pipe), the read end of its answers, its key and its run folder."""
+
+    worker: Launched
+    response_fd: int
+    key: bytes
+    run_dir: Path
+
+
+def launch_server(source: str, origin: str) -> Server:
+    """Start a worker serving ``source`` (vetted) without waiting for it (see
+    ``await_server``), so that several can import torch at the same time."""
+    run_dir = Path(tempfile.mkdtemp(prefix="agentgym-reward-"))
+    # mkdtemp makes it 0700: the worker's unprivileged uid must reach it.
+    os.chmod(run_dir, 0o755)
+    key = channel.new_key()
+    response_r, response_w = os.pipe()
+    try:
+        worker = launch(
+            "agentgym.sandbox.program_worker:serve",
+            {"source": source, "origin": origin},
+            run_dir=run_dir,
+            limits=serving_limits(),
+            key=key,
+            stream_fd=response_w,
+        )
+    finally:
+        os.close(response_w)
+    return Server(worker, response_r, key, run_dir)
+
+
+def await_server(
+    server: Server, origin: str, start_timeout_s: float, load_timeout_s: float
+) -> None:
+    """Wait until a launched server is up (``start_timeout_s``) and its program loaded
+    (``load_timeout_s``: a hanging module-level loop must not stretch the start's
+    allowance). Raises ``SandboxedRewardError`` when it does not; the server is then
+    already stopped."""
+    assert server.worker.proc.stdin is not None
+    probe = ProgramChannel(
+        server.worker.proc.stdin.fileno(), server.response_fd, server.key, origin, start_timeout_s
+    )
+    try:
+        probe.answer(-1, start_timeout_s)  # started: torch imported
+        probe.answer(0, load_timeout_s)  # the program loaded
+    except EOFError:
+        code, message = worker_gone(server.worker, server.run_dir, server.key)
+        stop_server(server)
+        raise SandboxedRewardError(code, message) from None
+    except SandboxedRewardError:
+        stop_server(server)
+        raise
+
+
+def worker_gone(worker: Launched, run_dir: Path, key: bytes) -> tuple[Code, str]:
+    """Why a serving worker ended early: its sealed record, else its exit status."""
+    worker.reap()
+    try:
+        # _child seals how serve() ended (OUTPUT_LIMIT, a SystemExit, ...).
+        record = channel.open_sealed((run_dir / "result.json").read_bytes(), key)
+    except (OSError, ValueError):
+        record = {}
+    if record.get("ok") is False and record.get("code") in Code.__members__:
+        return Code(record["code"]), clean(str(record.get("message", "")), MESSAGE_CHARS)
+    stderr = tail_text(run_dir / "stderr.log")
+    return diagnose_exit(worker.proc.returncode, worker.isolation, serving_limits(), stderr)
 
 
 class SandboxedReward:
@@ -234,86 +381,36 @@ class SandboxedReward:
 
     def _reset(self) -> None:
         self._worker: Launched | None = None
+        self._channel: ProgramChannel | None = None
         self._pid = os.getpid()
-        self._seq = 0
-        self._key = b""
-        self._response_fd = -1
         self._run_dir: Path | None = None
         self._finalizer: Any = None
         self._failed: SandboxedRewardError | None = None
-        self._names: dict[str, str] = {}
 
     # -- the worker ---------------------------------------------------------------------
     def _start(self) -> None:
-        self._run_dir = Path(tempfile.mkdtemp(prefix="agentgym-reward-"))
-        # mkdtemp makes it 0700: the worker's unprivileged uid must reach it.
-        os.chmod(self._run_dir, 0o755)
-        self._key = channel.new_key()
-        response_r, response_w = os.pipe()
+        server = launch_server(self.source, self.origin)
+        self.isolation = server.worker.label  # said even when the program fails to load
         try:
-            self._worker = launch(
-                "agentgym.sandbox.program_worker:serve",
-                {"source": self.source, "origin": self.origin},
-                run_dir=self._run_dir,
-                limits=serving_limits(),
-                key=self._key,
-                stream_fd=response_w,
-            )
-        finally:
-            os.close(response_w)
-        self._response_fd = response_r
-        self.isolation = self._worker.label
-        self._finalizer = weakref.finalize(
-            self, _shutdown, self._worker, response_r, self._run_dir, os.getpid()
+            await_server(server, self.origin, self.start_timeout_s, self.call_timeout_s)
+        except SandboxedRewardError as err:
+            self._failed = SandboxedRewardError(err.code, f"{self.origin}: {err.code}: {err}")
+            raise self._failed from None
+        self._worker, self._run_dir = server.worker, server.run_dir
+        assert server.worker.proc.stdin is not None
+        self._channel = ProgramChannel(
+            server.worker.proc.stdin.fileno(),
+            server.response_fd,
+            server.key,
+            self.origin,
+            self.call_timeout_s,
         )
-        self._answer(-1, self.start_timeout_s)
-        self._answer(0, self.call_timeout_s)
+        self._finalizer = weakref.finalize(self, stop_server, server, os.getpid())
 
     def _fail(self, code: Code, message: str) -> SandboxedRewardError:
         self._failed = SandboxedRewardError(code, f"{self.origin}: {code}: {message}")
         self.close()
         return self._failed
-
-    def _worker_gone(self) -> SandboxedRewardError:
-        assert self._worker is not None and self._run_dir is not None
-        self._worker.reap()
-        try:
-            # _child seals how serve() ended (OUTPUT_LIMIT, a SystemExit, ...).
-            record = channel.open_sealed((self._run_dir / "result.json").read_bytes(), self._key)
-        except (OSError, ValueError):
-            record = {}
-        if record.get("ok") is False and record.get("code") in Code.__members__:
-            return self._fail(
-                Code(record["code"]), clean(str(record.get("message", "")), MESSAGE_CHARS)
-            )
-        stderr = tail_text(self._run_dir / "stderr.log")
-        code, message = diagnose_exit(
-            self._worker.proc.returncode, self._worker.isolation, serving_limits(), stderr
-        )
-        return self._fail(code, message)
-
-    def _answer(self, seq: int, timeout_s: float) -> tuple[dict[str, Any], bytes]:
-        try:
-            meta, body = channel.read_frame(self._response_fd, self._key, timeout_s)
-        except TimeoutError:
-            raise self._fail(
-                Code.TIMEOUT, f"no reward within {timeout_s:g} s; the worker was stopped"
-            ) from None
-        except EOFError:
-            raise self._worker_gone() from None
-        except channel.ForgedRecord as err:
-            raise self._fail(Code.WORKER_ERROR, f"an answer not from the worker ({err})") from None
-        if meta.get("seq") != seq:
-            raise self._fail(
-                Code.WORKER_ERROR, f"an answer to request {meta.get('seq')!r}, not {seq}"
-            )
-        if meta.get("ok") is not True:
-            code = meta.get("code")
-            raise self._fail(
-                Code(code) if code in Code.__members__ else Code.WORKER_ERROR,
-                clean(str(meta.get("message", "")), MESSAGE_CHARS),
-            )
-        return meta, body
 
     # -- RewardModel --------------------------------------------------------------------
     def __call__(self, batch: RewardInput) -> RewardOutput:
@@ -324,33 +421,14 @@ class SandboxedReward:
             self._reset()
         if self._worker is None:
             self._start()
-        assert self._worker is not None and self._worker.proc.stdin is not None
-        self._seq += 1
-        meta, body = _encode_request(self._seq, batch)
+        assert self._channel is not None and self._worker is not None
         try:
-            channel.write_all(self._worker.proc.stdin.fileno(), channel.frame(meta, body))
-        except (BrokenPipeError, OSError):
-            raise self._worker_gone() from None
-        answer, data = self._answer(self._seq, self.call_timeout_s)
-        n, names = batch.num_envs, answer.get("terms")
-        if not (
-            answer.get("n") == n
-            and isinstance(names, list)
-            and all(isinstance(k, str) for k in names)
-            and len(data) == 4 * n * (1 + len(names))
-        ):
-            raise self._fail(Code.WORKER_ERROR, "an answer of the wrong shape")
-        values = torch.from_numpy(
-            np.frombuffer(data, np.float32).reshape(1 + len(names), n).copy()
-        ).to(batch.env_reward.device)
-        terms = {self._clean_name(k): values[i + 1] for i, k in enumerate(names)}
-        return RewardOutput(values[0], terms)
-
-    def _clean_name(self, name: str) -> str:
-        # The names repeat every batch; cleaning scans the environment for secrets.
-        if name not in self._names:
-            self._names[name] = clean(name, NAME_CHARS)
-        return self._names[name]
+            return self._channel.call(batch)
+        except EOFError:
+            assert self._run_dir is not None
+            raise self._fail(*worker_gone(self._worker, self._run_dir, self._channel.key)) from None
+        except SandboxedRewardError as err:
+            raise self._fail(err.code, str(err)) from None
 
     def close(self) -> None:
         """Stop the worker (also done when the model is garbage-collected or at exit)."""

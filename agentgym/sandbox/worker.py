@@ -317,6 +317,7 @@ def launch(
     key: bytes,
     stream_fd: int | None = None,
     readable: Sequence[Path] = (),
+    pass_fds: Sequence[int] = (),
 ) -> Launched:
     """Start ``target`` in a confined worker; the key is written to its stdin. Under
     bubblewrap it sees only the files of ``agentgym.sandbox.view`` and ``readable``
@@ -385,7 +386,7 @@ def launch(
             stderr=err,
             start_new_session=True,
             close_fds=True,
-            pass_fds=() if stream_fd is None else (stream_fd,),
+            pass_fds=(*pass_fds, *(() if stream_fd is None else (stream_fd,))),
         )
     try:
         # The key goes over stdin, read by the worker before the target loads.
@@ -408,6 +409,7 @@ def run_in_worker(
     deadline_s: float = 60.0,
     channel_key: bytes | None = None,
     readable: Sequence[Path] = (),
+    pass_fds: Sequence[int] = (),
 ) -> WorkerResult:
     """Call ``target`` ("module:function") with ``kwargs`` in a confined worker process.
 
@@ -419,12 +421,21 @@ def run_in_worker(
     records the target seals, e.g. the dry run's progress lines); every text in it is
     passed through ``sanitize.clean`` before it is returned. Under bubblewrap the worker
     sees only the files of ``agentgym.sandbox.view`` and ``readable`` (read-only): a
-    target that reads a file outside its run folder must name it there.
+    target that reads a file outside its run folder must name it there. ``pass_fds``
+    stay open in the worker under the same numbers.
     """
     key = channel_key or channel.new_key()
     limits = limits or Limits()
     run_dir = Path(run_dir).resolve()
-    worker = launch(target, kwargs, run_dir=run_dir, limits=limits, key=key, readable=readable)
+    worker = launch(
+        target,
+        kwargs,
+        run_dir=run_dir,
+        limits=limits,
+        key=key,
+        readable=readable,
+        pass_fds=pass_fds,
+    )
     proc = worker.proc
     try:
         stop = _wait_within(

@@ -10,7 +10,9 @@
                            result.json  the outcome; its presence means "finished"
     <run>/iter_NN/worker/               the training worker's folder, the only one it may
                                         write: members train in worker/sample_KK/, which
-                                        moves to sample_KK/train/ when the worker is gone
+                                        moves to sample_KK/train/ when the worker is gone;
+                                        the programs themselves are served to it from
+                                        workers of their own (agentgym.sandbox.served)
 
 A sample is finished exactly when its ``result.json`` exists, which is what makes a run
 resumable: a rerun skips finished samples and redoes the rest (whose LLM replies come

@@ -343,6 +343,9 @@ class CandidateStages:
         has ended. So a program, however it gets out of its reward function, cannot touch
         the manifest, the scores, the report or a sample recorded before (``result.json``,
         ``reward.py``, ``vet.json``).
+        With several members in one worker (the local executor), each program runs in a
+        serving worker of its own (``Job.served``, ``agentgym.sandbox.served``), so no
+        candidate's code runs in the training worker at all.
         """
         from agentgym.executors import Job
 
@@ -375,6 +378,8 @@ class CandidateStages:
                     "run_dirs": [f"sample_{n:02d}" for n in group],
                 },
                 inputs=tuple(copies[n] for n in group),
+                # Siblings in one worker: each program is served from a worker of its own.
+                served=tuple(copies[n] for n in group) if len(group) > 1 else (),
                 outputs=tuple(f"sample_{n:02d}" for n in group),
                 watch=tuple(f"sample_{n:02d}/logs/metrics.jsonl" for n in group),
                 limits=self.train_limits(),

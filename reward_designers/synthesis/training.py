@@ -46,6 +46,7 @@ def train_candidates(
     trace_episodes: int = 0,
     trace_seed: int = 10_000,
     videos: list[bool] | None = None,
+    served: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Train one population member per reward spec; returns each member's final metrics.
 
@@ -54,10 +55,16 @@ def train_candidates(
     ``learner`` a population learner (``several_rewards``) and ``config`` the fields of its
     config dataclass that every member shares; ``videos[k]`` records one evaluation episode of member k
     as ``videos/final.mp4`` (envs that render). A member whose reward is not finite or raises stops with
-    status NONFINITE / ERROR and its ``step`` and ``error``; the others go on.
+    status NONFINITE / ERROR and its ``step`` and ``error``; the others go on. ``served``
+    (from the local executor, aligned with ``programs``) are the pipes of the programs'
+    own serving workers: the programs then never run in this process.
     """
     from agentgym.learners import LEARNER_CONFIGS, LEARNERS
 
+    if served is not None:
+        from agentgym.sandbox import served as served_programs
+
+        served_programs.install(programs, served)
     population_class = LEARNERS.get(learner)
     if not population_class.several_rewards:
         raise ValueError(f"train_candidates: learner {learner!r} trains one reward, not K")

@@ -334,3 +334,28 @@ def test_a_program_the_run_kept_no_copy_of_is_named_missing(tmp_path):
     )
     html = build_report(run).read_text()
     assert "keeps no copy" in html
+
+
+def test_a_rebuilt_report_imports_no_section_a_foreign_manifest_names(tmp_path, monkeypatch):
+    """A run folder can come from someone else: a section its manifest names outside
+    agentgym is refused (shown as failed, nothing imported) unless the user lists it."""
+    import sys
+
+    from agentgym.runs.report import TRUSTED_SECTIONS_VAR, own_module
+
+    run = _hand_run(tmp_path, "sparse")
+    manifest = run.read_manifest()
+    manifest["report_sections"] = ["tests.runs.foreign_section:build", "os:system"]
+    run.write_manifest(manifest)
+    sys.modules.pop("tests.runs.foreign_section", None)
+    html = build_report(run).read_text()
+    assert "tests.runs.foreign_section:build (failed)" in sections(html)
+    assert "os:system (failed)" in sections(html)
+    assert "is not a section of the installed agentgym package" in html
+    assert "tests.runs.foreign_section" not in sys.modules  # never imported
+    assert "Learning curve" in sections(html)
+    monkeypatch.setenv(TRUSTED_SECTIONS_VAR, "tests.runs.foreign_section:build")
+    html = build_report(run).read_text()
+    assert "Foreign section" in sections(html)
+    assert own_module("agentgym.reward_designers.synthesis.report:build")
+    assert not own_module("agentgym_evil.report:build")

@@ -1,0 +1,141 @@
+"""What serving each candidate's program from a worker of its own costs a synthesis iteration.
+
+A synthesis iteration trains its K candidates as one population in one sandbox worker.
+Their programs either run in that worker (``inside``: how it was, and how a job of one
+candidate still runs) or each in a serving worker of its own, answering batches over
+pipes (``served``: the default for K > 1, ``agentgym.sandbox.served``). Each case is the
+real training job (``LocalExecutor`` + ``train_candidates``, 8 untrusted copies of the
+task's library program, PPO population, 8 x 8 envs), timed in alternating order so a
+shared machine's load swings hit both alike. Reported: wall time and the CPU time of
+every process the job started (the training worker and the servers), medians of
+``repeats``, and served / inside.
+
+    python -m bench served
+    AGENTGYM_BENCH_SERVED_STEPS=4096 AGENTGYM_BENCH_REPEATS=1 python -m bench served
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+MEMBERS = 8
+ENVS = {"agentgym/Reach-v0": "reach", "agentgym/HalfCheetah-v0": "halfcheetah"}
+RESULTS = Path(__file__).parent / "results"
+TARGET = "agentgym.reward_designers.synthesis.training:train_candidates"
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _job_time(env_id: str, program: str, steps: int, serve: bool) -> tuple[float, float]:
+    """(wall s, CPU s of the job's processes) of one training job of 8 candidates."""
+    from agentgym.executors import Job
+    from agentgym.executors.local import LocalExecutor
+    from agentgym.sandbox import Limits
+
+    with tempfile.TemporaryDirectory(prefix="bench-served-") as root:
+        copies = [f"p{k}/reward.py" for k in range(MEMBERS)]
+        for copy in copies:
+            (Path(root) / copy).parent.mkdir()
+            (Path(root) / copy).write_text(program)
+        job = Job(
+            TARGET,
+            Path(root),
+            kwargs={
+                "env_id": env_id,
+                "seeds": list(range(MEMBERS)),
+                "learner": "population",
+                "config": {
+                    "num_envs": 8,
+                    "num_steps": 64,
+                    "num_minibatches": 4,
+                    "total_steps": steps,
+                    "eval_episodes": 2,
+                    "checkpoint_every": 0,
+                },
+            },
+            path_kwargs={"programs": copies, "run_dirs": [f"m{k}" for k in range(MEMBERS)]},
+            inputs=tuple(copies),
+            outputs=tuple(f"m{k}" for k in range(MEMBERS)),
+            served=tuple(copies) if serve else (),
+            limits=Limits.for_training(threads=1),
+            deadline_s=3600,
+        )
+        cpu, start = _children_cpu(), time.perf_counter()
+        (result,) = LocalExecutor().run([job], lambda n, r: None)
+        wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
+    if not result.ok or not all(m["status"] == "DONE" for m in result.value):
+        raise RuntimeError(f"bench_served: the {env_id} job failed: {result.message}")
+    return wall, cpu
+
+
+def main() -> dict[str, Any]:
+    from agentgym.reward_designers.library import program_path
+    from agentgym.runs.manifest import machine_info
+
+    steps = int(os.environ.get("AGENTGYM_BENCH_SERVED_STEPS", "16384"))
+    repeats = int(os.environ.get("AGENTGYM_BENCH_REPEATS", "2"))
+    rows = []
+    for env_id, name in ENVS.items():
+        program = program_path(name).read_text()
+        times: dict[str, list[tuple[float, float]]] = {"inside": [], "served": []}
+        for r in range(repeats):
+            order = ("inside", "served") if r % 2 == 0 else ("served", "inside")
+            for case in order:
+                times[case].append(_job_time(env_id, program, steps, case == "served"))
+        median = {
+            case: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
+            for case, t in times.items()
+        }
+        rows.append(
+            {
+                "env_id": env_id,
+                "members": MEMBERS,
+                "steps_per_member": steps,
+                "inside_wall_s": median["inside"][0],
+                "served_wall_s": median["served"][0],
+                "inside_cpu_s": median["inside"][1],
+                "served_cpu_s": median["served"][1],
+                "wall_ratio": median["served"][0] / median["inside"][0],
+                "cpu_ratio": median["served"][1] / median["inside"][1],
+                "load": os.getloadavg()[0],
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    data = {"machine": machine_info(), "repeats": repeats, "rows": rows}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "served.json").write_text(json.dumps(data, indent=2))
+    lines = [
+        "# Serving each candidate's program from its own worker: what it costs",
+        "",
+        f"Machine: {data['machine'].get('cpu', '?')}; bench/bench_served.py, medians of "
+        f"{repeats} alternating runs. One synthesis training job of {MEMBERS} candidates "
+        "(untrusted copies of the library program, PPO population, 8 x 8 envs). CPU time "
+        "counts every process of the job (training worker and servers).",
+        "",
+        "| env | steps/member | wall inside | wall served | served/inside (wall) "
+        "| CPU inside | CPU served | served/inside (CPU) | load |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['env_id']} | {row['steps_per_member']} | {row['inside_wall_s']:.1f} s "
+            f"| {row['served_wall_s']:.1f} s | {row['wall_ratio']:.2f} "
+            f"| {row['inside_cpu_s']:.1f} s | {row['served_cpu_s']:.1f} s "
+            f"| {row['cpu_ratio']:.2f} | {row['load']:.1f} |"
+        )
+    (RESULTS / "served.md").write_text("\n".join(lines) + "\n")
+    return data
+
+
+if __name__ == "__main__":
+    main()
