@@ -15,7 +15,7 @@ import torch
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from agentgym.core import apply_reward
-from agentgym.rewards import RewardModel, RewardOutput, make_input, resolve_reward
+from agentgym.rewards import RewardInput, RewardModel, RewardOutput, make_input, resolve_reward
 from agentgym.spec import TaskSpec
 
 
@@ -125,9 +125,22 @@ def score_vector_step(
     the env's reward to ``infos["env_reward"]`` and the model's terms to
     ``infos["reward_terms"]``; returns (rewards float64 [N], the model's output). The one
     scoring path of ``VectorRewardWrapper`` and of the learners' population members, each
-    of which scores its own rows of a shared batch.
+    of which scores its own rows of a shared batch (in two halves, ``vector_step_input``
+    then ``finish_vector_step``, when a model answers asynchronously).
     """
-    n = len(live)
+    batch = vector_step_input(task_spec, device, actions, env_reward, infos)
+    return finish_vector_step(model(batch), live, env_reward, infos)
+
+
+def vector_step_input(
+    task_spec: TaskSpec | None,
+    device: torch.device,
+    actions: Any,
+    env_reward: np.ndarray,
+    infos: dict[str, Any],
+) -> RewardInput:
+    """The reward model's input for one vector step (see ``score_vector_step``)."""
+    n = len(env_reward)
     terms_in = infos.get("reward_terms", {})
     env_terms = {
         k: np.where(terms_in.get(f"_{k}", np.ones(n, bool)), v, 0.0)
@@ -139,7 +152,7 @@ def score_vector_step(
         # Text commands: reward models see whether each command was valid, as they do
         # inside a single TextTaskEnv (agentgym.text_env), not the raw strings.
         acts = np.asarray(infos.get("action_valid", np.zeros(n, bool)), dtype=np.int64)
-    batch = make_input(
+    return make_input(
         infos["reward_state"],
         acts,
         infos.get("env_reward", env_reward),
@@ -148,7 +161,14 @@ def score_vector_step(
         task_spec,
         device,
     )
-    out = model(batch)
+
+
+def finish_vector_step(
+    out: RewardOutput, live: np.ndarray, env_reward: np.ndarray, infos: dict[str, Any]
+) -> tuple[np.ndarray, RewardOutput]:
+    """The model's output ``out`` for one vector step, zeroed where not ``live`` and
+    written into ``infos`` (see ``score_vector_step``)."""
+    device = out.reward.device
     alive = torch.as_tensor(np.asarray(live, dtype=bool), device=device)
     out = RewardOutput(
         torch.where(alive, out.reward, 0.0),

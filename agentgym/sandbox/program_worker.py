@@ -222,6 +222,7 @@ class ProgramChannel:
         self.call_timeout_s = call_timeout_s
         self.seq = 0
         self._names: dict[str, str] = {}
+        self._pending: tuple[int, torch.device] | None = None
 
     def answer(self, seq: int, timeout_s: float) -> tuple[dict[str, Any], bytes]:
         """The answer to request ``seq``: ``SandboxedRewardError`` for a failure, a
@@ -250,14 +251,29 @@ class ProgramChannel:
 
     def call(self, batch: RewardInput) -> RewardOutput:
         """Score one batch (``EOFError`` when the worker is gone)."""
+        self.send(batch)
+        return self.receive()
+
+    def send(self, batch: RewardInput) -> None:
+        """Write one batch; ``receive`` reads its answer (one batch in flight at a time)."""
+        if self._pending is not None:
+            raise RuntimeError(f"{self.origin}: a batch is already waiting for its answer")
         self.seq += 1
         meta, body = _encode_request(self.seq, batch)
         try:
             channel.write_all(self.request_fd, channel.frame(meta, body))
         except (BrokenPipeError, OSError):
             raise EOFError("the serving worker closed its request pipe") from None
+        self._pending = (batch.num_envs, batch.env_reward.device)
+
+    def receive(self) -> RewardOutput:
+        """The answer to the batch ``send`` wrote (``EOFError`` when the worker is gone)."""
+        if self._pending is None:
+            raise RuntimeError(f"{self.origin}: no batch was sent")
+        n, device = self._pending
+        self._pending = None
         answer, data = self.answer(self.seq, self.call_timeout_s)
-        n, names = batch.num_envs, answer.get("terms")
+        names = answer.get("terms")
         if not (
             answer.get("n") == n
             and isinstance(names, list)
@@ -267,7 +283,7 @@ class ProgramChannel:
             raise SandboxedRewardError(Code.WORKER_ERROR, "an answer of the wrong shape")
         values = torch.from_numpy(
             np.frombuffer(data, np.float32).reshape(1 + len(names), n).copy()
-        ).to(batch.env_reward.device)
+        ).to(device)
         terms = {self._clean_name(k): values[i + 1] for i, k in enumerate(names)}
         return RewardOutput(values[0], terms)
 

@@ -153,11 +153,28 @@ class ServedReward:
             )
 
     def __call__(self, batch: RewardInput) -> RewardOutput:
+        self.send(batch)
+        return self.receive()
+
+    def send(self, batch: RewardInput) -> None:
+        """Hand a batch to the program's worker and return at once (``receive`` collects
+        the answer): a population sends all its members' batches before it waits."""
         if self._failed is not None:
             raise self._failed
         assert self._channel is not None
         try:
-            return self._channel.call(batch)
+            self._channel.send(batch)
+        except EOFError:
+            self._failed = self._gone()
+            raise self._failed from None
+
+    def receive(self) -> RewardOutput:
+        """The answer to the last ``send``."""
+        if self._failed is not None:
+            raise self._failed
+        assert self._channel is not None
+        try:
+            return self._channel.receive()
         except EOFError:
             self._failed = self._gone()
         except SandboxedRewardError as err:

@@ -32,7 +32,7 @@ from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.rollout import Rollout, RolloutRewardModel
 from agentgym.rewards import parse_reward_spec
 from agentgym.vector import info_rows
-from agentgym.wrappers import score_vector_step
+from agentgym.wrappers import finish_vector_step, score_vector_step, vector_step_input
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +214,19 @@ class MemberEnvs:
         self.env_reward_sum = 0.0
         self.valid_steps = 0
 
+    @property
+    def answers_later(self) -> bool:
+        """Whether the reward model takes a batch now and answers it later (``send`` /
+        ``receive``: a program served from a worker of its own)."""
+        return self.reward_model is not None and callable(getattr(self.reward_model, "send", None))
+
+    def send(self, actions: np.ndarray, env_reward: np.ndarray, info: dict[str, Any]) -> None:
+        """Hand this member's rows of a vector step to its reward model (``answers_later``);
+        ``score(..., sent=True)`` collects the answer."""
+        assert self.reward_model is not None
+        batch = vector_step_input(self.task_spec, self.device, actions, env_reward, info)
+        self.reward_model.send(batch)
+
     def start_episodes(self) -> None:
         """Every sub-env starts a new episode (after a reset)."""
         self.episode_return[:] = 0.0
@@ -228,12 +241,17 @@ class MemberEnvs:
         truncated: np.ndarray,
         info: dict[str, Any],
         valid: np.ndarray,
+        sent: bool = False,
     ) -> MemberStep:
         """This member's step from its rows of a vector step (``info`` already cut to
         them); ``valid`` [N] marks the sub-envs whose step is a real transition (not
         Gymnasium's autoreset step): the reward model scores 0 elsewhere, and only they
-        count in the statistics."""
-        if self.reward_model is not None:
+        count in the statistics. ``sent``: the batch already went out with ``send``; its
+        answer is collected here."""
+        if sent:
+            assert self.reward_model is not None
+            reward, _ = finish_vector_step(self.reward_model.receive(), valid, reward, info)
+        elif self.reward_model is not None:
             reward, _ = score_vector_step(
                 self.reward_model, self.task_spec, self.device, actions, reward, info, valid
             )
@@ -356,10 +374,24 @@ class MemberBatch:
             actions = np.clip(actions, *self._clip)
         flat = actions.reshape(self.k * self.n, *actions.shape[2:])
         obs, reward, terminated, truncated, info = self.envs.step(flat)
+        infos = [info_rows(info, self._rows(k)) if alive[k] else {} for k in range(self.k)]
+        # Models served from workers of their own get every member's batch first, so the
+        # K workers compute at once instead of one round trip after another.
+        sent: dict[int, Exception | None] = {}
+        for k, member in enumerate(self.members):
+            if alive[k] and member.answers_later:
+                try:
+                    member.send(actions[k], reward[self._rows(k)], infos[k])
+                    sent[k] = None
+                except Exception as err:  # the member's reward program: reported, not raised
+                    sent[k] = err
         out: list[MemberStep | Exception | None] = []
         for k, member in enumerate(self.members):
             if not alive[k]:
                 out.append(None)
+                continue
+            if sent.get(k) is not None:
+                out.append(sent[k])
                 continue
             rows = self._rows(k)
             try:
@@ -370,8 +402,9 @@ class MemberBatch:
                         reward[rows],
                         terminated[rows],
                         truncated[rows],
-                        info_rows(info, rows),
+                        infos[k],
                         valid[k],
+                        sent=k in sent,
                     )
                 )
             except Exception as err:  # the member's reward program: reported, not raised
