@@ -43,10 +43,19 @@ CASES = [  # (env id, vector size); rollout ROLLOUT // size per env
     ("agentgym/Reach-v0", 8),
     ("CartPole-v1", 8),
 ]
+# Cases also run compiled on vectorization "threads" (agentgym.vector.ThreadedVectorEnv:
+# Gymnasium's per-env envs, their steps on every core): Gymnasium's MuJoCo env with
+# several envs, where mj_step (GIL-free) is most of a step.
+THREADED_CASES = {("HalfCheetah-v5", 8)}
 
 
 def _ours(
-    env_id: str, num_envs: int, steps: int, seed: int, compile: bool = False
+    env_id: str,
+    num_envs: int,
+    steps: int,
+    seed: int,
+    compile: bool = False,
+    vectorization: str = "auto",
 ) -> tuple[float, float]:
     """(steps per wall second, steps per CPU second) of our PPO."""
     from agentgym.learners.ppo import PPO, PPOConfig
@@ -71,6 +80,7 @@ def _ours(
         device="cpu",
         torch_threads=THREADS,
         compile=compile,
+        vectorization=vectorization,
     )
     agent = PPO(config)
     start, cpu = time.perf_counter(), time.process_time()
@@ -165,6 +175,15 @@ def render_markdown(results: dict[str, Any]) -> str:
                 + (f" {c['compiled_cpu_ratio']:.2f}x |" if "compiled_cpu_ratio" in c else " - |")
             )
         lines.append("")
+        for c in speed["cases"]:
+            if "threads_steps_per_s" in c:
+                lines += [
+                    f"{c['env_id']}, {c['num_envs']} envs, compiled on vectorization "
+                    f"`threads` (the per-env steps on a thread pool; SB3 stays on DummyVecEnv): "
+                    f"{c['threads_steps_per_s']:.0f} steps/s, {c['threads_ratio']:.2f}x SB3 in "
+                    f"wall time, {c['threads_cpu_ratio']:.2f}x in CPU time.",
+                    "",
+                ]
     throughput = results.get("throughput")
     if throughput:
         lines += [
@@ -255,25 +274,37 @@ def main() -> None:
         # The first compiled update of a process compiles (bench/results/ppo_update.md
         # has the time); it is paid here, outside the timed runs.
         _ours(env_id, num_envs, ROLLOUT, seed=0, compile=True)
-        ours, compiled, sb3 = [], [], []
+        ours, compiled, threads, sb3 = [], [], [], []
+        threaded = (env_id, num_envs) in THREADED_CASES
         for r in range(repeats):
             ours.append(_ours(env_id, num_envs, steps, seed=r))
             compiled.append(_ours(env_id, num_envs, steps, seed=r, compile=True))
+            if threaded:
+                threads.append(
+                    _ours(env_id, num_envs, steps, seed=r, compile=True, vectorization="threads")
+                )
             sb3.append(_sb3(env_id, num_envs, steps, seed=r))
         case = {"env_id": env_id, "num_envs": num_envs}
-        for name, runs in (("ours", ours), ("compiled", compiled), ("sb3", sb3)):
+        named = [("ours", ours), ("compiled", compiled), ("sb3", sb3)]
+        for name, runs in named + ([("threads", threads)] if threaded else []):
             case[f"{name}_steps_per_s"] = statistics.median(wall for wall, _ in runs)
             case[f"{name}_steps_per_cpu_s"] = statistics.median(cpu for _, cpu in runs)
             case[f"{name}_runs"] = [wall for wall, _ in runs]
         case["ratio"] = case["ours_steps_per_s"] / case["sb3_steps_per_s"]
         case["compiled_ratio"] = case["compiled_steps_per_s"] / case["sb3_steps_per_s"]
         case["compiled_cpu_ratio"] = case["compiled_steps_per_cpu_s"] / case["sb3_steps_per_cpu_s"]
+        if threaded:
+            case["threads_ratio"] = case["threads_steps_per_s"] / case["sb3_steps_per_s"]
+            case["threads_cpu_ratio"] = (
+                case["threads_steps_per_cpu_s"] / case["sb3_steps_per_cpu_s"]
+            )
         cases.append(case)
         print(
             f"{env_id:20s} {num_envs} envs: ours {case['ours_steps_per_s']:8.0f}  compiled "
             f"{case['compiled_steps_per_s']:8.0f}  sb3 {case['sb3_steps_per_s']:8.0f}  ratios "
             f"{case['ratio']:.2f}x {case['compiled_ratio']:.2f}x (CPU time: "
-            f"{case['compiled_cpu_ratio']:.2f}x)",
+            f"{case['compiled_cpu_ratio']:.2f}x)"
+            + (f"  threads {case['threads_steps_per_s']:8.0f}" if threaded else ""),
             flush=True,
         )
     speed_settings = {

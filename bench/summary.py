@@ -125,6 +125,14 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
             date,
             case.get("compiled_steps_per_cpu_s"),
         )
+        add(
+            f"our PPO compiled, vectorization threads, {label} (vs SB3)",
+            case.get("threads_steps_per_s"),
+            sb3,
+            "ppo",
+            date,
+            case.get("threads_steps_per_cpu_s"),
+        )
     throughput = ppo.get("throughput", {})
     # The preset's baseline: SB3's fastest HalfCheetah-v5 case of the same run.
     sb3_cheetah = max(
@@ -155,7 +163,9 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
         if pop.get("alone_s"):
             # The target: K members cost at most 2x one alone, i.e. this ratio >= K / 2.
             add(
-                f"population of {pop['members']} on {pop['env_id']} (vs one member alone)",
+                f"population of {pop['members']} on {pop['env_id']} (vs one member alone: "
+                f"the target, {pop['members']} members in <= 2x one's wall time, is >= "
+                f"{pop['members'] / 2:.2f}x)",
                 steps / pop["population_s"],
                 pop["steps_per_member"] / pop["alone_s"],
                 "population",

@@ -7,6 +7,8 @@
   ``info_rows`` cuts such an info to some of its sub-envs.
 - ``MujocoBatch`` (``mujoco.py``): N ``MjData`` stepped by ``mujoco.mj_step`` on a thread
   pool, the physics of the MuJoCo envs.
+- ``ThreadedVectorEnv`` (``threaded.py``): Gymnasium's ``SyncVectorEnv`` with the per-env
+  steps on a thread pool (``threads.py``'s ``SharedJob`` shares a step among threads).
 
 This package knows no particular env: the envs (``agentgym.envs``) subclass
 ``NativeVectorEnv`` and register it as their ``vector_entry_point``.
@@ -16,7 +18,15 @@ from __future__ import annotations
 
 from agentgym.registry import lazy_exports
 
-__all__ = ["BatchReset", "BatchStep", "MujocoBatch", "NativeVectorEnv", "info_rows", "stack_infos"]
+__all__ = [
+    "BatchReset",
+    "BatchStep",
+    "MujocoBatch",
+    "NativeVectorEnv",
+    "ThreadedVectorEnv",
+    "info_rows",
+    "stack_infos",
+]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
@@ -24,6 +34,7 @@ __getattr__, __dir__ = lazy_exports(
         "BatchStep": "env",
         "NativeVectorEnv": "env",
         "MujocoBatch": "mujoco",
+        "ThreadedVectorEnv": "threaded",
         "stack_infos": "info",
         "info_rows": "info",
     },

@@ -18,12 +18,13 @@ physics ceiling.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+
+from agentgym.vector.threads import SharedJob
 
 # Fields that only mj_rnePostConstraint computes (Gymnasium calls it after every step).
 POST_CONSTRAINT_FIELDS = frozenset({"cacc", "cfrc_int", "cfrc_ext"})
@@ -83,7 +84,7 @@ class MujocoBatch:
         else:
             # One shared iterator: each thread takes the next sub-env when it is free, so a
             # thread the OS schedules late (a busy machine) holds up no batch of sub-envs.
-            job = _Job(iter(index))
+            job = SharedJob(iter(index))
             for _ in range(self.num_threads - 1):
                 self._pool.submit(self._help, ctrl, job)
             self._step_envs(ctrl, job.envs)
@@ -91,7 +92,7 @@ class MujocoBatch:
         for name, views in self._views.items():
             np.stack(views, out=self.fields[name])
 
-    def _help(self, ctrl: np.ndarray, job: _Job) -> None:
+    def _help(self, ctrl: np.ndarray, job: SharedJob) -> None:
         if not job.join():
             return  # the calling thread stepped every sub-env before this helper started
         try:
@@ -128,40 +129,3 @@ class MujocoBatch:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-
-
-class _Job:
-    """One ``MujocoBatch.step`` shared by the calling thread and its helpers: the calling
-    thread closes it when the sub-envs run out, then waits only for the helpers that had
-    joined (a helper that starts later does nothing), so no step waits on a thread the OS
-    has not yet run."""
-
-    def __init__(self, envs: Iterator[int]) -> None:
-        self.envs = envs
-        self.error: BaseException | None = None
-        self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._active = 0
-        self._closed = False
-
-    def join(self) -> bool:
-        with self._lock:
-            if self._closed:
-                return False
-            self._active += 1
-            return True
-
-    def leave(self) -> None:
-        with self._lock:
-            self._active -= 1
-            if self._closed and self._active == 0:
-                self._idle.set()
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            busy = self._active > 0
-        if busy:
-            self._idle.wait()
-        if self.error is not None:
-            raise self.error

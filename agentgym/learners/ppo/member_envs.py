@@ -10,7 +10,8 @@ Which vector env (``config.vectorization``): ``auto`` takes the env's native vec
 (its ``vector_entry_point``: one batched simulator, no per-env Python) when it has one,
 else ``sync``; ``native`` insists on it. Native vector envs do not render, so a reward
 that scores frames needs per-env envs: ``auto`` then takes ``sync`` (and logs why),
-``native`` is an error.
+``native`` is an error. ``threads`` is ``sync`` with the per-env steps on a thread pool
+(``agentgym.vector.threaded``: same results, every core for MuJoCo's GIL-free physics).
 
 Everything here is on the host side of the env boundary: numpy in, numpy out. The
 learner moves observations to its device each step and the rest once per rollout.
@@ -95,7 +96,7 @@ def vectorization_mode(config: PPOConfig, render: bool = False) -> str:
     docstring); ``render``: the envs must render frames."""
     name = f"{type(config).__name__}.vectorization"
     choice = config.vectorization
-    if choice in ("sync", "async"):
+    if choice in ("sync", "threads", "async"):
         return choice
     native = has_native_vector_env(config.env_id)
     if choice == "native" and not native:
@@ -140,6 +141,12 @@ def make_vector_env(
         vector_kwargs = {"shared_memory": True, "context": "spawn"}
 
     def make(**kw):
+        if mode == "threads":
+            from agentgym.vector.threaded import ThreadedVectorEnv
+
+            gym.spec(config.env_id)  # an unknown id fails here, as in make_vec
+            count = config.num_envs if num_envs is None else num_envs
+            return ThreadedVectorEnv([lambda: gym.make(config.env_id, **kw)] * count)
         return gym.make_vec(
             config.env_id,
             num_envs=config.num_envs if num_envs is None else num_envs,

@@ -139,6 +139,11 @@ def make_sb3_vec_env(config: PPOConfig, device: str = "cpu") -> VecEnv:
             "PPOConfig.vectorization: 'native', but the stable-baselines3 baseline steps SB3's "
             "own VecEnv of per-env envs; use 'auto' (DummyVecEnv), 'sync' or 'async'"
         )
+    if config.vectorization == "threads":
+        raise ValueError(
+            "PPOConfig.vectorization: 'threads' steps agentgym's own threaded vector env, "
+            "which SB3's VecEnvs do not use; use 'auto' (DummyVecEnv), 'sync' or 'async'"
+        )
     fns = [lambda: gym.make(env_id) for _ in range(config.num_envs)]
     if config.vectorization == "async":
         # spawn, not fork: fork deadlocks when the parent holds an EGL context (FACTS.md).

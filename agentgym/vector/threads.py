@@ -1,0 +1,52 @@
+"""``SharedJob``: a batch of sub-envs stepped by the calling thread and a pool of helpers.
+
+Used by ``MujocoBatch`` (mujoco.py) and ``ThreadedVectorEnv`` (threaded.py): both step
+sub-envs whose heavy part (``mujoco.mj_step``) releases the GIL, so helpers step other
+sub-envs meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+
+class SharedJob:
+    """One batch step shared by the calling thread and its helpers, who all take the next
+    sub-env from ``envs`` when free: the calling thread closes the job when the sub-envs
+    run out, then waits only for the helpers that had joined (a helper that starts later
+    does nothing), so no step waits on a thread the OS has not yet run (a busy machine).
+
+    A helper calls ``join()`` (False: the job is over, do nothing), works through
+    ``envs``, stores an exception in ``error`` and calls ``leave()``; the calling thread
+    works through ``envs`` too, then ``close()`` waits and re-raises a helper's error."""
+
+    def __init__(self, envs: Iterator[int]) -> None:
+        self.envs = envs
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._active = 0
+        self._closed = False
+
+    def join(self) -> bool:
+        with self._lock:
+            if self._closed:
+                return False
+            self._active += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._closed and self._active == 0:
+                self._idle.set()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            busy = self._active > 0
+        if busy:
+            self._idle.wait()
+        if self.error is not None:
+            raise self.error
