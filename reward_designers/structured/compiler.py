@@ -50,7 +50,7 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
     if sketch.renamed:
         lines += [
             "",
-            "Names read as the state variables they clearly meant: "
+            "Names read as what they clearly meant (a state variable, another term): "
             + ", ".join(f"{a} -> {b}" for a, b in sketch.renamed)
             + ".",
         ]

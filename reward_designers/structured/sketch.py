@@ -194,6 +194,15 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             Code.SKETCH_SCHEMA, f'"terms" must hold 1 to {MAX_TERMS} terms, got {len(raw_terms)}'
         )
     checker = ExpressionChecker(task)
+    checker.bind_terms(
+        {
+            raw["name"]: raw["expr"]
+            for raw in raw_terms
+            if isinstance(raw, dict)
+            and isinstance(raw.get("name"), str)
+            and isinstance(raw.get("expr"), str)
+        }
+    )
     problems: list[tuple[Code, str]] = []
     terms: list[Term] = []
     code: list[Typed] = []
