@@ -54,6 +54,8 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
             + ", ".join(f"{a} -> {b}" for a, b in sketch.renamed)
             + ".",
         ]
+    if sketch.readings:
+        lines += ["", *(f"Read as: {r}." for r in sketch.readings)]
     lines += ['"""', "", SKETCH_COMMENT + json.dumps(sketch.to_dict()), ""]
     if any(t.kind == "tolerance" for t in sketch.terms):
         lines += ["import math", ""]

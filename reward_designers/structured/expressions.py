@@ -35,6 +35,7 @@ vector, rendered with ``unsqueeze``); two vectors must agree.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -100,6 +101,8 @@ class Typed:
     code: str
     shape: Shape
     value: float | None = None
+    indicator: bool = False
+    """A comparison or a combination of them: 1.0 where true, 0.0 where false."""
 
     @property
     def constant(self) -> bool:
@@ -239,7 +242,7 @@ class ExpressionChecker:
             inner = self._indicator(node.operand, "not")
             if inner.constant:
                 return Typed(repr(1.0 - inner.value), (), 1.0 - inner.value)
-            return Typed(f"(1.0 - {inner.code})", inner.shape)
+            return Typed(f"(1.0 - {inner.code})", inner.shape, indicator=True)
         if isinstance(node, ast.Attribute):
             raise ExpressionError(
                 Code.SKETCH_EXPR,
@@ -337,7 +340,7 @@ class ExpressionChecker:
         result = parts[0]
         for part in parts[1:]:
             result = self._binary("*", result, part)
-        return result
+        return result if result.constant else dataclasses.replace(result, indicator=True)
 
     def _indicator(self, node: ast.expr, what: str) -> Typed:
         """A 0/1 operand of ``and``/``or``/``not``: a comparison or a combination of them."""
@@ -364,7 +367,7 @@ class ExpressionChecker:
                 )
             else:
                 result = Typed(f"torch.maximum({result.code}, {value.code})", ())
-        return result
+        return result if result.constant else dataclasses.replace(result, indicator=True)
 
     def _binary(self, op: str, a: Typed, b: Typed) -> Typed:
         if op == "/" and b.constant and b.value == 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -199,3 +200,28 @@ def test_a_term_that_reads_itself_is_rejected():
         parse_sketch(json.dumps({"terms": terms}), task_spec(DRAWER))
     assert err.value.code == "SKETCH_EXPR"
     assert "reads itself (through a -> b -> a)" in err.value.message
+
+
+SUCCESS_UNDER_TOLERANCE = (
+    '{"terms": [{"name": "success", "kind": "tolerance", "expr": "norm(fingertip_pos - '
+    'target_pos) < 0.02", "weight": 1.0, "scale": 0.1, "sign": 1}, {"name": "penalty", '
+    '"kind": "linear", "expr": "abs(action[0]) + abs(action[1])", "weight": 1.0, "scale": 1, '
+    '"sign": -1}]}'
+)
+"""The model's reply on Reach, 2026-12-05 04:5x (the benchmark rerun): rejected PREFERENCE
+(AUC 0.11) when the tolerance shaped its 0/1 condition, paying where it did not hold."""
+
+
+def test_a_condition_under_exp_or_tolerance_is_read_as_its_bonus(isolated_llm_cache):
+    from tests.reward_designers.test_structured import _on_states
+
+    task = task_spec("agentgym/Reach-v0")
+    sketch = parse_sketch(served(SUCCESS_UNDER_TOLERANCE, "agentgym/Reach-v0"), task)
+    assert (sketch.terms[0].kind, sketch.terms[0].scale) == ("linear", 1.0)
+    source = compile_sketch(sketch, task)
+    assert "Read as: success: kind tolerance of a condition read as linear" in source
+    _, terms = _on_states(source)
+    assert set(np.unique(terms["success"])) <= {0.0, 1.0}
+    # a distance (no condition) keeps its kind
+    plain = SUCCESS_UNDER_TOLERANCE.replace(" < 0.02", "")
+    assert parse_sketch(plain, task).terms[0].kind == "tolerance"
