@@ -12,7 +12,8 @@ and every node is checked against the allowlist below, so the language is exactl
 - names: the TaskSpec's numeric state variables, and ``action`` (a vector whose length
   the TaskSpec does not declare, so it matches any length);
 - numbers; ``+ - * /``; unary ``-``; ``x ** c`` with a constant exponent; ``x[i]`` with a
-  constant index (a component of a vector), ``x[a:b]`` with constant bounds (components);
+  constant index (a component of a vector), ``x[a:b]`` with constant bounds (components;
+  of a scalar, a vector of one value: ``x[-2:]`` is ``x``, ``x[2:4]`` is refused);
 - functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
   ``distance(a, b)`` (``norm(a - b)``), ``abs``, ``square``, ``sqrt`` (of the non-negative
   part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
@@ -452,12 +453,8 @@ class ExpressionChecker:
         for bound in (index.lower, index.upper):
             if bound is None:
                 bounds.append(None)
-            elif (
-                isinstance(bound, ast.Constant)
-                and isinstance(bound.value, int)
-                and not isinstance(bound.value, bool)
-            ):
-                bounds.append(bound.value)
+            elif _whole(bound) is not None:
+                bounds.append(_whole(bound))
             else:
                 bounds.append("bad")
         if index.step is not None or "bad" in bounds:
@@ -466,13 +463,19 @@ class ExpressionChecker:
                 f"'{ast.unparse(node)}': a slice takes whole-number bounds and no step, "
                 "e.g. joint_pos[0:2]",
             )
+        lo, hi = bounds
         if base.shape == ():
+            # a scalar is a vector of one value, as for the reductions: the 1.5B model
+            # writes mean(forward_velocity[-2:]) for "the recent velocity"; a slice that
+            # keeps that value is the scalar, one that keeps nothing is refused
+            if len(range(1)[lo:hi]) == 1:
+                return base
             raise ExpressionError(
                 Code.SKETCH_SHAPE,
-                f"'{ast.unparse(node)}' slices a scalar; only vectors have components",
+                f"'{ast.unparse(node)}' slices a scalar, which is one value: the slice "
+                "keeps nothing of it (only vectors have more components)",
             )
         length = base.shape[-1]
-        lo, hi = bounds
         if length == ANY:
             size = ANY
         else:
@@ -567,6 +570,16 @@ class ExpressionChecker:
             return Typed(f"torch.clamp({x.code}, {bound}={c.code})", x.shape)
         left, right, shape = self._broadcast(f"{name}(a, b)", a, b)
         return Typed(f"torch.{name}imum({left}, {right})", shape)
+
+
+def _whole(node: ast.expr) -> int | None:
+    """The whole number a slice bound is (``2``, ``-2``), or None."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        sign, node = -1, node.operand
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    return None
 
 
 def _unsqueeze(code: str, dims: int) -> str:

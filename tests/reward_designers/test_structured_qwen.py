@@ -225,3 +225,18 @@ def test_a_condition_under_exp_or_tolerance_is_read_as_its_bonus(isolated_llm_ca
     # a distance (no condition) keeps its kind
     plain = SUCCESS_UNDER_TOLERANCE.replace(" < 0.02", "")
     assert parse_sketch(plain, task).terms[0].kind == "tolerance"
+
+
+RECENT_VELOCITY = (
+    '{"terms": [{"name": "forward_velocity", "kind": "tolerance", "expr": '
+    '"mean(forward_velocity[-2:])", "weight": 5.0, "scale": 1.0, "sign": 1}]}'
+)
+"""The model's reply on HalfCheetah in the same rerun (twice in four samples)."""
+
+
+def test_a_slice_of_a_scalar_that_keeps_its_one_value_is_the_scalar(isolated_llm_cache):
+    sketch = parse_sketch(served(RECENT_VELOCITY, CHEETAH), task_spec(CHEETAH))
+    value, state = values(sketch.terms[0].expr, CHEETAH)
+    torch.testing.assert_close(value, state["forward_velocity"])
+    with pytest.raises(ExpressionError, match="slices a scalar, which is one value"):
+        ExpressionChecker(task_spec(CHEETAH)).check("mean(forward_velocity[2:4])")
