@@ -13,7 +13,8 @@ and every node is checked against the allowlist below, so the language is exactl
   the TaskSpec does not declare, so it matches any length);
 - numbers; ``+ - * /``; unary ``-``; ``x ** c`` with a constant exponent; ``x[i]`` with a
   constant index (a component of a vector), ``x[a:b]`` with constant bounds (components;
-  of a scalar, a vector of one value: ``x[-2:]`` is ``x``, ``x[2:4]`` is refused);
+  a scalar is a vector of one value: ``x[0]`` and ``x[-2:]`` are ``x``, ``x[2:4]`` is
+  refused);
 - functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
   ``distance(a, b)`` (``norm(a - b)``), ``abs``, ``square``, ``sqrt`` (of the non-negative
   part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
@@ -191,6 +192,8 @@ class ExpressionChecker:
         self.terms: dict[str, str] = {}
         """The sketch's terms' expressions by name (``bind_terms``): a name that is no
         variable may be one of them."""
+        self.current: str | None = None
+        """The term being checked: its own name is never read as itself."""
         self._open: list[str] = []
         """Terms being expanded (a term reading itself, directly or not, is refused)."""
 
@@ -278,7 +281,7 @@ class ExpressionChecker:
         if name in self.aliases:
             self.renamed[name] = self.aliases[name]
             return self._name(self.aliases[name])
-        if name in self.terms:
+        if name in self.terms and (name != self.current or self._open):
             return self._term(name)
         meant = closest_name(name, list(self.numeric)) if self.repair_names else None
         if meant is not None:
@@ -423,22 +426,21 @@ class ExpressionChecker:
         index = node.slice
         if isinstance(index, ast.Slice):
             return self._slice(node, base, index)
-        if not (
-            isinstance(index, ast.Constant)
-            and isinstance(index.value, int)
-            and not isinstance(index.value, bool)
-        ):
+        i = _whole(index)
+        if i is None:
             raise ExpressionError(
                 Code.SKETCH_EXPR,
                 f"'{ast.unparse(node)}': an index must be one whole number, e.g. joint_pos[0]",
             )
         if base.shape == ():
+            if i in (0, -1):  # the one value of a scalar, as for slices and reductions
+                return base
             raise ExpressionError(
                 Code.SKETCH_SHAPE,
-                f"'{ast.unparse(node)}' indexes a scalar; only vectors have components",
+                f"'{ast.unparse(node)}' indexes a scalar, which is one value (index 0); "
+                "only vectors have more components",
             )
         length = base.shape[-1]
-        i = index.value
         if length != ANY and not -length <= i < length:
             raise ExpressionError(
                 Code.SKETCH_SHAPE,

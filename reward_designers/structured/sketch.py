@@ -226,6 +226,7 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             problems.append((Code.SKETCH_SCHEMA, f"{where}: the name {term.name!r} is used twice"))
         names.add(term.name)
         before = dict(checker.renamed)
+        checker.current = term.name
         try:
             typed = checker.check(term.expr)
         except ExpressionError as err:

@@ -240,3 +240,32 @@ def test_a_slice_of_a_scalar_that_keeps_its_one_value_is_the_scalar(isolated_llm
     torch.testing.assert_close(value, state["forward_velocity"])
     with pytest.raises(ExpressionError, match="slices a scalar, which is one value"):
         ExpressionChecker(task_spec(CHEETAH)).check("mean(forward_velocity[2:4])")
+
+
+HOPPER = "agentgym/Hopper-v0"
+HOPPER_INDEX = (
+    '```json\n[\n    {"name": "average_velocity", "kind": "linear", "expr": '
+    '"sum(forward_velocity[0] / 2) / 2", "weight": 1.0, "scale": 1, "sign": 1}\n]\n```'
+)
+HOPPER_TORQUE = (
+    '```json\n[\n  {"name": "forward_velocity", "kind": "linear", "expr": "sum(forward_velocity)",'
+    ' "weight": 0.1, "scale": 1, "sign": 1},\n  {"name": "torque", "kind": "linear", "expr": '
+    '"sum(forward_velocity * torque)", "weight": 0.1, "scale": 1, "sign": 1}\n]\n```'
+)
+"""The model's replies on Hopper in the same rerun."""
+
+
+def test_index_zero_of_a_scalar_is_the_scalar(isolated_llm_cache):
+    sketch = parse_sketch(served(HOPPER_INDEX, HOPPER), task_spec(HOPPER))
+    value, state = values(sketch.terms[0].expr, HOPPER)
+    torch.testing.assert_close(value, state["forward_velocity"] / 4)
+    with pytest.raises(ExpressionError, match="indexes a scalar, which is one value"):
+        ExpressionChecker(task_spec(HOPPER)).check("forward_velocity[1]")
+
+
+def test_a_term_named_like_an_unknown_variable_it_reads_gets_the_variable_list():
+    with pytest.raises(SketchRejection) as err:
+        parse_sketch(HOPPER_TORQUE, task_spec(HOPPER))
+    assert err.value.code == "SKETCH_VARIABLE"
+    assert "terms[1] ('torque'): unknown variable 'torque'" in err.value.message
+    assert "The variables are: x_position, forward_velocity" in err.value.message
