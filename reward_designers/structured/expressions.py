@@ -16,7 +16,7 @@ and every node is checked against the allowlist below, so the language is exactl
   a scalar is a vector of one value: ``x[0]`` and ``x[-2:]`` are ``x``, ``x[2:4]`` is
   refused);
 - functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
-  ``distance(a, b)`` (``norm(a - b)``), ``abs``, ``square``, ``sqrt`` (of the non-negative
+  ``distance(a, b)`` (``norm(a - b)``; also spelt ``dist``), ``abs``, ``square``, ``sqrt`` (of the non-negative
   part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
   ``pow(x, c)`` (``x ** c``), ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``,
   ``max(a, b)``, and ``min(v)``/``max(v)`` over a vector's components; a reduction of a
@@ -65,6 +65,8 @@ REDUCTIONS = {
     "mean": "torch.mean({}, dim=-1)",
 }
 FUNCTIONS = (*REDUCTIONS, *ELEMENTWISE, "dot", "distance", "pow", "clamp", "min", "max")
+SPELLINGS = {"dist": "distance"}
+"""Other names of functions, as the 1.5B model wrote them (dist(tcp_pos, obj_pos))."""
 ARITY = {"dot": (2,), "distance": (2,), "pow": (2,), "clamp": (3,), "min": (1, 2), "max": (1, 2)}
 """Argument counts of the functions that do not take one."""
 _NUMERIC = {
@@ -493,6 +495,7 @@ class ExpressionChecker:
 
     def _call(self, node: ast.Call) -> Typed:
         name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+        name = SPELLINGS.get(name, name)
         if name not in FUNCTIONS:
             from agentgym.registry import suggest
 

@@ -269,3 +269,10 @@ def test_a_term_named_like_an_unknown_variable_it_reads_gets_the_variable_list()
     assert err.value.code == "SKETCH_VARIABLE"
     assert "terms[1] ('torque'): unknown variable 'torque'" in err.value.message
     assert "The variables are: x_position, forward_velocity" in err.value.message
+
+
+def test_dist_is_distance():
+    """MetaWorld-ButtonPress in the rerun: ``dist(tcp_pos, obj_pos)``."""
+    a, state = values("dist(tcp_pos, obj_pos)", "agentgym/MetaWorld-ButtonPress-v0")
+    b, _ = values("norm(tcp_pos - obj_pos)", "agentgym/MetaWorld-ButtonPress-v0")
+    torch.testing.assert_close(a, b)
