@@ -46,10 +46,19 @@ class StateVar:
     """Physical or logical units ("m", "m/s", "rad", "count", "-" when unitless)."""
     meaning: str
     """One line: what the value is, in the words a prompt would use."""
+    aliases: tuple[str, ...] = ()
+    """Other names a designer may use for this variable (``gripper_pos`` for MetaWorld's
+    ``tcp_pos``): names a model reaches for by habit, read as this variable instead of
+    being rejected as unknown. Never keys of ``reward_state``."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or keyword.iskeyword(self.name):
             raise ValueError(f"StateVar.name must be a Python identifier, got {self.name!r}")
+        for alias in self.aliases:
+            if not isinstance(alias, str) or not alias.isidentifier() or keyword.iskeyword(alias):
+                raise ValueError(
+                    f"StateVar {self.name!r}: aliases must be Python identifiers, got {alias!r}"
+                )
         if self.name in PRIVILEGED_NAMES:
             raise ValueError(
                 f"StateVar.name {self.name!r} is privileged (success flag, fitness or env "
@@ -129,6 +138,15 @@ class TaskSpec:
             raise ValueError(
                 f"TaskSpec {self.name!r}: state variables named twice: {sorted(dupes)}"
             )
+        taken = set(names)
+        for v in self.state:
+            for alias in v.aliases:
+                if alias in taken:
+                    raise ValueError(
+                        f"TaskSpec {self.name!r}: alias {alias!r} of {v.name!r} is already a "
+                        "state variable or another variable's alias"
+                    )
+                taken.add(alias)
         if not self.instruction.strip():
             raise ValueError(f"TaskSpec {self.name!r}: instruction must be non-empty")
         if not self.success.strip():

@@ -72,6 +72,9 @@ def metaworld_state_vars(obj: str, extra: tuple[StateVar, ...] = ()) -> tuple[St
             "float32",
             "m",
             "tool centre point: midpoint between the two fingertips",
+            # what a coder model calls the point that grasps (MetaWorld's own rewards
+            # use the tool centre point there)
+            aliases=("gripper_pos", "end_effector_pos", "ee_pos", "tcp_center"),
         ),
         StateVar("left_pad_pos", (3,), "float32", "m", "position of the left finger pad"),
         StateVar("right_pad_pos", (3,), "float32", "m", "position of the right finger pad"),

@@ -50,10 +50,12 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
     if sketch.renamed:
         lines += [
             "",
-            "Names read as the state variables they clearly meant: "
+            "Names read as what they clearly meant (a state variable, another term): "
             + ", ".join(f"{a} -> {b}" for a, b in sketch.renamed)
             + ".",
         ]
+    if sketch.readings:
+        lines += ["", *(f"Read as: {r}." for r in sketch.readings)]
     lines += ['"""', "", SKETCH_COMMENT + json.dumps(sketch.to_dict()), ""]
     if any(t.kind == "tolerance" for t in sketch.terms):
         lines += ["import math", ""]

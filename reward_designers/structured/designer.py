@@ -87,6 +87,7 @@ class StructuredDesigner(Designer):
                 "shape_text": describe(v.shape),
                 "units": v.units,
                 "meaning": v.meaning,
+                "aliases": v.aliases,
             }
             for v in self.task.state
             if not v.is_text

@@ -12,12 +12,22 @@ and every node is checked against the allowlist below, so the language is exactl
 - names: the TaskSpec's numeric state variables, and ``action`` (a vector whose length
   the TaskSpec does not declare, so it matches any length);
 - numbers; ``+ - * /``; unary ``-``; ``x ** c`` with a constant exponent; ``x[i]`` with a
-  constant index (a component of a vector), ``x[a:b]`` with constant bounds (components);
+  constant index (a component of a vector), ``x[a:b]`` with constant bounds (components;
+  a scalar is a vector of one value: ``x[0]`` and ``x[-2:]`` are ``x``, ``x[2:4]`` is
+  refused);
 - functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
-  ``abs``, ``square``, ``sqrt`` (of the non-negative part), ``exp``, ``tanh``, ``sin``,
-  ``cos``, ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``, ``max(a, b)``; a
-  reduction of a scalar treats it as a vector of one value (``sum``/``mean``: itself,
-  ``norm``: its absolute value).
+  ``distance(a, b)`` (``norm(a - b)``; also spelt ``dist``), ``abs``, ``square``, ``sqrt`` (of the non-negative
+  part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
+  ``pow(x, c)`` (``x ** c``), ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``,
+  ``max(a, b)``, and ``min(v)``/``max(v)`` over a vector's components; a reduction of a
+  scalar treats it as a vector of one value (``sum``/``mean``/``min``/``max``: itself,
+  ``norm``: its absolute value);
+- comparisons ``<  <=  >  >=`` (chained too) are 1.0 where true and 0.0 where false, and
+  ``and``/``or``/``not`` combine them (a success bonus ``norm(a - b) < 0.05``); ``==`` is
+  refused: floats are never exactly equal;
+- another term's name stands for that term's expression (``clamp(approach, 0, 1)``), and
+  a variable's declared alias (``StateVar.aliases``: ``gripper_pos`` for ``tcp_pos``)
+  for the variable.
 
 Shapes are per env (the batch axis is implicit): ``()`` a scalar, ``(2,)`` a vector, -1 a
 length not known. A scalar meets a vector only where that is meaningful (broadcast over the
@@ -27,6 +37,7 @@ vector, rendered with ``unsqueeze``); two vectors must agree.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -43,6 +54,7 @@ ELEMENTWISE = {
     "square": "torch.square({})",
     "sqrt": "torch.sqrt(torch.clamp({}, min=0.0))",
     "exp": "torch.exp({})",
+    "log": "torch.log(torch.clamp({}, min=1e-8))",
     "tanh": "torch.tanh({})",
     "sin": "torch.sin({})",
     "cos": "torch.cos({})",
@@ -52,17 +64,29 @@ REDUCTIONS = {
     "sum": "torch.sum({}, dim=-1)",
     "mean": "torch.mean({}, dim=-1)",
 }
-FUNCTIONS = (*REDUCTIONS, *ELEMENTWISE, "dot", "clamp", "min", "max")
+FUNCTIONS = (*REDUCTIONS, *ELEMENTWISE, "dot", "distance", "pow", "clamp", "min", "max")
+SPELLINGS = {"dist": "distance"}
+"""Other names of functions, as the 1.5B model wrote them (dist(tcp_pos, obj_pos))."""
+ARITY = {"dot": (2,), "distance": (2,), "pow": (2,), "clamp": (3,), "min": (1, 2), "max": (1, 2)}
+"""Argument counts of the functions that do not take one."""
 _NUMERIC = {
     "abs": abs,
     "square": lambda x: x * x,
     "sqrt": lambda x: math.sqrt(max(x, 0.0)),
     "exp": math.exp,
+    "log": lambda x: math.log(max(x, 1e-8)),
     "tanh": math.tanh,
     "sin": math.sin,
     "cos": math.cos,
 }
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_COMPARE_NUMERIC = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 class ExpressionError(Exception):
@@ -81,6 +105,8 @@ class Typed:
     code: str
     shape: Shape
     value: float | None = None
+    indicator: bool = False
+    """A comparison or a combination of them: 1.0 where true, 0.0 where false."""
 
     @property
     def constant(self) -> bool:
@@ -140,11 +166,15 @@ def closest_name(name: str, known: list[str]) -> str | None:
 
 
 def rename(expr: str, renamed: dict[str, str]) -> str:
-    """``expr`` with its names replaced by ``renamed`` (an already-parsed expression)."""
+    """``expr`` with its names replaced by ``renamed`` (an already-parsed expression): a
+    name by a name, or by a whole expression (another term's), which ``ast.unparse``
+    parenthesises where precedence needs it."""
 
     class Renamer(ast.NodeTransformer):
-        def visit_Name(self, node: ast.Name) -> ast.Name:
-            return ast.copy_location(ast.Name(renamed.get(node.id, node.id), node.ctx), node)
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            if node.id not in renamed:
+                return node
+            return ast.copy_location(ast.parse(renamed[node.id], mode="eval").body, node)
 
     return ast.unparse(Renamer().visit(ast.parse(expr.strip(), mode="eval")))
 
@@ -156,9 +186,22 @@ class ExpressionChecker:
         self.task = task
         self.numeric = {v.name: v for v in task.state if not v.is_text}
         self.text = {v.name for v in task.state if v.is_text}
+        self.aliases = {a: v.name for v in task.state if not v.is_text for a in v.aliases}
         self.repair_names = repair_names
         self.renamed: dict[str, str] = {}
-        """Unknown names read as the one state variable they clearly meant (``closest_name``)."""
+        """Unknown names read as the one state variable they clearly meant (an alias,
+        ``closest_name``) or as another term's expression."""
+        self.terms: dict[str, str] = {}
+        """The sketch's terms' expressions by name (``bind_terms``): a name that is no
+        variable may be one of them."""
+        self.current: str | None = None
+        """The term being checked: its own name is never read as itself."""
+        self._open: list[str] = []
+        """Terms being expanded (a term reading itself, directly or not, is refused)."""
+
+    def bind_terms(self, terms: dict[str, str]) -> None:
+        """Let expressions read the other terms of their sketch by name."""
+        self.terms = dict(terms)
 
     def check(self, expr: str) -> Typed:
         """Parse and check ``expr``; raises ExpressionError naming what was expected."""
@@ -197,6 +240,15 @@ class ExpressionChecker:
             return self._index(node)
         if isinstance(node, ast.Call):
             return self._call(node)
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        if isinstance(node, ast.BoolOp):
+            return self._bool(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            inner = self._indicator(node.operand, "not")
+            if inner.constant:
+                return Typed(repr(1.0 - inner.value), (), 1.0 - inner.value)
+            return Typed(f"(1.0 - {inner.code})", inner.shape, indicator=True)
         if isinstance(node, ast.Attribute):
             raise ExpressionError(
                 Code.SKETCH_EXPR,
@@ -228,6 +280,11 @@ class ExpressionChecker:
         from agentgym.registry import suggest
 
         known = [*self.numeric, ACTION]
+        if name in self.aliases:
+            self.renamed[name] = self.aliases[name]
+            return self._name(self.aliases[name])
+        if name in self.terms and (name != self.current or self._open):
+            return self._term(name)
         meant = closest_name(name, list(self.numeric)) if self.repair_names else None
         if meant is not None:
             self.renamed[name] = meant
@@ -237,6 +294,86 @@ class ExpressionChecker:
             f"unknown variable '{name}'.{suggest(name, known)} The variables are: "
             + ", ".join(known),
         )
+
+    def _term(self, name: str) -> Typed:
+        """Another term's expression, read where its name is written."""
+        if name in self._open:
+            raise ExpressionError(
+                Code.SKETCH_EXPR,
+                f"the term {name!r} reads itself (through {' -> '.join([*self._open, name])}); "
+                "write its expression out instead",
+            )
+        self._open.append(name)
+        try:
+            tree = ast.parse(self.terms[name].strip(), mode="eval")
+            typed = self._node(tree.body)
+        except SyntaxError:
+            raise ExpressionError(
+                Code.SKETCH_EXPR, f"the term {name!r} it reads does not parse"
+            ) from None
+        finally:
+            self._open.pop()
+        # the sketch keeps the expression (with its own names repaired), not the name, so
+        # it still reads the same when crossover moves this term away from the other one
+        self.renamed[name] = rename(self.terms[name], self.renamed)
+        return typed
+
+    def _compare(self, node: ast.Compare) -> Typed:
+        """``a < b`` (chained: ``0 < x < 1``) as 1.0 where true, 0.0 where false."""
+        parts: list[Typed] = []
+        left = self._node(node.left)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self._node(right_node)
+            if type(op) not in _COMPARE:
+                raise ExpressionError(
+                    Code.SKETCH_EXPR,
+                    f"'{ast.unparse(node)}': only < <= > >= compare (floats are never exactly "
+                    "equal; for 'close to' use abs(a - b) < 0.01 or a tolerance term)",
+                )
+            symbol = _COMPARE[type(op)]
+            if left.shape != () or right.shape != ():
+                raise ExpressionError(
+                    Code.SKETCH_SHAPE,
+                    f"'{ast.unparse(node)}' compares {describe(left.shape)} with "
+                    f"{describe(right.shape)}; compare scalars, e.g. norm(a - b) < 0.05",
+                )
+            if left.constant and right.constant:
+                value = float(_COMPARE_NUMERIC[symbol](left.value, right.value))
+                parts.append(Typed(repr(value), (), value))
+            else:
+                parts.append(Typed(f"({left.code} {symbol} {right.code}).float()", ()))
+            left = right
+        result = parts[0]
+        for part in parts[1:]:
+            result = self._binary("*", result, part)
+        return result if result.constant else dataclasses.replace(result, indicator=True)
+
+    def _indicator(self, node: ast.expr, what: str) -> Typed:
+        """A 0/1 operand of ``and``/``or``/``not``: a comparison or a combination of them."""
+        if not isinstance(node, (ast.Compare, ast.BoolOp)) and not (
+            isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+        ):
+            raise ExpressionError(
+                Code.SKETCH_EXPR,
+                f"'{what}' combines comparisons (a < b {what} c > d), got '{ast.unparse(node)}'",
+            )
+        return self._node(node)
+
+    def _bool(self, node: ast.BoolOp) -> Typed:
+        """``and`` as the product of 0/1 values, ``or`` as their maximum."""
+        what = "and" if isinstance(node.op, ast.And) else "or"
+        values = [self._indicator(v, what) for v in node.values]
+        result = values[0]
+        for value in values[1:]:
+            if what == "and":
+                result = self._binary("*", result, value)
+            elif result.constant and value.constant:
+                result = Typed(
+                    repr(max(result.value, value.value)), (), max(result.value, value.value)
+                )
+            else:
+                result = Typed(f"torch.maximum({result.code}, {value.code})", ())
+        return result if result.constant else dataclasses.replace(result, indicator=True)
 
     def _binary(self, op: str, a: Typed, b: Typed) -> Typed:
         if op == "/" and b.constant and b.value == 0:
@@ -291,22 +428,21 @@ class ExpressionChecker:
         index = node.slice
         if isinstance(index, ast.Slice):
             return self._slice(node, base, index)
-        if not (
-            isinstance(index, ast.Constant)
-            and isinstance(index.value, int)
-            and not isinstance(index.value, bool)
-        ):
+        i = _whole(index)
+        if i is None:
             raise ExpressionError(
                 Code.SKETCH_EXPR,
                 f"'{ast.unparse(node)}': an index must be one whole number, e.g. joint_pos[0]",
             )
         if base.shape == ():
+            if i in (0, -1):  # the one value of a scalar, as for slices and reductions
+                return base
             raise ExpressionError(
                 Code.SKETCH_SHAPE,
-                f"'{ast.unparse(node)}' indexes a scalar; only vectors have components",
+                f"'{ast.unparse(node)}' indexes a scalar, which is one value (index 0); "
+                "only vectors have more components",
             )
         length = base.shape[-1]
-        i = index.value
         if length != ANY and not -length <= i < length:
             raise ExpressionError(
                 Code.SKETCH_SHAPE,
@@ -321,12 +457,8 @@ class ExpressionChecker:
         for bound in (index.lower, index.upper):
             if bound is None:
                 bounds.append(None)
-            elif (
-                isinstance(bound, ast.Constant)
-                and isinstance(bound.value, int)
-                and not isinstance(bound.value, bool)
-            ):
-                bounds.append(bound.value)
+            elif _whole(bound) is not None:
+                bounds.append(_whole(bound))
             else:
                 bounds.append("bad")
         if index.step is not None or "bad" in bounds:
@@ -335,13 +467,19 @@ class ExpressionChecker:
                 f"'{ast.unparse(node)}': a slice takes whole-number bounds and no step, "
                 "e.g. joint_pos[0:2]",
             )
+        lo, hi = bounds
         if base.shape == ():
+            # a scalar is a vector of one value, as for the reductions: the 1.5B model
+            # writes mean(forward_velocity[-2:]) for "the recent velocity"; a slice that
+            # keeps that value is the scalar, one that keeps nothing is refused
+            if len(range(1)[lo:hi]) == 1:
+                return base
             raise ExpressionError(
                 Code.SKETCH_SHAPE,
-                f"'{ast.unparse(node)}' slices a scalar; only vectors have components",
+                f"'{ast.unparse(node)}' slices a scalar, which is one value: the slice "
+                "keeps nothing of it (only vectors have more components)",
             )
         length = base.shape[-1]
-        lo, hi = bounds
         if length == ANY:
             size = ANY
         else:
@@ -357,6 +495,7 @@ class ExpressionChecker:
 
     def _call(self, node: ast.Call) -> Typed:
         name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+        name = SPELLINGS.get(name, name)
         if name not in FUNCTIONS:
             from agentgym.registry import suggest
 
@@ -367,13 +506,27 @@ class ExpressionChecker:
             )
         if node.keywords:
             raise ExpressionError(Code.SKETCH_EXPR, f"{name}(...) takes positional arguments only")
-        args = [self._node(a) for a in node.args]
-        arity = {"dot": 2, "clamp": 3, "min": 2, "max": 2}.get(name, 1)
-        if len(args) != arity:
+        arity = ARITY.get(name, (1,))
+        if len(node.args) not in arity:
+            count = " or ".join(str(a) for a in arity)
             raise ExpressionError(
                 Code.SKETCH_EXPR,
-                f"{name}(...) takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
+                f"{name}(...) takes {count} argument{'s' if max(arity) > 1 else ''}, "
+                f"got {len(node.args)}",
             )
+        if name == "distance":
+            # what a coder model writes for norm(a - b), so it means exactly that
+            a, b = node.args
+            return self._node(ast.Call(ast.Name("norm"), [ast.BinOp(a, ast.Sub(), b)], []))
+        if name == "pow":
+            base, exponent = node.args
+            return self._power(self._node(base), self._node(exponent))
+        args = [self._node(a) for a in node.args]
+        if name in ("min", "max") and len(args) == 1:
+            (x,) = args
+            if x.shape == ():
+                return x
+            return Typed(f"torch.a{name}({x.code}, dim=-1)", x.shape[:-1])
         if name in REDUCTIONS:
             (x,) = args
             if x.shape == ():
@@ -422,6 +575,16 @@ class ExpressionChecker:
             return Typed(f"torch.clamp({x.code}, {bound}={c.code})", x.shape)
         left, right, shape = self._broadcast(f"{name}(a, b)", a, b)
         return Typed(f"torch.{name}imum({left}, {right})", shape)
+
+
+def _whole(node: ast.expr) -> int | None:
+    """The whole number a slice bound is (``2``, ``-2``), or None."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        sign, node = -1, node.operand
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    return None
 
 
 def _unsqueeze(code: str, dims: int) -> str:

@@ -120,6 +120,9 @@ class Sketch:
     code: tuple[Typed, ...]
     renamed: tuple[tuple[str, str], ...] = ()
     """(written, read as) for names the checker repaired; the terms hold the read names."""
+    readings: tuple[str, ...] = ()
+    """Other ways a term was read other than as written, one sentence each (the program's
+    docstring repeats them)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"terms": [t.to_dict() for t in self.terms]}
@@ -194,10 +197,20 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             Code.SKETCH_SCHEMA, f'"terms" must hold 1 to {MAX_TERMS} terms, got {len(raw_terms)}'
         )
     checker = ExpressionChecker(task)
+    checker.bind_terms(
+        {
+            raw["name"]: raw["expr"]
+            for raw in raw_terms
+            if isinstance(raw, dict)
+            and isinstance(raw.get("name"), str)
+            and isinstance(raw.get("expr"), str)
+        }
+    )
     problems: list[tuple[Code, str]] = []
     terms: list[Term] = []
     code: list[Typed] = []
     names: set[str] = set()
+    readings: list[str] = []
     for i, raw in enumerate(raw_terms):
         where = f"terms[{i}]" + (
             f" ({raw['name']!r})"
@@ -213,6 +226,7 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             problems.append((Code.SKETCH_SCHEMA, f"{where}: the name {term.name!r} is used twice"))
         names.add(term.name)
         before = dict(checker.renamed)
+        checker.current = term.name
         try:
             typed = checker.check(term.expr)
         except ExpressionError as err:
@@ -220,6 +234,14 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             continue
         if checker.renamed != before:  # the program and the sketch read the real names
             term = dataclasses.replace(term, expr=rename(term.expr, checker.renamed))
+        if typed.indicator and term.kind != "linear":
+            # exp/tolerance shape a distance (1 at 0); a 0/1 condition under them would pay
+            # where it is false: the model that writes tolerance(d < 0.02) means the bonus
+            readings.append(
+                f"{term.name}: kind {term.kind} of a condition read as linear (1 where "
+                f"{term.expr} holds)"
+            )
+            term = dataclasses.replace(term, kind="linear", scale=1.0)
         if typed.shape != ():
             problems.append(
                 (
@@ -236,7 +258,7 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
         more = len(problems) - len(shown)
         message = "; ".join(m for _, m in shown) + (f"; and {more} more" if more else "")
         raise SketchRejection(shown[0][0], message)
-    return Sketch(tuple(terms), tuple(code), tuple(checker.renamed.items()))
+    return Sketch(tuple(terms), tuple(code), tuple(checker.renamed.items()), tuple(readings))
 
 
 def _term(raw: Any, where: str) -> Term:

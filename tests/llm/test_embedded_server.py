@@ -4,12 +4,21 @@ model pulled (``agentgym llm pull``); the server's runtime is installed from PyP
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
 
 import pytest
 
 from agentgym.llm import make_client
 from agentgym.llm.embedded import DEFAULT_MODEL, EmbeddedServer, ensure_runtime, is_pulled
+from agentgym.llm.embedded.runtime import SERVER_SCRIPT
+from agentgym.reward_designers.structured.sketch import (
+    KINDS,
+    MAX_TERMS,
+    SKETCH_SCHEMA,
+    response_format,
+)
 
 pytestmark = pytest.mark.llm
 
@@ -41,14 +50,20 @@ def test_the_embedded_server_answers_reports_and_stops(runtime, tmp_path):
         )
         assert "ready" in reply.text.lower()
         assert reply.completion_tokens and reply.completion_tokens <= 8
-        # A structured-output request is refused once and then asked as free text.
+        # Structured output is honoured through a grammar: the reply is the schema's JSON
+        # even where the prompt asks for prose around it.
         [sketch] = client.chat(
-            [{"role": "user", "content": 'Answer with the JSON {"ok": true} only.'}],
+            [{"role": "user", "content": "Say hello, then give a reward term as JSON."}],
             temperature=0.0,
-            max_tokens=16,
-            response_format={"type": "json_object"},
+            max_tokens=120,
+            response_format=response_format(),
         )
-        assert "ok" in sketch.text and client.structured_output is False
+        assert client.structured_output is True
+        data = json.loads(sketch.text)
+        assert set(data) == {"terms"} and 1 <= len(data["terms"]) <= MAX_TERMS
+        for term in data["terms"]:
+            assert set(term) == set(SKETCH_SCHEMA["properties"]["terms"]["items"]["required"])
+            assert term["kind"] in KINDS and term["sign"] in (-1, 1)
         port = server.port
     assert server.process is None
     assert [r[0] for r in replies] == [reply.completion_tokens, sketch.completion_tokens]
@@ -70,3 +85,45 @@ def test_a_port_in_use_is_an_error_with_the_servers_log(runtime, tmp_path):
         with pytest.raises(RuntimeError, match="the LLM server exited"):
             server.start()
     assert server.process is None
+
+
+GRAMMARS = """
+import json, sys
+from openai_server import BadRequest, grammar_of
+out = {"grammars": [], "errors": []}
+for request in json.load(sys.stdin):
+    try:
+        out["grammars"].append(grammar_of(request))
+    except BadRequest as err:
+        out["errors"].append(str(err))
+print(json.dumps(out))
+"""
+
+
+def test_response_formats_become_grammars_or_a_400_naming_the_field(runtime):
+    """Run in the server's own environment (cyllama's converter lives there), no model."""
+    requests = [
+        None,
+        {"type": "text"},
+        response_format(),
+        {"type": "json_object"},
+        {"type": "regex"},
+        {"type": "json_schema", "json_schema": {}},
+    ]
+    done = subprocess.run(
+        [str(runtime), "-c", GRAMMARS],
+        input=json.dumps(requests),
+        capture_output=True,
+        text=True,
+        cwd=SERVER_SCRIPT.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    none, text, schema, any_object = out["grammars"]
+    assert none is None and text is None
+    assert "root ::=" in schema and '\\"tolerance\\"' in schema  # the enum of kinds
+    assert "root ::=" in any_object
+    assert out["errors"] == [
+        "'response_format.type' must be text, json_object or json_schema, got 'regex'",
+        "'response_format.json_schema.schema' must be a JSON schema object",
+    ]

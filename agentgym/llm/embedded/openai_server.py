@@ -8,10 +8,13 @@ Its first stdout line is ``{"event": "ready", "port": P}`` (``--port 0`` binds a
 and says which).
 
 Routes: ``GET /v1/models``, ``POST /v1/chat/completions`` (``n`` choices generated one
-after the other, ``temperature``, ``top_p``, ``max_tokens``, ``stop``, ``seed``; a
-``response_format`` is answered 400, which the agentgym client takes as "free text
-only" and remembers). One generation at a time: a lock serialises requests, while the
-threaded server keeps answering ``/v1/models``. After each choice one JSON line
+after the other, ``temperature``, ``top_p``, ``max_tokens``, ``stop``, ``seed``,
+``response_format``). A ``response_format`` of type ``json_schema`` (OpenAI's structured
+output) or ``json_object`` is honoured the way llama.cpp's own server does it: the schema
+becomes a GBNF grammar (cyllama's vendored copy of llama.cpp's ``json_schema_to_grammar``)
+that constrains sampling, so every choice is JSON of that shape, ended by the grammar, not by
+``stop``; ``text`` is free text; any other type is answered 400. One generation at a time:
+a lock serialises requests, while the threaded server keeps answering ``/v1/models``. After each choice one JSON line
 (tokens, seconds) goes to stdout, which is how the parent shows tokens/s per reply.
 """
 
@@ -42,16 +45,49 @@ def _number(body: dict[str, Any], field: str, default: float, low: float, high: 
     return float(value)
 
 
+def grammar_of(response_format: Any) -> str | None:
+    """The GBNF grammar that ``response_format`` asks for (None: free text); BadRequest
+    naming the field when it is not one this server can honour."""
+    if response_format is None:
+        return None
+    if not isinstance(response_format, dict):
+        raise BadRequest(f"'response_format' must be an object, got {response_format!r}")
+    kind = response_format.get("type")
+    if kind == "text":
+        return None
+    from cyllama.utils.json_schema_to_grammar import json_schema_to_grammar
+
+    if kind == "json_object":
+        return json_schema_to_grammar({"type": "object"})
+    if kind == "json_schema":
+        spec = response_format.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        if not isinstance(schema, dict):
+            raise BadRequest("'response_format.json_schema.schema' must be a JSON schema object")
+        try:
+            return json_schema_to_grammar(schema)
+        except Exception as err:  # noqa: BLE001 (the converter raises bare exceptions)
+            raise BadRequest(
+                f"'response_format.json_schema.schema' cannot become a grammar: {err}"
+            ) from None
+    raise BadRequest(
+        f"'response_format.type' must be text, json_object or json_schema, got {kind!r}"
+    )
+
+
 class Generator:
     """The loaded model; ``complete`` turns one request body into an OpenAI response."""
 
     def __init__(self, model_path: str, name: str, n_ctx: int) -> None:
-        from cyllama.api import LLM, GenerationConfig
+        from cyllama.agents.constrained import GrammarConstrainedLLM
+        from cyllama.api import GenerationConfig
 
         self._config = GenerationConfig
         self.name = name
         self.n_ctx = n_ctx
-        self.llm = LLM(model_path, config=GenerationConfig(n_ctx=n_ctx))
+        # cyllama's LLM with one more method, generate_with_grammar (a GBNF grammar first
+        # in the sampler chain); its chat() is the plain LLM's
+        self.llm = GrammarConstrainedLLM(model_path, config=GenerationConfig(n_ctx=n_ctx))
         self.lock = threading.Lock()
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -61,8 +97,7 @@ class Generator:
         for m in messages:
             if not isinstance(m, dict) or not isinstance(m.get("content"), str):
                 raise BadRequest("each message needs a 'role' and a string 'content'")
-        if body.get("response_format") is not None:
-            raise BadRequest("'response_format' is not supported by this server (free text only)")
+        grammar = grammar_of(body.get("response_format"))
         n = int(_number(body, "n", 1, 1, 16))
         max_tokens = int(_number(body, "max_tokens", 512, 1, self.n_ctx))
         stop = body.get("stop") or []
@@ -83,22 +118,24 @@ class Generator:
                     seed=base_seed + index,
                     stop_sequences=stop,
                 )
+                chat = [{"role": m.get("role", "user"), "content": m["content"]} for m in messages]
                 start = time.perf_counter()
-                reply = self.llm.chat(
-                    [{"role": m.get("role", "user"), "content": m["content"]} for m in messages],
-                    config=config,
-                )
+                if grammar is None:
+                    reply = self.llm.chat(chat, config=config)
+                    text = reply.text
+                    stats = reply.stats
+                    generated = stats.generated_tokens if stats else 0
+                    prompt_tokens = stats.prompt_tokens if stats else 0
+                else:
+                    text, generated, prompt_tokens = self._constrained(chat, grammar, config)
                 seconds = time.perf_counter() - start
-                stats = reply.stats
-                generated = stats.generated_tokens if stats else 0
-                prompt_tokens = stats.prompt_tokens if stats else 0
                 completion_tokens += generated
                 # cyllama reports "stop" even when the budget ran out: tell them apart.
                 finish = "length" if generated >= max_tokens else "stop"
                 choices.append(
                     {
                         "index": index,
-                        "message": {"role": "assistant", "content": reply.text},
+                        "message": {"role": "assistant", "content": text},
                         "finish_reason": finish,
                     }
                 )
@@ -117,6 +154,23 @@ class Generator:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+
+    def _constrained(
+        self, chat: list[dict[str, str]], grammar: str, config: Any
+    ) -> tuple[str, int, int]:
+        """``(text, generated tokens, prompt tokens)`` of one choice under ``grammar``.
+
+        generate_with_grammar takes a prompt, not messages: the chat template is applied
+        as LLM.chat applies it (cyllama 0.2.18's _apply_template, the pinned version)."""
+        prompt = self.llm._apply_template(chat)
+        pieces: list[str] = []
+        text = self.llm.generate_with_grammar(
+            prompt, grammar, config=config, on_token=pieces.append
+        )
+        prompt_tokens = len(
+            self.llm.vocab.tokenize(prompt, add_special=config.add_bos, parse_special=True)
+        )
+        return text, len(pieces), prompt_tokens
 
 
 def handler_for(generator: Generator) -> type[BaseHTTPRequestHandler]:
