@@ -118,6 +118,10 @@ class SynthesisConfig:
     """A video of the best policy in the final retraining (envs that render)."""
     train_deadline_s: float = 3600.0
     """Wall-clock limit of one iteration's training worker."""
+    serve_programs: bool = True
+    """Candidates trained together in one worker get their programs served from workers of
+    their own (agentgym.sandbox.served); False runs them inside the shared worker (faster
+    on a busy machine; one candidate's code could then write another's folder)."""
     vet_timeout_s: float = 30.0
     template_dir: str | None = None
     """A folder of Jinja2 templates overriding the packaged ones by file name."""

@@ -379,7 +379,9 @@ class CandidateStages:
                 },
                 inputs=tuple(copies[n] for n in group),
                 # Siblings in one worker: each program is served from a worker of its own.
-                served=tuple(copies[n] for n in group) if len(group) > 1 else (),
+                served=(
+                    tuple(copies[n] for n in group) if len(group) > 1 and cfg.serve_programs else ()
+                ),
                 outputs=tuple(f"sample_{n:02d}" for n in group),
                 watch=tuple(f"sample_{n:02d}/logs/metrics.jsonl" for n in group),
                 limits=self.train_limits(),

@@ -164,3 +164,43 @@ def test_the_run_folder_is_not_in_a_serving_workers_view(tmp_path):
             root = Path(f"/proc/{pid}/root")
             assert (root / "usr").exists()  # the probe sees its view
             assert not (root / program.parent.relative_to("/")).exists()
+
+
+class RecordingExecutor:
+    """Batches members like the local executor; records the jobs, trains nothing."""
+
+    name = "recording"
+    batches_members = True
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+
+    def run(self, jobs, on_result, on_progress=None):
+        from agentgym.sandbox import WorkerResult
+
+        self.jobs += jobs
+        for n in range(len(jobs)):
+            on_result(n, WorkerResult(ok=False, message="not trained here"))
+        return []
+
+
+@pytest.mark.parametrize("serve", [True, False])
+def test_synthesis_serves_siblings_programs_unless_told_to_share(tmp_path, serve):
+    from agentgym.reward_designers.synthesis import SynthesisConfig
+    from agentgym.reward_designers.synthesis.stages import CandidateStages
+
+    config = SynthesisConfig(
+        env_id=ENV, designer="library", steps=64, learner="ppo", serve_programs=serve
+    )
+    executor = RecordingExecutor()
+    stages = CandidateStages(
+        tmp_path, config, task=None, critic=None, emit=lambda *a, **k: None, executor=executor
+    )
+    programs = []
+    for n in range(2):
+        programs.append(tmp_path / f"p{n}.py")
+        programs[-1].write_text(SCALED)
+    stages.train_programs(tmp_path / "iter_00", programs, [tmp_path / f"d{n}" for n in range(2)], 0)
+    (job,) = executor.jobs
+    assert job.served == (job.inputs if serve else ())
+    assert len(job.inputs) == 2

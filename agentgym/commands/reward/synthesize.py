@@ -132,6 +132,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--resume", default=None, metavar="DIR", help="continue the synthesis run in DIR"
     )
     add_sandbox_option(parser)
+    parser.add_argument(
+        "--candidates-share-worker",
+        action="store_true",
+        help="run the K candidates' programs inside their shared training worker instead of "
+        "each in a serving worker of its own: faster on a busy machine, but one candidate's "
+        "code could then write another's training folder (docs/sandbox.md)",
+    )
     add_training_options(parser)
     add_executor_options(parser)
 
@@ -237,6 +244,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         tune_trials=args.tune_trials,
         reject_constant=not args.allow_constant,
         trajectory_filter=not args.no_trajectory_filter,
+        serve_programs=not args.candidates_share_worker,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
         eval_episodes=args.eval_episodes,
