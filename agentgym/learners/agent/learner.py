@@ -45,6 +45,7 @@ from agentgym.learners.agent.episodes import (
     grounding_accuracy,
     mission_of,
     relabel_episodes,
+    step_reward_terms,
 )
 from agentgym.learners.agent.policy import LMPolicy, PromptFormat, policy_path
 from agentgym.learners.agent.sampling import make_sampler, require_vllm_rollouts
@@ -252,6 +253,7 @@ class AgentPPO:
                 obs, reward, terminated, truncated, info = self.envs[i].step(text)
                 step.reward = float(reward)
                 step.valid_action = bool(info.get("action_valid", True))
+                step.terms = info.get("reward_terms", {})
                 ep.steps.append(step)
                 ep.history.append((obs_text, text))
                 if terminated or truncated:
@@ -394,6 +396,8 @@ class AgentPPO:
                 "episodes": float(len(episodes)),
             }
             row.update(self.update(episodes))
+            if self.relabel is None:  # the relabelled terms come from update()
+                row.update(step_reward_terms(episodes))
             row.update(reward_metrics(self.reward_model))
             row["steps_per_s"] = (self.global_step - start_step) / max(
                 time.time() - start_time, 1e-9
