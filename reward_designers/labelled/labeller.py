@@ -6,8 +6,10 @@ Making Agents from Large Language Model Feedback", arXiv 2410.23022) labels obse
 with an LLM *beside* the learner: the policy keeps stepping while a server answers. Here
 ``AsyncLabeller.submit(key, prompt)`` returns at once: an answer already known is
 returned, a key already waiting is not asked again (de-duplication by the key, a hash
-of the caption), and a new key goes onto a bounded queue that one background thread
-sends to the LLM client (whose SQLite cache makes a repeated question free across runs).
+of the caption), a key the LLM cache already answers is answered at once (a local SQLite
+read on the caller's thread, so a cached answer never waits behind a slow request), and
+a new key goes onto a bounded queue that one background thread sends to the LLM client
+(which stores each answer in that cache, so a question is asked once across runs).
 A full queue drops the question (counted in ``dropped``); a later ``submit`` of the same
 key may enqueue it again, so a dropped caption is deferred, not lost.
 """
@@ -69,13 +71,16 @@ class LabelStats:
 
 Ask = Callable[[str], "tuple[str, bool]"]
 """prompt -> (answer text, whether it came from the cache)."""
+Lookup = Callable[[str], "str | None"]
+"""prompt -> the cached answer, or None; never a request."""
 
 
 class AsyncLabeller:
     """One background thread answering queued prompts with ``ask``; ``submit`` never waits.
 
-    ``on_answer(key, prompt, answer)`` runs on the background thread after each answer
-    (ONI trains its classifier there, off the learner's thread).
+    ``on_answer(key, prompt, answer)`` runs after each answer (ONI trains its classifier
+    there): on the background thread, or on the caller's for an answer ``lookup`` found
+    in the cache; calls are serialised, so the handler needs no lock of its own.
     """
 
     def __init__(
@@ -84,11 +89,14 @@ class AsyncLabeller:
         max_queue: int,
         on_answer: Callable[[str, str, str], None] | None = None,
         name: str = "labeller",
+        lookup: Lookup | None = None,
     ) -> None:
         if max_queue < 1:
             raise ValueError(f"AsyncLabeller: max_queue must be >= 1, got {max_queue}")
         self._ask = ask
         self._on_answer = on_answer
+        self._lookup = lookup
+        self._handler_lock = threading.Lock()
         self._queue: queue.Queue[tuple[str, str, float] | None] = queue.Queue(max_queue)
         self._lock = threading.Lock()
         self._pending: set[str] = set()
@@ -110,6 +118,11 @@ class AsyncLabeller:
             if key in self._pending:
                 self.stats.duplicates += 1
                 return None
+        cached = self._lookup(prompt) if self._lookup is not None else None
+        if cached is not None:
+            self._record(key, prompt, cached, True, time.monotonic())
+            return cached
+        with self._lock:
             try:
                 self._queue.put_nowait((key, prompt, time.monotonic()))
             except queue.Full:
@@ -174,19 +187,25 @@ class AsyncLabeller:
                     self.stats.failed += 1
                     self._pending.discard(key)
                 continue
-            if self._on_answer is not None:
-                try:
+            self._record(key, prompt, text, cached, queued_at)
+
+    def _record(self, key: str, prompt: str, text: str, cached: bool, asked_at: float) -> None:
+        if self._on_answer is not None:
+            try:
+                with self._handler_lock:
                     self._on_answer(key, prompt, text)
-                except Exception:  # the learner must keep running; the fault is logged
-                    log.exception("labeller: the answer handler failed")
-            now = time.monotonic()
-            with self._lock:
-                self.answers[key] = text
-                self._pending.discard(key)
-                self.stats.answered += 1
-                self.stats.cache_hits += int(cached)
-                self.stats.latency_total_s += now - queued_at
-                self._last_answer = now
+            except Exception:  # the learner must keep running; the fault is logged
+                log.exception("labeller: the answer handler failed")
+        now = time.monotonic()
+        with self._lock:
+            self.answers[key] = text
+            self._pending.discard(key)
+            self.stats.answered += 1
+            self.stats.cache_hits += int(cached)
+            self.stats.latency_total_s += now - asked_at
+            if self._first_enqueue is None:
+                self._first_enqueue = asked_at
+            self._last_answer = now
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("AsyncLabeller holds a thread and cannot be pickled")

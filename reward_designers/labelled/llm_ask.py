@@ -34,6 +34,13 @@ class OneShotAsker:
         )
         return reply.text, reply.cached
 
+    def lookup(self, prompt: str) -> str | None:
+        """The cached answer to ``prompt``, or None (a local SQLite read, no request)."""
+        replies = self.client.cached(
+            [{"role": "user", "content": prompt}], temperature=0.0, max_tokens=self.max_tokens
+        )
+        return replies[0].text if replies else None
+
 
 def yes_no(text: str) -> bool | None:
     """True for an answer starting with yes, False for no, None for anything else."""

@@ -99,11 +99,9 @@ class OniReward:
         self.classifier = CaptionClassifier(config.features, holdout_every=config.holdout_every)
         self.unparsed = 0
         self.positives = 0
+        asker = OneShotAsker(config.llm, config.cache, config.max_tokens)
         self.labeller = AsyncLabeller(
-            OneShotAsker(config.llm, config.cache, config.max_tokens),
-            config.max_queue,
-            on_answer=self._learn,
-            name="oni-labeller",
+            asker, config.max_queue, on_answer=self._learn, name="oni-labeller", lookup=asker.lookup
         )
         self._texts: dict[str, str] = {}
 

@@ -144,19 +144,17 @@ class SubgoalReward:
                     config.judge,
                 )
             use_llm_judge = config.judge == "llm" or (config.judge == "auto" and rule is None)
+            proposer = OneShotAsker(config.llm, config.cache, config.max_tokens)
+            judge = OneShotAsker(config.llm, config.cache, 3) if use_llm_judge else None
             shared = SubgoalShared(
                 labeller=AsyncLabeller(
-                    OneShotAsker(config.llm, config.cache, config.max_tokens),
-                    config.max_queue,
-                    name="subgoal-proposals",
+                    proposer, config.max_queue, name="subgoal-proposals", lookup=proposer.lookup
                 ),
-                judge=AsyncLabeller(
-                    OneShotAsker(config.llm, config.cache, 3),
-                    config.max_queue,
-                    name="subgoal-judge",
-                )
-                if use_llm_judge
-                else None,
+                judge=None
+                if judge is None
+                else AsyncLabeller(
+                    judge, config.max_queue, name="subgoal-judge", lookup=judge.lookup
+                ),
                 rule=None if use_llm_judge else rule,
             )
         self.shared = shared

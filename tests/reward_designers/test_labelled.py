@@ -216,3 +216,34 @@ def test_proposals_parse_from_numbered_or_bulleted_lines():
         "pick up the red key",
         "open the red door",
     ]
+
+
+def test_a_cached_label_is_answered_at_once_behind_a_slow_request(tmp_path):
+    cache = tmp_path / "llm.sqlite"
+    with ScriptedOpenAIServer(lambda request: "yes") as server:
+        warm = parse_reward_spec(f"oni:llm={llm(server)};cache={cache}")
+        warm(batch_of("You see a red ball."))
+        assert warm.labeller.wait_idle(10)
+        warm.close()
+
+    def slow(request: dict) -> str:
+        time.sleep(3.0)
+        return "no"
+
+    with ScriptedOpenAIServer(slow) as server:
+        oni = parse_reward_spec(f"oni:llm={llm(server)};cache={cache}")
+        oni(batch_of("You see a wall."))  # a miss: 3 s at the server
+        time.sleep(0.2)
+        start = time.perf_counter()
+        oni(batch_of("You see a red ball."))  # a hit: not queued behind the miss
+        assert time.perf_counter() - start < 0.5
+        assert oni.labeller.answer(text_key_of("You see a red ball.")) == "yes"
+        assert oni.labeller.stats.cache_hits == 1
+        oni.labeller.wait_idle(10)
+        oni.close()
+
+
+def text_key_of(caption: str, mission: str = "go to the red ball") -> str:
+    from agentgym.reward_designers.labelled import text_key
+
+    return text_key(f"Goal: {mission}\n{caption}")
