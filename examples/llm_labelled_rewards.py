@@ -176,9 +176,9 @@ def train(task: str, policy: str, arm: str, seed: int, args: argparse.Namespace)
 def report(paths: list[str]) -> str:
     rows = [r for p in paths for r in json.loads(Path(p).read_text())["runs"]]
 
-    def ms(values: list[float]) -> str:
+    def ms(values: list[float], digits: int = 3) -> str:
         sd = statistics.stdev(values) if len(values) > 1 else 0.0
-        return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+        return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
 
     lines = [
         "| task | reward | seeds | env steps | success before | success after | LLM labels "
@@ -203,7 +203,7 @@ def report(paths: list[str]) -> str:
             acc_text = ms([a for a in acc if a == a]) if any(a == a for a in acc) else "-"
             paid = sum(x.get("subgoals/bonuses_paid", 0) for x in m)
             lines.append(
-                f"| {task} | {arm} | {len(sel)} | {ms([r['env_steps'] for r in sel])} | "
+                f"| {task} | {arm} | {len(sel)} | {ms([r['env_steps'] for r in sel], 0)} | "
                 f"{ms([r['start_success'] for r in sel])} | {ms([r['success'] for r in sel])} | "
                 f"{labels:.0f} ({hits:.0f}) | {dropped:.0f} | {acc_text} | "
                 f"{paid:.0f} | {statistics.mean(r['seconds'] for r in sel):.0f} |"
