@@ -139,6 +139,11 @@ class AsyncLabeller:
         with self._lock:
             return self.answers.get(key)
 
+    def waiting(self, key: str) -> bool:
+        """Whether ``key`` is queued or being asked now."""
+        with self._lock:
+            return key in self._pending
+
     @property
     def queue_depth(self) -> int:
         return self._queue.qsize()

@@ -136,6 +136,8 @@ class OniReward:
                 self.labeller.submit(
                     key, self.prompts.render("progress_label.j2", goal=goal, caption=caption)
                 )
+                if not self.labeller.waiting(key):  # dropped (queue full), or answered
+                    self._texts.pop(key, None)
             if self.classifier.labels < max(cfg.min_labels, 1):
                 rewards.append(0.0)
                 continue
