@@ -143,6 +143,54 @@ class LLMClient:
         backend without structured output never gets it. Either way the caller must parse
         the text it gets (``structured_output`` says which happened).
         """
+        msgs, params, request, req_hash = self._keyed(
+            messages, n, temperature, max_tokens, stop, top_p, seed, response_format
+        )
+        checks = self.checks + ((check,) if check is not None else ())
+        hits = self.cache.get(req_hash, range(n)) if (self.cache and use_cache) else {}
+        missing = [i for i in range(n) if i not in hits]
+        fresh = self._sample(msgs, params, len(missing), checks) if missing else []
+        fresh = [replace(c, index=i) for c, i in zip(fresh, missing, strict=True)]
+        if self.cache is not None and fresh:
+            self.cache.put(request, req_hash, fresh)
+        self.usage.record_samples(n, len(hits))
+        by_index = {**hits, **{c.index: c for c in fresh}}
+        return [by_index[i] for i in range(n)]
+
+    def cached(
+        self,
+        messages: str | Sequence[Message],
+        *,
+        n: int = 1,
+        temperature: float = 1.0,
+        max_tokens: int = 1024,
+        stop: str | Sequence[str] | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> list[Completion] | None:
+        """The ``n`` completions ``chat`` with these arguments would take from the cache,
+        or None when any is missing (no request is made)."""
+        if self.cache is None:
+            return None
+        *_, req_hash = self._keyed(
+            messages, n, temperature, max_tokens, stop, top_p, seed, response_format
+        )
+        hits = self.cache.get(req_hash, range(n))
+        return [hits[i] for i in range(n)] if len(hits) == n else None
+
+    def _keyed(
+        self,
+        messages: str | Sequence[Message],
+        n: int,
+        temperature: float,
+        max_tokens: int,
+        stop: str | Sequence[str] | None,
+        top_p: float | None,
+        seed: int | None,
+        response_format: dict[str, Any] | None,
+    ) -> tuple[list[Message], SamplingParams, dict[str, Any], str]:
+        """The messages, sampling parameters, cache request and its hash of one chat."""
         msgs = normalize_messages(messages)
         stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
         params = SamplingParams(
@@ -154,24 +202,13 @@ class LLMClient:
             seed=seed,
             response_format=response_format,
         )
-        checks = self.checks + ((check,) if check is not None else ())
         request = {
             "backend": self.backend.name,
             "model": self.backend.model,
             "messages": msgs,
             "params": params.key_fields(),
         }
-        req_hash = request_hash(request)
-
-        hits = self.cache.get(req_hash, range(n)) if (self.cache and use_cache) else {}
-        missing = [i for i in range(n) if i not in hits]
-        fresh = self._sample(msgs, params, len(missing), checks) if missing else []
-        fresh = [replace(c, index=i) for c, i in zip(fresh, missing, strict=True)]
-        if self.cache is not None and fresh:
-            self.cache.put(request, req_hash, fresh)
-        self.usage.record_samples(n, len(hits))
-        by_index = {**hits, **{c.index: c for c in fresh}}
-        return [by_index[i] for i in range(n)]
+        return msgs, params, request, request_hash(request)
 
     # -- sampling ---------------------------------------------------------------------
     def _round_trip(self, msgs: list[Message], params: SamplingParams, n: int) -> BackendResponse:

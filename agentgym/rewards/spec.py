@@ -39,6 +39,8 @@ REWARD_KINDS: Registry[RewardFactory] = Registry("reward kind")
 # REWARD_KINDS.register("clip", "agentgym.reward_designers.clip.reward:reward_from_spec")
 REWARD_KINDS.register("clip", "agentgym.reward_designers.clip.reward:reward_from_spec")
 REWARD_KINDS.register("spa", "agentgym.reward_designers.progress.reward:reward_from_spec")
+REWARD_KINDS.register("oni", "agentgym.reward_designers.labelled.oni:reward_from_spec")
+REWARD_KINDS.register("subgoals", "agentgym.reward_designers.labelled.subgoals:reward_from_spec")
 REWARD_KINDS.register("library", "agentgym.sandbox.loader:library_from_spec")
 REWARD_KINDS.register("trust", "agentgym.sandbox.loader:trusted_from_spec")
 

@@ -22,6 +22,7 @@ class Step:
         "feature",
         "reward",
         "valid_action",
+        "terms",
     )
 
     def __init__(self, prompt: list[int], action: list[int]) -> None:
@@ -95,6 +96,19 @@ def relabel_episodes(
         for name, value in out.items()
         if name != "reward"
     }
+
+
+def step_reward_terms(episodes: list[Episode]) -> dict[str, float]:
+    """The env-side reward's named terms (``info["reward_terms"]``: ``sparse/success``,
+    ``oni/intrinsic``, ...) as ``reward_terms/<name>``, means over the steps."""
+    sums: dict[str, float] = {}
+    steps = 0
+    for ep in episodes:
+        for step in ep.steps:
+            steps += 1
+            for name, value in getattr(step, "terms", {}).items():
+                sums[name] = sums.get(name, 0.0) + float(value)
+    return {f"reward_terms/{name}": total / steps for name, total in sums.items()} if steps else {}
 
 
 def grounding_accuracy(episodes: list[Episode]) -> float:

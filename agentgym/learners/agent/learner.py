@@ -45,6 +45,7 @@ from agentgym.learners.agent.episodes import (
     grounding_accuracy,
     mission_of,
     relabel_episodes,
+    step_reward_terms,
 )
 from agentgym.learners.agent.policy import LMPolicy, PromptFormat, policy_path
 from agentgym.learners.agent.sampling import make_sampler, require_vllm_rollouts
@@ -52,6 +53,8 @@ from agentgym.learners.agent.update import kl_penalised_targets, minibatch_losse
 from agentgym.learners.base import RunRequest
 from agentgym.learners.checkpoint import LATEST, load_checkpoint, save_checkpoint
 from agentgym.learners.logger import RunLogger
+from agentgym.rewards.episodic import per_env
+from agentgym.rewards.metrics import reward_metrics
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +137,17 @@ class AgentPPO:
         model = None if reward_text == "env" else parse_reward_spec(reward_text, spec)
         self.relabel = model if _is_relabel(model) else None
         env_reward = None if (self.relabel is not None or model is None) else model
-        kwargs: dict[str, Any] = {"reward": env_reward}
+        self.reward_model = model
+        kwargs: dict[str, Any] = {}
         if cfg.max_episode_steps:
             kwargs["max_episode_steps"] = cfg.max_episode_steps
-        self.envs = [gym.make(cfg.env_id, **kwargs) for _ in range(cfg.num_envs)]
+        # A reward that pays once per episode (subgoals) needs one copy per env (per_env).
+        self.envs = [
+            gym.make(
+                cfg.env_id, reward=None if env_reward is None else per_env(env_reward), **kwargs
+            )
+            for _ in range(cfg.num_envs)
+        ]
         fmt = PromptFormat(cfg.history, cfg.max_prompt_tokens, cfg.max_action_tokens)
         torch.manual_seed(cfg.seed)
         self.policy = policy or LMPolicy.from_pretrained(
@@ -243,6 +253,7 @@ class AgentPPO:
                 obs, reward, terminated, truncated, info = self.envs[i].step(text)
                 step.reward = float(reward)
                 step.valid_action = bool(info.get("action_valid", True))
+                step.terms = info.get("reward_terms", {})
                 ep.steps.append(step)
                 ep.history.append((obs_text, text))
                 if terminated or truncated:
@@ -385,6 +396,9 @@ class AgentPPO:
                 "episodes": float(len(episodes)),
             }
             row.update(self.update(episodes))
+            if self.relabel is None:  # the relabelled terms come from update()
+                row.update(step_reward_terms(episodes))
+            row.update(reward_metrics(self.reward_model))
             row["steps_per_s"] = (self.global_step - start_step) / max(
                 time.time() - start_time, 1e-9
             )

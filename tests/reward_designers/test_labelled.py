@@ -1,0 +1,249 @@
+"""LLM-labelled rewards (issue #23): ONI's intrinsic reward and subgoal bonuses, with the
+LLM's text scripted through the loopback OpenAI server and the real BabyAI-text env."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import agentgym  # noqa: F401  (registers the envs)
+from agentgym.reward_designers.labelled import OniReward, SubgoalReward, parse_subgoals
+from agentgym.rewards import RewardSpecError, make_input, parse_reward_spec, stack_one
+from agentgym.rewards.episodic import per_env
+from agentgym.rewards.metrics import reward_metrics
+from agentgym.testing.openai_server import ScriptedOpenAIServer
+
+GOTO = "agentgym/BabyAI-GoToLocal-v0"
+PICKUP = "agentgym/BabyAI-Pickup-v0"
+
+
+def llm(server: ScriptedOpenAIServer) -> str:
+    return f"openai:scripted-model@{server.base_url};timeout=30"
+
+
+def observed(prompt: str) -> str:
+    """The caption inside a labelling prompt (progress_label.j2)."""
+    return prompt.split("What the agent observes now:")[1].split("\n\nDoes")[0].strip()
+
+
+def user_text(request: dict) -> str:
+    return request["messages"][-1]["content"]
+
+
+def batch_of(observation: str, mission: str = "go to the red ball"):
+    state = {"observation": observation, "mission": mission}
+    return make_input(stack_one(state), np.zeros(1), [0.0], {}, [False], None)
+
+
+def random_captions(env_id: str, count: int, seed: int = 0) -> list[str]:
+    """Distinct captions of a random walk through real BabyAI layouts."""
+    env = gym.make(env_id)
+    rng = np.random.default_rng(seed)
+    seen: dict[str, None] = {}
+    episode = 0
+    _, info = env.reset(seed=seed)
+    while len(seen) < count:
+        obs, _, term, trunc, info = env.step(str(rng.choice(info["admissible_actions"])))
+        seen.setdefault(obs["text"], None)
+        if term or trunc:
+            episode += 1
+            _, info = env.reset(seed=seed + episode)
+    env.close()
+    return list(seen)[:count]
+
+
+def test_a_slow_labeller_does_not_slow_stepping():
+    def slow(request: dict) -> str:
+        time.sleep(0.5)
+        return "yes"
+
+    with ScriptedOpenAIServer(slow) as server:
+        env = gym.make(GOTO, reward=f"sparse+oni:llm={llm(server)};cache=none;max_queue=2")
+        model = env.unwrapped.reward_model
+        rng = np.random.default_rng(0)
+        _, info = env.reset(seed=0)
+        start = time.perf_counter()
+        for _ in range(60):
+            _, _, term, trunc, info = env.step(str(rng.choice(info["admissible_actions"])))
+            if term or trunc:
+                _, info = env.reset()
+        elapsed = time.perf_counter() - start
+        stats = reward_metrics(model)
+        env.close()
+        model.parts[1][1].close()
+    # 60 steps with a 0.5 s labeller: waiting for it would take > 10 s.
+    assert elapsed < 3.0, elapsed
+    assert stats["oni/labels_made"] <= elapsed / 0.5 + 1
+    assert stats["oni/dropped"] > 0  # a queue of 2 overflowed; nothing waited
+    assert stats["oni/queue_depth"] <= 2
+
+
+def test_duplicate_captions_are_labelled_once():
+    with ScriptedOpenAIServer(lambda request: "no") as server:
+        oni = parse_reward_spec(f"oni:llm={llm(server)};cache=none")
+        assert isinstance(oni, OniReward)
+        for _ in range(5):
+            for caption in ("You see a red ball.", "You see a wall.", "You see a red ball."):
+                oni(batch_of(caption))
+        assert oni.labeller.wait_idle(10)
+        for _ in range(3):
+            oni(batch_of("You see a wall."))
+        oni.close()
+        prompts = [user_text(r) for r in server.requests]
+    assert sorted(observed(p) for p in prompts) == ["You see a red ball.", "You see a wall."]
+    metrics = oni.metrics()
+    assert metrics["oni/labels_made"] == 2
+    stats = oni.labeller.stats
+    # 15 steps before the answers: 2 questions, 13 repeats of a waiting one; the 3 steps
+    # after them read the answer and ask nothing.
+    assert (stats.submitted, stats.enqueued, stats.duplicates) == (15, 2, 13)
+
+
+def test_the_classifier_reaches_a_planted_rules_accuracy():
+    # The planted labeller: progress iff a door is in view. Real GoTo captions.
+    def planted(request: dict) -> str:
+        return "yes" if "door" in observed(user_text(request)) else "no"
+
+    captions = random_captions("agentgym/BabyAI-GoTo-v0", 150)
+    base_rate = np.mean(["door" in c for c in captions])
+    assert 0.15 < base_rate < 0.85, base_rate  # both answers are common
+    with ScriptedOpenAIServer(planted) as server:
+        oni = parse_reward_spec(f"oni:llm={llm(server)};cache=none;max_queue=512;output=prob")
+        for caption in captions:
+            oni(batch_of(caption, "go to the red ball"))
+        assert oni.labeller.wait_idle(60)
+        oni.close()
+    metrics = oni.metrics()
+    assert metrics["oni/labels_made"] == len(captions)
+    assert metrics["oni/held_out_labels"] == len(captions) // 5
+    assert metrics["oni/classifier_accuracy"] >= 0.9
+    assert metrics["oni/classifier_accuracy"] > max(base_rate, 1 - base_rate) + 0.05
+    # The reward follows the rule on captions it was never asked about.
+    door = oni(
+        batch_of("Mission: go to the red ball.\nYou see a closed blue door 2 steps forward.")
+    )
+    wall = oni(batch_of("Mission: go to the red ball.\nYou see a grey key 1 step left."))
+    assert float(door.reward[0]) > float(wall.reward[0])
+    assert set(door.terms) == {"intrinsic"}
+
+
+def _proposal(request: dict) -> str:
+    text = user_text(request)
+    goal = re.search(r"accomplish this goal: (.+)", text).group(1).strip()
+    thing = goal.removeprefix("pick up ").removeprefix("the ").removeprefix("a ")
+    return f"1. go to the {thing}\n2. pick up the {thing}\n3. dance a little"
+
+
+def test_subgoal_bonuses_are_paid_once_per_subgoal_per_episode():
+    with ScriptedOpenAIServer(_proposal) as server:
+        env = gym.make(PICKUP, reward=f"sparse+subgoals:llm={llm(server)};cache=none;bonus=0.1")
+        model = env.unwrapped.reward_model
+        subgoals = model.parts[1][1]
+        assert isinstance(subgoals, SubgoalReward) and subgoals.shared.judge is None  # rules
+        for seed in (3, 4):
+            env.reset(seed=seed)
+            env.step("turn left")  # asks for the mission's proposal, without waiting
+            assert subgoals.shared.labeller.wait_idle(10)
+        paid_per_episode = []
+        for seed in (3, 4):
+            obs, _ = env.reset(seed=seed)
+            bonuses, done, steps = [], False, 0
+            while not done and steps < 200:
+                obs, reward, term, trunc, info = env.step(env.unwrapped.expert_action())
+                bonuses.append(info["reward_terms"]["subgoals/bonus"])
+                done, steps = term or trunc, steps + 1
+            assert info["success"], seed
+            # go to X (several steps facing it) and pick up X: each paid on one step only.
+            assert sorted(b for b in bonuses if b) == pytest.approx([0.1, 0.1]), bonuses
+            assert bonuses[-1] == pytest.approx(0.1)  # the pick-up ends the episode
+            paid_per_episode.append(sum(bonuses))
+        env.close()
+    assert paid_per_episode == pytest.approx([0.2, 0.2])
+    metrics = reward_metrics(model)
+    assert metrics["subgoals/proposals"] == 2  # one per mission, though 4 episodes ran
+    assert metrics["subgoals/subgoals_unjudged"] == 2  # "dance a little" has no rule
+    assert len(server.requests) == 2
+
+
+def test_env_copies_share_proposals_but_not_episodes():
+    with ScriptedOpenAIServer(_proposal) as server:
+        model = parse_reward_spec(f"sparse+subgoals:llm={llm(server)};cache=none", None)
+        copy = per_env(model)
+        assert copy is not model and copy.parts[1][1].shared is model.parts[1][1].shared
+        assert per_env(parse_reward_spec("sparse")).name == "sparse"
+
+
+@pytest.mark.parametrize(
+    ("spec", "names"),
+    [
+        ("oni:llm=openai:m@http://127.0.0.1:9/v1;weight=-1", "OniConfig.weight"),
+        ("oni:llm=openai:m@http://127.0.0.1:9/v1;output=soft", "OniConfig.output"),
+        ("oni:llm=openai:m@http://127.0.0.1:9/v1;max_queue=0", "OniConfig.max_queue"),
+        ("oni:llm=openai:m@http://127.0.0.1:9/v1;threshold=2", "OniConfig.threshold"),
+        ("oni:llm=openai:m@http://127.0.0.1:9/v1;qeue=3", "has no field 'qeue'"),
+        ("oni:llm=qwen", "OniConfig.llm"),
+        ("oni:llm=openai:m@http://127.0.0.1:9/v1;retries=2", "unknown option 'retries'"),
+        ("subgoals:llm=openai:m@http://127.0.0.1:9/v1;bonus=0.3", "SubgoalConfig.bonus"),
+        ("subgoals:llm=openai:m@http://127.0.0.1:9/v1;judge=oracle", "SubgoalConfig.judge"),
+        (
+            "subgoals:llm=openai:m@http://127.0.0.1:9/v1;max_subgoals=x",
+            "SubgoalConfig.max_subgoals",
+        ),
+    ],
+)
+def test_bad_options_are_named(spec, names):
+    with pytest.raises(RewardSpecError, match=re.escape(names)):
+        parse_reward_spec(spec)
+
+
+def test_state_the_env_lacks_is_named():
+    with pytest.raises(RewardSpecError, match="OniConfig.caption"):
+        gym.make(GOTO, reward="oni:llm=openai:m@http://127.0.0.1:9/v1;caption=pixels")
+    with pytest.raises(RewardSpecError, match="SubgoalConfig.judge"):
+        gym.make(
+            "agentgym/Reach-v0", reward="subgoals:llm=openai:m@http://127.0.0.1:9/v1;judge=rule"
+        )
+
+
+def test_proposals_parse_from_numbered_or_bulleted_lines():
+    text = "1. go to the red key\n- pick up the red key.\n\n* open the red door\nstep 4: done"
+    assert parse_subgoals(text, 3) == [
+        "go to the red key",
+        "pick up the red key",
+        "open the red door",
+    ]
+
+
+def test_a_cached_label_is_answered_at_once_behind_a_slow_request(tmp_path):
+    cache = tmp_path / "llm.sqlite"
+    with ScriptedOpenAIServer(lambda request: "yes") as server:
+        warm = parse_reward_spec(f"oni:llm={llm(server)};cache={cache}")
+        warm(batch_of("You see a red ball."))
+        assert warm.labeller.wait_idle(10)
+        warm.close()
+
+    def slow(request: dict) -> str:
+        time.sleep(3.0)
+        return "no"
+
+    with ScriptedOpenAIServer(slow) as server:
+        oni = parse_reward_spec(f"oni:llm={llm(server)};cache={cache}")
+        oni(batch_of("You see a wall."))  # a miss: 3 s at the server
+        time.sleep(0.2)
+        start = time.perf_counter()
+        oni(batch_of("You see a red ball."))  # a hit: not queued behind the miss
+        assert time.perf_counter() - start < 0.5
+        assert oni.labeller.answer(text_key_of("You see a red ball.")) == "yes"
+        assert oni.labeller.stats.cache_hits == 1
+        oni.labeller.wait_idle(10)
+        oni.close()
+
+
+def text_key_of(caption: str, mission: str = "go to the red ball") -> str:
+    from agentgym.reward_designers.labelled import text_key
+
+    return text_key(f"Goal: {mission}\n{caption}")
