@@ -46,7 +46,8 @@ from agentgym.learners.agent.episodes import (
     mission_of,
     relabel_episodes,
 )
-from agentgym.learners.agent.policy import LMPolicy, PromptFormat, policy_path
+from agentgym.learners.agent.policy import LMPolicy, PromptFormat
+from agentgym.learners.agent.pretrained import policy_path
 from agentgym.learners.agent.sampling import make_sampler, require_vllm_rollouts
 from agentgym.learners.agent.update import kl_penalised_targets, minibatch_losses
 from agentgym.learners.base import RunRequest
@@ -138,7 +139,7 @@ class AgentPPO:
         if cfg.max_episode_steps:
             kwargs["max_episode_steps"] = cfg.max_episode_steps
         self.envs = [gym.make(cfg.env_id, **kwargs) for _ in range(cfg.num_envs)]
-        fmt = PromptFormat(cfg.history, cfg.max_prompt_tokens, cfg.max_action_tokens)
+        fmt = PromptFormat(cfg.history, cfg.max_prompt_tokens, cfg.max_action_tokens, cfg.chat)
         torch.manual_seed(cfg.seed)
         self.policy = policy or LMPolicy.from_pretrained(
             cfg.policy, fmt, self.device, lora_rank=cfg.lora_rank
