@@ -5,6 +5,7 @@ slow tests."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from agentgym.learners.agent import AgentPPO, LMPolicy, PromptFormat, packaged_gguf, policy_path
+from agentgym.learners.agent.episodes import relabel_episodes
 from agentgym.learners.checkpoint import LATEST, load_checkpoint
 from agentgym.learners.logger import read_metrics
 from agentgym.testing.tiny import build_tiny_llama
@@ -95,6 +97,24 @@ def test_lora_ppo_changes_the_adapters_and_leaves_the_base_weights(chat_lm):
     assert adapters and base
     assert all(torch.equal(before[n], after[n]) for n in base)
     assert any(not torch.equal(before[n], after[n]) for n in adapters)
+
+
+def test_the_released_ablation_relabels_groups_of_the_same_task(chat_lm):
+    config = chat_config(chat_lm, reward="spa:variant=released", group_size=2, num_envs=4)
+    agent = AgentPPO(replace(config, max_episode_steps=4, explore_episodes=0, total_steps=1))
+    episodes = agent.run_episodes(6)
+    assert sorted(Counter(ep.seed for ep in episodes).values()) == [2, 2, 2]  # 3 tasks
+    relabel_episodes(agent.relabel, episodes, agent.device)
+    for ep in episodes:  # R_i - mean of the other rollouts of its task, + 0.5 grounding
+        others = [o.success for o in episodes if o.seed == ep.seed and o is not ep]
+        assert len(others) == 1
+        advantage = float(ep.success) - float(others[0])
+        for t, step in enumerate(ep.steps):
+            bonus = 0.5 if (step.valid_action or t == len(ep.steps) - 1) else 0.0
+            assert step.reward == pytest.approx(advantage + bonus)
+    row = agent.learn()
+    agent.close()
+    assert agent.updates == 1 and "reward_terms/progress" in row
 
 
 @pytest.mark.parametrize("reward", ["sparse", "spa:epochs=2;min_episodes=4"])
