@@ -174,17 +174,16 @@ def smollm2() -> str:
 
 @pytest.mark.slow
 def test_the_gguf_model_generates_commands_through_the_policy_interface(smollm2):
-    policy = LMPolicy.from_pretrained(smollm2, CHAT, lora_rank=8)
-    assert (
-        policy.model.config.hidden_size == 576
-        and policy.eos == policy.tokenizer.convert_tokens_to_ids("<|im_end|>")
-    )
+    fmt = PromptFormat(history=0, max_prompt_tokens=96, max_action_tokens=16, chat=True)
+    policy = LMPolicy.from_pretrained(smollm2, fmt, lora_rank=8)
+    assert policy.model.config.hidden_size == 576
+    assert policy.eos == policy.tokenizer.convert_tokens_to_ids("<|im_end|>")
     prompt = policy.encode_prompt(
-        "say hello", [], "Reply with the single word hello and nothing else."
+        "answer the question", [], "What is the capital of France? Answer in one word."
     )
     [action] = policy.generate([prompt], greedy=True)
-    assert action[-1] == policy.eos  # the instruct model ends its turn
-    assert "hello" in policy.decode_action(action).lower()
+    assert action[-1] == policy.eos  # the instruct model ends its turn through the template
+    assert "paris" in policy.decode_action(action).lower()  # it has real language
     trainable = {n for n, p in policy.named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n or n.startswith("value_head") for n in trainable)
 

@@ -82,4 +82,24 @@ def load_causal_lm(path: Path) -> tuple[Any, Any]:
         folder, kwargs = path.parent, {"gguf_file": path.name}
     tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
     model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+    if "gguf_file" in kwargs:
+        forget_gguf_quantizer(model, path)
     return model, tokenizer
+
+
+def forget_gguf_quantizer(model: Any, path: Path) -> None:
+    """Make a GGUF-loaded model an ordinary float model: transformers dequantized its
+    weights into plain ``nn.Linear`` layers but keeps the GGUF quantizer attached, and
+    ``save_pretrained`` refuses any model carrying it ("quantized with gguf and is not
+    serializable"), which would stop behaviour cloning and agent PPO from saving."""
+    packed = sorted(
+        {type(m).__name__ for m in model.modules() if "gguf" in type(m).__name__.lower()}
+    )
+    if packed:
+        raise ValueError(
+            f"--policy {path}: transformers kept GGUF-packed layers ({', '.join(packed)}), "
+            "which cannot be trained; load it where the weights are dequantized (CPU)"
+        )
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
