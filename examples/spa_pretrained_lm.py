@@ -173,12 +173,14 @@ def estimator(args: argparse.Namespace) -> dict:
     }
     for name, features in {"lm_hidden": lm_feats, "bag_of_words": bow}.items():
         eps = split(features)
-        for seed in range(args.seeds):
-            spa = SPAReward(SPAConfig(epochs=args.epochs, seed=seed, device="cpu"))
-            spa.add_episodes(eps[:n_train])
-            train_loss = spa.fit()
-            scores = spa.evaluate(eps[n_train:])
-            result.setdefault(name, []).append({"train_mse": train_loss, **scores})
+        for epochs in args.epochs:
+            for seed in range(args.seeds):
+                spa = SPAReward(SPAConfig(epochs=epochs, seed=seed, device="cpu"))
+                spa.add_episodes(eps[:n_train])
+                train_loss = spa.fit()
+                scores = spa.evaluate(eps[n_train:])
+                row = {"epochs": epochs, "train_mse": train_loss, **scores}
+                result.setdefault(name, []).append(row)
     return result
 
 
@@ -190,7 +192,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--episodes", type=int, default=64)
     parser.add_argument("--max-steps", type=int, default=12)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument(
+        "--epochs", type=int, nargs="+", default=[30], help="estimator epochs (one fit each)"
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", required=True)
