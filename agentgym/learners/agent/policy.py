@@ -9,6 +9,10 @@ next command as tokens ending with the tokenizer's EOS token:
     Obs: You arrive at toilet 1. ...
     Act:
 
+With ``PromptFormat.chat`` (pretrained instruct models) the same text is the user turn
+of the tokenizer's chat template after a short system turn, and the action is the
+assistant's reply, ended by the template's end-of-turn token (the tokenizer's EOS).
+
 Only the last ``history`` (observation, action) pairs are kept, and the prompt is cut
 from the left (oldest history first) to ``max_prompt_tokens``. What PPO needs comes from
 one forward pass over prompt + action: the summed log-probability of the action
@@ -28,25 +32,11 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
+from agentgym.learners.agent.pretrained import load_causal_lm, policy_path
+
 log = logging.getLogger(__name__)
 
 VALUE_HEAD = "value_head.pt"
-
-
-def policy_path(spec: str) -> Path:
-    """``hf:PATH`` (or a bare PATH) -> the model folder; ValueError naming the problem."""
-    path = Path(spec[3:] if spec.startswith("hf:") else spec).expanduser()
-    if spec.split(":", 1)[0] in ("openai", "vllm", "ollama") and not path.exists():
-        raise ValueError(
-            f"--policy {spec!r}: agent PPO trains the weights in-process, so it takes "
-            "hf:PATH (a local transformers folder), not a served model"
-        )
-    if not (path / "config.json").is_file():
-        raise ValueError(
-            f"--policy {spec!r}: expected hf:PATH with PATH a transformers model folder "
-            f"(holding config.json); {path} has none"
-        )
-    return path
 
 
 @dataclass(frozen=True)
@@ -59,6 +49,11 @@ class PromptFormat:
     """Longest prompt in tokens; older history is dropped first, then the text is cut left."""
     max_action_tokens: int = 12
     """Most tokens an action may have (EOS included)."""
+    chat: bool = False
+    """Wrap the prompt in the tokenizer's chat template (one system and one user turn; the
+    action is the assistant's reply, ended by the template's end-of-turn token)."""
+    system: str = "You play a text game. Reply with one command."
+    """The system turn under ``chat`` (short: every token of it is paid at every step)."""
 
 
 class StepEval(NamedTuple):
@@ -87,6 +82,7 @@ class LMPolicy(nn.Module):
         self.eos = int(tokenizer.eos_token_id)
         self.pad = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos)
         self.lora = False
+        self._frames: dict[str, tuple[str, str]] = {}  # system text -> chat frame
 
     # -- loading and saving ----------------------------------------------------------
     @classmethod
@@ -98,18 +94,13 @@ class LMPolicy(nn.Module):
         lora_rank: int = 0,
         lora_alpha: float = 16.0,
     ) -> LMPolicy:
-        """Load ``hf:PATH``; a ``value_head.pt`` saved beside the model is loaded too."""
-        from agentgym.hub import keep_hub_offline
-
-        keep_hub_offline()
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
+        """Load ``hf:PATH`` (a folder or a .gguf file) or ``pkg:DIST`` (``pretrained``); a
+        ``value_head.pt`` saved in the folder is loaded too."""
         path = policy_path(str(spec))
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path)
+        model, tokenizer = load_causal_lm(path)
         policy = cls(model, tokenizer, fmt)
         head = path / VALUE_HEAD
-        if head.is_file():
+        if path.is_dir() and head.is_file():
             policy.value_head.load_state_dict(
                 torch.load(head, map_location="cpu", weights_only=True)
             )
@@ -156,13 +147,38 @@ class LMPolicy(nn.Module):
     def _ids(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False).input_ids)
 
+    def _chat_frame(self) -> tuple[str, str]:
+        """The chat template's text before and after the user turn's content."""
+        if self.fmt.system in self._frames:
+            return self._frames[self.fmt.system]
+        template = getattr(self.tokenizer, "chat_template", None)
+        if not template:
+            raise ValueError(
+                "PromptFormat.chat: the tokenizer has no chat_template; use chat=False "
+                "(plain 'Task: ... Obs: ... Act:' prompts) for this model"
+            )
+        mark = "\x00USER\x00"
+        messages = [
+            {"role": "system", "content": self.fmt.system},
+            {"role": "user", "content": mark},
+        ]
+        text = self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+        before, after = text.split(mark)
+        self._frames[self.fmt.system] = (before, after)
+        return before, after
+
     def encode_prompt(
         self, mission: str, history: list[tuple[str, str]], observation: str
     ) -> list[int]:
-        """Token ids of the prompt for the next action (see the module docstring)."""
+        """Token ids of the prompt for the next action (see the module docstring); under
+        ``fmt.chat`` the same text is the user turn of the chat template."""
         fmt = self.fmt
-        head = self._ids(f"Task: {mission}\n")
-        now = self._ids(f"Obs: {observation}\nAct:")
+        before, after = self._chat_frame() if fmt.chat else ("", "")
+        # Under chat the assistant turn starts the action, so "Act:" is not written.
+        head = self._ids(f"{before}Task: {mission}\n")
+        now = self._ids(f"Obs: {observation}{after}" if fmt.chat else f"Obs: {observation}\nAct:")
         pairs = (
             [self._ids(f"Obs: {o}\nAct: {a}\n") for o, a in history[-fmt.history :]]
             if fmt.history
@@ -179,8 +195,10 @@ class LMPolicy(nn.Module):
         return ids[-fmt.max_prompt_tokens :]
 
     def encode_action(self, text: str) -> list[int]:
-        """Token ids of an action followed by EOS (cut to ``max_action_tokens``)."""
-        return (self._ids(" " + text) + [self.eos])[-self.fmt.max_action_tokens :]
+        """Token ids of an action followed by EOS (cut to ``max_action_tokens``); plain
+        prompts end in "Act:", so the action starts with a space there."""
+        ids = self._ids(text if self.fmt.chat else " " + text)
+        return (ids + [self.eos])[-self.fmt.max_action_tokens :]
 
     def decode_action(self, ids: list[int]) -> str:
         return self.tokenizer.decode(

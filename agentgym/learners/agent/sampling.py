@@ -30,7 +30,8 @@ from typing import Any, Protocol
 
 import torch
 
-from agentgym.learners.agent.policy import LMPolicy, policy_path
+from agentgym.learners.agent.policy import LMPolicy
+from agentgym.learners.agent.pretrained import policy_path
 
 log = logging.getLogger(__name__)
 
