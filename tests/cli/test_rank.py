@@ -1,0 +1,49 @@
+"""``agentgym reward rank``: the terminal fallback and its refusals (a planted iteration,
+no training)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from agentgym.reward_designers.icpl import write_page
+from agentgym.reward_designers.synthesis.candidates import TRAINED, Candidate
+
+
+def plant(run: Path, n: int) -> None:
+    cands = [Candidate(0, i, TRAINED, success=0.0) for i in range(n)]
+    for c in cands:
+        (run / c.folder_name).mkdir(parents=True)
+        (run / c.folder_name / "result.json").write_text(json.dumps(c.to_dict()))
+    write_page(run, 0, cands, {}, "Reach", "reach the target")
+
+
+def test_rank_in_the_terminal_asks_again_until_the_order_is_a_permutation(tmp_path):
+    plant(tmp_path, 3)
+    done = subprocess.run(
+        [sys.executable, "-m", "agentgym", "reward", "rank", str(tmp_path), "--terminal"],
+        input="0 0\n1 2 0\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "order: expected a permutation of the ranked samples [0, 1, 2]" in done.stdout
+    assert f"synthesize --resume {tmp_path}" in done.stdout
+    saved = json.loads((tmp_path / "iter_00" / "ranking.json").read_text())
+    assert saved["order"] == [1, 2, 0] and saved["ranker"] == "terminal"
+
+
+def test_rank_names_a_run_with_nothing_to_rank(agentgym_cli, tmp_path):
+    done = agentgym_cli("reward", "rank", str(tmp_path), "--terminal", timeout=120)
+    assert done.returncode == 2 and "RUN:" in done.stderr and "no ranking page" in done.stderr
+
+
+def test_a_ranker_for_another_designer_is_refused_naming_the_field(agentgym_cli, tmp_path):
+    done = agentgym_cli(
+        "reward", "synthesize", "--env", "agentgym/Reach-v0", "--designer", "eureka",
+        "--ranker", "proxy", "--llm", "openai:x", cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "SynthesisConfig.ranker" in done.stderr
