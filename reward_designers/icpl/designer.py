@@ -26,9 +26,10 @@ from agentgym.reward_designers.icpl.ranking import (
     load_ranking,
     page_path,
     proxy_order,
+    resume_command,
     save_ranking,
 )
-from agentgym.reward_designers.icpl.server import resume_command
+from agentgym.reward_designers.prompting import PromptBuilder
 from agentgym.reward_designers.synthesis.candidates import Candidate
 from agentgym.reward_designers.synthesis.designers import (
     AwaitingFeedback,
@@ -36,6 +37,7 @@ from agentgym.reward_designers.synthesis.designers import (
     conversation,
     join_feedback,
 )
+from agentgym.spec import TaskSpec
 
 Rank = Callable[[int, list[dict[str, Any]], Path], list[int]]
 """``rank(iteration, candidates, page) -> order``: a terminal ranker (the CLI's prompt);
@@ -50,8 +52,8 @@ class ICPLDesigner(EurekaDesigner):
 
     def __init__(
         self,
-        task: Any,
-        builder: Any = None,
+        task: TaskSpec,
+        builder: PromptBuilder | None = None,
         *,
         run: str | Path,
         ranker: str = "human",

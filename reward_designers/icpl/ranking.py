@@ -49,6 +49,11 @@ class Ranking:
         }
 
 
+def resume_command(run: Path) -> str:
+    """The command that continues a synthesis run once it is ranked."""
+    return f"agentgym reward synthesize --resume {run}"
+
+
 def ranking_path(run: Path, iteration: int) -> Path:
     return iteration_dir(run, iteration) / RANKING_FILE
 

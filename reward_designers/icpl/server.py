@@ -28,6 +28,7 @@ from agentgym.reward_designers.icpl.ranking import (
     order_from_ranks,
     page_path,
     rankable,
+    resume_command,
     save_ranking,
 )
 from agentgym.reward_designers.synthesis.candidates import iteration_dir
@@ -35,10 +36,6 @@ from agentgym.reward_designers.synthesis.candidates import iteration_dir
 MAX_BODY = 64 * 1024
 """A ranking is a few dozen bytes; anything far larger is refused unread."""
 MIME = {".mp4": "video/mp4", ".webm": "video/webm", ".gif": "image/gif"}
-
-
-def resume_command(run: Path) -> str:
-    return f"agentgym reward synthesize --resume {run}"
 
 
 def parse_ranking(body: bytes, content_type: str, candidates: list[int]) -> list[int]:

@@ -64,10 +64,11 @@ def run(args: argparse.Namespace) -> int:
         Ranking,
         page_path,
         rankable,
+        resume_command,
         save_ranking,
         waiting_iteration,
     )
-    from agentgym.reward_designers.icpl.server import RankingServer, resume_command
+    from agentgym.reward_designers.icpl.server import RankingServer
 
     console = Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
