@@ -98,6 +98,11 @@ def write_page(
             f"</details></div>"
         )
     run_arg = html.escape(str(run))
+    if n < 2:
+        cards.append(
+            f"<p><b>Nothing to rank:</b> {n} of {len(candidates)} candidates trained (the "
+            "others were rejected or failed; their errors go back to the LLM instead).</p>"
+        )
     body = (
         f"<h1>Rank the policies of iteration {iteration}</h1>"
         f"<p>{html.escape(task_name)}: {html.escape(instruction)}</p>"

@@ -151,9 +151,10 @@ def load_ranking(run: Path, iteration: int) -> Ranking | None:
 
 
 def waiting_iteration(run: Path) -> int | None:
-    """The earliest iteration with a ranking page and no ranking (None: none waits)."""
+    """The earliest iteration with a ranking page, two or more policies and no ranking
+    (None: none waits; with fewer policies there is nothing to compare)."""
     for page in sorted(Path(run).glob(f"iter_*/{PAGE_FILE}")):
         it = int(page.parent.name.split("_")[1])
-        if not ranking_path(run, it).is_file():
+        if not ranking_path(run, it).is_file() and len(rankable(run, it)) >= 2:
             return it
     return None

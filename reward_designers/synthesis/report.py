@@ -43,7 +43,7 @@ def build(ctx: ReportContext) -> list[Section] | None:
         tuning = _tuning(ctx, run, it)
         if tuning is not None:
             sections.append(tuning)
-    rankings = _rankings(ctx, run, iterations)
+    rankings = _rankings(ctx, run, iterations, candidates)
     if rankings is not None:
         sections.append(rankings)
     curves = _curves(ctx, run, candidates)
@@ -188,7 +188,9 @@ def _tuning(ctx: ReportContext, run: Path, it: int) -> Section | None:
     return Section(f"Tuning iteration {it}", body, order=ORDER + 0.4 + it / 1000)
 
 
-def _rankings(ctx: ReportContext, run: Path, iterations: list[int]) -> Section | None:
+def _rankings(
+    ctx: ReportContext, run: Path, iterations: list[int], candidates: list[Any]
+) -> Section | None:
     """The icpl designer's ranking pages (``iter_NN/ranking.html``), each with its saved
     ranking (``ranking.json``: samples best first) or the command that saves one."""
     rows = []
@@ -198,11 +200,15 @@ def _rankings(ctx: ReportContext, run: Path, iterations: list[int]) -> Section |
             continue
         saved = read_json(page.with_name("ranking.json"))
         link = f'<a href="{ctx.escape(page.relative_to(run).as_posix())}">ranking page</a>'
-        order = (
-            f"{', '.join(f'sample {i:02d}' for i in saved['order'])} (by {saved.get('ranker')})"
-            if saved
-            else f"not ranked yet: agentgym reward rank {run}"
-        )
+        trained = sum(c.status == TRAINED for c in candidates if c.iteration == it)
+        if saved:
+            order = (
+                f"{', '.join(f'sample {i:02d}' for i in saved['order'])} (by {saved.get('ranker')})"
+            )
+        elif trained < 2:
+            order = f"nothing to rank ({trained} trained)"
+        else:
+            order = f"not ranked yet: agentgym reward rank {run}"
         rows.append([it, Html(link), order])
     if not rows:
         return None

@@ -242,3 +242,18 @@ def test_the_endpoint_takes_the_pages_plain_form_and_serves_only_its_videos(tmp_
             with pytest.raises(urllib.error.HTTPError, match="404"):
                 urllib.request.urlopen(server.url + path, timeout=10)
     assert load_ranking(tmp_path, 0).order == [1, 2, 0]
+
+
+def test_an_iteration_with_one_policy_waits_for_no_ranking(tmp_path):
+    from agentgym.reward_designers.icpl import waiting_iteration, write_page
+
+    planted_iteration(tmp_path, 2)
+    cands = [Candidate(1, 0, TRAINED, success=0.0), Candidate(1, 1, FAILED, "NONFINITE")]
+    for c in cands:
+        (tmp_path / c.folder_name).mkdir(parents=True)
+        (tmp_path / c.folder_name / "result.json").write_text(json.dumps(c.to_dict()))
+    page = write_page(tmp_path, 1, cands, {}, "Reach", "reach").read_text()
+    assert "Nothing to rank:</b> 1 of 2 candidates trained" in page
+    assert waiting_iteration(tmp_path) == 0
+    (tmp_path / "iter_00" / "ranking.json").write_text(json.dumps({"order": [1, 0]}))
+    assert waiting_iteration(tmp_path) is None
