@@ -38,6 +38,8 @@ PPO_ERA_FIELDS = ("num_envs", "num_steps", "learning_rate", "gamma", "init_log_s
 
 
 REPAIR_MODES = ("fix", "resample")
+RANKERS = ("human", "terminal", "proxy")
+"""Who ranks an icpl iteration's candidates (``icpl/ranking.py``)."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ class SynthesisConfig:
     env_id: str
     """Gymnasium id of an agentgym env (it carries the TaskSpec)."""
     designer: str = "eureka"
-    """eureka, text2reward, structured (JSON sketches compiled to programs) or library
-    (no LLM)."""
+    """eureka, text2reward, structured (JSON sketches compiled to programs), icpl
+    (preference rounds) or library (no LLM)."""
     llm: str | None = None
     """LLM spec (agentgym.llm.parse_spec); None with the library designer."""
     iterations: int = 2
@@ -89,6 +91,10 @@ class SynthesisConfig:
     failed one's) a program needs (the human rewards score 0.875 to 1)."""
     few_shot: int = 0
     """text2reward: library programs retrieved as examples (0: zero-shot)."""
+    ranker: str | None = None
+    """icpl: who ranks each iteration's policies: human (a page served by ``agentgym reward
+    rank``; the run waits for it), terminal (asked in the terminal) or proxy (the task's
+    success, then fitness). None: human for icpl; other designers take none."""
     tune: bool | None = None
     """Tune the numbers (weights, scales, temperatures) of each iteration's best program
     with optuna's TPE, each round's trials trained as one population (tuning.py). None:
@@ -142,6 +148,15 @@ class SynthesisConfig:
         ):
             raise field_error(self, "tune_range", "a number > 1", self.tune_range)
         check_choice(self, "repair_mode", REPAIR_MODES)
+        if self.ranker is not None:
+            if self.designer != "icpl":
+                raise field_error(
+                    self,
+                    "ranker",
+                    f"None (only the icpl designer ranks, not {self.designer})",
+                    self.ranker,
+                )
+            check_choice(self, "ranker", RANKERS)
         check_range(self, "filter_auc", 0.0, 1.0)
         if self.learner is not None:
             try:
@@ -247,7 +262,10 @@ class SynthesisConfig:
         return learner, LEARNER_CONFIGS.get(learner).from_dict(values).to_dict()
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+        data = self.to_dict()
+        if data["ranker"] is None:
+            del data["ranker"]  # runs from before the field keep their default folder
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
 
 
 def truncated_without_code(completion: Completion) -> str | None:

@@ -11,6 +11,9 @@ registry of designers (``--designer``), with did-you-mean on a typo:
   (``text2reward/``);
 - ``structured``: the LLM writes a reward *sketch* (JSON terms over the state variables),
   checked against the TaskSpec and compiled into a program (``structured/``);
+- ``icpl``: preference rounds (ICPL): the K policies' evaluation videos go on a ranking
+  page, a person (or the proxy ranker) ranks them, and the ranked programs, best first,
+  are the next prompt (``icpl/``);
 - ``library``: no LLM at all. The candidates are human programs from
   ``reward_designers/library/`` (the task's own first), labelled as such everywhere;
   what ``make demo`` uses when no LLM is configured.
@@ -40,6 +43,17 @@ NO_CODE_MESSAGE = (
     "the reply holds no Python code defining compute_reward; reply "
     "with one ```python block holding the complete function"
 )
+
+
+class AwaitingFeedback(Exception):
+    """A designer needs a person's input (a ranking) before it can write the next prompt.
+
+    The loop saves everything, marks the run as waiting and re-raises; ``str(err)`` tells
+    the user what to do, ``resume`` is the command that continues the run afterwards."""
+
+    def __init__(self, message: str, resume: str) -> None:
+        super().__init__(message)
+        self.resume = resume
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,8 @@ class Designer:
 
     name = "designer"
     uses_llm = True
+    wants_videos = False
+    """Whether each trained candidate records an evaluation video (a person watches them)."""
 
     def __init__(
         self, task: TaskSpec, builder: PromptBuilder | None = None, **options: Any
@@ -240,6 +256,7 @@ DESIGNERS.register(
     "text2reward", "agentgym.reward_designers.text2reward.designer:Text2RewardDesigner"
 )
 DESIGNERS.register("structured", "agentgym.reward_designers.structured.designer:StructuredDesigner")
+DESIGNERS.register("icpl", "agentgym.reward_designers.icpl.designer:ICPLDesigner")
 DESIGNERS.register("library", "agentgym.reward_designers.synthesis.designers:LibraryDesigner")
 
 

@@ -39,7 +39,12 @@ from agentgym.reward_designers.synthesis.config import (
     SynthesisConfig,
     truncated_without_code,
 )
-from agentgym.reward_designers.synthesis.designers import Designer, IterationOutcome, make_designer
+from agentgym.reward_designers.synthesis.designers import (
+    AwaitingFeedback,
+    Designer,
+    IterationOutcome,
+    make_designer,
+)
 from agentgym.reward_designers.synthesis.stages import CandidateStages
 from agentgym.reward_designers.synthesis.tuning import Tuner
 
@@ -64,6 +69,7 @@ class Synthesis:
         *,
         on_event: Event | None = None,
         ask: Callable[[str, str], str] | None = None,
+        rank: Callable[..., list[int]] | None = None,
         executor: Executor | None = None,
     ) -> None:
         from agentgym.catalog import task_spec
@@ -75,6 +81,8 @@ class Synthesis:
         options: dict[str, Any] = {}
         if config.designer == "text2reward":
             options = {"few_shot": config.few_shot, "ask": ask}
+        elif config.designer == "icpl":
+            options = {"run": self.path, "ranker": config.ranker or "human", "rank": rank}
         self.designer: Designer = make_designer(
             config.designer, self.task, config.template_dir, **options
         )
@@ -105,6 +113,7 @@ class Synthesis:
         self.stages = CandidateStages(
             self.path, config, self.task, self.critic, self.emit, executor
         )
+        self.stages.videos = self.designer.wants_videos
         self.tuner = (
             Tuner(self.path, config, self.designer, self.stages, self.emit)
             if config.tuning
@@ -182,6 +191,14 @@ class Synthesis:
                 self._write_usage()
                 self._write_summary()
             summary = self.finish()
+        except AwaitingFeedback as wait:
+            # Not a failure: every finished sample is on disk, and --resume goes on from here.
+            self.run_dir.update_manifest(status=f"waiting: {wait}")
+            self._write_usage()
+            self._write_summary()
+            build_report(self.run_dir)
+            self.emit("waiting", message=str(wait), resume=wait.resume)
+            raise
         except BaseException as err:
             status = (
                 "interrupted"

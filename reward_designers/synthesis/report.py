@@ -22,7 +22,7 @@ from agentgym.reward_designers.synthesis.candidates import (
     sample_dir,
 )
 from agentgym.runs.metrics import series
-from agentgym.runs.report import ReportContext, Section, format_value
+from agentgym.runs.report import Html, ReportContext, Section, format_value
 
 ORDER = 5.0  # before the generic sections: this is what the run is about
 
@@ -43,6 +43,9 @@ def build(ctx: ReportContext) -> list[Section] | None:
         tuning = _tuning(ctx, run, it)
         if tuning is not None:
             sections.append(tuning)
+    rankings = _rankings(ctx, run, iterations, candidates)
+    if rankings is not None:
+        sections.append(rankings)
     curves = _curves(ctx, run, candidates)
     if curves:
         sections.append(Section("Candidate learning curves", curves, order=ORDER + 0.5))
@@ -183,6 +186,34 @@ def _tuning(ctx: ReportContext, run: Path, it: int) -> Section | None:
             highlight=marked,
         )
     return Section(f"Tuning iteration {it}", body, order=ORDER + 0.4 + it / 1000)
+
+
+def _rankings(
+    ctx: ReportContext, run: Path, iterations: list[int], candidates: list[Any]
+) -> Section | None:
+    """The icpl designer's ranking pages (``iter_NN/ranking.html``), each with its saved
+    ranking (``ranking.json``: samples best first) or the command that saves one."""
+    rows = []
+    for it in iterations:
+        page = run / f"iter_{it:02d}" / "ranking.html"
+        if not page.is_file():
+            continue
+        saved = read_json(page.with_name("ranking.json"))
+        link = f'<a href="{ctx.escape(page.relative_to(run).as_posix())}">ranking page</a>'
+        trained = sum(c.status == TRAINED for c in candidates if c.iteration == it)
+        if saved:
+            order = (
+                f"{', '.join(f'sample {i:02d}' for i in saved['order'])} (by {saved.get('ranker')})"
+            )
+        elif trained < 2:
+            order = f"nothing to rank ({trained} trained)"
+        else:
+            order = f"not ranked yet: agentgym reward rank {run}"
+        rows.append([it, Html(link), order])
+    if not rows:
+        return None
+    table = ctx.table(rows, ["iteration", "page", "ranking, best first"], keys=False)
+    return Section("Rankings (preference rounds)", table, order=ORDER + 0.45)
 
 
 def _curves(ctx: ReportContext, run: Path, candidates: list[Any]) -> str:

@@ -157,6 +157,9 @@ class CandidateStages:
         """(iteration, sample) -> repair rounds its program went through (loop.py)."""
         self.notes: dict[tuple[int, int], list[str]] = {}
         """(iteration, sample) -> warnings of vetting that did not reject it (record)."""
+        self.videos = False
+        """Record one evaluation video per trained candidate (``sample_KK/train/videos/``;
+        envs that render): the icpl designer's ranking page shows them."""
 
     def record(self, candidate: Candidate) -> Candidate:
         """Write ``candidate`` as its sample's result.json: the sample is finished."""
@@ -362,6 +365,9 @@ class CandidateStages:
         self.emit("training", iteration=it, training=len(programs), total_steps=steps)
         members = list(range(len(programs)))
         groups = [members] if self.executor.batches_members else [[n] for n in members]
+        from agentgym.catalog import renders
+
+        videos = self.videos and renders(cfg.env_id)
         jobs = [
             Job(
                 self.train_target,
@@ -372,6 +378,7 @@ class CandidateStages:
                     "learner": learner,
                     "config": settings,
                     "trace_episodes": cfg.trace_episodes,
+                    **({"videos": [True] * len(group)} if videos else {}),
                 },
                 path_kwargs={
                     "programs": [copies[n] for n in group],

@@ -19,6 +19,9 @@ from typing import Any
 
 from agentgym.executors.options import add_executor_options
 
+WAITING = 3
+"""Exit status of a run that stopped to wait for a person's ranking (icpl)."""
+
 HELP = (
     "synthesise a reward program with an LLM (eureka, text2reward, structured; "
     "--critic, --analyser)"
@@ -33,8 +36,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--designer",
         default="eureka",
-        help="eureka, text2reward, structured (JSON sketches compiled to programs) or "
-        "library (no LLM)",
+        help="eureka, text2reward, structured (JSON sketches compiled to programs), icpl "
+        "(preference rounds: you rank the policies' videos) or library (no LLM)",
+    )
+    parser.add_argument(
+        "--ranker",
+        choices=("human", "terminal", "proxy"),
+        default=None,
+        help="icpl: who ranks each iteration's policies: human (a page served by "
+        "`agentgym reward rank RUN`; the run stops until then), terminal (asked here) or "
+        "proxy (success, then task fitness; no person). Default: human",
     )
     parser.add_argument(
         "--llm",
@@ -237,6 +248,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         critic=args.critic,
         analyser=args.analyser,
         few_shot=args.few_shot,
+        ranker=args.ranker,
         repairs=args.repairs,
         repair_mode=args.repair_mode,
         tune=args.tune,
@@ -355,6 +367,7 @@ def run(args: argparse.Namespace) -> int:
     from agentgym.llm import LLMError
     from agentgym.registry import UnknownNameError
     from agentgym.reward_designers.synthesis import Synthesis, open_run, resume_config
+    from agentgym.reward_designers.synthesis.designers import AwaitingFeedback
     from agentgym.runs.interrupts import Caught, interrupt_on_sigterm
     from agentgym.runs.rundir import RunExistsError, RunNotFoundError
     from agentgym.sandbox.policy import WeakSandboxError, require_strong_isolation
@@ -403,6 +416,13 @@ def run(args: argparse.Namespace) -> int:
                 "Your feedback on the policy (empty: write it from the results)", default=""
             )
 
+    rank = None
+    if config.designer == "icpl" and config.ranker == "terminal":
+        from agentgym.commands.reward.rank import ask_order
+
+        def rank(iteration: int, shown: list[dict[str, Any]], page: Any) -> list[int]:
+            return ask_order(console, iteration, shown, page)
+
     caught = Caught()
     try:
         with (
@@ -410,8 +430,11 @@ def run(args: argparse.Namespace) -> int:
             SynthesisView(console, config.iterations, config.samples) as view,
         ):
             summary = Synthesis(
-                config, run_dir, on_event=view.update, ask=ask, executor=executor
+                config, run_dir, on_event=view.update, ask=ask, rank=rank, executor=executor
             ).run()
+    except AwaitingFeedback as wait:
+        console.print(f"{escape(str(wait))}\nthen continue with: {escape(wait.resume)}")
+        return WAITING
     except (LLMError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
