@@ -30,6 +30,15 @@ DOC = ROOT / "docs" / "presets.md"
 DATA = ROOT / "docs" / "presets.json"
 
 
+REFERENCE_RETURNS = {
+    "agentgym/HalfCheetah-v0": (5800, 1440),
+    "agentgym/Hopper-v0": (2400, 2380),
+    "agentgym/Walker2d-v0": (3500, 2290),
+}
+"""Published returns of Gymnasium's locomotion rewards (our human programs) at 1M steps:
+(rl-baselines3-zoo's tuned PPO, CleanRL's PPO defaults), the yardstick of issue #16."""
+
+
 def tasks_with_human_reward() -> list[str]:
     """Robotics env ids whose task has a human reward program."""
     import agentgym  # noqa: F401
@@ -126,6 +135,31 @@ def render(data: dict[str, Any]) -> str:
             f"| {env_id} | {learner} | {steps} | {_cell(row.get('sparse'))} | "
             f"{_cell(row.get('human'))} | {wall} |"
         )
+    compared = [e for e in sorted(data["tasks"]) if e in REFERENCE_RETURNS]
+    if compared:
+        lines += [
+            "",
+            "## Locomotion against published returns",
+            "",
+            "The human reward is Gymnasium's own, so its evaluation return compares with "
+            "published PPO returns at 1M steps (rl-baselines3-zoo's tuned settings; "
+            "CleanRL's defaults), here at the preset's far smaller budget.",
+            "",
+            "| task | steps | human return (per seed) | SB3 zoo, 1M | CleanRL, 1M | mean / CleanRL |",
+            "|---|---|---|---|---|---|",
+        ]
+        for env_id in compared:
+            row = data["tasks"][env_id]
+            ret = [r for r in (row.get("human") or {}).get("returns") or [] if r is not None]
+            if not ret or not row.get("preset"):
+                continue
+            zoo, cleanrl = REFERENCE_RETURNS[env_id]
+            mean = sum(ret) / len(ret)
+            lines.append(
+                f"| {env_id} | {row['preset']['steps']:,} | {mean:.0f} "
+                f"({', '.join(f'{r:.0f}' for r in ret)}) | {zoo:,} | {cleanrl:,} | "
+                f"{mean / cleanrl:.2f} |"
+            )
     missing = sorted(set(data.get("all_tasks", [])) - set(data["tasks"]))
     if missing:
         lines += [
