@@ -305,6 +305,19 @@ def score_task(
     return out
 
 
+def trained_spearman(task: dict[str, Any], search: dict[str, Any]) -> float | None:
+    """Spearman over the candidates the search trained (rejected ones left out): how well
+    training at the search's budget ranks, apart from what vetting threw away."""
+    names = [n for n, c in search["candidates"].items() if c["status"] == "trained"]
+    if len(names) < 2:
+        return None
+    order = truth_order if "truth_order" in task else (lambda t: t["mean"])
+    return spearman(
+        [tuple(search["candidates"][n]["rank"]) for n in names],
+        [order(task["truth"][n]) for n in names],
+    )
+
+
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -318,7 +331,7 @@ def render(results: dict[str, Any]) -> str:
         "The truth ranks by mean success, then mean task fitness (shown as success/fitness; "
         "the first rows measured, whose truth shows success alone, ranked by success alone).",
         "",
-        "| task | budgets (search / truth, seeds) | filter | Spearman | human > wrong | human > constant | search scores "
+        "| task | budgets (search / truth, seeds) | filter | Spearman (trained only) | human > wrong | human > constant | search scores "
         "(success / fitness; R = rejected) | truth (mean over seeds) |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -343,6 +356,8 @@ def render(results: dict[str, Any]) -> str:
                     fit = "-" if c.get("fitness") is None else f"{c['fitness']:.3g}"
                     cells.append(f"{n} {c['success']:.2f}/{fit}")
             rho = "undefined" if s["spearman"] is None else f"{s['spearman']:.2f}"
+            trained = trained_spearman(task, s)
+            rho += f" ({'undefined' if trained is None else f'{trained:.2f}'})"
             if "same_as" in s:
                 label = f"{label} (no expert: the same search as {s['same_as']})"
             lines.append(
