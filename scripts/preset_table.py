@@ -9,6 +9,7 @@ both rewards. A task without a preset is listed with the defaults it would train
     .venv/bin/python scripts/preset_table.py                        # every task with a preset
     .venv/bin/python scripts/preset_table.py --tasks CartPole-v0 Reach-v0
     .venv/bin/python scripts/preset_table.py --all                  # tasks without one too
+    .venv/bin/python scripts/preset_table.py --tasks Hopper-v0 --rewards human
 
 Resumable: a finished evaluation folder (runs/preset-table/...) is read back, not redone.
 """
@@ -80,7 +81,9 @@ def evaluate(env_id: str, reward: str, out: Path, seeds: int) -> dict[str, Any]:
     return {**summary, "wall_s": int((out / "wall_s").read_text())}
 
 
-def measure(env_id: str, root: Path, seeds: int) -> dict[str, Any]:
+def measure(
+    env_id: str, root: Path, seeds: int, rewards: tuple[str, ...] = ("sparse", "human")
+) -> dict[str, Any]:
     import agentgym  # noqa: F401
     from agentgym.catalog import task_spec
     from agentgym.presets import preset_for
@@ -94,8 +97,11 @@ def measure(env_id: str, root: Path, seeds: int) -> dict[str, Any]:
         if preset is None
         else {"learner": preset.learner, "steps": preset.steps, "config": dict(preset.config)},
         "seeds": seeds,
-        "sparse": evaluate(env_id, "sparse", root / short / "sparse", seeds),
-        "human": evaluate(env_id, human, root / short / "human", seeds),
+        **{
+            label: evaluate(env_id, spec, root / short / label, seeds)
+            for label, spec in (("sparse", "sparse"), ("human", human))
+            if label in rewards
+        },
     }
 
 
@@ -174,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="*", default=None, help="e.g. Reach-v0 (default: preset)")
     parser.add_argument("--all", action="store_true", help="tasks without a preset too")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--rewards",
+        nargs="+",
+        choices=("sparse", "human"),
+        default=("sparse", "human"),
+        help="which rewards to train (a row without one says 'not measured')",
+    )
     parser.add_argument("--root", default="runs/preset-table", help="work folder")
     args = parser.parse_args(argv)
     os.environ.setdefault("MUJOCO_GL", "egl")
@@ -196,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         machine=machine_info(), date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), all_tasks=every
     )
     for env_id in chosen:
-        data["tasks"][env_id] = measure(env_id, Path(args.root), args.seeds)
+        data["tasks"][env_id] = measure(env_id, Path(args.root), args.seeds, tuple(args.rewards))
         DATA.write_text(json.dumps(data, indent=2) + "\n")
         DOC.write_text(render(data))
     sys.stdout.write(render(data))
