@@ -164,3 +164,26 @@ register_preset(
         },
     )
 )
+
+register_preset(
+    Preset(
+        env_id="agentgym/Walker2d-v0",
+        learner="ppo",
+        steps=200_000,
+        config=PLANAR_THROUGHPUT,
+        search_steps=100_000,
+        source=(
+            "2026-12-05, HalfCheetah's throughput settings, not a search, at Hopper's budget. "
+            "Far from converged: Gymnasium's return at 200k is 0.30x CleanRL's PPO at 1M "
+            "(2,290) and 0.20x rl-baselines3-zoo's (3,500)."
+        ),
+        measured={
+            "seeds": [0, 1, 2],
+            "human_success": 0.67,  # 1 m/s over 2 s on seeds 0 and 2
+            "human_return": 684,  # evaluation return per seed 682, 450, 920
+            "human_fitness": 3.29,  # m of forward progress per episode, mean over seeds
+            "wall_s": 264,  # the 3 seeds together, load average ~10
+            "machine": MACHINE,
+        },
+    )
+)
