@@ -9,6 +9,7 @@ both rewards. A task without a preset is listed with the defaults it would train
     .venv/bin/python scripts/preset_table.py                        # every task with a preset
     .venv/bin/python scripts/preset_table.py --tasks CartPole-v0 Reach-v0
     .venv/bin/python scripts/preset_table.py --all                  # tasks without one too
+    .venv/bin/python scripts/preset_table.py --tasks Hopper-v0 --rewards human
 
 Resumable: a finished evaluation folder (runs/preset-table/...) is read back, not redone.
 """
@@ -28,6 +29,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "presets.md"
 DATA = ROOT / "docs" / "presets.json"
+
+
+REFERENCE_RETURNS = {
+    "agentgym/HalfCheetah-v0": (5800, 1440),
+    "agentgym/Hopper-v0": (2400, 2380),
+    "agentgym/Walker2d-v0": (3500, 2290),
+}
+"""Published returns of Gymnasium's locomotion rewards (our human programs) at 1M steps:
+(rl-baselines3-zoo's tuned PPO, CleanRL's PPO defaults), the yardstick of issue #16."""
 
 
 def tasks_with_human_reward() -> list[str]:
@@ -71,7 +81,9 @@ def evaluate(env_id: str, reward: str, out: Path, seeds: int) -> dict[str, Any]:
     return {**summary, "wall_s": int((out / "wall_s").read_text())}
 
 
-def measure(env_id: str, root: Path, seeds: int) -> dict[str, Any]:
+def measure(
+    env_id: str, root: Path, seeds: int, rewards: tuple[str, ...] = ("sparse", "human")
+) -> dict[str, Any]:
     import agentgym  # noqa: F401
     from agentgym.catalog import task_spec
     from agentgym.presets import preset_for
@@ -85,8 +97,11 @@ def measure(env_id: str, root: Path, seeds: int) -> dict[str, Any]:
         if preset is None
         else {"learner": preset.learner, "steps": preset.steps, "config": dict(preset.config)},
         "seeds": seeds,
-        "sparse": evaluate(env_id, "sparse", root / short / "sparse", seeds),
-        "human": evaluate(env_id, human, root / short / "human", seeds),
+        **{
+            label: evaluate(env_id, spec, root / short / label, seeds)
+            for label, spec in (("sparse", "sparse"), ("human", human))
+            if label in rewards
+        },
     }
 
 
@@ -126,6 +141,31 @@ def render(data: dict[str, Any]) -> str:
             f"| {env_id} | {learner} | {steps} | {_cell(row.get('sparse'))} | "
             f"{_cell(row.get('human'))} | {wall} |"
         )
+    compared = [e for e in sorted(data["tasks"]) if e in REFERENCE_RETURNS]
+    if compared:
+        lines += [
+            "",
+            "## Locomotion against published returns",
+            "",
+            "The human reward is Gymnasium's own, so its evaluation return compares with "
+            "published PPO returns at 1M steps (rl-baselines3-zoo's tuned settings; "
+            "CleanRL's defaults), here at the preset's far smaller budget.",
+            "",
+            "| task | steps | human return (per seed) | SB3 zoo, 1M | CleanRL, 1M | mean / CleanRL |",
+            "|---|---|---|---|---|---|",
+        ]
+        for env_id in compared:
+            row = data["tasks"][env_id]
+            ret = [r for r in (row.get("human") or {}).get("returns") or [] if r is not None]
+            if not ret or not row.get("preset"):
+                continue
+            zoo, cleanrl = REFERENCE_RETURNS[env_id]
+            mean = sum(ret) / len(ret)
+            lines.append(
+                f"| {env_id} | {row['preset']['steps']:,} | {mean:.0f} "
+                f"({', '.join(f'{r:.0f}' for r in ret)}) | {zoo:,} | {cleanrl:,} | "
+                f"{mean / cleanrl:.2f} |"
+            )
     missing = sorted(set(data.get("all_tasks", [])) - set(data["tasks"]))
     if missing:
         lines += [
@@ -140,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="*", default=None, help="e.g. Reach-v0 (default: preset)")
     parser.add_argument("--all", action="store_true", help="tasks without a preset too")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--rewards",
+        nargs="+",
+        choices=("sparse", "human"),
+        default=("sparse", "human"),
+        help="which rewards to train (a row without one says 'not measured')",
+    )
     parser.add_argument("--root", default="runs/preset-table", help="work folder")
     args = parser.parse_args(argv)
     os.environ.setdefault("MUJOCO_GL", "egl")
@@ -162,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         machine=machine_info(), date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), all_tasks=every
     )
     for env_id in chosen:
-        data["tasks"][env_id] = measure(env_id, Path(args.root), args.seeds)
+        data["tasks"][env_id] = measure(env_id, Path(args.root), args.seeds, tuple(args.rewards))
         DATA.write_text(json.dumps(data, indent=2) + "\n")
         DOC.write_text(render(data))
     sys.stdout.write(render(data))

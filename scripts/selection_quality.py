@@ -73,6 +73,26 @@ def _metaworld(target: str, success_radius: float) -> dict[str, str]:
     }
 
 
+def _locomotion(target_speed: float, healthy: str | None) -> dict[str, str]:
+    """Planted programs of a forward-locomotion task whose success is ``target_speed`` m/s
+    held over 2 s; ``healthy`` is the task's upright test (None where no state ends an
+    episode, as on HalfCheetah)."""
+    v = "v = state['forward_velocity']"
+    c = "c = (action ** 2).sum(-1)"
+    # Where falling ends the episode, an upright bonus is what keeps the robot going; the
+    # alternative shaping caps the speed term (tanh) instead of paying it linearly.
+    alive, bonus = (f"\nalive = ({healthy}).float()", " + alive") if healthy else ("", "")
+    return {
+        "sparse": f"{v}\nr = (v >= {target_speed}).float()\nreturn r, {{'fast': r}}",
+        "wrong": f"{v}\nreturn -v, {{'backward': -v}}",
+        # -1 per step: where falling ends the episode it pays for falling early.
+        "constant": f"{v}\nr = -torch.ones_like(v)\nreturn r, {{'const': r}}",
+        "misscaled": f"{v}\n{c}\nf = 0.001 * v\nreturn f - c, {{'forward': f, 'ctrl': -c}}",
+        "shaped": f"{v}\n{c}{alive}\nf = 2.0 * {target_speed} * torch.tanh(v / {target_speed})"
+        f"\nr = f{bonus} - 0.01 * c\nreturn r, {{'forward': f, 'ctrl': -0.01 * c}}",
+    }
+
+
 PLANTED: dict[str, dict[str, str]] = {
     "agentgym/Reach-v0": {
         "sparse": "d = torch.linalg.vector_norm(state['fingertip_pos'] - state['target_pos'], "
@@ -107,6 +127,16 @@ PLANTED: dict[str, dict[str, str]] = {
         "shaped": "t = -torch.ones_like(state['position'])\n"
         "v = 10.0 * torch.abs(state['velocity'])\nreturn t + v, {'time': t, 'speed': v}",
     },
+    "agentgym/HalfCheetah-v0": _locomotion(3.0, None),
+    "agentgym/Hopper-v0": _locomotion(
+        1.0,
+        "(state['torso_height'] > 0.7) & (torch.abs(state['torso_angle']) < 0.2)",
+    ),
+    "agentgym/Walker2d-v0": _locomotion(
+        1.0,
+        "(state['torso_height'] > 0.8) & (state['torso_height'] < 2.0) & "
+        "(torch.abs(state['torso_angle']) < 1.0)",
+    ),
     "agentgym/MetaWorld-Reach-v0": _metaworld("tcp_pos", 0.05),
     "agentgym/MetaWorld-ButtonPress-v0": _metaworld("obj_pos", 0.02),
     "agentgym/MetaWorld-DrawerClose-v0": _metaworld("obj_pos", 0.065),
@@ -189,9 +219,14 @@ def truth(env_id: str, name: str, source: str, out: Path, seeds: int, steps: int
         args += ["--seeds", str(seeds), "--no-references", "--out", str(out)]
         if steps:
             args += ["--steps", str(steps)]
+        started = time.time()
         _cli(args, out / "eval.log")
+        (out / "wall_s").write_text(f"{time.time() - started:.0f}\n")
     rewards = json.loads(result.read_text())["rewards"]
-    return next(iter(rewards.values()))
+    wall = out / "wall_s"
+    return next(iter(rewards.values())) | (
+        {"wall_s": int(wall.read_text())} if wall.is_file() else {}
+    )
 
 
 def average_ranks(values: list[Any]) -> list[float]:
@@ -220,9 +255,19 @@ def spearman(a: list[Any], b: list[Any]) -> float | None:
     return None if va == 0 or vb == 0 else cov / (va * vb) ** 0.5
 
 
+def truth_order(summary: dict[str, Any]) -> tuple[float, float]:
+    """What the truth ranks by: mean success over seeds, then mean task fitness (the
+    search's own order; where no program succeeds within the budget, as on locomotion, the
+    fitness is the whole ranking). A missing fitness ranks lowest."""
+    fitness = summary.get("fitness_mean")
+    return (summary["mean"], float("-inf") if fitness is None else fitness)
+
+
 def score_task(
     env_id: str, root: Path, seeds: int, search_steps: int | None, truth_steps: int | None
 ) -> dict[str, Any]:
+    from agentgym.catalog import expert_policy
+
     programs = planted_programs(env_id)
     short = env_id.split("/")[-1]
     started = time.time()
@@ -231,12 +276,20 @@ def score_task(
         for name, src in programs.items()
     }
     out: dict[str, Any] = {"truth": true, "searches": {}}
+    # The filter scores programs on the expert's episodes against failed ones: without an
+    # expert (locomotion) it judges nothing, and the search with it off is the same search.
+    has_expert = expert_policy(env_id) is not None
     for filter_on in (True, False):
         label = "filter on" if filter_on else "filter off"
+        if not filter_on and not has_expert:
+            out["searches"][label] = {**out["searches"]["filter on"], "same_as": "filter on"}
+            continue
         folder = root / short / ("search-filter" if filter_on else "search-nofilter")
         found = search(env_id, programs, folder, filter_on=filter_on, steps=search_steps)
         names = list(programs)
-        rho = spearman([tuple(found[n]["rank"]) for n in names], [true[n]["mean"] for n in names])
+        rho = spearman(
+            [tuple(found[n]["rank"]) for n in names], [truth_order(true[n]) for n in names]
+        )
         above = {
             bad: tuple(found["human"]["rank"]) > tuple(found[bad]["rank"])
             for bad in ("wrong", "constant")
@@ -247,8 +300,22 @@ def score_task(
         seeds=seeds,
         search_steps=search_steps or "preset",
         truth_steps=truth_steps or "preset",
+        truth_order="success, then fitness",
     )
     return out
+
+
+def trained_spearman(task: dict[str, Any], search: dict[str, Any]) -> float | None:
+    """Spearman over the candidates the search trained (rejected ones left out): how well
+    training at the search's budget ranks, apart from what vetting threw away."""
+    names = [n for n, c in search["candidates"].items() if c["status"] == "trained"]
+    if len(names) < 2:
+        return None
+    order = truth_order if "truth_order" in task else (lambda t: t["mean"])
+    return spearman(
+        [tuple(search["candidates"][n]["rank"]) for n in names],
+        [order(task["truth"][n]) for n in names],
+    )
 
 
 def render(results: dict[str, Any]) -> str:
@@ -260,14 +327,25 @@ def render(results: dict[str, Any]) -> str:
         f"torch {m.get('torch')}. Last run {results['date']}, scripts/selection_quality.py: "
         "six planted programs per task through `agentgym reward synthesize` (one sample "
         "each), then each retrained on several seeds with `agentgym reward eval` (the "
-        "truth). Budgets are each task's training preset unless the row says otherwise.",
+        "truth). Budgets are each task's training preset unless the row says otherwise. "
+        "The truth ranks by mean success, then mean task fitness (shown as success/fitness; "
+        "the first rows measured, whose truth shows success alone, ranked by success alone).",
         "",
-        "| task | budgets (search / truth, seeds) | filter | Spearman | human > wrong | human > constant | search scores "
-        "(success / fitness; R = rejected) | truth (success over seeds) |",
+        "| task | budgets (search / truth, seeds) | filter | Spearman (trained only) | human > wrong | human > constant | search scores "
+        "(success / fitness; R = rejected) | truth (mean over seeds) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for env_id, task in results["tasks"].items():
-        truth_cell = ", ".join(f"{n} {t['mean']:.2f}" for n, t in task["truth"].items())
+        by_fitness = "truth_order" in task  # rows measured before it ranked by success alone
+        truth_cell = ", ".join(
+            f"{n} {t['mean']:.2f}"
+            + (
+                f"/{t['fitness_mean']:.3g}"
+                if by_fitness and t.get("fitness_mean") is not None
+                else ""
+            )
+            for n, t in task["truth"].items()
+        )
         budget = f"{task['search_steps']} / {task['truth_steps']}, {task['seeds']}"
         for label, s in task["searches"].items():
             cells = []
@@ -278,6 +356,10 @@ def render(results: dict[str, Any]) -> str:
                     fit = "-" if c.get("fitness") is None else f"{c['fitness']:.3g}"
                     cells.append(f"{n} {c['success']:.2f}/{fit}")
             rho = "undefined" if s["spearman"] is None else f"{s['spearman']:.2f}"
+            trained = trained_spearman(task, s)
+            rho += f" ({'undefined' if trained is None else f'{trained:.2f}'})"
+            if "same_as" in s:
+                label = f"{label} (no expert: the same search as {s['same_as']})"
             lines.append(
                 f"| {env_id} | {budget} | {label} | {rho} | {s['human_above']['wrong']} | "
                 f"{s['human_above']['constant']} | {'; '.join(cells)} | {truth_cell} |"

@@ -128,3 +128,62 @@ register_preset(
         },
     )
 )
+
+# Hopper and Walker2d take HalfCheetah's throughput settings: the same planar MuJoCo
+# robots behind the same native vector env, so the same rollout and update shapes.
+PLANAR_THROUGHPUT = {
+    "vectorization": "native",
+    "num_envs": 64,
+    "num_steps": 32,
+    "num_minibatches": 8,
+    "update_epochs": 10,
+    "torch_threads": 1,
+    "compile": True,
+}
+
+register_preset(
+    Preset(
+        env_id="agentgym/Hopper-v0",
+        learner="ppo",
+        steps=200_000,
+        config=PLANAR_THROUGHPUT,
+        search_steps=100_000,
+        source=(
+            "2026-12-05, HalfCheetah's throughput settings, not a search: the budget is what "
+            "3 seeds of 6 rewards fit in the selection-quality benchmark on a loaded machine "
+            "(scripts/selection_quality.py). Far from converged: Gymnasium's return at 200k "
+            "is 0.15x CleanRL's PPO at 1M (2,380) and 0.15x rl-baselines3-zoo's (2,400)."
+        ),
+        measured={
+            "seeds": [0, 1, 2],
+            "human_success": 0.0,  # 1 m/s over 2 s: not reached at 200k
+            "human_return": 352,  # evaluation return per seed 344, 361, 350
+            "human_fitness": 1.53,  # m of forward progress per episode, mean over seeds
+            "wall_s": 300,  # the 3 seeds together, load average ~15
+            "machine": MACHINE,
+        },
+    )
+)
+
+register_preset(
+    Preset(
+        env_id="agentgym/Walker2d-v0",
+        learner="ppo",
+        steps=200_000,
+        config=PLANAR_THROUGHPUT,
+        search_steps=100_000,
+        source=(
+            "2026-12-05, HalfCheetah's throughput settings, not a search, at Hopper's budget. "
+            "Far from converged: Gymnasium's return at 200k is 0.30x CleanRL's PPO at 1M "
+            "(2,290) and 0.20x rl-baselines3-zoo's (3,500)."
+        ),
+        measured={
+            "seeds": [0, 1, 2],
+            "human_success": 0.67,  # 1 m/s over 2 s on seeds 0 and 2
+            "human_return": 684,  # evaluation return per seed 682, 450, 920
+            "human_fitness": 3.29,  # m of forward progress per episode, mean over seeds
+            "wall_s": 264,  # the 3 seeds together, load average ~10
+            "machine": MACHINE,
+        },
+    )
+)
