@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -56,7 +55,6 @@ def evaluate(env_id: str, reward: str, out: Path, seeds: int) -> dict[str, Any]:
         args = ["reward", "eval", "--env", env_id, "--reward", reward, "--seeds", str(seeds)]
         args += ["--no-references", "--out", str(out)]
         started = time.time()
-        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with (out / "eval.log").open("w") as log:
             done = subprocess.run(
                 [sys.executable, "-m", "agentgym", *args],
@@ -68,18 +66,9 @@ def evaluate(env_id: str, reward: str, out: Path, seeds: int) -> dict[str, Any]:
         if done.returncode != 0:
             raise RuntimeError(f"reward eval {env_id} {reward} failed; see {out / 'eval.log'}")
         (out / "wall_s").write_text(f"{time.time() - started:.0f}\n")
-        # CPU time of the whole evaluation (its sandbox worker included): on a shared
-        # machine the wall time depends on the other jobs, this does not.
-        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
-        (out / "cpu_s").write_text(f"{cpu:.0f} load {os.getloadavg()[0]:.1f}\n")
     data = json.loads(result.read_text())
     summary = next(iter(data["rewards"].values()))
-    extra: dict[str, Any] = {}
-    if (out / "cpu_s").is_file():
-        cpu_s, _, load = (out / "cpu_s").read_text().split()
-        extra = {"cpu_s": int(cpu_s), "load_at_end": float(load)}
-    return {**summary, "wall_s": int((out / "wall_s").read_text()), **extra}
+    return {**summary, "wall_s": int((out / "wall_s").read_text())}
 
 
 def measure(env_id: str, root: Path, seeds: int) -> dict[str, Any]:
@@ -123,8 +112,7 @@ def render(data: dict[str, Any]) -> str:
         "Each reward is trained on the seeds shown with `agentgym reward eval`, all seeds in "
         "one process (the learner's population mode), under the env's preset "
         "(`agentgym.presets`). Success is the evaluation success rate per seed; return is "
-        "the env's own return, mean over seeds. Wall time is for all seeds together; where "
-        "measured, the CPU time of the evaluation and the load average when it ended.",
+        "the env's own return, mean over seeds. Wall time is for all seeds together.",
         "",
         "| task | learner | steps | sparse success | human success | wall time (human) |",
         "|---|---|---|---|---|---|",
@@ -134,9 +122,6 @@ def render(data: dict[str, Any]) -> str:
         learner = preset["learner"] if preset else "no preset (ppo defaults)"
         steps = f"{preset['steps']:,}" if preset else "-"
         wall = f"{row['human']['wall_s']} s" if row.get("human") else "-"
-        if row.get("human", {}).get("cpu_s") is not None:
-            human = row["human"]
-            wall += f" (CPU {human['cpu_s']} s, load {human['load_at_end']:.0f})"
         lines.append(
             f"| {env_id} | {learner} | {steps} | {_cell(row.get('sparse'))} | "
             f"{_cell(row.get('human'))} | {wall} |"
