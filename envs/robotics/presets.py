@@ -128,37 +128,3 @@ register_preset(
         },
     )
 )
-
-register_preset(
-    Preset(
-        env_id="agentgym/MetaWorld-DrawerClose-v0",
-        learner="sac",
-        steps=60_000,
-        config={
-            "num_envs": 4,
-            "hidden_sizes": (128, 128),
-            "learning_rate": 1e-3,
-            "gamma": 0.99,
-            "batch_size": 256,
-            "learning_starts": 2_000,
-        },
-        source=(
-            "2026-12-05, not searched: the published MetaWorld SAC settings (Yu et al. 2019 / "
-            "garage: 400-400 networks, lr 3e-4, batch 500, gamma 0.99, tau 5e-3, auto "
-            "entropy) made cheaper for 2 CPU cores: 4 envs (one gradient step per 4 env "
-            "steps), 128-128 networks at lr 1e-3 (Reach-v0's preset), batch 256, 2k random "
-            "steps; a 256-256 population of 3 ran at ~33 gradient steps per CPU second. The "
-            "same settings reached 0.40 (0.7, 0.0, 0.5) at 30k through scripts/preset_table.py "
-            "(sparse 0.50), 0.33 with lr 3e-4; one run of 60k with evaluations every 15k: "
-            "0.37, 0.40, 0.67, 0.83 (seeds move up and down between evaluations)"
-        ),
-        measured={
-            "seeds": [0, 1, 2],
-            "human_success": 0.83,  # 0.8, 1.0, 0.7; the env's reward, which the program equals
-            "cpu_s": 275,  # the 3 seeds together; ~5 minutes on an idle machine
-            "wall_s": 990,  # at load 10-14 (8 jobs on the 2 cores)
-            "retrained_by_preset_table": False,
-            "machine": MACHINE,
-        },
-    )
-)
