@@ -30,7 +30,6 @@ from agentgym.sandbox.program_worker import (
     ProgramChannel,
     SandboxedRewardError,
     Server,
-    await_server,
     launch_server,
     stop_server,
 )
@@ -48,10 +47,11 @@ class ProgramServers:
     ``handoff`` (JSON, aligned with the programs) is what the training worker gets as its
     ``served`` argument, ``fds`` the descriptors to keep open in it, ``readable`` the
     servers' folders (their sealed exit records, read-only in the training worker's
-    view). A program that fails to load gets its code and message in the handoff
-    instead of pipes (as does one the vetter rejects: ``state_names`` are the task's, for
-    ``UNKNOWN_STATE``): its member fails with them at its first batch. ``close`` stops
-    every server (use it as a context manager).
+    view). The servers are launched, not waited for: a program that fails to load fails
+    its member at its first batch, with its code. One the vetter rejects
+    (``state_names`` are the task's, for ``UNKNOWN_STATE``) is never started: its handoff
+    carries the code and message instead of pipes. ``close`` stops every server (use it
+    as a context manager).
     """
 
     def __init__(self, programs: list[Path], state_names: list[str] | None = None) -> None:
@@ -59,30 +59,19 @@ class ProgramServers:
 
         self.handoff: list[dict[str, Any]] = []
         self._servers: list[Server] = []
-        call_timeout = _call_timeout_s()
         try:
-            launched: list[tuple[str, Server] | dict[str, Any]] = []
             for program in programs:
                 origin = str(program)
                 source = Path(program).read_text()
                 verdict = static_check(source, state_names)
-                if verdict.ok:  # vetted before anything of it runs, as everywhere
-                    launched.append((origin, launch_server(source, origin)))
-                else:
-                    launched.append({"code": str(verdict.code), "message": verdict.message})
-            # All K import torch at once; then each is waited for in turn.
-            for entry in launched:
-                if isinstance(entry, dict):
-                    self.handoff.append(entry)
+                if not verdict.ok:  # vetted before anything of it runs, as everywhere
+                    self.handoff.append({"code": str(verdict.code), "message": verdict.message})
                     continue
-                origin, server = entry
-                try:
-                    await_server(server, origin, START_TIMEOUT_S, call_timeout)
-                except SandboxedRewardError as err:
-                    self.handoff.append({"code": str(err.code), "message": str(err)})
-                    continue
-                assert server.worker.proc.stdin is not None
+                # Not waited for here: the servers import torch while the training worker
+                # starts, and the first batch of each reads its start-up answers.
+                server = launch_server(source, origin)
                 self._servers.append(server)
+                assert server.worker.proc.stdin is not None
                 self.handoff.append(
                     {
                         "request_fd": server.worker.proc.stdin.fileno(),
@@ -92,9 +81,6 @@ class ProgramServers:
                     }
                 )
         except BaseException:
-            for entry in launched:
-                if not isinstance(entry, dict) and entry[1] not in self._servers:
-                    stop_server(entry[1])
             self.close()
             raise
 
@@ -116,6 +102,13 @@ class ProgramServers:
         return [s.run_dir for s in self._servers]
 
     def close(self) -> None:
+        # Every request pipe first, so that all servers wind down at once.
+        for server in self._servers:
+            if server.worker.proc.stdin is not None:
+                try:
+                    server.worker.proc.stdin.close()
+                except OSError:
+                    pass
         for server in self._servers:
             stop_server(server)
         self._servers = []
@@ -151,6 +144,7 @@ class ServedReward:
                 origin,
                 _call_timeout_s(),
             )
+        self._started = False
 
     def __call__(self, batch: RewardInput) -> RewardOutput:
         self.send(batch)
@@ -163,9 +157,17 @@ class ServedReward:
             raise self._failed
         assert self._channel is not None
         try:
+            if not self._started:
+                # The server's start-up answers: torch imported (-1), the program loaded (0).
+                self._channel.answer(-1, START_TIMEOUT_S)
+                self._channel.answer(0, self._channel.call_timeout_s)
+                self._started = True
             self._channel.send(batch)
         except EOFError:
             self._failed = self._gone()
+            raise self._failed from None
+        except SandboxedRewardError as err:
+            self._failed = SandboxedRewardError(err.code, f"{self.origin}: {err.code}: {err}")
             raise self._failed from None
 
     def receive(self) -> RewardOutput:

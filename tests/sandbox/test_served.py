@@ -62,18 +62,21 @@ def test_a_served_program_scores_as_it_would_in_process(tmp_path):
     assert set(got.terms) == set(want.terms)
 
 
-def test_a_program_the_vetter_rejects_or_that_fails_to_load_is_never_served(tmp_path):
+def test_a_program_the_vetter_rejects_is_never_started_and_one_that_fails_to_load_fails_its_first_batch(
+    tmp_path,
+):
     bad = tmp_path / "bad.py"
     bad.write_text("import os\ndef compute_reward(state, action):\n    return os.getpid(), {}\n")
     fails = tmp_path / "fails.py"
     fails.write_text(LOAD_FAILS)
     with ProgramServers([bad, fails]) as servers:
-        assert servers.fds == [] and servers.readable == []
+        assert len(servers.pids) == 1  # only the vetted one was started
         vetted, loaded = servers.handoff
-    assert vetted["code"] == "FORBIDDEN_IMPORT"
-    assert loaded["code"] == "RUNTIME_ERROR" and "ValueError" in loaded["message"]
-    with pytest.raises(RewardProgramError, match="RUNTIME_ERROR"):
-        ServedReward(loaded, str(fails), "reward")(reach_batch(2))
+        assert vetted["code"] == "FORBIDDEN_IMPORT" and "key" not in vetted
+        with pytest.raises(RewardProgramError, match="RUNTIME_ERROR.*ValueError"):
+            ServedReward(loaded, str(fails), "reward")(reach_batch(2))
+    with pytest.raises(RewardProgramError, match="FORBIDDEN_IMPORT"):
+        ServedReward(vetted, str(bad), "reward")(reach_batch(2))
 
 
 def test_a_worker_handed_served_programs_refuses_any_other(tmp_path, monkeypatch):
@@ -154,6 +157,7 @@ def test_the_run_folder_is_not_in_a_serving_workers_view(tmp_path):
     program.write_text(HUMAN)
     with ProgramServers([program]) as servers:
         (server,) = servers.pids
+        ServedReward(servers.handoff[0], str(program), "reward")(reach_batch(2))  # it is up
         pythons = [
             p
             for p in _descendants(server)
