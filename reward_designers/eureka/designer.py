@@ -59,16 +59,23 @@ class EurekaDesigner(Designer):
             )
         else:
             parts.append(self.builder.error(source, str(candidate.code), candidate.message))
-        errors = self.error_feedback(
+        parts += self.closing_feedback(
             outcome, skip=candidate.index if candidate.status != TRAINED else None
         )
+        return conversation(first, source, join_feedback(parts))
+
+    def closing_feedback(self, outcome: IterationOutcome, skip: int | None = None) -> list[str]:
+        """What ends every feedback message: the other samples' errors (all but
+        ``skip``), the trajectory analysis and the tuning rounds, where there are any."""
+        parts = []
+        errors = self.error_feedback(outcome, skip=skip)
         if errors:
             parts.append(ERRORS_HEADER + "\n\n" + "\n\n".join(errors))
         if outcome.analysis:
             parts.append("Analysis of failed evaluation episodes:\n" + outcome.analysis)
         if outcome.tuning:
             parts.append(outcome.tuning)
-        return conversation(first, source, join_feedback(parts))
+        return parts
 
 
 def _fitness_note(fitness: float | None) -> str:

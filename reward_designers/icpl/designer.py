@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.llm.completion import Message
-from agentgym.reward_designers.eureka.designer import ERRORS_HEADER, EurekaDesigner
+from agentgym.reward_designers.eureka.designer import EurekaDesigner
 from agentgym.reward_designers.icpl.page import video_of, write_page
 from agentgym.reward_designers.icpl.ranking import (
     Ranking,
@@ -137,11 +137,5 @@ class ICPLDesigner(EurekaDesigner):
                 worse=worse,
             )
         ]
-        errors = self.error_feedback(outcome)
-        if errors:
-            parts.append(ERRORS_HEADER + "\n\n" + "\n\n".join(errors))
-        if outcome.analysis:
-            parts.append("Analysis of failed evaluation episodes:\n" + outcome.analysis)
-        if outcome.tuning:
-            parts.append(outcome.tuning)
+        parts += self.closing_feedback(outcome)
         return conversation(first, source, join_feedback(parts))
