@@ -44,6 +44,9 @@ class Rollout(NamedTuple):
     valid: torch.Tensor | None = None
     """False on Gymnasium's autoreset steps (the step after an episode end carries no
     transition: its action is ignored and its reward is 0), [T, N] bool."""
+    env_actions: torch.Tensor | None = None
+    """The actions as the envs received them (clipped to the action space's bounds),
+    [T, N, *act_shape], when the relabeler needs_env_actions."""
 
 
 @runtime_checkable
@@ -75,3 +78,40 @@ def stack_reward_states(
             continue
         out[name] = torch.as_tensor(np.stack([s[name] for s in steps]), device=device)
     return out
+
+
+class ProgramOverRollout:
+    """A per-step reward program scored over a whole rollout in one call: the reward of
+    every step of ``[T, N]`` from one batch of ``T * N`` states (the program is batched per
+    env step, so the values are the same as step by step). The PPO population scores a
+    program served from a worker of its own this way (``scores_rollouts``): one round
+    trip per rollout instead of one per step."""
+
+    needs_frames = False
+    needs_infos = False
+    needs_env_actions = True
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.name = getattr(model, "name", "program")
+
+    def relabel(self, rollout: Rollout) -> dict[str, torch.Tensor]:
+        from agentgym.rewards import RewardInput
+
+        if rollout.reward_state is None or rollout.env_actions is None:
+            raise ValueError(f"{self.name}: a rollout without reward_state or env actions")
+        T, N = rollout.rewards.shape
+        state = {k: v.reshape(T * N, *v.shape[2:]) for k, v in rollout.reward_state.items()}
+        actions = rollout.env_actions.reshape(T * N, *rollout.env_actions.shape[2:])
+        flat = RewardInput(
+            state,
+            actions,
+            rollout.env_rewards.reshape(T * N),
+            {},
+            rollout.success.reshape(T * N),
+        )
+        out = self.model(flat)
+        return {
+            "reward": out.reward.reshape(T, N),
+            **{k: v.reshape(T, N) for k, v in out.terms.items()},
+        }

@@ -124,6 +124,9 @@ class ServedReward:
     """The training worker's side: a program served over pipes it was handed."""
 
     needs_frames = False
+    scores_rollouts = True
+    """A PPO population scores it over whole rollouts (``ProgramOverRollout``): one round
+    trip per rollout instead of one per step."""
 
     def __init__(self, handle: dict[str, Any], origin: str, name: str) -> None:
         self.origin = origin

@@ -148,6 +148,9 @@ class RolloutCollector:
         infos: dict[int, list[dict[str, Any]]] = {
             k: [] for k in relabeled if self.members[k].needs_infos
         }
+        env_acts: dict[int, list[np.ndarray]] = {
+            k: [] for k in relabeled if self.members[k].needs_env_actions
+        }
         next_raw = np.zeros((K, N, net.obs_dim), dtype=np.float32)
         live = [k for k in range(K) if alive[k]]
 
@@ -161,6 +164,8 @@ class RolloutCollector:
             logp_buf[t] = policy.logprobs
             value_buf[t] = policy.values
             actions = policy.actions.cpu().numpy()  # the env boundary
+            if env_acts:
+                clipped = self.envs.env_actions(actions, alive)
             try:
                 steps = self.envs.step(actions, self._valid, alive)
             except Exception as err:
@@ -193,6 +198,8 @@ class RolloutCollector:
                         frames[k].append(rendered[k])
                     if k in infos:
                         infos[k].append(step.info)
+                    if k in env_acts:
+                        env_acts[k].append(clipped[k])
             self._raw_obs = next_raw.copy()
         with torch.no_grad():
             last_value = net(self.obs_norm(torch.from_numpy(self._raw_obs).to(dev)))[1]
@@ -220,8 +227,16 @@ class RolloutCollector:
                 reward_state=stack_reward_states(states[k], dev),
                 infos=infos.get(k),
                 valid=valid_t[:, k],
+                env_actions=to(np.stack(env_acts[k])) if k in env_acts else None,
             )
-            rewards_t[:, k] = self.members[k].relabel_rewards(rollout)
+            try:
+                rewards_t[:, k] = self.members[k].relabel_rewards(rollout)
+            except Exception as err:  # the member's reward model: reported, not raised
+                if not self.isolate_failures:
+                    raise
+                message = f"{type(err).__name__}: {err}"
+                stops.append(MemberStop(k, "ERROR", global_step + T * N, message))
+                alive[k] = False
         for k in np.flatnonzero(~torch.isfinite(rewards_t).all(0).all(-1).cpu().numpy()):
             if alive[k]:
                 bad_t = int(np.flatnonzero(~np.isfinite(rewards_t[:, k].cpu().numpy()).all(-1))[0])

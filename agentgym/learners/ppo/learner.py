@@ -110,7 +110,8 @@ class PPO(MemberLearner):
             torch.set_num_threads(base.torch_threads)
         self.run_dirs = [Path(d) if d is not None else None for d in run_dirs]
         self.members = [
-            MemberEnvs(cfg, self.device, rl) for cfg, rl in zip(configs, relabels, strict=True)
+            MemberEnvs(cfg, self.device, rl, score_rollouts=True)
+            for cfg, rl in zip(configs, relabels, strict=True)
         ]
         self.batch = MemberBatch(self.members, base)
         envs = self.batch.envs

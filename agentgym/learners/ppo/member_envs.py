@@ -30,7 +30,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 from agentgym.learners.ppo.config import PPOConfig
-from agentgym.learners.rollout import Rollout, RolloutRewardModel
+from agentgym.learners.rollout import ProgramOverRollout, Rollout, RolloutRewardModel
 from agentgym.rewards import parse_reward_spec
 from agentgym.vector import info_rows
 from agentgym.wrappers import finish_vector_step, score_vector_step, vector_step_input
@@ -190,7 +190,11 @@ class MemberEnvs:
     member's rows of a step into its ``MemberStep``."""
 
     def __init__(
-        self, config: PPOConfig, device: torch.device, relabel: RolloutRewardModel | None = None
+        self,
+        config: PPOConfig,
+        device: torch.device,
+        relabel: RolloutRewardModel | None = None,
+        score_rollouts: bool = False,
     ) -> None:
         self.config = config
         self.device = device
@@ -204,6 +208,10 @@ class MemberEnvs:
             if relabel is None and callable(getattr(model, "relabel", None)):
                 relabel = model  # a rollout-level model (CLIP, SPA) from the reward spec
                 model = None
+            elif relabel is None and score_rollouts and getattr(model, "scores_rollouts", False):
+                # A program served from a worker of its own: one round trip per rollout.
+                relabel = ProgramOverRollout(model)
+                model = None
         if model is not None and model.needs_frames:
             raise ValueError(
                 f"{type(config).__name__}.reward {config.reward!r}: {model.name} scores frames "
@@ -213,6 +221,9 @@ class MemberEnvs:
         self.relabel = relabel
         self.needs_frames = bool(relabel is not None and getattr(relabel, "needs_frames", False))
         self.needs_infos = bool(relabel is not None and getattr(relabel, "needs_infos", False))
+        self.needs_env_actions = bool(
+            relabel is not None and getattr(relabel, "needs_env_actions", False)
+        )
         self.num_envs = config.num_envs
         self.episode_return = np.zeros(self.num_envs)
         self.episode_length = np.zeros(self.num_envs, dtype=np.int64)
@@ -366,6 +377,18 @@ class MemberBatch:
             member.start_episodes()
         return obs.reshape(self.k, self.n, *obs.shape[1:])
 
+    def env_actions(self, actions: np.ndarray, alive: Sequence[bool]) -> np.ndarray:
+        """``actions`` [K, N, ...] as the envs receive them: a stopped member's zeroed
+        (its policy may be NaN; its rows idle), all clipped to the action space's bounds
+        (the Gaussian's samples are unbounded; the env's are not)."""
+        actions = np.array(actions)
+        for k in range(self.k):
+            if not alive[k]:
+                actions[k] = 0
+        if self._clip is not None:
+            actions = np.clip(actions, *self._clip)
+        return actions
+
     def step(
         self, actions: np.ndarray, valid: np.ndarray, alive: Sequence[bool]
     ) -> list[MemberStep | Exception | None]:
@@ -373,12 +396,7 @@ class MemberBatch:
         ``MemberStep``, the exception its reward model raised, or None when it is not
         ``alive`` (its rows still step, with zero actions, and are not scored). An
         exception of the envs themselves is raised: it belongs to no one member."""
-        actions = np.array(actions)
-        for k in range(self.k):
-            if not alive[k]:
-                actions[k] = 0  # a stopped member's policy may be NaN; its rows idle
-        if self._clip is not None:  # the Gaussian's samples are unbounded; the env's are not
-            actions = np.clip(actions, *self._clip)
+        actions = self.env_actions(actions, alive)
         flat = actions.reshape(self.k * self.n, *actions.shape[2:])
         obs, reward, terminated, truncated, info = self.envs.step(flat)
         infos = [info_rows(info, self._rows(k)) if alive[k] else {} for k in range(self.k)]
