@@ -89,15 +89,29 @@ def test_a_worker_handed_served_programs_refuses_any_other(tmp_path, monkeypatch
         served.install(["a.py"], [{}, {}])
 
 
-def _train(root: Path, programs: list[str], serve: bool) -> list[dict]:
+CONFIGS = {
+    # PPO scores a served program over each whole rollout, SAC step by step.
+    "population": {"num_envs": 2, "num_steps": 32, "total_steps": 256, "eval_episodes": 2},
+    "sac-population": {
+        "num_envs": 2,
+        "total_steps": 192,
+        "learning_starts": 64,
+        "batch_size": 32,
+        "hidden_sizes": [16, 16],
+        "eval_episodes": 2,
+    },
+}
+
+
+def _train(root: Path, programs: list[str], serve: bool, learner: str = "population") -> list[dict]:
     job = Job(
         TARGET,
         root,
         kwargs={
             "env_id": ENV,
             "seeds": [0] * len(programs),
-            "learner": "population",
-            "config": {"num_envs": 2, "num_steps": 32, "total_steps": 256, "eval_episodes": 2},
+            "learner": learner,
+            "config": CONFIGS[learner],
         },
         path_kwargs={"programs": programs, "run_dirs": [f"m{n}" for n in range(len(programs))]},
         inputs=tuple(programs),
@@ -111,15 +125,17 @@ def _train(root: Path, programs: list[str], serve: bool) -> list[dict]:
     return results[0].value
 
 
-def test_candidates_train_the_same_whether_served_or_run_in_the_worker(tmp_path):
-    """Bit for bit: the served rewards are the programs' own float32 values."""
+@pytest.mark.parametrize("learner", ["population", "sac-population"])
+def test_candidates_train_the_same_whether_served_or_run_in_the_worker(tmp_path, learner):
+    """Bit for bit: the served rewards are the programs' own float32 values (over whole
+    rollouts for PPO, step by step for SAC)."""
     finals = {}
     for serve in (False, True):
         root = tmp_path / ("served" if serve else "inside")
         for n, source in enumerate([HUMAN, SCALED]):
             (root / f"p{n}").mkdir(parents=True)
             (root / f"p{n}" / "reward.py").write_text(source)
-        finals[serve] = _train(root, ["p0/reward.py", "p1/reward.py"], serve)
+        finals[serve] = _train(root, ["p0/reward.py", "p1/reward.py"], serve, learner)
     for inside, outside in zip(finals[False], finals[True], strict=True):
         assert inside["status"] == outside["status"] == "DONE"
         keys = [k for k in inside if k.startswith("eval/") or k.startswith("train/")]
