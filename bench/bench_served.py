@@ -95,7 +95,10 @@ def main() -> dict[str, Any]:
     defaults = {"AGENTGYM_BENCH_SERVED_STEPS": "65536", "AGENTGYM_BENCH_SERVED_SAC_STEPS": "4096"}
     repeats = int(os.environ.get("AGENTGYM_BENCH_REPEATS", "2"))
     rows = []
+    only = os.environ.get("AGENTGYM_BENCH_SERVED_ONLY", "")  # e.g. "sac": those learners
     for env_id, name, learner, config, steps_var in CASES:
+        if only and only not in learner:
+            continue
         steps = int(os.environ.get(steps_var, defaults[steps_var]))
         program = program_path(name).read_text()
         times: dict[str, list[float]] = {"inside": [], "served": []}
