@@ -212,7 +212,7 @@ def train(task: str, policy: str, arm: str, seed: int, args: argparse.Namespace)
         max_prompt_tokens=256,
         eval_episodes=args.eval_episodes,
     )
-    run_dir = work / f"{task}-{arm}-s{seed}"
+    run_dir = work / f"{task}-{arm}-s{seed}-{args.steps}steps"
     start, cpu = time.time(), time.process_time()
     agent = AgentPPO(config, run_dir=run_dir)
     rows: list[dict] = []
