@@ -11,10 +11,14 @@ For each task (two BabyAI-text levels and one household task):
 3. evaluate success on held-out seeds; record the label statistics the runs logged.
 
 Before training, ``--measure-labels N`` times N distinct captions labelled by the LLM with
-no cache (labels per second of the server as it is now).
+no cache (labels per second of the server as it is now), and ``--prelabel-seconds S``
+/ ``--propose-seconds S`` fill the persistent LLM cache the runs read (ONI labels of expert
+then random episodes' captions, subgoal proposals per mission), through the rewards' own
+labellers, for at most S seconds each.
 
     python examples/llm_labelled_rewards.py --llm 'openai:M@http://127.0.0.1:18012/v1' \\
-        --task babyai-gotolocal --seeds 0 1 2 --out runs/oni/gotolocal.json
+        --task babyai-gotolocal --seeds 0 1 2 --out runs/oni/gotolocal.json \\
+        --prelabel-seconds 300 --propose-seconds 150
     python examples/llm_labelled_rewards.py --report runs/oni/*.json
 
 Results of one run are in docs/results.md ("LLM-labelled rewards: ONI and subgoals").
