@@ -11,10 +11,14 @@ For each task (two BabyAI-text levels and one household task):
 3. evaluate success on held-out seeds; record the label statistics the runs logged.
 
 Before training, ``--measure-labels N`` times N distinct captions labelled by the LLM with
-no cache (labels per second of the server as it is now).
+no cache (labels per second of the server as it is now), and ``--prelabel-seconds S``
+/ ``--propose-seconds S`` fill the persistent LLM cache the runs read (ONI labels of expert
+then random episodes' captions, subgoal proposals per mission), through the rewards' own
+labellers, for at most S seconds each.
 
     python examples/llm_labelled_rewards.py --llm 'openai:M@http://127.0.0.1:18012/v1' \\
-        --task babyai-gotolocal --seeds 0 1 2 --out runs/oni/gotolocal.json
+        --task babyai-gotolocal --seeds 0 1 2 --out runs/oni/gotolocal.json \\
+        --prelabel-seconds 300 --propose-seconds 150
     python examples/llm_labelled_rewards.py --report runs/oni/*.json
 
 Results of one run are in docs/results.md ("LLM-labelled rewards: ONI and subgoals").
@@ -120,6 +124,75 @@ def measure_labels(llm: str, count: int, wait: float) -> dict:
     }
 
 
+def prelabel(task: str, args: argparse.Namespace) -> dict:
+    """Fill the persistent LLM cache the training runs read, through the rewards' own path.
+
+    The ``oni:`` and ``subgoals:`` reward models are built from the same specs as training
+    (only ``max_queue`` differs, which is not part of a cache key) and attached to the env;
+    one expert episode per training task instance (seeds ``seed * 100_000 + i``) is played
+    first, then ``--prelabel-random`` random episodes each, so expert captions are queued
+    first. Each labeller then gets at most ``--prelabel-seconds`` (``oni``) or
+    ``--propose-seconds`` (``subgoals``) to answer; whatever it answered is in the cache."""
+    import gymnasium as gym
+    import numpy as np
+
+    import agentgym  # noqa: F401  (registers the envs)
+    from agentgym.rewards import parse_reward_spec
+    from agentgym.rewards.episodic import per_env
+    from agentgym.text_env import expert_episode
+
+    spec = TASKS[task]
+    cache = Path(args.work) / "llm_cache.sqlite"
+    seeds = [s * 100_000 + i for s in args.seeds for i in range(args.task_seeds)]
+    probe = gym.make(spec["env_id"])
+    task_spec = probe.unwrapped.task_spec
+    probe.close()
+    out: dict = {"task_instances": len(seeds)}
+    for arm, budget in (("oni", args.prelabel_seconds), ("subgoals", args.propose_seconds)):
+        text = reward_spec(arm, args.llm, cache).removeprefix("sparse+") + ";max_queue=4096"
+        text = text.replace(";max_queue=32;", ";")
+        model = parse_reward_spec(text, task_spec)
+        env = gym.make(spec["env_id"], reward=per_env(model), max_episode_steps=spec["cap"])
+        rng = np.random.default_rng(0)
+        captions = 0
+        rounds = [("expert", seeds)]
+        if arm == "oni":
+            rounds += [("random", seeds)] * args.prelabel_random
+        for kind, round_seeds in rounds:
+            for seed in round_seeds:
+                if kind == "expert":
+                    captions += len(expert_episode(env, seed=seed)["steps"])
+                    continue
+                obs, info = env.reset(seed=seed)
+                while True:
+                    action = str(rng.choice(info["admissible_actions"]))
+                    obs, _, term, trunc, info = env.step(action)
+                    captions += 1
+                    if term or trunc:
+                        break
+        labeller = model.labeller if arm == "oni" else model.shared.labeller
+        start = time.time()
+        labeller.wait_idle(budget)
+        seconds = time.time() - start
+        metrics = model.metrics()
+        labeller.close()
+        env.close()
+        out[arm] = {
+            "steps_played": captions,
+            "seconds_allowed": budget,
+            "seconds_waited": seconds,
+            "answered": labeller.stats.answered,
+            "cache_hits": labeller.stats.cache_hits,
+            "left_unanswered": labeller.stats.enqueued - labeller.stats.answered,
+            "failed": labeller.stats.failed,
+            "mean_latency_s": labeller.stats.latency_total_s / max(labeller.stats.answered, 1),
+            "metrics": metrics,
+            "load": os.getloadavg(),
+        }
+        print(json.dumps({"prelabel": task, arm: out[arm]}), flush=True)
+    return out
+
+
 def train(task: str, policy: str, arm: str, seed: int, args: argparse.Namespace) -> dict:
     from agentgym.learners.agent import AgentPPO, AgentPPOConfig
     from agentgym.rewards.metrics import reward_metrics
@@ -143,7 +216,7 @@ def train(task: str, policy: str, arm: str, seed: int, args: argparse.Namespace)
         max_prompt_tokens=256,
         eval_episodes=args.eval_episodes,
     )
-    run_dir = work / f"{task}-{arm}-s{seed}"
+    run_dir = work / f"{task}-{arm}-s{seed}-{args.steps}steps"
     start, cpu = time.time(), time.process_time()
     agent = AgentPPO(config, run_dir=run_dir)
     rows: list[dict] = []
@@ -224,6 +297,9 @@ def main() -> int:
     parser.add_argument("--bc-epochs", type=int, default=4)
     parser.add_argument("--measure-labels", type=int, default=0, metavar="N")
     parser.add_argument("--label-wait", type=float, default=1800, help="seconds, --measure-labels")
+    parser.add_argument("--prelabel-seconds", type=float, default=0, help="oni cache fill")
+    parser.add_argument("--prelabel-random", type=int, default=2, help="random episodes each")
+    parser.add_argument("--propose-seconds", type=float, default=0, help="subgoal cache fill")
     parser.add_argument("--work", default="runs/oni")
     parser.add_argument("--out", help="JSON results file")
     parser.add_argument("--report", nargs="+", metavar="JSON")
@@ -244,6 +320,9 @@ def main() -> int:
         results["label_speed"] = measure_labels(args.llm, args.measure_labels, args.label_wait)
         Path(args.out).write_text(json.dumps(results, indent=1))
         print(json.dumps(results["label_speed"]), flush=True)
+    if args.task and (args.prelabel_seconds or args.propose_seconds):
+        results["prelabel"] = prelabel(args.task, args)
+        Path(args.out).write_text(json.dumps(results, indent=1))
     if args.task:
         policy, results["bc"] = bc_policy(args.task, work, args.demos, args.bc_epochs)
         for seed in args.seeds:
