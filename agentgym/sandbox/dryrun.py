@@ -118,6 +118,15 @@ def _check_vector(value: Any, n: int, what: str) -> torch.Tensor:
         )
     shape = list(value.shape)
     if shape not in ([n], [n, 1]):
+        if not shape or shape[0] != n:
+            # The batch itself was reduced (a .mean() or .sum() over everything): telling
+            # the LLM to reduce more would only repeat the mistake.
+            raise SandboxRejection(
+                Code.BAD_SHAPE,
+                f"{what} has shape {shape}; expected [{n}]: one value per env. Keep the "
+                "batch dimension: do not .mean()/.sum() over dim 0 or over all elements, "
+                "reduce only the other dimensions (e.g. .sum(-1) over a vector per env)",
+            )
         raise SandboxRejection(
             Code.BAD_SHAPE,
             f"{what} has shape {shape}; expected [{n}] (one value per env, "

@@ -151,3 +151,25 @@ def test_code_written_for_one_state_gets_what_to_write_instead(tmp_path, mistake
     result = vet(source, ENV, run_dir=tmp_path / "vet")
     assert not result.ok and result.code == Code.RUNTIME_ERROR
     assert hint in result.message and "line " in result.message
+
+
+@pytest.mark.parametrize(
+    ("body", "hint"),
+    [
+        # The batch itself reduced away: the message must not ask for more reduction.
+        ("d.mean()", "Keep the batch dimension"),
+        # A vector per env left unreduced: reduce the other dimensions.
+        ("state['fingertip_pos'] - state['target_pos']", "reduce the other dimensions, e.g."),
+    ],
+)
+def test_a_wrong_shape_says_which_dimension_to_keep(tmp_path, body, hint):
+    source = (
+        "import torch\n\ndef compute_reward(state, action):\n"
+        "    d = torch.linalg.norm(state['fingertip_pos'] - state['target_pos'], dim=-1)\n"
+        f"    return {body}, {{}}\n"
+    )
+    result = vet(source, ENV, run_dir=tmp_path / "vet")
+    assert result.code == Code.BAD_SHAPE
+    assert hint in result.message
+    if hint.startswith("Keep"):
+        assert "e.g. .sum(-1) over a vector per env" in result.message
