@@ -50,18 +50,20 @@ def compute_reward(state, action):
     return near - distance, {"near": near, "distance": -distance}
 ```"""
 
-# Finite on the recorded states of vetting, NaN once training has called it 20 times
-# (module state survives between calls): stops with NONFINITE during training.
+# Finite on the recorded states of vetting, NaN once training has scored 600 states
+# (module state survives between calls; counted in states, not calls, because a PPO
+# population scores a served program once per rollout): stops with NONFINITE during
+# training.
 NAN_LATER = """```python
 import torch
 
-_calls = [0]
+_seen = [0]
 
 
 def compute_reward(state, action):
-    _calls[0] += 1
     distance = torch.linalg.vector_norm(state["fingertip_pos"] - state["target_pos"], dim=-1)
-    if _calls[0] > 20:
+    _seen[0] += distance.shape[0]
+    if _seen[0] > 600:
         distance = distance / 0.0 * 0.0
     return -distance, {"distance": -distance}
 ```"""
