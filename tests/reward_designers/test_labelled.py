@@ -82,8 +82,15 @@ def test_a_slow_labeller_does_not_slow_stepping():
     assert stats["oni/queue_depth"] <= 2
 
 
+def _slow_no(request: dict) -> str:
+    # Slower than the 15 steps below take, so none of them can read an answer yet (on an
+    # idle machine an instant answer arrived mid-loop and the counts below raced).
+    time.sleep(1.0)
+    return "no"
+
+
 def test_duplicate_captions_are_labelled_once():
-    with ScriptedOpenAIServer(lambda request: "no") as server:
+    with ScriptedOpenAIServer(_slow_no) as server:
         oni = parse_reward_spec(f"oni:llm={llm(server)};cache=none")
         assert isinstance(oni, OniReward)
         for _ in range(5):
