@@ -51,32 +51,10 @@ def reward_spec(arm: str, llm: str, cache: Path) -> str:
 
 
 def bc_policy(task: str, work: Path, demos: int, epochs: int) -> tuple[str, dict]:
-    import gymnasium as gym
-    import torch
-
-    from agentgym.learners.agent import LMPolicy, PromptFormat, behaviour_clone
-    from agentgym.testing.tiny import build_tiny_lm_for_env
-    from agentgym.text_env import expert_episode
+    from spa_text_agents import clone_expert  # the sibling example (this script's folder)
 
     spec = TASKS[task]
-    out = work / f"{task}-bc"
-    info_path = out / "bc.json"
-    if info_path.is_file():
-        return f"hf:{out}", json.loads(info_path.read_text())
-    torch.manual_seed(0)
-    build_tiny_lm_for_env(work / f"{task}-init", spec["env_id"])
-    env = gym.make(spec["env_id"])
-    records = [expert_episode(env, seed=50_000 + i) for i in range(demos)]
-    env.close()
-    policy = LMPolicy.from_pretrained(
-        f"hf:{work / f'{task}-init'}", PromptFormat(history=spec["history"], max_prompt_tokens=256)
-    )
-    start = time.time()
-    losses = behaviour_clone(policy, records, epochs=epochs, lr=2e-3, batch_size=32, seed=0)
-    policy.save_pretrained(out)
-    info = {"demos": demos, "epochs": epochs, "losses": losses, "seconds": time.time() - start}
-    info_path.write_text(json.dumps(info, indent=1))
-    return f"hf:{out}", info
+    return clone_expert(task, spec["env_id"], spec["history"], work, demos, epochs)
 
 
 def measure_labels(llm: str, count: int, wait: float) -> dict:

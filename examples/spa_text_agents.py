@@ -40,6 +40,16 @@ REWARDS = {
 
 
 def bc_policy(family: str, work: Path, demos: int, epochs: int) -> tuple[str, dict]:
+    spec = FAMILIES[family]
+    return clone_expert(family, spec["env_id"], spec["history"], work, demos, epochs)
+
+
+def clone_expert(
+    name: str, env_id: str, history: int, work: Path, demos: int, epochs: int
+) -> tuple[str, dict]:
+    """A tiny LM behaviour-cloned on ``demos`` expert episodes of ``env_id``, saved under
+    ``work/NAME-bc`` (read back when it exists): its policy spec and the cloning record.
+    examples/llm_labelled_rewards.py starts from it too."""
     import gymnasium as gym
     import torch
 
@@ -47,19 +57,18 @@ def bc_policy(family: str, work: Path, demos: int, epochs: int) -> tuple[str, di
     from agentgym.testing.tiny import build_tiny_lm_for_env
     from agentgym.text_env import expert_episode
 
-    spec = FAMILIES[family]
-    out = work / f"{family}-bc"
+    out = work / f"{name}-bc"
     info_path = out / "bc.json"
     if info_path.is_file():
         return f"hf:{out}", json.loads(info_path.read_text())
     torch.manual_seed(0)
-    build_tiny_lm_for_env(work / f"{family}-init", spec["env_id"])
-    env = gym.make(spec["env_id"])
+    build_tiny_lm_for_env(work / f"{name}-init", env_id)
+    env = gym.make(env_id)
     records = [expert_episode(env, seed=50_000 + i) for i in range(demos)]
     env.close()
     policy = LMPolicy.from_pretrained(
-        f"hf:{work / f'{family}-init'}",
-        PromptFormat(history=spec["history"], max_prompt_tokens=256),
+        f"hf:{work / f'{name}-init'}",
+        PromptFormat(history=history, max_prompt_tokens=256),
     )
     start = time.time()
     losses = behaviour_clone(policy, records, epochs=epochs, lr=2e-3, batch_size=32, seed=0)
