@@ -249,6 +249,13 @@ class ProgramChannel:
             )
         return meta, body
 
+    def await_start(self, start_timeout_s: float, load_timeout_s: float) -> None:
+        """Read the server's start-up answers: torch imported (-1) within
+        ``start_timeout_s``, the program loaded (0) within ``load_timeout_s`` (a hanging
+        module-level loop must not stretch the start's allowance)."""
+        self.answer(-1, start_timeout_s)
+        self.answer(0, load_timeout_s)
+
     def call(self, batch: RewardInput) -> RewardOutput:
         """Score one batch (``EOFError`` when the worker is gone)."""
         self.send(batch)
@@ -339,8 +346,7 @@ def await_server(
         server.worker.proc.stdin.fileno(), server.response_fd, server.key, origin, start_timeout_s
     )
     try:
-        probe.answer(-1, start_timeout_s)  # started: torch imported
-        probe.answer(0, load_timeout_s)  # the program loaded
+        probe.await_start(start_timeout_s, load_timeout_s)
     except EOFError:
         code, message = worker_gone(server.worker, server.run_dir, server.key)
         stop_server(server)

@@ -161,9 +161,7 @@ class ServedReward:
         assert self._channel is not None
         try:
             if not self._started:
-                # The server's start-up answers: torch imported (-1), the program loaded (0).
-                self._channel.answer(-1, START_TIMEOUT_S)
-                self._channel.answer(0, self._channel.call_timeout_s)
+                self._channel.await_start(START_TIMEOUT_S, self._channel.call_timeout_s)
                 self._started = True
             self._channel.send(batch)
         except EOFError:
