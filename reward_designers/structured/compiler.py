@@ -56,6 +56,12 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
         ]
     if sketch.readings:
         lines += ["", *(f"Read as: {r}." for r in sketch.readings)]
+    if sketch.adjusted:
+        lines += [
+            "",
+            "Set by the designer from recorded states, not as the LLM wrote them:",
+            *(f"    {a}." for a in sketch.adjusted),
+        ]
     lines += ['"""', "", SKETCH_COMMENT + json.dumps(sketch.to_dict()), ""]
     if any(t.kind == "tolerance" for t in sketch.terms):
         lines += ["import math", ""]
