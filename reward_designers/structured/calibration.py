@@ -14,7 +14,8 @@ followed by vetting the recompiled program again:
    (measured by a probe program, ``abs(expr)`` per term, vetted in the sandbox like any
    other): the state a random policy typically reaches then scores 1/e (``exp``) or 0.1
    (``tolerance``), and states nearer the goal score more, so the term has a gradient
-   where training starts. A term whose expression is 0 on every state keeps its scale.
+   where training starts. A term whose expression takes one value on every state (0, or
+   ``min(d, 0.02)`` far from the goal) keeps its scale: no scale makes it vary.
 2. **Sign.** When the trajectory filter rejects the program (its returns rank failed
    episodes above successful ones), each term that reads the state is scored alone on
    the same labelled episodes (``VetResult.term_returns``); a term whose AUC is under 0.5
@@ -88,8 +89,20 @@ def rescaled(
     probe's ``spread``, and one sentence per change."""
     terms, changes = [], []
     for t in sketch["terms"]:
-        typical = spread.get(t["name"], {}).get("mean")
-        if t["name"] in flat and typical is not None and math.isfinite(typical) and typical > 1e-9:
+        seen = spread.get(t["name"], {})
+        typical = seen.get("mean")
+        # an expression that takes one value on every state (min(d, 0.02) far from the
+        # goal) stays flat at any scale: only one that varies gets one
+        varies = seen.get("max", math.inf) - seen.get("min", -math.inf) > 1e-6 * (
+            1.0 + abs(typical or 0.0)
+        )
+        if (
+            t["name"] in flat
+            and typical is not None
+            and math.isfinite(typical)
+            and typical > 1e-9
+            and varies
+        ):
             scale = float(f"{typical:.3g}")
             changes.append(
                 f"{t['name']}'s scale {t['scale']:g} -> {scale:g} (its {t['kind']} was flat on "

@@ -79,11 +79,18 @@ def test_a_flat_term_takes_the_mean_of_its_expression_as_its_scale():
     assert [(t.kind, t.expr, t.weight, t.sign) for t in probe.terms] == [
         ("linear", "abs(norm(fingertip_pos - target_pos))", 1.0, 1)
     ]
-    data, changes = rescaled(sketch, ["near"], {"near": {"mean": 0.22468, "min": 0.0}})
+    spread = {"near": {"mean": 0.22468, "min": 0.05, "max": 0.4}}
+    data, changes = rescaled(sketch, ["near"], spread)
     assert data["terms"][0]["scale"] == 0.225 and len(changes) == 1
     assert "near's scale 0.02 -> 0.225" in changes[0]
-    # an expression that is 0 everywhere has no scale to give: left as written
-    assert rescaled(sketch, ["near"], {"near": {"mean": 0.0}}) == (sketch, [])
+    # an expression that is 0 everywhere, or one value everywhere (the model's
+    # min(distance, 0.02) far from the goal), has no scale to give: left as written
+    assert rescaled(sketch, ["near"], {"near": {"mean": 0.0, "min": 0.0, "max": 0.0}}) == (
+        sketch,
+        [],
+    )
+    one_value = {"near": {"mean": 0.02, "min": 0.02, "max": 0.02}}
+    assert rescaled(sketch, ["near"], one_value) == (sketch, [])
 
 
 def test_only_state_terms_that_rank_failures_first_are_flipped():
