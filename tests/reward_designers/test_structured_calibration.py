@@ -247,3 +247,29 @@ def test_most_of_the_benchmark_replies_pass_vetting_once_the_designer_sets_the_n
         ("agentgym/MetaWorld-DrawerOpen-v0", 0): "PREFERENCE",
         ("agentgym/MetaWorld-DrawerOpen-v0", 2): "SKETCH_SCHEMA",
     }
+
+
+def test_a_term_named_like_a_builtin_compiles_to_a_program_that_passes_vetting(
+    isolated_llm_cache,
+):
+    """The 1.5B model's MetaWorld-DrawerOpen sketch (the grammar-constrained server, the
+    benchmark in docs/results.md) names a term "open": as a local, vetting refused it
+    (FORBIDDEN_NAME). The local is "open_term"; the component is still "open"."""
+    from agentgym.reward_designers.structured import parse_sketch
+    from agentgym.reward_designers.structured.compiler import compile_sketch
+    from agentgym.sandbox.vetting import vet
+
+    env = "agentgym/MetaWorld-DrawerOpen-v0"
+    reply = (
+        '{"terms": [{"name": "pull", "kind": "linear", "expr": "clamp(obj_pos[2] - '
+        'tcp_pos[2], 0, 0.2)", "weight": 5.0, "scale": 1, "sign": 1}, {"name": "open", '
+        '"kind": "linear", "expr": "clamp(obj_pos[2] - tcp_pos[2], 0, 0.1)", "weight": 3.0, '
+        '"scale": 1, "sign": 1}, {"name": "close", "kind": "linear", "expr": "clamp(obj_pos[2]'
+        ' - tcp_pos[2], 0, 0.2)", "weight": 3.0, "scale": 1, "sign": -1}]}'
+    )
+    task = task_spec(env)
+    source = compile_sketch(parse_sketch(reply, task), task)
+    assert "    open_term = " in source and '"open": open_term' in source
+    verdict = vet(source, env)
+    assert verdict.ok, verdict.message
+    assert sorted(verdict.terms) == ["close", "open", "pull"]
