@@ -161,7 +161,9 @@ def _check_result(result: Any, n: int) -> dict[str, torch.Tensor]:
             raise SandboxRejection(
                 Code.BAD_RETURN, f"component names must be strings, got {name!r}"
             )
-        values[name] = _check_vector(value, n, f"component {name!r}")
+        checked = _check_vector(value, n, f"component {name!r}")
+        if name != "reward":  # a component named like the total must not replace it
+            values[name] = checked
     return values
 
 
@@ -248,13 +250,15 @@ def _evaluate(
 
 def _returns(
     program: ProgramReward, origin: str, trajectories: tuple[Any, ...], batch: int
-) -> list[float]:
-    """The program's return (sum of its total reward) of each recorded episode."""
+) -> dict[str, list[float]]:
+    """The return of each recorded episode of the program's total reward ("reward") and
+    of each of its components (what a designer reads to judge a term's sign)."""
     states, actions, lengths = trajectories
     values, _ = _rewards(program, origin, states, actions, batch)
-    ends = np.cumsum(lengths)
-    per_step = values["reward"].numpy()
-    return [float(part.sum()) for part in np.split(per_step, ends[:-1])]
+    ends = np.cumsum(lengths)[:-1]
+    return {
+        key: [float(part.sum()) for part in np.split(v.numpy(), ends)] for key, v in values.items()
+    }
 
 
 def dry_run_many(
@@ -267,10 +271,11 @@ def dry_run_many(
 ) -> list[dict[str, Any]]:
     """Dry-run each program file on the recording ``states``; one verdict dict per program.
 
-    A verdict is ``{"ok", "code", "message", "detail", "terms", "stats", "returns"}``;
-    each is also appended to ``progress.jsonl`` as soon as it is known. With
-    ``trajectories`` (a ``record_trajectories`` file), a program that passed is also
-    scored on its episodes: ``returns`` holds its return of each, in order.
+    A verdict is ``{"ok", "code", "message", "detail", "terms", "stats", "returns",
+    "term_returns"}``; each is also appended to ``progress.jsonl`` as soon as it is known.
+    With ``trajectories`` (a ``record_trajectories`` file), a program that passed is also
+    scored on its episodes: ``returns`` holds its return of each, in order, and
+    ``term_returns`` each component's.
     """
     state_arrays, actions = load_states(states)
     episodes = None
@@ -290,13 +295,16 @@ def dry_run_many(
                 "terms": [],
                 "stats": {},
                 "returns": [],
+                "term_returns": {},
             }
             signal.setitimer(signal.ITIMER_REAL, per_program_s)
             try:
                 program = _load(source, path)
                 result = _evaluate(program, path, state_arrays, actions, batch)
                 if episodes is not None:
-                    result["returns"] = _returns(program, path, episodes, trajectory_batch)
+                    returns = _returns(program, path, episodes, trajectory_batch)
+                    result["returns"] = returns.pop("reward")
+                    result["term_returns"] = returns
                 verdict.update(result, ok=True, message="ok")
             except SandboxRejection as rej:
                 verdict.update(

@@ -32,6 +32,8 @@ class VetResult:
     """Per component (and "reward"): mean, std, min, max over the recorded states."""
     returns: list[float] = field(default_factory=list)
     """The program's return of each labelled episode (``vet_many(trajectories=...)``)."""
+    term_returns: dict[str, list[float]] = field(default_factory=dict)
+    """Per component, its return of each labelled episode (same order as ``returns``)."""
     wall_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

@@ -178,5 +178,9 @@ def _from_verdict(verdict: dict, isolation: str, wall_s: float) -> VetResult:
         isolation=isolation,
         stats={clean(k, 80, newlines=False): v for k, v in dict(verdict.get("stats", {})).items()},
         returns=[float(r) for r in verdict.get("returns", [])],
+        term_returns={
+            clean(k, 80, newlines=False): [float(r) for r in v]
+            for k, v in dict(verdict.get("term_returns", {})).items()
+        },
         wall_s=wall_s,
     )

@@ -10,6 +10,7 @@ crossover. The program goes through vetting and the sandbox like any other.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from typing import Any
@@ -30,6 +31,13 @@ def constant_names(term: Term) -> tuple[str, str | None]:
     """The module-level names of a term's weight and scale (None: the kind has none)."""
     stem = term.name.upper()
     return f"{stem}_WEIGHT", (f"{stem}_SCALE" if term.kind != "linear" else None)
+
+
+def local_name(term: str) -> str:
+    """The local variable that holds a term: its name, or ``<name>_term`` where the name
+    is a Python builtin (vetting refuses to rebind ``open``, the 1.5B model's name for a
+    drawer-opening term); the component keeps the name either way."""
+    return f"{term}_term" if hasattr(builtins, term) else term
 
 
 def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
@@ -56,6 +64,12 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
         ]
     if sketch.readings:
         lines += ["", *(f"Read as: {r}." for r in sketch.readings)]
+    if sketch.adjusted:
+        lines += [
+            "",
+            "Set by the designer from recorded states, not as the LLM wrote them:",
+            *(f"    {a}." for a in sketch.adjusted),
+        ]
     lines += ['"""', "", SKETCH_COMMENT + json.dumps(sketch.to_dict()), ""]
     if any(t.kind == "tolerance" for t in sketch.terms):
         lines += ["import math", ""]
@@ -75,10 +89,10 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
         # column), so reductions over the last axis never reach the batch axis
         lines.append("    action = action.reshape(action.shape[0], -1).float()")
     for t, typed in zip(sketch.terms, sketch.code, strict=True):
-        lines.append(f"    {t.name} = {_term_code(t, typed)}")
+        lines.append(f"    {local_name(t.name)} = {_term_code(t, typed)}")
     names = [t.name for t in sketch.terms]
-    lines.append(f"    reward = {' + '.join(names)}")
-    components = ", ".join(f'"{n}": {n}' for n in names)
+    lines.append(f"    reward = {' + '.join(local_name(n) for n in names)}")
+    components = ", ".join(f'"{n}": {local_name(n)}' for n in names)
     lines.append(f"    return reward, {{{components}}}")
     return "\n".join(lines) + "\n"
 

@@ -7,6 +7,10 @@ for good, for a server that refuses it, and the reply's JSON is then found in fr
 ``program`` turns a reply into a program: a sketch that fails its checks is a coded
 rejection (``SKETCH_*``) whose message and sketch go back in the next prompt.
 
+Before anything trains, ``calibrate`` sets the scale of a term that is flat on recorded
+states and flips the sign of a term the trajectory filter contradicts
+(``calibration.py``); the follow-up tells the LLM what it changed.
+
 Follow-ups (``templates/sketch_feedback.j2``) show the best sketches so far with their
 training results (success, fitness, each term's values during training: reward
 reflection over terms) and the iteration's rejected sketches with their errors, and ask
@@ -40,15 +44,20 @@ from agentgym.reward_designers.structured.sketch import (
 )
 from agentgym.reward_designers.synthesis.candidates import Candidate
 from agentgym.reward_designers.synthesis.designers import (
+    Calibrated,
     Designer,
     IterationOutcome,
     Program,
     Proposal,
+    Recheck,
 )
 from agentgym.reward_designers.synthesis.numbers import Number
+from agentgym.reward_designers.synthesis.stages import CALIBRATED
 
 if TYPE_CHECKING:
     from agentgym.llm.client import LLMClient
+    from agentgym.sandbox.results import VetResult
+    from agentgym.sandbox.trajectories import Outcomes
 
 SHOWN_RESULTS = 2
 """Trained sketches shown with their results in a follow-up (the best first)."""
@@ -109,12 +118,19 @@ class StructuredDesigner(Designer):
             {"summary": p.summary, "sketch": _one_line(p.sketch), "series": p.series}
             for p in self.parents[:SHOWN_RESULTS]
         ]
+        calibrations = [
+            n[len(CALIBRATED) :]
+            for c in outcome.candidates
+            for n in c.notes
+            if n.startswith(CALIBRATED)
+        ]
         if not results and not errors:
             return first  # nothing came back at all: ask again
         feedback = self.builder.render(
             "sketch_feedback.j2",
             results=results,
             errors=errors,
+            calibrations=calibrations,
             analysis=outcome.analysis,
             tuning=outcome.tuning,
         )
@@ -222,6 +238,81 @@ class StructuredDesigner(Designer):
                 }
             )
         return compile_sketch(check_sketch({"terms": terms}, self.task), self.task)
+
+    # -- numbers from recorded states --------------------------------------------------
+    def calibrate(
+        self,
+        sources: dict[int, str],
+        verdicts: dict[int, VetResult],
+        recheck: Recheck,
+        outcomes: Outcomes | None,
+    ) -> dict[int, Calibrated]:
+        """Set the scales of flat terms, then flip the terms the trajectory filter
+        contradicts (``calibration.py``); each step vets the changed programs again."""
+        from agentgym.reward_designers.structured import calibration
+        from agentgym.sandbox import Code
+
+        sketches = {
+            i: sketch
+            for i, source in sources.items()
+            if (sketch := sketch_of_program(source)) is not None and verdicts[i].stats
+        }
+        current = {i: sketches[i] for i in sketches}
+        verdict = dict(verdicts)
+        changes: dict[int, list[str]] = {i: [] for i in sketches}
+        stage: dict[int, str] = {}
+        record: dict[int, dict[str, Any]] = {i: {"sketch": sketches[i]} for i in sketches}
+
+        flat = {
+            i: names
+            for i, sk in sketches.items()
+            if (names := calibration.flat_terms(sk, verdicts[i].stats))
+        }
+        probes = {}
+        for i in flat:
+            try:
+                probes[i] = compile_sketch(
+                    check_sketch(calibration.probe_sketch(sketches[i]), self.task), self.task
+                )
+            except SketchRejection:
+                continue  # a term whose |expr| the language cannot write: left as it is
+        rescaled = {}
+        for i, probe in recheck(probes, "probe").items() if probes else ():
+            data, notes = calibration.rescaled(sketches[i], flat[i], probe.stats)
+            record[i]["flat"] = flat[i]
+            record[i]["spread"] = {n: probe.stats.get(n) for n in flat[i]}
+            if notes:
+                changes[i] += notes
+                current[i] = data
+                rescaled[i] = calibration.compiled(data, self.task, changes[i])
+        for i, v in recheck(rescaled, "scale").items() if rescaled else ():
+            verdict[i], stage[i] = v, "scale"
+
+        flips = {}
+        judged = outcomes is not None and outcomes.judgeable
+        for i in sketches if judged else ():
+            v = verdict[i]
+            if v.code != Code.PREFERENCE or not v.returns:
+                continue
+            data, notes = calibration.flipped(
+                check_sketch(current[i], self.task), v.term_returns, outcomes.success, v.returns
+            )
+            if notes:
+                changes[i] += notes
+                current[i] = data
+                flips[i] = calibration.compiled(data, self.task, changes[i])
+        for i, v in recheck(flips, "sign").items() if flips else ():
+            verdict[i], stage[i] = v, "sign"
+
+        return {
+            i: Calibrated(
+                rescaled.get(i) if s == "scale" else flips[i],
+                s,
+                changes[i],
+                {**record[i], "calibrated": current[i], "verdict": verdict[i].to_dict()},
+            )
+            for i, s in stage.items()
+        }
 
     def program(self, text: str) -> Program:
         """Parse, check and compile a sketch; a failed check is a coded rejection."""

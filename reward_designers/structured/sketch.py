@@ -123,6 +123,9 @@ class Sketch:
     readings: tuple[str, ...] = ()
     """Other ways a term was read other than as written, one sentence each (the program's
     docstring repeats them)."""
+    adjusted: tuple[str, ...] = ()
+    """Numbers the designer set itself from recorded states (``calibration``), one
+    sentence each (the program's docstring repeats them)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"terms": [t.to_dict() for t in self.terms]}

@@ -35,6 +35,12 @@ from agentgym.spec import TaskSpec
 if TYPE_CHECKING:
     from agentgym.llm.client import LLMClient
     from agentgym.reward_designers.synthesis.numbers import Number
+    from agentgym.sandbox.results import VetResult
+    from agentgym.sandbox.trajectories import Outcomes
+
+Recheck = Callable[[dict[int, str], str], dict[int, "VetResult"]]
+"""Vets new versions of samples' programs under a stage name (``stages.py``): index ->
+source in, index -> verdict out, each recorded as ``sample_KK/vet_<stage>.json``."""
 
 MAX_ERROR_FEEDBACK = 3
 """Broken programs whose errors go back in one prompt (distinct codes first)."""
@@ -74,6 +80,20 @@ class Program:
     message: str = ""
     shown: str = ""
     """For a rejected reply: what the next prompt shows beside the error (e.g. a sketch)."""
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """A program the designer changed after vetting it (numbers it set from the vetting
+    of recorded states, ``structured/calibration.py``)."""
+
+    source: str
+    stage: str
+    """The recheck (``Recheck``'s stage name) whose verdict on ``source`` stands."""
+    changes: list[str]
+    """One sentence per change, for the candidate's notes and the next prompt."""
+    record: dict[str, Any] = field(default_factory=dict)
+    """What ``sample_KK/calibration.json`` keeps (the sketch as written, the steps)."""
 
 
 @dataclass
@@ -165,6 +185,18 @@ class Designer:
         from agentgym.reward_designers.synthesis.numbers import with_numbers
 
         return with_numbers(source, numbers, values)
+
+    def calibrate(
+        self,
+        sources: dict[int, str],
+        verdicts: dict[int, VetResult],
+        recheck: Recheck,
+        outcomes: Outcomes | None,
+    ) -> dict[int, Calibrated]:
+        """Programs the designer changes after their first vetting (``verdicts``), each
+        vetted again through ``recheck``; ``outcomes`` labels the trajectory filter's
+        episodes (None without an expert). Free-form code keeps the LLM's numbers: {}."""
+        return {}
 
     # -- shared pieces ------------------------------------------------------------------
     def error_feedback(self, outcome: IterationOutcome, skip: int | None = None) -> list[str]:

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from agentgym.sandbox.trajectories import Outcomes
     from agentgym.spec import TaskSpec
 
+CALIBRATED = "set by the designer: "
+"""The prefix of a candidate's note that records a number the designer changed."""
 TRAIN_TARGET = "agentgym.reward_designers.synthesis.training:train_candidates"
 
 
@@ -157,6 +159,9 @@ class CandidateStages:
         """(iteration, sample) -> repair rounds its program went through (loop.py)."""
         self.notes: dict[tuple[int, int], list[str]] = {}
         """(iteration, sample) -> warnings of vetting that did not reject it (record)."""
+        self.calibrator: Callable[..., dict[int, Any]] | None = None
+        """The designer's ``calibrate`` (``Designer.calibrate``): programs it changes after
+        their first vetting, each vetted again before anything trains (the loop sets it)."""
         self.videos = False
         """Record one evaluation video per trained candidate (``sample_KK/train/videos/``;
         envs that render): the icpl designer's ranking page shows them."""
@@ -187,13 +192,54 @@ class CandidateStages:
             [sources[i] for i in pending],
             [sample_dir(self.path, it, i) / "vet.json" for i in pending],
         )
+        checks = dict(zip(pending, checked, strict=True))
+        if self.calibrator is not None:
+            checks.update(self._calibrate(it, {i: sources[i] for i in pending}, checks, sources))
         out = {}
-        for i, (verdict, notes, auc) in zip(pending, checked, strict=True):
+        for i, (verdict, notes, auc) in checks.items():
             if notes:
                 self.notes[(it, i)] = notes
             if auc is not None:
                 self.aucs[(it, i)] = auc
             out[i] = verdict
+        return out
+
+    def _calibrate(
+        self,
+        it: int,
+        programs: dict[int, str],
+        checks: dict[int, tuple[Any, list[str], float | None]],
+        sources: dict[int, str],
+    ) -> dict[int, tuple[Any, list[str], float | None]]:
+        """Let the designer change the vetted programs (``self.calibrator``); each changed
+        one replaces its sample's ``reward.py`` (the program as written stays as
+        ``reward_llm.py``, the steps in ``calibration.json``) and in ``sources``, with the
+        verdict of its last recheck and a note per change."""
+        rechecked: dict[tuple[str, int], tuple[Any, list[str], float | None]] = {}
+
+        def recheck(new: dict[int, str], stage: str) -> dict[int, Any]:
+            order = sorted(new)
+            got = self.vet_sources(
+                iteration_dir(self.path, it) / f"vet_{stage}",
+                [new[i] for i in order],
+                [sample_dir(self.path, it, i) / f"vet_{stage}.json" for i in order],
+            )
+            rechecked.update({(stage, i): g for i, g in zip(order, got, strict=True)})
+            return {i: g[0] for i, g in zip(order, got, strict=True)}
+
+        _, outcomes = self._trajectories()
+        changed = self.calibrator(programs, {i: c[0] for i, c in checks.items()}, recheck, outcomes)
+        out = {}
+        for i, cal in changed.items():
+            folder = sample_dir(self.path, it, i)
+            (folder / "reward_llm.py").write_text(programs[i])
+            (folder / "reward.py").write_text(cal.source)
+            write_json(folder / "calibration.json", {**cal.record, "changes": cal.changes})
+            sources[i] = cal.source
+            verdict, notes, auc = rechecked[(cal.stage, i)]
+            out[i] = (verdict, [*(CALIBRATED + c for c in cal.changes), *notes], auc)
+        if changed:
+            self.emit("calibrated", iteration=it, changed=len(changed))
         return out
 
     def vet_sources(
