@@ -39,10 +39,7 @@ from agentgym.reward_designers.icpl.ranking import (
 )
 from agentgym.reward_designers.prompting import PromptBuilder
 from agentgym.reward_designers.structured.compiler import sketch_of_program
-from agentgym.reward_designers.structured.designer import (
-    SHOWN_ERRORS,
-    StructuredDesigner,
-)
+from agentgym.reward_designers.structured.designer import StructuredDesigner, shown_errors
 from agentgym.reward_designers.synthesis.candidates import Candidate
 from agentgym.reward_designers.synthesis.designers import (
     AwaitingFeedback,
@@ -145,7 +142,11 @@ class ICPLDesigner(EurekaDesigner):
             self.task.name,
             self.task.instruction,
         )
-        if self.ranker == "proxy" and load_ranking(self.run, outcome.iteration) is None:
+        if (
+            self.ranker == "proxy"
+            and len(outcome.trained()) >= 2  # one policy is no ranking (ranking() agrees)
+            and load_ranking(self.run, outcome.iteration) is None
+        ):
             order = proxy_order(outcome.candidates)
             if order:
                 save_ranking(self.run, Ranking(outcome.iteration, order, "proxy"))
@@ -228,10 +229,7 @@ class ICPLDesigner(EurekaDesigner):
             for i, s in sketches.items()
         }
         top = ranking.order[0]
-        errors = [
-            {"code": c.code, "message": c.message, "sketch": outcome.sources[c.index].strip()}
-            for c in outcome.broken()
-        ][:SHOWN_ERRORS]
+        errors = shown_errors(outcome)
         feedback = self.builder.render(
             "preference.j2",
             form="sketch",

@@ -271,6 +271,7 @@ SHARP = sketch(
     ("effort", "linear", "sum(square(action))", 0.01, 1.0, -1),
 )
 UNKNOWN = sketch(("distance", "linear", "norm(fingertip_pos - goal_pos)", 1.0, 1.0, -1))
+AWAY = sketch(("distance", "linear", "norm(fingertip_pos - target_pos)", 1.0, 1.0, 1))
 
 
 def planted_sketch_outcome(run: Path):
@@ -286,11 +287,17 @@ def planted_sketch_outcome(run: Path):
         Candidate(0, 0, TRAINED, success=0.0, fitness=-0.4),
         Candidate(0, 1, TRAINED, success=0.0, fitness=-0.1),
         Candidate(0, 2, REJECTED, "SKETCH_VARIABLE", "terms[0]: unknown variable 'goal_pos'"),
+        Candidate(0, 3, REJECTED, "PREFERENCE", "its return ranks a successful episode below"),
     ]
     for c in cands:
         (run / c.folder_name).mkdir(parents=True)
         (run / c.folder_name / "result.json").write_text(json.dumps(c.to_dict()))
-    sources = {0: designer.program(NEAR).source, 1: designer.program(SHARP).source, 2: UNKNOWN}
+    sources = {
+        0: designer.program(NEAR).source,
+        1: designer.program(SHARP).source,
+        2: UNKNOWN,
+        3: designer.program(AWAY).source,  # compiled, then rejected by the vetting
+    }
     series = {1: {"reach": [0.1, 0.4], "effort": [-0.02, -0.01], "task_fitness": [-0.3, -0.1]}}
     return designer, IterationOutcome(0, cands, sources, series)
 
@@ -327,6 +334,9 @@ def test_a_proxy_ranking_of_sketches_leads_the_next_prompt_with_the_best_sketch(
     assert "reach: [0.1, 0.4]" in feedback and "task_fitness" in feedback
     assert "SKETCH_VARIABLE: terms[0]: unknown variable 'goal_pos'" in feedback
     assert "```python" not in feedback and "reply with the JSON object only" in feedback
+    # a sketch rejected after compiling shows as its sketch, not as the compiled program
+    preference = feedback.split("PREFERENCE: its return ranks")[1].splitlines()[1]
+    assert json.loads(preference) == json.loads(AWAY) and "def compute_reward" not in feedback
 
 
 def test_the_form_is_an_icpl_setting_only():
@@ -372,3 +382,14 @@ def test_an_icpl_run_of_sketches_ranks_two_trained_policies_and_asks_for_sketche
     assert json.loads(messages[3]["content"].split("Ranked 2 of 2: ")[1].splitlines()[0]) == (
         json.loads([NEAR, SHARP][other])
     )
+
+
+def test_the_proxy_saves_no_ranking_of_a_single_policy(tmp_path):
+    from agentgym.reward_designers.synthesis.designers import IterationOutcome
+
+    designer, outcome = planted_sketch_outcome(tmp_path)
+    one = IterationOutcome(0, [outcome.candidates[1], outcome.candidates[2]], outcome.sources)
+    designer.observe(one)
+    assert load_ranking(tmp_path, 0) is None
+    designer.observe(outcome)
+    assert load_ranking(tmp_path, 0).order == [1, 0]
