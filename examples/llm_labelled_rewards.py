@@ -127,6 +127,8 @@ def prelabel(task: str, args: argparse.Namespace) -> dict:
     probe.close()
     out: dict = {"task_instances": len(seeds)}
     for arm, budget in (("oni", args.prelabel_seconds), ("subgoals", args.propose_seconds)):
+        if not budget:
+            continue  # no time for this arm: leave its cache as it is
         text = reward_spec(arm, args.llm, cache).removeprefix("sparse+") + ";max_queue=4096"
         text = text.replace(";max_queue=32;", ";")
         model = parse_reward_spec(text, task_spec)
@@ -278,6 +280,11 @@ def main() -> int:
     parser.add_argument("--prelabel-seconds", type=float, default=0, help="oni cache fill")
     parser.add_argument("--prelabel-random", type=int, default=2, help="random episodes each")
     parser.add_argument("--propose-seconds", type=float, default=0, help="subgoal cache fill")
+    parser.add_argument(
+        "--fill-only",
+        action="store_true",
+        help="fill the cache (--prelabel/--propose-seconds), train nothing",
+    )
     parser.add_argument("--work", default="runs/oni")
     parser.add_argument("--out", help="JSON results file")
     parser.add_argument("--report", nargs="+", metavar="JSON")
@@ -301,7 +308,7 @@ def main() -> int:
     if args.task and (args.prelabel_seconds or args.propose_seconds):
         results["prelabel"] = prelabel(args.task, args)
         Path(args.out).write_text(json.dumps(results, indent=1))
-    if args.task:
+    if args.task and not args.fill_only:
         policy, results["bc"] = bc_policy(args.task, work, args.demos, args.bc_epochs)
         for seed in args.seeds:
             for arm in args.arms:

@@ -33,7 +33,7 @@ __getattr__, __dir__ = lazy_exports(
         "OniReward": "oni",
         "SubgoalConfig": "subgoals",
         "SubgoalReward": "subgoals",
-        "parse_subgoals": "subgoals",
+        "parse_subgoals": "proposals",
         "parse_options": "options",
         "rule_for": "rules",
         "yes_no": "llm_ask",

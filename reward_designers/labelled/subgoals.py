@@ -5,7 +5,8 @@ CALM (Prakash et al., "LLM Augmented Hierarchical Agents", 2023: an option's ter
 pays the agent) and Words as Beacons (Ruiz-Gonzalez et al., 2024: LLM subgoals for
 MiniGrid/BabyAI). For each mission the LLM is asked once (``subgoals.j2``; the answer is
 in the persistent LLM cache, so a mission is never proposed twice across runs) for at
-most ``max_subgoals`` subgoal phrases. A judge decides when one is reached:
+most ``max_subgoals`` subgoal phrases; an answer that copies the prompt's example is
+asked again once (``proposals.py``). A judge decides when one is reached:
 
 - ``rule``: where the env exposes the facts (``rules.py``: BabyAI's inventory and front
   cell, the household world's inventory, location and goal state), a phrase becomes a
@@ -35,7 +36,6 @@ copies share the LLM queue, the proposals and the counters.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import torch
@@ -44,13 +44,13 @@ from agentgym.config_fields import check_choice, check_ints, field_error
 from agentgym.reward_designers.labelled.labeller import AsyncLabeller, text_key
 from agentgym.reward_designers.labelled.llm_ask import OneShotAsker, yes_no
 from agentgym.reward_designers.labelled.options import parse_options
+from agentgym.reward_designers.labelled.proposals import SubgoalProposer, parse_subgoals
 from agentgym.reward_designers.labelled.rules import Predicate, rule_for
 from agentgym.reward_designers.prompting import PromptBuilder
 from agentgym.rewards.base import RewardInput, RewardOutput
 from agentgym.spec import TaskSpec
 
 JUDGES = ("auto", "rule", "llm")
-_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)]|step \d+:?)\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,7 @@ class SubgoalShared:
     labeller: AsyncLabeller
     judge: AsyncLabeller | None
     rule: object
+    proposer: SubgoalProposer
     prompts: PromptBuilder = field(default_factory=PromptBuilder)
     subgoals: dict[str, list[tuple[str, Predicate | None]]] = field(default_factory=dict)
     counts: dict[str, float] = field(
@@ -111,12 +112,6 @@ class SubgoalShared:
             "episodes_without_subgoals": 0.0,
         }
     )
-
-
-def parse_subgoals(text: str, limit: int) -> list[str]:
-    """A proposal's lines, bullets and numbering stripped, at most ``limit``."""
-    lines = (_BULLET.sub("", line).strip().strip(".") for line in text.splitlines())
-    return [line for line in lines if line][:limit]
 
 
 class SubgoalReward:
@@ -144,7 +139,9 @@ class SubgoalReward:
                     config.judge,
                 )
             use_llm_judge = config.judge == "llm" or (config.judge == "auto" and rule is None)
-            proposer = OneShotAsker(config.llm, config.cache, config.max_tokens)
+            asker = OneShotAsker(config.llm, config.cache, config.max_tokens)
+            prompts = PromptBuilder()
+            proposer = SubgoalProposer(asker, asker.lookup, prompts, config.max_subgoals)
             judge = OneShotAsker(config.llm, config.cache, 3) if use_llm_judge else None
             shared = SubgoalShared(
                 labeller=AsyncLabeller(
@@ -156,6 +153,8 @@ class SubgoalReward:
                     judge, config.max_queue, name="subgoal-judge", lookup=judge.lookup
                 ),
                 rule=None if use_llm_judge else rule,
+                proposer=proposer,
+                prompts=prompts,
             )
         self.shared = shared
         self._steps: list[float] = []
@@ -170,7 +169,7 @@ class SubgoalReward:
         sh = self.shared
         if goal in sh.subgoals:
             return sh.subgoals[goal]
-        prompt = sh.prompts.render("subgoals.j2", goal=goal, max_subgoals=self.config.max_subgoals)
+        prompt = sh.proposer.prompt(goal)
         answer = sh.labeller.submit(text_key(prompt), prompt)
         if answer is None:
             return None
@@ -232,6 +231,7 @@ class SubgoalReward:
         """Proposal and bonus counters (shared by every env's copy) for the learner's log."""
         sh = self.shared
         out = {f"subgoals/{k}": v for k, v in sh.counts.items()}
+        out.update(sh.proposer.metrics())
         out.update(sh.labeller.stats.as_metrics("subgoals/proposal", sh.labeller.queue_depth))
         if sh.judge is not None:
             out.update(sh.judge.stats.as_metrics("subgoals/judge", sh.judge.queue_depth))

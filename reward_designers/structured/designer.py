@@ -110,10 +110,7 @@ class StructuredDesigner(Designer):
     def next_messages(
         self, first: list[Message], outcome: IterationOutcome, best: tuple[Candidate, str] | None
     ) -> list[Message] | None:
-        errors = [
-            {"code": c.code, "message": c.message, "sketch": outcome.sources[c.index].strip()}
-            for c in outcome.broken()
-        ][:SHOWN_ERRORS]
+        errors = shown_errors(outcome)
         results = [
             {"summary": p.summary, "sketch": _one_line(p.sketch), "series": p.series}
             for p in self.parents[:SHOWN_RESULTS]
@@ -321,6 +318,21 @@ class StructuredDesigner(Designer):
         except SketchRejection as err:
             return Program(None, str(err.code), err.message, shown=text.strip()[:2000])
         return Program(compile_sketch(sketch, self.task))
+
+
+def shown_errors(outcome: IterationOutcome) -> list[dict[str, str]]:
+    """The iteration's rejected sketches with their errors, up to SHOWN_ERRORS. A sketch
+    that compiled and then failed vetting (PREFERENCE, CONSTANT) shows as its sketch, not
+    as the program compiled from it: three such programs made a 3,300-token follow-up on
+    Reach, slow to read for a small model and, before n_batch was raised, past what the
+    embedded server could take."""
+    out = []
+    for c in outcome.broken()[:SHOWN_ERRORS]:
+        source = outcome.sources[c.index]
+        sketch = sketch_of_program(source)
+        shown = _one_line(sketch) if sketch is not None else source.strip()
+        out.append({"code": str(c.code), "message": c.message, "sketch": shown})
+    return out
 
 
 def _one_line(sketch: dict[str, Any]) -> str:

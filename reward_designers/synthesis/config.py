@@ -40,6 +40,8 @@ PPO_ERA_FIELDS = ("num_envs", "num_steps", "learning_rate", "gamma", "init_log_s
 REPAIR_MODES = ("fix", "resample")
 RANKERS = ("human", "terminal", "proxy")
 """Who ranks an icpl iteration's candidates (``icpl/ranking.py``)."""
+FORMS = ("code", "sketch")
+"""How the icpl designer's LLM writes each candidate (``icpl/designer.py``)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,10 @@ class SynthesisConfig:
     """icpl: who ranks each iteration's policies: human (a page served by ``agentgym reward
     rank``; the run waits for it), terminal (asked in the terminal) or proxy (the task's
     success, then fitness). None: human for icpl; other designers take none."""
+    form: str | None = None
+    """icpl: how the LLM writes each candidate: code (free-form Python, ICPL's own) or
+    sketch (the structured designer's JSON sketches, compiled into programs). None: code
+    for icpl; other designers take none."""
     tune: bool | None = None
     """Tune the numbers (weights, scales, temperatures) of each iteration's best program
     with optuna's TPE, each round's trials trained as one population (tuning.py). None:
@@ -157,6 +163,15 @@ class SynthesisConfig:
                     self.ranker,
                 )
             check_choice(self, "ranker", RANKERS)
+        if self.form is not None:
+            if self.designer != "icpl":
+                raise field_error(
+                    self,
+                    "form",
+                    f"None (only the icpl designer takes a form, not {self.designer})",
+                    self.form,
+                )
+            check_choice(self, "form", FORMS)
         check_range(self, "filter_auc", 0.0, 1.0)
         if self.learner is not None:
             try:
@@ -263,8 +278,9 @@ class SynthesisConfig:
 
     def digest(self) -> str:
         data = self.to_dict()
-        if data["ranker"] is None:
-            del data["ranker"]  # runs from before the field keep their default folder
+        for name in ("ranker", "form"):
+            if data[name] is None:
+                del data[name]  # runs from before the field keep their default folder
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
 
 

@@ -82,7 +82,12 @@ class Synthesis:
         if config.designer == "text2reward":
             options = {"few_shot": config.few_shot, "ask": ask}
         elif config.designer == "icpl":
-            options = {"run": self.path, "ranker": config.ranker or "human", "rank": rank}
+            options = {
+                "run": self.path,
+                "ranker": config.ranker or "human",
+                "rank": rank,
+                "form": config.form or "code",
+            }
         self.designer: Designer = make_designer(
             config.designer, self.task, config.template_dir, **options
         )

@@ -87,6 +87,22 @@ def test_a_port_in_use_is_an_error_with_the_servers_log(runtime, tmp_path):
     assert server.process is None
 
 
+def test_a_prompt_longer_than_llamas_default_batch_is_answered(runtime, tmp_path):
+    """A synthesis follow-up of 3,308 prompt tokens killed the server (llama.cpp's
+    GGML_ASSERT n_tokens_all <= n_batch, cyllama's n_batch 2048): n_batch is n_ctx now."""
+    server = EmbeddedServer(DEFAULT_MODEL.path(), python=runtime, log_path=tmp_path / "s.log")
+    with server:
+        client = make_client(server.spec, cache=None)
+        filler = " ".join(f"term{i} = {i}" for i in range(700))  # about 3,000 tokens
+        [reply] = client.chat(
+            [{"role": "user", "content": f"{filler}\nReply with the single word: ready."}],
+            temperature=0.0,
+            max_tokens=8,
+        )
+        assert reply.prompt_tokens and reply.prompt_tokens > 2048
+        assert server.process is not None and server.process.poll() is None
+
+
 GRAMMARS = """
 import json, sys
 from openai_server import BadRequest, grammar_of

@@ -257,3 +257,139 @@ def test_an_iteration_with_one_policy_waits_for_no_ranking(tmp_path):
     assert waiting_iteration(tmp_path) == 0
     (tmp_path / "iter_00" / "ranking.json").write_text(json.dumps({"order": [1, 0]}))
     assert waiting_iteration(tmp_path) is None
+
+
+# -- candidates as sketches (--form sketch) ---------------------------------------------
+def sketch(*terms: tuple[str, str, str, float, float, int]) -> str:
+    keys = ("name", "kind", "expr", "weight", "scale", "sign")
+    return json.dumps({"terms": [dict(zip(keys, t, strict=True)) for t in terms]})
+
+
+NEAR = sketch(("distance", "linear", "norm(fingertip_pos - target_pos)", 1.0, 1.0, -1))
+SHARP = sketch(
+    ("reach", "tolerance", "norm(fingertip_pos - target_pos)", 1.0, 0.1, 1),
+    ("effort", "linear", "sum(square(action))", 0.01, 1.0, -1),
+)
+UNKNOWN = sketch(("distance", "linear", "norm(fingertip_pos - goal_pos)", 1.0, 1.0, -1))
+AWAY = sketch(("distance", "linear", "norm(fingertip_pos - target_pos)", 1.0, 1.0, 1))
+
+
+def planted_sketch_outcome(run: Path):
+    """A sketch-form icpl designer and iteration 0 of two trained sketches (NEAR with the
+    lower fitness) and one rejected, without training."""
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.icpl import ICPLDesigner
+    from agentgym.reward_designers.synthesis.candidates import REJECTED
+    from agentgym.reward_designers.synthesis.designers import IterationOutcome
+
+    designer = ICPLDesigner(task_spec("agentgym/Reach-v0"), run=run, ranker="proxy", form="sketch")
+    cands = [
+        Candidate(0, 0, TRAINED, success=0.0, fitness=-0.4),
+        Candidate(0, 1, TRAINED, success=0.0, fitness=-0.1),
+        Candidate(0, 2, REJECTED, "SKETCH_VARIABLE", "terms[0]: unknown variable 'goal_pos'"),
+        Candidate(0, 3, REJECTED, "PREFERENCE", "its return ranks a successful episode below"),
+    ]
+    for c in cands:
+        (run / c.folder_name).mkdir(parents=True)
+        (run / c.folder_name / "result.json").write_text(json.dumps(c.to_dict()))
+    sources = {
+        0: designer.program(NEAR).source,
+        1: designer.program(SHARP).source,
+        2: UNKNOWN,
+        3: designer.program(AWAY).source,  # compiled, then rejected by the vetting
+    }
+    series = {1: {"reach": [0.1, 0.4], "effort": [-0.02, -0.01], "task_fitness": [-0.3, -0.1]}}
+    return designer, IterationOutcome(0, cands, sources, series)
+
+
+def test_sketch_form_compiles_sketches_and_asks_with_the_structured_prompt(tmp_path):
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.structured import StructuredDesigner
+
+    designer, _ = planted_sketch_outcome(tmp_path)
+    structured = StructuredDesigner(task_spec("agentgym/Reach-v0"))
+    assert designer.initial_messages() == structured.initial_messages()
+    program = designer.program(f"```json\n{SHARP}\n```")
+    assert program.source is not None and "def compute_reward" in program.source
+    assert designer.program(UNKNOWN).code == "SKETCH_VARIABLE"
+    # tuned through the sketch, as the structured designer does (a linear term: no scale)
+    assert [n.name for n in designer.numbers(program.source, 8)] == [
+        "REACH_WEIGHT",
+        "REACH_SCALE",
+        "EFFORT_WEIGHT",
+    ]
+
+
+def test_a_proxy_ranking_of_sketches_leads_the_next_prompt_with_the_best_sketch(tmp_path):
+    designer, outcome = planted_sketch_outcome(tmp_path)
+    designer.observe(outcome)
+    assert load_ranking(tmp_path, 0).order == [1, 0]
+    first = designer.initial_messages()
+    messages = designer.next_messages(first, outcome, None)
+    assert messages[:2] == first and json.loads(messages[2]["content"]) == json.loads(SHARP)
+    feedback = messages[3]["content"]
+    assert "ranked from best to worst" in feedback and "reward sketch above" in feedback
+    ranked_2 = feedback.split("Ranked 2 of 2: ")[1].splitlines()[0]
+    assert json.loads(ranked_2) == json.loads(NEAR)
+    assert "reach: [0.1, 0.4]" in feedback and "task_fitness" in feedback
+    assert "SKETCH_VARIABLE: terms[0]: unknown variable 'goal_pos'" in feedback
+    assert "```python" not in feedback and "reply with the JSON object only" in feedback
+    # a sketch rejected after compiling shows as its sketch, not as the compiled program
+    preference = feedback.split("PREFERENCE: its return ranks")[1].splitlines()[1]
+    assert json.loads(preference) == json.loads(AWAY) and "def compute_reward" not in feedback
+
+
+def test_the_form_is_an_icpl_setting_only():
+    with pytest.raises(ValueError, match="SynthesisConfig.form"):
+        SynthesisConfig("agentgym/Reach-v0", designer="structured", form="sketch")
+    with pytest.raises(ValueError, match="SynthesisConfig.form: expected one of code, sketch"):
+        SynthesisConfig("agentgym/Reach-v0", designer="icpl", form="sketches")
+    assert (
+        SynthesisConfig("agentgym/Reach-v0", designer="icpl").digest()
+        == SynthesisConfig("agentgym/Reach-v0", designer="icpl", form=None).digest()
+    )
+
+
+@slow
+def test_an_icpl_run_of_sketches_ranks_two_trained_policies_and_asks_for_sketches(
+    module_llm_cache, scripted_synthesis_config, tmp_path
+):
+    """Two iterations of three sketches on Reach, proxy ranker: iteration 0 trains two
+    (the third names an unknown variable), the proxy ranks them, and iteration 1's request
+    (structured output again) builds on the better one."""
+    with ScriptedOpenAIServer([NEAR, SHARP, UNKNOWN, NEAR, NEAR, NEAR]) as server:
+        config = scripted_synthesis_config(
+            server,
+            designer="icpl",
+            ranker="proxy",
+            form="sketch",
+            iterations=2,
+            samples=3,
+            final_seeds=0,
+        )
+        run, _ = open_run(config, tmp_path / "run")
+        Synthesis(config, run).run()
+        requests = list(server.requests)
+    assert len(requests) == 2
+    assert all(r["response_format"]["type"] == "json_schema" for r in requests)
+    by_key = {(c.iteration, c.index): c for c in load_candidates(run.path)}
+    assert [by_key[(0, i)].status for i in (0, 1)] == [TRAINED, TRAINED]
+    saved = read_json(run.path / "iter_00" / "ranking.json")
+    assert saved["ranker"] == "proxy" and sorted(saved["order"]) == [0, 1]
+    top, other = saved["order"]
+    messages = requests[1]["messages"]
+    assert json.loads(messages[2]["content"]) == json.loads([NEAR, SHARP][top])
+    assert json.loads(messages[3]["content"].split("Ranked 2 of 2: ")[1].splitlines()[0]) == (
+        json.loads([NEAR, SHARP][other])
+    )
+
+
+def test_the_proxy_saves_no_ranking_of_a_single_policy(tmp_path):
+    from agentgym.reward_designers.synthesis.designers import IterationOutcome
+
+    designer, outcome = planted_sketch_outcome(tmp_path)
+    one = IterationOutcome(0, [outcome.candidates[1], outcome.candidates[2]], outcome.sources)
+    designer.observe(one)
+    assert load_ranking(tmp_path, 0) is None
+    designer.observe(outcome)
+    assert load_ranking(tmp_path, 0).order == [1, 0]

@@ -3,8 +3,10 @@ LLM's text scripted through the loopback OpenAI server and the real BabyAI-text 
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -254,3 +256,111 @@ def text_key_of(caption: str, mission: str = "go to the red ball") -> str:
     from agentgym.reward_designers.labelled import text_key
 
     return text_key(f"Goal: {mission}\n{caption}")
+
+
+# -- proposals that copy the prompt's example ---------------------------------------------
+REAL = json.loads((Path(__file__).parent / "qwen_subgoal_copies.json").read_text())
+"""Qwen2.5-Coder-1.5B's real answers to the subgoal prompt of session 6 and of its fix."""
+OLD_COPY = next(r["reply"] for r in REAL["replies"] if r["goal"] == "go to the red ball")
+"""Its answer to the old prompt for "go to the red ball": the prompt's examples, verbatim."""
+
+
+def old_prompt(tmp_path: Path):
+    """A PromptBuilder whose subgoals.j2 is the old prompt (examples from the task's world)
+    with today's second-ask paragraph, so the model's real copy can be replayed."""
+    from agentgym.reward_designers.prompting import TEMPLATES, PromptBuilder
+
+    second_ask = (TEMPLATES / "subgoals.j2").read_text().split("{% if copied %}")[1]
+    folder = tmp_path / "old_templates"
+    folder.mkdir()
+    (folder / "subgoals.j2").write_text(REAL["old_template"] + "{% if copied %}" + second_ask)
+    return PromptBuilder(folder)
+
+
+def _copying(copy: str, own: str):
+    """A server that answers each goal's first prompt with ``copy`` and its second ask
+    (the one naming the copied phrases) with ``own``, {thing} being the goal's object."""
+
+    def script(request: dict) -> str:
+        text = user_text(request)
+        goal = re.search(r"accomplish this goal: (.+)", text).group(1).strip()
+        thing = goal.removeprefix("pick up ").removeprefix("the ").removeprefix("a ")
+        return (own if "repeated text of this prompt" in text else copy).format(thing=thing)
+
+    return script
+
+
+def test_the_subgoal_prompt_is_a_format_description_the_model_did_not_copy():
+    from agentgym.reward_designers.labelled.proposals import copied_phrases
+    from agentgym.reward_designers.prompting import PromptBuilder
+
+    for real in (r for r in REAL["replies"] if r["template"] == "format_only"):
+        prompt = PromptBuilder().render("subgoals.j2", goal=real["goal"], max_subgoals=4, copied=[])
+        assert prompt == real["prompt"]  # the measured prompt is the packaged one
+        assert "such as" not in prompt and '"' not in prompt  # nothing quoted to copy
+        assert copied_phrases(parse_subgoals(real["reply"], 4), prompt, real["goal"]) == []
+
+
+def test_the_models_real_copies_of_the_old_prompts_examples_are_recognised():
+    from agentgym.reward_designers.labelled.proposals import copied_phrases
+
+    found = {}
+    for old in (r for r in REAL["replies"] if r["template"] == "old"):
+        phrases = parse_subgoals(old["reply"], 4)
+        found[old["goal"]] = copied_phrases(phrases, old["prompt"], old["goal"])
+        assert copied_phrases([old["goal"]], old["prompt"], old["goal"]) == []
+    # "pick up the yellow key" is the goal's own, "go to the red door" is no example
+    assert found["go to the yellow key"] == ["open the red door", "go to the blue ball"]
+    assert found["go to the red ball"] == [
+        "Pick up the red key",
+        "Open the red door",
+        "Go to the blue ball",
+        "Take apple",
+    ]
+
+
+def test_a_proposal_copying_the_prompt_is_asked_again_once_and_the_answer_kept(tmp_path):
+    cache = tmp_path / "llm.sqlite"
+    prompts = old_prompt(tmp_path)
+    own = "go to the {thing}\npick up the {thing}"
+    with ScriptedOpenAIServer(_copying(OLD_COPY, own)) as server:
+        env = gym.make(PICKUP, reward=f"sparse+subgoals:llm={llm(server)};cache={cache}")
+        subgoals = env.unwrapped.reward_model.parts[1][1]
+        subgoals.shared.proposer.prompts = prompts
+        env.reset(seed=3)
+        env.step("turn left")
+        assert subgoals.shared.labeller.wait_idle(10)
+        env.step("turn left")
+        mission = next(iter(subgoals.shared.subgoals))
+        requests = [user_text(r) for r in server.requests]
+        env.close()
+    assert len(requests) == 2 and "repeated text of this prompt" in requests[1]
+    assert (
+        "(Pick up the red key; Open the red door; Go to the blue ball; Take apple)" in (requests[1])
+    )
+    thing = mission.removeprefix("pick up ").removeprefix("the ").removeprefix("a ")
+    kept = [phrase for phrase, _ in subgoals.shared.subgoals[mission]]
+    assert kept == [f"go to the {thing}", f"pick up the {thing}"]
+    metrics = reward_metrics(env.unwrapped.reward_model)
+    assert metrics["subgoals/proposals_copied"] == 1
+    assert metrics["subgoals/proposals_copied_again"] == 0
+    # The same mission in a new run reads both answers from the cache: no request at all.
+    with ScriptedOpenAIServer(_copying(OLD_COPY, "nothing")) as server:
+        again = parse_reward_spec(f"subgoals:llm={llm(server)};cache={cache}", None)
+        again.shared.proposer.prompts = prompts
+        assert again.subgoals_of(mission) is not None
+        assert [p for p, _ in again.shared.subgoals[mission]] == kept
+        assert len(server.requests) == 0
+
+
+def test_a_second_copy_is_dropped_and_counted(tmp_path):
+    own_and_copy = "go to the {thing}\n" + OLD_COPY
+    with ScriptedOpenAIServer(_copying(OLD_COPY, own_and_copy)) as server:
+        model = parse_reward_spec(f"subgoals:llm={llm(server)};cache=none", None)
+        model.shared.proposer.prompts = old_prompt(tmp_path)
+        assert model.subgoals_of("pick up the red ball") is None  # asked, not waited for
+        assert model.shared.labeller.wait_idle(10)
+        pairs = model.subgoals_of("pick up the red ball")
+        assert len(server.requests) == 2
+    assert [p for p, _ in pairs] == ["go to the red ball"]
+    assert model.metrics()["subgoals/proposals_copied_again"] == 1

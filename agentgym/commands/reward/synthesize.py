@@ -48,6 +48,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "proxy (success, then task fitness; no person). Default: human",
     )
     parser.add_argument(
+        "--form",
+        choices=("code", "sketch"),
+        default=None,
+        help="icpl: how the LLM writes each candidate: code (free-form Python) or sketch "
+        "(the structured designer's JSON sketches, compiled). Default: code",
+    )
+    parser.add_argument(
         "--llm",
         default=None,
         help="LLM spec, e.g. openai:gpt-4o-mini or "
@@ -249,6 +256,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         analyser=args.analyser,
         few_shot=args.few_shot,
         ranker=args.ranker,
+        form=args.form,
         repairs=args.repairs,
         repair_mode=args.repair_mode,
         tune=args.tune,

@@ -87,7 +87,11 @@ class Generator:
         self.n_ctx = n_ctx
         # cyllama's LLM with one more method, generate_with_grammar (a GBNF grammar first
         # in the sampler chain); its chat() is the plain LLM's
-        self.llm = GrammarConstrainedLLM(model_path, config=GenerationConfig(n_ctx=n_ctx))
+        # n_batch = n_ctx: llama.cpp asserts (and the server process dies) on a prompt longer
+        # than n_batch (cyllama's default 2048), which a synthesis follow-up can be.
+        self.llm = GrammarConstrainedLLM(
+            model_path, config=GenerationConfig(n_ctx=n_ctx, n_batch=n_ctx)
+        )
         self.lock = threading.Lock()
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +114,7 @@ class Generator:
             for index in range(n):
                 config = self._config(
                     n_ctx=self.n_ctx,
+                    n_batch=self.n_ctx,
                     max_tokens=max_tokens,
                     temperature=_number(body, "temperature", 1.0, 0.0, 2.0),
                     top_p=_number(body, "top_p", 1.0, 0.0, 1.0),
