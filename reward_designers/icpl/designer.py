@@ -118,6 +118,30 @@ class ICPLDesigner(EurekaDesigner):
             return self.sketches.program(text)
         return super().program(text)
 
+    def repair_messages(
+        self, first: list[Message], source: str, code: str, message: str
+    ) -> list[Message]:
+        if self.sketches is not None:
+            return self.sketches.repair_messages(first, source, code, message)
+        return super().repair_messages(first, source, code, message)
+
+    def ask_repair(
+        self,
+        client: LLMClient,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int,
+    ) -> str:
+        if self.sketches is not None:
+            return self.sketches.ask_repair(
+                client, messages, temperature=temperature, max_tokens=max_tokens, seed=seed
+            )
+        return super().ask_repair(
+            client, messages, temperature=temperature, max_tokens=max_tokens, seed=seed
+        )
+
     def numbers(self, source: str, limit: int) -> list[Number]:
         if self.sketches is not None:
             return self.sketches.numbers(source, limit)

@@ -181,6 +181,44 @@ class StructuredDesigner(Designer):
             proposals.append(Proposal(_one_line(child), CROSSOVER))
         return proposals
 
+    def repair_messages(
+        self, first: list[Message], source: str, code: str, message: str
+    ) -> list[Message]:
+        """The fix request for a compiled sketch: the sketch (not its compiled program) as
+        the assistant's turn and ``sketch_repair.j2``, which asks for JSON back, since the
+        reply is parsed as a sketch (the Python that ``repair.j2`` asks for never parses)."""
+        sketch = sketch_of_program(source)
+        if sketch is None:  # not a compiled sketch: Eureka's request
+            return super().repair_messages(first, source, code, message)
+        return [
+            *first,
+            {"role": "assistant", "content": _one_line(sketch)},
+            {
+                "role": "user",
+                "content": self.builder.render("sketch_repair.j2", code=code, message=message),
+            },
+        ]
+
+    def ask_repair(
+        self,
+        client: LLMClient,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int,
+    ) -> str:
+        """A repair reply under the sketch's structured output, as every first sample."""
+        reply = client.chat(
+            messages,
+            n=1,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            response_format=response_format(),
+        )
+        return reply[0].text
+
     def child(self) -> dict[str, Any] | None:
         """Module crossover of the two best trained sketches with different terms: the
         better parent's terms, then the other's terms whose name and shaped expression it lacks

@@ -161,6 +161,30 @@ class Designer:
         replies = client.chat(messages, n=k, temperature=temperature, max_tokens=max_tokens)
         return [Proposal(r.text) for r in replies]
 
+    def repair_messages(
+        self, first: list[Message], source: str, code: str, message: str
+    ) -> list[Message]:
+        """The request to fix ``source``, rejected before training with ``code``:
+        ``message``: Eureka's conversation, the program as the assistant's turn, then
+        ``repair.j2`` (which asks for the corrected function)."""
+        return conversation(first, source, self.builder.repair(code, message))
+
+    def ask_repair(
+        self,
+        client: LLMClient,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int,
+    ) -> str:
+        """The reply to a repair request (``repair_messages``, or the first prompt again
+        when resampling); the seed keeps each request distinct in the cache."""
+        reply = client.chat(
+            messages, n=1, temperature=temperature, max_tokens=max_tokens, seed=seed
+        )
+        return reply[0].text
+
     def observe(self, outcome: IterationOutcome) -> None:
         """Called after every iteration, a resumed one included (state a designer keeps
         across iterations is rebuilt from it; the base keeps none)."""

@@ -394,9 +394,6 @@ class Synthesis:
         (``"resample"``). A seed per sample and round keeps each request distinct in the
         cache, so a round never gets an earlier round's reply back. Returns the new
         sources that hold code, and the samples whose reply repeated their program."""
-        from agentgym.reward_designers.synthesis.designers import conversation
-
-        builder = self.designer.builder
         cfg = self.config
         fixed: dict[int, str] = {}
         echoed: set[int] = set()
@@ -408,10 +405,10 @@ class Synthesis:
             if cfg.repair_mode == "resample":
                 ask = messages
             else:
-                ask = conversation(messages, sources[i], builder.repair(str(v.code), v.message))
-            reply = self.client.chat(
-                ask, n=1, temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed
-            )[0]
+                ask = self.designer.repair_messages(messages, sources[i], str(v.code), v.message)
+            text = self.designer.ask_repair(
+                self.client, ask, temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed
+            )
             self._write_usage()
             shutil.copyfile(folder / "reward.py", folder / f"reward_attempt{attempt - 1}.py")
             write_json(
@@ -421,10 +418,10 @@ class Synthesis:
                     "code": str(v.code),
                     "message": v.message,
                     "messages": ask,
-                    "reply": reply.text,
+                    "reply": text,
                 },
             )
-            source = self.designer.program(reply.text).source
+            source = self.designer.program(text).source
             if source is not None and source.strip() == sources[i].strip():
                 echoed.add(i)
             elif source is not None:

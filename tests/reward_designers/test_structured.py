@@ -439,3 +439,37 @@ def test_a_bad_slice_is_rejected_saying_why(expr, fragment):
     with pytest.raises(ExpressionError) as err:
         ExpressionChecker(task_spec("agentgym/HalfCheetah-v0")).check(f"sum({expr})")
     assert fragment in err.value.message
+
+
+# -- a repair asks for the sketch back, not for Python ----------------------------------------
+def test_a_repair_shows_the_sketch_and_asks_for_corrected_json_under_the_schema(
+    isolated_llm_cache, scripted_synthesis_config, tmp_path
+):
+    constant = {"terms": [term("alive", "1")]}
+    with ScriptedOpenAIServer([json.dumps(constant), json.dumps(GOOD)]) as server:
+        config = scripted_synthesis_config(
+            server,
+            designer="structured",
+            iterations=1,
+            samples=1,
+            final_seeds=0,
+            tune=False,
+            repairs=1,
+            trajectory_filter=False,
+        )
+        run, _ = open_run(config, tmp_path / "run")
+        Synthesis(config, run).run()
+        requests = list(server.requests)
+    assert len(requests) == 2
+    repair = requests[1]
+    assert repair["response_format"]["type"] == "json_schema"  # the schema, as every sample
+    shown = json.loads(repair["messages"][-2]["content"])  # the sketch itself, not its program
+    assert [t["expr"] for t in shown["terms"]] == ["1"]
+    ask = repair["messages"][-1]["content"]
+    assert "rejected before training: CONSTANT" in ask and "JSON object only" in ask
+    assert "```python" not in ask
+    [candidate] = load_candidates(run.path)
+    assert candidate.status == TRAINED, candidate.message
+    assert candidate.repairs == 1
+    trained = sketch_of_program((run.path / "iter_00/sample_00/reward.py").read_text())
+    assert trained == parse_sketch(json.dumps(GOOD), task_spec(ENV)).to_dict()
