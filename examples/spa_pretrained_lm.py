@@ -335,7 +335,7 @@ def grid(args: argparse.Namespace) -> dict:
         bc["eval"] = bc_evaluation(args, family, policy, work / f"{family}-lm-bc")
         out["families"][family] = {"bc": bc, "runs": []}
         logging.warning("%s BC: %s", family, json.dumps(bc["eval"]))
-    for seed in args.seeds:  # seed-major, so a stopped grid has whole seeds of every cell
+    for seed in args.grid_seeds:  # seed-major, so a stopped grid has whole seeds of every cell
         for family in args.families:
             policy = f"hf:{work / f'{family}-lm-bc'}"
             for reward in args.rewards:
@@ -421,11 +421,13 @@ def main() -> int:
     grid_args.add_argument(
         "--rewards", nargs="+", choices=["sparse", "spa"], default=["sparse", "spa"]
     )
-    grid_args.add_argument("--grid-seeds", dest="seeds", type=int, nargs="+", default=[0, 1, 2])
-    grid_args.add_argument("--steps", type=int, default=48, help="env steps per PPO run")
+    grid_args.add_argument(
+        "--grid-seeds", dest="grid_seeds", type=int, nargs="+", default=[0, 1, 2]
+    )
+    grid_args.add_argument("--steps", type=int, default=16, help="env steps per PPO run")
     grid_args.add_argument("--num-envs", type=int, default=4)
     grid_args.add_argument("--episodes-per-update", type=int, default=4)
-    grid_args.add_argument("--explore-episodes", type=int, default=4)
+    grid_args.add_argument("--explore-episodes", type=int, default=2)
     grid_args.add_argument("--caps", nargs="+", default=["babyai=8", "household=10"])
     grid_args.add_argument("--update-epochs", type=int, default=1)
     grid_args.add_argument("--minibatch", type=int, default=16)
