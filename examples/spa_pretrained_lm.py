@@ -254,6 +254,22 @@ def bc_evaluation(args: argparse.Namespace, family: str, policy: str, folder: Pa
     return result
 
 
+# The flags a finished run's result depends on: a rerun with others must not reuse it.
+BUDGET_FLAGS = (
+    "steps",
+    "num_envs",
+    "episodes_per_update",
+    "explore_episodes",
+    "caps",
+    "update_epochs",
+    "minibatch",
+    "max_prompt_tokens",
+    "lora_rank",
+    "kl_coef",
+    "eval_episodes",
+)
+
+
 def grid_run(args: argparse.Namespace, family: str, policy: str, reward: str, seed: int) -> dict:
     """One BC -> PPO run, its result saved in ``<run>/result.json`` (read back if present)."""
     import numpy as np
@@ -263,8 +279,15 @@ def grid_run(args: argparse.Namespace, family: str, policy: str, reward: str, se
 
     run_dir = Path(args.work) / f"{family}-{reward}-s{seed}"
     path = run_dir / "result.json"
+    budget = {k: getattr(args, k) for k in BUDGET_FLAGS}
     if path.is_file():
-        return json.loads(path.read_text())
+        done = json.loads(path.read_text())
+        if done.get("budget") != budget:
+            raise SystemExit(
+                f"--work {args.work}: {path} was run with the budget {done.get('budget')}, "
+                f"not {budget}; use another --work for another budget"
+            )
+        return done
     shutil.rmtree(run_dir, ignore_errors=True)  # a run stopped half-way starts again
     load_before = os.getloadavg()[0]
     start, cpu = time.time(), time.process_time()
@@ -277,6 +300,7 @@ def grid_run(args: argparse.Namespace, family: str, policy: str, reward: str, se
         "family": family,
         "reward": reward,
         "seed": seed,
+        "budget": budget,
         "env_steps": agent.global_step,
         "updates": agent.updates,
         "train_seconds": train_seconds,
@@ -424,7 +448,7 @@ def main() -> int:
     grid_args.add_argument(
         "--grid-seeds", dest="grid_seeds", type=int, nargs="+", default=[0, 1, 2]
     )
-    grid_args.add_argument("--steps", type=int, default=16, help="env steps per PPO run")
+    grid_args.add_argument("--steps", type=int, default=64, help="env steps per PPO run")
     grid_args.add_argument("--num-envs", type=int, default=4)
     grid_args.add_argument("--episodes-per-update", type=int, default=4)
     grid_args.add_argument("--explore-episodes", type=int, default=2)
