@@ -387,7 +387,7 @@ def report(args: argparse.Namespace) -> dict:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     est = [
-        "| family | seed | explore success | fit loss after exploration | "
+        "| family | seed | exploration: success (= Var(R) p(1-p)) | fit loss after exploration | "
         "fit loss at the end | Var(R) of the buffer (a constant's loss) | buffer episodes |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -410,7 +410,8 @@ def report(args: argparse.Namespace) -> dict:
             for r in sel:
                 if r["reward"] == "spa":
                     est.append(
-                        f"| {family} | {r['seed']} | {r['explore_success']:.3f} | "
+                        f"| {family} | {r['seed']} | {r['explore_success']:.3f} "
+                        f"({r['explore_success'] * (1 - r['explore_success']):.3f}) | "
                         f"{r['fit_loss'][0]:.3f} | {r['fit_loss'][-1]:.3f} | "
                         f"{r['buffer_var_r']:.3f} | {r['buffer_episodes']} |"
                     )
