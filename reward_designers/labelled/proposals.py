@@ -75,10 +75,16 @@ class SubgoalProposer:
             self._goals[text] = goal
         return text
 
-    def _check(self, prompt: str, text: str) -> tuple[str, list[str]]:
+    def _retry(self, prompt: str, text: str) -> tuple[str, str] | None:
+        """(goal, the prompt asking again) when ``text`` copies ``prompt``'s example,
+        noting the goal as copied; None when it is the goal's own."""
         goal = self._goals.get(prompt, "")
-        phrases = parse_subgoals(text, self.max_subgoals)
-        return goal, copied_phrases(phrases, prompt, goal)
+        copied = copied_phrases(parse_subgoals(text, self.max_subgoals), prompt, goal)
+        if not copied:
+            return None
+        with self._lock:
+            self.copied.add(goal)
+        return goal, self.prompt(goal, copied)
 
     def _kept(self, prompt: str, goal: str, retry_text: str) -> str:
         """The second answer without the phrases that copy the first prompt."""
@@ -91,26 +97,24 @@ class SubgoalProposer:
 
     def __call__(self, prompt: str) -> tuple[str, bool]:
         text, cached = self.ask(prompt)
-        goal, copied = self._check(prompt, text)
-        if not copied:
+        retry = self._retry(prompt, text)
+        if retry is None:
             return text, cached
-        with self._lock:
-            self.copied.add(goal)
-        retry, retry_cached = self.ask(self.prompt(goal, copied))
-        return self._kept(prompt, goal, retry), cached and retry_cached
+        goal, again = retry
+        second, second_cached = self.ask(again)
+        return self._kept(prompt, goal, second), cached and second_cached
 
     def lookup(self, prompt: str) -> str | None:
         """The cached final answer (the second one where the first copied), or None."""
         text = self.cached_answer(prompt)
         if text is None:
             return None
-        goal, copied = self._check(prompt, text)
-        if not copied:
+        retry = self._retry(prompt, text)
+        if retry is None:
             return text
-        with self._lock:
-            self.copied.add(goal)
-        retry = self.cached_answer(self.prompt(goal, copied))
-        return None if retry is None else self._kept(prompt, goal, retry)
+        goal, again = retry
+        second = self.cached_answer(again)
+        return None if second is None else self._kept(prompt, goal, second)
 
     def metrics(self) -> dict[str, float]:
         return {
