@@ -80,6 +80,7 @@ class StructuredDesigner(Designer):
     """Asks for JSON sketches with structured output; compiles them into programs."""
 
     name = "structured"
+    calibrates = True
 
     def __init__(self, task, builder=None, *, crossover: bool = True, **options: Any) -> None:
         super().__init__(task, builder, **options)

@@ -128,6 +128,9 @@ class Designer:
     uses_llm = True
     wants_videos = False
     """Whether each trained candidate records an evaluation video (a person watches them)."""
+    calibrates = False
+    """Whether ``calibrate`` may change vetted programs: only then does vetting load the
+    trajectory filter's outcomes for it and offer the recheck."""
 
     def __init__(
         self, task: TaskSpec, builder: PromptBuilder | None = None, **options: Any
@@ -219,7 +222,8 @@ class Designer:
     ) -> dict[int, Calibrated]:
         """Programs the designer changes after their first vetting (``verdicts``), each
         vetted again through ``recheck``; ``outcomes`` labels the trajectory filter's
-        episodes (None without an expert). Free-form code keeps the LLM's numbers: {}."""
+        episodes (None without an expert). Free-form code keeps the LLM's numbers: {}
+        (and ``calibrates`` False, so vetting never calls this)."""
         return {}
 
     # -- shared pieces ------------------------------------------------------------------

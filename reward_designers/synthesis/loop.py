@@ -119,7 +119,7 @@ class Synthesis:
             self.path, config, self.task, self.critic, self.emit, executor
         )
         self.stages.videos = self.designer.wants_videos
-        self.stages.calibrator = self.designer.calibrate
+        self.stages.calibrator = self.designer.calibrate if self.designer.calibrates else None
         self.tuner = (
             Tuner(self.path, config, self.designer, self.stages, self.emit)
             if config.tuning
