@@ -125,22 +125,10 @@ class ICPLDesigner(EurekaDesigner):
             return self.sketches.repair_messages(first, source, code, message)
         return super().repair_messages(first, source, code, message)
 
-    def ask_repair(
-        self,
-        client: LLMClient,
-        messages: list[Message],
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int,
-    ) -> str:
+    def reply_format(self) -> dict[str, Any] | None:
         if self.sketches is not None:
-            return self.sketches.ask_repair(
-                client, messages, temperature=temperature, max_tokens=max_tokens, seed=seed
-            )
-        return super().ask_repair(
-            client, messages, temperature=temperature, max_tokens=max_tokens, seed=seed
-        )
+            return self.sketches.reply_format()
+        return super().reply_format()
 
     def numbers(self, source: str, limit: int) -> list[Number]:
         if self.sketches is not None:

@@ -175,7 +175,7 @@ class StructuredDesigner(Designer):
             n=wanted,
             temperature=temperature,
             max_tokens=max_tokens,
-            response_format=response_format(),
+            response_format=self.reply_format(),
         )
         proposals = [Proposal(r.text) for r in replies]
         if child is not None:
@@ -200,25 +200,9 @@ class StructuredDesigner(Designer):
             },
         ]
 
-    def ask_repair(
-        self,
-        client: LLMClient,
-        messages: list[Message],
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int,
-    ) -> str:
-        """A repair reply under the sketch's structured output, as every first sample."""
-        reply = client.chat(
-            messages,
-            n=1,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            seed=seed,
-            response_format=response_format(),
-        )
-        return reply[0].text
+    def reply_format(self) -> dict[str, Any]:
+        """Repairs ask for the sketch schema, as every first sample (``propose``)."""
+        return response_format()
 
     def child(self) -> dict[str, Any] | None:
         """Module crossover of the two best trained sketches with different terms: the

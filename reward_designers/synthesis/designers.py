@@ -182,11 +182,22 @@ class Designer:
         seed: int,
     ) -> str:
         """The reply to a repair request (``repair_messages``, or the first prompt again
-        when resampling); the seed keeps each request distinct in the cache."""
+        when resampling), under the designer's ``reply_format``; the seed keeps each
+        request distinct in the cache."""
         reply = client.chat(
-            messages, n=1, temperature=temperature, max_tokens=max_tokens, seed=seed
+            messages,
+            n=1,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            response_format=self.reply_format(),
         )
         return reply[0].text
+
+    def reply_format(self) -> dict[str, Any] | None:
+        """The structured output (``response_format``) a repair asks for, as the
+        designer's samples do; None: free text."""
+        return None
 
     def observe(self, outcome: IterationOutcome) -> None:
         """Called after every iteration, a resumed one included (state a designer keeps
