@@ -4,6 +4,9 @@ Each program is loaded with ``agentgym.rewards.ProgramReward`` and called on eve
 of the recording; the total must be a floating tensor of shape [N] with finite values,
 the components a dict of such tensors, within a per-program time limit. A program that
 passes may also be scored on labelled episodes (``trajectories``): its return of each.
+A program whose total is one value on every recorded state is also run on those states
+spread about their mean (``SPREADS``), which tells a sparse reward (a goal bonus a random
+policy never earns) from a constant one for the CONSTANT check of synthesis.
 Results are appended to ``progress.jsonl`` as they come (sealed with the run's channel
 key), so that when a program takes the whole worker down, the parent knows which verdicts
 are already in.
@@ -29,6 +32,8 @@ from agentgym.sandbox.static import unknown_state_message
 from agentgym.sandbox.trajectories import load_episode_lengths
 
 PROGRESS = "progress.jsonl"
+SPREADS = (3.0, 10.0)
+"""Factors by which ``spread_states`` widens every float state variable about its mean."""
 
 
 class ProgramTimeout(BaseException):
@@ -248,6 +253,48 @@ def _evaluate(
     return {"terms": terms, "stats": stats}
 
 
+def is_constant(stats: Mapping[str, float]) -> bool:
+    """Whether ``{"mean", "min", "max"}`` stats are of one value (beyond rounding)."""
+    return stats["max"] - stats["min"] <= 1e-9 * (1.0 + abs(stats["mean"]))
+
+
+def spread_states(
+    states: dict[str, np.ndarray], actions: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The recorded states once per factor of ``SPREADS``, each float variable widened
+    about its mean over the recording (mean + f (x - mean), per coordinate); other
+    variables and the actions repeat as recorded. A random policy's states hold a
+    locomotion task's velocities near zero and never at a goal; widened, they reach where
+    a success condition can hold, without being any one task's idea of success."""
+    out: dict[str, np.ndarray] = {}
+    for name, value in states.items():
+        if value.dtype.kind == "f":
+            mean = value.mean(axis=0, keepdims=True)
+            out[name] = np.concatenate([mean + f * (value - mean) for f in SPREADS])
+        else:
+            out[name] = np.concatenate([value] * len(SPREADS))
+    return out, np.concatenate([actions] * len(SPREADS))
+
+
+def _spread_stats(
+    program: ProgramReward,
+    origin: str,
+    states: dict[str, np.ndarray],
+    actions: np.ndarray,
+    batch: int,
+) -> dict[str, Any]:
+    """Stats of the program on ``spread_states``; an error there is recorded, not raised:
+    the states are not physical, and the program already passed on the real ones."""
+    try:
+        return {
+            "stats": _evaluate(program, origin, *spread_states(states, actions), batch)["stats"]
+        }
+    except (SandboxRejection, RewardProgramError) as err:
+        return {"error": str(getattr(err, "message", err))[:300]}
+    except (ArithmeticError, RuntimeError, ValueError, TypeError, IndexError) as err:
+        return {"error": f"{type(err).__name__}: {err}"[:300]}
+
+
 def _returns(
     program: ProgramReward, origin: str, trajectories: tuple[Any, ...], batch: int
 ) -> dict[str, list[float]]:
@@ -272,7 +319,9 @@ def dry_run_many(
     """Dry-run each program file on the recording ``states``; one verdict dict per program.
 
     A verdict is ``{"ok", "code", "message", "detail", "terms", "stats", "returns",
-    "term_returns"}``; each is also appended to ``progress.jsonl`` as soon as it is known.
+    "term_returns", "spread"}``; each is also appended to ``progress.jsonl`` as soon as it
+    is known. ``spread`` is ``_spread_stats`` for a program whose total is constant on the
+    recording ({} otherwise).
     With ``trajectories`` (a ``record_trajectories`` file), a program that passed is also
     scored on its episodes: ``returns`` holds its return of each, in order, and
     ``term_returns`` each component's.
@@ -296,11 +345,14 @@ def dry_run_many(
                 "stats": {},
                 "returns": [],
                 "term_returns": {},
+                "spread": {},
             }
             signal.setitimer(signal.ITIMER_REAL, per_program_s)
             try:
                 program = _load(source, path)
                 result = _evaluate(program, path, state_arrays, actions, batch)
+                if "reward" in result["stats"] and is_constant(result["stats"]["reward"]):
+                    result["spread"] = _spread_stats(program, path, state_arrays, actions, batch)
                 if episodes is not None:
                     returns = _returns(program, path, episodes, trajectory_batch)
                     result["returns"] = returns.pop("reward")

@@ -34,6 +34,10 @@ class VetResult:
     """The program's return of each labelled episode (``vet_many(trajectories=...)``)."""
     term_returns: dict[str, list[float]] = field(default_factory=dict)
     """Per component, its return of each labelled episode (same order as ``returns``)."""
+    spread: dict[str, Any] = field(default_factory=dict)
+    """For a total constant on the recorded states: ``{"stats": ...}`` as ``stats`` over
+    those states spread about their mean (agentgym.sandbox.dryrun.spread_states), or
+    ``{"error": ...}`` when the program failed there; {} otherwise."""
     wall_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

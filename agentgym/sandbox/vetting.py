@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from agentgym.sandbox import channel
 from agentgym.sandbox.codes import Code
@@ -165,6 +166,18 @@ def _read_progress(path: Path, key: bytes, count: int) -> list[dict]:
     return verdicts
 
 
+def _spread(spread: Any) -> dict[str, Any]:
+    """The worker's ``spread`` record, its program-chosen text cleaned like the rest."""
+    if not isinstance(spread, dict):
+        return {}
+    if "error" in spread:
+        return {"error": clean(str(spread["error"]), 300, newlines=False)}
+    stats = spread.get("stats")
+    if not isinstance(stats, dict):
+        return {}
+    return {"stats": {clean(k, 80, newlines=False): v for k, v in stats.items()}}
+
+
 def _from_verdict(verdict: dict, isolation: str, wall_s: float) -> VetResult:
     code = verdict.get("code")
     return VetResult(
@@ -182,5 +195,6 @@ def _from_verdict(verdict: dict, isolation: str, wall_s: float) -> VetResult:
             clean(k, 80, newlines=False): [float(r) for r in v]
             for k, v in dict(verdict.get("term_returns", {})).items()
         },
+        spread=_spread(verdict.get("spread")),
         wall_s=wall_s,
     )

@@ -51,10 +51,16 @@ def _last_row_with(path: Path, prefix: str) -> dict[str, Any]:
     return rows[-1] if rows else {}
 
 
-def constant_verdict(verdict: Any, task: TaskSpec) -> tuple[Any, str]:
+def constant_verdict(verdict: Any, task: TaskSpec, expert_judges: bool = False) -> tuple[Any, str]:
     """``(verdict, note)``: ``verdict`` rejected with code CONSTANT when it passed but its
     total reward takes one value on every recorded state and that value carries no signal;
     ``note`` a warning for a constant whose use vetting cannot judge ("" otherwise).
+
+    One value on a random policy's states is not always a constant: a goal bonus (sparse
+    reward) that a random policy never earns looks the same. Where no expert's episodes
+    can show the difference (``expert_judges`` False: the task has none, or the filter is
+    off), the program's values on those states spread about their mean
+    (``VetResult.spread``) do: a program that changes there passes, with a note.
 
     A constant reward still teaches through the episode's end (``task.termination``): +1
     per step on an env whose episodes end on failure is CartPole's alive bonus, -1 per
@@ -64,12 +70,21 @@ def constant_verdict(verdict: Any, task: TaskSpec) -> tuple[Any, str]:
     episode the wrong way, or the env does not declare how it ends, it passes with a note.
     """
     from agentgym.sandbox import Code
+    from agentgym.sandbox.dryrun import SPREADS, is_constant
 
     total = verdict.stats.get("reward") if verdict.ok else None
-    if not total or total["max"] - total["min"] > 1e-9 * (1.0 + abs(total["mean"])):
+    if not total or not is_constant(total):
         return verdict, ""
     value, ends = total["mean"], task.termination
     seen = f"the total reward is {value:.4g} on every recorded state of a random policy"
+    spread = verdict.spread.get("stats", {}).get("reward")
+    if not expert_judges and spread and not is_constant(spread):
+        factors = " and ".join(f"{f:g}x" for f in SPREADS)
+        return verdict, (
+            f"{seen}, but not on the same states spread {factors} about their mean (from "
+            f"{spread['min']:.4g} to {spread['max']:.4g} there): a sparse reward, which no "
+            f"expert of {task.name} can judge: trained anyway"
+        )
     if abs(value) <= 1e-12:
         why = "zero everywhere, it gives PPO nothing to learn from"
     elif ends == "never":
@@ -265,7 +280,8 @@ class CandidateStages:
         for record_path, verdict in zip(records, verdicts, strict=True):
             notes = []
             if self.reject_constant:
-                checked, note = constant_verdict(verdict, self.task)
+                judged = outcomes is not None and outcomes.judgeable
+                checked, note = constant_verdict(verdict, self.task, expert_judges=judged)
                 if not checked.ok and _varies(verdict.returns):
                     # Constant where a random policy goes, not where the expert goes: a
                     # sparse goal bonus. The labelled episodes judge it (the filter below).

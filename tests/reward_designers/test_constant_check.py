@@ -121,3 +121,70 @@ def test_varying_reward_passes_untouched():
         ok=True, stats={"reward": {"mean": 0.5, "std": 0.1, "min": 0.0, "max": 1.0}}
     )
     assert constant_verdict(verdict, task_spec(REACH)) == (verdict, "")
+
+
+CHEETAH = "agentgym/HalfCheetah-v0"
+
+FAST_BONUS = """import torch
+
+def compute_reward(state, action):
+    fast = (state["forward_velocity"] >= 3.0).float()
+    return fast, {"fast": fast}
+"""
+
+ZERO_CHEETAH = """import torch
+
+def compute_reward(state, action):
+    zero = 0.0 * state["forward_velocity"]
+    return zero, {"zero": zero}
+"""
+
+NAN_WHEN_SPREAD = """import torch
+
+def compute_reward(state, action):
+    v = state["forward_velocity"]
+    zero = 0.0 * torch.log(9.0 - v * v)
+    return zero, {"zero": zero}
+"""
+
+
+def test_a_sparse_bonus_no_random_state_earns_passes_with_a_note_where_no_expert_judges():
+    # HalfCheetah has no expert: a random policy never runs at 3 m/s, so the bonus is 0 on
+    # every recorded state; spread about their mean, the states reach that speed.
+    verdict = vet(FAST_BONUS, CHEETAH, timeout_s=60.0)
+    assert verdict.ok
+    total = verdict.stats["reward"]
+    assert total["min"] == total["max"] == 0.0
+    spread = verdict.spread["stats"]["reward"]
+    assert spread["min"] == 0.0 and spread["max"] == 1.0
+    checked, note = constant_verdict(verdict, task_spec(CHEETAH))
+    assert checked.ok and checked.code is None
+    assert "a sparse reward" in note and "trained anyway" in note
+    # Where an expert's episodes can judge it, they do (the trajectory filter), not this.
+    checked, _ = constant_verdict(verdict, task_spec(CHEETAH), expert_judges=True)
+    assert checked.code == "CONSTANT"
+
+
+def test_a_constant_stays_constant_when_spread_and_is_rejected():
+    verdict = vet(ZERO_CHEETAH, CHEETAH, timeout_s=60.0)
+    assert verdict.ok
+    spread = verdict.spread["stats"]["reward"]
+    assert spread["min"] == spread["max"] == 0.0
+    checked, note = constant_verdict(verdict, task_spec(CHEETAH))
+    assert checked.code == "CONSTANT" and "zero everywhere" in checked.message
+    assert note == ""
+
+
+def test_a_program_failing_on_spread_states_keeps_its_verdict_and_is_rejected():
+    # Finite on every real state (|v| < 1.8), NaN where spread states leave log's domain: the
+    # failure is recorded (the states are not physical), and no variation was seen.
+    verdict = vet(NAN_WHEN_SPREAD, CHEETAH, timeout_s=60.0)
+    assert verdict.ok, verdict.message
+    assert "error" in verdict.spread and "stats" not in verdict.spread
+    checked, _ = constant_verdict(verdict, task_spec(CHEETAH))
+    assert checked.code == "CONSTANT"
+
+
+def test_a_varying_program_is_not_run_on_spread_states():
+    verdict = vet((LIBRARY / "reach.py").read_text(), REACH, timeout_s=60.0)
+    assert verdict.ok and verdict.spread == {}
