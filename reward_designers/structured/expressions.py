@@ -165,6 +165,21 @@ def closest_name(name: str, known: list[str]) -> str | None:
     return ratios[0][1]
 
 
+def _plain_words(text: str) -> list[str]:
+    """The lower-case words of a name or a sentence (``hand_opening``: hand, opening)."""
+    import re
+
+    return re.findall(r"[a-z]+", (text or "").lower())
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two words are one, up to a plural or a short suffix (torque, torques)."""
+    if len(a) < 3 or len(b) < 3:
+        return a == b
+    short, long = sorted((a, b), key=len)
+    return long.startswith(short) and len(long) - len(short) <= 2
+
+
 def rename(expr: str, renamed: dict[str, str]) -> str:
     """``expr`` with its names replaced by ``renamed`` (an already-parsed expression): a
     name by a name, or by a whole expression (another term's), which ``ast.unparse``
@@ -277,8 +292,6 @@ class ExpressionChecker:
                 f"'{name}' is a text state variable; an expression reads numeric ones: "
                 + ", ".join(self.numeric),
             )
-        from agentgym.registry import suggest
-
         known = [*self.numeric, ACTION]
         if name in self.aliases:
             self.renamed[name] = self.aliases[name]
@@ -289,11 +302,66 @@ class ExpressionChecker:
         if meant is not None:
             self.renamed[name] = meant
             return self._name(meant)
+        close = self.related(name)
+        hint = (
+            " The closest by name or meaning: "
+            + "; ".join(f"{k} ({self.explain(k)})" for k in close)
+            + "."
+            if close
+            else ""
+        )
         raise ExpressionError(
             Code.SKETCH_VARIABLE,
-            f"unknown variable '{name}'.{suggest(name, known)} The variables are: "
-            + ", ".join(known),
+            f"unknown variable '{name}': it is not a state variable of {self.task.name}.{hint} "
+            "The variables are: " + ", ".join(known),
         )
+
+    def explain(self, name: str) -> str:
+        """A variable's shape and meaning, as a repair message names them."""
+        if name == ACTION:
+            meaning = self.task.action_meaning
+            return "a vector" + (f": {meaning.rstrip('.')}" if meaning else "")
+        var = self.numeric[name]
+        return describe(var.shape) + (f": {var.meaning.rstrip('.')}" if var.meaning else "")
+
+    def vectors_in(self, expr: str) -> list[str]:
+        """The vector-valued variables (``action`` included) an expression reads, in order."""
+        out: list[str] = []
+        for node in ast.walk(ast.parse(expr.strip(), mode="eval")):
+            name = self.aliases.get(getattr(node, "id", ""), getattr(node, "id", ""))
+            vector = name == ACTION or (name in self.numeric and self.numeric[name].shape != ())
+            if vector and name not in out:
+                out.append(name)
+        return out
+
+    def related(self, name: str, limit: int = 3) -> list[str]:
+        """The variables (and ``action``) an unknown name most likely meant, by the words
+        they share: ``hand_opening`` -> ``gripper_opening``, ``torque`` -> ``action``
+        (whose meaning says "torques"). A word of the name's head (its last word, the noun)
+        counts more, and a word of the variable's name more than one of its meaning. A word
+        in the names of more than two variables (``pos``, ``torso``) points at none."""
+        known = [*self.numeric, ACTION]
+        names = {k: _plain_words(k) for k in known}
+        words = [
+            w
+            for w in _plain_words(name)
+            if len(w) >= 3 and sum(any(_same_word(w, o) for o in names[k]) for k in known) <= 2
+        ]
+        scored = []
+        for k in known:
+            own = names[k]
+            meaning = _plain_words(
+                self.task.action_meaning if k == ACTION else self.numeric[k].meaning
+            )
+            score = 0
+            for j, w in enumerate(words, start=1):
+                if any(_same_word(w, o) for o in own):
+                    score += 2 * j
+                elif any(_same_word(w, m) for m in meaning):
+                    score += j
+            if score:
+                scored.append((-score, k))
+        return [k for _, k in sorted(scored)[:limit]]
 
     def _term(self, name: str) -> Typed:
         """Another term's expression, read where its name is written."""

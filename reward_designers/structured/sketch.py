@@ -247,11 +247,7 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             term = dataclasses.replace(term, kind="linear", scale=1.0)
         if typed.shape != ():
             problems.append(
-                (
-                    Code.SKETCH_SHAPE,
-                    f"{where}: expr {term.expr!r} is {describe(typed.shape)} per env, but a "
-                    "term needs a scalar; reduce it, e.g. norm(...), sum(...) or dot(a, b)",
-                )
+                (Code.SKETCH_SHAPE, f"{where}: {_not_scalar(term.expr, typed, checker)}")
             )
             continue
         terms.append(term)
@@ -262,6 +258,24 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
         message = "; ".join(m for _, m in shown) + (f"; and {more} more" if more else "")
         raise SketchRejection(shown[0][0], message)
     return Sketch(tuple(terms), tuple(code), tuple(checker.renamed.items()), tuple(readings))
+
+
+def _not_scalar(expr: str, typed: Typed, checker: ExpressionChecker) -> str:
+    """Why a term's expression is no scalar, and what would make it one: which variable in
+    it is a vector (and what its components are), one component or a reduction of it."""
+    message = (
+        f"expr {expr!r} is {describe(typed.shape)} per env, but a term needs a scalar "
+        "(one number per env)"
+    )
+    vectors = checker.vectors_in(expr)
+    if not vectors:
+        return message + "; reduce it, e.g. norm(...), sum(...) or dot(a, b)"
+    parts = [f"{v} is {checker.explain(v)}" for v in vectors]
+    v = vectors[0]
+    return (
+        f"{message}: in it, {'; '.join(parts)}. Use one component, e.g. {v}[0], or reduce "
+        f"the vector, e.g. norm({expr.strip()}) (its length) or sum({expr.strip()})"
+    )
 
 
 def _term(raw: Any, where: str) -> Term:

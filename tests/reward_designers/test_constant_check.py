@@ -121,3 +121,17 @@ def test_varying_reward_passes_untouched():
         ok=True, stats={"reward": {"mean": 0.5, "std": 0.1, "min": 0.0, "max": 1.0}}
     )
     assert constant_verdict(verdict, task_spec(REACH)) == (verdict, "")
+
+
+def test_zero_even_on_the_experts_episodes_says_so_and_what_to_reward_instead():
+    """ButtonPress in the benchmark: a bonus for a distance under 0.02 that the scripted
+    expert never gets under is 0 on every recorded state and every labelled episode."""
+    verdict = _constant(0.0)
+    verdict.returns = [0.0] * 6  # the expert's, random and perturbed episodes alike
+    checked, _ = constant_verdict(verdict, task_spec("agentgym/MetaWorld-ButtonPress-v0"))
+    assert checked.code == "CONSTANT"
+    assert "the expert's successful ones included" in checked.message
+    assert "reward the distance itself" in checked.message
+    # a random policy's states alone do not say what the expert earns
+    checked, _ = constant_verdict(_constant(0.0), task_spec("agentgym/MetaWorld-ButtonPress-v0"))
+    assert checked.code == "CONSTANT" and "expert" not in checked.message

@@ -269,6 +269,10 @@ def test_a_term_named_like_an_unknown_variable_it_reads_gets_the_variable_list()
     assert err.value.code == "SKETCH_VARIABLE"
     assert "terms[1] ('torque'): unknown variable 'torque'" in err.value.message
     assert "The variables are: x_position, forward_velocity" in err.value.message
+    # the torques are the action (its meaning says so), which the message points at
+    assert "The closest by name or meaning: action (a vector: 3 floats in [-1, 1]: torques" in (
+        err.value.message
+    )
 
 
 def test_dist_is_distance():
