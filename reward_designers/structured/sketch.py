@@ -136,20 +136,27 @@ class Sketch:
 
 def json_from_text(text: str) -> Any:
     """The JSON value of a reply: the whole text, else a ```json fence, else the first
-    balanced ``{...}``. Raises SketchRejection(SKETCH_JSON) when none parses."""
-    candidates = [text.strip()]
-    candidates += re.findall(r"```(?:json|JSON)?\s*\n(.*?)```", text, flags=re.DOTALL)
+    balanced ``{...}``. Raises SketchRejection(SKETCH_JSON) when none parses, or when a
+    fence holds broken JSON: then the first ``{...}`` inside it is one term of the broken
+    list, and reading it as the sketch would blame the schema for a missing quote."""
+    fences = re.findall(r"```(?:json|JSON)?\s*\n(.*?)```", text, flags=re.DOTALL)
+    candidates = [text.strip(), *fences]
     start = text.find("{")
     if start >= 0:
         candidates.append(_balanced(text, start))
-    first_error = ""
-    for candidate in candidates:
+    errors: list[str] = []
+    for n, candidate in enumerate(candidates):
+        if n == 1 + len(fences) and fences:
+            break  # the fence was the sketch, and it does not parse
         if not candidate:
             continue
         try:
             return json.loads(candidate)
         except json.JSONDecodeError as err:
-            first_error = first_error or f"{err.msg} at line {err.lineno} column {err.colno}"
+            near = " ".join(err.doc[max(0, err.pos - 30) : err.pos + 10].split())
+            errors.append(f"{err.msg} at line {err.lineno} column {err.colno}, near {near!r}")
+    # the fence's error where there is one: the text around it is not JSON anyway
+    first_error = errors[1] if fences and len(errors) > 1 else (errors[0] if errors else "")
     raise SketchRejection(
         Code.SKETCH_JSON,
         "the reply is not a JSON sketch"

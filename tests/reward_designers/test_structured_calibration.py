@@ -241,7 +241,7 @@ def test_most_of_the_benchmark_replies_pass_vetting_once_the_designer_sets_the_n
     # broken JSON, a kind "distance", "== 0" on a float, a variable that does not exist,
     # and a reach-the-handle term that ranks the drawer's outcomes too weakly (AUC 0.62)
     assert rejected == {
-        ("agentgym/HalfCheetah-v0", 0): "SKETCH_SCHEMA",
+        ("agentgym/HalfCheetah-v0", 0): "SKETCH_JSON",
         ("agentgym/Hopper-v0", 2): "SKETCH_VARIABLE",
         ("agentgym/MetaWorld-ButtonPress-v0", 3): "SKETCH_EXPR",
         ("agentgym/MetaWorld-DrawerOpen-v0", 0): "PREFERENCE",

@@ -149,3 +149,22 @@ def test_a_rerun_makes_no_llm_request(repaired):
     statuses = {i: c.status for i, c in repaired.candidates().items()}
     assert statuses == {0: TRAINED, 1: TRAINED, 2: REJECTED}
     assert all(c.repairs == 1 for c in repaired.candidates().values())
+
+
+def test_broken_json_in_a_fence_is_named_as_such_not_as_its_first_term():
+    """HalfCheetah's sample 0 in the benchmark: a quote missing in a fenced list. Its first
+    ``{...}`` is one term, which read as the sketch made a misleading SKETCH_SCHEMA."""
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.structured import SketchRejection, parse_sketch
+
+    replies = json.loads((Path(__file__).with_name("qwen_sketches_run2.json")).read_text())
+    [reply] = [
+        r["text"]
+        for r in replies["replies"]
+        if r["env"] == "agentgym/HalfCheetah-v0" and r["sample"] == 0
+    ]
+    with pytest.raises(SketchRejection) as err:
+        parse_sketch(reply, task_spec("agentgym/HalfCheetah-v0"))
+    assert err.value.code == "SKETCH_JSON"
+    assert "Expecting ',' delimiter at line 3" in err.value.message
+    assert 'mean(torso_velocity[1]), "weight"' in err.value.message
