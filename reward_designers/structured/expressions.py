@@ -298,7 +298,11 @@ class ExpressionChecker:
             return self._name(self.aliases[name])
         if name in self.terms and (name != self.current or self._open):
             return self._term(name)
-        meant = closest_name(name, list(self.numeric)) if self.repair_names else None
+        meant = (
+            closest_name(name, list(self.numeric)) or self.named_by_head(name)
+            if self.repair_names
+            else None
+        )
         if meant is not None:
             self.renamed[name] = meant
             return self._name(meant)
@@ -333,6 +337,26 @@ class ExpressionChecker:
             if vector and name not in out:
                 out.append(name)
         return out
+
+    def named_by_head(self, name: str) -> str | None:
+        """The one variable an unknown name means by its head word (its last word, the
+        noun), or None: the only variable whose name has that word (``hand_opening`` ->
+        ``gripper_opening``, ``torso_position`` -> ``x_position`` on Hopper), else
+        ``action`` when the action's meaning has it and no variable's name does
+        (``torque`` on Hopper, whose action is "torques of the thigh, leg and foot
+        joints"). Qwen2.5-Coder-1.5B wrote these three in the benchmark and, asked to
+        repair them, sent them back unchanged. A head word in two names (``target`` beside
+        ``target_pos`` and ``target_vel``), or one under four letters, means nothing."""
+        words = _plain_words(name)
+        head = words[-1] if words else ""
+        if len(head) < 4:
+            return None
+        named = [k for k in self.numeric if any(_same_word(head, w) for w in _plain_words(k))]
+        if len(named) == 1:
+            return named[0]
+        if not named and any(_same_word(head, w) for w in _plain_words(self.task.action_meaning)):
+            return ACTION
+        return None
 
     def related(self, name: str, limit: int = 3) -> list[str]:
         """The variables (and ``action``) an unknown name most likely meant, by the words

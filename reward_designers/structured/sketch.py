@@ -344,7 +344,11 @@ def _term(raw: Any, where: str) -> Term:
             Code.SKETCH_SCHEMA,
             f"{where}: sign must be 1 (a reward) or -1 (a penalty), got {sign!r}",
         )
-    return Term(name, raw["kind"], raw["expr"].strip(), weight, scale, int(sign))
+    # a trailing comma is JSON's punctuation inside the string ("mean(v), "), which
+    # Python would read as a tuple: Qwen2.5-Coder-1.5B wrote it, and repeated it when asked
+    # to repair it
+    expr = raw["expr"].strip().rstrip(",").strip()
+    return Term(name, raw["kind"], expr, weight, scale, int(sign))
 
 
 def _number(value: Any, what: str) -> float:

@@ -306,7 +306,9 @@ class Synthesis:
                     sources[i] = program.shown  # so the next prompt can show it with its error
                 if program.shown and repairs_on:
                     # a reply the designer read and can show back (an unknown variable, a
-                    # vector for a scalar): repaired like a vetting rejection (_vet)
+                    # vector for a scalar): repaired like a vetting rejection (_vet). A
+                    # program here is an unfinished session's repair, not this reply's.
+                    (folder_i / "reward.py").unlink(missing_ok=True)
                     unread[i] = program
                     continue
                 done[i] = self.stages.record(

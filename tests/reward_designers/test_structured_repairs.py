@@ -149,6 +149,8 @@ def test_a_rerun_makes_no_llm_request(repaired):
     statuses = {i: c.status for i, c in repaired.candidates().items()}
     assert statuses == {0: TRAINED, 1: TRAINED, 2: REJECTED}
     assert all(c.repairs == 1 for c in repaired.candidates().values())
+    # the first session's repair is not taken for the reply it repaired
+    assert not (repaired.path / "iter_00" / "sample_00" / "reward_attempt0.py").exists()
 
 
 def test_broken_json_in_a_fence_is_named_as_such_not_as_its_first_term():
@@ -168,3 +170,14 @@ def test_broken_json_in_a_fence_is_named_as_such_not_as_its_first_term():
     assert err.value.code == "SKETCH_JSON"
     assert "Expecting ',' delimiter at line 3" in err.value.message
     assert 'mean(torso_velocity[1]), "weight"' in err.value.message
+
+
+def test_a_trailing_comma_in_an_expression_is_dropped_not_read_as_a_tuple():
+    """The model's repair of that reply kept ``"mean(torso_velocity[1]), "``."""
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.structured import parse_sketch
+
+    reply = {"terms": [term("velocity", "mean(torso_velocity[1]), ")]}
+    sketch = parse_sketch(json.dumps(reply), task_spec("agentgym/HalfCheetah-v0"))
+    assert sketch.terms[0].expr == "mean(torso_velocity[1])"
+    assert sketch.code[0].shape == ()
