@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 
 from agentgym.sandbox.codes import Code
@@ -167,8 +168,6 @@ def closest_name(name: str, known: list[str]) -> str | None:
 
 def _plain_words(text: str) -> list[str]:
     """The lower-case words of a name or a sentence (``hand_opening``: hand, opening)."""
-    import re
-
     return re.findall(r"[a-z]+", (text or "").lower())
 
 
