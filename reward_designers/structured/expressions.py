@@ -16,8 +16,8 @@ and every node is checked against the allowlist below, so the language is exactl
   a scalar is a vector of one value: ``x[0]`` and ``x[-2:]`` are ``x``, ``x[2:4]`` is
   refused);
 - functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
-  ``distance(a, b)`` (``norm(a - b)``; also spelt ``dist``), ``abs``, ``square``, ``sqrt`` (of the non-negative
-  part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
+  ``distance(a, b)`` (``norm(a - b)``; also spelt ``dist``; ``distance(v)`` is
+  ``norm(v)``), ``abs``, ``square``, ``sqrt`` (of the non-negative part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
   ``pow(x, c)`` (``x ** c``), ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``,
   ``max(a, b)``, and ``min(v)``/``max(v)`` over a vector's components; a reduction of a
   scalar treats it as a vector of one value (``sum``/``mean``/``min``/``max``: itself,
@@ -68,7 +68,14 @@ REDUCTIONS = {
 FUNCTIONS = (*REDUCTIONS, *ELEMENTWISE, "dot", "distance", "pow", "clamp", "min", "max")
 SPELLINGS = {"dist": "distance"}
 """Other names of functions, as the 1.5B model wrote them (dist(tcp_pos, obj_pos))."""
-ARITY = {"dot": (2,), "distance": (2,), "pow": (2,), "clamp": (3,), "min": (1, 2), "max": (1, 2)}
+ARITY = {
+    "dot": (2,),
+    "distance": (1, 2),
+    "pow": (2,),
+    "clamp": (3,),
+    "min": (1, 2),
+    "max": (1, 2),
+}
 """Argument counts of the functions that do not take one."""
 _NUMERIC = {
     "abs": abs,
@@ -605,6 +612,10 @@ class ExpressionChecker:
                 f"{name}(...) takes {count} argument{'s' if max(arity) > 1 else ''}, "
                 f"got {len(node.args)}",
             )
+        if name == "distance" and len(node.args) == 1:
+            # distance(a - b): the difference already taken (the 1.5B model on
+            # DrawerOpen, which a repair only respelt as norm(a - b))
+            return self._node(ast.Call(ast.Name("norm"), node.args, []))
         if name == "distance":
             # what a coder model writes for norm(a - b), so it means exactly that
             a, b = node.args

@@ -233,7 +233,17 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             problems.append((err.code, err.message))
             continue
         if term.name in names:
-            problems.append((Code.SKETCH_SCHEMA, f"{where}: the name {term.name!r} is used twice"))
+            # a name is a label: the second term of one name is the same reward under
+            # another (the 1.5B model named two velocity terms forward_velocity, and kept
+            # both names when asked to repair it)
+            taken = names | {r.get("name") for r in raw_terms if isinstance(r, dict)}
+            other = next(
+                f"{term.name}_{k}"
+                for k in range(2, 2 + MAX_TERMS + 1)
+                if f"{term.name}_{k}" not in taken
+            )
+            readings.append(f"{term.name}: a second term of that name, called {other}")
+            term = dataclasses.replace(term, name=other)
         names.add(term.name)
         before = dict(checker.renamed)
         checker.current = term.name

@@ -181,3 +181,30 @@ def test_a_trailing_comma_in_an_expression_is_dropped_not_read_as_a_tuple():
     sketch = parse_sketch(json.dumps(reply), task_spec("agentgym/HalfCheetah-v0"))
     assert sketch.terms[0].expr == "mean(torso_velocity[1])"
     assert sketch.code[0].shape == ()
+
+
+def test_two_terms_of_one_name_and_a_one_argument_distance_read_as_meant():
+    """The fresh benchmark replies the model did not repair: HalfCheetah's two
+    ``forward_velocity`` terms (the repair kept both names), DrawerOpen's
+    ``distance(tcp_pos - obj_pos)`` (the repair respelt it ``norm(gripper_pos - obj_pos)``)."""
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.structured import compile_sketch, parse_sketch
+
+    twice = {
+        "terms": [
+            term("forward_velocity", "mean(norm(forward_velocity))", "tolerance", 0.3),
+            term("forward_velocity", "sum(square(forward_velocity)) / 2"),
+        ]
+    }
+    cheetah = task_spec("agentgym/HalfCheetah-v0")
+    sketch = parse_sketch(json.dumps(twice), cheetah)
+    assert [t.name for t in sketch.terms] == ["forward_velocity", "forward_velocity_2"]
+    # both still read the variable, not each other
+    assert [t.expr for t in sketch.terms] == [t["expr"] for t in twice["terms"]]
+    assert "a second term of that name, called forward_velocity_2" in compile_sketch(
+        sketch, cheetah
+    )
+    drawer = task_spec("agentgym/MetaWorld-DrawerOpen-v0")
+    one = parse_sketch(json.dumps([term("pull", "distance(tcp_pos - obj_pos)")]), drawer)
+    two = parse_sketch(json.dumps([term("pull", "distance(tcp_pos, obj_pos)")]), drawer)
+    assert one.code == two.code
