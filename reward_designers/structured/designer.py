@@ -185,15 +185,15 @@ class StructuredDesigner(Designer):
     def repair_messages(
         self, first: list[Message], source: str, code: str, message: str
     ) -> list[Message]:
-        """The fix request for a compiled sketch: the sketch (not its compiled program) as
-        the assistant's turn and ``sketch_repair.j2``, which asks for JSON back, since the
-        reply is parsed as a sketch (the Python that ``repair.j2`` asks for never parses)."""
+        """The fix request for a sketch: the sketch (not its compiled program; for a reply
+        the checks rejected, the reply as written) as the assistant's turn and
+        ``sketch_repair.j2``, which asks for JSON back, since the reply is parsed as a
+        sketch (the Python that ``repair.j2`` asks for never parses)."""
         sketch = sketch_of_program(source)
-        if sketch is None:  # not a compiled sketch: Eureka's request
-            return super().repair_messages(first, source, code, message)
+        shown = _one_line(sketch) if sketch is not None else source.strip()
         return [
             *first,
-            {"role": "assistant", "content": _one_line(sketch)},
+            {"role": "assistant", "content": shown},
             {
                 "role": "user",
                 "content": self.builder.render("sketch_repair.j2", code=code, message=message),

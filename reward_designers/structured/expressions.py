@@ -16,8 +16,8 @@ and every node is checked against the allowlist below, so the language is exactl
   a scalar is a vector of one value: ``x[0]`` and ``x[-2:]`` are ``x``, ``x[2:4]`` is
   refused);
 - functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
-  ``distance(a, b)`` (``norm(a - b)``; also spelt ``dist``), ``abs``, ``square``, ``sqrt`` (of the non-negative
-  part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
+  ``distance(a, b)`` (``norm(a - b)``; also spelt ``dist``; ``distance(v)`` is
+  ``norm(v)``), ``abs``, ``square``, ``sqrt`` (of the non-negative part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
   ``pow(x, c)`` (``x ** c``), ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``,
   ``max(a, b)``, and ``min(v)``/``max(v)`` over a vector's components; a reduction of a
   scalar treats it as a vector of one value (``sum``/``mean``/``min``/``max``: itself,
@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 
 from agentgym.sandbox.codes import Code
@@ -67,7 +68,14 @@ REDUCTIONS = {
 FUNCTIONS = (*REDUCTIONS, *ELEMENTWISE, "dot", "distance", "pow", "clamp", "min", "max")
 SPELLINGS = {"dist": "distance"}
 """Other names of functions, as the 1.5B model wrote them (dist(tcp_pos, obj_pos))."""
-ARITY = {"dot": (2,), "distance": (2,), "pow": (2,), "clamp": (3,), "min": (1, 2), "max": (1, 2)}
+ARITY = {
+    "dot": (2,),
+    "distance": (1, 2),
+    "pow": (2,),
+    "clamp": (3,),
+    "min": (1, 2),
+    "max": (1, 2),
+}
 """Argument counts of the functions that do not take one."""
 _NUMERIC = {
     "abs": abs,
@@ -163,6 +171,19 @@ def closest_name(name: str, known: list[str]) -> str | None:
     if len(ratios) > 1 and ratios[0][0] - ratios[1][0] < 0.1:
         return None
     return ratios[0][1]
+
+
+def _plain_words(text: str) -> list[str]:
+    """The lower-case words of a name or a sentence (``hand_opening``: hand, opening)."""
+    return re.findall(r"[a-z]+", (text or "").lower())
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two words are one, up to a plural or a short suffix (torque, torques)."""
+    if len(a) < 3 or len(b) < 3:
+        return a == b
+    short, long = sorted((a, b), key=len)
+    return long.startswith(short) and len(long) - len(short) <= 2
 
 
 def rename(expr: str, renamed: dict[str, str]) -> str:
@@ -277,23 +298,100 @@ class ExpressionChecker:
                 f"'{name}' is a text state variable; an expression reads numeric ones: "
                 + ", ".join(self.numeric),
             )
-        from agentgym.registry import suggest
-
         known = [*self.numeric, ACTION]
         if name in self.aliases:
             self.renamed[name] = self.aliases[name]
             return self._name(self.aliases[name])
         if name in self.terms and (name != self.current or self._open):
             return self._term(name)
-        meant = closest_name(name, list(self.numeric)) if self.repair_names else None
+        meant = (
+            closest_name(name, list(self.numeric)) or self.named_by_head(name)
+            if self.repair_names
+            else None
+        )
         if meant is not None:
             self.renamed[name] = meant
             return self._name(meant)
+        close = self.related(name)
+        hint = (
+            " The closest by name or meaning: "
+            + "; ".join(f"{k} ({self.explain(k)})" for k in close)
+            + "."
+            if close
+            else ""
+        )
         raise ExpressionError(
             Code.SKETCH_VARIABLE,
-            f"unknown variable '{name}'.{suggest(name, known)} The variables are: "
-            + ", ".join(known),
+            f"unknown variable '{name}': it is not a state variable of {self.task.name}.{hint} "
+            "The variables are: " + ", ".join(known),
         )
+
+    def explain(self, name: str) -> str:
+        """A variable's shape and meaning, as a repair message names them."""
+        if name == ACTION:
+            meaning = self.task.action_meaning
+            return "a vector" + (f": {meaning.rstrip('.')}" if meaning else "")
+        var = self.numeric[name]
+        return describe(var.shape) + (f": {var.meaning.rstrip('.')}" if var.meaning else "")
+
+    def vectors_in(self, expr: str) -> list[str]:
+        """The vector-valued variables (``action`` included) an expression reads, in order."""
+        out: list[str] = []
+        for node in ast.walk(ast.parse(expr.strip(), mode="eval")):
+            name = self.aliases.get(getattr(node, "id", ""), getattr(node, "id", ""))
+            vector = name == ACTION or (name in self.numeric and self.numeric[name].shape != ())
+            if vector and name not in out:
+                out.append(name)
+        return out
+
+    def named_by_head(self, name: str) -> str | None:
+        """The one variable an unknown name means by its head word (its last word, the
+        noun), or None: the only variable whose name has that word (``hand_opening`` ->
+        ``gripper_opening``, ``torso_position`` -> ``x_position`` on Hopper), else
+        ``action`` when the action's meaning has it and no variable's name does
+        (``torque`` on Hopper, whose action is "torques of the thigh, leg and foot
+        joints"). Qwen2.5-Coder-1.5B wrote these three in the benchmark and, asked to
+        repair them, sent them back unchanged. A head word in two names (``target`` beside
+        ``target_pos`` and ``target_vel``), or one under four letters, means nothing."""
+        words = _plain_words(name)
+        head = words[-1] if words else ""
+        if len(head) < 4:
+            return None
+        named = [k for k in self.numeric if any(_same_word(head, w) for w in _plain_words(k))]
+        if len(named) == 1:
+            return named[0]
+        if not named and any(_same_word(head, w) for w in _plain_words(self.task.action_meaning)):
+            return ACTION
+        return None
+
+    def related(self, name: str, limit: int = 3) -> list[str]:
+        """The variables (and ``action``) an unknown name most likely meant, by the words
+        they share: ``hand_opening`` -> ``gripper_opening``, ``torque`` -> ``action``
+        (whose meaning says "torques"). A word of the name's head (its last word, the noun)
+        counts more, and a word of the variable's name more than one of its meaning. A word
+        in the names of more than two variables (``pos``, ``torso``) points at none."""
+        known = [*self.numeric, ACTION]
+        names = {k: _plain_words(k) for k in known}
+        words = [
+            w
+            for w in _plain_words(name)
+            if len(w) >= 3 and sum(any(_same_word(w, o) for o in names[k]) for k in known) <= 2
+        ]
+        scored = []
+        for k in known:
+            own = names[k]
+            meaning = _plain_words(
+                self.task.action_meaning if k == ACTION else self.numeric[k].meaning
+            )
+            score = 0
+            for j, w in enumerate(words, start=1):
+                if any(_same_word(w, o) for o in own):
+                    score += 2 * j
+                elif any(_same_word(w, m) for m in meaning):
+                    score += j
+            if score:
+                scored.append((-score, k))
+        return [k for _, k in sorted(scored)[:limit]]
 
     def _term(self, name: str) -> Typed:
         """Another term's expression, read where its name is written."""
@@ -514,6 +612,10 @@ class ExpressionChecker:
                 f"{name}(...) takes {count} argument{'s' if max(arity) > 1 else ''}, "
                 f"got {len(node.args)}",
             )
+        if name == "distance" and len(node.args) == 1:
+            # distance(a - b): the difference already taken (the 1.5B model on
+            # DrawerOpen, which a repair only respelt as norm(a - b))
+            return self._node(ast.Call(ast.Name("norm"), node.args, []))
         if name == "distance":
             # what a coder model writes for norm(a - b), so it means exactly that
             a, b = node.args

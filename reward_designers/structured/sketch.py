@@ -136,20 +136,27 @@ class Sketch:
 
 def json_from_text(text: str) -> Any:
     """The JSON value of a reply: the whole text, else a ```json fence, else the first
-    balanced ``{...}``. Raises SketchRejection(SKETCH_JSON) when none parses."""
-    candidates = [text.strip()]
-    candidates += re.findall(r"```(?:json|JSON)?\s*\n(.*?)```", text, flags=re.DOTALL)
+    balanced ``{...}``. Raises SketchRejection(SKETCH_JSON) when none parses, or when a
+    fence holds broken JSON: then the first ``{...}`` inside it is one term of the broken
+    list, and reading it as the sketch would blame the schema for a missing quote."""
+    fences = re.findall(r"```(?:json|JSON)?\s*\n(.*?)```", text, flags=re.DOTALL)
+    candidates = [text.strip(), *fences]
     start = text.find("{")
     if start >= 0:
         candidates.append(_balanced(text, start))
-    first_error = ""
-    for candidate in candidates:
+    errors: list[str] = []
+    for n, candidate in enumerate(candidates):
+        if n == 1 + len(fences) and fences:
+            break  # the fence was the sketch, and it does not parse
         if not candidate:
             continue
         try:
             return json.loads(candidate)
         except json.JSONDecodeError as err:
-            first_error = first_error or f"{err.msg} at line {err.lineno} column {err.colno}"
+            near = " ".join(err.doc[max(0, err.pos - 30) : err.pos + 10].split())
+            errors.append(f"{err.msg} at line {err.lineno} column {err.colno}, near {near!r}")
+    # the fence's error where there is one: the text around it is not JSON anyway
+    first_error = errors[1] if fences and len(errors) > 1 else (errors[0] if errors else "")
     raise SketchRejection(
         Code.SKETCH_JSON,
         "the reply is not a JSON sketch"
@@ -226,7 +233,17 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             problems.append((err.code, err.message))
             continue
         if term.name in names:
-            problems.append((Code.SKETCH_SCHEMA, f"{where}: the name {term.name!r} is used twice"))
+            # a name is a label: the second term of one name is the same reward under
+            # another (the 1.5B model named two velocity terms forward_velocity, and kept
+            # both names when asked to repair it)
+            taken = names | {r.get("name") for r in raw_terms if isinstance(r, dict)}
+            other = next(
+                f"{term.name}_{k}"
+                for k in range(2, 2 + MAX_TERMS + 1)
+                if f"{term.name}_{k}" not in taken
+            )
+            readings.append(f"{term.name}: a second term of that name, called {other}")
+            term = dataclasses.replace(term, name=other)
         names.add(term.name)
         before = dict(checker.renamed)
         checker.current = term.name
@@ -247,11 +264,7 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             term = dataclasses.replace(term, kind="linear", scale=1.0)
         if typed.shape != ():
             problems.append(
-                (
-                    Code.SKETCH_SHAPE,
-                    f"{where}: expr {term.expr!r} is {describe(typed.shape)} per env, but a "
-                    "term needs a scalar; reduce it, e.g. norm(...), sum(...) or dot(a, b)",
-                )
+                (Code.SKETCH_SHAPE, f"{where}: {_not_scalar(term.expr, typed, checker)}")
             )
             continue
         terms.append(term)
@@ -262,6 +275,24 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
         message = "; ".join(m for _, m in shown) + (f"; and {more} more" if more else "")
         raise SketchRejection(shown[0][0], message)
     return Sketch(tuple(terms), tuple(code), tuple(checker.renamed.items()), tuple(readings))
+
+
+def _not_scalar(expr: str, typed: Typed, checker: ExpressionChecker) -> str:
+    """Why a term's expression is no scalar, and what would make it one: which variable in
+    it is a vector (and what its components are), one component or a reduction of it."""
+    message = (
+        f"expr {expr!r} is {describe(typed.shape)} per env, but a term needs a scalar "
+        "(one number per env)"
+    )
+    vectors = checker.vectors_in(expr)
+    if not vectors:
+        return message + "; reduce it, e.g. norm(...), sum(...) or dot(a, b)"
+    parts = [f"{v} is {checker.explain(v)}" for v in vectors]
+    v = vectors[0]
+    return (
+        f"{message}: in it, {'; '.join(parts)}. Use one component, e.g. {v}[0], or reduce "
+        f"the vector, e.g. norm({expr.strip()}) (its length) or sum({expr.strip()})"
+    )
 
 
 def _term(raw: Any, where: str) -> Term:
@@ -323,7 +354,11 @@ def _term(raw: Any, where: str) -> Term:
             Code.SKETCH_SCHEMA,
             f"{where}: sign must be 1 (a reward) or -1 (a penalty), got {sign!r}",
         )
-    return Term(name, raw["kind"], raw["expr"].strip(), weight, scale, int(sign))
+    # a trailing comma is JSON's punctuation inside the string ("mean(v), "), which
+    # Python would read as a tuple: Qwen2.5-Coder-1.5B wrote it, and repeated it when asked
+    # to repair it
+    expr = raw["expr"].strip().rstrip(",").strip()
+    return Term(name, raw["kind"], expr, weight, scale, int(sign))
 
 
 def _number(value: Any, what: str) -> float:

@@ -15,7 +15,8 @@ Per cell the table reads, from the folder alone:
   sparse)`` on the success rate, or on the task fitness where human and sparse tie on
   success (HalfCheetah and Hopper have no success under either at these budgets);
 - the **share of samples that trained**: LLM samples (origin ``llm``; crossover children
-  and tuned programs are not samples) that passed vetting and finished training;
+  and tuned programs are not samples) that passed vetting and finished training, a
+  sample repaired first (``--set repairs=N``) included and counted as ``repaired``;
 - **LLM tokens** (prompt + completion, every session) and **wall time** (every session).
 
 The default task set (``TASKS``) is six robotics tasks that have a human program in
@@ -177,6 +178,7 @@ def cell_result(folder: Path) -> dict[str, Any]:
         "metric": metric,
         "samples": len(samples),
         "trained": sum(c.status == TRAINED for c in samples),
+        "repaired": sum(c.status == TRAINED and c.repairs > 0 for c in samples),
         "tokens": int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0),
         "requests": int(usage.get("requests") or 0),
         "wall_s": sum(float(s.get("wall_s") or 0) for s in cell.get("sessions", [])),
@@ -230,6 +232,7 @@ def benchmark_table(config: BenchmarkConfig, out: Path) -> dict[str, Any]:
                     "human": cells[0]["human"],
                     "samples": sum(c["samples"] for c in cells),
                     "trained": sum(c["trained"] for c in cells),
+                    "repaired": sum(c.get("repaired", 0) for c in cells),
                     "tokens": sum(c["tokens"] for c in cells),
                     "requests": sum(c["requests"] for c in cells),
                     "wall_s": sum(c["wall_s"] for c in cells),
@@ -277,7 +280,9 @@ def markdown_table(table: dict[str, Any]) -> str:
         lines.append(
             f"| {r['task']} | {r['designer']} | {_num(r['score'])} | {r['metric'] or '-'} | "
             f"{synth} | {_metric(r['sparse'], on)} | {_metric(r['human'], on)} | "
-            f"{r['trained']}/{r['samples']} | {r['tokens']:,} | {_wall(r['wall_s'])} |"
+            f"{r['trained']}/{r['samples']}"
+            + (f" ({r['repaired']} after a repair)" if r.get("repaired") else "")
+            + f" | {r['tokens']:,} | {_wall(r['wall_s'])} |"
         )
     lines += [
         "",

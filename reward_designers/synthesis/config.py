@@ -75,9 +75,10 @@ class SynthesisConfig:
     analyser: bool = False
     """Auto MC-Reward's trajectory analyser summarises failed episodes into feedback."""
     repairs: int = 0
-    """Rounds in which a program that fails vetting goes back to the LLM with its error for a
-    fix, before training (0: Eureka's behaviour, a rejected sample waits for the next
-    iteration's feedback)."""
+    """Rounds in which a program that fails vetting, or a reply the designer's checks reject
+    (a sketch's SKETCH_* codes), goes back to the LLM with its error for a fix, before
+    training (0: Eureka's behaviour, a rejected sample waits for the next iteration's
+    feedback)."""
     repair_mode: str = "fix"
     """fix: the program and its error go back to the LLM for a fix; resample: a fresh
     program is drawn from the iteration's prompt (better for small models that echo)."""

@@ -81,6 +81,12 @@ class Program:
     shown: str = ""
     """For a rejected reply: what the next prompt shows beside the error (e.g. a sketch)."""
 
+    @property
+    def ok(self) -> bool:
+        """Whether the reply became a program: a rejected one is its own verdict (``code``,
+        ``message``), which a repair round reads as it reads a vetting verdict."""
+        return self.source is not None
+
 
 @dataclass(frozen=True)
 class Calibrated:

@@ -43,6 +43,7 @@ from agentgym.reward_designers.synthesis.designers import (
     AwaitingFeedback,
     Designer,
     IterationOutcome,
+    Program,
     make_designer,
 )
 from agentgym.reward_designers.synthesis.stages import CandidateStages
@@ -269,6 +270,8 @@ class Synthesis:
             if (d := read_json(sample_dir(self.path, it, i) / "result.json")) is not None
         }
         sources: dict[int, str] = {}
+        unread: dict[int, Program] = {}  # replies the designer rejected, for a repair
+        repairs_on = self.client is not None and cfg.repairs > 0
         if len(done) < k:
             proposals = self.designer.propose(
                 self.client, messages, k, temperature=cfg.temperature, max_tokens=cfg.max_tokens
@@ -299,17 +302,24 @@ class Synthesis:
             origin = proposal.origin
             if source is None:
                 # NO_CODE, or the designer's own rejection (a sketch that fails its checks)
+                if program.shown:
+                    sources[i] = program.shown  # so the next prompt can show it with its error
+                if program.shown and repairs_on:
+                    # a reply the designer read and can show back (an unknown variable, a
+                    # vector for a scalar): repaired like a vetting rejection (_vet). A
+                    # program here is an unfinished session's repair, not this reply's.
+                    (folder_i / "reward.py").unlink(missing_ok=True)
+                    unread[i] = program
+                    continue
                 done[i] = self.stages.record(
                     Candidate(it, i, REJECTED, program.code, program.message, origin=origin)
                 )
-                if program.shown:
-                    sources[i] = program.shown  # so the next prompt can show it with its error
                 continue
             (folder_i / "reward.py").write_text(source)
             sources[i] = source
             pending.append(i)
-        origins = {i: proposals[i].origin for i in pending}
-        pending = self._vet(it, pending, sources, origins, done, messages)
+        origins = {i: proposals[i].origin for i in [*pending, *unread]}
+        pending = self._vet(it, pending, sources, origins, done, messages, unread)
         pending = self.stages.criticise(it, pending, sources, origins, done)
         self.stages.train(it, pending, origins, done)
         outcome = IterationOutcome(it, [done[i] for i in sorted(done)], sources)
@@ -349,32 +359,39 @@ class Synthesis:
         origins: dict[int, str],
         done: dict[int, Candidate],
         messages: list[dict[str, str]],
+        unread: dict[int, Program] | None = None,
     ) -> list[int]:
         """Vet the pending programs; with ``repairs``, send each rejected one back to the
-        LLM (``_repair``) and vet what comes back, up to ``repairs`` rounds. A reply that
-        repeats the rejected program keeps its verdict without being vetted again. Returns
-        those that passed; the others are recorded as rejected with their last verdict."""
-        total = len(pending)
+        LLM (``_repair``) and vet what comes back, up to ``repairs`` rounds. ``unread``
+        holds the samples whose reply the designer itself rejected (``Designer.program``:
+        a sketch with an unknown variable, a bad shape, broken JSON), each with its
+        rejection as its verdict: they go into the first round like a vetting rejection.
+        A reply that repeats the rejected program keeps its verdict without being vetted
+        again, and one the designer rejects carries that new rejection into the next
+        round. Returns those that passed; the others are recorded as rejected with their
+        last verdict."""
+        total = len(pending) + len(unread or {})
         passed: list[int] = []
         rounds = self.config.repairs if self.client is not None else 0
-        carried: dict[int, Any] = {}  # echoed programs: still failing, verdict unchanged
+        # still failing without a vetting: unread replies, echoes, replies the designer
+        # rejected; each with its verdict
+        carried: dict[int, Any] = dict(unread or {})
         for attempt in range(rounds + 1):
             verdicts = self.stages.check(it, pending, sources)
             passed += [i for i in pending if verdicts[i].ok]
             failed = {i: v for i, v in verdicts.items() if not v.ok} | carried
             if failed and attempt < rounds:
-                fixed, echoed = self._repair(
+                fixed, carried = self._repair(
                     it, sorted(failed), sources, failed, messages, attempt + 1
                 )
             else:
-                fixed, echoed = {}, set()
+                fixed, carried = {}, {}
             for i, v in failed.items():
-                if i in fixed or i in echoed:
+                if i in fixed or i in carried:
                     self.stages.repairs[(it, i)] = attempt + 1
                 else:
                     done[i] = self.stages.reject(it, i, str(v.code), v.message, origins[i])
             pending = sorted(fixed)
-            carried = {i: failed[i] for i in echoed}
             if not pending and not carried:
                 break
         self.emit("vetted", iteration=it, passed=len(passed), rejected=total - len(passed))
@@ -388,15 +405,17 @@ class Synthesis:
         verdicts: dict[int, Any],
         messages: list[dict[str, str]],
         attempt: int,
-    ) -> tuple[dict[int, str], set[int]]:
-        """One repair round: each failed program, its error and a request for a fix go to
-        the LLM (``repair_mode="fix"``), or the iteration's prompt is sampled afresh for it
-        (``"resample"``). A seed per sample and round keeps each request distinct in the
-        cache, so a round never gets an earlier round's reply back. Returns the new
-        sources that hold code, and the samples whose reply repeated their program."""
+    ) -> tuple[dict[int, str], dict[int, Any]]:
+        """One repair round: each failed program (or rejected reply), its error and a
+        request for a fix go to the LLM (``repair_mode="fix"``), or the iteration's prompt
+        is sampled afresh for it (``"resample"``). A seed per sample and round keeps each
+        request distinct in the cache, so a round never gets an earlier round's reply
+        back. Returns the new sources that hold code, and the verdicts of the samples
+        still failing without a vetting: a reply that repeated its program keeps its
+        verdict, one the designer rejected (``Designer.program``) has that rejection."""
         cfg = self.config
         fixed: dict[int, str] = {}
-        echoed: set[int] = set()
+        carried: dict[int, Any] = {}
         for i in failed:
             folder = sample_dir(self.path, it, i)
             v = verdicts[i]
@@ -410,7 +429,8 @@ class Synthesis:
                 self.client, ask, temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed
             )
             self._write_usage()
-            shutil.copyfile(folder / "reward.py", folder / f"reward_attempt{attempt - 1}.py")
+            if (folder / "reward.py").is_file():  # a rejected reply has none: response.txt
+                shutil.copyfile(folder / "reward.py", folder / f"reward_attempt{attempt - 1}.py")
             write_json(
                 folder / f"repair_{attempt}.json",
                 {
@@ -421,14 +441,19 @@ class Synthesis:
                     "reply": text,
                 },
             )
-            source = self.designer.program(text).source
+            program = self.designer.program(text)
+            source = program.source
             if source is not None and source.strip() == sources[i].strip():
-                echoed.add(i)
+                carried[i] = v
             elif source is not None:
                 (folder / "reward.py").write_text(source)
                 sources[i] = source
                 fixed[i] = source
-        return fixed, echoed
+            else:
+                carried[i] = program
+                if program.shown:
+                    sources[i] = program.shown
+        return fixed, carried
 
     def _series(self, it: int, i: int) -> dict[str, list[float]]:
         from agentgym.learners.logger import read_metrics

@@ -85,7 +85,20 @@ def constant_verdict(verdict: Any, task: TaskSpec, expert_judges: bool = False) 
             f"{spread['min']:.4g} to {spread['max']:.4g} there): a sparse reward, which no "
             f"expert of {task.name} can judge: trained anyway"
         )
-    if abs(value) <= 1e-12:
+    # returns of the labelled episodes (vet_many(trajectories=...)) that do not differ:
+    # the expert's successful episodes earn what a random policy earns
+    expert_too = bool(verdict.returns) and not _varies(verdict.returns)
+    if expert_too:
+        seen += ", and every recorded episode, the expert's successful ones included, earns it"
+    if abs(value) <= 1e-12 and expert_too:
+        why = (
+            "zero everywhere, even where the expert succeeds, so it gives PPO nothing to "
+            "learn from. A condition no recorded state meets (a bonus for a distance under "
+            "a threshold the expert never gets under) or a clamp that cuts off every value "
+            "pays nothing: reward the distance itself (a tolerance or exp term of it) or "
+            "widen the threshold"
+        )
+    elif abs(value) <= 1e-12:
         why = "zero everywhere, it gives PPO nothing to learn from"
     elif ends == "never":
         why = (

@@ -37,6 +37,10 @@ def compute_reward(state, action):
 ```"""
 
 
+# the structured cell's first reply reads a variable Reach does not have: one repair
+UNKNOWN_VARIABLE = json.loads(json.dumps(SKETCH).replace("target_pos", "goal_pos"))
+
+
 def summary(success: float, fitness: float | None) -> dict:
     return {"mean": success, "fitness_mean": fitness}
 
@@ -64,7 +68,8 @@ def test_a_field_the_benchmark_sets_itself_is_refused_by_name():
 @pytest.mark.slow  # four tiny trainings and two final retrainings: about a minute here
 def test_a_rerun_of_a_finished_benchmark_makes_no_llm_request(isolated_llm_cache, tmp_path):
     out = tmp_path / "bench"
-    with ScriptedOpenAIServer([json.dumps(SKETCH), EUREKA]) as server:
+    replies = [json.dumps(UNKNOWN_VARIABLE), json.dumps(SKETCH), EUREKA]
+    with ScriptedOpenAIServer(replies) as server:
         config = BenchmarkConfig(
             llm=f"openai:scripted-model@{server.base_url}",
             tasks=("agentgym/Reach-v0",),
@@ -82,11 +87,12 @@ def test_a_rerun_of_a_finished_benchmark_makes_no_llm_request(isolated_llm_cache
                 "trajectory_filter": False,
                 "tune": False,
                 "video": False,
+                "repairs": 1,
             },
         )
         table = run_benchmark(config, out)
         asked = len(server.requests)
-        assert asked == 2
+        assert asked == 3  # structured's sample, its repair, eureka's sample
         again = run_benchmark(config, out)
         assert len(server.requests) == asked  # finished cells are read, not rerun
         # an unfinished cell resumes from its run folder and its cache
@@ -98,9 +104,11 @@ def test_a_rerun_of_a_finished_benchmark_makes_no_llm_request(isolated_llm_cache
     assert again["rows"] == table["rows"]
     rows = {r["designer"]: r for r in resumed["rows"]}
     assert rows["structured"]["samples"] == 1 and rows["structured"]["trained"] == 1
+    assert rows["structured"]["requests"] == 2 and rows["structured"]["repaired"] == 1
     assert rows["eureka"]["tokens"] > 0 and rows["eureka"]["requests"] == 1
     assert rows["eureka"]["sparse"]["success"] is not None
     markdown = (out / "table.md").read_text()
     assert "| agentgym/Reach-v0 | structured |" in markdown
+    assert "| 1/1 (1 after a repair) |" in markdown
     assert "| eureka | 100% |" in markdown
     assert json.loads((out / "table.json").read_text())["designers"]["structured"]["tasks"] == 1

@@ -188,3 +188,17 @@ def test_a_program_failing_on_spread_states_keeps_its_verdict_and_is_rejected():
 def test_a_varying_program_is_not_run_on_spread_states():
     verdict = vet((LIBRARY / "reach.py").read_text(), REACH, timeout_s=60.0)
     assert verdict.ok and verdict.spread == {}
+
+
+def test_zero_even_on_the_experts_episodes_says_so_and_what_to_reward_instead():
+    """ButtonPress in the benchmark: a bonus for a distance under 0.02 that the scripted
+    expert never gets under is 0 on every recorded state and every labelled episode."""
+    verdict = _constant(0.0)
+    verdict.returns = [0.0] * 6  # the expert's, random and perturbed episodes alike
+    checked, _ = constant_verdict(verdict, task_spec("agentgym/MetaWorld-ButtonPress-v0"))
+    assert checked.code == "CONSTANT"
+    assert "the expert's successful ones included" in checked.message
+    assert "reward the distance itself" in checked.message
+    # a random policy's states alone do not say what the expert earns
+    checked, _ = constant_verdict(_constant(0.0), task_spec("agentgym/MetaWorld-ButtonPress-v0"))
+    assert checked.code == "CONSTANT" and "expert" not in checked.message

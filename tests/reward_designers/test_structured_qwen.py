@@ -263,12 +263,34 @@ def test_index_zero_of_a_scalar_is_the_scalar(isolated_llm_cache):
         ExpressionChecker(task_spec(HOPPER)).check("forward_velocity[1]")
 
 
-def test_a_term_named_like_an_unknown_variable_it_reads_gets_the_variable_list():
+def test_torque_is_read_as_the_action_whose_meaning_names_it():
+    """Hopper's ``torque`` term reads ``torque``, no variable; the action's meaning is
+    "torques of the thigh, leg and foot joints" and no variable's name has the word."""
+    sketch = parse_sketch(HOPPER_TORQUE, task_spec(HOPPER))
+    assert sketch.renamed == (("torque", "action"),)
+    assert sketch.terms[1].expr == "sum(forward_velocity * action)"
+    value, state = values(sketch.terms[1].expr, HOPPER)
+    assert value.shape == state["forward_velocity"].shape
+
+
+def test_an_unknown_name_gets_the_variables_it_may_mean_and_the_list():
     with pytest.raises(SketchRejection) as err:
-        parse_sketch(HOPPER_TORQUE, task_spec(HOPPER))
+        parse_sketch(HOPPER_TORQUE.replace("* torque", "* hand"), task_spec(HOPPER))
     assert err.value.code == "SKETCH_VARIABLE"
-    assert "terms[1] ('torque'): unknown variable 'torque'" in err.value.message
+    assert "terms[1] ('torque'): unknown variable 'hand'" in err.value.message
     assert "The variables are: x_position, forward_velocity" in err.value.message
+    reach = {"name": "reach", "kind": "linear", "expr": "norm(hand - obj_pos)"}
+    with pytest.raises(SketchRejection) as err:
+        parse_sketch(
+            json.dumps([{**reach, "weight": 1, "scale": 1, "sign": -1}]), task_spec(DRAWER)
+        )
+    # two variables' names have the word: both are offered, with shapes and meanings
+    assert "The closest by name or meaning: hand_init_pos (a vector of shape (3,): " in (
+        err.value.message
+    )
+    assert "; hand_pos (a vector of shape (3,): x, y, z position of the gripper" in (
+        err.value.message
+    )
 
 
 def test_dist_is_distance():
