@@ -17,7 +17,8 @@ and every node is checked against the allowlist below, so the language is exactl
   refused);
 - functions: ``norm(v)``, ``sum(v)``, ``mean(v)`` (over the last axis), ``dot(a, b)``,
   ``distance(a, b)`` (``norm(a - b)``; also spelt ``dist``; ``distance(v)`` is
-  ``norm(v)``), ``abs``, ``square``, ``sqrt`` (of the non-negative part), ``exp``, ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
+  ``norm(v)``), ``abs``, ``square``, ``sqrt`` (of the non-negative part), ``exp``,
+  ``log`` (of the part above 1e-8), ``tanh``, ``sin``, ``cos``,
   ``pow(x, c)`` (``x ** c``), ``clamp(x, lo, hi)`` with constant bounds, ``min(a, b)``,
   ``max(a, b)``, and ``min(v)``/``max(v)`` over a vector's components; a reduction of a
   scalar treats it as a vector of one value (``sum``/``mean``/``min``/``max``: itself,

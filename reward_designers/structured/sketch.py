@@ -142,12 +142,10 @@ def json_from_text(text: str) -> Any:
     fences = re.findall(r"```(?:json|JSON)?\s*\n(.*?)```", text, flags=re.DOTALL)
     candidates = [text.strip(), *fences]
     start = text.find("{")
-    if start >= 0:
+    if start >= 0 and not fences:  # a fence, where there is one, is the sketch
         candidates.append(_balanced(text, start))
     errors: list[str] = []
-    for n, candidate in enumerate(candidates):
-        if n == 1 + len(fences) and fences:
-            break  # the fence was the sketch, and it does not parse
+    for candidate in candidates:
         if not candidate:
             continue
         try:

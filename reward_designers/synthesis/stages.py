@@ -282,18 +282,18 @@ class CandidateStages:
         # A killed run leaves its workers' progress files behind; vetting starts clean.
         shutil.rmtree(folder, ignore_errors=True)
         trajectories, outcomes = self._trajectories()
+        judged = outcomes is not None and outcomes.judgeable
         verdicts = vet_many(
             sources,
             self.config.env_id,
             run_dir=folder,
             timeout_s=self.config.vet_timeout_s,
-            trajectories=trajectories if outcomes is not None and outcomes.judgeable else None,
+            trajectories=trajectories if judged else None,
         )
         out = []
         for record_path, verdict in zip(records, verdicts, strict=True):
             notes = []
             if self.reject_constant:
-                judged = outcomes is not None and outcomes.judgeable
                 checked, note = constant_verdict(verdict, self.task, expert_judges=judged)
                 if not checked.ok and _varies(verdict.returns):
                     # Constant where a random policy goes, not where the expert goes: a
@@ -307,7 +307,7 @@ class CandidateStages:
                     verdict = checked
                 notes += [note] if note else []
             auc = None
-            if outcomes is not None and outcomes.judgeable:
+            if judged:
                 verdict, auc = preference_verdict(verdict, outcomes, self.config.filter_auc)
             elif outcomes is not None and verdict.ok:
                 notes.append(
