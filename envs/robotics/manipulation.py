@@ -136,7 +136,11 @@ position (3).
 MetaWorld's dense "v2" reward, between 0 and 10. {reward}
 
 ## Success
-MetaWorld's success flag: {success}
+MetaWorld's success flag: {success} Counted as MetaWorld's own evaluation counts it (an
+episode succeeds if the flag is 1 at any step): `info["success"]` turns True at the first
+step where the flag is 1 and stays True until the reset, so evaluation, which reads the
+last step, and the `sparse` reward (1 on every step from the first success on) both follow
+that protocol.
 
 ## Fitness
 `info["fitness"]`: MetaWorld's own `in_place_reward` at the current step, in [0, 1]
@@ -147,7 +151,8 @@ wants it; 0 at reset). The episode's fitness is its value at the last step.
 Truncated after 500 steps (MetaWorld's `max_path_length`); never terminated.
 
 ## Version history
-- v0: first release (MetaWorld 3.1.1, `{env_name}`).
+- v0: first release (MetaWorld 3.1.1, `{env_name}`). Since 2026-12-05 success is counted
+  at any step of the episode (MetaWorld's evaluation protocol); before, at the last step.
 """
 
 
@@ -229,6 +234,7 @@ class MetaWorldTask(TaskEnv, EzPickle):
         self._renderer = None
         self._obj_init: np.ndarray = np.zeros(3)
         self._in_place = 0.0
+        self._succeeded = False
 
     # -- what tasks may override ----------------------------------------------------
     def _obj_init_pos(self, obs: np.ndarray) -> np.ndarray:
@@ -268,6 +274,7 @@ class MetaWorldTask(TaskEnv, EzPickle):
         obs, _ = self.inner.reset()
         self._obj_init = np.array(self._obj_init_pos(obs), dtype=np.float64)
         self._in_place = 0.0
+        self._succeeded = False
         return obs, {"reward_state": self._state(obs), "success": False}
 
     def _step(self, action):
@@ -275,9 +282,11 @@ class MetaWorldTask(TaskEnv, EzPickle):
             np.asarray(action, dtype=np.float32)
         )
         self._in_place = float(np.clip(info["in_place_reward"], 0.0, 1.0))
+        # MetaWorld's protocol: an episode has succeeded once the flag was 1 (module manual).
+        self._succeeded = self._succeeded or bool(info["success"])
         out = {
             "reward_state": self._state(obs),
-            "success": bool(info["success"]),
+            "success": self._succeeded,
             "env_reward_terms": self._terms(float(reward), info),
         }
         return obs, float(reward), bool(terminated), bool(truncated), out

@@ -109,3 +109,29 @@ def test_state_names_describe_the_scene():
         assert "success" not in state and "reward" not in state
     finally:
         env.close()
+
+
+def test_success_counts_any_step_of_the_episode():
+    """MetaWorld's protocol: an episode succeeds if the flag is 1 at any step, so the flag
+    stays True after the gripper leaves the goal, and a reset clears it."""
+    env_id = "agentgym/MetaWorld-Reach-v0"
+    env = gym.make(env_id)
+    policy = load_target(gym.spec(env_id).entry_point).expert()
+    try:
+        obs, info = env.reset(seed=3)
+        assert info["success"] is False
+        for _ in range(200):
+            obs, _, _, _, info = env.step(np.clip(policy.get_action(obs), -1, 1).astype("f4"))
+            if info["success"]:
+                break
+        assert info["success"], "MetaWorld's reach expert should reach the goal"
+        away = np.array([0.0, -1.0, 1.0, 0.0], dtype=np.float32)
+        for _ in range(30):
+            _, _, _, _, info = env.step(away)
+        state = info["reward_state"]
+        assert np.linalg.norm(state["tcp_pos"] - state["goal_pos"]) > 0.1  # the flag itself is 0
+        assert info["success"] is True
+        _, info = env.reset(seed=4)
+        assert info["success"] is False
+    finally:
+        env.close()
