@@ -97,7 +97,7 @@ def minibatch_rows(
     ).transpose(1, 2)
 
 
-def require_cpp_compiler() -> None:
+def require_cpp_compiler(setting: str = "PPOConfig.compile") -> None:
     """Inductor's CPU backend builds C++: without a compiler it fails deep inside the first
     step, so say it up front, naming the setting that asked for it."""
     import os
@@ -106,7 +106,7 @@ def require_cpp_compiler() -> None:
     wanted = os.environ.get("CXX")
     if not any(shutil.which(c) for c in ([wanted] if wanted else ["g++", "c++", "clang++"])):
         raise RuntimeError(
-            "PPOConfig.compile: torch.compile on the CPU needs a C++ compiler "
+            f"{setting}: torch.compile on the CPU needs a C++ compiler "
             f"({'$CXX=' + wanted if wanted else 'g++, c++ or clang++'} not found on PATH); "
             "install one (e.g. apt install g++) or train with --no-compile"
         )

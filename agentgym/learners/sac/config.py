@@ -37,6 +37,8 @@ class SACConfig:
     """Torch device: auto (cuda when present, else cpu), cpu or cuda[:i]."""
     torch_threads: int = 1
     """torch.set_num_threads on CPU (0 = torch's default)."""
+    compile: bool = False
+    """torch.compile the whole gradient step (sac/compiled.py): ~1.5x faster on CPU, rounding differs."""
     learning_rate: float = 3e-4
     """Adam learning rate of the actor, the critics and the entropy coefficient."""
     buffer_size: int = 1_000_000

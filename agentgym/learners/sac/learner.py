@@ -43,6 +43,8 @@ from agentgym.learners.logger import RunLogger
 from agentgym.learners.members import MemberLearner
 from agentgym.learners.normalize import ObsNormalizer
 from agentgym.learners.ppo.member_envs import MemberBatch, MemberEnvs
+from agentgym.learners.ppo.update import require_cpp_compiler
+from agentgym.learners.sac.compiled import compiled_update
 from agentgym.learners.sac.config import SACConfig
 from agentgym.learners.sac.networks import ActorCritics
 from agentgym.learners.sac.optim import StackedAdam
@@ -165,6 +167,8 @@ class SAC(MemberLearner):
         self.configs = list(configs)
         self.k = len(configs)
         self.device = torch.device(resolve_device(base.device))
+        if base.compile and self.device.type == "cpu":
+            require_cpp_compiler("SACConfig.compile")
         if self.device.type == "cpu" and base.torch_threads:
             torch.set_num_threads(base.torch_threads)
         self.run_dirs = [Path(d) if d is not None else None for d in run_dirs]
@@ -368,7 +372,8 @@ class SAC(MemberLearner):
             batch = batch._replace(
                 obs=self.obs_norm(batch.obs), next_obs=self.obs_norm(batch.next_obs)
             )
-        stats = sac_update(
+        update = compiled_update if base.compile else sac_update
+        stats = update(
             self.nets,
             self.optimizers,
             self.log_alpha,
