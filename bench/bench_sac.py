@@ -35,11 +35,30 @@ EVAL_EPISODES = 10
 EVAL_SEED = 10_000
 
 
-def _ours(env_id: str, steps: int, seed: int) -> tuple[float, dict[str, Any]]:
-    """(steps/s of training, deterministic evaluation) of our SAC."""
+def _ours(
+    env_id: str, steps: int, seed: int, compile: bool = False
+) -> tuple[float, dict[str, Any]]:
+    """(steps/s of training, deterministic evaluation) of our SAC; ``compile``: with the
+    compiled gradient step (compiled before the clock starts, by a short warm-up run)."""
     from agentgym.learners.sac import SAC, SACConfig
 
+    if compile:
+        warm = SAC(
+            SACConfig(
+                env_id=env_id,
+                total_steps=LEARNING_STARTS + 2,
+                learning_starts=LEARNING_STARTS,
+                eval_episodes=0,
+                checkpoint_every=0,
+                device="cpu",
+                torch_threads=THREADS,
+                compile=True,
+            )
+        )
+        warm.learn()
+        warm.close()
     config = SACConfig(
+        compile=compile,
         env_id=env_id,
         total_steps=steps,
         num_envs=1,
@@ -129,13 +148,15 @@ def _learning(env_id: str, steps: int, seeds: int) -> dict[str, Any]:
 def _speed(env_id: str, steps: int, pairs: int) -> dict[str, Any]:
     """Pairs of back-to-back runs (order alternating), so that both runs of a pair see the
     same load on a shared machine; the median of the pairs' ratios is the headline."""
-    ours, sb3 = [], []
+    ours, sb3, compiled = [], [], []
     for i in range(pairs):
         first, second = (_ours, _sb3) if i % 2 == 0 else (_sb3, _ours)
         a, b = first(env_id, steps, i)[0], second(env_id, steps, i)[0]
         ours.append(a if first is _ours else b)
         sb3.append(b if first is _ours else a)
+        compiled.append(_ours(env_id, steps, i, compile=True)[0])
     ratios = [o / s for o, s in zip(ours, sb3, strict=True)]
+    compiled_ratios = [c / s for c, s in zip(compiled, sb3, strict=True)]
     case = {
         "env_id": env_id,
         "steps": steps,
@@ -143,13 +164,17 @@ def _speed(env_id: str, steps: int, pairs: int) -> dict[str, Any]:
         "ours_steps_per_s": statistics.median(ours),
         "sb3_steps_per_s": statistics.median(sb3),
         "ratio": statistics.median(ratios),
+        "compiled_steps_per_s": statistics.median(compiled),
+        "compiled_ratio": statistics.median(compiled_ratios),
+        "compiled_runs": compiled,
         "ours_runs": ours,
         "sb3_runs": sb3,
         "ratios": ratios,
     }
     print(
         f"speed {env_id} {steps} steps x {pairs} pairs: ours {case['ours_steps_per_s']:.1f}, "
-        f"sb3 {case['sb3_steps_per_s']:.1f} steps/s, ratio {case['ratio']:.2f}x",
+        f"sb3 {case['sb3_steps_per_s']:.1f} steps/s, ratio {case['ratio']:.2f}x; compiled "
+        f"{case['compiled_steps_per_s']:.1f} steps/s, {case['compiled_ratio']:.2f}x",
         flush=True,
     )
     return case
@@ -171,16 +196,21 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         "Env steps per second of training (evaluation excluded), each run "
         f"{results['speed'][0]['steps']} steps ({LEARNING_STARTS} random, then one gradient "
-        "step per env step); pairs of back-to-back runs in alternating order; the medians, "
-        "and the median of the pairs' ratios.",
+        "step per env step); pairs of back-to-back runs in alternating order, each pair "
+        "followed by a run with the compiled gradient step (`--compile`, compiled before the "
+        "clock starts); the medians, and the median of the ratios to the pair's SB3 run.",
         "",
-        "| env | pairs | agentgym steps/s | SB3 steps/s | ratio (median of pairs) |",
-        "|---|---|---|---|---|",
+        "| env | pairs | agentgym steps/s | agentgym compiled | SB3 steps/s | ratio | "
+        "compiled ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c in results["speed"]:
+        compiled = c.get("compiled_steps_per_s")
         lines.append(
             f"| {c['env_id']} | {c['pairs']} | {c['ours_steps_per_s']:.1f} | "
-            f"{c['sb3_steps_per_s']:.1f} | {c['ratio']:.2f}x |"
+            + (f"{compiled:.1f}" if compiled else "-")
+            + f" | {c['sb3_steps_per_s']:.1f} | {c['ratio']:.2f}x | "
+            + (f"{c['compiled_ratio']:.2f}x |" if compiled else "- |")
         )
     lines += [
         "",
