@@ -17,28 +17,20 @@ bits: it is a flag, off by default.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from agentgym.learners.sac.networks import LOG_STD_MAX, LOG_STD_MIN
-
-LOG_2PI = math.log(2 * math.pi)
+from agentgym.learners.sac.networks import (
+    LOG_STD_MAX,
+    LOG_STD_MIN,
+    squashed_gaussian,
+    stacked_mlp,
+)
 
 STAT_NAMES = ("alpha", "loss/alpha", "loss/value", "loss/policy", "loss/entropy", "q_value")
 """What the compiled step returns, in order, each [K] (``sac_update``'s statistics)."""
-
-
-def _mlp(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor], x: torch.Tensor):
-    last = len(weights) - 1
-    for j, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
-        x = torch.baddbmm(bias, x, weight)
-        if j < last:
-            x = F.relu(x)
-    return x
 
 
 @functools.lru_cache(maxsize=16)
@@ -67,17 +59,13 @@ def compiled_sac_step(
     b1, b2 = betas
 
     def sample(actor, obs, noise):
-        out = _mlp(actor[:actor_layers], actor[actor_layers:], obs)
+        out = stacked_mlp(actor[:actor_layers], actor[actor_layers:], obs)
         mean, log_std = out.split(act_dim, dim=-1)
-        log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
-        u = mean + log_std.exp() * noise
-        gaussian = (-0.5 * noise * noise - log_std - 0.5 * LOG_2PI).sum(-1)
-        correction = (2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))).sum(-1)
-        return torch.tanh(u), gaussian - correction
+        return squashed_gaussian(mean, log_std.clamp(LOG_STD_MIN, LOG_STD_MAX), noise)
 
     def q_values(critic, obs, actions):
         x = torch.cat([obs, actions], dim=-1)
-        q = _mlp(critic[:critic_layers], critic[critic_layers:], torch.cat([x, x], 0))
+        q = stacked_mlp(critic[:critic_layers], critic[critic_layers:], torch.cat([x, x], 0))
         q = q.squeeze(-1)
         return q[:k], q[k:]
 

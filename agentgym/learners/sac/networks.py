@@ -23,6 +23,19 @@ LOG_2PI = math.log(2 * math.pi)
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0  # SB3's clamp of the actor's log-std
 
 
+def stacked_mlp(
+    weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor], x: torch.Tensor
+) -> torch.Tensor:
+    """R MLPs at once: ``x`` [R, B, in] through ``[R, in, out]`` weights and ``[R, 1, out]``
+    biases, ReLU between layers."""
+    last = len(weights) - 1
+    for j, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
+        x = torch.baddbmm(bias, x, weight)
+        if j < last:
+            x = F.relu(x)
+    return x
+
+
 class StackedMLP(nn.Module):
     """R MLPs of one shape (ReLU hidden layers), stored as ``[R, in, out]`` weights."""
 
@@ -52,14 +65,11 @@ class StackedMLP(nn.Module):
     def forward(self, x: torch.Tensor, detach_params: bool = False) -> torch.Tensor:
         """``x`` [R, B, in] -> [R, B, out]. ``detach_params`` lets gradients reach ``x``
         but not the parameters (the actor's loss through the critics)."""
-        last = len(self.weights) - 1
-        for j, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
-            if detach_params:
-                weight, bias = weight.detach(), bias.detach()
-            x = torch.baddbmm(bias, x, weight)
-            if j < last:
-                x = F.relu(x)
-        return x
+        weights, biases = list(self.weights), list(self.biases)
+        if detach_params:
+            weights = [w.detach() for w in weights]
+            biases = [b.detach() for b in biases]
+        return stacked_mlp(weights, biases, x)
 
     def member_rows(self, rows: Sequence[int]) -> list[torch.Tensor]:
         """Copies of the given rows of every parameter (a member's slice, for checkpoints)."""
