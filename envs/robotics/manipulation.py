@@ -327,7 +327,9 @@ def task_spec(
     return TaskSpec(
         name=f"MetaWorld-{name}",
         instruction=instruction,
-        success=success,
+        # MetaWorld's protocol (the env's manual); part of the spec, so recordings cached
+        # under the old last-step labels are not reused.
+        success=f"{success} Counted once at any step of the episode.",
         action_meaning=(
             "4 floats in [-1, 1]: gripper displacement in x, y, z (times 1 cm) and gripper "
             "effort (-1 open, +1 close)."
