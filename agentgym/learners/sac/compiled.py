@@ -4,8 +4,9 @@ Same algebra and order as ``update.sac_update`` (temperature, critics, actor thr
 updated critics, Polyak targets) and the same Adam as ``torch.optim.Adam``, written over
 plain tensors: the losses are pure functions of the parameter lists, their gradients come
 from ``torch.func.grad``, and inductor (its C++ backend on CPU) fuses forward, backward
-and the three Adam steps into a few loops. At 128-128 networks and batch 256 a step takes
-~2.2 ms on one core of this machine against ~3.4 ms eager (bench/results/sac.md).
+and the three Adam steps into a few loops. At 128-128 networks and batch 256 a step took
+~2.2 ms on one core of the 2-core dev machine against ~3.4 ms eager (idle, 2026-12-05;
+docs/learners.md), and ``python -m bench sac`` runs it beside the eager learner and SB3.
 
 The Adam moments live in the ``torch.optim.Adam`` state of the learner's optimisers
 (created here as Adam creates them), so checkpoints, population slices and the eager path
