@@ -242,7 +242,7 @@ register_preset(
         measured={
             "seeds": [0, 1, 2],
             "human_success": 1.0,  # per seed 1.00, 1.00, 1.00 (compiled step, any-step success)
-            "wall_s": 367,  # the 3 seeds together in one process, load ~2
+            "wall_s": 364,  # the 3 seeds together in one process, load ~2
             "machine": MACHINE,
         },
     )
@@ -270,7 +270,7 @@ register_preset(
         measured={
             "seeds": [0, 1, 2],
             "human_success": 1.0,  # scripts/preset_table.py: 1.00 on each (10 episodes)
-            "wall_s": 696,  # the 3 seeds together in one process, load ~2
+            "wall_s": 694,  # the 3 seeds together in one process, load ~2
             "machine": MACHINE,
         },
     )
@@ -294,7 +294,7 @@ register_preset(
         measured={
             "seeds": [0, 1, 2],
             "human_success": 0.70,  # per seed 0.60, 0.60, 0.90 (10 episodes)
-            "wall_s": 869,  # the 3 seeds together in one process, load ~2
+            "wall_s": 867,  # the 3 seeds together in one process, load ~2
             "machine": MACHINE,
         },
     )
@@ -322,7 +322,7 @@ register_preset(
         measured={
             "seeds": [0, 1, 2],
             "human_success": 0.2,  # per seed 0.50, 0.10, 0.00 (10 episodes)
-            "wall_s": 854,  # the 3 seeds together in one process, load ~2.3
+            "wall_s": 852,  # the 3 seeds together in one process, load ~2.3
             "machine": MACHINE,
         },
     )
