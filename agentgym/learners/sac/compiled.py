@@ -9,7 +9,7 @@ and the three Adam steps into a few loops. At 128-128 networks and batch 256 a s
 docs/learners.md), and ``python -m bench sac`` runs it beside the eager learner and SB3.
 
 The Adam moments live in the ``torch.optim.Adam`` state of the learner's optimisers
-(created here as Adam creates them), so checkpoints, population slices and the eager path
+(``StackedAdam.moments`` creates them as Adam does), so checkpoints, population slices and the eager path
 read and write the same tensors: a run can switch between the two at a checkpoint.
 Inductor reorders float arithmetic, so results differ from the eager step in the last
 bits: it is a flag, off by default.
@@ -125,23 +125,6 @@ def compiled_sac_step(
     return torch.compile(step, **options)
 
 
-def adam_state(optimizer: torch.optim.Adam) -> tuple[list[torch.Tensor], ...]:
-    """(steps, exp_avgs, exp_avg_sqs) of ``optimizer``'s parameters, created as Adam creates
-    them (step 0, zero moments) where it has not stepped yet."""
-    steps, exp_avgs, exp_avg_sqs = [], [], []
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            state = optimizer.state[p]
-            if not state:
-                state["step"] = torch.tensor(0.0, dtype=torch.float32)
-                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            steps.append(state["step"])
-            exp_avgs.append(state["exp_avg"])
-            exp_avg_sqs.append(state["exp_avg_sq"])
-    return steps, exp_avgs, exp_avg_sqs
-
-
 def compiled_update(
     nets: Any,
     optimizers: dict[str, Any],
@@ -180,7 +163,7 @@ def compiled_update(
 
     # The temperature's Adam only steps (and only has state) when alpha is tuned.
     names = ("actor", "critic", "alpha") if autotune else ("actor", "critic")
-    state = tuple(adam_state(optimizers[name].optimizer) for name in names)
+    state = tuple(optimizers[name].moments() for name in names)
     lr = optimizers["critic"].optimizer.param_groups[0]["lr"]
     stats = step(
         plain(nets.actor),

@@ -31,6 +31,22 @@ class StackedAdam:
     def step(self) -> None:
         self.optimizer.step()
 
+    def moments(self) -> tuple[list[torch.Tensor], ...]:
+        """(steps, exp_avgs, exp_avg_sqs) of every parameter, in ``params`` order, for a
+        step whose Adam arithmetic runs elsewhere (compiled.py); created as Adam creates
+        them (step 0, zero moments) where the optimiser has not stepped yet."""
+        steps, exp_avgs, exp_avg_sqs = [], [], []
+        for p in self.params:
+            state = self.optimizer.state[p]
+            if not state:
+                state["step"] = torch.tensor(0.0, dtype=torch.float32)
+                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            steps.append(state["step"])
+            exp_avgs.append(state["exp_avg"])
+            exp_avg_sqs.append(state["exp_avg_sq"])
+        return steps, exp_avgs, exp_avg_sqs
+
     def member_state(self, k: int) -> dict[str, Any]:
         """Member k's Adam moments and step count ({} before the first step)."""
         states = [self.optimizer.state.get(p) for p in self.params]
