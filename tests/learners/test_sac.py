@@ -97,6 +97,33 @@ def test_critic_actor_and_alpha_losses_in_closed_form():
         assert -log_alpha.grad.sign().item() == direction
 
 
+def test_critic_layer_norm_normalises_each_hidden_layer_of_each_row():
+    """``critic_layer_norm``: every hidden layer of every critic row is (h - mean) / sqrt(var
+    + 1e-5) over its features before the ReLU, computed by hand here; the actor is untouched
+    and no parameter is added."""
+    from agentgym.learners.sac.networks import ActorCritics
+
+    plain = ActorCritics(5, 2, (8, 4), [0, 1])
+    normed = ActorCritics(5, 2, (8, 4), [0, 1], critic_layer_norm=True)
+    assert [p.shape for p in plain.parameters()] == [p.shape for p in normed.parameters()]
+    normed.load_state_dict(plain.state_dict())
+    obs, actions = torch.randn(2, 3, 5), torch.rand(2, 3, 2) * 2 - 1
+    x = torch.cat([obs, actions], -1)
+    for member in range(2):
+        for row in normed.critic_rows(member):
+            h = x[member]
+            for j, (w, b) in enumerate(zip(normed.critic.weights, normed.critic.biases)):
+                h = h @ w[row] + b[row]
+                if j < len(normed.critic.weights) - 1:
+                    mean = h.mean(-1, keepdim=True)
+                    var = ((h - mean) ** 2).mean(-1, keepdim=True)
+                    h = torch.relu((h - mean) / torch.sqrt(var + 1e-5))
+            q = normed.q_values(obs, actions)[0 if row < 2 else 1]  # Q1 rows, then Q2
+            torch.testing.assert_close(q[member], h.squeeze(-1))
+    assert not torch.allclose(normed.q_values(obs, actions)[0], plain.q_values(obs, actions)[0])
+    torch.testing.assert_close(normed.policy(obs)[0], plain.policy(obs)[0])
+
+
 def test_tanh_log_prob_correction_matches_a_direct_computation():
     gen = torch.Generator().manual_seed(0)
     mean = torch.randn(2, 64, 3, generator=gen, dtype=torch.float64) * 2
@@ -452,11 +479,13 @@ def test_sac_learns_pendulum_within_20k_steps():
 
 
 # -- the compiled gradient step ------------------------------------------------------
-def _learner_parts(members: int, seed: int = 0):
+def _learner_parts(members: int, seed: int = 0, critic_layer_norm: bool = False):
     from agentgym.learners.sac.networks import ActorCritics
     from agentgym.learners.sac.optim import StackedAdam
 
-    nets = ActorCritics(6, 2, (16, 16), [seed + m for m in range(members)])
+    nets = ActorCritics(
+        6, 2, (16, 16), [seed + m for m in range(members)], critic_layer_norm=critic_layer_norm
+    )
     log_alpha = torch.zeros(members, requires_grad=True)
     k = members
     optimizers = {
@@ -467,8 +496,10 @@ def _learner_parts(members: int, seed: int = 0):
     return nets, optimizers, log_alpha
 
 
-@pytest.mark.parametrize("autotune", [True, False])
-def test_compiled_gradient_step_equals_the_eager_one(autotune):
+@pytest.mark.parametrize(
+    "autotune, critic_layer_norm", [(True, False), (False, False), (True, True)]
+)
+def test_compiled_gradient_step_equals_the_eager_one(autotune, critic_layer_norm):
     """Ten steps of two members, the second with weight 0 (a stopped member): networks,
     targets, log alpha, Adam moments and statistics agree to float tolerance."""
     from agentgym.learners.sac.compiled import compiled_update
@@ -478,7 +509,7 @@ def test_compiled_gradient_step_equals_the_eager_one(autotune):
     k, b = 2, 32
     runs = []
     for update in (sac_update, compiled_update):
-        nets, optimizers, log_alpha = _learner_parts(k)
+        nets, optimizers, log_alpha = _learner_parts(k, critic_layer_norm=critic_layer_norm)
         generators = [torch.Generator().manual_seed(10 + m) for m in range(k)]
         data = torch.Generator().manual_seed(99)
         stats = []

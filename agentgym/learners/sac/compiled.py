@@ -44,6 +44,7 @@ def compiled_sac_step(
     tau: float,
     target_entropy: float,
     autotune: bool,
+    critic_layer_norm: bool = False,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
 ) -> Callable[..., tuple[torch.Tensor, ...]]:
@@ -66,7 +67,9 @@ def compiled_sac_step(
 
     def q_values(critic, obs, actions):
         x = torch.cat([obs, actions], dim=-1)
-        q = stacked_mlp(critic[:critic_layers], critic[critic_layers:], torch.cat([x, x], 0))
+        q = stacked_mlp(
+            critic[:critic_layers], critic[critic_layers:], torch.cat([x, x], 0), critic_layer_norm
+        )
         q = q.squeeze(-1)
         return q[:k], q[k:]
 
@@ -155,6 +158,7 @@ def compiled_update(
         float(tau),
         float(target_entropy),
         bool(autotune),
+        bool(nets.critic.layer_norm),
     )
 
     def plain(stack: Any) -> list[torch.Tensor]:

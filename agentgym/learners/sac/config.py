@@ -65,6 +65,11 @@ class SACConfig:
     """Target policy entropy for autotune (None: -dim(A))."""
     hidden_sizes: tuple[int, ...] = (256, 256)
     """Hidden layer widths of the actor and of each critic MLP (ReLU)."""
+    critic_layer_norm: bool = False
+    """Normalise each hidden layer of the critics (and their targets) before its ReLU, as
+    layer norm without a learned scale or shift (RLPD, Ball et al. 2023; Nauman et al. 2024
+    find it the most effective single change to SAC on MetaWorld). It keeps the critics'
+    features bounded, so Q cannot run away; no parameters are added."""
     norm_obs: bool = False
     """Normalise observations with running statistics (the buffer keeps raw observations)."""
     eval_every: int = 0

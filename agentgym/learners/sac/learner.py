@@ -192,7 +192,14 @@ class SAC(MemberLearner):
         self._low = space.low.reshape(-1).astype(np.float32)
         self._span = (space.high - space.low).reshape(-1).astype(np.float32)
         seeds = [c.seed for c in configs]
-        self.nets = ActorCritics(self.obs_dim, self.act_dim, base.hidden_sizes, seeds, self.device)
+        self.nets = ActorCritics(
+            self.obs_dim,
+            self.act_dim,
+            base.hidden_sizes,
+            seeds,
+            self.device,
+            critic_layer_norm=base.critic_layer_norm,
+        )
         self.log_alpha = torch.full(
             (self.k,), math.log(base.alpha), device=self.device, requires_grad=True
         )

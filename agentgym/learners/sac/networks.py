@@ -24,25 +24,39 @@ LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0  # SB3's clamp of the actor's log-std
 
 
 def stacked_mlp(
-    weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor], x: torch.Tensor
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+    x: torch.Tensor,
+    layer_norm: bool = False,
 ) -> torch.Tensor:
     """R MLPs at once: ``x`` [R, B, in] through ``[R, in, out]`` weights and ``[R, 1, out]``
-    biases, ReLU between layers."""
+    biases, ReLU between layers; ``layer_norm`` normalises each hidden layer's features
+    (zero mean, unit variance, no learned scale or shift) before its ReLU."""
     last = len(weights) - 1
     for j, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
         x = torch.baddbmm(bias, x, weight)
         if j < last:
+            if layer_norm:
+                x = F.layer_norm(x, x.shape[-1:])
             x = F.relu(x)
     return x
 
 
 class StackedMLP(nn.Module):
-    """R MLPs of one shape (ReLU hidden layers), stored as ``[R, in, out]`` weights."""
+    """R MLPs of one shape (ReLU hidden layers, optionally layer-normalised), stored as
+    ``[R, in, out]`` weights."""
 
-    def __init__(self, sizes: Sequence[int], rows: int, device: torch.device | str = "cpu"):
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        rows: int,
+        device: torch.device | str = "cpu",
+        layer_norm: bool = False,
+    ):
         super().__init__()
         self.sizes = list(sizes)
         self.rows = rows
+        self.layer_norm = layer_norm
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
         self.weights = nn.ParameterList(
             nn.Parameter(torch.zeros(rows, i, o, device=device)) for i, o in shapes
@@ -69,7 +83,7 @@ class StackedMLP(nn.Module):
         if detach_params:
             weights = [w.detach() for w in weights]
             biases = [b.detach() for b in biases]
-        return stacked_mlp(weights, biases, x)
+        return stacked_mlp(weights, biases, x, self.layer_norm)
 
     def member_rows(self, rows: Sequence[int]) -> list[torch.Tensor]:
         """Copies of the given rows of every parameter (a member's slice, for checkpoints)."""
@@ -118,14 +132,16 @@ class ActorCritics(nn.Module):
         hidden_sizes: Sequence[int],
         seeds: Sequence[int],
         device: torch.device | str = "cpu",
+        critic_layer_norm: bool = False,
     ) -> None:
         super().__init__()
         self.members, self.obs_dim, self.act_dim = len(seeds), obs_dim, act_dim
         k = self.members
         # The actor's last layer gives the mean and the log-std (SB3's two heads, side by side).
         self.actor = StackedMLP([obs_dim, *hidden_sizes, 2 * act_dim], k, device)
-        self.critic = StackedMLP([obs_dim + act_dim, *hidden_sizes, 1], 2 * k, device)
-        self.critic_target = StackedMLP([obs_dim + act_dim, *hidden_sizes, 1], 2 * k, device)
+        critic_sizes = [obs_dim + act_dim, *hidden_sizes, 1]
+        self.critic = StackedMLP(critic_sizes, 2 * k, device, critic_layer_norm)
+        self.critic_target = StackedMLP(critic_sizes, 2 * k, device, critic_layer_norm)
         for member, seed in enumerate(seeds):
             gen = torch.Generator().manual_seed(int(seed))
             self.actor.init_row(member, gen)
