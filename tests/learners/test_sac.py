@@ -112,9 +112,10 @@ def test_critic_layer_norm_normalises_each_hidden_layer_of_each_row():
     for member in range(2):
         for row in normed.critic_rows(member):
             h = x[member]
-            for j, (w, b) in enumerate(zip(normed.critic.weights, normed.critic.biases)):
+            layers = list(zip(normed.critic.weights, normed.critic.biases, strict=True))
+            for j, (w, b) in enumerate(layers):
                 h = h @ w[row] + b[row]
-                if j < len(normed.critic.weights) - 1:
+                if j < len(layers) - 1:
                     mean = h.mean(-1, keepdim=True)
                     var = ((h - mean) ** 2).mean(-1, keepdim=True)
                     h = torch.relu((h - mean) / torch.sqrt(var + 1e-5))
