@@ -57,13 +57,19 @@ def tasks_with_human_reward() -> list[str]:
     return found
 
 
-def evaluate(env_id: str, reward: str, out: Path, seeds: int) -> dict[str, Any]:
-    """``agentgym reward eval`` of one reward (no references); its summary and wall time."""
+def evaluate(
+    env_id: str, reward: str, out: Path, seeds: int, eval_every: int = 0
+) -> dict[str, Any]:
+    """``agentgym reward eval`` of one reward (no references); its summary and wall time.
+    ``eval_every`` > 0 also evaluates during training (the learning curves in each seed's
+    ``logs/metrics.jsonl``); the summary is the final evaluation either way."""
     result = out / "eval.json"
     if not result.is_file():
         out.mkdir(parents=True, exist_ok=True)
         args = ["reward", "eval", "--env", env_id, "--reward", reward, "--seeds", str(seeds)]
         args += ["--no-references", "--out", str(out)]
+        if eval_every:
+            args += ["--eval-every", str(eval_every)]
         started = time.time()
         with (out / "eval.log").open("w") as log:
             done = subprocess.run(
@@ -82,8 +88,17 @@ def evaluate(env_id: str, reward: str, out: Path, seeds: int) -> dict[str, Any]:
 
 
 def measure(
-    env_id: str, root: Path, seeds: int, rewards: tuple[str, ...] = ("sparse", "human")
+    env_id: str,
+    root: Path,
+    seeds: int,
+    rewards: tuple[str, ...] = ("sparse", "human"),
+    earlier: dict[str, Any] | None = None,
+    eval_every: int = 0,
 ) -> dict[str, Any]:
+    """The row of one task: its preset and the summary of each reward in ``rewards``. A
+    reward not asked for keeps its summary from ``earlier`` (the row in docs/presets.json)
+    when that was measured under the same preset, so measuring one reward does not drop
+    the other."""
     import agentgym  # noqa: F401
     from agentgym.catalog import task_spec
     from agentgym.presets import preset_for
@@ -92,17 +107,23 @@ def measure(
     preset = preset_for(env_id)
     short = env_id.split("/")[-1]
     human = str(program_path(task_spec(env_id).name))
-    return {
+    row: dict[str, Any] = {
         "preset": None
         if preset is None
         else {"learner": preset.learner, "steps": preset.steps, "config": dict(preset.config)},
         "seeds": seeds,
-        **{
-            label: evaluate(env_id, spec, root / short / label, seeds)
-            for label, spec in (("sparse", "sparse"), ("human", human))
-            if label in rewards
-        },
     }
+    # JSON turns tuples into lists: compare the presets as JSON would hold them.
+    same = earlier is not None and json.loads(json.dumps(row)) == {
+        "preset": earlier.get("preset"),
+        "seeds": earlier.get("seeds"),
+    }
+    for label, spec in (("sparse", "sparse"), ("human", human)):
+        if label in rewards:
+            row[label] = evaluate(env_id, spec, root / short / label, seeds, eval_every)
+        elif same and earlier is not None and earlier.get(label):
+            row[label] = earlier[label]
+    return row
 
 
 def _cell(summary: dict[str, Any] | None) -> str:
@@ -188,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         help="which rewards to train (a row without one says 'not measured')",
     )
     parser.add_argument("--root", default="runs/preset-table", help="work folder")
+    parser.add_argument(
+        "--eval-every",
+        type=int,
+        default=0,
+        help="also evaluate every N env steps (learning curves in the seeds' metrics.jsonl)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("MUJOCO_GL", "egl")
     import torch  # noqa: F401  (machine_info names the torch build it finds imported)
@@ -204,12 +231,28 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if not chosen:
         parser.error(f"--tasks: none of {args.tasks} is one of {every}")
-    data = json.loads(DATA.read_text()) if DATA.is_file() else {"tasks": {}}
-    data.update(
-        machine=machine_info(), date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), all_tasks=every
-    )
+
+    def load() -> dict[str, Any]:
+        return json.loads(DATA.read_text()) if DATA.is_file() else {"tasks": {}}
+
+    data = load()
     for env_id in chosen:
-        data["tasks"][env_id] = measure(env_id, Path(args.root), args.seeds, tuple(args.rewards))
+        row = measure(
+            env_id,
+            Path(args.root),
+            args.seeds,
+            tuple(args.rewards),
+            earlier=data["tasks"].get(env_id),
+            eval_every=args.eval_every,
+        )
+        # Read the file again: another preset_table process may have written its rows.
+        data = load()
+        data["tasks"][env_id] = row
+        data.update(
+            machine=machine_info(),
+            date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            all_tasks=every,
+        )
         DATA.write_text(json.dumps(data, indent=2) + "\n")
         DOC.write_text(render(data))
     sys.stdout.write(render(data))
