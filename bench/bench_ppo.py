@@ -223,7 +223,7 @@ def _throughput(steps: int, threads: int | None, seed: int) -> dict[str, float]:
     from agentgym.learners.ppo import PPO, PPOConfig
     from agentgym.presets import preset_for
 
-    preset = preset_for(THROUGHPUT_ENV)
+    preset = preset_for(THROUGHPUT_ENV, "ppo")
     if preset is None:
         raise RuntimeError(f"no preset registered for {THROUGHPUT_ENV}")
     fields = dict(preset.config)

@@ -114,7 +114,7 @@ def main() -> None:
     if args.render_only:
         render(json.loads((RESULTS / "half_cheetah_curves.json").read_text()))
         return
-    preset = preset_for(ENV_ID)
+    preset = preset_for(ENV_ID, "ppo")
     if preset is None:
         raise SystemExit(f"no preset registered for {ENV_ID}")
     runs = []

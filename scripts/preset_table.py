@@ -184,10 +184,11 @@ def render(data: dict[str, Any]) -> str:
             "",
             "The human reward is Gymnasium's own, so its evaluation return compares with "
             "published PPO returns at 1M steps (rl-baselines3-zoo's tuned settings; "
-            "CleanRL's defaults), here at the preset's far smaller budget.",
+            "CleanRL's defaults), here at the preset's budget and learner.",
             "",
-            "| task | steps | human return (per seed) | SB3 zoo, 1M | CleanRL, 1M | mean / CleanRL |",
-            "|---|---|---|---|---|---|",
+            "| task | learner | steps | human return (per seed) | SB3 zoo PPO, 1M | "
+            "CleanRL PPO, 1M | mean / SB3 zoo | mean / CleanRL |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for env_id in compared:
             row = data["tasks"][env_id]
@@ -197,9 +198,9 @@ def render(data: dict[str, Any]) -> str:
             zoo, cleanrl = REFERENCE_RETURNS[env_id]
             mean = sum(ret) / len(ret)
             lines.append(
-                f"| {env_id} | {row['preset']['steps']:,} | {mean:.0f} "
-                f"({', '.join(f'{r:.0f}' for r in ret)}) | {zoo:,} | {cleanrl:,} | "
-                f"{mean / cleanrl:.2f} |"
+                f"| {env_id} | {row['preset']['learner']} | {row['preset']['steps']:,} | "
+                f"{mean:.0f} ({', '.join(f'{r:.0f}' for r in ret)}) | {zoo:,} | {cleanrl:,} | "
+                f"{mean / zoo:.2f} | {mean / cleanrl:.2f} |"
             )
     missing = sorted(set(data.get("all_tasks", [])) - set(data["tasks"]))
     if missing:

@@ -267,6 +267,7 @@ def score_task(
     env_id: str, root: Path, seeds: int, search_steps: int | None, truth_steps: int | None
 ) -> dict[str, Any]:
     from agentgym.catalog import expert_policy
+    from agentgym.presets import resolve
 
     programs = planted_programs(env_id)
     short = env_id.split("/")[-1]
@@ -301,6 +302,7 @@ def score_task(
         search_steps=search_steps or "preset",
         truth_steps=truth_steps or "preset",
         truth_order="success, then fitness",
+        learner=resolve(env_id, None, {}).learner,  # the preset's, when it was measured
     )
     return out
 
@@ -327,7 +329,8 @@ def render(results: dict[str, Any]) -> str:
         f"torch {m.get('torch')}. Last run {results['date']}, scripts/selection_quality.py: "
         "six planted programs per task through `agentgym reward synthesize` (one sample "
         "each), then each retrained on several seeds with `agentgym reward eval` (the "
-        "truth). Budgets are each task's training preset unless the row says otherwise. "
+        "truth). Budgets are each task's training preset at the time (its learner first) "
+        "unless the row says otherwise. "
         "The truth ranks by mean success, then mean task fitness (shown as success/fitness; "
         "the first rows measured, whose truth shows success alone, ranked by success alone).",
         "",
@@ -347,6 +350,8 @@ def render(results: dict[str, Any]) -> str:
             for n, t in task["truth"].items()
         )
         budget = f"{task['search_steps']} / {task['truth_steps']}, {task['seeds']}"
+        if task.get("learner"):
+            budget = f"{task['learner']}: {budget}"
         for label, s in task["searches"].items():
             cells = []
             for n, c in s["candidates"].items():

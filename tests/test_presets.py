@@ -7,24 +7,22 @@ import yaml
 
 import agentgym  # noqa: F401  (registers envs and their presets)
 from agentgym.learners import LEARNER_CONFIGS, LEARNERS
-from agentgym.presets import PRESETS, Preset, preset_for, resolve
+from agentgym.presets import PRESETS, Preset, all_presets, preset_for, presets_of, resolve
 
 
 def test_every_preset_names_a_registered_env_and_learner_and_real_config_fields():
     import gymnasium as gym
 
-    for env_id in PRESETS:
-        preset = PRESETS.get(env_id)
-        gym.spec(env_id)
+    for preset in all_presets():
+        gym.spec(preset.env_id)
         assert preset.learner in LEARNERS
         fields = set(LEARNER_CONFIGS.get(preset.learner).__dataclass_fields__)
-        assert set(preset.config) <= fields, env_id
+        assert set(preset.config) <= fields, preset.env_id
 
 
 def test_every_preset_says_where_its_numbers_came_from_and_what_they_reached():
-    for env_id in PRESETS:
-        preset = PRESETS.get(env_id)
-        assert preset.source and preset.measured.get("human_success") is not None, env_id
+    for preset in all_presets():
+        assert preset.source and preset.measured.get("human_success") is not None, preset.env_id
 
 
 def test_a_preset_may_not_fix_what_is_chosen_per_run():
@@ -55,6 +53,30 @@ def test_another_learner_or_no_preset_starts_from_the_learners_defaults():
     assert other.preset is None and other.values == {"gamma": 0.9}
     off = resolve("agentgym/CartPole-v0", None, {}, use_preset=False)
     assert off.preset is None and off.learner == "ppo" and off.values == {}
+
+
+def test_another_learner_with_a_preset_of_its_own_takes_it_and_the_default_stays():
+    env_id = "agentgym/HalfCheetah-v0"
+    default, ppo = preset_for(env_id), preset_for(env_id, "ppo")
+    assert default.learner == "sac" and ppo is not None and ppo is not default
+    assert presets_of(env_id) == [default, ppo]
+    plain = resolve(env_id, None, {})
+    assert plain.learner == "sac" and plain.values["total_steps"] == default.steps
+    asked = resolve(env_id, "ppo", {"num_envs": 8})
+    assert (asked.learner, asked.preset, asked.overrides) == ("ppo", env_id, ("num_envs",))
+    assert asked.values["total_steps"] == ppo.steps and asked.values["num_envs"] == 8
+    assert asked.values["num_steps"] == ppo.config["num_steps"]
+    assert PRESETS.get(env_id) is default and preset_for(env_id, "sb3-ppo") is None
+
+
+def test_a_second_preset_for_the_same_env_and_learner_is_refused():
+    import pytest
+
+    from agentgym.presets import register_preset
+
+    twin = Preset(env_id="agentgym/HalfCheetah-v0", learner="ppo", steps=10, source="x")
+    with pytest.raises(ValueError, match="registered twice"):
+        register_preset(twin, default=False)
 
 
 def test_an_env_without_a_preset_trains_ppo_with_its_defaults():

@@ -47,18 +47,50 @@ class Preset:
 
 
 PRESETS: Registry[Preset] = Registry("preset")
-"""Env id -> its preset."""
+"""Env id -> its default preset (the one a run without ``--learner`` trains with)."""
+
+_BY_LEARNER: dict[tuple[str, str], Preset] = {}
+"""(env id, learner) -> that learner's preset for the env, the default among them."""
 
 
-def register_preset(preset: Preset) -> None:
-    PRESETS.register(preset.env_id, preset)
+def register_preset(preset: Preset, *, default: bool = True) -> None:
+    """Register a preset; ``default=False`` adds one for another learner of an env
+    (rl-baselines3-zoo keeps one file of settings per algorithm): ``--learner`` picks it,
+    a run without ``--learner`` keeps the env's default preset."""
+    key = (preset.env_id, preset.learner)
+    if key in _BY_LEARNER:
+        raise ValueError(
+            f"preset {preset.env_id!r} for learner {preset.learner!r} is registered twice"
+        )
+    if default:
+        PRESETS.register(preset.env_id, preset)
+    _BY_LEARNER[key] = preset
 
 
-def preset_for(env_id: str) -> Preset | None:
-    """The preset of an env id (after its family registered), or None."""
+def preset_for(env_id: str, learner: str | None = None) -> Preset | None:
+    """The env's default preset, or with ``learner`` its preset for that learner; None
+    when there is none (after the env families registered theirs)."""
     import agentgym  # noqa: F401  (the env families register their presets on import)
 
-    return PRESETS.get(env_id) if env_id in PRESETS else None
+    if learner is None:
+        return PRESETS.get(env_id) if env_id in PRESETS else None
+    return _BY_LEARNER.get((env_id, learner))
+
+
+def presets_of(env_id: str) -> list[Preset]:
+    """Every learner's preset for an env, the default first."""
+    import agentgym  # noqa: F401
+
+    default = preset_for(env_id)
+    others = [p for (e, _), p in sorted(_BY_LEARNER.items()) if e == env_id and p is not default]
+    return ([default] if default else []) + others
+
+
+def all_presets() -> list[Preset]:
+    """Every registered preset, defaults and the other learners' alike."""
+    import agentgym  # noqa: F401
+
+    return [p for _, p in sorted(_BY_LEARNER.items())]
 
 
 @dataclass(frozen=True)
@@ -80,14 +112,16 @@ def resolve(
 ) -> Resolved:
     """Lay the user's values over the env's preset.
 
-    ``learner`` None means "the preset's learner" (``ppo`` when the env has no preset). A
-    preset applies when the learner is its learner; asking for another learner trains
-    with that learner's own defaults (the preset's numbers belong to its learner).
+    ``learner`` None means "the default preset's learner" (``ppo`` when the env has no
+    preset). Asking for another learner takes the env's preset for that learner where one
+    is registered, else that learner's own defaults (a preset's numbers belong to its
+    learner).
     """
-    preset = preset_for(env_id) if use_preset else None
-    chosen = learner or (preset.learner if preset else "ppo")
+    default = preset_for(env_id) if use_preset else None
+    chosen = learner or (default.learner if default else "ppo")
+    preset = preset_for(env_id, chosen) if use_preset else None
     per_run = {"env_id", "reward", "seed"}
-    if preset is None or preset.learner != chosen:
+    if preset is None:
         return Resolved(chosen, dict(given), None, tuple(sorted(set(given) - per_run)))
     values = {**preset.config, "total_steps": preset.steps}
     overrides = tuple(
@@ -99,4 +133,13 @@ def resolve(
     return Resolved(chosen, values, env_id, overrides)
 
 
-__all__ = ["PRESETS", "Preset", "Resolved", "preset_for", "register_preset", "resolve"]
+__all__ = [
+    "PRESETS",
+    "Preset",
+    "Resolved",
+    "all_presets",
+    "preset_for",
+    "presets_of",
+    "register_preset",
+    "resolve",
+]

@@ -228,7 +228,8 @@ class SynthesisConfig:
     def _preset(self) -> Preset | None:
         from agentgym.presets import preset_for
 
-        return preset_for(self.env_id) if self.resolved().preset else None
+        plan = self.resolved()
+        return preset_for(self.env_id, plan.learner) if plan.preset else None
 
     def search_steps(self) -> int:
         """N: ``steps``, else the preset's search budget, else SEARCH_STEPS."""

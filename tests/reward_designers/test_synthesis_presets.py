@@ -106,6 +106,19 @@ def test_budgets_come_from_the_preset_unless_given():
     )
 
 
+def test_a_learner_asked_for_takes_the_budgets_of_its_own_preset():
+    from agentgym.presets import preset_for
+
+    ppo = preset_for("agentgym/HalfCheetah-v0", "ppo")
+    config = SynthesisConfig(env_id="agentgym/HalfCheetah-v0", learner="ppo")
+    assert (config.search_steps(), config.retrain_steps()) == (
+        ppo.search_steps or ppo.steps,
+        ppo.steps,
+    )
+    learner, fields = config.training_settings(1000)
+    assert learner == "population" and fields["num_steps"] == ppo.config["num_steps"]
+
+
 def test_another_learners_field_is_named_with_the_preset():
     config = SynthesisConfig(env_id="agentgym/Reach-v0", training={"num_steps": 64})
     with pytest.raises(ValueError, match="--num-steps: not a setting of --learner sac.*Reach"):
