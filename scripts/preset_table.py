@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
@@ -128,9 +129,12 @@ def measure(
         "preset": earlier.get("preset"),
         "seeds": earlier.get("seeds"),
     }
+    # One work folder per preset: a changed preset (budget, settings, learner) trains again
+    # instead of reading the eval.json of the one before.
+    key = hashlib.sha256(json.dumps(row, sort_keys=True, default=list).encode()).hexdigest()[:8]
     for label, spec in (("sparse", "sparse"), ("human", human)):
         if label in rewards:
-            row[label] = evaluate(env_id, spec, root / short / label, seeds, eval_every)
+            row[label] = evaluate(env_id, spec, root / short / key / label, seeds, eval_every)
         elif same and earlier is not None and earlier.get(label):
             row[label] = earlier[label]
     return row

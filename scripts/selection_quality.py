@@ -268,6 +268,7 @@ def score_task(
 ) -> dict[str, Any]:
     from agentgym.catalog import expert_policy
     from agentgym.presets import resolve
+    from reward_designers.synthesis.config import SynthesisConfig
 
     programs = planted_programs(env_id)
     short = env_id.split("/")[-1]
@@ -296,11 +297,12 @@ def score_task(
             for bad in ("wrong", "constant")
         }
         out["searches"][label] = {"candidates": found, "spearman": rho, "human_above": above}
+    budgets = SynthesisConfig(env_id=env_id)  # what "preset" meant when this row ran
     out.update(
         wall_s=round(time.time() - started),
         seeds=seeds,
-        search_steps=search_steps or "preset",
-        truth_steps=truth_steps or "preset",
+        search_steps=search_steps or f"preset ({budgets.search_steps()})",
+        truth_steps=truth_steps or f"preset ({budgets.retrain_steps()})",
         truth_order="success, then fitness",
         learner=resolve(env_id, None, {}).learner,  # the preset's, when it was measured
     )

@@ -1,0 +1,47 @@
+"""scripts/preset_table.py: where it trains, and which earlier rows it keeps."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import agentgym.presets as presets
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = "agentgym/CartPole-v0"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "preset_table", ROOT / "scripts" / "preset_table.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_changed_preset_trains_in_a_folder_of_its_own(monkeypatch, tmp_path):
+    table = _script()
+    trained = []
+
+    def evaluate(env_id, spec, out, seeds, eval_every=0):
+        trained.append(out)
+        return {"mean": 1.0, "success": [1.0] * seeds}
+
+    monkeypatch.setattr(table, "evaluate", evaluate)
+    base = presets.preset_for(ENV)
+    first = table.measure(ENV, tmp_path, 3, ("human",))
+    again = table.measure(ENV, tmp_path, 3, ("human",))
+    longer = dataclasses.replace(base, steps=base.steps * 2)
+    monkeypatch.setattr(presets, "preset_for", lambda env_id, learner=None: longer)
+    changed = table.measure(ENV, tmp_path, 3, ("sparse",), earlier=first)
+    assert trained[0] == trained[1]  # the same preset: the same folder, its eval.json reused
+    assert trained[2].name == "sparse" and trained[2].parent != trained[0].parent
+    assert trained[0].name == "human" and trained[0].parent.parent == tmp_path / "CartPole-v0"
+    assert first == again and changed["preset"]["steps"] == base.steps * 2
+    assert "human" not in changed  # measured under the old budget: not carried over
+    kept = table.measure(
+        ENV, tmp_path, 3, ("sparse",), earlier={**changed, "human": first["human"]}
+    )
+    assert kept["human"] == first["human"]  # the same preset: the other reward's row stays
