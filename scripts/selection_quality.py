@@ -267,7 +267,6 @@ def score_task(
     env_id: str, root: Path, seeds: int, search_steps: int | None, truth_steps: int | None
 ) -> dict[str, Any]:
     from agentgym.catalog import expert_policy
-    from agentgym.presets import resolve
     from reward_designers.synthesis.config import SynthesisConfig
 
     programs = planted_programs(env_id)
@@ -304,7 +303,7 @@ def score_task(
         search_steps=search_steps or f"preset ({budgets.search_steps()})",
         truth_steps=truth_steps or f"preset ({budgets.retrain_steps()})",
         truth_order="success, then fitness",
-        learner=resolve(env_id, None, {}).learner,  # the preset's, when it was measured
+        learner=budgets.resolved().learner,  # the preset's, when it was measured
     )
     return out
 

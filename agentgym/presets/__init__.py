@@ -77,15 +77,6 @@ def preset_for(env_id: str, learner: str | None = None) -> Preset | None:
     return _BY_LEARNER.get((env_id, learner))
 
 
-def presets_of(env_id: str) -> list[Preset]:
-    """Every learner's preset for an env, the default first."""
-    import agentgym  # noqa: F401
-
-    default = preset_for(env_id)
-    others = [p for (e, _), p in sorted(_BY_LEARNER.items()) if e == env_id and p is not default]
-    return ([default] if default else []) + others
-
-
 def all_presets() -> list[Preset]:
     """Every registered preset, defaults and the other learners' alike."""
     import agentgym  # noqa: F401
@@ -139,7 +130,6 @@ __all__ = [
     "Resolved",
     "all_presets",
     "preset_for",
-    "presets_of",
     "register_preset",
     "resolve",
 ]
