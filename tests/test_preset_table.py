@@ -45,3 +45,23 @@ def test_a_changed_preset_trains_in_a_folder_of_its_own(monkeypatch, tmp_path):
         ENV, tmp_path, 3, ("sparse",), earlier={**changed, "human": first["human"]}
     )
     assert kept["human"] == first["human"]  # the same preset: the other reward's row stays
+
+
+def test_the_other_reward_finished_under_the_same_preset_is_read_from_its_folder(
+    monkeypatch, tmp_path
+):
+    """Two processes measuring one task's sparse and human rewards side by side: whichever
+    writes the row last takes the other's result from its folder, not from a stale row."""
+    table = _script()
+
+    def evaluate(env_id, spec, out, seeds, eval_every=0):
+        result = {"mean": 0.5 if spec == "sparse" else 1.0, "success": [1.0] * seeds}
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "eval.json").write_text("{}")  # what a finished `reward eval` leaves
+        return result
+
+    monkeypatch.setattr(table, "evaluate", evaluate)
+    human = table.measure(ENV, tmp_path, 3, ("human",), earlier=None)
+    assert "sparse" not in human  # nothing finished yet, no earlier row
+    sparse = table.measure(ENV, tmp_path, 3, ("sparse",), earlier=None)
+    assert sparse["sparse"]["mean"] == 0.5 and sparse["human"]["mean"] == 1.0
