@@ -14,8 +14,9 @@ machine inflate it less than wall time:
 - ``compile forward + loss``: ``torch.compile`` of the forward and loss only, autograd's
   engine for the backward;
 - ``compiled update``: ``ppo_update`` with ``PPOConfig.compile`` (compiled.py: forward,
-  ``torch.func.grad`` backward, clip and Adam in one inductor C++ graph), at 1 and at
-  every core's torch threads; its compile time is measured in a fresh process by
+  ``torch.func.grad`` backward, clip and Adam in one inductor C++ graph, its kernels
+  called from inductor's C++ wrapper), at 1 and at every core's torch threads, and with
+  inductor's Python wrapper (what the step used before 2026-12-05); its compile time is measured in a fresh process by
   ``compile_s`` (inductor's on-disk cache makes later processes faster).
 
 Results: ``bench/results/ppo_update.json`` and ``ppo_update.md``.
@@ -83,19 +84,32 @@ def _cpu_per_step(fn: Callable[[], None], steps: int, repeats: int) -> float:
     return statistics.median(times)
 
 
-def update_case(compile: bool, threads: int, repeats: int) -> float:
-    """CPU seconds per minibatch step of ``ppo_update``."""
+def update_case(compile: bool, threads: int, repeats: int, cpp_wrapper: bool = True) -> float:
+    """CPU seconds per minibatch step of ``ppo_update``; ``cpp_wrapper=False`` compiles the
+    step with inductor's Python wrapper instead of the C++ one the learners use."""
     import torch
 
+    from agentgym.learners import compile as compile_module
+    from agentgym.learners.ppo.compiled import compiled_step
     from agentgym.learners.ppo.update import ppo_update
 
     torch.set_num_threads(threads)
-    config, net, optimizer, batch = _setup(compile)
-    gen = torch.Generator().manual_seed(0)
-    active = torch.ones(1, dtype=torch.bool)
-    return _cpu_per_step(
-        lambda: ppo_update(net, optimizer, batch, config, 3e-4, active, [gen]), STEPS, repeats
-    )
+    saved = dict(compile_module.CPU_OPTIONS)
+    compile_module.CPU_OPTIONS["cpp_wrapper"] = cpp_wrapper
+    compiled_step.cache_clear()
+    try:
+        config, net, optimizer, batch = _setup(compile)
+        gen = torch.Generator().manual_seed(0)
+        active = torch.ones(1, dtype=torch.bool)
+        return _cpu_per_step(
+            lambda: ppo_update(net, optimizer, batch, config, 3e-4, active, [gen]),
+            STEPS,
+            repeats,
+        )
+    finally:
+        compile_module.CPU_OPTIONS.clear()
+        compile_module.CPU_OPTIONS.update(saved)
+        compiled_step.cache_clear()
 
 
 def part_cases(repeats: int) -> dict[str, float]:
@@ -215,7 +229,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         "Kept: the compiled step, behind `PPOConfig.compile` (inductor fuses and reorders "
         "float arithmetic, so the PPO digests would change; defaults stay eager and "
-        "bit-identical). Not kept: `torch._fused_adam_` (3x cheaper than StackedAdam.step, "
+        "bit-identical), its kernels called from inductor's C++ wrapper "
+        "(agentgym/learners/compile.py). Not kept: `torch._fused_adam_` (3x cheaper than StackedAdam.step, "
         "but that is ~5% of the eager step, its rounding differs, and it cannot mask "
         "stopped members); `torch.compile` of the forward and loss alone (most of the "
         "compiled step's gain, but clip, Adam and the autograd engine stay eager); more "
@@ -237,6 +252,9 @@ def main() -> None:
     update = {
         "eager update, 1 thread": update_case(False, 1, repeats),
         "compiled update (PPOConfig.compile), 1 thread": update_case(True, 1, repeats),
+        "compiled update, inductor's Python wrapper, 1 thread": update_case(
+            True, 1, repeats, cpp_wrapper=False
+        ),
         f"compiled update, {cores} threads": update_case(True, cores, repeats),
     }
     results = {

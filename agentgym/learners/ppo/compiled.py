@@ -18,9 +18,10 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
 
 import torch
+
+from agentgym.learners.compile import compile_step
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -40,14 +41,16 @@ def compiled_step(
     max_grad_norm: float,
     betas: tuple[float, float],
     eps: float,
+    device_type: str = "cpu",
 ) -> Callable[..., StepStats]:
     """The compiled step for one network layout and set of hyper-parameters (cached, so
-    every learner with the same ones shares one compilation).
+        every learner with the same ones shares one compilation); ``device_type`` is where it
+    runs (agentgym.learners.compile).
 
-    Call it as ``step(flat, exp_avg, exp_avg_sq, t, lr, obs, actions, logprobs,
-    advantages, returns, values, weights)``: it updates ``flat`` and the Adam moments in
-    place (``t``: the step number after this step, ``lr``: a 0-d tensor, so that an
-    annealed rate does not recompile) and returns ``StepStats``.
+        Call it as ``step(flat, exp_avg, exp_avg_sq, t, lr, obs, actions, logprobs,
+        advantages, returns, values, weights)``: it updates ``flat`` and the Adam moments in
+        place (``t``: the step number after this step, ``lr``: a 0-d tensor, so that an
+        annealed rate does not recompile) and returns ``StepStats``.
     """
     k = members
     act_dim = layer_shapes[-1][1]
@@ -112,5 +115,4 @@ def compiled_step(
         flat.sub_(lr / (1 - b1**t) * exp_avg / denom)
         return (norms, *aux)
 
-    options: dict[str, Any] = {"fullgraph": True, "dynamic": False}
-    return torch.compile(step, **options)
+    return compile_step(step, device_type)

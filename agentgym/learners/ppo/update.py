@@ -129,6 +129,7 @@ def compiled_step_for(
         config.max_grad_norm,
         (optimizer.beta1, optimizer.beta2),
         optimizer.eps,
+        net.flat.device.type,
     )
 
 

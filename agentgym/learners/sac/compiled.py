@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from agentgym.learners.compile import compile_step
 from agentgym.learners.sac.networks import (
     LOG_STD_MAX,
     LOG_STD_MIN,
@@ -47,6 +48,7 @@ def compiled_sac_step(
     critic_layer_norm: bool = False,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
+    device_type: str = "cpu",
 ) -> Callable[..., tuple[torch.Tensor, ...]]:
     """The compiled step for one layout and set of hyper-parameters (cached).
 
@@ -124,8 +126,7 @@ def compiled_sac_step(
             t.lerp_(c, tau)
         return alpha, loss_alpha, loss_q, loss_pi, entropy, q_value
 
-    options: dict[str, Any] = {"fullgraph": True, "dynamic": False}
-    return torch.compile(step, **options)
+    return compile_step(step, device_type)
 
 
 def compiled_update(
@@ -159,6 +160,7 @@ def compiled_update(
         float(target_entropy),
         bool(autotune),
         bool(nets.critic.layer_norm),
+        device_type=device.type,
     )
 
     def plain(stack: Any) -> list[torch.Tensor]:
