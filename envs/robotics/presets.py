@@ -527,6 +527,48 @@ METAWORLD_SCREENED: dict[str, tuple[str, dict]] = {
             "machine": MACHINE_XEON,
         },
     ),
+    "LeverPull": (
+        "Longer runs (docs/envs-robotics.md): at most 0.05 through 150k with target entropy "
+        "0 (seed 0); with METAWORLD_SAC_LN 0 through 75k on each seed, lever fitness flat.",
+        {
+            "seeds": [0, 1, 2],
+            "human_success": 0.0,  # 0.00 on each; lever fitness 0.07, 0.07, 0.08
+            "sparse_success": 0.0,  # 0.00 on each
+            "wall_s": 594,  # the 3 seeds together in one process, beside another run
+            "machine": MACHINE_XEON,
+        },
+    ),
+    "Push": (
+        "Longer runs (docs/envs-robotics.md): with METAWORLD_SAC_LN 0 through 75k on each "
+        "seed (0.05 once), stopped at 92k.",
+        {
+            "seeds": [0, 1, 2],
+            "human_success": 0.03,  # 0.10, 0.00, 0.00; puck fitness 0.12, 0.14, 0.19
+            "sparse_success": 0.0,  # 0.00 on each
+            "wall_s": 725,  # the 3 seeds together in one process, beside another run
+            "machine": MACHINE_XEON,
+        },
+    ),
+    "PickPlace": (
+        "Not run before this preset.",
+        {
+            "seeds": [0, 1, 2],
+            "human_success": 0.0,  # 0.00 on each; fitness 0.14, 0.12, 0.14
+            "sparse_success": 0.0,  # 0.00 on each
+            "wall_s": 722,  # the 3 seeds together in one process, beside another run
+            "machine": MACHINE_XEON,
+        },
+    ),
+    "PegInsertSide": (
+        "Not run before this preset.",
+        {
+            "seeds": [0, 1, 2],
+            "human_success": 0.0,  # 0.00 on each; fitness 0.11, 0.08, 0.10
+            "sparse_success": 0.0,  # 0.00 on each
+            "wall_s": 917,  # the 3 seeds together in one process, beside two other jobs
+            "machine": MACHINE_XEON,
+        },
+    ),
 }
 """The MetaWorld tasks without a solving preset: what was tried and what they reached."""
 
