@@ -16,8 +16,8 @@ machine inflate it less than wall time:
 - ``compiled update``: ``ppo_update`` with ``PPOConfig.compile`` (compiled.py: forward,
   ``torch.func.grad`` backward, clip and Adam in one inductor C++ graph, its kernels
   called from inductor's C++ wrapper), at 1 and at every core's torch threads, and with
-  inductor's Python wrapper (what the step used before 2026-12-05); its compile time is measured in a fresh process by
-  ``compile_s`` (inductor's on-disk cache makes later processes faster).
+  inductor's Python wrapper (what the step used before 2026-12-05); its compile time is
+  measured in a fresh process by ``compile_s`` (inductor's on-disk cache makes later processes faster).
 
 Results: ``bench/results/ppo_update.json`` and ``ppo_update.md``.
 
@@ -230,8 +230,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         "Kept: the compiled step, behind `PPOConfig.compile` (inductor fuses and reorders "
         "float arithmetic, so the PPO digests would change; defaults stay eager and "
         "bit-identical), its kernels called from inductor's C++ wrapper "
-        "(agentgym/learners/compile.py). Not kept: `torch._fused_adam_` (3x cheaper than StackedAdam.step, "
-        "but that is ~5% of the eager step, its rounding differs, and it cannot mask "
+        "(agentgym/learners/compile.py). Not kept: `torch._fused_adam_` (3x cheaper than "
+        "StackedAdam.step, but that is ~5% of the eager step, its rounding differs, and it cannot mask "
         "stopped members); `torch.compile` of the forward and loss alone (most of the "
         "compiled step's gain, but clip, Adam and the autograd engine stay eager); more "
         "than one torch thread (inductor's OpenMP loops at these sizes lose far more to "

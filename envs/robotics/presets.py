@@ -218,8 +218,8 @@ register_preset(
             "3,279, 3,549, 3,403 at 750k; 3,219, 2,755, 3,377 at 1M (success 1.00 on each seed "
             "at every evaluation; 1,478 s for the three to 1M), so the budget is 1M, "
             "search 250k. The learning rate anneals to 0 over the budget: under a 500k "
-            "preset the same seeds returned 1,376, 1,101, 1,432 at 500k (success 1.00 each). Before it: SAC (LOCOMOTION_SAC_STEADY, "
-            "--learner sac) returned 725, 549, 3,189 at 400k; HalfCheetah's PPO throughput "
+            "preset the same seeds returned 1,376, 1,101, 1,432 at 500k (success 1.00 each). "
+            "Before it: SAC (LOCOMOTION_SAC_STEADY, --learner sac) returned 725, 549, 3,189 at 400k; HalfCheetah's PPO throughput "
             "settings (64 envs x 32 steps) 344-361 at 200k and 381-452 at 1M."
         ),
         measured={
@@ -482,12 +482,6 @@ register_preset(
     )
 )
 
-# Tasks that no setting tried here solves within 15 minutes a seed. Each still gets a
-# preset, so that every entry point trains it the same way and docs/presets.md has its
-# row: the learner its family learns with elsewhere, at a screening budget, and in
-# ``measured`` what sparse and human reached over 3 seeds (0 where nothing was learned).
-SCREENING = "2026-12-05, a screening budget, not a search and not a solved task"
-
 register_preset(
     Preset(
         env_id="agentgym/Ant-v0",
@@ -512,6 +506,13 @@ register_preset(
         },
     )
 )
+
+
+# Tasks that no setting tried here solves within 15 minutes a seed. Each still gets a
+# preset, so that every entry point trains it the same way and docs/presets.md has its
+# row: the learner its family learns with elsewhere, at a screening budget, and in
+# ``measured`` what sparse and human reached over 3 seeds (0 where nothing was learned).
+SCREENING = "2026-12-05, a screening budget, not a search and not a solved task"
 
 
 def _screened(human: list[float], fitness: list[float], wall_s: int) -> dict[str, object]:

@@ -25,8 +25,8 @@ where both references succeed or both fail) and a training preset under which th
 program learns on a 2-core CPU (docs/presets.md), so the search ranks candidates that
 learn: the planar arm Reach (SAC, 100k), two MuJoCo locomotion tasks (HalfCheetah, SAC,
 300k; Hopper, PPO at CleanRL's settings, 1M, whose episodes end when it falls, so a
-reward must also keep it up), and three MetaWorld manipulation tasks where the sparse success reward does not
-learn in the preset's budget and the human program does (Reach, ButtonPress and
+reward must also keep it up), and three MetaWorld manipulation tasks where the sparse
+success reward does not learn in the preset's budget and the human program does (Reach, ButtonPress and
 WindowClose, SAC at 75k-125k). DrawerOpen, in the set until 2026-12-05, has only a 100k
 screening preset under which its human program learns on no seed (in a 300k run, on one
 of three: docs/envs-robotics.md).

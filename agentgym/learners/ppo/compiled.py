@@ -44,13 +44,13 @@ def compiled_step(
     device_type: str = "cpu",
 ) -> Callable[..., StepStats]:
     """The compiled step for one network layout and set of hyper-parameters (cached, so
-        every learner with the same ones shares one compilation); ``device_type`` is where it
+    every learner with the same ones shares one compilation); ``device_type`` is where it
     runs (agentgym.learners.compile).
 
-        Call it as ``step(flat, exp_avg, exp_avg_sq, t, lr, obs, actions, logprobs,
-        advantages, returns, values, weights)``: it updates ``flat`` and the Adam moments in
-        place (``t``: the step number after this step, ``lr``: a 0-d tensor, so that an
-        annealed rate does not recompile) and returns ``StepStats``.
+    Call it as ``step(flat, exp_avg, exp_avg_sq, t, lr, obs, actions, logprobs,
+    advantages, returns, values, weights)``: it updates ``flat`` and the Adam moments in
+    place (``t``: the step number after this step, ``lr``: a 0-d tensor, so that an
+    annealed rate does not recompile) and returns ``StepStats``.
     """
     k = members
     act_dim = layer_shapes[-1][1]
