@@ -163,6 +163,19 @@ def vector_step_input(
     )
 
 
+def input_rows(batch: RewardInput, rows: slice) -> RewardInput:
+    """The rows ``rows`` of a reward model's input: what ``vector_step_input`` gives for
+    those sub-envs' part of a vector step (views, no copies; text stays a list)."""
+    return RewardInput(
+        {name: value[rows] for name, value in batch.state.items()},
+        batch.action[rows],
+        batch.env_reward[rows],
+        {name: value[rows] for name, value in batch.env_terms.items()},
+        batch.success[rows],
+        None if batch.frames is None else batch.frames[rows],
+    )
+
+
 def finish_vector_step(
     out: RewardOutput, live: np.ndarray, env_reward: np.ndarray, infos: dict[str, Any]
 ) -> tuple[np.ndarray, RewardOutput]:

@@ -31,9 +31,9 @@ from gymnasium.vector import AutoresetMode
 
 from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.rollout import ProgramOverRollout, Rollout, RolloutRewardModel
-from agentgym.rewards import parse_reward_spec
+from agentgym.rewards import RewardInput, parse_reward_spec
 from agentgym.vector import info_rows
-from agentgym.wrappers import finish_vector_step, score_vector_step, vector_step_input
+from agentgym.wrappers import finish_vector_step, input_rows, vector_step_input
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +225,6 @@ class MemberEnvs:
             relabel is not None and getattr(relabel, "needs_env_actions", False)
         )
         self.num_envs = config.num_envs
-        self.episode_return = np.zeros(self.num_envs)
-        self.episode_length = np.zeros(self.num_envs, dtype=np.int64)
         self.finished: list[tuple[float, int, float]] = []  # (return, length, success or nan)
         self.term_sums: dict[str, float] = {}
         self.env_reward_sum = 0.0
@@ -240,68 +238,40 @@ class MemberEnvs:
 
     def send(self, actions: np.ndarray, env_reward: np.ndarray, info: dict[str, Any]) -> None:
         """Hand this member's rows of a vector step to its reward model (``answers_later``);
-        ``score(..., sent=True)`` collects the answer."""
+        ``reward(..., sent=True)`` collects the answer."""
         assert self.reward_model is not None
         batch = vector_step_input(self.task_spec, self.device, actions, env_reward, info)
         self.reward_model.send(batch)
 
-    def start_episodes(self) -> None:
-        """Every sub-env starts a new episode (after a reset)."""
-        self.episode_return[:] = 0.0
-        self.episode_length[:] = 0
-
-    def score(
+    def reward(
         self,
-        actions: np.ndarray,
-        obs: np.ndarray,
-        reward: np.ndarray,
-        terminated: np.ndarray,
-        truncated: np.ndarray,
+        env_reward: np.ndarray,
         info: dict[str, Any],
         valid: np.ndarray,
+        batch: RewardInput | None = None,
         sent: bool = False,
-    ) -> MemberStep:
-        """This member's step from its rows of a vector step (``info`` already cut to
-        them); ``valid`` [N] marks the sub-envs whose step is a real transition (not
-        Gymnasium's autoreset step): the reward model scores 0 elsewhere, and only they
-        count in the statistics. ``sent``: the batch already went out with ``send``; its
-        answer is collected here."""
+    ) -> np.ndarray:
+        """The reward that trains on this member's rows of a vector step, float32 [N]: the
+        env's ``env_reward`` without a reward model (or with a rollout-level one, which
+        relabels later); else the model's on ``batch`` (its input for these rows), or the
+        answer to ``send`` when ``sent``, 0 where not ``valid`` (Gymnasium's autoreset
+        steps). The model's terms and the env's reward are written into ``info`` (its rows
+        of the step's info), as ``VectorRewardWrapper`` writes them."""
         if sent:
             assert self.reward_model is not None
-            reward, _ = finish_vector_step(self.reward_model.receive(), valid, reward, info)
+            reward, _ = finish_vector_step(self.reward_model.receive(), valid, env_reward, info)
         elif self.reward_model is not None:
-            reward, _ = score_vector_step(
-                self.reward_model, self.task_spec, self.device, actions, reward, info, valid
-            )
-        reward = np.asarray(reward, dtype=np.float32)
-        env_reward = (
-            np.asarray(info["env_reward"], dtype=np.float32) if "env_reward" in info else reward
-        )
-        success = np.asarray(info.get("success", np.zeros(self.num_envs, bool)), dtype=bool)
-        has_success = "success" in info
-        # Bookkeeping of the env's own return (the task metric), whatever reward trains.
-        self.episode_return += np.where(valid, env_reward, 0.0)
-        self.episode_length += valid
-        self.env_reward_sum += float(env_reward[valid].sum())
-        self.valid_steps += int(valid.sum())
-        # With a rollout-level reward (CLIP, SPA) the training reward's components are its
-        # relabel outputs (relabel_rewards); the env's own terms (CartPole's `alive`) are
-        # not among them and would be plotted as if they were (issue #19).
-        if self.relabel is None:
-            for name, (values, present) in _terms_from_info(info).items():
-                mask = valid & np.asarray(present, dtype=bool)
-                self.term_sums[name] = self.term_sums.get(name, 0.0) + float(values[mask].sum())
-        for i in np.flatnonzero(terminated | truncated):
-            self.finished.append(
-                (
-                    float(self.episode_return[i]),
-                    int(self.episode_length[i]),
-                    float(success[i]) if has_success else float("nan"),
-                )
-            )
-            self.episode_return[i] = 0.0
-            self.episode_length[i] = 0
-        return MemberStep(obs, reward, env_reward, terminated, truncated, success, info)
+            assert batch is not None
+            reward, _ = finish_vector_step(self.reward_model(batch), valid, env_reward, info)
+        else:
+            reward = env_reward
+        return np.asarray(reward, dtype=np.float32)
+
+    def add_terms(self, terms: dict[str, tuple[np.ndarray, np.ndarray]], valid: np.ndarray) -> None:
+        """Add one step's reward components (``_terms_from_info``) over the ``valid`` rows."""
+        for name, (values, present) in terms.items():
+            mask = valid & np.asarray(present, dtype=bool)
+            self.term_sums[name] = self.term_sums.get(name, 0.0) + float(values[mask].sum())
 
     def relabel_rewards(self, rollout: Rollout) -> torch.Tensor:
         """This member's rewards [T, N] from its rollout-level reward model, zero on
@@ -365,6 +335,10 @@ class MemberBatch:
             )
         space = self.envs.single_action_space
         self._clip = (space.low, space.high) if isinstance(space, spaces.Box) else None
+        # The env's own return and length of each sub-env's episode so far, [K, N]: the
+        # task metric whatever reward trains, kept for all members at once.
+        self.episode_return = np.zeros((self.k, self.n))
+        self.episode_length = np.zeros((self.k, self.n), dtype=np.int64)
 
     def _rows(self, k: int) -> slice:
         return slice(k * self.n, (k + 1) * self.n)
@@ -373,8 +347,8 @@ class MemberBatch:
         """Reset every sub-env, member k's with ``seeds[k]`` [N]; observations [K, N, ...]."""
         flat = [int(s) for member_seeds in seeds for s in member_seeds]
         obs, _ = self.envs.reset(seed=flat)
-        for member in self.members:
-            member.start_episodes()
+        self.episode_return[:] = 0.0
+        self.episode_length[:] = 0
         return obs.reshape(self.k, self.n, *obs.shape[1:])
 
     def env_actions(self, actions: np.ndarray, alive: Sequence[bool]) -> np.ndarray:
@@ -397,44 +371,135 @@ class MemberBatch:
         ``alive`` (its rows still step, with zero actions, and are not scored). An
         exception of the envs themselves is raised: it belongs to no one member."""
         actions = self.env_actions(actions, alive)
-        flat = actions.reshape(self.k * self.n, *actions.shape[2:])
+        k_, n_ = self.k, self.n
+        flat = actions.reshape(k_ * n_, *actions.shape[2:])
         obs, reward, terminated, truncated, info = self.envs.step(flat)
-        infos = [info_rows(info, self._rows(k)) if alive[k] else {} for k in range(self.k)]
+        infos = [info_rows(info, self._rows(k)) if alive[k] else {} for k in range(k_)]
+        out: list[MemberStep | Exception | None] = [None] * k_
         # Models served from workers of their own get every member's batch first, so the
         # K workers compute at once instead of one round trip after another.
-        sent: dict[int, Exception | None] = {}
+        sent: set[int] = set()
         for k, member in enumerate(self.members):
             if alive[k] and member.answers_later:
                 try:
                     member.send(actions[k], reward[self._rows(k)], infos[k])
-                    sent[k] = None
+                    sent.add(k)
                 except Exception as err:  # the member's reward program: reported, not raised
-                    sent[k] = err
-        out: list[MemberStep | Exception | None] = []
+                    out[k] = err
+        # The other models' input is built once for the whole batch and cut per member:
+        # one conversion of the state arrays per step instead of one per member.
+        now = [
+            k
+            for k, m in enumerate(self.members)
+            if alive[k] and m.reward_model is not None and k not in sent and out[k] is None
+        ]
+        batch = None
+        if now:
+            first = self.members[now[0]]
+            try:
+                batch = vector_step_input(first.task_spec, first.device, flat, reward, info)
+            except Exception as err:  # the reward models' input: every such member's error
+                for k in now:
+                    out[k] = err
+        rewards = reward.astype(np.float32).reshape(k_, n_)
         for k, member in enumerate(self.members):
-            if not alive[k]:
-                out.append(None)
-                continue
-            if sent.get(k) is not None:
-                out.append(sent[k])
+            if not alive[k] or out[k] is not None:
                 continue
             rows = self._rows(k)
             try:
-                out.append(
-                    member.score(
-                        actions[k],
-                        obs[rows],
-                        reward[rows],
-                        terminated[rows],
-                        truncated[rows],
-                        infos[k],
-                        valid[k],
-                        sent=k in sent,
-                    )
+                rewards[k] = member.reward(
+                    reward[rows],
+                    infos[k],
+                    valid[k],
+                    batch=input_rows(batch, rows) if batch is not None and k in now else None,
+                    sent=k in sent,
                 )
             except Exception as err:  # the member's reward program: reported, not raised
-                out.append(err)
+                out[k] = err
+        scored = [k for k in range(k_) if alive[k] and out[k] is None]
+        env_reward = np.asarray(info.get("env_reward", reward), dtype=np.float32)
+        env_reward = env_reward.reshape(k_, n_)
+        has_success = "success" in info
+        success = (
+            np.asarray(info["success"], dtype=bool).reshape(k_, n_)
+            if has_success
+            else np.zeros((k_, n_), dtype=bool)
+        )
+        self._record(
+            scored, valid, env_reward, terminated, truncated, success, has_success, info, infos
+        )
+        for k in scored:
+            rows = self._rows(k)
+            out[k] = MemberStep(
+                obs[rows],
+                rewards[k],
+                env_reward[k],
+                terminated[rows],
+                truncated[rows],
+                success[k],
+                infos[k],
+            )
         return out
+
+    def _record(
+        self,
+        scored: list[int],
+        valid: np.ndarray,
+        env_reward: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        success: np.ndarray,
+        has_success: bool,
+        info: dict[str, Any],
+        infos: list[dict[str, Any]],
+    ) -> None:
+        """The statistics of one vector step for the ``scored`` members, all at once: the
+        env's return and length of each episode, its reward and its terms over the
+        ``valid`` [K, N] sub-envs (not Gymnasium's autoreset steps), finished episodes."""
+        if not scored:
+            return
+        member_rows = np.zeros((self.k, 1), dtype=bool)
+        member_rows[scored] = True
+        counted = member_rows & valid
+        step_reward = np.where(counted, env_reward, 0.0)
+        self.episode_return += step_reward
+        self.episode_length += counted
+        reward_sums, steps = step_reward.sum(axis=1), counted.sum(axis=1)
+        env_terms = None
+        for k in scored:
+            member = self.members[k]
+            member.env_reward_sum += float(reward_sums[k])
+            member.valid_steps += int(steps[k])
+            # With a rollout-level reward (CLIP, SPA) the training reward's components are
+            # its relabel outputs (relabel_rewards); the env's own terms (CartPole's
+            # `alive`) are not among them and would be plotted as if they were (issue #19).
+            if member.relabel is not None:
+                continue
+            if member.reward_model is not None:  # the model's terms, in its rows' info
+                member.add_terms(_terms_from_info(infos[k]), valid[k])
+                continue
+            if env_terms is None:  # the env's own terms: summed per member in one go
+                env_terms = {
+                    name: np.where(
+                        valid & np.broadcast_to(present, values.shape).reshape(self.k, self.n),
+                        values.reshape(self.k, self.n),
+                        0.0,
+                    ).sum(axis=1)
+                    for name, (values, present) in _terms_from_info(info).items()
+                }
+            for name, sums in env_terms.items():
+                member.term_sums[name] = member.term_sums.get(name, 0.0) + float(sums[k])
+        done = (terminated | truncated).reshape(self.k, self.n) & member_rows
+        for k, i in zip(*np.nonzero(done), strict=True):
+            self.members[k].finished.append(
+                (
+                    float(self.episode_return[k, i]),
+                    int(self.episode_length[k, i]),
+                    float(success[k, i]) if has_success else float("nan"),
+                )
+            )
+            self.episode_return[k, i] = 0.0
+            self.episode_length[k, i] = 0
 
     def render(self) -> np.ndarray:
         """Frames of every sub-env, [K, N, H, W, 3] uint8."""
