@@ -6,14 +6,20 @@ K x N environments, so K candidates cost close to one run", measured as a popula
 agentgym/HalfCheetah-v0. Each env gets, in the same process and alternating order (so a
 shared machine's load swings hit every case alike):
 
-- ``alone``: one PPO member (seed 0, the env's reward);
+- ``alone``: one PPO member (seed 0, the env's reward) on one torch thread, and
+  ``alone_all_cores`` the same with torch on every core: "alone" is the faster of the
+  two (a lone member's small matrices usually run fastest on one thread);
 - ``population``: 8 members (seeds 0-7; the env's reward and the library's program for
   the task, alternating, so that each member scores its own rows) on one native vector
   env of 8 x N sub-envs, networks stacked;
-- ``sequential``: the 8 members' configs trained one after the other.
+- ``sequential``: the 8 members' configs trained one after the other (one thread).
 
-Same config and step budget per member everywhere (construction included); the medians
-of ``repeats`` runs count. Results: ``bench/results/population.json`` and ``.md``.
+Two settings: ``eager, 1 thread`` (PPOConfig's defaults: eager update, one torch thread
+everywhere) and ``compiled, all cores`` (the throughput presets' compiled update; the
+population's update on every core, where 8 stacked networks give the threads work).
+The MuJoCo physics steps on every core in all cases (the native vector env's thread
+pool). Same config and step budget per member everywhere (construction included); the
+medians of ``repeats`` runs count. Results: ``bench/results/population.json`` and ``.md``.
 
     python -m bench population
     AGENTGYM_BENCH_POP_STEPS=4096 AGENTGYM_BENCH_REPEATS=1 python -m bench population
@@ -34,8 +40,16 @@ ENVS = {"agentgym/Reach-v0": "Reach", "agentgym/HalfCheetah-v0": "HalfCheetah"}
 RESULTS = Path(__file__).parent / "results"
 
 
-def _cases(env_id: str, steps: int) -> dict[str, Callable[[], float]]:
-    """The three timed cases of one env: name -> a function returning its wall time."""
+SETTINGS: dict[str, dict[str, Any]] = {
+    "eager, 1 thread": {"compile": False, "population_threads": 1},
+    "compiled, all cores": {"compile": True, "population_threads": 0},
+}
+"""Setting name -> PPOConfig.compile and the population's torch_threads (0: every core)."""
+
+
+def _cases(env_id: str, steps: int, setting: dict[str, Any]) -> dict[str, Callable[[], float]]:
+    """The timed cases of one env under one setting: name -> a function returning its
+    wall time."""
     import dataclasses
 
     from agentgym.learners.ppo import PPO, Population, PPOConfig
@@ -52,21 +66,23 @@ def _cases(env_id: str, steps: int) -> dict[str, Callable[[], float]]:
         checkpoint_every=0,
         device="cpu",
         torch_threads=1,
+        compile=setting["compile"],
     )
     program = str(program_path(ENVS[env_id]))
     rewards = ["env" if k % 2 == 0 else program for k in range(MEMBERS)]
     seeds = list(range(MEMBERS))
 
-    def alone() -> float:
+    def alone(threads: int = 1) -> float:
         start = time.perf_counter()
-        agent = PPO(config)
+        agent = PPO(dataclasses.replace(config, torch_threads=threads))
         agent.learn()
         agent.close()
         return time.perf_counter() - start
 
     def population() -> float:
         start = time.perf_counter()
-        pop = Population(config, rewards, seeds=seeds)
+        pop_config = dataclasses.replace(config, torch_threads=setting["population_threads"])
+        pop = Population(pop_config, rewards, seeds=seeds)
         assert pop.batch.envs.num_envs == MEMBERS * config.num_envs  # one K x N batch
         results = pop.learn_all()
         pop.close()
@@ -81,7 +97,10 @@ def _cases(env_id: str, steps: int) -> dict[str, Callable[[], float]]:
             agent.close()
         return time.perf_counter() - start
 
-    return {"alone": alone, "population": population, "sequential": sequential}
+    cases = {"alone": alone, "population": population, "sequential": sequential}
+    if (os.cpu_count() or 1) > 1:
+        cases["alone_all_cores"] = lambda: alone(0)
+    return cases
 
 
 def main() -> None:
@@ -94,28 +113,36 @@ def main() -> None:
     torch.set_num_threads(1)
     load_start = os.getloadavg()[0]
     rows: list[dict[str, Any]] = []
-    for env_id in ENVS:
-        cases = _cases(env_id, steps)
-        times: dict[str, list[float]] = {name: [] for name in cases}
-        for r in range(repeats):
-            order = list(cases) if r % 2 == 0 else list(reversed(cases))
-            for name in order:
-                times[name].append(cases[name]())
-        median = {name: statistics.median(t) for name, t in times.items()}
-        row = {
-            "env_id": env_id,
-            "runs": times,
-            **{f"{name}_s": value for name, value in median.items()},
-            "population_over_alone": median["population"] / median["alone"],
-            "sequential_over_population": median["sequential"] / median["population"],
-        }
-        rows.append(row)
-        print(
-            f"{env_id}: alone {median['alone']:.1f} s, population of {MEMBERS} "
-            f"{median['population']:.1f} s ({row['population_over_alone']:.2f}x alone), "
-            f"{MEMBERS} sequential {median['sequential']:.1f} s "
-            f"({row['sequential_over_population']:.2f}x the population)"
-        )
+    for label, setting in SETTINGS.items():
+        for env_id in ENVS:
+            cases = _cases(env_id, steps, setting)
+            if setting["compile"]:  # compile outside the timings (inductor caches persist)
+                cases["alone"]()
+                cases["population"]()
+            times: dict[str, list[float]] = {name: [] for name in cases}
+            for r in range(repeats):
+                order = list(cases) if r % 2 == 0 else list(reversed(cases))
+                for name in order:
+                    times[name].append(cases[name]())
+            median = {name: statistics.median(t) for name, t in times.items()}
+            best_alone = min(median["alone"], median.get("alone_all_cores", float("inf")))
+            row = {
+                "env_id": env_id,
+                "setting": label,
+                "runs": times,
+                **{f"{name}_s": value for name, value in median.items()},
+                "alone_s": best_alone,
+                "alone_one_thread_s": median["alone"],
+                "population_over_alone": median["population"] / best_alone,
+                "sequential_over_population": median["sequential"] / median["population"],
+            }
+            rows.append(row)
+            print(
+                f"{env_id} ({label}): alone {best_alone:.1f} s, population of {MEMBERS} "
+                f"{median['population']:.1f} s ({row['population_over_alone']:.2f}x alone), "
+                f"{MEMBERS} sequential {median['sequential']:.1f} s "
+                f"({row['sequential_over_population']:.2f}x the population)"
+            )
     results = {
         "machine": machine_info(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
@@ -127,7 +154,8 @@ def main() -> None:
             "num_steps": 64,
             "num_minibatches": 4,
             "update_epochs": 10,
-            "torch_threads": 1,
+            "settings": SETTINGS,
+            "cores": os.cpu_count(),
             "repeats": repeats,
             "vectorization": "auto (native)",
         },
@@ -151,22 +179,32 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"Measured {results['date']}: {s['steps_per_member']} env steps per member, median of "
         f"{s['repeats']} alternating runs; PPO with {s['num_envs']} envs x {s['num_steps']} "
         f"steps a rollout, {s['num_minibatches']} minibatches, {s['update_epochs']} epochs, "
-        f"64-64 tanh, {s['torch_threads']} torch thread, device cpu, vectorization "
-        f"{s['vectorization']}; construction included. Load average {load[0]} at the start, "
-        f"{load[1]} at the end (other jobs share this machine).",
+        f"64-64 tanh, device cpu, vectorization {s['vectorization']}, the physics on every "
+        f"core ({s.get('cores')}); construction included. Load average {load[0]} at the "
+        f"start, {load[1]} at the end (other jobs share this machine).",
+        "",
+        "Settings: `eager, 1 thread` is PPOConfig's default (eager update, one torch "
+        "thread); `compiled, all cores` compiles the update (the throughput presets' "
+        "setting) and gives the population's update every core. Alone is the faster of "
+        "one torch thread and every core (the one-thread time in brackets when they "
+        "differ).",
         "",
         f"The population's {s['members']} members (the env's reward and the task's library "
         f"program, alternating) step one vector env of {s['members']} x {s['num_envs']} "
         "sub-envs; sequential trains the same 8 configs one after the other. Target: "
         "population / alone <= 2.",
         "",
-        "| env | alone s | population s | sequential s | population / alone | "
+        "| env | setting | alone s | population s | sequential s | population / alone | "
         "sequential / population |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results["envs"]:
+        one = r.get("alone_one_thread_s", r["alone_s"])
+        alone = f"{r['alone_s']:.1f}"
+        alone += f" ({one:.1f})" if f"{one:.1f}" != alone else ""
         lines.append(
-            f"| {r['env_id']} | {r['alone_s']:.1f} | {r['population_s']:.1f} | "
+            f"| {r['env_id']} | {r.get('setting', 'eager, 1 thread')} | {alone} | "
+            f"{r['population_s']:.1f} | "
             f"{r['sequential_s']:.1f} | {r['population_over_alone']:.2f} | "
             f"{r['sequential_over_population']:.2f} |"
         )

@@ -153,8 +153,9 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
         if not (pop.get("population_s") and pop.get("sequential_s")):
             continue
         steps = pop["members"] * pop["steps_per_member"]
+        setting = f", {pop['setting']}" if pop.get("setting") else ""
         add(
-            f"population of {pop['members']} on {pop['env_id']} (vs sequential)",
+            f"population of {pop['members']} on {pop['env_id']}{setting} (vs sequential)",
             steps / pop["population_s"],
             steps / pop["sequential_s"],
             "population",
@@ -163,7 +164,7 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
         if pop.get("alone_s"):
             # The target: K members cost at most 2x one alone, i.e. this ratio >= K / 2.
             add(
-                f"population of {pop['members']} on {pop['env_id']} (vs one member alone: "
+                f"population of {pop['members']} on {pop['env_id']}{setting} (vs one member alone: "
                 f"the target, {pop['members']} members in <= 2x one's wall time, is >= "
                 f"{pop['members'] / 2:.2f}x)",
                 steps / pop["population_s"],
