@@ -479,14 +479,11 @@ class MemberBatch:
                 member.add_terms(_terms_from_info(infos[k]), valid[k])
                 continue
             if env_terms is None:  # the env's own terms: summed per member in one go
-                env_terms = {
-                    name: np.where(
-                        valid & np.broadcast_to(present, values.shape).reshape(self.k, self.n),
-                        values.reshape(self.k, self.n),
-                        0.0,
-                    ).sum(axis=1)
-                    for name, (values, present) in _terms_from_info(info).items()
-                }
+                env_terms = {}
+                for name, (values, present) in _terms_from_info(info).items():
+                    present = np.asarray(present, dtype=bool)
+                    mask = valid & (present.reshape(self.k, self.n) if present.ndim else present)
+                    env_terms[name] = np.where(mask, values.reshape(self.k, self.n), 0.0).sum(1)
             for name, sums in env_terms.items():
                 member.term_sums[name] = member.term_sums.get(name, 0.0) + float(sums[k])
         done = (terminated | truncated).reshape(self.k, self.n) & member_rows
