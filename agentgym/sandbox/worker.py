@@ -93,15 +93,21 @@ class Limits:
     """Whether the worker may start processes and programs (fork, exec); threads always."""
 
     @classmethod
-    def for_training(cls, **overrides: Any) -> Limits:
-        """Limits for training a candidate: more memory, CPU, files and threads."""
+    def for_training(cls, replay_mb: int = 0, members: int = 1, **overrides: Any) -> Limits:
+        """Limits for training a candidate: more memory, CPU, files and threads. A learner
+        with a replay buffer of ``replay_mb`` a member (``learners.checkpoint.replay_mb``)
+        gets room for ``members`` of them in memory, for one in a file (a member's
+        checkpoint) and for two checkpoints a member in its folder (the new one is written
+        beside the old): the quota is for what a reward program writes, not for what the
+        learner keeps to resume."""
         base = dict(
-            memory_mb=16384,
+            memory_mb=16384 + members * replay_mb,
             cpu_s=3600,
             max_processes=256,
-            file_size_mb=1024,
+            file_size_mb=1024 + replay_mb,
             open_files=1024,
             output_chars=5_000_000,
+            disk_mb=cls.disk_mb + 2 * members * replay_mb,
         )
         base.update(overrides)
         return cls(**base)

@@ -210,10 +210,12 @@ def _train(
     the members' metrics files, and once more at the end."""
     from agentgym.executors import Job
     from agentgym.executors.progress import last_step
+    from agentgym.learners.checkpoint import replay_mb
     from agentgym.sandbox import Limits
 
     members = list(range(len(specs)))
     groups = [members] if executor.batches_members else [[m] for m in members]
+    replay = replay_mb(learner, env_id, config)
     jobs = []
     for group in groups:
         # A program inside the run folder travels with the job; a library program (the
@@ -241,7 +243,7 @@ def _train(
                 # The worker sees only its folder and the Python installation: reward files
                 # outside the folder come in read-only, where they are.
                 readable=tuple(specs[m] for m in group if not travels and Path(specs[m]).is_file()),
-                limits=Limits.for_training(threads=1),
+                limits=Limits.for_training(replay, len(group), threads=1),
                 deadline_s=deadline_s,
             )
         )

@@ -374,11 +374,15 @@ class CandidateStages:
     train_target = TRAIN_TARGET
     """The worker's ``module:function`` (``training.train_candidates``)."""
 
-    def train_limits(self) -> Any:
-        """The training worker's ``Limits`` (files it writes: at most ``file_size_mb`` each)."""
+    def train_limits(self, learner: str, settings: dict[str, Any], members: int) -> Any:
+        """The training worker's ``Limits`` for ``members`` members of ``learner`` with
+        ``settings`` (files it writes: at most ``file_size_mb`` each; room for the
+        learner's replay buffers and checkpoints, ``Limits.for_training``)."""
+        from agentgym.learners.checkpoint import replay_mb
         from agentgym.sandbox import Limits
 
-        return Limits.for_training(threads=1)
+        replay = replay_mb(learner, self.config.env_id, settings)
+        return Limits.for_training(replay, members, threads=1)
 
     def train(
         self, it: int, pending: list[int], origins: dict[int, str], done: dict[int, Candidate]
@@ -466,7 +470,7 @@ class CandidateStages:
                 ),
                 outputs=tuple(f"sample_{n:02d}" for n in group),
                 watch=tuple(f"sample_{n:02d}/logs/metrics.jsonl" for n in group),
-                limits=self.train_limits(),
+                limits=self.train_limits(learner, settings, len(group)),
                 deadline_s=cfg.train_deadline_s,
             )
             for group in groups

@@ -552,3 +552,31 @@ def test_compiled_gradient_step_equals_the_eager_one(autotune, critic_layer_norm
     # Only the training member's temperature moves, and only when it is tuned.
     assert (float(a_comp[0]) != 0.0) == autotune
     assert float(a_comp[1]) == 0.0
+
+
+def test_replay_mb_is_what_a_full_checkpoint_holds_and_the_training_limits_make_room(tmp_path):
+    """A SAC checkpoint holds each member's replay buffer (Humanoid at 200k steps: 0.57 GB
+    a member, so 3 seeds overran the sandbox's 1 GB folder quota at the last checkpoint);
+    ``replay_mb`` is its size and ``Limits.for_training`` makes room for it."""
+    from agentgym.learners.checkpoint import load_checkpoint, replay_mb
+    from agentgym.sandbox import Limits
+
+    config = dataclasses.replace(TINY, checkpoint_every=600)
+    agent = SAC(config, tmp_path)
+    agent.learn()
+    agent.close()
+    state = load_checkpoint(tmp_path / "checkpoints" / "latest.pt")
+    held = sum(v.numel() * v.element_size() for v in state["replay"].values() if torch.is_tensor(v))
+    full = config.replay_bytes(agent.obs_dim, agent.act_dim)
+    # 590 of 600 slots filled (autoreset steps are not transitions): the bytes per row match
+    assert held == state["replay"]["size"] * (full // config.capacity) and 0.9 * full < held <= full
+    big = {"total_steps": 2_000_000, "buffer_size": 1_000_000}
+    mb = replay_mb("sac", "agentgym/Reach-v0", big)
+    assert mb == -(
+        -dataclasses.replace(TINY, **big).replay_bytes(agent.obs_dim, agent.act_dim) // 2**20
+    )
+    assert replay_mb("ppo", "agentgym/Reach-v0", {}) == 0
+    limits = Limits.for_training(mb, 3, threads=1)
+    # Two checkpoints a member (the new one is written beside the old), one per file.
+    assert limits.disk_mb >= Limits.disk_mb + 6 * mb and limits.file_size_mb >= mb
+    assert limits.memory_mb >= Limits.for_training().memory_mb + 3 * mb

@@ -28,7 +28,7 @@ class HostileStages(CandidateStages):
         super().__init__(path, config, task=None, critic=None, emit=lambda *a, **k: None)
         self.train_target = f"{HOSTILE}:{target}"
 
-    def train_limits(self) -> Limits:
+    def train_limits(self, *args: object) -> Limits:
         return Limits.for_training(threads=1, file_size_mb=4, cpu_s=60)
 
 

@@ -148,6 +148,12 @@ class SACConfig:
         """Replay slots allocated per member: buffer_size, or total_steps when smaller."""
         return min(self.buffer_size, self.total_steps)
 
+    def replay_bytes(self, obs_dim: int, act_dim: int) -> int:
+        """Bytes of one member's full replay buffer, and of its copy in a checkpoint:
+        float32 observations, next observations, actions, rewards and terminations for
+        ``capacity`` transitions (Humanoid at 200k steps: 572 MB)."""
+        return self.capacity * (2 * obs_dim + act_dim + 2) * 4
+
     def to_dict(self) -> dict[str, Any]:
         """Plain types only (lists for tuples), as stored in checkpoints and run folders."""
         out = dataclasses.asdict(self)
