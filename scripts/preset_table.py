@@ -132,7 +132,8 @@ def measure(
     # One work folder per preset: a changed preset (budget, settings, learner) trains again
     # instead of reading the eval.json of the one before.
     key = hashlib.sha256(json.dumps(row, sort_keys=True, default=list).encode()).hexdigest()[:8]
-    for label, spec in (("sparse", "sparse"), ("human", human)):
+    labels = (("sparse", "sparse"), ("human", human))
+    for label, spec in labels:
         folder = root / short / key / label
         # A reward not asked for keeps a result finished under this preset: from its folder
         # (so two processes can measure a task's two rewards side by side) or the old row.
@@ -140,6 +141,10 @@ def measure(
             row[label] = evaluate(env_id, spec, folder, seeds, eval_every)
         elif same and earlier is not None and earlier.get(label):
             row[label] = earlier[label]
+    # The other process may have finished while this one trained: look again.
+    for label, spec in labels:
+        if (root / short / key / label / "eval.json").is_file() and label not in row:
+            row[label] = evaluate(env_id, spec, root / short / key / label, seeds, eval_every)
     return row
 
 

@@ -65,3 +65,21 @@ def test_the_other_reward_finished_under_the_same_preset_is_read_from_its_folder
     assert "sparse" not in human  # nothing finished yet, no earlier row
     sparse = table.measure(ENV, tmp_path, 3, ("sparse",), earlier=None)
     assert sparse["sparse"]["mean"] == 0.5 and sparse["human"]["mean"] == 1.0
+
+
+def test_the_other_reward_finishing_while_this_one_trains_is_in_the_row(monkeypatch, tmp_path):
+    """Started side by side, the sparse run finishes while the human one still trains: the
+    human process, writing the row last, takes the sparse result finished meanwhile."""
+    table = _script()
+
+    def evaluate(env_id, spec, out, seeds, eval_every=0):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "eval.json").write_text("{}")
+        if spec != "sparse":  # the other process finishes during this training
+            (out.parent / "sparse").mkdir(exist_ok=True)
+            (out.parent / "sparse" / "eval.json").write_text("{}")
+        return {"mean": 0.5 if spec == "sparse" else 1.0, "success": [1.0] * seeds}
+
+    monkeypatch.setattr(table, "evaluate", evaluate)
+    human = table.measure(ENV, tmp_path, 3, ("human",), earlier=None)
+    assert human["human"]["mean"] == 1.0 and human["sparse"]["mean"] == 0.5
