@@ -141,10 +141,12 @@ def measure(
             row[label] = evaluate(env_id, spec, folder, seeds, eval_every)
         elif same and earlier is not None and earlier.get(label):
             row[label] = earlier[label]
-    # The other process may have finished while this one trained: look again.
+    # The other process may have finished while this one trained: its folder, not an
+    # older row, holds the result.
     for label, spec in labels:
-        if (root / short / key / label / "eval.json").is_file() and label not in row:
-            row[label] = evaluate(env_id, spec, root / short / key / label, seeds, eval_every)
+        folder = root / short / key / label
+        if label not in rewards and (folder / "eval.json").is_file():
+            row[label] = evaluate(env_id, spec, folder, seeds, eval_every)
     return row
 
 
