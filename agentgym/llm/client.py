@@ -236,9 +236,12 @@ class LLMClient:
         try:
             return self.backend.request(msgs, params, n)
         except LLMRequestError as err:
-            # 400 from OpenAI-style servers; 422 from FastAPI ones (llama-cpp-python's
-            # server validates the body and knows only "json_object")
-            if err.status not in REFUSED_FORMAT_STATUS:
+            # 400 from OpenAI-style servers; 422 from FastAPI ones; llama-cpp-python's
+            # server (which knows only "json_object") answers its validation error with 500
+            refused = err.status in REFUSED_FORMAT_STATUS or (
+                err.cause == "invalid_request" and "response_format" in str(err)
+            )
+            if not refused:
                 raise
             log.warning(
                 "%s refused response_format (%s); asking for free text from now on",

@@ -43,6 +43,16 @@ def _server_message(err: Any) -> str:
     return str(getattr(err, "message", "") or err)
 
 
+def _rejected_body(said: str) -> bool:
+    """Whether a 5xx is a FastAPI server's validation error of the request body.
+
+    llama-cpp-python's server answers a body its schema refuses (e.g. a
+    ``response_format`` of type ``json_schema``, which it does not know) with 500 and
+    pydantic's "1 validation error: {... 'loc': ('body', 'response_format', 'type') ...}":
+    the same request fails the same way however often it is retried."""
+    return "validation error" in said and "('body'," in said
+
+
 def _refused(err: BaseException) -> bool:
     """Whether a ConnectionRefusedError lies in ``err``'s chain (openai wraps httpx's
     ConnectError, which wraps the socket's error)."""
@@ -258,6 +268,12 @@ class OpenAIBackend:
             )
         if isinstance(err, o.APIStatusError):
             status, said = err.status_code, _server_message(err)
+            if status >= 500 and _rejected_body(said):
+                return LLMRequestError(
+                    f"{where} rejected the request body ({status}: {said})",
+                    status=status,
+                    cause="invalid_request",
+                )
             if status in TRANSIENT_STATUS or status >= 500:
                 return TransientLLMError(
                     f"{where} answered {status}: {said}",

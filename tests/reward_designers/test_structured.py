@@ -257,6 +257,32 @@ def test_a_422_on_response_format_falls_back_too_and_other_errors_do_not(tmp_pat
         assert client.structured_output and len(server.requests) == 1
 
 
+# llama-cpp-python's server (0.3.x) answers a json_schema response_format like this: a 500
+LLAMA_CPP_PYTHON_500 = (
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+    "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}"
+)
+
+
+def test_a_500_validation_error_on_response_format_falls_back_at_once_without_retries():
+    designer = StructuredDesigner(task_spec(ENV))
+    messages = designer.initial_messages()
+    script = [Fault.status(500, message=LLAMA_CPP_PYTHON_500), "{}", "{}"]
+    with ScriptedOpenAIServer(script) as server:
+        client = make_client(f"openai:scripted-model@{server.base_url}", cache=None)
+        designer.propose(client, messages, 1, temperature=1.0, max_tokens=512)
+        designer.propose(client, messages, 1, temperature=0.5, max_tokens=512)
+        # one refusal, not eight retried 500s; then free text from then on
+        assert [r["response_format"] is None for r in server.requests] == [False, True, True]
+    # the same body error on a request without response_format is the user's to fix: at once
+    other = LLAMA_CPP_PYTHON_500.replace("'response_format', 'type'", "'messages', 0")
+    with ScriptedOpenAIServer([Fault.status(500, message=other)]) as server:
+        client = make_client(f"openai:scripted-model@{server.base_url}", cache=None)
+        with pytest.raises(LLMRequestError, match="rejected the request body"):
+            client.chat(messages, n=1, temperature=1.0, max_tokens=64)
+        assert len(server.requests) == 1
+
+
 # -- end to end: two iterations through the synthesis loop -------------------------------
 @dataclass
 class Search:
