@@ -312,13 +312,8 @@ def _term(raw: Any, where: str) -> Term:
             + (f"unknown field(s) {', '.join(extra)}" if extra else "")
             + f" (a term has exactly {', '.join(fields)})",
         )
-    name = raw["name"]
-    if not (
-        isinstance(name, str)
-        and re.fullmatch(r"[a-z][a-z0-9_]*", name)
-        and not keyword.iskeyword(name)
-        and name not in RESERVED
-    ):
+    name = _term_name(raw["name"])
+    if name is None:
         raise SketchRejection(
             Code.SKETCH_SCHEMA,
             f"{where}: name must be a lower-case identifier such as 'reach' (not one of "
@@ -357,6 +352,21 @@ def _term(raw: Any, where: str) -> Term:
     # to repair it
     expr = raw["expr"].strip().rstrip(",").strip()
     return Term(name, raw["kind"], expr, weight, scale, int(sign))
+
+
+def _term_name(name: Any) -> str | None:
+    """The term's name as an identifier, or None when nothing usable is left.
+
+    A name is a label, not a meaning, so one a small model wrote loosely is made usable
+    rather than rejected: lower-cased, other characters to "_" ("Pole Balance" ->
+    "pole_balance"), and a reserved word or Python keyword suffixed ("action" ->
+    "action_term"; Qwen2.5-Coder-1.5B named a CartPole term "action")."""
+    if not isinstance(name, str):
+        return None
+    fixed = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
+    if fixed in RESERVED or keyword.iskeyword(fixed):
+        fixed += "_term"
+    return fixed if re.fullmatch(r"[a-z][a-z0-9_]*", fixed) else None
 
 
 def _number(value: Any, what: str) -> float:

@@ -191,6 +191,22 @@ def test_a_bad_sketch_gets_its_code_and_a_message_saying_what_was_expected(reply
     assert fragment in err.value.message
 
 
+@pytest.mark.parametrize(
+    ("written", "used"),
+    [("action", "action_term"), ("Pole Balance", "pole_balance"), ("lambda", "lambda_term")],
+)
+def test_a_loosely_written_term_name_is_made_an_identifier_not_rejected(written, used):
+    sketch = parse_sketch(json.dumps({"terms": [term(written, "norm(joint_pos)")]}), task_spec(ENV))
+    assert [t.name for t in sketch.terms] == [used]
+
+
+@pytest.mark.parametrize("written", ["9", "__", "", 3])
+def test_a_term_name_with_nothing_usable_is_still_rejected(written):
+    with pytest.raises(SketchRejection) as err:
+        parse_sketch(json.dumps({"terms": [term(written, "norm(joint_pos)")]}), task_spec(ENV))
+    assert str(err.value.code) == "SKETCH_SCHEMA" and "lower-case identifier" in err.value.message
+
+
 def test_json_is_found_in_free_text():
     task = task_spec(ENV)
     fenced = f"Here is my sketch:\n```json\n{json.dumps(GOOD)}\n```\nIt rewards approach."
