@@ -198,6 +198,16 @@ def rename(expr: str, renamed: dict[str, str]) -> str:
                 return node
             return ast.copy_location(ast.parse(renamed[node.id], mode="eval").body, node)
 
+        def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+            dotted = ast.unparse(node)  # "state.position", recorded as such by the checker
+            if dotted not in renamed:
+                return self.generic_visit(node)
+            # the name it stands for may itself be renamed (state.finger_pos -> fingertip_pos)
+            name = renamed[dotted]
+            return ast.copy_location(
+                ast.parse(renamed.get(name, name), mode="eval").body, node
+            )
+
     return ast.unparse(Renamer().visit(ast.parse(expr.strip(), mode="eval")))
 
 
@@ -271,6 +281,17 @@ class ExpressionChecker:
             if inner.constant:
                 return Typed(repr(1.0 - inner.value), (), 1.0 - inner.value)
             return Typed(f"(1.0 - {inner.code})", inner.shape, indicator=True)
+        if (
+            isinstance(node, ast.Attribute)
+            and self.repair_names
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "state"
+        ):
+            # "state.position": the program's own spelling (state["position"]) leaking into
+            # the sketch; Qwen2.5-Coder-1.5B wrote it on MountainCar and kept it when asked
+            # to repair it. Read as the variable it names (misspellings handled as ever).
+            self.renamed[f"state.{node.attr}"] = node.attr
+            return self._name(node.attr)
         if isinstance(node, ast.Attribute):
             raise ExpressionError(
                 Code.SKETCH_EXPR,

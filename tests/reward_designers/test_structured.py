@@ -429,6 +429,26 @@ def test_a_variable_misspelt_one_edit_away_is_read_as_the_one_it_clearly_means()
     )
 
 
+def test_state_dot_a_variable_is_read_as_the_variable():
+    """Qwen2.5-Coder-1.5B wrote "abs(state.position - state.goal_position)" on MountainCar
+    and kept it when asked to repair it: the program's spelling, not the sketch's."""
+    task = task_spec(ENV)
+    dotted = {"terms": [term("distance", "norm(state.fingertip_pos - state.target_pos)")]}
+    misspelt = {"terms": [term("distance", "norm(state.finger_pos - target_pos)")]}
+    right = {"terms": [term("distance", "norm(fingertip_pos - target_pos)")]}
+    expected = parse_sketch(json.dumps(right), task).terms
+    assert parse_sketch(json.dumps(dotted), task).terms == expected
+    sketch = parse_sketch(json.dumps(misspelt), task)
+    assert sketch.terms == expected
+    assert "state.finger_pos -> finger_pos" in compile_sketch(sketch, task)
+    with pytest.raises(SketchRejection) as err:  # an unknown name after "state." still is one
+        parse_sketch(json.dumps({"terms": [term("d", "norm(state.goal_pos)")]}), task)
+    assert str(err.value.code) == "SKETCH_VARIABLE" and "goal_pos" in err.value.message
+    with pytest.raises(SketchRejection) as err:  # other attributes are not the language
+        parse_sketch(json.dumps({"terms": [term("d", "torch.norm(target_pos)")]}), task)
+    assert "attributes such as" in err.value.message or "unknown function" in err.value.message
+
+
 @pytest.mark.parametrize("name", ["goal_pos", "tip_pos", "dist", "joint"])
 def test_a_name_with_no_single_close_variable_is_still_rejected(name):
     # "joint" is as close to joint_pos as to joint_vel: guessing would be a silent choice
