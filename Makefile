@@ -12,6 +12,9 @@ export PYOPENGL_PLATFORM ?= egl
 # the recipe runs, i.e. after sysdeps has had its chance to install it).
 BROWSER_MARK = $(shell command -v chromium >/dev/null 2>&1 && echo "" || echo "and not browser")
 PYTEST := $(PY) -m pytest
+# The default suite runs in TEST_WORKERS processes (pytest-xdist), a test file to a worker
+# so that a module's fixtures (a trained policy, a search) are built once.
+TEST_WORKERS ?= 2
 
 .PHONY: help venv sysdeps demo test test-slow test-gpu test-llm test-browser test-ray test-all bench lint clean
 
@@ -38,7 +41,7 @@ demo: venv
 	$(VENV)/bin/agentgym demo
 
 test: venv
-	$(PYTEST) -m "not slow and not gpu and not llm $(BROWSER_MARK)"
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile -m "not slow and not gpu and not llm $(BROWSER_MARK)"
 
 test-slow: venv
 	$(PYTEST) -m slow
