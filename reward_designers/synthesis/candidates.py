@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,11 @@ FAILED = "failed"
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically: a process killed mid-write leaves the old file or none."""
+    """Write JSON atomically: a process killed mid-write leaves the old file or none, and
+    two processes writing the same file (two benchmark processes sharing ``--out``) each
+    replace it whole: the temporary file is the writer's own."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
     os.replace(tmp, path)
 
