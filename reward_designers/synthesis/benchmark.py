@@ -132,6 +132,12 @@ def run_benchmark(
     from agentgym.reward_designers.synthesis.config import open_run
     from agentgym.reward_designers.synthesis.loop import Synthesis
 
+    from agentgym.catalog import env_spec
+
+    for task in config.tasks:  # every id checked before any cell spends an LLM call
+        env_spec(task)
+        for designer in config.designers:
+            config.cell(task, designer, config.seeds[0])
     out = Path(out)
     write_json(out / "benchmark.json", asdict(config))
     emit = on_event or (lambda kind, data: None)

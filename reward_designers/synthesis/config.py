@@ -314,10 +314,15 @@ def open_run(
     argv: list[str] | None = None,
     root: str | Path = "runs",
 ) -> tuple[RunDir, bool]:
-    """Create the run folder, or reopen it when it holds this very run; (RunDir, resumed)."""
+    """Create the run folder, or reopen it when it holds this very run; (RunDir, resumed).
+
+    An env id Gymnasium does not know raises (with a suggestion) before anything is
+    written, so a typo leaves no folder that a corrected rerun would clash with."""
+    from agentgym.catalog import env_spec
     from agentgym.runs.manifest import build_manifest
     from agentgym.runs.rundir import RunDir, RunExistsError, _differences
 
+    env_spec(config.env_id)
     path = Path(out) if out is not None else default_out(config, root)
     learner, values = config.training_settings(config.search_steps())
     run_config = {

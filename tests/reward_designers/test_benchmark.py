@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import gymnasium as gym
 import pytest
 
 from agentgym.reward_designers.synthesis.benchmark import (
@@ -14,6 +15,7 @@ from agentgym.reward_designers.synthesis.benchmark import (
     normalised,
     run_benchmark,
 )
+from agentgym.reward_designers.synthesis.config import SynthesisConfig, open_run
 from agentgym.testing.openai_server import ScriptedOpenAIServer
 
 SKETCH = {
@@ -63,6 +65,26 @@ def test_the_score_is_on_success_unless_human_and_sparse_tie_there():
 def test_a_field_the_benchmark_sets_itself_is_refused_by_name():
     with pytest.raises(ValueError, match="BenchmarkConfig.synthesis.*'seed'"):
         BenchmarkConfig(llm="openai:m", synthesis={"seed": 3})
+
+
+def test_an_unknown_task_is_refused_before_any_folder_is_written(tmp_path):
+    # a benchmark on "MountainCar" (no namespace) once left a run folder per cell that
+    # the corrected rerun then refused as "a different synthesis run"
+    config = BenchmarkConfig(
+        llm="openai:m@http://127.0.0.1:9/v1",
+        tasks=("agentgym/Reach-v0", "MountainCar"),
+        designers=("eureka",),
+    )
+    with pytest.raises(gym.error.NameNotFound, match="agentgym/MountainCar-v0"):
+        run_benchmark(config, tmp_path / "bench")
+    assert not (tmp_path / "bench").exists()
+
+
+def test_open_run_refuses_an_unknown_env_before_creating_the_folder(tmp_path):
+    config = SynthesisConfig(env_id="Reach-v0", designer="eureka", llm="openai:m")
+    with pytest.raises(gym.error.NameNotFound, match="agentgym/Reach-v0"):
+        open_run(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.slow  # four tiny trainings and two final retrainings: about a minute here
