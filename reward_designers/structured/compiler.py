@@ -64,6 +64,13 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
         ]
     if sketch.readings:
         lines += ["", *(f"Read as: {r}." for r in sketch.readings)]
+    if sketch.dropped:
+        lines += [
+            "",
+            "Left out: terms of the LLM's sketch that failed their checks (the others train):",
+            # the LLM's text inside a docstring: no quote run or backslash can end it
+            *("    " + d.replace("\\", "/").replace('"', "'") for d in sketch.dropped),
+        ]
     if sketch.adjusted:
         lines += [
             "",

@@ -64,6 +64,8 @@ SHOWN_RESULTS = 2
 SHOWN_ERRORS = 3
 """Rejected sketches shown with their errors in a follow-up."""
 CROSSOVER = "crossover"
+SALVAGED = "salvaged: "
+"""The note of a candidate trained on the passing terms of a rejected sketch."""
 
 
 @dataclass(frozen=True)
@@ -339,8 +341,35 @@ class StructuredDesigner(Designer):
         try:
             sketch = parse_sketch(text, self.task)
         except SketchRejection as err:
-            return Program(None, str(err.code), err.message, shown=text.strip()[:2000])
+            salvage, note = self.salvage(text)
+            return Program(
+                None,
+                str(err.code),
+                err.message,
+                shown=text.strip()[:2000],
+                salvage=salvage,
+                salvage_note=note,
+            )
         return Program(compile_sketch(sketch, self.task))
+
+    def salvage(self, text: str) -> tuple[str | None, str]:
+        """The program of a rejected sketch's terms that pass their checks, and a note of
+        what was left out; (None, "") when none passes or the reply is no sketch at all.
+
+        A 1.5B model's sketch is often right but for one term (MountainCar: a useful
+        speed term beside one reading ``velocity_prev``, which the task lacks); once its
+        repairs are spent, the right terms train rather than none."""
+        try:
+            part = parse_sketch(text, self.task, partial=True)
+        except SketchRejection:
+            return None, ""
+        if not part.dropped:
+            return None, ""
+        kept = ", ".join(t.name for t in part.terms)
+        return compile_sketch(part, self.task), (
+            f"{SALVAGED}{len(part.dropped)} term(s) that failed their checks left out, "
+            f"trained with {kept}: " + "; ".join(part.dropped)
+        )
 
 
 def shown_errors(outcome: IterationOutcome) -> list[dict[str, str]]:

@@ -126,6 +126,9 @@ class Sketch:
     adjusted: tuple[str, ...] = ()
     """Numbers the designer set itself from recorded states (``calibration``), one
     sentence each (the program's docstring repeats them)."""
+    dropped: tuple[str, ...] = ()
+    """The problems of the terms left out of a partial sketch (``check_sketch(...,
+    partial=True)``), one each (the program's docstring repeats them)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"terms": [t.to_dict() for t in self.terms]}
@@ -184,13 +187,20 @@ def _balanced(text: str, start: int) -> str:
     return text[start:]
 
 
-def parse_sketch(text: str, task: TaskSpec) -> Sketch:
-    """Read and check a reply; raises SketchRejection with every problem found."""
-    return check_sketch(json_from_text(text), task)
+def parse_sketch(text: str, task: TaskSpec, *, partial: bool = False) -> Sketch:
+    """Read and check a reply; raises SketchRejection with every problem found (with
+    ``partial``, only when no term passes: see ``check_sketch``)."""
+    return check_sketch(json_from_text(text), task, partial=partial)
 
 
-def check_sketch(data: Any, task: TaskSpec) -> Sketch:
-    """Check a decoded sketch against the schema and ``task``'s state variables."""
+def check_sketch(data: Any, task: TaskSpec, *, partial: bool = False) -> Sketch:
+    """Check a decoded sketch against the schema and ``task``'s state variables.
+
+    With ``partial``, a sketch of which some terms pass is those terms, the others'
+    problems in ``Sketch.dropped``; it raises only when the sketch as a whole is malformed
+    or no term passes. The designer uses it for a reply whose repairs are spent
+    (``StructuredDesigner.program``): the terms the LLM got right train, rather than
+    none of them."""
     if isinstance(data, list):
         data = {"terms": data}  # a bare list of terms says the same thing
     if not isinstance(data, dict) or not isinstance(data.get("terms"), list):
@@ -267,6 +277,14 @@ def check_sketch(data: Any, task: TaskSpec) -> Sketch:
             continue
         terms.append(term)
         code.append(typed)
+    if problems and partial and terms:
+        return Sketch(
+            tuple(terms),
+            tuple(code),
+            tuple(checker.renamed.items()),
+            tuple(readings),
+            dropped=tuple(m for _, m in problems),
+        )
     if problems:
         shown = problems[:MAX_PROBLEMS]
         more = len(problems) - len(shown)

@@ -80,6 +80,11 @@ class Program:
     message: str = ""
     shown: str = ""
     """For a rejected reply: what the next prompt shows beside the error (e.g. a sketch)."""
+    salvage: str | None = None
+    """For a rejected reply of which a part passes (some terms of a sketch): the program
+    of that part, which trains once no repair round is left (``loop._vet``)."""
+    salvage_note: str = ""
+    """What the salvage left out, for the candidate's notes."""
 
     @property
     def ok(self) -> bool:

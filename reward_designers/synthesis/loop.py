@@ -300,6 +300,10 @@ class Synthesis:
             program = self.designer.program(proposal.text)
             source = program.source
             origin = proposal.origin
+            if source is None and program.salvage is not None and not repairs_on:
+                # no repair to ask for: the part of the reply that passes trains
+                source = program.salvage
+                self.stages.salvaged[(it, i)] = program.salvage_note
             if source is None:
                 # NO_CODE, or the designer's own rejection (a sketch that fails its checks)
                 if program.shown:
@@ -368,14 +372,17 @@ class Synthesis:
         rejection as its verdict: they go into the first round like a vetting rejection.
         A reply that repeats the rejected program keeps its verdict without being vetted
         again, and one the designer rejects carries that new rejection into the next
-        round. Returns those that passed; the others are recorded as rejected with their
-        last verdict."""
+        round. A reply still rejected by the designer when no round is left, of which a
+        part passes (``Program.salvage``: some terms of a sketch), has that part vetted
+        and, if it passes, trained with a note. Returns those that passed; the others are
+        recorded as rejected with their last verdict."""
         total = len(pending) + len(unread or {})
         passed: list[int] = []
         rounds = self.config.repairs if self.client is not None else 0
         # still failing without a vetting: unread replies, echoes, replies the designer
         # rejected; each with its verdict
         carried: dict[int, Any] = dict(unread or {})
+        salvage: dict[int, Program] = {}  # final rejections whose passing part trains
         for attempt in range(rounds + 1):
             verdicts = self.stages.check(it, pending, sources)
             passed += [i for i in pending if verdicts[i].ok]
@@ -389,11 +396,25 @@ class Synthesis:
             for i, v in failed.items():
                 if i in fixed or i in carried:
                     self.stages.repairs[(it, i)] = attempt + 1
+                elif isinstance(v, Program) and v.salvage is not None:
+                    salvage[i] = v
                 else:
                     done[i] = self.stages.reject(it, i, str(v.code), v.message, origins[i])
             pending = sorted(fixed)
             if not pending and not carried:
                 break
+        if salvage:
+            for i, v in salvage.items():
+                (sample_dir(self.path, it, i) / "reward.py").write_text(v.salvage or "")
+                sources[i] = v.salvage or ""
+                self.stages.salvaged[(it, i)] = v.salvage_note
+            verdicts = self.stages.check(it, sorted(salvage), sources)
+            for i, verdict in verdicts.items():
+                if verdict.ok:
+                    passed.append(i)
+                else:
+                    first = salvage[i]  # the reply's own rejection is what the LLM should see
+                    done[i] = self.stages.reject(it, i, first.code, first.message, origins[i])
         self.emit("vetted", iteration=it, passed=len(passed), rejected=total - len(passed))
         return sorted(passed)
 

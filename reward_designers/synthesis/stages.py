@@ -187,6 +187,9 @@ class CandidateStages:
         """(iteration, sample) -> repair rounds its program went through (loop.py)."""
         self.notes: dict[tuple[int, int], list[str]] = {}
         """(iteration, sample) -> warnings of vetting that did not reject it (record)."""
+        self.salvaged: dict[tuple[int, int], str] = {}
+        """(iteration, sample) -> the note of a program made of the passing part of a
+        rejected reply (``Program.salvage``; record adds it to the notes)."""
         self.calibrator: Callable[..., dict[int, Any]] | None = None
         """The designer's ``calibrate`` (``Designer.calibrate``): programs it changes after
         their first vetting, each vetted again before anything trains (the loop sets it)."""
@@ -200,6 +203,9 @@ class CandidateStages:
         if fixes:
             candidate = dataclasses.replace(candidate, repairs=fixes)
         notes = self.notes.get((candidate.iteration, candidate.index))
+        salvaged = self.salvaged.get((candidate.iteration, candidate.index))
+        if salvaged and candidate.status != REJECTED:
+            notes = [salvaged, *(notes or [])]
         if notes:
             candidate = dataclasses.replace(candidate, notes=[*candidate.notes, *notes])
         auc = self.aucs.get((candidate.iteration, candidate.index))

@@ -32,10 +32,20 @@ VECTOR = {"terms": [term("reach", "fingertip_pos - target_pos", "tolerance", 0.1
 FIXED_UNKNOWN = {"terms": [term("distance", "norm(fingertip_pos - target_pos)", sign=-1)]}
 FIXED_VECTOR = {"terms": [term("reach", "norm(fingertip_pos - target_pos)", "tolerance", 0.1)]}
 STILL_UNKNOWN = {"terms": [term("distance", "norm(fingertip_pos - goal)", sign=-1)]}
+# sample 3: one good term beside one reading a variable Reach lacks, and its repair repeats
+# it (MountainCar in the benchmark: a speed term beside one reading ``velocity_prev``)
+MIXED = {
+    "terms": [
+        term("distance", "norm(fingertip_pos - target_pos)", sign=-1),
+        term("calm", "abs(wind_speed)", sign=-1),
+    ]
+}
 
 
 def script():
-    first = iter([json.dumps(UNKNOWN), json.dumps(VECTOR), json.dumps(STILL_UNKNOWN)])
+    first = iter(
+        [json.dumps(UNKNOWN), json.dumps(VECTOR), json.dumps(STILL_UNKNOWN), json.dumps(MIXED)]
+    )
 
     def reply(request: dict) -> str:
         ask = request["messages"][-1]["content"]
@@ -46,6 +56,8 @@ def script():
             return json.dumps(FIXED_UNKNOWN)
         if "goal" in shown:
             return json.dumps(STILL_UNKNOWN)  # the same mistake again: rejected for it
+        if "wind_speed" in shown:
+            return json.dumps(MIXED)  # again: its good term trains without the other
         return json.dumps(FIXED_VECTOR)
 
     return reply
@@ -78,7 +90,7 @@ def repaired(module_llm_cache, scripted_synthesis_config, tmp_path_factory):
             server,
             designer="structured",
             iterations=1,
-            samples=3,
+            samples=4,
             final_seeds=0,
             tune=False,
             repairs=1,
@@ -90,7 +102,7 @@ def repaired(module_llm_cache, scripted_synthesis_config, tmp_path_factory):
 
 def test_each_rejected_sketch_gets_one_repair_request_under_the_schema(repaired):
     first, *repairs = repaired.requests
-    assert first["n"] == 3 and len(repairs) == 3  # one per rejected sample, none vetted
+    assert first["n"] == 4 and len(repairs) == 4  # one per rejected sample, none vetted
     for r in repairs:
         assert r["messages"][:2] == first["messages"]
         assert r["response_format"]["type"] == "json_schema"
@@ -116,7 +128,7 @@ def test_the_repair_says_which_expression_is_a_vector_and_what_to_use(repaired):
 
 def test_the_corrected_sketches_train_under_their_sample_numbers(repaired):
     by_index = repaired.candidates()
-    assert sorted(by_index) == [0, 1, 2]
+    assert sorted(by_index) == [0, 1, 2, 3]
     for i, fixed in ((0, FIXED_UNKNOWN), (1, FIXED_VECTOR)):
         c = by_index[i]
         assert c.status == TRAINED and c.repairs == 1, c.message
@@ -126,6 +138,18 @@ def test_the_corrected_sketches_train_under_their_sample_numbers(repaired):
     still = by_index[2]
     assert still.status == REJECTED and still.repairs == 1
     assert still.code == "SKETCH_VARIABLE" and "unknown variable 'goal'" in still.message
+
+
+def test_a_sketch_still_half_wrong_after_its_repair_trains_its_good_terms(repaired):
+    c = repaired.candidates()[3]
+    assert c.status == TRAINED and c.repairs == 1, c.message
+    [note] = [n for n in c.notes if n.startswith("salvaged: ")]
+    assert "1 term(s)" in note and "trained with distance" in note
+    assert "unknown variable 'wind_speed'" in note
+    program = (repaired.path / "iter_00" / "sample_03" / "reward.py").read_text()
+    assert sketch_of_program(program) == {"terms": [MIXED["terms"][0]]}
+    assert "Left out: terms of the LLM's sketch" in program
+    assert set(c.components) >= {"distance"} and "calm" not in c.components
 
 
 def test_the_sample_folder_keeps_the_rejected_reply_and_the_repair(repaired):
@@ -139,7 +163,7 @@ def test_the_sample_folder_keeps_the_rejected_reply_and_the_repair(repaired):
 
 def test_a_rerun_makes_no_llm_request(repaired):
     asked = len(repaired.server.requests)
-    for i in (0, 1, 2):
+    for i in (0, 1, 2, 3):
         folder = repaired.path / "iter_00" / f"sample_{i:02d}"
         (folder / "result.json").unlink()
         shutil.rmtree(folder / "train", ignore_errors=True)
@@ -147,7 +171,7 @@ def test_a_rerun_makes_no_llm_request(repaired):
     Synthesis(repaired.config, again).run()
     assert len(repaired.server.requests) == asked
     statuses = {i: c.status for i, c in repaired.candidates().items()}
-    assert statuses == {0: TRAINED, 1: TRAINED, 2: REJECTED}
+    assert statuses == {0: TRAINED, 1: TRAINED, 2: REJECTED, 3: TRAINED}
     assert all(c.repairs == 1 for c in repaired.candidates().values())
     # the first session's repair is not taken for the reply it repaired
     assert not (repaired.path / "iter_00" / "sample_00" / "reward_attempt0.py").exists()
@@ -208,3 +232,35 @@ def test_two_terms_of_one_name_and_a_one_argument_distance_read_as_meant():
     one = parse_sketch(json.dumps([term("pull", "distance(tcp_pos - obj_pos)")]), drawer)
     two = parse_sketch(json.dumps([term("pull", "distance(tcp_pos, obj_pos)")]), drawer)
     assert one.code == two.code
+
+
+def test_without_repairs_the_good_terms_train_at_once(
+    isolated_llm_cache, scripted_synthesis_config, tmp_path
+):
+    with ScriptedOpenAIServer([json.dumps(MIXED), json.dumps(STILL_UNKNOWN)]) as server:
+        config = scripted_synthesis_config(
+            server, designer="structured", iterations=1, samples=2, final_seeds=0, tune=False
+        )
+        run, _ = open_run(config, tmp_path / "run")
+        Synthesis(config, run).run()
+        assert len(server.requests) == 1  # no repair asked
+    by_index = {c.index: c for c in load_candidates(run.path)}
+    assert by_index[0].status == TRAINED
+    assert any(n.startswith("salvaged: ") for n in by_index[0].notes)
+    # a sketch of which no term passes is rejected as before, and carries no such note
+    assert by_index[1].status == REJECTED and by_index[1].code == "SKETCH_VARIABLE"
+    assert not by_index[1].notes
+
+
+def test_a_partial_sketch_keeps_its_passing_terms_and_names_the_others():
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.structured import SketchRejection, check_sketch
+
+    task = task_spec("agentgym/Reach-v0")
+    with pytest.raises(SketchRejection, match="wind_speed"):
+        check_sketch(MIXED, task)
+    part = check_sketch(MIXED, task, partial=True)
+    assert [t.name for t in part.terms] == ["distance"]
+    assert len(part.dropped) == 1 and "terms[1] ('calm')" in part.dropped[0]
+    with pytest.raises(SketchRejection, match="goal"):
+        check_sketch(STILL_UNKNOWN, task, partial=True)  # nothing passes: nothing to keep
