@@ -124,6 +124,12 @@ class StructuredDesigner(Designer):
             for n in c.notes
             if n.startswith(CALIBRATED)
         ]
+        salvaged = [
+            n[len(SALVAGED) :]
+            for c in outcome.candidates
+            for n in c.notes
+            if n.startswith(SALVAGED)
+        ]
         if not results and not errors:
             return first  # nothing came back at all: ask again
         feedback = self.builder.render(
@@ -131,6 +137,7 @@ class StructuredDesigner(Designer):
             results=results,
             errors=errors,
             calibrations=calibrations,
+            salvaged=salvaged,
             analysis=outcome.analysis,
             tuning=outcome.tuning,
         )

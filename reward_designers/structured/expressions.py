@@ -204,9 +204,7 @@ def rename(expr: str, renamed: dict[str, str]) -> str:
                 return self.generic_visit(node)
             # the name it stands for may itself be renamed (state.finger_pos -> fingertip_pos)
             name = renamed[dotted]
-            return ast.copy_location(
-                ast.parse(renamed.get(name, name), mode="eval").body, node
-            )
+            return ast.copy_location(ast.parse(renamed.get(name, name), mode="eval").body, node)
 
     return ast.unparse(Renamer().visit(ast.parse(expr.strip(), mode="eval")))
 

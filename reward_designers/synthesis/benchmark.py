@@ -129,10 +129,9 @@ def run_benchmark(
 ) -> dict[str, Any]:
     """Run (or finish) every cell, then write ``table.md`` and ``table.json`` in ``out``;
     returns the table's data."""
+    from agentgym.catalog import env_spec
     from agentgym.reward_designers.synthesis.config import open_run
     from agentgym.reward_designers.synthesis.loop import Synthesis
-
-    from agentgym.catalog import env_spec
 
     for task in config.tasks:  # every id checked before any cell spends an LLM call
         env_spec(task)

@@ -264,3 +264,20 @@ def test_a_partial_sketch_keeps_its_passing_terms_and_names_the_others():
     assert len(part.dropped) == 1 and "terms[1] ('calm')" in part.dropped[0]
     with pytest.raises(SketchRejection, match="goal"):
         check_sketch(STILL_UNKNOWN, task, partial=True)  # nothing passes: nothing to keep
+
+
+def test_the_follow_up_names_the_terms_a_salvage_left_out():
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.synthesis.candidates import Candidate
+    from agentgym.reward_designers.synthesis.designers import IterationOutcome, make_designer
+
+    designer = make_designer("structured", task_spec("agentgym/Reach-v0"))
+    program = designer.program(json.dumps(MIXED))
+    assert program.source is None and program.salvage is not None
+    trained = Candidate(0, 0, TRAINED, success=0.5, fitness=-0.1, notes=[program.salvage_note])
+    outcome = IterationOutcome(0, [trained], {0: program.salvage})
+    designer.observe(outcome)
+    first = designer.initial_messages()
+    follow_up = designer.next_messages(first, outcome, None)[-1]["content"]
+    assert "do not use those terms again" in follow_up
+    assert "unknown variable 'wind_speed'" in follow_up
