@@ -10,7 +10,10 @@ followed by vetting the recompiled program again:
 
 1. **Scale.** An ``exp`` or ``tolerance`` term is *flat* when its value changes by less
    than ``FLAT_SPREAD`` of its weight over the recorded states of a random policy (the
-   vetting statistics). Its scale becomes the mean of ``|expr|`` over those states
+   vetting statistics), or is near 0 on them: its mean under ``SPARSE_MEAN`` of its weight
+   (FetchReach in the benchmark: ``tolerance(distance(grip_pos, goal_pos), 0.05)`` moved
+   between 0 and 0.14 but averaged 0.004, and two such samples learned nothing in the
+   search budget). Its scale becomes the mean of ``|expr|`` over those states
    (measured by a probe program, ``abs(expr)`` per term, vetted in the sandbox like any
    other): the state a random policy typically reaches then scores 1/e (``exp``) or 0.1
    (``tolerance``), and states nearer the goal score more, so the term has a gradient
@@ -46,20 +49,26 @@ FLAT_SPREAD = 0.01
 """A shaped term whose max - min over the recorded states is under this share of its
 weight is flat: a starting policy cannot tell its states apart through it."""
 SHAPED = ("exp", "tolerance")
+SPARSE_MEAN = 0.05
+"""A shaped term whose mean over the recorded states is under this share of its weight pays
+almost nothing where training starts: it is rescaled like a flat one."""
 CONTRADICTED_AUC = 0.5
 """A term alone ranking successful episodes above failed ones less often than this has
 its sign flipped."""
 
 
 def flat_terms(sketch: Mapping[str, Any], stats: Mapping[str, Mapping[str, float]]) -> list[str]:
-    """The names of ``sketch``'s exp/tolerance terms that are flat in the vetting
+    """The names of ``sketch``'s exp/tolerance terms that are flat or near 0 in the vetting
     ``stats`` (per component: mean, std, min, max over the recorded states)."""
     out = []
     for t in sketch["terms"]:
         seen = stats.get(t["name"])
         if t["kind"] not in SHAPED or t["weight"] <= 0 or not seen:
             continue
-        if seen["max"] - seen["min"] < FLAT_SPREAD * t["weight"]:
+        flat = seen["max"] - seen["min"] < FLAT_SPREAD * t["weight"]
+        mean = seen.get("mean")
+        sparse = mean is not None and abs(mean) < SPARSE_MEAN * t["weight"]
+        if flat or sparse:
             out.append(t["name"])
     return out
 
@@ -105,7 +114,7 @@ def rescaled(
         ):
             scale = float(f"{typical:.3g}")
             changes.append(
-                f"{t['name']}'s scale {t['scale']:g} -> {scale:g} (its {t['kind']} was flat on "
+                f"{t['name']}'s scale {t['scale']:g} -> {scale:g} (its {t['kind']} was flat or near 0 on "
                 f"the recorded states of a random policy; {scale:g} is the mean of "
                 f"|{t['expr']}| there)"
             )

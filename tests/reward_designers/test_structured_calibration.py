@@ -19,6 +19,7 @@ from agentgym.catalog import task_spec
 from agentgym.reward_designers.structured import StructuredDesigner, check_sketch
 from agentgym.reward_designers.structured.calibration import (
     FLAT_SPREAD,
+    SPARSE_MEAN,
     flat_terms,
     flipped,
     probe_sketch,
@@ -70,6 +71,20 @@ def test_a_shaped_term_is_flat_when_it_moves_less_than_its_share_of_its_weight()
     assert flat_terms(sketch, stats) == ["near"]
     stats["near"]["max"] = 1.01 * step
     assert flat_terms(sketch, stats) == []
+
+
+def test_a_shaped_term_near_0_on_most_states_is_rescaled_too():
+    # FetchReach in the benchmark: tolerance(distance, 0.05) moved between 0 and 0.14 on
+    # a random policy's states but averaged 0.004, and learned nothing in the search
+    sketch = {"terms": [term("near", "tolerance", "norm(fingertip_pos - target_pos)", weight=1.0)]}
+    stats = {"near": {"min": 0.0, "max": 0.14, "mean": 0.004}}
+    assert flat_terms(sketch, stats) == ["near"]
+    stats["near"]["mean"] = SPARSE_MEAN * 1.01
+    assert flat_terms(sketch, stats) == []
+    # a penalty's mean is negative: its size is what counts
+    sketch["terms"][0]["sign"] = -1
+    stats["near"]["mean"] = -0.004
+    assert flat_terms(sketch, stats) == ["near"]
 
 
 def test_a_flat_term_takes_the_mean_of_its_expression_as_its_scale():
