@@ -44,7 +44,7 @@ def parse_retry_after(
         try:
             return max(0.0, float(ms) / 1000.0)
         except ValueError:
-            pass
+            pass  # not a number: Retry-After may still say
     value = lowered.get("retry-after")
     if value is None:
         return None
@@ -52,7 +52,7 @@ def parse_retry_after(
     try:
         return max(0.0, float(value))
     except ValueError:
-        pass
+        pass  # not seconds: an HTTP date (below)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

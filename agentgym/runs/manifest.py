@@ -78,7 +78,7 @@ def machine_info() -> dict[str, Any]:
                     cpu = line.split(":", 1)[1].strip()
                     break
     except OSError:
-        pass
+        pass  # no /proc (macOS): platform.processor()'s answer stands
     try:
         memory_gb: float | None = round(
             os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1

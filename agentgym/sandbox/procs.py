@@ -105,7 +105,7 @@ def make_pids_cgroup(worker_id: str, max_pids: int) -> Path | None:
         try:
             path.rmdir()
         except OSError:
-            pass
+            pass  # never made, or the kernel refused it: no cgroup either way
         return None
     return path
 

@@ -213,7 +213,6 @@ def test_lora_reference_log_probs_are_the_base_models(bc_policy, demos):
 
 
 def test_vllm_rollouts_need_vllm(bc_policy):
-    pytest.importorskip("gymnasium")
     try:
         import vllm  # noqa: F401
     except ImportError:

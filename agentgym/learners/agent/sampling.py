@@ -74,7 +74,7 @@ class TransformersSampler:
         self.policy = policy  # the same weights: nothing to copy
 
     def close(self) -> None:
-        pass
+        pass  # holds no process or engine of its own: the policy is the caller's
 
 
 class VLLMWeightLoader:
