@@ -157,7 +157,13 @@ def flipped(
     return {"terms": terms}, changes
 
 
-def compiled(data: Mapping[str, Any], task: TaskSpec, changes: Sequence[str]) -> str:
-    """The program of a calibrated sketch; its docstring lists ``changes``."""
+def compiled(
+    data: Mapping[str, Any], task: TaskSpec, changes: Sequence[str], dropped: Sequence[str] = ()
+) -> str:
+    """The program of a calibrated sketch; its docstring lists ``changes`` (and the terms a
+    partial sketch left out, ``dropped``)."""
     sketch = check_sketch(dict(data), task)
-    return compile_sketch(dataclasses.replace(sketch, adjusted=(*sketch.adjusted, *changes)), task)
+    return compile_sketch(
+        dataclasses.replace(sketch, adjusted=(*sketch.adjusted, *changes), dropped=tuple(dropped)),
+        task,
+    )

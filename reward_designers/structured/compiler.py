@@ -67,7 +67,7 @@ def compile_sketch(sketch: Sketch, task: TaskSpec) -> str:
     if sketch.dropped:
         lines += [
             "",
-            "Left out: terms of the LLM's sketch that failed their checks (the others train):",
+            LEFT_OUT,
             # the LLM's text inside a docstring: no quote run or backslash can end it
             *("    " + d.replace("\\", "/").replace('"', "'") for d in sketch.dropped),
         ]
@@ -134,6 +134,23 @@ def _wrap(code: str) -> str:
     if any(op in code for op in (" + ", " - ", " / ", " * ")):
         return f"({code})"
     return code
+
+
+LEFT_OUT = "Left out: terms of the LLM's sketch that failed their checks (the others train):"
+
+
+def dropped_of_program(source: str) -> tuple[str, ...]:
+    """The "Left out" lines of a compiled partial sketch's docstring (``Sketch.dropped``,
+    as written there), so a recompiled program (calibrated, tuned) keeps saying them."""
+    lines = source.splitlines()
+    if LEFT_OUT not in lines:
+        return ()
+    out = []
+    for line in lines[lines.index(LEFT_OUT) + 1 :]:
+        if not line.startswith("    "):
+            break
+        out.append(line[4:])
+    return tuple(out)
 
 
 def sketch_of_program(source: str) -> dict[str, Any] | None:

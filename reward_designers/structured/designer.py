@@ -22,6 +22,7 @@ other's terms that it lacks), labelled origin "crossover".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from agentgym.llm.completion import Message
 from agentgym.reward_designers.structured.compiler import (
     compile_sketch,
     constant_names,
+    dropped_of_program,
     sketch_of_program,
 )
 from agentgym.reward_designers.structured.expressions import describe
@@ -266,7 +268,10 @@ class StructuredDesigner(Designer):
                     "scale": float(f"{values[scale]:.4g}") if scale in values else t["scale"],
                 }
             )
-        return compile_sketch(check_sketch({"terms": terms}, self.task), self.task)
+        checked = check_sketch({"terms": terms}, self.task)
+        return compile_sketch(
+            dataclasses.replace(checked, dropped=dropped_of_program(source)), self.task
+        )
 
     # -- numbers from recorded states --------------------------------------------------
     def calibrate(
@@ -313,7 +318,9 @@ class StructuredDesigner(Designer):
             if notes:
                 changes[i] += notes
                 current[i] = data
-                rescaled[i] = calibration.compiled(data, self.task, changes[i])
+                rescaled[i] = calibration.compiled(
+                    data, self.task, changes[i], dropped_of_program(sources[i])
+                )
         for i, v in recheck(rescaled, "scale").items() if rescaled else ():
             verdict[i], stage[i] = v, "scale"
 
@@ -329,7 +336,9 @@ class StructuredDesigner(Designer):
             if notes:
                 changes[i] += notes
                 current[i] = data
-                flips[i] = calibration.compiled(data, self.task, changes[i])
+                flips[i] = calibration.compiled(
+                    data, self.task, changes[i], dropped_of_program(sources[i])
+                )
         for i, v in recheck(flips, "sign").items() if flips else ():
             verdict[i], stage[i] = v, "sign"
 
@@ -375,7 +384,7 @@ class StructuredDesigner(Designer):
         kept = ", ".join(t.name for t in part.terms)
         return compile_sketch(part, self.task), (
             f"{SALVAGED}{len(part.dropped)} term(s) that failed their checks left out, "
-            f"trained with {kept}: " + "; ".join(part.dropped)
+            f"kept {kept}: " + "; ".join(part.dropped)
         )
 
 

@@ -51,6 +51,9 @@ ANY = -1
 """A length the TaskSpec does not declare (the action's)."""
 
 ACTION = "action"
+CONSTANTS = {"pi": math.pi}
+"""Named numbers an expression may use where no state variable has the name (the 1.5B
+model wrote ``abs(pole_angle) / pi`` on CartPole)."""
 ELEMENTWISE = {
     "abs": "torch.abs({})",
     "square": "torch.square({})",
@@ -318,6 +321,9 @@ class ExpressionChecker:
                 f"'{name}' is a text state variable; an expression reads numeric ones: "
                 + ", ".join(self.numeric),
             )
+        if name in CONSTANTS:
+            value = CONSTANTS[name]
+            return Typed(repr(value), (), value)
         known = [*self.numeric, ACTION]
         if name in self.aliases:
             self.renamed[name] = self.aliases[name]

@@ -412,9 +412,10 @@ class Synthesis:
             for i, verdict in verdicts.items():
                 if verdict.ok:
                     passed.append(i)
-                else:
-                    first = salvage[i]  # the reply's own rejection is what the LLM should see
-                    done[i] = self.stages.reject(it, i, first.code, first.message, origins[i])
+                else:  # the part's own verdict; its note says what was left out
+                    done[i] = self.stages.reject(
+                        it, i, str(verdict.code), verdict.message, origins[i]
+                    )
         self.emit("vetted", iteration=it, passed=len(passed), rejected=total - len(passed))
         return sorted(passed)
 

@@ -204,7 +204,7 @@ class CandidateStages:
             candidate = dataclasses.replace(candidate, repairs=fixes)
         notes = self.notes.get((candidate.iteration, candidate.index))
         salvaged = self.salvaged.get((candidate.iteration, candidate.index))
-        if salvaged and candidate.status != REJECTED:
+        if salvaged:
             notes = [salvaged, *(notes or [])]
         if notes:
             candidate = dataclasses.replace(candidate, notes=[*candidate.notes, *notes])

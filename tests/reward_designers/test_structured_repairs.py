@@ -144,7 +144,7 @@ def test_a_sketch_still_half_wrong_after_its_repair_trains_its_good_terms(repair
     c = repaired.candidates()[3]
     assert c.status == TRAINED and c.repairs == 1, c.message
     [note] = [n for n in c.notes if n.startswith("salvaged: ")]
-    assert "1 term(s)" in note and "trained with distance" in note
+    assert "1 term(s)" in note and "kept distance" in note
     assert "unknown variable 'wind_speed'" in note
     program = (repaired.path / "iter_00" / "sample_03" / "reward.py").read_text()
     assert sketch_of_program(program) == {"terms": [MIXED["terms"][0]]}
@@ -237,9 +237,12 @@ def test_two_terms_of_one_name_and_a_one_argument_distance_read_as_meant():
 def test_without_repairs_the_good_terms_train_at_once(
     isolated_llm_cache, scripted_synthesis_config, tmp_path
 ):
-    with ScriptedOpenAIServer([json.dumps(MIXED), json.dumps(STILL_UNKNOWN)]) as server:
+    # sample 2: what passes is a constant, which vetting rejects under its own code
+    constant = {"terms": [term("bias", "1.0"), MIXED["terms"][1]]}
+    replies = [json.dumps(MIXED), json.dumps(STILL_UNKNOWN), json.dumps(constant)]
+    with ScriptedOpenAIServer(replies) as server:
         config = scripted_synthesis_config(
-            server, designer="structured", iterations=1, samples=2, final_seeds=0, tune=False
+            server, designer="structured", iterations=1, samples=3, final_seeds=0, tune=False
         )
         run, _ = open_run(config, tmp_path / "run")
         Synthesis(config, run).run()
@@ -250,6 +253,8 @@ def test_without_repairs_the_good_terms_train_at_once(
     # a sketch of which no term passes is rejected as before, and carries no such note
     assert by_index[1].status == REJECTED and by_index[1].code == "SKETCH_VARIABLE"
     assert not by_index[1].notes
+    assert by_index[2].status == REJECTED and by_index[2].code == "CONSTANT"
+    assert any(n.startswith("salvaged: ") and "kept bias" in n for n in by_index[2].notes)
 
 
 def test_a_partial_sketch_keeps_its_passing_terms_and_names_the_others():
@@ -281,3 +286,36 @@ def test_the_follow_up_names_the_terms_a_salvage_left_out():
     follow_up = designer.next_messages(first, outcome, None)[-1]["content"]
     assert "do not use those terms again" in follow_up
     assert "unknown variable 'wind_speed'" in follow_up
+
+
+def test_the_left_out_terms_stay_in_the_docstring_when_the_numbers_change():
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.structured.calibration import compiled
+    from agentgym.reward_designers.structured.compiler import dropped_of_program
+    from agentgym.reward_designers.synthesis.designers import make_designer
+    from agentgym.reward_designers.synthesis.numbers import Number
+
+    task = task_spec("agentgym/Reach-v0")
+    designer = make_designer("structured", task)
+    salvaged = designer.program(json.dumps(MIXED)).salvage
+    [left_out] = dropped_of_program(salvaged)
+    assert "wind_speed" in left_out
+    tuned = designer.with_numbers(
+        salvaged, [Number("DISTANCE_WEIGHT", 1.0, "")], {"DISTANCE_WEIGHT": 2.5}
+    )
+    assert "DISTANCE_WEIGHT = 2.5" in tuned and dropped_of_program(tuned) == (left_out,)
+    calibrated = compiled(sketch_of_program(salvaged), task, ["a change"], (left_out,))
+    assert dropped_of_program(calibrated) == (left_out,)
+    assert dropped_of_program(designer.program(json.dumps(FIXED_UNKNOWN)).source) == ()
+
+
+def test_pi_is_a_number_in_an_expression():
+    # CartPole in the benchmark: abs(pole_angle) / pi was a SKETCH_VARIABLE
+    import math
+
+    from agentgym.catalog import task_spec
+    from agentgym.reward_designers.structured import check_sketch
+
+    task = task_spec("agentgym/CartPole-v0")
+    sketch = check_sketch({"terms": [term("upright", "1 - abs(pole_angle) / pi")]}, task)
+    assert repr(math.pi) in sketch.code[0].code
