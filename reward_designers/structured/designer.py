@@ -46,6 +46,7 @@ from agentgym.reward_designers.structured.sketch import (
 )
 from agentgym.reward_designers.synthesis.candidates import Candidate
 from agentgym.reward_designers.synthesis.designers import (
+    SALVAGED,
     Calibrated,
     Designer,
     IterationOutcome,
@@ -66,8 +67,6 @@ SHOWN_RESULTS = 2
 SHOWN_ERRORS = 3
 """Rejected sketches shown with their errors in a follow-up."""
 CROSSOVER = "crossover"
-SALVAGED = "salvaged: "
-"""The note of a candidate trained on the passing terms of a rejected sketch."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ Per cell the table reads, from the folder alone:
   success (both at 0 at a budget too short to learn, or both at 1);
 - the **share of samples that trained**: LLM samples (origin ``llm``; crossover children
   and tuned programs are not samples) that passed vetting and finished training, a
-  sample repaired first (``--set repairs=N``) included and counted as ``repaired``;
+  sample repaired first (``--set repairs=N``) included and counted as ``repaired``, and
+  one that trained on the passing part of its reply (``Program.salvage``: some terms of
+  a structured sketch) included and counted as ``salvaged``;
 - **LLM tokens** (prompt + completion, every session) and **wall time** (every session).
 
 The default task set (``TASKS``) is six robotics tasks that have a human program in
@@ -52,6 +54,7 @@ from agentgym.reward_designers.synthesis.candidates import (
     write_json,
 )
 from agentgym.reward_designers.synthesis.config import SynthesisConfig
+from agentgym.reward_designers.synthesis.designers import SALVAGED
 
 TASKS = (
     "agentgym/CartPole-v0",
@@ -186,6 +189,9 @@ def cell_result(folder: Path) -> dict[str, Any]:
         "samples": len(samples),
         "trained": sum(c.status == TRAINED for c in samples),
         "repaired": sum(c.status == TRAINED and c.repairs > 0 for c in samples),
+        "salvaged": sum(
+            c.status == TRAINED and any(n.startswith(SALVAGED) for n in c.notes) for c in samples
+        ),
         "tokens": int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0),
         "requests": int(usage.get("requests") or 0),
         "wall_s": sum(float(s.get("wall_s") or 0) for s in cell.get("sessions", [])),
@@ -240,6 +246,7 @@ def benchmark_table(config: BenchmarkConfig, out: Path) -> dict[str, Any]:
                     "samples": sum(c["samples"] for c in cells),
                     "trained": sum(c["trained"] for c in cells),
                     "repaired": sum(c.get("repaired", 0) for c in cells),
+                    "salvaged": sum(c.get("salvaged", 0) for c in cells),
                     "tokens": sum(c["tokens"] for c in cells),
                     "requests": sum(c["requests"] for c in cells),
                     "wall_s": sum(c["wall_s"] for c in cells),
@@ -268,6 +275,15 @@ def _beats(cell: dict[str, Any]) -> bool:
     return s is not None and lo is not None and s > lo
 
 
+def _how_trained(row: dict[str, Any]) -> str:
+    parts = [
+        f"{row[key]} {what}"
+        for key, what in (("repaired", "after a repair"), ("salvaged", "salvaged"))
+        if row.get(key)
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def markdown_table(table: dict[str, Any]) -> str:
     """The Eureka-style table: per task and designer, then per designer."""
     cfg = table["config"]
@@ -288,7 +304,7 @@ def markdown_table(table: dict[str, Any]) -> str:
             f"| {r['task']} | {r['designer']} | {_num(r['score'])} | {r['metric'] or '-'} | "
             f"{synth} | {_metric(r['sparse'], on)} | {_metric(r['human'], on)} | "
             f"{r['trained']}/{r['samples']}"
-            + (f" ({r['repaired']} after a repair)" if r.get("repaired") else "")
+            + _how_trained(r)
             + f" | {r['tokens']:,} | {_wall(r['wall_s'])} |"
         )
     lines += [

@@ -70,6 +70,11 @@ class Proposal:
     origin: str = "llm"
 
 
+SALVAGED = "salvaged: "
+"""The note of a candidate trained on the passing part of a rejected reply
+(``Program.salvage``)."""
+
+
 @dataclass(frozen=True)
 class Program:
     """What a reply became: a program's source, or why there is none (a rejection code

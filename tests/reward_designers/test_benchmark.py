@@ -134,3 +134,43 @@ def test_a_rerun_of_a_finished_benchmark_makes_no_llm_request(isolated_llm_cache
     assert "| 1/1 (1 after a repair) |" in markdown
     assert "| eureka | 100% |" in markdown
     assert json.loads((out / "table.json").read_text())["designers"]["structured"]["tasks"] == 1
+
+
+def test_the_table_counts_salvaged_samples_beside_repaired_ones():
+    from dataclasses import asdict
+
+    from agentgym.reward_designers.synthesis.benchmark import markdown_table
+
+    config = BenchmarkConfig(
+        llm="openai:m", tasks=("agentgym/CartPole-v0",), designers=("structured",)
+    )
+    row = {
+        "task": "agentgym/CartPole-v0",
+        "designer": "structured",
+        "score": 1.0,
+        "metric": "success",
+        "synthesised": [summary(1.0, 1.0) | {"success": 1.0}],
+        "sparse": {"success": 0.0},
+        "human": {"success": 1.0},
+        "samples": 4,
+        "trained": 4,
+        "repaired": 1,
+        "salvaged": 2,
+        "tokens": 3095,
+        "wall_s": 701.0,
+    }
+    totals = {
+        "structured": {
+            "trained_share": 1.0,
+            "tasks_beating_sparse": 1,
+            "tasks_at_0.8": 1,
+            "tasks": 1,
+            "tokens": 3095,
+            "wall_s": 701.0,
+        }
+    }
+    text = markdown_table({"config": asdict(config), "rows": [row], "designers": totals})
+    assert "| 4/4 (1 after a repair, 2 salvaged) |" in text
+    row["repaired"] = 0
+    text = markdown_table({"config": asdict(config), "rows": [row], "designers": totals})
+    assert "| 4/4 (2 salvaged) |" in text
