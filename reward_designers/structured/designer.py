@@ -119,18 +119,8 @@ class StructuredDesigner(Designer):
             {"summary": p.summary, "sketch": _one_line(p.sketch), "series": p.series}
             for p in self.parents[:SHOWN_RESULTS]
         ]
-        calibrations = [
-            n[len(CALIBRATED) :]
-            for c in outcome.candidates
-            for n in c.notes
-            if n.startswith(CALIBRATED)
-        ]
-        salvaged = [
-            n[len(SALVAGED) :]
-            for c in outcome.candidates
-            for n in c.notes
-            if n.startswith(SALVAGED)
-        ]
+        calibrations = _noted(outcome, CALIBRATED)
+        salvaged = _noted(outcome, SALVAGED)
         if not results and not errors:
             return first  # nothing came back at all: ask again
         feedback = self.builder.render(
@@ -400,6 +390,11 @@ def shown_errors(outcome: IterationOutcome) -> list[dict[str, str]]:
         shown = _one_line(sketch) if sketch is not None else source.strip()
         out.append({"code": str(c.code), "message": c.message, "sketch": shown})
     return out
+
+
+def _noted(outcome: IterationOutcome, prefix: str) -> list[str]:
+    """The iteration's candidate notes that start with ``prefix``, without it."""
+    return [n[len(prefix) :] for c in outcome.candidates for n in c.notes if n.startswith(prefix)]
 
 
 def _one_line(sketch: dict[str, Any]) -> str:
