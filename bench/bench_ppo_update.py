@@ -15,8 +15,10 @@ machine inflate it less than wall time:
   engine for the backward;
 - ``compiled update``: ``ppo_update`` with ``PPOConfig.compile`` (compiled.py: forward,
   ``torch.func.grad`` backward, clip and Adam in one inductor C++ graph, its kernels
-  called from inductor's C++ wrapper), at 1 and at every core's torch threads, and with
-  inductor's Python wrapper (what the step used before 2026-12-05); its compile time is
+  called from inductor's C++ wrapper, bound ahead of time: ``Compiled.bind``), at 1 and
+  at every core's torch threads, called through ``torch.compile`` with Dynamo's guards on
+  every call (what the step did before 2026-12-06), and with inductor's Python wrapper
+  (what the step used before 2026-12-05); its compile time is
   measured in a fresh process by ``compile_s`` (inductor's on-disk cache makes later processes faster).
 
 Results: ``bench/results/ppo_update.json`` and ``ppo_update.md``.
@@ -84,9 +86,13 @@ def _cpu_per_step(fn: Callable[[], None], steps: int, repeats: int) -> float:
     return statistics.median(times)
 
 
-def update_case(compile: bool, threads: int, repeats: int, cpp_wrapper: bool = True) -> float:
+def update_case(
+    compile: bool, threads: int, repeats: int, cpp_wrapper: bool = True, bound: bool = True
+) -> float:
     """CPU seconds per minibatch step of ``ppo_update``; ``cpp_wrapper=False`` compiles the
-    step with inductor's Python wrapper instead of the C++ one the learners use."""
+    step with inductor's Python wrapper instead of the C++ one the learners use;
+    ``bound=False`` calls it through ``torch.compile``, Dynamo's guards checked on every
+    call, instead of ``Compiled.bind``'s ahead-of-time code."""
     import torch
 
     from agentgym.learners import compile as compile_module
@@ -97,6 +103,9 @@ def update_case(compile: bool, threads: int, repeats: int, cpp_wrapper: bool = T
     saved = dict(compile_module.CPU_OPTIONS)
     compile_module.CPU_OPTIONS["cpp_wrapper"] = cpp_wrapper
     compiled_step.cache_clear()
+    bind = compile_module.Compiled.bind
+    if not bound:
+        compile_module.Compiled.bind = lambda self, *args: self.compiled  # type: ignore[method-assign]
     try:
         config, net, optimizer, batch = _setup(compile)
         gen = torch.Generator().manual_seed(0)
@@ -109,6 +118,7 @@ def update_case(compile: bool, threads: int, repeats: int, cpp_wrapper: bool = T
     finally:
         compile_module.CPU_OPTIONS.clear()
         compile_module.CPU_OPTIONS.update(saved)
+        compile_module.Compiled.bind = bind  # type: ignore[method-assign]
         compiled_step.cache_clear()
 
 
@@ -230,7 +240,12 @@ def render_markdown(results: dict[str, Any]) -> str:
         "Kept: the compiled step, behind `PPOConfig.compile` (inductor fuses and reorders "
         "float arithmetic, so the PPO digests would change; defaults stay eager and "
         "bit-identical), its kernels called from inductor's C++ wrapper "
-        "(agentgym/learners/compile.py). Not kept: `torch._fused_adam_` (3x cheaper than "
+        "(agentgym/learners/compile.py), compiled ahead of time for the update's tensor "
+        "layout and called without Dynamo's per-call guards (`Compiled.bind`), its gradient "
+        "taken per layer piece and concatenated once (differentiating the flat parameter "
+        "itself made inductor rebuild the gradient with masked loads in every pass of the "
+        "clip and Adam: that kernel cost 70 us a step, 20 us after, on the Intel Xeon "
+        "2026-12-06). Not kept: `torch._fused_adam_` (3x cheaper than "
         "StackedAdam.step, but that is ~5% of the eager step, its rounding differs, and it cannot mask "
         "stopped members); `torch.compile` of the forward and loss alone (most of the "
         "compiled step's gain, but clip, Adam and the autograd engine stay eager); more "
@@ -252,6 +267,9 @@ def main() -> None:
     update = {
         "eager update, 1 thread": update_case(False, 1, repeats),
         "compiled update (PPOConfig.compile), 1 thread": update_case(True, 1, repeats),
+        "compiled update, Dynamo's guards on every call, 1 thread": update_case(
+            True, 1, repeats, bound=False
+        ),
         "compiled update, inductor's Python wrapper, 1 thread": update_case(
             True, 1, repeats, cpp_wrapper=False
         ),

@@ -7,6 +7,12 @@ batch reproduces the per-env envs bit for bit. ``mj_step`` releases the GIL, so 
 threads step sub-envs in parallel; then the fields the env reads (``qpos``, ``qvel``,
 ``cfrc_ext``, ...) are gathered into arrays over the batch.
 
+By default the step runs in native code (batch_native.py: batch_step.cpp, built on
+first use with the system's C++ compiler): the same ``mj_step`` calls on the same
+``MjData`` with the fields copied out per sub-env, one ctypes call a step, no GIL in it.
+Where it cannot be built the Python step below runs instead, with a warning naming why;
+``backend="python"`` asks for it, ``backend="native"`` refuses to fall back.
+
 ``mujoco.rollout`` (MuJoCo's own threaded rollouts) is not used for the envs: it restores a
 state vector per call and zeroes ``qacc_warmstart`` unless given one, but returns no
 warmstart to carry to the next call, nor the derived quantities (``cfrc_ext``, ``cinert``)
@@ -18,6 +24,7 @@ physics ceiling.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,7 +42,12 @@ class MujocoBatch:
     sub-env ([N, *shape], float64), refreshed for the sub-envs each step or reset touches.
 
     ``num_threads`` defaults to ``os.cpu_count()``; the calling thread is one of them.
+    ``backend``: ``"auto"`` (native code where it builds, else Python with a warning),
+    ``"native"`` or ``"python"``; ``self.backend`` says which one steps.
     """
+
+    BACKENDS = ("auto", "native", "python")
+    _warned: set[str] = set()
 
     def __init__(
         self,
@@ -45,9 +57,14 @@ class MujocoBatch:
         frame_skip: int,
         fields: Sequence[str] = ("qpos", "qvel"),
         num_threads: int | None = None,
+        backend: str = "auto",
     ) -> None:
         import mujoco
 
+        if backend not in self.BACKENDS:
+            raise ValueError(
+                f"MujocoBatch: backend must be one of {self.BACKENDS}, got {backend!r}"
+            )
         self._mujoco = mujoco
         self.model = model
         self.frame_skip = int(frame_skip)
@@ -65,9 +82,33 @@ class MujocoBatch:
         if threads < 1:
             raise ValueError(f"MujocoBatch: num_threads must be >= 1, got {num_threads}")
         self.num_threads = min(int(threads), num_envs)
+        self._native = None
+        if backend != "python":
+            from agentgym.vector.batch_native import NativeStep, NativeUnavailable
+
+            try:
+                self._native = NativeStep(
+                    model,
+                    self.data,
+                    self.fields,
+                    frame_skip,
+                    self.post_constraint,
+                    self.num_threads,
+                )
+            except NativeUnavailable as err:
+                if backend == "native":
+                    raise
+                if str(err) not in MujocoBatch._warned:
+                    MujocoBatch._warned.add(str(err))
+                    warnings.warn(
+                        f"MujocoBatch steps in Python (slower): the native step is unavailable: {err}",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+        self.backend = "native" if self._native is not None else "python"
         self._pool = (
             ThreadPoolExecutor(self.num_threads - 1, thread_name_prefix="mujoco-batch")
-            if self.num_threads > 1
+            if self.num_threads > 1 and self._native is None
             else None
         )
 
@@ -78,6 +119,9 @@ class MujocoBatch:
     def step(self, ctrl: np.ndarray, mask: np.ndarray | None = None) -> None:
         """Apply ``ctrl[i]`` and take ``frame_skip`` substeps for every sub-env in ``mask``,
         then refresh ``fields`` (rows outside ``mask`` are copied unchanged)."""
+        if self._native is not None:
+            self._native.step(ctrl, mask)
+            return
         index = range(self.num_envs) if mask is None else np.flatnonzero(mask).tolist()
         if self._pool is None or len(index) < 2:
             self._step_envs(ctrl, iter(index))
@@ -126,6 +170,8 @@ class MujocoBatch:
             array[i] = getattr(data, name)
 
     def close(self) -> None:
+        if self._native is not None:
+            self._native.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None

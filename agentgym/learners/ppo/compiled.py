@@ -3,8 +3,8 @@
 At SB3's settings (minibatch 64, 64-64 tanh) a step is ~20 tiny tensor ops forward, ~30
 backward and ~15 for the clip and Adam; eager PyTorch spends most of its ~0.5 ms in
 per-op dispatch and the autograd engine, not arithmetic (bench/results/ppo_update.md).
-Here the loss is a pure function of the flat parameter tensor, its gradient comes from
-``torch.func.grad``, and forward, backward, per-member clip and Adam compile together
+Here the loss is a pure function of the flat parameter tensor's per-layer pieces, their
+gradients come from ``torch.func.grad``, and forward, backward, per-member clip and Adam compile together
 (inductor's C++ backend on CPU), so a step is a handful of fused loops.
 
 Same algebra as update.py's eager path, but inductor fuses and reorders float
@@ -16,12 +16,12 @@ It covers the common case only: every member active and in optimiser lockstep; o
 from __future__ import annotations
 
 import functools
+import itertools
 import math
-from collections.abc import Callable
 
 import torch
 
-from agentgym.learners.compile import compile_step
+from agentgym.learners.compile import Compiled, compile_step
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -42,42 +42,47 @@ def compiled_step(
     betas: tuple[float, float],
     eps: float,
     device_type: str = "cpu",
-) -> Callable[..., StepStats]:
+) -> Compiled:
     """The compiled step for one network layout and set of hyper-parameters (cached, so
     every learner with the same ones shares one compilation); ``device_type`` is where it
     runs (agentgym.learners.compile).
 
-    Call it as ``step(flat, exp_avg, exp_avg_sq, t, lr, obs, actions, logprobs,
-    advantages, returns, values, weights)``: it updates ``flat`` and the Adam moments in
-    place (``t``: the step number after this step, ``lr``: a 0-d tensor, so that an
-    annealed rate does not recompile) and returns ``StepStats``.
+    Call it as ``step(flat, exp_avg, exp_avg_sq, steps, lr, obs, actions, logprobs,
+    advantages, returns, values, weights)``, or in a loop what ``step.bind(...)`` of such
+    arguments returns: it updates ``flat``, the Adam moments and ``steps`` (the
+    optimiser's per-member step counts, all equal) in place (``lr``: a 0-d tensor, so
+    that an annealed rate does not recompile) and returns ``StepStats``.
     """
     k = members
     act_dim = layer_shapes[-1][1]
     b1, b2 = betas
+    # The columns of each layer's weight and bias, then the log-std (networks.py).
+    split_sizes = [n for i, o in layer_shapes for n in (i * o, o)] + [act_dim]
+    bounds = [0, *itertools.accumulate(split_sizes)]
+    columns = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
-    def forward(flat: torch.Tensor, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        pieces: tuple[torch.Tensor, ...], obs: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.cat([obs, obs], dim=0)
-        offset, last = 0, len(layer_shapes) - 1
+        last = len(layer_shapes) - 1
         for j, (fan_in, fan_out) in enumerate(layer_shapes):
-            weight = flat[:, offset : offset + fan_in * fan_out].view(2 * k, fan_in, fan_out)
-            offset += fan_in * fan_out
-            bias = flat[:, offset : offset + fan_out].view(2 * k, 1, fan_out)
-            offset += fan_out
+            weight = pieces[2 * j].view(2 * k, fan_in, fan_out)
+            bias = pieces[2 * j + 1].view(2 * k, 1, fan_out)
             x = torch.baddbmm(bias, x, weight)
             if j < last:
                 x = torch.tanh(x)
         return x[:k], x[k:, :, 0]
 
-    def loss(flat: torch.Tensor, *mb: torch.Tensor) -> tuple[torch.Tensor, StepStats]:
+    def loss(pieces: tuple[torch.Tensor, ...], *mb: torch.Tensor) -> tuple[torch.Tensor, StepStats]:
         obs, actions, old_logp, adv, returns, old_v, weights = mb
-        out, new_v = forward(flat, obs)
+        out, new_v = forward(pieces, obs)
         if discrete:
             logits = torch.log_softmax(out, dim=-1)
             new_logp = torch.gather(logits, -1, actions.long().unsqueeze(-1)).squeeze(-1)
             entropy = -(logits.exp() * logits).sum(-1)
         else:
-            log_std = flat[:k, -act_dim:].unsqueeze(1)
+            log_std = pieces[-1][:k].unsqueeze(1)
             z = (actions - out) * torch.exp(-log_std)
             new_logp = (-0.5 * z * z - log_std - 0.5 * LOG_2PI).sum(-1)
             entropy = (0.5 + 0.5 * LOG_2PI + log_std).sum(-1).expand_as(new_logp)
@@ -100,11 +105,18 @@ def compiled_step(
         flat: torch.Tensor,
         exp_avg: torch.Tensor,
         exp_avg_sq: torch.Tensor,
-        t: torch.Tensor,
+        steps: torch.Tensor,
         lr: torch.Tensor,
         *mb: torch.Tensor,
     ) -> StepStats:
-        grad, aux = grad_fn(flat, *mb)
+        # The gradient of each layer's piece of ``flat``, then one cat: differentiating
+        # ``flat`` itself makes inductor assemble its gradient from every piece with
+        # masked loads, re-read in each pass of the clip and Adam (70 of a step's ~250 us
+        # at SB3's sizes, 20 this way).
+        grads, aux = grad_fn(tuple(flat[:, c] for c in columns), *mb)
+        grad = torch.cat(grads, dim=1)
+        steps.add_(1)  # StackedAdam's per-member step counts, in lockstep here
+        t = steps[0]
         # StackedAdam.clip_grad_norm and its lockstep step, written out.
         norms = grad.pow(2).sum(1).view(-1, k).sum(0).sqrt()
         scale = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)

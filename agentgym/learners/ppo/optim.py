@@ -44,12 +44,6 @@ class StackedAdam:
         """Whether every member has taken the same number of steps."""
         return self._lockstep
 
-    def count_lockstep_step(self) -> torch.Tensor:
-        """Count one step for every member (lockstep, all active), for a step whose
-        arithmetic runs elsewhere (compiled.py); returns the new step number t, 0-d."""
-        self.steps += 1
-        return self.steps[0]
-
     def clip_grad_norm(self, max_norm: float) -> torch.Tensor:
         """Scale each member's gradient to norm <= ``max_norm``; returns the norms [K]."""
         grad = self.grad

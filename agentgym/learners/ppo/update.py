@@ -179,6 +179,7 @@ def ppo_update(
     nm = config.num_minibatches
     step = compiled_step_for(net, optimizer, config) if config.compile else None
     lr_t = torch.tensor(lr, dtype=net.flat.dtype, device=device) if config.compile else None
+    bound = None
     stats: dict[str, torch.Tensor] = {}
     with warnings.catch_warnings():
         # The parameters are strided views of one buffer (networks.py); autograd warns
@@ -207,14 +208,14 @@ def ppo_update(
             # own gradient. Stopped members weigh 0.
             weight_e = valid_e * (active.view(1, k, 1) / count_e)
             epoch_batch = Minibatch(obs_e, act_e, old_logp_e, adv_e, ret_e, old_v_e, weight_e)
-            for j in range(nm):
-                minibatch = Minibatch(*(x[j] for x in epoch_batch))
+            for parts in zip(*(x.unbind(0) for x in epoch_batch), strict=True):
                 if step is not None and all_active and optimizer.lockstep:
-                    t = optimizer.count_lockstep_step()
-                    norms, pg, vl, entropy, ratio, logratio = step(
-                        net.flat, optimizer.exp_avg, optimizer.exp_avg_sq, t, lr_t, *minibatch
-                    )
+                    args = (net.flat, optimizer.exp_avg, optimizer.exp_avg_sq, optimizer.steps)
+                    if bound is None:  # compiled for this update's layout, once
+                        bound = step.bind(*args, lr_t, *parts)
+                    norms, pg, vl, entropy, ratio, logratio = bound(*args, lr_t, *parts)
                     continue
+                minibatch = Minibatch(*parts)
                 out, new_v = net(minibatch.obs)
                 new_logp, entropy = log_prob_entropy(net, out, minibatch.actions)
                 logratio = new_logp - minibatch.logprobs
