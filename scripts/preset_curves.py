@@ -7,6 +7,10 @@ normalisation or annealing). Writes episode return against env steps and each ru
 to bench/results/half_cheetah_curves.{json,md,png}.
 
     python scripts/preset_curves.py --steps 300000 --seeds 0
+    python scripts/preset_curves.py --seeds 0 1 2 --candidate 'mb512x5={"num_minibatches": 4, "update_epochs": 5}'
+
+``--candidate NAME=JSON`` also trains the preset with those fields changed (repeatable):
+how a preset's numbers are chosen against the registered ones, on the same seeds.
 """
 
 from __future__ import annotations
@@ -108,9 +112,26 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="also train the preset with these config fields changed (repeatable)",
+    )
+    parser.add_argument(
         "--render-only", action="store_true", help="rewrite the .md and .png from the .json"
     )
     args = parser.parse_args()
+    candidates: dict[str, dict[str, Any]] = {}
+    for spec in args.candidate:
+        name, sep, fields = spec.partition("=")
+        try:
+            parsed = json.loads(fields) if sep else None
+        except json.JSONDecodeError as err:
+            raise SystemExit(f"--candidate {spec!r}: the fields are not JSON ({err})") from err
+        if not name or not isinstance(parsed, dict):
+            raise SystemExit(f"--candidate {spec!r}: expected NAME={{...config fields...}}")
+        candidates[name] = parsed
     if args.render_only:
         render(json.loads((RESULTS / "half_cheetah_curves.json").read_text()))
         return
@@ -120,12 +141,15 @@ def main() -> None:
     runs = []
     for seed in args.seeds:
         runs.append(train("throughput preset", dict(preset.config), args.steps, seed))
+        for name, fields in candidates.items():
+            runs.append(train(name, {**preset.config, **fields}, args.steps, seed))
         runs.append(train("SB3 settings", SB3_SETTINGS, args.steps, seed))
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": machine_info(),
         "preset": dict(preset.config),
+        "candidates": candidates,
         "sb3_settings": {
             k: list(v) if isinstance(v, tuple) else v for k, v in SB3_SETTINGS.items()
         },
@@ -151,6 +175,10 @@ def render(result: dict[str, Any]) -> None:
         "and are wall/CPU time of the whole run, other jobs running.",
         "",
         f"Preset: `{json.dumps(result['preset'])}`.",
+        *[
+            f"Candidate {name}: the preset with `{json.dumps(fields)}`."
+            for name, fields in result.get("candidates", {}).items()
+        ],
         f"SB3 settings: `{json.dumps(result['sb3_settings'])}`.",
         "",
         "| run | seed | steps/s (wall) | steps/CPU-s | wall s | late return | success |",
@@ -161,6 +189,20 @@ def render(result: dict[str, Any]) -> None:
             f"| {run['name']} | {run['seed']} | {run['steps_per_s']:.0f} | "
             f"{run['steps_per_cpu_s']:.0f} | {run['wall_s']} | {late_return(run):.0f} | "
             f"{run['final_success']} |"
+        )
+    names = list(dict.fromkeys(run["name"] for run in runs))
+    lines += [
+        "",
+        "| run | seeds | mean late return | lowest | mean steps/s (wall) |",
+        "|---|---|---|---|---|",
+    ]
+    for name in names:
+        mine = [run for run in runs if run["name"] == name]
+        late = [late_return(run) for run in mine]
+        speed = sum(run["steps_per_s"] for run in mine) / len(mine)
+        lines.append(
+            f"| {name} | {len(mine)} | {sum(late) / len(late):.0f} | {min(late):.0f} | "
+            f"{speed:.0f} |"
         )
     (RESULTS / "half_cheetah_curves.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
