@@ -60,3 +60,31 @@ def test_compile_without_a_cpp_compiler_names_the_setting_before_any_step(monkey
     monkeypatch.setenv("CXX", "no-such-compiler")
     with pytest.raises(RuntimeError, match=r"\$CXX=no-such-compiler"):
         _update(compile=True, discrete=False, members=1)
+
+
+@pytest.mark.parametrize(("discrete", "members"), [(False, 2), (True, 3)])
+def test_compiled_policy_step_matches_the_eager_one_up_to_rounding(discrete, members):
+    from agentgym.learners.ppo.compiled import compiled_act
+    from agentgym.learners.ppo.networks import log_prob_entropy, policy_noise, sample_actions
+
+    net = StackedActorCritic(5, 4, discrete, (16, 16), seeds=list(range(members)))
+    obs = torch.randn(members, 6, 5, generator=torch.Generator().manual_seed(2))
+    act = compiled_act(tuple(net.layer_shapes), members, discrete, "cpu")
+    for _ in range(2):  # two observation batches, each path from the same generator states
+        eager_gens = [torch.Generator().manual_seed(10 + k) for k in range(members)]
+        gens = [torch.Generator().manual_seed(10 + k) for k in range(members)]
+        with torch.no_grad():
+            out, value = net(obs)
+            eager_action = sample_actions(net, out, eager_gens)
+            eager_logp, _ = log_prob_entropy(net, out, eager_action)
+            noise = policy_noise(net, (6, 4), gens, obs.device)
+            args = (net.flat, obs, noise)
+            action, logp, compiled_value = act.bind(*args)(*args)
+        if discrete:
+            torch.testing.assert_close(action, eager_action, rtol=0, atol=0)
+        else:
+            torch.testing.assert_close(action, eager_action, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(logp, eager_logp, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(compiled_value, value, rtol=1e-5, atol=1e-6)
+        assert action.dtype == eager_action.dtype and action.shape == eager_action.shape
+        obs = obs + 0.5

@@ -23,8 +23,14 @@ import torch
 from agentgym.learners.checkpoint import reset_seeds
 from agentgym.learners.gae import compute_gae
 from agentgym.learners.normalize import ObsNormalizer, RewardNormalizer
+from agentgym.learners.ppo.compiled import compiled_act
 from agentgym.learners.ppo.member_envs import MemberBatch
-from agentgym.learners.ppo.networks import StackedActorCritic, log_prob_entropy, sample_actions
+from agentgym.learners.ppo.networks import (
+    StackedActorCritic,
+    log_prob_entropy,
+    policy_noise,
+    sample_actions,
+)
 from agentgym.learners.ppo.update import Batch
 from agentgym.learners.rollout import Rollout, stack_reward_states
 
@@ -88,6 +94,12 @@ class RolloutCollector:
         self._valid = np.ones((k, n), dtype=bool)  # False where the next step is an autoreset
         self._needs_reset = True
         self._resets = 0
+        # PPOConfig.compile compiles the policy step too (compiled.py's compiled_act).
+        self._compiled_act = (
+            compiled_act(tuple(net.layer_shapes), net.members, net.discrete, device.type)
+            if self.config.compile
+            else None
+        )
 
     def reset_at_next_rollout(self) -> None:
         """Start the next rollout from a reset: a reset point (learner.py)."""
@@ -109,6 +121,13 @@ class RolloutCollector:
 
     def _act(self, obs: torch.Tensor) -> PolicyStep:
         """Sample every member's actions for the normalised ``obs`` [K, N, F]."""
+        if self._compiled_act is not None:
+            with torch.no_grad():
+                noise = policy_noise(
+                    self.net, obs.shape[1:2] + (self.net.act_dim,), self.generators, obs.device
+                )
+                args = (self.net.flat, obs, noise)
+                return PolicyStep(*self._compiled_act.bind(*args)(*args))
         with torch.no_grad():
             out, value = self.net(obs)
             action = sample_actions(self.net, out, self.generators)

@@ -29,6 +29,64 @@ LOG_2PI = math.log(2 * math.pi)
 StepStats = tuple[torch.Tensor, ...]
 
 
+def _columns(layer_shapes: tuple[tuple[int, int], ...]) -> list[slice]:
+    """The columns of ``flat`` holding each layer's weight and bias, then the log-std
+    (networks.py)."""
+    act_dim = layer_shapes[-1][1]
+    split_sizes = [n for i, o in layer_shapes for n in (i * o, o)] + [act_dim]
+    bounds = [0, *itertools.accumulate(split_sizes)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _forward(
+    pieces: tuple[torch.Tensor, ...],
+    obs: torch.Tensor,
+    layer_shapes: tuple[tuple[int, int], ...],
+    k: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``StackedActorCritic.forward`` on the pieces of ``flat`` (``_columns``)."""
+    x = torch.cat([obs, obs], dim=0)
+    last = len(layer_shapes) - 1
+    for j, (fan_in, fan_out) in enumerate(layer_shapes):
+        weight = pieces[2 * j].view(2 * k, fan_in, fan_out)
+        bias = pieces[2 * j + 1].view(2 * k, 1, fan_out)
+        x = torch.baddbmm(bias, x, weight)
+        if j < last:
+            x = torch.tanh(x)
+    return x[:k], x[k:, :, 0]
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_act(
+    layer_shapes: tuple[tuple[int, int], ...], members: int, discrete: bool, device_type: str
+) -> Compiled:
+    """The rollout's policy step compiled whole: ``act(flat, obs, noise)`` -> (actions,
+    log-probabilities, values), what collect.py's ``_act`` computes eagerly with
+    networks.py's ``sample_actions`` and ``log_prob_entropy``. ``noise`` is drawn outside
+    from each member's generator (standard normal for a Gaussian policy, uniform for
+    Gumbel-max), so the draws are the eager path's."""
+    k = members
+    columns = _columns(layer_shapes)
+
+    def act(
+        flat: torch.Tensor, obs: torch.Tensor, noise: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        pieces = tuple(flat[:, c] for c in columns)
+        out, value = _forward(pieces, obs, layer_shapes, k)
+        if discrete:
+            action = torch.argmax(out - torch.log(-torch.log(noise.clamp_min(1e-20))), dim=-1)
+            logits = torch.log_softmax(out, dim=-1)
+            logp = torch.gather(logits, -1, action.unsqueeze(-1)).squeeze(-1)
+            return action, logp, value
+        log_std = pieces[-1][:k].unsqueeze(1)
+        action = out + noise * log_std.exp()
+        z = (action - out) * torch.exp(-log_std)
+        logp = (-0.5 * z * z - log_std - 0.5 * LOG_2PI).sum(-1)
+        return action, logp, value
+
+    return compile_step(act, device_type)
+
+
 @functools.lru_cache(maxsize=16)
 def compiled_step(
     layer_shapes: tuple[tuple[int, int], ...],
@@ -54,29 +112,12 @@ def compiled_step(
     that an annealed rate does not recompile) and returns ``StepStats``.
     """
     k = members
-    act_dim = layer_shapes[-1][1]
     b1, b2 = betas
-    # The columns of each layer's weight and bias, then the log-std (networks.py).
-    split_sizes = [n for i, o in layer_shapes for n in (i * o, o)] + [act_dim]
-    bounds = [0, *itertools.accumulate(split_sizes)]
-    columns = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-    def forward(
-        pieces: tuple[torch.Tensor, ...], obs: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.cat([obs, obs], dim=0)
-        last = len(layer_shapes) - 1
-        for j, (fan_in, fan_out) in enumerate(layer_shapes):
-            weight = pieces[2 * j].view(2 * k, fan_in, fan_out)
-            bias = pieces[2 * j + 1].view(2 * k, 1, fan_out)
-            x = torch.baddbmm(bias, x, weight)
-            if j < last:
-                x = torch.tanh(x)
-        return x[:k], x[k:, :, 0]
+    columns = _columns(layer_shapes)
 
     def loss(pieces: tuple[torch.Tensor, ...], *mb: torch.Tensor) -> tuple[torch.Tensor, StepStats]:
         obs, actions, old_logp, adv, returns, old_v, weights = mb
-        out, new_v = forward(pieces, obs)
+        out, new_v = _forward(pieces, obs, layer_shapes, k)
         if discrete:
             logits = torch.log_softmax(out, dim=-1)
             new_logp = torch.gather(logits, -1, actions.long().unsqueeze(-1)).squeeze(-1)

@@ -145,16 +145,26 @@ def _draw(
     return torch.stack([fn(shape, generator=g, device=device) for g in generators])
 
 
+def policy_noise(
+    net: StackedActorCritic,
+    shape: tuple[int, int],
+    generators: Sequence[torch.Generator],
+    device: torch.device,
+) -> torch.Tensor:
+    """The draws ``sample_actions`` turns into actions [K, B, A], member k's from its own
+    generator: uniform for a discrete policy (Gumbel-max), standard normal for a Gaussian."""
+    return _draw(torch.rand if net.discrete else torch.randn, shape, generators, device)
+
+
 def sample_actions(
     net: StackedActorCritic, out: torch.Tensor, generators: Sequence[torch.Generator]
 ) -> torch.Tensor:
     """Draw one action per row of ``out`` [K, B, A], member k from its own generator."""
     k, b, a = out.shape
+    noise = policy_noise(net, (b, a), generators, out.device)
     if net.discrete:
         # Gumbel-max: argmax(logits + G) is a draw from softmax(logits).
-        u = _draw(torch.rand, (b, a), generators, out.device)
-        return torch.argmax(out - torch.log(-torch.log(u.clamp_min(1e-20))), dim=-1)
-    noise = _draw(torch.randn, (b, a), generators, out.device)
+        return torch.argmax(out - torch.log(-torch.log(noise.clamp_min(1e-20))), dim=-1)
     return out + noise * net.log_std().exp().unsqueeze(1)
 
 
