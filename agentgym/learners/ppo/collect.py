@@ -100,6 +100,7 @@ class RolloutCollector:
             if self.config.compile
             else None
         )
+        self._bound_act: Any = None
 
     def reset_at_next_rollout(self) -> None:
         """Start the next rollout from a reset: a reset point (learner.py)."""
@@ -123,11 +124,14 @@ class RolloutCollector:
         """Sample every member's actions for the normalised ``obs`` [K, N, F]."""
         if self._compiled_act is not None:
             with torch.no_grad():
-                noise = policy_noise(
-                    self.net, obs.shape[1:2] + (self.net.act_dim,), self.generators, obs.device
-                )
+                shape = (obs.shape[1], self.net.act_dim)
+                noise = policy_noise(self.net, shape, self.generators, obs.device)
                 args = (self.net.flat, obs, noise)
-                return PolicyStep(*self._compiled_act.bind(*args)(*args))
+                if self._bound_act is None:
+                    # Every step's tensors are laid out alike (the C++ wrapper asserts
+                    # each one's size and stride per call): bound once, not per step.
+                    self._bound_act = self._compiled_act.bind(*args)
+                return PolicyStep(*self._bound_act(*args))
         with torch.no_grad():
             out, value = self.net(obs)
             action = sample_actions(self.net, out, self.generators)
