@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -91,14 +92,29 @@ def plot(runs: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    # One colour a setting, one line style a seed.
+    names = list(dict.fromkeys(run["name"] for run in runs))
+    seeds = sorted({run["seed"] for run in runs})
+    styles = ["-", "--", ":", "-."]
     for run in runs:
         steps, returns = zip(*run["curve"], strict=True) if run["curve"] else ((), ())
-        label = f"{run['name']} (seed {run['seed']}, {run['steps_per_s']:.0f} steps/s)"
-        ax.plot(steps, returns, label=label)
+        first = run["seed"] == seeds[0]
+        mine = [r["steps_per_s"] for r in runs if r["name"] == run["name"]]
+        label = f"{run['name']} ({sum(mine) / len(mine):.0f} steps/s, mean of {len(mine)})"
+        ax.plot(
+            steps,
+            returns,
+            color=f"C{names.index(run['name'])}",
+            linestyle=styles[seeds.index(run["seed"]) % len(styles)],
+            marker="o" if len(steps) < 20 else None,
+            markersize=3,
+            label=label if first or len(seeds) == 1 else None,
+        )
     ax.set_xlabel("env steps")
     ax.set_ylabel("episode return")
-    ax.set_title(f"PPO on {ENV_ID}")
+    marks = ", ".join(f"seed {s} {styles[i % len(styles)]}" for i, s in enumerate(seeds))
+    ax.set_title(f"PPO on {ENV_ID} ({marks})", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -138,6 +154,7 @@ def main() -> None:
     preset = preset_for(ENV_ID, "ppo")
     if preset is None:
         raise SystemExit(f"no preset registered for {ENV_ID}")
+    load = round(os.getloadavg()[0], 2)
     runs = []
     for seed in args.seeds:
         runs.append(train("throughput preset", dict(preset.config), args.steps, seed))
@@ -147,6 +164,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "load_average": load,
         "machine": machine_info(),
         "preset": dict(preset.config),
         "candidates": candidates,
@@ -168,11 +186,12 @@ def render(result: dict[str, Any]) -> None:
     lines = [
         f"# HalfCheetah: throughput preset vs SB3 settings ({result['date']})",
         "",
-        f"Machine: {m.get('cpu')} ({m.get('cores')} cores, shared with other jobs), torch "
-        f"{m.get('torch')}. {ENV_ID}, {steps} env steps per run, seeds {seeds}, "
-        "one after the other; curve: half_cheetah_curves.png. Late return: the mean logged "
-        "episode return over the last 20% of the steps. Speeds include the compile (~15 s) "
-        "and are wall/CPU time of the whole run, other jobs running.",
+        f"Machine: {m.get('cpu')} ({m.get('cores')} cores, load average at the start "
+        f"{result.get('load_average', 'not recorded')}), torch {m.get('torch')}. {ENV_ID}, "
+        f"{steps} env steps per run, seeds {seeds}, one after the other; curve: "
+        "half_cheetah_curves.png. Late return: the mean logged episode return over the "
+        "last 20% of the steps. Speeds are wall/CPU time of the whole run, the compile "
+        "included where inductor's cache did not hold it yet (each setting's first run).",
         "",
         f"Preset: `{json.dumps(result['preset'])}`.",
         *[
