@@ -226,8 +226,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"{m.get('cores')} cores, {FRAME_SKIP} substeps per env step, no Python per env.",
         "",
         "Steps/s is wall-clock throughput; steps per CPU-s counts the CPU time of all the "
-        "process's threads, which a busy machine does not inflate (a wall-clock ratio above 1 "
-        "means the ceiling's threads waited for cores, not that the env beat the physics).",
+        "process's threads, which a busy machine does not inflate. A ratio above 1 is not a "
+        "case beating the physics: on a busy machine the ceiling's threads waited for cores; "
+        "on an idle one `mujoco.rollout`'s own threading costs (its steps per CPU-s on all "
+        "cores fall below its one-thread rate), and it restores each state with a cold "
+        "solver warmstart, where `MujocoBatch` keeps every sub-env's warmstart.",
         "",
         "| envs | case | steps/s | ratio | steps/CPU-s | ratio |",
         "|---|---|---|---|---|---|",
