@@ -158,26 +158,29 @@ register_preset(
         steps=300_000,
         config={
             "vectorization": "native",
-            "num_envs": 64,
-            "num_steps": 32,
+            "num_envs": 128,
+            "num_steps": 16,
             "num_minibatches": 4,
             "update_epochs": 5,
-            "learning_rate": 2e-3,
+            "learning_rate": 3e-3,
             "torch_threads": 1,
             "compile": True,
         },
         source=(
-            "2026-12-06, chosen among 8 settings x seeds 0-2 at 300k steps "
+            "2026-12-06, chosen among 12 settings x seeds 0-2 at 300k steps "
             "(scripts/preset_curves.py --candidate and the same train(); idle Intel Xeon): "
-            "the native vector env at 64 envs, the compiled update and policy step, "
-            "2048-sample rollouts in minibatches of 512 for 5 epochs at lr 2e-3 (annealed); "
-            "otherwise PPOConfig defaults. Mean late return (last 20% of steps) over the "
-            "seeds: this 882 (639, 726, 1,281) at ~38k steps/s; SB3's settings 708; the "
-            "previous preset (minibatch 256, 10 epochs, lr 3e-4) 534 at ~28k; it at lr 1e-3 "
-            "1,395 at ~28k, at lr 6e-4 942; minibatch 512 x 10 epochs at lr 1e-3 1,105 at "
-            "~31k; minibatch 256 x 5 epochs at lr 1e-3 735; minibatch 512 x 5 at lr 1e-3 "
-            "662; 64x64 steps in minibatches of 1,024 x 4 epochs at lr 2e-3 409 at ~34k. The "
-            "learning rate, not the minibatch count, held the old preset back. Curves: "
+            "the native vector env at 128 envs x 16 steps, the compiled update and policy "
+            "step, 2048-sample rollouts in minibatches of 512 for 5 epochs at lr 3e-3 "
+            "(annealed); otherwise PPOConfig defaults. Mean late return (last 20% of steps) "
+            "over the seeds, and steps/s: this 1,163 (848, 1,909, 731) at ~40-43k; the same "
+            "at lr 2e-3 790 (773, 735, 863); 64 envs x 32 steps at lr 2e-3 922 (1,016, 776, "
+            "974) at ~37k, 0.48 of the ceiling; SB3's settings 632-708; the 12-04 preset (64 "
+            "x 32, minibatch 256, 10 epochs, lr 3e-4) 534-603 at ~28k; it at lr 1e-3 1,395, at "
+            "lr 6e-4 942; 64 x 32 in minibatches of 512 x 10 epochs at lr 1e-3 1,105 at "
+            "~31k; 128 x 32 in 8 minibatches of 512 x 5 at lr 2e-3 542; 64 x 64 in "
+            "minibatches of 1,024 x 4 epochs at lr 2e-3 409. The learning rate, not the "
+            "minibatch count, held the 12-04 preset back; 128 envs spread the collector's "
+            "per-vector-step Python over twice the env steps. Curves: "
             "bench/results/half_cheetah_curves.md. The env's default preset is SAC since "
             "2026-12-05 (LOCOMOTION_SAC); this one is taken with --learner ppo and is the "
             "throughput case of bench/bench_ppo.py."
@@ -185,9 +188,9 @@ register_preset(
         measured={
             "seeds": [0, 1, 2],
             "human_success": 0.0,  # 3 m/s over 2 s: neither this nor SB3's settings, at 300k
-            "late_return": 882,  # mean episode return over the last 60k of 300k steps
-            "sb3_settings_late_return": 708,
-            "steps_per_s": 37800,  # training alone (compile paid before), idle machine
+            "late_return": 1163,  # mean episode return over the last 60k of 300k steps
+            "sb3_settings_late_return": 632,
+            "steps_per_s": 40400,  # training alone (compile paid before), idle machine
             "machine": MACHINE_XEON_IDLE,
         },
     ),
