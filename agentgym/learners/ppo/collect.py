@@ -120,12 +120,14 @@ class RolloutCollector:
         self.obs_norm.update(torch.from_numpy(raw).to(self.device))
         self._needs_reset = False
 
-    def _act(self, obs: torch.Tensor) -> PolicyStep:
-        """Sample every member's actions for the normalised ``obs`` [K, N, F]."""
+    def _act(self, obs: torch.Tensor, noise: torch.Tensor | None = None) -> PolicyStep:
+        """Sample every member's actions for the normalised ``obs`` [K, N, F]; the compiled
+        policy step takes this step's ``noise`` [K, N, A] (drawn for the whole rollout)."""
         if self._compiled_act is not None:
             with torch.no_grad():
-                shape = (obs.shape[1], self.net.act_dim)
-                noise = policy_noise(self.net, shape, self.generators, obs.device)
+                if noise is None:
+                    shape = (obs.shape[1], self.net.act_dim)
+                    noise = policy_noise(self.net, shape, self.generators, obs.device)
                 args = (self.net.flat, obs, noise)
                 if self._bound_act is None:
                     # Every step's tensors are laid out alike (the C++ wrapper asserts
@@ -176,13 +178,21 @@ class RolloutCollector:
         }
         next_raw = np.zeros((K, N, net.obs_dim), dtype=np.float32)
         live = [k for k in range(K) if alive[k]]
+        # The compiled policy step draws the rollout's noise at once, one call per member
+        # instead of one per step (the eager path keeps its per-step draws, and with them
+        # its digests).
+        noise = (
+            policy_noise(net, (T * N, net.act_dim), self.generators, dev).view(K, T, N, -1)
+            if self._compiled_act is not None
+            else None
+        )
 
         for t in range(T):
             raw_buf[t] = torch.from_numpy(self._raw_obs).to(dev)
             obs = self.obs_norm(raw_buf[t])
             obs_buf[t] = obs
             valid[t] = self._valid
-            policy = self._act(obs)
+            policy = self._act(obs, None if noise is None else noise[:, t])
             act_buf[t] = policy.actions
             logp_buf[t] = policy.logprobs
             value_buf[t] = policy.values
