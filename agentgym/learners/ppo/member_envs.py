@@ -458,9 +458,13 @@ class MemberBatch:
         ``valid`` [K, N] sub-envs (not Gymnasium's autoreset steps), finished episodes."""
         if not scored:
             return
-        member_rows = np.zeros((self.k, 1), dtype=bool)
-        member_rows[scored] = True
-        counted = member_rows & valid
+        # Every member scored is the common case: no member mask to build or apply.
+        member_rows = None
+        counted = valid
+        if len(scored) < self.k:
+            member_rows = np.zeros((self.k, 1), dtype=bool)
+            member_rows[scored] = True
+            counted = member_rows & valid
         step_reward = np.where(counted, env_reward, 0.0)
         self.episode_return += step_reward
         self.episode_length += counted
@@ -486,7 +490,11 @@ class MemberBatch:
                     env_terms[name] = np.where(mask, values.reshape(self.k, self.n), 0.0).sum(1)
             for name, sums in env_terms.items():
                 member.term_sums[name] = member.term_sums.get(name, 0.0) + float(sums[k])
-        done = (terminated | truncated).reshape(self.k, self.n) & member_rows
+        done = (terminated | truncated).reshape(self.k, self.n)
+        if member_rows is not None:
+            done = done & member_rows
+        if not done.any():
+            return
         for k, i in zip(*np.nonzero(done), strict=True):
             self.members[k].finished.append(
                 (
