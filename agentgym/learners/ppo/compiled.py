@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 
 import torch
 
 from agentgym.learners.compile import Compiled, compile_step
-
-LOG_2PI = math.log(2 * math.pi)
+from agentgym.learners.ppo.networks import (
+    actions_from_noise,
+    policy_log_prob,
+    split_sizes,
+    stacked_forward,
+)
 
 # (norms [K], policy loss, value loss, entropy, ratio, log ratio: each [K, M]).
 StepStats = tuple[torch.Tensor, ...]
@@ -31,10 +34,8 @@ StepStats = tuple[torch.Tensor, ...]
 
 def _columns(layer_shapes: tuple[tuple[int, int], ...]) -> list[slice]:
     """The columns of ``flat`` holding each layer's weight and bias, then the log-std
-    (networks.py)."""
-    act_dim = layer_shapes[-1][1]
-    split_sizes = [n for i, o in layer_shapes for n in (i * o, o)] + [act_dim]
-    bounds = [0, *itertools.accumulate(split_sizes)]
+    (networks.py's ``split_sizes``)."""
+    bounds = [0, *itertools.accumulate(split_sizes(layer_shapes))]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
@@ -55,15 +56,11 @@ def _forward(
     k: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``StackedActorCritic.forward`` on the pieces of ``flat`` (``_columns``)."""
-    x = torch.cat([obs, obs], dim=0)
-    last = len(layer_shapes) - 1
-    for j, (fan_in, fan_out) in enumerate(layer_shapes):
-        weight = pieces[2 * j].view(2 * k, fan_in, fan_out)
-        bias = pieces[2 * j + 1].view(2 * k, 1, fan_out)
-        x = torch.baddbmm(bias, x, weight)
-        if j < last:
-            x = tanh(x)
-    return x[:k], x[k:, :, 0]
+    layers = [
+        (pieces[2 * j].view(2 * k, fan_in, fan_out), pieces[2 * j + 1].view(2 * k, 1, fan_out))
+        for j, (fan_in, fan_out) in enumerate(layer_shapes)
+    ]
+    return stacked_forward(layers, obs, k, activation=tanh)
 
 
 @functools.lru_cache(maxsize=16)
@@ -83,15 +80,9 @@ def compiled_act(
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         pieces = tuple(flat[:, c] for c in columns)
         out, value = _forward(pieces, obs, layer_shapes, k)
-        if discrete:
-            action = torch.argmax(out - torch.log(-torch.log(noise.clamp_min(1e-20))), dim=-1)
-            logits = torch.log_softmax(out, dim=-1)
-            logp = torch.gather(logits, -1, action.unsqueeze(-1)).squeeze(-1)
-            return action, logp, value
-        log_std = pieces[-1][:k].unsqueeze(1)
-        action = out + noise * log_std.exp()
-        z = (action - out) * torch.exp(-log_std)
-        logp = (-0.5 * z * z - log_std - 0.5 * LOG_2PI).sum(-1)
+        log_std = None if discrete else pieces[-1][:k].unsqueeze(1)
+        action = actions_from_noise(out, noise, log_std)
+        logp, _ = policy_log_prob(out, action, log_std)
         return action, logp, value
 
     return compile_step(act, device_type)
@@ -128,15 +119,8 @@ def compiled_step(
     def loss(pieces: tuple[torch.Tensor, ...], *mb: torch.Tensor) -> tuple[torch.Tensor, StepStats]:
         obs, actions, old_logp, adv, returns, old_v, weights = mb
         out, new_v = _forward(pieces, obs, layer_shapes, k)
-        if discrete:
-            logits = torch.log_softmax(out, dim=-1)
-            new_logp = torch.gather(logits, -1, actions.long().unsqueeze(-1)).squeeze(-1)
-            entropy = -(logits.exp() * logits).sum(-1)
-        else:
-            log_std = pieces[-1][:k].unsqueeze(1)
-            z = (actions - out) * torch.exp(-log_std)
-            new_logp = (-0.5 * z * z - log_std - 0.5 * LOG_2PI).sum(-1)
-            entropy = (0.5 + 0.5 * LOG_2PI + log_std).sum(-1).expand_as(new_logp)
+        log_std = None if discrete else pieces[-1][:k].unsqueeze(1)
+        new_logp, entropy = policy_log_prob(out, actions, log_std)
         logratio = new_logp - old_logp
         ratio = logratio.exp()
         pg = torch.max(-adv * ratio, -adv * ratio.clamp(1 - clip_coef, 1 + clip_coef))

@@ -12,7 +12,7 @@ goes at SB3's minibatch sizes (see ../shared/FACTS.md).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -44,7 +44,7 @@ class StackedActorCritic(nn.Module):
         self.layer_shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
         # Per row: W_l (in*out), b_l (out) for each layer, then act_dim log-std slots
         # (used by actor rows of continuous policies, zero and unused elsewhere).
-        self.split_sizes = [n for i, o in self.layer_shapes for n in (i * o, o)] + [act_dim]
+        self.split_sizes = split_sizes(self.layer_shapes)
         flat = torch.zeros(2 * self.members, sum(self.split_sizes))
         for k, seed in enumerate(seeds):
             gen = torch.Generator().manual_seed(int(seed))
@@ -128,13 +128,31 @@ class StackedActorCritic(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``obs`` [K, B, obs_dim] -> (actor output [K, B, act_dim], value [K, B])."""
-        x = torch.cat([obs, obs], dim=0)
-        last = len(self._layers) - 1
-        for j, (weight, bias) in enumerate(self._layers):
-            x = torch.baddbmm(bias, x, weight)
-            if j < last:
-                x = torch.tanh(x)
-        return x[: self.members], x[self.members :, :, 0]
+        return stacked_forward(self._layers, obs, self.members)
+
+
+def split_sizes(layer_shapes: Sequence[tuple[int, int]]) -> list[int]:
+    """Columns per row of ``flat``: W_l (in*out) and b_l (out) for each layer, then the
+    output width's log-std slots."""
+    return [n for i, o in layer_shapes for n in (i * o, o)] + [layer_shapes[-1][1]]
+
+
+def stacked_forward(
+    layers: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    obs: torch.Tensor,
+    members: int,
+    activation: Callable[[torch.Tensor], torch.Tensor] = torch.tanh,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """K actors and K critics on ``obs`` [K, B, F]: one ``baddbmm`` per layer over the
+    (W [2K, in, out], b [2K, 1, out]) ``layers``, ``activation`` between them; (actor
+    output [K, B, A], value [K, B])."""
+    x = torch.cat([obs, obs], dim=0)
+    last = len(layers) - 1
+    for j, (weight, bias) in enumerate(layers):
+        x = torch.baddbmm(bias, x, weight)
+        if j < last:
+            x = activation(x)
+    return x[:members], x[members:, :, 0]
 
 
 def _draw(
@@ -162,25 +180,45 @@ def sample_actions(
     """Draw one action per row of ``out`` [K, B, A], member k from its own generator."""
     k, b, a = out.shape
     noise = policy_noise(net, (b, a), generators, out.device)
-    if net.discrete:
-        # Gumbel-max: argmax(logits + G) is a draw from softmax(logits).
-        return torch.argmax(out - torch.log(-torch.log(noise.clamp_min(1e-20))), dim=-1)
-    return out + noise * net.log_std().exp().unsqueeze(1)
+    return actions_from_noise(out, noise, _log_std_of(net))
 
 
 def log_prob_entropy(
     net: StackedActorCritic, out: torch.Tensor, actions: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Log-probability of ``actions`` and the policy entropy, each [K, B].
+    """Log-probability of ``actions`` and the policy entropy, each [K, B]."""
+    return policy_log_prob(out, actions, _log_std_of(net))
+
+
+def _log_std_of(net: StackedActorCritic) -> torch.Tensor | None:
+    return None if net.discrete else net.log_std().unsqueeze(1)  # [K, 1, A]
+
+
+def actions_from_noise(
+    out: torch.Tensor, noise: torch.Tensor, log_std: torch.Tensor | None
+) -> torch.Tensor:
+    """The actions ``policy_noise`` draws make: Gumbel-max over the logits ``out`` where
+    ``log_std`` is None (discrete), else the Gaussian's mean ``out`` plus scaled noise
+    (``log_std`` [K, 1, A])."""
+    if log_std is None:
+        # Gumbel-max: argmax(logits + G) is a draw from softmax(logits).
+        return torch.argmax(out - torch.log(-torch.log(noise.clamp_min(1e-20))), dim=-1)
+    return out + noise * log_std.exp()
+
+
+def policy_log_prob(
+    out: torch.Tensor, actions: torch.Tensor, log_std: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-probability of ``actions`` and the policy entropy, each [K, B], of the
+    categorical over ``out`` (``log_std`` None) or the Gaussian (``log_std`` [K, 1, A]).
 
     Written out instead of torch.distributions: its argument validation and object
     construction cost more than the arithmetic at these sizes.
     """
-    if net.discrete:
+    if log_std is None:
         logp = torch.log_softmax(out, dim=-1)
         chosen = torch.gather(logp, -1, actions.long().unsqueeze(-1)).squeeze(-1)
         return chosen, -(logp.exp() * logp).sum(-1)
-    log_std = net.log_std().unsqueeze(1)  # [K, 1, A]
     z = (actions - out) * torch.exp(-log_std)
     logp = (-0.5 * z * z - log_std - 0.5 * LOG_2PI).sum(-1)
     entropy = (0.5 + 0.5 * LOG_2PI + log_std).sum(-1).expand_as(logp)
