@@ -44,15 +44,29 @@ def cache_root() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "agentgym" / "native"
 
 
-def _compiler() -> str:
+def cpp_compiler() -> str | None:
+    """The system's C++ compiler: ``$CXX`` where set, else the first of g++, c++ and
+    clang++ on PATH; None without one. Also what ``PPOConfig.compile`` and
+    ``SACConfig.compile`` check for (inductor builds C++ on the CPU)."""
     wanted = os.environ.get("CXX")
     for name in [wanted] if wanted else ["g++", "c++", "clang++"]:
         path = shutil.which(name)
         if path:
             return path
-    raise NativeUnavailable(
-        f"no C++ compiler ({'$CXX=' + wanted if wanted else 'g++, c++ or clang++'} not on PATH)"
-    )
+    return None
+
+
+def compilers_sought() -> str:
+    """What ``cpp_compiler`` looks for, for an error message."""
+    wanted = os.environ.get("CXX")
+    return f"$CXX={wanted}" if wanted else "g++, c++ or clang++"
+
+
+def _compiler() -> str:
+    path = cpp_compiler()
+    if path is None:
+        raise NativeUnavailable(f"no C++ compiler ({compilers_sought()} not on PATH)")
+    return path
 
 
 def _mujoco_files() -> tuple[str, Path, Path]:

@@ -100,14 +100,12 @@ def minibatch_rows(
 def require_cpp_compiler(setting: str = "PPOConfig.compile") -> None:
     """Inductor's CPU backend builds C++: without a compiler it fails deep inside the first
     step, so say it up front, naming the setting that asked for it."""
-    import os
-    import shutil
+    from agentgym.vector.batch_native import compilers_sought, cpp_compiler
 
-    wanted = os.environ.get("CXX")
-    if not any(shutil.which(c) for c in ([wanted] if wanted else ["g++", "c++", "clang++"])):
+    if cpp_compiler() is None:
         raise RuntimeError(
             f"{setting}: torch.compile on the CPU needs a C++ compiler "
-            f"({'$CXX=' + wanted if wanted else 'g++, c++ or clang++'} not found on PATH); "
+            f"({compilers_sought()} not found on PATH); "
             "install one (e.g. apt install g++) or train with --no-compile"
         )
 
