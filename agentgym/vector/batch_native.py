@@ -129,13 +129,15 @@ def library() -> ctypes.CDLL:
 
 class NativeStep:
     """The native step of one batch: ``step(ctrl, mask)`` does what ``MujocoBatch``'s
-    Python step does to ``data`` and ``fields``; ``close()`` stops its workers."""
+    Python step does to ``data`` and ``fields`` (``views[name]``: each sub-env's own
+    ``data.<name>`` array, MujocoBatch's); ``close()`` stops its workers."""
 
     def __init__(
         self,
         model: Any,
         data: list[Any],
         fields: dict[str, np.ndarray],
+        views: dict[str, list[np.ndarray]],
         frame_skip: int,
         post_constraint: bool,
         num_threads: int,
@@ -149,7 +151,6 @@ class NativeStep:
         self._data = data
         self.model_address = model._address
         self.data_addresses = np.array([d._address for d in data], dtype=np.uint64)
-        views = {name: [getattr(d, name) for d in data] for name in fields}
         for name, rows in views.items():
             first = rows[0]
             if first.dtype != np.float64 or not all(v.flags.c_contiguous for v in rows):

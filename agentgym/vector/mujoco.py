@@ -91,6 +91,7 @@ class MujocoBatch:
                     model,
                     self.data,
                     self.fields,
+                    self._views,
                     frame_skip,
                     self.post_constraint,
                     self.num_threads,

@@ -122,12 +122,11 @@ class RolloutCollector:
 
     def _act(self, obs: torch.Tensor, noise: torch.Tensor | None = None) -> PolicyStep:
         """Sample every member's actions for the normalised ``obs`` [K, N, F]; the compiled
-        policy step takes this step's ``noise`` [K, N, A] (drawn for the whole rollout)."""
+        policy step takes this step's ``noise`` [K, N, A] (collect draws it for the whole
+        rollout), the eager one draws its own."""
         if self._compiled_act is not None:
+            assert noise is not None, "the compiled policy step takes the rollout's noise"
             with torch.no_grad():
-                if noise is None:
-                    shape = (obs.shape[1], self.net.act_dim)
-                    noise = policy_noise(self.net, shape, self.generators, obs.device)
                 args = (self.net.flat, obs, noise)
                 if self._bound_act is None:
                     # Every step's tensors are laid out alike (the C++ wrapper asserts
