@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C ends the server: a normal stop
     finally:
         server.server_close()
     return 0

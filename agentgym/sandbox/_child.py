@@ -59,7 +59,7 @@ def _count_processes_of(uid: int) -> int:
                 if os.stat(f"/proc/{entry.name}").st_uid == uid:
                     count += len(os.listdir(f"/proc/{entry.name}/task"))
             except OSError:
-                pass
+                pass  # the process ended while the count ran: it no longer counts
     return count
 
 

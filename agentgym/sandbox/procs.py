@@ -67,7 +67,7 @@ def kill_worker_processes(worker_id: str, pgid: int | None, *, rounds: int = 50)
         try:
             os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            pass
+            pass  # the group is already gone, or its processes changed user: nothing to kill
     seen: set[int] = set()
     for _ in range(rounds):
         pids = worker_processes(worker_id, pgid)
@@ -78,7 +78,7 @@ def kill_worker_processes(worker_id: str, pgid: int | None, *, rounds: int = 50)
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
-                pass
+                pass  # the process exited meanwhile, or is not ours to kill
         time.sleep(0.02)
     left = worker_processes(worker_id, pgid)
     if left:
@@ -129,7 +129,7 @@ def remove_pids_cgroup(path: Path, *, rounds: int = 50) -> int:
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
-                pass
+                pass  # the process exited meanwhile, or is not ours to kill
         time.sleep(0.02)
     for _ in range(rounds):
         try:

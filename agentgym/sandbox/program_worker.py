@@ -197,12 +197,12 @@ def stop_server(server: Server, owner: int | None = None) -> None:
         # The closed request pipe ends serve(); give it a moment before the kill.
         worker.proc.wait(timeout=5)
     except (OSError, subprocess.TimeoutExpired):
-        pass
+        pass  # no clean exit in time: reap() below kills it
     worker.reap()
     try:
         os.close(server.response_fd)
     except OSError:
-        pass
+        pass  # already closed
     shutil.rmtree(server.run_dir, ignore_errors=True)
 
 

@@ -108,7 +108,7 @@ class ProgramServers:
                 try:
                     server.worker.proc.stdin.close()
                 except OSError:
-                    pass
+                    pass  # the worker already exited and closed its end
         for server in self._servers:
             stop_server(server)
         self._servers = []

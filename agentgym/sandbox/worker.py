@@ -212,7 +212,7 @@ def _wait_within(
             proc.wait(timeout=min(interval, left))
             return None
         except subprocess.TimeoutExpired:
-            pass
+            pass  # still running: poll the quota, then wait again until the deadline
         walk = time.monotonic()
         if folder_bytes(run_dir) - baseline > quota:
             return "disk"
@@ -304,7 +304,7 @@ class Launched:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            pass
+            pass  # the group is already gone, or not ours: the leftovers are still counted below
         self.proc.wait()
         leftover = kill_worker_processes(self.worker_id, self.proc.pid)
         if self.cgroup is not None:

@@ -164,7 +164,7 @@ class Chromium:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
-                pass
+                pass  # it exited meanwhile
         # Quitting and SIGKILL end processes asynchronously: on a loaded machine they still
         # run for a moment. Wait (bounded) until each has exited, so close() means closed.
         left = sorted({*killed, *known})

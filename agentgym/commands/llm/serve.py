@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 err.print(f"[red]error:[/red] the server exited; log: {server.log_path}")
                 return 1
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C ends the server: a normal stop
     finally:
         server.stop()
         console.print("server stopped")

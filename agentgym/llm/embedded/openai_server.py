@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C ends the server: a normal stop
     finally:
         server.server_close()
     return 0

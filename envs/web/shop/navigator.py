@@ -71,7 +71,7 @@ class ChromiumNavigator:
                 ):
                     break
             except WebDriverException:
-                pass
+                pass  # the page is mid-navigation: the loop polls again until its deadline
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the shop page did not load within {timeout} s")
             time.sleep(0.01)
