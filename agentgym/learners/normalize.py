@@ -124,6 +124,12 @@ class ObsNormalizer(_MemberStates):
             return obs
         return ((obs - self._mean) / self._std).clamp(-self.clip, self.clip)
 
+    def affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The current (mean, std), each [K, 1, *shape] float32: ``__call__`` is
+        ``clip((obs - mean) / std)`` with them (for a compiled step that normalises
+        itself; new tensors after each ``update``)."""
+        return self._mean, self._std
+
     def member(self, k: int, obs: torch.Tensor) -> torch.Tensor:
         """Normalise one member's observations [B, *shape]."""
         if not self.enabled:

@@ -62,24 +62,49 @@ def test_compile_without_a_cpp_compiler_names_the_setting_before_any_step(monkey
         _update(compile=True, discrete=False, members=1)
 
 
-@pytest.mark.parametrize(("discrete", "members"), [(False, 2), (True, 3)])
-def test_compiled_policy_step_matches_the_eager_one_up_to_rounding(discrete, members):
+@pytest.mark.parametrize(
+    ("discrete", "members", "envs"), [(False, 2, 6), (True, 3, 6), (False, 1, 1), (True, 2, 12)]
+)
+def test_compiled_policy_step_matches_the_eager_one_up_to_rounding(discrete, members, envs):
+    """The compiled step normalises, samples and writes the rollout buffers' rows as the
+    eager ObsNormalizer, sample_actions and log_prob_entropy do; with few rows a member
+    (compiled.SMALL_BATCH_ROWS) its layers are multiply-and-sum loops, with more GEMMs."""
+    from agentgym.learners.normalize import ObsNormalizer
     from agentgym.learners.ppo.compiled import compiled_act
     from agentgym.learners.ppo.networks import log_prob_entropy, policy_noise, sample_actions
 
     net = StackedActorCritic(5, 4, discrete, (16, 16), seeds=list(range(members)))
-    obs = torch.randn(members, 6, 5, generator=torch.Generator().manual_seed(2))
-    act = compiled_act(tuple(net.layer_shapes), members, discrete, "cpu")
-    for _ in range(2):  # two observation batches, each path from the same generator states
+    raw = 3.0 * torch.randn(members, envs, 5, generator=torch.Generator().manual_seed(2))
+    norm = ObsNormalizer(members, (5,), torch.device("cpu"), clip=1.5)
+    norm.update(raw + torch.randn(members, envs, 5, generator=torch.Generator().manual_seed(3)))
+    act = compiled_act(tuple(net.layer_shapes), members, discrete, "cpu", norm.clip)
+    steps = 3
+    bufs = [
+        torch.full((steps, members, envs, 5), float("nan")),
+        torch.full((steps, members, envs, 5), float("nan")),
+        torch.zeros((steps, members, envs), dtype=torch.long)
+        if discrete
+        else torch.full((steps, members, envs, 4), float("nan")),
+        torch.full((steps, members, envs), float("nan")),
+        torch.full((steps, members, envs), float("nan")),
+    ]
+    bound = None
+    for t in range(2):  # two observation batches, each path from the same generator states
         eager_gens = [torch.Generator().manual_seed(10 + k) for k in range(members)]
         gens = [torch.Generator().manual_seed(10 + k) for k in range(members)]
         with torch.no_grad():
+            obs = norm(raw)
             out, value = net(obs)
             eager_action = sample_actions(net, out, eager_gens)
             eager_logp, _ = log_prob_entropy(net, out, eager_action)
-            noise = policy_noise(net, (6, 4), gens, obs.device)
-            args = (net.flat, obs, noise)
-            action, logp, compiled_value = act.bind(*args)(*args)
+            noise = policy_noise(net, (envs, 4), gens, raw.device)
+            args = (net.flat, raw, *norm.affine(), noise, *(b[t] for b in bufs))
+            bound = bound or act.bind(*args)  # views of other rows share the layout
+            assert bound(*args) is None
+        raw_row, obs_row, action, logp, compiled_value = (b[t] for b in bufs)
+        assert torch.equal(raw_row, raw)
+        assert obs.abs().max() == 1.5  # the clip is in play
+        torch.testing.assert_close(obs_row, obs, rtol=1e-6, atol=1e-6)
         if discrete:
             torch.testing.assert_close(action, eager_action, rtol=0, atol=0)
         else:
@@ -87,4 +112,23 @@ def test_compiled_policy_step_matches_the_eager_one_up_to_rounding(discrete, mem
         torch.testing.assert_close(logp, eager_logp, rtol=1e-5, atol=1e-5)
         torch.testing.assert_close(compiled_value, value, rtol=1e-5, atol=1e-6)
         assert action.dtype == eager_action.dtype and action.shape == eager_action.shape
-        obs = obs + 0.5
+        raw = raw + 0.5
+    assert torch.isnan(bufs[0][2]).all()  # rows not stepped stay untouched
+
+
+def test_compiled_policy_step_without_normalisation_passes_observations_through():
+    from agentgym.learners.ppo.compiled import compiled_act
+
+    net = StackedActorCritic(3, 2, False, (8,), seeds=[0])
+    raw = 50.0 * torch.randn(1, 2, 3, generator=torch.Generator().manual_seed(0))
+    act = compiled_act(tuple(net.layer_shapes), 1, False, "cpu", None)
+    outs = [torch.empty(1, 2, 3), torch.empty(1, 2, 3), torch.empty(1, 2, 2)]
+    outs += [torch.empty(1, 2), torch.empty(1, 2)]
+    stats = (torch.full((1, 1, 3), 7.0), torch.full((1, 1, 3), 0.1))  # would change obs
+    with torch.no_grad():
+        args = (net.flat, raw, *stats, torch.zeros(1, 2, 2), *outs)
+        act.bind(*args)(*args)
+        out, value = net(raw)
+    assert torch.equal(outs[1], raw)  # not normalised, not clipped
+    torch.testing.assert_close(outs[2], out, rtol=1e-5, atol=1e-6)  # zero noise: the mean
+    torch.testing.assert_close(outs[4], value, rtol=1e-5, atol=1e-6)

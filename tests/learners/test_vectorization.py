@@ -181,6 +181,81 @@ def test_each_member_scores_its_rows_as_a_reward_wrapper_on_its_own_envs(reach_p
             env.close()
 
 
+def test_the_members_statistics_equal_a_step_by_step_count_across_folds_and_a_stop():
+    """MemberBatch logs each step's rows and folds them every LOG_STEPS steps: episode
+    returns, lengths, success, the env's reward and the reward terms come out as a plain
+    per-step count over each member's own MemberSteps gives them, across folds (200
+    steps, 64 a fold), autoresets (Reach's 50-step episodes), a stats read mid-fold, a
+    member stopped at step 90 (its later rows not counted) and a reward model's terms."""
+    n, k_count = 3, 3
+    rewards = ["env", "env", "sparse"]
+    configs = [
+        dataclasses.replace(BASE, num_envs=n, reward=r, seed=k) for k, r in enumerate(rewards)
+    ]
+    members = [MemberEnvs(c, torch.device("cpu")) for c in configs]
+    batch = MemberBatch(members, configs[0])
+    expected = [{"finished": [], "reward": 0.0, "steps": 0, "terms": {}} for _ in range(k_count)]
+    ret, length = np.zeros((k_count, n)), np.zeros((k_count, n), dtype=int)
+
+    def check(k: int) -> None:
+        got, want = batch.take_stats(k), expected[k]
+        finished = want["finished"]
+        assert got.get("episodes", 0.0) == len(finished)
+        if finished:
+            returns, lengths, successes = zip(*finished, strict=True)
+            assert got["episode_return"] == pytest.approx(np.mean(returns), rel=1e-9)
+            assert got["episode_length"] == pytest.approx(np.mean(lengths), rel=1e-12)
+            assert got["success_rate"] == pytest.approx(np.mean(successes), rel=1e-12)
+        assert got["env_reward"] == pytest.approx(want["reward"] / want["steps"], rel=1e-6)
+        assert {key for key in got if key.startswith("reward_terms/")} == {
+            f"reward_terms/{name}" for name in want["terms"]
+        }
+        for name, total in want["terms"].items():
+            assert got[f"reward_terms/{name}"] == pytest.approx(total / want["steps"], abs=1e-9)
+        want.update(finished=[], reward=0.0, steps=0, terms={})
+
+    try:
+        batch.reset([[10 * k + i for i in range(n)] for k in range(k_count)])
+        valid = np.ones((k_count, n), dtype=bool)
+        alive = [True] * k_count
+        rng = np.random.default_rng(1)
+        episodes = 0
+        for t in range(200):
+            if t == 90:
+                alive[1] = False
+            actions = rng.uniform(-1, 1, (k_count, n, 2)).astype(np.float32)
+            steps = batch.step(actions, valid, alive)
+            for k in range(k_count):
+                if not alive[k]:
+                    assert steps[k] is None
+                    continue
+                step, want = steps[k], expected[k]
+                counted = valid[k]
+                ret[k] += np.where(counted, step.env_reward, 0.0)
+                length[k] += counted
+                want["reward"] += float(np.where(counted, step.env_reward, 0.0).sum())
+                want["steps"] += int(counted.sum())
+                terms = step.info.get("reward_terms", {})  # none if all rows autoreset
+                for name, values in terms.items():
+                    if not name.startswith("_"):
+                        mask = counted & terms.get(f"_{name}", True)
+                        want["terms"][name] = want["terms"].get(name, 0.0) + float(
+                            np.asarray(values, dtype=np.float64)[mask].sum()
+                        )
+                for i in np.flatnonzero(step.terminated | step.truncated):
+                    want["finished"].append((ret[k, i], length[k, i], float(step.success[i])))
+                    ret[k, i], length[k, i] = 0.0, 0
+                    episodes += 1
+                valid[k] = ~(step.terminated | step.truncated)
+            if t in (29, 130):
+                check(0)  # mid-fold reads: the logged steps are folded first
+        for k in range(k_count):
+            check(k)
+        assert episodes >= 3 * 6  # autoresets in every member's rows
+    finally:
+        batch.close()
+
+
 # -- frames ---------------------------------------------------------------------------
 class MeanBrightness:
     """A rollout reward that scores frames: each frame's mean pixel value in [0, 1]."""

@@ -94,9 +94,16 @@ class RolloutCollector:
         self._valid = np.ones((k, n), dtype=bool)  # False where the next step is an autoreset
         self._needs_reset = True
         self._resets = 0
-        # PPOConfig.compile compiles the policy step too (compiled.py's compiled_act).
+        # PPOConfig.compile compiles the policy step too, normalisation and the rollout
+        # buffers' writes included (compiled.py's compiled_act).
         self._compiled_act = (
-            compiled_act(tuple(net.layer_shapes), net.members, net.discrete, device.type)
+            compiled_act(
+                tuple(net.layer_shapes),
+                net.members,
+                net.discrete,
+                device.type,
+                obs_norm.clip if obs_norm.enabled else None,
+            )
             if self.config.compile
             else None
         )
@@ -120,24 +127,25 @@ class RolloutCollector:
         self.obs_norm.update(torch.from_numpy(raw).to(self.device))
         self._needs_reset = False
 
-    def _act(self, obs: torch.Tensor, noise: torch.Tensor | None = None) -> PolicyStep:
-        """Sample every member's actions for the normalised ``obs`` [K, N, F]; the compiled
-        policy step takes this step's ``noise`` [K, N, A] (collect draws it for the whole
-        rollout), the eager one draws its own."""
-        if self._compiled_act is not None:
-            assert noise is not None, "the compiled policy step takes the rollout's noise"
-            with torch.no_grad():
-                args = (self.net.flat, obs, noise)
-                if self._bound_act is None:
-                    # Every step's tensors are laid out alike (the C++ wrapper asserts
-                    # each one's size and stride per call): bound once, not per step.
-                    self._bound_act = self._compiled_act.bind(*args)
-                return PolicyStep(*self._bound_act(*args))
+    def _act(self, obs: torch.Tensor) -> PolicyStep:
+        """Sample every member's actions for the normalised ``obs`` [K, N, F] (the eager
+        policy step; ``_act_compiled`` is the compiled one)."""
         with torch.no_grad():
             out, value = self.net(obs)
             action = sample_actions(self.net, out, self.generators)
             logp, _ = log_prob_entropy(self.net, out, action)
         return PolicyStep(action, logp, value)
+
+    def _act_compiled(self, args: tuple[torch.Tensor, ...]) -> None:
+        """The compiled policy step on ``args`` (compiled_act's: parameters, raw
+        observations, normaliser statistics, this step's noise and buffer rows); it
+        writes the rows."""
+        with torch.no_grad():
+            if self._bound_act is None:
+                # Every step's tensors are laid out alike (the C++ wrapper asserts each
+                # one's size and stride per call): bound once, not per step.
+                self._bound_act = self._compiled_act.bind(*args)
+            self._bound_act(*args)
 
     def collect(self, alive: Sequence[bool], global_step: int) -> CollectedRollout:
         """Step the envs of the members where ``alive`` holds ``num_steps`` times, from
@@ -175,27 +183,35 @@ class RolloutCollector:
         env_acts: dict[int, list[np.ndarray]] = {
             k: [] for k in relabeled if self.members[k].needs_env_actions
         }
-        next_raw = np.zeros((K, N, net.obs_dim), dtype=np.float32)
         live = [k for k in range(K) if alive[k]]
-        # The compiled policy step draws the rollout's noise at once, one call per member
-        # instead of one per step (the eager path keeps its per-step draws, and with them
-        # its digests).
-        noise = (
-            policy_noise(net, (T * N, net.act_dim), self.generators, dev).view(K, T, N, -1)
-            if self._compiled_act is not None
-            else None
-        )
+        # The envs' observations are written into self._raw_obs in place (the policy
+        # step copies them into raw_buf first): on the CPU, ``raw_host`` is that array.
+        raw_host = torch.from_numpy(self._raw_obs)
+        rows: list[tuple[torch.Tensor, ...]] = []
+        if self._compiled_act is not None:
+            # The compiled policy step draws the rollout's noise at once, one call per
+            # member instead of one per step (the eager path keeps its per-step draws,
+            # and with them its digests), and writes each step's buffer rows itself.
+            noise = policy_noise(net, (T * N, net.act_dim), self.generators, dev)
+            noise = noise.view(K, T, N, -1)
+            mean, std = self.obs_norm.affine()
+            buffers = (raw_buf, obs_buf, act_buf, logp_buf, value_buf)
+            rows = list(zip(noise.unbind(1), *(b.unbind(0) for b in buffers), strict=True))
 
         for t in range(T):
-            raw_buf[t] = torch.from_numpy(self._raw_obs).to(dev)
-            obs = self.obs_norm(raw_buf[t])
-            obs_buf[t] = obs
             valid[t] = self._valid
-            policy = self._act(obs, None if noise is None else noise[:, t])
-            act_buf[t] = policy.actions
-            logp_buf[t] = policy.logprobs
-            value_buf[t] = policy.values
-            actions = policy.actions.cpu().numpy()  # the env boundary
+            if rows:
+                self._act_compiled((net.flat, raw_host.to(dev), mean, std, *rows[t]))
+                actions = rows[t][3].cpu().numpy()  # the env boundary (act_buf's row)
+            else:
+                raw_buf[t] = raw_host.to(dev)
+                obs = self.obs_norm(raw_buf[t])
+                obs_buf[t] = obs
+                policy = self._act(obs)
+                act_buf[t] = policy.actions
+                logp_buf[t] = policy.logprobs
+                value_buf[t] = policy.values
+                actions = policy.actions.cpu().numpy()  # the env boundary
             if env_acts:
                 clipped = self.envs.env_actions(actions, alive)
             try:
@@ -219,7 +235,7 @@ class RolloutCollector:
                     stops.append(MemberStop(k, "ERROR", global_step + (t + 1) * N, message))
                     alive[k] = False
                     continue
-                next_raw[k] = step.obs.reshape(N, -1)
+                self._raw_obs[k] = step.obs.reshape(N, -1)
                 rewards[t, k], env_rewards[t, k] = step.reward, step.env_reward
                 terms[t, k], truncs[t, k] = step.terminated, step.truncated
                 success[t, k] = step.success
@@ -232,7 +248,6 @@ class RolloutCollector:
                         infos[k].append(step.info)
                     if k in env_acts:
                         env_acts[k].append(clipped[k])
-            self._raw_obs = next_raw.copy()
         with torch.no_grad():
             last_value = net(self.obs_norm(torch.from_numpy(self._raw_obs).to(dev)))[1]
         self.obs_norm.update(raw_buf.transpose(0, 1).reshape(K, T * N, -1))

@@ -223,7 +223,7 @@ class PPO(MemberLearner):
         }
         if self.k > 1:
             row["member"] = k
-        row.update(self.members[k].take_stats())
+        row.update(self.batch.take_stats(k))
         for name, value in stats.items():
             row[name] = float(value[k])
         row["learning_rate"] = lr

@@ -318,7 +318,14 @@ class MemberEnvs:
 
 class MemberBatch:
     """The K members' sub-envs as one vector env of K*N (module docstring): one
-    ``reset`` and one ``step`` for all members, results cut into member rows."""
+    ``reset`` and one ``step`` for all members, results cut into member rows.
+
+    Each member's episode and reward statistics are kept here for all members at once
+    and read through ``take_stats``.
+    """
+
+    LOG_STEPS = 64
+    """Vector steps logged between two folds of the statistics."""
 
     def __init__(self, members: Sequence[MemberEnvs], config: PPOConfig) -> None:
         self.members = list(members)
@@ -339,6 +346,23 @@ class MemberBatch:
         # task metric whatever reward trains, kept for all members at once.
         self.episode_return = np.zeros((self.k, self.n))
         self.episode_length = np.zeros((self.k, self.n), dtype=np.int64)
+        # What the statistics need of each vector step, logged as array rows and folded
+        # into the members' statistics every LOG_STEPS steps (``flush``): a few row
+        # copies a step instead of the sums, masks and per-member loops of each step.
+        shape = (self.LOG_STEPS, self.k, self.n)
+        self._logged = 0
+        self._log_counted = np.zeros(shape, dtype=bool)  # valid rows of scored members
+        self._log_reward = np.zeros(shape, dtype=np.float32)  # the env's reward
+        self._log_done = np.zeros(shape, dtype=bool)  # episode ends of scored members
+        self._log_success = np.zeros(shape, dtype=np.float32)  # NaN: the env has none
+        self._log_terms: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # values, present
+        # The members whose reward terms are the env's own. With a rollout-level reward
+        # (CLIP, SPA) the training reward's components are its relabel outputs
+        # (relabel_rewards); the env's own terms (CartPole's `alive`) are not among them
+        # and would be plotted as if they were (issue #19).
+        self._env_terms = np.array(
+            [m.reward_model is None and m.relabel is None for m in self.members]
+        )
 
     def _rows(self, k: int) -> slice:
         return slice(k * self.n, (k + 1) * self.n)
@@ -347,6 +371,7 @@ class MemberBatch:
         """Reset every sub-env, member k's with ``seeds[k]`` [N]; observations [K, N, ...]."""
         flat = [int(s) for member_seeds in seeds for s in member_seeds]
         obs, _ = self.envs.reset(seed=flat)
+        self.flush()  # the steps before the reset belong to the episodes it ends
         self.episode_return[:] = 0.0
         self.episode_length[:] = 0
         return obs.reshape(self.k, self.n, *obs.shape[1:])
@@ -453,58 +478,96 @@ class MemberBatch:
         info: dict[str, Any],
         infos: list[dict[str, Any]],
     ) -> None:
-        """The statistics of one vector step for the ``scored`` members, all at once: the
-        env's return and length of each episode, its reward and its terms over the
-        ``valid`` [K, N] sub-envs (not Gymnasium's autoreset steps), finished episodes."""
+        """Log what the statistics of the ``scored`` members need of one vector step:
+        the env's reward over the ``valid`` [K, N] sub-envs (not Gymnasium's autoreset
+        steps), episode ends, success and the env's reward terms; a reward model's terms
+        (in its rows' ``infos``) are added now. ``flush`` folds the log."""
         if not scored:
             return
-        # Every member scored is the common case: no member mask to build or apply.
-        member_rows = None
-        counted = valid
+        i = self._logged
         if len(scored) < self.k:
             member_rows = np.zeros((self.k, 1), dtype=bool)
             member_rows[scored] = True
-            counted = member_rows & valid
-        step_reward = np.where(counted, env_reward, 0.0)
-        self.episode_return += step_reward
-        self.episode_length += counted
-        reward_sums, steps = step_reward.sum(axis=1), counted.sum(axis=1)
-        env_terms = None
+            np.logical_and(member_rows, valid, out=self._log_counted[i])
+            np.logical_and(
+                member_rows, (terminated | truncated).reshape(self.k, self.n), out=self._log_done[i]
+            )
+        else:  # every member scored, the common case: no member mask to apply
+            self._log_counted[i] = valid
+            np.logical_or(terminated, truncated, out=self._log_done[i].reshape(-1))
+        self._log_reward[i] = env_reward
+        self._log_success[i] = success if has_success else np.nan
+        if self._env_terms[scored].any():
+            for name, (values, present) in _terms_from_info(info).items():
+                if name not in self._log_terms:
+                    shape = self._log_counted.shape
+                    self._log_terms[name] = (np.zeros(shape), np.zeros(shape, dtype=bool))
+                log_values, log_present = self._log_terms[name]
+                log_values[i] = values.reshape(self.k, self.n)
+                present = np.asarray(present, dtype=bool)
+                log_present[i] = present.reshape(self.k, self.n) if present.ndim else present
         for k in scored:
             member = self.members[k]
-            member.env_reward_sum += float(reward_sums[k])
-            member.valid_steps += int(steps[k])
-            # With a rollout-level reward (CLIP, SPA) the training reward's components are
-            # its relabel outputs (relabel_rewards); the env's own terms (CartPole's
-            # `alive`) are not among them and would be plotted as if they were (issue #19).
-            if member.relabel is not None:
-                continue
             if member.reward_model is not None:  # the model's terms, in its rows' info
                 member.add_terms(_terms_from_info(infos[k]), valid[k])
-                continue
-            if env_terms is None:  # the env's own terms: summed per member in one go
-                env_terms = {}
-                for name, (values, present) in _terms_from_info(info).items():
-                    present = np.asarray(present, dtype=bool)
-                    mask = valid & (present.reshape(self.k, self.n) if present.ndim else present)
-                    env_terms[name] = np.where(mask, values.reshape(self.k, self.n), 0.0).sum(1)
-            for name, sums in env_terms.items():
-                member.term_sums[name] = member.term_sums.get(name, 0.0) + float(sums[k])
-        done = (terminated | truncated).reshape(self.k, self.n)
-        if member_rows is not None:
-            done = done & member_rows
-        if not done.any():
+        self._logged = i + 1
+        if self._logged == self.LOG_STEPS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Fold the logged steps into each member's statistics: the env's reward and
+        its terms summed over the counted sub-envs, each finished episode's env return,
+        length and success (in step order), the unfinished ones carried on."""
+        s = self._logged
+        if not s:
             return
-        for k, i in zip(*np.nonzero(done), strict=True):
-            self.members[k].finished.append(
-                (
-                    float(self.episode_return[k, i]),
-                    int(self.episode_length[k, i]),
-                    float(success[k, i]) if has_success else float("nan"),
+        self._logged = 0
+        counted = self._log_counted[:s]
+        reward = np.where(counted, self._log_reward[:s], 0.0).astype(np.float64)
+        reward_sums, steps = reward.sum(axis=(0, 2)), counted.sum(axis=(0, 2))
+        for name, (values, present) in self._log_terms.items():
+            sums = np.where(counted & present[:s], values[:s], 0.0).sum(axis=(0, 2))
+            for k in np.flatnonzero(self._env_terms & (steps > 0)):
+                terms = self.members[k].term_sums
+                terms[name] = terms.get(name, 0.0) + float(sums[k])
+            present[:s] = False  # a term absent from later steps must not count there
+        for k in np.flatnonzero(steps > 0):
+            self.members[k].env_reward_sum += float(reward_sums[k])
+            self.members[k].valid_steps += int(steps[k])
+        # Episode returns from running sums: an episode ending at step t since the one
+        # ending at t' in the same sub-env returned cum[t] - cum[t'], the first one
+        # ending in this log also what it had before it (episode_return).
+        cum = np.cumsum(reward, axis=0)
+        cum_len = np.cumsum(counted, axis=0, dtype=np.int64)
+        ends = np.nonzero(self._log_done[:s].transpose(1, 2, 0))  # k, n, t: by sub-env
+        if len(ends[0]):
+            k, n, t = ends
+            first = np.ones(len(t), dtype=bool)  # the first end in its sub-env
+            first[1:] = (k[1:] != k[:-1]) | (n[1:] != n[:-1])
+            prev = np.where(first, 0, np.roll(t, 1))
+            returns = np.where(first, self.episode_return[k, n], -cum[prev, k, n]) + cum[t, k, n]
+            lengths = np.where(first, self.episode_length[k, n], -cum_len[prev, k, n])
+            lengths = lengths + cum_len[t, k, n]
+            success = self._log_success[t, k, n]
+            last = np.ones(len(t), dtype=bool)  # the last end in its sub-env
+            last[:-1] = first[1:]
+            self.episode_return += cum[-1]
+            self.episode_length += cum_len[-1]
+            kl, nl, tl = k[last], n[last], t[last]
+            self.episode_return[kl, nl] = cum[-1, kl, nl] - cum[tl, kl, nl]
+            self.episode_length[kl, nl] = cum_len[-1, kl, nl] - cum_len[tl, kl, nl]
+            for j in np.lexsort((n, t, k)):  # member, then step, then sub-env
+                self.members[k[j]].finished.append(
+                    (float(returns[j]), int(lengths[j]), float(success[j]))
                 )
-            )
-            self.episode_return[k, i] = 0.0
-            self.episode_length[k, i] = 0
+        else:
+            self.episode_return += cum[-1]
+            self.episode_length += cum_len[-1]
+
+    def take_stats(self, k: int) -> dict[str, float]:
+        """Member k's ``MemberEnvs.take_stats``, every step so far folded in."""
+        self.flush()
+        return self.members[k].take_stats()
 
     def render(self) -> np.ndarray:
         """Frames of every sub-env, [K, N, H, W, 3] uint8."""

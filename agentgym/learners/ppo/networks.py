@@ -142,14 +142,15 @@ def stacked_forward(
     obs: torch.Tensor,
     members: int,
     activation: Callable[[torch.Tensor], torch.Tensor] = torch.tanh,
+    affine: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] = torch.baddbmm,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """K actors and K critics on ``obs`` [K, B, F]: one ``baddbmm`` per layer over the
-    (W [2K, in, out], b [2K, 1, out]) ``layers``, ``activation`` between them; (actor
-    output [K, B, A], value [K, B])."""
+    """K actors and K critics on ``obs`` [K, B, F]: one ``affine(bias, x, weight)``
+    (``baddbmm``) per layer over the (W [2K, in, out], b [2K, 1, out]) ``layers``,
+    ``activation`` between them; (actor output [K, B, A], value [K, B])."""
     x = torch.cat([obs, obs], dim=0)
     last = len(layers) - 1
     for j, (weight, bias) in enumerate(layers):
-        x = torch.baddbmm(bias, x, weight)
+        x = affine(bias, x, weight)
         if j < last:
             x = activation(x)
     return x[:members], x[members:, :, 0]

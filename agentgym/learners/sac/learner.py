@@ -421,7 +421,7 @@ class SAC(MemberLearner):
             }
             if self.k > 1:
                 row["member"] = k
-            row.update(self.members[k].take_stats())
+            row.update(self.batch.take_stats(k))
             row.update({name: values[k] for name, values in means.items()})
             row["learning_rate"] = self.configs[k].learning_rate
             row["status"] = self.status[k]
