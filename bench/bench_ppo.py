@@ -136,6 +136,8 @@ def write_results(section: str, data: Any) -> Path:
     path = RESULTS / "ppo.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     results[section] = data
+    # An older bench_ppo measured one population here; bench_population.py owns that now.
+    results.pop("population", None)
     results["machine"] = machine_info()  # the learners imported torch: its GPU and version
     path.write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "ppo.md").write_text(render_markdown(results))
@@ -200,19 +202,6 @@ def render_markdown(results: dict[str, Any]) -> str:
         for c in throughput["cases"]:
             lines.append(f"| {c['label']} | {c['steps_per_s']:.0f} | {c['steps_per_cpu_s']:.0f} |")
         lines.append("")
-    pop = results.get("population")
-    if pop:
-        lines += [
-            f"## Population ({pop['date']})",
-            "",
-            f"{pop['members']} members on {pop['env_id']}, {pop['steps_per_member']} steps each, "
-            f"median of {pop.get('repeats', 1)} alternating runs: population "
-            f"{pop['population_s']:.1f} s, {pop['members']} sequential single runs "
-            f"{pop['sequential_s']:.1f} s, speed-up **{pop['ratio']:.2f}x** (load average at "
-            f"start {pop.get('load_average')}; the envs' own stepping is the same in both and "
-            "bounds the gain).",
-            "",
-        ]
     return "\n".join(lines)
 
 

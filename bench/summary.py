@@ -25,9 +25,9 @@ def _load(results: Path, name: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _populations(results: Path, ppo: dict[str, Any]) -> list[dict[str, Any]]:
+def _populations(results: Path) -> list[dict[str, Any]]:
     """bench_population's result per env (population.json: one record per env under
-    ``envs``), else the one-env section older versions merged into ppo.json."""
+    ``envs``)."""
     own = _load(results, "population.json")
     if own:
         settings = own.get("settings", {})
@@ -40,7 +40,7 @@ def _populations(results: Path, ppo: dict[str, Any]) -> list[dict[str, Any]]:
             }
             for env in own.get("envs", [])
         ]
-    return [ppo["population"]] if ppo.get("population") else []
+    return []
 
 
 def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -149,7 +149,7 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
             throughput.get("date", ""),
             case.get("steps_per_cpu_s"),
         )
-    for pop in _populations(results, ppo):
+    for pop in _populations(results):
         if not (pop.get("population_s") and pop.get("sequential_s")):
             continue
         steps = pop["members"] * pop["steps_per_member"]
