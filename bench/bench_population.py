@@ -47,9 +47,12 @@ SETTINGS: dict[str, dict[str, Any]] = {
 """Setting name -> PPOConfig.compile and the population's torch_threads (0: every core)."""
 
 
-def _cases(env_id: str, steps: int, setting: dict[str, Any]) -> dict[str, Callable[[], float]]:
+def _cases(
+    env_id: str, steps: int, setting: dict[str, Any], phases: dict[str, list[dict[str, float]]]
+) -> dict[str, Callable[[], float]]:
     """The timed cases of one env under one setting: name -> a function returning its
-    wall time."""
+    wall time; ``alone`` and ``population`` also append the learner's ``phase_seconds``
+    (collecting, updating) to ``phases[name]``."""
     import dataclasses
 
     from agentgym.learners.ppo import PPO, Population, PPOConfig
@@ -77,6 +80,9 @@ def _cases(env_id: str, steps: int, setting: dict[str, Any]) -> dict[str, Callab
         agent = PPO(dataclasses.replace(config, torch_threads=threads))
         agent.learn()
         agent.close()
+        phases.setdefault("alone" if threads == 1 else "alone_all_cores", []).append(
+            dict(agent.phase_seconds)
+        )
         return time.perf_counter() - start
 
     def population() -> float:
@@ -86,6 +92,7 @@ def _cases(env_id: str, steps: int, setting: dict[str, Any]) -> dict[str, Callab
         assert pop.batch.envs.num_envs == MEMBERS * config.num_envs  # one K x N batch
         results = pop.learn_all()
         pop.close()
+        phases.setdefault("population", []).append(dict(pop.phase_seconds))
         assert all(r["status"] == "DONE" for r in results), results
         return time.perf_counter() - start
 
@@ -115,10 +122,12 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for label, setting in SETTINGS.items():
         for env_id in ENVS:
-            cases = _cases(env_id, steps, setting)
+            phases: dict[str, list[dict[str, float]]] = {}
+            cases = _cases(env_id, steps, setting, phases)
             if setting["compile"]:  # compile outside the timings (inductor caches persist)
                 cases["alone"]()
                 cases["population"]()
+                phases.clear()
             times: dict[str, list[float]] = {name: [] for name in cases}
             for r in range(repeats):
                 order = list(cases) if r % 2 == 0 else list(reversed(cases))
@@ -126,6 +135,11 @@ def main() -> None:
                     times[name].append(cases[name]())
             median = {name: statistics.median(t) for name, t in times.items()}
             best_alone = min(median["alone"], median.get("alone_all_cores", float("inf")))
+            alone_name = "alone" if best_alone == median["alone"] else "alone_all_cores"
+            phase = {  # the median seconds of each phase, per case
+                name: {p: statistics.median(run[p] for run in runs) for p in runs[0]}
+                for name, runs in phases.items()
+            }
             row = {
                 "env_id": env_id,
                 "setting": label,
@@ -134,6 +148,8 @@ def main() -> None:
                 "alone_s": best_alone,
                 "alone_one_thread_s": median["alone"],
                 "population_over_alone": median["population"] / best_alone,
+                "alone_phases": phase[alone_name],
+                "population_phases": phase["population"],
                 "sequential_over_population": median["sequential"] / median["population"],
             }
             rows.append(row)
@@ -192,11 +208,13 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"The population's {s['members']} members (the env's reward and the task's library "
         f"program, alternating) step one vector env of {s['members']} x {s['num_envs']} "
         "sub-envs; sequential trains the same 8 configs one after the other. Target: "
-        "population / alone <= 2.",
+        "population / alone <= 2. Alone is member 0 (the env's reward, no reward program); "
+        "`mean alone` is sequential / 8, the mean of the 8 members' configs alone (half of "
+        "them run the program).",
         "",
         "| env | setting | alone s | population s | sequential s | population / alone | "
-        "sequential / population |",
-        "|---|---|---|---|---|---|---|",
+        "population / mean alone | sequential / population |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results["envs"]:
         one = r.get("alone_one_thread_s", r["alone_s"])
@@ -206,8 +224,28 @@ def render_markdown(results: dict[str, Any]) -> str:
             f"| {r['env_id']} | {r.get('setting', 'eager, 1 thread')} | {alone} | "
             f"{r['population_s']:.1f} | "
             f"{r['sequential_s']:.1f} | {r['population_over_alone']:.2f} | "
+            f"{r['population_s'] / (r['sequential_s'] / s['members']):.2f} | "
             f"{r['sequential_over_population']:.2f} |"
         )
+    timed = [r for r in results["envs"] if r.get("population_phases")]
+    if timed:
+        lines += [
+            "",
+            "Where the time goes (median seconds; `PPO.phase_seconds`: collecting is the "
+            "envs, reward programs and policy steps, updating the minibatch steps; "
+            "construction is the rest):",
+            "",
+            "| env | setting | alone: collect / update s | population: collect / update s | "
+            "collect ratio | update ratio |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in timed:
+            a, p = r["alone_phases"], r["population_phases"]
+            lines.append(
+                f"| {r['env_id']} | {r['setting']} | {a['collect']:.2f} / {a['update']:.2f} | "
+                f"{p['collect']:.2f} / {p['update']:.2f} | "
+                f"{p['collect'] / a['collect']:.1f}x | {p['update'] / a['update']:.1f}x |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -156,6 +156,11 @@ class PPO(MemberLearner):
         self.last_eval: list[dict[str, Any]] = [{} for _ in range(self.k)]
         self._resume_step: int | None = None  # the step a resumed run's logs continue from
         self._loggers: list[RunLogger | None] | None = None
+        # Wall seconds this object spent collecting rollouts (envs, policy steps, reward
+        # models) and updating, over every session in this process (not checkpointed):
+        # where a run's time goes (bench/bench_population.py reports them; on CUDA, queued
+        # kernels count where something waits for them).
+        self.phase_seconds = {"collect": 0.0, "update": 0.0}
 
     @property
     def config(self) -> PPOConfig:
@@ -175,9 +180,11 @@ class PPO(MemberLearner):
         while self.global_step < base.total_steps and any(self.alive) and not stop:
             frac = 1.0 - self.global_step / base.total_steps if base.anneal_lr else 1.0
             lr = base.learning_rate * frac
+            phase_start = time.perf_counter()
             batch, stopped = self.collector.collect(self.alive, self.global_step)
             for member_stop in stopped:
                 self._stop(*member_stop)
+            update_start = time.perf_counter()
             stats = ppo_update(
                 self.net,
                 self.optimizer,
@@ -187,8 +194,11 @@ class PPO(MemberLearner):
                 torch.tensor(self.alive, device=self.device),
                 self.generators,
             )
+            now = time.perf_counter()
+            self.phase_seconds["collect"] += update_start - phase_start
+            self.phase_seconds["update"] += now - update_start
             previous, self.global_step = self.global_step, self.global_step + base.batch_size
-            session = time.perf_counter() - session_start
+            session = now - session_start
             self.elapsed = elapsed_before + session
             speed = (self.global_step - start_step) / max(session, 1e-9)
             iteration = self.global_step // base.batch_size
