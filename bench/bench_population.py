@@ -44,7 +44,14 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "eager, 1 thread": {"compile": False, "population_threads": 1},
     "compiled, all cores": {"compile": True, "population_threads": 0},
 }
-"""Setting name -> PPOConfig.compile and the population's torch_threads (0: every core)."""
+"""Setting name -> PPOConfig.compile and the population's torch threads (0: every core).
+PPOConfig.torch_threads=0 would leave torch's count as this process set it (main sets
+one thread), so every core is asked for by number (``_threads``)."""
+
+
+def _threads(count: int) -> int:
+    """``count`` torch threads, 0 meaning one per core this process may run on."""
+    return count or len(os.sched_getaffinity(0))
 
 
 def _cases(
@@ -77,7 +84,7 @@ def _cases(
 
     def alone(threads: int = 1) -> float:
         start = time.perf_counter()
-        agent = PPO(dataclasses.replace(config, torch_threads=threads))
+        agent = PPO(dataclasses.replace(config, torch_threads=_threads(threads)))
         agent.learn()
         agent.close()
         phases.setdefault("alone" if threads == 1 else "alone_all_cores", []).append(
@@ -87,7 +94,9 @@ def _cases(
 
     def population() -> float:
         start = time.perf_counter()
-        pop_config = dataclasses.replace(config, torch_threads=setting["population_threads"])
+        pop_config = dataclasses.replace(
+            config, torch_threads=_threads(setting["population_threads"])
+        )
         pop = Population(pop_config, rewards, seeds=seeds)
         assert pop.batch.envs.num_envs == MEMBERS * config.num_envs  # one K x N batch
         results = pop.learn_all()
@@ -125,8 +134,9 @@ def main() -> None:
             phases: dict[str, list[dict[str, float]]] = {}
             cases = _cases(env_id, steps, setting, phases)
             if setting["compile"]:  # compile outside the timings (inductor caches persist)
-                cases["alone"]()
-                cases["population"]()
+                for name in ("alone", "alone_all_cores", "population"):  # one compile each
+                    if name in cases:
+                        cases[name]()
                 phases.clear()
             times: dict[str, list[float]] = {name: [] for name in cases}
             for r in range(repeats):

@@ -42,7 +42,9 @@ def compile_step(step: Callable[..., Any], device_type: str) -> Compiled:
 def layout(args: Any) -> tuple[Any, ...]:
     """What a compiled function is specialised on, per argument (lists and tuples item
     by item): a tensor's shape, strides, dtype, device and whether it requires grad; any
-    other value itself; and the grad mode."""
+    other value itself; and the grad mode and torch's CPU thread count (inductor writes
+    its C++ loops for that many threads, and Dynamo does not guard on it: a step
+    compiled on one thread and called on two would run on one)."""
     import torch
 
     def of(a: Any) -> Any:
@@ -52,7 +54,7 @@ def layout(args: Any) -> tuple[Any, ...]:
             return (type(a).__name__, *(of(x) for x in a))
         return a
 
-    return (torch.is_grad_enabled(), *(of(a) for a in args))
+    return (torch.is_grad_enabled(), torch.get_num_threads(), *(of(a) for a in args))
 
 
 class Compiled:

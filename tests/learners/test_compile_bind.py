@@ -50,6 +50,24 @@ def test_layout_tells_apart_shapes_strides_dtypes_and_grad_mode():
     assert no_grad != layout((a,))
 
 
+def test_code_is_bound_per_torch_thread_count():
+    """Inductor writes its C++ loops for the thread count it compiles under: code bound
+    on one thread is not reused on two (a population's update on every core)."""
+    step = compile_step(_accumulate, "cpu")
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = step.bind(torch.zeros(64, 3), torch.zeros(64, 3))
+        one_layout = layout((torch.zeros(64, 3),))
+        torch.set_num_threads(2)
+        two = step.bind(torch.zeros(64, 3), torch.zeros(64, 3))
+        assert two is not one and layout((torch.zeros(64, 3),)) != one_layout
+        total = torch.zeros(64, 3)
+        torch.testing.assert_close(two(total, torch.ones(64, 3)), torch.full((3,), 128.0))
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_bind_without_inductor_caches_is_the_guarded_compiled_function():
     step = compile_step(_accumulate, "cpu")
     with torch._inductor.config.patch(force_disable_caches=True):
