@@ -196,6 +196,8 @@ class RolloutCollector:
         live = [k for k in range(K) if alive[k]]
         # The envs' observations are written into self._raw_obs in place (the policy
         # step copies them into raw_buf first): on the CPU, ``raw_host`` is that array.
+        # Stopped members' rows are zero, as after a reset.
+        self._raw_obs[~np.asarray(alive, dtype=bool)] = 0.0
         raw_host = torch.from_numpy(self._raw_obs)
         rows: list[tuple[torch.Tensor, ...]] = []
         if self._compiled_act is not None:
