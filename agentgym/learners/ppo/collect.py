@@ -143,23 +143,30 @@ class RolloutCollector:
         with torch.no_grad():
             if self._bound_act is None:
                 # Every step's tensors are laid out alike (the C++ wrapper asserts each
-                # one's size and stride per call): bound once, not per step. Compiled for
-                # one thread whatever torch_threads is: inductor then writes no OpenMP
-                # loops, which at a policy step's few rows cost more than they share
-                # (a population of 8 x 8 envs on two threads: 0.56 s of policy steps
-                # against 0.24 on one, Reach, 16k steps a member) and wake threads the
-                # envs' own pool needs.
-                threads = torch.get_num_threads()
-                torch.set_num_threads(1)
-                try:
-                    self._bound_act = self._compiled_act.bind(*args)
-                finally:
-                    torch.set_num_threads(threads)
+                # one's size and stride per call): bound once, not per step, and on the
+                # one thread ``collect`` runs torch on, so inductor writes no OpenMP
+                # loops (a population of 8 x 8 envs on two threads: 0.56 s of policy
+                # steps against 0.24 on one, Reach, 16k steps a member).
+                self._bound_act = self._compiled_act.bind(*args)
             self._bound_act(*args)
 
     def collect(self, alive: Sequence[bool], global_step: int) -> CollectedRollout:
         """Step the envs of the members where ``alive`` holds ``num_steps`` times, from
-        env step ``global_step`` of the run; the update's batch and the members stopped."""
+        env step ``global_step`` of the run; the update's batch and the members stopped.
+
+        Torch runs on one CPU thread meanwhile, whatever ``torch_threads`` gives the
+        update: a rollout's tensors are small, and ATen's parallel loops wake OpenMP
+        threads that then spin on the cores the envs' own thread pool steps on
+        (HalfCheetah's preset on 2 threads, 2 cores: 1.07 s collecting at 1 thread
+        against 1.55 at 2, 2026-12-06)."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._collect(alive, global_step)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _collect(self, alive: Sequence[bool], global_step: int) -> CollectedRollout:
         if self._needs_reset:
             self._reset(alive)
         cfg, dev, net = self.config, self.device, self.net
