@@ -46,7 +46,8 @@ class PPOConfig:
     device: str = "auto"
     """Torch device: auto (cuda when present, else cpu), cpu or cuda[:i]."""
     torch_threads: int = 1
-    """torch.set_num_threads on CPU; small matrices run fastest on one thread (0 = torch's default)."""
+    """torch.set_num_threads on CPU for the update (rollouts run torch on one thread); small
+    matrices run fastest on one thread (0 = leave torch's count as it is)."""
     compile: bool = False
     """torch.compile the whole update step (PPO's minibatch step, ~5x faster on CPU, and its
     rollout policy step, normalisation and buffer writes included, on one thread whatever
