@@ -40,7 +40,7 @@ class AgentPPOConfig:
     device: str = "auto"
     """Torch device: auto (cuda when present), cpu, cuda[:i]."""
     torch_threads: int = 0
-    """torch.set_num_threads on CPU (0 = torch's default)."""
+    """torch.set_num_threads on CPU (0 = leave torch's count as it is)."""
     learning_rate: float = 1e-4
     """AdamW learning rate of the policy and value head."""
     update_epochs: int = 2

@@ -36,7 +36,7 @@ class SACConfig:
     device: str = "auto"
     """Torch device: auto (cuda when present, else cpu), cpu or cuda[:i]."""
     torch_threads: int = 1
-    """torch.set_num_threads on CPU (0 = torch's default)."""
+    """torch.set_num_threads on CPU (0 = leave torch's count as it is)."""
     compile: bool = False
     """torch.compile the whole gradient step (sac/compiled.py): ~1.5x faster on CPU, rounding differs."""
     learning_rate: float = 3e-4
