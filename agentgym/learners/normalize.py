@@ -87,6 +87,14 @@ class RunningMeanStd:
         self.count = state["count"].to(device, copy=True)
 
 
+def normalized(
+    obs: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, clip: float
+) -> torch.Tensor:
+    """``clip((obs - mean) / std)`` to [-clip, clip]: ObsNormalizer's formula, which the
+    compiled policy step (ppo/compiled.py) calls inside its graph too."""
+    return ((obs - mean) / std).clamp(-clip, clip)
+
+
 class ObsNormalizer(_MemberStates):
     """``clip((obs - mean) / sqrt(var + eps))`` with running statistics.
 
@@ -122,7 +130,7 @@ class ObsNormalizer(_MemberStates):
         """Normalise ``obs`` [K, B, *shape] (float32) with the current statistics."""
         if not self.enabled:
             return obs
-        return ((obs - self._mean) / self._std).clamp(-self.clip, self.clip)
+        return normalized(obs, self._mean, self._std, self.clip)
 
     def affine(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The current (mean, std), each [K, 1, *shape] float32: ``__call__`` is
@@ -134,7 +142,7 @@ class ObsNormalizer(_MemberStates):
         """Normalise one member's observations [B, *shape]."""
         if not self.enabled:
             return obs
-        return ((obs - self._mean[k]) / self._std[k]).clamp(-self.clip, self.clip)
+        return normalized(obs, self._mean[k], self._std[k], self.clip)
 
     def state_dict(self) -> State:
         """The running statistics of all K members (``RunningMeanStd.state_dict``)."""

@@ -21,6 +21,7 @@ import itertools
 import torch
 
 from agentgym.learners.compile import Compiled, compile_step
+from agentgym.learners.normalize import normalized
 from agentgym.learners.ppo.networks import (
     actions_from_noise,
     policy_log_prob,
@@ -115,7 +116,7 @@ def compiled_act(
         value_out: torch.Tensor,
     ) -> None:
         raw_out.copy_(raw)
-        obs = raw if obs_clip is None else ((raw - mean) / std).clamp(-obs_clip, obs_clip)
+        obs = raw if obs_clip is None else normalized(raw, mean, std, obs_clip)
         obs_out.copy_(obs)
         pieces = tuple(flat[:, c] for c in columns)
         out, value = _forward(pieces, obs, layer_shapes, k)
