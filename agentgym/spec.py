@@ -8,6 +8,7 @@ own reward) are never state variables, so a generated reward cannot read the ans
 
 from __future__ import annotations
 
+import functools
 import keyword
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,6 +163,11 @@ class TaskSpec:
     @property
     def state_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.state)
+
+    @functools.cached_property
+    def text_state_names(self) -> frozenset[str]:
+        """The names of the text state variables (asked per vector step: kept)."""
+        return frozenset(v.name for v in self.state if v.is_text)
 
     def var(self, name: str) -> StateVar:
         for v in self.state:

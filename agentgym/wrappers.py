@@ -176,22 +176,28 @@ def input_rows(batch: RewardInput, rows: slice) -> RewardInput:
     )
 
 
+def masked_output(out: RewardOutput, live: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A reward model's output on the host, zero where not ``live`` [N]: (reward [N],
+    {term: [N]}), each in the model's dtype."""
+    # Masked on the host, where the values go anyway: on the CPU a handful of numpy ops
+    # cost ~1 us each against ~3 for torch's on tensors this small, and a population
+    # pays them per member and vector step.
+    live = np.asarray(live, dtype=bool)
+    zero = np.zeros((), dtype=np.float32)
+
+    def masked_array(value: torch.Tensor) -> np.ndarray:
+        array = value.cpu().numpy()
+        return np.where(live, array, zero.astype(array.dtype, copy=False))  # keeps the dtype
+
+    return masked_array(out.reward), {k: masked_array(v) for k, v in out.terms.items()}
+
+
 def finish_vector_step(
     out: RewardOutput, live: np.ndarray, env_reward: np.ndarray, infos: dict[str, Any]
 ) -> tuple[np.ndarray, RewardOutput]:
     """The model's output ``out`` for one vector step, zeroed where not ``live`` and
     written into ``infos`` (see ``score_vector_step``)."""
-    # Masked on the host, where the values go anyway: on the CPU a handful of numpy ops
-    # cost ~1 us each against ~3 for torch's on tensors this small, and a population
-    # pays them per member and vector step.
-    live = np.asarray(live, dtype=bool)
-
-    def masked_array(value: torch.Tensor) -> np.ndarray:
-        array = value.cpu().numpy()
-        return np.where(live, array, np.zeros((), dtype=array.dtype))  # keeps the dtype
-
-    reward = masked_array(out.reward)
-    terms = {k: masked_array(v) for k, v in out.terms.items()}
+    reward, terms = masked_output(out, live)
     infos["env_reward"] = np.asarray(infos.get("env_reward", env_reward))
     infos["reward_terms"] = terms
     device = out.reward.device

@@ -105,12 +105,12 @@ def to_tensor_state(
     are dropped here.
     """
     out: StateBatch = {}
+    text = spec.text_state_names if spec is not None else ()
     for name, value in reward_state.items():
         if name.startswith("_"):
             continue
-        var = spec.var(name) if spec is not None and name in spec.state_names else None
         if (
-            (var is not None and var.is_text)
+            name in text
             or (isinstance(value, np.ndarray) and value.dtype.kind in "OUS")
             or (isinstance(value, Sequence) and value and isinstance(value[0], str))
         ):

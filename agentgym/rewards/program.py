@@ -113,6 +113,8 @@ class ProgramReward:
         # terms). Programs that transform components (Eureka's temperatures) do not, so
         # the difference is shown as one more component. Decided on the first call so
         # the set of names stays the same for the whole run.
+        if self._add_residual is False:
+            return out  # decided: the components sum to the total (no sum per call)
         summed = sum(out.terms.values()) if out.terms else torch.zeros_like(out.reward)
         if self._add_residual is None:
             self._add_residual = not torch.allclose(summed, out.reward, atol=1e-5, rtol=1e-5)

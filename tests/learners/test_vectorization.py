@@ -20,6 +20,7 @@ from agentgym.learners.ppo import PPO, Population, PPOConfig
 from agentgym.learners.ppo.member_envs import MemberBatch, MemberEnvs
 from agentgym.learners.rollout import Rollout
 from agentgym.learners.sac import SAC, SACConfig, SACPopulation
+from agentgym.reward_designers.library import program_path
 from agentgym.testing.tiny import tiny_ppo_config
 from agentgym.vector import NativeVectorEnv
 from agentgym.wrappers import VectorRewardWrapper
@@ -170,10 +171,10 @@ def test_each_member_scores_its_rows_as_a_reward_wrapper_on_its_own_envs(reach_p
             steps = batch.step(actions, valid, [True, True])
             for k, env in enumerate(alone):
                 obs_k, reward_k, term, trunc, info = env.step(actions[k])
-                np.testing.assert_array_equal(steps[k].obs, obs_k)
-                np.testing.assert_array_equal(steps[k].reward, reward_k.astype(np.float32))
+                np.testing.assert_array_equal(steps.member(k).obs, obs_k)
+                np.testing.assert_array_equal(steps.member(k).reward, reward_k.astype(np.float32))
                 for name, value in info["reward_terms"].items():
-                    np.testing.assert_array_equal(steps[k].info["reward_terms"][name], value)
+                    np.testing.assert_array_equal(steps.member(k).info["reward_terms"][name], value)
                 valid[k] = ~(term | trunc)
     finally:
         batch.close()
@@ -186,9 +187,12 @@ def test_the_members_statistics_equal_a_step_by_step_count_across_folds_and_a_st
     returns, lengths, success, the env's reward and the reward terms come out as a plain
     per-step count over each member's own MemberSteps gives them, across folds (200
     steps, 64 a fold), autoresets (Reach's 50-step episodes), a stats read mid-fold, a
-    member stopped at step 90 (its later rows not counted) and a reward model's terms."""
-    n, k_count = 3, 3
-    rewards = ["env", "env", "sparse"]
+    member stopped at step 90 (its later rows not counted) and two reward models' terms
+    (the program's member stopped at step 150, mid-fold: its rows of that fold past the
+    stop must not count what an earlier fold logged there)."""
+    n, k_count = 4, 4
+    # The library program's terms are dense (distance, control); sparse's mostly zero.
+    rewards = ["env", "env", "sparse", str(program_path("Reach"))]
     configs = [
         dataclasses.replace(BASE, num_envs=n, reward=r, seed=k) for k, r in enumerate(rewards)
     ]
@@ -223,13 +227,15 @@ def test_the_members_statistics_equal_a_step_by_step_count_across_folds_and_a_st
         for t in range(200):
             if t == 90:
                 alive[1] = False
+            if t == 150:
+                alive[3] = False  # the reward model's member: its later rows log no terms
             actions = rng.uniform(-1, 1, (k_count, n, 2)).astype(np.float32)
             steps = batch.step(actions, valid, alive)
             for k in range(k_count):
                 if not alive[k]:
-                    assert steps[k] is None
+                    assert steps.member(k) is None
                     continue
-                step, want = steps[k], expected[k]
+                step, want = steps.member(k), expected[k]
                 counted = valid[k]
                 ret[k] += np.where(counted, step.env_reward, 0.0)
                 length[k] += counted

@@ -234,39 +234,50 @@ class RolloutCollector:
             if env_acts:
                 clipped = self.envs.env_actions(actions, alive)
             try:
-                steps = self.envs.step(actions, self._valid, alive)
+                step = self.envs.step(actions, self._valid, alive)
+                errors = step.errors
             except Exception as err:
                 if not self.isolate_failures:
                     raise
                 # The envs themselves raised: they are every member's.
-                steps = [err if alive[k] else None for k in range(K)]
+                step, errors = None, [err if alive[k] else None for k in range(K)]
             rendered = None
-            if any(k in frames and alive[k] for k in live):
+            if step is not None and any(k in frames and alive[k] for k in live):
                 rendered = self.envs.render()
             for k in live:
-                step = steps[k]
-                if step is None:
-                    continue
-                if isinstance(step, Exception):
+                error = errors[k]
+                if error is not None and alive[k]:
                     if not self.isolate_failures:
-                        raise step
-                    message = f"{type(step).__name__}: {step}"
+                        raise error
+                    message = f"{type(error).__name__}: {error}"
                     stops.append(MemberStop(k, "ERROR", global_step + (t + 1) * N, message))
                     alive[k] = False
+            if step is None:
+                continue
+            if len(step.scored) == K:  # every member's rows, the common case: whole arrays
+                self._raw_obs[:] = step.obs.reshape(K, N, -1)
+                rewards[t], env_rewards[t] = step.reward, step.env_reward
+                terms[t], truncs[t] = step.terminated, step.truncated
+                success[t] = step.success
+                np.logical_not(step.terminated | step.truncated, out=self._valid)
+            else:
+                for k in step.scored:
+                    self._raw_obs[k] = step.obs[k].reshape(N, -1)
+                    rewards[t, k], env_rewards[t, k] = step.reward[k], step.env_reward[k]
+                    terms[t, k], truncs[t, k] = step.terminated[k], step.truncated[k]
+                    success[t, k] = step.success[k]
+                    self._valid[k] = ~(step.terminated[k] | step.truncated[k])
+            for k in states:
+                if k not in step.scored:
                     continue
-                self._raw_obs[k] = step.obs.reshape(N, -1)
-                rewards[t, k], env_rewards[t, k] = step.reward, step.env_reward
-                terms[t, k], truncs[t, k] = step.terminated, step.truncated
-                success[t, k] = step.success
-                self._valid[k] = ~(step.terminated | step.truncated)
-                if k in states:
-                    states[k].append(step.info.get("reward_state", {}))
-                    if k in frames:
-                        frames[k].append(rendered[k])
-                    if k in infos:
-                        infos[k].append(step.info)
-                    if k in env_acts:
-                        env_acts[k].append(clipped[k])
+                info = step.member_info(k)
+                states[k].append(info.get("reward_state", {}))
+                if k in frames:
+                    frames[k].append(rendered[k])
+                if k in infos:
+                    infos[k].append(info)
+                if k in env_acts:
+                    env_acts[k].append(clipped[k])
         with torch.no_grad():
             last_value = net(self.obs_norm(torch.from_numpy(self._raw_obs).to(dev)))[1]
         self.obs_norm.update(raw_buf.transpose(0, 1).reshape(K, T * N, -1))

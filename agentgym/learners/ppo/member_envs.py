@@ -34,7 +34,7 @@ from agentgym.learners.ppo.config import PPOConfig
 from agentgym.learners.rollout import ProgramOverRollout, Rollout, RolloutRewardModel
 from agentgym.rewards import RewardInput, parse_reward_spec
 from agentgym.vector import info_rows
-from agentgym.wrappers import finish_vector_step, input_rows, vector_step_input
+from agentgym.wrappers import input_rows, masked_output, vector_step_input
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,85 @@ class MemberStep(NamedTuple):
     success: np.ndarray
     """The task's success flag (False for envs without one)."""
     info: dict[str, Any]
+
+
+class BatchStep:
+    """One vector step of all K members' sub-envs (``MemberBatch.step``): every field
+    [K, N, ...] numpy, member k's rows at index k, whether or not it was scored."""
+
+    __slots__ = (
+        "obs",
+        "reward",
+        "env_reward",
+        "terminated",
+        "truncated",
+        "success",
+        "scored",
+        "errors",
+        "_info",
+        "_raw_reward",
+        "_model_terms",
+        "_n",
+    )
+
+    def __init__(
+        self,
+        obs: np.ndarray,
+        reward: np.ndarray,
+        env_reward: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        success: np.ndarray,
+        scored: list[int],
+        errors: list[Exception | None],
+        info: dict[str, Any],
+        raw_reward: np.ndarray,
+        model_terms: dict[int, dict[str, np.ndarray]],
+    ) -> None:
+        self.obs = obs
+        self.reward = reward
+        """The reward that trains: the env's, or the member's reward model's (float32)."""
+        self.env_reward = env_reward
+        """The env's own reward (float32), the task metric whatever reward trains."""
+        self.terminated, self.truncated = terminated, truncated
+        self.success = success
+        """The task's success flag (False for envs without one)."""
+        self.scored = scored
+        """The members alive whose reward model (if any) answered, in order."""
+        self.errors = errors
+        """Per member, the exception its reward model raised, or None."""
+        self._info, self._raw_reward, self._model_terms = info, raw_reward, model_terms
+        self._n = obs.shape[1]
+
+    def member_info(self, k: int) -> dict[str, Any]:
+        """Member k's rows of the step's info, as a vector env of its N sub-envs gives
+        it (``info_rows``: cut on request, not per step); with a reward model, its terms
+        under ``reward_terms`` and the env's reward under ``env_reward``, as
+        ``VectorRewardWrapper`` writes them."""
+        rows = slice(k * self._n, (k + 1) * self._n)
+        info = self._info if len(self.errors) == 1 else info_rows(self._info, rows)
+        if k in self._model_terms:
+            info = dict(info)
+            info["env_reward"] = np.asarray(info.get("env_reward", self._raw_reward[rows]))
+            info["reward_terms"] = self._model_terms[k]
+        return info
+
+    def member(self, k: int) -> MemberStep | Exception | None:
+        """Member k's ``MemberStep``, the exception its reward model raised, or None when
+        it was not alive."""
+        if self.errors[k] is not None:
+            return self.errors[k]
+        if k not in self.scored:
+            return None
+        return MemberStep(
+            self.obs[k],
+            self.reward[k],
+            self.env_reward[k],
+            self.terminated[k],
+            self.truncated[k],
+            self.success[k],
+            self.member_info(k),
+        )
 
 
 def check_spaces(obs_space: gym.Space, act_space: gym.Space, env_id: str) -> tuple[int, int, bool]:
@@ -247,32 +326,25 @@ class MemberEnvs:
     def reward(
         self,
         env_reward: np.ndarray,
-        info: dict[str, Any],
         valid: np.ndarray,
         batch: RewardInput | None = None,
         sent: bool = False,
-    ) -> np.ndarray:
-        """The reward that trains on this member's rows of a vector step, float32 [N]: the
-        env's ``env_reward`` without a reward model (or with a rollout-level one, which
-        relabels later); else the model's on ``batch`` (its input for these rows), or the
-        answer to ``send`` when ``sent``, 0 where not ``valid`` (Gymnasium's autoreset
-        steps). The model's terms and the env's reward are written into ``info`` (its rows
-        of the step's info), as ``VectorRewardWrapper`` writes them."""
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The reward that trains on this member's rows of a vector step, float32 [N],
+        and its reward model's terms ({} without one): the env's ``env_reward`` without a
+        reward model (or with a rollout-level one, which relabels later); else the
+        model's on ``batch`` (its input for these rows), or the answer to ``send`` when
+        ``sent``, 0 where not ``valid`` (Gymnasium's autoreset steps)."""
         if sent:
             assert self.reward_model is not None
-            reward, _ = finish_vector_step(self.reward_model.receive(), valid, env_reward, info)
+            out = self.reward_model.receive()
         elif self.reward_model is not None:
             assert batch is not None
-            reward, _ = finish_vector_step(self.reward_model(batch), valid, env_reward, info)
+            out = self.reward_model(batch)
         else:
-            reward = env_reward
-        return np.asarray(reward, dtype=np.float32)
-
-    def add_terms(self, terms: dict[str, tuple[np.ndarray, np.ndarray]], valid: np.ndarray) -> None:
-        """Add one step's reward components (``_terms_from_info``) over the ``valid`` rows."""
-        for name, (values, present) in terms.items():
-            mask = valid & np.asarray(present, dtype=bool)
-            self.term_sums[name] = self.term_sums.get(name, 0.0) + float(values[mask].sum())
+            return np.asarray(env_reward, dtype=np.float32), {}
+        reward, terms = masked_output(out, valid)
+        return reward.astype(np.float32, copy=False), terms
 
     def relabel_rewards(self, rollout: Rollout) -> torch.Tensor:
         """This member's rewards [T, N] from its rollout-level reward model, zero on
@@ -357,6 +429,10 @@ class MemberBatch:
         self._log_done = np.zeros(shape, dtype=bool)  # episode ends of scored members
         self._log_success = np.zeros(shape, dtype=np.float32)  # NaN: the env has none
         self._log_terms: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # values, present
+        # Each reward model's terms, {name: [LOG_STEPS, N]}, and the names logged since
+        # the last fold (a step the model did not score leaves its row zero).
+        self._log_model_terms: list[dict[str, np.ndarray]] = [{} for _ in self.members]
+        self._model_term_names: list[set[str]] = [set() for _ in self.members]
         self._answers_later = [m.answers_later for m in self.members]
         self._modelled = [k for k, m in enumerate(self.members) if m.reward_model is not None]
         # The members whose reward terms are the env's own. With a rollout-level reward
@@ -394,35 +470,30 @@ class MemberBatch:
             actions = np.minimum(np.maximum(actions, low), high)
         return actions
 
-    def step(
-        self, actions: np.ndarray, valid: np.ndarray, alive: Sequence[bool]
-    ) -> list[MemberStep | Exception | None]:
-        """Step all K*N sub-envs with ``actions`` [K, N, ...]; per member, its
-        ``MemberStep``, the exception its reward model raised, or None when it is not
-        ``alive`` (its rows still step, with zero actions, and are not scored). An
-        exception of the envs themselves is raised: it belongs to no one member."""
+    def step(self, actions: np.ndarray, valid: np.ndarray, alive: Sequence[bool]) -> BatchStep:
+        """Step all K*N sub-envs with ``actions`` [K, N, ...]: every member's rows, and
+        per member the exception its reward model raised; a member not ``alive`` steps
+        its rows with zero actions and is not scored. An exception of the envs
+        themselves is raised: it belongs to no one member."""
         actions = self.env_actions(actions, alive)
         k_, n_ = self.k, self.n
         flat = actions.reshape(k_ * n_, *actions.shape[2:])
         obs, reward, terminated, truncated, info = self.envs.step(flat)
-        if k_ == 1:  # one member's rows are the whole info
-            infos = [info if alive[0] else {}]
-        else:
-            infos = [info_rows(info, self._rows(k)) if alive[k] else {} for k in range(k_)]
-        out: list[MemberStep | Exception | None] = [None] * k_
+        errors: list[Exception | None] = [None] * k_
         # Models served from workers of their own get every member's batch first, so the
         # K workers compute at once instead of one round trip after another.
         sent: set[int] = set()
         for k, member in enumerate(self.members):
             if alive[k] and self._answers_later[k]:
+                rows = self._rows(k)
                 try:
-                    member.send(actions[k], reward[self._rows(k)], infos[k])
+                    member.send(actions[k], reward[rows], info_rows(info, rows))
                     sent.add(k)
                 except Exception as err:  # the member's reward program: reported, not raised
-                    out[k] = err
+                    errors[k] = err
         # The other models' input is built once for the whole batch and cut per member:
         # one conversion of the state arrays per step instead of one per member.
-        now = [k for k in self._modelled if alive[k] and k not in sent and out[k] is None]
+        now = [k for k in self._modelled if alive[k] and k not in sent and errors[k] is None]
         batch = None
         if now:
             first = self.members[now[0]]
@@ -430,24 +501,24 @@ class MemberBatch:
                 batch = vector_step_input(first.task_spec, first.device, flat, reward, info)
             except Exception as err:  # the reward models' input: every such member's error
                 for k in now:
-                    out[k] = err
+                    errors[k] = err
         # The env's reward trains the members without a reward model.
         rewards = reward.astype(np.float32).reshape(k_, n_)
+        model_terms: dict[int, dict[str, np.ndarray]] = {}
         for k in sorted(sent.union(now)):
-            if out[k] is not None:
+            if errors[k] is not None:
                 continue
             rows, member = self._rows(k), self.members[k]
             try:
-                rewards[k] = member.reward(
+                rewards[k], model_terms[k] = member.reward(
                     reward[rows],
-                    infos[k],
                     valid[k],
                     batch=input_rows(batch, rows) if batch is not None and k in now else None,
                     sent=k in sent,
                 )
             except Exception as err:  # the member's reward program: reported, not raised
-                out[k] = err
-        scored = [k for k in range(k_) if alive[k] and out[k] is None]
+                errors[k] = err
+        scored = [k for k in range(k_) if alive[k] and errors[k] is None]
         env_reward = np.asarray(info.get("env_reward", reward), dtype=np.float32)
         env_reward = env_reward.reshape(k_, n_)
         has_success = "success" in info
@@ -456,21 +527,31 @@ class MemberBatch:
             if has_success
             else np.zeros((k_, n_), dtype=bool)
         )
+        terminated, truncated = terminated.reshape(k_, n_), truncated.reshape(k_, n_)
         self._record(
-            scored, valid, env_reward, terminated, truncated, success, has_success, info, infos
+            scored,
+            valid,
+            env_reward,
+            terminated,
+            truncated,
+            success,
+            has_success,
+            info,
+            model_terms,
         )
-        for k in scored:
-            rows = self._rows(k)
-            out[k] = MemberStep(
-                obs[rows],
-                rewards[k],
-                env_reward[k],
-                terminated[rows],
-                truncated[rows],
-                success[k],
-                infos[k],
-            )
-        return out
+        return BatchStep(
+            obs.reshape(k_, n_, *obs.shape[1:]),
+            rewards,
+            env_reward,
+            terminated,
+            truncated,
+            success,
+            scored,
+            errors,
+            info,
+            reward,
+            model_terms,
+        )
 
     def _record(
         self,
@@ -482,12 +563,12 @@ class MemberBatch:
         success: np.ndarray,
         has_success: bool,
         info: dict[str, Any],
-        infos: list[dict[str, Any]],
+        model_terms: dict[int, dict[str, np.ndarray]],
     ) -> None:
         """Log what the statistics of the ``scored`` members need of one vector step:
         the env's reward over the ``valid`` [K, N] sub-envs (not Gymnasium's autoreset
-        steps), episode ends, success and the env's reward terms; a reward model's terms
-        (in its rows' ``infos``) are added now. ``flush`` folds the log."""
+        steps), episode ends, success, the env's reward terms and the reward models'
+        terms (``model_terms``, zero where not valid). ``flush`` folds the log."""
         if not scored:
             return
         i = self._logged
@@ -495,12 +576,10 @@ class MemberBatch:
             member_rows = np.zeros((self.k, 1), dtype=bool)
             member_rows[scored] = True
             np.logical_and(member_rows, valid, out=self._log_counted[i])
-            np.logical_and(
-                member_rows, (terminated | truncated).reshape(self.k, self.n), out=self._log_done[i]
-            )
+            np.logical_and(member_rows, terminated | truncated, out=self._log_done[i])
         else:  # every member scored, the common case: no member mask to apply
             self._log_counted[i] = valid
-            np.logical_or(terminated, truncated, out=self._log_done[i].reshape(-1))
+            np.logical_or(terminated, truncated, out=self._log_done[i])
         self._log_reward[i] = env_reward
         self._log_success[i] = success if has_success else np.nan
         if self._env_terms[scored].any():
@@ -512,10 +591,13 @@ class MemberBatch:
                 log_values[i] = values.reshape(self.k, self.n)
                 present = np.asarray(present, dtype=bool)
                 log_present[i] = present.reshape(self.k, self.n) if present.ndim else present
-        for k in scored:
-            member = self.members[k]
-            if member.reward_model is not None:  # the model's terms, in its rows' info
-                member.add_terms(_terms_from_info(infos[k]), valid[k])
+        for k, terms in model_terms.items():  # scored: a model that raised gave no terms
+            logged = self._log_model_terms[k]
+            for name, values in terms.items():
+                if name not in logged:
+                    logged[name] = np.zeros((self.LOG_STEPS, self.n))
+                logged[name][i] = values
+            self._model_term_names[k].update(terms)
         self._logged = i + 1
         if self._logged == self.LOG_STEPS:
             self.flush()
@@ -537,6 +619,14 @@ class MemberBatch:
                 terms = self.members[k].term_sums
                 terms[name] = terms.get(name, 0.0) + float(sums[k])
             present[:s] = False  # a term absent from later steps must not count there
+        for k, logged in enumerate(self._log_model_terms):
+            # A model's terms are zero where not valid: their sums over the logged rows.
+            names, terms = self._model_term_names[k], self.members[k].term_sums
+            for name in names:
+                values = logged[name][:s]
+                terms[name] = terms.get(name, 0.0) + float(values.sum())
+                values[:] = 0.0  # a step this model does not score must not count later
+            names.clear()
         for k in np.flatnonzero(steps > 0):
             self.members[k].env_reward_sum += float(reward_sums[k])
             self.members[k].valid_steps += int(steps[k])

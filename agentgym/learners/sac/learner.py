@@ -321,30 +321,34 @@ class SAC(MemberLearner):
         alive = self.alive
         step = self.global_step + n
         try:
-            results = self.batch.step(
-                scaled.reshape(self.k, n, *self.act_shape), self._valid, alive
-            )
+            result = self.batch.step(scaled.reshape(self.k, n, *self.act_shape), self._valid, alive)
+            errors = result.errors
         except Exception as err:
             if not self.isolate_failures:
                 raise
-            results = [err if alive[k] else None for k in range(self.k)]  # every member's envs
-        for k, result in enumerate(results):
-            if result is None:
-                keep[k] = False
-                continue
-            if isinstance(result, Exception):
+            result, errors = None, [err if alive[k] else None for k in range(self.k)]
+        scored = [] if result is None else result.scored
+        for k in range(self.k):
+            if errors[k] is not None:  # its reward model's error, or the envs' own
                 if not self.isolate_failures:
-                    raise result
-                self._stop(k, "ERROR", step, f"{type(result).__name__}: {result}")
+                    raise errors[k]
+                message = f"{type(errors[k]).__name__}: {errors[k]}"
+                self._stop(k, "ERROR", step, message)
                 keep[k] = False
                 continue
-            obs, reward, _, term, trunc, _, info = result
+            if result is None or k not in scored:
+                keep[k] = False
+                continue
+            reward, term, trunc = result.reward[k], result.terminated[k], result.truncated[k]
             if not np.isfinite(reward[self._valid[k]]).all():
                 self._stop(k, "NONFINITE", step, f"the reward was not finite at step {step}")
                 keep[k] = False
                 continue
+            obs = result.obs[k]
             next_obs[k] = obs.reshape(n, -1)
-            stored_next[k] = final_observations(obs, info, self.autoreset_mode).reshape(n, -1)
+            if self.autoreset_mode != AutoresetMode.NEXT_STEP:  # final observations in info
+                obs = final_observations(obs, result.member_info(k), self.autoreset_mode)
+            stored_next[k] = obs.reshape(n, -1)
             rewards[k], terminated[k] = reward, term
             if self.autoreset_mode == AutoresetMode.NEXT_STEP:
                 self._valid[k] = ~(term | trunc)  # the next step of an ended sub-env resets it
