@@ -51,6 +51,10 @@ class RayExecutor:
     name = "ray"
     batches_members = False
 
+    def member_groups(self, members: list[int]) -> list[list[int]]:
+        """One member per task: members spread over the nodes and finish one by one."""
+        return [[m] for m in members]
+
     def __init__(
         self,
         address: str | None = None,

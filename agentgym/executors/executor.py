@@ -1,8 +1,8 @@
 """The executor protocol and the choice between them (``--executor``, ``--ray-address``).
 
 An executor runs a list of ``Job`` s and reports each one's ``WorkerResult`` as it ends,
-with its artifacts in place under the job's root. ``local`` (the default) runs them one
-after the other in sandbox workers on this machine, as agentgym always has; ``ray`` runs
+with its artifacts in place under the job's root. ``local`` (the default) runs them in
+sandbox workers on this machine, one per core at a time; ``ray`` runs
 each as a Ray task that starts the same sandbox worker on some node of a cluster.
 """
 
@@ -30,6 +30,10 @@ class Executor(Protocol):
     """True: one job may train a whole population (a worker per iteration, today's way);
     False: one job per member, so members spread over nodes and finish one by one."""
 
+    def member_groups(self, members: list[int]) -> list[list[int]]:
+        """How a population's ``members`` split into jobs: one group per job."""
+        ...
+
     def run(
         self, jobs: list[Job], on_result: OnResult, on_progress: OnProgress | None = None
     ) -> list[WorkerResult]:
@@ -38,10 +42,14 @@ class Executor(Protocol):
 
 
 def make_executor(
-    name: str = "local", address: str | None = None, resources: Resources | None = None
+    name: str = "local",
+    address: str | None = None,
+    resources: Resources | None = None,
+    workers: int | None = None,
 ) -> Executor:
-    """``local`` or ``ray`` (at ``address``, else $AGENTGYM_RAY_ADDRESS, else a local
-    Ray instance started for this process; each task asking for ``resources``)."""
+    """``local`` (``workers`` sandbox workers at once, default one per core) or ``ray``
+    (at ``address``, else $AGENTGYM_RAY_ADDRESS, else a local Ray instance started for
+    this process; each task asking for ``resources``)."""
     if name == "local":
         if address is not None:
             raise ValueError("--ray-address: only with --executor ray")
@@ -49,7 +57,9 @@ def make_executor(
             raise ValueError("--ray-cpus/--ray-gpus/--ray-memory-mb: only with --executor ray")
         from agentgym.executors.local import LocalExecutor
 
-        return LocalExecutor()
+        return LocalExecutor(workers)
+    if workers is not None:
+        raise ValueError("--workers: only with --executor local (Ray places one task per member)")
     if name == "ray":
         import importlib.util
 

@@ -32,6 +32,13 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--ray-memory-mb", type=int, default=None, help="memory reserved per task (default 2048)"
     )
+    group.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local: sandbox workers at once; a population's members split over them "
+        "(default: one per CPU core)",
+    )
 
 
 def executor_from_args(args: argparse.Namespace) -> Executor:
@@ -48,4 +55,7 @@ def executor_from_args(args: argparse.Namespace) -> Executor:
         if value is not None
     }
     resources = Resources(**asked) if asked else None
-    return make_executor(args.executor, args.ray_address, resources)
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers: expected an integer >= 1, got {workers}")
+    return make_executor(args.executor, args.ray_address, resources, workers)

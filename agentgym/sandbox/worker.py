@@ -19,6 +19,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -192,10 +193,20 @@ def folder_bytes(path: Path) -> int:
     return total
 
 
+class WorkerCancelled(Exception):
+    """A worker killed because its caller set ``run_in_worker``'s ``cancel`` event."""
+
+
 def _wait_within(
-    proc: subprocess.Popen, run_dir: Path, deadline: float, baseline: int, quota: int
+    proc: subprocess.Popen,
+    run_dir: Path,
+    deadline: float,
+    baseline: int,
+    quota: int,
+    cancel: threading.Event | None = None,
 ) -> str | None:
-    """Wait for the worker; "deadline" or "disk" when it must be killed, None when it ended.
+    """Wait for the worker; "deadline", "disk" or "cancel" (``cancel`` set) when it must be
+    killed, None when it ended.
 
     The run folder's quota is polled, not enforced by the file system: the parent reads
     the folder while the worker runs (training metrics, results), which a private tmpfs
@@ -208,6 +219,8 @@ def _wait_within(
         left = deadline - time.monotonic()
         if left <= 0:
             return "deadline"
+        if cancel is not None and cancel.is_set():
+            return "cancel"
         try:
             proc.wait(timeout=min(interval, left))
             return None
@@ -416,6 +429,7 @@ def run_in_worker(
     channel_key: bytes | None = None,
     readable: Sequence[Path] = (),
     pass_fds: Sequence[int] = (),
+    cancel: threading.Event | None = None,
 ) -> WorkerResult:
     """Call ``target`` ("module:function") with ``kwargs`` in a confined worker process.
 
@@ -428,7 +442,9 @@ def run_in_worker(
     passed through ``sanitize.clean`` before it is returned. Under bubblewrap the worker
     sees only the files of ``agentgym.sandbox.view`` and ``readable`` (read-only): a
     target that reads a file outside its run folder must name it there. ``pass_fds``
-    stay open in the worker under the same numbers.
+    stay open in the worker under the same numbers. Setting ``cancel`` (from another
+    thread: the caller of several concurrent workers, interrupted) kills the worker within
+    a poll (``QUOTA_POLL_S``) and raises ``WorkerCancelled``.
     """
     key = channel_key or channel.new_key()
     limits = limits or Limits()
@@ -445,8 +461,10 @@ def run_in_worker(
     proc = worker.proc
     try:
         stop = _wait_within(
-            proc, run_dir, worker.start + deadline_s, worker.baseline, limits.disk_mb * MB
+            proc, run_dir, worker.start + deadline_s, worker.baseline, limits.disk_mb * MB, cancel
         )
+        if stop == "cancel":
+            raise WorkerCancelled(f"{target}: cancelled by its caller")
     except BaseException:
         # The parent was interrupted (Ctrl-C, SIGTERM): the worker runs in its own
         # session, so nothing else would stop it writing into the run folder.

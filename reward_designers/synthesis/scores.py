@@ -214,7 +214,7 @@ def _train(
     from agentgym.sandbox import Limits
 
     members = list(range(len(specs)))
-    groups = [members] if executor.batches_members else [[m] for m in members]
+    groups = executor.member_groups(members)
     replay = replay_mb(learner, env_id, config)
     jobs = []
     for group in groups:
@@ -238,7 +238,7 @@ def _train(
                 },
                 path_kwargs={"run_dirs": out, **({"programs": rel} if travels else {})},
                 inputs=tuple(rel),
-                outputs=tuple(out) if not executor.batches_members else (),
+                outputs=tuple(out),
                 watch=tuple(f"{o}/logs/metrics.jsonl" for o in out),
                 # The worker sees only its folder and the Python installation: reward files
                 # outside the folder come in read-only, where they are.

@@ -449,7 +449,7 @@ class CandidateStages:
         learner, settings = cfg.training_settings(steps)
         self.emit("training", iteration=it, training=len(programs), total_steps=steps)
         members = list(range(len(programs)))
-        groups = [members] if self.executor.batches_members else [[n] for n in members]
+        groups = self.executor.member_groups(members)
         from agentgym.catalog import renders
 
         videos = self.videos and renders(cfg.env_id)

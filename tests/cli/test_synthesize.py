@@ -82,10 +82,15 @@ def killed_search(agentgym_cli, module_llm_cache, tmp_path_factory) -> KilledSea
             start_new_session=True,
         )
         rejected = out / "iter_00" / "sample_01" / "result.json"
-        training = out / "iter_00" / "worker" / "sample_00" / "logs" / "metrics.jsonl"
+        worker = out / "iter_00" / "worker"
+
+        def training() -> bool:
+            # in the worker's folder, or in a private copy of it (several local workers)
+            return any(worker.glob("**/sample_00/logs/metrics.jsonl"))
+
         deadline = time.monotonic() + 300
         # kill once the broken sample is finished and the others are training
-        while not (rejected.is_file() and training.is_file()) and time.monotonic() < deadline:
+        while not (rejected.is_file() and training()) and time.monotonic() < deadline:
             assert proc.poll() is None, proc.stdout.read().decode()
             time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGKILL)

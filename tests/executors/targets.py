@@ -11,3 +11,14 @@ def copy_upper(source: str, target: str) -> dict[str, object]:
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     Path(target).write_text(Path(source).read_text().upper())
     return {"cwd": os.getcwd(), "pid": os.getpid()}
+
+
+def copy_upper_slowly(source: str, target: str, seconds: float) -> dict[str, object]:
+    """``copy_upper`` holding the file open ``seconds`` in between; the wall-clock times
+    it started and ended, to tell whether two such jobs overlapped."""
+    import time
+
+    start = time.time()
+    time.sleep(seconds)
+    out = copy_upper(source, target)
+    return {**out, "target": target, "start": start, "end": time.time()}

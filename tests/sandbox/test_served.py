@@ -195,6 +195,9 @@ class RecordingExecutor:
     def __init__(self) -> None:
         self.jobs: list[Job] = []
 
+    def member_groups(self, members):
+        return [members]  # one worker: every member in one job
+
     def run(self, jobs, on_result, on_progress=None):
         from agentgym.sandbox import WorkerResult
 
