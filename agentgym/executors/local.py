@@ -92,6 +92,8 @@ class LocalExecutor:
             folder = root / PRIVATE / f"job_{n:02d}"
             shutil.rmtree(folder, ignore_errors=True)  # a killed run's leftovers
             folder.mkdir(parents=True)
+            for rel in job.outputs:
+                shutil.rmtree(root / rel, ignore_errors=True)  # as a job run in place
             try:
                 for rel in job.inputs:
                     (folder / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -99,13 +101,14 @@ class LocalExecutor:
                 result = self._run_job(
                     n, job, folder, progress if on_progress else None, cancel, served_root=root
                 )
+                result = _relocated(result, str(folder), str(root))
+            finally:
+                # What the worker wrote comes back whether it finished, failed or was
+                # cancelled (Ctrl-C), as a job run in place leaves its folder.
                 for rel in job.outputs:
-                    shutil.rmtree(root / rel, ignore_errors=True)
                     if (folder / rel).exists():
                         (root / rel).parent.mkdir(parents=True, exist_ok=True)
                         shutil.move(folder / rel, root / rel)
-                result = _relocated(result, str(folder), str(root))
-            finally:
                 shutil.rmtree(folder, ignore_errors=True)
                 try:
                     (root / PRIVATE).rmdir()  # the last job out removes the parent

@@ -22,3 +22,10 @@ def copy_upper_slowly(source: str, target: str, seconds: float) -> dict[str, obj
     time.sleep(seconds)
     out = copy_upper(source, target)
     return {**out, "target": target, "start": start, "end": time.time()}
+
+
+def copy_upper_then_spin(source: str, target: str) -> None:
+    """``copy_upper``, then spin until killed: a job with a partial output."""
+    copy_upper(source, target)
+    while True:
+        pass

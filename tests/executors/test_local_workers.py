@@ -105,10 +105,20 @@ def test_one_worker_runs_the_jobs_in_place_one_after_the_other(tmp_path):
     assert not (root / PRIVATE).exists()
 
 
-def test_a_failing_callback_stops_the_other_running_worker_at_once(tmp_path):
+def test_a_failing_callback_stops_the_other_running_worker_at_once_keeping_its_output(
+    tmp_path,
+):
     root = tmp_path / "run"
     quick, slow = _jobs(root, 2, seconds=0.0)
-    slow = Job("tests.sandbox.hostile:spin", root, outputs=("spun",), limits=FAST, deadline_s=120)
+    slow = Job(
+        "tests.executors.targets:copy_upper_then_spin",
+        root,
+        path_kwargs={"source": "in/source1.txt", "target": "spun/copy.txt"},
+        inputs=("in/source1.txt",),
+        outputs=("spun",),
+        limits=FAST,
+        deadline_s=120,
+    )
 
     def on_result(n, result):
         raise RuntimeError(f"the driver failed on job {n}")
@@ -119,3 +129,6 @@ def test_a_failing_callback_stops_the_other_running_worker_at_once(tmp_path):
     # the spinning worker was killed within a poll, not waited for (its CPU limit is 60 s)
     assert time.monotonic() - start < 30
     assert not (root / PRIVATE).exists()
+    # what each wrote came back, the cancelled one's partial output too (as in place)
+    assert (root / "out0" / "copy.txt").read_text() == "INPUT OF JOB 0"
+    assert (root / "spun" / "copy.txt").read_text() == "INPUT OF JOB 1"
