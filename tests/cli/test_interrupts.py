@@ -83,7 +83,12 @@ def test_sigterm_during_synthesis_is_interrupted_and_resumes_without_new_llm_cal
         )
         rejected = out / "iter_00" / "sample_01" / "result.json"
         _wait_for(rejected, proc)
-        _wait_for(out / "iter_00" / "worker" / "sample_00" / "logs" / "metrics.jsonl", proc)
+        worker = out / "iter_00" / "worker"  # the candidates train in it or private copies
+        deadline = time.monotonic() + 300
+        while not any(worker.glob("**/sample_00/logs/metrics.jsonl")):
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "sample_00 did not start training"
+            time.sleep(0.05)
         finished_at = rejected.stat().st_mtime_ns
         proc.send_signal(signal.SIGTERM)  # to the CLI alone, as `kill PID` does
         output = proc.communicate(timeout=120)[0]
@@ -104,3 +109,51 @@ def test_sigterm_during_synthesis_is_interrupted_and_resumes_without_new_llm_cal
         for i in range(3)
     ]
     assert statuses == ["trained", "rejected", "trained"]
+
+
+def test_sigterm_during_reward_eval_stops_its_workers_and_keeps_what_they_wrote(tmp_path):
+    """``reward eval`` in two local workers (private copies of its folder): SIGTERM ends
+    it as Ctrl-C does, the workers are stopped and their partial runs come back."""
+    out = tmp_path / "eval"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentgym",
+            "reward",
+            "eval",
+            "--env",
+            "agentgym/Reach-v0",
+            "--reward",
+            "env",
+            "--seeds",
+            "2",
+            "--steps",
+            "200000",
+            "--no-references",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+        ],  # fmt: skip
+        env={**os.environ, **WIDE},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    private = out / ".workers"
+    deadline = time.monotonic() + 300
+    while len(list(private.glob("job_*/reward_seed*/logs/metrics.jsonl"))) < 2:
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline, "the two workers did not start training"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    output = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    assert "interrupted" in output
+    assert processes_mentioning(str(out)) == []  # both workers were stopped
+    assert not private.exists()
+    for seed in (0, 1):
+        assert (out / f"reward_seed{seed}" / "logs" / "metrics.jsonl").is_file()
+    assert not (out / "eval.json").exists()

@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         evaluate_rewards,
         human_normalised,
     )
+    from agentgym.runs.interrupts import Caught, interrupt_on_sigterm
     from agentgym.runs.options import check_learner_flags
     from agentgym.runs.training import resolve_spec_paths
 
@@ -111,19 +112,28 @@ def run(args: argparse.Namespace) -> int:
     seeds = list(range(args.seeds))
     # On stderr, so that --json keeps stdout to the JSON alone.
     what = f"training {args.seeds} seed(s) of each reward ({learner})"
-    with StepProgress(err, what, steps) as progress:
-        results = evaluate_rewards(
-            args.env,
-            {"reward": reward},
-            seeds,
-            steps,
-            run_dir=out,
-            learner=learner,
-            config=settings,
-            references=not args.no_references,
-            on_progress=progress.update,
-            executor=executor,
+    caught = Caught()
+    try:
+        # SIGTERM (a batch system's stop) ends it as Ctrl-C does: the running workers are
+        # stopped and what they wrote stays in the run folder.
+        with interrupt_on_sigterm() as caught, StepProgress(err, what, steps) as progress:
+            results = evaluate_rewards(
+                args.env,
+                {"reward": reward},
+                seeds,
+                steps,
+                run_dir=out,
+                learner=learner,
+                config=settings,
+                references=not args.no_references,
+                on_progress=progress.update,
+                executor=executor,
+            )
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted; the runs so far are in {escape(str(out))} (run it again to retrain)"
         )
+        return caught.exit_code
     results["human_normalised"] = human_normalised(results)
     given = {"total_steps"} if args.steps is not None else set()
     results["preset"] = {"name": plan.preset, "overrides": sorted({*plan.overrides, *given})}
