@@ -183,11 +183,10 @@ def masked_output(out: RewardOutput, live: np.ndarray) -> tuple[np.ndarray, dict
     # cost ~1 us each against ~3 for torch's on tensors this small, and a population
     # pays them per member and vector step.
     live = np.asarray(live, dtype=bool)
-    zero = np.zeros((), dtype=np.float32)
 
     def masked_array(value: torch.Tensor) -> np.ndarray:
         array = value.cpu().numpy()
-        return np.where(live, array, zero.astype(array.dtype, copy=False))  # keeps the dtype
+        return np.where(live, array, np.zeros((), dtype=array.dtype))  # keeps the dtype
 
     return masked_array(out.reward), {k: masked_array(v) for k, v in out.terms.items()}
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from agentgym.executors.executor import OnProgress, OnResult
 from agentgym.executors.job import Job
 from agentgym.executors.progress import watch_steps
+from agentgym.executors.transfer import relocate, result_from_dict
 from agentgym.sandbox.results import WorkerResult
 
 PRIVATE = ".workers"
@@ -75,12 +76,13 @@ class LocalExecutor:
             with lock:
                 on_progress(n, steps)
 
+        watch = progress if on_progress is not None else None
         if self.workers == 1 or len(jobs) == 1:
             results = []
             for n, job in enumerate(jobs):
-                result = self._run_job(
-                    n, job, job.root.resolve(), progress if on_progress else None, None
-                )
+                root = job.root.resolve()
+                _clear_outputs(job, root)
+                result = self._run_job(n, job, root, watch, None)
                 report(n, result)
                 results.append(result)
             return results
@@ -92,16 +94,14 @@ class LocalExecutor:
             folder = root / PRIVATE / f"job_{n:02d}"
             shutil.rmtree(folder, ignore_errors=True)  # a killed run's leftovers
             folder.mkdir(parents=True)
-            for rel in job.outputs:
-                shutil.rmtree(root / rel, ignore_errors=True)  # as a job run in place
+            _clear_outputs(job, root)
             try:
                 for rel in job.inputs:
                     (folder / rel).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(root / rel, folder / rel)
-                result = self._run_job(
-                    n, job, folder, progress if on_progress else None, cancel, served_root=root
-                )
-                result = _relocated(result, str(folder), str(root))
+                result = self._run_job(n, job, folder, watch, cancel, served_root=root)
+                # Said as the job's root, as a job run in place (or a Ray task) says it.
+                result = result_from_dict(relocate(result.to_dict(), str(folder), str(root)))
             finally:
                 # What the worker wrote comes back whether it finished, failed or was
                 # cancelled (Ctrl-C), as a job run in place leaves its folder.
@@ -145,8 +145,6 @@ class LocalExecutor:
         from agentgym.sandbox.served import ProgramServers
         from agentgym.sandbox.worker import run_in_worker
 
-        for out in job.outputs:
-            shutil.rmtree(root / out, ignore_errors=True)  # a killed run's leftovers
         stop = None
         if on_progress is not None and job.watch:
             stop = watch_steps(
@@ -177,18 +175,7 @@ class LocalExecutor:
                 servers.close()
 
 
-def _relocated(result: WorkerResult, folder: str, root: str) -> WorkerResult:
-    """``result`` with the private folder's path in its texts and value said as the
-    job's root, as a job run in place would say it."""
-    from dataclasses import replace
-
-    from agentgym.executors.transfer import relocate
-
-    return replace(
-        result,
-        message=relocate(result.message, folder, root),
-        detail=relocate(result.detail, folder, root),
-        stdout_tail=relocate(result.stdout_tail, folder, root),
-        stderr_tail=relocate(result.stderr_tail, folder, root),
-        value=relocate(result.value, folder, root),
-    )
+def _clear_outputs(job: Job, root: Path) -> None:
+    """Remove the job's outputs under ``root``: a killed run's leftovers."""
+    for rel in job.outputs:
+        shutil.rmtree(root / rel, ignore_errors=True)

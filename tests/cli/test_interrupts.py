@@ -115,27 +115,13 @@ def test_sigterm_during_reward_eval_stops_its_workers_and_keeps_what_they_wrote(
     """``reward eval`` in two local workers (private copies of its folder): SIGTERM ends
     it as Ctrl-C does, the workers are stopped and their partial runs come back."""
     out = tmp_path / "eval"
+    argv = [
+        sys.executable, "-m", "agentgym", "reward", "eval", "--env", "agentgym/Reach-v0",
+        "--reward", "env", "--seeds", "2", "--steps", "200000", "--no-references",
+        "--workers", "2", "--out", str(out),
+    ]  # fmt: skip
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agentgym",
-            "reward",
-            "eval",
-            "--env",
-            "agentgym/Reach-v0",
-            "--reward",
-            "env",
-            "--seeds",
-            "2",
-            "--steps",
-            "200000",
-            "--no-references",
-            "--workers",
-            "2",
-            "--out",
-            str(out),
-        ],  # fmt: skip
+        argv,
         env={**os.environ, **WIDE},
         cwd=tmp_path,
         stdout=subprocess.PIPE,

@@ -254,19 +254,16 @@ class RolloutCollector:
                     alive[k] = False
             if step is None:
                 continue
-            if len(step.scored) == K:  # every member's rows, the common case: whole arrays
-                self._raw_obs[:] = step.obs.reshape(K, N, -1)
-                rewards[t], env_rewards[t] = step.reward, step.env_reward
-                terms[t], truncs[t] = step.terminated, step.truncated
-                success[t] = step.success
-                np.logical_not(step.terminated | step.truncated, out=self._valid)
-            else:
-                for k in step.scored:
-                    self._raw_obs[k] = step.obs[k].reshape(N, -1)
-                    rewards[t, k], env_rewards[t, k] = step.reward[k], step.env_reward[k]
-                    terms[t, k], truncs[t, k] = step.terminated[k], step.truncated[k]
-                    success[t, k] = step.success[k]
-                    self._valid[k] = ~(step.terminated[k] | step.truncated[k])
+            # The scored members' rows: every member's, whole arrays, in the common case;
+            # a stopped or failed member's rows are left as they were.
+            scored = slice(None) if len(step.scored) == K else step.scored
+            self._raw_obs[scored] = step.obs.reshape(K, N, -1)[scored]
+            rewards[t, scored] = step.reward[scored]
+            env_rewards[t, scored] = step.env_reward[scored]
+            terms[t, scored] = step.terminated[scored]
+            truncs[t, scored] = step.truncated[scored]
+            success[t, scored] = step.success[scored]
+            self._valid[scored] = ~(step.terminated[scored] | step.truncated[scored])
             for k in states:
                 if k not in step.scored:
                     continue
