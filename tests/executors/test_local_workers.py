@@ -121,6 +121,12 @@ def test_a_failing_callback_stops_the_other_running_worker_at_once_keeping_its_o
     )
 
     def on_result(n, result):
+        # Fail once the spinning job has written its partial output (its worker may
+        # start after the quick one ended, on a busy machine).
+        partial = root / PRIVATE / "job_01" / "spun" / "copy.txt"
+        deadline = time.monotonic() + 60
+        while not partial.is_file() and time.monotonic() < deadline:
+            time.sleep(0.05)
         raise RuntimeError(f"the driver failed on job {n}")
 
     start = time.monotonic()
