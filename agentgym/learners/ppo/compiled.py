@@ -200,8 +200,14 @@ def compiled_step(
         grad = grad * scale.repeat(grad.shape[0] // k).unsqueeze(1)
         exp_avg.mul_(b1).add_(grad, alpha=1 - b1)
         exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-        denom = (exp_avg_sq / (1 - b2**t)).sqrt() + eps
-        flat.sub_(lr / (1 - b1**t) * exp_avg / denom)
+        # The bias corrections as one realised [2] tensor: written inline, inductor's
+        # loop over the parameters recomputes both powers for every 16 floats (it cannot
+        # hoist the load of ``steps`` past the stores into ``flat``). The Adam kernel at
+        # K=8, Reach's sizes, one thread: 149 -> 99 us a step (Intel Xeon, 2026-12-06).
+        # Same arithmetic in the same order: results are bit-identical.
+        corrections = torch.stack([lr / (1 - b1**t), 1 - b2**t])
+        denom = (exp_avg_sq / corrections[1]).sqrt() + eps
+        flat.sub_(corrections[0] * exp_avg / denom)
         return (norms, *aux)
 
     return compile_step(step, device_type)

@@ -98,8 +98,10 @@ def compiled_sac_step(
             step.add_(1)
             exp_avg.lerp_(grad, 1 - b1)
             exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-            step_size = lr / (1 - b1**step)
-            denom = (exp_avg_sq.sqrt() / (1 - b2**step).sqrt()).add_(eps)
+            # Step size and bias correction as one realised tensor (ppo/compiled.py: else
+            # both powers are recomputed for every 16 floats of the parameter).
+            step_size, correction = torch.stack([lr / (1 - b1**step), (1 - b2**step).sqrt()])
+            denom = (exp_avg_sq.sqrt() / correction).add_(eps)
             param.sub_(step_size * exp_avg / denom)
 
     def step(actor, critic, target, log_alpha, adam_state, lr, *batch):
