@@ -13,7 +13,6 @@ members against one of 8, Reach: 2.03 s against 2.67, docs/learners.md).
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from agentgym.executors.job import Job
 from agentgym.executors.progress import watch_steps
 from agentgym.executors.transfer import relocate, result_from_dict
 from agentgym.sandbox.results import WorkerResult
+from agentgym.vector.threads import usable_cores
 
 PRIVATE = ".workers"
 """The folder under a job's root that holds the private copies of concurrent jobs."""
@@ -31,7 +31,7 @@ PRIVATE = ".workers"
 
 def default_workers() -> int:
     """One worker per CPU core this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return usable_cores()
 
 
 class LocalExecutor:

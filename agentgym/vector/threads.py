@@ -7,8 +7,18 @@ sub-envs meanwhile.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on: its affinity mask where the OS has one
+    (a container's cpuset, ``taskset``, a scheduler's pinning), which ``os.cpu_count()``
+    ignores: in a 4-core cpuset on a 64-core host that would be 64 threads a pool."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class SharedJob:

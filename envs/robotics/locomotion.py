@@ -233,10 +233,10 @@ class LocomotionVectorEnv(NativeVectorEnv):
     One Gymnasium env is built to read the model, spaces and initial state from it (the
     per-env envs build the same model from the same XML); each sub-env then lives in its
     own ``MjData``, stepped by ``MujocoBatch`` on ``num_threads`` threads (default: every
-    core). A robot subclass names ``task_env`` (its per-env class), the ``MjData``
-    ``fields`` it reads, and writes Gymnasium v5's observation (``_observe``), body
-    position (``_position``), reward (``_reward``) and its reward_state (``_state``) over
-    arrays. The reward is the env's own: apply a reward program with
+    core this process may run on). A robot subclass names ``task_env`` (its per-env
+    class), the ``MjData`` ``fields`` it reads, and writes Gymnasium v5's observation
+    (``_observe``), body position (``_position``), reward (``_reward``) and its
+    reward_state (``_state``) over arrays. The reward is the env's own: apply a reward program with
     ``agentgym.wrappers.VectorRewardWrapper``, which reads these arrays as they are.
     """
 

@@ -5,6 +5,7 @@ step: observations, rewards, terminations, truncations and every info key with i
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any
 
 import gymnasium as gym
@@ -309,3 +310,35 @@ def test_mujoco_batch_threads_step_like_one_thread():
 def test_native_env_names_what_it_does_not_do(kwargs: dict[str, Any], message: str):
     with pytest.raises(ValueError, match=message):
         gym.make_vec("agentgym/Hopper-v0", num_envs=2, **kwargs)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs an affinity mask of at least two cores to narrow",
+)
+def test_default_thread_counts_follow_the_affinity_mask_not_the_host():
+    """In a cpuset narrower than the host (a container, ``taskset``), the physics pools
+    and the local executor size themselves to the cores the process may use; with
+    ``os.cpu_count()`` a 4-core container on a 64-core host ran 64 threads a pool."""
+    from agentgym.executors.local import default_workers
+    from agentgym.vector import ThreadedVectorEnv
+
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(saved)})
+    try:
+        batch = gym.make_vec("agentgym/HalfCheetah-v0", num_envs=4)
+        threaded = ThreadedVectorEnv([lambda: gym.make("HalfCheetah-v5")] * 4)
+        try:
+            assert batch.unwrapped.batch.num_threads == 1
+            assert threaded.num_threads == 1
+            assert default_workers() == 1
+        finally:
+            batch.close()
+            threaded.close()
+    finally:
+        os.sched_setaffinity(0, saved)
+    wide = gym.make_vec("agentgym/HalfCheetah-v0", num_envs=4)
+    try:
+        assert wide.unwrapped.batch.num_threads == min(4, len(saved))
+    finally:
+        wide.close()
