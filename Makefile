@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-EXTRAS := mujoco,metaworld,robotics,text,web,llm,vlm,hf,sb3,tune,video,ray,dev
+EXTRAS := mujoco,metaworld,robotics,mjx,text,web,llm,vlm,hf,sb3,tune,video,ray,dev
 export MUJOCO_GL ?= egl
 export PYOPENGL_PLATFORM ?= egl
 # Tests that need Chromium run in the default suite when it is installed (evaluated when

@@ -7,7 +7,8 @@
 #
 # .whl (ignored, see ../shared/FACTS.md and the device README) holds cp312 wheels of what
 # the machine lacks: gymnasium, farama-notifications, mujoco (+ glfw, pyopengl),
-# stable-baselines3, minigrid + pygame. Without a .whl folder the script uses whatever
+# stable-baselines3, minigrid + pygame, mujoco-mjx 3.3.0 + trimesh (its jax is the
+# machine's own CUDA jax). Without a .whl folder the script uses whatever
 # python3 already has, and says so. Stages have their own time limits (TESTS_S, BENCH_S)
 # so that one stuck stage cannot eat the others' time; each stage's exit status is in
 # $OUT/status.txt, and the script exits non-zero when any stage failed.
@@ -15,8 +16,9 @@ set -uo pipefail
 
 OUT=${OUT:?set OUT to the folder for results}
 PY=${PY:-python3}
-TESTS_S=${TESTS_S:-180}
-BENCH_S=${BENCH_S:-240}
+TESTS_S=${TESTS_S:-130}
+BENCH_S=${BENCH_S:-170}
+MJX_S=${MJX_S:-170}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SITE=${SITE:-/tmp/agentgym-site}
 cd "$ROOT"
@@ -62,6 +64,13 @@ stage gpu-tests "$TESTS_S" "$PY" -m pytest -m gpu -q -p no:cacheprovider --timeo
 # CLIP on the GPU; ppo: PPO and SB3, the throughput preset, 2 threads against every core.
 stage bench "$BENCH_S" env AGENTGYM_BENCH_REPEATS=1 AGENTGYM_BENCH_STEPS=8192 \
     "$PY" -m bench vector clip ppo --cpu-threads 2,all
+
+# MuJoCo XLA on the GPU: HalfCheetah env steps/s at 4,096 and 16,384 envs (each compiles
+# once, ~80 s measured at 16,384), then PPO with the physics on JAX's GPU and the learner
+# on cuda at 16,384 envs for 1M steps (bench/bench_mjx.py). The equality test against the
+# CPU physics on the GPU is in gpu-tests above (tests/envs/test_mjx_batch.py).
+stage mjx "$MJX_S" env AGENTGYM_BENCH_MJX_ENVS=4096,16384 AGENTGYM_BENCH_MJX_STEPS=50 \
+    AGENTGYM_BENCH_MJX_PPO_STEPS=1048576 "$PY" -m bench mjx
 
 mv /tmp/agentgym-source-aside agentgym
 cp bench/results/summary.md "$OUT/" 2>/dev/null

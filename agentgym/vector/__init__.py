@@ -7,6 +7,8 @@
   ``info_rows`` cuts such an info to some of its sub-envs.
 - ``MujocoBatch`` (``mujoco.py``): N ``MjData`` stepped by ``mujoco.mj_step`` on a thread
   pool, the physics of the MuJoCo envs.
+- ``MjxBatch`` (``mjx.py``): the same interface on MuJoCo XLA, one batched ``mjx.Data`` on
+  a JAX device (``physics="mjx"``; the ``mjx`` extra).
 - ``ThreadedVectorEnv`` (``threaded.py``): Gymnasium's ``SyncVectorEnv`` with the per-env
   steps on a thread pool (``threads.py``'s ``SharedJob`` shares a step among threads).
 
@@ -21,6 +23,7 @@ from agentgym.registry import lazy_exports
 __all__ = [
     "BatchReset",
     "BatchStep",
+    "MjxBatch",
     "MujocoBatch",
     "NativeVectorEnv",
     "ThreadedVectorEnv",
@@ -34,6 +37,7 @@ __getattr__, __dir__ = lazy_exports(
         "BatchStep": "env",
         "NativeVectorEnv": "env",
         "MujocoBatch": "mujoco",
+        "MjxBatch": "mjx",
         "ThreadedVectorEnv": "threaded",
         "stack_infos": "info",
         "info_rows": "info",

@@ -194,6 +194,7 @@ class HumanoidVectorEnv(LocomotionVectorEnv):
     num_envs=N)``. Equal to a ``SyncVectorEnv`` of ``HumanoidEnv`` step by step."""
 
     task_env = HumanoidEnv
+    mjx_unsupported = "Humanoid's model uses the PGS solver, which MJX does not implement"
     fields = (
         "qpos",
         "qvel",

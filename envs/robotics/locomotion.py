@@ -26,6 +26,10 @@ from agentgym.registry import load_target
 from agentgym.vector import BatchReset, BatchStep, MujocoBatch, NativeVectorEnv
 
 WINDOW_SECONDS = 2.0
+PHYSICS = ("mujoco", "mjx")
+"""What steps a vector env's sub-envs: MuJoCo on the CPU's cores (``MujocoBatch``) or MuJoCo
+XLA on a JAX device (``MjxBatch``, agentgym/vector/mjx.py; ``gym.make_vec(id, num_envs=N,
+physics="mjx")``), with the same observation, reward and reset code over its fields."""
 """Success needs the forward speed averaged over this many simulated seconds."""
 
 
@@ -244,6 +248,9 @@ class LocomotionVectorEnv(NativeVectorEnv):
     fields: ClassVar[tuple[str, ...]] = ("qpos", "qvel")
     velocity_noise: ClassVar[str] = "uniform"
     """How Gymnasium draws the initial qvel: "uniform" in +-scale, or "normal" (scale * N(0, 1))."""
+    mjx_unsupported: ClassVar[str | None] = None
+    """Why ``physics="mjx"`` is refused for this robot (None: it matches the CPU physics to
+    float32 tolerance; HalfCheetah in tests/envs/test_mjx_batch.py)."""
 
     def __init__(
         self,
@@ -252,11 +259,21 @@ class LocomotionVectorEnv(NativeVectorEnv):
         max_episode_steps: int | None = None,
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
         num_threads: int | None = None,
+        physics: str = "mujoco",
         reward: Any = None,
         render_mode: str | None = None,
         **gym_kwargs: Any,
     ) -> None:
         name = type(self).__name__
+        if physics not in PHYSICS:
+            raise ValueError(f"{name}: physics must be one of {PHYSICS}, got {physics!r}")
+        if physics == "mjx" and self.mjx_unsupported:
+            raise ValueError(f"{name}: physics='mjx' is not supported: {self.mjx_unsupported}")
+        if physics == "mjx" and num_threads is not None:
+            raise ValueError(
+                f"{name}: num_threads={num_threads} sets MuJoCo's CPU thread pool; "
+                "physics='mjx' steps the batch on a JAX device (leave num_threads out)"
+            )
         if reward not in (None, "env"):
             raise ValueError(
                 f"{name}: reward={reward!r}: the native vector env gives the env reward; apply "
@@ -289,13 +306,20 @@ class LocomotionVectorEnv(NativeVectorEnv):
         finally:
             template.close()
         self.task_spec = task.task_spec
-        self.batch = MujocoBatch(
-            self.model,
-            self.num_envs,
-            frame_skip=self.frame_skip,
-            fields=self.fields,
-            num_threads=num_threads,
-        )
+        if physics == "mjx":
+            from agentgym.vector.mjx import MjxBatch
+
+            self.batch: MujocoBatch | MjxBatch = MjxBatch(
+                self.model, self.num_envs, frame_skip=self.frame_skip, fields=self.fields
+            )
+        else:
+            self.batch = MujocoBatch(
+                self.model,
+                self.num_envs,
+                frame_skip=self.frame_skip,
+                fields=self.fields,
+                num_threads=num_threads,
+            )
         window = max(1, int(round(WINDOW_SECONDS / self.dt)))
         self.window = SpeedWindow(self.num_envs, window, task.target_speed)
         self._position = self._position_of(self.batch.fields).copy()

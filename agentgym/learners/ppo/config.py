@@ -19,7 +19,7 @@ from agentgym.config_fields import (
     field_error,
 )
 
-VECTORIZATIONS = ("auto", "native", "sync", "threads", "async")
+VECTORIZATIONS = ("auto", "native", "mjx", "sync", "threads", "async")
 """The vector env kinds a learner can step (``member_envs.vectorization_mode``)."""
 
 
@@ -39,8 +39,10 @@ class PPOConfig:
     """Rollout length per sub-env between updates."""
     vectorization: str = "auto"
     """Vector env kind: auto (native when the env has one, else sync), native (the env's
-    batched vector env), sync (per-env envs in one process), threads (sync with the
-    per-env steps on every core: MuJoCo envs) or async (one process each)."""
+    batched vector env), mjx (the native env with its physics on MuJoCo XLA, a JAX
+    device: the GPU where JAX has one; locomotion envs, ``pip install agentgym[mjx]``),
+    sync (per-env envs in one process), threads (sync with the per-env steps on every
+    core: MuJoCo envs) or async (one process each)."""
     seed: int = 0
     """Seed of parameters, action sampling, minibatch order and env resets."""
     device: str = "auto"

@@ -179,15 +179,15 @@ def vectorization_mode(config: PPOConfig, render: bool = False) -> str:
     if choice in ("sync", "threads", "async"):
         return choice
     native = has_native_vector_env(config.env_id)
-    if choice == "native" and not native:
+    if choice in ("native", "mjx") and not native:
         raise ValueError(
-            f"{name}: 'native', but {config.env_id!r} has no native vector env (no "
+            f"{name}: {choice!r}, but {config.env_id!r} has no native vector env (no "
             "vector_entry_point that is an agentgym.vector.NativeVectorEnv); use 'auto' or 'sync'"
         )
     if native and render:
-        if choice == "native":
+        if choice in ("native", "mjx"):
             raise ValueError(
-                f"{name}: 'native', but {config.env_id!r}'s native vector env does not render "
+                f"{name}: {choice!r}, but {config.env_id!r}'s native vector env does not render "
                 f"and reward {config.reward!r} scores frames; use 'auto' (per-env envs then) "
                 "or 'sync'"
             )
@@ -214,6 +214,8 @@ def make_vector_env(
             "height": config.render_height,
         }
     mode = vectorization_mode(config, render)
+    if config.vectorization == "mjx":
+        kwargs["physics"] = "mjx"
     vector_kwargs: dict[str, Any] = {}
     if mode == "async":
         # spawn, not fork: a forked child deadlocks when the parent holds an EGL context
@@ -238,7 +240,13 @@ def make_vector_env(
     try:
         try:
             return make(**kwargs)
-        except TypeError:
+        except TypeError as err:
+            if "physics" in kwargs and "physics" in str(err):
+                raise ValueError(
+                    f"{type(config).__name__}.vectorization: 'mjx', but {config.env_id!r}'s "
+                    "native vector env has no MuJoCo physics to put on MJX (HalfCheetah, "
+                    "Hopper and Walker2d have)"
+                ) from err
             if not render:
                 raise
             # Envs with a fixed frame size (CartPole) take no width/height.
