@@ -129,8 +129,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += [
             "",
             f"PPO, {p['num_envs']} envs, learner on {p['device']}, {p['total_steps']:,} steps: "
-            f"{p['steps_per_s']:,.0f} steps/s including construction and compilation "
-            f"({p['construct_s']:.1f} s), {p['steps_per_s_training']:,.0f} while training "
+            f"{p['steps_per_s']:,.0f} steps/s including construction ({p['construct_s']:.1f} s; "
+            f"the physics step was compiled by the env case), "
+            f"{p['steps_per_s_training']:,.0f} while training "
             f"(collect {p['phase_seconds'].get('collect', 0):.1f} s, update "
             f"{p['phase_seconds'].get('update', 0):.1f} s); last rollout's mean env reward "
             f"{p['final_env_reward']:.3f} ({p['status']}).",
