@@ -5,7 +5,8 @@
 #
 #   run(command="bash scripts/device-check.sh", carry=[".whl"], timeout_s=540)
 #
-# .whl (ignored, see ../shared/FACTS.md and the device README) holds cp312 wheels of what
+# .whl (ignored; `bash scripts/device-wheels.sh` fills it, 31 MiB; see ../shared/FACTS.md
+# and the device README) holds cp312 wheels of what
 # the machine lacks: gymnasium, farama-notifications, mujoco (+ glfw, pyopengl),
 # stable-baselines3, minigrid + pygame, mujoco-mjx 3.3.0 + trimesh (its jax is the
 # machine's own CUDA jax). Without a .whl folder the script uses whatever
