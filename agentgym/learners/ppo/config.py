@@ -40,7 +40,7 @@ class PPOConfig:
     vectorization: str = "auto"
     """Vector env kind: auto (native when the env has one, else sync), native (the env's
     batched vector env), mjx (the native env with its physics on MuJoCo XLA, a JAX
-    device: the GPU where JAX has one; locomotion envs, ``pip install agentgym[mjx]``),
+    device: the GPU where JAX has one; HalfCheetah, Hopper, Walker2d; the mjx extra),
     sync (per-env envs in one process), threads (sync with the per-env steps on every
     core: MuJoCo envs) or async (one process each)."""
     seed: int = 0
