@@ -3,8 +3,9 @@
 ``python -m bench`` writes it after its modules ran, from their JSON results: the physics
 ceiling (``mujoco.rollout`` on all cores, HalfCheetah, from bench_vector), our native
 vector env and Gymnasium's SyncVectorEnv (bench_vector), our PPO and SB3's PPO
-(bench_ppo), the throughput preset (bench_ppo) and population against sequential
-training (bench_population). Each row is a rate in env steps per second, with its ratio
+(bench_ppo), the throughput preset (bench_ppo), population against sequential
+training (bench_population) and HalfCheetah on MuJoCo XLA (bench_mjx: its env against the
+native env, and PPO on it). Each row is a rate in env steps per second, with its ratio
 to the ceiling and to the row's baseline (the thing it replaces). Every rate is compared
 with the ceiling measured by the same run when bench_vector ran in it; each source's date
 is shown, so a stale one is visible.
@@ -172,6 +173,26 @@ def summary_rows(results: Path = RESULTS) -> tuple[list[dict[str, Any]], dict[st
                 "population",
                 pop.get("date", ""),
             )
+    mjx = _load(results, "mjx.json")
+    where = f"JAX {mjx.get('jax_device')}"
+    for case in mjx.get("env") or []:
+        add(
+            f"MJX env agentgym/HalfCheetah-v0, {case['num_envs']} envs, {where} (vs native "
+            f"{CEILING_ENVS} envs)",
+            case["steps_per_s"],
+            native.get("steps_per_s"),
+            "mjx",
+            mjx.get("date", ""),
+        )
+    run = mjx.get("ppo") or {}
+    add(
+        f"our PPO, MJX physics, {run.get('num_envs')} envs, learner on {run.get('device')}, "
+        f"{where}",
+        run.get("steps_per_s"),
+        None,
+        "mjx",
+        mjx.get("date", ""),
+    )
     return rows, ceiling
 
 

@@ -58,6 +58,13 @@ def test_summary_puts_every_result_against_the_ceiling_and_its_baseline(tmp_path
         {"speed": {"date": "d2", "cases": [case]}, "throughput": throughput},
     )
     _write(tmp_path, "population.json", population)
+    mjx = {
+        "date": "d4",
+        "jax_device": "cuda:0",
+        "env": [{"num_envs": 4096, "steps_per_s": 126000.0}],
+        "ppo": {"num_envs": 4096, "device": "cuda", "steps_per_s": 84000.0},
+    }
+    _write(tmp_path, "mjx.json", mjx)
     rows, ceiling = summary_rows(tmp_path)
     by_name = {row["name"].split(" (")[0]: row for row in rows}
     assert ceiling["steps_per_s"] == 40000.0
@@ -80,6 +87,10 @@ def test_summary_puts_every_result_against_the_ceiling_and_its_baseline(tmp_path
     assert pops[0]["to_baseline"] == pytest.approx(2.5)
     # 4 members in 2 s against one alone in 1 s: 4000 vs 1000 steps/s, 2x (the <= 2x target)
     assert pops[1]["to_baseline"] == pytest.approx(2.0) and pop["date"] == "d3"
+    on_mjx = by_name["MJX env agentgym/HalfCheetah-v0, 4096 envs, JAX cuda:0"]
+    assert on_mjx["to_ceiling"] == pytest.approx(3.15) and on_mjx["to_baseline"] == 3.0
+    ppo_mjx = by_name["our PPO, MJX physics, 4096 envs, learner on cuda, JAX cuda:0"]
+    assert ppo_mjx["to_ceiling"] == pytest.approx(2.1) and ppo_mjx["date"] == "d4"
     text = write_summary(tmp_path).read_text()
     assert (
         "| our PPO compiled, HalfCheetah-v5, 8 env(s), SB3 settings (vs SB3) | 12000 | 0.30 | 3.00x |"
