@@ -26,11 +26,11 @@ from agentgym.registry import load_target
 from agentgym.vector import BatchReset, BatchStep, MujocoBatch, NativeVectorEnv
 
 WINDOW_SECONDS = 2.0
+"""Success needs the forward speed averaged over this many simulated seconds."""
 PHYSICS = ("mujoco", "mjx")
 """What steps a vector env's sub-envs: MuJoCo on the CPU's cores (``MujocoBatch``) or MuJoCo
 XLA on a JAX device (``MjxBatch``, agentgym/vector/mjx.py; ``gym.make_vec(id, num_envs=N,
 physics="mjx")``), with the same observation, reward and reset code over its fields."""
-"""Success needs the forward speed averaged over this many simulated seconds."""
 
 
 def gymnasium_terms(info: dict[str, Any]) -> dict[str, float]:
@@ -240,8 +240,9 @@ class LocomotionVectorEnv(NativeVectorEnv):
     core this process may run on). A robot subclass names ``task_env`` (its per-env
     class), the ``MjData`` ``fields`` it reads, and writes Gymnasium v5's observation
     (``_observe``), body position (``_position``), reward (``_reward``) and its
-    reward_state (``_state``) over arrays. The reward is the env's own: apply a reward program with
-    ``agentgym.wrappers.VectorRewardWrapper``, which reads these arrays as they are.
+    reward_state (``_state``) over arrays. The reward is the env's own: apply a reward
+    program with ``agentgym.wrappers.VectorRewardWrapper``, which reads these arrays as they
+    are. ``physics="mjx"`` steps the same sub-envs on MuJoCo XLA (``PHYSICS``).
     """
 
     task_env: ClassVar[type[ForwardLocomotionTask]]
