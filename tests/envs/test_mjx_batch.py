@@ -28,8 +28,9 @@ def _pair(env_id: str):
     "env_id, device",
     [
         (ENV_ID, "default"),
-        ("agentgym/Hopper-v0", "default"),
-        ("agentgym/Walker2d-v0", "default"),
+        # ~30 s each, most of it compiling their step: make test-slow.
+        pytest.param("agentgym/Hopper-v0", "default", marks=pytest.mark.slow),
+        pytest.param("agentgym/Walker2d-v0", "default", marks=pytest.mark.slow),
         pytest.param(ENV_ID, "gpu", marks=pytest.mark.gpu),
     ],
 )
