@@ -12,7 +12,11 @@ shared machine's load swings hit every case alike):
 - ``population``: 8 members (seeds 0-7; the env's reward and the library's program for
   the task, alternating, so that each member scores its own rows) on one native vector
   env of 8 x N sub-envs, networks stacked;
-- ``sequential``: the 8 members' configs trained one after the other (one thread).
+- ``sequential``: the 8 members' configs trained one after the other (one thread);
+- ``two_processes`` (on 2+ cores): the same 8 members as two populations of 4 in two
+  processes started together, one torch thread each, as the local executor's default
+  ``--workers`` splits a search's candidates on 2 cores; each process compiles and warms
+  up before a barrier, and the time is from the first to start to the last to finish.
 
 Two settings: ``eager, 1 thread`` (PPOConfig's defaults: eager update, one torch thread
 everywhere) and ``compiled, all cores`` (the throughput presets' compiled update; the
@@ -113,10 +117,65 @@ def _cases(
             agent.close()
         return time.perf_counter() - start
 
+    def two_processes() -> float:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        barrier, results = ctx.Barrier(2), ctx.Queue()
+        half = MEMBERS // 2
+        procs = [
+            ctx.Process(
+                target=_half_population,
+                args=(
+                    config.to_dict(),
+                    rewards[k : k + half],
+                    seeds[k : k + half],
+                    barrier,
+                    results,
+                ),
+            )
+            for k in (0, half)
+        ]
+        for proc in procs:
+            proc.start()
+        spans = [results.get(timeout=1800) for _ in procs]
+        for proc in procs:
+            proc.join()
+            if proc.exitcode != 0:
+                raise RuntimeError(f"two_processes: a half population exited {proc.exitcode}")
+        return max(end for _, end in spans) - min(start for start, _ in spans)
+
     cases = {"alone": alone, "population": population, "sequential": sequential}
-    if (os.cpu_count() or 1) > 1:
+    if len(os.sched_getaffinity(0)) > 1:
         cases["alone_all_cores"] = lambda: alone(0)
+        cases["two_processes"] = two_processes
     return cases
+
+
+def _half_population(
+    config: dict[str, Any], rewards: list[str], seeds: list[int], barrier: Any, results: Any
+) -> None:
+    """One of ``two_processes``' populations, in its own process: a one-rollout run first
+    (compiles this K's steps), then the timed run after both processes are ready;
+    (start, end) in wall-clock seconds go to ``results``."""
+    import dataclasses
+
+    import torch
+
+    from agentgym.learners.ppo import Population, PPOConfig
+
+    torch.set_num_threads(1)
+    cfg = PPOConfig.from_dict(config)
+    warm = Population(dataclasses.replace(cfg, total_steps=cfg.batch_size), rewards, seeds=seeds)
+    warm.learn_all()
+    warm.close()
+    barrier.wait()
+    start = time.time()
+    pop = Population(cfg, rewards, seeds=seeds)
+    outcome = pop.learn_all()
+    pop.close()
+    assert all(r["status"] == "DONE" for r in outcome), outcome
+    results.put((start, time.time()))
 
 
 def main() -> None:
@@ -162,7 +221,14 @@ def main() -> None:
                 "population_phases": phase["population"],
                 "sequential_over_population": median["sequential"] / median["population"],
             }
+            if "two_processes" in median:
+                row["two_processes_over_alone"] = median["two_processes"] / best_alone
             rows.append(row)
+            if "two_processes" in median:
+                print(
+                    f"{env_id} ({label}): two processes of {MEMBERS // 2} "
+                    f"{median['two_processes']:.1f} s ({row['two_processes_over_alone']:.2f}x alone)"
+                )
             print(
                 f"{env_id} ({label}): alone {best_alone:.1f} s, population of {MEMBERS} "
                 f"{median['population']:.1f} s ({row['population_over_alone']:.2f}x alone), "
@@ -237,6 +303,23 @@ def render_markdown(results: dict[str, Any]) -> str:
             f"{r['population_s'] / (r['sequential_s'] / s['members']):.2f} | "
             f"{r['sequential_over_population']:.2f} |"
         )
+    split = [r for r in results["envs"] if r.get("two_processes_s")]
+    if split:
+        lines += [
+            "",
+            f"The same {s['members']} members as two processes of {s['members'] // 2} (one "
+            "torch thread each, started together; each compiled before the timed run), as "
+            "the local executor's default `--workers` trains a search's candidates on 2 "
+            "cores:",
+            "",
+            "| env | setting | two processes s | two processes / alone | population s |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {r['env_id']} | {r['setting']} | {r['two_processes_s']:.1f} | "
+                f"{r['two_processes_over_alone']:.2f} | {r['population_s']:.1f} |"
+                for r in split
+            ),
+        ]
     timed = [r for r in results["envs"] if r.get("population_phases")]
     if timed:
         lines += [
