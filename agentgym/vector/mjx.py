@@ -36,7 +36,8 @@ class MjxUnavailable(ImportError):
 
 def _import_mjx() -> tuple[Any, Any, Any]:
     # JAX takes 75% of a GPU's memory when its backend starts unless told otherwise, and
-    # torch's learner shares that GPU: allocate as needed (a user's own setting stands).
+    # torch's learner shares that GPU: allocate as needed (a user's own setting stands;
+    # where JAX's backend started before this, its setting was already taken).
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     try:
         import jax
