@@ -149,3 +149,38 @@ def test_without_mjx_the_error_names_what_to_install(monkeypatch):
         ImportError, match=r"physics='mjx' needs mujoco-mjx and jax .*agentgym\[mjx\]"
     ):
         gym.make_vec(ENV_ID, num_envs=2, physics="mjx")
+
+
+@pytest.mark.gpu
+def test_ppo_with_physics_on_jax_s_gpu_and_the_learner_on_cuda():
+    """The GPU path end to end (``make test-gpu``, scripts/device-check.sh): MJX on JAX's
+    GPU, PPO's networks and update on torch's, one short run."""
+    import jax
+    import torch
+
+    from agentgym.learners.ppo import PPO, PPOConfig
+
+    if jax.devices()[0].platform != "gpu" or not torch.cuda.is_available():
+        pytest.skip(f"needs a GPU for JAX ({jax.devices()[0]}) and for torch")
+    config = PPOConfig(
+        env_id=ENV_ID,
+        num_envs=256,
+        num_steps=16,
+        num_minibatches=4,
+        update_epochs=2,
+        total_steps=256 * 16 * 4,
+        vectorization="mjx",
+        eval_episodes=0,
+        checkpoint_every=0,
+        device="cuda",
+    )
+    agent = PPO(config)
+    try:
+        assert agent.device.type == "cuda"
+        batch = agent.batch.envs.unwrapped.batch
+        assert batch.backend == "mjx" and batch.device.platform == "gpu"
+        result = agent.learn()
+        assert result["status"] == "DONE" and agent.global_step == config.total_steps
+        assert np.isfinite(result["loss/value"])
+    finally:
+        agent.close()
