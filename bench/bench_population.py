@@ -138,11 +138,13 @@ def _cases(
         ]
         for proc in procs:
             proc.start()
-        spans = [results.get(timeout=1800) for _ in procs]
         for proc in procs:
-            proc.join()
-            if proc.exitcode != 0:
-                raise RuntimeError(f"two_processes: a half population exited {proc.exitcode}")
+            proc.join(timeout=1800)
+        if any(proc.exitcode != 0 for proc in procs):  # None: still running past the limit
+            for proc in procs:
+                proc.kill()
+            raise RuntimeError(f"two_processes: exit codes {[p.exitcode for p in procs]}")
+        spans = [results.get(timeout=10) for _ in procs]
         return max(end for _, end in spans) - min(start for start, _ in spans)
 
     cases = {"alone": alone, "population": population, "sequential": sequential}
@@ -169,7 +171,7 @@ def _half_population(
     warm = Population(dataclasses.replace(cfg, total_steps=cfg.batch_size), rewards, seeds=seeds)
     warm.learn_all()
     warm.close()
-    barrier.wait()
+    barrier.wait(timeout=600)  # the other half failed to start: BrokenBarrierError, exit 1
     start = time.time()
     pop = Population(cfg, rewards, seeds=seeds)
     outcome = pop.learn_all()
