@@ -19,6 +19,7 @@ learner moves observations to its device each step and the rest once per rollout
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 from collections.abc import Sequence
@@ -149,8 +150,9 @@ def check_spaces(obs_space: gym.Space, act_space: gym.Space, env_id: str) -> tup
     )
 
 
-def has_native_vector_env(env_id: str) -> bool:
-    """Whether ``env_id``'s ``vector_entry_point`` is an ``agentgym.vector.NativeVectorEnv``.
+def native_vector_env(env_id: str) -> type | None:
+    """``env_id``'s ``vector_entry_point`` when it is an ``agentgym.vector.NativeVectorEnv``
+    subclass, else None.
 
     Only those count: they keep ``SyncVectorEnv``'s contract (a seed per sub-env,
     next-step autoreset, info masks), so a learner trains on them exactly as on per-env
@@ -166,9 +168,9 @@ def has_native_vector_env(env_id: str) -> bool:
     except gym.error.Error as err:
         raise ValueError(f"env_id {env_id!r}: {err}") from err
     if entry is None:
-        return False
+        return None
     creator = load_env_creator(entry) if isinstance(entry, str) else entry
-    return isinstance(creator, type) and issubclass(creator, NativeVectorEnv)
+    return creator if isinstance(creator, type) and issubclass(creator, NativeVectorEnv) else None
 
 
 def vectorization_mode(config: PPOConfig, render: bool = False) -> str:
@@ -178,13 +180,18 @@ def vectorization_mode(config: PPOConfig, render: bool = False) -> str:
     choice = config.vectorization
     if choice in ("sync", "threads", "async"):
         return choice
-    native = has_native_vector_env(config.env_id)
-    if choice in ("native", "mjx") and not native:
+    native = native_vector_env(config.env_id)
+    if choice in ("native", "mjx") and native is None:
         raise ValueError(
             f"{name}: {choice!r}, but {config.env_id!r} has no native vector env (no "
             "vector_entry_point that is an agentgym.vector.NativeVectorEnv); use 'auto' or 'sync'"
         )
-    if native and render:
+    if choice == "mjx" and "physics" not in inspect.signature(native).parameters:
+        raise ValueError(
+            f"{name}: 'mjx', but {config.env_id!r}'s native vector env has no MuJoCo physics "
+            "to put on MJX (HalfCheetah, Hopper and Walker2d have)"
+        )
+    if native is not None and render:
         if choice in ("native", "mjx"):
             raise ValueError(
                 f"{name}: {choice!r}, but {config.env_id!r}'s native vector env does not render "
@@ -198,7 +205,7 @@ def vectorization_mode(config: PPOConfig, render: bool = False) -> str:
             config.env_id,
         )
         return "sync"
-    return "vector_entry_point" if native else "sync"
+    return "vector_entry_point" if native is not None else "sync"
 
 
 def make_vector_env(
@@ -240,13 +247,7 @@ def make_vector_env(
     try:
         try:
             return make(**kwargs)
-        except TypeError as err:
-            if "physics" in kwargs and "physics" in str(err):
-                raise ValueError(
-                    f"{type(config).__name__}.vectorization: 'mjx', but {config.env_id!r}'s "
-                    "native vector env has no MuJoCo physics to put on MJX (HalfCheetah, "
-                    "Hopper and Walker2d have)"
-                ) from err
+        except TypeError:
             if not render:
                 raise
             # Envs with a fixed frame size (CartPole) take no width/height.
