@@ -55,7 +55,9 @@ one thread), so every core is asked for by number (``_threads``)."""
 
 def _threads(count: int) -> int:
     """``count`` torch threads, 0 meaning one per core this process may run on."""
-    return count or len(os.sched_getaffinity(0))
+    from agentgym.vector.threads import usable_cores
+
+    return count or usable_cores()
 
 
 def _cases(
@@ -148,7 +150,7 @@ def _cases(
         return max(end for _, end in spans) - min(start for start, _ in spans)
 
     cases = {"alone": alone, "population": population, "sequential": sequential}
-    if len(os.sched_getaffinity(0)) > 1:
+    if _threads(0) > 1:
         cases["alone_all_cores"] = lambda: alone(0)
         cases["two_processes"] = two_processes
     return cases

@@ -123,14 +123,13 @@ class MjxBatch:
         self._names = tuple(fields)
         n = int(num_envs)
 
+        # A new MjData is in mj_resetData's state: what a reset sub-env starts from before
+        # its qpos and qvel.
         host = mujoco.MjData(model)
-        mujoco.mj_forward(model, host)
         self._fields = {
             name: np.zeros((n, *np.shape(getattr(host, name))), dtype=np.float64) for name in fields
         }
         self._mx = mjx.put_model(model, device=self.device)
-        # mj_resetData's state: what a reset sub-env starts from before its qpos and qvel.
-        mujoco.mj_resetData(model, host)
         self._template = mjx.put_data(model, host, device=self.device)
         self._data = jax.tree_util.tree_map(
             lambda x: jnp.broadcast_to(x, (n, *x.shape)).copy(), self._template
