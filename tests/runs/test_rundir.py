@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import re
 
@@ -10,7 +12,7 @@ import pytest
 from agentgym.config_fields import config_from_dict
 from agentgym.learners.logger import MetricsWriter, read_metrics
 from agentgym.learners.ppo import PPOConfig
-from agentgym.runs import RunDir, RunExistsError, RunNotFoundError, build_manifest
+from agentgym.runs import RunDir, RunExistsError, RunNotFoundError, build_manifest, rundir
 from agentgym.runs.config import config_to_dict
 from agentgym.runs.metrics import series
 
@@ -32,14 +34,23 @@ def test_default_folder_is_dated_and_named_after_command_and_env(tmp_path):
     assert re.fullmatch(r"\d{8}-\d{6}-train-Reach", run.path.name)
 
 
-def test_a_second_run_in_the_same_second_gets_a_folder_of_its_own(tmp_path):
-    run = RunDir.create(
-        command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path
+def test_a_second_run_in_the_same_second_gets_a_folder_of_its_own(tmp_path, monkeypatch):
+    # The clock is held at one second: two real calls can straddle a second's edge.
+    second = dt.datetime(2026, 12, 6, 22, 56, 0)
+    monkeypatch.setattr(
+        rundir, "default_run_name", functools.partial(rundir.default_run_name, when=second)
     )
-    again = RunDir.create(
-        command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path
-    )
-    assert again.path != run.path and again.path.name.startswith(run.path.name[:15])
+    made = [
+        RunDir.create(
+            command="train", env_id="agentgym/Reach-v0", config=_config(), root=tmp_path
+        ).path.name
+        for _ in range(3)
+    ]
+    assert made == [
+        "20261206-225600-train-Reach",
+        "20261206-225600-train-Reach-2",
+        "20261206-225600-train-Reach-3",
+    ]
 
 
 def test_config_yaml_loads_back_equal(tmp_path):
