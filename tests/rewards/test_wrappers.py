@@ -23,11 +23,21 @@ def test_vector_wrapper_equals_per_env_evaluation(tmp_path, mode):
     program = tmp_path / "shaped.py"
     program.write_text(SHAPED)
     n, steps = 4, 120  # 120 > 50 steps: crosses autoresets
+    # spawn, as the learners start async envs: a forked child of a process that has
+    # imported JAX (the MJX tests share the worker) or holds an EGL context may deadlock.
+    vector_kwargs = {"context": "spawn"} if mode == "async" else {}
     per_env = gym.make_vec(
-        "agentgym/Reach-v0", num_envs=n, vectorization_mode=mode, reward=str(program)
+        "agentgym/Reach-v0",
+        num_envs=n,
+        vectorization_mode=mode,
+        vector_kwargs=vector_kwargs,
+        reward=str(program),
     )
     batched = VectorRewardWrapper(
-        gym.make_vec("agentgym/Reach-v0", num_envs=n, vectorization_mode=mode), str(program)
+        gym.make_vec(
+            "agentgym/Reach-v0", num_envs=n, vectorization_mode=mode, vector_kwargs=vector_kwargs
+        ),
+        str(program),
     )
     try:
         per_env.reset(seed=11)
