@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -59,27 +60,33 @@ def random_captions(env_id: str, count: int, seed: int = 0) -> list[str]:
 
 
 def test_a_slow_labeller_does_not_slow_stepping():
-    def slow(request: dict) -> str:
-        time.sleep(0.5)
+    # The server holds every request until the steps are done: a step that waited for
+    # the labeller would get its answer only at the release, and labels_made would count it.
+    release = threading.Event()
+
+    def held(request: dict) -> str:
+        release.wait(60)
         return "yes"
 
-    with ScriptedOpenAIServer(slow) as server:
+    with ScriptedOpenAIServer(held) as server:
         env = gym.make(GOTO, reward=f"sparse+oni:llm={llm(server)};cache=none;max_queue=2")
         model = env.unwrapped.reward_model
-        rng = np.random.default_rng(0)
-        _, info = env.reset(seed=0)
-        start = time.perf_counter()
-        for _ in range(60):
-            _, _, term, trunc, info = env.step(str(rng.choice(info["admissible_actions"])))
-            if term or trunc:
-                _, info = env.reset()
-        elapsed = time.perf_counter() - start
-        stats = reward_metrics(model)
-        env.close()
-        model.parts[1][1].close()
-    # 60 steps with a 0.5 s labeller: waiting for it would take > 10 s.
-    assert elapsed < 3.0, elapsed
-    assert stats["oni/labels_made"] <= elapsed / 0.5 + 1
+        try:
+            rng = np.random.default_rng(0)
+            _, info = env.reset(seed=0)
+            start = time.perf_counter()
+            for _ in range(60):
+                _, _, term, trunc, info = env.step(str(rng.choice(info["admissible_actions"])))
+                if term or trunc:
+                    _, info = env.reset()
+            elapsed = time.perf_counter() - start
+            stats = reward_metrics(model)
+        finally:
+            release.set()
+            env.close()
+            model.parts[1][1].close()
+    assert stats["oni/labels_made"] == 0  # 60 steps went by with every request unanswered
+    assert elapsed < 20, elapsed  # ~0.5 s here; a step that blocked on the queue would not be
     assert stats["oni/dropped"] > 0  # a queue of 2 overflowed; nothing waited
     assert stats["oni/queue_depth"] <= 2
 
@@ -235,19 +242,24 @@ def test_a_cached_label_is_answered_at_once_behind_a_slow_request(tmp_path):
         assert warm.labeller.wait_idle(10)
         warm.close()
 
-    def slow(request: dict) -> str:
-        time.sleep(3.0)
+    arrived, release = threading.Event(), threading.Event()
+
+    def held(request: dict) -> str:
+        arrived.set()
+        release.wait(60)
         return "no"
 
-    with ScriptedOpenAIServer(slow) as server:
+    with ScriptedOpenAIServer(held) as server:
         oni = parse_reward_spec(f"oni:llm={llm(server)};cache={cache}")
-        oni(batch_of("You see a wall."))  # a miss: 3 s at the server
-        time.sleep(0.2)
-        start = time.perf_counter()
-        oni(batch_of("You see a red ball."))  # a hit: not queued behind the miss
-        assert time.perf_counter() - start < 0.5
-        assert oni.labeller.answer(text_key_of("You see a red ball.")) == "yes"
-        assert oni.labeller.stats.cache_hits == 1
+        try:
+            oni(batch_of("You see a wall."))  # a miss: held at the server
+            assert arrived.wait(30)
+            oni(batch_of("You see a red ball."))  # a hit: not queued behind the miss
+            assert oni.labeller.answer(text_key_of("You see a red ball.")) == "yes"
+            assert oni.labeller.stats.cache_hits == 1
+            assert oni.labeller.answer(text_key_of("You see a wall.")) is None  # still held
+        finally:
+            release.set()
         oni.labeller.wait_idle(10)
         oni.close()
 
