@@ -8,9 +8,13 @@ to bench/results/half_cheetah_curves.{json,md,png}.
 
     python scripts/preset_curves.py --steps 300000 --seeds 0
     python scripts/preset_curves.py --seeds 0 1 2 --candidate 'mb512x5={"num_minibatches": 4, "update_epochs": 5}'
+    python scripts/preset_curves.py --seeds 0 1 2 --no-sb3 --output half_cheetah_mjx \
+        --candidate 'MJX physics={"vectorization": "mjx"}'
 
 ``--candidate NAME=JSON`` also trains the preset with those fields changed (repeatable):
 how a preset's numbers are chosen against the registered ones, on the same seeds.
+``--no-sb3`` leaves out the SB3-settings runs; ``--output STEM`` writes
+``bench/results/STEM.{json,md,png}`` instead of ``half_cheetah_curves``.
 """
 
 from __future__ import annotations
@@ -135,6 +139,14 @@ def main() -> None:
         help="also train the preset with these config fields changed (repeatable)",
     )
     parser.add_argument(
+        "--no-sb3", action="store_true", help="leave out the runs at SB3's settings"
+    )
+    parser.add_argument(
+        "--output",
+        default="half_cheetah_curves",
+        help="file stem of the results under bench/results (default: %(default)s)",
+    )
+    parser.add_argument(
         "--render-only", action="store_true", help="rewrite the .md and .png from the .json"
     )
     args = parser.parse_args()
@@ -149,7 +161,7 @@ def main() -> None:
             raise SystemExit(f"--candidate {spec!r}: expected NAME={{...config fields...}}")
         candidates[name] = parsed
     if args.render_only:
-        render(json.loads((RESULTS / "half_cheetah_curves.json").read_text()))
+        render(json.loads((RESULTS / f"{args.output}.json").read_text()), args.output)
         return
     preset = preset_for(ENV_ID, "ppo")
     if preset is None:
@@ -160,7 +172,8 @@ def main() -> None:
         runs.append(train("throughput preset", dict(preset.config), args.steps, seed))
         for name, fields in candidates.items():
             runs.append(train(name, {**preset.config, **fields}, args.steps, seed))
-        runs.append(train("SB3 settings", SB3_SETTINGS, args.steps, seed))
+        if not args.no_sb3:
+            runs.append(train("SB3 settings", SB3_SETTINGS, args.steps, seed))
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
@@ -168,28 +181,29 @@ def main() -> None:
         "machine": machine_info(),
         "preset": dict(preset.config),
         "candidates": candidates,
-        "sb3_settings": {
-            k: list(v) if isinstance(v, tuple) else v for k, v in SB3_SETTINGS.items()
-        },
+        "sb3_settings": None
+        if args.no_sb3
+        else {k: list(v) if isinstance(v, tuple) else v for k, v in SB3_SETTINGS.items()},
         "runs": runs,
     }
-    (RESULTS / "half_cheetah_curves.json").write_text(json.dumps(result, indent=2) + "\n")
-    render(result)
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(result, indent=2) + "\n")
+    render(result, args.output)
 
 
-def render(result: dict[str, Any]) -> None:
+def render(result: dict[str, Any], stem: str = "half_cheetah_curves") -> None:
     runs = result["runs"]
-    plot(runs, RESULTS / "half_cheetah_curves.png")
+    plot(runs, RESULTS / f"{stem}.png")
     m = result["machine"]
     steps = max(run["steps"] for run in runs)
     seeds = sorted({run["seed"] for run in runs})
+    others = [*result.get("candidates", {}), *(["SB3 settings"] if result["sb3_settings"] else [])]
     lines = [
-        f"# HalfCheetah: throughput preset vs SB3 settings ({result['date']})",
+        f"# HalfCheetah: throughput preset vs {', '.join(others)} ({result['date']})",
         "",
         f"Machine: {m.get('cpu')} ({m.get('cores')} cores, load average at the start "
         f"{result.get('load_average', 'not recorded')}), torch {m.get('torch')}. {ENV_ID}, "
         f"{steps} env steps per run, seeds {seeds}, one after the other; curve: "
-        "half_cheetah_curves.png. Late return: the mean logged episode return over the "
+        f"{stem}.png. Late return: the mean logged episode return over the "
         "last 20% of the steps. Speeds are wall/CPU time of the whole run, the compile "
         "included where inductor's cache did not hold it yet (each setting's first run).",
         "",
@@ -198,7 +212,11 @@ def render(result: dict[str, Any]) -> None:
             f"Candidate {name}: the preset with `{json.dumps(fields)}`."
             for name, fields in result.get("candidates", {}).items()
         ],
-        f"SB3 settings: `{json.dumps(result['sb3_settings'])}`.",
+        *(
+            [f"SB3 settings: `{json.dumps(result['sb3_settings'])}`."]
+            if result["sb3_settings"]
+            else []
+        ),
         "",
         "| run | seed | steps/s (wall) | steps/CPU-s | wall s | late return | success |",
         "|---|---|---|---|---|---|---|",
@@ -223,7 +241,7 @@ def render(result: dict[str, Any]) -> None:
             f"| {name} | {len(mine)} | {sum(late) / len(late):.0f} | {min(late):.0f} | "
             f"{speed:.0f} |"
         )
-    (RESULTS / "half_cheetah_curves.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
