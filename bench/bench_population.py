@@ -14,9 +14,11 @@ shared machine's load swings hit every case alike):
   env of 8 x N sub-envs, networks stacked;
 - ``sequential``: the 8 members' configs trained one after the other (one thread);
 - ``two_processes`` (on 2+ cores): the same 8 members as two populations of 4 in two
-  processes started together, one torch thread each, as the local executor's default
-  ``--workers`` splits a search's candidates on 2 cores; each process compiles and warms
-  up before a barrier, and the time is from the first to start to the last to finish.
+  processes started together, one torch thread each and the env pools' share of the
+  cores the executor gives a worker (``pool_threads_each``), as the local executor's
+  default ``--workers`` splits a search's candidates on 2 cores; each process compiles
+  and warms up before a barrier, and the time is from the first to start to the last to
+  finish.
 
 Two settings: ``eager, 1 thread`` (PPOConfig's defaults: eager update, one torch thread
 everywhere) and ``compiled, all cores`` (the throughput presets' compiled update; the
@@ -166,9 +168,12 @@ def _half_population(
 
     import torch
 
+    from agentgym.executors.local import pool_threads_each
     from agentgym.learners.ppo import Population, PPOConfig
 
     torch.set_num_threads(1)
+    # The env pools' share the local executor gives each of its concurrent workers.
+    os.environ["AGENTGYM_NUM_THREADS"] = str(pool_threads_each(2))
     cfg = PPOConfig.from_dict(config)
     warm = Population(dataclasses.replace(cfg, total_steps=cfg.batch_size), rewards, seeds=seeds)
     warm.learn_all()

@@ -112,7 +112,8 @@ class RayExecutor:
 
         def submit(n: int, attempt: int) -> None:
             r = self.resources
-            job = jobs[n]
+            # The task's env thread pools take its CPUs, not every core of the node it shares.
+            job = jobs[n].with_pool_threads(max(1, int(r.cpus)))
             if r.gpus > 0:
                 # Ray sets the task's CUDA_VISIBLE_DEVICES, which the worker inherits.
                 job = dataclasses.replace(job, limits=dataclasses.replace(job.limits, gpu=True))

@@ -8,6 +8,7 @@ it on another machine (the Ray executor), whose declared ``outputs`` then come b
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -93,3 +94,12 @@ class Job:
             for name, value in self.path_kwargs.items()
         }
         return {**self.kwargs, **paths}
+
+    def with_pool_threads(self, threads: int) -> Job:
+        """This job with ``Limits.pool_threads`` set to ``threads``, unless it sets its own:
+        how an executor tells a worker how many threads its env pools may take."""
+        if self.limits.pool_threads is not None:
+            return self
+        return dataclasses.replace(
+            self, limits=dataclasses.replace(self.limits, pool_threads=threads)
+        )

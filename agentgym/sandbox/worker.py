@@ -51,6 +51,7 @@ KEEP_ENV = (
     "LC_CTYPE",
     "MUJOCO_GL",
     "PYOPENGL_PLATFORM",
+    "AGENTGYM_NUM_THREADS",
     "CUDA_VISIBLE_DEVICES",
     "NVIDIA_VISIBLE_DEVICES",
     "NVIDIA_DRIVER_CAPABILITIES",
@@ -78,6 +79,10 @@ class Limits:
     """What Python code may print to stdout/stderr before OUTPUT_LIMIT."""
     threads: int | None = None
     """Intra-op threads for torch/OpenMP/MKL; None leaves the library default."""
+    pool_threads: int | None = None
+    """Threads of each env thread pool in the worker (MuJoCo batches, threaded vector envs:
+    ``AGENTGYM_NUM_THREADS``, ``agentgym.vector.threads.thread_budget``); None leaves the
+    parent's setting, or every core the worker may run on."""
     gpu: bool = False
     """Give the worker the real /dev (CUDA devices) under bubblewrap."""
     tmp_mb: int = 256
@@ -144,6 +149,8 @@ def scrubbed_env(run_dir: Path, limits: Limits, worker_id: str, isolation: str) 
     if limits.threads is not None:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             env[var] = str(limits.threads)
+    if limits.pool_threads is not None:
+        env["AGENTGYM_NUM_THREADS"] = str(limits.pool_threads)
     env[MARKER_VAR] = worker_id
     return env
 

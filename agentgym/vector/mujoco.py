@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.vector.threads import SharedJob, usable_cores
+from agentgym.vector.threads import SharedJob, thread_budget
 
 # Fields that only mj_rnePostConstraint computes (Gymnasium calls it after every step).
 POST_CONSTRAINT_FIELDS = frozenset({"cacc", "cfrc_int", "cfrc_ext"})
@@ -40,8 +40,8 @@ class MujocoBatch:
     """``num_envs`` MjData over one MjModel; ``fields[name]`` holds ``data.<name>`` of every
     sub-env ([N, *shape], float64), refreshed for the sub-envs each step or reset touches.
 
-    ``num_threads`` defaults to the cores this process may run on (``usable_cores``);
-    the calling thread is one of them.
+    ``num_threads`` defaults to the cores this process may run on, or fewer where
+    ``AGENTGYM_NUM_THREADS`` says so (``thread_budget``); the calling thread is one of them.
     ``backend``: ``"auto"`` (native code where it builds, else Python with a warning),
     ``"native"`` or ``"python"``; ``self.backend`` says which one steps.
     """
@@ -78,7 +78,7 @@ class MujocoBatch:
         self._views = {name: [getattr(d, name) for d in self.data] for name in fields}
         self._ctrl = [d.ctrl for d in self.data]
         self.post_constraint = bool(POST_CONSTRAINT_FIELDS & set(fields))
-        threads = num_threads if num_threads is not None else usable_cores()
+        threads = num_threads if num_threads is not None else thread_budget()
         if threads < 1:
             raise ValueError(f"MujocoBatch: num_threads must be >= 1, got {num_threads}")
         self.num_threads = min(int(threads), num_envs)

@@ -25,7 +25,7 @@ from gymnasium import Env
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from gymnasium.vector.utils import concatenate, iterate
 
-from agentgym.vector.threads import SharedJob, usable_cores
+from agentgym.vector.threads import SharedJob, thread_budget
 
 # One sub-env's transition: (obs, reward, terminated, truncated, info, (final obs, final
 # info) of a SAME_STEP autoreset or None).
@@ -34,14 +34,14 @@ Transition = tuple[Any, float, bool, bool, dict[str, Any], tuple[Any, dict[str, 
 
 class ThreadedVectorEnv(SyncVectorEnv):
     """``SyncVectorEnv(env_fns, ...)`` whose ``step`` runs the sub-envs' transitions on
-    ``num_threads`` threads (the calling thread is one; default: the cores this process may run on,
-    ``usable_cores``)."""
+    ``num_threads`` threads (the calling thread is one; default: the cores this process may
+    run on, or fewer where ``AGENTGYM_NUM_THREADS`` says so: ``thread_budget``)."""
 
     def __init__(
         self, env_fns: Sequence[Callable[[], Env]], num_threads: int | None = None, **kwargs: Any
     ) -> None:
         super().__init__(env_fns, **kwargs)
-        threads = num_threads if num_threads is not None else usable_cores()
+        threads = num_threads if num_threads is not None else thread_budget()
         if threads < 1:
             raise ValueError(f"ThreadedVectorEnv: num_threads must be >= 1, got {num_threads}")
         self.num_threads = min(int(threads), self.num_envs)

@@ -11,6 +11,9 @@ import os
 import threading
 from collections.abc import Iterator
 
+NUM_THREADS_VAR = "AGENTGYM_NUM_THREADS"
+"""Caps the threads of each env thread pool in the process (``thread_budget``)."""
+
 
 def usable_cores() -> int:
     """The CPU cores this process may run on: its affinity mask where the OS has one
@@ -19,6 +22,29 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def thread_budget() -> int:
+    """Threads an env thread pool of this process uses by default (``MujocoBatch``,
+    ``ThreadedVectorEnv``): its usable cores, or fewer where ``AGENTGYM_NUM_THREADS`` says
+    so. The executors set it for workers that share a machine (the local executor's
+    concurrent workers get cores // workers each, a Ray task its CPUs), so that W workers
+    run about one pool thread a core instead of W a core; set it yourself when several
+    agentgym processes share one machine."""
+    cores = usable_cores()
+    raw = os.environ.get(NUM_THREADS_VAR, "").strip()
+    if not raw:
+        return cores
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(
+            f"{NUM_THREADS_VAR}={raw!r}: expected an integer >= 1 (threads an env thread "
+            "pool may use), or unset for every usable core"
+        )
+    return min(value, cores)
 
 
 class SharedJob:

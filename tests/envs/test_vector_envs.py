@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 from typing import Any
 
 import gymnasium as gym
@@ -342,3 +343,35 @@ def test_default_thread_counts_follow_the_affinity_mask_not_the_host():
         assert wide.unwrapped.batch.num_threads == min(4, len(saved))
     finally:
         wide.close()
+
+
+@pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="needs two cores to cap the pools below"
+)
+def test_agentgym_num_threads_caps_the_default_pools_and_a_bad_value_names_it(monkeypatch):
+    """What an executor sets for a worker that shares the machine (Limits.pool_threads):
+    the physics batch and the threaded vector env take that many threads by default,
+    never more than the cores, and an explicit ``num_threads`` still wins."""
+    from agentgym.vector import ThreadedVectorEnv
+    from agentgym.vector.threads import thread_budget, usable_cores
+
+    monkeypatch.setenv("AGENTGYM_NUM_THREADS", "1")
+    batch = gym.make_vec("agentgym/HalfCheetah-v0", num_envs=4)
+    threaded = ThreadedVectorEnv([lambda: gym.make("CartPole-v1")] * 4)
+    explicit = ThreadedVectorEnv([lambda: gym.make("CartPole-v1")] * 4, num_threads=2)
+    try:
+        assert batch.unwrapped.batch.num_threads == 1
+        assert threaded.num_threads == 1
+        assert explicit.num_threads == 2
+    finally:
+        batch.close()
+        threaded.close()
+        explicit.close()
+    monkeypatch.setenv("AGENTGYM_NUM_THREADS", str(usable_cores() + 7))
+    assert thread_budget() == usable_cores()
+    for bad in ("0", "-2", "two", "1.5"):
+        monkeypatch.setenv("AGENTGYM_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match=f"AGENTGYM_NUM_THREADS='{re.escape(bad)}': expected"):
+            gym.make_vec("agentgym/HalfCheetah-v0", num_envs=2)
+    monkeypatch.setenv("AGENTGYM_NUM_THREADS", "")
+    assert thread_budget() == usable_cores()

@@ -7,10 +7,15 @@ from pathlib import Path
 
 
 def copy_upper(source: str, target: str) -> dict[str, object]:
-    """Write ``source`` upper-cased to ``target``; where and as whom it ran."""
+    """Write ``source`` upper-cased to ``target``; where and as whom it ran, and the env
+    thread pools' budget it was given (``AGENTGYM_NUM_THREADS``, None when unset)."""
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     Path(target).write_text(Path(source).read_text().upper())
-    return {"cwd": os.getcwd(), "pid": os.getpid()}
+    return {
+        "cwd": os.getcwd(),
+        "pid": os.getpid(),
+        "pool_threads": os.environ.get("AGENTGYM_NUM_THREADS"),
+    }
 
 
 def copy_upper_slowly(source: str, target: str, seconds: float) -> dict[str, object]:

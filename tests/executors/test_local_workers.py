@@ -4,6 +4,7 @@ private copy of it, and their outputs come back; a population splits over the wo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import threading
 import time
@@ -71,7 +72,11 @@ def _jobs(root: Path, count: int, seconds: float) -> list[Job]:
 
 def test_jobs_sharing_a_root_run_at_once_and_their_outputs_come_back(tmp_path):
     root = tmp_path / "run"
-    jobs = _jobs(root, 2, seconds=3.0)
+    jobs = _jobs(root, 3, seconds=3.0)
+    # the third sets its own env pool threads; the others get the cores split two ways
+    jobs[2] = dataclasses.replace(
+        jobs[2], kwargs={"seconds": 0.1}, limits=dataclasses.replace(FAST, pool_threads=3)
+    )
     (root / "out1").mkdir(parents=True)
     (root / "out1" / "stale.txt").write_text("a killed run's leftover")
     reported: list[int] = []
@@ -82,16 +87,18 @@ def test_jobs_sharing_a_root_run_at_once_and_their_outputs_come_back(tmp_path):
         threads.add(threading.get_ident())
 
     results = LocalExecutor(2).run(jobs, on_result)
-    assert [r.ok for r in results] == [True, True], results
-    assert sorted(reported) == [0, 1]
+    assert [r.ok for r in results] == [True, True, True], results
+    assert sorted(reported) == [0, 1, 2]
     for n, result in enumerate(results):
         assert (root / f"out{n}" / "copy.txt").read_text() == f"INPUT OF JOB {n}"
         # it ran in a private copy, said as the job's root in what came back
         assert result.value["cwd"] == str(root.resolve())
         assert result.value["target"] == str(root.resolve() / f"out{n}" / "copy.txt")
+    split = str(max(1, len(os.sched_getaffinity(0)) // 2))
+    assert [r.value["pool_threads"] for r in results] == [split, split, "3"]
     assert not (root / "out1" / "stale.txt").exists()
-    assert sorted(p.name for p in root.iterdir()) == ["in", "out0", "out1"]  # nothing left
-    first, second = (r.value for r in results)
+    assert sorted(p.name for p in root.iterdir()) == ["in", "out0", "out1", "out2"]
+    first, second = (r.value for r in results[:2])
     assert first["start"] < second["end"] and second["start"] < first["end"]  # overlapped
 
 
@@ -101,6 +108,8 @@ def test_one_worker_runs_the_jobs_in_place_one_after_the_other(tmp_path):
     assert [r.ok for r in results] == [True, True], results
     first, second = (r.value for r in results)
     assert first["end"] <= second["start"]
+    # alone on the machine: its env pools keep their default, every core
+    assert first["pool_threads"] == second["pool_threads"] == os.environ.get("AGENTGYM_NUM_THREADS")
     assert (root / "result.json").exists()  # the worker's own files, in the root itself
     assert not (root / PRIVATE).exists()
 

@@ -51,6 +51,7 @@ def test_a_job_runs_in_a_sandbox_worker_on_a_node_and_its_outputs_come_back(ray_
     assert result.value["cwd"] == str(root.resolve())
     assert result.value["pid"] != os.getpid()
     assert result.isolation.startswith(("bwrap", "netns", "rlimits"))
+    assert result.value["pool_threads"] == "1"  # the task's one CPU, not the node's cores
 
 
 def test_a_hung_task_is_cancelled_at_its_deadline_retried_then_coded(ray_cluster, tmp_path):
