@@ -317,7 +317,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += [
             "",
             f"The same {s['members']} members as two processes of {s['members'] // 2} (one "
-            "torch thread each, started together; each compiled before the timed run), as "
+            "torch thread each and the MuJoCo pool threads the executor gives each of two "
+            "workers, started together; each compiled before the timed run), as "
             "the local executor's default `--workers` trains a search's candidates on 2 "
             "cores:",
             "",
