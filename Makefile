@@ -13,7 +13,8 @@ export PYOPENGL_PLATFORM ?= egl
 BROWSER_MARK = $(shell command -v chromium >/dev/null 2>&1 && echo "" || echo "and not browser")
 PYTEST := $(PY) -m pytest
 # The default suite runs in TEST_WORKERS processes (pytest-xdist), a test file to a worker
-# so that a module's fixtures (a trained policy, a search) are built once.
+# so that a module's fixtures (a trained policy, a search) are built once. --durations
+# names the 15 slowest tests in CI's log, to watch the suite's 20-minute budget.
 TEST_WORKERS ?= 2
 
 .PHONY: help venv sysdeps demo test test-slow test-gpu test-llm test-browser test-ray test-all bench lint clean
@@ -41,7 +42,7 @@ demo: venv
 	$(VENV)/bin/agentgym demo
 
 test: venv
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile -m "not slow and not gpu and not llm $(BROWSER_MARK)"
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=15 -m "not slow and not gpu and not llm $(BROWSER_MARK)"
 
 test-slow: venv
 	$(PYTEST) -m slow
