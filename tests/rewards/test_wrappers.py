@@ -22,7 +22,7 @@ def compute_reward(state, action):
 def test_vector_wrapper_equals_per_env_evaluation(tmp_path, mode):
     program = tmp_path / "shaped.py"
     program.write_text(SHAPED)
-    n, steps = 4, 120  # 120 > 50 steps: crosses autoresets
+    n, steps = 2, 120  # 120 > 50 steps: crosses autoresets; 2 envs: async spawns 2n processes
     # spawn, as the learners start async envs: a forked child of a process that has
     # imported JAX (the MJX tests share the worker) or holds an EGL context may deadlock.
     vector_kwargs = {"context": "spawn"} if mode == "async" else {}
