@@ -170,10 +170,11 @@ def _half_population(
 
     from agentgym.executors.local import pool_threads_each
     from agentgym.learners.ppo import Population, PPOConfig
+    from agentgym.vector.threads import NUM_THREADS_VAR
 
     torch.set_num_threads(1)
     # The env pools' share the local executor gives each of its concurrent workers.
-    os.environ["AGENTGYM_NUM_THREADS"] = str(pool_threads_each(2))
+    os.environ[NUM_THREADS_VAR] = str(pool_threads_each(2))
     cfg = PPOConfig.from_dict(config)
     warm = Population(dataclasses.replace(cfg, total_steps=cfg.batch_size), rewards, seeds=seeds)
     warm.learn_all()
@@ -232,12 +233,11 @@ def main() -> None:
             }
             if "two_processes" in median:
                 row["two_processes_over_alone"] = median["two_processes"] / best_alone
-            rows.append(row)
-            if "two_processes" in median:
                 print(
                     f"{env_id} ({label}): two processes of {MEMBERS // 2} "
                     f"{median['two_processes']:.1f} s ({row['two_processes_over_alone']:.2f}x alone)"
                 )
+            rows.append(row)
             print(
                 f"{env_id} ({label}): alone {best_alone:.1f} s, population of {MEMBERS} "
                 f"{median['population']:.1f} s ({row['population_over_alone']:.2f}x alone), "

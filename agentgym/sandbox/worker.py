@@ -38,6 +38,7 @@ from agentgym.sandbox.procs import (
 )
 from agentgym.sandbox.results import WorkerResult
 from agentgym.sandbox.sanitize import SECRET_NAME, clean
+from agentgym.vector.threads import NUM_THREADS_VAR
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ KEEP_ENV = (
     "LC_CTYPE",
     "MUJOCO_GL",
     "PYOPENGL_PLATFORM",
-    "AGENTGYM_NUM_THREADS",
+    NUM_THREADS_VAR,  # AGENTGYM_NUM_THREADS
     "CUDA_VISIBLE_DEVICES",
     "NVIDIA_VISIBLE_DEVICES",
     "NVIDIA_DRIVER_CAPABILITIES",
@@ -150,7 +151,7 @@ def scrubbed_env(run_dir: Path, limits: Limits, worker_id: str, isolation: str) 
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             env[var] = str(limits.threads)
     if limits.pool_threads is not None:
-        env["AGENTGYM_NUM_THREADS"] = str(limits.pool_threads)
+        env[NUM_THREADS_VAR] = str(limits.pool_threads)
     env[MARKER_VAR] = worker_id
     return env
 
